@@ -1,0 +1,94 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * base.h: the few things every layer may use: checked allocation, the
+ * recoverable-error record, status codes, assertions and logging.
+ *
+ * Error kinds (STYLE 2.6): RS_ASSERT for broken invariants (aborts after the
+ * emergency hook restored the terminal); rs_x* allocators never return NULL;
+ * recoverable failures return an enum rs_status and fill a struct rs_error.
+ * Any thread may call anything here; rs_fatal_set_hook is called once from
+ * main before threads start.
+ */
+#ifndef RS_CORE_BASE_H
+#define RS_CORE_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define RS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define RS_NORETURN __attribute__((noreturn))
+#define RS_NODISCARD __attribute__((warn_unused_result))
+#define RS_UNUSED __attribute__((unused))
+#else
+#define RS_PRINTF(f, a)
+#define RS_NORETURN
+#define RS_NODISCARD
+#define RS_UNUSED
+#endif
+
+enum rs_status {
+    RS_OK = 0,
+    RS_ENOMEM = -1,
+    RS_EINVAL = -2,
+    RS_ESHAPE = -3,
+    RS_EIO = -4,
+    RS_EFORMAT = -5,
+    RS_ELAPACK = -6,
+    RS_ENONFINITE = -7,
+    RS_ECANCELED = -8,
+};
+
+/* A recoverable error: fixed size so the error path never allocates. */
+struct rs_error {
+    int code;      /* enum rs_status, RS_OK when clear */
+    char msg[256]; /* human-readable, names the file/value/op at fault */
+};
+
+/* Fill err (may be NULL) and return code, so callers can write
+ * `return rs_error_set(err, RS_EINVAL, "...")`. */
+int rs_error_set(struct rs_error *err, int code, const char *fmt, ...)
+    RS_PRINTF(3, 4);
+void rs_error_clear(struct rs_error *err);
+/* Short name of a status code ("invalid argument", ...); never NULL. */
+const char *rs_status_str(int code);
+
+/* Allocation that never fails: on OOM it calls rs_fatal. Size 0 is a bug. */
+void *rs_xmalloc(size_t size);
+void *rs_xcalloc(size_t n, size_t size);
+void *rs_xreallocarray(void *p, size_t n, size_t size);
+char *rs_xstrdup(const char *s);
+char *rs_xasprintf(const char *fmt, ...) RS_PRINTF(1, 2);
+/* 64-byte aligned allocation for tensor storage; NULL on failure (a tensor
+ * that is too big is a recoverable error, not a fatal one). Free with
+ * rs_aligned_free. */
+void *rs_aligned_alloc(size_t size);
+void rs_aligned_free(void *p);
+
+/* Emergency hook run by rs_fatal and failed assertions before abort():
+ * the UI registers its terminal restore here. Async-signal-safe callers only
+ * rely on it being a plain function pointer. */
+void rs_fatal_set_hook(void (*hook)(void));
+RS_NORETURN void rs_fatal(const char *fmt, ...) RS_PRINTF(1, 2);
+RS_NORETURN void rs_assert_fail(const char *file, int line, const char *cond);
+
+#define RS_ASSERT(c)                                                           \
+    ((c) ? (void)0 : rs_assert_fail(__FILE__, __LINE__, #c))
+#ifdef RS_DEBUG
+#define RS_DEBUG_ASSERT(c) RS_ASSERT(c)
+#else
+#define RS_DEBUG_ASSERT(c) ((void)0)
+#endif
+
+#define RS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Logging to stderr (or the sink set by the session/UI). */
+enum rs_log_level { RS_LOG_DEBUG, RS_LOG_INFO, RS_LOG_WARN, RS_LOG_ERROR };
+void rs_log(enum rs_log_level level, const char *fmt, ...) RS_PRINTF(2, 3);
+void rs_log_set_sink(void (*sink)(enum rs_log_level, const char *msg));
+void rs_log_set_level(enum rs_log_level min);
+
+/* Monotonic clock in seconds. */
+double rs_time_now(void);
+
+#endif /* RS_CORE_BASE_H */

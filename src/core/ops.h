@@ -1,0 +1,110 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * ops.h: differentiable op builders. Each computes its output eagerly into
+ * the graph's arena and records a tape node when gradients flow (graph.h).
+ * All take the graph first and return the new arena tensor, or NULL with the
+ * graph's sticky error set (bad shape/argument) or when an input is NULL.
+ *
+ * Broadcasting (binary elementwise ops): b's shape must equal a's, equal a
+ * trailing suffix of a's shape (a (B,T,C) with b (C) or (T,C)), or b must
+ * have numel 1. The output has a's shape. Bias add is rs_op_add(x, b(C)).
+ *
+ * Reductions and row ops act on the last dimension; "rows" means the
+ * product of the other dimensions. Worker thread only.
+ */
+#ifndef RS_CORE_OPS_H
+#define RS_CORE_OPS_H
+
+#include <stdbool.h>
+
+#include "core/graph.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+
+/* ---- ops_matmul.c ------------------------------------------------------ */
+/* a (..., M, K) @ b (K, N) or batched b (..., K, N) with the same leading
+ * dims -> (..., M, N). trans_a/trans_b take the last two dims of that
+ * operand transposed (a stored (..., K, M), b stored (N, K) or (..., N, K)). */
+rs_tensor *rs_op_matmul(rs_graph *g, rs_tensor *a, rs_tensor *b, bool trans_a,
+                        bool trans_b);
+/* x (..., IN) @ w(OUT, IN)^T + bias(OUT) -> (..., OUT); bias may be NULL.
+ * PyTorch's nn.Linear layout, so weights copy across unchanged. */
+rs_tensor *rs_op_linear(rs_graph *g, rs_tensor *x, rs_tensor *w,
+                        rs_tensor *bias);
+
+/* ---- ops_elementwise.c ------------------------------------------------- */
+rs_tensor *rs_op_add(rs_graph *g, rs_tensor *a, rs_tensor *b);
+rs_tensor *rs_op_sub(rs_graph *g, rs_tensor *a, rs_tensor *b);
+rs_tensor *rs_op_mul(rs_graph *g, rs_tensor *a, rs_tensor *b);
+rs_tensor *rs_op_div(rs_graph *g, rs_tensor *a, rs_tensor *b);
+rs_tensor *rs_op_scale(rs_graph *g, rs_tensor *x, float s);
+/* x + s, elementwise. */
+rs_tensor *rs_op_add_scalar(rs_graph *g, rs_tensor *x, float s);
+rs_tensor *rs_op_relu(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_leaky_relu(rs_graph *g, rs_tensor *x, float slope);
+/* tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+rs_tensor *rs_op_gelu(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_tanh(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_sigmoid(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_softplus(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_exp(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_log(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_sqrt(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_square(rs_graph *g, rs_tensor *x);
+
+/* ---- ops_reduce.c ------------------------------------------------------ */
+/* Sum / mean of all elements -> scalar (ndim 0). */
+rs_tensor *rs_op_sum(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_mean(rs_graph *g, rs_tensor *x);
+/* Softmax / log-softmax over the last dim, numerically stable. */
+rs_tensor *rs_op_softmax(rs_graph *g, rs_tensor *x);
+rs_tensor *rs_op_log_softmax(rs_graph *g, rs_tensor *x);
+/* Mean cross-entropy of logits (..., V) against integer targets (one per
+ * row, each in [0, V)); mask (one float per row, may be NULL) weights rows
+ * and the mean is over the mask's sum. targets/mask are copied. -> scalar.
+ * A target outside [0, V) is an error naming the row and value. */
+rs_tensor *rs_op_cross_entropy(rs_graph *g, rs_tensor *logits,
+                               const int *targets, const float *mask);
+/* Mean squared error mean((a - b)^2) over all elements, a and b the same
+ * shape; b is differentiable too. -> scalar. */
+rs_tensor *rs_op_mse(rs_graph *g, rs_tensor *a, rs_tensor *b);
+
+/* ---- ops_norm.c -------------------------------------------------------- */
+/* LayerNorm over the last dim (C); gamma/beta (C) may be NULL (no affine). */
+rs_tensor *rs_op_layernorm(rs_graph *g, rs_tensor *x, rs_tensor *gamma,
+                           rs_tensor *beta, float eps);
+/* RMSNorm over the last dim: x / sqrt(mean(x^2) + eps) * gamma (or none). */
+rs_tensor *rs_op_rmsnorm(rs_graph *g, rs_tensor *x, rs_tensor *gamma,
+                         float eps);
+
+/* ---- ops_index.c ------------------------------------------------------- */
+/* Rows of table (V, C) picked by ids (n = ndim/shape numel, each in [0,V))
+ * -> (shape..., C). ids are copied. */
+rs_tensor *rs_op_embedding(rs_graph *g, rs_tensor *table, const int *ids,
+                           int ndim, const int *shape);
+/* Concatenate along the last dim; leading dims must match. */
+rs_tensor *rs_op_concat(rs_graph *g, rs_tensor *a, rs_tensor *b);
+/* Columns [start, start + len) of the last dim (split = several slices). */
+rs_tensor *rs_op_slice(rs_graph *g, rs_tensor *x, int start, int len);
+/* Same data, new shape (numel must match); gradient passes through. */
+rs_tensor *rs_op_reshape(rs_graph *g, rs_tensor *x, int ndim,
+                         const int *shape);
+/* Inverted dropout: zero with probability p, scale survivors by 1/(1-p);
+ * p = 0 is the identity (evaluation). Draws one uniform per element. */
+rs_tensor *rs_op_dropout(rs_graph *g, rs_tensor *x, float p,
+                         struct rs_rng *rng);
+
+/* ---- ops_attention.c --------------------------------------------------- */
+/* Fused causal multi-head self-attention: qkv (B, T, 3C) packed as
+ * [q | k | v], C = heads * head_dim -> (B, T, C). Position t attends to
+ * positions max(0, t - window + 1) .. t (window <= 0: all of 0..t).
+ * Scale 1/sqrt(head_dim). The softmax probabilities (B, H, T, T) are kept
+ * for backward and for probes: rs_op_attention_probs. */
+rs_tensor *rs_op_attention(rs_graph *g, rs_tensor *qkv, int heads,
+                           int window);
+/* The attention probabilities saved by the rs_op_attention that produced
+ * out, as a (B, H, T, T) arena tensor (zeros above the diagonal), or NULL if
+ * out did not come from rs_op_attention. Borrowed until rs_graph_reset. */
+rs_tensor *rs_op_attention_probs(rs_graph *g, rs_tensor *out);
+
+#endif /* RS_CORE_OPS_H */

@@ -1,0 +1,159 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * ops_impl.h: what op implementations (ops_*.c) and the graph share: the
+ * node record, the op table and the helpers a builder uses. Not for callers
+ * of the engine; they use core/ops.h and core/graph.h.
+ *
+ * Writing an op (STYLE 2.16): static <name>_forward/<name>_backward kernels
+ * with llm.c signatures (out first, then inputs, then dims), wrapped by
+ * node-level functions in an exported `const struct rs_op_def
+ * rs_op_def_<name>`, a row in rs_ops[] (ops.c), a builder in core/ops.h,
+ * and a finite-difference case in tests/.
+ *
+ * A builder: validate (rs_graph_fail on error, returning NULL), allocate the
+ * output with rs_graph_tensor, then rs_graph_node + fill node->p, and return
+ * rs_graph_record(g, node), which runs rs_ops[op].forward, rounds the output
+ * to the graph precision and pushes the node on the tape if needed.
+ * Backward accumulates: `float *dx = rs_graph_grad(g, x)` (zeroed on first
+ * use) only when x->requires_grad.
+ */
+#ifndef RS_CORE_OPS_IMPL_H
+#define RS_CORE_OPS_IMPL_H
+
+#include <stdbool.h>
+
+#include "core/base.h"
+#include "core/graph.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+
+#define RS_OP_MAX_SRC 3
+
+enum rs_op {
+    RS_OP_MATMUL,
+    RS_OP_LINEAR,
+    RS_OP_ADD,
+    RS_OP_SUB,
+    RS_OP_MUL,
+    RS_OP_DIV,
+    RS_OP_SCALE,
+    RS_OP_ADD_SCALAR,
+    RS_OP_RELU,
+    RS_OP_LEAKY_RELU,
+    RS_OP_GELU,
+    RS_OP_TANH,
+    RS_OP_SIGMOID,
+    RS_OP_SOFTPLUS,
+    RS_OP_EXP,
+    RS_OP_LOG,
+    RS_OP_SQRT,
+    RS_OP_SQUARE,
+    RS_OP_SUM,
+    RS_OP_MEAN,
+    RS_OP_SOFTMAX,
+    RS_OP_LOG_SOFTMAX,
+    RS_OP_CROSS_ENTROPY,
+    RS_OP_MSE,
+    RS_OP_LAYERNORM,
+    RS_OP_RMSNORM,
+    RS_OP_EMBEDDING,
+    RS_OP_CONCAT,
+    RS_OP_SLICE,
+    RS_OP_RESHAPE,
+    RS_OP_DROPOUT,
+    RS_OP_ATTENTION,
+    RS_OP_COUNT
+};
+
+/* Typed per-op parameters (never an int array cast, unlike ggml). */
+union rs_op_params {
+    struct {
+        bool trans_a, trans_b;
+    } matmul;
+    struct {
+        float v; /* scale factor, added scalar, leaky slope */
+    } scalar;
+    struct {
+        float eps;
+    } norm;
+    struct {
+        int *targets;  /* arena copy, one per row */
+        float *mask;   /* arena copy or NULL */
+        double weight; /* sum of mask (or rows) */
+    } ce;
+    struct {
+        int *ids; /* arena copy */
+    } embed;
+    struct {
+        int start, len;
+    } slice;
+    struct {
+        int heads, window;
+    } attn;
+    struct {
+        float p;
+        struct rs_rng *rng;
+    } dropout;
+};
+
+struct rs_node {
+    enum rs_op op;
+    int nsrc;
+    rs_tensor *src[RS_OP_MAX_SRC]; /* NULL-padded; may be NULL (no bias) */
+    rs_tensor *out;
+    union rs_op_params p;
+    void *saved; /* forward-time scratch for backward (arena) */
+};
+
+struct rs_op_def {
+    const char *name;
+    /* Compute n->out->data from the sources; may set n->saved. */
+    void (*forward)(rs_graph *g, struct rs_node *n);
+    /* Accumulate into the grads of the sources that require them, from
+     * n->out->grad. */
+    void (*backward)(rs_graph *g, struct rs_node *n);
+};
+
+/* The op table: one row per enum rs_op (ops.c). */
+extern const struct rs_op_def *const rs_ops[RS_OP_COUNT];
+
+/* Builder helpers (graph.c). */
+/* Record the first error and return false; later errors are ignored. */
+bool rs_graph_fail(rs_graph *g, int code, const char *fmt, ...)
+    RS_PRINTF(3, 4);
+/* True if the graph already failed or any of the n inputs is NULL (then the
+ * builder returns NULL without doing anything). */
+bool rs_graph_skip(rs_graph *g, int n, rs_tensor *const *inputs);
+/* A node for op with output out and nsrc sources (copied). */
+struct rs_node *rs_graph_node(rs_graph *g, enum rs_op op, rs_tensor *out,
+                              int nsrc, rs_tensor *const *src);
+/* Run forward, round to the graph precision, push on the tape when grads
+ * are on and a source requires grad (then out->requires_grad). Returns
+ * out. */
+rs_tensor *rs_graph_record(rs_graph *g, struct rs_node *n);
+/* t's gradient buffer: the parameter's own, or a zeroed arena buffer made
+ * on first use for a temporary. */
+float *rs_graph_grad(rs_graph *g, rs_tensor *t);
+/* Arena scratch valid until reset (uninitialised / zeroed). */
+void *rs_graph_alloc(rs_graph *g, size_t bytes);
+void *rs_graph_calloc(rs_graph *g, size_t bytes);
+/* Arena tensor whose data aliases existing storage (reshape): no copy. */
+rs_tensor *rs_graph_alias(rs_graph *g, float *data, int ndim,
+                          const int *shape);
+
+/* Exported op definitions, one per op file row. */
+extern const struct rs_op_def rs_op_def_matmul, rs_op_def_linear;
+extern const struct rs_op_def rs_op_def_add, rs_op_def_sub, rs_op_def_mul,
+    rs_op_def_div, rs_op_def_scale, rs_op_def_add_scalar, rs_op_def_relu,
+    rs_op_def_leaky_relu, rs_op_def_gelu, rs_op_def_tanh, rs_op_def_sigmoid,
+    rs_op_def_softplus, rs_op_def_exp, rs_op_def_log, rs_op_def_sqrt,
+    rs_op_def_square;
+extern const struct rs_op_def rs_op_def_sum, rs_op_def_mean,
+    rs_op_def_softmax, rs_op_def_log_softmax, rs_op_def_cross_entropy,
+    rs_op_def_mse;
+extern const struct rs_op_def rs_op_def_layernorm, rs_op_def_rmsnorm;
+extern const struct rs_op_def rs_op_def_embedding, rs_op_def_concat,
+    rs_op_def_slice, rs_op_def_reshape, rs_op_def_dropout;
+extern const struct rs_op_def rs_op_def_attention;
+
+#endif /* RS_CORE_OPS_IMPL_H */

@@ -1,0 +1,6 @@
+# src/nn: layers and models built from core ops.
+noinst_LIBRARIES += %D%/librs_nn.a
+%C%_librs_nn_a_SOURCES = \
+	%D%/model.c %D%/model.h \
+	%D%/linear.c %D%/linear.h \
+	%D%/mlp.c %D%/mlp.h

@@ -1,0 +1,4 @@
+/* PLACEHOLDER */
+#ifndef RS_NN_MLP_H
+#define RS_NN_MLP_H
+#endif

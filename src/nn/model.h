@@ -1,0 +1,4 @@
+/* PLACEHOLDER */
+#ifndef RS_NN_MODEL_H
+#define RS_NN_MODEL_H
+#endif

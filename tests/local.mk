@@ -1,0 +1,42 @@
+# tests: TAP programs and scripts run by automake's tap-driver.sh.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = RS_SRCDIR='$(abs_top_srcdir)'; \
+	RS_BUILDDIR='$(abs_top_builddir)'; RS_DATADIR='$(abs_top_srcdir)'; \
+	TERM=xterm-256color; LC_ALL=C.UTF-8; \
+	export RS_SRCDIR RS_BUILDDIR RS_DATADIR TERM LC_ALL;
+
+check_LIBRARIES += %D%/libtap.a
+%C%_libtap_a_SOURCES = %D%/tap.c %D%/tap.h %D%/gradcheck.c %D%/gradcheck.h
+
+RS_TEST_LIBS = %D%/libtap.a $(RS_ALL_LIBS) $(RS_LIBS)
+
+check_PROGRAMS += \
+	%D%/t_core_base \
+	%D%/t_core_grad_elementwise \
+	%D%/t_core_grad_nn \
+	%D%/t_core_matmul \
+	%D%/t_core_optim \
+	%D%/t_core_prec \
+	%D%/t_nn_mlp \
+	%D%/t_probe_rank \
+	%D%/t_probe_dead
+%C%_t_core_base_LDADD = $(RS_TEST_LIBS)
+%C%_t_core_grad_elementwise_LDADD = $(RS_TEST_LIBS)
+%C%_t_core_grad_nn_LDADD = $(RS_TEST_LIBS)
+%C%_t_core_matmul_LDADD = $(RS_TEST_LIBS)
+%C%_t_core_optim_LDADD = $(RS_TEST_LIBS)
+%C%_t_core_prec_LDADD = $(RS_TEST_LIBS)
+%C%_t_nn_mlp_LDADD = $(RS_TEST_LIBS)
+%C%_t_probe_rank_LDADD = $(RS_TEST_LIBS)
+%C%_t_probe_dead_LDADD = $(RS_TEST_LIBS)
+
+RS_SH_TESTS = \
+	%D%/sh/t_layering.sh \
+	%D%/sh/t_symbols.sh
+
+TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
+EXTRA_DIST += $(RS_SH_TESTS)
+CLEANFILES += -r %D%/tmp
