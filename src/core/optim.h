@@ -1,4 +1,87 @@
-/* PLACEHOLDER */
+/* repscope - MIT licence, see COPYING.
+ *
+ * optim.h: optimisers over a list of parameter tensors (SGD with momentum
+ * and Nesterov, Adam, AdamW), L2 vs decoupled weight decay, global-norm
+ * gradient clipping. Hyper-parameters and update rules follow PyTorch's
+ * torch.optim exactly (so the parity test can compare step by step).
+ *
+ * The optimiser retains its parameters and owns their state (momentum
+ * buffer for SGD; first and second moments for Adam/AdamW), one 64-byte
+ * aligned block per parameter. Worker thread only.
+ */
 #ifndef RS_CORE_OPTIM_H
 #define RS_CORE_OPTIM_H
-#endif
+
+#include <stdbool.h>
+
+#include "core/base.h"
+#include "core/tensor.h"
+
+enum rs_optim_kind { RS_OPTIM_SGD, RS_OPTIM_ADAM, RS_OPTIM_ADAMW };
+
+struct rs_optim_config {
+    enum rs_optim_kind kind;
+    float lr;           /* base rate; rs_optim_step takes the scheduled one */
+    float momentum;     /* SGD: 0 = plain SGD */
+    float dampening;    /* SGD, as torch */
+    bool nesterov;      /* SGD: needs momentum > 0 */
+    float beta1, beta2; /* Adam/AdamW */
+    float eps;          /* Adam/AdamW */
+    /* SGD and Adam: L2 penalty added to the gradient (coupled).
+     * AdamW: decoupled decay p -= lr * weight_decay * p. */
+    float weight_decay;
+    float clip_norm; /* > 0: clip the global gradient norm to this first */
+};
+
+/* PyTorch defaults for kind: SGD lr 1e-3 momentum 0; Adam lr 1e-3 betas
+ * (0.9, 0.999) eps 1e-8 wd 0; AdamW the same with wd 0.01. */
+void rs_optim_config_default(struct rs_optim_config *cfg,
+                             enum rs_optim_kind kind);
+/* "sgd", "adam", "adamw"; parse returns -1 if unknown. */
+const char *rs_optim_kind_name(enum rs_optim_kind kind);
+int rs_optim_kind_parse(const char *name);
+
+typedef struct rs_optim rs_optim;
+
+/* New optimiser over nparams parameters (each is_param, retained). NULL
+ * and err filled on a bad config (negative lr, betas outside [0,1),
+ * nesterov without momentum, a tensor that is not a parameter). */
+rs_optim *rs_optim_new(const struct rs_optim_config *cfg,
+                       rs_tensor *const *params, int nparams,
+                       struct rs_error *err);
+void rs_optim_free(rs_optim *o);
+
+struct rs_optim_stats {
+    double grad_norm;   /* global L2 norm of all gradients, before clipping */
+    double weight_norm; /* global L2 norm of all parameters, after the step */
+    bool clipped;
+};
+
+/* One update with learning rate lr. Checks gradients first: a non-finite
+ * gradient returns RS_ENONFINITE naming the parameter (by index and name)
+ * and leaves every parameter unchanged. stats may be NULL. */
+RS_NODISCARD int rs_optim_step(rs_optim *o, float lr,
+                               struct rs_optim_stats *stats,
+                               struct rs_error *err);
+/* Zero every parameter's gradient. */
+void rs_optim_zero_grad(rs_optim *o);
+
+const struct rs_optim_config *rs_optim_config(const rs_optim *o);
+/* Change hyper-parameters at run time (lr is passed per step; this is for
+ * weight_decay, momentum, betas, clip). Same validation as rs_optim_new. */
+RS_NODISCARD int rs_optim_set_config(rs_optim *o,
+                                     const struct rs_optim_config *cfg,
+                                     struct rs_error *err);
+/* Per-parameter weight-decay switch (default on), e.g. off for biases. */
+void rs_optim_set_decay(rs_optim *o, int param, bool on);
+
+/* State access for checkpoints: number of steps taken, and the state
+ * buffers of parameter i (NULL where the kind has none; numel floats each,
+ * borrowed while the optimiser lives). */
+long rs_optim_steps(const rs_optim *o);
+void rs_optim_set_steps(rs_optim *o, long steps);
+int rs_optim_nparams(const rs_optim *o);
+rs_tensor *rs_optim_param(const rs_optim *o, int i);
+float *rs_optim_state(rs_optim *o, int i, int which); /* which 0: m/buf, 1: v */
+
+#endif /* RS_CORE_OPTIM_H */
