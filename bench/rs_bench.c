@@ -1,8 +1,409 @@
-/* PLACEHOLDER */
+/* repscope - MIT licence, see COPYING.
+ *
+ * rs_bench.c: times one training workload of ../shared/bench/torch_ref.py,
+ * built directly from the core ops, and prints the same line:
+ *
+ *     workload=NAME steps_per_s=X ms_per_step=Y
+ *
+ * The models, batch sizes, optimisers and hyper-parameters are exactly
+ * torch_ref.py's (grok-mlp, fmnist-mlp with random data, tiny-gpt); eight
+ * batches are generated before timing and cycled. The timed region is
+ * forward + backward + optimiser step + zero grad, after --warmup untimed
+ * steps. Like the main binary it re-execs itself first when OpenBLAS
+ * loaded generic kernels (core/cpu.h). Single-threaded apart from
+ * OpenBLAS's own pool.
+ */
 #include "config.h"
-int main(void);
-int
-main(void)
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base.h"
+#include "core/blas.h"
+#include "core/cpu.h"
+#include "core/graph.h"
+#include "core/init.h"
+#include "core/ops.h"
+#include "core/optim.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+
+#define NBATCH 8  /* distinct pre-generated batches, cycled */
+#define MAX_PARAMS 64
+#define MAX_LAYERS 16
+
+/* One transformer block's parameters (torch_ref.py's Block). */
+struct gpt_block {
+    rs_tensor *ln1_g, *ln1_b, *qkv_w, *qkv_b, *proj_w, *proj_b;
+    rs_tensor *ln2_g, *ln2_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
+};
+
+struct bench {
+    const char *name;
+    rs_graph *g;
+    rs_optim *opt;
+    float lr;
+    rs_tensor *params[MAX_PARAMS];
+    int nparams;
+    struct rs_rng rng;
+    /* MLP workloads */
+    int nlayers;
+    rs_tensor *w[MAX_LAYERS], *b[MAX_LAYERS];
+    rs_tensor *x[NBATCH]; /* (B, IN) heap batches */
+    int *y[NBATCH];       /* (B) targets */
+    /* tiny-gpt */
+    int vocab, ctx, d, heads, layers, hidden, batch;
+    rs_tensor *tok, *pos, *lnf_g, *lnf_b, *head;
+    struct gpt_block blk[4];
+    int *ids[NBATCH];  /* (B, T) inputs */
+    int *tgt[NBATCH];  /* (B T) next tokens */
+    int *pos_ids;      /* (T) 0..T-1 */
+};
+
+static rs_tensor *
+new_param(struct bench *b, int ndim, const int *shape, const char *name)
 {
+    struct rs_error err = {0};
+    rs_tensor *t = rs_tensor_new_param(ndim, shape, &err);
+    if (t == NULL)
+        rs_fatal("rs_bench: %s", err.msg);
+    RS_ASSERT(b->nparams < MAX_PARAMS);
+    t->name = name;
+    b->params[b->nparams++] = t;
+    return t;
+}
+
+/* nn.Linear(in, out) with torch's default init: weight and bias
+ * U(+-1/sqrt(in)). */
+static void
+new_linear(struct bench *b, int in, int out, bool bias, rs_tensor **w,
+           rs_tensor **bi)
+{
+    int ws[2] = {out, in}, bs[1] = {out};
+    *w = new_param(b, 2, ws, "weight");
+    rs_init_fill(*w, RS_INIT_TORCH_DEFAULT, in, out, 1.0f, &b->rng);
+    if (bias) {
+        *bi = new_param(b, 1, bs, "bias");
+        rs_init_fill(*bi, RS_INIT_TORCH_DEFAULT, in, out, 1.0f, &b->rng);
+    } else {
+        *bi = NULL;
+    }
+}
+
+static void
+make_optim(struct bench *b, enum rs_optim_kind kind, float lr, float momentum,
+           float wd)
+{
+    struct rs_optim_config cfg;
+    rs_optim_config_default(&cfg, kind);
+    cfg.lr = lr;
+    cfg.momentum = momentum;
+    cfg.weight_decay = wd;
+    struct rs_error err = {0};
+    b->opt = rs_optim_new(&cfg, b->params, b->nparams, &err);
+    if (b->opt == NULL)
+        rs_fatal("rs_bench: optimiser: %s", err.msg);
+    b->lr = lr;
+}
+
+static rs_tensor *
+new_batch(int rows, int cols)
+{
+    struct rs_error err = {0};
+    rs_tensor *t = rs_tensor_new2(rows, cols, &err);
+    if (t == NULL)
+        rs_fatal("rs_bench: %s", err.msg);
+    return t;
+}
+
+/* ---- MLP workloads ------------------------------------------------------ */
+
+static void
+build_mlp(struct bench *b, const int *sizes, int nsizes)
+{
+    b->nlayers = nsizes - 1;
+    RS_ASSERT(b->nlayers <= MAX_LAYERS);
+    for (int i = 0; i < b->nlayers; i++)
+        new_linear(b, sizes[i], sizes[i + 1], true, &b->w[i], &b->b[i]);
+}
+
+/* grok-mlp: 2p one-hot inputs -> 128 x 11 -> p, ReLU, batch 512, AdamW lr
+ * 1e-3 wd 1.0, targets (a + b) mod p. */
+static void
+setup_grok(struct bench *b)
+{
+    enum { P = 97, B = 512 };
+    int sizes[13] = {2 * P};
+    for (int i = 1; i < 12; i++)
+        sizes[i] = 128;
+    sizes[12] = P;
+    build_mlp(b, sizes, 13);
+    make_optim(b, RS_OPTIM_ADAMW, 1e-3f, 0.0f, 1.0f);
+    for (int j = 0; j < NBATCH; j++) {
+        b->x[j] = new_batch(B, 2 * P);
+        b->y[j] = rs_xmalloc(B * sizeof(int));
+        for (int r = 0; r < B; r++) {
+            int x1 = (int)rs_rng_below(&b->rng, P);
+            int x2 = (int)rs_rng_below(&b->rng, P);
+            b->x[j]->data[(size_t)r * 2 * P + (size_t)x1] = 1.0f;
+            b->x[j]->data[(size_t)r * 2 * P + P + (size_t)x2] = 1.0f;
+            b->y[j][r] = (x1 + x2) % P;
+        }
+    }
+}
+
+/* fmnist-mlp: 784-256-256-10 ReLU, batch 128, SGD lr 0.05 momentum 0.9,
+ * uniform [0, 1) images and uniform labels (torch_ref.py's random data). */
+static void
+setup_fmnist(struct bench *b)
+{
+    enum { B = 128 };
+    int sizes[4] = {784, 256, 256, 10};
+    build_mlp(b, sizes, 4);
+    make_optim(b, RS_OPTIM_SGD, 0.05f, 0.9f, 0.0f);
+    for (int j = 0; j < NBATCH; j++) {
+        b->x[j] = new_batch(B, 784);
+        for (size_t i = 0; i < b->x[j]->numel; i++)
+            b->x[j]->data[i] = rs_rng_uniform(&b->rng);
+        b->y[j] = rs_xmalloc(B * sizeof(int));
+        for (int r = 0; r < B; r++)
+            b->y[j][r] = (int)rs_rng_below(&b->rng, 10);
+    }
+}
+
+static rs_tensor *
+mlp_loss(struct bench *b, int j)
+{
+    rs_graph *g = b->g;
+    rs_tensor *h = b->x[j];
+    for (int i = 0; i < b->nlayers; i++) {
+        h = rs_op_linear(g, h, b->w[i], b->b[i]);
+        if (i < b->nlayers - 1)
+            h = rs_op_relu(g, h);
+    }
+    return rs_op_cross_entropy(g, h, b->y[j], NULL);
+}
+
+/* ---- tiny-gpt ----------------------------------------------------------- */
+
+static void
+new_layernorm(struct bench *b, int d, rs_tensor **gamma, rs_tensor **beta)
+{
+    int s[1] = {d};
+    *gamma = new_param(b, 1, s, "ln.weight");
+    rs_tensor_fill(*gamma, 1.0f);
+    *beta = new_param(b, 1, s, "ln.bias");
+}
+
+/* TinyLM(vocab 64, ctx 64, d 128, heads 4, layers 2, hidden 512), batch 32,
+ * AdamW lr 3e-4 (torch defaults: betas (0.9, 0.999), wd 0.01). Embeddings
+ * N(0, 1) like nn.Embedding; separate head without bias. */
+static void
+setup_gpt(struct bench *b)
+{
+    b->vocab = 64;
+    b->ctx = 64;
+    b->d = 128;
+    b->heads = 4;
+    b->layers = 2;
+    b->hidden = 512;
+    b->batch = 32;
+    int d = b->d;
+    int ts[2] = {b->vocab, d}, ps[2] = {b->ctx, d};
+    b->tok = new_param(b, 2, ts, "tok");
+    rs_init_fill(b->tok, RS_INIT_NORMAL, d, b->vocab, 1.0f, &b->rng);
+    b->pos = new_param(b, 2, ps, "pos");
+    rs_init_fill(b->pos, RS_INIT_NORMAL, d, b->ctx, 1.0f, &b->rng);
+    for (int l = 0; l < b->layers; l++) {
+        struct gpt_block *k = &b->blk[l];
+        new_layernorm(b, d, &k->ln1_g, &k->ln1_b);
+        new_linear(b, d, 3 * d, true, &k->qkv_w, &k->qkv_b);
+        new_linear(b, d, d, true, &k->proj_w, &k->proj_b);
+        new_layernorm(b, d, &k->ln2_g, &k->ln2_b);
+        new_linear(b, d, b->hidden, true, &k->fc1_w, &k->fc1_b);
+        new_linear(b, b->hidden, d, true, &k->fc2_w, &k->fc2_b);
+    }
+    new_layernorm(b, d, &b->lnf_g, &b->lnf_b);
+    rs_tensor *none;
+    new_linear(b, d, b->vocab, false, &b->head, &none);
+    make_optim(b, RS_OPTIM_ADAMW, 3e-4f, 0.0f, 0.01f);
+    size_t n = (size_t)b->batch * (size_t)b->ctx;
+    for (int j = 0; j < NBATCH; j++) {
+        b->ids[j] = rs_xmalloc(n * sizeof(int));
+        b->tgt[j] = rs_xmalloc(n * sizeof(int));
+        for (int r = 0; r < b->batch; r++) {
+            /* ctx + 1 tokens per row: inputs [0, T), targets [1, T]. */
+            int prev = (int)rs_rng_below(&b->rng, (uint32_t)b->vocab);
+            for (int t = 0; t < b->ctx; t++) {
+                int next = (int)rs_rng_below(&b->rng, (uint32_t)b->vocab);
+                b->ids[j][(size_t)r * b->ctx + t] = prev;
+                b->tgt[j][(size_t)r * b->ctx + t] = next;
+                prev = next;
+            }
+        }
+    }
+    b->pos_ids = rs_xmalloc((size_t)b->ctx * sizeof(int));
+    for (int t = 0; t < b->ctx; t++)
+        b->pos_ids[t] = t;
+}
+
+static rs_tensor *
+gpt_loss(struct bench *b, int j)
+{
+    rs_graph *g = b->g;
+    const float eps = 1e-5f;
+    int bt[2] = {b->batch, b->ctx}, t1[1] = {b->ctx};
+    rs_tensor *x = rs_op_embedding(g, b->tok, b->ids[j], 2, bt); /* (B,T,C) */
+    rs_tensor *p = rs_op_embedding(g, b->pos, b->pos_ids, 1, t1); /* (T,C) */
+    x = rs_op_add(g, x, p);
+    for (int l = 0; l < b->layers; l++) {
+        struct gpt_block *k = &b->blk[l];
+        rs_tensor *h = rs_op_layernorm(g, x, k->ln1_g, k->ln1_b, eps);
+        h = rs_op_linear(g, h, k->qkv_w, k->qkv_b); /* (B, T, 3C) */
+        h = rs_op_attention(g, h, b->heads, 0);
+        h = rs_op_linear(g, h, k->proj_w, k->proj_b);
+        x = rs_op_add(g, x, h);
+        h = rs_op_layernorm(g, x, k->ln2_g, k->ln2_b, eps);
+        h = rs_op_gelu(g, rs_op_linear(g, h, k->fc1_w, k->fc1_b));
+        h = rs_op_linear(g, h, k->fc2_w, k->fc2_b);
+        x = rs_op_add(g, x, h);
+    }
+    x = rs_op_layernorm(g, x, b->lnf_g, b->lnf_b, eps);
+    rs_tensor *logits = rs_op_linear(g, x, b->head, NULL); /* (B, T, V) */
+    return rs_op_cross_entropy(g, logits, b->tgt[j], NULL);
+}
+
+/* ---- driver ------------------------------------------------------------- */
+
+/* One training step on batch k mod NBATCH; exits on any engine error
+ * (a benchmark that silently skips work would time nothing). */
+static float
+train_step(struct bench *b, long k)
+{
+    int j = (int)(k % NBATCH);
+    rs_graph_reset(b->g);
+    rs_tensor *loss = b->vocab > 0 ? gpt_loss(b, j) : mlp_loss(b, j);
+    struct rs_error err = {0};
+    if (loss == NULL)
+        rs_fatal("rs_bench: %s: forward failed: %s", b->name,
+                 rs_graph_error(b->g)->msg);
+    if (rs_graph_backward(b->g, loss, &err) != RS_OK)
+        rs_fatal("rs_bench: %s: backward failed: %s", b->name, err.msg);
+    if (rs_optim_step(b->opt, b->lr, NULL, &err) != RS_OK)
+        rs_fatal("rs_bench: %s: optimiser failed: %s", b->name, err.msg);
+    rs_optim_zero_grad(b->opt);
+    return loss->data[0];
+}
+
+static void
+bench_free(struct bench *b)
+{
+    rs_optim_free(b->opt);
+    rs_graph_free(b->g);
+    for (int i = 0; i < b->nparams; i++)
+        rs_tensor_release(b->params[i]);
+    for (int j = 0; j < NBATCH; j++) {
+        rs_tensor_release(b->x[j]);
+        free(b->y[j]);
+        free(b->ids[j]);
+        free(b->tgt[j]);
+    }
+    free(b->pos_ids);
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: rs_bench --workload grok-mlp|fmnist-mlp|tiny-gpt "
+            "--steps N [--threads T] [--warmup W] [--seed S]\n"
+            "       rs_bench --best-core | --kernels\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    struct rs_error err = {0};
+    if (rs_cpu_reexec_for_blas(argv, &err) != RS_OK)
+        fprintf(stderr, "rs_bench: warning: %s\n", err.msg);
+
+    const char *workload = NULL;
+    long steps = -1, warmup = -1;
+    int threads = 1;
+    unsigned long seed = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--best-core") == 0) {
+            const char *best = rs_cpu_best_openblas_core();
+            printf("%s\n", best != NULL ? best : "none");
+            return 0;
+        } else if (strcmp(a, "--kernels") == 0) {
+            printf("%s\n", rs_cpu_kernel_desc());
+            return 0;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (v == NULL) {
+            usage(stderr);
+            return 2;
+        } else if (strcmp(a, "--workload") == 0) {
+            workload = v;
+        } else if (strcmp(a, "--steps") == 0) {
+            steps = strtol(v, NULL, 10);
+        } else if (strcmp(a, "--threads") == 0) {
+            threads = (int)strtol(v, NULL, 10);
+        } else if (strcmp(a, "--warmup") == 0) {
+            warmup = strtol(v, NULL, 10);
+        } else if (strcmp(a, "--seed") == 0) {
+            seed = strtoul(v, NULL, 10);
+        } else {
+            usage(stderr);
+            return 2;
+        }
+        i++;
+    }
+    if (workload == NULL || steps < 1 || threads < 1) {
+        usage(stderr);
+        return 2;
+    }
+    if (warmup < 0)
+        warmup = steps / 10 > 5 ? steps / 10 : 5;
+
+    rs_blas_set_threads(threads);
+    struct bench b;
+    memset(&b, 0, sizeof b);
+    b.name = workload;
+    rs_rng_seed(&b.rng, seed);
+    b.g = rs_graph_new();
+    if (strcmp(workload, "grok-mlp") == 0) {
+        setup_grok(&b);
+    } else if (strcmp(workload, "fmnist-mlp") == 0) {
+        setup_fmnist(&b);
+    } else if (strcmp(workload, "tiny-gpt") == 0) {
+        setup_gpt(&b);
+    } else {
+        fprintf(stderr, "rs_bench: unknown workload '%s'\n", workload);
+        usage(stderr);
+        rs_graph_free(b.g);
+        return 2;
+    }
+
+    for (long k = 0; k < warmup; k++)
+        train_step(&b, k);
+    double t0 = rs_time_now();
+    float loss = 0.0f;
+    for (long k = 0; k < steps; k++)
+        loss = train_step(&b, warmup + k);
+    double elapsed = rs_time_now() - t0;
+    if (!isfinite(loss))
+        fprintf(stderr, "rs_bench: warning: non-finite loss %g\n",
+                (double)loss);
+    printf("workload=%s steps_per_s=%.3f ms_per_step=%.4f\n", workload,
+           (double)steps / elapsed, 1e3 * elapsed / (double)steps);
+    bench_free(&b);
     return 0;
 }

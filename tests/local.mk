@@ -1,7 +1,7 @@
 # tests: TAP programs and scripts run by automake's tap-driver.sh.
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
-TEST_EXTENSIONS = .sh
+TEST_EXTENSIONS = .sh .lua
 SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = RS_SRCDIR='$(abs_top_srcdir)'; \
 	RS_BUILDDIR='$(abs_top_builddir)'; RS_DATADIR='$(abs_top_srcdir)'; \
@@ -22,7 +22,9 @@ check_PROGRAMS += \
 	%D%/t_core_prec \
 	%D%/t_nn_mlp \
 	%D%/t_probe_rank \
-	%D%/t_probe_dead
+	%D%/t_probe_dead \
+	%D%/t_data_modular \
+	%D%/t_parity_torch
 %C%_t_core_base_LDADD = $(RS_TEST_LIBS)
 %C%_t_core_grad_elementwise_LDADD = $(RS_TEST_LIBS)
 %C%_t_core_grad_nn_LDADD = $(RS_TEST_LIBS)
@@ -32,11 +34,14 @@ check_PROGRAMS += \
 %C%_t_nn_mlp_LDADD = $(RS_TEST_LIBS)
 %C%_t_probe_rank_LDADD = $(RS_TEST_LIBS)
 %C%_t_probe_dead_LDADD = $(RS_TEST_LIBS)
+%C%_t_data_modular_LDADD = $(RS_TEST_LIBS)
+%C%_t_parity_torch_LDADD = $(RS_TEST_LIBS)
 
 RS_SH_TESTS = \
 	%D%/sh/t_layering.sh \
-	%D%/sh/t_symbols.sh
+	%D%/sh/t_symbols.sh \
+	%D%/sh/t_parity_torch.sh
 
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
-EXTRA_DIST += $(RS_SH_TESTS)
+EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py
 CLEANFILES += -r %D%/tmp

@@ -199,12 +199,24 @@ rs_graph_node(rs_graph *g, enum rs_op op, rs_tensor *out, int nsrc,
     return n;
 }
 
+/* An output that shares a source's storage (reshape) was rounded when that
+ * source was made; rounding it again would write into the source, which
+ * may be a parameter's master weights. */
+static bool
+aliases_source(const struct rs_node *n)
+{
+    for (int i = 0; i < n->nsrc; i++)
+        if (n->src[i] != NULL && n->src[i]->data == n->out->data)
+            return true;
+    return false;
+}
+
 rs_tensor *
 rs_graph_record(rs_graph *g, struct rs_node *n)
 {
     RS_ASSERT(n->op < RS_OP_COUNT && rs_ops[n->op]->forward != NULL);
     rs_ops[n->op]->forward(g, n);
-    if (g->prec != RS_PREC_F32)
+    if (g->prec != RS_PREC_F32 && !aliases_source(n))
         rs_prec_round_inplace(n->out->data, n->out->numel, g->prec);
     n->out->node = n;
     bool needs = false;

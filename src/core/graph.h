@@ -65,6 +65,10 @@ RS_NODISCARD int rs_graph_backward_seed(rs_graph *g, rs_tensor *out,
  * so several backward passes over one forward stay independent. */
 void rs_graph_zero_grads(rs_graph *g);
 
+/* Record err as the graph's sticky error if it has none yet (modules
+ * built from ops use it to name the layer at fault). Returns false. */
+bool rs_graph_fail(rs_graph *g, int code, const char *fmt, ...)
+    RS_PRINTF(3, 4);
 /* The sticky error: code RS_OK when none. Borrowed, valid until reset. */
 const struct rs_error *rs_graph_error(const rs_graph *g);
 /* Number of nodes on the tape; the arena (for scratch owned by a step). */

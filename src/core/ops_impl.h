@@ -118,9 +118,6 @@ struct rs_op_def {
 extern const struct rs_op_def *const rs_ops[RS_OP_COUNT];
 
 /* Builder helpers (graph.c). */
-/* Record the first error and return false; later errors are ignored. */
-bool rs_graph_fail(rs_graph *g, int code, const char *fmt, ...)
-    RS_PRINTF(3, 4);
 /* True if the graph already failed or any of the n inputs is NULL (then the
  * builder returns NULL without doing anything). */
 bool rs_graph_skip(rs_graph *g, int n, rs_tensor *const *inputs);

@@ -1,0 +1,4 @@
+/* PLACEHOLDER */
+#ifndef RS_ALGO_SUPERVISED_H
+#define RS_ALGO_SUPERVISED_H
+#endif

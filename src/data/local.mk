@@ -1,0 +1,4 @@
+# src/data: datasets.
+noinst_LIBRARIES += %D%/librs_data.a
+%C%_librs_data_a_SOURCES = \
+	%D%/modular.c %D%/modular.h

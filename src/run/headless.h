@@ -1,0 +1,4 @@
+/* PLACEHOLDER */
+#ifndef RS_RUN_HEADLESS_H
+#define RS_RUN_HEADLESS_H
+#endif

@@ -1,0 +1,65 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * runlog.h: the run directory and its record. Only this module and
+ * rs_ckpt write into a run directory.
+ *
+ *   DIR/run.jsonl     line 1: {"type":"meta", scene, params, seed, version,
+ *                     start (UTC ISO 8601), kernel, argv}; then one JSON
+ *                     object per record: {"step":N,"train/loss":x,...}, and
+ *                     events {"type":"event","step":N,"text":"..."}.
+ *                     Each line is written with one write(2) and flushed, so
+ *                     a kill -9 loses at most the line being written; a
+ *                     non-finite value is written as null.
+ *   DIR/matrices.bin  float32 payloads, appended;
+ *   DIR/matrices.jsonl one line per matrix snapshot: {"name","step","rows",
+ *                     "cols","offset","row_labels","col_labels"} (offset in
+ *                     bytes into matrices.bin), written after its payload.
+ *   DIR/scene.lua     a copy of the scene.
+ *   DIR/ckpt.bin      the latest checkpoint (rs_ckpt).
+ * Worker thread only.
+ */
+#ifndef RS_RUN_RUNLOG_H
+#define RS_RUN_RUNLOG_H
+
+#include <stdbool.h>
+
+#include "core/base.h"
+
+typedef struct rs_runlog rs_runlog;
+
+/* Create dir (and parents) if needed and open run.jsonl for appending;
+ * when the file is new, write meta_json (one JSON object text, no newline)
+ * as its first line. NULL + err naming the path on failure. */
+rs_runlog *rs_runlog_open(const char *dir, const char *meta_json,
+                          struct rs_error *err);
+void rs_runlog_close(rs_runlog *log);
+const char *rs_runlog_dir(const rs_runlog *log);
+
+/* Build one record: begin, any number of values, end (writes the line).
+ * Keys keep their first-seen order; a repeated key overwrites. */
+void rs_runlog_begin(rs_runlog *log, long step);
+void rs_runlog_value(rs_runlog *log, const char *key, double v);
+void rs_runlog_text(rs_runlog *log, const char *key, const char *s);
+RS_NODISCARD int rs_runlog_end(rs_runlog *log, struct rs_error *err);
+/* An event line {"type":"event","step":N,"text":...}. */
+RS_NODISCARD int rs_runlog_event(rs_runlog *log, long step, const char *text,
+                                 struct rs_error *err);
+RS_NODISCARD int rs_runlog_matrix(rs_runlog *log, const char *name,
+                                  long step, int rows, int cols,
+                                  const float *data,
+                                  const char *const *row_labels,
+                                  const char *const *col_labels,
+                                  struct rs_error *err);
+/* Copy a file into the run directory under name (the scene). */
+RS_NODISCARD int rs_runlog_copy_file(rs_runlog *log, const char *src,
+                                     const char *name, struct rs_error *err);
+/* DIR/name, a new string. */
+char *rs_runlog_path(const rs_runlog *log, const char *name);
+
+/* JSON helpers shared with the CLI: append s as a JSON string literal
+ * (quotes and escapes) to buf of size len at *off; returns false when it
+ * did not fit. */
+bool rs_json_append_string(char *buf, size_t len, size_t *off,
+                           const char *s);
+
+#endif /* RS_RUN_RUNLOG_H */

@@ -1,0 +1,12 @@
+# tests of src/run (owned with src/run).
+check_PROGRAMS += \
+	tests/t_run_bus \
+	tests/t_run_cmdq \
+	tests/t_run_runlog \
+	tests/t_run_ckpt \
+	tests/t_run_session
+tests_t_run_bus_LDADD = $(RS_TEST_LIBS)
+tests_t_run_cmdq_LDADD = $(RS_TEST_LIBS)
+tests_t_run_runlog_LDADD = $(RS_TEST_LIBS)
+tests_t_run_ckpt_LDADD = $(RS_TEST_LIBS)
+tests_t_run_session_LDADD = $(RS_TEST_LIBS)
