@@ -319,8 +319,9 @@ usage(FILE *f)
 {
     fprintf(f,
             "usage: rs_bench --workload grok-mlp|fmnist-mlp|tiny-gpt "
-            "--steps N [--threads T] [--warmup W] [--seed S]\n"
-            "       rs_bench --best-core | --kernels\n");
+            "--steps N [--threads T] [--warmup W] [--seed S] [--verbose]\n"
+            "       rs_bench --best-core | --kernels\n"
+            "env: REPSCOPE_GEMM=openblas sends every GEMM to OpenBLAS\n");
 }
 
 int
@@ -334,6 +335,7 @@ main(int argc, char **argv)
     long steps = -1, warmup = -1;
     int threads = 1;
     unsigned long seed = 0;
+    bool verbose = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -344,6 +346,9 @@ main(int argc, char **argv)
         } else if (strcmp(a, "--kernels") == 0) {
             printf("%s\n", rs_cpu_kernel_desc());
             return 0;
+        } else if (strcmp(a, "--verbose") == 0) {
+            verbose = true;
+            continue;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -374,6 +379,9 @@ main(int argc, char **argv)
         warmup = steps / 10 > 5 ? steps / 10 : 5;
 
     rs_blas_set_threads(threads);
+    const char *gemm = getenv("REPSCOPE_GEMM");
+    if (gemm != NULL && strcmp(gemm, "openblas") == 0)
+        rs_blas_force_openblas(true);
     struct bench b;
     memset(&b, 0, sizeof b);
     b.name = workload;
@@ -392,8 +400,12 @@ main(int argc, char **argv)
         return 2;
     }
 
-    for (long k = 0; k < warmup; k++)
-        train_step(&b, k);
+    float first = 0.0f;
+    for (long k = 0; k < warmup; k++) {
+        float l = train_step(&b, k);
+        if (k == 0)
+            first = l;
+    }
     double t0 = rs_time_now();
     float loss = 0.0f;
     for (long k = 0; k < steps; k++)
@@ -402,6 +414,13 @@ main(int argc, char **argv)
     if (!isfinite(loss))
         fprintf(stderr, "rs_bench: warning: non-finite loss %g\n",
                 (double)loss);
+    if (verbose)
+        fprintf(stderr,
+                "rs_bench: %s: %s, %d thread%s, %d parameter tensors, "
+                "loss %.4f (first warm-up step) -> %.4f (last step)\n",
+                workload, rs_cpu_kernel_desc(), threads,
+                threads == 1 ? "" : "s",
+                b.nparams, (double)first, (double)loss);
     printf("workload=%s steps_per_s=%.3f ms_per_step=%.4f\n", workload,
            (double)steps / elapsed, 1e3 * elapsed / (double)steps);
     bench_free(&b);

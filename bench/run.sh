@@ -8,7 +8,8 @@
 # programs run interleaved, REPS times (default 3); each figure is the
 # median steps/s. Output, one line per workload and thread count:
 #
-#   bench WORKLOAD threads=T repscope=X torch=Y ratio=X/Y torch_best=Y2 ratio_best=X/Y2
+#   bench WORKLOAD threads=T repscope=X torch=Y ratio=X/Y torch_best=Y2
+#         ratio_best=X/Y2              (one line; steps/s, 3 significant digits)
 #
 # (torch fields are NA without torch). Timing noise on a shared 2-core
 # machine is 10-35% (FACTS.md): compare ratios, not absolute numbers.
@@ -26,11 +27,13 @@ ref=$src/../shared/bench/torch_ref.py
 [ -f "$ref" ] || ref=/work/shared/bench/torch_ref.py
 
 have_torch=no
-if [ -f "$ref" ] && [ -x "$py" ] && "$py" -c 'import torch' >/dev/null 2>&1; then
+if [ -f "$ref" ] && [ -x "$py" ] &&
+    "$py" -c 'import torch' >/dev/null 2>&1; then
     have_torch=yes
 fi
 
-best=$("$bench" --best-core) || { echo "bench: $bench does not run" >&2; exit 1; }
+best=$("$bench" --best-core) ||
+    { echo "bench: $bench does not run" >&2; exit 1; }
 
 # Steps per run, sized for about 1-2 s each: repscope, torch as installed
 # (generic kernels, 4-5x slower) and torch with the best kernels. Each
@@ -83,12 +86,14 @@ if [ "$have_torch" = yes ]; then
         sed -n 's/.*corename=\([^ ]*\).*/\1/p' | head -n 1)
     [ -n "$torch_core" ] || torch_core=unknown
 fi
-echo "bench kernels: repscope=[$("$bench" --kernels)] torch=[openblas $torch_core]" \
-    "torch_best=[OPENBLAS_CORETYPE=$best] reps=$reps"
+echo "bench kernels: repscope=[$("$bench" --kernels)]" \
+    "torch=[openblas $torch_core] torch_best=[OPENBLAS_CORETYPE=$best]" \
+    "reps=$reps"
 
 tmp=${TMPDIR:-/tmp}/rs_bench.$$
 mkdir -p "$tmp" || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 
 for w in $workloads; do
     for t in $threads_list; do
@@ -102,10 +107,12 @@ for w in $workloads; do
                 rate >>"$tmp/rs"
             if [ "$have_torch" = yes ]; then
                 env -u OPENBLAS_CORETYPE "$py" "$ref" --workload "$w" \
-                    --steps "$(steps torch "$w")" --threads "$t" | rate >>"$tmp/torch"
+                    --steps "$(steps torch "$w")" --threads "$t" |
+                    rate >>"$tmp/torch"
                 if [ "$best" != none ]; then
                     OPENBLAS_CORETYPE=$best "$py" "$ref" --workload "$w" \
-                        --steps "$(steps best "$w")" --threads "$t" | rate >>"$tmp/best"
+                        --steps "$(steps best "$w")" --threads "$t" |
+                        rate >>"$tmp/best"
                 fi
             fi
         done

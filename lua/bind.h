@@ -1,4 +1,232 @@
-/* PLACEHOLDER */
+/* repscope - MIT licence, see COPYING.
+ *
+ * bind.h: what the binding files (lua/l_*.c, host.c) share: metatable
+ * names, the per-state host context, handle boxes, argument checks that
+ * raise errors naming the function, the argument and the expected type,
+ * and the module openers. The one umbrella header of the project
+ * (STYLE 2.4): binding files include this and nothing else of lua/.
+ *
+ * Error message shapes (tests check them word for word):
+ *   "<fn>: bad argument #<n> '<name>' (<expected> expected, got <type>)"
+ *   "<fn>: bad argument #<n> '<name>' (<free text>)"
+ *   "<fn>: bad self (<expected> expected, got <type>)"   (methods; their
+ *                                           arguments count after self)
+ *   "<fn>: bad field '<key>' (<expected> expected, got <type>)"
+ *   "<fn>: bad field '<key>' (<free text>)"
+ *   "<fn>: unknown field '<key>' (known: a, b, c)"
+ *   "<fn>: <C error message>"               (an rs_status from the engine)
+ * where <fn> is the Lua spelling: "rs.nn.mlp", "tensor:matmul". luaL_error
+ * prefixes "file:line:" of the calling Lua code.
+ *
+ * Handles (STYLE 2.7): a userdata box holds a retained pointer; __gc,
+ * __close and :release() drop it and set it NULL; the checkers raise
+ * "attempt to use a released <kind>" on NULL. Boxes are created closed
+ * (NULL) before the resource is acquired, so an allocation error in Lua
+ * never leaks. Worker thread only (one lua_State, one thread).
+ */
 #ifndef RS_LUA_BIND_H
 #define RS_LUA_BIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "algo/supervised.h"
+#include "core/base.h"
+#include "core/graph.h"
+#include "core/optim.h"
+#include "core/rng.h"
+#include "core/sched.h"
+#include "core/tensor.h"
+#include "data/dataset.h"
+#include "lua/host.h"
+#include "nn/module.h"
+
+#define RS_LUA_TENSOR_MT "repscope.tensor"
+#define RS_LUA_MODULE_MT "repscope.module"
+#define RS_LUA_DATASET_MT "repscope.dataset"
+#define RS_LUA_OPTIM_SPEC_MT "repscope.optim_spec"
+#define RS_LUA_OPTIM_MT "repscope.optim"
+#define RS_LUA_SCHED_MT "repscope.sched"
+#define RS_LUA_TRAINER_MT "repscope.trainer"
+#define RS_LUA_RNG_MT "repscope.rng"
+#define RS_LUA_CKPT_MT "repscope.ckpt"
+
+/* Where rs.log / matrices / prints go: the session while a driver
+ * callback runs, the test recorder under `repscope --test`, nowhere
+ * otherwise (all members may be NULL). */
+struct rs_lua_sink {
+    void *ud;
+    void (*log)(void *ud, const char *name, double value);
+    void (*matrix)(void *ud, const char *name, int rows, int cols,
+                   const float *data);
+    void (*print)(void *ud, const char *text);
+    void (*event)(void *ud, const char *text);
+};
+
+/* The host context of a lua_State (registry, static address key). */
+struct rs_lua_ctx {
+    bool safe;
+    size_t mem_used, mem_peak, mem_limit; /* Lua heap bytes */
+    int in_call; /* rs_lua_call depth: the cap binds only inside one */
+    const atomic_bool *cancel;
+    struct rs_lua_sink sink;
+    rs_graph *scratch; /* no-grad graph for tensor arithmetic */
+    struct rs_rng rng; /* rs.seed: initialisers and rs.tensor.randn */
+    long total_steps;  /* the session's planned steps, -1 unknown */
+    char *builtin_dir; /* .../lua */
+    size_t ext_bytes;  /* tensor bytes given to Lua since the last GC */
+    char warn[512];    /* pieces of the warning being assembled */
+    size_t warn_len;
+};
+
+struct rs_lua_ctx *rs_lua_ctx(lua_State *L);
+
+/* ---- sink shortcuts (no-ops without a sink) ---------------------------- */
+void rs_lua_log(lua_State *L, const char *name, double value);
+void rs_lua_matrix(lua_State *L, const char *name, int rows, int cols,
+                   const float *data);
+void rs_lua_print(lua_State *L, const char *text);
+void rs_lua_event(lua_State *L, const char *text);
+
+/* ---- errors: all raise (never return) ---------------------------------- */
+int rs_lua_arg_error(lua_State *L, const char *fn, int arg, const char *name,
+                     const char *fmt, ...) RS_PRINTF(5, 6);
+int rs_lua_type_error(lua_State *L, const char *fn, int arg, const char *name,
+                      const char *expected);
+int rs_lua_field_error(lua_State *L, const char *fn, const char *key,
+                       const char *fmt, ...) RS_PRINTF(4, 5);
+int rs_lua_field_type_error(lua_State *L, const char *fn, const char *key,
+                            const char *expected, int type_idx);
+/* "<fn>: <err->msg>". */
+int rs_lua_status_error(lua_State *L, const char *fn,
+                        const struct rs_error *err);
+
+/* ---- argument checks --------------------------------------------------- */
+lua_Number rs_lua_check_number(lua_State *L, int arg, const char *fn,
+                               const char *name);
+lua_Integer rs_lua_check_integer(lua_State *L, int arg, const char *fn,
+                                 const char *name);
+const char *rs_lua_check_string(lua_State *L, int arg, const char *fn,
+                                const char *name);
+void rs_lua_check_table(lua_State *L, int arg, const char *fn,
+                        const char *name);
+/* luaL_checkoption with our message: "(one of 'a', 'b' expected, got
+ * 'c')". names is NULL-terminated; def (may be NULL) for a missing arg. */
+int rs_lua_check_enum(lua_State *L, int arg, const char *fn, const char *name,
+                      const char *def, const char *const names[]);
+/* A shape: a table of 0..4 positive integers at arg, or (varargs) the
+ * integers from arg to the top. Returns ndim. */
+int rs_lua_check_shape(lua_State *L, int arg, const char *fn, const char *name,
+                       int shape[RS_MAX_DIMS]);
+
+/* Table fields of the table at tbl: raise on a key not in allowed
+ * (NULL-terminated), then typed getters with defaults (a nil field takes
+ * the default; lo/hi bound integers inclusively). Returned strings are
+ * owned by the table (valid while it is). */
+void rs_lua_check_fields(lua_State *L, int tbl, const char *fn,
+                         const char *const allowed[]);
+bool rs_lua_has_field(lua_State *L, int tbl, const char *key);
+lua_Number rs_lua_opt_number_field(lua_State *L, int tbl, const char *fn,
+                                   const char *key, lua_Number def);
+lua_Integer rs_lua_opt_int_field(lua_State *L, int tbl, const char *fn,
+                                 const char *key, lua_Integer def,
+                                 lua_Integer lo, lua_Integer hi);
+bool rs_lua_opt_bool_field(lua_State *L, int tbl, const char *fn,
+                           const char *key, bool def);
+const char *rs_lua_opt_string_field(lua_State *L, int tbl, const char *fn,
+                                    const char *key, const char *def);
+int rs_lua_opt_enum_field(lua_State *L, int tbl, const char *fn,
+                          const char *key, const char *def,
+                          const char *const names[]);
+/* A float field that must be finite and >= lo. */
+float rs_lua_opt_float_field(lua_State *L, int tbl, const char *fn,
+                             const char *key, float def, float lo);
+
+/* ---- handles ----------------------------------------------------------- */
+/* Push a new closed box (NULL) with metatable mt; returns the slot. */
+void **rs_lua_new_box(lua_State *L, const char *mt);
+/* The live pointer of a box at arg, raising a type error ("tensor
+ * expected, got number") or "attempt to use a released <what>". */
+void *rs_lua_check_box(lua_State *L, int arg, const char *mt, const char *what,
+                       const char *fn, const char *name);
+/* The box pointer or NULL if arg is not of type mt (no error). */
+void *rs_lua_test_box(lua_State *L, int arg, const char *mt);
+
+rs_tensor *rs_lua_check_tensor(lua_State *L, int arg, const char *fn,
+                               const char *name);
+/* Push a handle on t; retains it. */
+void rs_lua_push_tensor(lua_State *L, rs_tensor *t);
+/* Note a new tensor handed to Lua (its box already on the stack): the
+ * collector cannot see tensor storage, so every RS_LUA_GC_BYTES of new
+ * tensors force a full collection (a scene making tensors every step
+ * would otherwise hold them until the Lua heap alone triggers one). */
+#define RS_LUA_GC_BYTES ((size_t)64 << 20)
+void rs_lua_tensor_made(lua_State *L, const rs_tensor *t);
+/* Push a handle on a heap copy of t (an arena tensor, say); raises
+ * "<fn>: ..." if the copy cannot be allocated. */
+void rs_lua_push_tensor_copy(lua_State *L, const rs_tensor *t, const char *fn);
+
+/* Module handles carry a private graph for Lua-side forwards. */
+struct rs_lua_module {
+    rs_nn_module *m;
+    rs_graph *g;       /* created on the first :forward */
+    unsigned long fwd; /* rs_nn_module_forwards after that forward */
+};
+rs_nn_module *rs_lua_check_module(lua_State *L, int arg, const char *fn,
+                                  const char *name);
+void rs_lua_push_module(lua_State *L, rs_nn_module *m); /* retains */
+
+rs_dataset *rs_lua_check_dataset(lua_State *L, int arg, const char *fn,
+                                 const char *name);
+void rs_lua_push_dataset(lua_State *L, rs_dataset *d); /* retains */
+
+/* An optimiser spec (rs.optim.adamw{...}) and a schedule (rs.sched.*). */
+struct rs_lua_sched {
+    struct rs_sched s;
+    bool has_lr, has_total; /* taken from the optimiser / session if not */
+};
+const struct rs_optim_config *rs_lua_check_optim_spec(lua_State *L, int arg,
+                                                      const char *fn,
+                                                      const char *name);
+struct rs_lua_sched *rs_lua_check_sched(lua_State *L, int arg, const char *fn,
+                                        const char *name);
+
+struct rs_lua_trainer {
+    rs_algo_supervised *tr;
+};
+rs_algo_supervised *rs_lua_check_trainer(lua_State *L, int arg, const char *fn,
+                                         const char *name);
+struct rs_rng *rs_lua_check_rng(lua_State *L, int arg, const char *fn,
+                                const char *name);
+/* The trainers created in this state, in creation order (checkpoints):
+ * pushes the registry list (a table of trainer userdata). */
+void rs_lua_push_trainers(lua_State *L);
+
+/* ---- stack balance (debug builds) -------------------------------------- */
+#ifdef RS_DEBUG
+#define RS_LUA_STACK_GUARD(L) int rs_lua_top_ = lua_gettop(L)
+#define RS_LUA_STACK_CHECK(L, d) RS_ASSERT(lua_gettop(L) == rs_lua_top_ + (d))
+#else
+#define RS_LUA_STACK_GUARD(L) ((void)0)
+#define RS_LUA_STACK_CHECK(L, d) ((void)0)
 #endif
+
+/* The tensor arithmetic (l_tensor_math.c), registered by l_tensor.c. */
+extern const luaL_Reg rs_lua_tensor_math_methods[];
+extern const luaL_Reg rs_lua_tensor_math_meta[];
+
+/* ---- module openers (package.preload) ---------------------------------- */
+int luaopen_repscope(lua_State *L);
+int luaopen_repscope_tensor(lua_State *L);
+int luaopen_repscope_rng(lua_State *L);
+int luaopen_repscope_nn(lua_State *L);
+int luaopen_repscope_optim(lua_State *L);
+int luaopen_repscope_data(lua_State *L);
+int luaopen_repscope_probe(lua_State *L);
+int luaopen_repscope_train(lua_State *L);
+int luaopen_repscope_test(lua_State *L);
+
+#endif /* RS_LUA_BIND_H */

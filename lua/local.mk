@@ -1,8 +1,22 @@
-# lua: the Lua 5.4 binding (host, modules, scene driver) and pure-Lua
-# helpers installed under $(pkgdatadir)/lua/repscope.
+# lua: the Lua 5.4 binding (host, modules, scene driver, test runner) and
+# pure-Lua helpers installed under $(pkgdatadir)/lua/repscope.
 noinst_LIBRARIES += %D%/librs_lua.a
 %C%_librs_lua_a_SOURCES = \
 	%D%/host.c %D%/host.h \
-	%D%/bind.h
+	%D%/bind.c %D%/bind.h \
+	%D%/l_tensor.c \
+	%D%/l_tensor_math.c \
+	%D%/l_rng.c \
+	%D%/l_nn.c \
+	%D%/l_optim.c \
+	%D%/l_data.c \
+	%D%/l_probe.c \
+	%D%/l_train.c \
+	%D%/l_scene.c %D%/scene_impl.h \
+	%D%/l_ckpt.c \
+	%D%/l_test.c
 luadir = $(pkgdatadir)/lua/repscope
-dist_lua_DATA =
+dist_lua_DATA = \
+	%D%/repscope/json.lua \
+	%D%/repscope/scene.lua \
+	%D%/repscope/tap.lua

@@ -1,48 +1,77 @@
 /* repscope - MIT licence, see COPYING.
  *
- * main.c: the composition root. Until the Lua scenes and the terminal UI
- * land, the main job is a headless demo: a ReLU MLP learning (a + b) mod 97
- * from half of all pairs, with train/test accuracy, the feature rank of a
- * hidden layer and the weight norm printed as it trains.
+ * main.c: the composition root, the only file that sees every layer. It
+ * parses the command line, finds the scene and the data directory, builds
+ * the Lua scene driver (lua/) and the session (src/run), and runs it
+ * headless (the terminal UI arrives with its own issue). Exit status: 0
+ * success, 1 runtime failure, 2 usage or scene-loading error, 128+signo
+ * when a signal stopped the run.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/base.h"
 #include "core/blas.h"
 #include "core/cpu.h"
-#include "core/graph.h"
-#include "core/ops.h"
-#include "core/optim.h"
-#include "core/rng.h"
-#include "core/sched.h"
-#include "data/modular.h"
-#include "nn/mlp.h"
-#include "nn/model.h"
-#include "probe/rank.h"
+#include "lua/host.h"
+#include "run/headless.h"
+#include "run/session.h"
 
-struct demo_opts {
-    long steps;
-    unsigned long seed;
+#ifndef RS_SRCDIR_FALLBACK
+#define RS_SRCDIR_FALLBACK ""
+#endif
+
+#define DEFAULT_SCENE "demo_mlp"
+#define MAX_SETS 64
+
+struct cli {
+    const char *scene;   /* name or path; NULL: the default */
+    const char *out_dir; /* --out */
+    const char *resume;  /* --resume DIR */
+    const char *test;    /* --test FILE */
+    const char *sets[MAX_SETS];
+    int nsets;
+    long steps;          /* -1: the scene's */
+    long seed;           /* -1: the scene's / 1 */
+    long checkpoint_every;
     int threads;
-    int every;
+    bool headless, safe, list, help, version;
 };
 
 static void
 usage(FILE *f)
 {
     fprintf(f,
-            "usage: repscope [--steps N] [--seed S] [--threads T] "
-            "[--every K]\n"
-            "       repscope --version | --help\n\n"
-            "Trains a 4-layer ReLU MLP on (a + b) mod 97 (half of all pairs "
-            "for training)\nand prints loss, train/test accuracy, the srank "
-            "of hidden layer 2 and the\nweight norm every K steps "
-            "(default 100) up to N steps (default 6000).\n");
+            "usage: repscope [options] [SCENE]\n"
+            "       repscope --headless [options] SCENE\n"
+            "       repscope --resume RUNDIR [options]\n"
+            "       repscope --list | --test FILE | --help | --version\n"
+            "\n"
+            "SCENE is a Lua scene file or the name of a shipped scene "
+            "(--list);\nwithout one the default scene (%s) runs.\n"
+            "\n"
+            "  --headless             train without the terminal UI\n"
+            "  --steps N              stop after N steps\n"
+            "  --seed S               seed every random choice\n"
+            "  --set KEY=VALUE        override a scene parameter "
+            "(repeatable)\n"
+            "  --out DIR              record the run in DIR\n"
+            "  --checkpoint-every N   also checkpoint every N steps\n"
+            "  --threads T            BLAS threads (default 1)\n"
+            "  --resume RUNDIR        continue a recorded run\n"
+            "  --safe                 restricted Lua for untrusted scenes\n"
+            "  --list                 list the shipped scenes\n"
+            "  --test FILE            run a Lua test file (TAP)\n"
+            "\n"
+            "See repscope(1) and repscope-lua(7).\n",
+            DEFAULT_SCENE);
 }
 
 static int
@@ -52,7 +81,8 @@ parse_long(const char *opt, const char *s, long lo, long hi, long *out)
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-        fprintf(stderr, "repscope: %s: '%s' is not a number in %ld..%ld\n",
+        fprintf(stderr,
+                "repscope: %s: '%s' is not a whole number in %ld..%ld\n",
                 opt, s, lo, hi);
         return -1;
     }
@@ -60,202 +90,275 @@ parse_long(const char *opt, const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* 0 ok, -1 usage error (message printed). */
 static int
-parse_args(int argc, char **argv, struct demo_opts *o)
+parse_cli(int argc, char **argv, struct cli *c)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        long v;
+        if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (c->scene != NULL) {
+                fprintf(stderr, "repscope: more than one scene: '%s' and "
+                                "'%s'\n",
+                        c->scene, a);
+                return -1;
+            }
+            c->scene = a;
+            continue;
+        }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 1;
+            c->help = true;
+            continue;
         }
-        if (strcmp(a, "--version") == 0) {
-            printf("%s\n", PACKAGE_STRING);
-            return 1;
+        if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+            c->version = true;
+            continue;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "repscope: unknown or incomplete option '%s'\n",
-                    a);
-            return -1;
+        if (strcmp(a, "--headless") == 0) {
+            c->headless = true;
+            continue;
         }
-        const char *val = argv[++i];
-        if (strcmp(a, "--steps") == 0) {
-            if (parse_long(a, val, 1, 100000000, &v) < 0)
+        if (strcmp(a, "--safe") == 0) {
+            c->safe = true;
+            continue;
+        }
+        if (strcmp(a, "--list") == 0) {
+            c->list = true;
+            continue;
+        }
+        /* Options with a value: --opt VALUE or --opt=VALUE. */
+        const char *eq = strchr(a, '=');
+        char name[32];
+        const char *val;
+        if (eq != NULL && (size_t)(eq - a) < sizeof name) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = '\0';
+            val = eq + 1;
+        } else {
+            snprintf(name, sizeof name, "%s", a);
+            if (i + 1 >= argc) {
+                fprintf(stderr, "repscope: %s needs a value (try --help)\n",
+                        a);
                 return -1;
-            o->steps = v;
-        } else if (strcmp(a, "--seed") == 0) {
-            if (parse_long(a, val, 0, 2147483647, &v) < 0)
+            }
+            val = argv[++i];
+        }
+        long v;
+        if (strcmp(name, "--steps") == 0) {
+            if (parse_long(name, val, 1, LONG_MAX / 2, &v) < 0)
                 return -1;
-            o->seed = (unsigned long)v;
-        } else if (strcmp(a, "--threads") == 0) {
-            if (parse_long(a, val, 1, 64, &v) < 0)
+            c->steps = v;
+        } else if (strcmp(name, "--seed") == 0) {
+            if (parse_long(name, val, 0, 4294967295L, &v) < 0)
                 return -1;
-            o->threads = (int)v;
-        } else if (strcmp(a, "--every") == 0) {
-            if (parse_long(a, val, 1, 1000000, &v) < 0)
+            c->seed = v;
+        } else if (strcmp(name, "--threads") == 0) {
+            if (parse_long(name, val, 1, 64, &v) < 0)
                 return -1;
-            o->every = (int)v;
+            c->threads = (int)v;
+        } else if (strcmp(name, "--checkpoint-every") == 0) {
+            if (parse_long(name, val, 0, LONG_MAX / 2, &v) < 0)
+                return -1;
+            c->checkpoint_every = v;
+        } else if (strcmp(name, "--set") == 0) {
+            if (strchr(val, '=') == NULL || val[0] == '=') {
+                fprintf(stderr, "repscope: --set '%s': expected KEY=VALUE\n",
+                        val);
+                return -1;
+            }
+            if (c->nsets == MAX_SETS) {
+                fprintf(stderr, "repscope: more than %d --set options\n",
+                        MAX_SETS);
+                return -1;
+            }
+            c->sets[c->nsets++] = val;
+        } else if (strcmp(name, "--out") == 0) {
+            c->out_dir = val;
+        } else if (strcmp(name, "--resume") == 0) {
+            c->resume = val;
+        } else if (strcmp(name, "--test") == 0) {
+            c->test = val;
         } else {
             fprintf(stderr, "repscope: unknown option '%s' (try --help)\n",
-                    a);
+                    name);
             return -1;
         }
+    }
+    if (c->resume != NULL && (c->scene != NULL || c->nsets > 0)) {
+        fprintf(stderr, "repscope: --resume takes the scene and parameters "
+                        "from the run; drop SCENE and --set\n");
+        return -1;
     }
     return 0;
 }
 
-/* Accuracy of the MLP on a whole split, in no-grad chunks. */
-static double
-accuracy(rs_nn_mlp *mlp, rs_graph *g, const rs_data_modular *d,
-         enum rs_split split, float *xbuf, int *ybuf, int chunk)
+static bool
+is_dir(const char *path)
 {
-    int n = rs_data_modular_count(d, split), in = rs_data_modular_input_dim(d);
-    int correct = 0;
-    rs_graph_set_grad(g, false);
-    for (int start = 0; start < n; start += chunk) {
-        int m = n - start < chunk ? n - start : chunk;
-        int idx[1024];
-        for (int i = 0; i < m; i++)
-            idx[i] = start + i;
-        rs_data_modular_batch(d, split, idx, m, xbuf, ybuf);
-        rs_tensor *x = rs_graph_input(g, 2, (int[]){m, in}, xbuf);
-        rs_tensor *y = rs_nn_mlp_forward(mlp, g, x);
-        if (y == NULL)
-            break;
-        int classes = rs_tensor_cols(y);
-        for (int i = 0; i < m; i++) {
-            const float *row = y->data + (size_t)i * (size_t)classes;
-            int best = 0;
-            for (int c = 1; c < classes; c++)
-                if (row[c] > row[best])
-                    best = c;
-            correct += best == ybuf[i];
-        }
-        rs_graph_reset(g);
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool
+is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* RS_DATADIR tells the Lua host and the scene lookup where lua/ and
+ * scenes/ live: the user's value, else the installed data directory, else
+ * the source tree this binary was built from (so an uninstalled build,
+ * ./quickstart.sh's, just works). */
+static void
+settle_datadir(void)
+{
+    const char *env = getenv("RS_DATADIR");
+    if (env != NULL && env[0] != '\0')
+        return;
+    char probe[PATH_MAX];
+    snprintf(probe, sizeof probe, "%s/lua/repscope", RS_PKGDATADIR);
+    if (is_dir(probe)) {
+        setenv("RS_DATADIR", RS_PKGDATADIR, 1);
+        return;
     }
-    rs_graph_set_grad(g, true);
-    return n > 0 ? (double)correct / n : 0.0;
+    snprintf(probe, sizeof probe, "%s/lua/repscope", RS_SRCDIR_FALLBACK);
+    if (RS_SRCDIR_FALLBACK[0] != '\0' && is_dir(probe))
+        setenv("RS_DATADIR", RS_SRCDIR_FALLBACK, 1);
+}
+
+static const char *
+datadir(void)
+{
+    const char *d = getenv("RS_DATADIR");
+    return d != NULL ? d : RS_PKGDATADIR;
+}
+
+/* A scene argument is a file path, or a shipped scene's name. Returns a
+ * new string, or NULL after printing what was tried. */
+static char *
+resolve_scene(const char *arg)
+{
+    if (is_file(arg))
+        return rs_xstrdup(arg);
+    if (strchr(arg, '/') == NULL) {
+        const char *ext = strstr(arg, ".lua") != NULL ? "" : ".lua";
+        char *p = rs_xasprintf("%s/scenes/%s%s", datadir(), arg, ext);
+        if (is_file(p))
+            return p;
+        free(p);
+    }
+    fprintf(stderr,
+            "repscope: scene '%s' not found (not a file, and not in "
+            "%s/scenes; try --list)\n",
+            arg, datadir());
+    return NULL;
 }
 
 static int
-run_demo(const struct demo_opts *o)
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+list_scenes(void)
+{
+    char *dir = rs_xasprintf("%s/scenes", datadir());
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "repscope: cannot read %s: %s\n", dir,
+                strerror(errno));
+        free(dir);
+        return 2;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".lua") == 0) {
+            names = rs_xreallocarray(names, n + 1, sizeof *names);
+            names[n++] = rs_xstrdup(e->d_name);
+        }
+    }
+    closedir(d);
+    if (n > 0)
+        qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        char *path = rs_xasprintf("%s/%s", dir, names[i]);
+        struct rs_lua_scene_info info;
+        struct rs_error err = {0};
+        names[i][strlen(names[i]) - 4] = '\0';
+        if (rs_lua_scene_info(path, &info, &err) == RS_OK)
+            printf("%-16s %s%s\n", names[i], info.title,
+                   strcmp(names[i], DEFAULT_SCENE) == 0 ? " (default)" : "");
+        else
+            printf("%-16s (does not load: %s)\n", names[i], err.msg);
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+    return 0;
+}
+
+static int
+run_scene(const struct cli *c, char **argv)
 {
     struct rs_error err = {0};
-    int rc = 1;
-    enum { BATCH = 512, CHUNK = 1024 };
-    struct rs_data_modular_config dc = {.p = 97, .op = '+',
-                                        .train_frac = 0.5f, .seed = o->seed};
-    rs_data_modular *data = rs_data_modular_new(&dc, &err);
-    if (data == NULL) {
-        fprintf(stderr, "repscope: %s\n", err.msg);
-        return 1;
-    }
-    struct rs_nn_mlp_config mc;
-    rs_nn_mlp_config_default(&mc);
-    mc.input = rs_data_modular_input_dim(data);
-    mc.width = 128;
-    mc.depth = 4;
-    mc.output = rs_data_modular_classes(data);
-    mc.init = RS_INIT_TORCH_DEFAULT;
-    struct rs_rng rng;
-    rs_rng_seed(&rng, o->seed);
-    rs_nn_mlp *mlp = rs_nn_mlp_new(&mc, "mlp", &rng, &err);
-    rs_graph *g = rs_graph_new();
-    rs_optim *opt = NULL;
-    float *xbuf = rs_xmalloc(sizeof(float) * CHUNK * (size_t)mc.input);
-    int *ybuf = rs_xmalloc(sizeof(int) * CHUNK);
-    struct rs_probe_rank rank;
-    rs_probe_rank_init(&rank);
-    if (mlp == NULL)
-        goto out;
-    rs_nn_model *model = rs_nn_mlp_model(mlp);
-    struct rs_optim_config oc;
-    rs_optim_config_default(&oc, RS_OPTIM_ADAMW);
-    oc.lr = 2e-3f;
-    oc.weight_decay = 2.0f;
-    opt = rs_optim_new(&oc, rs_nn_model_params(model),
-                       rs_nn_model_count(model), &err);
-    if (opt == NULL)
-        goto out;
-    struct rs_sched sched;
-    rs_sched_init(&sched, RS_SCHED_CONSTANT, oc.lr, o->steps);
-    sched.warmup = 200;
-
-    printf("repscope %s demo: (a + b) mod 97, MLP 194-%dx%d-97 ReLU, AdamW "
-           "lr %g wd %g, batch %d\n",
-           PACKAGE_VERSION, mc.width, mc.depth, (double)oc.lr,
-           (double)oc.weight_decay, BATCH);
-    printf("kernels: %s, %d thread%s; seed %lu; %d train / %d test pairs\n",
-           rs_cpu_kernel_desc(), rs_blas_threads(),
-           rs_blas_threads() == 1 ? "" : "s", o->seed,
-           rs_data_modular_count(data, RS_SPLIT_TRAIN),
-           rs_data_modular_count(data, RS_SPLIT_TEST));
-    printf("%7s %8s %7s %7s %6s %8s %8s\n", "step", "loss", "train", "test",
-           "srank2", "|w|", "steps/s");
-    fflush(stdout);
-
-    int ntrain = rs_data_modular_count(data, RS_SPLIT_TRAIN);
-    int idx[BATCH];
-    double t0 = rs_time_now(), tlast = t0;
-    long last_step = 0;
-    for (long step = 1; step <= o->steps; step++) {
-        for (int i = 0; i < BATCH; i++)
-            idx[i] = (int)rs_rng_below(&rng, (uint32_t)ntrain);
-        rs_data_modular_batch(data, RS_SPLIT_TRAIN, idx, BATCH, xbuf, ybuf);
-        rs_tensor *x = rs_graph_input(g, 2, (int[]){BATCH, mc.input}, xbuf);
-        rs_tensor *y = rs_nn_mlp_forward(mlp, g, x);
-        rs_tensor *loss = rs_op_cross_entropy(g, y, ybuf, NULL);
-        if (rs_graph_backward(g, loss, &err) != RS_OK)
-            goto out;
-        float lossv = loss->data[0];
-        if (rs_optim_step(opt, rs_sched_lr(&sched, step - 1), NULL, &err) !=
-            RS_OK) {
-            fprintf(stderr, "repscope: step %ld (loss %g): ", step,
-                    (double)lossv);
-            goto out;
+    char *path = NULL, *resume_scene = NULL;
+    if (c->resume != NULL) {
+        resume_scene = rs_xasprintf("%s/scene.lua", c->resume);
+        if (!is_file(resume_scene)) {
+            fprintf(stderr, "repscope: %s: not a run directory (no "
+                            "scene.lua)\n",
+                    c->resume);
+            free(resume_scene);
+            return 2;
         }
-        rs_optim_zero_grad(opt);
-        rs_graph_reset(g);
-        if (step % o->every != 0 && step != o->steps)
-            continue;
-
-        double tr = accuracy(mlp, g, data, RS_SPLIT_TRAIN, xbuf, ybuf, CHUNK);
-        double te = accuracy(mlp, g, data, RS_SPLIT_TEST, xbuf, ybuf, CHUNK);
-        /* Feature rank of hidden layer 2 on (up to) 1024 test pairs. */
-        int m = rs_data_modular_count(data, RS_SPLIT_TEST);
-        m = m < CHUNK ? m : CHUNK;
-        rs_graph_set_grad(g, false);
-        rs_data_modular_batch(data, RS_SPLIT_TEST, NULL, m, xbuf, NULL);
-        rs_tensor *xt = rs_graph_input(g, 2, (int[]){m, mc.input}, xbuf);
-        int srank = -1;
-        if (rs_nn_mlp_forward(mlp, g, xt) != NULL &&
-            rs_probe_rank_tensor(&rank, rs_nn_mlp_preact(mlp, 2), false,
-                                 &err) == RS_OK)
-            srank = rank.srank;
-        rs_graph_reset(g);
-        rs_graph_set_grad(g, true);
-        double now = rs_time_now();
-        double sps = (double)(step - last_step) / (now - tlast);
-        tlast = now;
-        last_step = step;
-        printf("%7ld %8.4f %6.1f%% %6.1f%% %6d %8.2f %8.1f\n", step,
-               (double)lossv, 100 * tr, 100 * te, srank,
-               rs_nn_model_weight_norm(model), sps);
-        fflush(stdout);
+        path = resume_scene;
+    } else {
+        path = resolve_scene(c->scene != NULL ? c->scene : DEFAULT_SCENE);
+        if (path == NULL)
+            return 2;
     }
-    printf("done: %ld steps in %.1f s\n", o->steps, rs_time_now() - t0);
-    rc = 0;
-out:
-    if (rc != 0 && err.code != RS_OK)
+
+    struct rs_lua_opts lo;
+    rs_lua_opts_default(&lo);
+    lo.safe = c->safe;
+    struct rs_session_driver drv;
+    struct rs_lua_scene_info info;
+    if (rs_lua_scene_driver(path, c->sets, c->nsets, &lo, &drv, &info,
+                            &err) != RS_OK) {
         fprintf(stderr, "repscope: %s\n", err.msg);
-    rs_probe_rank_fini(&rank);
-    free(xbuf);
-    free(ybuf);
-    rs_optim_free(opt);
-    rs_graph_free(g);
-    rs_nn_mlp_free(mlp);
-    rs_data_modular_free(data);
+        free(path);
+        return 2;
+    }
+    struct rs_session_config sc = {
+        .scene_path = path,
+        .scene_name = info.name,
+        .steps = c->steps > 0 ? c->steps : info.steps,
+        .seed = c->seed >= 0 ? (unsigned long)c->seed : 1,
+        .out_dir = c->resume != NULL ? c->resume : c->out_dir,
+        .checkpoint_every = c->checkpoint_every,
+        .threads = c->threads,
+        .resume_dir = c->resume,
+        .argv = argv,
+    };
+    rs_session *s = rs_session_new(&sc, &drv, &err);
+    if (s == NULL) {
+        fprintf(stderr, "repscope: %s\n", err.msg);
+        free(path);
+        return 2;
+    }
+    fprintf(stderr, "repscope: %s%s%s, recording in %s (kernels: %s)\n",
+            info.name, info.title[0] ? ": " : "", info.title,
+            rs_session_run_dir(s)[0] ? rs_session_run_dir(s) : "(nowhere)",
+            rs_cpu_kernel_desc());
+    int rc = rs_headless_run(s, NULL);
+    rs_session_free(s);
+    free(path);
     return rc;
 }
 
@@ -263,13 +366,24 @@ int
 main(int argc, char **argv)
 {
     struct rs_error err = {0};
+    /* First: may replace this process with one using faster kernels. */
     if (rs_cpu_reexec_for_blas(argv, &err) != RS_OK)
         fprintf(stderr, "repscope: warning: %s\n", err.msg);
-    struct demo_opts o = {.steps = 6000, .seed = 1, .threads = 1,
-                          .every = 100};
-    int r = parse_args(argc, argv, &o);
-    if (r != 0)
-        return r < 0 ? 2 : 0;
-    rs_blas_set_threads(o.threads);
-    return run_demo(&o);
+    struct cli c = {.steps = -1, .seed = -1, .threads = 1};
+    if (parse_cli(argc, argv, &c) < 0)
+        return 2;
+    if (c.help) {
+        usage(stdout);
+        return 0;
+    }
+    if (c.version) {
+        printf("%s\n", PACKAGE_STRING);
+        return 0;
+    }
+    settle_datadir();
+    if (c.test != NULL)
+        return rs_lua_run_test(c.test);
+    if (c.list)
+        return list_scenes();
+    return run_scene(&c, argv);
 }

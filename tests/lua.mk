@@ -1,7 +1,39 @@
-# Lua tests: tests/lua/t_*.lua run by the binary (repscope --test FILE).
+# Lua tests: tests/lua/t_*.lua run by the binary (repscope --test FILE),
+# and the C tests of the Lua host, the scene driver under a real session
+# and the supervised step loop.
 LUA_LOG_DRIVER = $(LOG_DRIVER)
 LUA_LOG_COMPILER = $(top_builddir)/repscope
 AM_LUA_LOG_FLAGS = --test
-RS_LUA_TESTS =
+RS_LUA_TESTS = \
+	%D%/lua/t_tensor.lua \
+	%D%/lua/t_nn.lua \
+	%D%/lua/t_optim.lua \
+	%D%/lua/t_data.lua \
+	%D%/lua/t_probe.lua \
+	%D%/lua/t_log.lua \
+	%D%/lua/t_train.lua \
+	%D%/lua/t_scene.lua \
+	%D%/lua/t_ckpt.lua \
+	%D%/lua/t_host.lua
 TESTS += $(RS_LUA_TESTS)
 EXTRA_DIST += $(RS_LUA_TESTS)
+
+RS_LUA_SCENE_FIXTURES = \
+	%D%/data/scenes/tiny.lua \
+	%D%/data/scenes/self_driven.lua \
+	%D%/data/scenes/syntax_error.lua \
+	%D%/data/scenes/setup_error.lua \
+	%D%/data/scenes/step_badarg.lua \
+	%D%/data/scenes/global_typo.lua \
+	%D%/data/scenes/bad_field.lua \
+	%D%/data/scenes/not_scene.lua \
+	%D%/data/scenes/safe_probe.lua
+EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES)
+
+check_PROGRAMS += \
+	%D%/t_lua_host \
+	%D%/t_lua_session \
+	%D%/t_algo_supervised
+%C%_t_lua_host_LDADD = $(RS_TEST_LIBS)
+%C%_t_lua_session_LDADD = $(RS_TEST_LIBS)
+%C%_t_algo_supervised_LDADD = $(RS_TEST_LIBS)

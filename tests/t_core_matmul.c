@@ -52,7 +52,8 @@ linear_naive(float *out, const float *x, const float *w, const float *bias,
         for (int o = 0; o < OUT; o++) {
             double s = bias != NULL ? (double)bias[o] : 0.0;
             for (int i = 0; i < IN; i++)
-                s += (double)x[(size_t)r * IN + i] * (double)w[(size_t)o * IN + i];
+                s += (double)x[(size_t)r * IN + i] *
+                     (double)w[(size_t)o * IN + i];
             out[(size_t)r * OUT + o] = (float)s;
         }
 }
@@ -95,22 +96,146 @@ check_gemm(struct rs_rng *rng, bool ta, bool tb, int M, int N, int K,
     free(R);
 }
 
+/* C = op(A) op(B) + bias through rs_blas_sgemm_bias, against the naive
+ * loop plus the bias; C starts as NaN (it must be ignored). */
+static void
+check_gemm_bias(struct rs_rng *rng, bool ta, bool tb, int M, int N, int K)
+{
+    int lda = ta ? M : K, ldb = tb ? K : N, ldc = N + 3;
+    size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
+    size_t nc = (size_t)M * ldc;
+    float *A = random_floats(rng, na + 1), *B = random_floats(rng, nb + 1);
+    float *bias = random_floats(rng, (size_t)N);
+    float *C = random_floats(rng, nc), *R = rs_xmalloc(nc * sizeof *R);
+    memcpy(R, C, nc * sizeof *R);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+            C[(size_t)i * ldc + j] = NAN;
+    gemm_naive(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, R, ldc);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+            R[(size_t)i * ldc + j] += bias[j];
+    rs_blas_sgemm_bias(ta, tb, M, N, K, A, lda, B, ldb, bias, C, ldc);
+    tap_is_floats(C, R, nc, 1e-4 * (K + 1), 1e-4,
+                  "sgemm_bias %c%c M=%d N=%d K=%d (%s)", ta ? 'T' : 'N',
+                  tb ? 'T' : 'N', M, N, K, rs_blas_sgemm_path(ta, tb, M, N, K));
+    free(A);
+    free(B);
+    free(bias);
+    free(C);
+    free(R);
+}
+
+/* With two threads the AVX-512 kernel splits C over its pool but never a
+ * sum, so the result is bitwise the one-thread result; many jobs in a row
+ * (and a restart of the pool) check the hand-over between threads. */
+static void
+test_pool(struct rs_rng *rng)
+{
+    if (!rs_cpu_has(RS_CPU_AVX512F)) {
+        tap_skip(1, "no AVX-512: no GEMM pool");
+        return;
+    }
+    static const int shapes[][5] = {
+        /* ta, tb, M, N, K: row split, column split (small M), trans_b */
+        {0, 0, 300, 200, 100}, {1, 0, 64, 300, 170}, {0, 1, 200, 150, 80},
+        {1, 1, 30, 500, 90},   {0, 1, 7, 40, 4000},
+    };
+    for (size_t s = 0; s < RS_ARRAY_LEN(shapes); s++) {
+        bool ta = shapes[s][0], tb = shapes[s][1];
+        int M = shapes[s][2], N = shapes[s][3], K = shapes[s][4];
+        int lda = ta ? M : K, ldb = tb ? K : N;
+        size_t nc = (size_t)M * N;
+        float *A = random_floats(rng, (size_t)M * K);
+        float *B = random_floats(rng, (size_t)N * K);
+        float *c1 = random_floats(rng, nc), *c2 = rs_xmalloc(nc * 4);
+        memcpy(c2, c1, nc * sizeof *c2);
+        rs_blas_set_threads(1);
+        rs_blas_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.5f, c1, N);
+        rs_blas_set_threads(2);
+        const char *path = rs_blas_sgemm_path(ta, tb, M, N, K);
+        rs_blas_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.5f, c2, N);
+        tap_ok(memcmp(c1, c2, nc * sizeof *c1) == 0,
+               "2 threads (%s) bitwise equal to 1 thread: %c%c M=%d N=%d "
+               "K=%d",
+               path, ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K);
+        free(A);
+        free(B);
+        free(c1);
+        free(c2);
+    }
+    /* 300 jobs back to back, alternating NN (96, 100) x (100, 128) and TN
+     * (the same A storage read as (96, 100)^T) x (96, 128), against
+     * one-thread answers computed first. */
+    enum { M = 96, N = 128, K = 100 };
+    static const int rows[2] = {M, K}, inner[2] = {K, M};
+    float *A = random_floats(rng, (size_t)M * K);
+    float *B = random_floats(rng, (size_t)K * N);
+    float *want[2], *got = rs_xmalloc((size_t)K * N * sizeof *got);
+    rs_blas_set_threads(1);
+    for (int v = 0; v < 2; v++) {
+        want[v] = rs_xmalloc((size_t)K * N * sizeof *want[v]);
+        rs_blas_sgemm(v == 1, false, rows[v], N, inner[v], 1.0f, A, K, B, N,
+                      0.0f, want[v], N);
+    }
+    rs_blas_set_threads(2);
+    int bad = 0;
+    for (int it = 0; it < 300; it++) {
+        int v = it % 2;
+        rs_blas_sgemm(v == 1, false, rows[v], N, inner[v], 1.0f, A, K, B, N,
+                      0.0f, got, N);
+        bad += memcmp(got, want[v], (size_t)rows[v] * N * sizeof *got) != 0;
+    }
+    tap_is_int(bad, 0, "300 pooled GEMMs in a row match the 1-thread ones");
+    free(A);
+    free(B);
+    free(got);
+    free(want[0]);
+    free(want[1]);
+}
+
 static void
 test_blas(struct rs_rng *rng)
 {
+    /* Edges of the AVX-512 kernel: row tails 1..5 of its 6-row tiles,
+     * column counts around its 16-lane vectors and 64-column panels, k
+     * split into several blocks (> 160), rows over its 192-row blocks. */
     static const int shapes[][3] = {
-        {1, 1, 1},    {3, 5, 7},    {16, 16, 16}, {17, 33, 9},
-        {64, 48, 31}, {5, 130, 66}, {129, 3, 40},
+        {1, 1, 1},    {3, 5, 7},     {6, 16, 16},  {7, 17, 9},
+        {13, 33, 31}, {5, 48, 66},   {12, 49, 5},  {2, 63, 40},
+        {11, 64, 161}, {19, 65, 17}, {200, 97, 12}, {1, 130, 330},
+        {64, 48, 31}, {9, 10, 256},
     };
-    for (size_t s = 0; s < RS_ARRAY_LEN(shapes); s++)
+    for (int path = 0; path < 2; path++) {
+        rs_blas_force_openblas(path == 1);
+        for (size_t s = 0; s < RS_ARRAY_LEN(shapes); s++)
+            for (int t = 0; t < 4; t++) {
+                bool ta = t & 1, tb = t & 2;
+                int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                check_gemm(rng, ta, tb, M, N, K, (int)(s % 3), 1.0f,
+                           s % 2 ? 1.0f : 0.0f);
+            }
+        check_gemm(rng, false, true, 20, 12, 8, 1, -0.5f, 0.25f);
+        check_gemm(rng, true, false, 9, 11, 13, 0, 2.0f, -1.0f);
+        check_gemm(rng, false, false, 31, 70, 200, 2, 0.5f, 2.0f);
         for (int t = 0; t < 4; t++) {
-            bool ta = t & 1, tb = t & 2;
-            int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-            check_gemm(rng, ta, tb, M, N, K, (int)(s % 3), 1.0f,
-                       s % 2 ? 1.0f : 0.0f);
+            check_gemm_bias(rng, t & 1, t & 2, 13, 70, 33);
+            check_gemm_bias(rng, t & 1, t & 2, 5, 10, 170);
         }
-    check_gemm(rng, false, true, 20, 12, 8, 1, -0.5f, 0.25f);
-    check_gemm(rng, true, false, 9, 11, 13, 0, 2.0f, -1.0f);
+        check_gemm_bias(rng, false, true, 4, 3, 0);
+    }
+    rs_blas_force_openblas(true);
+    tap_is_str(rs_blas_sgemm_path(false, false, 8, 8, 8), "openblas",
+               "rs_blas_force_openblas(true) routes to OpenBLAS");
+    rs_blas_force_openblas(false);
+    if (rs_cpu_has(RS_CPU_AVX512F))
+        tap_is_str(rs_blas_sgemm_path(false, false, 8, 8, 8), "avx512",
+                   "small GEMMs take the AVX-512 kernel on this CPU");
+    else
+        tap_is_str(rs_blas_sgemm_path(false, false, 8, 8, 8), "openblas",
+                   "no AVX-512: OpenBLAS");
+
+    test_pool(rng);
 
     /* Big enough to take the threaded path with two threads. */
     rs_blas_set_threads(2);
@@ -395,6 +520,72 @@ test_accumulation(struct rs_rng *rng)
     check_accumulates(rng, &lin, true);
 }
 
+/* Compositions where an op's input is a temporary: its gradient buffer is
+ * created by the GEMM that writes it first (beta 0), and later GEMMs add to
+ * it; a temporary on both sides of one matmul; a temporary shared b whose
+ * gradient sums over a batch. */
+static rs_tensor *
+build_chain(rs_graph *g, rs_tensor *const *in, void *ud)
+{
+    int which = *(const int *)ud;
+    switch (which) {
+    case 0: /* x (3, 4) -> (3, 5) -> (3, 2) */
+        return rs_op_linear(g, rs_op_linear(g, in[0], in[1], in[2]), in[3],
+                            NULL);
+    case 1: { /* h = a b (4, 3); h h^T */
+        rs_tensor *h = rs_op_matmul(g, in[0], in[1], false, false);
+        return rs_op_matmul(g, h, h, false, true);
+    }
+    case 2: { /* batched h (2, 3, 3); h^T h per batch */
+        rs_tensor *h = rs_op_matmul(g, in[0], in[1], false, false);
+        return rs_op_matmul(g, h, h, true, false);
+    }
+    default: { /* h = a b (4, 3) shared by a batch: c (2, 4, 3)^T @ h */
+        rs_tensor *h = rs_op_matmul(g, in[0], in[1], false, false);
+        return rs_op_matmul(g, in[2], h, true, false);
+    }
+    }
+}
+
+static void
+test_chains(struct rs_rng *rng)
+{
+    int x[2] = {3, 4}, w1[2] = {5, 4}, b1[1] = {5}, w2[2] = {2, 5};
+    rs_tensor *in0[4] = {
+        tap_param(rng, 2, x, -1, 1), tap_param(rng, 2, w1, -1, 1),
+        tap_param(rng, 1, b1, -1, 1), tap_param(rng, 2, w2, -1, 1)};
+    int which = 0;
+    tap_gradcheck("chain linear -> linear", 4, in0, build_chain, &which,
+                  1e-2, 1e-2);
+    int a[2] = {4, 2}, b[2] = {2, 3};
+    rs_tensor *in1[2] = {tap_param(rng, 2, a, -1, 1),
+                         tap_param(rng, 2, b, -1, 1)};
+    which = 1;
+    tap_gradcheck("chain h = a b; h h^T", 2, in1, build_chain, &which, 1e-2,
+                  1e-2);
+    int a3[3] = {2, 3, 2}, b3[3] = {2, 2, 3};
+    rs_tensor *in2[2] = {tap_param(rng, 3, a3, -1, 1),
+                         tap_param(rng, 3, b3, -1, 1)};
+    which = 2;
+    tap_gradcheck("chain batched h; h^T h", 2, in2, build_chain, &which, 1e-2,
+                  1e-2);
+    int c3[3] = {2, 4, 3};
+    rs_tensor *in3[3] = {tap_param(rng, 2, a, -1, 1),
+                         tap_param(rng, 2, b, -1, 1),
+                         tap_param(rng, 3, c3, -1, 1)};
+    which = 3;
+    tap_gradcheck("chain shared temporary b over a batch", 3, in3,
+                  build_chain, &which, 1e-2, 1e-2);
+    for (int i = 0; i < 4; i++)
+        rs_tensor_release(in0[i]);
+    for (int i = 0; i < 2; i++) {
+        rs_tensor_release(in1[i]);
+        rs_tensor_release(in2[i]);
+    }
+    for (int i = 0; i < 3; i++)
+        rs_tensor_release(in3[i]);
+}
+
 /* ---- linear ------------------------------------------------------------- */
 
 static rs_tensor *
@@ -567,6 +758,7 @@ main(void)
     test_matmul(&rng);
     test_matmul_backward_values(&rng);
     test_accumulation(&rng);
+    test_chains(&rng);
     test_linear(&rng);
     test_linear_backward_values(&rng);
     test_errors();

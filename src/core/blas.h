@@ -4,11 +4,18 @@
  * Row-major float32 GEMM plus the OpenBLAS thread and kernel queries, so no
  * other file includes <cblas.h>.
  *
- * Threads: OpenBLAS's own pool is the only pool in the process (a second
- * spinning pool on 2 cores makes everything slower; see FACTS.md).
- * rs_blas_set_threads sets the most it may use; each call then decides
- * from its size whether a second thread pays. Worker thread only (the
- * thread count is process-global state inside OpenBLAS).
+ * GEMMs run on this module's AVX-512 kernel when the CPU has it (and
+ * otherwise on OpenBLAS), chosen from the shape and the thread count only,
+ * so results never depend on timing.
+ *
+ * Threads: one spinning pool at a time (two on 2 cores make everything
+ * slower; FACTS.md). With AVX-512 and rs_blas_set_threads(n > 1), the
+ * kernel splits C (never a sum, so the result is bitwise the one-thread
+ * result) over n - 1 helper threads of its own, and OpenBLAS is held at one
+ * thread; the helpers spin briefly between GEMMs, then sleep. Without
+ * AVX-512, OpenBLAS's pool is used, per call, for shapes big enough to
+ * gain. Worker thread only: one thread issues all GEMMs (the thread count
+ * and the pool are process-wide).
  */
 #ifndef RS_CORE_BLAS_H
 #define RS_CORE_BLAS_H
@@ -24,17 +31,26 @@ void rs_blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K,
                    float alpha, const float *A, int lda, const float *B,
                    int ldb, float beta, float *C, int ldc);
 
-/* The most threads a GEMM may use (>= 1; values above the core count are
- * clamped by OpenBLAS). Without openblas_set_num_threads it only records n. */
+/* C (M, N) = op(A) op(B) + bias, bias (N) added to every row (NULL: no
+ * bias); C's old contents are ignored. The fused form of a linear layer's
+ * forward: no separate pass to copy or add the bias. */
+void rs_blas_sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K,
+                        const float *A, int lda, const float *B, int ldb,
+                        const float *bias, float *C, int ldc);
+
+/* The most threads a GEMM may use (values below 1 mean 1). n = 1 stops the
+ * helper threads; they start again on the first GEMM that wants them.
+ * Also sets OpenBLAS to one thread (raised per call where it is used). */
 void rs_blas_set_threads(int n);
-/* The value set by rs_blas_set_threads, or OpenBLAS's startup count. */
+/* The value set by rs_blas_set_threads (1 until it is called). */
 int rs_blas_threads(void);
 /* OpenBLAS's name for its loaded kernels ("SkylakeX", "Prescott", ...), or
  * "unknown". Static string. */
 const char *rs_blas_corename(void);
 
-/* The GEMM path a call of this shape takes: "openblas" or "avx512"
- * (this file's own small-matrix kernel). For tests and the bench. */
+/* The GEMM path a call of this shape takes now: "openblas", "avx512"
+ * (this module's kernel, calling thread only) or "avx512-pool" (split over
+ * the helper threads). Static string. For tests and the bench. */
 const char *rs_blas_sgemm_path(bool trans_a, bool trans_b, int M, int N,
                                int K);
 /* Force every GEMM through OpenBLAS (on = true) or let the size-based

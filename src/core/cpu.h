@@ -56,7 +56,8 @@ RS_NODISCARD int rs_cpu_reexec_for_blas(char **argv, struct rs_error *err);
 bool rs_cpu_was_reexeced(void);
 
 /* Short description for the status line, e.g.
- * "openblas SkylakeX (re-exec), avx512". Static, computed once (thread-safe). */
+ * "openblas SkylakeX (re-exec), avx512". Static, computed once
+ * (thread-safe). */
 const char *rs_cpu_kernel_desc(void);
 
 #endif /* RS_CORE_CPU_H */

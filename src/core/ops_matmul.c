@@ -15,7 +15,6 @@
 
 #include <limits.h>
 #include <stddef.h>
-#include <string.h>
 
 #include "core/blas.h"
 #include "core/ops_impl.h"
@@ -65,24 +64,26 @@ matmul_forward(float *out, const float *a, const float *b,
 
 /* C = op(A) op(B): dop(A) = dC op(B)^T, dop(B) = op(A)^T dC; a stored
  * transposed takes the transpose of that: dA = op(B) dC^T, dB = dC^T op(A).
- * da/db may be NULL (no grad wanted). */
+ * da/db may be NULL (no grad wanted); ba/bb are the GEMM betas: 1 adds to
+ * the buffer, 0 overwrites a fresh one (grad_for_gemm). */
 static void
-matmul_backward(float *da, float *db, const float *dout, const float *a,
-                const float *b, const struct mm_dims *d, bool ta, bool tb)
+matmul_backward(float *da, float ba, float *db, float bb, const float *dout,
+                const float *a, const float *b, const struct mm_dims *d,
+                bool ta, bool tb)
 {
     int M = d->M, N = d->N, K = d->K;
     int lda = ta ? M : K, ldb = tb ? K : N;
     if (d->shared_b && !ta) {
         int R = d->batch * M;
         if (da != NULL) /* dA (R, K) += dC (R, N) op(B)^T */
-            rs_blas_sgemm(false, !tb, R, K, N, 1.0f, dout, N, b, ldb, 1.0f,
-                          da, lda);
+            rs_blas_sgemm(false, !tb, R, K, N, 1.0f, dout, N, b, ldb, ba, da,
+                          lda);
         if (db != NULL && !tb) /* dB (K, N) += A^T (K, R) dC (R, N) */
-            rs_blas_sgemm(true, false, K, N, R, 1.0f, a, lda, dout, N, 1.0f,
-                          db, ldb);
+            rs_blas_sgemm(true, false, K, N, R, 1.0f, a, lda, dout, N, bb, db,
+                          ldb);
         else if (db != NULL) /* dB (N, K) += dC^T (N, R) A (R, K) */
-            rs_blas_sgemm(true, false, N, K, R, 1.0f, dout, N, a, lda, 1.0f,
-                          db, ldb);
+            rs_blas_sgemm(true, false, N, K, R, 1.0f, dout, N, a, lda, bb, db,
+                          ldb);
         return;
     }
     size_t sa = (size_t)M * (size_t)K;
@@ -90,19 +91,41 @@ matmul_backward(float *da, float *db, const float *dout, const float *a,
     size_t so = (size_t)M * (size_t)N;
     for (int i = 0; i < d->batch; i++) {
         const float *ai = a + i * sa, *bi = b + i * sb, *gi = dout + i * so;
+        /* a shared dB sums over the batch: only the first may overwrite */
+        float bbi = d->shared_b && i > 0 ? 1.0f : bb;
         if (da != NULL && !ta) /* dA (M, K) += dC op(B)^T */
-            rs_blas_sgemm(false, !tb, M, K, N, 1.0f, gi, N, bi, ldb, 1.0f,
+            rs_blas_sgemm(false, !tb, M, K, N, 1.0f, gi, N, bi, ldb, ba,
                           da + i * sa, lda);
         else if (da != NULL) /* dA (K, M) += op(B) (K, N) dC^T (N, M) */
-            rs_blas_sgemm(tb, true, K, M, N, 1.0f, bi, ldb, gi, N, 1.0f,
+            rs_blas_sgemm(tb, true, K, M, N, 1.0f, bi, ldb, gi, N, ba,
                           da + i * sa, lda);
         if (db != NULL && !tb) /* dB (K, N) += op(A)^T (K, M) dC (M, N) */
-            rs_blas_sgemm(!ta, false, K, N, M, 1.0f, ai, lda, gi, N, 1.0f,
+            rs_blas_sgemm(!ta, false, K, N, M, 1.0f, ai, lda, gi, N, bbi,
                           db + i * sb, ldb);
         else if (db != NULL) /* dB (N, K) += dC^T (N, M) op(A) (M, K) */
-            rs_blas_sgemm(true, ta, N, K, M, 1.0f, gi, N, ai, lda, 1.0f,
+            rs_blas_sgemm(true, ta, N, K, M, 1.0f, gi, N, ai, lda, bbi,
                           db + i * sb, ldb);
     }
+}
+
+/* t's gradient buffer for a GEMM that writes every element of it, with the
+ * beta to use. A temporary without a gradient yet gets uninitialised arena
+ * memory and beta 0 (what rs_graph_grad would do, minus the zeroing pass
+ * the GEMM would then read back); anything else rs_graph_grad's buffer and
+ * beta 1. NULL (beta 1) if t takes no gradient. Call in the order the
+ * GEMMs run: a tensor that is both operands is fresh only for the first. */
+static float *
+grad_for_gemm(rs_graph *g, rs_tensor *t, float *beta)
+{
+    *beta = 1.0f;
+    if (t == NULL || !t->requires_grad)
+        return NULL;
+    if (t->grad == NULL && t->refs == 0 && !t->is_param) {
+        t->grad = rs_graph_alloc(g, t->numel * sizeof(float));
+        *beta = 0.0f;
+        return t->grad;
+    }
+    return rs_graph_grad(g, t);
 }
 
 static void
@@ -121,9 +144,10 @@ matmul_node_backward(rs_graph *g, struct rs_node *n)
     rs_tensor *a = n->src[0], *b = n->src[1];
     struct mm_dims d;
     mm_dims_of(n, &d);
-    float *da = a->requires_grad ? rs_graph_grad(g, a) : NULL;
-    float *db = b->requires_grad ? rs_graph_grad(g, b) : NULL;
-    matmul_backward(da, db, n->out->grad, a->data, b->data, &d,
+    float ba, bb;
+    float *da = grad_for_gemm(g, a, &ba);
+    float *db = grad_for_gemm(g, b, &bb);
+    matmul_backward(da, ba, db, bb, n->out->grad, a->data, b->data, &d,
                     n->p.matmul.trans_a, n->p.matmul.trans_b);
 }
 
@@ -196,18 +220,13 @@ rs_op_matmul(rs_graph *g, rs_tensor *a, /* (..., M, K) or (..., K, M) */
 
 /* ---- linear ------------------------------------------------------------ */
 
-/* out (R, OUT) = x (R, IN) @ w (OUT, IN)^T + bias (OUT): the rows start
- * as copies of bias, then one GEMM accumulates onto them. */
+/* out (R, OUT) = x (R, IN) @ w (OUT, IN)^T + bias (OUT), the bias fused
+ * into the GEMM (rs_blas_sgemm_bias). */
 static void
 linear_forward(float *out, const float *x, const float *w, const float *bias,
                int R, int IN, int OUT)
 {
-    if (bias != NULL)
-        for (int r = 0; r < R; r++)
-            memcpy(out + (size_t)r * (size_t)OUT, bias,
-                   (size_t)OUT * sizeof(float));
-    rs_blas_sgemm(false, true, R, OUT, IN, 1.0f, x, IN, w, IN,
-                  bias != NULL ? 1.0f : 0.0f, out, OUT);
+    rs_blas_sgemm_bias(false, true, R, OUT, IN, x, IN, w, IN, bias, out, OUT);
 }
 
 /* Column sums: db (OUT) += sum over rows of dout (R, OUT). Blocks of 16
@@ -239,16 +258,18 @@ bias_grad(float *restrict db, const float *restrict dout, int R, int OUT)
     }
 }
 
-/* dx = dout w, dw = dout^T x, dbias = sum_rows dout; each may be NULL. */
+/* dx = dout w, dw = dout^T x, dbias = sum_rows dout; each may be NULL;
+ * bx/bw are the GEMM betas (grad_for_gemm). */
 static void
-linear_backward(float *dx, float *dw, float *dbias, const float *dout,
-                const float *x, const float *w, int R, int IN, int OUT)
+linear_backward(float *dx, float bx, float *dw, float bw, float *dbias,
+                const float *dout, const float *x, const float *w, int R,
+                int IN, int OUT)
 {
     if (dx != NULL) /* dx (R, IN) += dout (R, OUT) w (OUT, IN) */
-        rs_blas_sgemm(false, false, R, IN, OUT, 1.0f, dout, OUT, w, IN, 1.0f,
+        rs_blas_sgemm(false, false, R, IN, OUT, 1.0f, dout, OUT, w, IN, bx,
                       dx, IN);
     if (dw != NULL) /* dw (OUT, IN) += dout^T (OUT, R) x (R, IN) */
-        rs_blas_sgemm(true, false, OUT, IN, R, 1.0f, dout, OUT, x, IN, 1.0f,
+        rs_blas_sgemm(true, false, OUT, IN, R, 1.0f, dout, OUT, x, IN, bw,
                       dw, IN);
     if (dbias != NULL)
         bias_grad(dbias, dout, R, OUT);
@@ -280,11 +301,13 @@ linear_node_backward(rs_graph *g, struct rs_node *n)
     rs_tensor *x = n->src[0], *w = n->src[1], *bias = n->src[2];
     int R, IN, OUT;
     linear_dims(n, &R, &IN, &OUT);
-    float *dx = x->requires_grad ? rs_graph_grad(g, x) : NULL;
-    float *dw = w->requires_grad ? rs_graph_grad(g, w) : NULL;
+    float bx, bw;
+    float *dx = grad_for_gemm(g, x, &bx); /* in the order the GEMMs run */
+    float *dw = grad_for_gemm(g, w, &bw);
     float *db = bias != NULL && bias->requires_grad ? rs_graph_grad(g, bias)
                                                     : NULL;
-    linear_backward(dx, dw, db, n->out->grad, x->data, w->data, R, IN, OUT);
+    linear_backward(dx, bx, dw, bw, db, n->out->grad, x->data, w->data, R, IN,
+                    OUT);
 }
 
 const struct rs_op_def rs_op_def_linear = {

@@ -4,3 +4,4 @@ noinst_LIBRARIES += %D%/librs_nn.a
 	%D%/model.c %D%/model.h \
 	%D%/linear.c %D%/linear.h \
 	%D%/mlp.c %D%/mlp.h
+%C%_librs_nn_a_SOURCES += %D%/module.c %D%/module.h

@@ -6,7 +6,9 @@
  *   DIR/run.jsonl     line 1: {"type":"meta", scene, params, seed, version,
  *                     start (UTC ISO 8601), kernel, argv}; then one JSON
  *                     object per record: {"step":N,"train/loss":x,...}, and
- *                     events {"type":"event","step":N,"text":"..."}.
+ *                     events {"type":"event","step":N,"kind":K,"text":T}
+ *                     (K: pause, resume, set, eval, restart, checkpoint,
+ *                     quit, nonfinite, error, scene).
  *                     Each line is written with one write(2) and flushed, so
  *                     a kill -9 loses at most the line being written; a
  *                     non-finite value is written as null.
@@ -27,23 +29,36 @@
 
 typedef struct rs_runlog rs_runlog;
 
+/* mkdir -p dir. RS_EIO + err naming the directory on failure. */
+RS_NODISCARD int rs_runlog_make_dirs(const char *dir, struct rs_error *err);
+/* Create parent (and its parents) and in it a directory that did not exist
+ * yet: parent/stem, else parent/stem-2, parent/stem-3, ... Returns its path
+ * (a new string), or NULL + err. */
+char *rs_runlog_new_dir(const char *parent, const char *stem,
+                        struct rs_error *err);
+
 /* Create dir (and parents) if needed and open run.jsonl for appending;
- * when the file is new, write meta_json (one JSON object text, no newline)
- * as its first line. NULL + err naming the path on failure. */
+ * when the file is new or empty, write meta_json (one JSON object text, no
+ * newline) as its first line. NULL + err naming the path on failure. */
 rs_runlog *rs_runlog_open(const char *dir, const char *meta_json,
                           struct rs_error *err);
 void rs_runlog_close(rs_runlog *log);
 const char *rs_runlog_dir(const rs_runlog *log);
 
 /* Build one record: begin, any number of values, end (writes the line).
- * Keys keep their first-seen order; a repeated key overwrites. */
+ * Keys keep their first-seen order; a repeated key overwrites; the
+ * reserved keys "step" and "type" are stored as "_step", "_type". Numbers
+ * are written by rs_json_number (%.9g whatever the locale; non-finite as
+ * null); strings by rs_json_escape (run/json.h).
+ * An end without values writes nothing. I/O errors name the file. */
 void rs_runlog_begin(rs_runlog *log, long step);
 void rs_runlog_value(rs_runlog *log, const char *key, double v);
 void rs_runlog_text(rs_runlog *log, const char *key, const char *s);
 RS_NODISCARD int rs_runlog_end(rs_runlog *log, struct rs_error *err);
-/* An event line {"type":"event","step":N,"text":...}. */
-RS_NODISCARD int rs_runlog_event(rs_runlog *log, long step, const char *text,
-                                 struct rs_error *err);
+/* An event line {"type":"event","step":N,"kind":kind,"text":text} (kind
+ * NULL: no "kind" key). */
+RS_NODISCARD int rs_runlog_event(rs_runlog *log, long step, const char *kind,
+                                 const char *text, struct rs_error *err);
 RS_NODISCARD int rs_runlog_matrix(rs_runlog *log, const char *name,
                                   long step, int rows, int cols,
                                   const float *data,
@@ -55,11 +70,5 @@ RS_NODISCARD int rs_runlog_copy_file(rs_runlog *log, const char *src,
                                      const char *name, struct rs_error *err);
 /* DIR/name, a new string. */
 char *rs_runlog_path(const rs_runlog *log, const char *name);
-
-/* JSON helpers shared with the CLI: append s as a JSON string literal
- * (quotes and escapes) to buf of size len at *off; returns false when it
- * did not fit. */
-bool rs_json_append_string(char *buf, size_t len, size_t *off,
-                           const char *s);
 
 #endif /* RS_RUN_RUNLOG_H */

@@ -1,0 +1,404 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * l_probe.c: rs.probe, the instruments of probe/rank.h and probe/dead.h.
+ *
+ * On any tensor (rows = samples, last dim = units):
+ *   rs.probe.spectrum(t [, centre])   singular values, a 1-D tensor
+ *   rs.probe.srank(t [, delta])       Kumar's srank_delta (delta 0.01)
+ *   rs.probe.approx_rank(t [, delta]) PCA rank
+ *   rs.probe.erank(t)                 effective rank (Roy & Vetterli)
+ *   rs.probe.stable_rank(t)           sum s^2 / s_1^2
+ *   rs.probe.numerical_rank(t [, tol])
+ *   rs.probe.cov_rank(t)              deep-grokking covariance rank
+ *   rs.probe.dead(t)                  dead fraction, per-unit frequency
+ *   rs.probe.activity(t)              never, always, frequency
+ *   rs.probe.dormant(t, tau)          count, scores
+ * On a trainer, run a probe spec (rs.probe.rank{...}, dead{...},
+ * norms{...}; see lua/repscope/scene.lua) and publish through the sink:
+ *   rs.probe.run(spec, trainer) -> {name = value, ...}
+ * with the stable names probe/srank/<layer>, probe/erank/<layer>,
+ * probe/dead/<layer>, norm/weight, norm/grad (and norm/weight/<prefix>)
+ * and the matrices spectrum/<layer> (1 x n singular values) and
+ * neurons/<layer> (1 x units activation frequency). Worker thread only.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/bind.h"
+#include "probe/dead.h"
+#include "probe/rank.h"
+
+/* The (rows, cols) view of t: rows = product of leading dims. */
+static void
+check_matrix(lua_State *L, const rs_tensor *t, const char *fn, int *rows,
+             int *cols)
+{
+    if (t->ndim < 1 || t->numel > (size_t)INT32_MAX)
+        rs_lua_arg_error(L, fn, 1, "features",
+                         "a tensor of at least 1 dimension expected");
+    *cols = rs_tensor_cols(t);
+    *rows = (int)rs_tensor_rows(t);
+}
+
+/* Fill r (owned by a userdata on the stack, finalised by its __gc) with
+ * the spectrum of the tensor at arg 1. */
+static struct rs_probe_rank *
+spectrum_of(lua_State *L, const char *fn, bool centre)
+{
+    rs_tensor *t = rs_lua_check_tensor(L, 1, fn, "features");
+    int rows, cols;
+    check_matrix(L, t, fn, &rows, &cols);
+    struct rs_probe_rank *r = lua_newuserdatauv(L, sizeof *r, 0);
+    rs_probe_rank_init(r);
+    luaL_setmetatable(L, "repscope.rank_scratch");
+    struct rs_error err = {0};
+    if (rs_probe_rank_features(r, t->data, rows, cols, centre, &err) != RS_OK)
+        rs_lua_status_error(L, fn, &err);
+    return r;
+}
+
+static int
+l_probe_rank_gc(lua_State *L)
+{
+    rs_probe_rank_fini(lua_touserdata(L, 1));
+    return 0;
+}
+
+static double
+opt_delta(lua_State *L, int arg, const char *fn)
+{
+    if (lua_isnoneornil(L, arg))
+        return RS_PROBE_RANK_DELTA;
+    lua_Number d = rs_lua_check_number(L, arg, fn, "delta");
+    if (!(d >= 0.0 && d < 1.0))
+        rs_lua_arg_error(L, fn, arg, "delta", "%g is outside [0, 1)", d);
+    return d;
+}
+
+static int
+l_probe_spectrum(lua_State *L)
+{
+    static const char fn[] = "rs.probe.spectrum";
+    bool centre = false;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TBOOLEAN);
+        centre = lua_toboolean(L, 2);
+    }
+    struct rs_probe_rank *r = spectrum_of(L, fn, centre);
+    void **box = rs_lua_new_box(L, RS_LUA_TENSOR_MT);
+    struct rs_error err = {0};
+    rs_tensor *s = rs_tensor_new1(r->n, &err);
+    if (s == NULL)
+        return rs_lua_status_error(L, fn, &err);
+    memcpy(s->data, r->s, (size_t)r->n * sizeof(float));
+    *box = s;
+    rs_lua_tensor_made(L, s);
+    return 1;
+}
+
+static int
+l_probe_srank(lua_State *L)
+{
+    static const char fn[] = "rs.probe.srank";
+    double delta = opt_delta(L, 2, fn);
+    struct rs_probe_rank *r = spectrum_of(L, fn, false);
+    lua_pushinteger(L, rs_probe_rank_srank(r->s, r->n, delta));
+    return 1;
+}
+
+static int
+l_probe_approx_rank(lua_State *L)
+{
+    static const char fn[] = "rs.probe.approx_rank";
+    double delta = opt_delta(L, 2, fn);
+    struct rs_probe_rank *r = spectrum_of(L, fn, false);
+    lua_pushinteger(L, rs_probe_rank_approx(r->s, r->n, delta));
+    return 1;
+}
+
+static int
+l_probe_erank(lua_State *L)
+{
+    struct rs_probe_rank *r = spectrum_of(L, "rs.probe.erank", false);
+    lua_pushnumber(L, r->effective);
+    return 1;
+}
+
+static int
+l_probe_stable_rank(lua_State *L)
+{
+    struct rs_probe_rank *r = spectrum_of(L, "rs.probe.stable_rank", false);
+    lua_pushnumber(L, r->stable);
+    return 1;
+}
+
+static int
+l_probe_numerical_rank(lua_State *L)
+{
+    static const char fn[] = "rs.probe.numerical_rank";
+    double tol = -1.0;
+    if (!lua_isnoneornil(L, 2)) {
+        tol = rs_lua_check_number(L, 2, fn, "tol");
+        if (!(tol >= 0.0))
+            return rs_lua_arg_error(L, fn, 2, "tol", "%g is not >= 0", tol);
+    }
+    struct rs_probe_rank *r = spectrum_of(L, fn, false);
+    lua_pushinteger(
+        L, rs_probe_rank_numerical(r->s, r->n, tol < 0.0 ? r->tol : tol));
+    return 1;
+}
+
+static int
+l_probe_cov_rank(lua_State *L)
+{
+    static const char fn[] = "rs.probe.cov_rank";
+    rs_tensor *t = rs_lua_check_tensor(L, 1, fn, "features");
+    int rows, cols, rank = 0;
+    check_matrix(L, t, fn, &rows, &cols);
+    struct rs_error err = {0};
+    if (rs_probe_rank_cov(t->data, rows, cols, &rank, NULL, &err) != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    lua_pushinteger(L, rank);
+    return 1;
+}
+
+/* A new (cols) tensor in a box on the stack. */
+static rs_tensor *
+push_vector(lua_State *L, int n, const char *fn)
+{
+    void **box = rs_lua_new_box(L, RS_LUA_TENSOR_MT);
+    struct rs_error err = {0};
+    rs_tensor *t = rs_tensor_new1(n, &err);
+    if (t == NULL)
+        rs_lua_status_error(L, fn, &err);
+    *box = t;
+    rs_lua_tensor_made(L, t);
+    return t;
+}
+
+/* rs.probe.activity(t) -> never, always, freq */
+static int
+l_probe_activity(lua_State *L)
+{
+    static const char fn[] = "rs.probe.activity";
+    rs_tensor *t = rs_lua_check_tensor(L, 1, fn, "features");
+    int rows, cols, never = 0, always = 0;
+    check_matrix(L, t, fn, &rows, &cols);
+    rs_tensor *freq = push_vector(L, cols, fn);
+    struct rs_error err = {0};
+    if (rs_probe_dead_activity(t->data, rows, cols, freq->data, &never, &always,
+                               &err) != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    lua_pushinteger(L, never);
+    lua_pushinteger(L, always);
+    lua_rotate(L, -3, 2); /* never always freq */
+    return 3;
+}
+
+/* rs.probe.dead(t) -> fraction, freq */
+static int
+l_probe_dead(lua_State *L)
+{
+    static const char fn[] = "rs.probe.dead";
+    rs_tensor *t = rs_lua_check_tensor(L, 1, fn, "features");
+    int rows, cols;
+    double frac = 0.0;
+    check_matrix(L, t, fn, &rows, &cols);
+    rs_tensor *freq = push_vector(L, cols, fn);
+    struct rs_error err = {0};
+    if (rs_probe_dead_fraction(t->data, rows, cols, freq->data, &frac, &err) !=
+        RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    lua_pushnumber(L, frac);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* rs.probe.dormant(t, tau) -> count, scores */
+static int
+l_probe_dormant(lua_State *L)
+{
+    static const char fn[] = "rs.probe.dormant";
+    rs_tensor *t = rs_lua_check_tensor(L, 1, fn, "features");
+    lua_Number tau = rs_lua_check_number(L, 2, fn, "tau");
+    int rows, cols, count = 0;
+    check_matrix(L, t, fn, &rows, &cols);
+    rs_tensor *score = push_vector(L, cols, fn);
+    struct rs_error err = {0};
+    if (rs_probe_dead_dormant(t->data, rows, cols, tau, score->data, &count,
+                              &err) != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    lua_pushinteger(L, count);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* ---- running a spec on a trainer --------------------------------------- */
+
+/* Log name = v through the sink and into the result table at res. */
+static void
+publish(lua_State *L, int res, const char *name, double v)
+{
+    rs_lua_log(L, name, v);
+    lua_pushnumber(L, v);
+    lua_setfield(L, res, name);
+}
+
+/* The layer indices named by spec.layers ("all", nil or a list) into a
+ * userdata array on the stack; returns the count. */
+static int
+spec_layers(lua_State *L, int spec, rs_nn_module *m, const char *fn, int **out)
+{
+    int total = rs_nn_module_layers(m);
+    int t = lua_getfield(L, spec, "layers");
+    int n;
+    if (t == LUA_TNIL ||
+        (t == LUA_TSTRING && strcmp(lua_tostring(L, -1), "all") == 0)) {
+        lua_pop(L, 1);
+        int *idx = lua_newuserdatauv(L, (size_t)(total + 1) * sizeof *idx, 0);
+        for (int i = 0; i < total; i++)
+            idx[i] = i;
+        *out = idx;
+        return total;
+    }
+    if (t != LUA_TTABLE)
+        return rs_lua_field_type_error(L, fn, "layers", "'all' or table", -1);
+    n = (int)luaL_len(L, -1);
+    int *idx = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *idx, 0);
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, -2, i + 1);
+        const char *name = lua_tostring(L, -1);
+        idx[i] = name != NULL ? rs_nn_module_find_layer(m, name) : -1;
+        if (idx[i] < 0)
+            return rs_lua_field_error(L, fn, "layers",
+                                      "the model has no layer '%s'",
+                                      name != NULL ? name : "?");
+        lua_pop(L, 1);
+    }
+    lua_remove(L, -2);
+    *out = idx;
+    return n;
+}
+
+static void
+run_norms(lua_State *L, int spec, rs_algo_supervised *tr, int res)
+{
+    const struct rs_algo_supervised_stats *st = rs_algo_supervised_last(tr);
+    rs_nn_model *m = rs_nn_module_model(rs_algo_supervised_module(tr));
+    publish(L, res, "norm/weight", rs_nn_model_weight_norm(m));
+    if (st->step > 0)
+        publish(L, res, "norm/grad", st->optim.grad_norm);
+    if (!rs_lua_opt_bool_field(L, spec, "rs.probe.norms", "per_layer", false))
+        return;
+    /* One norm per parameter prefix ("l1" of "l1.weight"), first-seen
+     * order, each once. */
+    for (int i = 0; i < rs_nn_model_count(m); i++) {
+        const char *name = rs_nn_model_param_name(m, i);
+        const char *dot = strrchr(name, '.');
+        size_t len = dot != NULL ? (size_t)(dot - name) : strlen(name);
+        char prefix[RS_NN_MODEL_NAME_MAX + 1], key[RS_NN_MODEL_NAME_MAX + 16];
+        snprintf(prefix, sizeof prefix, "%.*s", (int)len, name);
+        snprintf(key, sizeof key, "norm/weight/%s", prefix);
+        if (lua_getfield(L, res, key) == LUA_TNIL)
+            publish(L, res, key, rs_nn_model_layer_norm(m, prefix));
+        lua_pop(L, 1);
+    }
+}
+
+/* rs.probe.run(spec, trainer) -> table of published values */
+static int
+l_probe_run(lua_State *L)
+{
+    static const char fn[] = "rs.probe.run";
+    static const char *const kinds[] = {"rank", "dead", "norms", NULL};
+    static const char *const splits[] = {"train", "test", NULL};
+    static const char *const ons[] = {"preact", "act", NULL};
+    rs_lua_check_table(L, 1, fn, "spec");
+    rs_algo_supervised *tr = rs_lua_check_trainer(L, 2, fn, "trainer");
+    int kind = rs_lua_opt_enum_field(L, 1, fn, "kind", NULL, kinds);
+    lua_newtable(L);
+    int res = lua_gettop(L);
+    if (kind == 2) {
+        run_norms(L, 1, tr, res);
+        return 1;
+    }
+    int split = rs_lua_opt_enum_field(L, 1, fn, "split", "test", splits);
+    int n = (int)rs_lua_opt_int_field(L, 1, fn, "n", 1024, 0, INT32_MAX);
+    int on = rs_lua_opt_enum_field(L, 1, fn, "on", kind == 0 ? "preact" : "act",
+                                   ons);
+    bool centre = rs_lua_opt_bool_field(L, 1, fn, "centre", false);
+    rs_nn_module *m = rs_algo_supervised_module(tr);
+    int *layers = NULL;
+    int nl = spec_layers(L, 1, m, fn, &layers);
+    struct rs_probe_rank *r = lua_newuserdatauv(L, sizeof *r, 0);
+    rs_probe_rank_init(r);
+    luaL_setmetatable(L, "repscope.rank_scratch");
+    int rows = 0;
+    struct rs_error err = {0};
+    if (nl > 0 && rs_algo_supervised_probe_forward(tr, (enum rs_split)split, n,
+                                                   &rows, &err) != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    for (int k = 0; k < nl; k++) {
+        const char *lname = rs_nn_module_layer_name(m, layers[k]);
+        rs_tensor *t = on == 0 ? rs_nn_module_layer_preact(m, layers[k])
+                               : rs_nn_module_layer_act(m, layers[k]);
+        if (t == NULL)
+            return luaL_error(L, "%s: layer '%s' recorded nothing", fn, lname);
+        char name[160];
+        int cols = rs_tensor_cols(t), nrows = (int)rs_tensor_rows(t);
+        if (kind == 0) {
+            if (rs_probe_rank_features(r, t->data, nrows, cols, centre, &err) !=
+                RS_OK)
+                return luaL_error(L, "%s: layer '%s': %s", fn, lname, err.msg);
+            snprintf(name, sizeof name, "probe/srank/%s", lname);
+            publish(L, res, name, r->srank);
+            snprintf(name, sizeof name, "probe/erank/%s", lname);
+            publish(L, res, name, r->effective);
+            snprintf(name, sizeof name, "spectrum/%s", lname);
+            rs_lua_matrix(L, name, 1, r->n, r->s);
+        } else {
+            float *freq = lua_newuserdatauv(L, (size_t)cols * sizeof *freq, 0);
+            double frac = 0.0;
+            if (rs_probe_dead_fraction(t->data, nrows, cols, freq, &frac,
+                                       &err) != RS_OK)
+                return luaL_error(L, "%s: layer '%s': %s", fn, lname, err.msg);
+            snprintf(name, sizeof name, "probe/dead/%s", lname);
+            publish(L, res, name, frac);
+            snprintf(name, sizeof name, "neurons/%s", lname);
+            rs_lua_matrix(L, name, 1, cols, freq);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pushvalue(L, res);
+    return 1;
+}
+
+static const luaL_Reg probe_funcs[] = {
+    {"spectrum", l_probe_spectrum},
+    {"srank", l_probe_srank},
+    {"approx_rank", l_probe_approx_rank},
+    {"erank", l_probe_erank},
+    {"stable_rank", l_probe_stable_rank},
+    {"numerical_rank", l_probe_numerical_rank},
+    {"cov_rank", l_probe_cov_rank},
+    {"activity", l_probe_activity},
+    {"dead", l_probe_dead},
+    {"dormant", l_probe_dormant},
+    {"run", l_probe_run},
+    {NULL, NULL},
+};
+
+int
+luaopen_repscope_probe(lua_State *L)
+{
+    luaL_newmetatable(L, "repscope.rank_scratch");
+    lua_pushcfunction(L, l_probe_rank_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newlib(L, probe_funcs);
+    return 1;
+}

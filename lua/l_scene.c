@@ -1,0 +1,648 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * l_scene.c: a Lua scene as a struct rs_session_driver (run/session.h).
+ *
+ * rs_lua_scene_driver loads the scene and resolves its params; setup runs
+ * scene.setup(p), which returns a trainer (rs.train{...}) or nil when the
+ * scene drives itself through step(ctx); then the probes are bound and
+ * the view-spec JSON is published once. Each session step is one C
+ * trainer step (no Lua) followed, if the scene has one, by step(ctx) with
+ * a ctx table reused across steps. The probe callback decides in C
+ * whether any probe is due and only then enters Lua.
+ *
+ * While a callback runs, the host sink points at the session (rs.log ->
+ * rs_session_log, matrices, prints, events); a NULL session (the test
+ * runner) uses the fallback sink given by rs_lua_scene_set_fallback.
+ * Checkpoints hold every trainer of the state in creation order (its
+ * parameters by name, optimiser buffers, sampling state) and the Lua-side
+ * RNGs. Scene errors come back as "file:line: message" with the
+ * traceback printed to the sink. Worker thread only.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/bind.h"
+#include "lua/scene_impl.h"
+
+struct scene_drv {
+    lua_State *L;
+    struct rs_lua_ctx *ctx; /* L's host context (read without the API) */
+    char *path;
+    int scene_ref, state_ref, rs_ref; /* registry references */
+    int ctx_ref, step_ref;            /* LUA_NOREF until setup */
+    struct rs_lua_trainer *tbox;      /* state.trainer's box, or NULL */
+    long *every;                      /* probe periods */
+    int nprobes;
+    bool built;
+    bool stale; /* a param changed that only a rebuild applies */
+    struct rs_lua_sink fallback; /* sink when the session is NULL */
+    unsigned long seed;          /* seed / total without a session */
+    long total;
+    char *views_json; /* the last published view specs */
+};
+
+/* ---- the session as a sink --------------------------------------------- */
+
+static void
+sess_log(void *ud, const char *name, double v)
+{
+    rs_session_log(ud, name, v);
+}
+
+static void
+sess_matrix(void *ud, const char *name, int rows, int cols, const float *data)
+{
+    rs_session_matrix(ud, name, rows, cols, data, NULL, NULL);
+}
+
+/* One console line per line of text (tracebacks are several). */
+static void
+sess_print(void *ud, const char *text)
+{
+    for (const char *p = text;;) {
+        const char *nl = strchr(p, '\n');
+        if (nl == NULL) {
+            rs_session_print(ud, "%s", p);
+            return;
+        }
+        rs_session_print(ud, "%.*s", (int)(nl - p), p);
+        p = nl + 1;
+    }
+}
+
+static void
+sess_event(void *ud, const char *text)
+{
+    rs_session_event(ud, "%s", text);
+}
+
+static void
+enter(struct scene_drv *d, rs_session *s)
+{
+    struct rs_lua_ctx *c = rs_lua_ctx(d->L);
+    if (s != NULL) {
+        c->sink = (struct rs_lua_sink){.ud = s,
+                                       .log = sess_log,
+                                       .matrix = sess_matrix,
+                                       .print = sess_print,
+                                       .event = sess_event};
+    } else {
+        c->sink = d->fallback;
+    }
+}
+
+/* Push require("repscope.scene")[name]. */
+static void
+push_helper(lua_State *L, const char *name)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "repscope.scene");
+    lua_getfield(L, -1, name);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+}
+
+/* rs_lua_call for a helper: its messages carry no position, so name the
+ * scene file. */
+static int
+call_helper(struct scene_drv *d, int nargs, int nres, struct rs_error *err)
+{
+    int rc = rs_lua_call(d->L, nargs, nres, err);
+    if (rc != RS_OK && err != NULL &&
+        strncmp(err->msg, d->path, strlen(d->path)) != 0) {
+        char msg[sizeof err->msg];
+        int k = snprintf(msg, sizeof msg, "%.120s: ", d->path);
+        snprintf(msg + k, sizeof msg - (size_t)k, "%.*s",
+                 (int)(sizeof msg - (size_t)k - 1), err->msg);
+        memcpy(err->msg, msg, sizeof msg);
+    }
+    return rc;
+}
+
+static void
+unref(lua_State *L, int *ref)
+{
+    luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+    *ref = LUA_NOREF;
+}
+
+static void
+drv_teardown(void *ud)
+{
+    struct scene_drv *d = ud;
+    if (!d->built)
+        return;
+    lua_State *L = d->L;
+    unref(L, &d->ctx_ref);
+    unref(L, &d->step_ref);
+    /* Forget the trainers and what setup stored in the state. */
+    rs_lua_push_trainers(L);
+    for (lua_Integer i = luaL_len(L, -1); i >= 1; i--) {
+        lua_pushnil(L);
+        lua_rawseti(L, -2, i);
+    }
+    lua_pop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->state_ref);
+    static const char *const fields[] = {"trainer", "probes", "ctx"};
+    for (size_t i = 0; i < RS_ARRAY_LEN(fields); i++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, fields[i]);
+    }
+    lua_pop(L, 1);
+    lua_gc(L, LUA_GCCOLLECT);
+    d->tbox = NULL;
+    free(d->every);
+    d->every = NULL;
+    d->nprobes = 0;
+    d->built = false;
+}
+
+static int
+drv_setup(void *ud, rs_session *s, struct rs_error *err)
+{
+    struct scene_drv *d = ud;
+    lua_State *L = d->L;
+    drv_teardown(d);
+    enter(d, s);
+    d->stale = false;
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    unsigned long seed = s != NULL ? rs_session_seed(s) : d->seed;
+    c->total_steps = s != NULL ? rs_session_total(s) : d->total;
+    rs_rng_seed(&c->rng, seed);
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->state_ref); /* state */
+    int state = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->scene_ref); /* state scene */
+    int scene = lua_gettop(L);
+    int rc = RS_OK;
+    if (lua_getfield(L, scene, "setup") == LUA_TFUNCTION) {
+        lua_getfield(L, state, "p");
+        if ((rc = rs_lua_call(L, 1, 1, err)) != RS_OK)
+            goto out;
+    } else {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+    /* state scene result */
+    struct rs_lua_trainer *tb = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
+    bool has_step = lua_getfield(L, scene, "step") == LUA_TFUNCTION;
+    lua_pop(L, 1);
+    if (tb == NULL && !lua_isnil(L, -1)) {
+        rc = rs_error_set(err, RS_EINVAL,
+                          "%s: setup returned a %s (rs.train{...} or nil "
+                          "expected)",
+                          d->path, luaL_typename(L, -1));
+        goto out;
+    }
+    if (tb == NULL && !has_step) {
+        rc = rs_error_set(err, RS_EINVAL,
+                          "%s: setup returned nil and the scene has no "
+                          "step(ctx)",
+                          d->path);
+        goto out;
+    }
+    if (tb != NULL && tb->tr == NULL) {
+        rc = rs_error_set(err, RS_EINVAL,
+                          "%s: setup returned a released trainer", d->path);
+        goto out;
+    }
+    lua_setfield(L, state, "trainer");
+    d->tbox = tb;
+    /* probes and views */
+    push_helper(L, "prepare");
+    lua_pushvalue(L, state);
+    if ((rc = call_helper(d, 1, 2, err)) != RS_OK)
+        goto out;
+    /* state scene every json */
+    d->nprobes = (int)luaL_len(L, -2);
+    d->every = rs_xcalloc((size_t)d->nprobes + 1, sizeof *d->every);
+    for (int i = 0; i < d->nprobes; i++) {
+        lua_geti(L, -2, i + 1);
+        d->every[i] = (long)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    free(d->views_json);
+    d->views_json = rs_xstrdup(lua_tostring(L, -1));
+    /* ctx and step hook */
+    push_helper(L, "ctx");
+    lua_pushvalue(L, state);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->rs_ref);
+    lua_pushinteger(L, (lua_Integer)seed);
+    if ((rc = call_helper(d, 3, 1, err)) != RS_OK)
+        goto out;
+    d->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (has_step) {
+        lua_getfield(L, scene, "step");
+        d->step_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    d->built = true;
+    if (s != NULL) {
+        rs_bus_set_views(rs_session_bus(s), d->views_json);
+        lua_getfield(L, scene, "title");
+        rs_session_set_title(s, lua_tostring(L, -1));
+    }
+out:
+    lua_settop(L, top);
+    if (rc != RS_OK) {
+        d->built = true; /* let teardown drop whatever was made */
+        drv_teardown(d);
+    }
+    return rc;
+}
+
+static int
+drv_step(void *ud, rs_session *s, long step, struct rs_error *err)
+{
+    struct scene_drv *d = ud;
+    lua_State *L = d->L;
+    if (!d->built)
+        return rs_error_set(err, RS_EINVAL, "%s: step before setup", d->path);
+    enter(d, s);
+    double loss = 0.0;
+    if (d->tbox != NULL) {
+        if (d->tbox->tr == NULL)
+            return rs_error_set(err, RS_EINVAL,
+                                "%s: the scene released its trainer", d->path);
+        struct rs_algo_supervised_stats st;
+        int rc = rs_algo_supervised_step(d->tbox->tr, &st, err);
+        if (rc != RS_OK) {
+            if (rc == RS_ENONFINITE && s != NULL)
+                rs_session_nonfinite(s, err->msg);
+            return rc;
+        }
+        loss = st.loss;
+    }
+    if (d->step_ref == LUA_NOREF)
+        return RS_OK;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->step_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->ctx_ref);
+    lua_pushinteger(L, step);
+    lua_setfield(L, -2, "step");
+    if (d->tbox != NULL) {
+        lua_pushnumber(L, loss);
+        lua_setfield(L, -2, "loss");
+    }
+    return rs_lua_call(L, 1, 0, err);
+}
+
+static int
+drv_probe(void *ud, rs_session *s, long step, struct rs_error *err)
+{
+    struct scene_drv *d = ud;
+    bool due = false;
+    for (int i = 0; i < d->nprobes && !due; i++)
+        due = step % d->every[i] == 0;
+    if (!due || !d->built)
+        return RS_OK;
+    enter(d, s);
+    push_helper(d->L, "run_probes");
+    lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->state_ref);
+    lua_pushinteger(d->L, step);
+    return call_helper(d, 2, 0, err);
+}
+
+/* Re-read the probe periods from the state (the console may add one). */
+static void
+refresh_periods(struct scene_drv *d)
+{
+    lua_State *L = d->L;
+    push_helper(L, "periods");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, d->state_ref);
+    if (rs_lua_call(L, 1, 1, NULL) != RS_OK)
+        return;
+    int n = (int)luaL_len(L, -1);
+    free(d->every);
+    d->every = rs_xcalloc((size_t)n + 1, sizeof *d->every);
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, -1, i + 1);
+        d->every[i] = (long)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    d->nprobes = n;
+    lua_pop(L, 1);
+}
+
+static int
+drv_eval(void *ud, rs_session *s, const char *code, struct rs_error *err)
+{
+    struct scene_drv *d = ud;
+    enter(d, s);
+    push_helper(d->L, "eval");
+    lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->state_ref);
+    lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->rs_ref);
+    lua_pushstring(d->L, code);
+    int rc = rs_lua_call(d->L, 3, 0, err);
+    if (d->built)
+        refresh_periods(d);
+    return rc;
+}
+
+static int
+drv_set_param(void *ud, rs_session *s, const char *key, const char *value,
+              struct rs_error *err)
+{
+    struct scene_drv *d = ud;
+    enter(d, s);
+    push_helper(d->L, "set_param");
+    lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->state_ref);
+    lua_pushstring(d->L, key);
+    lua_pushstring(d->L, value);
+    int rc = rs_lua_call(d->L, 3, 2, err);
+    if (rc == RS_OK) {
+        /* text live: the session records the event itself; a change that
+         * waits for a restart is said on the console */
+        if (!lua_toboolean(d->L, -1)) {
+            rs_lua_print(d->L, lua_tostring(d->L, -2));
+            d->stale = d->built;
+        }
+        lua_pop(d->L, 2);
+    }
+    return rc;
+}
+
+static char *
+drv_params_json(void *ud)
+{
+    struct scene_drv *d = ud;
+    push_helper(d->L, "params_json");
+    lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->state_ref);
+    struct rs_error err = {0};
+    if (rs_lua_call(d->L, 1, 1, &err) != RS_OK)
+        return rs_xstrdup("{}");
+    char *s = rs_xstrdup(lua_tostring(d->L, -1));
+    lua_pop(d->L, 1);
+    return s;
+}
+
+/* Plain read of the allocator's count: no Lua API, so it is safe from
+ * the status publisher whatever the state is doing. */
+static size_t
+drv_mem_bytes(void *ud)
+{
+    return ((struct scene_drv *)ud)->ctx->mem_used;
+}
+
+static void
+drv_free(void *ud)
+{
+    struct scene_drv *d = ud;
+    if (d == NULL)
+        return;
+    drv_teardown(d);
+    rs_lua_free(d->L);
+    free(d->views_json);
+    free(d->path);
+    free(d);
+}
+
+/* ---- checkpoints ------------------------------------------------------- */
+
+/* The RNG of the ctx (the scene's ctx.rng), or NULL. */
+static struct rs_rng *
+ctx_rng(struct scene_drv *d)
+{
+    if (d->ctx_ref == LUA_NOREF)
+        return NULL;
+    lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->ctx_ref);
+    lua_getfield(d->L, -1, "rng");
+    struct rs_rng *r = luaL_testudata(d->L, -1, RS_LUA_RNG_MT);
+    lua_pop(d->L, 2);
+    return r;
+}
+
+static int
+drv_save(void *ud, rs_session *s, rs_ckpt *ck, struct rs_error *err)
+{
+    struct scene_drv *d = ud;
+    (void)s;
+    if (!d->built)
+        return rs_error_set(err, RS_EINVAL, "%s: save before setup", d->path);
+    lua_State *L = d->L;
+    rs_ckpt_put_text(ck, "lua/format", "repscope-lua 1");
+    char *params = drv_params_json(d);
+    rs_ckpt_put_text(ck, "lua/params", params);
+    free(params);
+    rs_ckpt_put_u64s(ck, "lua/rng", rs_lua_ctx(L)->rng.s, 4);
+    struct rs_rng *cr = ctx_rng(d);
+    if (cr != NULL)
+        rs_ckpt_put_u64s(ck, "lua/ctx_rng", cr->s, 4);
+    rs_lua_push_trainers(L);
+    int n = (int)luaL_len(L, -1), k = 0;
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        struct rs_lua_trainer *b = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
+        lua_pop(L, 1);
+        if (b == NULL || b->tr == NULL)
+            continue;
+        rs_lua_scene_save_trainer(ck, ++k, b->tr);
+    }
+    lua_pop(L, 1);
+    uint64_t count = (uint64_t)k;
+    rs_ckpt_put_u64s(ck, "lua/trainers", &count, 1);
+    return RS_OK;
+}
+
+static int
+drv_load(void *ud, rs_session *s, const rs_ckpt *ck, struct rs_error *err)
+{
+    struct scene_drv *d = ud;
+    enter(d, s);
+    if (!d->built)
+        return rs_error_set(err, RS_EINVAL, "%s: load before setup", d->path);
+    lua_State *L = d->L;
+    /* A resume applies the checkpoint's params after setup: rebuild if
+     * one of them needs it, so the shapes match what was saved. */
+    int rc = RS_OK;
+    if (d->stale && (rc = drv_setup(d, s, err)) != RS_OK)
+        return rc;
+    const char *fmt = rs_ckpt_text(ck, "lua/format");
+    if (fmt == NULL || strcmp(fmt, "repscope-lua 1") != 0)
+        return rs_error_set(err, RS_EFORMAT,
+                            "checkpoint: not made by a Lua scene (section "
+                            "'lua/format' missing or unknown)");
+    size_t nw = 0;
+    const uint64_t *count = rs_ckpt_u64s(ck, "lua/trainers", &nw);
+    rs_lua_push_trainers(L);
+    int n = (int)luaL_len(L, -1), live = 0;
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        struct rs_lua_trainer *b = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
+        lua_pop(L, 1);
+        live += b != NULL && b->tr != NULL;
+    }
+    if (count == NULL || nw != 1 || count[0] != (uint64_t)live) {
+        lua_pop(L, 1);
+        return rs_error_set(err, RS_EFORMAT,
+                            "checkpoint: %" PRIu64 " trainers, the scene "
+                            "built %d",
+                            count != NULL && nw == 1 ? count[0] : 0, live);
+    }
+    int k = 0;
+    for (int i = 1; i <= n && rc == RS_OK; i++) {
+        lua_rawgeti(L, -1, i);
+        struct rs_lua_trainer *b = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
+        lua_pop(L, 1);
+        if (b != NULL && b->tr != NULL)
+            rc = rs_lua_scene_load_trainer(ck, ++k, b->tr, err);
+    }
+    lua_pop(L, 1);
+    if (rc != RS_OK)
+        return rc;
+    const uint64_t *r = rs_ckpt_u64s(ck, "lua/rng", &nw);
+    if (r != NULL && nw == 4)
+        memcpy(rs_lua_ctx(L)->rng.s, r, sizeof rs_lua_ctx(L)->rng.s);
+    struct rs_rng *cr = ctx_rng(d);
+    r = rs_ckpt_u64s(ck, "lua/ctx_rng", &nw);
+    if (cr != NULL && r != NULL && nw == 4)
+        memcpy(cr->s, r, sizeof cr->s);
+    /* A resume with other params is allowed (shapes were checked); say
+     * so in the console. */
+    const char *saved = rs_ckpt_text(ck, "lua/params");
+    char *now = drv_params_json(d);
+    if (saved != NULL && strcmp(saved, now) != 0) {
+        char line[600];
+        snprintf(line, sizeof line,
+                 "note: the checkpoint was made with params %.250s; this run "
+                 "has %.250s",
+                 saved, now);
+        rs_lua_print(L, line);
+    }
+    free(now);
+    return RS_OK;
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+static void
+file_stem(const char *path, char *out, size_t len)
+{
+    const char *base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+    size_t n = strlen(base);
+    if (n > 4 && strcmp(base + n - 4, ".lua") == 0)
+        n -= 4;
+    snprintf(out, len, "%.*s", (int)n, base);
+}
+
+/* Fill info from the scene table on top of the stack. */
+static void
+fill_info(lua_State *L, const char *path, struct rs_lua_scene_info *info)
+{
+    memset(info, 0, sizeof *info);
+    file_stem(path, info->name, sizeof info->name);
+    lua_getfield(L, -1, "title");
+    snprintf(info->title, sizeof info->title, "%s",
+             lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "notes");
+    snprintf(info->notes, sizeof info->notes, "%s",
+             lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_pop(L, 1);
+    info->steps = lua_getfield(L, -1, "steps") == LUA_TNUMBER
+                      ? (long)lua_tointeger(L, -1)
+                      : -1;
+    lua_pop(L, 1);
+}
+
+int
+rs_lua_scene_info(const char *path, struct rs_lua_scene_info *info,
+                  struct rs_error *err)
+{
+    struct rs_lua_opts o;
+    rs_lua_opts_default(&o);
+    o.safe = true;
+    lua_State *L = rs_lua_new(&o, err);
+    if (L == NULL)
+        return err != NULL ? err->code : RS_ENOMEM;
+    int rc = rs_lua_load_scene(L, path, err);
+    if (rc == RS_OK)
+        fill_info(L, path, info);
+    rs_lua_free(L);
+    return rc;
+}
+
+int
+rs_lua_scene_driver(const char *path, const char *const *overrides, int n,
+                    const struct rs_lua_opts *o, struct rs_session_driver *out,
+                    struct rs_lua_scene_info *info, struct rs_error *err)
+{
+    lua_State *L = rs_lua_new(o, err);
+    if (L == NULL)
+        return err != NULL ? err->code : RS_ENOMEM;
+    int rc = rs_lua_load_scene(L, path, err);
+    if (rc != RS_OK) {
+        rs_lua_free(L);
+        return rc;
+    }
+    /* scene */
+    struct rs_lua_scene_info local;
+    fill_info(L, path, info != NULL ? info : &local);
+    push_helper(L, "params");
+    lua_pushvalue(L, -2);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, overrides[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    if ((rc = rs_lua_call(L, 2, 1, err)) != RS_OK) {
+        rs_lua_free(L);
+        return rc;
+    }
+    /* scene p */
+    struct scene_drv *d = rs_xcalloc(1, sizeof *d);
+    d->L = L;
+    d->ctx = rs_lua_ctx(L);
+    d->path = rs_xstrdup(path);
+    d->ctx_ref = d->step_ref = LUA_NOREF;
+    d->seed = 1;
+    d->total = -1;
+    lua_createtable(L, 0, 6); /* scene p state */
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "p");
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "scene");
+    d->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    d->scene_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "repscope");
+    lua_call(L, 1, 1);
+    d->rs_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    *out = (struct rs_session_driver){
+        .ud = d,
+        .setup = drv_setup,
+        .step = drv_step,
+        .probe = drv_probe,
+        .eval = drv_eval,
+        .set_param = drv_set_param,
+        .params_json = drv_params_json,
+        .save = drv_save,
+        .load = drv_load,
+        .teardown = drv_teardown,
+        .free = drv_free,
+        .mem_bytes = drv_mem_bytes,
+    };
+    return RS_OK;
+}
+
+/* ---- test hooks (lua/scene_impl.h) ------------------------------------- */
+
+void
+rs_lua_scene_set_fallback(void *ud, const struct rs_lua_sink *sink,
+                          unsigned long seed, long total)
+{
+    struct scene_drv *d = ud;
+    d->fallback = *sink;
+    d->seed = seed;
+    d->total = total;
+}
+
+const char *
+rs_lua_scene_views(void *ud)
+{
+    return ((struct scene_drv *)ud)->views_json;
+}

@@ -1,0 +1,781 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * module.c: the module interface (see module.h) and its five kinds:
+ * linear, activation, norm, mlp (adapter over nn/mlp.c) and sequential.
+ * Each kind is a const class plus an impl struct; the registry is owned by
+ * the module except for the MLP, whose rs_nn_mlp owns its own. Recorded
+ * layer tensors are arena pointers from the last forward, cleared at the
+ * start of each forward. Worker thread only.
+ */
+#include "config.h"
+
+#include "nn/module.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ops.h"
+#include "nn/linear.h"
+
+struct rs_nn_module {
+    const struct rs_nn_module_class *cls;
+    void *impl;
+    rs_nn_model *model;
+    bool owns_model;
+    int refs;
+    unsigned long forwards;
+};
+
+rs_nn_module *
+rs_nn_module_new(const struct rs_nn_module_class *cls, void *impl,
+                 rs_nn_model *model, bool owns_model)
+{
+    rs_nn_module *m = rs_xcalloc(1, sizeof *m);
+    m->cls = cls;
+    m->impl = impl;
+    m->model = model;
+    m->owns_model = owns_model;
+    m->refs = 1;
+    return m;
+}
+
+void *
+rs_nn_module_impl(const rs_nn_module *m)
+{
+    return m->impl;
+}
+
+void
+rs_nn_module_retain(rs_nn_module *m)
+{
+    RS_ASSERT(m->refs >= 1);
+    m->refs++;
+}
+
+void
+rs_nn_module_release(rs_nn_module *m)
+{
+    if (m == NULL)
+        return;
+    RS_ASSERT(m->refs >= 1);
+    if (--m->refs > 0)
+        return;
+    /* The impl first: a sequential restores its children's parameter
+     * names after its registry is gone. */
+    rs_nn_model *model = m->owns_model ? m->model : NULL;
+    if (m->cls->destroy != NULL)
+        m->cls->destroy(m->impl);
+    rs_nn_model_free(model);
+    free(m);
+}
+
+const char *
+rs_nn_module_kind(const rs_nn_module *m)
+{
+    return m->cls->kind;
+}
+
+rs_tensor *
+rs_nn_module_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x)
+{
+    m->forwards++;
+    if (x == NULL)
+        return NULL;
+    return m->cls->forward(m, g, x);
+}
+
+unsigned long
+rs_nn_module_forwards(const rs_nn_module *m)
+{
+    return m->forwards;
+}
+
+rs_nn_model *
+rs_nn_module_model(const rs_nn_module *m)
+{
+    return m->model;
+}
+
+int
+rs_nn_module_in(const rs_nn_module *m)
+{
+    return m->cls->in != NULL ? m->cls->in(m) : 0;
+}
+
+int
+rs_nn_module_out(const rs_nn_module *m)
+{
+    return m->cls->out != NULL ? m->cls->out(m) : 0;
+}
+
+int
+rs_nn_module_layers(const rs_nn_module *m)
+{
+    return m->cls->layers != NULL ? m->cls->layers(m) : 0;
+}
+
+const char *
+rs_nn_module_layer_name(const rs_nn_module *m, int i)
+{
+    if (i < 0 || i >= rs_nn_module_layers(m))
+        return NULL;
+    return m->cls->layer_name(m, i);
+}
+
+int
+rs_nn_module_find_layer(const rs_nn_module *m, const char *name)
+{
+    int n = rs_nn_module_layers(m);
+    for (int i = 0; i < n; i++)
+        if (strcmp(m->cls->layer_name(m, i), name) == 0)
+            return i;
+    return -1;
+}
+
+rs_tensor *
+rs_nn_module_layer_preact(const rs_nn_module *m, int i)
+{
+    if (i < 0 || i >= rs_nn_module_layers(m))
+        return NULL;
+    return m->cls->preact(m, i);
+}
+
+rs_tensor *
+rs_nn_module_layer_act(const rs_nn_module *m, int i)
+{
+    if (i < 0 || i >= rs_nn_module_layers(m))
+        return NULL;
+    return m->cls->act(m, i);
+}
+
+/* ---- linear ------------------------------------------------------------ */
+
+static rs_tensor *
+linear_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x)
+{
+    const struct rs_nn_linear *l = m->impl;
+    return rs_nn_linear_forward(l, g, x);
+}
+
+static int
+linear_in(const rs_nn_module *m)
+{
+    return rs_nn_linear_in(m->impl);
+}
+
+static int
+linear_out(const rs_nn_module *m)
+{
+    return rs_nn_linear_out(m->impl);
+}
+
+static const struct rs_nn_module_class linear_class = {
+    .kind = "linear",
+    .forward = linear_forward,
+    .in = linear_in,
+    .out = linear_out,
+    .destroy = free,
+};
+
+rs_nn_module *
+rs_nn_module_linear(int in, int out, bool bias, enum rs_init_kind init,
+                    float scale, struct rs_rng *rng, struct rs_error *err)
+{
+    if (in < 1 || out < 1) {
+        rs_error_set(err, RS_EINVAL, "linear: in = %d, out = %d (must be >= 1)",
+                     in, out);
+        return NULL;
+    }
+    if ((unsigned)init > RS_INIT_TORCH_DEFAULT) {
+        rs_error_set(err, RS_EINVAL, "linear: unknown init kind %d", (int)init);
+        return NULL;
+    }
+    rs_nn_model *model = rs_nn_model_new("linear");
+    struct rs_nn_linear *l = rs_xcalloc(1, sizeof *l);
+    l->model = model;
+    l->bias = -1;
+    /* Standalone names are "weight"/"bias" (a container prefixes them),
+     * so the registry is filled here rather than by rs_nn_linear_init. */
+    if (rs_nn_model_add(model, "weight", 2, (int[]){out, in}, err) == NULL)
+        goto fail;
+    l->weight = 0;
+    if (bias) {
+        if (rs_nn_model_add(model, "bias", 1, &out, err) == NULL)
+            goto fail;
+        l->bias = 1;
+    }
+    rs_nn_linear_reinit(l, init, scale, rng);
+    return rs_nn_module_new(&linear_class, l, model, true);
+fail:
+    free(l);
+    rs_nn_model_free(model);
+    return NULL;
+}
+
+/* ---- activations ------------------------------------------------------- */
+
+struct act_impl {
+    enum rs_nn_mlp_act act;
+    float slope;
+    rs_tensor *pre, *post; /* last forward, arena-borrowed */
+};
+
+static rs_tensor *
+act_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x)
+{
+    struct act_impl *a = m->impl;
+    rs_tensor *y = x;
+    a->pre = a->post = NULL;
+    switch (a->act) {
+    case RS_NN_MLP_ACT_RELU:
+        y = rs_op_relu(g, x);
+        break;
+    case RS_NN_MLP_ACT_LEAKY_RELU:
+        y = rs_op_leaky_relu(g, x, a->slope);
+        break;
+    case RS_NN_MLP_ACT_GELU:
+        y = rs_op_gelu(g, x);
+        break;
+    case RS_NN_MLP_ACT_TANH:
+        y = rs_op_tanh(g, x);
+        break;
+    case RS_NN_MLP_ACT_SIGMOID:
+        y = rs_op_sigmoid(g, x);
+        break;
+    case RS_NN_MLP_ACT_IDENTITY:
+    case RS_NN_MLP_ACT_COUNT:
+        break;
+    }
+    if (y != NULL) {
+        a->pre = x;
+        a->post = y;
+    }
+    return y;
+}
+
+static int
+act_layers(const rs_nn_module *m)
+{
+    (void)m;
+    return 1;
+}
+
+static const char *
+act_layer_name(const rs_nn_module *m, int i)
+{
+    (void)i;
+    return m->cls->kind;
+}
+
+static rs_tensor *
+act_preact(const rs_nn_module *m, int i)
+{
+    (void)i;
+    return ((const struct act_impl *)m->impl)->pre;
+}
+
+static rs_tensor *
+act_act(const rs_nn_module *m, int i)
+{
+    (void)i;
+    return ((const struct act_impl *)m->impl)->post;
+}
+
+#define ACT_CLASS(id, name)                                                    \
+    [id] = {.kind = name,                                                      \
+            .forward = act_forward,                                            \
+            .layers = act_layers,                                              \
+            .layer_name = act_layer_name,                                      \
+            .preact = act_preact,                                              \
+            .act = act_act,                                                    \
+            .destroy = free}
+
+static const struct rs_nn_module_class act_classes[RS_NN_MLP_ACT_COUNT] = {
+    ACT_CLASS(RS_NN_MLP_ACT_RELU, "relu"),
+    ACT_CLASS(RS_NN_MLP_ACT_LEAKY_RELU, "leaky_relu"),
+    ACT_CLASS(RS_NN_MLP_ACT_GELU, "gelu"),
+    ACT_CLASS(RS_NN_MLP_ACT_TANH, "tanh"),
+    ACT_CLASS(RS_NN_MLP_ACT_SIGMOID, "sigmoid"),
+    ACT_CLASS(RS_NN_MLP_ACT_IDENTITY, "identity"),
+};
+
+rs_nn_module *
+rs_nn_module_act(enum rs_nn_mlp_act act, float slope, struct rs_error *err)
+{
+    if ((unsigned)act >= RS_NN_MLP_ACT_COUNT) {
+        rs_error_set(err, RS_EINVAL, "activation: unknown kind %d", (int)act);
+        return NULL;
+    }
+    struct act_impl *a = rs_xcalloc(1, sizeof *a);
+    a->act = act;
+    a->slope = slope;
+    return rs_nn_module_new(&act_classes[act], a, rs_nn_model_new(NULL), true);
+}
+
+bool
+rs_nn_module_is_act(const rs_nn_module *m)
+{
+    return m->cls >= &act_classes[0] &&
+           m->cls < &act_classes[RS_NN_MLP_ACT_COUNT];
+}
+
+/* ---- norms ------------------------------------------------------------- */
+
+struct norm_impl {
+    enum rs_nn_mlp_norm kind;
+    int width;
+    float eps;
+    int gain, shift; /* registry indices, or -1 */
+    rs_nn_model *model;
+};
+
+static rs_tensor *
+norm_param(const struct norm_impl *n, int i)
+{
+    return i >= 0 ? rs_nn_model_param(n->model, i) : NULL;
+}
+
+static rs_tensor *
+norm_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x)
+{
+    const struct norm_impl *n = m->impl;
+    if (rs_tensor_cols(x) != n->width) {
+        rs_graph_fail(g, RS_ESHAPE, "%s: input has %d features, expected %d",
+                      m->cls->kind, rs_tensor_cols(x), n->width);
+        return NULL;
+    }
+    if (n->kind == RS_NN_MLP_NORM_LAYERNORM)
+        return rs_op_layernorm(g, x, norm_param(n, n->gain),
+                               norm_param(n, n->shift), n->eps);
+    return rs_op_rmsnorm(g, x, norm_param(n, n->gain), n->eps);
+}
+
+static int
+norm_width(const rs_nn_module *m)
+{
+    return ((const struct norm_impl *)m->impl)->width;
+}
+
+static const struct rs_nn_module_class layernorm_class = {
+    .kind = "layernorm",
+    .forward = norm_forward,
+    .in = norm_width,
+    .out = norm_width,
+    .destroy = free,
+};
+
+static const struct rs_nn_module_class rmsnorm_class = {
+    .kind = "rmsnorm",
+    .forward = norm_forward,
+    .in = norm_width,
+    .out = norm_width,
+    .destroy = free,
+};
+
+rs_nn_module *
+rs_nn_module_norm(enum rs_nn_mlp_norm kind, int width, bool affine, float eps,
+                  struct rs_error *err)
+{
+    if (kind != RS_NN_MLP_NORM_LAYERNORM && kind != RS_NN_MLP_NORM_RMSNORM) {
+        rs_error_set(err, RS_EINVAL, "norm: unknown kind %d", (int)kind);
+        return NULL;
+    }
+    const char *name = rs_nn_mlp_norm_name(kind);
+    if (width < 1) {
+        rs_error_set(err, RS_EINVAL, "%s: width = %d (must be >= 1)", name,
+                     width);
+        return NULL;
+    }
+    if (!(eps > 0.0f && isfinite(eps))) {
+        rs_error_set(err, RS_EINVAL, "%s: eps = %g (must be finite and > 0)",
+                     name, (double)eps);
+        return NULL;
+    }
+    rs_nn_model *model = rs_nn_model_new(name);
+    struct norm_impl *n = rs_xcalloc(1, sizeof *n);
+    n->kind = kind;
+    n->width = width;
+    n->eps = eps;
+    n->gain = n->shift = -1;
+    n->model = model;
+    if (affine) {
+        rs_tensor *g = rs_nn_model_add(model, "weight", 1, &width, err);
+        if (g == NULL)
+            goto fail;
+        rs_tensor_fill(g, 1.0f);
+        n->gain = 0;
+        if (kind == RS_NN_MLP_NORM_LAYERNORM) {
+            if (rs_nn_model_add(model, "bias", 1, &width, err) == NULL)
+                goto fail;
+            n->shift = 1;
+        }
+    }
+    return rs_nn_module_new(kind == RS_NN_MLP_NORM_LAYERNORM ? &layernorm_class
+                                                             : &rmsnorm_class,
+                            n, model, true);
+fail:
+    free(n);
+    rs_nn_model_free(model);
+    return NULL;
+}
+
+/* ---- mlp --------------------------------------------------------------- */
+
+struct mlp_impl {
+    rs_nn_mlp *mlp;
+    char (*names)[16]; /* "l1".."l<depth>" */
+};
+
+static rs_tensor *
+mlp_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x)
+{
+    return rs_nn_mlp_forward(((struct mlp_impl *)m->impl)->mlp, g, x);
+}
+
+static int
+mlp_in(const rs_nn_module *m)
+{
+    const rs_nn_mlp *mlp = ((const struct mlp_impl *)m->impl)->mlp;
+    return rs_nn_linear_in(rs_nn_mlp_linear(mlp, 1));
+}
+
+static int
+mlp_out(const rs_nn_module *m)
+{
+    const rs_nn_mlp *mlp = ((const struct mlp_impl *)m->impl)->mlp;
+    return rs_nn_linear_out(rs_nn_mlp_linear(mlp, rs_nn_mlp_depth(mlp) + 1));
+}
+
+static int
+mlp_layers(const rs_nn_module *m)
+{
+    return rs_nn_mlp_depth(((const struct mlp_impl *)m->impl)->mlp);
+}
+
+static const char *
+mlp_layer_name(const rs_nn_module *m, int i)
+{
+    return ((const struct mlp_impl *)m->impl)->names[i];
+}
+
+static rs_tensor *
+mlp_preact(const rs_nn_module *m, int i)
+{
+    return rs_nn_mlp_preact(((const struct mlp_impl *)m->impl)->mlp, i + 1);
+}
+
+static rs_tensor *
+mlp_act(const rs_nn_module *m, int i)
+{
+    return rs_nn_mlp_act(((const struct mlp_impl *)m->impl)->mlp, i + 1);
+}
+
+static void
+mlp_destroy(void *impl)
+{
+    struct mlp_impl *p = impl;
+    rs_nn_mlp_free(p->mlp);
+    free(p->names);
+    free(p);
+}
+
+static const struct rs_nn_module_class mlp_class = {
+    .kind = "mlp",
+    .forward = mlp_forward,
+    .in = mlp_in,
+    .out = mlp_out,
+    .layers = mlp_layers,
+    .layer_name = mlp_layer_name,
+    .preact = mlp_preact,
+    .act = mlp_act,
+    .destroy = mlp_destroy,
+};
+
+rs_nn_module *
+rs_nn_module_mlp(const struct rs_nn_mlp_config *cfg, struct rs_rng *rng,
+                 struct rs_error *err)
+{
+    rs_nn_mlp *mlp = rs_nn_mlp_new(cfg, "mlp", rng, err);
+    if (mlp == NULL)
+        return NULL;
+    struct mlp_impl *p = rs_xcalloc(1, sizeof *p);
+    p->mlp = mlp;
+    int depth = rs_nn_mlp_depth(mlp);
+    p->names = rs_xcalloc((size_t)depth + 1, sizeof *p->names);
+    for (int k = 0; k < depth; k++)
+        snprintf(p->names[k], sizeof p->names[k], "l%d", k + 1);
+    return rs_nn_module_new(&mlp_class, p, rs_nn_mlp_model(mlp), false);
+}
+
+rs_nn_mlp *
+rs_nn_module_as_mlp(const rs_nn_module *m)
+{
+    return m->cls == &mlp_class ? ((struct mlp_impl *)m->impl)->mlp : NULL;
+}
+
+/* ---- sequential -------------------------------------------------------- */
+
+struct seq_layer {
+    int child, sub; /* child index and that child's layer index */
+    char *name;     /* "<child>" or "<child>.<sub name>" */
+};
+
+struct seq_impl {
+    int n;
+    rs_nn_module **child; /* retained */
+    char (*names)[RS_NN_MODULE_NAME_MAX + 1];
+    int nlayers;
+    struct seq_layer *layers;
+    rs_nn_model *model; /* the module's registry, for teardown order */
+};
+
+static rs_tensor *
+seq_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x)
+{
+    const struct seq_impl *s = m->impl;
+    rs_tensor *h = x;
+    for (int i = 0; i < s->n && h != NULL; i++)
+        h = rs_nn_module_forward(s->child[i], g, h);
+    return h;
+}
+
+static int
+seq_in(const rs_nn_module *m)
+{
+    const struct seq_impl *s = m->impl;
+    for (int i = 0; i < s->n; i++) {
+        int in = rs_nn_module_in(s->child[i]);
+        if (in > 0)
+            return in;
+    }
+    return 0;
+}
+
+static int
+seq_out(const rs_nn_module *m)
+{
+    const struct seq_impl *s = m->impl;
+    for (int i = s->n - 1; i >= 0; i--) {
+        int out = rs_nn_module_out(s->child[i]);
+        if (out > 0)
+            return out;
+    }
+    return 0;
+}
+
+static int
+seq_layers(const rs_nn_module *m)
+{
+    return ((const struct seq_impl *)m->impl)->nlayers;
+}
+
+static const char *
+seq_layer_name(const rs_nn_module *m, int i)
+{
+    return ((const struct seq_impl *)m->impl)->layers[i].name;
+}
+
+static rs_tensor *
+seq_preact(const rs_nn_module *m, int i)
+{
+    const struct seq_impl *s = m->impl;
+    return rs_nn_module_layer_preact(s->child[s->layers[i].child],
+                                     s->layers[i].sub);
+}
+
+static rs_tensor *
+seq_act(const rs_nn_module *m, int i)
+{
+    const struct seq_impl *s = m->impl;
+    return rs_nn_module_layer_act(s->child[s->layers[i].child],
+                                  s->layers[i].sub);
+}
+
+static void
+seq_destroy(void *impl)
+{
+    struct seq_impl *s = impl;
+    /* Drop the shared references first, then point each tensor's name back
+     * at its child's registry (the shared registry set it to its own). */
+    rs_nn_model_free(s->model);
+    for (int i = 0; i < s->n; i++) {
+        rs_nn_model *cm = rs_nn_module_model(s->child[i]);
+        for (int j = 0; j < rs_nn_model_count(cm); j++)
+            rs_nn_model_param(cm, j)->name = rs_nn_model_param_name(cm, j);
+        rs_nn_module_release(s->child[i]);
+    }
+    for (int i = 0; i < s->nlayers; i++)
+        free(s->layers[i].name);
+    free(s->layers);
+    free(s->child);
+    free(s->names);
+    free(s);
+}
+
+static const struct rs_nn_module_class seq_class = {
+    .kind = "sequential",
+    .forward = seq_forward,
+    .in = seq_in,
+    .out = seq_out,
+    .layers = seq_layers,
+    .layer_name = seq_layer_name,
+    .preact = seq_preact,
+    .act = seq_act,
+    .destroy = seq_destroy,
+};
+
+static int
+check_child_name(const char *name, int i, struct rs_error *err)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > RS_NN_MODULE_NAME_MAX || strchr(name, '.') != NULL)
+        return rs_error_set(err, RS_EINVAL,
+                            "sequential: child %d name '%.40s' (must be 1..%d "
+                            "characters without '.')",
+                            i + 1, name, RS_NN_MODULE_NAME_MAX);
+    return RS_OK;
+}
+
+/* Share child i's parameters into s's registry under "<child>.<name>". */
+static int
+adopt_params(struct seq_impl *s, int i, struct rs_error *err)
+{
+    rs_nn_model *cm = rs_nn_module_model(s->child[i]);
+    for (int j = 0; j < rs_nn_model_count(cm); j++) {
+        rs_tensor *t = rs_nn_model_param(cm, j);
+        char name[RS_NN_MODEL_NAME_MAX + 2];
+        int len = snprintf(name, sizeof name, "%s.%s", s->names[i],
+                           rs_nn_model_param_name(cm, j));
+        if (len < 0 || len > RS_NN_MODEL_NAME_MAX)
+            return rs_error_set(err, RS_EINVAL,
+                                "sequential: parameter name '%.40s...' "
+                                "longer than %d",
+                                name, RS_NN_MODEL_NAME_MAX);
+        for (int k = 0; k < rs_nn_model_count(s->model); k++)
+            if (rs_nn_model_param(s->model, k) == t)
+                return rs_error_set(err, RS_EINVAL,
+                                    "sequential: child %d ('%s') shares "
+                                    "parameter '%s' with an earlier child",
+                                    i + 1, s->names[i],
+                                    rs_nn_model_param_name(s->model, k));
+        if (rs_nn_model_add(s->model, name, t->ndim, t->shape, err) == NULL)
+            return err != NULL ? err->code : RS_EINVAL;
+        rs_tensor_retain(t);
+        rs_nn_model_replace(s->model, rs_nn_model_count(s->model) - 1, t);
+    }
+    return RS_OK;
+}
+
+/* The composed layer list of s. */
+static void
+collect_layers(struct seq_impl *s)
+{
+    int total = 0;
+    for (int i = 0; i < s->n; i++)
+        total += rs_nn_module_layers(s->child[i]);
+    s->nlayers = total;
+    s->layers = total > 0 ? rs_xcalloc((size_t)total, sizeof *s->layers) : NULL;
+    int k = 0;
+    for (int i = 0; i < s->n; i++) {
+        rs_nn_module *c = s->child[i];
+        for (int j = 0; j < rs_nn_module_layers(c); j++, k++) {
+            s->layers[k].child = i;
+            s->layers[k].sub = j;
+            s->layers[k].name =
+                rs_nn_module_is_act(c)
+                    ? rs_xstrdup(s->names[i])
+                    : rs_xasprintf("%s.%s", s->names[i],
+                                   rs_nn_module_layer_name(c, j));
+        }
+    }
+}
+
+rs_nn_module *
+rs_nn_module_sequential(rs_nn_module *const *children, const char *const *names,
+                        int n, struct rs_error *err)
+{
+    if (n < 1) {
+        rs_error_set(err, RS_EINVAL, "sequential: no modules");
+        return NULL;
+    }
+    struct seq_impl *s = rs_xcalloc(1, sizeof *s);
+    s->child = rs_xcalloc((size_t)n, sizeof *s->child);
+    s->names = rs_xcalloc((size_t)n, sizeof *s->names);
+    s->model = rs_nn_model_new("sequential");
+    int prev = -1, width = 0; /* last sized child and its OUT */
+    for (int i = 0; i < n; i++) {
+        s->child[i] = children[i];
+        rs_nn_module_retain(children[i]);
+        s->n = i + 1;
+        if (names != NULL && names[i] != NULL) {
+            if (check_child_name(names[i], i, err) != RS_OK)
+                goto fail;
+            snprintf(s->names[i], sizeof s->names[i], "%s", names[i]);
+        } else {
+            snprintf(s->names[i], sizeof s->names[i], "%d", i + 1);
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(s->names[j], s->names[i]) == 0) {
+                rs_error_set(err, RS_EINVAL,
+                             "sequential: children %d and %d are both "
+                             "named '%s'",
+                             j + 1, i + 1, s->names[i]);
+                goto fail;
+            }
+        int in = rs_nn_module_in(children[i]);
+        if (in > 0 && width > 0 && in != width) {
+            rs_error_set(err, RS_ESHAPE,
+                         "sequential: child %d ('%s', %s) takes %d features "
+                         "but child %d ('%s') gives %d",
+                         i + 1, s->names[i], rs_nn_module_kind(children[i]), in,
+                         prev + 1, s->names[prev], width);
+            goto fail;
+        }
+        int out = rs_nn_module_out(children[i]);
+        if (out > 0) {
+            width = out;
+            prev = i;
+        }
+        if (adopt_params(s, i, err) != RS_OK)
+            goto fail;
+    }
+    collect_layers(s);
+    return rs_nn_module_new(&seq_class, s, s->model, false);
+fail:
+    seq_destroy(s);
+    return NULL;
+}
+
+int
+rs_nn_module_children(const rs_nn_module *m)
+{
+    return m->cls == &seq_class ? ((const struct seq_impl *)m->impl)->n : 0;
+}
+
+rs_nn_module *
+rs_nn_module_child(const rs_nn_module *m, int i)
+{
+    if (i < 0 || i >= rs_nn_module_children(m))
+        return NULL;
+    return ((const struct seq_impl *)m->impl)->child[i];
+}
+
+const char *
+rs_nn_module_child_name(const rs_nn_module *m, int i)
+{
+    if (i < 0 || i >= rs_nn_module_children(m))
+        return NULL;
+    return ((const struct seq_impl *)m->impl)->names[i];
+}
+
+int
+rs_nn_module_find_child(const rs_nn_module *m, const char *name)
+{
+    int n = rs_nn_module_children(m);
+    for (int i = 0; i < n; i++)
+        if (strcmp(((const struct seq_impl *)m->impl)->names[i], name) == 0)
+            return i;
+    return -1;
+}

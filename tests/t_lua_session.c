@@ -1,0 +1,226 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * t_lua_session.c: Lua scenes driven by the real session (worker thread,
+ * bus, run directory, checkpoints): what a scene publishes arrives on the
+ * bus under the stable names, with its views and title; a run of 2N steps
+ * and a run of N steps resumed to 2N leave identical checkpoints, section
+ * by section; a scene error fails the run with "file:line: message" and
+ * the traceback on the console.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lua/host.h"
+#include "run/bus.h"
+#include "run/ckpt.h"
+#include "run/cmdq.h"
+#include "run/session.h"
+#include "tests/tap.h"
+
+/* core/blas.c keeps a per-thread packing buffer that is not freed when a
+ * session worker ends (see t_run_session.c). */
+const char *__lsan_default_suppressions(void);
+const char *
+__lsan_default_suppressions(void)
+{
+    return "leak:pack_space\n";
+}
+
+static char *tmp;
+
+/* Run scene for steps (or, with stop_at > 0, quit after stop_at of them:
+ * the schedule still plans for steps) and join. */
+static enum rs_session_state
+run_until(const char *scene, const char *sub, long steps, long stop_at,
+          const char *resume, rs_session **out)
+{
+    struct rs_error err = {0};
+    struct rs_session_driver drv;
+    struct rs_lua_scene_info info;
+    if (rs_lua_scene_driver(scene, NULL, 0, NULL, &drv, &info, &err) != RS_OK)
+        tap_bail("driver: %s", err.msg);
+    char *dir = sub != NULL ? rs_xasprintf("%s/%s", tmp, sub) : NULL;
+    struct rs_session_config cfg = {
+        .scene_path = scene,
+        .scene_name = info.name,
+        .steps = steps,
+        .seed = 7,
+        .out_dir = dir,
+        .threads = 1,
+        .resume_dir = resume,
+        .start_paused = stop_at > 0,
+    };
+    rs_session *s = rs_session_new(&cfg, &drv, &err);
+    free(dir);
+    if (s == NULL)
+        tap_bail("session: %s", err.msg);
+    if (rs_session_start(s, &err) != RS_OK)
+        tap_bail("start: %s", err.msg);
+    if (stop_at > 0) {
+        struct rs_cmd c = {.kind = RS_CMD_STEP, .n = stop_at};
+        if (rs_cmdq_push(rs_session_cmdq(s), &c) != RS_OK)
+            tap_bail("cannot push the step command");
+        /* wait (bounded, 20 s) until the steps are done, then quit */
+        struct rs_bus_status st;
+        for (int i = 0; i < 2000; i++) {
+            rs_bus_status(rs_session_bus(s), &st);
+            if (st.step >= stop_at && st.state == RS_SESSION_PAUSED)
+                break;
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (rs_cmdq_push_kind(rs_session_cmdq(s), RS_CMD_QUIT) != RS_OK)
+            tap_bail("cannot push quit");
+    }
+    enum rs_session_state st = rs_session_join(s);
+    *out = s;
+    return st;
+}
+
+static enum rs_session_state
+run(const char *scene, const char *sub, long steps, const char *resume,
+    rs_session **out)
+{
+    return run_until(scene, sub, steps, 0, resume, out);
+}
+
+static bool
+has_series(rs_bus *b, const char *name)
+{
+    static char names[256][RS_BUS_NAME_MAX];
+    int n = rs_bus_series_names(b, names, 256);
+    for (int i = 0; i < n && i < 256; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Every section of a equals b's (same kind, count and bytes). */
+static bool
+same_ckpt(const char *pa, const char *pb, char *diff, size_t len)
+{
+    struct rs_error err = {0};
+    rs_ckpt *a = rs_ckpt_read(pa, &err), *b = rs_ckpt_read(pb, &err);
+    bool ok = a != NULL && b != NULL && rs_ckpt_count(a) == rs_ckpt_count(b);
+    snprintf(diff, len, "%s", ok ? "" : "section count or read error");
+    for (int i = 0; ok && i < rs_ckpt_count(a); i++) {
+        const char *name = rs_ckpt_name(a, i);
+        size_t na = 0, nb = 0;
+        const float *fa = rs_ckpt_floats(a, name, &na);
+        const uint64_t *ua = fa == NULL ? rs_ckpt_u64s(a, name, &na) : NULL;
+        if (fa != NULL) {
+            const float *fb = rs_ckpt_floats(b, name, &nb);
+            ok = fb != NULL && na == nb && memcmp(fa, fb, na * 4) == 0;
+        } else if (ua != NULL) {
+            const uint64_t *ub = rs_ckpt_u64s(b, name, &nb);
+            ok = ub != NULL && na == nb && memcmp(ua, ub, na * 8) == 0;
+        } else {
+            const char *tb = rs_ckpt_text(b, name);
+            ok = tb != NULL && strcmp(rs_ckpt_text(a, name), tb) == 0;
+        }
+        if (!ok)
+            snprintf(diff, len, "%s", name);
+    }
+    rs_ckpt_free(a);
+    rs_ckpt_free(b);
+    return ok;
+}
+
+static void
+test_publish_and_resume(void)
+{
+    enum { N = 20 };
+    char *tiny = tap_srcpath("tests/data/scenes/tiny.lua");
+    rs_session *s;
+    tap_is_int(run(tiny, "straight", 2 * N, NULL, &s), RS_SESSION_DONE,
+               "tiny: %d steps DONE", 2 * N);
+    rs_bus *b = rs_session_bus(s);
+    static const char *const names[] = {
+        "train/loss",  "train/acc",      "test/loss",      "test/acc",
+        "train/lr",    "probe/srank/l1", "probe/erank/l2", "probe/dead/l2",
+        "norm/weight", "norm/grad",      "norm/weight/l1"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        tap_ok(has_series(b, names[i]), "series %s on the bus", names[i]);
+    char *views = rs_bus_views(b);
+    tap_ok(views != NULL && strstr(views, "\"kind\":\"rank_heatmap\"") != NULL,
+           "view specs published");
+    free(views);
+    float *data = NULL;
+    size_t cap = 0;
+    int rows = 0, cols = 0;
+    double step = 0;
+    tap_ok(rs_bus_matrix_copy(b, "spectrum/l2", &data, &cap, &rows, &cols,
+                              &step, NULL) &&
+               rows == 1 && cols == 16 && step == 2 * N,
+           "spectrum/l2 matrix (1 x 16 at step %d)", 2 * N);
+    tap_ok(rs_bus_matrix_copy(b, "neurons/l2", &data, &cap, &rows, &cols, &step,
+                              NULL) &&
+               rows == 1 && cols == 16,
+           "neurons/l2 matrix");
+    free(data);
+    struct rs_bus_status st;
+    rs_bus_status(b, &st);
+    tap_is_str(st.title, "tiny", "title from the scene");
+    tap_ok(st.lua_bytes > 0, "Lua memory in the status");
+    char *straight = rs_xasprintf("%s/ckpt.bin", rs_session_run_dir(s));
+    rs_session_free(s);
+
+    /* the first half plans for 2N steps (the cosine schedule's length) and
+     * quits after N */
+    tap_is_int(run_until(tiny, "halves", 2 * N, N, NULL, &s), RS_SESSION_DONE,
+               "first half DONE");
+    char *halves = rs_xstrdup(rs_session_run_dir(s));
+    rs_session_free(s);
+    tap_is_int(run(tiny, NULL, 2 * N, halves, &s), RS_SESSION_DONE,
+               "resumed half DONE");
+    rs_session_free(s);
+    char *resumed = rs_xasprintf("%s/ckpt.bin", halves);
+    char diff[128];
+    tap_ok(same_ckpt(straight, resumed, diff, sizeof diff),
+           "2N straight and N + resumed N: identical checkpoints (%s)", diff);
+    free(straight);
+    free(resumed);
+    free(halves);
+    free(tiny);
+}
+
+static void
+test_failure(void)
+{
+    char *bad = tap_srcpath("tests/data/scenes/step_badarg.lua");
+    rs_session *s;
+    tap_is_int(run(bad, "failing", 10, NULL, &s), RS_SESSION_FAILED,
+               "a scene error fails the run");
+    rs_bus *b = rs_session_bus(s);
+    struct rs_bus_status st;
+    rs_bus_status(b, &st);
+    tap_ok(strstr(st.message,
+                  "step_badarg.lua:8: rs.tensor.zeros: bad argument #1 "
+                  "'shape' (table of up to 4 positive integers expected, "
+                  "got string)") != NULL,
+           "status names file:line: %s", st.message);
+    static char lines[64][RS_BUS_LINE_MAX];
+    uint64_t last = 0;
+    int n = rs_bus_lines(b, 0, lines, 64, &last);
+    bool tb = false;
+    for (int i = 0; i < n; i++)
+        tb = tb || strstr(lines[i], "stack traceback:") != NULL;
+    tap_ok(tb, "the traceback is on the console");
+    rs_session_free(s);
+    free(bad);
+}
+
+int
+main(void)
+{
+    setenv("RS_DATADIR", getenv("RS_SRCDIR") ? getenv("RS_SRCDIR") : ".", 0);
+    tmp = tap_tmpdir("lua_session");
+    test_publish_and_resume();
+    test_failure();
+    free(tmp);
+    return tap_done();
+}

@@ -1,0 +1,75 @@
+# tests of ui/ (widgets against golden canvases, the ncurses backend).
+RS_UI_TEST_LIBS = tests/libtap.a ui/librs_ui.a src/run/librs_run.a \
+	src/core/librs_core.a $(RS_LIBS)
+RS_UI_FIXTURE = tests/ui_fixture.c tests/ui_fixture.h
+
+check_PROGRAMS += \
+	tests/t_ui_canvas \
+	tests/t_ui_colormap \
+	tests/t_ui_widgets \
+	tests/t_ui_compose \
+	tests/t_ui_term \
+	tests/t_ui_svg
+tests_t_ui_canvas_LDADD = $(RS_UI_TEST_LIBS)
+tests_t_ui_colormap_LDADD = $(RS_UI_TEST_LIBS)
+tests_t_ui_widgets_SOURCES = tests/t_ui_widgets.c $(RS_UI_FIXTURE)
+tests_t_ui_widgets_LDADD = $(RS_UI_TEST_LIBS)
+tests_t_ui_compose_SOURCES = tests/t_ui_compose.c $(RS_UI_FIXTURE)
+tests_t_ui_compose_LDADD = $(RS_UI_TEST_LIBS)
+tests_t_ui_term_LDADD = $(RS_UI_TEST_LIBS)
+tests_t_ui_svg_SOURCES = tests/t_ui_svg.c $(RS_UI_FIXTURE)
+tests_t_ui_svg_LDADD = $(RS_UI_TEST_LIBS)
+
+# Golden canvases: RS_GOLDEN_UPDATE=1 rewrites them (then look at them).
+RS_UI_GOLDEN = \
+	tests/golden/chart_acc_ascii.txt \
+	tests/golden/chart_acc_mono.txt \
+	tests/golden/chart_acc_utf8.txt \
+	tests/golden/chart_empty_ascii.txt \
+	tests/golden/chart_empty_utf8.txt \
+	tests/golden/chart_logx_ema_ascii.txt \
+	tests/golden/chart_logx_ema_utf8.txt \
+	tests/golden/chart_loss_ascii.txt \
+	tests/golden/chart_loss_utf8.txt \
+	tests/golden/chart_noisy_ascii.txt \
+	tests/golden/chart_noisy_ema_ascii.txt \
+	tests/golden/chart_noisy_ema_utf8.txt \
+	tests/golden/chart_noisy_mono.txt \
+	tests/golden/chart_noisy_utf8.txt \
+	tests/golden/chart_small_ascii.txt \
+	tests/golden/chart_small_utf8.txt \
+	tests/golden/compose_100x30_utf8.txt \
+	tests/golden/compose_80x24_ansi256.txt \
+	tests/golden/compose_80x24_ascii.txt \
+	tests/golden/compose_80x24_help_utf8.txt \
+	tests/golden/compose_80x24_mono.txt \
+	tests/golden/compose_80x24_utf8.txt \
+	tests/golden/heatmap_signed_ascii.txt \
+	tests/golden/heatmap_signed_mono.txt \
+	tests/golden/heatmap_signed_utf8.txt \
+	tests/golden/heatmap_tokens_ansi256.txt \
+	tests/golden/heatmap_tokens_ascii.txt \
+	tests/golden/heatmap_tokens_mono.txt \
+	tests/golden/heatmap_tokens_utf8.txt \
+	tests/golden/help_ascii.txt \
+	tests/golden/help_scroll_utf8.txt \
+	tests/golden/help_utf8.txt \
+	tests/golden/keybar_40_utf8.txt \
+	tests/golden/keybar_80_ascii.txt \
+	tests/golden/keybar_80_utf8.txt \
+	tests/golden/neuronmap_ascii.txt \
+	tests/golden/neuronmap_mono.txt \
+	tests/golden/neuronmap_pooled_ascii.txt \
+	tests/golden/neuronmap_pooled_utf8.txt \
+	tests/golden/neuronmap_utf8.txt \
+	tests/golden/rankstrip_ascii.txt \
+	tests/golden/rankstrip_mono.txt \
+	tests/golden/rankstrip_utf8.txt \
+	tests/golden/spectrum_ascii.txt \
+	tests/golden/spectrum_utf8.txt \
+	tests/golden/statusbar_132_utf8.txt \
+	tests/golden/statusbar_40_utf8.txt \
+	tests/golden/statusbar_80_ascii.txt \
+	tests/golden/statusbar_80_utf8.txt \
+	tests/golden/statusbar_failed_utf8.txt
+EXTRA_DIST += $(RS_UI_GOLDEN)

@@ -1,0 +1,17 @@
+# ui: the ncurses front end. Widgets draw into a canvas of cells; only
+# ui/term.c talks to ncurses (through ui/curses_compat.h).
+noinst_LIBRARIES += %D%/librs_ui.a
+%C%_librs_ui_a_SOURCES = \
+	%D%/canvas.c %D%/canvas.h \
+	%D%/colormap.c %D%/colormap.h \
+	%D%/fmt.c %D%/fmt.h \
+	%D%/scale.c %D%/scale.h \
+	%D%/widget.c %D%/widget.h \
+	%D%/chart.c %D%/chart_data.c %D%/chart.h \
+	%D%/heatmap.c %D%/heatmap.h \
+	%D%/spectrum.c %D%/spectrum.h \
+	%D%/neuronmap.c %D%/neuronmap.h \
+	%D%/statusbar.c %D%/statusbar.h \
+	%D%/help.c %D%/help.h \
+	%D%/svg.c %D%/svg.h \
+	%D%/term.c %D%/term.h %D%/curses_compat.h
