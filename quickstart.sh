@@ -20,7 +20,7 @@ top=$(cd "$(dirname "$0")" && pwd)
 build=${RS_BUILD_DIR:-$top/_build}
 
 pkgs="build-essential autoconf autoconf-archive automake libtool pkg-config
-libncurses-dev liblua5.4-dev liblapacke-dev libopenblas-dev
+libncurses-dev liblua5.4-dev liblapacke-dev libopenblas-dev zlib1g-dev
 dataset-fashion-mnist tmux groff-base"
 [ "$mode" = bench ] && pkgs="$pkgs python3-torch"
 

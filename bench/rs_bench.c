@@ -31,7 +31,7 @@
 #include "core/rng.h"
 #include "core/tensor.h"
 
-#define NBATCH 8  /* distinct pre-generated batches, cycled */
+#define NBATCH 8 /* distinct pre-generated batches, cycled */
 #define MAX_PARAMS 64
 #define MAX_LAYERS 16
 
@@ -58,9 +58,9 @@ struct bench {
     int vocab, ctx, d, heads, layers, hidden, batch;
     rs_tensor *tok, *pos, *lnf_g, *lnf_b, *head;
     struct gpt_block blk[4];
-    int *ids[NBATCH];  /* (B, T) inputs */
-    int *tgt[NBATCH];  /* (B T) next tokens */
-    int *pos_ids;      /* (T) 0..T-1 */
+    int *ids[NBATCH]; /* (B, T) inputs */
+    int *tgt[NBATCH]; /* (B T) next tokens */
+    int *pos_ids;     /* (T) 0..T-1 */
 };
 
 static rs_tensor *
@@ -256,7 +256,7 @@ gpt_loss(struct bench *b, int j)
     rs_graph *g = b->g;
     const float eps = 1e-5f;
     int bt[2] = {b->batch, b->ctx}, t1[1] = {b->ctx};
-    rs_tensor *x = rs_op_embedding(g, b->tok, b->ids[j], 2, bt); /* (B,T,C) */
+    rs_tensor *x = rs_op_embedding(g, b->tok, b->ids[j], 2, bt);  /* (B,T,C) */
     rs_tensor *p = rs_op_embedding(g, b->pos, b->pos_ids, 1, t1); /* (T,C) */
     x = rs_op_add(g, x, p);
     for (int l = 0; l < b->layers; l++) {
@@ -317,11 +317,10 @@ bench_free(struct bench *b)
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: rs_bench --workload grok-mlp|fmnist-mlp|tiny-gpt "
-            "--steps N [--threads T] [--warmup W] [--seed S] [--verbose]\n"
-            "       rs_bench --best-core | --kernels\n"
-            "env: REPSCOPE_GEMM=openblas sends every GEMM to OpenBLAS\n");
+    fprintf(f, "usage: rs_bench --workload grok-mlp|fmnist-mlp|tiny-gpt "
+               "--steps N [--threads T] [--warmup W] [--seed S] [--verbose]\n"
+               "       rs_bench --best-core | --kernels\n"
+               "env: REPSCOPE_GEMM=openblas sends every GEMM to OpenBLAS\n");
 }
 
 int
@@ -419,8 +418,8 @@ main(int argc, char **argv)
                 "rs_bench: %s: %s, %d thread%s, %d parameter tensors, "
                 "loss %.4f (first warm-up step) -> %.4f (last step)\n",
                 workload, rs_cpu_kernel_desc(), threads,
-                threads == 1 ? "" : "s",
-                b.nparams, (double)first, (double)loss);
+                threads == 1 ? "" : "s", b.nparams, (double)first,
+                (double)loss);
     printf("workload=%s steps_per_s=%.3f ms_per_step=%.4f\n", workload,
            (double)steps / elapsed, 1e3 * elapsed / (double)steps);
     bench_free(&b);

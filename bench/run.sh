@@ -53,6 +53,15 @@ steps() { # program workload
     esac
 }
 
+# Untimed warm-up steps for the torch runs: 5, or 2 where a step takes a
+# quarter of a second (rs_bench keeps its default, max(5, steps / 10)).
+warm() { # workload
+    case $1 in
+    tiny-gpt) echo 2 ;;
+    *) echo 5 ;;
+    esac
+}
+
 # steps_per_s from a "workload=... steps_per_s=X ms_per_step=Y" line.
 rate() {
     sed -n 's/.*steps_per_s=\([0-9.eE+-]*\).*/\1/p' | head -n 1
@@ -107,11 +116,13 @@ for w in $workloads; do
                 rate >>"$tmp/rs"
             if [ "$have_torch" = yes ]; then
                 env -u OPENBLAS_CORETYPE "$py" "$ref" --workload "$w" \
-                    --steps "$(steps torch "$w")" --threads "$t" |
+                    --steps "$(steps torch "$w")" --warmup "$(warm "$w")" \
+                    --threads "$t" |
                     rate >>"$tmp/torch"
                 if [ "$best" != none ]; then
                     OPENBLAS_CORETYPE=$best "$py" "$ref" --workload "$w" \
-                        --steps "$(steps best "$w")" --threads "$t" |
+                        --steps "$(steps best "$w")" --warmup "$(warm "$w")" \
+                        --threads "$t" |
                         rate >>"$tmp/best"
                 fi
             fi

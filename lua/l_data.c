@@ -1,17 +1,21 @@
 /* repscope - MIT licence, see COPYING.
  *
- * l_data.c: rs.data, supervised datasets over data/dataset.h. For now the
- * modular-arithmetic table: rs.data.modular{p=97, op="+", train_frac=0.5,
- * seed=1}. A dataset handle offers its sizes, batches as tensors (inputs)
- * plus label tables, and for the modular kind the operands of an example.
- * Labels are class numbers 0..classes-1 (the value of a op b mod p);
- * example indices are 1-based. Worker thread only.
+ * l_data.c: rs.data, supervised datasets over data/dataset.h: the
+ * modular-arithmetic table, rs.data.modular{p=97, op="+", train_frac=0.5,
+ * seed=1}, and Fashion-MNIST, rs.data.fmnist{train_n=1000, downsample=2}
+ * (which returns nil, message when the files are missing or bad). A
+ * dataset handle offers its sizes, batches as tensors (inputs) plus label
+ * tables, class names, and for the modular kind the operands of an
+ * example. Labels are class numbers 0..classes-1; example indices are
+ * 1-based. Worker thread only.
  */
 #include "config.h"
 
 #include <stdint.h>
 #include <string.h>
 
+#include "data/fmnist.h"
+#include "data/idx.h"
 #include "data/modular.h"
 #include "lua/bind.h"
 
@@ -55,6 +59,50 @@ l_data_modular(lua_State *L)
     rs_dataset *d = rs_dataset_modular(&c, &err);
     if (d == NULL)
         return rs_lua_status_error(L, fn, &err);
+    *box = d;
+    return 1;
+}
+
+/* rs.data.fmnist{train_n=0, test_n=0, downsample=1, subset="first",
+ * normalise="unit", seed=1, dir=nil} -> dataset, or nil and a message
+ * when the files are missing or bad (an expected failure, STYLE 2.6);
+ * bad fields raise. train_n / test_n 0 take the whole split. */
+static int
+l_data_fmnist(lua_State *L)
+{
+    static const char fn[] = "rs.data.fmnist";
+    static const char *const fields[] = {"train_n", "test_n", "downsample",
+                                         "subset",  "seed",   "normalise",
+                                         "dir",     NULL};
+    static const char *const subsets[] = {"first", "random", NULL};
+    static const char *const norms[] = {"unit", "standard", NULL};
+    rs_lua_check_table(L, 1, fn, "config");
+    rs_lua_check_fields(L, 1, fn, fields);
+    struct rs_data_fmnist_config c;
+    memset(&c, 0, sizeof c);
+    c.train_n = (int)rs_lua_opt_int_field(L, 1, fn, "train_n", 0, 0,
+                                          RS_DATA_IDX_MAX_ITEMS);
+    c.test_n = (int)rs_lua_opt_int_field(L, 1, fn, "test_n", 0, 0,
+                                         RS_DATA_IDX_MAX_ITEMS);
+    c.downsample = (int)rs_lua_opt_int_field(L, 1, fn, "downsample", 1, 1, 2);
+    c.subset = (enum rs_data_fmnist_subset)rs_lua_opt_enum_field(
+        L, 1, fn, "subset", "first", subsets);
+    c.norm = (enum rs_data_fmnist_norm)rs_lua_opt_enum_field(
+        L, 1, fn, "normalise", "unit", norms);
+    c.seed =
+        (uint64_t)rs_lua_opt_int_field(L, 1, fn, "seed", 1, 0, LUA_MAXINTEGER);
+    c.dir = rs_lua_opt_string_field(L, 1, fn, "dir", NULL);
+    void **box = rs_lua_new_box(L, RS_LUA_DATASET_MT); /* cfg box */
+    struct rs_error err = {0};
+    rs_dataset *d = rs_data_fmnist_dataset(&c, &err);
+    if (d == NULL && err.code == RS_EINVAL)
+        return rs_lua_status_error(L, fn, &err);
+    if (d == NULL) {
+        lua_pop(L, 1);                             /* cfg */
+        lua_pushnil(L);                            /* cfg nil */
+        lua_pushfstring(L, "%s: %s", fn, err.msg); /* cfg nil msg */
+        return 2;
+    }
     *box = d;
     return 1;
 }
@@ -155,6 +203,25 @@ l_data_batch(lua_State *L)
     return 2;
 }
 
+/* d:class_name(label) -> "T-shirt/top", ... for Fashion-MNIST; the label
+ * as a string for kinds without names. */
+static int
+l_data_class_name(lua_State *L)
+{
+    static const char fn[] = "dataset:class_name";
+    rs_dataset *d = rs_lua_check_dataset(L, 1, fn, "self");
+    lua_Integer c = rs_lua_check_integer(L, 2, fn, "label");
+    int classes = rs_dataset_classes(d);
+    if (c < 0 || c >= classes)
+        return rs_lua_arg_error(L, fn, 2, "label", "%lld is outside 0..%d",
+                                (long long)c, classes - 1);
+    if (strcmp(rs_dataset_kind(d), "fmnist") == 0)
+        lua_pushstring(L, rs_data_fmnist_class_name((int)c));
+    else
+        lua_pushfstring(L, "%d", (int)c);
+    return 1;
+}
+
 /* d:example(split, i) -> a, b, label (modular datasets). */
 static int
 l_data_example(lua_State *L)
@@ -204,10 +271,15 @@ l_data_tostring(lua_State *L)
 }
 
 static const luaL_Reg data_methods[] = {
-    {"count", l_data_count},     {"input_dim", l_data_input_dim},
-    {"classes", l_data_classes}, {"kind", l_data_kind},
-    {"batch", l_data_batch},     {"example", l_data_example},
-    {"release", l_data_release}, {NULL, NULL},
+    {"count", l_data_count},
+    {"input_dim", l_data_input_dim},
+    {"classes", l_data_classes},
+    {"kind", l_data_kind},
+    {"batch", l_data_batch},
+    {"example", l_data_example},
+    {"class_name", l_data_class_name},
+    {"release", l_data_release},
+    {NULL, NULL},
 };
 
 static const luaL_Reg data_meta[] = {
@@ -219,6 +291,7 @@ static const luaL_Reg data_meta[] = {
 
 static const luaL_Reg data_funcs[] = {
     {"modular", l_data_modular},
+    {"fmnist", l_data_fmnist},
     {NULL, NULL},
 };
 

@@ -49,3 +49,5 @@ RS_SH_TESTS = \
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
 EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py
 CLEANFILES += -r %D%/tmp
+check_PROGRAMS += %D%/t_data_idx
+%C%_t_data_idx_LDADD = $(RS_TEST_LIBS)

@@ -9,6 +9,7 @@ RS_LUA_TESTS = \
 	%D%/lua/t_nn.lua \
 	%D%/lua/t_optim.lua \
 	%D%/lua/t_data.lua \
+	%D%/lua/t_fmnist.lua \
 	%D%/lua/t_probe.lua \
 	%D%/lua/t_log.lua \
 	%D%/lua/t_train.lua \

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "core/blas.h"
 #include "core/cpu.h"
@@ -70,8 +72,8 @@ random_floats(struct rs_rng *rng, size_t n)
 /* ---- rs_blas_sgemm ------------------------------------------------------ */
 
 static void
-check_gemm(struct rs_rng *rng, bool ta, bool tb, int M, int N, int K,
-           int pad, float alpha, float beta)
+check_gemm(struct rs_rng *rng, bool ta, bool tb, int M, int N, int K, int pad,
+           float alpha, float beta)
 {
     int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
     size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb;
@@ -201,10 +203,9 @@ test_blas(struct rs_rng *rng)
      * column counts around its 16-lane vectors and 64-column panels, k
      * split into several blocks (> 160), rows over its 192-row blocks. */
     static const int shapes[][3] = {
-        {1, 1, 1},    {3, 5, 7},     {6, 16, 16},  {7, 17, 9},
-        {13, 33, 31}, {5, 48, 66},   {12, 49, 5},  {2, 63, 40},
-        {11, 64, 161}, {19, 65, 17}, {200, 97, 12}, {1, 130, 330},
-        {64, 48, 31}, {9, 10, 256},
+        {1, 1, 1},     {3, 5, 7},     {6, 16, 16},  {7, 17, 9},    {13, 33, 31},
+        {5, 48, 66},   {12, 49, 5},   {2, 63, 40},  {11, 64, 161}, {19, 65, 17},
+        {200, 97, 12}, {1, 130, 330}, {64, 48, 31}, {9, 10, 256},
     };
     for (int path = 0; path < 2; path++) {
         rs_blas_force_openblas(path == 1);
@@ -262,6 +263,66 @@ test_blas(struct rs_rng *rng)
 
 /* ---- cpu ---------------------------------------------------------------- */
 
+/* `t_core_matmul --reexec-probe`: what main() of a program sees after
+ * rs_cpu_reexec_for_blas, one line on stdout. */
+static int
+reexec_probe(char **argv)
+{
+    struct rs_error err = {0};
+    int rc = rs_cpu_reexec_for_blas(argv, &err);
+    const char *ct = getenv("OPENBLAS_CORETYPE");
+    printf("rc=%d reexeced=%d coretype=%s core=%s\n", rc,
+           rs_cpu_was_reexeced() ? 1 : 0, ct != NULL ? ct : "-",
+           rs_blas_corename());
+    return 0;
+}
+
+/* Run this test binary as a fresh program (--reexec-probe) with a clean
+ * environment: it must re-exec itself exactly once when OpenBLAS loaded
+ * generic kernels on a CPU with better ones (as in this process, which
+ * never re-execs), and then run OpenBLAS's best core. */
+static void
+test_reexec(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        tap_skip(1, "no /proc/self/exe");
+        return;
+    }
+    self[n] = '\0';
+    const char *best = rs_cpu_best_openblas_core();
+    bool generic = strcasecmp(rs_blas_corename(), "Prescott") == 0 ||
+                   strcasecmp(rs_blas_corename(), "Core2") == 0 ||
+                   strcasecmp(rs_blas_corename(), "Nehalem") == 0;
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv("REPSCOPE_REEXECED");
+    unsetenv("REPSCOPE_NO_REEXEC");
+    char *cmd = rs_xasprintf("'%s' --reexec-probe", self);
+    FILE *p = popen(cmd, "r");
+    char line[256] = "";
+    if (p == NULL || fgets(line, sizeof line, p) == NULL)
+        line[0] = '\0';
+    if (p != NULL)
+        pclose(p);
+    free(cmd);
+    line[strcspn(line, "\n")] = '\0';
+    const char *core = strstr(line, "core=");
+    if (strncmp(line, "rc=0 reexeced=1 ", 16) == 0) {
+        char *want = rs_xasprintf("coretype=%s ", best != NULL ? best : "?");
+        tap_ok(best != NULL && strstr(line, want) != NULL && core != NULL &&
+                   strcasecmp(core + 5, best) == 0,
+               "fresh start: one re-exec onto %s (%s)",
+               best != NULL ? best : "?", line);
+        free(want);
+    } else {
+        tap_ok(strncmp(line, "rc=0 reexeced=0 ", 16) == 0 &&
+                   !(best != NULL && generic),
+               "no re-exec: %s kernels, best core %s (%s)", rs_blas_corename(),
+               best != NULL ? best : "none", line);
+    }
+}
+
 static void
 test_cpu(void)
 {
@@ -292,6 +353,7 @@ test_cpu(void)
     tap_is_int(rs_cpu_reexec_for_blas(argv, &err), RS_OK,
                "REPSCOPE_NO_REEXEC: no re-exec");
     unsetenv("REPSCOPE_NO_REEXEC");
+    test_reexec();
 }
 
 /* ---- matmul forward ----------------------------------------------------- */
@@ -345,8 +407,7 @@ check_matmul_forward(struct rs_rng *rng, const struct mm_case *c)
         return;
     }
     int B = mm_batch(c);
-    bool shape_ok = y->ndim == c->nlead + 2 &&
-                    y->shape[c->nlead] == c->M &&
+    bool shape_ok = y->ndim == c->nlead + 2 && y->shape[c->nlead] == c->M &&
                     y->shape[c->nlead + 1] == c->N;
     for (int i = 0; i < c->nlead; i++)
         shape_ok = shape_ok && y->shape[i] == c->lead[i];
@@ -355,9 +416,8 @@ check_matmul_forward(struct rs_rng *rng, const struct mm_case *c)
     size_t sa = (size_t)c->M * c->K, sb = c->shared_b ? 0 : (size_t)c->K * c->N;
     for (int i = 0; i < B; i++)
         gemm_naive(c->ta, c->tb, c->M, c->N, c->K, 1.0f, a->data + i * sa,
-                   c->ta ? c->M : c->K, b->data + i * sb,
-                   c->tb ? c->K : c->N, 0.0f,
-                   want + (size_t)i * c->M * c->N, c->N);
+                   c->ta ? c->M : c->K, b->data + i * sb, c->tb ? c->K : c->N,
+                   0.0f, want + (size_t)i * c->M * c->N, c->N);
     tap_is_floats(y->data, want, y->numel, 1e-5 * c->K, 1e-4, "%s values",
                   name);
     free(want);
@@ -491,8 +551,8 @@ check_accumulates(struct rs_rng *rng, const struct mm_case *c, bool linear)
             } else {
                 tap_is_floats(ps[k]->grad, once[k], ps[k]->numel, 1e-5, 1e-5,
                               "%s %c%c: gradient of input %d accumulates",
-                              linear ? "linear" : "matmul",
-                              c->ta ? 'T' : 'N', c->tb ? 'T' : 'N', k);
+                              linear ? "linear" : "matmul", c->ta ? 'T' : 'N',
+                              c->tb ? 'T' : 'N', k);
             }
             rs_tensor_zero_grad(ps[k]);
         }
@@ -555,8 +615,8 @@ test_chains(struct rs_rng *rng)
         tap_param(rng, 2, x, -1, 1), tap_param(rng, 2, w1, -1, 1),
         tap_param(rng, 1, b1, -1, 1), tap_param(rng, 2, w2, -1, 1)};
     int which = 0;
-    tap_gradcheck("chain linear -> linear", 4, in0, build_chain, &which,
-                  1e-2, 1e-2);
+    tap_gradcheck("chain linear -> linear", 4, in0, build_chain, &which, 1e-2,
+                  1e-2);
     int a[2] = {4, 2}, b[2] = {2, 3};
     rs_tensor *in1[2] = {tap_param(rng, 2, a, -1, 1),
                          tap_param(rng, 2, b, -1, 1)};
@@ -574,8 +634,8 @@ test_chains(struct rs_rng *rng)
                          tap_param(rng, 2, b, -1, 1),
                          tap_param(rng, 3, c3, -1, 1)};
     which = 3;
-    tap_gradcheck("chain shared temporary b over a batch", 3, in3,
-                  build_chain, &which, 1e-2, 1e-2);
+    tap_gradcheck("chain shared temporary b over a batch", 3, in3, build_chain,
+                  &which, 1e-2, 1e-2);
     for (int i = 0; i < 4; i++)
         rs_tensor_release(in0[i]);
     for (int i = 0; i < 2; i++) {
@@ -615,8 +675,8 @@ check_linear(struct rs_rng *rng, int xnd, const int *xshape, int OUT,
                rs_graph_error(g)->msg)) {
         int R = (int)(x->numel / (size_t)IN);
         float *want = rs_xmalloc((size_t)R * OUT * sizeof *want);
-        linear_naive(want, x->data, w->data,
-                     bias != NULL ? bias->data : NULL, R, IN, OUT);
+        linear_naive(want, x->data, w->data, bias != NULL ? bias->data : NULL,
+                     R, IN, OUT);
         tap_is_floats(y->data, want, y->numel, 1e-5 * IN, 1e-4, "%s values",
                       name);
         free(want);
@@ -650,10 +710,10 @@ test_linear_backward_values(struct rs_rng *rng)
     float *dx = rs_xmalloc((size_t)R * IN * sizeof *dx);
     float *dw = rs_xmalloc((size_t)OUT * IN * sizeof *dw);
     float db[29];
-    gemm_naive(false, false, R, IN, OUT, 1.0f, seed, OUT, w->data, IN, 0.0f,
-               dx, IN);
-    gemm_naive(true, false, OUT, IN, R, 1.0f, seed, OUT, x->data, IN, 0.0f,
-               dw, IN);
+    gemm_naive(false, false, R, IN, OUT, 1.0f, seed, OUT, w->data, IN, 0.0f, dx,
+               IN);
+    gemm_naive(true, false, OUT, IN, R, 1.0f, seed, OUT, x->data, IN, 0.0f, dw,
+               IN);
     for (int o = 0; o < OUT; o++) {
         double s = 0;
         for (int r = 0; r < R; r++)
@@ -738,8 +798,7 @@ test_errors(void)
     rs_tensor *bias3 = rs_graph_input(g, 1, s3, zero);
     tap_ok(rs_op_linear(g, x, w, bias3) == NULL &&
                strstr(rs_graph_error(g)->msg, "bias") != NULL,
-           "linear bias of the wrong size fails: %s",
-           rs_graph_error(g)->msg);
+           "linear bias of the wrong size fails: %s", rs_graph_error(g)->msg);
     rs_graph_reset(g);
     tap_ok(rs_op_linear(g, NULL, w, NULL) == NULL &&
                rs_graph_error(g)->code != RS_OK,
@@ -748,8 +807,10 @@ test_errors(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--reexec-probe") == 0)
+        return reexec_probe(argv);
     struct rs_rng rng;
     rs_rng_seed(&rng, 20240601);
     tap_plan_lazy();

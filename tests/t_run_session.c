@@ -44,16 +44,6 @@
 #define BATCH 16
 #define MAXSTEPS 200
 
-/* core/blas.c keeps a per-thread packing buffer (_Thread_local) that is
- * never freed when a thread ends, so every session worker leaks one.
- * TODO(run): drop this once blas.c frees it at thread exit. */
-const char *__lsan_default_suppressions(void);
-const char *
-__lsan_default_suppressions(void)
-{
-    return "leak:pack_space\n";
-}
-
 /* ---- the fake driver ---------------------------------------------------- */
 
 struct fake {

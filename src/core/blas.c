@@ -7,13 +7,13 @@
  * and the like) OpenBLAS spends a fifth of its time packing both operands,
  * and a linear layer needs a separate pass for its bias. The kernel here
  * packs nothing for NN and TN (B's rows are already contiguous; op(A)'s
- * elements are broadcast straight from A), transposes B once for NT/TT,
- * and can start its accumulators at a bias row. Register tile: 6 rows x
- * 64 columns (24 zmm accumulators), k innermost; tails use masked loads
- * and stores. It reaches ~93% of the measured FMA peak (150 of 161 GF/s
- * on one core). Results are not bitwise equal to OpenBLAS's (other
- * summation blocking), but depend only on the shape and the thread count,
- * never on timing.
+ * elements are broadcast straight from A), transposes B one L1-sized
+ * panel at a time for NT/TT, and can start its accumulators at a bias
+ * row. Register tile: 6 rows x 64 columns (24 zmm accumulators), k
+ * innermost; tails use masked loads and stores. It reaches ~93% of the
+ * measured FMA peak (150 of 161 GF/s on one core). Results are not
+ * bitwise equal to OpenBLAS's (other summation blocking) but depend only
+ * on the shape: not on the thread count, the split, or timing.
  *
  * Threads: with AVX-512 and more than one thread allowed, GEMMs from
  * POOL_MIN_MACS up are cut into chunks of C run by the calling thread and
@@ -129,10 +129,10 @@ scale_rows(float *C, int M, int N, int ldc, float beta)
 
 #if RS_HAVE_AVX512_KERNEL
 
-#define MR 6      /* rows per register tile */
-#define NR 64     /* columns per register tile (four zmm) */
+#define MR 6       /* rows per register tile */
+#define NR 64      /* columns per register tile (four zmm) */
 #define KC_MAX 160 /* k block: a KC x NR panel of B (40 KiB) stays in L1 */
-#define MC 192    /* row block: its A and C slices stay in L2 */
+#define MC 192     /* row block: its A and C slices stay in L2 */
 #define POOL_BIG_BYTES (1 << 20) /* an operand that leaves L2 (gemm_plan) */
 
 #define AVX512 __attribute__((target("avx512f")))
@@ -140,19 +140,37 @@ scale_rows(float *C, int M, int N, int ldc, float beta)
     __attribute__((target("avx512f"), always_inline)) static inline
 
 /* The transposed panel of B for NT/TT: per thread, allocated on first use
- * and kept. */
+ * and kept; a thread-specific key frees it when the thread exits (session
+ * workers come and go). */
 static _Thread_local float *pack_buf;
 static _Thread_local size_t pack_cap;
+static pthread_key_t pack_key;
+static pthread_once_t pack_once = PTHREAD_ONCE_INIT;
+
+static void
+pack_free(void *p)
+{
+    rs_aligned_free(p);
+}
+
+static void
+pack_key_init(void)
+{
+    if (pthread_key_create(&pack_key, pack_free) != 0)
+        rs_fatal("blas: cannot create a thread-specific key");
+}
 
 static float *
 pack_space(size_t n)
 {
     if (n > pack_cap) {
+        pthread_once(&pack_once, pack_key_init);
         rs_aligned_free(pack_buf);
         pack_buf = rs_aligned_alloc(n * sizeof(float));
         if (pack_buf == NULL)
             rs_fatal("blas: cannot allocate %zu floats of packing space", n);
         pack_cap = n;
+        pthread_setspecific(pack_key, pack_buf);
     }
     return pack_buf;
 }
@@ -203,8 +221,8 @@ transpose16(float *restrict dst, size_t ldd, const float *restrict src,
  * stride lds: whole 16 x 16 blocks in registers, the edges element by
  * element. */
 AVX512 static void
-pack_bt(float *restrict dst, size_t ldd, const float *restrict src,
-        size_t lds, int N, int K)
+pack_bt(float *restrict dst, size_t ldd, const float *restrict src, size_t lds,
+        int N, int K)
 {
     int j = 0;
     for (; j + 16 <= N; j += 16) {
@@ -214,13 +232,12 @@ pack_bt(float *restrict dst, size_t ldd, const float *restrict src,
                         src + (size_t)j * lds + (size_t)k, lds);
         for (; k < K; k++)
             for (int jj = j; jj < j + 16; jj++)
-                dst[(size_t)k * ldd + (size_t)jj] = src[(size_t)jj * lds +
-                                                        (size_t)k];
+                dst[(size_t)k * ldd + (size_t)jj] =
+                    src[(size_t)jj * lds + (size_t)k];
     }
     for (; j < N; j++)
         for (int k = 0; k < K; k++)
-            dst[(size_t)k * ldd + (size_t)j] = src[(size_t)j * lds +
-                                                   (size_t)k];
+            dst[(size_t)k * ldd + (size_t)j] = src[(size_t)j * lds + (size_t)k];
 }
 
 /* out[0..16) (masked) = alpha acc + beta out (out not read if !keep). */
@@ -243,7 +260,7 @@ store16(float *out, __m512 acc, __mmask16 m, __m512 va, __m512 vb, bool keep)
     __m512 c##r##_0 = i0, c##r##_1 = i1, c##r##_2 = i2, c##r##_3 = i3;
 #define TILE_FMA(r)                                                            \
     if (mr > (r)) {                                                            \
-        __m512 av = _mm512_set1_ps(ak[(size_t)(r) * si]);                      \
+        __m512 av = _mm512_set1_ps(ak[(size_t)(r)*si]);                        \
         c##r##_0 = _mm512_fmadd_ps(av, b0, c##r##_0);                          \
         if (nv > 1)                                                            \
             c##r##_1 = _mm512_fmadd_ps(av, b1, c##r##_1);                      \
@@ -254,7 +271,7 @@ store16(float *out, __m512 acc, __mmask16 m, __m512 va, __m512 vb, bool keep)
     }
 #define TILE_STORE(r)                                                          \
     if (mr > (r)) {                                                            \
-        float *cr = c + (size_t)(r) * ldc;                                     \
+        float *cr = c + (size_t)(r)*ldc;                                       \
         store16(cr, c##r##_0, nv == 1 ? mlast : full, va, vb, keep);           \
         if (nv > 1)                                                            \
             store16(cr + 16, c##r##_1, nv == 2 ? mlast : full, va, vb, keep);  \
@@ -266,7 +283,7 @@ store16(float *out, __m512 acc, __mmask16 m, __m512 va, __m512 vb, bool keep)
 #define TILE_PREFETCH(r)                                                       \
     if (mr > (r))                                                              \
         for (int v = 0; v < nv; v++)                                           \
-            _mm_prefetch((const char *)(c + (size_t)(r) * ldc + 16 * v),       \
+            _mm_prefetch((const char *)(c + (size_t)(r)*ldc + 16 * v),         \
                          _MM_HINT_T0);
 #define TILE_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
@@ -294,12 +311,10 @@ tile(const int mr, const int nv, int K, const float *a, size_t si, size_t sk,
         const float *bk = b + (size_t)k * ldb;
         __m512 z = _mm512_setzero_ps();
         __m512 b0 = _mm512_maskz_loadu_ps(nv == 1 ? mlast : full, bk);
-        __m512 b1 = nv > 1 ? _mm512_maskz_loadu_ps(nv == 2 ? mlast : full,
-                                                   bk + 16)
-                           : z;
-        __m512 b2 = nv > 2 ? _mm512_maskz_loadu_ps(nv == 3 ? mlast : full,
-                                                   bk + 32)
-                           : z;
+        __m512 b1 =
+            nv > 1 ? _mm512_maskz_loadu_ps(nv == 2 ? mlast : full, bk + 16) : z;
+        __m512 b2 =
+            nv > 2 ? _mm512_maskz_loadu_ps(nv == 3 ? mlast : full, bk + 32) : z;
         __m512 b3 = nv > 3 ? _mm512_maskz_loadu_ps(mlast, bk + 48) : z;
         TILE_ROWS(TILE_FMA)
     }
@@ -329,24 +344,19 @@ panel(const int nv, int M, int K, const float *a, size_t si, size_t sk,
     float *ct = c + (size_t)i * ldc;
     switch (M - i) {
     case 5:
-        tile(5, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha,
-             beta);
+        tile(5, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha, beta);
         break;
     case 4:
-        tile(4, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha,
-             beta);
+        tile(4, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha, beta);
         break;
     case 3:
-        tile(3, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha,
-             beta);
+        tile(3, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha, beta);
         break;
     case 2:
-        tile(2, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha,
-             beta);
+        tile(2, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha, beta);
         break;
     case 1:
-        tile(1, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha,
-             beta);
+        tile(1, nv, K, at, si, sk, b, ldb, bias, ct, ldc, mlast, alpha, beta);
         break;
     default:
         break;
@@ -445,10 +455,9 @@ gemm_block_bt(const struct gemm *g, int r0, int r1, int c0, int c1)
         float bt = k0 == 0 ? g->beta : 1.0f;
         for (int j0 = c0; j0 < c1; j0 += NR) {
             int nj = c1 - j0 < NR ? c1 - j0 : NR;
-            pack_bt(p, NR, g->B + (size_t)j0 * g->ldb + (size_t)k0, g->ldb,
-                    nj, kc);
-            const float *bj = k0 == 0 && g->bias != NULL ? g->bias + j0
-                                                          : NULL;
+            pack_bt(p, NR, g->B + (size_t)j0 * g->ldb + (size_t)k0, g->ldb, nj,
+                    kc);
+            const float *bj = k0 == 0 && g->bias != NULL ? g->bias + j0 : NULL;
             panel_dispatch(nj, r1 - r0, kc, a + (size_t)k0 * g->sk, g->si,
                            g->sk, p, NR, bj, c + j0, g->ldc, g->alpha, bt);
         }
@@ -466,7 +475,7 @@ gemm_block_bt(const struct gemm *g, int r0, int r1, int c0, int c1)
  * late helper. */
 struct gemm_plan {
     bool by_rows;
-    int units;  /* row tiles or column strips */
+    int units; /* row tiles or column strips */
     int chunks;
 };
 
@@ -480,8 +489,8 @@ gemm_plan_for(const struct gemm *g, int threads, struct gemm_plan *pl)
         rows = (a_bytes > POOL_BIG_BYTES && g->M >= 4 * g->N) ||
                strips < 2 * threads;
     else
-        rows = !(b_bytes > POOL_BIG_BYTES && g->N >= g->M) &&
-               tiles >= 2 * threads;
+        rows =
+            !(b_bytes > POOL_BIG_BYTES && g->N >= g->M) && tiles >= 2 * threads;
     pl->by_rows = rows || strips < 2;
     pl->units = pl->by_rows ? tiles : strips;
     int want = threads * 2, most = pl->units / 2; /* >= 2 units a chunk */
@@ -518,11 +527,11 @@ gemm_chunk(const struct gemm *g, const struct gemm_plan *pl, int c)
  * max_threads - 1 helper threads and the calling thread take the chunks of
  * one GEMM from a shared counter. OpenBLAS is held at one thread meanwhile,
  * so only this pool ever spins (FACTS.md: two spinning pools on 2 cores
- * lose). A helper waits for work POOL_SPIN_S after its last job (a training
- * step issues GEMMs every few hundred microseconds), first spinning, then
- * yielding its core, then sleeps on a condition variable. Jobs are
- * numbered; the caller waits for every helper to report the number back.
- * One thread posts jobs (the GEMM-issuing worker). */
+ * lose). A helper spins for work POOL_SPIN_S after its last job (a training
+ * step issues GEMMs every few hundred microseconds), then sleeps on a
+ * condition variable. Jobs are numbered; the caller waits for every helper
+ * to report the number back. One thread posts jobs (the GEMM-issuing
+ * worker). */
 
 #define POOL_MAX 8
 #define POOL_SPIN_S 2e-3    /* a helper's spin for work before sleeping */
@@ -536,17 +545,17 @@ struct pool {
     pthread_t tid[POOL_MAX];
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    atomic_uint seq;              /* last job posted */
-    atomic_uint done[POOL_MAX];   /* last job finished, per helper */
-    atomic_int sleepers;          /* helpers blocked (or about to) */
+    atomic_uint seq;            /* last job posted */
+    atomic_uint done[POOL_MAX]; /* last job finished, per helper */
+    atomic_int sleepers;        /* helpers blocked (or about to) */
     atomic_bool quit;
-    atomic_int next;              /* next chunk of the current job */
+    atomic_int next; /* next chunk of the current job */
     const struct gemm *job;
     const struct gemm_plan *plan;
     /* Contention back-off (caller's thread only): see pool_run. */
-    int slow;           /* consecutive jobs that waited on a late helper */
-    double off_until;   /* rs_time_now() before which GEMMs run alone */
-    double backoff;     /* the next back-off, doubling while it fails */
+    int slow;         /* consecutive jobs that waited on a late helper */
+    double off_until; /* rs_time_now() before which GEMMs run alone */
+    double backoff;   /* the next back-off, doubling while it fails */
 };
 
 static struct pool pool = {
@@ -555,13 +564,17 @@ static struct pool pool = {
     .backoff = POOL_BACKOFF_S,
 };
 
-/* Take chunks of the current job until none is left. */
-static void
+/* Take chunks of the current job until none is left; returns how many
+ * this thread ran. */
+static int
 run_chunks(const struct gemm *g, const struct gemm_plan *pl)
 {
-    int c;
-    while ((c = atomic_fetch_add(&pool.next, 1)) < pl->chunks)
+    int c, n = 0;
+    while ((c = atomic_fetch_add(&pool.next, 1)) < pl->chunks) {
         gemm_chunk(g, pl, c);
+        n++;
+    }
+    return n;
 }
 
 /* Wait until *word equals v (until_equal: the caller waiting for a helper
@@ -606,20 +619,15 @@ pool_main(void *arg)
             !atomic_load(&pool.quit)) {
             pthread_mutex_lock(&pool.mu);
             atomic_fetch_add(&pool.sleepers, 1);
-            while (atomic_load(&pool.seq) == seen &&
-                   !atomic_load(&pool.quit))
+            while (atomic_load(&pool.seq) == seen && !atomic_load(&pool.quit))
                 pthread_cond_wait(&pool.cv, &pool.mu);
             atomic_fetch_sub(&pool.sleepers, 1);
             pthread_mutex_unlock(&pool.mu);
         }
-        if (atomic_load(&pool.quit)) {
-            rs_aligned_free(pack_buf); /* this helper's packing space */
-            pack_buf = NULL;
-            pack_cap = 0;
-            return NULL;
-        }
+        if (atomic_load(&pool.quit))
+            return NULL; /* pack_key's destructor frees the packing space */
         seen = atomic_load(&pool.seq);
-        run_chunks(pool.job, pool.plan);
+        (void)run_chunks(pool.job, pool.plan);
         atomic_store(&pool.done[me], seen);
     }
 }
@@ -671,12 +679,15 @@ pool_start(int n)
 /* Run g's chunks on this thread and the helpers; wait for all.
  *
  * When another program keeps a core busy, a helper can be descheduled in
- * the middle of a chunk and the caller waits a whole time slice for it:
- * two threads then run far slower than one. So the caller times itself:
- * after POOL_SLOW_JOBS jobs in a row whose wait exceeded the caller's own
- * share of the work, GEMMs run on the calling thread alone for a back-off
- * (POOL_BACKOFF_S, doubling up to POOL_BACKOFF_MAX_S while the retries
- * also fail). The split never changes a result, so neither does this. */
+ * the middle of a chunk and the caller waits a whole time slice for it,
+ * or share the caller's core and take none of the work while its spinning
+ * eats the caller's time: two threads then run slower than one. So the
+ * caller watches: after POOL_SLOW_JOBS jobs in a row that either waited
+ * longer for helpers than the caller's own share of the work took, or
+ * left every chunk to the caller, GEMMs run on the calling thread alone
+ * for a back-off (POOL_BACKOFF_S, doubling up to POOL_BACKOFF_MAX_S while
+ * the retries also fail) and the helpers go to sleep. The split never
+ * changes a result, so neither does this. */
 static void
 pool_run(const struct gemm *g, const struct gemm_plan *pl)
 {
@@ -691,12 +702,12 @@ pool_run(const struct gemm *g, const struct gemm_plan *pl)
         pthread_cond_broadcast(&pool.cv);
         pthread_mutex_unlock(&pool.mu);
     }
-    run_chunks(g, pl);
+    int mine = run_chunks(g, pl);
     double t1 = rs_time_now();
     for (int i = 0; i < pool.nhelpers; i++)
         pool_wait(&pool.done[i], s, true, POOL_PAUSE_S, 1e30);
     double t2 = rs_time_now();
-    if (t2 - t1 <= (t1 - t0) + 20e-6) {
+    if (t2 - t1 <= (t1 - t0) + 20e-6 && mine < pl->chunks) {
         pool.slow = 0;
         pool.backoff = POOL_BACKOFF_S;
     } else if (++pool.slow >= POOL_SLOW_JOBS) {
@@ -721,15 +732,25 @@ pool_backing_off(void)
  * each thread for its own columns; op(A)'s elements are broadcast straight
  * from A in either layout. */
 static void
-gemm_avx512(bool ta, bool tb, int M, int N, int K, float alpha,
-            const float *A, int lda, const float *B, int ldb,
-            const float *bias, float beta, float *C, int ldc, int threads)
+gemm_avx512(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+            int lda, const float *B, int ldb, const float *bias, float beta,
+            float *C, int ldc, int threads)
 {
     RS_ASSERT(bias == NULL || alpha == 1.0f);
     struct gemm g = {
-        .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .A = A,
-        .si = ta ? 1 : (size_t)lda, .sk = ta ? (size_t)lda : 1, .B = B,
-        .ldb = (size_t)ldb, .tb = tb, .bias = bias, .C = C,
+        .M = M,
+        .N = N,
+        .K = K,
+        .alpha = alpha,
+        .beta = beta,
+        .A = A,
+        .si = ta ? 1 : (size_t)lda,
+        .sk = ta ? (size_t)lda : 1,
+        .B = B,
+        .ldb = (size_t)ldb,
+        .tb = tb,
+        .bias = bias,
+        .C = C,
         .ldc = (size_t)ldc,
     };
     struct gemm_plan pl;
@@ -765,7 +786,7 @@ static int
 own_threads(int M, int N, int K)
 {
     return max_threads > 1 && (long)M * N * K >= POOL_MIN_MACS ? max_threads
-                                                                : 1;
+                                                               : 1;
 }
 
 const char *
@@ -791,8 +812,8 @@ openblas_sgemm(bool ta, bool tb, int M, int N, int K, float alpha,
         n = max_threads;
     use_threads(n);
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-                tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B,
-                ldb, beta, C, ldc);
+                tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
+                beta, C, ldc);
 }
 
 void
@@ -808,8 +829,7 @@ rs_blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
             scale_rows(C, M, N, ldc, beta);
         return;
     }
-    RS_ASSERT(lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N) &&
-              ldc >= N);
+    RS_ASSERT(lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N) && ldc >= N);
 #if RS_HAVE_AVX512_KERNEL
     if (use_own_kernel()) {
         gemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, NULL,
@@ -830,23 +850,22 @@ rs_blas_sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K,
     if (M == 0 || N == 0)
         return;
     if (bias == NULL) {
-        rs_blas_sgemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f,
-                      C, ldc);
+        rs_blas_sgemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C,
+                      ldc);
         return;
     }
-    RS_ASSERT(K == 0 || (lda >= (trans_a ? M : K) &&
-                         ldb >= (trans_b ? K : N)));
+    RS_ASSERT(K == 0 || (lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N)));
     RS_ASSERT(ldc >= N);
 #if RS_HAVE_AVX512_KERNEL
     if (K > 0 && use_own_kernel()) {
-        gemm_avx512(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, bias,
-                    0.0f, C, ldc, own_threads(M, N, K));
+        gemm_avx512(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, bias, 0.0f,
+                    C, ldc, own_threads(M, N, K));
         return;
     }
 #endif
     for (int i = 0; i < M; i++)
         memcpy(C + (size_t)i * (size_t)ldc, bias, (size_t)N * sizeof(float));
     if (K > 0)
-        openblas_sgemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 1.0f,
-                       C, ldc);
+        openblas_sgemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C,
+                       ldc);
 }

@@ -27,9 +27,9 @@
  * trans_a; op(B) is (K, N): B stored (K, N) with ldb >= N, or (N, K) with
  * ldb >= K when trans_b; ldc >= N. beta = 0 ignores C's old contents (NaN
  * included). M, N or K of 0 is allowed (K = 0 scales C by beta). */
-void rs_blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K,
-                   float alpha, const float *A, int lda, const float *B,
-                   int ldb, float beta, float *C, int ldc);
+void rs_blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                   const float *A, int lda, const float *B, int ldb, float beta,
+                   float *C, int ldc);
 
 /* C (M, N) = op(A) op(B) + bias, bias (N) added to every row (NULL: no
  * bias); C's old contents are ignored. The fused form of a linear layer's
@@ -51,8 +51,7 @@ const char *rs_blas_corename(void);
 /* The GEMM path a call of this shape takes now: "openblas", "avx512"
  * (this module's kernel, calling thread only) or "avx512-pool" (split over
  * the helper threads). Static string. For tests and the bench. */
-const char *rs_blas_sgemm_path(bool trans_a, bool trans_b, int M, int N,
-                               int K);
+const char *rs_blas_sgemm_path(bool trans_a, bool trans_b, int M, int N, int K);
 /* Force every GEMM through OpenBLAS (on = true) or let the size-based
  * choice decide (false, default). Tests compare the two paths. */
 void rs_blas_force_openblas(bool on);

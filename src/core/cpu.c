@@ -117,8 +117,8 @@ core_rank(const char *name)
     static const char *const r3[] = {"SkylakeX", "Cooperlake",
                                      "SapphireRapids"};
     static const char *const r2[] = {"Haswell", "Zen", "Excavator"};
-    static const char *const r1[] = {"Sandybridge", "Bulldozer",
-                                     "Piledriver", "Steamroller"};
+    static const char *const r1[] = {"Sandybridge", "Bulldozer", "Piledriver",
+                                     "Steamroller"};
     for (size_t i = 0; i < RS_ARRAY_LEN(r3); i++)
         if (strcasecmp(name, r3[i]) == 0)
             return 3;

