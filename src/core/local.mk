@@ -8,6 +8,7 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/ops.c %D%/ops.h %D%/ops_impl.h \
 	%D%/ops_matmul.c \
 	%D%/ops_elementwise.c \
+	%D%/ops_unary.c \
 	%D%/ops_reduce.c \
 	%D%/ops_norm.c \
 	%D%/ops_index.c \

@@ -37,6 +37,8 @@ rs_tensor *rs_op_add(rs_graph *g, rs_tensor *a, rs_tensor *b);
 rs_tensor *rs_op_sub(rs_graph *g, rs_tensor *a, rs_tensor *b);
 rs_tensor *rs_op_mul(rs_graph *g, rs_tensor *a, rs_tensor *b);
 rs_tensor *rs_op_div(rs_graph *g, rs_tensor *a, rs_tensor *b);
+
+/* ---- ops_unary.c ------------------------------------------------------- */
 rs_tensor *rs_op_scale(rs_graph *g, rs_tensor *x, float s);
 /* x + s, elementwise. */
 rs_tensor *rs_op_add_scalar(rs_graph *g, rs_tensor *x, float s);

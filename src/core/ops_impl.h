@@ -21,6 +21,7 @@
 #define RS_CORE_OPS_IMPL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/base.h"
 #include "core/graph.h"
@@ -137,6 +138,26 @@ void *rs_graph_calloc(rs_graph *g, size_t bytes);
 /* Arena tensor whose data aliases existing storage (reshape): no copy. */
 rs_tensor *rs_graph_alias(rs_graph *g, float *data, int ndim,
                           const int *shape);
+
+/* Largest multiple of 16 floats <= n (one AVX-512 register, four SSE):
+ * kernel loops bounded by it vectorise at gcc -O2, a scalar tail does the
+ * rest. */
+static inline size_t
+rs_vec_floor(size_t n)
+{
+    return n & ~(size_t)15;
+}
+
+/* dst += src over n floats (gradient accumulation). */
+static inline void
+rs_vec_acc(float *restrict dst, const float *restrict src, size_t n)
+{
+    size_t i, nv = rs_vec_floor(n);
+    for (i = 0; i < nv; i++)
+        dst[i] += src[i];
+    for (; i < n; i++)
+        dst[i] += src[i];
+}
 
 /* Exported op definitions, one per op file row. */
 extern const struct rs_op_def rs_op_def_matmul, rs_op_def_linear;

@@ -20,13 +20,6 @@
 #include "core/ops_impl.h"
 #include "core/tensor.h"
 
-/* Largest multiple of 16 <= n: loops bounded by it vectorise at -O2 (see
- * ops_elementwise.c); a scalar tail finishes the rest. */
-static inline size_t
-vec_floor(size_t n)
-{
-    return n & ~(size_t)15;
-}
 
 /* A scalar (ndim 0) output tensor. */
 static rs_tensor *
@@ -68,7 +61,7 @@ static void
 sum_backward(float *restrict dx, float dout, size_t n, float scale)
 {
     const float d = dout * scale;
-    size_t i, nv = vec_floor(n);
+    size_t i, nv = rs_vec_floor(n);
     for (i = 0; i < nv; i++)
         dx[i] += d;
     for (; i < n; i++)
@@ -174,7 +167,7 @@ static void
 softmax_forward(float *restrict out, const float *restrict x, size_t rows,
                 int V)
 {
-    size_t nv = vec_floor((size_t)V);
+    size_t nv = rs_vec_floor((size_t)V);
     for (size_t r = 0; r < rows; r++) {
         const float *restrict xr = x + r * (size_t)V;
         float *restrict yr = out + r * (size_t)V;
@@ -193,7 +186,7 @@ static void
 softmax_backward(float *restrict dx, const float *restrict dout,
                  const float *restrict y, size_t rows, int V)
 {
-    size_t nv = vec_floor((size_t)V);
+    size_t nv = rs_vec_floor((size_t)V);
     for (size_t r = 0; r < rows; r++) {
         const float *restrict dr = dout + r * (size_t)V;
         const float *restrict yr = y + r * (size_t)V;
@@ -360,7 +353,7 @@ cross_entropy_backward(float *restrict dx, float dout,
         const float c = (float)((double)dout * m / weight);
         float *restrict dr = dx + r * (size_t)V;
         const float *restrict pr = probs + r * (size_t)V;
-        size_t j, nv = vec_floor((size_t)V);
+        size_t j, nv = rs_vec_floor((size_t)V);
         for (j = 0; j < nv; j++)
             dr[j] += c * pr[j];
         for (; j < (size_t)V; j++)
@@ -489,7 +482,7 @@ mse_backward(float *restrict da, float *restrict db, float dout,
              const float *restrict a, const float *restrict b, size_t n)
 {
     const float c = (float)(2.0 * (double)dout / (double)n);
-    size_t i, nv = vec_floor(n);
+    size_t i, nv = rs_vec_floor(n);
     if (da != NULL) {
         for (i = 0; i < nv; i++)
             da[i] += c * (a[i] - b[i]);
