@@ -4,8 +4,9 @@ EXTRA_PROGRAMS += %D%/rs_bench
 %C%_rs_bench_SOURCES = %D%/rs_bench.c
 %C%_rs_bench_LDADD = $(RS_ALL_LIBS) $(RS_LIBS)
 CLEANFILES += %D%/rs_bench
-EXTRA_DIST += %D%/run.sh
+EXTRA_DIST += %D%/run.sh %D%/ui.sh
 
-bench: %D%/rs_bench$(EXEEXT)
+bench: %D%/rs_bench$(EXEEXT) repscope$(EXEEXT)
 	RS_SRCDIR='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/%D%/run.sh '$(abs_top_builddir)/%D%/rs_bench$(EXEEXT)'
+	RS_SRCDIR='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/%D%/ui.sh '$(abs_top_builddir)/repscope$(EXEEXT)'
 .PHONY: bench

@@ -2,10 +2,12 @@
  *
  * main.c: the composition root, the only file that sees every layer. It
  * parses the command line, finds the scene and the data directory, builds
- * the Lua scene driver (lua/) and the session (src/run), and runs it
- * headless (the terminal UI arrives with its own issue). Exit status: 0
- * success, 1 runtime failure, 2 usage or scene-loading error, 128+signo
- * when a signal stopped the run.
+ * the Lua scene driver (lua/) and the session (src/run), and runs it in
+ * the terminal UI (ui/) when stdin and stdout are terminals, else (or with
+ * --headless) headless; `repscope attach RUNDIR` shows a recorded run
+ * through the same UI, and --frame prints one screen as text. Exit
+ * status: 0 success, 1 runtime failure, 2 usage or scene-loading error,
+ * 128+signo when a signal stopped the run.
  */
 #include "config.h"
 
@@ -16,13 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/base.h"
 #include "core/blas.h"
 #include "core/cpu.h"
 #include "lua/host.h"
+#include "run/attach.h"
 #include "run/headless.h"
 #include "run/session.h"
+#include "ui/app.h"
+#include "ui/keys.h"
+#include "ui/loop.h"
 
 #ifndef RS_SRCDIR_FALLBACK
 #define RS_SRCDIR_FALLBACK ""
@@ -43,6 +50,10 @@ struct cli {
     long checkpoint_every;
     int threads;
     bool headless, safe, list, help, version;
+    bool attach;           /* `repscope attach RUNDIR` */
+    const char *attach_dir;
+    bool frame, color, ascii, list_keys;
+    int frame_w, frame_h;  /* --size */
 };
 
 static void
@@ -52,12 +63,20 @@ usage(FILE *f)
             "usage: repscope [options] [SCENE]\n"
             "       repscope --headless [options] SCENE\n"
             "       repscope --resume RUNDIR [options]\n"
-            "       repscope --list | --test FILE | --help | --version\n"
+            "       repscope attach [--frame] RUNDIR\n"
+            "       repscope --list | --list-keys | --test FILE | --help | "
+            "--version\n"
             "\n"
             "SCENE is a Lua scene file or the name of a shipped scene "
-            "(--list);\nwithout one the default scene (%s) runs.\n"
+            "(--list);\nwithout one the default scene (%s) runs, in the "
+            "terminal UI when\nstdin and stdout are terminals.\n"
             "\n"
             "  --headless             train without the terminal UI\n"
+            "  --frame                print the screen as text after the "
+            "run\n"
+            "  --size WxH             --frame size (default 100x30)\n"
+            "  --color                --frame with ANSI colours\n"
+            "  --ascii                ASCII glyphs only\n"
             "  --steps N              stop after N steps\n"
             "  --seed S               seed every random choice\n"
             "  --set KEY=VALUE        override a scene parameter "
@@ -68,6 +87,7 @@ usage(FILE *f)
             "  --resume RUNDIR        continue a recorded run\n"
             "  --safe                 restricted Lua for untrusted scenes\n"
             "  --list                 list the shipped scenes\n"
+            "  --list-keys            list the keys of the terminal UI\n"
             "  --test FILE            run a Lua test file (TAP)\n"
             "\n"
             "See repscope(1) and repscope-lua(7).\n",
@@ -97,6 +117,19 @@ parse_cli(int argc, char **argv, struct cli *c)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (c->scene == NULL && !c->attach && strcmp(a, "attach") == 0) {
+                c->attach = true;
+                continue;
+            }
+            if (c->attach) {
+                if (c->attach_dir != NULL) {
+                    fprintf(stderr, "repscope: attach takes one run "
+                                    "directory\n");
+                    return -1;
+                }
+                c->attach_dir = a;
+                continue;
+            }
             if (c->scene != NULL) {
                 fprintf(stderr, "repscope: more than one scene: '%s' and "
                                 "'%s'\n",
@@ -124,6 +157,22 @@ parse_cli(int argc, char **argv, struct cli *c)
         }
         if (strcmp(a, "--list") == 0) {
             c->list = true;
+            continue;
+        }
+        if (strcmp(a, "--list-keys") == 0) {
+            c->list_keys = true;
+            continue;
+        }
+        if (strcmp(a, "--frame") == 0) {
+            c->frame = true;
+            continue;
+        }
+        if (strcmp(a, "--color") == 0) {
+            c->color = true;
+            continue;
+        }
+        if (strcmp(a, "--ascii") == 0) {
+            c->ascii = true;
             continue;
         }
         /* Options with a value: --opt VALUE or --opt=VALUE. */
@@ -178,11 +227,32 @@ parse_cli(int argc, char **argv, struct cli *c)
             c->resume = val;
         } else if (strcmp(name, "--test") == 0) {
             c->test = val;
+        } else if (strcmp(name, "--size") == 0) {
+            int w = 0, h = 0;
+            char x = 0, extra = 0;
+            if (sscanf(val, "%d%c%d%c", &w, &x, &h, &extra) != 3 ||
+                (x != 'x' && x != 'X') || w < 1 || h < 1 || w > 1000 ||
+                h > 1000) {
+                fprintf(stderr, "repscope: --size '%s': expected WxH, "
+                                "e.g. 100x30\n",
+                        val);
+                return -1;
+            }
+            c->frame_w = w;
+            c->frame_h = h;
         } else {
             fprintf(stderr, "repscope: unknown option '%s' (try --help)\n",
                     name);
             return -1;
         }
+    }
+    if (c->attach && (c->attach_dir == NULL || c->scene != NULL ||
+                      c->nsets > 0 || c->resume != NULL || c->steps > 0)) {
+        fprintf(stderr, "repscope: attach RUNDIR reads a recorded run: %s\n",
+                c->attach_dir == NULL ? "name the run directory"
+                                      : "no scene, --set, --steps or "
+                                        "--resume");
+        return -1;
     }
     if (c->resume != NULL && (c->scene != NULL || c->nsets > 0)) {
         fprintf(stderr, "repscope: --resume takes the scene and parameters "
@@ -303,6 +373,105 @@ list_scenes(void)
     return 0;
 }
 
+/* ---- the terminal UI ------------------------------------------------ */
+
+/* The UI when stdin and stdout are terminals of a known type, unless
+ * --headless or --frame. */
+static bool
+use_tui(const struct cli *c)
+{
+    if (c->headless || c->frame)
+        return false;
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        return false;
+    const char *term = getenv("TERM");
+    if (term == NULL || term[0] == '\0' || strcmp(term, "dumb") == 0) {
+        fprintf(stderr, "repscope: TERM is %s: running headless\n",
+                term == NULL || term[0] == '\0' ? "not set" : "dumb");
+        return false;
+    }
+    return true;
+}
+
+/* --frame: the screen as text on stdout. 0, or 1 on a write error. */
+static int
+print_frame(const struct cli *c, rs_bus *bus, const char *mode)
+{
+    struct rs_error err = {0};
+    int w = c->frame_w > 0 ? c->frame_w : 100;
+    int h = c->frame_h > 0 ? c->frame_h : 30;
+    if (rs_app_frame(bus, mode, w, h, c->ascii,
+                     c->color ? RS_COLOR_256 : RS_COLOR_MONO, stdout,
+                     &err) != RS_OK) {
+        fprintf(stderr, "repscope: --frame: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static int
+session_start(void *ud, struct rs_error *err)
+{
+    return rs_session_start(ud, err);
+}
+
+static void
+session_interrupt(void *ud)
+{
+    rs_session_interrupt(ud);
+}
+
+static bool
+session_ended(void *ud)
+{
+    return rs_session_ended(ud);
+}
+
+static int
+attach_start(void *ud, struct rs_error *err)
+{
+    return rs_attach_start(ud, 0.1, err);
+}
+
+/* Train s under the terminal UI; returns the exit status. */
+static int
+run_tui(const struct cli *c, rs_session *s)
+{
+    struct rs_error err = {0};
+    rs_log_set_sink(rs_loop_log); /* before the worker starts */
+    struct rs_loop_opts o = {
+        .bus = rs_session_bus(s),
+        .q = rs_session_cmdq(s),
+        .ascii = c->ascii,
+        .mouse = true,
+        .start = session_start,
+        .interrupt = session_interrupt,
+        .ended = session_ended,
+        .ud = s,
+    };
+    int rc = rs_loop_run(&o, &err);
+    if (rc < 0) {
+        fprintf(stderr, "repscope: %s\n", err.msg);
+        rc = rs_session_ended(s) ? 2 : 1;
+    }
+    struct rs_bus_status st;
+    if (rs_session_ended(s)) {
+        /* a normal quit: the worker wrote its checkpoint and ended */
+        if (rs_session_join(s) == RS_SESSION_FAILED && rc == 0)
+            rc = 1;
+    } else {
+        /* a second q or signal: stop it now (rs_session_free) */
+        rs_session_interrupt(s);
+    }
+    rs_bus_status(rs_session_bus(s), &st);
+    if (st.state == RS_SESSION_FAILED && st.message[0] != '\0')
+        fprintf(stderr, "repscope: %s\n", st.message);
+    if (rs_session_run_dir(s)[0] != '\0')
+        fprintf(stderr, "repscope: step %ld, recorded in %s\n", st.step,
+                rs_session_run_dir(s));
+    return rc;
+}
+
 static int
 run_scene(const struct cli *c, char **argv)
 {
@@ -335,6 +504,7 @@ run_scene(const struct cli *c, char **argv)
         free(path);
         return 2;
     }
+    bool tui = use_tui(c);
     struct rs_session_config sc = {
         .scene_path = path,
         .scene_name = info.name,
@@ -344,6 +514,8 @@ run_scene(const struct cli *c, char **argv)
         .checkpoint_every = c->checkpoint_every,
         .threads = c->threads,
         .resume_dir = c->resume,
+        .pause_on_nonfinite = tui,
+        .linger = tui,
         .argv = argv,
     };
     rs_session *s = rs_session_new(&sc, &drv, &err);
@@ -356,9 +528,58 @@ run_scene(const struct cli *c, char **argv)
             info.name, info.title[0] ? ": " : "", info.title,
             rs_session_run_dir(s)[0] ? rs_session_run_dir(s) : "(nowhere)",
             rs_cpu_kernel_desc());
-    int rc = rs_headless_run(s, NULL);
+    int rc;
+    if (tui) {
+        rc = run_tui(c, s);
+    } else {
+        struct rs_headless_opts ho = {.tty = -1, .quiet = c->frame};
+        rc = rs_headless_run(s, &ho);
+        if (c->frame && print_frame(c, rs_session_bus(s), NULL) != 0 &&
+            rc == 0)
+            rc = 1;
+    }
     rs_session_free(s);
     free(path);
+    return rc;
+}
+
+static int
+run_attach(const struct cli *c)
+{
+    struct rs_error err = {0};
+    rs_attach *a = rs_attach_new(c->attach_dir, &err);
+    if (a == NULL) {
+        fprintf(stderr, "repscope: attach: %s\n", err.msg);
+        return 2;
+    }
+    int rc = 0;
+    if (c->frame || !use_tui(c)) {
+        if (!c->frame)
+            fprintf(stderr, "repscope: attach: not a terminal; printing "
+                            "the run as it stands (--frame)\n");
+        if (rs_attach_read_all(a, &err) != RS_OK) {
+            fprintf(stderr, "repscope: attach: %s\n", err.msg);
+            rc = 1;
+        } else {
+            rc = print_frame(c, rs_attach_bus(a), "attach");
+        }
+        rs_attach_free(a);
+        return rc;
+    }
+    struct rs_loop_opts o = {
+        .bus = rs_attach_bus(a),
+        .mode = "attach",
+        .ascii = c->ascii,
+        .mouse = true,
+        .start = attach_start,
+        .ud = a,
+    };
+    rc = rs_loop_run(&o, &err);
+    if (rc < 0) {
+        fprintf(stderr, "repscope: %s\n", err.msg);
+        rc = 2;
+    }
+    rs_attach_free(a);
     return rc;
 }
 
@@ -385,5 +606,12 @@ main(int argc, char **argv)
         return rs_lua_run_test(c.test);
     if (c.list)
         return list_scenes();
-    return run_scene(&c, argv);
+    if (c.list_keys)
+        return rs_keys_list(stdout) == 0 ? 0 : 1;
+    if (c.attach)
+        return run_attach(&c);
+    int rc = run_scene(&c, argv);
+    rs_log_set_sink(NULL);
+    rs_loop_log_drain(stderr); /* what was logged as the UI closed */
+    return rc;
 }

@@ -44,7 +44,11 @@ RS_SH_TESTS = \
 	%D%/sh/t_layering.sh \
 	%D%/sh/t_symbols.sh \
 	%D%/sh/t_parity_torch.sh \
-	%D%/sh/t_man.sh
+	%D%/sh/t_man.sh \
+	%D%/sh/t_keys_man.sh \
+	%D%/sh/t_frame.sh \
+	%D%/sh/t_attach.sh \
+	%D%/sh/t_tui_tmux.sh
 
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
 EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py

@@ -21,15 +21,6 @@
 #include "run/session.h"
 #include "tests/tap.h"
 
-/* core/blas.c keeps a per-thread packing buffer that is not freed when a
- * session worker ends (see t_run_session.c). */
-const char *__lsan_default_suppressions(void);
-const char *
-__lsan_default_suppressions(void)
-{
-    return "leak:pack_space\n";
-}
-
 static char *tmp;
 
 /* Run scene for steps (or, with stop_at > 0, quit after stop_at of them:

@@ -65,6 +65,17 @@ RS_UI_GOLDEN = \
 	tests/golden/rankstrip_ascii.txt \
 	tests/golden/rankstrip_mono.txt \
 	tests/golden/rankstrip_utf8.txt \
+	tests/golden/screen_100x30_console_utf8.txt \
+	tests/golden/screen_100x30_help_utf8.txt \
+	tests/golden/screen_100x30_nan_utf8.txt \
+	tests/golden/screen_100x30_utf8.txt \
+	tests/golden/screen_160x50_utf8.txt \
+	tests/golden/screen_39x11_utf8.txt \
+	tests/golden/screen_40x12_utf8.txt \
+	tests/golden/screen_80x24_ascii.txt \
+	tests/golden/screen_80x24_mono.txt \
+	tests/golden/screen_80x24_utf8.txt \
+	tests/golden/screen_80x24_zoom_utf8.txt \
 	tests/golden/spectrum_ascii.txt \
 	tests/golden/spectrum_utf8.txt \
 	tests/golden/statusbar_132_utf8.txt \
@@ -73,3 +84,13 @@ RS_UI_GOLDEN = \
 	tests/golden/statusbar_80_utf8.txt \
 	tests/golden/statusbar_failed_utf8.txt
 EXTRA_DIST += $(RS_UI_GOLDEN)
+
+# the layout, the views, the app against a live session (no terminal)
+check_PROGRAMS += tests/t_ui_layout tests/t_ui_views tests/t_ui_app \
+	tests/t_ui_attach tests/t_ui_screen
+tests_t_ui_screen_SOURCES = tests/t_ui_screen.c $(RS_UI_FIXTURE)
+tests_t_ui_screen_LDADD = $(RS_UI_TEST_LIBS)
+tests_t_ui_attach_LDADD = $(RS_UI_TEST_LIBS)
+tests_t_ui_layout_LDADD = $(RS_UI_TEST_LIBS)
+tests_t_ui_views_LDADD = $(RS_UI_TEST_LIBS)
+tests_t_ui_app_LDADD = $(RS_UI_TEST_LIBS)

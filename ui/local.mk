@@ -14,4 +14,12 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/statusbar.c %D%/statusbar.h \
 	%D%/help.c %D%/help.h \
 	%D%/svg.c %D%/svg.h \
-	%D%/term.c %D%/term.h %D%/curses_compat.h
+	%D%/term.c %D%/term.h %D%/curses_compat.h \
+	%D%/keys.c %D%/keys.h \
+	%D%/layout.c %D%/layout.h \
+	%D%/viewspec.c %D%/viewspec.h \
+	%D%/views.c %D%/views.h \
+	%D%/console.c %D%/console.h \
+	%D%/app.c %D%/app_draw.c %D%/app.h %D%/app_impl.h \
+	%D%/loop.c %D%/loop.h
+

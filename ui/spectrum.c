@@ -208,7 +208,8 @@ step_col(const struct rs_rankstrip *rk, double step, int ncol, int g)
     return -1;
 }
 
-/* Step labels and event markers under the strip; markers win. */
+/* Step labels at round steps (ui/scale.h ticks) and event markers under
+ * the strip; markers win. */
 static void
 strip_axis(struct rs_canvas *cv, const struct rs_rankstrip *rk, int gx, int y,
            int ncol, int g, int end, const struct rs_ui_ctx *ctx)
@@ -218,25 +219,33 @@ strip_axis(struct rs_canvas *cv, const struct rs_rankstrip *rk, int gx, int y,
     char buf[32];
     if (rk->steps == NULL)
         return;
+    int last = (ncol - 1) * g < rk->times ? (ncol - 1) * g : rk->times - 1;
+    struct rs_scale sx = {rk->steps[0], rk->steps[last], false};
+    if (!(sx.hi > sx.lo))
+        sx.hi = sx.lo + 1;
+    double ticks[16], step;
+    int want = ncol / 7 > 2 ? ncol / 7 : 2;
+    int nt = rs_scale_ticks(&sx, want, ticks, 16, &step);
     int next = gx;
-    for (int k = 0; k < ncol; k++) {
-        if (gx + k < next)
+    for (int i = 0; i < nt; i++) {
+        int k = step_col(rk, ticks[i], ncol, g);
+        if (k < 0 || gx + k < next)
             continue;
-        rs_fmt_si(rk->steps[k * g], buf, sizeof buf);
+        rs_fmt_si(ticks[i], buf, sizeof buf);
         int w = rs_utf8_width(buf);
         if (gx + k + w > end)
             break;
         bool clash = false;
-        for (int i = 0; i < rk->nevents && !clash; i++) {
-            int ek = step_col(rk, rk->events[i].step, ncol, g);
-            const char *lab = rk->events[i].label ? rk->events[i].label : "";
+        for (int e = 0; e < rk->nevents && !clash; e++) {
+            int ek = step_col(rk, rk->events[e].step, ncol, g);
+            const char *lab = rk->events[e].label ? rk->events[e].label : "";
             int ew = 1 + rs_utf8_width(lab);
             clash = ek >= 0 && k <= ek + ew && ek <= k + w;
         }
         if (clash)
             continue;
         rs_canvas_text(cv, gx + k, y, buf, w, rs_widget_style(th->tick, 0));
-        next = gx + k + w + 6;
+        next = gx + k + w + 2;
     }
     for (int i = 0; i < rk->nevents; i++) {
         int k = step_col(rk, rk->events[i].step, ncol, g);

@@ -220,7 +220,7 @@ rs_statusbar_draw(struct rs_canvas *cv, struct rs_rect r,
     x += rs_canvas_text(cv, x, r.y, left, r.w,
                         rs_widget_style(th->accent, RS_ATTR_BOLD));
     int room = r.w - lw - 2 - fw - 1 - 3;
-    if (tw > 0 && room >= 6) {
+    if (tw > 0 && room >= (tw < 6 ? tw : 6)) {
         x +=
             rs_canvas_text(cv, x, r.y, ctx->ascii ? " . " : " \u00b7 ", 3, dim);
         rs_canvas_text_fit(cv, x, r.y, title, room,

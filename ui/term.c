@@ -175,7 +175,10 @@ rs_term_open(const struct rs_term_opts *opts, struct rs_error *err)
     }
     set_term(t->scr);
     term_open = true;
-    cbreak();
+    /* raw, not cbreak: ctrl-c is a key (quit, or interrupt in the
+     * console) and ctrl-s/ctrl-q do not freeze the screen; a SIGINT from
+     * elsewhere still quits through the loop's handler */
+    raw();
     noecho();
     nonl();
     intrflush(stdscr, FALSE);

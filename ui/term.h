@@ -41,7 +41,7 @@ struct rs_term_opts {
 typedef struct rs_term rs_term;
 
 /* Open the terminal (stdin/stdout, or /dev/null when headless): sets
- * LC_CTYPE from the environment (never LC_NUMERIC), cbreak, no echo,
+ * LC_CTYPE from the environment (never LC_NUMERIC), raw, no echo,
  * keypad, non-blocking keys, hidden cursor, default colours. NULL with
  * err filled (RS_EIO) when there is no usable terminal. */
 rs_term *rs_term_open(const struct rs_term_opts *opts, struct rs_error *err);

@@ -8,4 +8,5 @@ noinst_LIBRARIES += %D%/librs_run.a
 	%D%/runlog.c %D%/runlog.h \
 	%D%/ckpt.c %D%/ckpt.h \
 	%D%/session.c %D%/session_rec.c %D%/session.h %D%/session_impl.h \
-	%D%/headless.c %D%/headless.h
+	%D%/headless.c %D%/headless.h \
+	%D%/attach.c %D%/attach.h

@@ -4,10 +4,13 @@
  * thread and the worker's loop. The worker runs setup (and resume), then
  * loops: drain the command queue, run one step and the probes (timed
  * apart), write that step's record, checkpoint when due, publish status;
- * it waits on the queue (never spins) when paused or throttled. It ends
- * after the last step, on quit, or on a failure, writing the final
+ * it waits on the queue (never spins) when paused or throttled. A run
+ * ends after the last step, on quit, or on a failure, writing the final
  * checkpoint unless the run failed or its last step held a non-finite
- * value (a checkpoint must never replace a good one with NaN weights).
+ * value (a checkpoint must never replace a good one with NaN weights);
+ * then the worker ends too, or with cfg.linger (a UI is attached) waits
+ * for commands until quit: console, params, checkpoints, and a restart
+ * that runs the scene again.
  * Recording and reporting live in session_rec.c.
  */
 #include "config.h"
@@ -47,6 +50,21 @@ setup_failed(rs_session *s, int rc, const struct rs_error *err)
     snprintf(msg, sizeof(msg), "setup: %s", err->msg);
     rs_session_fail(s, "error", msg);
     return false;
+}
+
+/* The scene's view specs as an event in run.jsonl, so that `repscope
+ * attach` shows the same panels (after each setup: a restart may have
+ * changed them). */
+static void
+record_views(rs_session *s)
+{
+    if (s->run_dir[0] == '\0')
+        return;
+    rs_bus_flush(s->bus);
+    char *v = rs_bus_views(s->bus);
+    if (v != NULL)
+        rs_session_record_event(s, "views", v);
+    free(v);
 }
 
 /* ---- commands ------------------------------------------------------- */
@@ -159,6 +177,8 @@ handle(rs_session *s, const struct rs_cmd *c, bool *quit)
         if (!rs_session_check(s, rc, &err, false))
             return false;
         s->set_up = true;
+        s->aborted = false;
+        record_views(s);
         rs_session_rate_restart(s);
         rs_session_set_state(s, s->paused && s->budget == 0
                                     ? RS_SESSION_PAUSED
@@ -261,6 +281,7 @@ start_run(rs_session *s)
     }
     if (rc != RS_OK)
         return setup_failed(s, rc, &err);
+    record_views(s);
     if (s->resume_ck != NULL) {
         rc = rs_session_resume(s, &err);
         rs_ckpt_free(s->resume_ck);
@@ -283,24 +304,20 @@ start_run(rs_session *s)
     return true;
 }
 
-static void *
-worker_main(void *arg)
+/* Train until the last step, a quit or a failure (false). */
+static bool
+train(rs_session *s, struct rs_cmd *c, bool *quit)
 {
-    rs_session *s = arg;
-    if (s->cfg.threads > 0)
-        rs_blas_set_threads(s->cfg.threads);
-    bool ok = start_run(s);
-    bool quit = false;
-    struct rs_cmd *c = rs_xmalloc(sizeof(*c));
-    while (ok && !quit) {
+    bool ok = true;
+    while (ok && !*quit) {
         if (atomic_load(&s->quit_flag)) {
-            quit = true;
+            *quit = true;
             break;
         }
         /* Drain the queue. */
-        while (ok && !quit && rs_cmdq_pop(s->q, c, 0))
-            ok = handle(s, c, &quit);
-        if (!ok || quit)
+        while (ok && !*quit && rs_cmdq_pop(s->q, c, 0))
+            ok = handle(s, c, quit);
+        if (!ok || *quit)
             break;
         if (finished(s))
             break;
@@ -318,9 +335,9 @@ worker_main(void *arg)
                 rs_bus_flush(s->bus);
             }
             if (rs_cmdq_pop(s->q, c, wait))
-                ok = handle(s, c, &quit);
+                ok = handle(s, c, quit);
             else if (wait < 0)
-                quit = true; /* queue closed: rs_session_free */
+                *quit = true; /* queue closed: rs_session_free */
             continue;
         }
         if (s->speed > 0) {
@@ -331,41 +348,137 @@ worker_main(void *arg)
         }
         ok = run_step(s);
     }
-    free(c);
+    return ok;
+}
+
+/* The final checkpoint (unless the run failed, a step was cut short or
+ * holds a non-finite value); false when writing it failed. */
+static bool
+final_checkpoint(rs_session *s)
+{
+    struct rs_error err = {0};
+    if (s->aborted) {
+        rs_session_notice(s, "stopped inside step %ld: no final checkpoint",
+                          s->step + 1);
+    } else if (s->tainted) {
+        rs_session_notice(
+            s, "no final checkpoint: step %ld holds a non-finite value",
+            s->step);
+    } else if (s->run_dir[0] != '\0' &&
+               rs_session_checkpoint(s, &err) != RS_OK) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "final checkpoint: %s", err.msg);
+        rs_session_fail(s, "error", msg);
+        return false;
+    }
+    return true;
+}
+
+/* The end of a run (its last step, a quit, or a failure): the last
+ * throughput window, the final checkpoint, a done/quit event, the state
+ * DONE or FAILED. Returns whether the run ended well. */
+static bool
+end_run(rs_session *s, bool ok, bool quit)
+{
     s->log_step = s->step;
     if (ok) {
         /* The last throughput window, unless too short to mean much. */
         double now = rs_time_now();
         rs_session_rate_tick(s, now, now - s->win_t0 >= 0.25);
         rs_session_end_record(s);
-        struct rs_error err = {0};
-        if (s->aborted) {
-            rs_session_notice(s,
-                              "stopped inside step %ld: no final "
-                              "checkpoint",
-                              s->step + 1);
-        } else if (s->tainted) {
-            rs_session_notice(
-                s,
-                "no final checkpoint: step %ld holds a non-finite "
-                "value",
-                s->step);
-        } else if (s->run_dir[0] != '\0' &&
-                   rs_session_checkpoint(s, &err) != RS_OK) {
-            char msg[512];
-            snprintf(msg, sizeof(msg), "final checkpoint: %s", err.msg);
-            rs_session_fail(s, "error", msg);
-            ok = false;
-        }
+        ok = final_checkpoint(s);
         if (ok)
             rs_session_event_kind(
                 s, quit ? "quit" : "done",
                 quit ? "quit at step %ld" : "done at step %ld", s->step);
     }
+    rs_session_set_state(s, ok ? RS_SESSION_DONE : RS_SESSION_FAILED);
+    rs_bus_flush(s->bus);
+    return ok;
+}
+
+/* cfg.linger: the run has ended (DONE or FAILED) but a UI is attached:
+ * take commands until quit (false) or a restart that set the scene up
+ * again (true). The console, params and checkpoints keep working; a quit
+ * after a change (eval, set) writes one more checkpoint. */
+static bool
+linger(rs_session *s, struct rs_cmd *c, bool *ok)
+{
+    enum rs_session_state at = s->state;
+    bool changed = false, quit = false;
+    for (;;) {
+        if (atomic_load(&s->quit_flag) || !rs_cmdq_pop(s->q, c, -1))
+            return false; /* rs_session_free */
+        switch (c->kind) {
+        case RS_CMD_PAUSE:
+        case RS_CMD_RESUME:
+        case RS_CMD_TOGGLE:
+        case RS_CMD_STEP:
+            rs_session_notice(s,
+                              "the run has ended (%s): restart it to "
+                              "train again",
+                              rs_session_state_name(at));
+            rs_session_publish_status(s, true);
+            continue;
+        case RS_CMD_QUIT:
+            s->log_step = s->step;
+            if (at == RS_SESSION_DONE && changed && !final_checkpoint(s))
+                *ok = false;
+            else if (at == RS_SESSION_DONE)
+                rs_session_event_kind(s, "quit", "quit at step %ld", s->step);
+            rs_session_set_state(s, *ok && at == RS_SESSION_DONE
+                                        ? RS_SESSION_DONE
+                                        : RS_SESSION_FAILED);
+            return false;
+        case RS_CMD_EVAL:
+        case RS_CMD_CHECKPOINT:
+            if (!s->set_up) {
+                rs_session_notice(s, "the scene is not set up: restart it");
+                rs_session_publish_status(s, true);
+                continue;
+            }
+            break;
+        default:
+            break;
+        }
+        bool restart = c->kind == RS_CMD_RESTART;
+        changed = changed || c->kind == RS_CMD_EVAL || c->kind == RS_CMD_SET;
+        bool r = handle(s, c, &quit);
+        if (restart && r) {
+            *ok = true;
+            return true;
+        }
+        if (restart)
+            at = RS_SESSION_FAILED; /* its setup failed */
+        /* a console command's non-finite value pauses nothing here */
+        s->paused = false;
+        if (s->state != at)
+            rs_session_set_state(s, at);
+        rs_bus_flush(s->bus);
+    }
+}
+
+static void *
+worker_main(void *arg)
+{
+    rs_session *s = arg;
+    if (s->cfg.threads > 0)
+        rs_blas_set_threads(s->cfg.threads);
+    struct rs_cmd *c = rs_xmalloc(sizeof(*c));
+    bool ok = start_run(s);
+    for (;;) {
+        bool quit = false;
+        if (ok)
+            ok = train(s, c, &quit);
+        ok = end_run(s, ok, quit);
+        if (quit || !s->cfg.linger || atomic_load(&s->quit_flag) ||
+            !linger(s, c, &ok))
+            break;
+    }
+    free(c);
     if (s->set_up && s->drv.teardown != NULL)
         s->drv.teardown(s->drv.ud);
     s->set_up = false;
-    rs_session_set_state(s, ok ? RS_SESSION_DONE : RS_SESSION_FAILED);
     rs_bus_flush(s->bus);
     rs_runlog_close(s->log);
     s->log = NULL;
@@ -528,6 +641,14 @@ rs_session_start(rs_session *s, struct rs_error *err)
                             strerror(rc));
     s->started = true;
     return RS_OK;
+}
+
+bool
+rs_session_ended(const rs_session *s)
+{
+    /* the worker stores its final state (DONE or FAILED) last of all */
+    return !s->started || s->joined ||
+           atomic_load(&s->final_state) != (int)RS_SESSION_LOADING;
 }
 
 enum rs_session_state

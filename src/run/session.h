@@ -87,6 +87,10 @@ struct rs_session_config {
     /* A non-finite value pauses the run (a UI is attached and the user
      * may inspect it) instead of failing it (headless). */
     bool pause_on_nonfinite;
+    /* A UI is attached: after the last step (or a failure) the worker
+     * does not end but waits, DONE or FAILED, taking commands (console,
+     * params, checkpoint, restart) until RS_CMD_QUIT. */
+    bool linger;
     char *const *argv;       /* NULL-terminated, for the record; may be NULL */
 };
 
@@ -109,10 +113,13 @@ rs_session *rs_session_new(const struct rs_session_config *cfg,
                            struct rs_error *err);
 /* Start the worker thread. */
 RS_NODISCARD int rs_session_start(rs_session *s, struct rs_error *err);
-/* Wait for the worker to end (after quit, the last step, or a failure)
- * and return the final state (RS_SESSION_DONE or RS_SESSION_FAILED; a
- * quit before the end is DONE; a failed final checkpoint is FAILED). The
- * bus keeps the final status and message. */
+/* True once the worker has ended (or was never started); the owner
+ * thread polls it (the UI waits for it after a quit). */
+bool rs_session_ended(const rs_session *s);
+/* Wait for the worker to end (after quit, or the last step or a failure
+ * unless cfg.linger) and return the final state (RS_SESSION_DONE or
+ * RS_SESSION_FAILED; a quit before the end is DONE; a failed final
+ * checkpoint is FAILED). The bus keeps the final status and message. */
 enum rs_session_state rs_session_join(rs_session *s);
 void rs_session_free(rs_session *s);
 

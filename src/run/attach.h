@@ -1,0 +1,60 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * attach.h: `repscope attach RUNDIR`: a run directory read back onto a
+ * metric bus, so that the same UI shows a run that trains elsewhere (a
+ * batch job, another terminal) live as its log grows, or a finished one.
+ * No scene code runs: the feeder reads DIR/run.jsonl (the meta line,
+ * records, events, the view specs recorded as {"kind":"views"} events)
+ * and DIR/matrices.jsonl with DIR/matrices.bin, incrementally: only
+ * complete lines are taken, a partial last line waits for its newline.
+ * What it publishes:
+ *   records   each number as a series point at the record's step (null,
+ *             a non-finite value, is noted in the status instead);
+ *   events    set/scene/nonfinite/restart... as bus events (markers;
+ *             the UI logs them in its console), "eval" as a console line
+ *             with the code, "views" as the view specs;
+ *   matrices  the newest snapshot of each name;
+ *   status    scene and seed from the meta line, step (the newest
+ *             record), total, steps/s (time/steps_per_s), ETA, and a
+ *             state from the events: RUNNING, PAUSED, DONE after
+ *             done/quit, FAILED after an error (LOADING before any
+ *             record); the message says how long ago the log last grew.
+ * Threads: the feeder is the bus's one writer: either the caller's thread
+ * through rs_attach_poll, or the feeder thread of rs_attach_start (then
+ * nobody else calls rs_attach_poll); readers use the bus as usual.
+ */
+#ifndef RS_RUN_ATTACH_H
+#define RS_RUN_ATTACH_H
+
+#include <stdbool.h>
+
+#include "core/base.h"
+#include "run/bus.h"
+
+typedef struct rs_attach rs_attach;
+
+/* Open DIR for reading: DIR/run.jsonl must exist. NULL + err (RS_EIO
+ * naming the file) otherwise. Reads nothing yet. */
+rs_attach *rs_attach_new(const char *dir, struct rs_error *err);
+/* Stop the feeder thread if any and free everything (the bus too). */
+void rs_attach_free(rs_attach *a);
+/* The bus it feeds; borrowed, valid until rs_attach_free. */
+rs_bus *rs_attach_bus(rs_attach *a);
+
+/* Read whatever complete lines were added since the last call and
+ * publish them (then the status, and the bus flushed). Returns the
+ * number of lines taken (0: nothing new), or a negative rs_status with
+ * err filled when a file cannot be read (a malformed line is skipped and
+ * counted in the status message instead). */
+int rs_attach_poll(rs_attach *a, struct rs_error *err);
+/* Read everything there is now (rs_attach_poll until nothing is new). */
+RS_NODISCARD int rs_attach_read_all(rs_attach *a, struct rs_error *err);
+/* Follow the log from a thread of its own, polling every interval_s
+ * (<= 0: 0.1 s) until rs_attach_free. */
+RS_NODISCARD int rs_attach_start(rs_attach *a, double interval_s,
+                                 struct rs_error *err);
+/* True once the run's log says it ended (a "done" or "quit" event, or a
+ * failure) and nothing followed. */
+bool rs_attach_finished(const rs_attach *a);
+
+#endif /* RS_RUN_ATTACH_H */

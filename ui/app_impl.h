@@ -1,0 +1,72 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * app_impl.h: the insides of rs_app, shared by app.c (state, bus
+ * updates, keys) and app_draw.c (composition, export, frames).
+ * UI thread only.
+ */
+#ifndef RS_UI_APP_IMPL_H
+#define RS_UI_APP_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "run/bus.h"
+#include "run/cmdq.h"
+#include "ui/app.h"
+#include "ui/chart.h"
+#include "ui/console.h"
+#include "ui/layout.h"
+#include "ui/statusbar.h"
+#include "ui/views.h"
+#include "ui/viewspec.h"
+
+#define RS_APP_EVENTS 128 /* markers kept (the newest) */
+#define RS_APP_HINTS 96
+
+struct rs_app {
+    struct rs_app_opts o;
+    uint64_t version;
+    bool have_version;
+    struct rs_bus_status st;
+    bool have_st;
+    enum rs_session_state prev_state;
+    char prev_nonfinite[96];
+    /* the panels and where they came from */
+    char *views_json;  /* NULL: default views */
+    int default_names; /* series + matrices the defaults were built from */
+    struct rs_viewspec_set *set;
+    rs_views *views;
+    /* event markers (since the last restart) */
+    int nev;
+    double ev_step[RS_APP_EVENTS];
+    char ev_label[RS_APP_EVENTS][24];
+    struct rs_chart_event cev[RS_APP_EVENTS];
+    uint64_t ev_seq, line_seq;
+    /* console, help */
+    rs_console *con;
+    bool con_open;
+    bool want_reply; /* the next console line becomes the message */
+    struct rs_widget *help;
+    bool help_open;
+    struct rs_keyhint hints[RS_APP_HINTS];
+    struct rs_keyhint bar_main[24], bar_con[24];
+    int nbar_main, nbar_con;
+    /* view state */
+    int focus;
+    bool zoom;
+    int notes; /* -1 auto (when tall enough), 0 hidden, 1 shown */
+    char layer[RS_VIEWSPEC_NAME_MAX]; /* selected layer, "" none */
+    char msg[320];
+    bool msg_bad, msg_sticky;
+    bool restart_armed;
+    bool quitting;
+    /* the last layout (for clicks and arrow keys) */
+    struct rs_layout lay;
+};
+
+/* Whether panel i shows where the non-finite value of the status
+ * appeared: a word of the report ("train/loss is nan", "l2.weight")
+ * names one of its series or layers. */
+bool rs_app_flagged(const rs_app *a, int i);
+
+#endif /* RS_UI_APP_IMPL_H */

@@ -1,0 +1,692 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * views.c: panels from view specs, filled from bus copies (views.h).
+ * Each panel owns its widget and buffers; the widget's data fields point
+ * into those buffers until the next fill. UI thread only.
+ */
+#include "config.h"
+
+#include "ui/views.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base.h"
+#include "ui/heatmap.h"
+#include "ui/neuronmap.h"
+#include "ui/spectrum.h"
+#include "ui/svg.h"
+
+#define NS RS_VIEWSPEC_SERIES_MAX
+#define NL RS_VIEWSPEC_LAYERS_MAX
+#define LABELS_MAX 64 /* heatmap rows/cols that get labels */
+#define MATNAMES_MAX 128
+
+struct matbuf {
+    float *data;
+    size_t cap;
+    int rows, cols;
+    bool ok;
+};
+
+struct panel {
+    struct rs_viewspec spec;
+    struct rs_widget *w;
+    char title[160];
+    /* curves */
+    struct rs_bus_point *pts[NS];
+    struct rs_chart_series cs[NS];
+    struct rs_chart_threshold th[2 * NS];
+    char th_label[2][8];
+    /* spectrum, heatmap: mats[0]; neurons: one per layer */
+    struct matbuf mats[NL];
+    char layer[RS_VIEWSPEC_NAME_MAX];
+    /* rank strip */
+    float *rank;
+    size_t rank_cap;
+    double *steps;
+    int times_cap;
+    struct rs_bus_point *lpts[NL]; /* (RS_BUS_SERIES_CAP) per layer */
+    float width[NL];
+    const char *labels[NL];
+    /* neurons */
+    struct rs_neuron_layer nl[NL];
+    char nl_names[NL][RS_VIEWSPEC_NAME_MAX];
+    /* heatmap labels */
+    char (*rl)[32], (*cl)[32];
+    const char *rlp[LABELS_MAX], *clp[LABELS_MAX];
+};
+
+struct rs_views {
+    int n;
+    struct panel *p;
+    int nlayers;
+    char layers[NL][RS_VIEWSPEC_NAME_MAX];
+    char matnames[MATNAMES_MAX][RS_BUS_NAME_MAX];
+};
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+rs_views *
+rs_views_new(const struct rs_viewspec_set *set)
+{
+    rs_views *v = rs_xcalloc(1, sizeof *v);
+    v->n = set != NULL ? set->n : 0;
+    v->p = rs_xcalloc(v->n > 0 ? (size_t)v->n : 1, sizeof *v->p);
+    for (int i = 0; i < v->n; i++) {
+        struct panel *p = &v->p[i];
+        p->spec = set->v[i];
+        switch (p->spec.kind) {
+        case RS_VIEWSPEC_CURVES: {
+            p->w = rs_chart_widget_new();
+            struct rs_chart *c = rs_chart_widget_data(p->w);
+            c->log_x = p->spec.log_x;
+            c->log_y = p->spec.log_y;
+            break;
+        }
+        case RS_VIEWSPEC_SPECTRUM:
+            p->w = rs_spectrum_widget_new();
+            break;
+        case RS_VIEWSPEC_RANK:
+            p->w = rs_rankstrip_widget_new();
+            break;
+        case RS_VIEWSPEC_NEURONS:
+            p->w = rs_neuronmap_widget_new();
+            rs_neuronmap_widget_data(p->w)->sel = -1;
+            break;
+        case RS_VIEWSPEC_HEATMAP:
+            p->w = rs_heatmap_widget_new();
+            break;
+        }
+    }
+    return v;
+}
+
+void
+rs_views_free(rs_views *v)
+{
+    if (v == NULL)
+        return;
+    for (int i = 0; i < v->n; i++) {
+        struct panel *p = &v->p[i];
+        rs_widget_free(p->w);
+        for (int k = 0; k < NS; k++)
+            free(p->pts[k]);
+        for (int k = 0; k < NL; k++)
+            free(p->mats[k].data);
+        for (int k = 0; k < NL; k++)
+            free(p->lpts[k]);
+        free(p->rank);
+        free(p->steps);
+        free(p->rl);
+        free(p->cl);
+    }
+    free(v->p);
+    free(v);
+}
+
+int
+rs_views_count(const rs_views *v)
+{
+    return v->n;
+}
+
+struct rs_widget *
+rs_views_widget(rs_views *v, int i)
+{
+    return v->p[i].w;
+}
+
+const struct rs_viewspec *
+rs_views_spec(const rs_views *v, int i)
+{
+    return &v->p[i].spec;
+}
+
+int
+rs_views_min_h(const rs_views *v, int i)
+{
+    switch (v->p[i].spec.kind) {
+    case RS_VIEWSPEC_CURVES:
+        return 9; /* legend, 4 plot rows, axis and labels */
+    case RS_VIEWSPEC_SPECTRUM:
+        return 7;
+    case RS_VIEWSPEC_RANK:
+        return 5;
+    case RS_VIEWSPEC_NEURONS:
+        return 5;
+    default:
+        return 6;
+    }
+}
+
+int
+rs_views_layers(const rs_views *v, char (*out)[RS_VIEWSPEC_NAME_MAX], int max)
+{
+    int n = v->nlayers < max ? v->nlayers : max;
+    memcpy(out, v->layers, (size_t)n * sizeof *out);
+    return n;
+}
+
+bool
+rs_views_mentions(const rs_views *v, int i, const char *name)
+{
+    const struct rs_viewspec *s = &v->p[i].spec;
+    if (name == NULL || name[0] == '\0')
+        return false;
+    for (int k = 0; k < s->nseries; k++)
+        if (strcmp(s->series[k], name) == 0)
+            return true;
+    if (s->layer[0] != '\0' && strcmp(s->layer, name) == 0)
+        return true;
+    for (int k = 0; k < s->nlayers; k++)
+        if (strcmp(s->layers[k], name) == 0)
+            return true;
+    return false;
+}
+
+/* ---- bus copies ---------------------------------------------------------- */
+
+/* Keep only what follows the last restart: the last bucket whose steps
+ * go back (its own lo > hi: it straddles the restart, dropped too). */
+static size_t
+trim_restart(struct rs_bus_point *p, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].step_hi < p[i].step_lo)
+            start = i + 1;
+        else if (i > 0 && p[i].step_lo < p[i - 1].step_hi)
+            start = i;
+    }
+    if (start > 0)
+        memmove(p, p + start, (n - start) * sizeof *p);
+    return n - start;
+}
+
+static size_t
+copy_series(rs_bus *bus, const char *name, struct rs_bus_point **buf)
+{
+    if (*buf == NULL)
+        *buf = rs_xcalloc(RS_BUS_SERIES_CAP, sizeof **buf);
+    uint64_t ver;
+    size_t n = rs_bus_series_copy(bus, name, *buf, RS_BUS_SERIES_CAP, &ver);
+    return trim_restart(*buf, n);
+}
+
+static bool
+copy_matrix(rs_bus *bus, const char *name, struct matbuf *m)
+{
+    double step;
+    uint64_t ver;
+    m->ok = rs_bus_matrix_copy(bus, name, &m->data, &m->cap, &m->rows, &m->cols,
+                               &step, &ver);
+    return m->ok;
+}
+
+/* The newest value of series name (restarts trimmed), NaN if none. */
+static double
+last_value(rs_bus *bus, const char *name)
+{
+    double step, v;
+    return rs_bus_series_last(bus, name, &step, &v) ? v : (double)NAN;
+}
+
+static bool
+has_layer(const rs_views *v, const char *name)
+{
+    for (int i = 0; i < v->nlayers; i++)
+        if (strcmp(v->layers[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void
+add_layer(rs_views *v, const char *name)
+{
+    if (name[0] != '\0' && v->nlayers < NL && !has_layer(v, name))
+        snprintf(v->layers[v->nlayers++], RS_VIEWSPEC_NAME_MAX, "%s", name);
+}
+
+static bool
+matrix_exists(const rs_views *v, int nm, const char *prefix, const char *layer)
+{
+    size_t k = strlen(prefix);
+    for (int i = 0; i < nm; i++)
+        if (strncmp(v->matnames[i], prefix, k) == 0 &&
+            strcmp(v->matnames[i] + k, layer) == 0)
+            return true;
+    return false;
+}
+
+/* Layer names in model order: digit runs compare as numbers ("l2" <
+ * "l10"), the rest as bytes. */
+static int
+layer_cmp(const void *pa, const void *pb)
+{
+    const char *a = pa, *b = pb;
+    while (*a != '\0' && *b != '\0') {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            long x = 0, y = 0;
+            for (; *a >= '0' && *a <= '9'; a++)
+                x = x < 100000000 ? x * 10 + (*a - '0') : x;
+            for (; *b >= '0' && *b <= '9'; b++)
+                y = y < 100000000 ? y * 10 + (*b - '0') : y;
+            if (x != y)
+                return x < y ? -1 : 1;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return (*a != '\0') - (*b != '\0');
+}
+
+/* The layer list: the rank views' layers and those with matrices, in
+ * model order. */
+static int
+collect_layers(rs_views *v, rs_bus *bus)
+{
+    int nm = rs_bus_matrix_names(bus, v->matnames, MATNAMES_MAX);
+    nm = nm < MATNAMES_MAX ? nm : MATNAMES_MAX;
+    v->nlayers = 0;
+    for (int i = 0; i < v->n; i++)
+        for (int k = 0; k < v->p[i].spec.nlayers; k++)
+            add_layer(v, v->p[i].spec.layers[k]);
+    static const char *const prefixes[] = {"spectrum/", "neurons/"};
+    for (size_t j = 0; j < RS_ARRAY_LEN(prefixes); j++)
+        for (int i = 0; i < nm; i++) {
+            size_t k = strlen(prefixes[j]);
+            if (strncmp(v->matnames[i], prefixes[j], k) == 0)
+                add_layer(v, v->matnames[i] + k);
+        }
+    qsort(v->layers, (size_t)v->nlayers, sizeof v->layers[0], layer_cmp);
+    return nm;
+}
+
+/* ---- fills --------------------------------------------------------------- */
+
+static bool
+is_acc(const char *name)
+{
+    return strcmp(name, "test/acc") == 0 || strcmp(name, "val/acc") == 0;
+}
+
+static void
+fill_curves(struct panel *p, rs_bus *bus, const struct rs_views_frame *f)
+{
+    struct rs_chart *c = rs_chart_widget_data(p->w);
+    int nth = 0;
+    snprintf(p->th_label[0], sizeof p->th_label[0], "50%%");
+    snprintf(p->th_label[1], sizeof p->th_label[1], "90%%");
+    for (int i = 0; i < p->spec.nseries; i++) {
+        size_t n = copy_series(bus, p->spec.series[i], &p->pts[i]);
+        p->cs[i] = (struct rs_chart_series){p->spec.series[i], p->pts[i], n,
+                                            RS_COLOR_DEFAULT};
+        if (is_acc(p->spec.series[i])) {
+            p->th[nth++] = (struct rs_chart_threshold){i, 0.5, p->th_label[0]};
+            p->th[nth++] = (struct rs_chart_threshold){i, 0.9, p->th_label[1]};
+        }
+    }
+    c->title = p->spec.title[0] ? p->spec.title : "curves";
+    c->series = p->cs;
+    c->nseries = p->spec.nseries;
+    c->thresholds = p->th;
+    c->nthresholds = nth;
+    c->events = p->spec.markers ? f->events : NULL;
+    c->nevents = p->spec.markers ? f->nevents : 0;
+    c->y_min = p->spec.ymin;
+    c->y_max = p->spec.ymax;
+    double total = f->st != NULL ? (double)f->st->total : -1;
+    c->x_max = total > 0 ? total : (double)NAN;
+    c->x_min = c->log_x ? NAN : 0;
+}
+
+/* The layer a layer-following panel shows: the selection if it has the
+ * panel's matrix, else the spec's own. */
+static const char *
+pick_layer(const rs_views *v, int nm, const struct panel *p, const char *prefix,
+           const struct rs_views_frame *f)
+{
+    if (f->layer != NULL && matrix_exists(v, nm, prefix, f->layer))
+        return f->layer;
+    return p->spec.layer;
+}
+
+static void
+fill_spectrum(rs_views *v, int nm, struct panel *p, rs_bus *bus,
+              const struct rs_views_frame *f)
+{
+    struct rs_spectrum *sp = rs_spectrum_widget_data(p->w);
+    const char *layer = pick_layer(v, nm, p, "spectrum/", f);
+    snprintf(p->layer, sizeof p->layer, "%s", layer);
+    char name[RS_BUS_NAME_MAX];
+    if (strcmp(layer, p->spec.layer) == 0 && p->spec.matrix[0] != '\0')
+        snprintf(name, sizeof name, "%s", p->spec.matrix);
+    else
+        snprintf(name, sizeof name, "spectrum/%s", layer);
+    copy_matrix(bus, name, &p->mats[0]);
+    /* the title line also carries the layer, srank and erank: a long
+     * scene title (or one naming another layer) gives way */
+    bool own = strcmp(layer, p->spec.layer) == 0;
+    snprintf(p->title, sizeof p->title, "%s",
+             own && p->spec.title[0] && rs_utf8_width(p->spec.title) <= 16
+                 ? p->spec.title
+                 : "spectrum");
+    sp->title = p->title;
+    sp->layer = p->layer;
+    sp->s = p->mats[0].ok ? p->mats[0].data : NULL;
+    sp->n = p->mats[0].ok ? p->mats[0].rows * p->mats[0].cols : 0;
+    snprintf(name, sizeof name, "probe/srank/%s", layer);
+    double sr = last_value(bus, name);
+    sp->srank = isnan(sr) ? -1 : (int)lround(sr);
+    snprintf(name, sizeof name, "probe/erank/%s", layer);
+    sp->erank = last_value(bus, name);
+}
+
+/* Resample each layer's history into `times` columns over [0, xmax]:
+ * the mean of the points in a column, else the last value before it
+ * (up to the newest point), else NaN. */
+static void
+resample(const struct rs_bus_point *pts, size_t n, double xmax, int times,
+         float *out)
+{
+    size_t k = 0;
+    double last = NAN, last_step = n > 0 ? pts[n - 1].step_hi : -1;
+    for (int t = 0; t < times; t++) {
+        double lo = xmax * t / times, hi = xmax * (t + 1) / times;
+        double sum = 0;
+        int cnt = 0;
+        while (k < n && 0.5 * (pts[k].step_lo + pts[k].step_hi) <= hi) {
+            sum += (double)pts[k].mean;
+            cnt++;
+            k++;
+        }
+        if (cnt > 0)
+            last = sum / cnt;
+        out[t] = cnt > 0                           ? (float)last
+                 : lo <= last_step && !isnan(last) ? (float)last
+                                                   : NAN;
+    }
+}
+
+static void
+fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
+          const struct rs_views_frame *f)
+{
+    struct rs_rankstrip *rk = rs_rankstrip_widget_data(p->w);
+    if (p->spec.nlayers == 0) {
+        /* no layers named: every layer we know of */
+        p->spec.nlayers = v->nlayers;
+        memcpy(p->spec.layers, v->layers, sizeof v->layers);
+    }
+    int nl = p->spec.nlayers;
+    int lw = 0;
+    for (int l = 0; l < nl; l++) {
+        int w = rs_utf8_width(p->spec.layers[l]);
+        lw = w > lw ? w : lw;
+        p->labels[l] = p->spec.layers[l];
+    }
+    lw = (lw > 8 ? 8 : lw) + 1;
+    int times = p->w->r.w - 2 - lw;
+    times = times < 1 ? 1 : times;
+    size_t need = (size_t)(nl > 0 ? nl : 1) * (size_t)times;
+    if (need > p->rank_cap) {
+        p->rank_cap = need;
+        p->rank = rs_xreallocarray(p->rank, need, sizeof *p->rank);
+    }
+    if (times > p->times_cap) {
+        p->times_cap = times;
+        p->steps = rs_xreallocarray(p->steps, (size_t)times, sizeof *p->steps);
+    }
+    /* the x range: the planned steps, or the newest point if later */
+    double xmax = f->st != NULL && f->st->total > 0 ? (double)f->st->total : 0;
+    size_t npts[NL];
+    for (int l = 0; l < nl; l++) {
+        char name[RS_BUS_NAME_MAX];
+        if (l < p->spec.nseries)
+            snprintf(name, sizeof name, "%s", p->spec.series[l]);
+        else
+            snprintf(name, sizeof name, "probe/%s/%s", p->spec.metric,
+                     p->spec.layers[l]);
+        npts[l] = copy_series(bus, name, &p->lpts[l]);
+        if (npts[l] > 0 && p->lpts[l][npts[l] - 1].step_hi > xmax)
+            xmax = p->lpts[l][npts[l] - 1].step_hi;
+        /* a layer's full rank: the length of its spectrum */
+        snprintf(name, sizeof name, "spectrum/%s", p->spec.layers[l]);
+        p->width[l] = copy_matrix(bus, name, &p->mats[0])
+                          ? (float)(p->mats[0].rows * p->mats[0].cols)
+                          : 0;
+    }
+    for (int l = 0; l < nl; l++) {
+        float *row = p->rank + (size_t)l * (size_t)times;
+        resample(p->lpts[l], npts[l], xmax, times, row);
+        if (p->width[l] > 0)
+            continue;
+        /* no spectrum: the largest rank seen stands in for full */
+        float mx = 0;
+        for (int t = 0; t < times; t++)
+            mx = row[t] > mx ? row[t] : mx;
+        p->width[l] = mx > 0 ? mx : 1;
+    }
+    for (int t = 0; t < times; t++)
+        p->steps[t] = xmax * t / times;
+    rk->title = p->spec.title[0] ? p->spec.title : "feature rank";
+    rk->rank = nl > 0 ? p->rank : NULL;
+    rk->layers = nl;
+    rk->times = times;
+    rk->labels = p->labels;
+    rk->width = p->width;
+    rk->full = 0;
+    rk->steps = p->steps;
+    rk->events = f->events;
+    rk->nevents = f->nevents;
+    rk->sel = -1;
+    for (int l = 0; f->layer != NULL && l < nl; l++)
+        if (strcmp(p->spec.layers[l], f->layer) == 0)
+            rk->sel = l;
+}
+
+static void
+fill_neurons(rs_views *v, int nm, struct panel *p, rs_bus *bus,
+             const struct rs_views_frame *f)
+{
+    struct rs_neuronmap *m = rs_neuronmap_widget_data(p->w);
+    int n = 0, sel = -1;
+    const char *want = pick_layer(v, nm, p, "neurons/", f);
+    for (int l = 0; l < v->nlayers && n < NL; l++) {
+        char name[RS_BUS_NAME_MAX];
+        snprintf(name, sizeof name, "neurons/%s", v->layers[l]);
+        if (!matrix_exists(v, nm, "neurons/", v->layers[l]) ||
+            !copy_matrix(bus, name, &p->mats[n]))
+            continue;
+        snprintf(p->nl_names[n], sizeof p->nl_names[n], "%s", v->layers[l]);
+        p->nl[n] = (struct rs_neuron_layer){p->nl_names[n], p->mats[n].data,
+                                            p->mats[n].rows * p->mats[n].cols};
+        if (strcmp(v->layers[l], want) == 0)
+            sel = n;
+        n++;
+    }
+    if (n == 0 && p->spec.matrix[0] != '\0' &&
+        copy_matrix(bus, p->spec.matrix, &p->mats[0])) {
+        snprintf(p->nl_names[0], sizeof p->nl_names[0], "%s", p->spec.layer);
+        p->nl[0] = (struct rs_neuron_layer){p->nl_names[0], p->mats[0].data,
+                                            p->mats[0].rows * p->mats[0].cols};
+        n = 1;
+        sel = 0;
+    }
+    m->title = p->spec.title[0] && rs_utf8_width(p->spec.title) <= 16
+                   ? p->spec.title
+                   : "neurons";
+    m->layers = p->nl;
+    m->nlayers = n;
+    m->sel = sel;
+}
+
+static void
+fill_heatmap(struct panel *p, rs_bus *bus)
+{
+    struct rs_heatmap *h = rs_heatmap_widget_data(p->w);
+    struct matbuf *m = &p->mats[0];
+    h->title = p->spec.title[0] ? p->spec.title : p->spec.matrix;
+    h->row_name = p->spec.rows[0] ? p->spec.rows : NULL;
+    h->col_name = p->spec.cols[0] ? p->spec.cols : NULL;
+    if (!copy_matrix(bus, p->spec.matrix, m)) {
+        h->data = NULL;
+        h->rows = h->cols = 0;
+        return;
+    }
+    h->data = m->data;
+    h->rows = m->rows;
+    h->cols = m->cols;
+    if (p->rl == NULL) {
+        p->rl = rs_xcalloc(LABELS_MAX, sizeof *p->rl);
+        p->cl = rs_xcalloc(LABELS_MAX, sizeof *p->cl);
+    }
+    bool rows = m->rows <= LABELS_MAX, cols = m->cols <= LABELS_MAX;
+    for (int i = 0; rows && i < m->rows; i++) {
+        rows = rs_bus_matrix_label(bus, p->spec.matrix, true, i, p->rl[i],
+                                   sizeof p->rl[i]);
+        p->rlp[i] = p->rl[i];
+    }
+    for (int i = 0; cols && i < m->cols; i++) {
+        cols = rs_bus_matrix_label(bus, p->spec.matrix, false, i, p->cl[i],
+                                   sizeof p->cl[i]);
+        p->clp[i] = p->cl[i];
+    }
+    h->row_labels = rows ? p->rlp : NULL;
+    h->col_labels = cols ? p->clp : NULL;
+    h->diverging = false;
+    for (size_t i = 0; i < (size_t)m->rows * (size_t)m->cols; i++)
+        if (m->data[i] < 0) {
+            h->diverging = true;
+            break;
+        }
+}
+
+void
+rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
+{
+    rs_bus_read_begin(bus);
+    int nm = collect_layers(v, bus);
+    for (int i = 0; i < v->n; i++) {
+        struct panel *p = &v->p[i];
+        switch (p->spec.kind) {
+        case RS_VIEWSPEC_CURVES:
+            fill_curves(p, bus, f);
+            break;
+        case RS_VIEWSPEC_SPECTRUM:
+            fill_spectrum(v, nm, p, bus, f);
+            break;
+        case RS_VIEWSPEC_RANK:
+            fill_rank(v, p, bus, f);
+            break;
+        case RS_VIEWSPEC_NEURONS:
+            fill_neurons(v, nm, p, bus, f);
+            break;
+        case RS_VIEWSPEC_HEATMAP:
+            fill_heatmap(p, bus);
+            break;
+        }
+    }
+    rs_bus_read_end(bus);
+}
+
+/* ---- export -------------------------------------------------------------- */
+
+static int
+export_spectrum(struct panel *p, FILE *f, struct rs_error *err)
+{
+    const struct rs_spectrum *sp = rs_spectrum_widget_data(p->w);
+    int n = sp->s != NULL ? sp->n : 0;
+    struct rs_bus_point *pts = rs_xcalloc(n > 0 ? (size_t)n : 1, sizeof *pts);
+    for (int i = 0; i < n; i++)
+        pts[i] = (struct rs_bus_point){i + 1,    i + 1,    sp->s[i], sp->s[i],
+                                       sp->s[i], sp->s[i], 1};
+    char title[256];
+    snprintf(title, sizeof title, "%s · %s", sp->title ? sp->title : "",
+             sp->layer ? sp->layer : "");
+    struct rs_chart_series s = {"singular value", pts, (size_t)n,
+                                RS_COLOR_DEFAULT};
+    struct rs_chart c;
+    rs_chart_init(&c);
+    c.title = title;
+    c.series = &s;
+    c.nseries = 1;
+    c.log_y = true;
+    c.x_label = "index";
+    int rc = rs_svg_chart(f, &c, NULL, err);
+    free(pts);
+    return rc;
+}
+
+static int
+export_rank(struct panel *p, FILE *f, struct rs_error *err)
+{
+    const struct rs_rankstrip *rk = rs_rankstrip_widget_data(p->w);
+    struct rs_heatmap h;
+    rs_heatmap_init(&h);
+    h.title = rk->title;
+    h.data = rk->rank;
+    h.rows = rk->rank != NULL ? rk->layers : 0;
+    h.cols = rk->times;
+    h.row_labels = rk->labels;
+    h.row_name = "layer";
+    h.col_name = "time";
+    return rs_svg_heatmap(f, &h, NULL, err);
+}
+
+static int
+export_neurons(struct panel *p, FILE *f, struct rs_error *err)
+{
+    const struct rs_neuronmap *m = rs_neuronmap_widget_data(p->w);
+    int cols = 0;
+    for (int l = 0; l < m->nlayers; l++)
+        cols = m->layers[l].units > cols ? m->layers[l].units : cols;
+    size_t cells = (size_t)m->nlayers * (size_t)(cols > 0 ? cols : 1);
+    float *d = rs_xcalloc(cells > 0 ? cells : 1, sizeof *d);
+    const char *labels[NL];
+    for (int l = 0; l < m->nlayers; l++) {
+        labels[l] = m->layers[l].name;
+        for (int u = 0; u < cols; u++)
+            d[(size_t)l * cols + u] =
+                u < m->layers[l].units ? m->layers[l].freq[u] : NAN;
+    }
+    struct rs_heatmap h;
+    rs_heatmap_init(&h);
+    h.title = m->title;
+    h.data = d;
+    h.rows = m->nlayers;
+    h.cols = cols;
+    h.row_labels = labels;
+    h.row_name = "layer";
+    h.col_name = "unit";
+    h.vmin = 0;
+    h.vmax = 1;
+    int rc = rs_svg_heatmap(f, &h, NULL, err);
+    free(d);
+    return rc;
+}
+
+int
+rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
+{
+    struct panel *p = &v->p[i];
+    switch (p->spec.kind) {
+    case RS_VIEWSPEC_CURVES:
+        return rs_svg_chart(f, rs_chart_widget_data(p->w), NULL, err);
+    case RS_VIEWSPEC_SPECTRUM:
+        return export_spectrum(p, f, err);
+    case RS_VIEWSPEC_RANK:
+        return export_rank(p, f, err);
+    case RS_VIEWSPEC_NEURONS:
+        return export_neurons(p, f, err);
+    case RS_VIEWSPEC_HEATMAP:
+        return rs_svg_heatmap(f, rs_heatmap_widget_data(p->w), NULL, err);
+    }
+    return rs_error_set(err, RS_EINVAL, "nothing to export");
+}
