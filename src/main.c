@@ -35,7 +35,7 @@
 #define RS_SRCDIR_FALLBACK ""
 #endif
 
-#define DEFAULT_SCENE "demo_mlp"
+#define DEFAULT_SCENE "grokking"
 #define MAX_SETS 64
 
 struct cli {
