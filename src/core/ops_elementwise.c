@@ -138,24 +138,6 @@ div_forward(float *restrict out, const float *restrict a,
 /* da / db may be NULL (that source takes no gradient). They never alias:
  * binary_backward splits the call when a and b are the same tensor. */
 
-/* Sum of n floats in double: four running sums (a fixed order, so the
- * result is deterministic) to break the add latency chain. */
-static double
-sum_double(const float *restrict x, size_t n)
-{
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    size_t i, n4 = n & ~(size_t)3;
-    for (i = 0; i < n4; i += 4) {
-        s0 += (double)x[i];
-        s1 += (double)x[i + 1];
-        s2 += (double)x[i + 2];
-        s3 += (double)x[i + 3];
-    }
-    for (; i < n; i++)
-        s0 += (double)x[i];
-    return (s0 + s1) + (s2 + s3);
-}
-
 /* da += dout; db += sign * sum over rows of dout (sign -1 for sub). */
 static void
 add_backward(float *restrict da, float *restrict db, const float *restrict dout,
@@ -166,7 +148,7 @@ add_backward(float *restrict da, float *restrict db, const float *restrict dout,
     if (db == NULL)
         return;
     if (nb == 1) {
-        db[0] += sign * (float)sum_double(dout, outer);
+        db[0] += sign * (float)rs_vec_sum_double(dout, outer);
         return;
     }
     size_t nv = rs_vec_floor(nb);

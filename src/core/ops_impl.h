@@ -159,6 +159,24 @@ rs_vec_acc(float *restrict dst, const float *restrict src, size_t n)
         dst[i] += src[i];
 }
 
+/* Sum of n floats in double: four running sums (a fixed order, so the
+ * result is deterministic) to break the add latency chain. */
+static inline double
+rs_vec_sum_double(const float *restrict x, size_t n)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t i, n4 = n & ~(size_t)3;
+    for (i = 0; i < n4; i += 4) {
+        s0 += (double)x[i];
+        s1 += (double)x[i + 1];
+        s2 += (double)x[i + 2];
+        s3 += (double)x[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += (double)x[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
 /* Exported op definitions, one per op file row. */
 extern const struct rs_op_def rs_op_def_matmul, rs_op_def_linear;
 extern const struct rs_op_def rs_op_def_add, rs_op_def_sub, rs_op_def_mul,

@@ -31,29 +31,11 @@ scalar_tensor(rs_graph *g)
 
 /* ---- sum and mean ----------------------------------------------------- */
 
-/* Sum of n floats in double: four running sums (a fixed order, so the
- * result is deterministic) to break the add latency chain. */
-static double
-sum_double(const float *restrict x, size_t n)
-{
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    size_t i, n4 = n & ~(size_t)3;
-    for (i = 0; i < n4; i += 4) {
-        s0 += (double)x[i];
-        s1 += (double)x[i + 1];
-        s2 += (double)x[i + 2];
-        s3 += (double)x[i + 3];
-    }
-    for (; i < n; i++)
-        s0 += (double)x[i];
-    return (s0 + s1) + (s2 + s3);
-}
-
 /* out[0] = scale * sum(x), x (N), accumulated in double. */
 static void
 sum_forward(float *out, const float *restrict x, size_t n, double scale)
 {
-    out[0] = (float)(sum_double(x, n) * scale);
+    out[0] = (float)(rs_vec_sum_double(x, n) * scale);
 }
 
 /* dx += scale * dout (every element weighs the same) */

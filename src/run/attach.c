@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "run/json.h"
+#include "run/thread.h"
 
 #define READ_CHUNK 65536
 #define MEMBERS_MAX 512
@@ -576,16 +577,7 @@ rs_attach_start(rs_attach *a, double interval_s, struct rs_error *err)
         return rs_error_set(err, RS_EINVAL, "attach: already following");
     a->interval = interval_s > 0 ? interval_s : 0.1;
     /* signals go to the caller's thread (the UI loop acts on them) */
-    sigset_t block, old;
-    sigfillset(&block);
-    sigdelset(&block, SIGSEGV);
-    sigdelset(&block, SIGBUS);
-    sigdelset(&block, SIGFPE);
-    sigdelset(&block, SIGILL);
-    sigdelset(&block, SIGABRT);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int rc = pthread_create(&a->thread, NULL, feeder, a);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = rs_thread_start(&a->thread, feeder, a);
     if (rc != 0)
         return rs_error_set(err, RS_ENOMEM, "cannot start the feeder: %s",
                             strerror(rc));

@@ -9,4 +9,5 @@ noinst_LIBRARIES += %D%/librs_run.a
 	%D%/ckpt.c %D%/ckpt.h \
 	%D%/session.c %D%/session_rec.c %D%/session.h %D%/session_impl.h \
 	%D%/headless.c %D%/headless.h \
-	%D%/attach.c %D%/attach.h
+	%D%/attach.c %D%/attach.h \
+	%D%/thread.c %D%/thread.h

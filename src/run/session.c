@@ -31,6 +31,7 @@
 #include "core/cpu.h"
 #include "run/runlog.h"
 #include "run/session_impl.h"
+#include "run/thread.h"
 
 /* The driver's setup failed: a non-finite value stops the run like in a
  * step, anything else fails it with "setup: file:line: message". */
@@ -626,16 +627,7 @@ rs_session_start(rs_session *s, struct rs_error *err)
         return rs_error_set(err, RS_EINVAL, "session already started");
     /* The worker takes no asynchronous signals: they go to the owner
      * thread (headless loop, UI), which turns them into commands. */
-    sigset_t block, old;
-    sigfillset(&block);
-    sigdelset(&block, SIGSEGV);
-    sigdelset(&block, SIGBUS);
-    sigdelset(&block, SIGFPE);
-    sigdelset(&block, SIGILL);
-    sigdelset(&block, SIGABRT);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int rc = pthread_create(&s->thread, NULL, worker_main, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = rs_thread_start(&s->thread, worker_main, s);
     if (rc != 0)
         return rs_error_set(err, RS_ENOMEM, "cannot start the worker: %s",
                             strerror(rc));

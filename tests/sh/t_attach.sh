@@ -5,7 +5,7 @@
 # trains it: the step seen by attach advances, and when that process is
 # stopped (SIGTERM: it writes a final checkpoint and a quit event) the
 # attached screen says DONE. The live part runs in tmux (SKIP without
-# it); waits poll for up to 20 s and never decide by time.
+# it); waits poll for up to 60 s and never decide by time.
 build=${RS_BUILDDIR:-.}
 src=${RS_SRCDIR:-.}
 tmp=$build/tests/tmp/t_attach.$$
@@ -50,13 +50,13 @@ ok $? "attach without a directory is a usage error"
     >/dev/null 2>"$tmp/live.err" &
 live=$!
 i=0
-while [ $i -lt 200 ] && ! grep -q '"step"' "$tmp/live/run.jsonl" 2>/dev/null; do
+while [ $i -lt 600 ] && ! grep -q '"step"' "$tmp/live/run.jsonl" 2>/dev/null; do
     sleep 0.1
     i=$((i + 1))
 done
 a=$(frame_step "$tmp/live")
 i=0
-while [ $i -lt 200 ]; do
+while [ $i -lt 600 ]; do
     b=$(frame_step "$tmp/live")
     [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] && break
     sleep 0.1
@@ -75,13 +75,13 @@ if command -v tmux >/dev/null 2>&1 &&
     screen() { T capture-pane -p -t at 2>/dev/null; }
     step() { screen | head -1 | sed -n 's/.*step \([0-9][0-9 ]*\).*/\1/p' | tr -d ' '; }
     i=0
-    while [ $i -lt 200 ] && ! screen | grep -q "RUNNING"; do
+    while [ $i -lt 600 ] && ! screen | grep -q "RUNNING"; do
         sleep 0.1
         i=$((i + 1))
     done
     s0=$(step)
     i=0
-    while [ $i -lt 200 ]; do
+    while [ $i -lt 600 ]; do
         s1=$(step)
         [ -n "$s0" ] && [ -n "$s1" ] && [ "$s1" -gt "$s0" ] && break
         sleep 0.1
@@ -96,7 +96,7 @@ if command -v tmux >/dev/null 2>&1 &&
     [ $code = 143 ]
     ok $? "the trainer stops on SIGTERM (exit $code)"
     i=0
-    while [ $i -lt 200 ] && ! screen | head -1 | grep -q DONE; do
+    while [ $i -lt 600 ] && ! screen | head -1 | grep -q DONE; do
         sleep 0.1
         i=$((i + 1))
     done
@@ -104,7 +104,7 @@ if command -v tmux >/dev/null 2>&1 &&
     ok $? "the attached screen follows it to DONE"
     T send-keys -t at q
     i=0
-    while [ $i -lt 200 ] && [ ! -s "$tmp/at.exit" ]; do
+    while [ $i -lt 600 ] && [ ! -s "$tmp/at.exit" ]; do
         sleep 0.1
         i=$((i + 1))
     done

@@ -7,7 +7,7 @@
 # screen, cursor visible, no mouse reporting), the exit status, and that
 # run.jsonl parses to its last line (the quit); then the same after a
 # SIGHUP (a dropped SSH link). Every wait polls
-# capture-pane for up to 20 s: slowness never fails it, only a missing
+# capture-pane for up to 60 s: slowness never fails it, only a missing
 # screen does. SKIP without tmux.
 build=${RS_BUILDDIR:-.}
 src=${RS_SRCDIR:-.}
@@ -26,10 +26,10 @@ ok() { # cond-status description
     if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
 }
 screen() { T capture-pane -p -t rs 2>/dev/null; }
-# wait_for TEXT: poll the screen until it shows TEXT (20 s at most)
+# wait_for TEXT: poll the screen until it shows TEXT (60 s at most: a loaded CI machine is slow)
 wait_for() {
     i=0
-    while [ $i -lt 200 ]; do
+    while [ $i -lt 600 ]; do
         screen | grep -F -q -- "$1" && return 0
         sleep 0.1
         i=$((i + 1))
@@ -63,7 +63,7 @@ wait_for "┌ accuracy"
 ok $? "the scene's panels show"
 s0=$(step)
 i=0
-while [ $i -lt 200 ]; do
+while [ $i -lt 600 ]; do
     s1=$(step)
     [ -n "$s0" ] && [ -n "$s1" ] && [ "$s1" -gt "$s0" ] && break
     sleep 0.1
@@ -89,7 +89,7 @@ wait_for "pause or resume training"
 ok $? "? opens the help"
 T send-keys -t rs Escape
 i=0
-while [ $i -lt 200 ] && screen | grep -F -q "pause or resume training"; do
+while [ $i -lt 600 ] && screen | grep -F -q "pause or resume training"; do
     sleep 0.1
     i=$((i + 1))
 done
@@ -115,7 +115,7 @@ T send-keys -t rs Escape
 
 T resize-window -t rs -x 80 -y 24
 i=0
-while [ $i -lt 200 ]; do
+while [ $i -lt 600 ]; do
     w=$(width)
     [ "$w" = 80 ] && break
     sleep 0.1
@@ -125,7 +125,7 @@ done
 ok $? "resized to 80x24: laid out again (row width $w)"
 T resize-window -t rs -x 100 -y 30
 i=0
-while [ $i -lt 200 ]; do
+while [ $i -lt 600 ]; do
     w=$(width)
     [ "$w" = 100 ] && break
     sleep 0.1
@@ -138,7 +138,7 @@ T send-keys -t rs q
 # the shell goes on after repscope (sleep): the terminal's modes are
 # read while the pane lives (tmux resets some when a pane dies)
 i=0
-while [ $i -lt 200 ] && [ ! -s "$tmp/exit" ]; do
+while [ $i -lt 600 ] && [ ! -s "$tmp/exit" ]; do
     sleep 0.1
     i=$((i + 1))
 done
@@ -173,7 +173,7 @@ T -u new-session -d -s hup -x 100 -y 30 \
      demo_mlp --steps 1000000 --out '$tmp/hup' 2>'$tmp/hup.err'; \
      echo \$? >'$tmp/hup.exit'; exec sleep 600"
 i=0
-while [ $i -lt 200 ] && ! T capture-pane -p -t hup | grep -q RUNNING; do
+while [ $i -lt 600 ] && ! T capture-pane -p -t hup | grep -q RUNNING; do
     sleep 0.1
     i=$((i + 1))
 done
@@ -183,7 +183,7 @@ pid=$(ps -o pid= --ppid "$(T display-message -p -t hup '#{pane_pid}')" |
     head -1 | tr -d ' ')
 [ -n "$pid" ] && kill -HUP "$pid"
 i=0
-while [ $i -lt 200 ] && [ ! -s "$tmp/hup.exit" ]; do
+while [ $i -lt 600 ] && [ ! -s "$tmp/hup.exit" ]; do
     sleep 0.1
     i=$((i + 1))
 done
