@@ -45,9 +45,11 @@ RS_SH_TESTS = \
 	%D%/sh/t_symbols.sh \
 	%D%/sh/t_parity_torch.sh \
 	%D%/sh/t_man.sh \
+	%D%/sh/t_scenes_smoke.sh \
 	%D%/sh/t_keys_man.sh \
 	%D%/sh/t_frame.sh \
 	%D%/sh/t_attach.sh \
+	%D%/sh/t_grokking.sh \
 	%D%/sh/t_tui_tmux.sh
 
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
