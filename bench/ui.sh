@@ -18,9 +18,12 @@ rounds=${3:-2}
 src=${RS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 command -v tmux >/dev/null 2>&1 || { echo "ui.sh: SKIP (no tmux)"; exit 0; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rs-bench-ui.XXXXXX") || exit 1
-sock=$tmp/sock
+# The socket lives under /tmp: a Unix socket path must stay under 108
+# bytes, and a build tree can be nested deep.
+sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
+sock=$sockdir/sock
 T() { tmux -S "$sock" -f /dev/null "$@"; }
-trap 'T kill-server >/dev/null 2>&1; rm -rf "$tmp"' EXIT INT TERM
+trap 'T kill-server >/dev/null 2>&1; rm -rf "$tmp" "$sockdir"' EXIT INT TERM
 term=tmux-256color
 infocmp "$term" >/dev/null 2>&1 || term=screen-256color
 

@@ -11,12 +11,16 @@ src=${RS_SRCDIR:-.}
 tmp=$build/tests/tmp/t_attach.$$
 mkdir -p "$tmp" || exit 1
 export RS_DATADIR="$src"
-sock=$tmp/sock
+# The socket lives under /tmp: a Unix socket path must stay under 108
+# bytes, and a build tree can be nested deep.
+sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
+sock=$sockdir/sock
 T() { tmux -S "$sock" -f /dev/null "$@"; }
 live=""
 cleanup() {
     [ -n "$live" ] && kill "$live" 2>/dev/null
     command -v tmux >/dev/null 2>&1 && T kill-server >/dev/null 2>&1
+    rm -rf "$sockdir"
 }
 trap cleanup EXIT INT TERM
 n=0
@@ -65,13 +69,17 @@ done
 [ -n "$b" ] && [ "$b" -gt "${a:-0}" ]
 ok $? "a growing run: later frames show later steps ($a -> $b)"
 
+# The session that runs attach is also the probe for a working tmux: a
+# separate probe session running `true` would end at once and take the
+# server down while the next client connects ("server exited
+# unexpectedly").
+term=tmux-256color
+infocmp "$term" >/dev/null 2>&1 || term=screen-256color
 if command -v tmux >/dev/null 2>&1 &&
-    T new-session -d -s probe true 2>/dev/null; then
-    term=tmux-256color
-    infocmp "$term" >/dev/null 2>&1 || term=screen-256color
     T -u new-session -d -s at -x 100 -y 30 \
         "env TERM=$term LC_ALL=C.UTF-8 '$build/repscope' attach '$tmp/live' \
-         2>'$tmp/at.err'; echo \$? >'$tmp/at.exit'; exec sleep 600"
+         2>'$tmp/at.err'; echo \$? >'$tmp/at.exit'; exec sleep 600" \
+        2>/dev/null; then
     screen() { T capture-pane -p -t at 2>/dev/null; }
     step() { screen | head -1 | sed -n 's/.*step \([0-9][0-9 ]*\).*/\1/p' | tr -d ' '; }
     i=0

@@ -14,9 +14,12 @@ src=${RS_SRCDIR:-.}
 command -v tmux >/dev/null 2>&1 || { echo "1..0 # SKIP tmux not found"; exit 0; }
 tmp=$build/tests/tmp/t_tui_tmux.$$
 mkdir -p "$tmp" || exit 1
-sock=$tmp/sock
+# The socket lives under /tmp: a Unix socket path must stay under 108
+# bytes, and a build tree can be nested deep.
+sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
+sock=$sockdir/sock
 T() { tmux -S "$sock" -f /dev/null "$@"; }
-cleanup() { T kill-server >/dev/null 2>&1; }
+cleanup() { T kill-server >/dev/null 2>&1; rm -rf "$sockdir"; }
 trap cleanup EXIT INT TERM
 
 n=0
