@@ -64,5 +64,5 @@ case $mode in
 build) ;;
 check) make -s -j"$jobs" check ;;
 bench) make -s bench ;;
-run) exec ./repscope "$@" ;;
+run) cd "$top" && exec "$build/repscope" "$@" ;; # runs/ lands here
 esac
