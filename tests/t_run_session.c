@@ -1008,6 +1008,52 @@ test_refusals(void)
     rs_session_free(s);
 }
 
+static bool
+is_done(const struct rs_bus_status *st, long arg)
+{
+    (void)arg;
+    return st->state == RS_SESSION_DONE;
+}
+
+/* A reader holding the bus when the worker answers makes the answer wait
+ * in the writer's backlog; the worker must publish it before it blocks
+ * for the next command, or the answer shows only after another command
+ * (seen in CI as a lost "the run has ended" notice). */
+static void
+test_busy_reader(void)
+{
+    struct fake f = {0};
+    struct rs_session_config cfg = config("busy", 3);
+    cfg.linger = true;
+    rs_session *s = start(&cfg, &f);
+    rs_bus *b = rs_session_bus(s);
+    struct rs_bus_status st;
+    uint64_t cur = 0;
+    tap_ok(wait_status(s, is_done, 0, &st), "done and lingering");
+    rs_bus_read_begin(b);
+    cmd(s, RS_CMD_TOGGLE, 0, NULL, NULL);
+    poll(NULL, 0, 300); /* the worker answers while the bus is held */
+    rs_bus_read_end(b);
+    tap_ok(wait_line(s, "the run has ended", &cur),
+           "an answer given while a reader held the bus still arrives");
+
+    struct fake g = {0};
+    cfg = config("busy-paused", -1);
+    cfg.start_paused = true;
+    rs_session *p = start(&cfg, &g);
+    b = rs_session_bus(p);
+    cur = 0;
+    tap_ok(wait_status(p, paused_at, 0, &st), "paused at step 0");
+    rs_bus_read_begin(b);
+    cmd(p, RS_CMD_SET, 0, "bogus", "1");
+    poll(NULL, 0, 300);
+    rs_bus_read_end(b);
+    tap_ok(wait_line(p, "set bogus: unknown param", &cur),
+           "and while paused");
+    rs_session_free(p);
+    rs_session_free(s);
+}
+
 static char *
 read_stream(FILE *f)
 {
@@ -1098,6 +1144,7 @@ main(void)
     test_nonfinite();
     test_resume();
     test_refusals();
+    test_busy_reader();
     test_headless();
     for (int i = 0; i < ndirs; i++)
         free(dirs[i]);

@@ -164,6 +164,8 @@ wait_text(rs_app *a, rs_bus *bus, const char *text)
 {
     char *copy = rs_xstrdup(text);
     bool ok = wait_for(a, bus, screen_has_pred, copy);
+    if (!ok)
+        (void)screen_has(a, copy); /* the screen, as a diagnostic */
     free(copy);
     return ok;
 }
@@ -267,6 +269,8 @@ test_session(void)
            "an error shows in the console");
     type(a, "set lr = 2");
     rs_app_key(a, RS_KEY_ENTER);
+    tap_ok(wait_text(a, bus, "step 30: lr = 2"),
+           "set: the change is logged in the console");
     rs_app_key(a, RS_KEY_UP);
     rs_app_key(a, RS_KEY_UP);
     tap_ok(screen_has(a, "\u203a fail"), "up, up: the history's line");

@@ -250,10 +250,10 @@ take_lines(rs_app *a, rs_bus *bus)
         int n = rs_bus_lines(bus, a->line_seq, lines, 32, &last);
         for (int i = 0; i < n; i++) {
             rs_console_add(a->con, lines[i], RS_CONSOLE_OUT);
-            if (a->want_reply && !a->con_open) {
+            if (a->want_reply > 0 && !a->con_open) {
                 snprintf(a->msg, sizeof a->msg, "%.300s", lines[i]);
                 a->msg_bad = starts(lines[i], "error");
-                a->want_reply = false;
+                a->want_reply--;
             }
         }
         a->line_seq = last;
@@ -377,9 +377,28 @@ send(rs_app *a, const struct rs_cmd *c)
         rs_app_note(a, true, "the worker is busy: try again");
         return false;
     }
-    /* after the end the worker answers every command with a notice */
-    if (a->st.state == RS_SESSION_DONE || a->st.state == RS_SESSION_FAILED)
-        a->want_reply = true;
+    /* Count the commands that answer with exactly one line: a speed
+     * change and a checkpoint always do, and after the end the worker
+     * refuses training commands with a notice. Console commands are left
+     * out: their output goes to the console and may be any length, and
+     * counting them would let a late console line take a key's reply. */
+    bool ended = a->st.state == RS_SESSION_DONE ||
+                 a->st.state == RS_SESSION_FAILED;
+    switch (c->kind) {
+    case RS_CMD_SPEED:
+    case RS_CMD_CHECKPOINT:
+        a->want_reply++;
+        break;
+    case RS_CMD_PAUSE:
+    case RS_CMD_RESUME:
+    case RS_CMD_TOGGLE:
+    case RS_CMD_STEP:
+        if (ended)
+            a->want_reply++;
+        break;
+    default:
+        break;
+    }
     return true;
 }
 
@@ -417,8 +436,7 @@ change_speed(rs_app *a, bool faster)
             }
     }
     struct rs_cmd c = {.kind = RS_CMD_SPEED, .x = to};
-    if (send(a, &c))
-        a->want_reply = true;
+    send(a, &c);
 }
 
 static void
@@ -607,8 +625,7 @@ main_action(rs_app *a, const struct rs_keymap_entry *e, int key)
             rs_app_note(a, false, "restarting");
         break;
     case RS_ACT_CHECKPOINT:
-        if (send_kind(a, RS_CMD_CHECKPOINT))
-            a->want_reply = true;
+        send_kind(a, RS_CMD_CHECKPOINT);
         break;
     case RS_ACT_CONSOLE:
         a->con_open = true;

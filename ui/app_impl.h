@@ -45,7 +45,9 @@ struct rs_app {
     /* console, help */
     rs_console *con;
     bool con_open;
-    bool want_reply; /* the next console line becomes the message */
+    /* replies still to come from commands that answer with exactly one
+     * line; each becomes the message on the key bar row */
+    int want_reply;
     struct rs_widget *help;
     bool help_open;
     struct rs_keyhint hints[RS_APP_HINTS];

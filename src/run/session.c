@@ -333,8 +333,9 @@ train(rs_session *s, struct rs_cmd *c, bool *quit)
             if (idle) {
                 rs_session_rate_restart(s);
                 rs_session_publish_status(s, true);
-                rs_bus_flush(s->bus);
             }
+            /* about to block: what a busy bus held back must show now */
+            rs_bus_flush(s->bus);
             if (rs_cmdq_pop(s->q, c, wait))
                 ok = handle(s, c, quit);
             else if (wait < 0)
@@ -408,6 +409,9 @@ linger(rs_session *s, struct rs_cmd *c, bool *ok)
     enum rs_session_state at = s->state;
     bool changed = false, quit = false;
     for (;;) {
+        /* every answer (a notice, a checkpoint, console output) is on the
+         * bus before the worker blocks, even if a reader held it busy */
+        rs_bus_flush(s->bus);
         if (atomic_load(&s->quit_flag) || !rs_cmdq_pop(s->q, c, -1))
             return false; /* rs_session_free */
         switch (c->kind) {
@@ -455,7 +459,6 @@ linger(rs_session *s, struct rs_cmd *c, bool *ok)
         s->paused = false;
         if (s->state != at)
             rs_session_set_state(s, at);
-        rs_bus_flush(s->bus);
     }
 }
 
