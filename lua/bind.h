@@ -228,5 +228,12 @@ int luaopen_repscope_data(lua_State *L);
 int luaopen_repscope_probe(lua_State *L);
 int luaopen_repscope_train(lua_State *L);
 int luaopen_repscope_test(lua_State *L);
+/* Add the sequence-model functions to the module table at the top of the
+ * stack: rs.nn.transformer, rs.data.seqtask, rs.probe's sequence probes,
+ * rs.train.seq (l_transformer.c, l_seqtask.c, l_seqprobe.c, l_seqtrain.c). */
+void rs_lua_open_transformer(lua_State *L);
+void rs_lua_open_seqtask(lua_State *L);
+void rs_lua_open_seqprobe(lua_State *L);
+void rs_lua_open_seqtrain(lua_State *L);
 
 #endif /* RS_LUA_BIND_H */

@@ -304,5 +304,6 @@ luaopen_repscope_data(lua_State *L)
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newlib(L, data_funcs);
+    rs_lua_open_seqtask(L);
     return 1;
 }

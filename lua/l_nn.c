@@ -591,5 +591,6 @@ luaopen_repscope_nn(lua_State *L)
         lua_pushcclosure(L, l_nn_norm, 2);
         lua_setfield(L, -2, norms[i].name);
     }
+    rs_lua_open_transformer(L);
     return 1;
 }

@@ -400,5 +400,6 @@ luaopen_repscope_probe(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newlib(L, probe_funcs);
+    rs_lua_open_seqprobe(L);
     return 1;
 }

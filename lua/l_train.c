@@ -391,5 +391,6 @@ luaopen_repscope_train(lua_State *L)
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, l_train_new);
     lua_setfield(L, -2, "new");
+    rs_lua_open_seqtrain(L);
     return 1;
 }

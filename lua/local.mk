@@ -15,6 +15,10 @@ noinst_LIBRARIES += %D%/librs_lua.a
 	%D%/l_scene.c %D%/scene_impl.h \
 	%D%/l_ckpt.c \
 	%D%/l_test.c
+%C%_librs_lua_a_SOURCES += %D%/l_transformer.c
+%C%_librs_lua_a_SOURCES += %D%/l_seqtask.c
+%C%_librs_lua_a_SOURCES += %D%/l_seqprobe.c
+%C%_librs_lua_a_SOURCES += %D%/l_seqtrain.c
 luadir = $(pkgdatadir)/lua/repscope
 dist_lua_DATA = \
 	%D%/repscope/json.lua \
