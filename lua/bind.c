@@ -27,9 +27,18 @@ void
 rs_lua_matrix(lua_State *L, const char *name, int rows, int cols,
               const float *data)
 {
+    rs_lua_matrix_labeled(L, name, rows, cols, data, NULL, NULL);
+}
+
+void
+rs_lua_matrix_labeled(lua_State *L, const char *name, int rows, int cols,
+                      const float *data, const char *const *row_labels,
+                      const char *const *col_labels)
+{
     struct rs_lua_ctx *c = rs_lua_ctx(L);
     if (c->sink.matrix != NULL)
-        c->sink.matrix(c->sink.ud, name, rows, cols, data);
+        c->sink.matrix(c->sink.ud, name, rows, cols, data, row_labels,
+                       col_labels);
 }
 
 void

@@ -60,8 +60,10 @@
 struct rs_lua_sink {
     void *ud;
     void (*log)(void *ud, const char *name, double value);
+    /* row_labels/col_labels: NULL or rows/cols strings */
     void (*matrix)(void *ud, const char *name, int rows, int cols,
-                   const float *data);
+                   const float *data, const char *const *row_labels,
+                   const char *const *col_labels);
     void (*print)(void *ud, const char *text);
     void (*event)(void *ud, const char *text);
 };
@@ -88,6 +90,10 @@ struct rs_lua_ctx *rs_lua_ctx(lua_State *L);
 void rs_lua_log(lua_State *L, const char *name, double value);
 void rs_lua_matrix(lua_State *L, const char *name, int rows, int cols,
                    const float *data);
+/* The same with axis labels (either may be NULL; borrowed for the call). */
+void rs_lua_matrix_labeled(lua_State *L, const char *name, int rows, int cols,
+                           const float *data, const char *const *row_labels,
+                           const char *const *col_labels);
 void rs_lua_print(lua_State *L, const char *text);
 void rs_lua_event(lua_State *L, const char *text);
 

@@ -593,7 +593,37 @@ l_host_log(lua_State *L)
     return 0;
 }
 
-/* rs.matrix(name, tensor): a 1-D tensor is published as 1 x n. */
+/* labels[k] of the list in field `key` of the options table at `opts`
+ * (n strings), kept alive by leaving the table on the stack; NULL when the
+ * field is absent. */
+static const char **
+check_labels(lua_State *L, int opts, const char *key, int n)
+{
+    static const char fn[] = "rs.matrix";
+    if (lua_getfield(L, opts, key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (!lua_istable(L, -1))
+        rs_lua_field_type_error(L, fn, key, "table of strings", -1);
+    if (lua_rawlen(L, -1) != (lua_Unsigned)n)
+        luaL_error(L, "%s: field '%s' has %d labels, the matrix %d %s", fn,
+                   key, (int)lua_rawlen(L, -1), n,
+                   key[0] == 'r' ? "rows" : "columns");
+    const char **labels = lua_newuserdatauv(L, (size_t)n * sizeof *labels, 0);
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, -2, i + 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "%s: %s[%d] is a %s, expected a string", fn, key,
+                       i + 1, luaL_typename(L, -1));
+        labels[i] = lua_tostring(L, -1); /* the table keeps it alive */
+        lua_pop(L, 1);
+    }
+    return labels; /* the label table and this buffer stay on the stack */
+}
+
+/* rs.matrix(name, tensor [, {rows = {...}, cols = {...}}]): a 1-D tensor
+ * is published as 1 x n; rows/cols label the heatmap's axes. */
 static int
 l_host_matrix(lua_State *L)
 {
@@ -607,7 +637,15 @@ l_host_matrix(lua_State *L)
                                 t->ndim);
     int rows = t->ndim == 2 ? t->shape[0] : 1;
     int cols = t->ndim == 2 ? t->shape[1] : (int)t->numel;
-    rs_lua_matrix(L, name, rows, cols, t->data);
+    const char **rl = NULL, **cl = NULL;
+    if (!lua_isnoneornil(L, 3)) {
+        rs_lua_check_table(L, 3, fn, "options");
+        static const char *const keys[] = {"rows", "cols", NULL};
+        rs_lua_check_fields(L, 3, fn, keys);
+        rl = check_labels(L, 3, "rows", rows);
+        cl = check_labels(L, 3, "cols", cols);
+    }
+    rs_lua_matrix_labeled(L, name, rows, cols, t->data, rl, cl);
     return 0;
 }
 

@@ -54,9 +54,10 @@ sess_log(void *ud, const char *name, double v)
 }
 
 static void
-sess_matrix(void *ud, const char *name, int rows, int cols, const float *data)
+sess_matrix(void *ud, const char *name, int rows, int cols, const float *data,
+            const char *const *row_labels, const char *const *col_labels)
 {
-    rs_session_matrix(ud, name, rows, cols, data, NULL, NULL);
+    rs_session_matrix(ud, name, rows, cols, data, row_labels, col_labels);
 }
 
 /* One console line per line of text (tracebacks are several). */

@@ -33,6 +33,7 @@ struct rec_mat {
     char *name;
     int rows, cols;
     float *data;
+    char *row_labels, *col_labels; /* joined with '|', or NULL */
 };
 
 struct recorder {
@@ -55,6 +56,8 @@ rec_clear(struct recorder *r)
     for (size_t i = 0; i < r->nmats; i++) {
         free(r->mats[i].name);
         free(r->mats[i].data);
+        free(r->mats[i].row_labels);
+        free(r->mats[i].col_labels);
     }
     for (size_t i = 0; i < r->nlines; i++)
         free(r->lines[i]);
@@ -91,8 +94,30 @@ rec_log(void *ud, const char *name, double v)
     r->logs[r->nlogs++] = (struct rec_log){rs_xstrdup(name), v};
 }
 
+/* labels[0..n) joined with '|' (NULL for none). */
+static char *
+join_labels(const char *const *labels, int n)
+{
+    if (labels == NULL)
+        return NULL;
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(labels[i]) + 1;
+    char *s = rs_xmalloc(len), *p = s;
+    for (int i = 0; i < n; i++) {
+        size_t k = strlen(labels[i]);
+        memcpy(p, labels[i], k);
+        p += k;
+        if (i + 1 < n)
+            *p++ = '|';
+    }
+    *p = '\0';
+    return s;
+}
+
 static void
-rec_matrix(void *ud, const char *name, int rows, int cols, const float *data)
+rec_matrix(void *ud, const char *name, int rows, int cols, const float *data,
+           const char *const *row_labels, const char *const *col_labels)
 {
     struct recorder *r = ud;
     struct rec_mat *m = NULL;
@@ -104,7 +129,12 @@ rec_matrix(void *ud, const char *name, int rows, int cols, const float *data)
         m = &r->mats[r->nmats++];
         m->name = rs_xstrdup(name);
         m->data = NULL;
+        m->row_labels = m->col_labels = NULL;
     }
+    free(m->row_labels);
+    free(m->col_labels);
+    m->row_labels = join_labels(row_labels, rows);
+    m->col_labels = join_labels(col_labels, cols);
     size_t n = (size_t)rows * (size_t)cols;
     free(m->data);
     m->data = rs_xmalloc(n > 0 ? n * sizeof(float) : 1);
@@ -175,7 +205,8 @@ push_series(lua_State *L, const struct recorder *r, const char *name)
         }
 }
 
-/* rows, cols, {values} or nil */
+/* rows, cols, {values}, row labels, column labels ("a|b|c" or nil); or
+ * nil */
 static int
 push_matrix(lua_State *L, const struct recorder *r, const char *name)
 {
@@ -191,7 +222,15 @@ push_matrix(lua_State *L, const struct recorder *r, const char *name)
             lua_pushnumber(L, m->data[k]);
             lua_rawseti(L, -2, (lua_Integer)k + 1);
         }
-        return 3;
+        if (m->row_labels != NULL)
+            lua_pushstring(L, m->row_labels);
+        else
+            lua_pushnil(L);
+        if (m->col_labels != NULL)
+            lua_pushstring(L, m->col_labels);
+        else
+            lua_pushnil(L);
+        return 5;
     }
     lua_pushnil(L);
     return 1;

@@ -43,6 +43,7 @@ static const char demo_json[] =
     "{\"kind\":\"future_kind\",\"title\":\"skipped\"},"
     "{\"kind\":\"curves\",\"markers\":false,\"series\":[\"norm/weight\","
     "\"norm/grad\"],\"title\":\"norms\",\"x\":\"linear\",\"y\":\"linear\","
+    "\"xlabel\":\"n\","
     "\"extra\":{\"nested\":[1,2,{\"a\":null}]}}]}";
 
 static void
@@ -65,6 +66,8 @@ test_parse(void)
            "accuracy: two series, log x, linear y, 0..1, markers");
     tap_ok(v[1].log_x && v[1].log_y && isnan(v[1].ymin) && isnan(v[1].ymax),
            "loss: log x and y, auto range");
+    tap_ok(v[0].xlabel[0] == '\0' && strcmp(v[5].xlabel, "n") == 0,
+           "xlabel: none, or the x axis's name");
     tap_ok(v[2].kind == RS_VIEWSPEC_RANK && v[2].nlayers == 2 &&
                strcmp(v[2].layers[1], "l2") == 0 &&
                strcmp(v[2].metric, "srank") == 0 &&

@@ -84,6 +84,8 @@ rs_views_new(const struct rs_viewspec_set *set)
             struct rs_chart *c = rs_chart_widget_data(p->w);
             c->log_x = p->spec.log_x;
             c->log_y = p->spec.log_y;
+            if (p->spec.xlabel[0] != '\0')
+                c->x_label = p->spec.xlabel;
             break;
         }
         case RS_VIEWSPEC_SPECTRUM:

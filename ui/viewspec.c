@@ -407,6 +407,7 @@ spec_from(struct rs_viewspec *v, const struct jv *o)
     char axis[16] = "";
     jcopy_str(o, "x", axis, sizeof axis);
     v->log_x = strcmp(axis, "log") == 0;
+    jcopy_str(o, "xlabel", v->xlabel, sizeof v->xlabel);
     axis[0] = '\0';
     jcopy_str(o, "y", axis, sizeof axis);
     v->log_y = strcmp(axis, "log") == 0;

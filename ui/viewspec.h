@@ -48,6 +48,7 @@ struct rs_viewspec {
     bool markers;            /* curves: event markers (default true) */
     double ymin, ymax;       /* NaN: auto */
     char rows[32], cols[32]; /* heatmap axis names */
+    char xlabel[24];         /* curves: x axis name ("": step) */
 };
 
 struct rs_viewspec_set {

@@ -162,7 +162,8 @@ M.probe = {
 -- ---- view specs ----------------------------------------------------------
 
 local view_fields = {
-  curves = { "kind", "title", "series", "x", "y", "ymin", "ymax", "markers" },
+  curves = { "kind", "title", "series", "x", "y", "ymin", "ymax", "markers",
+             "xlabel" },
   spectrum = { "kind", "title", "layer", "log" },
   rank_heatmap = { "kind", "title", "layers", "metric" },
   neurons = { "kind", "title", "layer" },
@@ -186,6 +187,7 @@ local function view_spec(kind, fn, t)
     v.ymin = opt(fn, t, "ymin", "number", nil)
     v.ymax = opt(fn, t, "ymax", "number", nil)
     v.markers = opt(fn, t, "markers", "boolean", true)
+    v.xlabel = opt(fn, t, "xlabel", "string", nil)
   elseif kind == "spectrum" then
     v.layer = opt(fn, t, "layer", "string", nil)
     v.log = opt(fn, t, "log", "boolean", true)

@@ -23,6 +23,14 @@ tap.is(table.concat(v, ","), "1.0,2.0,3.0,4.0,5.0,6.0", "matrix data row-major")
 rs.matrix("v", T.from{ 7, 8 })
 rows, cols = tap.matrix("v")
 tap.is(rows .. "x" .. cols, "1x2", "a 1-D tensor is one row")
+rs.matrix("lab", T.from{ { 1, 2, 3 }, { 4, 5, 6 } },
+          { rows = { "l1", "l2" }, cols = { "a", "b", "c" } })
+local _, _, _, rl, cl = tap.matrix("lab")
+tap.is(rl, "l1|l2", "row labels reach the sink")
+tap.is(cl, "a|b|c", "column labels reach the sink")
+rs.matrix("lab", T.from{ 1, 2 }, { cols = { "x", "y" } })
+_, _, _, rl, cl = tap.matrix("lab")
+tap.is(tostring(rl) .. " " .. cl, "nil x|y", "only column labels")
 
 rs.event("switched task")
 tap.is(tap.events()[1], "switched task", "rs.event")
@@ -52,6 +60,15 @@ tap.error_is(function() rs.matrix("m", T.zeros(2, 2, 2)) end,
 tap.error_is(function() rs.matrix("m", { 1, 2 }) end,
   "rs.matrix: bad argument #2 'matrix' (tensor expected, got table)",
   "matrix: a table")
+tap.error_is(function()
+  rs.matrix("m", T.zeros(2, 3), { rows = { "a" } })
+end, "rs.matrix: field 'rows' has 1 labels, the matrix 2 rows",
+  "matrix: label count")
+tap.error_is(function()
+  rs.matrix("m", T.zeros(1, 2), { cols = { "a", 2 } })
+end, "rs.matrix: cols[2] is a number, expected a string", "matrix: label type")
+tap.error_like(function() rs.matrix("m", T.zeros(1, 2), { rowz = {} }) end,
+  "rowz", "matrix: unknown option")
 tap.error_is(function() rs.event(1) end,
   "rs.event: bad argument #1 'text' (string expected, got number)",
   "event: type")
