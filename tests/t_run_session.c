@@ -603,6 +603,11 @@ test_basic(void)
 
     struct runlog r = read_log(cfg.out_dir);
     tap_ok(r.n > 0 && r.bad == 0, "run.jsonl: %d lines, all parse", r.n);
+    long psteps[8], fsteps[8];
+    tap_ok(record_steps(&r, "probe/ms", psteps, 8) == 3 &&
+               record_steps(&r, "probe/frac", fsteps, 8) == 3 &&
+               psteps[0] == 10 && psteps[2] == 30 && fsteps[1] == 20,
+           "run.jsonl: probe/ms and probe/frac with each probe's record");
     const struct obj *m = &r.o[0];
     const char *start_t = oget(m, "start");
     tap_ok(oget(m, "type") && strcmp(oget(m, "type"), "meta") == 0 &&

@@ -178,6 +178,7 @@ handle(rs_session *s, const struct rs_cmd *c, bool *quit)
         if (!rs_session_check(s, rc, &err, false))
             return false;
         s->set_up = true;
+        s->run_step_s = s->run_probe_s = 0;
         s->aborted = false;
         record_views(s);
         rs_session_rate_restart(s);
@@ -205,6 +206,7 @@ run_step(rs_session *s)
     int rc = s->drv.step(s->drv.ud, s, k, &err);
     double t1 = rs_time_now();
     s->win_step_s += t1 - t0;
+    s->run_step_s += t1 - t0;
     if (rc == RS_ECANCELED && atomic_load(&s->quit_flag)) {
         /* Stopped inside the step: the model may be half updated. */
         rs_session_end_record(s);
@@ -227,9 +229,14 @@ run_step(rs_session *s)
         }
         double t2 = rs_time_now();
         s->win_probe_s += t2 - t1;
+        s->run_probe_s += t2 - t1;
         if (s->probe_did) {
             double ms = (t2 - t1) * 1e3;
             s->probe_ms = s->probe_ms > 0 ? 0.75 * s->probe_ms + 0.25 * ms : ms;
+            /* the cost goes on record with the values it produced */
+            rs_session_log(s, "probe/ms", ms);
+            rs_session_log(s, "probe/frac",
+                           s->run_probe_s / (s->run_step_s + s->run_probe_s));
         }
     }
     rs_session_rate_tick(s, rs_time_now(), false);
