@@ -79,6 +79,10 @@ struct progress {
     long step0; /* first step seen running (resumed runs start late) */
     double t_step0;
     bool drawn; /* a tty line is on screen */
+    uint64_t line_seq; /* console lines (scene prints, notices) taken */
+    /* a "step N: ..." line held back until the next line: if the run
+     * fails it is the error, which is said once at the end */
+    char last_line[RS_BUS_LINE_MAX];
 };
 
 static const char *const default_keys[] = {"train/loss", "test/acc"};
@@ -150,6 +154,32 @@ say(struct progress *p, const char *text)
     }
     fprintf(p->out, "%s\n", text);
     fflush(p->out);
+}
+
+/* The console lines (a scene's print, the worker's notices) published
+ * since the last call, each on a line of its own. */
+static void
+say_lines(struct progress *p, rs_bus *bus)
+{
+    char lines[16][RS_BUS_LINE_MAX];
+    for (;;) {
+        uint64_t last;
+        int n = rs_bus_lines(bus, p->line_seq, lines, 16, &last);
+        for (int i = 0; i < n && !p->quiet; i++) {
+            if (p->last_line[0] != '\0')
+                say(p, p->last_line);
+            p->last_line[0] = '\0';
+            long k;
+            int end = 0;
+            if (sscanf(lines[i], "step %ld: %n", &k, &end) == 1 && end > 0)
+                snprintf(p->last_line, sizeof p->last_line, "%s", lines[i]);
+            else
+                say(p, lines[i]);
+        }
+        p->line_seq = last;
+        if (n < 16)
+            break;
+    }
 }
 
 int
@@ -226,6 +256,7 @@ rs_headless_run(rs_session *s, const struct rs_headless_opts *o)
         rs_bus_status(bus, &st);
         if (st.state == RS_SESSION_DONE || st.state == RS_SESSION_FAILED)
             break;
+        say_lines(&p, bus);
         if (st.state == RS_SESSION_PAUSED && !quit_sent) {
             /* Nobody can resume a headless run: stop it cleanly. */
             char msg[700];
@@ -252,11 +283,19 @@ rs_headless_run(rs_session *s, const struct rs_headless_opts *o)
     if (fin == RS_SESSION_FAILED) {
         if (p.drawn)
             draw(&p, bus, &st, true);
+        /* the traceback came as console lines; the error itself is said
+         * once, below */
+        say_lines(&p, bus);
+        if (p.last_line[0] != '\0' && strcmp(p.last_line, st.message) != 0)
+            say(&p, p.last_line);
         char msg[600];
         snprintf(msg, sizeof(msg), "repscope: %s", st.message);
         say(&p, msg);
         code = 1;
     } else {
+        say_lines(&p, bus);
+        if (p.last_line[0] != '\0')
+            say(&p, p.last_line);
         draw(&p, bus, &st, true);
         code = paused_quit ? 1 : stop_sig != 0 ? 128 + stop_sig : 0;
     }
