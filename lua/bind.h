@@ -42,7 +42,9 @@
 #include "core/tensor.h"
 #include "data/dataset.h"
 #include "lua/host.h"
+#include "data/seqtask.h"
 #include "nn/module.h"
+#include "nn/transformer.h"
 
 #define RS_LUA_TENSOR_MT "repscope.tensor"
 #define RS_LUA_MODULE_MT "repscope.module"
@@ -53,6 +55,8 @@
 #define RS_LUA_TRAINER_MT "repscope.trainer"
 #define RS_LUA_RNG_MT "repscope.rng"
 #define RS_LUA_CKPT_MT "repscope.ckpt"
+#define RS_LUA_SEQTASK_MT "repscope.seqtask"
+#define RS_LUA_TRANSFORMER_MT "repscope.transformer"
 
 /* Where rs.log / matrices / prints go: the session while a driver
  * callback runs, the test recorder under `repscope --test`, nowhere
@@ -181,6 +185,18 @@ struct rs_lua_module {
     rs_graph *g;       /* created on the first :forward */
     unsigned long fwd; /* rs_nn_module_forwards after that forward */
 };
+/* The transformer of the handle at arg (borrowed while the userdata lives;
+ * keep it referenced); raises "<fn>: bad argument #n 'transformer'
+ * (transformer expected, got ...)". In l_transformer.c. */
+rs_nn_transformer *rs_lua_check_transformer(lua_State *L, int arg,
+                                            const char *fn);
+/* The config of the task handle at arg (raises a type error naming fn and
+ * name), borrowed while the handle lives; push a new handle holding a copy
+ * of cfg. In l_seqtask.c. */
+struct rs_seqtask_config *rs_lua_check_seqtask(lua_State *L, int arg,
+                                               const char *fn,
+                                               const char *name);
+void rs_lua_push_seqtask(lua_State *L, const struct rs_seqtask_config *cfg);
 rs_nn_module *rs_lua_check_module(lua_State *L, int arg, const char *fn,
                                   const char *name);
 void rs_lua_push_module(lua_State *L, rs_nn_module *m); /* retains */

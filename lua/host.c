@@ -672,6 +672,16 @@ l_host_mem(lua_State *L)
     return 1;
 }
 
+/* rs.train(...) == rs.train.new(...), argument numbers unchanged */
+static int
+l_host_train_call(lua_State *L)
+{
+    lua_getfield(L, 1, "new");
+    lua_replace(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 int
 luaopen_repscope(lua_State *L)
 {
@@ -704,12 +714,16 @@ luaopen_repscope(lua_State *L)
     lua_getfield(L, -1, "new");
     lua_setfield(L, -3, "rng");
     lua_pop(L, 1);
+    /* rs.train is the train module (rs.train.seq, ...), callable as its
+     * `new` (rs.train{...}, the supervised trainer) */
     lua_getglobal(L, "require");
     lua_pushliteral(L, "repscope.train");
     lua_call(L, 1, 1);
-    lua_getfield(L, -1, "new");
-    lua_setfield(L, -3, "train");
-    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, l_host_train_call);
+    lua_setfield(L, -2, "__call");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, -2, "train");
     lua_pushliteral(L, PACKAGE_VERSION);
     lua_setfield(L, -2, "version");
     lua_pushboolean(L, rs_lua_ctx(L)->safe);

@@ -436,10 +436,12 @@ drv_save(void *ud, rs_session *s, rs_ckpt *ck, struct rs_error *err)
     for (int i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
         struct rs_lua_trainer *b = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
+        rs_algo_seqtrain *sq = rs_lua_test_seqtrain(L, -1);
         lua_pop(L, 1);
-        if (b == NULL || b->tr == NULL)
-            continue;
-        rs_lua_scene_save_trainer(ck, ++k, b->tr);
+        if (b != NULL && b->tr != NULL)
+            rs_lua_scene_save_trainer(ck, ++k, b->tr);
+        else if (sq != NULL)
+            rs_lua_scene_save_seqtrain(ck, ++k, sq);
     }
     lua_pop(L, 1);
     uint64_t count = (uint64_t)k;
@@ -472,8 +474,9 @@ drv_load(void *ud, rs_session *s, const rs_ckpt *ck, struct rs_error *err)
     for (int i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
         struct rs_lua_trainer *b = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
+        bool sq = rs_lua_test_seqtrain(L, -1) != NULL;
         lua_pop(L, 1);
-        live += b != NULL && b->tr != NULL;
+        live += (b != NULL && b->tr != NULL) || sq;
     }
     if (count == NULL || nw != 1 || count[0] != (uint64_t)live) {
         lua_pop(L, 1);
@@ -486,9 +489,12 @@ drv_load(void *ud, rs_session *s, const rs_ckpt *ck, struct rs_error *err)
     for (int i = 1; i <= n && rc == RS_OK; i++) {
         lua_rawgeti(L, -1, i);
         struct rs_lua_trainer *b = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
+        rs_algo_seqtrain *sq = rs_lua_test_seqtrain(L, -1);
         lua_pop(L, 1);
         if (b != NULL && b->tr != NULL)
             rc = rs_lua_scene_load_trainer(ck, ++k, b->tr, err);
+        else if (sq != NULL)
+            rc = rs_lua_scene_load_seqtrain(ck, ++k, sq, err);
     }
     lua_pop(L, 1);
     if (rc != RS_OK)

@@ -7,6 +7,7 @@
 #ifndef RS_LUA_SCENE_IMPL_H
 #define RS_LUA_SCENE_IMPL_H
 
+#include "algo/seqtrain.h"
 #include "algo/supervised.h"
 #include "lua/bind.h"
 #include "run/ckpt.h"
@@ -21,6 +22,15 @@ void rs_lua_scene_save_trainer(rs_ckpt *ck, int k, rs_algo_supervised *tr);
 RS_NODISCARD int rs_lua_scene_load_trainer(const rs_ckpt *ck, int k,
                                            rs_algo_supervised *tr,
                                            struct rs_error *err);
+/* The same for a sequence trainer (rs.train.seq, l_seqtrain.c), in the
+ * same section layout; rs_lua_test_seqtrain: the live trainer of the
+ * handle at idx, or NULL if it is none or released. load checks every
+ * section before changing anything. */
+rs_algo_seqtrain *rs_lua_test_seqtrain(lua_State *L, int idx);
+void rs_lua_scene_save_seqtrain(rs_ckpt *ck, int k, rs_algo_seqtrain *st);
+RS_NODISCARD int rs_lua_scene_load_seqtrain(const rs_ckpt *ck, int k,
+                                            rs_algo_seqtrain *st,
+                                            struct rs_error *err);
 
 /* Driver test hooks (ud is a driver's ud): the sink, seed and total used
  * when a callback gets a NULL session; the last view-spec JSON (borrowed

@@ -504,7 +504,7 @@ local function resolve_view(i, v, model)
   if v.kind == "curves" then
     out.series = json.array(v.series)
     out.x, out.y, out.markers = v.x, v.y, v.markers
-    out.ymin, out.ymax = v.ymin, v.ymax
+    out.ymin, out.ymax, out.xlabel = v.ymin, v.ymax, v.xlabel
     out.title = out.title or table.concat(v.series, ", ")
   elseif v.kind == "spectrum" or v.kind == "neurons" then
     need_model()

@@ -13,6 +13,7 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/ops_norm.c \
 	%D%/ops_index.c \
 	%D%/ops_attention.c \
+	%D%/ops_rope.c \
 	%D%/blas.c %D%/blas.h \
 	%D%/cpu.c %D%/cpu.h \
 	%D%/linalg.c %D%/linalg.h \

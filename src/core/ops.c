@@ -40,4 +40,5 @@ const struct rs_op_def *const rs_ops[RS_OP_COUNT] = {
     [RS_OP_RESHAPE] = &rs_op_def_reshape,
     [RS_OP_DROPOUT] = &rs_op_def_dropout,
     [RS_OP_ATTENTION] = &rs_op_def_attention,
+    [RS_OP_ROPE] = &rs_op_def_rope,
 };

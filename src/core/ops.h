@@ -104,9 +104,26 @@ rs_tensor *rs_op_dropout(rs_graph *g, rs_tensor *x, float p,
  * for backward and for probes: rs_op_attention_probs. */
 rs_tensor *rs_op_attention(rs_graph *g, rs_tensor *qkv, int heads,
                            int window);
-/* The attention probabilities saved by the rs_op_attention that produced
- * out, as a (B, H, T, T) arena tensor (zeros above the diagonal), or NULL if
- * out did not come from rs_op_attention. Borrowed until rs_graph_reset. */
+/* Options of rs_op_attention_ex. window as rs_op_attention; alibi: NULL,
+ * or one slope per head: head h's score of key s for query t gets
+ * -alibi[h] * (t - s) added before the softmax (Press et al.). */
+struct rs_attention_opts {
+    int window;
+    const float *alibi; /* copied */
+};
+rs_tensor *rs_op_attention_ex(rs_graph *g, rs_tensor *qkv, int heads,
+                              const struct rs_attention_opts *opts);
+/* The attention probabilities saved by the rs_op_attention(_ex) that
+ * produced out, as a (B, H, T, T) arena tensor (zeros above the diagonal),
+ * or NULL if out did not come from one. Borrowed until rs_graph_reset. */
 rs_tensor *rs_op_attention_probs(rs_graph *g, rs_tensor *out);
+
+/* ---- ops_rope.c -------------------------------------------------------- */
+/* Rotary position embedding on the q and k thirds of a packed qkv
+ * (B, T, 3C), C = heads * hd, hd even: in each head, the pair
+ * (2i, 2i + 1) at position t is rotated by the angle t * base^(-2i/hd)
+ * (RoFormer's interleaved pairs); the v third is copied unchanged.
+ * -> (B, T, 3C). base > 1. */
+rs_tensor *rs_op_rope(rs_graph *g, rs_tensor *qkv, int heads, float base);
 
 #endif /* RS_CORE_OPS_H */

@@ -63,6 +63,7 @@ enum rs_op {
     RS_OP_RESHAPE,
     RS_OP_DROPOUT,
     RS_OP_ATTENTION,
+    RS_OP_ROPE,
     RS_OP_COUNT
 };
 
@@ -90,7 +91,11 @@ union rs_op_params {
     } slice;
     struct {
         int heads, window;
+        float *alibi; /* arena copy, one slope per head, or NULL */
     } attn;
+    struct {
+        int heads;
+    } rope;
     struct {
         float p;
         struct rs_rng *rng;
@@ -190,6 +195,6 @@ extern const struct rs_op_def rs_op_def_sum, rs_op_def_mean,
 extern const struct rs_op_def rs_op_def_layernorm, rs_op_def_rmsnorm;
 extern const struct rs_op_def rs_op_def_embedding, rs_op_def_concat,
     rs_op_def_slice, rs_op_def_reshape, rs_op_def_dropout;
-extern const struct rs_op_def rs_op_def_attention;
+extern const struct rs_op_def rs_op_def_attention, rs_op_def_rope;
 
 #endif /* RS_CORE_OPS_IMPL_H */

@@ -4,3 +4,4 @@ noinst_LIBRARIES += %D%/librs_data.a
 	%D%/modular.c %D%/modular.h
 %C%_librs_data_a_SOURCES += %D%/dataset.c %D%/dataset.h
 %C%_librs_data_a_SOURCES += %D%/idx.c %D%/idx.h %D%/fmnist.c %D%/fmnist.h
+%C%_librs_data_a_SOURCES += %D%/seqtask.c %D%/seqtask.h

@@ -26,6 +26,10 @@
 #include "core/base.h"
 #include "core/rng.h"
 
+/* Longest sample accepted, in content tokens (len of rs_seqtask_sample),
+ * and the bound of min_len, max_len and sep_every. */
+#define RS_SEQTASK_MAX_LEN 4096
+
 enum {
     RS_SEQ_PLUS = 10,
     RS_SEQ_SEP = 11,
@@ -45,9 +49,11 @@ enum rs_seqtask_kind {
 struct rs_seqtask_config {
     enum rs_seqtask_kind kind;
     int min_len, max_len; /* content tokens per sample, 1 <= min <= max */
-    int symbols;          /* copy tasks: digits drawn from 0..symbols-1 */
+    int symbols;          /* copy tasks: digits drawn from 0..symbols-1,
+                             1 <= symbols <= 10 (checked for every kind) */
     float p_one;          /* count: probability of a 1, in [0, 1] */
-    int sep_every;        /* 0: no separators; else one after every k */
+    int sep_every;        /* 0: no separators; else one after every k,
+                             k <= RS_SEQTASK_MAX_LEN */
 };
 
 /* copy_first, lengths 1..16, 10 symbols, p_one 0.7, no separators. */
@@ -56,27 +62,33 @@ void rs_seqtask_config_default(struct rs_seqtask_config *cfg);
 RS_NODISCARD int rs_seqtask_config_check(const struct rs_seqtask_config *cfg,
                                          struct rs_error *err);
 
-/* "copy_first", "copy_last", "count", "count_ones", "sum"; parse: -1. */
+/* "copy_first", "copy_last", "count", "count_ones", "sum" ("?" for a
+ * value outside the enum); parse: -1 if unknown. */
 const char *rs_seqtask_kind_name(enum rs_seqtask_kind k);
 int rs_seqtask_kind_parse(const char *name);
 
 /* Tokens of one sample with `len` content tokens (separators and the
  * query included): the T of rs_seqtask_sample. The sum task has
- * 2 len - 1 content tokens (the '+' signs) before separators. */
+ * 2 len - 1 content tokens (the '+' signs) before separators. 0 for a
+ * len outside 1..RS_SEQTASK_MAX_LEN. */
 int rs_seqtask_seq_len(const struct rs_seqtask_config *cfg, int len);
-/* Answer classes: 10 (copy) or max_len + 1 (counting). */
+/* Answer classes: 10 (copy) or max_len + 1 (counting). A counting answer
+ * of a sample longer than max_len may exceed classes - 1 (up to len). */
 int rs_seqtask_classes(const struct rs_seqtask_config *cfg);
 
 /* B samples with `len` content tokens each (min_len <= len <= max_len is
  * not required: evaluation may go beyond the training range, up to
  * 4096): ids (B, T) row-major with T = rs_seqtask_seq_len(cfg, len),
- * targets (B). The caller owns both buffers. RS_EINVAL for a bad len. */
+ * targets (B). The caller owns both buffers. RS_EINVAL (naming the
+ * value) for a bad config, len outside 1..RS_SEQTASK_MAX_LEN, B < 1 or
+ * B * T above INT_MAX; nothing is drawn then. */
 RS_NODISCARD int rs_seqtask_sample(const struct rs_seqtask_config *cfg,
                                    struct rs_rng *rng, int B, int len,
                                    int *ids, int *targets,
                                    struct rs_error *err);
 
-/* One token as text: "0".."9", "+", ",", "?" (labels of views). */
+/* One token as text: "0".."9", "+", ",", "?" (labels of views); "" for
+ * an id outside 0..RS_SEQ_VOCAB-1. Static strings. */
 const char *rs_seqtask_token_text(int id);
 
 #endif /* RS_DATA_SEQTASK_H */

@@ -5,3 +5,4 @@ noinst_LIBRARIES += %D%/librs_nn.a
 	%D%/linear.c %D%/linear.h \
 	%D%/mlp.c %D%/mlp.h
 %C%_librs_nn_a_SOURCES += %D%/module.c %D%/module.h
+%C%_librs_nn_a_SOURCES += %D%/transformer.c %D%/transformer.h

@@ -125,10 +125,11 @@ rs_tensor *rs_nn_transformer_layer_out(const rs_nn_transformer *tf, int l);
 rs_tensor *rs_nn_transformer_final(const rs_nn_transformer *tf);
 rs_tensor *rs_nn_transformer_attn(const rs_nn_transformer *tf, int l);
 
-/* Round every parameter to prec in place after saving the float32 values
- * (save != NULL: numel floats, rs_nn_model_numel), or restore them from
- * save (round_params with prec RS_PREC_F32 and the saved buffer). Lets a
- * probe run a true bf16/fp16 model and put the master weights back. */
+/* round_params: round every parameter to prec in place, first copying the
+ * float32 values into save when it is not NULL (rs_nn_model_numel floats,
+ * parameters in registration order). restore_params: copy such a saved
+ * buffer back, exactly. Lets a probe run a true bf16/fp16 model and put
+ * the master weights back. */
 void rs_nn_transformer_round_params(rs_nn_transformer *tf, enum rs_prec prec,
                                     float *save);
 void rs_nn_transformer_restore_params(rs_nn_transformer *tf,

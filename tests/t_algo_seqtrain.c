@@ -1,0 +1,624 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * t_algo_seqtrain.c: the transformer trainer on the sequence tasks. The
+ * first step's loss and accuracy are recomputed outside the trainer (the
+ * same batch redrawn from the seed, an own forward, cross-entropy at the
+ * query in double); an all-zero head gives eval loss log(out) exactly; a
+ * tiny transformer (d 16, one layer) learns copy_first at lengths 4..6
+ * to >= 90% with a falling loss; evaluation repeats bit for bit and
+ * training is reproducible from the seeds; set_task's new separators
+ * change the sequence length; state save/load continues bit for bit;
+ * bad configs, tasks and eval arguments are refused with messages naming
+ * the value; and the Lua handle (rs.train.seq through repscope.train).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "algo/seqtrain.h"
+#include "core/graph.h"
+#include "core/rng.h"
+#include "data/seqtask.h"
+#include "lua/bind.h"
+#include "lua/host.h"
+#include "nn/transformer.h"
+#include "run/ckpt.h"
+#include "tests/tap.h"
+
+/* lua/l_seqtrain.c's checkpoint sections (not in a header yet). */
+void rs_lua_scene_save_seqtrain(rs_ckpt *ck, int k, rs_algo_seqtrain *st);
+int rs_lua_scene_load_seqtrain(const rs_ckpt *ck, int k, rs_algo_seqtrain *st,
+                               struct rs_error *err);
+
+static rs_nn_transformer *
+tiny(uint64_t seed, int out, int ctx)
+{
+    struct rs_nn_transformer_config c;
+    rs_nn_transformer_config_default(&c);
+    c.vocab = RS_SEQ_VOCAB;
+    c.ctx = ctx;
+    c.d = 16;
+    c.heads = 2;
+    c.layers = 1;
+    c.out = out;
+    c.pos = RS_NN_POS_LEARNED;
+    struct rs_rng r;
+    rs_rng_seed(&r, seed);
+    struct rs_error err = {0};
+    rs_nn_transformer *tf = rs_nn_transformer_new(&c, &r, &err);
+    if (tf == NULL)
+        tap_bail("transformer: %s", err.msg);
+    return tf;
+}
+
+static void
+copy_cfg(struct rs_algo_seqtrain_config *c)
+{
+    rs_algo_seqtrain_config_default(c);
+    c->task.kind = RS_SEQTASK_COPY_FIRST;
+    c->task.min_len = 4;
+    c->task.max_len = 6;
+    c->batch = 32;
+    c->seed = 7;
+    c->optim.lr = 3e-3f;
+    c->sched.lr = 3e-3f;
+}
+
+/* The first step's batch redrawn as the header documents it (len, then
+ * the rows, from an RNG seeded with cfg.seed), run through the untrained
+ * model on an own graph; loss at the query in double. */
+static void
+test_first_step(void)
+{
+    rs_nn_transformer *tf = tiny(1, 10, 16);
+    struct rs_algo_seqtrain_config c;
+    copy_cfg(&c);
+    struct rs_error err = {0};
+    enum { B = 32 };
+    struct rs_rng r;
+    rs_rng_seed(&r, c.seed);
+    int len = 4 + (int)rs_rng_below(&r, 3);
+    int T = rs_seqtask_seq_len(&c.task, len);
+    int *ids = calloc((size_t)B * T, sizeof *ids), y[B];
+    int rc = rs_seqtask_sample(&c.task, &r, B, len, ids, y, &err);
+    rs_graph *g = rs_graph_new();
+    rs_graph_set_grad(g, false);
+    rs_tensor *lg =
+        rc == RS_OK ? rs_nn_transformer_forward(tf, g, ids, B, T) : NULL;
+    double want_loss = 0.0;
+    int correct = 0;
+    for (int b = 0; lg != NULL && b < B; b++) {
+        const float *row = lg->data + ((size_t)b * T + (size_t)(T - 1)) * 10;
+        double mx = row[0];
+        int best = 0;
+        for (int k = 1; k < 10; k++) {
+            if (row[k] > mx)
+                mx = row[k];
+            if (row[k] > row[best])
+                best = k;
+        }
+        double s = 0.0;
+        for (int k = 0; k < 10; k++)
+            s += exp((double)row[k] - mx);
+        want_loss += (mx + log(s) - (double)row[y[b]]) / B;
+        correct += best == y[b];
+    }
+    tap_ok(lg != NULL, "own forward of the redrawn batch");
+    rs_graph_free(g);
+
+    rs_algo_seqtrain *st = rs_algo_seqtrain_new(&c, tf, &err);
+    struct rs_algo_seqtrain_stats s = {0};
+    rc = st != NULL ? rs_algo_seqtrain_step(st, &s, &err) : RS_EINVAL;
+    tap_is_int(rc, RS_OK, "first step runs: %s", err.msg);
+    tap_is_int(s.len, len, "the step drew len %d", len);
+    tap_is_int(s.T, T, "T = seq_len(len)");
+    tap_is_float(s.loss, want_loss, 1e-5, 1e-5,
+                 "first loss = cross-entropy at the query (%.6f)", want_loss);
+    tap_is_float(s.acc, (double)correct / B, 1e-12, 0.0,
+                 "first accuracy = argmax at the query");
+    tap_is_int(rs_algo_seqtrain_steps(st), 1, "one step counted");
+    rs_algo_seqtrain_free(st);
+    rs_nn_transformer_free(tf);
+    free(ids);
+}
+
+/* With the head zeroed every logit is 0: loss log(out), prediction 0. */
+static void
+test_zero_head(void)
+{
+    rs_nn_transformer *tf = tiny(2, 10, 16);
+    rs_nn_model *m = rs_nn_transformer_model(tf);
+    rs_tensor *w = rs_nn_model_lookup(m, "head.weight");
+    rs_tensor *b = rs_nn_model_lookup(m, "head.bias");
+    tap_ok(w != NULL && b != NULL, "head.weight and head.bias exist");
+    if (w == NULL || b == NULL) {
+        rs_nn_transformer_free(tf);
+        return;
+    }
+    memset(w->data, 0, w->numel * sizeof(float));
+    memset(b->data, 0, b->numel * sizeof(float));
+    struct rs_algo_seqtrain_config c;
+    copy_cfg(&c);
+    c.task.symbols = 1; /* every answer is 0 = the argmax of equal logits */
+    struct rs_error err = {0};
+    rs_algo_seqtrain *st = rs_algo_seqtrain_new(&c, tf, &err);
+    double acc = -1, loss = -1;
+    int rc = rs_algo_seqtrain_eval(st, 9, 50, &acc, &loss, &err);
+    tap_is_int(rc, RS_OK, "eval beyond max_len (9 > 6): %s", err.msg);
+    tap_is_float(loss, log(10.0), 1e-6, 0.0, "zero head: eval loss log(10)");
+    tap_is_float(acc, 1.0, 0.0, 0.0, "zero head, symbols 1: all correct");
+    b->data[3] = 1.0f; /* now every prediction is 3 */
+    rc = rs_algo_seqtrain_eval(st, 5, 50, &acc, &loss, &err);
+    double want = log(9.0 + exp(1.0)) - 0.0;
+    tap_ok(rc == RS_OK && acc == 0.0, "bias on 3: no answer is right");
+    tap_is_float(loss, want, 1e-6, 0.0, "bias on 3: loss log(9 + e)");
+    rs_algo_seqtrain_free(st);
+    rs_nn_transformer_free(tf);
+}
+
+static void
+train(rs_algo_seqtrain *st, int n, double *losses, struct rs_error *err,
+      int *rc)
+{
+    for (int i = 0; i < n && *rc == RS_OK; i++) {
+        struct rs_algo_seqtrain_stats s;
+        *rc = rs_algo_seqtrain_step(st, &s, err);
+        losses[i] = s.loss;
+    }
+}
+
+static int nlogs;
+static char lognames[64][16];
+
+static void
+count_log(void *ud, const char *name, double v)
+{
+    (void)ud;
+    (void)v;
+    if (nlogs < 64)
+        snprintf(lognames[nlogs], sizeof lognames[0], "%s", name);
+    nlogs++;
+}
+
+static void
+test_learns(void)
+{
+    rs_nn_transformer *tf = tiny(3, 10, 16);
+    struct rs_algo_seqtrain_config c;
+    copy_cfg(&c);
+    c.log_every = 100;
+    c.optim.clip_norm = 1.0f;
+    struct rs_error err = {0};
+    rs_algo_seqtrain *st = rs_algo_seqtrain_new(&c, tf, &err);
+    tap_ok(st != NULL, "trainer made: %s", err.msg);
+    if (st == NULL) {
+        rs_nn_transformer_free(tf);
+        return;
+    }
+    rs_algo_seqtrain_set_log(st, count_log, NULL);
+    double acc0 = 0, loss0 = 0, acc1 = 0, loss1 = 0;
+    int rc = rs_algo_seqtrain_eval(st, 5, 256, &acc0, &loss0, &err);
+    enum { N = 300 };
+    double losses[N];
+    train(st, N, losses, &err, &rc);
+    tap_is_int(rc, RS_OK, "%d steps: %s", N, err.msg);
+    double first = 0, last = 0;
+    for (int i = 0; i < 20; i++) {
+        first += losses[i] / 20;
+        last += losses[N - 20 + i] / 20;
+    }
+    tap_ok(last < 0.5 * first, "loss falls: first 20 steps %.4f, last 20 %.4f",
+           first, last);
+    tap_is_int(nlogs, 9, "3 metrics at steps 100, 200, 300");
+    tap_ok(nlogs >= 3 && strcmp(lognames[0], "train/loss") == 0 &&
+               strcmp(lognames[1], "train/acc") == 0 &&
+               strcmp(lognames[2], "train/lr") == 0,
+           "metric names train/loss, train/acc, train/lr");
+    for (int len = 4; len <= 6; len++) {
+        rc = rs_algo_seqtrain_eval(st, len, 256, &acc1, &loss1, &err);
+        tap_ok(rc == RS_OK && acc1 >= 0.9,
+               "copy_first len %d: accuracy %.3f >= 0.9 (untrained %.3f)", len,
+               acc1, acc0);
+    }
+    tap_ok(loss1 < loss0, "eval loss %.4f below the untrained %.4f", loss1,
+           loss0);
+    /* Evaluation is repeatable and leaves training alone. */
+    double a2, l2, a3, l3;
+    rc = rs_algo_seqtrain_eval(st, 5, 300, &a2, &l2, &err);
+    rc |= rs_algo_seqtrain_eval(st, 5, 300, &a3, &l3, &err);
+    tap_ok(rc == RS_OK && a2 == a3 && l2 == l3,
+           "two evals of len 5 agree bit for bit");
+    rc = rs_algo_seqtrain_eval(st, 5, 600, &a3, &l3, &err);
+    tap_ok(rc == RS_OK, "an eval larger than one chunk runs");
+    rs_algo_seqtrain_free(st);
+    rs_nn_transformer_free(tf);
+}
+
+/* Same seeds, same run; an eval in between changes nothing. */
+static void
+test_reproducible(void)
+{
+    struct rs_algo_seqtrain_config c;
+    copy_cfg(&c);
+    struct rs_error err = {0};
+    double la[15], lb[15];
+    int rc = RS_OK;
+    for (int run = 0; run < 2; run++) {
+        rs_nn_transformer *tf = tiny(4, 10, 16);
+        rs_algo_seqtrain *st = rs_algo_seqtrain_new(&c, tf, &err);
+        double *l = run == 0 ? la : lb;
+        train(st, 5, l, &err, &rc);
+        if (run == 1) {
+            double a, lo;
+            rc |= rs_algo_seqtrain_eval(st, 6, 64, &a, &lo, &err);
+        }
+        train(st, 10, l + 5, &err, &rc);
+        rs_algo_seqtrain_free(st);
+        rs_nn_transformer_free(tf);
+    }
+    tap_ok(rc == RS_OK && memcmp(la, lb, sizeof la) == 0,
+           "two runs from the same seeds give the same 15 losses");
+}
+
+static void
+test_set_task(void)
+{
+    rs_nn_transformer *tf = tiny(5, 10, 16);
+    struct rs_algo_seqtrain_config c;
+    copy_cfg(&c);
+    c.task.min_len = c.task.max_len = 5;
+    struct rs_error err = {0};
+    rs_algo_seqtrain *st = rs_algo_seqtrain_new(&c, tf, &err);
+    struct rs_algo_seqtrain_stats s = {0};
+    int rc = rs_algo_seqtrain_step(st, &s, &err);
+    tap_ok(rc == RS_OK && s.T == 6, "no separators: T = 5 + 1 (got %d)", s.T);
+    struct rs_seqtask_config t = c.task;
+    t.sep_every = 2;
+    rc = rs_algo_seqtrain_set_task(st, &t, &err);
+    rc |= rs_algo_seqtrain_step(st, &s, &err);
+    /* ab,cd,e? : C + ceil(C / k) = 5 + 3 */
+    tap_ok(rc == RS_OK && s.T == 8, "sep_every 2: T = 8 (got %d)", s.T);
+    tap_is_int(rs_algo_seqtrain_task(st)->sep_every, 2, "the task is copied");
+
+    t.max_len = 20; /* 21 tokens > ctx 16 */
+    rc = rs_algo_seqtrain_set_task(st, &t, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "ctx is 16") != NULL,
+           "set_task refuses a task longer than ctx: %s", err.msg);
+    t = c.task;
+    t.kind = RS_SEQTASK_COUNT;
+    t.max_len = 12; /* 13 classes > out 10 */
+    rc = rs_algo_seqtrain_set_task(st, &t, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "out = 10") != NULL &&
+               strstr(err.msg, "13 classes") != NULL,
+           "set_task refuses more classes than logits: %s", err.msg);
+    t.max_len = 0;
+    rc = rs_algo_seqtrain_set_task(st, &t, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "max_len = 0") != NULL,
+           "set_task checks the task: %s", err.msg);
+    tap_is_int(rs_algo_seqtrain_task(st)->sep_every, 2,
+               "a refused task leaves the old one");
+    /* Counting: eval answers must fit the logits. */
+    t.max_len = 8;
+    rc = rs_algo_seqtrain_set_task(st, &t, &err);
+    tap_is_int(rc, RS_OK, "count 1..8 fits out = 10");
+    double a, l;
+    rc = rs_algo_seqtrain_eval(st, 9, 10, &a, &l, &err);
+    tap_is_int(rc, RS_OK, "count eval len 9 (answers <= 9) fits");
+    rc = rs_algo_seqtrain_eval(st, 10, 10, &a, &l, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "len = 10") != NULL,
+           "count eval len 10 does not fit out = 10: %s", err.msg);
+    rs_algo_seqtrain_free(st);
+    rs_nn_transformer_free(tf);
+}
+
+static void
+test_bad(void)
+{
+    rs_nn_transformer *tf = tiny(6, 10, 16);
+    struct rs_algo_seqtrain_config c, d;
+    copy_cfg(&d);
+    struct rs_error err = {0};
+    struct {
+        const char *want;
+        int what;
+    } cases[] = {{"batch = 0", 0}, {"log_every = 0", 1}, {"max_len = 3", 2},
+                 {"ctx is 16", 3}, {"warmup = -1", 4},   {"lr = -1", 5}};
+    for (size_t i = 0; i < RS_ARRAY_LEN(cases); i++) {
+        c = d;
+        switch (cases[i].what) {
+        case 0:
+            c.batch = 0;
+            break;
+        case 1:
+            c.log_every = 0;
+            break;
+        case 2:
+            c.task.max_len = 3;
+            break;
+        case 3:
+            c.task.max_len = 16;
+            break;
+        case 4:
+            c.sched.warmup = -1;
+            break;
+        default:
+            c.sched.lr = -1.0f;
+            break;
+        }
+        rs_algo_seqtrain *st = rs_algo_seqtrain_new(&c, tf, &err);
+        tap_ok(st == NULL && strstr(err.msg, cases[i].want) != NULL,
+               "refused, names '%s': %s", cases[i].want, err.msg);
+        rs_algo_seqtrain_free(st);
+    }
+    rs_nn_transformer *small = NULL;
+    {
+        struct rs_nn_transformer_config tc;
+        rs_nn_transformer_config_default(&tc);
+        tc.vocab = 10;
+        tc.ctx = 16;
+        tc.d = 8;
+        tc.layers = 1;
+        struct rs_rng r;
+        rs_rng_seed(&r, 1);
+        small = rs_nn_transformer_new(&tc, &r, &err);
+    }
+    rs_algo_seqtrain *st = rs_algo_seqtrain_new(&d, small, &err);
+    tap_ok(st == NULL && strstr(err.msg, "vocab = 10") != NULL,
+           "a vocabulary without ',' and '?' is refused: %s", err.msg);
+    rs_nn_transformer_free(small);
+
+    st = rs_algo_seqtrain_new(&d, tf, &err);
+    double a, l;
+    int rc = rs_algo_seqtrain_eval(st, 0, 10, &a, &l, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "len = 0") != NULL,
+           "eval len 0: %s", err.msg);
+    rc = rs_algo_seqtrain_eval(st, 16, 10, &a, &l, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "ctx is 16") != NULL,
+           "eval beyond ctx: %s", err.msg);
+    rc = rs_algo_seqtrain_eval(st, 5, 0, &a, &l, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "n = 0") != NULL, "eval n 0: %s",
+           err.msg);
+    rs_algo_seqtrain_free(st);
+    rs_nn_transformer_free(tf);
+}
+
+/* Copy parameters and optimiser buffers of a into b. */
+static void
+copy_weights(rs_algo_seqtrain *a, rs_algo_seqtrain *b)
+{
+    rs_nn_model *ma = rs_nn_transformer_model(rs_algo_seqtrain_model(a));
+    rs_nn_model *mb = rs_nn_transformer_model(rs_algo_seqtrain_model(b));
+    for (int i = 0; i < rs_nn_model_count(ma); i++) {
+        rs_tensor *ta = rs_nn_model_param(ma, i),
+                  *tb = rs_nn_model_param(mb, i);
+        memcpy(tb->data, ta->data, ta->numel * sizeof(float));
+    }
+    rs_optim *oa = rs_algo_seqtrain_optim(a), *ob = rs_algo_seqtrain_optim(b);
+    for (int i = 0; i < rs_optim_nparams(oa); i++)
+        for (int w = 0; w < 2; w++) {
+            float *sa = rs_optim_state(oa, i, w),
+                  *sb = rs_optim_state(ob, i, w);
+            if (sa != NULL && sb != NULL)
+                memcpy(sb, sa, rs_optim_param(oa, i)->numel * sizeof(float));
+        }
+}
+
+static void
+test_state(void)
+{
+    struct rs_algo_seqtrain_config c;
+    copy_cfg(&c);
+    c.sched.warmup = 10; /* the rate depends on the restored step count */
+    c.log_every = 7;
+    struct rs_error err = {0};
+    rs_nn_transformer *ta = tiny(8, 10, 16), *tb = tiny(9, 10, 16);
+    rs_algo_seqtrain *a = rs_algo_seqtrain_new(&c, ta, &err);
+    struct rs_algo_seqtrain_config cb = c;
+    cb.seed = 12345; /* the state carries the stream */
+    rs_algo_seqtrain *b = rs_algo_seqtrain_new(&cb, tb, &err);
+    double la[8], lb[8];
+    int rc = RS_OK;
+    train(a, 5, la, &err, &rc);
+    struct rs_seqtask_config t = c.task;
+    t.sep_every = 3;
+    rc |= rs_algo_seqtrain_set_task(a, &t, &err);
+    size_t nw = rs_algo_seqtrain_state_words(a);
+    uint64_t *w = calloc(nw, sizeof *w);
+    rs_algo_seqtrain_state_save(a, w);
+    copy_weights(a, b);
+    rc |= rs_algo_seqtrain_state_load(b, w, nw, &err);
+    tap_is_int(rc, RS_OK, "save after 5 steps, load into another trainer");
+    tap_ok(rs_algo_seqtrain_steps(b) == 5 &&
+               rs_algo_seqtrain_task(b)->sep_every == 3,
+           "steps and task restored");
+    train(a, 8, la, &err, &rc);
+    train(b, 8, lb, &err, &rc);
+    tap_ok(rc == RS_OK && memcmp(la, lb, sizeof la) == 0,
+           "8 more steps agree bit for bit");
+    w[0] ^= 1;
+    rc = rs_algo_seqtrain_state_load(b, w, nw, &err);
+    tap_ok(rc == RS_EFORMAT && strstr(err.msg, "not a sequence") != NULL,
+           "a foreign state is refused: %s", err.msg);
+    w[0] ^= 1;
+    w[12] = 99; /* max_len 99 does not fit ctx 16 */
+    rc = rs_algo_seqtrain_state_load(b, w, nw, &err);
+    tap_ok(rc == RS_EFORMAT && strstr(err.msg, "ctx is 16") != NULL &&
+               rs_algo_seqtrain_steps(b) == 13,
+           "a task that does not fit is refused, nothing changes: %s", err.msg);
+    rc = rs_algo_seqtrain_state_load(b, w, nw - 1, &err);
+    tap_is_int(rc, RS_EFORMAT, "a short state is refused");
+    free(w);
+    rs_algo_seqtrain_free(a);
+    rs_algo_seqtrain_free(b);
+    rs_nn_transformer_free(ta);
+    rs_nn_transformer_free(tb);
+}
+
+/* The checkpoint sections: a trainer restored from them into another
+ * model continues bit for bit; a checkpoint missing a section changes
+ * nothing. */
+static void
+test_ckpt_sections(void)
+{
+    struct rs_algo_seqtrain_config c;
+    copy_cfg(&c);
+    struct rs_error err = {0};
+    rs_nn_transformer *ta = tiny(10, 10, 16), *tb = tiny(11, 10, 16);
+    rs_algo_seqtrain *a = rs_algo_seqtrain_new(&c, ta, &err);
+    struct rs_algo_seqtrain_config cb = c;
+    cb.seed = 99;
+    rs_algo_seqtrain *b = rs_algo_seqtrain_new(&cb, tb, &err);
+    double la[6], lb[6];
+    int rc = RS_OK;
+    train(a, 6, la, &err, &rc);
+    rs_ckpt *ck = rs_ckpt_new();
+    rs_lua_scene_save_seqtrain(ck, 2, a);
+    size_t n = 0;
+    tap_ok(rs_ckpt_u64s(ck, "trainer2/state", &n) != NULL &&
+               rs_ckpt_floats(ck, "trainer2/param/head.weight", &n) != NULL &&
+               n == 10 * 16 &&
+               rs_ckpt_floats(ck, "trainer2/optim/0/v", &n) != NULL,
+           "sections trainer2/state, param/<name>, optim/<i>/m|v");
+
+    rs_ckpt *partial = rs_ckpt_new();
+    const uint64_t *w = rs_ckpt_u64s(ck, "trainer2/state", &n);
+    rs_ckpt_put_u64s(partial, "trainer2/state", w, n);
+    rs_tensor *p0 = rs_nn_model_param(rs_nn_transformer_model(tb), 0);
+    float before = p0->data[0];
+    rc = rs_lua_scene_load_seqtrain(partial, 2, b, &err);
+    tap_ok(rc == RS_EFORMAT && strstr(err.msg, "is missing") != NULL &&
+               rs_algo_seqtrain_steps(b) == 0 && p0->data[0] == before,
+           "a checkpoint without parameters changes nothing: %s", err.msg);
+    rs_ckpt_free(partial);
+
+    rs_error_clear(&err);
+    rc = rs_lua_scene_load_seqtrain(ck, 2, b, &err);
+    tap_is_int(rc, RS_OK, "load into another model: %s", err.msg);
+    rc = RS_OK;
+    train(a, 5, la, &err, &rc);
+    train(b, 5, lb, &err, &rc);
+    tap_ok(rc == RS_OK && memcmp(la, lb, 5 * sizeof *la) == 0 &&
+               rs_algo_seqtrain_steps(b) == 11,
+           "5 more steps agree bit for bit");
+    rs_ckpt_free(ck);
+    rs_algo_seqtrain_free(a);
+    rs_algo_seqtrain_free(b);
+    rs_nn_transformer_free(ta);
+    rs_nn_transformer_free(tb);
+}
+
+/* ---- the Lua handle ---------------------------------------------------- */
+
+static const char *
+lua_run(lua_State *L, const char *code)
+{
+    static char out[1024];
+    struct rs_error err = {0};
+    if (luaL_loadstring(L, code) != LUA_OK) {
+        snprintf(out, sizeof out, "SYNTAX: %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return out;
+    }
+    if (rs_lua_call(L, 0, 1, &err) != RS_OK) {
+        snprintf(out, sizeof out, "ERROR: %s", err.msg);
+        return out;
+    }
+    snprintf(out, sizeof out, "%s", luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 2);
+    return out;
+}
+
+static void
+lua_has(lua_State *L, const char *code, const char *want, const char *name)
+{
+    const char *got = lua_run(L, code);
+    tap_ok(strstr(got, want) != NULL, "lua: %s (got: %s)", name, got);
+}
+
+static void
+test_lua(void)
+{
+    struct rs_error err = {0};
+    lua_State *L = rs_lua_new(NULL, &err);
+    if (L == NULL) {
+        tap_skip(1, "no Lua state: %s", err.msg);
+        return;
+    }
+    nlogs = 0;
+    rs_lua_ctx(L)->sink.log = count_log;
+    lua_has(L,
+            "rs = require 'repscope' seq = require('repscope.train').seq "
+            "task = rs.data.seqtask{task='copy_first', min_len=4, max_len=6} "
+            "tf = rs.nn.transformer{vocab=13, ctx=16, d=16, heads=2, "
+            "layers=1, out=10, pos='learned', seed=3} "
+            "tr = seq{model=tf, task=task, batch=32, lr=3e-3, clip=1, seed=7,"
+            " log_every=5} return tostring(tr)",
+            "seq trainer (copy_first, len 4..6, 0 steps)", "made");
+    lua_has(L,
+            "local l0 = tr:step() for i = 2, 150 do tr:step() end "
+            "local a, l = tr:eval(5) local a2, l2 = tr:eval(5) "
+            "return string.format('%d %s %s %s', tr:steps(), "
+            "tostring(a >= 0.9), tostring(a == a2 and l == l2), "
+            "tostring(l < l0))",
+            "150 true true true",
+            "150 steps learn copy_first; eval repeats; loss falls");
+    tap_is_int(nlogs, 90, "lua: 3 metrics every 5 steps reach the sink");
+    lua_has(L,
+            "task:set_sep(2) local before = tr:task():seq_len(5) "
+            "tr:set_task(task) tr:step() "
+            "return before .. ' ' .. tr:task():seq_len(5) .. ' ' .. "
+            "tr:last().T",
+            "6 8 ", "set_task takes the new separators");
+    lua_has(L, "return tr:model() == tf", "true", "model() is the model");
+    lua_has(L,
+            "tr:set{lr=1e-3, clip=0.5} local c = tr:config() "
+            "return string.format('%g %g %s', c.lr, c.clip, c.optim)",
+            "0.001 0.5 adamw", "set changes lr and clip");
+    lua_has(L, "return seq{task=task}", "field 'model' is required",
+            "model required");
+    lua_has(L, "return seq{model=task, task=task}",
+            "bad field 'model' (transformer expected, got seqtask)",
+            "model type checked");
+    lua_has(L, "return seq{model=tf, task=tf}",
+            "bad field 'task' (seqtask expected, got transformer)",
+            "task type checked");
+    lua_has(L, "return seq{model=tf, task=task, batch=0}",
+            "bad field 'batch' (0 is outside", "batch checked");
+    lua_has(L, "return seq{model=tf, task=task, optim='lbfgs'}", "'lbfgs'",
+            "optim checked");
+    lua_has(L,
+            "return seq{model=tf, task=rs.data.seqtask{task='count', "
+            "max_len=12}}",
+            "out = 10", "a task the model cannot answer");
+    lua_has(L, "return tr:eval(16)", "ctx is 16", "eval beyond ctx");
+    lua_has(L, "return tr:eval(0)", "'len' (0 is outside 1..4096)",
+            "eval len checked");
+    lua_has(L, "tr:release() return tostring(tr)", "seq trainer (released)",
+            "release");
+    lua_has(L, "return tr:step()", "attempt to use a released seq trainer",
+            "a released trainer raises");
+    rs_lua_free(L);
+}
+
+int
+main(void)
+{
+    tap_plan_lazy();
+    test_first_step();
+    test_zero_head();
+    test_learns();
+    test_reproducible();
+    test_set_task();
+    test_bad();
+    test_state();
+    test_ckpt_sections();
+    test_lua();
+    return tap_done();
+}
