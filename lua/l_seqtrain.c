@@ -98,7 +98,8 @@ l_seqtrain_new(lua_State *L)
     static const char fn[] = "rs.train.seq";
     static const char *const fields[] = {
         "model",    "task",  "batch", "lr",   "weight_decay", "warmup", "clip",
-        "momentum", "optim", "seed",  "prec", "log_every",    NULL};
+        "momentum", "optim", "seed",  "prec", "log_every",    "schedule",
+        NULL};
     static const char *const optims[] = {"sgd", "adam", "adamw", NULL};
     static const char *const precs[] = {"f32", "bf16", "f16", NULL};
     rs_lua_check_table(L, 1, fn, "config");
@@ -127,8 +128,46 @@ l_seqtrain_new(lua_State *L)
     c.optim.momentum =
         rs_lua_opt_float_field(L, 1, fn, "momentum", c.optim.momentum, 0.0f);
     rs_sched_init(&c.sched, RS_SCHED_CONSTANT, c.optim.lr, -1);
-    c.sched.warmup =
-        (long)rs_lua_opt_int_field(L, 1, fn, "warmup", 0, 0, LONG_MAX);
+    /* schedule = rs.sched.*{...} as for rs.train: lr from lr=, total from
+     * the session when the schedule does not say */
+    if (lua_getfield(L, 1, "schedule") != LUA_TNIL) {
+        int si = lua_gettop(L);
+        if (luaL_testudata(L, si, RS_LUA_SCHED_MT) == NULL)
+            return rs_lua_field_type_error(L, fn, "schedule", "schedule", si);
+        const struct rs_lua_sched *s =
+            rs_lua_check_sched(L, si, fn, "schedule");
+        c.sched = s->s;
+        if (!s->has_lr)
+            c.sched.lr = c.optim.lr;
+        if (!s->has_total) {
+            c.sched.total = rs_lua_ctx(L)->total_steps;
+            if (c.sched.total < 1 && c.sched.kind != RS_SCHED_CONSTANT)
+                return rs_lua_field_error(
+                    L, fn, "schedule",
+                    "'%s' needs total= (the run has no planned length)",
+                    rs_sched_kind_name(c.sched.kind));
+            /* a short run (--steps 3) keeps its schedule's shape: the
+             * warmup shrinks to a tenth of the run, and says so */
+            if (c.sched.total <= c.sched.warmup &&
+                c.sched.kind != RS_SCHED_CONSTANT) {
+                char line[160];
+                snprintf(line, sizeof line,
+                         "%s: warmup %ld shortened to %ld (the run plans %ld "
+                         "steps)",
+                         fn, c.sched.warmup, c.sched.total / 10,
+                         c.sched.total);
+                c.sched.warmup = c.sched.total / 10;
+                rs_lua_print(L, line);
+            }
+        }
+        if (rs_lua_has_field(L, 1, "warmup"))
+            return rs_lua_field_error(L, fn, "warmup",
+                                      "give the warmup to the schedule");
+    } else {
+        c.sched.warmup =
+            (long)rs_lua_opt_int_field(L, 1, fn, "warmup", 0, 0, LONG_MAX);
+    }
+    lua_pop(L, 1);
     c.batch = (int)rs_lua_opt_int_field(L, 1, fn, "batch", c.batch, 1, 1 << 20);
     c.log_every = (long)rs_lua_opt_int_field(L, 1, fn, "log_every", c.log_every,
                                              1, LONG_MAX);

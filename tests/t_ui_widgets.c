@@ -241,6 +241,49 @@ test_chart_goldens(void)
     free(run);
 }
 
+/* Many series with long shared names: the legend takes two rows and shows
+ * the part that differs; names that fit stay whole. */
+static void
+test_chart_legend(void)
+{
+    static struct rs_bus_point pts[4][2];
+    static struct rs_chart_series ser[4];
+    static const char *const names[4] = {
+        "pos/rope/fp32/dist", "pos/alibi/fp32/dist",
+        "pos/sinusoidal/fp32/dist", "pos/none/fp32/dist"};
+    struct rs_chart c;
+    rs_chart_init(&c);
+    c.title = "positional encodings";
+    for (int i = 0; i < 4; i++) {
+        for (int k = 0; k < 2; k++) {
+            float v = (float)(i + 1) / (float)(k + 1);
+            pts[i][k] = (struct rs_bus_point){k + 1, k + 1, v, v, v, v, 1};
+        }
+        ser[i] = (struct rs_chart_series){names[i], pts[i], 2,
+                                          RS_COLOR_DEFAULT};
+    }
+    c.series = ser;
+    c.nseries = 4;
+    struct rs_canvas *cv = render(50, 12, d_chart, &c, &fx_utf8);
+    char *s = rs_canvas_dump_string(cv, false);
+    char *row2 = strchr(s, '\n') ? strchr(strchr(s, '\n') + 1, '\n') : NULL;
+    tap_ok(strstr(s, "\u2501 rope 0.500") != NULL && strstr(s, "pos/") == NULL &&
+               strstr(s, "sinusoidal") != NULL,
+           "the shared 'pos/' and '/fp32/dist' are left out of the legend");
+    tap_ok(row2 != NULL && strstr(row2 + 1, "none") != NULL &&
+               strstr(row2 + 1, "none") < strchr(row2 + 1, '\n'),
+           "the legend wraps onto a second row");
+    free(s);
+    rs_canvas_free(cv);
+    c.nseries = 2;
+    cv = render(50, 12, d_chart, &c, &fx_utf8);
+    s = rs_canvas_dump_string(cv, false);
+    tap_ok(strstr(s, "pos/rope/fp32/dist 0.500") != NULL,
+           "names that fit are shown whole");
+    free(s);
+    rs_canvas_free(cv);
+}
+
 /* ---- heatmap ----------------------------------------------------------------
  */
 
@@ -455,6 +498,7 @@ main(void)
     test_chart_helpers();
     test_chart_keys();
     test_chart_goldens();
+    test_chart_legend();
     test_heatmap();
     test_spectrum();
     test_neurons();

@@ -370,26 +370,49 @@ item_width(const struct item *it)
     return (it->swatch ? 2 : 0) + (it->sw2 ? 3 : 0) + rs_utf8_width(it->text);
 }
 
-static void
-draw_legend(struct rs_canvas *cv, int x, int y, int w, struct item *it, int n)
+/* Rows the items that are on take when wrapped greedily into width w. */
+static int
+legend_rows(const struct item *it, int n, int w)
 {
-    for (;;) { /* drop the least important items until the row fits */
-        int total = 0, worst = -1;
-        for (int i = 0; i < n; i++) {
-            if (!it[i].on)
-                continue;
-            total += (total > 0 ? 2 : 0) + item_width(&it[i]);
-            if (worst < 0 || it[i].prio >= it[worst].prio)
-                worst = i;
+    int rows = 1, cx = 0;
+    for (int i = 0; i < n; i++) {
+        if (!it[i].on)
+            continue;
+        int iw = item_width(&it[i]);
+        if (cx > 0 && cx + 2 + iw > w) {
+            rows++;
+            cx = 0;
         }
-        if (total <= w || worst < 0 || it[worst].prio == 0)
+        cx += (cx > 0 ? 2 : 0) + iw;
+    }
+    return rows;
+}
+
+static void
+draw_legend(struct rs_canvas *cv, int x, int y, int w, int rows,
+            struct item *it, int n)
+{
+    for (;;) { /* drop the least important items until the rows fit */
+        int worst = -1;
+        for (int i = 0; i < n; i++)
+            if (it[i].on && (worst < 0 || it[i].prio >= it[worst].prio))
+                worst = i;
+        if (legend_rows(it, n, w) <= rows || worst < 0 ||
+            it[worst].prio == 0)
             break;
         it[worst].on = false;
     }
-    int cx = x, end = x + w;
-    for (int i = 0; i < n && cx < end; i++) {
+    int cx = x, end = x + w, row = 0;
+    for (int i = 0; i < n; i++) {
         if (!it[i].on)
             continue;
+        if (cx > x && cx + 2 + item_width(&it[i]) > end && row + 1 < rows) {
+            row++;
+            y++;
+            cx = x;
+        }
+        if (cx >= end)
+            break;
         if (cx > x)
             cx += 2;
         if (it[i].swatch) {
@@ -408,14 +431,71 @@ static const char *const mono_swatch[4] = {"\u2501\u2501", "\u254d\u254d",
                                            "\u2505\u2505", "\u2509\u2509"};
 static const char *const ascii_swatch[4] = {"==", "--", "..", "-."};
 
+/* The part of every series name the legend shows: without the prefix up
+ * to a '/' and the suffix from a '/' that all of them share
+ * ("pos/rope/fp32/dist", "pos/none/fp32/dist" -> "rope", "none"). */
 static void
-legend(struct rs_canvas *cv, int x, int y, int w, const struct rs_chart *c,
-       uint32_t most, bool env, const struct rs_ui_ctx *ctx)
+name_affixes(const struct rs_chart *c, size_t *pre, size_t *suf)
+{
+    *pre = *suf = 0;
+    if (c->nseries < 2)
+        return;
+    const char *a = c->series[0].name ? c->series[0].name : "";
+    size_t la = strlen(a), p = la, s = la;
+    for (int i = 1; i < c->nseries; i++) {
+        const char *b = c->series[i].name ? c->series[i].name : "";
+        size_t lb = strlen(b), k = 0;
+        while (k < p && k < lb && a[k] == b[k])
+            k++;
+        p = k;
+        k = 0;
+        while (k < s && k < lb && a[la - 1 - k] == b[lb - 1 - k])
+            k++;
+        s = k;
+    }
+    while (p > 0 && a[p - 1] != '/')
+        p--;
+    while (s > 0 && a[la - s] != '/')
+        s--;
+    /* every name must keep something */
+    for (int i = 0; i < c->nseries; i++) {
+        size_t lb = strlen(c->series[i].name ? c->series[i].name : "");
+        if (p + s >= lb)
+            return;
+    }
+    *pre = p;
+    *suf = s;
+}
+
+static void
+legend(struct rs_canvas *cv, int x, int y, int w, int rows,
+       const struct rs_chart *c, uint32_t most, bool env,
+       const struct rs_ui_ctx *ctx)
 {
     const struct rs_theme *th = rs_widget_theme(ctx);
     int n = 0, cap = c->nseries + 3;
-    struct item *it = rs_xcalloc((size_t)cap, sizeof *it);
     char num[32];
+    /* full names when the series fit in the rows, else without the
+     * shared affixes */
+    size_t pre = 0, suf = 0;
+    {
+        int used = 0, rows_used = 1;
+        for (int i = 0; i < c->nseries; i++) {
+            const struct rs_chart_series *s = &c->series[i];
+            rs_fmt_num(s->n > 0 ? s->pts[s->n - 1].last : NAN, num,
+                       sizeof num);
+            int iw = 3 + rs_utf8_width(s->name ? s->name : "?") + 1 +
+                     rs_utf8_width(num);
+            if (used > 0 && used + 2 + iw > w) {
+                rows_used++;
+                used = 0;
+            }
+            used += (used > 0 ? 2 : 0) + iw;
+        }
+        if (rows_used > rows)
+            name_affixes(c, &pre, &suf);
+    }
+    struct item *it = rs_xcalloc((size_t)cap, sizeof *it);
     bool mono = ctx->color == RS_COLOR_MONO;
     if (c->cursor_on) {
         rs_fmt_si(c->cursor, num, sizeof num);
@@ -434,8 +514,10 @@ legend(struct rs_canvas *cv, int x, int y, int w, const struct rs_chart *c,
         else if (s->n > 0)
             v = s->pts[s->n - 1].last;
         rs_fmt_num(v, num, sizeof num);
-        snprintf(it[n].text, sizeof it[n].text, "%s %s",
-                 s->name ? s->name : "?", s->n > 0 ? num : "-");
+        const char *nm = s->name ? s->name : "?";
+        int keep = (int)(strlen(nm) - pre - suf);
+        snprintf(it[n].text, sizeof it[n].text, "%.*s %s", keep, nm + pre,
+                 s->n > 0 ? num : "-");
         if (mono || ctx->ascii)
             it[n].sw2 = ctx->ascii ? ascii_swatch[i % 4] : mono_swatch[i % 4];
         else
@@ -468,7 +550,7 @@ legend(struct rs_canvas *cv, int x, int y, int w, const struct rs_chart *c,
         it[n].prio = 4;
         it[n++].on = true;
     }
-    draw_legend(cv, x, y, w, it, n);
+    draw_legend(cv, x, y, w, rows, it, n);
     free(it);
 }
 
@@ -573,6 +655,22 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
     struct rs_rect in = rs_widget_panel(cv, r, c->title, info, ctx);
     out->w = 0;
     int lg = in.h >= 6 ? 1 : 0, xl = in.h >= 5 ? 1 : 0;
+    /* a second legend row when the series' names do not fit in one and
+     * the plot keeps enough height */
+    if (lg && in.h >= 9) {
+        int need = 0;
+        char num[32];
+        for (int i = 0; i < c->nseries; i++) {
+            const struct rs_chart_series *s = &c->series[i];
+            rs_fmt_num(s->n > 0 ? s->pts[s->n - 1].last : NAN, num,
+                       sizeof num);
+            need += (i > 0 ? 2 : 0) + 3 +
+                    rs_utf8_width(s->name ? s->name : "?") + 1 +
+                    rs_utf8_width(num);
+        }
+        if (need > in.w)
+            lg = 2;
+    }
     int ph = in.h - lg - 1 - xl;
     if (in.w < 12 || ph < 2) {
         rs_widget_empty(cv, in, "too small", ctx);
@@ -653,7 +751,7 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
         draw_threshold(cv, &p, c, &c->thresholds[i], col, ctx->ascii);
     }
     if (lg)
-        legend(cv, in.x, in.y, in.w, c, most, env, ctx);
+        legend(cv, in.x, in.y, in.w, lg, c, most, env, ctx);
     for (int i = 0; i < ns; i++)
         bins_free(&b[i]);
     free(b);

@@ -26,6 +26,7 @@ tap.has(views, '{"kind":"rank_heatmap","layers":["l1","l2"],"metric":"srank","se
 tap.has(views, '"layer":"l2","log":true,"matrix":"spectrum/l2"', "views: spectrum of l2")
 tap.has(views, '"layer":"l1","matrix":"neurons/l1"', "views: neurons default to the middle layer")
 tap.has(views, '{"kind":"heatmap","matrix":"custom/matrix","title":"custom"}', "views: heatmap")
+tap.has(views, '"title":"n/dist","x":"log","xlabel":"n"', "views: curves with an x axis name")
 tap.ok(sc:run(40), "40 steps")
 tap.is(count(sc:series("train/loss")), 8, "train/loss every 5 steps")
 tap.is(count(sc:series("test/acc")), 5, "test/acc at 1, 10, 20, 30, 40")

@@ -44,5 +44,6 @@ return rs.scene{
     rs.view.spectrum{ layer = "l2" },
     rs.view.neurons{},
     rs.view.heatmap{ matrix = "custom/matrix", title = "custom" },
+    rs.view.curves{ series = { "n/dist" }, x = "log", xlabel = "n" },
   },
 }
