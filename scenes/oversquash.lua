@@ -14,7 +14,7 @@
 -- long sequences fail first.
 -- Every probe_every steps the count model's sensitivity
 -- S_i = ||d v_l[last] / d v0_i||_F (exact reverse mode) on one fixed probe
--- sequence is shown per layer (log10, each row scaled to its max), next to
+-- sequence is shown per layer (each row as shares of its sum), next to
 -- the bound of Prop. B.8 for the model's own attention, and the last
 -- token's attention row per layer and head. sens/corr is the correlation
 -- between the last layer's sensitivity and its bound over positions.
@@ -44,18 +44,15 @@ local function task_of(name, p, sep)
                           sep_every = name == "count_sep" and sep or 0 }
 end
 
--- log10 of each row scaled to its maximum, floored at -6, as a tensor.
-local function log_rows(t)
+-- Each row as shares of its sum: where the last token's dependence goes.
+local function shares(t)
   local sh = t:shape()
   local rows, cols = sh[1], sh[2]
   local out = rs.tensor.zeros({ rows, cols })
   for i = 1, rows do
     local m = 0
-    for j = 1, cols do m = math.max(m, t:get(i, j)) end
-    for j = 1, cols do
-      local v = m > 0 and t:get(i, j) / m or 0
-      out:set(i, j, v > 1e-6 and math.log(v, 10) or -6)
-    end
+    for j = 1, cols do m = m + t:get(i, j) end
+    for j = 1, cols do out:set(i, j, m > 0 and t:get(i, j) / m or 0) end
   end
   return out
 end
@@ -80,9 +77,9 @@ local function probe(p)
   local L, T = sh[1], sh[2]
   local layers = {}
   for l = 1, L do layers[l] = "l" .. l end
-  rs.matrix("sensitivity", log_rows(sens),
+  rs.matrix("sensitivity", shares(sens),
             { rows = layers, cols = S.probe_labels })
-  rs.matrix("bound", log_rows(bound), { rows = layers, cols = S.probe_labels })
+  rs.matrix("bound", shares(bound), { rows = layers, cols = S.probe_labels })
   local a, b = {}, {}
   for i = 1, T do a[i], b[i] = sens:get(L, i), bound:get(L, i) end
   rs.log{ ["sens/corr"] = corr(a, b), ["sens/first"] = a[1] / math.max(table.unpack(a)) }
@@ -122,8 +119,8 @@ not: accuracy falls with length, the longest sequences first (acc
 heatmap: rows are tasks, columns lengths). Separators every few digits
 (count_sep) help the model keep count. The sensitivity heatmap shows how
 much the last token's representation at each layer depends on each input
-position (log scale, row max = 0): early tokens reach the end through
-more paths. Next to it the bound of Prop. B.8 for the model's own
+position (each row's share): early tokens reach the end through more
+paths. Next to it the bound of Prop. B.8 for the model's own
 attention. Console: set sep_every = 2 (0: off) changes count_sep's task.]],
   steps = 3000,
   params = {
@@ -200,13 +197,13 @@ attention. Console: set sep_every = 2 (0: off) changes count_sep's task.]],
                     series = { "count/acc/len4", "count/acc/len16",
                                "count/acc/len32", "count_sep/acc/len32" },
                     ymin = 0, ymax = 1 },
-    rs.view.heatmap{ title = "sensitivity of the last token (log10)",
+    rs.view.heatmap{ title = "sensitivity of the last token (share)",
                      matrix = "sensitivity", rows = "layer",
                      cols = "position" },
-    rs.view.heatmap{ title = "bound of Prop. B.8 (log10)", matrix = "bound",
-                     rows = "layer", cols = "position" },
     rs.view.heatmap{ title = "last token's attention", matrix = "attention",
                      rows = "layer/head", cols = "position" },
+    rs.view.heatmap{ title = "bound of Prop. B.8 (share)", matrix = "bound",
+                     rows = "layer", cols = "position" },
     rs.view.curves{ title = "train loss",
                     series = { "first/train/loss", "last/train/loss",
                                "count/train/loss", "count_sep/train/loss" },

@@ -317,6 +317,34 @@ test_heatmap(void)
     tap_is_int((long)rs_heatmap_color(&h.signed_map, -1, 1, 0), 0xf7f7f7,
                "diverging zero is white");
 
+    /* 25 one-glyph token labels in one-glyph cells: the header is the
+     * token string itself */
+    {
+        static const char *const toks[25] = {
+            "0", "1", "0", "0", "0", "0", "1", "1", "1", "1", "1", "0", "0",
+            "0", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "?"};
+        static const char *const rl[2] = {"l1", "l2"};
+        float d[50];
+        for (int i = 0; i < 50; i++)
+            d[i] = (float)i;
+        struct rs_heatmap t;
+        rs_heatmap_init(&t);
+        t.title = "tokens";
+        t.data = d;
+        t.rows = 2;
+        t.cols = 25;
+        t.row_labels = rl;
+        t.col_labels = toks;
+        struct rs_canvas *tc = render(32, 8, d_heat, &t, &fx_utf8);
+        char *ts = rs_canvas_dump_string(tc, false);
+        tap_ok(strstr(ts, "010000111110001111111111?") != NULL,
+               "one-glyph column labels read as the sequence");
+        if (strstr(ts, "010000111110001111111111?") == NULL)
+            tap_diag("%s", ts);
+        free(ts);
+        rs_canvas_free(tc);
+    }
+
     struct rs_widget *w = rs_heatmap_widget_new();
     struct rs_heatmap *hm = rs_heatmap_widget_data(w);
     *hm = h.tokens;

@@ -278,6 +278,11 @@ draw_labels(struct rs_canvas *cv, const struct rs_heatmap *h,
     /* column header: the labels when cells are wide enough, else ticks */
     int rows = g->hd; /* 2: staggered */
     bool labels = h->col_labels != NULL && g->fx == 1 && g->sx * rows >= 3;
+    /* one-glyph labels (tokens) in one-glyph cells: shown side by side,
+     * so the header reads as the sequence itself */
+    bool tight = !labels && h->col_labels != NULL && g->fx == 1 &&
+                 max_col_label(h) <= g->sx * rows;
+    labels = labels || tight;
     int step = labels ? 1 : nice_step((digits(h->cols) + 1.0) / g->sx * g->fx);
     int next_free[2] = {g->gx, g->gx};
     for (int j = 0; j < g->dc; j++) {
@@ -295,11 +300,12 @@ draw_labels(struct rs_canvas *cv, const struct rs_heatmap *h,
             s = buf;
         }
         int room = in.x + in.w - x;
-        if (labels && room > g->sx * rows - 1)
-            room = g->sx * rows - 1;
+        int cell = g->sx * rows - (tight ? 0 : 1);
+        if (labels && room > cell)
+            room = cell;
         int w =
             rs_canvas_text_fit(cv, x, in.y + line, s, room, sel ? hil : lab);
-        next_free[line] = x + w + 1;
+        next_free[line] = x + w + (tight ? 0 : 1);
     }
 }
 
