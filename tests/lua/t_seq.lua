@@ -1,0 +1,87 @@
+-- t_seq.lua: the sequence-model API from Lua: tokens <-> text, a task's
+-- samples and labels, the sequence probes on a random decoder (shapes,
+-- the bound's rows summing to 1, collapse and TV against their
+-- definitions), rs.train.seq with a schedule, and argument errors.
+local tap = require "tap"
+local rs = require "repscope"
+
+-- tokens and text
+local ids = rs.data.tokens("10 1,?")
+tap.is(table.concat(ids, " "), "1 0 1 11 12", "tokens: digits, ',' and '?'")
+tap.is(rs.data.text(ids), "101,?", "text inverts tokens")
+tap.error_like(function() rs.data.tokens("1a") end, "'a' at position 2",
+               "tokens: a bad character is named with its position")
+
+-- a task and its labels
+local task = rs.data.seqtask{ task = "count", min_len = 3, max_len = 9,
+                              sep_every = 2 }
+local x, y = task:sample(7, 5)
+local ones, seps = 0, 0
+for _, id in ipairs(x) do
+  if id == 1 then ones = ones + 1 elseif id == 11 then seps = seps + 1 end
+end
+tap.is(y, ones, "count: the answer is the number of ones")
+tap.is(seps, 3, "seven digits, a ',' after every 2: three separators")
+tap.is(#x, task:seq_len(7), "the sample has seq_len tokens")
+tap.is(x[#x], 12, "the query comes last")
+tap.is(task:classes(), 10, "count classes: max_len + 1")
+
+-- probes on a random decoder
+local tf = rs.nn.transformer{ vocab = 13, ctx = 64, d = 16, heads = 2,
+                              layers = 3, seed = 4 }
+local seq = rs.data.tokens("1101001011?")
+local S, B, U = rs.probe.sensitivity(tf, seq)
+tap.is(table.concat(S:shape(), "x"), "3x11", "sensitivity: layers x tokens")
+tap.is(table.concat(B:shape(), "x"), "3x11", "bound: layers x tokens")
+for l = 1, 3 do
+  local sb, su = 0, 0
+  for i = 1, 11 do sb, su = sb + B:get(l, i), su + U:get(l, i) end
+  tap.is_near(sb, 1, 1e-5, "bound row " .. l .. " sums to 1")
+  tap.is_near(su, 1, 1e-5, "uniform bound row " .. l .. " sums to 1")
+end
+tap.ok(S:get(1, 1) > 0 and S:get(3, 11) > 0, "sensitivities are positive")
+
+local v = rs.data.tokens("1111110")
+local vs = rs.data.tokens("11111100")
+local c = rs.probe.collapse(tf, v, vs)
+local _, y1 = tf:forward(v)
+local _, y2 = tf:forward(vs)
+local linf, l1, ymax = 0, 0, 0
+for i = 1, 16 do
+  local dd = math.abs(y1:get(i) - y2:get(i))
+  linf, l1 = math.max(linf, dd), l1 + dd
+  ymax = math.max(ymax, math.abs(y1:get(i)))
+end
+tap.is_near(c.linf, linf, 1e-6, "collapse linf = |y(v) - y(v*)|_inf")
+tap.is_near(c.l1, l1, 1e-5, "collapse l1")
+tap.is_near(c.ymax, ymax, 1e-6, "collapse ymax = |y(v)|_inf")
+tap.is(rs.probe.collapse(tf, v, v, "bf16").linf, 0.0,
+       "the same sequence: distance 0 in bf16")
+tap.is(rs.probe.attn_tv(tf, v, v, 2), 0.0, "TV of a sequence with itself")
+local alt = rs.probe.attn_tv(tf, rs.data.tokens("101010"),
+                             rs.data.tokens("010101"))
+tap.ok(alt > 0 and alt <= 2, "TV of 101010 vs 010101 is in (0, 2]")
+tap.error_like(function() rs.probe.attn_tv(tf, v, v, 4) end, "layer",
+               "attn_tv: a layer outside 1..3")
+tap.error_like(function() rs.probe.collapse(tf, v, vs, "fp8") end, "fp8",
+               "collapse: an unknown precision")
+
+-- a trainer with a schedule
+local small = rs.nn.transformer{ vocab = 13, ctx = 16, d = 16, layers = 1,
+                                 out = 10, seed = 2 }
+local copy = rs.data.seqtask{ task = "copy_first", min_len = 3, max_len = 5 }
+local tr = rs.train.seq{ model = small, task = copy, batch = 32, lr = 3e-3,
+                         schedule = rs.sched.cosine{ warmup = 5, total = 200 } }
+local first = tr:step()
+for _ = 2, 200 do tr:step() end
+local acc = tr:eval(4, 256)
+tap.ok(acc > 0.9, string.format("copy_first learned with a cosine "
+                                 .. "schedule (acc %.2f, first loss %.2f)",
+                                 acc, first))
+tap.is_near(tr:lr(), 0, 1e-6, "the cosine rate reached 0 at its total")
+tap.error_like(function()
+  rs.train.seq{ model = small, task = copy, warmup = 3,
+                schedule = rs.sched.constant{} }
+end, "give the warmup to the schedule", "warmup twice is refused")
+tap.ok(type(rs.train) == "table" and rs.train.new ~= nil,
+       "rs.train is the train module")
