@@ -169,7 +169,7 @@ rank rise between two falls were seen. Heatmaps: one row per hidden layer
         for j, c in ipairs(m.hist) do
           for i, v in ipairs(c) do t:set(i, j, v) end
         end
-        rs.matrix("rank/" .. m.name, t)
+        rs.matrix("rank/" .. m.name, t, { rows = m.layers })
       end
     end
   end,
