@@ -101,7 +101,8 @@ l_seqtrain_new(lua_State *L)
         "momentum", "optim", "seed",  "prec", "log_every",    "schedule",
         NULL};
     static const char *const optims[] = {"sgd", "adam", "adamw", NULL};
-    static const char *const precs[] = {"f32", "bf16", "f16", NULL};
+    static const char *const precs[] = {"f32", "bf16", "f16", "fp32", "fp16",
+                                        NULL};
     rs_lua_check_table(L, 1, fn, "config");
     rs_lua_check_fields(L, 1, fn, fields);
     struct rs_lua_ctx *ctx = rs_lua_ctx(L);
@@ -171,8 +172,10 @@ l_seqtrain_new(lua_State *L)
     c.batch = (int)rs_lua_opt_int_field(L, 1, fn, "batch", c.batch, 1, 1 << 20);
     c.log_every = (long)rs_lua_opt_int_field(L, 1, fn, "log_every", c.log_every,
                                              1, LONG_MAX);
-    c.prec =
-        (enum rs_prec)rs_lua_opt_enum_field(L, 1, fn, "prec", "f32", precs);
+    int prec = rs_lua_opt_enum_field(L, 1, fn, "prec", "f32", precs);
+    c.prec = prec == 3   ? RS_PREC_F32 /* "fp32" */
+             : prec == 4 ? RS_PREC_F16 /* "fp16" */
+                         : (enum rs_prec)prec;
     if (rs_lua_has_field(L, 1, "seed"))
         c.seed = (uint64_t)rs_lua_opt_int_field(L, 1, fn, "seed", 0, 0,
                                                 LUA_MAXINTEGER);

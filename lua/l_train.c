@@ -58,7 +58,8 @@ l_train_new(lua_State *L)
         "model",      "data",   "optim",     "loss", "batch", "schedule",
         "eval_every", "eval_n", "log_every", "seed", "prec",  NULL};
     static const char *const losses[] = {"cross_entropy", "mse_onehot", NULL};
-    static const char *const precs[] = {"f32", "bf16", "f16", NULL};
+    static const char *const precs[] = {"f32", "bf16", "f16", "fp32", "fp16",
+                                        NULL};
     rs_lua_check_table(L, 1, fn, "config");
     rs_lua_check_fields(L, 1, fn, fields);
     struct rs_lua_ctx *ctx = rs_lua_ctx(L);
@@ -89,7 +90,10 @@ l_train_new(lua_State *L)
     c.eval_n = (int)rs_lua_opt_int_field(L, 1, fn, "eval_n", 0, 0, INT32_MAX);
     c.log_every = (long)rs_lua_opt_int_field(L, 1, fn, "log_every", c.log_every,
                                              1, LONG_MAX);
-    c.prec = rs_lua_opt_enum_field(L, 1, fn, "prec", "f32", precs);
+    int prec = rs_lua_opt_enum_field(L, 1, fn, "prec", "f32", precs);
+    c.prec = prec == 3   ? RS_PREC_F32 /* "fp32" */
+             : prec == 4 ? RS_PREC_F16 /* "fp16" */
+                         : (enum rs_prec)prec;
     if (rs_lua_has_field(L, 1, "seed"))
         c.seed = (uint64_t)rs_lua_opt_int_field(L, 1, fn, "seed", 0, 0,
                                                 LUA_MAXINTEGER);

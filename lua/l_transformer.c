@@ -38,7 +38,9 @@ struct lua_tf {
 static const char *const pos_names[] = {"none", "learned", "sinusoidal",
                                         "rope", "alibi",   NULL};
 static const char *const norm_names[] = {"pre", "post", NULL};
-static const char *const prec_names[] = {"fp32", "bf16", "fp16", NULL};
+/* enum rs_prec order, then the spellings rs.train uses ("f32", "f16") */
+static const char *const prec_names[] = {"fp32", "bf16", "fp16", "f32", "f16",
+                                         NULL};
 
 rs_nn_transformer *
 rs_lua_check_transformer(lua_State *L, int arg, const char *fn)
@@ -283,6 +285,8 @@ l_transformer_forward(lua_State *L)
     struct lua_tf *b = check_self(L, fn);
     const struct rs_nn_transformer_config *c = rs_nn_transformer_config(b->tf);
     int p = rs_lua_check_enum(L, 3, fn, "prec", "fp32", prec_names);
+    if (p >= 3)
+        p = p == 3 ? RS_PREC_F32 : RS_PREC_F16;
     lua_settop(L, 3); /* the scratch ids go above the arguments */
     int T;
     int *ids = check_ids(L, 2, fn, c, &T);

@@ -175,8 +175,13 @@ tap.error_is(function() return small:forward("1 2") end,
   "transformer:forward: bad argument #1 'ids' (table expected, got string)",
   "ids not a table")
 tap.error_is(function() return small:forward({ 1 }, "fp8") end,
-  "transformer:forward: bad argument #2 'prec' ('fp32', 'bf16' or 'fp16' "
-  .. "expected, got 'fp8')", "bad prec")
+  "transformer:forward: bad argument #2 'prec' ('fp32', 'bf16', 'fp16', "
+  .. "'f32' or 'f16' expected, got 'fp8')", "bad prec")
+local y32 = select(2, small:forward({ 1 }, "f32"))
+local y16 = select(2, small:forward({ 1 }, "f16"))
+local z16 = select(2, small:forward({ 1 }, "fp16"))
+tap.ok(y32:get(1) == select(2, small:forward({ 1 })):get(1) and
+       y16:get(1) == z16:get(1), "'f32' and 'f16' spell fp32 and fp16")
 tap.error_is(function() return small:layer_last({ 1 }, 3) end,
   "transformer:layer_last: bad argument #2 'l' (layer 3 outside 0..2)",
   "layer_last range")
