@@ -20,6 +20,17 @@
 -- between the last layer's sensitivity and its bound over positions.
 -- From the console: set sep_every = 2 (or 0: no separators) changes the
 -- count_sep task live; set lr = ... changes every trainer's rate.
+--
+-- Measured (defaults: d 32, 2 layers, 2 heads, RoPE, lengths 1..32, AdamW
+-- 1e-3 cosine, 3000 steps; 74 s headless on the shared 2-core machine):
+-- first and last reach 1.00 at every length by step 500. count at step
+-- 3000, lengths 2/4/8/12/16/24/32: 1.00 up to 24, 0.68 at 32 (at 1500 it
+-- was 1.00 1.00 0.37 0.02 0.06 0.00 0.00: long lengths are learned last);
+-- count_sep 1.00 up to 24 (0.98 at 16), 0.84 at 32. The last layer's
+-- sensitivity correlates with the Prop. B.8 bound at 0.99 over positions.
+-- --set pos=none (73 s): first 1.00 everywhere, last 1.00 1.00 0.99 0.96
+-- 0.94 0.80 0.70 (the asymmetry), count 0.61 and count_sep 0.50 at 32.
+-- One seed each.
 
 local rs = require "repscope"
 
@@ -113,11 +124,13 @@ end
 return rs.scene{
   title = "Over-squashing: counting and copying in a small transformer",
   notes = [[
-Four copies of one small decoder learn four tasks. Copying the first
-digit and the last digit are easy at every length; counting the ones is
-not: accuracy falls with length, the longest sequences first (acc
-heatmap: rows are tasks, columns lengths). Separators every few digits
-(count_sep) help the model keep count. The sensitivity heatmap shows how
+Four copies of one small decoder learn four tasks. With RoPE, copying
+the first and the last digit are easy at every length; counting the ones
+is not: accuracy falls with length, the longest sequences last to be
+learned and first to fail (acc heatmap: rows are tasks, columns lengths).
+Separators every few digits (count_sep) held up better at 32 digits in
+the measured run. With --set pos=none copying the last digit degrades
+with length while copying the first does not. The sensitivity heatmap shows how
 much the last token's representation at each layer depends on each input
 position (each row's share): early tokens reach the end through more
 paths. Next to it the bound of Prop. B.8 for the model's own
