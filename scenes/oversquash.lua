@@ -159,7 +159,8 @@ attention. Console: set sep_every = 2 (0: off) changes count_sep's task.]],
     for i, name in ipairs(NAMES) do
       local task = task_of(name, p, p.sep_every)
       local tf = rs.nn.transformer{
-        vocab = 13, ctx = task:seq_len(p.max_len), d = p.d, heads = p.heads,
+        -- room for a separator after every digit (set sep_every = 1)
+        vocab = 13, ctx = 2 * p.max_len + 1, d = p.d, heads = p.heads,
         layers = p.layers, out = task:classes(), pos = p.pos, seed = i }
       local tr = rs.train.seq{
         model = tf, task = task, batch = p.batch, lr = p.lr,
