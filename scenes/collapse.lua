@@ -60,7 +60,9 @@ end
 -- for a fixed 32-token 0/1 sequence, the share of the last token's
 -- sensitivity that each position gets (rows: depth 1, 2, 4, 8, 16), and
 -- the same rows of the bound ((Abar + I)/2)^L for each model's own
--- attention. Logged once, at step 1: sens/first/L<k> and sens/corr/L<k>.
+-- attention, both as log10(share / 0.1%), floored at 0. Logged once, at
+-- step 1: sens/first/L<k>, sens/last/L<k>, bound/first/L<k> and
+-- sens/corr/L<k> (correlation of the two rows' shares).
 local DEPTHS = { 1, 2, 4, 8, 16 }
 local function sensitivity_by_depth(p)
   local ids, labels = {}, {}
@@ -82,8 +84,9 @@ local function sensitivity_by_depth(p)
     for i = 1, T do tot = tot + S:get(L, i) end
     for i = 1, T do
       a[i], b[i] = S:get(L, i) / tot, B:get(L, i)
-      sens:set(r, i, a[i])
-      bound:set(r, i, b[i])
+      -- decades above a 0.1% share: the U shape spans two of them
+      sens:set(r, i, math.max(0, 3 + math.log(a[i], 10)))
+      bound:set(r, i, math.max(0, 3 + math.log(math.max(b[i], 1e-30), 10)))
     end
     local ma, mb, sab, saa, sbb = 0, 0, 0, 0, 0
     for i = 1, T do ma, mb = ma + a[i] / T, mb + b[i] / T end
@@ -214,10 +217,10 @@ Every step is one sequence length n (x axis); --steps sets the longest.]],
                                "pos/sinusoidal/fp32/dist",
                                "pos/none/fp32/dist" },
                     x = "log", y = "log", xlabel = "n" },
-    rs.view.heatmap{ title = "sensitivity share by depth (random models)",
+    rs.view.heatmap{ title = "sensitivity share by depth, log10(share/0.1%)",
                      matrix = "sens/depth", rows = "depth",
                      cols = "position" },
-    rs.view.heatmap{ title = "bound ((A+I)/2)^L, same models",
+    rs.view.heatmap{ title = "bound ((A+I)/2)^L, log10(share/0.1%)",
                      matrix = "bound/depth", rows = "depth",
                      cols = "position" },
     rs.view.curves{ title = "alternating 1010 vs 0101: attention TV",
