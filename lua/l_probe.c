@@ -14,12 +14,17 @@
  *   rs.probe.activity(t)              never, always, frequency
  *   rs.probe.dormant(t, tau)          count, scores
  * On a trainer, run a probe spec (rs.probe.rank{...}, dead{...},
- * norms{...}; see lua/repscope/scene.lua) and publish through the sink:
+ * norms{...}, linear{...}; see lua/repscope/scene.lua) and publish
+ * through the sink:
  *   rs.probe.run(spec, trainer) -> {name = value, ...}
  * with the stable names probe/srank/<layer>, probe/erank/<layer>,
- * probe/dead/<layer>, norm/weight, norm/grad (and norm/weight/<prefix>)
- * and the matrices spectrum/<layer> (1 x n singular values) and
- * neurons/<layer> (1 x units activation frequency). Worker thread only.
+ * probe/dead/<layer>, probe/linear/<layer> (test accuracy of a ridge
+ * probe fitted on the train split, probe/linprobe.h),
+ * probe/linear_train/<layer>, norm/weight, norm/grad (and
+ * norm/weight/<prefix>) and the matrices spectrum/<layer> (1 x n singular
+ * values), neurons/<layer> (1 x units activation frequency) and linear
+ * (layers x probe times, the last LINEAR_HIST_MAX test accuracies; rows
+ * labelled by layer, columns by step). Worker thread only.
  */
 #include "config.h"
 
@@ -30,6 +35,7 @@
 
 #include "lua/bind.h"
 #include "probe/dead.h"
+#include "probe/linprobe.h"
 #include "probe/rank.h"
 
 /* The (rows, cols) view of t: rows = product of leading dims. */
@@ -309,12 +315,186 @@ run_norms(lua_State *L, int spec, rs_algo_supervised *tr, int res)
     }
 }
 
+/* ---- the linear probe ---------------------------------------------------- */
+
+/* Probe times kept per linear spec: the columns of the "linear" matrix
+ * (deep_grokking.lua keeps as many). */
+#define LINEAR_HIST_MAX 200
+/* Registry table, weak keys: spec table -> its struct linear_hist. */
+#define LINEAR_HIST_KEY "repscope.linear_history"
+
+/* The test accuracies of one spec's last ncols probes, oldest first. */
+struct linear_hist {
+    int nl, ncols;
+    long step[LINEAR_HIST_MAX];
+    float acc[]; /* (nl, LINEAR_HIST_MAX): layer l at time t in [l * MAX + t] */
+};
+
+/* The history of the spec at index spec for nl layers (a new one if it
+ * has none or another layer count). Owned by the registry table while the
+ * spec lives. */
+static struct linear_hist *
+linear_history(lua_State *L, int spec, int nl)
+{
+    if (luaL_getsubtable(L, LUA_REGISTRYINDEX, LINEAR_HIST_KEY) == 0) {
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+    }
+    lua_pushvalue(L, spec);
+    lua_rawget(L, -2); /* hists h */
+    struct linear_hist *h = lua_touserdata(L, -1);
+    if (h == NULL || h->nl != nl) {
+        lua_pop(L, 1);
+        h = lua_newuserdatauv(
+            L, sizeof *h + (size_t)nl * LINEAR_HIST_MAX * sizeof(float), 0);
+        h->nl = nl;
+        h->ncols = 0;
+        lua_pushvalue(L, spec);
+        lua_pushvalue(L, -2); /* hists h spec h */
+        lua_rawset(L, -4);    /* hists h */
+    }
+    lua_pop(L, 2);
+    return h;
+}
+
+/* Append the accuracies acc (nl) of step. Columns at or after step go
+ * first (a restart from a checkpoint, or the same step probed again);
+ * when full, the oldest column drops out. */
+static void
+linear_record(struct linear_hist *h, long step, const double *acc)
+{
+    while (h->ncols > 0 && h->step[h->ncols - 1] >= step)
+        h->ncols--;
+    if (h->ncols == LINEAR_HIST_MAX) {
+        memmove(h->step, h->step + 1, (LINEAR_HIST_MAX - 1) * sizeof *h->step);
+        for (int l = 0; l < h->nl; l++) {
+            float *row = h->acc + (size_t)l * LINEAR_HIST_MAX;
+            memmove(row, row + 1, (LINEAR_HIST_MAX - 1) * sizeof *row);
+        }
+        h->ncols--;
+    }
+    h->step[h->ncols] = step;
+    for (int l = 0; l < h->nl; l++)
+        h->acc[(size_t)l * LINEAR_HIST_MAX + (size_t)h->ncols] = (float)acc[l];
+    h->ncols++;
+}
+
+/* Publish the history as the matrix "linear": rows = layers (labelled),
+ * columns = probe steps (labelled). Scratch in userdata, popped. */
+static void
+linear_publish(lua_State *L, const struct linear_hist *h, rs_nn_module *m,
+               const int *layers)
+{
+    int nl = h->nl, nc = h->ncols;
+    float *d = lua_newuserdatauv(L, (size_t)nl * (size_t)nc * sizeof *d, 0);
+    const char **rows = lua_newuserdatauv(L, (size_t)nl * sizeof *rows, 0);
+    const char **cols = lua_newuserdatauv(L, (size_t)nc * sizeof *cols, 0);
+    char(*text)[24] = lua_newuserdatauv(L, (size_t)nc * sizeof *text, 0);
+    for (int l = 0; l < nl; l++) {
+        rows[l] = rs_nn_module_layer_name(m, layers[l]);
+        memcpy(d + (size_t)l * (size_t)nc, h->acc + (size_t)l * LINEAR_HIST_MAX,
+               (size_t)nc * sizeof *d);
+    }
+    for (int t = 0; t < nc; t++) {
+        snprintf(text[t], sizeof text[t], "%ld", h->step[t]);
+        cols[t] = text[t];
+    }
+    rs_lua_matrix_labeled(L, "linear", nl, nc, d, rows, cols);
+    lua_pop(L, 4);
+}
+
+/* A linear spec: fit a ridge probe per layer on the activations of the
+ * first n train examples, score it on the first n test examples, publish
+ * probe/linear/<layer>, probe/linear_train/<layer> and the matrix. The
+ * scratch is userdata, dropped before returning (the stack is as on
+ * entry). */
+static void
+run_linear(lua_State *L, int spec, rs_algo_supervised *tr, int res)
+{
+    static const char fn[] = "rs.probe.run";
+    int top = lua_gettop(L);
+    int n = (int)rs_lua_opt_int_field(L, spec, fn, "n", 1024, 0, INT32_MAX);
+    if (n == 1)
+        rs_lua_field_error(L, fn, "n", "1 is not 0 (all) or >= 2");
+    lua_Number lambda = rs_lua_opt_number_field(L, spec, fn, "lambda",
+                                                RS_PROBE_LINPROBE_LAMBDA);
+    if (!(lambda > 0) || !isfinite(lambda))
+        rs_lua_field_error(L, fn, "lambda", "%g is not a finite number > 0",
+                           (double)lambda);
+    rs_nn_module *m = rs_algo_supervised_module(tr);
+    rs_dataset *data = rs_algo_supervised_data(tr);
+    int *layers = NULL;
+    int nl = spec_layers(L, spec, m, fn, &layers);
+    if (nl == 0) {
+        lua_settop(L, top);
+        return;
+    }
+    struct rs_error err = {0};
+    /* test first: a rank or dead probe of the same step (split "test",
+     * same n) has usually run that forward already */
+    int nte = 0, ntr = 0;
+    if (rs_algo_supervised_probe_forward(tr, RS_SPLIT_TEST, n, &nte, &err) !=
+        RS_OK)
+        rs_lua_status_error(L, fn, &err);
+    int *width = lua_newuserdatauv(L, (size_t)nl * sizeof *width, 0);
+    size_t *off = lua_newuserdatauv(L, (size_t)(nl + 1) * sizeof *off, 0);
+    off[0] = 0;
+    for (int k = 0; k < nl; k++) {
+        rs_tensor *t = rs_nn_module_layer_act(m, layers[k]);
+        if (t == NULL || (int)rs_tensor_rows(t) != nte)
+            luaL_error(L, "%s: layer '%s' recorded nothing", fn,
+                       rs_nn_module_layer_name(m, layers[k]));
+        width[k] = rs_tensor_cols(t);
+        off[k + 1] = off[k] + (size_t)nte * (size_t)width[k];
+    }
+    float *hte = lua_newuserdatauv(L, off[nl] * sizeof *hte, 0);
+    for (int k = 0; k < nl; k++)
+        memcpy(hte + off[k], rs_nn_module_layer_act(m, layers[k])->data,
+               (off[k + 1] - off[k]) * sizeof *hte);
+    if (rs_algo_supervised_probe_forward(tr, RS_SPLIT_TRAIN, n, &ntr, &err) !=
+        RS_OK)
+        rs_lua_status_error(L, fn, &err);
+    /* the labels of the same first examples (the inputs are not needed) */
+    int in = rs_dataset_input_dim(data), nmax = ntr > nte ? ntr : nte;
+    float *x = lua_newuserdatauv(L, (size_t)nmax * (size_t)in * sizeof *x, 0);
+    int *ytr = lua_newuserdatauv(L, (size_t)ntr * sizeof *ytr, 0);
+    int *yte = lua_newuserdatauv(L, (size_t)nte * sizeof *yte, 0);
+    rs_dataset_batch(data, RS_SPLIT_TRAIN, NULL, ntr, x, ytr);
+    rs_dataset_batch(data, RS_SPLIT_TEST, NULL, nte, x, yte);
+    double *acc = lua_newuserdatauv(L, (size_t)nl * sizeof *acc, 0);
+    for (int k = 0; k < nl; k++) {
+        const char *lname = rs_nn_module_layer_name(m, layers[k]);
+        rs_tensor *t = rs_nn_module_layer_act(m, layers[k]);
+        if (t == NULL || (int)rs_tensor_rows(t) != ntr ||
+            rs_tensor_cols(t) != width[k])
+            luaL_error(L, "%s: layer '%s' recorded nothing", fn, lname);
+        struct rs_probe_linprobe r;
+        if (rs_probe_linprobe_fit(t->data, ytr, ntr, hte + off[k], yte, nte,
+                                  width[k], rs_dataset_classes(data), lambda,
+                                  &r, NULL, &err) != RS_OK)
+            luaL_error(L, "%s: layer '%s': %s", fn, lname, err.msg);
+        char name[160];
+        snprintf(name, sizeof name, "probe/linear/%s", lname);
+        publish(L, res, name, r.test_acc);
+        snprintf(name, sizeof name, "probe/linear_train/%s", lname);
+        publish(L, res, name, r.train_acc);
+        acc[k] = r.test_acc;
+    }
+    struct linear_hist *h = linear_history(L, spec, nl);
+    linear_record(h, rs_algo_supervised_steps(tr), acc);
+    linear_publish(L, h, m, layers);
+    lua_settop(L, top);
+}
+
 /* rs.probe.run(spec, trainer) -> table of published values */
 static int
 l_probe_run(lua_State *L)
 {
     static const char fn[] = "rs.probe.run";
-    static const char *const kinds[] = {"rank", "dead", "norms", NULL};
+    static const char *const kinds[] = {"rank", "dead", "norms", "linear",
+                                        NULL};
     static const char *const splits[] = {"train", "test", NULL};
     static const char *const ons[] = {"preact", "act", NULL};
     rs_lua_check_table(L, 1, fn, "spec");
@@ -324,6 +504,10 @@ l_probe_run(lua_State *L)
     int res = lua_gettop(L);
     if (kind == 2) {
         run_norms(L, 1, tr, res);
+        return 1;
+    }
+    if (kind == 3) {
+        run_linear(L, 1, tr, res);
         return 1;
     }
     int split = rs_lua_opt_enum_field(L, 1, fn, "split", "test", splits);

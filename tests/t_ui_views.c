@@ -68,6 +68,7 @@ test_parse(void)
            "loss: log x and y, auto range");
     tap_ok(v[0].xlabel[0] == '\0' && strcmp(v[5].xlabel, "n") == 0,
            "xlabel: none, or the x axis's name");
+    tap_ok(isnan(v[0].vmin) && isnan(v[0].vmax), "no value range: auto");
     tap_ok(v[2].kind == RS_VIEWSPEC_RANK && v[2].nlayers == 2 &&
                strcmp(v[2].layers[1], "l2") == 0 &&
                strcmp(v[2].metric, "srank") == 0 &&

@@ -562,6 +562,8 @@ fill_heatmap(struct panel *p, rs_bus *bus)
     }
     h->row_labels = rows ? p->rlp : NULL;
     h->col_labels = cols ? p->clp : NULL;
+    h->vmin = p->spec.vmin;
+    h->vmax = p->spec.vmax;
     h->diverging = false;
     for (size_t i = 0; i < (size_t)m->rows * (size_t)m->cols; i++)
         if (m->data[i] < 0) {

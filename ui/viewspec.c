@@ -377,6 +377,7 @@ spec_init(struct rs_viewspec *v, enum rs_viewspec_kind kind)
     memset(v, 0, sizeof *v);
     v->kind = kind;
     v->ymin = v->ymax = NAN;
+    v->vmin = v->vmax = NAN;
     v->markers = true;
     snprintf(v->metric, sizeof v->metric, "srank");
 }
@@ -416,6 +417,8 @@ spec_from(struct rs_viewspec *v, const struct jv *o)
     v->markers = jnum(o, "markers", 1) != 0;
     v->ymin = jnum(o, "ymin", NAN);
     v->ymax = jnum(o, "ymax", NAN);
+    v->vmin = jnum(o, "vmin", NAN);
+    v->vmax = jnum(o, "vmax", NAN);
 }
 
 struct rs_viewspec_set *

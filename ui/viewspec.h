@@ -47,6 +47,7 @@ struct rs_viewspec {
     bool log_x, log_y;       /* curves x/y "log"; spectrum "log" */
     bool markers;            /* curves: event markers (default true) */
     double ymin, ymax;       /* NaN: auto */
+    double vmin, vmax;       /* heatmap value range, NaN: auto */
     char rows[32], cols[32]; /* heatmap axis names */
     char xlabel[24];         /* curves: x axis name ("": step) */
 };

@@ -6,7 +6,8 @@
 --   rs.scene{title=, notes=, steps=, params={...}, setup=function(p),
 --            step=function(ctx), on_set=function(key, value, ctx),
 --            probes={...}, views={...}}
---   rs.probe.rank{...}, rs.probe.dead{...}, rs.probe.norms{...}
+--   rs.probe.rank{...}, rs.probe.dead{...}, rs.probe.norms{...},
+--   rs.probe.linear{...}
 --   rs.view.curves{...}, spectrum{...}, rank_heatmap{...}, neurons{...},
 --   heatmap{...}
 --
@@ -131,6 +132,20 @@ local function probe_spec(kind, fn, t, every)
   if kind == "norms" then
     check_fields(fn, t, { "every", "per_layer", "trainer" })
     spec.per_layer = opt(fn, t, "per_layer", "boolean", false)
+  elseif kind == "linear" then
+    -- n from each split: fitted on train, scored on test; activations
+    check_fields(fn, t, { "every", "n", "layers", "lambda", "trainer" })
+    spec.n = opt(fn, t, "n", "integer", 1024)
+    if spec.n < 0 or spec.n == 1 then
+      fail("%s: bad field 'n' (%d is not 0 (all) or >= 2)", fn, spec.n)
+    end
+    spec.layers = string_list(fn, "layers", t.layers or "all", true)
+    spec.lambda = opt(fn, t, "lambda", "number", 1e-2)
+    if not (spec.lambda > 0 and spec.lambda < math.huge) then
+      fail("%s: bad field 'lambda' (%s is not a finite number > 0)", fn,
+           tostring(spec.lambda))
+    end
+    spec.lambda = spec.lambda + 0.0
   else
     check_fields(fn, t, { "every", "split", "n", "layers", "on", "centre",
                           "trainer" })
@@ -157,6 +172,9 @@ M.probe = {
   norms = public(function(t)
     return probe_spec("norms", "rs.probe.norms", t, 10)
   end),
+  linear = public(function(t)
+    return probe_spec("linear", "rs.probe.linear", t, 250)
+  end),
 }
 
 -- ---- view specs ----------------------------------------------------------
@@ -167,7 +185,7 @@ local view_fields = {
   spectrum = { "kind", "title", "layer", "log" },
   rank_heatmap = { "kind", "title", "layers", "metric" },
   neurons = { "kind", "title", "layer" },
-  heatmap = { "kind", "title", "matrix", "rows", "cols" },
+  heatmap = { "kind", "title", "matrix", "rows", "cols", "vmin", "vmax" },
 }
 local view_kinds = { "curves", "spectrum", "rank_heatmap", "neurons",
                      "heatmap" }
@@ -201,6 +219,11 @@ local function view_spec(kind, fn, t)
     v.matrix = opt(fn, t, "matrix", "string", nil)
     v.rows = opt(fn, t, "rows", "string", nil)
     v.cols = opt(fn, t, "cols", "string", nil)
+    v.vmin = opt(fn, t, "vmin", "number", nil)
+    v.vmax = opt(fn, t, "vmax", "number", nil)
+    if v.vmin ~= nil and v.vmax ~= nil and not (v.vmin < v.vmax) then
+      fail("%s: vmin (%g) must be below vmax (%g)", fn, v.vmin, v.vmax)
+    end
   end
   return setmetatable(v, VIEW)
 end
@@ -372,8 +395,9 @@ local function validate_scene(def)
   s.probes = {}
   for i, p in ipairs(opt(fn, def, "probes", "table", {})) do
     if getmetatable(p) ~= PROBE then
-      fail("%s: bad field 'probes' (entry %d: rs.probe.rank{...}, dead{...} " ..
-           "or norms{...} expected, got %s)", fn, i, typename(p))
+      fail("%s: bad field 'probes' (entry %d: rs.probe.rank{...}, " ..
+           "dead{...}, norms{...} or linear{...} expected, got %s)", fn, i,
+           typename(p))
     end
     s.probes[i] = p
   end
@@ -485,6 +509,10 @@ local function default_views(scene)
     elseif p.kind == "norms" then
       v[#v + 1] = view_spec("curves", "views", {
         title = "norms", x = "log", series = { "norm/weight", "norm/grad" } })
+    elseif p.kind == "linear" then
+      v[#v + 1] = view_spec("heatmap", "views", {
+        title = "linear probe: test accuracy by layer", matrix = "linear",
+        rows = "layer", cols = "step" })
     end
   end
   return v
@@ -538,6 +566,7 @@ local function resolve_view(i, v, model)
   else
     out.matrix = v.matrix
     out.rows, out.cols = v.rows, v.cols
+    out.vmin, out.vmax = v.vmin, v.vmax
     out.title = out.title or v.matrix
   end
   return out
@@ -581,8 +610,8 @@ end
 -- Add a probe at run time (the console's add_probe(rs.probe.rank{...})).
 function M.add_probe(state, spec)
   if getmetatable(spec) ~= PROBE then
-    fail("add_probe: rs.probe.rank{...}, dead{...} or norms{...} expected, " ..
-         "got %s", typename(spec))
+    fail("add_probe: rs.probe.rank{...}, dead{...}, norms{...} or linear{...} " ..
+         "expected, got %s", typename(spec))
   end
   local tr = spec.trainer or state.trainer
   if tr == nil then
@@ -687,6 +716,7 @@ function M.install(rs)
   local direct_dead = rs.probe.dead
   rs.probe.rank = M.probe.rank
   rs.probe.norms = M.probe.norms
+  rs.probe.linear = M.probe.linear
   -- rs.probe.dead(t) measures a tensor; rs.probe.dead{...} declares a probe
   rs.probe.dead = function(x, ...)
     if typename(x) == "tensor" then return direct_dead(x, ...) end

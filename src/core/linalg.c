@@ -280,3 +280,28 @@ out:
     rs_aligned_free(xc);
     return rc;
 }
+
+int
+rs_linalg_solve_spd_double(double *a, int n, double *b, int nrhs,
+                           int *bad_col, struct rs_error *err)
+{
+    static const char fn[] = "solve_spd";
+    if (bad_col != NULL)
+        *bad_col = -1;
+    if (n < 1 || nrhs < 1)
+        return rs_error_set(err, RS_EINVAL, "%s: n = %d, nrhs = %d (must be >= 1)",
+                            fn, n, nrhs);
+    /* Row-major A is its own transpose (symmetric): hand LAPACK the
+     * column-major upper triangle, which is the row-major lower one. */
+    lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', n, nrhs, a, n, b,
+                                    nrhs);
+    RS_ASSERT(info >= 0);
+    if (info > 0 && bad_col != NULL)
+        *bad_col = (int)info - 1;
+    if (info > 0)
+        return rs_error_set(err, RS_ELAPACK,
+                            "%s: the matrix is not positive definite (the "
+                            "leading minor of order %ld is not)",
+                            fn, (long)info);
+    return RS_OK;
+}

@@ -49,4 +49,13 @@ RS_NODISCARD int rs_linalg_sym_eigvals_double(const double *a, int n,
 RS_NODISCARD int rs_linalg_cov_double(const float *x, int rows, int cols,
                                       double *cov_out, struct rs_error *err);
 
+/* Solve A X = B for a symmetric positive definite n x n A (row-major;
+ * overwritten by its Cholesky factor) and B (n, nrhs) row-major
+ * (overwritten by X), through LAPACKE_dposv in double. RS_ELAPACK when A
+ * is not positive definite (*bad_col, if not NULL, gets the 0-based column
+ * whose pivot failed; else -1), RS_EINVAL on bad sizes. */
+RS_NODISCARD int rs_linalg_solve_spd_double(double *a, int n, double *b,
+                                            int nrhs, int *bad_col,
+                                            struct rs_error *err);
+
 #endif /* RS_CORE_LINALG_H */

@@ -27,6 +27,8 @@ tap.has(views, '"layer":"l2","log":true,"matrix":"spectrum/l2"', "views: spectru
 tap.has(views, '"layer":"l1","matrix":"neurons/l1"', "views: neurons default to the middle layer")
 tap.has(views, '{"kind":"heatmap","matrix":"custom/matrix","title":"custom"}', "views: heatmap")
 tap.has(views, '"title":"n/dist","x":"log","xlabel":"n"', "views: curves with an x axis name")
+tap.has(views, '{"kind":"heatmap","matrix":"lin","title":"lin","vmax":1,"vmin":0}',
+        "views: a heatmap with a fixed value range")
 tap.ok(sc:run(40), "40 steps")
 tap.is(count(sc:series("train/loss")), 8, "train/loss every 5 steps")
 tap.is(count(sc:series("test/acc")), 5, "test/acc at 1, 10, 20, 30, 40")
@@ -77,7 +79,7 @@ sc:clear()
 sc:run(6)
 tap.is(count(sc:series("probe/srank/l3")), 2, "the new probe runs every 3 steps")
 ok, msg = sc:eval("add_probe(42)")
-tap.is(msg, "add_probe: rs.probe.rank{...}, dead{...} or norms{...} expected, got number",
+tap.is(msg, "add_probe: rs.probe.rank{...}, dead{...}, norms{...} or linear{...} expected, got number",
        "add_probe checks its argument")
 sc:close()
 tap.error_is(function() sc:run(1) end,
@@ -217,6 +219,12 @@ path = scene_file("view_field.lua", head ..
 tap.is(select(2, tap.scene(path)),
        path .. ":2: rs.view.curves: bad field 'x' ('linear' or 'log' expected, got 'loglog')",
        "view constructors check fields")
+path = scene_file("view_range.lua", head ..
+  "local v = rs.view.heatmap{ matrix = 'm', vmin = 1, vmax = 1 }\n" ..
+  "return rs.scene{ step = function(ctx) end, views = { v } }\n")
+tap.is(select(2, tap.scene(path)),
+       path .. ":2: rs.view.heatmap: vmin (1) must be below vmax (1)",
+       "a heatmap's value range must not be empty")
 path = scene_file("param_type.lua", head ..
   "return rs.scene{ params = { f = function() end }, step = function(ctx) end }\n")
 tap.is(select(2, tap.scene(path)),

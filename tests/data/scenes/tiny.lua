@@ -45,5 +45,6 @@ return rs.scene{
     rs.view.neurons{},
     rs.view.heatmap{ matrix = "custom/matrix", title = "custom" },
     rs.view.curves{ series = { "n/dist" }, x = "log", xlabel = "n" },
+    rs.view.heatmap{ matrix = "lin", vmin = 0, vmax = 1 },
   },
 }
