@@ -164,7 +164,7 @@ tanh_fast(float u)
     return t;
 }
 
-static void
+RS_VEC_CLONES static void
 gelu_forward(float *restrict out, const float *restrict x, size_t n)
 {
     size_t i, nv = rs_vec_floor(n);
@@ -182,7 +182,7 @@ gelu_forward(float *restrict out, const float *restrict x, size_t n)
 
 /* dx += dout * (0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2)),
  * t = tanh(k (x + c x^3)) */
-static void
+RS_VEC_CLONES static void
 gelu_backward(float *restrict dx, const float *restrict dout,
               const float *restrict x, size_t n)
 {

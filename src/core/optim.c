@@ -315,7 +315,7 @@ struct step_coef {
  * GCC loses the restrict information and stops vectorising. */
 
 /* p -= lr * (g * gs + wd * p), torch's param.add_(d_p, alpha=-lr). */
-static void
+RS_VEC_CLONES static void
 sgd_update(float *restrict p, const float *restrict g, size_t n,
            const struct step_coef *c)
 {
@@ -335,7 +335,7 @@ sgd_update(float *restrict p, const float *restrict g, size_t n,
 /* buf = momentum * buf + (1 - dampening) * d (first step: buf = d, via
  * bm = 0, bd = 1 on a zeroed buffer); then the direction is buf, or
  * d + momentum * buf with Nesterov (cn, cb select which). */
-static void
+RS_VEC_CLONES static void
 sgd_momentum_update(float *restrict p, float *restrict buf,
                     const float *restrict g, size_t n,
                     const struct step_coef *c)
@@ -363,7 +363,7 @@ sgd_momentum_update(float *restrict p, float *restrict buf,
  * p += -step_size * m / (sqrt(v) / sqrt(bc2) + eps).
  * Vectorised only with -fno-math-errno: otherwise GCC guards each sqrtf
  * with an errno branch. */
-static void
+RS_VEC_CLONES static void
 adam_update(float *restrict p, float *restrict m, float *restrict v,
             const float *restrict g, size_t n, const struct step_coef *c)
 {

@@ -172,7 +172,7 @@ say_lines(struct progress *p, rs_bus *bus)
             long k;
             int end = 0;
             if (sscanf(lines[i], "step %ld: %n", &k, &end) == 1 && end > 0)
-                snprintf(p->last_line, sizeof p->last_line, "%s", lines[i]);
+                memcpy(p->last_line, lines[i], sizeof p->last_line);
             else
                 say(p, lines[i]);
         }
