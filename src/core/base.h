@@ -97,8 +97,10 @@ double rs_time_now(void);
  * AVX-512 width. Results are bitwise the same in every copy: -std=c11
  * turns off FMA contraction, and without a reduction the order of the
  * operations per element does not change. */
+/* Not under ThreadSanitizer: the ifunc resolvers run before its runtime
+ * is up and crash the process. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&       \
-    defined(__has_attribute)
+    defined(__has_attribute) && !defined(__SANITIZE_THREAD__)
 #if __has_attribute(target_clones)
 #define RS_VEC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
