@@ -20,34 +20,34 @@ section(char *buf, size_t len, int k, const char *what)
 }
 
 void
-rs_lua_scene_save_trainer(rs_ckpt *ck, int k, rs_algo_supervised *tr)
+rs_lua_ckpt_save_sections(rs_ckpt *ck, int k, const struct rs_lua_ckpt_trainer *t)
 {
     char name[RS_NN_MODEL_NAME_MAX + 64];
-    size_t nw = rs_algo_supervised_state_words(tr);
-    uint64_t *w = rs_xcalloc(nw, sizeof *w);
-    rs_algo_supervised_state_save(tr, w);
+    size_t nw = t->state_words;
+    uint64_t *w = rs_xcalloc(nw > 0 ? nw : 1, sizeof *w);
+    t->state_save(t->tr, w);
     section(name, sizeof name, k, "state");
     rs_ckpt_put_u64s(ck, name, w, nw);
     free(w);
-    rs_nn_model *m = rs_nn_module_model(rs_algo_supervised_module(tr));
+    rs_nn_model *m = t->model;
     for (int i = 0; i < rs_nn_model_count(m); i++) {
         char what[RS_NN_MODEL_NAME_MAX + 16];
         snprintf(what, sizeof what, "param/%s", rs_nn_model_param_name(m, i));
         section(name, sizeof name, k, what);
-        const rs_tensor *t = rs_nn_model_param(m, i);
-        rs_ckpt_put_floats(ck, name, t->data, t->numel);
+        const rs_tensor *p = rs_nn_model_param(m, i);
+        rs_ckpt_put_floats(ck, name, p->data, p->numel);
     }
-    rs_optim *o = rs_algo_supervised_optim(tr);
+    rs_optim *o = t->optim;
     for (int i = 0; i < rs_optim_nparams(o); i++) {
         const rs_tensor *p = rs_optim_param(o, i);
         for (int which = 0; which < 2; which++) {
-            const float *s = rs_optim_state(o, i, which);
-            if (s == NULL)
+            const float *st = rs_optim_state(o, i, which);
+            if (st == NULL)
                 continue;
             char what[64];
             snprintf(what, sizeof what, "optim/%d/%s", i, which ? "v" : "m");
             section(name, sizeof name, k, what);
-            rs_ckpt_put_floats(ck, name, s, p->numel);
+            rs_ckpt_put_floats(ck, name, st, p->numel);
         }
     }
 }
@@ -74,13 +74,15 @@ need_floats(const rs_ckpt *ck, const char *name, size_t n, struct rs_error *err)
 }
 
 int
-rs_lua_scene_load_trainer(const rs_ckpt *ck, int k, rs_algo_supervised *tr,
+rs_lua_ckpt_load_sections(const rs_ckpt *ck, int k,
+                          const struct rs_lua_ckpt_trainer *t,
                           struct rs_error *err)
 {
     char name[RS_NN_MODEL_NAME_MAX + 64];
-    rs_nn_model *m = rs_nn_module_model(rs_algo_supervised_module(tr));
-    rs_optim *o = rs_algo_supervised_optim(tr);
-    /* Check every section first, then copy: a failed load changes
+    rs_nn_model *m = t->model;
+    rs_optim *o = t->optim;
+    /* Pass 0 checks every section (the state last: a load that passes
+     * changes the trainer); pass 1 copies. A failed load changes
      * nothing. */
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < rs_nn_model_count(m); i++) {
@@ -88,18 +90,18 @@ rs_lua_scene_load_trainer(const rs_ckpt *ck, int k, rs_algo_supervised *tr,
             snprintf(what, sizeof what, "param/%s",
                      rs_nn_model_param_name(m, i));
             section(name, sizeof name, k, what);
-            rs_tensor *t = rs_nn_model_param(m, i);
-            const float *f = need_floats(ck, name, t->numel, err);
+            rs_tensor *p = rs_nn_model_param(m, i);
+            const float *f = need_floats(ck, name, p->numel, err);
             if (f == NULL)
                 return RS_EFORMAT;
             if (pass == 1)
-                memcpy(t->data, f, t->numel * sizeof(float));
+                memcpy(p->data, f, p->numel * sizeof(float));
         }
         for (int i = 0; i < rs_optim_nparams(o); i++) {
             size_t numel = rs_optim_param(o, i)->numel;
             for (int which = 0; which < 2; which++) {
-                float *s = rs_optim_state(o, i, which);
-                if (s == NULL)
+                float *st = rs_optim_state(o, i, which);
+                if (st == NULL)
                     continue;
                 char what[64];
                 snprintf(what, sizeof what, "optim/%d/%s", i,
@@ -109,7 +111,7 @@ rs_lua_scene_load_trainer(const rs_ckpt *ck, int k, rs_algo_supervised *tr,
                 if (f == NULL)
                     return RS_EFORMAT;
                 if (pass == 1)
-                    memcpy(s, f, numel * sizeof(float));
+                    memcpy(st, f, numel * sizeof(float));
             }
         }
         if (pass == 0) {
@@ -120,11 +122,52 @@ rs_lua_scene_load_trainer(const rs_ckpt *ck, int k, rs_algo_supervised *tr,
                 return rs_error_set(err, RS_EFORMAT,
                                     "checkpoint: section '%s' is missing",
                                     name);
-            if (rs_algo_supervised_state_load(tr, w, nw, err) != RS_OK)
+            if (t->state_load(t->tr, w, nw, err) != RS_OK)
                 return RS_EFORMAT;
         }
     }
     return RS_OK;
+}
+
+/* The supervised trainer through the descriptor. */
+static void
+sup_save(const void *tr, uint64_t *w)
+{
+    rs_algo_supervised_state_save(tr, w);
+}
+
+static int
+sup_load(void *tr, const uint64_t *w, size_t n, struct rs_error *err)
+{
+    return rs_algo_supervised_state_load(tr, w, n, err);
+}
+
+static struct rs_lua_ckpt_trainer
+sup_desc(rs_algo_supervised *tr)
+{
+    return (struct rs_lua_ckpt_trainer){
+        .tr = tr,
+        .model = rs_nn_module_model(rs_algo_supervised_module(tr)),
+        .optim = rs_algo_supervised_optim(tr),
+        .state_words = rs_algo_supervised_state_words(tr),
+        .state_save = sup_save,
+        .state_load = sup_load,
+    };
+}
+
+void
+rs_lua_scene_save_trainer(rs_ckpt *ck, int k, rs_algo_supervised *tr)
+{
+    struct rs_lua_ckpt_trainer t = sup_desc(tr);
+    rs_lua_ckpt_save_sections(ck, k, &t);
+}
+
+int
+rs_lua_scene_load_trainer(const rs_ckpt *ck, int k, rs_algo_supervised *tr,
+                          struct rs_error *err)
+{
+    struct rs_lua_ckpt_trainer t = sup_desc(tr);
+    return rs_lua_ckpt_load_sections(ck, k, &t, err);
 }
 
 /* ---- the checkpoint handle (tests) ------------------------------------- */

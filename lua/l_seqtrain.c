@@ -402,113 +402,44 @@ l_seqtrain_tostring(lua_State *L)
 /* ---- checkpoint sections ----------------------------------------------- */
 
 static void
-section(char *buf, size_t len, int k, const char *what)
+seq_save(const void *tr, uint64_t *w)
 {
-    snprintf(buf, len, "trainer%d/%s", k, what);
+    rs_algo_seqtrain_state_save(tr, w);
+}
+
+static int
+seq_load(void *tr, const uint64_t *w, size_t n, struct rs_error *err)
+{
+    return rs_algo_seqtrain_state_load(tr, w, n, err);
+}
+
+/* The sections are laid out like a supervised trainer's (l_ckpt.c). */
+static struct rs_lua_ckpt_trainer
+seq_desc(rs_algo_seqtrain *st)
+{
+    return (struct rs_lua_ckpt_trainer){
+        .tr = st,
+        .model = rs_nn_transformer_model(rs_algo_seqtrain_model(st)),
+        .optim = rs_algo_seqtrain_optim(st),
+        .state_words = rs_algo_seqtrain_state_words(st),
+        .state_save = seq_save,
+        .state_load = seq_load,
+    };
 }
 
 void
 rs_lua_scene_save_seqtrain(rs_ckpt *ck, int k, rs_algo_seqtrain *st)
 {
-    char name[RS_NN_MODEL_NAME_MAX + 64];
-    uint64_t w[32];
-    size_t nw = rs_algo_seqtrain_state_words(st);
-    RS_ASSERT(nw <= RS_ARRAY_LEN(w));
-    rs_algo_seqtrain_state_save(st, w);
-    section(name, sizeof name, k, "state");
-    rs_ckpt_put_u64s(ck, name, w, nw);
-    rs_nn_model *m = rs_nn_transformer_model(rs_algo_seqtrain_model(st));
-    for (int i = 0; i < rs_nn_model_count(m); i++) {
-        char what[RS_NN_MODEL_NAME_MAX + 16];
-        snprintf(what, sizeof what, "param/%s", rs_nn_model_param_name(m, i));
-        section(name, sizeof name, k, what);
-        const rs_tensor *t = rs_nn_model_param(m, i);
-        rs_ckpt_put_floats(ck, name, t->data, t->numel);
-    }
-    rs_optim *o = rs_algo_seqtrain_optim(st);
-    for (int i = 0; i < rs_optim_nparams(o); i++) {
-        size_t numel = rs_optim_param(o, i)->numel;
-        for (int which = 0; which < 2; which++) {
-            const float *s = rs_optim_state(o, i, which);
-            if (s == NULL)
-                continue;
-            char what[64];
-            snprintf(what, sizeof what, "optim/%d/%s", i, which ? "v" : "m");
-            section(name, sizeof name, k, what);
-            rs_ckpt_put_floats(ck, name, s, numel);
-        }
-    }
-}
-
-/* The floats of section name with exactly n entries, or NULL + err. */
-static const float *
-need_floats(const rs_ckpt *ck, const char *name, size_t n, struct rs_error *err)
-{
-    size_t got = 0;
-    const float *f = rs_ckpt_floats(ck, name, &got);
-    if (f == NULL)
-        rs_error_set(err, RS_EFORMAT, "checkpoint: section '%s' is missing",
-                     name);
-    else if (got != n)
-        rs_error_set(err, RS_EFORMAT,
-                     "checkpoint: section '%s' has %zu floats, the scene's "
-                     "has %zu",
-                     name, got, n);
-    return f != NULL && got == n ? f : NULL;
+    struct rs_lua_ckpt_trainer t = seq_desc(st);
+    rs_lua_ckpt_save_sections(ck, k, &t);
 }
 
 int
 rs_lua_scene_load_seqtrain(const rs_ckpt *ck, int k, rs_algo_seqtrain *st,
                            struct rs_error *err)
 {
-    char name[RS_NN_MODEL_NAME_MAX + 64];
-    rs_nn_model *m = rs_nn_transformer_model(rs_algo_seqtrain_model(st));
-    rs_optim *o = rs_algo_seqtrain_optim(st);
-    /* Pass 0 checks every section (the state is loaded last in it, since
-     * a load that passes changes the trainer); pass 1 copies. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < rs_nn_model_count(m); i++) {
-            char what[RS_NN_MODEL_NAME_MAX + 16];
-            snprintf(what, sizeof what, "param/%s",
-                     rs_nn_model_param_name(m, i));
-            section(name, sizeof name, k, what);
-            rs_tensor *t = rs_nn_model_param(m, i);
-            const float *f = need_floats(ck, name, t->numel, err);
-            if (f == NULL)
-                return RS_EFORMAT;
-            if (pass == 1)
-                memcpy(t->data, f, t->numel * sizeof(float));
-        }
-        for (int i = 0; i < rs_optim_nparams(o); i++) {
-            size_t numel = rs_optim_param(o, i)->numel;
-            for (int which = 0; which < 2; which++) {
-                float *s = rs_optim_state(o, i, which);
-                if (s == NULL)
-                    continue;
-                char what[64];
-                snprintf(what, sizeof what, "optim/%d/%s", i,
-                         which ? "v" : "m");
-                section(name, sizeof name, k, what);
-                const float *f = need_floats(ck, name, numel, err);
-                if (f == NULL)
-                    return RS_EFORMAT;
-                if (pass == 1)
-                    memcpy(s, f, numel * sizeof(float));
-            }
-        }
-        if (pass == 0) {
-            size_t nw = 0;
-            section(name, sizeof name, k, "state");
-            const uint64_t *w = rs_ckpt_u64s(ck, name, &nw);
-            if (w == NULL)
-                return rs_error_set(err, RS_EFORMAT,
-                                    "checkpoint: section '%s' is missing",
-                                    name);
-            if (rs_algo_seqtrain_state_load(st, w, nw, err) != RS_OK)
-                return RS_EFORMAT;
-        }
-    }
-    return RS_OK;
+    struct rs_lua_ckpt_trainer t = seq_desc(st);
+    return rs_lua_ckpt_load_sections(ck, k, &t, err);
 }
 
 static const luaL_Reg seqtrain_methods[] = {

@@ -12,6 +12,24 @@
 #include "lua/bind.h"
 #include "run/ckpt.h"
 
+/* What a trainer's checkpoint sections are made of, for any kind of
+ * trainer: its model's parameters, its optimiser's buffers and its state
+ * words (saved/loaded through the two callbacks on tr). */
+struct rs_lua_ckpt_trainer {
+    void *tr;
+    rs_nn_model *model;
+    rs_optim *optim;
+    size_t state_words;
+    void (*state_save)(const void *tr, uint64_t *w);
+    int (*state_load)(void *tr, const uint64_t *w, size_t n,
+                      struct rs_error *err);
+};
+void rs_lua_ckpt_save_sections(rs_ckpt *ck, int k,
+                               const struct rs_lua_ckpt_trainer *t);
+RS_NODISCARD int rs_lua_ckpt_load_sections(const rs_ckpt *ck, int k,
+                                           const struct rs_lua_ckpt_trainer *t,
+                                           struct rs_error *err);
+
 /* Trainer k (1-based) of a state into / out of a checkpoint: sections
  * "trainer<k>/state" (u64, rs_algo_supervised_state_save),
  * "trainer<k>/param/<name>" (f32, every model parameter) and
