@@ -205,7 +205,6 @@ run_step(rs_session *s)
     double t0 = rs_time_now();
     int rc = s->drv.step(s->drv.ud, s, k, &err);
     double t1 = rs_time_now();
-    s->win_step_s += t1 - t0;
     s->run_step_s += t1 - t0;
     if (rc == RS_ECANCELED && atomic_load(&s->quit_flag)) {
         /* Stopped inside the step: the model may be half updated. */
@@ -228,7 +227,6 @@ run_step(rs_session *s)
             rs_error_clear(&err);
         }
         double t2 = rs_time_now();
-        s->win_probe_s += t2 - t1;
         s->run_probe_s += t2 - t1;
         if (s->probe_did) {
             double ms = (t2 - t1) * 1e3;

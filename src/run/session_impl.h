@@ -67,7 +67,7 @@ struct rs_session {
     bool log_open_failed;
     char log_open_msg[256];
     /* timing */
-    double win_t0, win_step_s, win_probe_s, prev_step_s, prev_probe_s;
+    double win_t0;
     double run_step_s, run_probe_s; /* since the (re)start: probe/frac */
     long win_step0;
     double steps_per_s, probe_ms, last_status;

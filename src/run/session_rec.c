@@ -260,8 +260,9 @@ rs_session_publish_status(rs_session *s, bool force)
                     ? (double)(s->cfg.steps - s->step) / s->steps_per_s
                     : -1;
     st->probe_ms = s->probe_ms;
-    double sw = s->win_step_s + s->prev_step_s;
-    double pw = s->win_probe_s + s->prev_probe_s;
+    /* since setup, like probe/frac in run.jsonl: a window of a second or
+     * two would swing from 0 to tens of percent around each probe round */
+    double sw = s->run_step_s, pw = s->run_probe_s;
     st->probe_frac = sw + pw > 0 ? pw / (sw + pw) : 0;
     st->speed = s->speed;
     st->seed = s->seed;
@@ -291,9 +292,6 @@ rs_session_rate_tick(rs_session *s, double now, bool force)
         rs_session_log(s, "time/steps_per_s", s->steps_per_s);
         s->mute = mute;
     }
-    s->prev_step_s = s->win_step_s;
-    s->prev_probe_s = s->win_probe_s;
-    s->win_step_s = s->win_probe_s = 0;
     s->win_t0 = now;
     s->win_step0 = s->step;
 }
@@ -304,7 +302,6 @@ rs_session_rate_restart(rs_session *s)
 {
     s->win_t0 = rs_time_now();
     s->win_step0 = s->step;
-    s->win_step_s = s->win_probe_s = 0;
 }
 
 /* ---- failure -------------------------------------------------------- */
