@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include "ui/chart.h"
+#include "ui/chart_impl.h"
 
 #include <limits.h>
 #include <math.h>
@@ -166,21 +167,22 @@ bin_series(const struct plot *p, const struct rs_chart_series *s, double alpha,
     return most;
 }
 
-static uint32_t
-series_color(const struct rs_chart *c, int i, const struct rs_theme *th)
+uint32_t
+rs_chart_series_color(const struct rs_chart *c, int i,
+                      const struct rs_theme *th)
 {
     uint32_t col = c->series[i].color;
     return col == RS_COLOR_DEFAULT ? rs_theme_series(th, i) : col;
 }
 
-static bool
-tinted(const struct rs_ui_ctx *ctx)
+bool
+rs_chart_tinted(const struct rs_ui_ctx *ctx)
 {
     return ctx->color == RS_COLOR_256 || ctx->color == RS_COLOR_TRUE;
 }
 
-static uint32_t
-tint_of(uint32_t col)
+uint32_t
+rs_chart_tint_of(uint32_t col)
 {
     return rs_rgb_mix(col, 0x000000, 0.8);
 }
@@ -224,7 +226,7 @@ static bool
 draw_envelope(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
               uint32_t col, const struct rs_ui_ctx *ctx)
 {
-    bool tint = tinted(ctx), drew = false;
+    bool tint = rs_chart_tinted(ctx), drew = false;
     int *top = rs_xmalloc((size_t)p->w * sizeof *top);
     int *bot = rs_xmalloc((size_t)p->w * sizeof *bot);
     line_cover(p, b, top, bot);
@@ -255,7 +257,7 @@ draw_envelope(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
                 cv,
                 (struct rs_rect){p->x + cx, p->y + y0 / 4, 1,
                                  y1 / 4 - y0 / 4 + 1},
-                ' ', (struct rs_style){RS_COLOR_DEFAULT, tint_of(col), 0});
+                ' ', (struct rs_style){RS_COLOR_DEFAULT, rs_chart_tint_of(col), 0});
             continue;
         }
         for (int y = p->y + y0 / 4; y <= p->y + y1 / 4; y++) {
@@ -353,205 +355,6 @@ draw_threshold(struct rs_canvas *cv, const struct plot *p,
             return;
         }
     }
-}
-
-struct item {
-    char text[96];
-    uint32_t swatch; /* glyph before the text, 0: none */
-    const char *sw2; /* or a two-glyph swatch */
-    struct rs_style sw_st, st;
-    int prio; /* lower is more important */
-    bool on;
-};
-
-static int
-item_width(const struct item *it)
-{
-    return (it->swatch ? 2 : 0) + (it->sw2 ? 3 : 0) + rs_utf8_width(it->text);
-}
-
-/* Rows the items that are on take when wrapped greedily into width w. */
-static int
-legend_rows(const struct item *it, int n, int w)
-{
-    int rows = 1, cx = 0;
-    for (int i = 0; i < n; i++) {
-        if (!it[i].on)
-            continue;
-        int iw = item_width(&it[i]);
-        if (cx > 0 && cx + 2 + iw > w) {
-            rows++;
-            cx = 0;
-        }
-        cx += (cx > 0 ? 2 : 0) + iw;
-    }
-    return rows;
-}
-
-static void
-draw_legend(struct rs_canvas *cv, int x, int y, int w, int rows,
-            struct item *it, int n)
-{
-    for (;;) { /* drop the least important items until the rows fit */
-        int worst = -1;
-        for (int i = 0; i < n; i++)
-            if (it[i].on && (worst < 0 || it[i].prio >= it[worst].prio))
-                worst = i;
-        if (legend_rows(it, n, w) <= rows || worst < 0 ||
-            it[worst].prio == 0)
-            break;
-        it[worst].on = false;
-    }
-    int cx = x, end = x + w, row = 0;
-    for (int i = 0; i < n; i++) {
-        if (!it[i].on)
-            continue;
-        if (cx > x && cx + 2 + item_width(&it[i]) > end && row + 1 < rows) {
-            row++;
-            y++;
-            cx = x;
-        }
-        if (cx >= end)
-            break;
-        if (cx > x)
-            cx += 2;
-        if (it[i].swatch) {
-            rs_canvas_put(cv, cx, y, it[i].swatch, it[i].sw_st);
-            cx += 2;
-        } else if (it[i].sw2) {
-            rs_canvas_text(cv, cx, y, it[i].sw2, 2, it[i].sw_st);
-            cx += 3;
-        }
-        if (cx < end)
-            cx += rs_canvas_text_fit(cv, cx, y, it[i].text, end - cx, it[i].st);
-    }
-}
-
-static const char *const mono_swatch[4] = {"\u2501\u2501", "\u254d\u254d",
-                                           "\u2505\u2505", "\u2509\u2509"};
-static const char *const ascii_swatch[4] = {"==", "--", "..", "-."};
-
-/* The part of every series name the legend shows: without the prefix up
- * to a '/' and the suffix from a '/' that all of them share
- * ("pos/rope/fp32/dist", "pos/none/fp32/dist" -> "rope", "none"). */
-static void
-name_affixes(const struct rs_chart *c, size_t *pre, size_t *suf)
-{
-    *pre = *suf = 0;
-    if (c->nseries < 2)
-        return;
-    const char *a = c->series[0].name ? c->series[0].name : "";
-    size_t la = strlen(a), p = la, s = la;
-    for (int i = 1; i < c->nseries; i++) {
-        const char *b = c->series[i].name ? c->series[i].name : "";
-        size_t lb = strlen(b), k = 0;
-        while (k < p && k < lb && a[k] == b[k])
-            k++;
-        p = k;
-        k = 0;
-        while (k < s && k < lb && a[la - 1 - k] == b[lb - 1 - k])
-            k++;
-        s = k;
-    }
-    while (p > 0 && a[p - 1] != '/')
-        p--;
-    while (s > 0 && a[la - s] != '/')
-        s--;
-    /* every name must keep something */
-    for (int i = 0; i < c->nseries; i++) {
-        size_t lb = strlen(c->series[i].name ? c->series[i].name : "");
-        if (p + s >= lb)
-            return;
-    }
-    *pre = p;
-    *suf = s;
-}
-
-static void
-legend(struct rs_canvas *cv, int x, int y, int w, int rows,
-       const struct rs_chart *c, uint32_t most, bool env,
-       const struct rs_ui_ctx *ctx)
-{
-    const struct rs_theme *th = rs_widget_theme(ctx);
-    int n = 0, cap = c->nseries + 3;
-    char num[32];
-    /* full names when the series fit in the rows, else without the
-     * shared affixes */
-    size_t pre = 0, suf = 0;
-    {
-        int used = 0, rows_used = 1;
-        for (int i = 0; i < c->nseries; i++) {
-            const struct rs_chart_series *s = &c->series[i];
-            rs_fmt_num(s->n > 0 ? s->pts[s->n - 1].last : NAN, num,
-                       sizeof num);
-            int iw = 3 + rs_utf8_width(s->name ? s->name : "?") + 1 +
-                     rs_utf8_width(num);
-            if (used > 0 && used + 2 + iw > w) {
-                rows_used++;
-                used = 0;
-            }
-            used += (used > 0 ? 2 : 0) + iw;
-        }
-        if (rows_used > rows)
-            name_affixes(c, &pre, &suf);
-    }
-    struct item *it = rs_xcalloc((size_t)cap, sizeof *it);
-    bool mono = ctx->color == RS_COLOR_MONO;
-    if (c->cursor_on) {
-        rs_fmt_si(c->cursor, num, sizeof num);
-        snprintf(it[n].text, sizeof it[n].text, "%s%s",
-                 ctx->ascii ? "@" : "\u25b8", num);
-        it[n].st = rs_widget_style(th->accent, RS_ATTR_BOLD);
-        it[n].prio = 1;
-        it[n++].on = true;
-    }
-    for (int i = 0; i < c->nseries; i++) {
-        const struct rs_chart_series *s = &c->series[i];
-        uint32_t col = series_color(c, i, th);
-        double v = NAN;
-        if (c->cursor_on)
-            v = rs_chart_value_at(s, c->cursor);
-        else if (s->n > 0)
-            v = s->pts[s->n - 1].last;
-        rs_fmt_num(v, num, sizeof num);
-        const char *nm = s->name ? s->name : "?";
-        int keep = (int)(strlen(nm) - pre - suf);
-        snprintf(it[n].text, sizeof it[n].text, "%.*s %s", keep, nm + pre,
-                 s->n > 0 ? num : "-");
-        if (mono || ctx->ascii)
-            it[n].sw2 = ctx->ascii ? ascii_swatch[i % 4] : mono_swatch[i % 4];
-        else
-            it[n].swatch = 0x2501; /* ━ */
-        it[n].sw_st = rs_widget_style(col, RS_ATTR_BOLD);
-        it[n].st = rs_widget_style(th->text, 0);
-        it[n].prio = i < 2 ? 0 : 2;
-        it[n++].on = true;
-    }
-    if (c->smooth > 0) {
-        snprintf(it[n].text, sizeof it[n].text, "ema %s=%g",
-                 ctx->ascii ? "a" : "\u03b1", c->smooth);
-        it[n].st = rs_widget_style(th->dim, 0);
-        it[n].prio = 3;
-        it[n++].on = true;
-    }
-    if (most > 1) { /* decimated: say so, with the envelope's swatch */
-        snprintf(it[n].text, sizeof it[n].text, "%s per %s pts",
-                 env ? (ctx->ascii ? "min..max" : "min\u2013max") : "mean",
-                 rs_fmt_si((double)most, num, sizeof num));
-        it[n].st = rs_widget_style(th->dim, 0);
-        if (env && tinted(ctx)) {
-            it[n].swatch = ' ';
-            it[n].sw_st = (struct rs_style){RS_COLOR_DEFAULT,
-                                            tint_of(series_color(c, 0, th)), 0};
-        } else if (env) {
-            it[n].swatch = ctx->ascii ? ':' : 0x2591; /* ░ */
-            it[n].sw_st = rs_widget_style(series_color(c, 0, th), RS_ATTR_DIM);
-        }
-        it[n].prio = 4;
-        it[n++].on = true;
-    }
-    draw_legend(cv, x, y, w, rows, it, n);
-    free(it);
 }
 
 static void
@@ -655,22 +458,8 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
     struct rs_rect in = rs_widget_panel(cv, r, c->title, info, ctx);
     out->w = 0;
     int lg = in.h >= 6 ? 1 : 0, xl = in.h >= 5 ? 1 : 0;
-    /* a second legend row when the series' names do not fit in one and
-     * the plot keeps enough height */
-    if (lg && in.h >= 9) {
-        int need = 0;
-        char num[32];
-        for (int i = 0; i < c->nseries; i++) {
-            const struct rs_chart_series *s = &c->series[i];
-            rs_fmt_num(s->n > 0 ? s->pts[s->n - 1].last : NAN, num,
-                       sizeof num);
-            need += (i > 0 ? 2 : 0) + 3 +
-                    rs_utf8_width(s->name ? s->name : "?") + 1 +
-                    rs_utf8_width(num);
-        }
-        if (need > in.w)
-            lg = 2;
-    }
+    if (lg)
+        lg = rs_chart_legend_rows(c, in.w, in.h);
     int ph = in.h - lg - 1 - xl;
     if (in.w < 12 || ph < 2) {
         rs_widget_empty(cv, in, "too small", ctx);
@@ -719,9 +508,9 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
     struct rs_rect pr = {p.x, p.y, p.w, p.h};
     struct rs_rect old = rs_canvas_set_clip(cv, pr);
     bool env = false;
-    if (tinted(ctx))
+    if (rs_chart_tinted(ctx))
         for (int i = 0; i < ns; i++)
-            env |= draw_envelope(cv, &p, &b[i], series_color(c, i, th), ctx);
+            env |= draw_envelope(cv, &p, &b[i], rs_chart_series_color(c, i, th), ctx);
     rs_canvas_set_clip(cv, old);
     events(cv, &p, c, ctx);
     if (c->cursor_on) {
@@ -732,26 +521,26 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
     rs_canvas_set_clip(cv, pr);
     bool mono = ctx->color == RS_COLOR_MONO;
     for (int i = 0; i < ns; i++) {
-        uint32_t col = series_color(c, i, th);
+        uint32_t col = rs_chart_series_color(c, i, th);
         if (c->smooth > 0)
             col = rs_rgb_mix(col, 0x000000, 0.5);
         draw_line(cv, &p, &b[i], false, col, mono ? i : 0);
     }
     if (c->smooth > 0)
         for (int i = 0; i < ns; i++)
-            draw_line(cv, &p, &b[i], true, series_color(c, i, th),
+            draw_line(cv, &p, &b[i], true, rs_chart_series_color(c, i, th),
                       mono ? i : 0);
-    if (!tinted(ctx))
+    if (!rs_chart_tinted(ctx))
         for (int i = 0; i < ns; i++)
-            env |= draw_envelope(cv, &p, &b[i], series_color(c, i, th), ctx);
+            env |= draw_envelope(cv, &p, &b[i], rs_chart_series_color(c, i, th), ctx);
     rs_canvas_set_clip(cv, old);
     for (int i = 0; i < c->nthresholds; i++) {
         int si = c->thresholds[i].series;
-        uint32_t col = si >= 0 && si < ns ? series_color(c, si, th) : th->text;
+        uint32_t col = si >= 0 && si < ns ? rs_chart_series_color(c, si, th) : th->text;
         draw_threshold(cv, &p, c, &c->thresholds[i], col, ctx->ascii);
     }
     if (lg)
-        legend(cv, in.x, in.y, in.w, lg, c, most, env, ctx);
+        rs_chart_legend(cv, in.x, in.y, in.w, lg, c, most, env, ctx);
     for (int i = 0; i < ns; i++)
         bins_free(&b[i]);
     free(b);

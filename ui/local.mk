@@ -8,6 +8,7 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/scale.c %D%/scale.h \
 	%D%/widget.c %D%/widget.h \
 	%D%/chart.c %D%/chart_data.c %D%/chart.h \
+	%D%/chart_legend.c %D%/chart_impl.h \
 	%D%/heatmap.c %D%/heatmap.h \
 	%D%/spectrum.c %D%/spectrum.h \
 	%D%/neuronmap.c %D%/neuronmap.h \
