@@ -86,6 +86,9 @@ struct rs_lua_ctx {
     size_t ext_bytes;  /* tensor bytes given to Lua since the last GC */
     char warn[512];    /* pieces of the warning being assembled */
     size_t warn_len;
+    /* the last scene loaded: Lua cuts a long chunk name to "...<tail>" in
+     * positions; rs_lua_call puts the whole path back */
+    char scene_path[1024];
 };
 
 struct rs_lua_ctx *rs_lua_ctx(lua_State *L);

@@ -407,6 +407,39 @@ msghandler(lua_State *L)
     return 1;
 }
 
+/* text with every "...<tail>:" that Lua made of a chunk name longer than
+ * LUA_IDSIZE replaced by path, when path ends with <tail>; pushed on the
+ * stack (a copy of text when nothing matches). */
+static const char *
+push_full_source(lua_State *L, const char *text, const char *path)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    size_t plen = strlen(path);
+    const char *p = text;
+    for (;;) {
+        const char *dots = plen > 0 ? strstr(p, "...") : NULL;
+        if (dots == NULL) {
+            luaL_addstring(&b, p);
+            break;
+        }
+        const char *tail = dots + 3, *colon = strchr(tail, ':');
+        size_t tlen = colon != NULL ? (size_t)(colon - tail) : 0;
+        bool match = tlen > 0 && tlen < plen &&
+                     memcmp(path + plen - tlen, tail, tlen) == 0;
+        luaL_addlstring(&b, p, (size_t)(dots - p));
+        if (match) {
+            luaL_addstring(&b, path);
+            p = colon;
+        } else {
+            luaL_addstring(&b, "...");
+            p = tail;
+        }
+    }
+    luaL_pushresult(&b);
+    return lua_tostring(L, -1);
+}
+
 int
 rs_lua_call(lua_State *L, int nargs, int nres, struct rs_error *err)
 {
@@ -423,6 +456,8 @@ rs_lua_call(lua_State *L, int nargs, int nres, struct rs_error *err)
     const char *text = lua_tostring(L, -1);
     if (text == NULL)
         text = "(no message)";
+    text = push_full_source(L, text, c->scene_path);
+    lua_remove(L, -2); /* the message as raised */
     const char *tb = strstr(text, "\nstack traceback:");
     size_t len = tb != NULL ? (size_t)(tb - text) : strlen(text);
     int code = RS_EINVAL;
@@ -488,6 +523,8 @@ rs_lua_load_scene(lua_State *L, const char *path, struct rs_error *err)
     int rc = read_file(L, path, err);
     if (rc != RS_OK)
         return rc;
+    snprintf(rs_lua_ctx(L)->scene_path, sizeof rs_lua_ctx(L)->scene_path,
+             "%s", path);
     /* The scene's directory joins package.path (its own helpers). */
     const char *slash = strrchr(path, '/');
     if (slash != NULL) {
@@ -503,7 +540,7 @@ rs_lua_load_scene(lua_State *L, const char *path, struct rs_error *err)
     int st = luaL_loadbufferx(L, src, len, lua_tostring(L, -1), "t");
     if (st != LUA_OK) {
         rs_error_set(err, st == LUA_ERRMEM ? RS_ENOMEM : RS_EFORMAT, "%s",
-                     lua_tostring(L, -1));
+                     push_full_source(L, lua_tostring(L, -1), path));
         lua_settop(L, top);
         return err != NULL ? err->code : RS_EFORMAT;
     }

@@ -213,6 +213,12 @@ path = scene_file("global_write.lua", head .. "counter = 0\n" ..
 tap.is(select(2, tap.scene(path)),
        path .. ":2: assignment to undeclared global 'counter' (declare it local)",
        "scenes cannot create globals")
+-- a path longer than Lua's 60-byte chunk names is named whole
+path = scene_file(string.rep("long_name_", 8) .. "global.lua", head ..
+  "counter = 0\nreturn rs.scene{ step = function(ctx) end }\n")
+tap.is(select(2, tap.scene(path)),
+       path .. ":2: assignment to undeclared global 'counter' (declare it local)",
+       "a long scene path is named whole in errors")
 path = scene_file("view_field.lua", head ..
   "local v = rs.view.curves{ series = { 'a' }, x = 'loglog' }\n" ..
   "return rs.scene{ step = function(ctx) end, views = { v } }\n")
