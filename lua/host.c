@@ -465,7 +465,8 @@ rs_lua_call(lua_State *L, int nargs, int nres, struct rs_error *err)
         code = RS_ENOMEM;
     else if (c->cancel != NULL && atomic_load(c->cancel))
         code = RS_ECANCELED;
-    rs_error_set(err, code, "%.*s", (int)(len < 255 ? len : 255), text);
+    size_t cap = err != NULL ? sizeof err->msg - 1 : 0;
+    rs_error_set(err, code, "%.*s", (int)(len < cap ? len : cap), text);
     if (tb != NULL)
         rs_lua_print(L, text);
     lua_pop(L, 1);
@@ -565,7 +566,7 @@ rs_lua_load_scene(lua_State *L, const char *path, struct rs_error *err)
         if (err != NULL &&
             (strncmp(err->msg, path, plen) != 0 || err->msg[plen] != ':')) {
             char msg[sizeof err->msg];
-            int k = snprintf(msg, sizeof msg, "%.120s: ", path);
+            int k = snprintf(msg, sizeof msg, "%.500s: ", path);
             snprintf(msg + k, sizeof msg - (size_t)k, "%.*s",
                      (int)(sizeof msg - (size_t)k - 1), err->msg);
             memcpy(err->msg, msg, sizeof msg);

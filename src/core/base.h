@@ -42,7 +42,7 @@ enum rs_status {
 /* A recoverable error: fixed size so the error path never allocates. */
 struct rs_error {
     int code;      /* enum rs_status, RS_OK when clear */
-    char msg[256]; /* human-readable, names the file/value/op at fault */
+    char msg[1024]; /* human-readable, names the file/value/op at fault */
 };
 
 /* Fill err (may be NULL) and return code, so callers can write

@@ -215,7 +215,7 @@ rs_headless_run(rs_session *s, const struct rs_headless_opts *o)
     struct rs_error err = {0};
     int code = 0;
     if (rs_session_start(s, &err) != RS_OK) {
-        char msg[300];
+        char msg[sizeof err.msg + 16];
         snprintf(msg, sizeof(msg), "repscope: %s", err.msg);
         say(&p, msg);
         code = 1;

@@ -47,7 +47,7 @@ setup_failed(rs_session *s, int rc, const struct rs_error *err)
         s->cfg.pause_on_nonfinite = pause;
         return false;
     }
-    char msg[300];
+    char msg[sizeof err->msg + 16];
     snprintf(msg, sizeof(msg), "setup: %s", err->msg);
     rs_session_fail(s, "error", msg);
     return false;
@@ -294,7 +294,7 @@ start_run(rs_session *s)
         s->resume_ck = NULL;
         if (rc != RS_OK) {
             rs_session_end_record(s);
-            char msg[512];
+            char msg[sizeof s->run_dir + sizeof err.msg + 16];
             snprintf(msg, sizeof(msg), "resume from %s: %s", s->run_dir,
                      err.msg);
             rs_session_fail(s, "error", msg);
@@ -373,7 +373,7 @@ final_checkpoint(rs_session *s)
             s->step);
     } else if (s->run_dir[0] != '\0' &&
                rs_session_checkpoint(s, &err) != RS_OK) {
-        char msg[512];
+        char msg[sizeof err.msg + 32];
         snprintf(msg, sizeof(msg), "final checkpoint: %s", err.msg);
         rs_session_fail(s, "error", msg);
         return false;

@@ -322,7 +322,7 @@ bool
 rs_session_check(rs_session *s, int rc, const struct rs_error *err,
                  bool in_step)
 {
-    char msg[768];
+    char msg[sizeof err->msg + 160];
     bool nonfinite = s->nf || rc == RS_ENONFINITE;
     if (rc == RS_OK && !s->nf) {
         if (in_step)
