@@ -116,7 +116,7 @@ call_helper(struct scene_drv *d, int nargs, int nres, struct rs_error *err)
     if (rc != RS_OK && err != NULL &&
         strncmp(err->msg, d->path, strlen(d->path)) != 0) {
         char msg[sizeof err->msg];
-        int k = snprintf(msg, sizeof msg, "%.120s: ", d->path);
+        int k = snprintf(msg, sizeof msg, "%.500s: ", d->path);
         snprintf(msg + k, sizeof msg - (size_t)k, "%.*s",
                  (int)(sizeof msg - (size_t)k - 1), err->msg);
         memcpy(err->msg, msg, sizeof msg);
