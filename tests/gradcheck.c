@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests/tap.h"
 
@@ -122,4 +123,24 @@ tap_param_away(struct rs_rng *rng, int ndim, const int *shape, float lo,
         t->data[i] = v;
     }
     return t;
+}
+
+rs_tensor *
+tap_filled(struct rs_rng *rng, int ndim, const int *shape, float lo, float hi)
+{
+    rs_tensor *t = rs_tensor_new(ndim, shape, NULL);
+    RS_ASSERT(t != NULL);
+    for (size_t i = 0; i < t->numel; i++)
+        t->data[i] = lo + (hi - lo) * rs_rng_uniform(rng);
+    return t;
+}
+
+bool
+tap_graph_failed_with(rs_graph *g, const char *a, const char *b)
+{
+    const struct rs_error *e = rs_graph_error(g);
+    if (e->code == RS_OK)
+        return false;
+    tap_diag("  error: %s", e->msg);
+    return strstr(e->msg, a) != NULL && (b == NULL || strstr(e->msg, b));
 }

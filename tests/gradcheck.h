@@ -35,4 +35,11 @@ rs_tensor *tap_param(struct rs_rng *rng, int ndim, const int *shape,
 rs_tensor *tap_param_away(struct rs_rng *rng, int ndim, const int *shape,
                           float lo, float hi, float kink, float margin);
 
+/* The same without requires_grad (a constant input). */
+rs_tensor *tap_filled(struct rs_rng *rng, int ndim, const int *shape,
+                      float lo, float hi);
+/* True if the graph failed with a message containing a and (if not NULL)
+ * b; the message goes out as a TAP comment. */
+bool tap_graph_failed_with(rs_graph *g, const char *a, const char *b);
+
 #endif /* RS_TESTS_GRADCHECK_H */

@@ -36,28 +36,6 @@ static struct rs_rng rng;
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* A heap tensor (no grad) filled uniform in [lo, hi). */
-static rs_tensor *
-filled(int ndim, const int *shape, float lo, float hi)
-{
-    rs_tensor *t = rs_tensor_new(ndim, shape, NULL);
-    RS_ASSERT(t != NULL);
-    for (size_t i = 0; i < t->numel; i++)
-        t->data[i] = lo + (hi - lo) * rs_rng_uniform(&rng);
-    return t;
-}
-
-/* True if the graph failed with msg containing both needles (b optional). */
-static bool
-failed_with(rs_graph *g, const char *a, const char *b)
-{
-    const struct rs_error *e = rs_graph_error(g);
-    if (e->code == RS_OK)
-        return false;
-    tap_diag("  error: %s", e->msg);
-    return strstr(e->msg, a) != NULL && (b == NULL || strstr(e->msg, b));
-}
-
 static bool
 shape3_is(const rs_tensor *t, int d0, int d1, int d2)
 {
@@ -117,7 +95,7 @@ static void
 test_rope_by_hand(void)
 {
     int shape[3] = {1, 4, 6};
-    rs_tensor *qkv = filled(3, shape, -1, 1);
+    rs_tensor *qkv = tap_filled(&rng, 3, shape, -1, 1);
     rs_graph *g = rs_graph_new();
     rs_tensor *y = rs_op_rope(g, qkv, 1, 10000.0f);
     tap_ok(shape3_is(y, 1, 4, 6), "rope: output is (B, T, 3C)");
@@ -222,7 +200,7 @@ test_rope_relative(void)
 {
     int B = 2, T0 = 6, T = 2 * T0, C = 12, H = 2;
     int shape[3] = {B, T, 3 * C};
-    rs_tensor *qkv = filled(3, shape, -1, 1);
+    rs_tensor *qkv = tap_filled(&rng, 3, shape, -1, 1);
     for (int b = 0; b < B; b++)
         for (int t = T0; t < T; t++)
             memcpy(qkv->data + ((size_t)b * T + t) * 3 * C,
@@ -293,36 +271,36 @@ test_rope(void)
 
     /* Errors. */
     int shape[3] = {2, 3, 12};
-    rs_tensor *qkv = filled(3, shape, -1, 1);
+    rs_tensor *qkv = tap_filled(&rng, 3, shape, -1, 1);
     rs_graph *g = rs_graph_new();
     tap_ok(rs_op_rope(g, qkv, 4, 10000.0f) == NULL &&
-               failed_with(g, "heads 4", "C 4"),
+               tap_graph_failed_with(g, "heads 4", "C 4"),
            "rope rejects an odd head size");
     rs_graph_reset(g);
     tap_ok(rs_op_rope(g, qkv, 3, 10000.0f) == NULL &&
-               failed_with(g, "heads 3", NULL),
+               tap_graph_failed_with(g, "heads 3", NULL),
            "rope rejects heads that do not divide C");
     rs_graph_reset(g);
     tap_ok(rs_op_rope(g, qkv, 0, 10000.0f) == NULL &&
-               failed_with(g, "heads 0", NULL),
+               tap_graph_failed_with(g, "heads 0", NULL),
            "rope rejects 0 heads");
     rs_graph_reset(g);
     tap_ok(rs_op_rope(g, qkv, 1, 1.0f) == NULL &&
-               failed_with(g, "base 1", NULL),
+               tap_graph_failed_with(g, "base 1", NULL),
            "rope rejects base 1");
     rs_graph_reset(g);
     tap_ok(rs_op_rope(g, qkv, 1, NAN) == NULL &&
-               failed_with(g, "base nan", NULL),
+               tap_graph_failed_with(g, "base nan", NULL),
            "rope rejects a NaN base");
     rs_graph_reset(g);
     int s2[3] = {2, 3, 10};
-    rs_tensor *odd = filled(3, s2, -1, 1);
+    rs_tensor *odd = tap_filled(&rng, 3, s2, -1, 1);
     tap_ok(rs_op_rope(g, odd, 1, 10000.0f) == NULL &&
-               failed_with(g, "(2, 3, 10)", "3C"),
+               tap_graph_failed_with(g, "(2, 3, 10)", "3C"),
            "rope rejects a last dim that is not 3C");
     rs_graph_reset(g);
     tap_ok(rs_op_rope(g, NULL, 1, 10000.0f) == NULL &&
-               failed_with(g, "NULL", NULL),
+               tap_graph_failed_with(g, "NULL", NULL),
            "rope of NULL is NULL");
     rs_tensor_release(odd);
     rs_tensor_release(qkv);
@@ -500,7 +478,7 @@ test_attention_alibi(void)
     /* rs_op_attention is rs_op_attention_ex without alibi; zero slopes add
      * nothing; NULL opts is window 0 without alibi. */
     int shape[3] = {2, 9, 12};
-    rs_tensor *qkv = filled(3, shape, -1, 1);
+    rs_tensor *qkv = tap_filled(&rng, 3, shape, -1, 1);
     rs_graph *g = rs_graph_new();
     float zeros[2] = {0, 0};
     struct rs_attention_opts o0 = {.window = 4, .alibi = NULL};
@@ -544,11 +522,11 @@ test_attention_alibi(void)
     float bad[2] = {0.5f, INFINITY};
     struct rs_attention_opts ob = {.window = 0, .alibi = bad};
     tap_ok(rs_op_attention_ex(g, qkv, 2, &ob) == NULL &&
-               failed_with(g, "inf", "head 1"),
+               tap_graph_failed_with(g, "inf", "head 1"),
            "attention_ex rejects a non-finite slope, naming the head");
     rs_graph_reset(g);
     tap_ok(rs_op_attention_ex(g, qkv, 3, &oa) == NULL &&
-               failed_with(g, "heads 3", "C 4"),
+               tap_graph_failed_with(g, "heads 3", "C 4"),
            "attention_ex rejects heads that do not divide C");
     rs_tensor_release(qkv);
     rs_graph_free(g);
@@ -597,7 +575,7 @@ test_chain(void)
     /* Forward of the chain against the two references composed. */
     int B = 2, T = 80, C = 16, H = 2;
     int shape[3] = {B, T, 3 * C};
-    rs_tensor *qkv = filled(3, shape, -1, 1);
+    rs_tensor *qkv = tap_filled(&rng, 3, shape, -1, 1);
     float *rot = malloc(qkv->numel * sizeof *rot);
     float *ref = malloc((size_t)B * T * C * sizeof *ref);
     float *pref = malloc((size_t)B * H * T * T * sizeof *pref);

@@ -30,28 +30,6 @@ static struct rs_rng rng;
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* A heap tensor (no grad) filled uniform in [lo, hi). */
-static rs_tensor *
-filled(int ndim, const int *shape, float lo, float hi)
-{
-    rs_tensor *t = rs_tensor_new(ndim, shape, NULL);
-    RS_ASSERT(t != NULL);
-    for (size_t i = 0; i < t->numel; i++)
-        t->data[i] = lo + (hi - lo) * rs_rng_uniform(&rng);
-    return t;
-}
-
-/* True if the graph failed with msg containing every needle given. */
-static bool
-failed_with(rs_graph *g, const char *a, const char *b)
-{
-    const struct rs_error *e = rs_graph_error(g);
-    if (e->code == RS_OK)
-        return false;
-    tap_diag("  error: %s", e->msg);
-    return strstr(e->msg, a) != NULL && (b == NULL || strstr(e->msg, b));
-}
-
 /* ---- layernorm / rmsnorm ----------------------------------------------- */
 
 struct norm_ud {
@@ -149,7 +127,7 @@ test_layernorm(void)
 
     /* Rows far from zero: a one-pass E[x^2] - E[x]^2 in float fails this. */
     int bs[2] = {4, 64};
-    rs_tensor *big = filled(2, bs, 999.5f, 1000.5f);
+    rs_tensor *big = tap_filled(&rng, 2, bs, 999.5f, 1000.5f);
     float bref[256];
     rs_graph_reset(g);
     y = rs_op_layernorm(g, big, NULL, NULL, 1e-5f);
@@ -172,13 +150,13 @@ test_layernorm(void)
     /* Shape errors. */
     rs_graph_reset(g);
     int ws[1] = {4};
-    rs_tensor *wrong = filled(1, ws, 0, 1);
+    rs_tensor *wrong = tap_filled(&rng, 1, ws, 0, 1);
     tap_ok(rs_op_layernorm(g, x, wrong, NULL, 1e-5f) == NULL &&
-               failed_with(g, "gamma has 4", "expected 5"),
+               tap_graph_failed_with(g, "gamma has 4", "expected 5"),
            "layernorm rejects a gamma of the wrong size");
     rs_graph_reset(g);
     tap_ok(rs_op_layernorm(g, x, NULL, NULL, -1.0f) == NULL &&
-               failed_with(g, "eps -1", NULL),
+               tap_graph_failed_with(g, "eps -1", NULL),
            "layernorm rejects a negative eps");
     rs_tensor_release(wrong);
     rs_tensor_release(big);
@@ -308,12 +286,12 @@ test_embedding(void)
     rs_graph_reset(g);
     int bad[4] = {0, 2, 5, 1}, bshape[1] = {4};
     tap_ok(rs_op_embedding(g, table, bad, 1, bshape) == NULL &&
-               failed_with(g, "id 5", "index 2"),
+               tap_graph_failed_with(g, "id 5", "index 2"),
            "embedding rejects an id out of range, naming index and value");
     rs_graph_reset(g);
     bad[2] = -1;
     tap_ok(rs_op_embedding(g, table, bad, 1, bshape) == NULL &&
-               failed_with(g, "id -1", "index 2"),
+               tap_graph_failed_with(g, "id -1", "index 2"),
            "embedding rejects a negative id");
     rs_tensor_release(table);
     rs_graph_free(g);
@@ -384,9 +362,9 @@ test_concat_slice(void)
                   NULL, FD_H, FD_TOL);
     rs_graph_reset(g);
     int cs[3] = {2, 2, 4};
-    rs_tensor *c = filled(3, cs, 0, 1);
+    rs_tensor *c = tap_filled(&rng, 3, cs, 0, 1);
     tap_ok(rs_op_concat(g, a, c) == NULL &&
-               failed_with(g, "(2, 3, 2)", "(2, 2, 4)"),
+               tap_graph_failed_with(g, "(2, 3, 2)", "(2, 2, 4)"),
            "concat rejects mismatched leading dims");
 
     int xs[2] = {3, 7};
@@ -405,7 +383,7 @@ test_concat_slice(void)
     tap_gradcheck("slice middle", 1, xin, build_slice, se, FD_H, FD_TOL);
     tap_gradcheck("slice end", 1, xin, build_slice, se_end, FD_H, FD_TOL);
     rs_graph_reset(g);
-    tap_ok(rs_op_slice(g, x, 5, 3) == NULL && failed_with(g, "[5, 8)", "7"),
+    tap_ok(rs_op_slice(g, x, 5, 3) == NULL && tap_graph_failed_with(g, "[5, 8)", "7"),
            "slice rejects columns past the end");
 
     rs_tensor_release(a);
@@ -437,7 +415,7 @@ test_reshape(void)
     rs_graph_reset(g);
     int bad[2] = {5, 2};
     tap_ok(rs_op_reshape(g, x, 2, bad) == NULL &&
-               failed_with(g, "10 elements", "has 12"),
+               tap_graph_failed_with(g, "10 elements", "has 12"),
            "reshape rejects a numel mismatch");
 
     /* Reduced precision rounds op outputs; reshape's output is x itself,
@@ -519,15 +497,15 @@ test_dropout(void)
 
     rs_graph_reset(g);
     tap_ok(rs_op_dropout(g, small, 1.0f, &r) == NULL &&
-               failed_with(g, "p 1", "[0, 1)"),
+               tap_graph_failed_with(g, "p 1", "[0, 1)"),
            "dropout rejects p = 1");
     rs_graph_reset(g);
     tap_ok(rs_op_dropout(g, small, -0.5f, &r) == NULL &&
-               failed_with(g, "p -0.5", NULL),
+               tap_graph_failed_with(g, "p -0.5", NULL),
            "dropout rejects p < 0");
     rs_graph_reset(g);
     tap_ok(rs_op_dropout(g, small, 0.5f, NULL) == NULL &&
-               failed_with(g, "rng", NULL),
+               tap_graph_failed_with(g, "rng", NULL),
            "dropout p > 0 needs an rng");
     rs_tensor_release(x);
     rs_tensor_release(small);
@@ -689,7 +667,7 @@ test_attention(void)
 
     /* window <= 0 and window >= T are all the same full causal band. */
     int shape[3] = {2, 6, 12};
-    rs_tensor *qkv = filled(3, shape, -1, 1);
+    rs_tensor *qkv = tap_filled(&rng, 3, shape, -1, 1);
     rs_graph *g = rs_graph_new();
     rs_tensor *a = rs_op_attention(g, qkv, 2, 0);
     rs_tensor *b = rs_op_attention(g, qkv, 2, -1);
@@ -715,17 +693,17 @@ test_attention(void)
 
     rs_graph_reset(g);
     tap_ok(rs_op_attention(g, qkv, 3, 0) == NULL &&
-               failed_with(g, "heads 3", "C 4"),
+               tap_graph_failed_with(g, "heads 3", "C 4"),
            "attention rejects heads that do not divide C");
     rs_graph_reset(g);
     tap_ok(rs_op_attention(g, qkv, 0, 0) == NULL &&
-               failed_with(g, "heads 0", NULL),
+               tap_graph_failed_with(g, "heads 0", NULL),
            "attention rejects 0 heads");
     rs_graph_reset(g);
     int s2[3] = {2, 6, 10};
-    rs_tensor *odd = filled(3, s2, -1, 1);
+    rs_tensor *odd = tap_filled(&rng, 3, s2, -1, 1);
     tap_ok(rs_op_attention(g, odd, 1, 0) == NULL &&
-               failed_with(g, "(2, 6, 10)", "3C"),
+               tap_graph_failed_with(g, "(2, 6, 10)", "3C"),
            "attention rejects a last dim that is not 3C");
     rs_tensor_release(odd);
     rs_tensor_release(qkv);
