@@ -1,11 +1,12 @@
 /* repscope - MIT licence, see COPYING.
  *
  * main.c: the composition root, the only file that sees every layer. It
- * parses the command line, finds the scene and the data directory, builds
- * the Lua scene driver (lua/) and the session (src/run), and runs it in
- * the terminal UI (ui/) when stdin and stdout are terminals, else (or with
- * --headless) headless; `repscope attach RUNDIR` shows a recorded run
- * through the same UI, and --frame prints one screen as text. Exit
+ * re-execs for faster BLAS kernels when the engine says so (reexec.c),
+ * reads the command line (cli.c), finds the scene and the data directory,
+ * builds the Lua scene driver (lua/) and the session (src/run), and runs
+ * it in the terminal UI (ui/) when stdin and stdout are terminals, else
+ * (or with --headless) headless; `repscope attach RUNDIR` shows a recorded
+ * run through the same UI, and --frame prints one screen as text. Exit
  * status: 0 success, 1 runtime failure, 2 usage or scene-loading error,
  * 128+signo when a signal stopped the run.
  */
@@ -20,10 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "core/base.h"
-#include "core/blas.h"
 #include "core/cpu.h"
 #include "lua/host.h"
+#include "reexec.h"
 #include "run/attach.h"
 #include "run/headless.h"
 #include "run/session.h"
@@ -35,232 +37,7 @@
 #define RS_SRCDIR_FALLBACK ""
 #endif
 
-#define DEFAULT_SCENE "grokking"
-#define MAX_SETS 64
-
-struct cli {
-    const char *scene;   /* name or path; NULL: the default */
-    const char *out_dir; /* --out */
-    const char *resume;  /* --resume DIR */
-    const char *test;    /* --test FILE */
-    const char *sets[MAX_SETS];
-    int nsets;
-    long steps;          /* -1: the scene's */
-    long seed;           /* -1: the scene's / 1 */
-    long checkpoint_every;
-    int threads;
-    bool headless, safe, list, help, version;
-    bool attach;           /* `repscope attach RUNDIR` */
-    const char *attach_dir;
-    bool frame, color, ascii, list_keys;
-    int frame_w, frame_h;  /* --size */
-};
-
-static void
-usage(FILE *f)
-{
-    fprintf(f,
-            "usage: repscope [options] [SCENE]\n"
-            "       repscope --headless [options] SCENE\n"
-            "       repscope --resume RUNDIR [options]\n"
-            "       repscope attach [--frame] RUNDIR\n"
-            "       repscope --list | --list-keys | --test FILE | --help | "
-            "--version\n"
-            "\n"
-            "SCENE is a Lua scene file or the name of a shipped scene "
-            "(--list);\nwithout one the default scene (%s) runs, in the "
-            "terminal UI when\nstdin and stdout are terminals.\n"
-            "\n"
-            "  --headless             train without the terminal UI\n"
-            "  --frame                print the screen as text after the "
-            "run\n"
-            "  --size WxH             --frame size (default 100x30)\n"
-            "  --color                --frame with ANSI colours\n"
-            "  --ascii                ASCII glyphs only\n"
-            "  --steps N              stop after N steps\n"
-            "  --seed S               seed every random choice\n"
-            "  --set KEY=VALUE        override a scene parameter "
-            "(repeatable)\n"
-            "  --out DIR              record the run in DIR\n"
-            "  --checkpoint-every N   also checkpoint every N steps\n"
-            "  --threads T            BLAS threads (default 1)\n"
-            "  --resume RUNDIR        continue a recorded run\n"
-            "  --safe                 restricted Lua for untrusted scenes\n"
-            "  --list                 list the shipped scenes\n"
-            "  --list-keys            list the keys of the terminal UI\n"
-            "  --test FILE            run a Lua test file (TAP)\n"
-            "\n"
-            "See repscope(1) and repscope-lua(7).\n",
-            DEFAULT_SCENE);
-}
-
-static int
-parse_long(const char *opt, const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-        fprintf(stderr,
-                "repscope: %s: '%s' is not a whole number in %ld..%ld\n",
-                opt, s, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* 0 ok, -1 usage error (message printed). */
-static int
-parse_cli(int argc, char **argv, struct cli *c)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-' || strcmp(a, "-") == 0) {
-            if (c->scene == NULL && !c->attach && strcmp(a, "attach") == 0) {
-                c->attach = true;
-                continue;
-            }
-            if (c->attach) {
-                if (c->attach_dir != NULL) {
-                    fprintf(stderr, "repscope: attach takes one run "
-                                    "directory\n");
-                    return -1;
-                }
-                c->attach_dir = a;
-                continue;
-            }
-            if (c->scene != NULL) {
-                fprintf(stderr, "repscope: more than one scene: '%s' and "
-                                "'%s'\n",
-                        c->scene, a);
-                return -1;
-            }
-            c->scene = a;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            c->help = true;
-            continue;
-        }
-        if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
-            c->version = true;
-            continue;
-        }
-        if (strcmp(a, "--headless") == 0) {
-            c->headless = true;
-            continue;
-        }
-        if (strcmp(a, "--safe") == 0) {
-            c->safe = true;
-            continue;
-        }
-        if (strcmp(a, "--list") == 0) {
-            c->list = true;
-            continue;
-        }
-        if (strcmp(a, "--list-keys") == 0) {
-            c->list_keys = true;
-            continue;
-        }
-        if (strcmp(a, "--frame") == 0) {
-            c->frame = true;
-            continue;
-        }
-        if (strcmp(a, "--color") == 0) {
-            c->color = true;
-            continue;
-        }
-        if (strcmp(a, "--ascii") == 0) {
-            c->ascii = true;
-            continue;
-        }
-        /* Options with a value: --opt VALUE or --opt=VALUE. */
-        const char *eq = strchr(a, '=');
-        char name[32];
-        const char *val;
-        if (eq != NULL && (size_t)(eq - a) < sizeof name) {
-            memcpy(name, a, (size_t)(eq - a));
-            name[eq - a] = '\0';
-            val = eq + 1;
-        } else {
-            snprintf(name, sizeof name, "%s", a);
-            if (i + 1 >= argc) {
-                fprintf(stderr, "repscope: %s needs a value (try --help)\n",
-                        a);
-                return -1;
-            }
-            val = argv[++i];
-        }
-        long v;
-        if (strcmp(name, "--steps") == 0) {
-            if (parse_long(name, val, 1, LONG_MAX / 2, &v) < 0)
-                return -1;
-            c->steps = v;
-        } else if (strcmp(name, "--seed") == 0) {
-            if (parse_long(name, val, 0, 4294967295L, &v) < 0)
-                return -1;
-            c->seed = v;
-        } else if (strcmp(name, "--threads") == 0) {
-            if (parse_long(name, val, 1, 64, &v) < 0)
-                return -1;
-            c->threads = (int)v;
-        } else if (strcmp(name, "--checkpoint-every") == 0) {
-            if (parse_long(name, val, 0, LONG_MAX / 2, &v) < 0)
-                return -1;
-            c->checkpoint_every = v;
-        } else if (strcmp(name, "--set") == 0) {
-            if (strchr(val, '=') == NULL || val[0] == '=') {
-                fprintf(stderr, "repscope: --set '%s': expected KEY=VALUE\n",
-                        val);
-                return -1;
-            }
-            if (c->nsets == MAX_SETS) {
-                fprintf(stderr, "repscope: more than %d --set options\n",
-                        MAX_SETS);
-                return -1;
-            }
-            c->sets[c->nsets++] = val;
-        } else if (strcmp(name, "--out") == 0) {
-            c->out_dir = val;
-        } else if (strcmp(name, "--resume") == 0) {
-            c->resume = val;
-        } else if (strcmp(name, "--test") == 0) {
-            c->test = val;
-        } else if (strcmp(name, "--size") == 0) {
-            int w = 0, h = 0;
-            char x = 0, extra = 0;
-            if (sscanf(val, "%d%c%d%c", &w, &x, &h, &extra) != 3 ||
-                (x != 'x' && x != 'X') || w < 1 || h < 1 || w > 1000 ||
-                h > 1000) {
-                fprintf(stderr, "repscope: --size '%s': expected WxH, "
-                                "e.g. 100x30\n",
-                        val);
-                return -1;
-            }
-            c->frame_w = w;
-            c->frame_h = h;
-        } else {
-            fprintf(stderr, "repscope: unknown option '%s' (try --help)\n",
-                    name);
-            return -1;
-        }
-    }
-    if (c->attach && (c->attach_dir == NULL || c->scene != NULL ||
-                      c->nsets > 0 || c->resume != NULL || c->steps > 0)) {
-        fprintf(stderr, "repscope: attach RUNDIR reads a recorded run: %s\n",
-                c->attach_dir == NULL ? "name the run directory"
-                                      : "no scene, --set, --steps or "
-                                        "--resume");
-        return -1;
-    }
-    if (c->resume != NULL && (c->scene != NULL || c->nsets > 0)) {
-        fprintf(stderr, "repscope: --resume takes the scene and parameters "
-                        "from the run; drop SCENE and --set\n");
-        return -1;
-    }
-    return 0;
-}
+#define DEFAULT_SCENE RS_CLI_DEFAULT_SCENE
 
 static bool
 is_dir(const char *path)
@@ -378,7 +155,7 @@ list_scenes(void)
 /* The UI when stdin and stdout are terminals of a known type, unless
  * --headless or --frame. */
 static bool
-use_tui(const struct cli *c)
+use_tui(const struct rs_cli *c)
 {
     if (c->headless || c->frame)
         return false;
@@ -395,7 +172,7 @@ use_tui(const struct cli *c)
 
 /* --frame: the screen as text on stdout. 0, or 1 on a write error. */
 static int
-print_frame(const struct cli *c, rs_bus *bus, const char *mode)
+print_frame(const struct rs_cli *c, rs_bus *bus, const char *mode)
 {
     struct rs_error err = {0};
     int w = c->frame_w > 0 ? c->frame_w : 100;
@@ -435,7 +212,7 @@ attach_start(void *ud, struct rs_error *err)
 
 /* Train s under the terminal UI; returns the exit status. */
 static int
-run_tui(const struct cli *c, rs_session *s)
+run_tui(const struct rs_cli *c, rs_session *s)
 {
     struct rs_error err = {0};
     rs_log_set_sink(rs_loop_log); /* before the worker starts */
@@ -473,7 +250,7 @@ run_tui(const struct cli *c, rs_session *s)
 }
 
 static int
-run_scene(const struct cli *c, char **argv)
+run_scene(const struct rs_cli *c, char **argv)
 {
     struct rs_error err = {0};
     char *path = NULL, *resume_scene = NULL;
@@ -544,7 +321,7 @@ run_scene(const struct cli *c, char **argv)
 }
 
 static int
-run_attach(const struct cli *c)
+run_attach(const struct rs_cli *c)
 {
     struct rs_error err = {0};
     rs_attach *a = rs_attach_new(c->attach_dir, &err);
@@ -588,13 +365,13 @@ main(int argc, char **argv)
 {
     struct rs_error err = {0};
     /* First: may replace this process with one using faster kernels. */
-    if (rs_cpu_reexec_for_blas(argv, &err) != RS_OK)
+    if (rs_reexec_for_blas(argv, &err) != RS_OK)
         fprintf(stderr, "repscope: warning: %s\n", err.msg);
-    struct cli c = {.steps = -1, .seed = -1, .threads = 1};
-    if (parse_cli(argc, argv, &c) < 0)
+    struct rs_cli c;
+    if (rs_cli_parse(argc, argv, &c) < 0)
         return 2;
     if (c.help) {
-        usage(stdout);
+        rs_cli_usage(stdout);
         return 0;
     }
     if (c.version) {

@@ -50,7 +50,8 @@ RS_SH_TESTS = \
 	%D%/sh/t_frame.sh \
 	%D%/sh/t_attach.sh \
 	%D%/sh/t_grokking.sh \
-	%D%/sh/t_tui_tmux.sh
+	%D%/sh/t_tui_tmux.sh \
+	%D%/sh/t_cli.sh
 
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
 EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py
@@ -70,3 +71,7 @@ check_PROGRAMS += %D%/t_algo_seqtrain
 %C%_t_algo_seqtrain_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_probe_linprobe
 %C%_t_probe_linprobe_LDADD = $(RS_TEST_LIBS)
+# The program-level re-exec (src/reexec.c, part of no layer library).
+check_PROGRAMS += %D%/t_main_reexec
+%C%_t_main_reexec_SOURCES = %D%/t_main_reexec.c src/reexec.c src/reexec.h
+%C%_t_main_reexec_LDADD = $(RS_TEST_LIBS)

@@ -3,7 +3,8 @@
  * t_core_matmul.c: rs_blas_sgemm, rs_op_matmul (2D, batched, shared b, all
  * four transpose combinations) and rs_op_linear against naive reference
  * loops kept here (llm.c's matmul_forward_naive), finite-difference
- * gradients for every variant, shape errors, and the CPU/BLAS queries.
+ * gradients for every variant, shape errors, and the CPU/BLAS queries
+ * (the re-exec decision as a table; the exec itself is t_reexec's).
  */
 #include "config.h"
 
@@ -12,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "core/blas.h"
 #include "core/cpu.h"
@@ -263,64 +262,69 @@ test_blas(struct rs_rng *rng)
 
 /* ---- cpu ---------------------------------------------------------------- */
 
-/* `t_core_matmul --reexec-probe`: what main() of a program sees after
- * rs_cpu_reexec_for_blas, one line on stdout. */
-static int
-reexec_probe(char **argv)
+/* The re-exec decision is a pure function of the report: every reason
+ * to skip, and the one case that re-execs. */
+static void
+test_reexec_core(void)
 {
-    struct rs_error err = {0};
-    int rc = rs_cpu_reexec_for_blas(argv, &err);
-    const char *ct = getenv("OPENBLAS_CORETYPE");
-    printf("rc=%d reexeced=%d coretype=%s core=%s\n", rc,
-           rs_cpu_was_reexeced() ? 1 : 0, ct != NULL ? ct : "-",
-           rs_blas_corename());
-    return 0;
+    struct rs_cpu_blas_report base = {.loaded = "Prescott",
+                                      .best = "SkylakeX"};
+    struct rs_cpu_blas_report r = base;
+    tap_is_str(rs_cpu_blas_reexec_core(&r), "SkylakeX",
+               "Prescott kernels on an AVX-512 CPU: re-exec onto SkylakeX");
+    r.best = "Haswell";
+    tap_is_str(rs_cpu_blas_reexec_core(&r), "Haswell",
+               "Prescott kernels on an AVX2 CPU: re-exec onto Haswell");
+    r = base;
+    r.loaded = "haswell";
+    tap_is_str(rs_cpu_blas_reexec_core(&r), "SkylakeX",
+               "Haswell kernels on an AVX-512 CPU: re-exec (any case)");
+    r.loaded = "Cooperlake";
+    tap_ok(rs_cpu_blas_reexec_core(&r) == NULL,
+           "an AVX-512 core already: no re-exec");
+    r = base;
+    r.best = "Haswell";
+    r.loaded = "Zen";
+    tap_ok(rs_cpu_blas_reexec_core(&r) == NULL,
+           "Zen kernels are as wide as Haswell: no re-exec");
+    r = base;
+    r.best = NULL;
+    tap_ok(rs_cpu_blas_reexec_core(&r) == NULL, "no better core: no re-exec");
+    r = base;
+    r.loaded = "unknown";
+    tap_ok(rs_cpu_blas_reexec_core(&r) == NULL,
+           "loaded core unknown: no re-exec");
+    r = base;
+    r.coretype_set = true;
+    tap_ok(rs_cpu_blas_reexec_core(&r) == NULL,
+           "OPENBLAS_CORETYPE set by the user: no re-exec");
+    r = base;
+    r.no_reexec = true;
+    tap_ok(rs_cpu_blas_reexec_core(&r) == NULL,
+           "REPSCOPE_NO_REEXEC: no re-exec");
+    r = base;
+    r.reexec_guard = true;
+    tap_ok(rs_cpu_blas_reexec_core(&r) == NULL,
+           "already a re-exec: no second one");
 }
 
-/* Run this test binary as a fresh program (--reexec-probe) with a clean
- * environment: it must re-exec itself exactly once when OpenBLAS loaded
- * generic kernels on a CPU with better ones (as in this process, which
- * never re-execs), and then run OpenBLAS's best core. */
+/* The report reflects the environment and this machine. */
 static void
-test_reexec(void)
+test_blas_report(void)
 {
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        tap_skip(1, "no /proc/self/exe");
-        return;
-    }
-    self[n] = '\0';
-    const char *best = rs_cpu_best_openblas_core();
-    bool generic = strcasecmp(rs_blas_corename(), "Prescott") == 0 ||
-                   strcasecmp(rs_blas_corename(), "Core2") == 0 ||
-                   strcasecmp(rs_blas_corename(), "Nehalem") == 0;
-    unsetenv("OPENBLAS_CORETYPE");
-    unsetenv("REPSCOPE_REEXECED");
-    unsetenv("REPSCOPE_NO_REEXEC");
-    char *cmd = rs_xasprintf("'%s' --reexec-probe", self);
-    FILE *p = popen(cmd, "r");
-    char line[256] = "";
-    if (p == NULL || fgets(line, sizeof line, p) == NULL)
-        line[0] = '\0';
-    if (p != NULL)
-        pclose(p);
-    free(cmd);
-    line[strcspn(line, "\n")] = '\0';
-    const char *core = strstr(line, "core=");
-    if (strncmp(line, "rc=0 reexeced=1 ", 16) == 0) {
-        char *want = rs_xasprintf("coretype=%s ", best != NULL ? best : "?");
-        tap_ok(best != NULL && strstr(line, want) != NULL && core != NULL &&
-                   strcasecmp(core + 5, best) == 0,
-               "fresh start: one re-exec onto %s (%s)",
-               best != NULL ? best : "?", line);
-        free(want);
-    } else {
-        tap_ok(strncmp(line, "rc=0 reexeced=0 ", 16) == 0 &&
-                   !(best != NULL && generic),
-               "no re-exec: %s kernels, best core %s (%s)", rs_blas_corename(),
-               best != NULL ? best : "none", line);
-    }
+    unsetenv(RS_CPU_ENV_NO_REEXEC);
+    struct rs_cpu_blas_report r;
+    rs_cpu_blas_report(&r);
+    tap_ok(r.loaded != NULL && strcmp(r.loaded, rs_blas_corename()) == 0,
+           "report: loaded core %s", r.loaded != NULL ? r.loaded : "NULL");
+    tap_ok(r.best == rs_cpu_best_openblas_core(), "report: best core %s",
+           r.best != NULL ? r.best : "none");
+    tap_ok(!r.no_reexec, "report: REPSCOPE_NO_REEXEC unset");
+    setenv(RS_CPU_ENV_NO_REEXEC, "1", 1);
+    rs_cpu_blas_report(&r);
+    tap_ok(r.no_reexec && rs_cpu_blas_reexec_core(&r) == NULL,
+           "report: REPSCOPE_NO_REEXEC set, so no re-exec");
+    unsetenv(RS_CPU_ENV_NO_REEXEC);
 }
 
 static void
@@ -345,15 +349,8 @@ test_cpu(void)
            "simd name: %s", simd);
     tap_ok(!rs_cpu_has(RS_CPU_AVX512F) || rs_cpu_has(RS_CPU_AVX2),
            "AVX-512 implies AVX2 here");
-    /* With REPSCOPE_NO_REEXEC set the call must return without exec. */
-    setenv("REPSCOPE_NO_REEXEC", "1", 1);
-    char arg0[] = "t_core_matmul";
-    char *argv[] = {arg0, NULL};
-    struct rs_error err = {0};
-    tap_is_int(rs_cpu_reexec_for_blas(argv, &err), RS_OK,
-               "REPSCOPE_NO_REEXEC: no re-exec");
-    unsetenv("REPSCOPE_NO_REEXEC");
-    test_reexec();
+    test_reexec_core();
+    test_blas_report();
 }
 
 /* ---- matmul forward ----------------------------------------------------- */
@@ -807,10 +804,8 @@ test_errors(void)
 }
 
 int
-main(int argc, char **argv)
+main(void)
 {
-    if (argc > 1 && strcmp(argv[1], "--reexec-probe") == 0)
-        return reexec_probe(argv);
     struct rs_rng rng;
     rs_rng_seed(&rng, 20240601);
     tap_plan_lazy();

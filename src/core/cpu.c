@@ -6,9 +6,10 @@
  * OpenBLAS's dynamic-arch build picks its kernels once, when the library
  * loads, from OPENBLAS_CORETYPE or its own CPUID table; 0.3.21's table
  * predates Sapphire Rapids class Xeons and answers "Prescott" (SSE3). So
- * the fix is a re-exec of /proc/self/exe with the variable set, done
- * before main() has started anything. The features are computed once
- * (pthread_once), so every query is safe from any thread.
+ * the fix is a re-exec with the variable set, before main() has started
+ * anything; this file only decides (rs_cpu_blas_reexec_core), the program
+ * execs. The features are computed once (pthread_once), so every query is
+ * safe from any thread.
  */
 #include "config.h"
 
@@ -19,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#include <cblas.h>
+#include "core/blas.h"
 
 static pthread_once_t features_once = PTHREAD_ONCE_INIT;
 static unsigned features;
@@ -96,19 +96,6 @@ rs_cpu_best_openblas_core(void)
     return NULL;
 }
 
-/* OpenBLAS's name for the kernels it loaded ("unknown" without the
- * query). Static string owned by the library. */
-static const char *
-loaded_core(void)
-{
-#ifdef HAVE_OPENBLAS_GET_CORENAME
-    const char *s = openblas_get_corename();
-    return s != NULL ? s : "unknown";
-#else
-    return "unknown";
-#endif
-}
-
 /* How wide an OpenBLAS core's kernels are: 3 AVX-512, 2 AVX2/FMA, 1 AVX,
  * 0 SSE or unknown. */
 static int
@@ -134,38 +121,30 @@ core_rank(const char *name)
 bool
 rs_cpu_was_reexeced(void)
 {
-    const char *s = getenv("REPSCOPE_REEXECED");
+    const char *s = getenv(RS_CPU_ENV_REEXECED);
     return s != NULL && strcmp(s, "1") == 0;
 }
 
-int
-rs_cpu_reexec_for_blas(char **argv, struct rs_error *err)
+void
+rs_cpu_blas_report(struct rs_cpu_blas_report *r)
 {
-    if (getenv("OPENBLAS_CORETYPE") != NULL ||
-        getenv("REPSCOPE_NO_REEXEC") != NULL ||
-        getenv("REPSCOPE_REEXECED") != NULL)
-        return RS_OK;
-    const char *best = rs_cpu_best_openblas_core();
-    const char *cur = loaded_core();
-    if (best == NULL || strcasecmp(cur, "unknown") == 0 ||
-        core_rank(cur) >= core_rank(best))
-        return RS_OK;
-    if (argv == NULL || argv[0] == NULL)
-        return rs_error_set(err, RS_EINVAL, "re-exec: no argv");
-    if (setenv("OPENBLAS_CORETYPE", best, 1) != 0 ||
-        setenv("REPSCOPE_REEXECED", "1", 1) != 0) {
-        unsetenv("OPENBLAS_CORETYPE");
-        return rs_error_set(err, RS_ENOMEM, "re-exec: setenv failed");
-    }
-    fflush(NULL);
-    execv("/proc/self/exe", argv);
-    /* Still here: no /proc, or the binary went away. Undo and carry on. */
-    unsetenv("OPENBLAS_CORETYPE");
-    unsetenv("REPSCOPE_REEXECED");
-    return rs_error_set(err, RS_EIO,
-                        "re-exec with OPENBLAS_CORETYPE=%s failed; "
-                        "OpenBLAS stays on its %s kernels",
-                        best, cur);
+    r->loaded = rs_blas_corename();
+    r->best = rs_cpu_best_openblas_core();
+    r->coretype_set = getenv(RS_CPU_ENV_CORETYPE) != NULL;
+    r->no_reexec = getenv(RS_CPU_ENV_NO_REEXEC) != NULL;
+    r->reexec_guard = getenv(RS_CPU_ENV_REEXECED) != NULL;
+}
+
+const char *
+rs_cpu_blas_reexec_core(const struct rs_cpu_blas_report *r)
+{
+    if (r->coretype_set || r->no_reexec || r->reexec_guard)
+        return NULL;
+    if (r->best == NULL || r->loaded == NULL ||
+        strcasecmp(r->loaded, "unknown") == 0 ||
+        core_rank(r->loaded) >= core_rank(r->best))
+        return NULL;
+    return r->best;
 }
 
 static void
@@ -174,9 +153,9 @@ desc_init(void)
     const char *how = "";
     if (rs_cpu_was_reexeced())
         how = " (re-exec)";
-    else if (getenv("OPENBLAS_CORETYPE") != NULL)
+    else if (getenv(RS_CPU_ENV_CORETYPE) != NULL)
         how = " (env)";
-    snprintf(desc, sizeof desc, "openblas %s%s, %s", loaded_core(), how,
+    snprintf(desc, sizeof desc, "openblas %s%s, %s", rs_blas_corename(), how,
              rs_cpu_simd_name());
 }
 

@@ -1,14 +1,16 @@
 /* repscope - MIT licence, see COPYING.
  *
- * cpu.h: CPU feature detection and the OpenBLAS kernel decision.
+ * cpu.h: CPU feature detection and what it means for OpenBLAS.
  *
  * Debian 12's OpenBLAS 0.3.21 does not recognise recent AVX-512 Xeons and
  * falls back to its generic SSE3 "Prescott" kernels, 2-4x slower. The
  * kernel set is chosen from OPENBLAS_CORETYPE when the library loads, so
  * the only fix from inside the program is to set the variable and re-exec
- * before any work starts: rs_cpu_reexec_for_blas, called first in main().
- * Feature queries are pure and any thread may call them; the re-exec is
- * for main() before threads exist.
+ * before any work starts. The engine only reports: rs_cpu_blas_report says
+ * what it found, rs_cpu_blas_reexec_core says (purely) which core a
+ * re-exec should ask for; the program (src/reexec.c, called first in
+ * main()) does the setenv and execv. Every function here is free of side
+ * effects and any thread may call it.
  */
 #ifndef RS_CORE_CPU_H
 #define RS_CORE_CPU_H
@@ -41,18 +43,35 @@ const char *rs_cpu_simd_name(void);
  * Static string. */
 const char *rs_cpu_best_openblas_core(void);
 
-/* Re-exec the program with OPENBLAS_CORETYPE set when the loaded OpenBLAS
- * fell back to a generic core (Prescott, ...) and this CPU can run a
- * better one. Skipped when OPENBLAS_CORETYPE or REPSCOPE_NO_REEXEC is set,
- * or when this process is already a re-exec (REPSCOPE_REEXECED=1, which the
- * re-exec sets to prevent loops). Call first thing in main(), before any
- * thread or file exists: on success execv() replaces the process with
- * argv unchanged and this does not return. Returns RS_OK when no re-exec
- * was needed, or an error (err filled, the environment restored) when the
- * exec failed; the caller may go on with the slower kernels either way. */
-RS_NODISCARD int rs_cpu_reexec_for_blas(char **argv, struct rs_error *err);
+/* The environment variables of the re-exec: OPENBLAS_CORETYPE picks
+ * OpenBLAS's kernels (the user's own value always wins), REPSCOPE_NO_REEXEC
+ * (any value) turns the re-exec off, and the re-exec sets
+ * REPSCOPE_REEXECED=1 in the new process so it cannot loop. */
+#define RS_CPU_ENV_CORETYPE "OPENBLAS_CORETYPE"
+#define RS_CPU_ENV_NO_REEXEC "REPSCOPE_NO_REEXEC"
+#define RS_CPU_ENV_REEXECED "REPSCOPE_REEXECED"
 
-/* True if this process was started by rs_cpu_reexec_for_blas. */
+/* What this process knows about its BLAS kernels. */
+struct rs_cpu_blas_report {
+    const char *loaded; /* OpenBLAS's kernels ("Prescott", ...; "unknown"
+                           without the query); static */
+    const char *best;   /* rs_cpu_best_openblas_core(); NULL: none */
+    bool coretype_set;  /* RS_CPU_ENV_CORETYPE is in the environment */
+    bool no_reexec;     /* RS_CPU_ENV_NO_REEXEC is in the environment */
+    bool reexec_guard;  /* RS_CPU_ENV_REEXECED is (any value) */
+};
+
+/* Fill r from the CPU, the loaded library and the environment. */
+void rs_cpu_blas_report(struct rs_cpu_blas_report *r);
+
+/* The OPENBLAS_CORETYPE a re-exec should set for r: r->best when OpenBLAS
+ * loaded a narrower core than this CPU can run (Prescott, say, on an
+ * AVX-512 machine), NULL when no re-exec is due: any of the three
+ * variables set, no better core, or the loaded core unknown. Pure: reads
+ * nothing but r. The string is r->best. */
+const char *rs_cpu_blas_reexec_core(const struct rs_cpu_blas_report *r);
+
+/* True if this process is a re-exec (RS_CPU_ENV_REEXECED is "1"). */
 bool rs_cpu_was_reexeced(void);
 
 /* Short description for the status line, e.g.

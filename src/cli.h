@@ -1,0 +1,43 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * cli.h: repscope's command line. One table of options (cli.c) drives
+ * both getopt_long and `--help`, so the two cannot disagree; the man page
+ * is checked against the same table (tests/sh/t_cli.sh). Main thread only:
+ * getopt_long keeps global state.
+ */
+#ifndef RS_CLI_H
+#define RS_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define RS_CLI_DEFAULT_SCENE "grokking"
+#define RS_CLI_MAX_SETS 64
+
+struct rs_cli {
+    const char *scene;   /* name or path; NULL: the default */
+    const char *out_dir; /* --out */
+    const char *resume;  /* --resume DIR */
+    const char *test;    /* --test FILE */
+    const char *sets[RS_CLI_MAX_SETS]; /* --set KEY=VALUE, in order */
+    int nsets;
+    long steps; /* -1: the scene's */
+    long seed;  /* -1: the scene's / 1 */
+    long checkpoint_every;
+    int threads;
+    bool headless, safe, list, help, version;
+    bool attach; /* `repscope attach RUNDIR` */
+    const char *attach_dir;
+    bool frame, color, ascii, list_keys;
+    int frame_w, frame_h; /* --size; 0: the default */
+};
+
+/* Parse argv into c (all of it set here; strings borrowed from argv). 0,
+ * or -1 after printing a message that names the bad option or value on
+ * stderr. argv is not reordered. */
+int rs_cli_parse(int argc, char **argv, struct rs_cli *c);
+
+/* The --help text, generated from the option table. */
+void rs_cli_usage(FILE *f);
+
+#endif /* RS_CLI_H */
