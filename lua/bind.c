@@ -9,6 +9,7 @@
 
 #include "lua/bind.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -115,10 +116,46 @@ rs_lua_field_type_error(lua_State *L, const char *fn, const char *key,
     return rs_lua_field_error(L, fn, key, "%s expected, got %s", expected, got);
 }
 
+/* The length of the op name when msg opens with "<op>: " (a bare
+ * identifier, how a graph names the op that failed), else 0. */
+static size_t
+op_len(const char *msg)
+{
+    size_t n = 0;
+    if (!isalpha((unsigned char)msg[0]) && msg[0] != '_')
+        return 0;
+    while (isalnum((unsigned char)msg[n]) || msg[n] == '_')
+        n++;
+    return msg[n] == ':' && msg[n + 1] == ' ' ? n : 0;
+}
+
+void
+rs_lua_push_status(lua_State *L, const char *fn, const struct rs_error *err)
+{
+    const char *msg = err->msg;
+    size_t op = op_len(msg);
+    if (op == 0) {
+        lua_pushfstring(L, "%s: %s", fn, msg);
+        return;
+    }
+    /* a method named after its op ("matmul" of "tensor:matmul") says it
+     * once; anything else (rs.train and "train: ...") is a second prefix
+     * and shows as one */
+    const char *own = strchr(fn, ':');
+    if (own != NULL && strlen(own + 1) == op &&
+        strncmp(own + 1, msg, op) == 0)
+        lua_pushfstring(L, "%s: %s", fn, msg + op + 2);
+    else
+        lua_pushfstring(L, "%s: in %s", fn, msg);
+}
+
 int
 rs_lua_status_error(lua_State *L, const char *fn, const struct rs_error *err)
 {
-    return luaL_error(L, "%s: %s", fn, err->msg);
+    luaL_where(L, 1);
+    rs_lua_push_status(L, fn, err);
+    lua_concat(L, 2);
+    return lua_error(L);
 }
 
 /* ---- arguments --------------------------------------------------------- */

@@ -15,8 +15,18 @@
  *   "<fn>: bad field '<key>' (<free text>)"
  *   "<fn>: unknown field '<key>' (known: a, b, c)"
  *   "<fn>: <C error message>"               (an rs_status from the engine)
+ *   "<fn>: in <op>: <graph message>"        (an op failed in a graph)
  * where <fn> is the Lua spelling: "rs.nn.mlp", "tensor:matmul". luaL_error
  * prefixes "file:line:" of the calling Lua code.
+ *
+ * One prefix per message, and it is <fn>, the function the user called:
+ * the engine (src/) writes its messages without a prefix naming its own
+ * module ("batch = 0 (must be in 1..1024)", not "train: batch = ..."),
+ * and only the binding adds one, through rs_lua_status_error. A graph
+ * names the op that failed first ("matmul: inner dimensions differ"):
+ * that becomes "in matmul: ...", or is dropped for a method named after
+ * the op (tensor:matmul). A module prefix that creeps back in then shows
+ * as "in train: ..." and tests/lua/t_errors.lua fails.
  *
  * Handles (STYLE 2.7): a userdata box holds a retained pointer; __gc,
  * __close and :release() drop it and set it NULL; the checkers raise
@@ -113,8 +123,12 @@ int rs_lua_field_error(lua_State *L, const char *fn, const char *key,
                        const char *fmt, ...) RS_PRINTF(4, 5);
 int rs_lua_field_type_error(lua_State *L, const char *fn, const char *key,
                             const char *expected, int type_idx);
-/* "<fn>: <err->msg>". */
+/* "<fn>: <err->msg>" (an op's name first becomes "in <op>: ", see
+ * above). */
 int rs_lua_status_error(lua_State *L, const char *fn,
+                        const struct rs_error *err);
+/* Push the same message without raising (for `return nil, msg`). */
+void rs_lua_push_status(lua_State *L, const char *fn,
                         const struct rs_error *err);
 
 /* ---- argument checks --------------------------------------------------- */

@@ -355,7 +355,7 @@ rs_lua_new(const struct rs_lua_opts *o, struct rs_error *err)
     if (L == NULL) {
         free(c->builtin_dir);
         free(c);
-        rs_error_set(err, RS_ENOMEM, "lua: cannot create a state");
+        rs_error_set(err, RS_ENOMEM, "cannot create a Lua state");
         return NULL;
     }
     c->scratch = rs_graph_new();
@@ -368,7 +368,7 @@ rs_lua_new(const struct rs_lua_opts *o, struct rs_error *err)
     lua_pushcfunction(L, open_state);
     int rc = lua_pcall(L, 0, 0, 0);
     if (rc != LUA_OK) {
-        rs_error_set(err, RS_EINVAL, "lua: %s", lua_tostring(L, -1));
+        rs_error_set(err, RS_EINVAL, "%s", lua_tostring(L, -1));
         rs_lua_free(L);
         return NULL;
     }

@@ -59,14 +59,14 @@ need_floats(const rs_ckpt *ck, const char *name, size_t n, struct rs_error *err)
     size_t got = 0;
     const float *f = rs_ckpt_floats(ck, name, &got);
     if (f == NULL) {
-        rs_error_set(err, RS_EFORMAT, "checkpoint: section '%s' is missing",
+        rs_error_set(err, RS_EFORMAT, "the checkpoint has no section '%s'",
                      name);
         return NULL;
     }
     if (got != n) {
         rs_error_set(err, RS_EFORMAT,
-                     "checkpoint: section '%s' has %zu floats, the scene's "
-                     "has %zu",
+                     "the checkpoint's section '%s' has %zu floats, "
+                     "the scene's has %zu",
                      name, got, n);
         return NULL;
     }
@@ -120,7 +120,7 @@ rs_lua_ckpt_load_sections(const rs_ckpt *ck, int k,
             const uint64_t *w = rs_ckpt_u64s(ck, name, &nw);
             if (w == NULL)
                 return rs_error_set(err, RS_EFORMAT,
-                                    "checkpoint: section '%s' is missing",
+                                    "the checkpoint has no section '%s'",
                                     name);
             if (t->state_load(t->tr, w, nw, err) != RS_OK)
                 return RS_EFORMAT;
@@ -303,7 +303,7 @@ l_ckpt_write(lua_State *L)
     struct rs_error err = {0};
     if (rs_ckpt_write(ck, path, &err) != RS_OK) {
         luaL_pushfail(L);
-        lua_pushstring(L, err.msg);
+        rs_lua_push_status(L, fn, &err);
         return 2;
     }
     lua_pushboolean(L, 1);

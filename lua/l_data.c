@@ -100,7 +100,7 @@ l_data_fmnist(lua_State *L)
     if (d == NULL) {
         lua_pop(L, 1);                             /* cfg */
         lua_pushnil(L);                            /* cfg nil */
-        lua_pushfstring(L, "%s: %s", fn, err.msg); /* cfg nil msg */
+        rs_lua_push_status(L, fn, &err);           /* cfg nil msg */
         return 2;
     }
     *box = d;

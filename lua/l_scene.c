@@ -465,8 +465,8 @@ drv_load(void *ud, rs_session *s, const rs_ckpt *ck, struct rs_error *err)
     const char *fmt = rs_ckpt_text(ck, "lua/format");
     if (fmt == NULL || strcmp(fmt, "repscope-lua 1") != 0)
         return rs_error_set(err, RS_EFORMAT,
-                            "checkpoint: not made by a Lua scene (section "
-                            "'lua/format' missing or unknown)");
+                            "the checkpoint was not made by a Lua scene "
+                            "(section 'lua/format' missing or unknown)");
     size_t nw = 0;
     const uint64_t *count = rs_ckpt_u64s(ck, "lua/trainers", &nw);
     rs_lua_push_trainers(L);
@@ -481,8 +481,8 @@ drv_load(void *ud, rs_session *s, const rs_ckpt *ck, struct rs_error *err)
     if (count == NULL || nw != 1 || count[0] != (uint64_t)live) {
         lua_pop(L, 1);
         return rs_error_set(err, RS_EFORMAT,
-                            "checkpoint: %" PRIu64 " trainers, the scene "
-                            "built %d",
+                            "the checkpoint has %" PRIu64 " trainers, the "
+                            "scene built %d",
                             count != NULL && nw == 1 ? count[0] : 0, live);
     }
     int k = 0;

@@ -40,3 +40,4 @@ check_PROGRAMS += \
 %C%_t_algo_supervised_LDADD = $(RS_TEST_LIBS)
 RS_LUA_TESTS += %D%/lua/t_transformer.lua
 RS_LUA_TESTS += %D%/lua/t_seq.lua
+RS_LUA_TESTS += %D%/lua/t_errors.lua

@@ -298,7 +298,8 @@ test_state(void)
     w[11] = w[12]; /* a repeated index: not a permutation */
     tap_is_int(rs_algo_supervised_state_load(b, w, n, &err), RS_EFORMAT,
                "a corrupt permutation is refused");
-    tap_is_str(err.msg, "trainer state: corrupt permutation", "saying so");
+    tap_is_str(err.msg, "corrupt trainer state (not a permutation)",
+               "saying so");
     tap_is_int(rs_algo_supervised_steps(b), 10,
                "a refused load changes nothing");
     struct rec r2;
@@ -308,7 +309,8 @@ test_state(void)
     rs_algo_supervised_state_save(a, w);
     tap_is_int(rs_algo_supervised_state_load(c, w, n, &err), RS_EFORMAT,
                "state of another dataset is refused");
-    tap_is_str(err.msg, "trainer state: 9 train examples, this dataset has 10",
+    tap_is_str(err.msg,
+               "the trainer state has 9 train examples, this dataset has 10",
                "naming the sizes");
     free(w);
     rs_algo_supervised_free(a);
@@ -333,7 +335,7 @@ test_mismatch_and_modules(void)
     tap_ok(rs_algo_supervised_new(&c, m, d, &err) == NULL,
            "input mismatch refused");
     tap_is_str(err.msg,
-               "train: the model takes 5 inputs but the dataset "
+               "the model takes 5 inputs but the dataset "
                "gives 4",
                "naming both sizes");
 

@@ -116,11 +116,11 @@ main(void)
         struct rs_data_modular_config c;
         const char *msg;
     } bad[] = {
-        {{1, '+', 0.5f, 0}, "modular: p = 1 (must be 2..1000)"},
-        {{12, '/', 0.5f, 0}, "modular: p = 12 is not prime, so '/' is "
+        {{1, '+', 0.5f, 0}, "p = 1 (must be 2..1000)"},
+        {{12, '/', 0.5f, 0}, "p = 12 is not prime, so '/' is "
                              "undefined"},
-        {{7, '%', 0.5f, 0}, "modular: op '%' (must be one of + - * /)"},
-        {{7, '+', 1.0f, 0}, "modular: train_frac = 1 (must be in (0, 1))"},
+        {{7, '%', 0.5f, 0}, "op '%' (must be one of + - * /)"},
+        {{7, '+', 1.0f, 0}, "train_frac = 1 (must be in (0, 1))"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         rs_data_modular *m = rs_data_modular_new(&bad[i].c, &err);

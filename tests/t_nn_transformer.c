@@ -128,22 +128,22 @@ test_config_errors(void)
         int value;
         const char *want;
     } cases[] = {
-        {"vocab", 0, "transformer: vocab = 0 (must be >= 1)"},
-        {"ctx", -1, "transformer: ctx = -1 (must be >= 1)"},
-        {"d", 0, "transformer: d = 0"},
-        {"heads", 3, "transformer: heads = 3 does not divide d = 4"},
-        {"heads", 0, "transformer: heads = 0 (must be >= 1)"},
-        {"layers", 0, "transformer: layers = 0 (must be in 1..64)"},
-        {"layers", 65, "transformer: layers = 65 (must be in 1..64)"},
-        {"mlp", -2, "transformer: mlp = -2"},
-        {"out", -1, "transformer: out = -1"},
-        {"pos", 9, "transformer: pos = 9 (unknown kind)"},
-        {"norm", 5, "transformer: norm = 5 (unknown kind)"},
-        {"window", -1, "transformer: window = -1"},
-        {"init_std", -1, "transformer: init_std = -1"},
-        {"rope_base", 1, "transformer: rope_base = 1"},
-        {"ln_eps", 0, "transformer: ln_eps = 0"},
-        {"rope_odd", 0, "transformer: head size d / heads = 4 / 4 = 1 is odd"},
+        {"vocab", 0, "vocab = 0 (must be >= 1)"},
+        {"ctx", -1, "ctx = -1 (must be >= 1)"},
+        {"d", 0, "d = 0"},
+        {"heads", 3, "heads = 3 does not divide d = 4"},
+        {"heads", 0, "heads = 0 (must be >= 1)"},
+        {"layers", 0, "layers = 0 (must be in 1..64)"},
+        {"layers", 65, "layers = 65 (must be in 1..64)"},
+        {"mlp", -2, "mlp = -2"},
+        {"out", -1, "out = -1"},
+        {"pos", 9, "pos = 9 (unknown kind)"},
+        {"norm", 5, "norm = 5 (unknown kind)"},
+        {"window", -1, "window = -1"},
+        {"init_std", -1, "init_std = -1"},
+        {"rope_base", 1, "rope_base = 1"},
+        {"ln_eps", 0, "ln_eps = 0"},
+        {"rope_odd", 0, "head size d / heads = 4 / 4 = 1 is odd"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct rs_nn_transformer_config c =
@@ -708,7 +708,7 @@ test_shapes(void)
     rs_graph_reset(g);
     tap_ok(rs_nn_transformer_forward(tf, g, bad, 1, 5) == NULL &&
                strstr(rs_graph_error(g)->msg,
-                      "transformer: id 5 at (0, 2) out of range [0, 5)") !=
+                      "id 5 at (0, 2) out of range [0, 5)") !=
                    NULL,
            "bad id named with position: \"%s\"", rs_graph_error(g)->msg);
     tap_ok(rs_nn_transformer_embed(tf) == NULL &&
@@ -723,7 +723,7 @@ test_shapes(void)
     rs_graph_reset(g);
     tap_ok(rs_nn_transformer_forward(tf, g, many, 1, 7) == NULL &&
                strstr(rs_graph_error(g)->msg,
-                      "transformer: T = 7 (must be in 1..ctx = 6)") != NULL,
+                      "T = 7 (must be in 1..ctx = 6)") != NULL,
            "T > ctx: \"%s\"", rs_graph_error(g)->msg);
     rs_graph_reset(g);
     tap_ok(rs_nn_transformer_forward(tf, g, many, 0, 3) == NULL &&
@@ -735,7 +735,7 @@ test_shapes(void)
     rs_tensor_fill(wrong, 0.0f);
     tap_ok(rs_nn_transformer_forward_from(tf, g, wrong) == NULL &&
                strstr(rs_graph_error(g)->msg,
-                      "transformer: v0 (1, 3, 5) is not (B, T, d = 4)") != NULL,
+                      "v0 (1, 3, 5) is not (B, T, d = 4)") != NULL,
            "v0 of the wrong width: \"%s\"", rs_graph_error(g)->msg);
     rs_graph_free(g);
     rs_graph_free(g2);

@@ -301,36 +301,36 @@ test_errors(void)
     (rs_error_clear(&e), rs_probe_linprobe_fit(h, ytr, ntr, hte, yte, nte, w,  \
                                                c, lam, &res, NULL, &e))
     expect(FIT(y, 5, ht, yt, 2, 0, 2, 1), &e, RS_EINVAL,
-           "linprobe: width 0 is not >= 1", "width");
+           "width 0 is not >= 1", "width");
     expect(FIT(y, 5, ht, yt, 2, 2, 0, 1), &e, RS_EINVAL,
-           "linprobe: classes 0 is not >= 1", "classes");
+           "classes 0 is not >= 1", "classes");
     expect(FIT(y, 1, ht, yt, 2, 2, 2, 1), &e, RS_EINVAL,
-           "linprobe: n_train 1 is not >= 2", "n_train");
+           "n_train 1 is not >= 2", "n_train");
     expect(FIT(y, 5, ht, yt, 0, 2, 2, 1), &e, RS_EINVAL,
-           "linprobe: n_test 0 is not >= 1", "n_test");
+           "n_test 0 is not >= 1", "n_test");
     expect(FIT(y, 5, ht, yt, 2, 2, 2, 0), &e, RS_EINVAL,
-           "linprobe: lambda 0 is not a finite number > 0", "lambda 0");
+           "lambda 0 is not a finite number > 0", "lambda 0");
     expect(FIT(y, 5, ht, yt, 2, 2, 2, -1), &e, RS_EINVAL,
-           "linprobe: lambda -1 is not a finite number > 0", "lambda < 0");
+           "lambda -1 is not a finite number > 0", "lambda < 0");
     expect(FIT(y, 5, ht, yt, 2, 2, 2, INFINITY), &e, RS_EINVAL,
-           "linprobe: lambda inf is not a finite number > 0", "lambda inf");
+           "lambda inf is not a finite number > 0", "lambda inf");
     expect(FIT(y, 5, ht, yt, 2, 2, 2, NAN), &e, RS_EINVAL,
-           "linprobe: lambda nan is not a finite number > 0", "lambda nan");
+           "lambda nan is not a finite number > 0", "lambda nan");
     expect(FIT(y, 5, ht, yt, 2, 2, 1, 1), &e, RS_EINVAL,
-           "linprobe: train label y[1] = 1 is outside [0, 1)", "train label");
+           "train label y[1] = 1 is outside [0, 1)", "train label");
     int ybad[2] = {0, -3};
     expect(FIT(y, 5, ht, ybad, 2, 2, 2, 1), &e, RS_EINVAL,
-           "linprobe: test label y[1] = -3 is outside [0, 2)", "test label");
+           "test label y[1] = -3 is outside [0, 2)", "test label");
     h[7] = NAN;
     expect(FIT(y, 5, ht, yt, 2, 2, 2, 1), &e, RS_ENONFINITE,
-           "linprobe: train features: element (3, 1) is nan", "train nan");
+           "train features: element (3, 1) is nan", "train nan");
     h[7] = 1;
     ht[2] = -INFINITY;
     expect(FIT(y, 5, ht, yt, 2, 2, 2, 1), &e, RS_ENONFINITE,
-           "linprobe: test features: element (1, 0) is -inf", "test inf");
+           "test features: element (1, 0) is -inf", "test inf");
     ht[2] = 1;
     expect(FIT(y, 5, ht, yt, 2, 2, 2, 1e-300), &e, RS_EINVAL,
-           "linprobe: the Gram matrix plus lambda 1e-300 is not positive "
+           "the Gram matrix plus lambda 1e-300 is not positive "
            "definite at column 1 (raise lambda)",
            "not positive definite");
     /* the same singular features with a real lambda: fine, and the two

@@ -70,29 +70,29 @@ check_config(const struct rs_algo_seqtrain_config *c, struct rs_error *err)
 {
     if (c->batch < 1 || c->batch > MAX_BATCH)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: batch = %d (must be in 1..%d)", c->batch,
+                            "batch = %d (must be in 1..%d)", c->batch,
                             MAX_BATCH);
     if (c->log_every < 1)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: log_every = %ld (must be >= 1)",
+                            "log_every = %ld (must be >= 1)",
                             c->log_every);
     if (c->prec != RS_PREC_F32 && c->prec != RS_PREC_BF16 &&
         c->prec != RS_PREC_F16)
-        return rs_error_set(err, RS_EINVAL, "seqtrain: unknown precision %d",
+        return rs_error_set(err, RS_EINVAL, "unknown precision %d",
                             (int)c->prec);
     const struct rs_sched *s = &c->sched;
     if (rs_sched_kind_name(s->kind)[0] == '?')
-        return rs_error_set(err, RS_EINVAL, "seqtrain: unknown schedule %d",
+        return rs_error_set(err, RS_EINVAL, "unknown schedule %d",
                             (int)s->kind);
     if (!(isfinite(s->lr) && s->lr >= 0.0f) ||
         !(isfinite(s->lr_min) && s->lr_min >= 0.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: schedule lr = %g, lr_min = %g (must be "
+                            "schedule lr = %g, lr_min = %g (must be "
                             "finite and >= 0)",
                             (double)s->lr, (double)s->lr_min);
     if (s->warmup < 0)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: schedule warmup = %ld (must be >= 0)",
+                            "schedule warmup = %ld (must be >= 0)",
                             s->warmup);
     return RS_OK;
 }
@@ -107,20 +107,20 @@ check_task(const struct rs_nn_transformer_config *tc,
         return rc;
     if (tc->vocab < RS_SEQ_VOCAB)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: the model's vocab = %d (the sequence "
+                            "the model's vocab = %d (the sequence "
                             "tasks need %d)",
                             tc->vocab, RS_SEQ_VOCAB);
     int classes = rs_seqtask_classes(task);
     if (tc->out < classes)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: the model gives out = %d logits, the "
+                            "the model gives out = %d logits, the "
                             "%s task has %d classes (max_len = %d)",
                             tc->out, rs_seqtask_kind_name(task->kind), classes,
                             task->max_len);
     int T = rs_seqtask_seq_len(task, task->max_len);
     if (T > tc->ctx)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: max_len = %d makes %d tokens "
+                            "max_len = %d makes %d tokens "
                             "(sep_every = %d), the model's ctx is %d",
                             task->max_len, T, task->sep_every, tc->ctx);
     return RS_OK;
@@ -136,7 +136,7 @@ rs_algo_seqtrain_new(const struct rs_algo_seqtrain_config *cfg,
         return NULL;
     rs_nn_model *model = rs_nn_transformer_model(tf);
     if (rs_nn_model_count(model) == 0) {
-        rs_error_set(err, RS_EINVAL, "seqtrain: the model has no parameters");
+        rs_error_set(err, RS_EINVAL, "the model has no parameters");
         return NULL;
     }
     rs_optim *optim = rs_optim_new(&cfg->optim, rs_nn_model_params(model),
@@ -187,7 +187,7 @@ graph_error(rs_algo_seqtrain *st, struct rs_error *err)
 {
     const struct rs_error *ge = rs_graph_error(st->g);
     int code = ge->code != RS_OK ? ge->code : RS_EINVAL;
-    rs_error_set(err, code, "seqtrain: %s",
+    rs_error_set(err, code, "%s",
                  ge->code != RS_OK ? ge->msg : "forward failed");
     rs_graph_reset(st->g);
     return code;
@@ -199,7 +199,7 @@ ensure_scratch(rs_algo_seqtrain *st, int B, int T, struct rs_error *err)
 {
     if (B > INT_MAX / T)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: %d samples of %d tokens are too many", B,
+                            "%d samples of %d tokens are too many", B,
                             T);
     size_t n = (size_t)B * (size_t)T;
     if (n > st->cap_ids) {
@@ -272,7 +272,7 @@ rs_algo_seqtrain_step(rs_algo_seqtrain *st,
     double lv = (double)loss->data[0];
     if (!isfinite(lv)) {
         rs_graph_reset(g);
-        return rs_error_set(err, RS_ENONFINITE, "seqtrain: train/loss is %s",
+        return rs_error_set(err, RS_ENONFINITE, "train/loss is %s",
                             isnan(lv) ? "nan" : "inf");
     }
     double acc = (double)count_correct(last, st->y, B) / B;
@@ -332,23 +332,23 @@ rs_algo_seqtrain_eval(rs_algo_seqtrain *st, int len, int n, double *acc,
     const struct rs_seqtask_config *task = &st->cfg.task;
     if (len < 1 || len > RS_SEQTASK_MAX_LEN)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: eval len = %d (must be in 1..%d)", len,
+                            "eval len = %d (must be in 1..%d)", len,
                             RS_SEQTASK_MAX_LEN);
     if (n < 1 || n > MAX_BATCH)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: eval n = %d (must be in 1..%d)", n,
+                            "eval n = %d (must be in 1..%d)", n,
                             MAX_BATCH);
     int T = rs_seqtask_seq_len(task, len);
     if (T > st->tc.ctx)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: eval len = %d makes %d tokens "
+                            "eval len = %d makes %d tokens "
                             "(sep_every = %d), the model's ctx is %d",
                             len, T, task->sep_every, st->tc.ctx);
     bool counting = task->kind != RS_SEQTASK_COPY_FIRST &&
                     task->kind != RS_SEQTASK_COPY_LAST;
     if (counting && len >= st->tc.out)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: eval len = %d: %s answers go up to %d, "
+                            "eval len = %d: %s answers go up to %d, "
                             "the model gives out = %d logits",
                             len, rs_seqtask_kind_name(task->kind), len,
                             st->tc.out);
@@ -418,7 +418,7 @@ rs_algo_seqtrain_set_lr(rs_algo_seqtrain *st, float lr, struct rs_error *err)
 {
     if (!(isfinite(lr) && lr >= 0.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "seqtrain: lr = %g (must be finite and >= 0)",
+                            "lr = %g (must be finite and >= 0)",
                             (double)lr);
     struct rs_sched *s = &st->cfg.sched;
     if (s->lr > 0.0f)
@@ -529,15 +529,15 @@ rs_algo_seqtrain_state_load(rs_algo_seqtrain *st, const uint64_t *in, size_t n,
 {
     if (n != STATE_WORDS || in[0] != STATE_MAGIC)
         return rs_error_set(err, RS_EFORMAT,
-                            "seqtrain state: not a sequence trainer state "
-                            "(%zu words)",
+                            "not a sequence trainer state (%zu words)",
                             n);
     if (in[1] > (uint64_t)LONG_MAX || in[8] > (uint64_t)LONG_MAX ||
         in[9] > (uint64_t)LONG_MAX)
-        return rs_error_set(err, RS_EFORMAT, "seqtrain state: corrupt");
+        return rs_error_set(err, RS_EFORMAT, "corrupt sequence trainer state");
     if (in[16] != (uint64_t)st->cfg.batch)
         return rs_error_set(err, RS_EFORMAT,
-                            "seqtrain state: batch %llu, this trainer's is %d",
+                            "the trainer state has batch %llu, this "
+                            "trainer's is %d",
                             (unsigned long long)in[16], st->cfg.batch);
     struct rs_seqtask_config t;
     rs_seqtask_config_default(&t);
@@ -549,7 +549,8 @@ rs_algo_seqtrain_state_load(rs_algo_seqtrain *st, const uint64_t *in, size_t n,
     t.sep_every = word_int(in[15]);
     struct rs_error terr = {0};
     if (check_task(&st->tc, &t, &terr) != RS_OK)
-        return rs_error_set(err, RS_EFORMAT, "seqtrain state: %s", terr.msg);
+        return rs_error_set(err, RS_EFORMAT, "sequence trainer state: %s",
+                            terr.msg);
     st->cfg.task = t;
     st->steps = (long)in[1];
     for (int i = 0; i < 4; i++)

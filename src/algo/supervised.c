@@ -93,40 +93,40 @@ check_config(const struct rs_algo_supervised_config *c, struct rs_error *err)
 {
     if (c->loss != RS_ALGO_SUPERVISED_CROSS_ENTROPY &&
         c->loss != RS_ALGO_SUPERVISED_MSE_ONEHOT)
-        return rs_error_set(err, RS_EINVAL, "train: unknown loss %d",
+        return rs_error_set(err, RS_EINVAL, "unknown loss %d",
                             (int)c->loss);
     if (c->batch < 1 || c->batch > MAX_BATCH)
         return rs_error_set(err, RS_EINVAL,
-                            "train: batch = %d (must be in 1..%d)", c->batch,
+                            "batch = %d (must be in 1..%d)", c->batch,
                             MAX_BATCH);
     if (c->eval_every < 0)
         return rs_error_set(err, RS_EINVAL,
-                            "train: eval_every = %ld (must be >= 0)",
+                            "eval_every = %ld (must be >= 0)",
                             c->eval_every);
     if (c->eval_n < 0)
-        return rs_error_set(err, RS_EINVAL, "train: eval_n = %d (must be >= 0)",
+        return rs_error_set(err, RS_EINVAL, "eval_n = %d (must be >= 0)",
                             c->eval_n);
     if (c->log_every < 1)
         return rs_error_set(err, RS_EINVAL,
-                            "train: log_every = %ld (must be >= 1)",
+                            "log_every = %ld (must be >= 1)",
                             c->log_every);
     if (c->prec != RS_PREC_F32 && c->prec != RS_PREC_BF16 &&
         c->prec != RS_PREC_F16)
-        return rs_error_set(err, RS_EINVAL, "train: unknown precision %d",
+        return rs_error_set(err, RS_EINVAL, "unknown precision %d",
                             (int)c->prec);
     const struct rs_sched *s = &c->sched;
     if (rs_sched_kind_name(s->kind)[0] == '?')
-        return rs_error_set(err, RS_EINVAL, "train: unknown schedule %d",
+        return rs_error_set(err, RS_EINVAL, "unknown schedule %d",
                             (int)s->kind);
     if (!(isfinite(s->lr) && s->lr >= 0.0f) ||
         !(isfinite(s->lr_min) && s->lr_min >= 0.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "train: schedule lr = %g, lr_min = %g (must be "
+                            "schedule lr = %g, lr_min = %g (must be "
                             "finite and >= 0)",
                             (double)s->lr, (double)s->lr_min);
     if (s->warmup < 0)
         return rs_error_set(err, RS_EINVAL,
-                            "train: schedule warmup = %ld (must be >= 0)",
+                            "schedule warmup = %ld (must be >= 0)",
                             s->warmup);
     return RS_OK;
 }
@@ -142,26 +142,26 @@ rs_algo_supervised_new(const struct rs_algo_supervised_config *cfg,
     int min = rs_nn_module_in(module), mout = rs_nn_module_out(module);
     if (min != 0 && min != in) {
         rs_error_set(err, RS_EINVAL,
-                     "train: the model takes %d inputs but the dataset gives "
+                     "the model takes %d inputs but the dataset gives "
                      "%d",
                      min, in);
         return NULL;
     }
     if (mout != 0 && mout != classes) {
         rs_error_set(err, RS_EINVAL,
-                     "train: the model gives %d outputs but the dataset has "
+                     "the model gives %d outputs but the dataset has "
                      "%d classes",
                      mout, classes);
         return NULL;
     }
     int ntrain = rs_dataset_count(data, RS_SPLIT_TRAIN);
     if (ntrain < 1) {
-        rs_error_set(err, RS_EINVAL, "train: the train split is empty");
+        rs_error_set(err, RS_EINVAL, "the train split is empty");
         return NULL;
     }
     rs_nn_model *model = rs_nn_module_model(module);
     if (rs_nn_model_count(model) == 0) {
-        rs_error_set(err, RS_EINVAL, "train: the model has no parameters");
+        rs_error_set(err, RS_EINVAL, "the model has no parameters");
         return NULL;
     }
     rs_optim *optim = rs_optim_new(&cfg->optim, rs_nn_model_params(model),
@@ -228,7 +228,7 @@ graph_error(rs_algo_supervised *tr, struct rs_error *err)
 {
     const struct rs_error *ge = rs_graph_error(tr->g);
     int code = ge->code != RS_OK ? ge->code : RS_EINVAL;
-    rs_error_set(err, code, "train: %s",
+    rs_error_set(err, code, "%s",
                  ge->code != RS_OK ? ge->msg : "forward failed");
     rs_graph_reset(tr->g);
     return code;
@@ -430,12 +430,12 @@ rs_algo_supervised_step_on(rs_algo_supervised *tr, const float *x, const int *y,
 {
     if (n < 1 || n > tr->cap)
         return rs_error_set(err, RS_EINVAL,
-                            "train: batch of %d examples (must be in 1..%d)", n,
+                            "batch of %d examples (must be in 1..%d)", n,
                             tr->cap);
     for (int i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= tr->classes)
             return rs_error_set(err, RS_EINVAL,
-                                "train: label %d of example %d outside "
+                                "label %d of example %d outside "
                                 "0..%d",
                                 y[i], i + 1, tr->classes - 1);
     return train_step(tr, x, y, n, st, err);
@@ -454,7 +454,7 @@ rs_algo_supervised_probe_forward(rs_algo_supervised *tr, enum rs_split split,
     int count = rs_dataset_count(tr->data, split);
     int m = n <= 0 || n > count ? count : n;
     if (m < 1)
-        return rs_error_set(err, RS_EINVAL, "probe: the %s split is empty",
+        return rs_error_set(err, RS_EINVAL, "the %s split is empty",
                             rs_dataset_split_name(split));
     rs_graph_set_grad(tr->g, false);
     rs_tensor *xt = rs_graph_tensor(tr->g, 2, (int[]){m, tr->in});
@@ -522,7 +522,7 @@ rs_algo_supervised_set_lr(rs_algo_supervised *tr, float lr,
 {
     if (!(isfinite(lr) && lr >= 0.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "train: lr = %g (must be finite and >= 0)",
+                            "lr = %g (must be finite and >= 0)",
                             (double)lr);
     struct rs_sched *s = &tr->cfg.sched;
     if (s->lr > 0.0f)
@@ -549,7 +549,7 @@ rs_algo_supervised_set_eval(rs_algo_supervised *tr, long every, int n,
 {
     if (every < 0 || n < 0)
         return rs_error_set(err, RS_EINVAL,
-                            "train: eval_every = %ld, eval_n = %d (must be "
+                            "eval_every = %ld, eval_n = %d (must be "
                             ">= 0)",
                             every, n);
     tr->cfg.eval_every = every;
@@ -601,17 +601,17 @@ rs_algo_supervised_state_load(rs_algo_supervised *tr, const uint64_t *in,
 {
     if (n < STATE_FIXED || in[0] != STATE_MAGIC)
         return rs_error_set(err, RS_EFORMAT,
-                            "trainer state: not a trainer state (%zu words)",
+                            "not a trainer state (%zu words)",
                             n);
     if (in[7] != (uint64_t)tr->ntrain ||
         n != rs_algo_supervised_state_words(tr))
         return rs_error_set(err, RS_EFORMAT,
-                            "trainer state: %llu train examples, this "
-                            "dataset has %d",
+                            "the trainer state has %llu train examples, "
+                            "this dataset has %d",
                             (unsigned long long)in[7], tr->ntrain);
     if (in[6] > (uint64_t)tr->ntrain || in[1] > (uint64_t)LONG_MAX ||
         in[10] > (uint64_t)LONG_MAX)
-        return rs_error_set(err, RS_EFORMAT, "trainer state: corrupt");
+        return rs_error_set(err, RS_EFORMAT, "corrupt trainer state");
     /* The permutation must be one, or the next epoch reads out of range. */
     char *seen = rs_xcalloc((size_t)tr->ntrain, 1);
     int bad = 0;
@@ -624,7 +624,7 @@ rs_algo_supervised_state_load(rs_algo_supervised *tr, const uint64_t *in,
     free(seen);
     if (bad)
         return rs_error_set(err, RS_EFORMAT,
-                            "trainer state: corrupt permutation");
+                            "corrupt trainer state (not a permutation)");
     tr->steps = (long)in[1];
     for (int i = 0; i < 4; i++)
         tr->rng.s[i] = in[2 + i];

@@ -130,46 +130,46 @@ check_config(const struct rs_optim_config *cfg, struct rs_error *err)
 {
     if (cfg->kind != RS_OPTIM_SGD && cfg->kind != RS_OPTIM_ADAM &&
         cfg->kind != RS_OPTIM_ADAMW)
-        return rs_error_set(err, RS_EINVAL, "optim: unknown kind %d",
+        return rs_error_set(err, RS_EINVAL, "unknown optimiser kind %d",
                             (int)cfg->kind);
     if (!(isfinite(cfg->lr) && cfg->lr >= 0.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "optim: invalid learning rate %g (must be >= 0)",
+                            "invalid learning rate %g (must be >= 0)",
                             (double)cfg->lr);
     if (!(isfinite(cfg->weight_decay) && cfg->weight_decay >= 0.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "optim: invalid weight_decay %g (must be >= 0)",
+                            "invalid weight_decay %g (must be >= 0)",
                             (double)cfg->weight_decay);
     if (!(isfinite(cfg->clip_norm) && cfg->clip_norm >= 0.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "optim: invalid clip_norm %g (0 = off, or > 0)",
+                            "invalid clip_norm %g (0 = off, or > 0)",
                             (double)cfg->clip_norm);
     if (cfg->kind == RS_OPTIM_SGD) {
         if (!(isfinite(cfg->momentum) && cfg->momentum >= 0.0f))
             return rs_error_set(err, RS_EINVAL,
-                                "optim: invalid momentum %g (must be >= 0)",
+                                "invalid momentum %g (must be >= 0)",
                                 (double)cfg->momentum);
         if (!isfinite(cfg->dampening))
-            return rs_error_set(err, RS_EINVAL, "optim: invalid dampening %g",
+            return rs_error_set(err, RS_EINVAL, "invalid dampening %g",
                                 (double)cfg->dampening);
         if (cfg->nesterov && (cfg->momentum <= 0.0f || cfg->dampening != 0.0f))
             return rs_error_set(err, RS_EINVAL,
-                                "optim: nesterov needs momentum > 0 and "
+                                "nesterov needs momentum > 0 and "
                                 "dampening 0 (got %g, %g)",
                                 (double)cfg->momentum, (double)cfg->dampening);
         return RS_OK;
     }
     if (!(cfg->beta1 >= 0.0f && cfg->beta1 < 1.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "optim: invalid beta1 %g (must be in [0, 1))",
+                            "invalid beta1 %g (must be in [0, 1))",
                             (double)cfg->beta1);
     if (!(cfg->beta2 >= 0.0f && cfg->beta2 < 1.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "optim: invalid beta2 %g (must be in [0, 1))",
+                            "invalid beta2 %g (must be in [0, 1))",
                             (double)cfg->beta2);
     if (!(isfinite(cfg->eps) && cfg->eps >= 0.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "optim: invalid eps %g (must be >= 0)",
+                            "invalid eps %g (must be >= 0)",
                             (double)cfg->eps);
     return RS_OK;
 }
@@ -194,7 +194,7 @@ alloc_state(struct optim_slot *s, int count, int index, struct rs_error *err)
     s->state = rs_aligned_alloc(bytes);
     if (s->state == NULL)
         return rs_error_set(err, RS_ENOMEM,
-                            "optim: cannot allocate state for parameter %d "
+                            "cannot allocate state for parameter %d "
                             "(%zu floats)",
                             index, (size_t)count * stride);
     memset(s->state, 0, bytes);
@@ -210,14 +210,14 @@ rs_optim_new(const struct rs_optim_config *cfg, rs_tensor *const *params,
     if (check_config(cfg, err) != RS_OK)
         return NULL;
     if (nparams < 1) {
-        rs_error_set(err, RS_EINVAL, "optim: empty parameter list");
+        rs_error_set(err, RS_EINVAL, "empty parameter list");
         return NULL;
     }
     for (int i = 0; i < nparams; i++) {
         const rs_tensor *p = params[i];
         if (p == NULL || !p->is_param || p->grad == NULL || p->refs < 1) {
             rs_error_set(err, RS_EINVAL,
-                         "optim: parameter %d (%s) is not a trainable "
+                         "parameter %d (%s) is not a trainable "
                          "parameter tensor",
                          i, p != NULL && p->name != NULL ? p->name : "-");
             return NULL;
@@ -225,7 +225,7 @@ rs_optim_new(const struct rs_optim_config *cfg, rs_tensor *const *params,
         for (int j = 0; j < i; j++)
             if (params[j] == p) {
                 rs_error_set(err, RS_EINVAL,
-                             "optim: parameter %d (%s) repeats parameter %d", i,
+                             "parameter %d (%s) repeats parameter %d", i,
                              p->name != NULL ? p->name : "-", j);
                 return NULL;
             }
@@ -400,7 +400,7 @@ rs_optim_step(rs_optim *o, float lr, struct rs_optim_stats *stats,
 {
     if (!(isfinite(lr) && lr >= 0.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "optim: invalid learning rate %g (must be >= 0)",
+                            "invalid learning rate %g (must be >= 0)",
                             (double)lr);
 
     /* 1. Scan every gradient before touching anything. */
@@ -412,7 +412,7 @@ rs_optim_step(rs_optim *o, float lr, struct rs_optim_stats *stats,
             long at = first_nonfinite(p->grad, p->numel);
             RS_ASSERT(at >= 0);
             return rs_error_set(err, RS_ENONFINITE,
-                                "optim: non-finite gradient in parameter %d "
+                                "non-finite gradient in parameter %d "
                                 "(%s) at element %ld: %g",
                                 i, p->name != NULL ? p->name : "unnamed", at,
                                 (double)p->grad[at]);
@@ -518,7 +518,7 @@ rs_optim_set_config(rs_optim *o, const struct rs_optim_config *cfg,
         return rc;
     if (cfg->kind != o->cfg.kind)
         return rs_error_set(
-            err, RS_EINVAL, "optim: cannot change kind from %s to %s",
+            err, RS_EINVAL, "cannot change the optimiser kind from %s to %s",
             rs_optim_kind_name(o->cfg.kind), rs_optim_kind_name(cfg->kind));
     /* SGD switching momentum on for the first time needs buffers; like a
      * torch buffer that is still None, the next step clones d_p. */

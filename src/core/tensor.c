@@ -46,15 +46,15 @@ static int
 check_shape(int ndim, const int *shape, struct rs_error *err)
 {
     if (ndim < 0 || ndim > RS_MAX_DIMS)
-        return rs_error_set(err, RS_EINVAL, "tensor: %d dimensions (0..%d)",
+        return rs_error_set(err, RS_EINVAL, "%d dimensions (0..%d)",
                             ndim, RS_MAX_DIMS);
     for (int i = 0; i < ndim; i++)
         if (shape[i] < 1)
             return rs_error_set(err, RS_EINVAL,
-                                "tensor: dimension %d is %d (must be >= 1)",
+                                "dimension %d is %d (must be >= 1)",
                                 i, shape[i]);
     if (rs_shape_numel(ndim, shape) == 0)
-        return rs_error_set(err, RS_ENOMEM, "tensor: shape too large");
+        return rs_error_set(err, RS_ENOMEM, "shape too large");
     return RS_OK;
 }
 
@@ -66,7 +66,7 @@ rs_tensor_new(int ndim, const int *shape, struct rs_error *err)
     size_t numel = rs_shape_numel(ndim, shape);
     float *data = rs_aligned_alloc(numel * sizeof(float));
     if (data == NULL) {
-        rs_error_set(err, RS_ENOMEM, "tensor: cannot allocate %zu floats",
+        rs_error_set(err, RS_ENOMEM, "cannot allocate %zu floats",
                      numel);
         return NULL;
     }
@@ -98,7 +98,7 @@ rs_tensor_new_param(int ndim, const int *shape, struct rs_error *err)
     t->grad = rs_aligned_alloc(t->numel * sizeof(float));
     if (t->grad == NULL) {
         rs_tensor_release(t);
-        rs_error_set(err, RS_ENOMEM, "tensor: cannot allocate gradient");
+        rs_error_set(err, RS_ENOMEM, "cannot allocate gradient");
         return NULL;
     }
     memset(t->grad, 0, t->numel * sizeof(float));
@@ -121,7 +121,7 @@ rs_tensor_view_rows(rs_tensor *t, int row0, int nrows, struct rs_error *err)
 {
     RS_ASSERT(t->refs > 0);
     if (t->ndim < 1 || row0 < 0 || nrows < 1 || row0 + nrows > t->shape[0]) {
-        rs_error_set(err, RS_EINVAL, "tensor: rows [%d, %d) outside 0..%d",
+        rs_error_set(err, RS_EINVAL, "rows [%d, %d) outside 0..%d",
                      row0, row0 + nrows, t->ndim < 1 ? 0 : t->shape[0]);
         return NULL;
     }

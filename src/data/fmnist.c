@@ -94,23 +94,23 @@ check_config(const struct rs_data_fmnist_config *c, struct rs_error *err)
 {
     if (c->train_n < 0)
         return rs_error_set(err, RS_EINVAL,
-                            "fmnist: train_n = %d (must be >= 0; 0 = all)",
+                            "train_n = %d (must be >= 0; 0 = all)",
                             c->train_n);
     if (c->test_n < 0)
         return rs_error_set(err, RS_EINVAL,
-                            "fmnist: test_n = %d (must be >= 0; 0 = all)",
+                            "test_n = %d (must be >= 0; 0 = all)",
                             c->test_n);
     if (c->downsample != 1 && c->downsample != 2)
         return rs_error_set(err, RS_EINVAL,
-                            "fmnist: downsample = %d (must be 1 or 2)",
+                            "downsample = %d (must be 1 or 2)",
                             c->downsample);
     if (c->subset != RS_DATA_FMNIST_SUBSET_FIRST &&
         c->subset != RS_DATA_FMNIST_SUBSET_RANDOM)
-        return rs_error_set(err, RS_EINVAL, "fmnist: subset = %d",
+        return rs_error_set(err, RS_EINVAL, "subset = %d",
                             (int)c->subset);
     if (c->norm != RS_DATA_FMNIST_NORM_UNIT &&
         c->norm != RS_DATA_FMNIST_NORM_STANDARD)
-        return rs_error_set(err, RS_EINVAL, "fmnist: norm = %d", (int)c->norm);
+        return rs_error_set(err, RS_EINVAL, "norm = %d", (int)c->norm);
     return RS_OK;
 }
 
@@ -160,7 +160,7 @@ load_split(rs_data_fmnist *m, int s, const char *img_path, const char *lab_path,
     }
     if (want > img.n) {
         rc = rs_error_set(err, RS_EINVAL,
-                          "fmnist: %s = %d exceeds the %d "
+                          "%s = %d exceeds the %d "
                           "examples of %s",
                           s == RS_SPLIT_TRAIN ? "train_n" : "test_n", want,
                           img.n, img_path);
@@ -180,7 +180,7 @@ load_split(rs_data_fmnist *m, int s, const char *img_path, const char *lab_path,
     m->pix[s] = malloc((size_t)n * NPIX);
     if (m->pix[s] == NULL) {
         rc = rs_error_set(err, RS_ENOMEM,
-                          "fmnist: out of memory for %d "
+                          "out of memory for %d "
                           "images",
                           n);
         goto out;

@@ -69,24 +69,24 @@ rs_data_modular_new(const struct rs_data_modular_config *c,
                     struct rs_error *err)
 {
     if (c->p < 2 || c->p > 1000) {
-        rs_error_set(err, RS_EINVAL, "modular: p = %d (must be 2..1000)",
+        rs_error_set(err, RS_EINVAL, "p = %d (must be 2..1000)",
                      c->p);
         return NULL;
     }
     if (strchr("+-*/", c->op) == NULL || c->op == '\0') {
         rs_error_set(err, RS_EINVAL,
-                     "modular: op '%c' (must be one of + - * /)", c->op);
+                     "op '%c' (must be one of + - * /)", c->op);
         return NULL;
     }
     if (c->op == '/' && !is_prime(c->p)) {
         rs_error_set(err, RS_EINVAL,
-                     "modular: p = %d is not prime, so '/' is undefined",
+                     "p = %d is not prime, so '/' is undefined",
                      c->p);
         return NULL;
     }
     if (!(c->train_frac > 0.0f && c->train_frac < 1.0f)) {
         rs_error_set(err, RS_EINVAL,
-                     "modular: train_frac = %g (must be in (0, 1))",
+                     "train_frac = %g (must be in (0, 1))",
                      (double)c->train_frac);
         return NULL;
     }
@@ -95,7 +95,7 @@ rs_data_modular_new(const struct rs_data_modular_config *c,
     int ntrain = (int)((double)c->train_frac * total + 0.5);
     if (ntrain < 1 || ntrain >= total) {
         rs_error_set(err, RS_EINVAL,
-                     "modular: train_frac = %g leaves an empty split",
+                     "train_frac = %g leaves an empty split",
                      (double)c->train_frac);
         return NULL;
     }

@@ -49,28 +49,28 @@ rs_seqtask_config_check(const struct rs_seqtask_config *cfg,
                         struct rs_error *err)
 {
     if ((int)cfg->kind < 0 || cfg->kind >= RS_SEQTASK_COUNT_KINDS)
-        return rs_error_set(err, RS_EINVAL, "seqtask: kind = %d (unknown)",
+        return rs_error_set(err, RS_EINVAL, "kind = %d (unknown)",
                             (int)cfg->kind);
     if (cfg->min_len < 1 || cfg->min_len > RS_SEQTASK_MAX_LEN)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtask: min_len = %d (must be in 1..%d)",
+                            "min_len = %d (must be in 1..%d)",
                             cfg->min_len, RS_SEQTASK_MAX_LEN);
     if (cfg->max_len < cfg->min_len || cfg->max_len > RS_SEQTASK_MAX_LEN)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtask: max_len = %d (must be in min_len = "
+                            "max_len = %d (must be in min_len = "
                             "%d..%d)",
                             cfg->max_len, cfg->min_len, RS_SEQTASK_MAX_LEN);
     if (cfg->symbols < 1 || cfg->symbols > 10)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtask: symbols = %d (must be in 1..10)",
+                            "symbols = %d (must be in 1..10)",
                             cfg->symbols);
     if (!(isfinite(cfg->p_one) && cfg->p_one >= 0.0f && cfg->p_one <= 1.0f))
         return rs_error_set(err, RS_EINVAL,
-                            "seqtask: p_one = %g (must be in [0, 1])",
+                            "p_one = %g (must be in [0, 1])",
                             (double)cfg->p_one);
     if (cfg->sep_every < 0 || cfg->sep_every > RS_SEQTASK_MAX_LEN)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtask: sep_every = %d (must be in 0..%d; 0: "
+                            "sep_every = %d (must be in 0..%d; 0: "
                             "no separators)",
                             cfg->sep_every, RS_SEQTASK_MAX_LEN);
     return RS_OK;
@@ -153,12 +153,12 @@ rs_seqtask_sample(const struct rs_seqtask_config *cfg, struct rs_rng *rng,
         return rc;
     if (len < 1 || len > RS_SEQTASK_MAX_LEN)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtask: len = %d (must be in 1..%d)", len,
+                            "len = %d (must be in 1..%d)", len,
                             RS_SEQTASK_MAX_LEN);
     int T = rs_seqtask_seq_len(cfg, len);
     if (B < 1 || B > INT_MAX / T)
         return rs_error_set(err, RS_EINVAL,
-                            "seqtask: B = %d samples of %d tokens (must be "
+                            "B = %d samples of %d tokens (must be "
                             "in 1..%d)",
                             B, T, INT_MAX / T);
     int c = content_len(cfg, len), k = cfg->sep_every;

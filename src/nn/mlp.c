@@ -90,41 +90,41 @@ int
 rs_nn_mlp_config_check(const struct rs_nn_mlp_config *cfg, struct rs_error *err)
 {
     if (cfg->input < 1)
-        return rs_error_set(err, RS_EINVAL, "mlp: input = %d (must be >= 1)",
+        return rs_error_set(err, RS_EINVAL, "input = %d (must be >= 1)",
                             cfg->input);
     if (cfg->output < 1)
-        return rs_error_set(err, RS_EINVAL, "mlp: output = %d (must be >= 1)",
+        return rs_error_set(err, RS_EINVAL, "output = %d (must be >= 1)",
                             cfg->output);
     if (cfg->depth < 0 || cfg->depth > RS_NN_MLP_MAX_DEPTH)
         return rs_error_set(err, RS_EINVAL,
-                            "mlp: depth = %d (must be in 0..%d)", cfg->depth,
+                            "depth = %d (must be in 0..%d)", cfg->depth,
                             RS_NN_MLP_MAX_DEPTH);
     if (cfg->depth > 0 && cfg->width < 1)
-        return rs_error_set(err, RS_EINVAL, "mlp: width = %d (must be >= 1)",
+        return rs_error_set(err, RS_EINVAL, "width = %d (must be >= 1)",
                             cfg->width);
     if ((unsigned)cfg->act >= RS_NN_MLP_ACT_COUNT)
         return rs_error_set(err, RS_EINVAL,
-                            "mlp: act = %d (unknown activation)",
+                            "act = %d (unknown activation)",
                             (int)cfg->act);
     if (cfg->act == RS_NN_MLP_ACT_LEAKY_RELU && !isfinite(cfg->leaky_slope))
         return rs_error_set(err, RS_EINVAL,
-                            "mlp: leaky_slope = %g (must be finite)",
+                            "leaky_slope = %g (must be finite)",
                             (double)cfg->leaky_slope);
     if ((unsigned)cfg->norm >= RS_NN_MLP_NORM_COUNT)
-        return rs_error_set(err, RS_EINVAL, "mlp: norm = %d (unknown norm)",
+        return rs_error_set(err, RS_EINVAL, "norm = %d (unknown norm)",
                             (int)cfg->norm);
     if (cfg->norm != RS_NN_MLP_NORM_NONE &&
         !(cfg->norm_eps > 0.0f && isfinite(cfg->norm_eps)))
         return rs_error_set(err, RS_EINVAL,
-                            "mlp: norm_eps = %g (must be finite and > 0)",
+                            "norm_eps = %g (must be finite and > 0)",
                             (double)cfg->norm_eps);
     if ((unsigned)cfg->init > RS_INIT_TORCH_DEFAULT)
         return rs_error_set(err, RS_EINVAL,
-                            "mlp: init = %d (unknown init kind)",
+                            "init = %d (unknown init kind)",
                             (int)cfg->init);
     if (!(cfg->init_scale >= 0.0f && isfinite(cfg->init_scale)))
         return rs_error_set(err, RS_EINVAL,
-                            "mlp: init_scale = %g (must be finite and >= 0)",
+                            "init_scale = %g (must be finite and >= 0)",
                             (double)cfg->init_scale);
     return RS_OK;
 }
@@ -186,7 +186,7 @@ rs_nn_mlp_new(const struct rs_nn_mlp_config *cfg, const char *model_name,
     }
     return m;
 fail:
-    rs_error_set(err, e.code, "mlp: %s", e.msg);
+    rs_error_set(err, e.code, "%s", e.msg);
     rs_nn_mlp_free(m);
     return NULL;
 }

@@ -72,26 +72,27 @@ rs_nn_model_add(rs_nn_model *m, const char *name, int ndim, const int *shape,
                 struct rs_error *err)
 {
     if (name == NULL || name[0] == '\0') {
-        rs_error_set(err, RS_EINVAL, "model%s%s: empty parameter name", sep(m),
-                     m->name);
+        rs_error_set(err, RS_EINVAL, "empty parameter name in model%s%s",
+                     sep(m), m->name);
         return NULL;
     }
     if (strlen(name) > RS_NN_MODEL_NAME_MAX) {
         rs_error_set(err, RS_EINVAL,
-                     "model%s%s: parameter name '%.40s...' longer than %d",
-                     sep(m), m->name, name, RS_NN_MODEL_NAME_MAX);
+                     "parameter name '%.40s...' longer than %d in "
+                     "model%s%s",
+                     name, RS_NN_MODEL_NAME_MAX, sep(m), m->name);
         return NULL;
     }
     if (rs_nn_model_find(m, name) >= 0) {
-        rs_error_set(err, RS_EINVAL, "model%s%s: duplicate parameter '%s'",
-                     sep(m), m->name, name);
+        rs_error_set(err, RS_EINVAL, "duplicate parameter '%s' in model%s%s",
+                     name, sep(m), m->name);
         return NULL;
     }
     struct rs_error terr = {0};
     rs_tensor *t = rs_tensor_new_param(ndim, shape, &terr);
     if (t == NULL) {
-        rs_error_set(err, terr.code, "model%s%s: parameter '%s': %s", sep(m),
-                     m->name, name, terr.msg);
+        rs_error_set(err, terr.code, "parameter '%s' of model%s%s: %s", name,
+                     sep(m), m->name, terr.msg);
         return NULL;
     }
     if (m->count == m->cap) {

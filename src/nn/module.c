@@ -184,12 +184,12 @@ rs_nn_module_linear(int in, int out, bool bias, enum rs_init_kind init,
                     float scale, struct rs_rng *rng, struct rs_error *err)
 {
     if (in < 1 || out < 1) {
-        rs_error_set(err, RS_EINVAL, "linear: in = %d, out = %d (must be >= 1)",
+        rs_error_set(err, RS_EINVAL, "in = %d, out = %d (must be >= 1)",
                      in, out);
         return NULL;
     }
     if ((unsigned)init > RS_INIT_TORCH_DEFAULT) {
-        rs_error_set(err, RS_EINVAL, "linear: unknown init kind %d", (int)init);
+        rs_error_set(err, RS_EINVAL, "unknown init kind %d", (int)init);
         return NULL;
     }
     rs_nn_model *model = rs_nn_model_new("linear");
@@ -305,7 +305,7 @@ rs_nn_module *
 rs_nn_module_act(enum rs_nn_mlp_act act, float slope, struct rs_error *err)
 {
     if ((unsigned)act >= RS_NN_MLP_ACT_COUNT) {
-        rs_error_set(err, RS_EINVAL, "activation: unknown kind %d", (int)act);
+        rs_error_set(err, RS_EINVAL, "unknown activation kind %d", (int)act);
         return NULL;
     }
     struct act_impl *a = rs_xcalloc(1, sizeof *a);
@@ -379,17 +379,17 @@ rs_nn_module_norm(enum rs_nn_mlp_norm kind, int width, bool affine, float eps,
                   struct rs_error *err)
 {
     if (kind != RS_NN_MLP_NORM_LAYERNORM && kind != RS_NN_MLP_NORM_RMSNORM) {
-        rs_error_set(err, RS_EINVAL, "norm: unknown kind %d", (int)kind);
+        rs_error_set(err, RS_EINVAL, "unknown norm kind %d", (int)kind);
         return NULL;
     }
     const char *name = rs_nn_mlp_norm_name(kind);
     if (width < 1) {
-        rs_error_set(err, RS_EINVAL, "%s: width = %d (must be >= 1)", name,
+        rs_error_set(err, RS_EINVAL, "%s width = %d (must be >= 1)", name,
                      width);
         return NULL;
     }
     if (!(eps > 0.0f && isfinite(eps))) {
-        rs_error_set(err, RS_EINVAL, "%s: eps = %g (must be finite and > 0)",
+        rs_error_set(err, RS_EINVAL, "%s eps = %g (must be finite and > 0)",
                      name, (double)eps);
         return NULL;
     }
@@ -632,7 +632,7 @@ check_child_name(const char *name, int i, struct rs_error *err)
     size_t len = strlen(name);
     if (len == 0 || len > RS_NN_MODULE_NAME_MAX || strchr(name, '.') != NULL)
         return rs_error_set(err, RS_EINVAL,
-                            "sequential: child %d name '%.40s' (must be 1..%d "
+                            "child %d name '%.40s' (must be 1..%d "
                             "characters without '.')",
                             i + 1, name, RS_NN_MODULE_NAME_MAX);
     return RS_OK;
@@ -650,13 +650,13 @@ adopt_params(struct seq_impl *s, int i, struct rs_error *err)
                            rs_nn_model_param_name(cm, j));
         if (len < 0 || len > RS_NN_MODEL_NAME_MAX)
             return rs_error_set(err, RS_EINVAL,
-                                "sequential: parameter name '%.40s...' "
+                                "parameter name '%.40s...' "
                                 "longer than %d",
                                 name, RS_NN_MODEL_NAME_MAX);
         for (int k = 0; k < rs_nn_model_count(s->model); k++)
             if (rs_nn_model_param(s->model, k) == t)
                 return rs_error_set(err, RS_EINVAL,
-                                    "sequential: child %d ('%s') shares "
+                                    "child %d ('%s') shares "
                                     "parameter '%s' with an earlier child",
                                     i + 1, s->names[i],
                                     rs_nn_model_param_name(s->model, k));
@@ -697,7 +697,7 @@ rs_nn_module_sequential(rs_nn_module *const *children, const char *const *names,
                         int n, struct rs_error *err)
 {
     if (n < 1) {
-        rs_error_set(err, RS_EINVAL, "sequential: no modules");
+        rs_error_set(err, RS_EINVAL, "no modules");
         return NULL;
     }
     struct seq_impl *s = rs_xcalloc(1, sizeof *s);
@@ -719,7 +719,7 @@ rs_nn_module_sequential(rs_nn_module *const *children, const char *const *names,
         for (int j = 0; j < i; j++)
             if (strcmp(s->names[j], s->names[i]) == 0) {
                 rs_error_set(err, RS_EINVAL,
-                             "sequential: children %d and %d are both "
+                             "children %d and %d are both "
                              "named '%s'",
                              j + 1, i + 1, s->names[i]);
                 goto fail;
@@ -727,7 +727,7 @@ rs_nn_module_sequential(rs_nn_module *const *children, const char *const *names,
         int in = rs_nn_module_in(children[i]);
         if (in > 0 && width > 0 && in != width) {
             rs_error_set(err, RS_ESHAPE,
-                         "sequential: child %d ('%s', %s) takes %d features "
+                         "child %d ('%s', %s) takes %d features "
                          "but child %d ('%s') gives %d",
                          i + 1, s->names[i], rs_nn_module_kind(children[i]), in,
                          prev + 1, s->names[prev], width);

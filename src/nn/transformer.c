@@ -102,68 +102,67 @@ int
 rs_nn_transformer_config_resolve(struct rs_nn_transformer_config *cfg,
                                  struct rs_error *err)
 {
-    static const char p[] = "transformer";
     if (cfg->vocab < 1)
-        return rs_error_set(err, RS_EINVAL, "%s: vocab = %d (must be >= 1)", p,
+        return rs_error_set(err, RS_EINVAL, "vocab = %d (must be >= 1)",
                             cfg->vocab);
     if (cfg->ctx < 1)
-        return rs_error_set(err, RS_EINVAL, "%s: ctx = %d (must be >= 1)", p,
+        return rs_error_set(err, RS_EINVAL, "ctx = %d (must be >= 1)",
                             cfg->ctx);
     /* 4d (the default MLP width) and 3d (qkv rows) must fit an int. */
     if (cfg->d < 1 || cfg->d > INT_MAX / 4)
-        return rs_error_set(err, RS_EINVAL, "%s: d = %d (must be in 1..%d)", p,
+        return rs_error_set(err, RS_EINVAL, "d = %d (must be in 1..%d)",
                             cfg->d, INT_MAX / 4);
     if (cfg->heads < 1)
-        return rs_error_set(err, RS_EINVAL, "%s: heads = %d (must be >= 1)", p,
+        return rs_error_set(err, RS_EINVAL, "heads = %d (must be >= 1)",
                             cfg->heads);
     if (cfg->d % cfg->heads != 0)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: heads = %d does not divide d = %d", p,
+                            "heads = %d does not divide d = %d",
                             cfg->heads, cfg->d);
     if (cfg->layers < 1 || cfg->layers > RS_NN_TRANSFORMER_MAX_LAYERS)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: layers = %d (must be in 1..%d)", p,
+                            "layers = %d (must be in 1..%d)",
                             cfg->layers, RS_NN_TRANSFORMER_MAX_LAYERS);
     if (cfg->mlp == 0)
         cfg->mlp = 4 * cfg->d;
     if (cfg->mlp < 1)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: mlp = %d (must be >= 1, or 0 for 4d)", p,
+                            "mlp = %d (must be >= 1, or 0 for 4d)",
                             cfg->mlp);
     if (cfg->out == 0)
         cfg->out = cfg->vocab;
     if (cfg->out < 1)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: out = %d (must be >= 1, or 0 for vocab)", p,
+                            "out = %d (must be >= 1, or 0 for vocab)",
                             cfg->out);
     if ((unsigned)cfg->pos >= RS_NN_POS_COUNT)
-        return rs_error_set(err, RS_EINVAL, "%s: pos = %d (unknown kind)", p,
+        return rs_error_set(err, RS_EINVAL, "pos = %d (unknown kind)",
                             (int)cfg->pos);
     if ((unsigned)cfg->norm >= RS_NN_TF_NORM_COUNT)
-        return rs_error_set(err, RS_EINVAL, "%s: norm = %d (unknown kind)", p,
+        return rs_error_set(err, RS_EINVAL, "norm = %d (unknown kind)",
                             (int)cfg->norm);
     if (cfg->pos == RS_NN_POS_ROPE && (cfg->d / cfg->heads) % 2 != 0)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: head size d / heads = %d / %d = %d is odd "
+                            "head size d / heads = %d / %d = %d is odd "
                             "(rope rotates pairs)",
-                            p, cfg->d, cfg->heads, cfg->d / cfg->heads);
+                            cfg->d, cfg->heads, cfg->d / cfg->heads);
     if (cfg->window < 0)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: window = %d (must be >= 0; 0: full causal)", p,
+                            "window = %d (must be >= 0; 0: full causal)",
                             cfg->window);
     if (cfg->init_std == 0.0f)
         cfg->init_std = 1.0f / sqrtf((float)cfg->d);
     if (!(cfg->init_std > 0.0f && isfinite(cfg->init_std)))
         return rs_error_set(err, RS_EINVAL,
-                            "%s: init_std = %g (must be finite and > 0)", p,
+                            "init_std = %g (must be finite and > 0)",
                             (double)cfg->init_std);
     if (!(cfg->rope_base > 1.0f && isfinite(cfg->rope_base)))
         return rs_error_set(err, RS_EINVAL,
-                            "%s: rope_base = %g (must be finite and > 1)", p,
+                            "rope_base = %g (must be finite and > 1)",
                             (double)cfg->rope_base);
     if (!(cfg->ln_eps > 0.0f && isfinite(cfg->ln_eps)))
         return rs_error_set(err, RS_EINVAL,
-                            "%s: ln_eps = %g (must be finite and > 0)", p,
+                            "ln_eps = %g (must be finite and > 0)",
                             (double)cfg->ln_eps);
     return RS_OK;
 }
@@ -288,7 +287,7 @@ rs_nn_transformer_new(const struct rs_nn_transformer_config *cfg,
     tf->probs = rs_xcalloc((size_t)c.layers, sizeof *tf->probs);
     struct rs_error e = {0};
     if (build_params(tf, &e) != RS_OK) {
-        rs_error_set(err, e.code, "transformer: %s", e.msg);
+        rs_error_set(err, e.code, "%s", e.msg);
         rs_nn_transformer_free(tf);
         return NULL;
     }
@@ -297,7 +296,7 @@ rs_nn_transformer_new(const struct rs_nn_transformer_config *cfg,
         tf->sin_table = malloc(n * sizeof *tf->sin_table);
         if (tf->sin_table == NULL) {
             rs_error_set(err, RS_ENOMEM,
-                         "transformer: no memory for the (%d, %d) "
+                         "no memory for the (%d, %d) "
                          "sinusoidal table",
                          c.ctx, c.d);
             rs_nn_transformer_free(tf);
@@ -348,11 +347,11 @@ static bool
 check_bt(const rs_nn_transformer *tf, rs_graph *g, int B, int T)
 {
     if (B < 1)
-        return rs_graph_fail(g, RS_EINVAL, "transformer: B = %d (must be >= 1)",
+        return rs_graph_fail(g, RS_EINVAL, "B = %d (must be >= 1)",
                              B);
     if (T < 1 || T > tf->cfg.ctx)
         return rs_graph_fail(g, RS_EINVAL,
-                             "transformer: T = %d (must be in 1..ctx = %d)", T,
+                             "T = %d (must be in 1..ctx = %d)", T,
                              tf->cfg.ctx);
     return true;
 }
@@ -364,7 +363,7 @@ rs_nn_transformer_embed_ids(rs_nn_transformer *tf, rs_graph *g, const int *ids,
     if (rs_graph_error(g)->code != RS_OK || !check_bt(tf, g, B, T))
         return NULL;
     if (ids == NULL) {
-        rs_graph_fail(g, RS_EINVAL, "transformer: ids is NULL");
+        rs_graph_fail(g, RS_EINVAL, "ids is NULL");
         return NULL;
     }
     int V = tf->cfg.vocab, d = tf->cfg.d;
@@ -373,7 +372,7 @@ rs_nn_transformer_embed_ids(rs_nn_transformer *tf, rs_graph *g, const int *ids,
             int id = ids[(size_t)b * T + t];
             if (id < 0 || id >= V) {
                 rs_graph_fail(g, RS_EINVAL,
-                              "transformer: id %d at (%d, %d) out of range "
+                              "id %d at (%d, %d) out of range "
                               "[0, %d)",
                               id, b, t, V);
                 return NULL;
@@ -471,13 +470,13 @@ rs_nn_transformer_forward_from(rs_nn_transformer *tf, rs_graph *g,
     if (rs_graph_error(g)->code != RS_OK)
         return NULL;
     if (v0 == NULL) {
-        rs_graph_fail(g, RS_EINVAL, "transformer: v0 is NULL");
+        rs_graph_fail(g, RS_EINVAL, "v0 is NULL");
         return NULL;
     }
     const struct rs_nn_transformer_config *c = &tf->cfg;
     if (v0->ndim != 3 || v0->shape[2] != c->d) {
         char buf[64];
-        rs_graph_fail(g, RS_ESHAPE, "transformer: v0 %s is not (B, T, d = %d)",
+        rs_graph_fail(g, RS_ESHAPE, "v0 %s is not (B, T, d = %d)",
                       rs_tensor_shape_str(v0, buf, sizeof buf), c->d);
         return NULL;
     }

@@ -19,29 +19,29 @@
 
 /* ids against the model: 1 <= n <= ctx and each id in [0, vocab). */
 static int
-check_ids(const char *fn, const char *what, const rs_nn_transformer *tf,
+check_ids(const char *what, const rs_nn_transformer *tf,
           const int *ids, int n, struct rs_error *err)
 {
     const struct rs_nn_transformer_config *cfg = rs_nn_transformer_config(tf);
     if (n < 1 || n > cfg->ctx)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: %s has %d tokens (the model takes 1..%d)", fn,
+                            "%s has %d tokens (the model takes 1..%d)",
                             what, n, cfg->ctx);
     for (int i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= cfg->vocab)
             return rs_error_set(err, RS_EINVAL,
-                                "%s: %s[%d] = %d is outside [0, %d)", fn, what,
+                                "%s[%d] = %d is outside [0, %d)", what,
                                 i, ids[i], cfg->vocab);
     return RS_OK;
 }
 
 static int
-graph_error(const char *fn, rs_graph *g, struct rs_error *err)
+graph_error(rs_graph *g, struct rs_error *err)
 {
     const struct rs_error *ge = rs_graph_error(g);
     if (ge->code != RS_OK)
-        return rs_error_set(err, ge->code, "%s: %s", fn, ge->msg);
-    return rs_error_set(err, RS_EINVAL, "%s: the forward returned nothing", fn);
+        return rs_error_set(err, ge->code, "%s", ge->msg);
+    return rs_error_set(err, RS_EINVAL, "the forward returned nothing");
 }
 
 /* Forward ids (1, n) and copy the last token's y (d floats) into dst. */
@@ -51,11 +51,11 @@ last_final(rs_nn_transformer *tf, rs_graph *g, const int *ids, int n,
 {
     int d = rs_nn_transformer_config(tf)->d;
     if (rs_nn_transformer_forward(tf, g, ids, 1, n) == NULL)
-        return graph_error("collapse", g, err);
+        return graph_error(g, err);
     rs_tensor *y = rs_nn_transformer_final(tf); /* (1, n, d) */
     if (y == NULL || y->numel != (size_t)n * (size_t)d)
         return rs_error_set(err, RS_EINVAL,
-                            "collapse: the final representation was not "
+                            "the final representation was not "
                             "recorded as (1, %d, %d)",
                             n, d);
     memcpy(dst, y->data + (size_t)(n - 1) * (size_t)d, (size_t)d * sizeof *dst);
@@ -67,13 +67,13 @@ rs_probe_collapse(rs_nn_transformer *tf, rs_graph *g, const int *v, int n,
                   const int *vstar, int nstar, enum rs_prec prec,
                   struct rs_probe_collapse *out, struct rs_error *err)
 {
-    int rc = check_ids("collapse", "v", tf, v, n, err);
+    int rc = check_ids("v", tf, v, n, err);
     if (rc == RS_OK)
-        rc = check_ids("collapse", "v*", tf, vstar, nstar, err);
+        rc = check_ids("v*", tf, vstar, nstar, err);
     if (rc != RS_OK)
         return rc;
     if (prec != RS_PREC_F32 && prec != RS_PREC_BF16 && prec != RS_PREC_F16)
-        return rs_error_set(err, RS_EINVAL, "collapse: precision = %d",
+        return rs_error_set(err, RS_EINVAL, "precision = %d",
                             (int)prec);
     int d = rs_nn_transformer_config(tf)->d;
     float *y = rs_xmalloc(2 * (size_t)d * sizeof *y);
@@ -142,16 +142,15 @@ rs_probe_collapse_attn_tv(rs_nn_transformer *tf, rs_graph *g, const int *x,
                           const int *xstar, int n, int layer, double *tv,
                           struct rs_error *err)
 {
-    static const char fn[] = "attn_tv";
-    int rc = check_ids(fn, "x", tf, x, n, err);
+    int rc = check_ids("x", tf, x, n, err);
     if (rc == RS_OK)
-        rc = check_ids(fn, "x*", tf, xstar, n, err);
+        rc = check_ids("x*", tf, xstar, n, err);
     if (rc != RS_OK)
         return rc;
     const struct rs_nn_transformer_config *cfg = rs_nn_transformer_config(tf);
     if (layer < 1 || layer > cfg->layers)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: layer = %d (the model has layers 1..%d)", fn,
+                            "layer = %d (the model has layers 1..%d)",
                             layer, cfg->layers);
     int H = cfg->heads;
     size_t nn = (size_t)n * (size_t)n;
@@ -165,15 +164,14 @@ rs_probe_collapse_attn_tv(rs_nn_transformer *tf, rs_graph *g, const int *x,
     rs_graph_set_precision(g, RS_PREC_F32);
     float *rows = NULL;
     if (rs_nn_transformer_forward(tf, g, ids, 2, n) == NULL) {
-        rc = graph_error(fn, g, err);
+        rc = graph_error(g, err);
         goto out;
     }
     rs_tensor *a = rs_nn_transformer_attn(tf, layer); /* (2, H, n, n) */
     if (a == NULL || a->numel != 2 * (size_t)H * nn) {
         rc = rs_error_set(err, RS_EINVAL,
-                          "%s: layer %d's attention was not recorded as "
-                          "(2, %d, %d, %d)",
-                          fn, layer, H, n, n);
+                          "layer %d's attention was not recorded as "
+                          "(2, %d, %d, %d)", layer, H, n, n);
         goto out;
     }
     /* Head-mean row n-1 of each batch element. */

@@ -14,12 +14,12 @@
 #include <stdlib.h>
 
 static int
-check_dims(const char *fn, int rows, int cols, struct rs_error *err)
+check_dims(int rows, int cols, struct rs_error *err)
 {
     if (rows < 1 || cols < 1)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: %d x %d matrix (both sizes must be >= 1)", fn,
-                            rows, cols);
+                            "%d x %d matrix (both sizes must be >= 1)", rows,
+                            cols);
     return RS_OK;
 }
 
@@ -27,7 +27,7 @@ int
 rs_probe_dead_activity(const float *x, int rows, int cols, float *freq,
                        int *never, int *always, struct rs_error *err)
 {
-    int rc = check_dims("dead", rows, cols, err);
+    int rc = check_dims(rows, cols, err);
     if (rc != RS_OK)
         return rc;
     int *on = rs_xcalloc((size_t)cols, sizeof *on);
@@ -67,11 +67,12 @@ int
 rs_probe_dead_saturated(const float *x, int rows, int cols, float eps,
                         int *count, struct rs_error *err)
 {
-    int rc = check_dims("saturated", rows, cols, err);
+    int rc = check_dims(rows, cols, err);
     if (rc != RS_OK)
         return rc;
     if (!isfinite(eps))
-        return rs_error_set(err, RS_EINVAL, "saturated: eps = %g", (double)eps);
+        return rs_error_set(err, RS_EINVAL, "eps = %g (must be finite)",
+                            (double)eps);
     float lim = 1.0f - eps;
     int *sat = rs_xcalloc((size_t)cols, sizeof *sat);
     for (int i = 0; i < rows; i++) {
@@ -91,12 +92,12 @@ int
 rs_probe_dead_dormant(const float *x, int rows, int cols, double tau,
                       float *score, int *count, struct rs_error *err)
 {
-    int rc = check_dims("dormant", rows, cols, err);
+    int rc = check_dims(rows, cols, err);
     if (rc != RS_OK)
         return rc;
     if (!(tau >= 0.0 && isfinite(tau)))
         return rs_error_set(err, RS_EINVAL,
-                            "dormant: tau = %g (must be finite and >= 0)", tau);
+                            "tau = %g (must be finite and >= 0)", tau);
     double *m = rs_xcalloc((size_t)cols, sizeof *m);
     for (int i = 0; i < rows; i++) {
         const float *row = x + (size_t)i * (size_t)cols;
@@ -128,7 +129,7 @@ tensor_dims(const rs_tensor *t, int *rows, int *cols, struct rs_error *err)
 {
     size_t r = rs_tensor_rows(t);
     if (r > (size_t)INT_MAX)
-        return rs_error_set(err, RS_EINVAL, "dead: %zu rows is too many", r);
+        return rs_error_set(err, RS_EINVAL, "%zu rows is too many", r);
     *rows = (int)r;
     *cols = rs_tensor_cols(t);
     return RS_OK;
@@ -141,14 +142,14 @@ rs_probe_dead_mlp_layer(const rs_nn_mlp *m, int layer, double tau, float *freq,
     int depth = rs_nn_mlp_depth(m);
     if (layer < 1 || layer > depth)
         return rs_error_set(err, RS_EINVAL,
-                            "dead: layer = %d (the MLP has hidden layers "
+                            "layer = %d (the MLP has hidden layers "
                             "1..%d)",
                             layer, depth);
     rs_tensor *pre = rs_nn_mlp_preact(m, layer);
     rs_tensor *act = rs_nn_mlp_act(m, layer);
     if (pre == NULL || act == NULL)
         return rs_error_set(err, RS_EINVAL,
-                            "dead: layer %d has no recorded forward", layer);
+                            "layer %d has no recorded forward", layer);
     int rows = 0, cols = 0;
     int rc = tensor_dims(act, &rows, &cols, err);
     if (rc != RS_OK)

@@ -34,7 +34,7 @@ check_labels(const char *split, const int *y, int n, int classes,
     for (int i = 0; i < n; i++)
         if (y[i] < 0 || y[i] >= classes)
             return rs_error_set(err, RS_EINVAL,
-                                "linprobe: %s label y[%d] = %d is outside "
+                                "%s label y[%d] = %d is outside "
                                 "[0, %d)",
                                 split, i, y[i], classes);
     return RS_OK;
@@ -53,7 +53,7 @@ check_finite(const char *split, const float *h, int n, int w,
     for (size_t k = 0; k < numel; k++)
         if (!isfinite(h[k]))
             return rs_error_set(err, RS_ENONFINITE,
-                                "linprobe: %s features: element (%d, %d) is "
+                                "%s features: element (%d, %d) is "
                                 "%g",
                                 split, (int)(k / (size_t)w),
                                 (int)(k % (size_t)w), (double)h[k]);
@@ -66,7 +66,7 @@ scratch(size_t n, size_t size, const char *what, struct rs_error *err)
     void *p = n > 0 && n <= SIZE_MAX / size ? malloc(n * size) : NULL;
     if (p == NULL)
         rs_error_set(err, RS_ENOMEM,
-                     "linprobe: cannot allocate %s (%zu x %zu bytes)", what, n,
+                     "cannot allocate %s (%zu x %zu bytes)", what, n,
                      size);
     return p;
 }
@@ -119,27 +119,27 @@ rs_probe_linprobe_fit(const float *h_train, const int *y_train, int n_train,
     RS_ASSERT(h_train != NULL && y_train != NULL && h_test != NULL &&
               y_test != NULL && res != NULL);
     if (width < 1)
-        return rs_error_set(err, RS_EINVAL, "linprobe: width %d is not >= 1",
+        return rs_error_set(err, RS_EINVAL, "width %d is not >= 1",
                             width);
     if (classes < 1)
-        return rs_error_set(err, RS_EINVAL, "linprobe: classes %d is not >= 1",
+        return rs_error_set(err, RS_EINVAL, "classes %d is not >= 1",
                             classes);
     if (n_train < 2)
-        return rs_error_set(err, RS_EINVAL, "linprobe: n_train %d is not >= 2",
+        return rs_error_set(err, RS_EINVAL, "n_train %d is not >= 2",
                             n_train);
     if (n_test < 1)
-        return rs_error_set(err, RS_EINVAL, "linprobe: n_test %d is not >= 1",
+        return rs_error_set(err, RS_EINVAL, "n_test %d is not >= 1",
                             n_test);
     if (!(lambda > 0.0) || !isfinite(lambda))
         return rs_error_set(err, RS_EINVAL,
-                            "linprobe: lambda %g is not a finite number > 0",
+                            "lambda %g is not a finite number > 0",
                             lambda);
     int nmax = n_train > n_test ? n_train : n_test;
     if ((size_t)nmax * (size_t)width > (size_t)INT_MAX ||
         (size_t)width * (size_t)width > (size_t)INT_MAX ||
         (size_t)width * (size_t)classes > (size_t)INT_MAX)
         return rs_error_set(err, RS_EINVAL,
-                            "linprobe: %d rows x %d features x %d classes is "
+                            "%d rows x %d features x %d classes is "
                             "too large",
                             nmax, width, classes);
     int rc;
@@ -184,7 +184,7 @@ rs_probe_linprobe_fit(const float *h_train, const int *y_train, int n_train,
     struct rs_error sub = {0};
     if ((rc = rs_linalg_cov_double(h_train, n_train, width, g, &sub)) !=
         RS_OK) {
-        rs_error_set(err, rc, "linprobe: train features: %s", sub.msg);
+        rs_error_set(err, rc, "train features: %s", sub.msg);
         goto out;
     }
     int constant = 0;
@@ -210,7 +210,7 @@ rs_probe_linprobe_fit(const float *h_train, const int *y_train, int n_train,
     if (rs_linalg_solve_spd_double(g, width, rhs, classes, &bad, &lerr) !=
         RS_OK) {
         rc = rs_error_set(err, RS_EINVAL,
-                          "linprobe: the Gram matrix plus lambda %g is not "
+                          "the Gram matrix plus lambda %g is not "
                           "positive definite at column %d (raise lambda)",
                           lambda, bad);
         goto out;

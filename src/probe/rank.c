@@ -117,7 +117,7 @@ rs_probe_rank_features(struct rs_probe_rank *r, const float *x, int rows,
     r->n = 0;
     if (rows < 1 || cols < 1)
         return rs_error_set(err, RS_EINVAL,
-                            "rank: %d x %d feature matrix (both sizes must "
+                            "%d x %d feature matrix (both sizes must "
                             "be >= 1)",
                             rows, cols);
     int n = rows < cols ? rows : cols;
@@ -151,10 +151,10 @@ static int
 tensor_dims(const rs_tensor *t, int *rows, int *cols, struct rs_error *err)
 {
     if (t == NULL)
-        return rs_error_set(err, RS_EINVAL, "rank: no tensor");
+        return rs_error_set(err, RS_EINVAL, "no tensor");
     size_t r = rs_tensor_rows(t);
     if (r > (size_t)INT_MAX)
-        return rs_error_set(err, RS_EINVAL, "rank: %zu rows is too many", r);
+        return rs_error_set(err, RS_EINVAL, "%zu rows is too many", r);
     *rows = (int)r;
     *cols = rs_tensor_cols(t);
     return RS_OK;
@@ -178,7 +178,7 @@ rs_probe_rank_cov(const float *x, int rows, int cols, int *rank, double *eig,
     *rank = 0;
     if (rows < 2 || cols < 1)
         return rs_error_set(err, RS_EINVAL,
-                            "rank: covariance of a %d x %d matrix (needs >= 2 "
+                            "covariance of a %d x %d matrix (needs >= 2 "
                             "rows and >= 1 column)",
                             rows, cols);
     size_t cc = (size_t)cols * (size_t)cols;
@@ -187,7 +187,7 @@ rs_probe_rank_cov(const float *x, int rows, int cols, int *rank, double *eig,
     int rc = RS_OK;
     if (cov == NULL || w == NULL) {
         rc = rs_error_set(err, RS_ENOMEM,
-                          "rank: cannot allocate a %d x %d covariance", cols,
+                          "cannot allocate a %d x %d covariance", cols,
                           cols);
         goto out;
     }

@@ -20,38 +20,37 @@
 
 /* ids against the model: 1 <= T <= ctx and each id in [0, vocab). */
 static int
-check_ids(const char *fn, const rs_nn_transformer *tf, const int *ids, int T,
+check_ids(const rs_nn_transformer *tf, const int *ids, int T,
           struct rs_error *err)
 {
     const struct rs_nn_transformer_config *cfg = rs_nn_transformer_config(tf);
     if (T < 1 || T > cfg->ctx)
         return rs_error_set(err, RS_EINVAL,
-                            "%s: T = %d tokens (the model takes 1..%d)", fn, T,
+                            "T = %d tokens (the model takes 1..%d)", T,
                             cfg->ctx);
     for (int i = 0; i < T; i++)
         if (ids[i] < 0 || ids[i] >= cfg->vocab)
             return rs_error_set(err, RS_EINVAL,
-                                "%s: ids[%d] = %d is outside [0, %d)", fn, i,
+                                "ids[%d] = %d is outside [0, %d)", i,
                                 ids[i], cfg->vocab);
     return RS_OK;
 }
 
 /* The graph's sticky error as the probe's, or a generic one. */
 static int
-graph_error(const char *fn, rs_graph *g, struct rs_error *err)
+graph_error(rs_graph *g, struct rs_error *err)
 {
     const struct rs_error *ge = rs_graph_error(g);
     if (ge->code != RS_OK)
-        return rs_error_set(err, ge->code, "%s: %s", fn, ge->msg);
-    return rs_error_set(err, RS_EINVAL, "%s: the forward returned nothing", fn);
+        return rs_error_set(err, ge->code, "%s", ge->msg);
+    return rs_error_set(err, RS_EINVAL, "the forward returned nothing");
 }
 
 int
 rs_probe_sensitivity(rs_nn_transformer *tf, rs_graph *g, const int *ids, int T,
                      float *S, struct rs_error *err)
 {
-    static const char fn[] = "sensitivity";
-    int rc = check_ids(fn, tf, ids, T, err);
+    int rc = check_ids(tf, ids, T, err);
     if (rc != RS_OK)
         return rc;
     const struct rs_nn_transformer_config *cfg = rs_nn_transformer_config(tf);
@@ -90,7 +89,7 @@ rs_probe_sensitivity(rs_nn_transformer *tf, rs_graph *g, const int *ids, int T,
     rs_tensor *out =
         v0 != NULL ? rs_nn_transformer_forward_from(tf, g, v0) : NULL;
     if (out == NULL) {
-        rc = graph_error(fn, g, err);
+        rc = graph_error(g, err);
         goto out;
     }
 
@@ -102,9 +101,8 @@ rs_probe_sensitivity(rs_nn_transformer *tf, rs_graph *g, const int *ids, int T,
         rs_tensor *vl = rs_nn_transformer_layer_out(tf, l);
         if (vl == NULL || vl->numel != (size_t)d * td) {
             rc = rs_error_set(err, RS_EINVAL,
-                              "%s: layer %d's output was not recorded as "
-                              "(%d, %d, %d)",
-                              fn, l, d, T, d);
+                              "layer %d's output was not recorded as "
+                              "(%d, %d, %d)", l, d, T, d);
             goto out;
         }
         rs_graph_zero_grads(g);
@@ -139,8 +137,7 @@ int
 rs_probe_sensitivity_bound(rs_nn_transformer *tf, rs_graph *g, const int *ids,
                            int T, float *bnd, struct rs_error *err)
 {
-    static const char fn[] = "sensitivity bound";
-    int rc = check_ids(fn, tf, ids, T, err);
+    int rc = check_ids(tf, ids, T, err);
     if (rc != RS_OK)
         return rc;
     const struct rs_nn_transformer_config *cfg = rs_nn_transformer_config(tf);
@@ -153,7 +150,7 @@ rs_probe_sensitivity_bound(rs_nn_transformer *tf, rs_graph *g, const int *ids,
     rs_graph_set_precision(g, RS_PREC_F32);
     float *abar = NULL;
     if (rs_nn_transformer_forward(tf, g, ids, 1, T) == NULL) {
-        rc = graph_error(fn, g, err);
+        rc = graph_error(g, err);
         goto out;
     }
     abar = rs_xmalloc((size_t)L * tt * sizeof *abar);
@@ -161,9 +158,8 @@ rs_probe_sensitivity_bound(rs_nn_transformer *tf, rs_graph *g, const int *ids,
         rs_tensor *a = rs_nn_transformer_attn(tf, l); /* (1, H, T, T) */
         if (a == NULL || a->numel != (size_t)H * tt) {
             rc = rs_error_set(err, RS_EINVAL,
-                              "%s: layer %d's attention was not recorded as "
-                              "(1, %d, %d, %d)",
-                              fn, l, H, T, T);
+                              "layer %d's attention was not recorded as "
+                              "(1, %d, %d, %d)", l, H, T, T);
             goto out;
         }
         float *dst = abar + (size_t)(l - 1) * tt;

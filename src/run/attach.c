@@ -574,7 +574,7 @@ int
 rs_attach_start(rs_attach *a, double interval_s, struct rs_error *err)
 {
     if (a->running)
-        return rs_error_set(err, RS_EINVAL, "attach: already following");
+        return rs_error_set(err, RS_EINVAL, "already following");
     a->interval = interval_s > 0 ? interval_s : 0.1;
     /* signals go to the caller's thread (the UI loop acts on them) */
     int rc = rs_thread_start(&a->thread, feeder, a);

@@ -575,7 +575,7 @@ rs_session_new(const struct rs_session_config *cfg,
 {
     if (drv->setup == NULL || drv->step == NULL || cfg->steps < -1 ||
         cfg->checkpoint_every < 0 || cfg->threads < 0) {
-        rs_error_set(err, RS_EINVAL, "session: %s",
+        rs_error_set(err, RS_EINVAL, "%s",
                      drv->setup == NULL || drv->step == NULL
                          ? "the driver needs setup and step"
                          : "steps, checkpoint_every or threads "

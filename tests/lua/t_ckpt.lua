@@ -90,9 +90,9 @@ tap.ok(c:save():equal(a:save()), "self-driven resume bit for bit")
 local deep = tap.scene(tiny, { "depth=3" })
 deep:setup{ total = 40 }
 local _, msg = deep:load(ck_half)
-tap.is(msg, "checkpoint: section 'trainer1/param/l3.weight' has 176 floats, the scene's has 256",
+tap.is(msg, "the checkpoint's section 'trainer1/param/l3.weight' has 176 floats, the scene's has 256",
        "a shape mismatch names the section")
 _, msg = deep:load(ck)
-tap.is(msg, "checkpoint: 2 trainers, the scene built 1", "trainer count")
+tap.is(msg, "the checkpoint has 2 trainers, the scene built 1", "trainer count")
 
 tap.done()

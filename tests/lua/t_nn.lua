@@ -192,17 +192,17 @@ tap.error_is(function() return rs.nn.layernorm{ width = 0 } end,
 tap.error_is(function()
   return rs.nn.sequential{ rs.nn.linear(4, 8), rs.nn.relu(), rs.nn.linear(9, 2) }
 end,
-  "rs.nn.sequential: sequential: child 3 ('3', linear) takes 9 features but child 1 ('1') gives 8",
+  "rs.nn.sequential: child 3 ('3', linear) takes 9 features but child 1 ('1') gives 8",
   "sequential: size mismatch")
 tap.error_is(function() return rs.nn.sequential{ rs.nn.relu(), 5 } end,
   "rs.nn.sequential: bad argument #1 'modules' (entry 2: module expected, got number)",
   "sequential: bad entry")
 local shared = rs.nn.linear(2, 2)
 tap.error_is(function() return rs.nn.sequential{ shared, shared } end,
-  "rs.nn.sequential: sequential: child 2 ('2') shares parameter '1.weight' with an earlier child",
+  "rs.nn.sequential: child 2 ('2') shares parameter '1.weight' with an earlier child",
   "sequential: a module twice")
 tap.error_is(function() return rs.nn.sequential{ { "a.b", rs.nn.relu() } } end,
-  "rs.nn.sequential: sequential: child 1 name 'a.b' (must be 1..31 characters without '.')",
+  "rs.nn.sequential: child 1 name 'a.b' (must be 1..31 characters without '.')",
   "sequential: bad name")
 tap.error_is(function() return mlp:param("nope") end,
   "module:param: bad argument #1 'name' (no parameter 'nope')",
@@ -214,7 +214,7 @@ tap.error_is(function() return rs.nn.mlp{ input = 2, width = 2, output = 2 }:act
   "module:activation: no recorded forward (call module:forward(x) first)",
   "activation before forward")
 tap.error_is(function() return mlp:forward(T.zeros(2, 5)) end,
-  "module:forward: linear: input width differs from weight IN: (2, 5) and (8, 4)",
+  "module:forward: in linear: input width differs from weight IN: (2, 5) and (8, 4)",
   "forward: shape mismatch")
 
 tap.done()

@@ -116,7 +116,7 @@ tap.error_is(function() return rs.optim.adam{ betas = { 0.9, 1.0 } } end,
   "rs.optim.adam: bad field 'betas' (beta2 = 1 is outside [0, 1))",
   "beta2 range")
 tap.error_is(function() return rs.optim.sgd{ nesterov = true } end,
-  "rs.optim.sgd: optim: nesterov needs momentum > 0 and dampening 0 (got 0, 0)",
+  "rs.optim.sgd: nesterov needs momentum > 0 and dampening 0 (got 0, 0)",
   "nesterov without momentum")
 tap.error_is(function() return rs.optim.sgd{ momentum = "x" } end,
   "rs.optim.sgd: bad field 'momentum' (number expected, got string)",
@@ -143,7 +143,7 @@ tap.error_is(function() return rs.optim.new(spec, 5) end,
   "rs.optim.new: bad argument #2 'params' (module or table of tensors expected, got number)",
   "new: params type")
 tap.error_is(function() return rs.optim.new(spec, { T.zeros(2) }) end,
-  "rs.optim.new: optim: parameter 0 (-) is not a trainable parameter tensor",
+  "rs.optim.new: parameter 0 (-) is not a trainable parameter tensor",
   "new: not a parameter")
 tap.error_is(function() return rs.optim.new({}, m) end,
   "rs.optim.new: bad argument #1 'spec' (optim spec expected, got table)",

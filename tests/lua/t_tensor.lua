@@ -185,7 +185,7 @@ tap.error_is(function() return a.matmul(3, a) end,
   "tensor:matmul: bad self (tensor expected, got number)",
   "matmul: bad self")
 tap.error_is(function() return a:matmul(a) end,
-  "tensor:matmul: matmul: inner dimensions differ: (2, 3) and (2, 3)",
+  "tensor:matmul: inner dimensions differ: (2, 3) and (2, 3)",
   "matmul: shape mismatch names the op")
 tap.error_is(function() return a + "x" end,
   "tensor:add: bad argument #1 'b' (tensor or number expected, got string)",

@@ -116,12 +116,12 @@ tap.error_is(function() return rs.train{ model = mlp } end,
 tap.error_is(function()
   return rs.train{ model = rs.nn.mlp{ input = 10, width = 4, output = 11 },
                    data = data }
-end, "rs.train: train: the model takes 10 inputs but the dataset gives 22",
+end, "rs.train: the model takes 10 inputs but the dataset gives 22",
   "input mismatch")
 tap.error_is(function()
   return rs.train{ model = rs.nn.mlp{ input = 22, width = 4, output = 5 },
                    data = data }
-end, "rs.train: train: the model gives 5 outputs but the dataset has 11 classes",
+end, "rs.train: the model gives 5 outputs but the dataset has 11 classes",
   "output mismatch")
 tap.error_is(function() return rs.train{ model = mlp, data = data, loss = "hinge" } end,
   "rs.train: bad field 'loss' ('cross_entropy' or 'mse_onehot' expected, got 'hinge')",
@@ -144,7 +144,7 @@ tap.error_is(function() return tr:step_on(T.zeros(2, 3), { 1, 2 }) end,
   "trainer:step_on: bad argument #1 'x' ((n, 22) tensor expected)",
   "step_on x shape")
 tap.error_is(function() return tr:step_on(T.zeros(2, 22), { 1, 20 }) end,
-  "trainer:step_on: train: label 20 of example 2 outside 0..10",
+  "trainer:step_on: label 20 of example 2 outside 0..10",
   "step_on label range")
 tap.error_is(function() return tr:set{ momentun = 1 } end,
   "trainer:set: unknown field 'momentun' (known: lr, weight_decay, clip, momentum, eval_every, eval_n)",

@@ -143,10 +143,10 @@ end, F .. ": bad field 'norm' ('pre' or 'post' expected, got 'mid')",
   "bad norm")
 tap.error_is(function()
   return rs.nn.transformer{ vocab = 5, ctx = 4, d = 6, heads = 4 }
-end, F .. ": transformer: heads = 4 does not divide d = 6", "heads | d")
+end, F .. ": heads = 4 does not divide d = 6", "heads | d")
 tap.error_is(function()
   return rs.nn.transformer{ vocab = 5, ctx = 4, d = 6, heads = 2 }
-end, F .. ": transformer: head size d / heads = 6 / 2 = 3 is odd "
+end, F .. ": head size d / heads = 6 / 2 = 3 is odd "
   .. "(rope rotates pairs)", "rope needs an even head size")
 tap.error_is(function()
   return rs.nn.transformer{ vocab = 5, ctx = 4, d = 4, layers = 65 }
