@@ -107,6 +107,7 @@ rs_cli_usage(FILE *f)
         int n = snprintf(left[i], sizeof left[i], "%s--%s%s%s", sh, o->name,
                          o->arg != NULL ? " " : "",
                          o->arg != NULL ? o->arg : "");
+        RS_ASSERT(n > 0 && (size_t)n < sizeof left[i]);
         if (n > width)
             width = n;
     }
