@@ -1,7 +1,7 @@
 # bench: `make bench` (never part of make check) times the C workloads of
 # ../shared/bench/torch_ref.py and, when torch is importable, PyTorch.
 EXTRA_PROGRAMS += %D%/rs_bench
-%C%_rs_bench_SOURCES = %D%/rs_bench.c
+%C%_rs_bench_SOURCES = %D%/rs_bench.c src/reexec.c src/reexec.h
 %C%_rs_bench_LDADD = $(RS_ALL_LIBS) $(RS_LIBS)
 CLEANFILES += %D%/rs_bench
 EXTRA_DIST += %D%/run.sh %D%/ui.sh

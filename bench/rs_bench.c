@@ -30,6 +30,7 @@
 #include "core/optim.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "reexec.h"
 
 #define NBATCH 8 /* distinct pre-generated batches, cycled */
 #define MAX_PARAMS 64
@@ -327,7 +328,7 @@ int
 main(int argc, char **argv)
 {
     struct rs_error err = {0};
-    if (rs_cpu_reexec_for_blas(argv, &err) != RS_OK)
+    if (rs_reexec_for_blas(argv, &err) != RS_OK)
         fprintf(stderr, "rs_bench: warning: %s\n", err.msg);
 
     const char *workload = NULL;
