@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/ui.sh: what the terminal UI costs (DESIGN.md: under 5% of the
+# bench/ui.sh: what the terminal UI costs (the design target: under 5% of the
 # training throughput, under 50 ms from a key to the screen). Measured,
 # never assumed:
 #   1. steps/s of scenes/demo_mlp headless and under the UI in a 100x30

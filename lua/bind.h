@@ -4,7 +4,8 @@
  * names, the per-state host context, handle boxes, argument checks that
  * raise errors naming the function, the argument and the expected type,
  * and the module openers. The one umbrella header of the project
- * (STYLE 2.4): binding files include this and nothing else of lua/.
+ * (doc/design.md, "Layers"): binding files include this and nothing
+ * else of lua/.
  *
  * Error message shapes (tests check them word for word):
  *   "<fn>: bad argument #<n> '<name>' (<expected> expected, got <type>)"
@@ -28,11 +29,11 @@
  * the op (tensor:matmul). A module prefix that creeps back in then shows
  * as "in train: ..." and tests/lua/t_errors.lua fails.
  *
- * Handles (STYLE 2.7): a userdata box holds a retained pointer; __gc,
- * __close and :release() drop it and set it NULL; the checkers raise
- * "attempt to use a released <kind>" on NULL. Boxes are created closed
- * (NULL) before the resource is acquired, so an allocation error in Lua
- * never leaks. Worker thread only (one lua_State, one thread).
+ * Handles (doc/design.md, "Ownership"): a userdata box holds a retained
+ * pointer; __gc, __close and :release() drop it and set it NULL; the checkers
+ * raise "attempt to use a released <kind>" on NULL. Boxes are created closed
+ * (NULL) before the resource is acquired, so an allocation error in Lua never
+ * leaks. Worker thread only (one lua_State, one thread).
  */
 #ifndef RS_LUA_BIND_H
 #define RS_LUA_BIND_H

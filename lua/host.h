@@ -1,6 +1,7 @@
 /* repscope - MIT licence, see COPYING.
  *
- * host.h: the Lua 5.4 host (STYLE 2.9) and the entry points main.c uses:
+ * host.h: the Lua 5.4 host (doc/design.md, "The Lua host") and the entry
+ * points main.c uses:
  *   - rs_lua_new/free: a lua_State with the repscope modules in
  *     package.preload (`require "repscope"` returns the umbrella table),
  *     the standard library (or, with safe, the restricted set: base,

@@ -65,8 +65,8 @@ l_data_modular(lua_State *L)
 
 /* rs.data.fmnist{train_n=0, test_n=0, downsample=1, subset="first",
  * normalise="unit", seed=1, dir=nil} -> dataset, or nil and a message
- * when the files are missing or bad (an expected failure, STYLE 2.6);
- * bad fields raise. train_n / test_n 0 take the whole split. */
+ * when the files are missing or bad (an expected failure: doc/design.md,
+ * "Errors"); bad fields raise. train_n / test_n 0 take the whole split. */
 static int
 l_data_fmnist(lua_State *L)
 {

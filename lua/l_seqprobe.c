@@ -1,7 +1,8 @@
 /* repscope - MIT licence, see COPYING.
  *
  * l_seqprobe.c: rs.probe's sequence probes for transformers
- * (probe/sensitivity.h, probe/collapse.h; papers.md section 1):
+ * (probe/sensitivity.h, probe/collapse.h; "Transformers need glasses!
+ * Information over-squashing in language tasks", arXiv 2406.04267):
  *   rs.probe.sensitivity(tf, ids)  -> S, bound, uniform   (L, T) tensors
  *       S[l][i] = ||d v_l[T-1] / d v0[i]||_F (exact reverse mode), the
  *       Prop. B.8 bound from the model's attention and from uniform

@@ -6,11 +6,11 @@
  * conversion back to tables, views and copies, and access to a parameter's
  * gradient. The arithmetic lives in l_tensor_math.c.
  *
- * A handle is a box holding one reference to a heap tensor (STYLE 2.7);
- * results are fresh heap tensors (arena temporaries are copied out and the
- * scratch graph reset before returning). Parameters handed out by a model
- * share storage with it: writing into one changes the model. Worker
- * thread only.
+ * A handle is a box holding one reference to a heap tensor (doc/design.md,
+ * "Ownership"); results are fresh heap tensors (arena temporaries are
+ * copied out and the scratch graph reset before returning). Parameters
+ * handed out by a model share storage with it: writing into one changes
+ * the model. Worker thread only.
  */
 #include "config.h"
 

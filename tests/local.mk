@@ -51,7 +51,9 @@ RS_SH_TESTS = \
 	%D%/sh/t_attach.sh \
 	%D%/sh/t_grokking.sh \
 	%D%/sh/t_tui_tmux.sh \
-	%D%/sh/t_cli.sh
+	%D%/sh/t_cli.sh \
+	%D%/sh/t_dist.sh \
+	%D%/sh/t_paths.sh
 
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
 EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py

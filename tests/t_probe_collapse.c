@@ -5,10 +5,11 @@
  * apart are equal after rounding, distinct in fp32) and the resolution
  * helper; identical sequences at exactly 0 in every precision with the
  * parameters restored bit for bit; the float32 distance of 1..1 0 against
- * 1..1 0 0 shrinking with n on random NoPE and RoPE models (papers.md
- * section 1, Thm B.3); the attention total variation against one computed
- * here from two separate forwards, 0 for a sequence with itself and > 0 for
- * 1010.. against 0101.. (Prop. B.4); errors naming the bad value.
+ * 1..1 0 0 shrinking with n on random NoPE and RoPE models ("Transformers
+ * need glasses!", arXiv 2406.04267, Thm B.3); the attention total
+ * variation against one computed here from two separate forwards, 0 for
+ * a sequence with itself and > 0 for 1010.. against 0101.. (Prop. B.4);
+ * errors naming the bad value.
  */
 #include "config.h"
 

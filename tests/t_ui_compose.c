@@ -3,7 +3,8 @@
  * t_ui_compose.c: whole screens composed of several widgets through the
  * widget class interface (as the loop will): the grokking screen at
  * 80x24 (UTF-8, monochrome, ASCII, and an ANSI 256-colour dump) and at
- * 100x30 like shared/mockups/grokking-100x30.txt, against golden files;
+ * 100x30 (the screen the grokking scene was sketched for: accuracy, rank
+ * strip, spectrum, neurons, notes, key bar), against golden files;
  * plus the invariants a screen must keep: every widget stays inside its
  * rectangle, the focused panel's border is bold.
  */

@@ -1,7 +1,7 @@
 /* repscope - MIT licence, see COPYING.
  *
  * t_ui_screen.c: the whole screen as rs_app composes it from a bus, for
- * the grokking story of shared/mockups/grokking-100x30.txt (the fixture's
+ * the grokking story the 100x30 screen was sketched to tell (the fixture's
  * deterministic run: accuracies, loss, an lr change, srank of five
  * layers, a spectrum, neuron activity with planted dead units, notes),
  * against golden files at 100x30 and 80x24 (UTF-8, ASCII and

@@ -1,11 +1,11 @@
 /* repscope - MIT licence, see COPYING.
  *
- * t_ui_term.c: the curses backend without a tty (STYLE 2.12): newterm on
- * /dev/null as xterm-256color, present canvases, read the curses screen
- * back (mvwinnstr, mvwin_wch) and check text, colour numbers (xterm-256
- * indices worked out by hand), attributes, the frame diff (only changed
- * cells are written), resizing, ASCII and monochrome modes; plus the
- * pure detection rules for colour depth and UTF-8.
+ * t_ui_term.c: the curses backend without a tty: newterm on /dev/null as
+ * xterm-256color, present canvases, read the curses screen back
+ * (mvwinnstr, mvwin_wch) and check text, colour numbers (xterm-256 indices
+ * worked out by hand), attributes, the frame diff (only changed cells are
+ * written), resizing, ASCII and monochrome modes; plus the pure detection
+ * rules for colour depth and UTF-8.
  */
 #include "config.h"
 

@@ -11,8 +11,8 @@
  * object is an error. rs_viewspec_default builds views from the names on
  * the bus when there are no specs (a run log from before they were
  * recorded). The JSON reader is a small one of ui/'s own: ui may not
- * include run/json.h (STYLE 2.1), and only the view specs need parsing.
- * Pure; any thread.
+ * include run/json.h (tests/sh/t_layering.sh), and only the view specs
+ * need parsing. Pure; any thread.
  */
 #ifndef RS_UI_VIEWSPEC_H
 #define RS_UI_VIEWSPEC_H

@@ -1,7 +1,7 @@
 -- repscope - MIT licence, see COPYING.
 --
--- repscope.scene: the declarative layer of the Lua API (STYLE 2.9: C stays
--- small, Lua does the sugar).
+-- repscope.scene: the declarative layer of the Lua API (C stays small, Lua
+-- does the sugar; doc/design.md, "The Lua host and the scene driver").
 --
 --   rs.scene{title=, notes=, steps=, params={...}, setup=function(p),
 --            step=function(ctx), on_set=function(key, value, ctx),

@@ -3,11 +3,11 @@
  * base.h: the few things every layer may use: checked allocation, the
  * recoverable-error record, status codes, assertions and logging.
  *
- * Error kinds (STYLE 2.6): RS_ASSERT for broken invariants (aborts after the
- * emergency hook restored the terminal); rs_x* allocators never return NULL;
- * recoverable failures return an enum rs_status and fill a struct rs_error.
- * Any thread may call anything here; rs_fatal_set_hook is called once from
- * main before threads start.
+ * Error kinds (doc/design.md, "Errors"): RS_ASSERT for broken invariants
+ * (aborts after the emergency hook restored the terminal); rs_x* allocators
+ * never return NULL; recoverable failures return an enum rs_status and fill a
+ * struct rs_error. Any thread may call anything here; rs_fatal_set_hook is
+ * called once from main before threads start.
  */
 #ifndef RS_CORE_BASE_H
 #define RS_CORE_BASE_H

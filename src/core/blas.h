@@ -8,8 +8,9 @@
  * otherwise on OpenBLAS), chosen from the shape and the thread count only,
  * so results never depend on timing.
  *
- * Threads: one spinning pool at a time (two on 2 cores make everything
- * slower; FACTS.md). With AVX-512 and rs_blas_set_threads(n > 1), the
+ * Threads: one spinning pool at a time (measured with Debian 12's OpenBLAS
+ * 0.3.21, whose pool busy-waits, on 2 cores: a second spinning pool made
+ * 2 threads slower than 1). With AVX-512 and rs_blas_set_threads(n > 1), the
  * kernel splits C (never a sum, so the result is bitwise the one-thread
  * result) over n - 1 helper threads of its own, and OpenBLAS is held at one
  * thread; the helpers spin briefly between GEMMs, then sleep. Without

@@ -4,11 +4,11 @@
  * node record, the op table and the helpers a builder uses. Not for callers
  * of the engine; they use core/ops.h and core/graph.h.
  *
- * Writing an op (STYLE 2.16): static <name>_forward/<name>_backward kernels
- * with llm.c signatures (out first, then inputs, then dims), wrapped by
- * node-level functions in an exported `const struct rs_op_def
- * rs_op_def_<name>`, a row in rs_ops[] (ops.c), a builder in core/ops.h,
- * and a finite-difference case in tests/.
+ * Writing an op (doc/design.md, "Recipes"): static
+ * <name>_forward/<name>_backward kernels with llm.c signatures (out first,
+ * then inputs, then dims), wrapped by node-level functions in an exported
+ * `const struct rs_op_def rs_op_def_<name>`, a row in rs_ops[] (ops.c), a
+ * builder in core/ops.h, and a finite-difference case in tests/.
  *
  * A builder: validate (rs_graph_fail on error, returning NULL), allocate the
  * output with rs_graph_tensor, then rs_graph_node + fill node->p, and return

@@ -1,8 +1,9 @@
 /* repscope - MIT licence, see COPYING.
  *
  * collapse.h: representational-collapse instruments for the decoder-only
- * transformer (papers.md section 1, "Transformers need glasses!", Thm 4.2 /
- * B.3 and Prop. B.4).
+ * transformer ("Transformers need glasses! Information over-squashing in
+ * language tasks", Barbero et al., arXiv 2406.04267: Thm 4.2 / B.3 and
+ * Prop. B.4).
  *
  * Collapse: two sequences v (n tokens) and v* (n* tokens) through the
  * model at a precision, and the distance between the last tokens' final

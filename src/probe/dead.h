@@ -1,9 +1,12 @@
 /* repscope - MIT licence, see COPYING.
  *
- * dead.h: dead, linearised and dormant units of a layer on a probe batch
- * (papers.md sections 5 and 8, "Dead and linearised units"). The input is
- * the layer's (N, C) matrix of one kind of value, rows = samples, cols =
- * units, row-major:
+ * dead.h: dead, linearised and dormant units of a layer on a probe batch,
+ * as DemP ("Maxwell's Demon at Work: Efficient Pruning by Leveraging
+ * Saturation of Neurons", arXiv 2403.07688), PFO ("No Representation, No
+ * Trust", arXiv 2405.00662) and Lyle et al. ("Disentangling the Causes of
+ * Plasticity Loss in Neural Networks", arXiv 2402.18762) count them. The
+ * input is the layer's (N, C) matrix of one kind of value, rows =
+ * samples, cols = units, row-major:
  *
  *   never active   x[i, j] <= 0 for every row i. On ReLU-family
  *                  activations (or their pre-activations) this is a dead

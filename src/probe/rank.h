@@ -1,10 +1,13 @@
 /* repscope - MIT licence, see COPYING.
  *
- * rank.h: feature-rank instruments (papers.md, "Cross-cutting
- * instruments" and section 2). A feature matrix has rows = samples (N) and
- * cols = units (C); its singular values s_1 >= ... >= s_n >= 0, n =
- * min(N, C), come from rs_linalg_svd_values in float32, optionally with
- * the columns centred (PFO does not centre; a covariance does).
+ * rank.h: feature-rank instruments, with the definitions of "Deep
+ * Grokking: Would Deep Neural Networks Generalize Better?" (arXiv
+ * 2405.19454) and of PFO ("No Representation, No Trust: Connecting
+ * Representation, Collapse, and Trust Issues in PPO", arXiv 2405.00662).
+ * A feature matrix has rows = samples (N) and cols = units (C); its
+ * singular values s_1 >= ... >= s_n >= 0, n = min(N, C), come from
+ * rs_linalg_svd_values in float32, optionally with the columns centred
+ * (PFO does not centre; a covariance does).
  *
  * Metrics of a spectrum (all take s descending, n >= 0 entries):
  *   srank_delta   min k with s_1 + .. + s_k >= (1 - delta) sum s (Kumar)

@@ -1,7 +1,8 @@
 /* repscope - MIT licence, see COPYING.
  *
  * sensitivity.h: over-squashing instruments for the decoder-only
- * transformer (papers.md section 1, "Transformers need glasses!", App. B.2).
+ * transformer ("Transformers need glasses! Information over-squashing in
+ * language tasks", Barbero et al., arXiv 2406.04267, App. B.2).
  *
  * Sensitivity (Thm B.5's left-hand side, per layer): for one sequence of T
  * tokens, S[l][i] = || d v_l[T-1] / d v0[i] ||_F, l = 1..L (rows), i =

@@ -1,6 +1,6 @@
 #!/bin/sh
-# t_layering.sh: layers point one way (STYLE 2.1). Each folder may include
-# only headers of the layers to its left:
+# t_layering.sh: layers point one way (doc/design.md, "Layers"). Each
+# folder may include only headers of the layers to its left:
 #   core <- nn <- data/env <- probe <- algo <- run <- lua ; ui sees only
 #   core/base.h, run/bus.h, run/cmdq.h and its own files.
 # Third-party headers are quarantined: cblas/lapacke only in core/blas.c,

@@ -1,7 +1,7 @@
 #!/bin/sh
 # t_scenes_smoke.sh: every shipped scene loads, is listed, and trains a
 # few steps headless, leaving a run.jsonl whose first line is its meta
-# record (STYLE 2.11). A scene whose data is not installed (Fashion-MNIST)
+# record. A scene whose data is not installed (Fashion-MNIST)
 # may only fail with the message naming the package.
 build=${RS_BUILDDIR:-.}
 src=${RS_SRCDIR:-.}
