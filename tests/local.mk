@@ -70,3 +70,6 @@ check_PROGRAMS += %D%/t_algo_seqtrain
 %C%_t_algo_seqtrain_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_probe_linprobe
 %C%_t_probe_linprobe_LDADD = $(RS_TEST_LIBS)
+# the JSON codec (run/json.h)
+check_PROGRAMS += %D%/t_run_json
+%C%_t_run_json_LDADD = $(RS_TEST_LIBS)
