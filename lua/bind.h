@@ -267,6 +267,7 @@ int luaopen_repscope_optim(lua_State *L);
 int luaopen_repscope_data(lua_State *L);
 int luaopen_repscope_probe(lua_State *L);
 int luaopen_repscope_train(lua_State *L);
+int luaopen_repscope_json(lua_State *L);
 int luaopen_repscope_test(lua_State *L);
 /* Add the sequence-model functions to the module table at the top of the
  * stack: rs.nn.transformer, rs.data.seqtask, rs.probe's sequence probes,

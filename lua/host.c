@@ -315,6 +315,7 @@ open_state(lua_State *L)
         {"repscope.data", luaopen_repscope_data},
         {"repscope.probe", luaopen_repscope_probe},
         {"repscope.train", luaopen_repscope_train},
+        {"repscope.json", luaopen_repscope_json},
         {"repscope", luaopen_repscope},
     };
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);

@@ -14,6 +14,7 @@ noinst_LIBRARIES += %D%/librs_lua.a
 	%D%/l_train.c \
 	%D%/l_scene.c %D%/scene_impl.h \
 	%D%/l_ckpt.c \
+	%D%/l_json.c \
 	%D%/l_test.c
 %C%_librs_lua_a_SOURCES += %D%/l_transformer.c
 %C%_librs_lua_a_SOURCES += %D%/l_seqtask.c
@@ -21,6 +22,5 @@ noinst_LIBRARIES += %D%/librs_lua.a
 %C%_librs_lua_a_SOURCES += %D%/l_seqtrain.c
 luadir = $(pkgdatadir)/lua/repscope
 dist_lua_DATA = \
-	%D%/repscope/json.lua \
 	%D%/repscope/scene.lua \
 	%D%/repscope/tap.lua

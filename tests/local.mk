@@ -77,3 +77,7 @@ check_PROGRAMS += %D%/t_probe_linprobe
 check_PROGRAMS += %D%/t_main_reexec
 %C%_t_main_reexec_SOURCES = %D%/t_main_reexec.c src/reexec.c src/reexec.h
 %C%_t_main_reexec_LDADD = $(RS_TEST_LIBS)
+
+# the JSON codec (run/json.h)
+check_PROGRAMS += %D%/t_run_json
+%C%_t_run_json_LDADD = $(RS_TEST_LIBS)

@@ -15,7 +15,8 @@ RS_LUA_TESTS = \
 	%D%/lua/t_train.lua \
 	%D%/lua/t_scene.lua \
 	%D%/lua/t_ckpt.lua \
-	%D%/lua/t_host.lua
+	%D%/lua/t_host.lua \
+	%D%/lua/t_json.lua
 TESTS += $(RS_LUA_TESTS)
 EXTRA_DIST += $(RS_LUA_TESTS)
 

@@ -4,7 +4,9 @@
  * UTF-8 decoding and widths, text clipping (maxw, clip rectangle, wide
  * glyphs, invalid bytes, ellipsis), braille dot composition (the Unicode
  * dot numbering), half blocks, boxes with titles, wide-pair repair, the
- * ASCII fallback, and the plain and ANSI dumps.
+ * ASCII fallback, and the plain and ANSI dumps; a fill is what putting
+ * its glyph cell by cell gives (wide pairs at its edges, the clip); a
+ * copy of cells between canvases clips and repairs cut wide pairs.
  */
 #include "config.h"
 
@@ -268,6 +270,85 @@ test_dump(void)
     rs_canvas_free(cv);
 }
 
+static bool
+same_cells(const struct rs_canvas *x, const struct rs_canvas *y)
+{
+    for (size_t i = 0; i < (size_t)x->w * (size_t)x->h; i++) {
+        const struct rs_cell *a = &x->cells[i], *b = &y->cells[i];
+        if (a->glyph != b->glyph || a->fg != b->fg || a->bg != b->bg ||
+            a->attr != b->attr)
+            return false;
+    }
+    return true;
+}
+
+/* Rows of wide glyphs, at both parities, under a fill. */
+static struct rs_canvas *
+wide_rows(void)
+{
+    struct rs_canvas *cv = rs_canvas_new(12, 3);
+    rs_canvas_text(cv, 0, 0, "\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d", -1, plain);
+    rs_canvas_text(cv, 1, 1, "\u4e2d\u4e2d\u4e2d\u4e2d\u4e2d", -1, plain);
+    rs_canvas_text(cv, 0, 2, "abcdefghijkl", -1, plain);
+    return cv;
+}
+
+static void
+test_fill(void)
+{
+    static const struct rs_rect rects[] = {
+        {3, 0, 5, 3},  {0, 0, 12, 3}, {-2, -1, 6, 9},
+        {11, 0, 4, 3}, {4, 1, 0, 2},
+    };
+    static const struct rs_rect clips[] = {{0, 0, 12, 3}, {2, 0, 4, 2}};
+    struct rs_style st = {0x112233, 0x445566, RS_ATTR_BOLD};
+    int same = 0, n = 0;
+    for (size_t c = 0; c < RS_ARRAY_LEN(clips); c++)
+        for (size_t r = 0; r < RS_ARRAY_LEN(rects); r++) {
+            struct rs_canvas *a = wide_rows(), *b = wide_rows();
+            rs_canvas_set_clip(a, clips[c]);
+            rs_canvas_set_clip(b, clips[c]);
+            rs_canvas_fill(a, rects[r], '.', st);
+            const struct rs_rect *q = &rects[r];
+            for (int y = q->y; y < q->y + q->h; y++)
+                for (int x = q->x; x < q->x + q->w; x++)
+                    rs_canvas_put(b, x, y, '.', st);
+            same += same_cells(a, b);
+            n++;
+            rs_canvas_free(a);
+            rs_canvas_free(b);
+        }
+    tap_is_int(same, n, "fill = put cell by cell (wide pairs, clips)");
+    struct rs_canvas *cv = wide_rows();
+    rs_canvas_fill(cv, (struct rs_rect){3, 0, 4, 2}, '.', plain);
+    is_row(cv, 0, false, "\u4e2d .... \u4e2d\u4e2d",
+           "a fill blanks the halves of the wide glyphs it cuts");
+    rs_canvas_free(cv);
+}
+
+static void
+test_copy(void)
+{
+    struct rs_canvas *src = wide_rows();
+    struct rs_canvas *dst = rs_canvas_new(8, 3);
+    rs_canvas_fill(dst, (struct rs_rect){0, 0, 8, 3}, '-', plain);
+    rs_canvas_copy(dst, 1, 0, src, (struct rs_rect){1, 0, 5, 2});
+    is_row(dst, 0, false, "- \u4e2d\u4e2d--",
+           "copy: the half of a wide glyph at the left edge becomes a space");
+    is_row(dst, 1, false, "-\u4e2d\u4e2d --",
+           "copy: and the half at the right edge");
+    is_row(dst, 2, false, "--------", "copy: rows outside from untouched");
+    rs_canvas_set_clip(dst, (struct rs_rect){0, 0, 3, 3});
+    rs_canvas_copy(dst, 0, 1, src, (struct rs_rect){0, 2, 12, 1});
+    is_row(dst, 1, false, "abc\u4e2d --", "copy: clipped to dst's clip");
+    rs_canvas_copy(dst, 5, 5, src, (struct rs_rect){0, 0, 12, 3});
+    rs_canvas_copy(dst, -20, 0, src, (struct rs_rect){0, 0, 12, 3});
+    is_row(dst, 0, false, "- \u4e2d\u4e2d--",
+           "copy: outside the clip, nothing");
+    rs_canvas_free(src);
+    rs_canvas_free(dst);
+}
+
 int
 main(void)
 {
@@ -278,5 +359,7 @@ main(void)
     test_halfblock();
     test_box();
     test_dump();
+    test_fill();
+    test_copy();
     return tap_done();
 }

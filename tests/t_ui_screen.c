@@ -6,7 +6,9 @@
  * layers, a spectrum, neuron activity with planted dead units, notes),
  * against golden files at 100x30 and 80x24 (UTF-8, ASCII and
  * monochrome), plus the help overlay, the console drawer, a zoomed
- * panel, a non-finite flag and the "too small" screen at 39x11. Golden
+ * panel, a non-finite flag and the "too small" screen at 39x11. Panels
+ * kept from the last frame: only those whose data changed are drawn
+ * again, and the screen is cell for cell what a fresh app draws. Golden
  * files: RS_GOLDEN_UPDATE=1 rewrites them (then look at them).
  */
 #include "config.h"
@@ -99,6 +101,95 @@ check(rs_app *a, int w, int h, const struct rs_ui_ctx *ctx, bool ascii,
     rs_canvas_free(cv);
 }
 
+/* Cells equal, field by field (struct padding is not compared). */
+static bool
+same_cells(const struct rs_canvas *x, const struct rs_canvas *y)
+{
+    if (x->w != y->w || x->h != y->h)
+        return false;
+    for (size_t i = 0; i < (size_t)x->w * (size_t)x->h; i++) {
+        const struct rs_cell *a = &x->cells[i], *b = &y->cells[i];
+        if (a->glyph != b->glyph || a->fg != b->fg || a->bg != b->bg ||
+            a->attr != b->attr)
+            return false;
+    }
+    return true;
+}
+
+/* The screen a fresh app draws from bus at 100x30. */
+static bool
+fresh_equal(rs_bus *bus, const struct rs_canvas *cv)
+{
+    rs_cmdq *q = rs_cmdq_new(64);
+    struct rs_app_opts o = {.bus = bus, .q = q};
+    rs_app *b = rs_app_new(&o);
+    rs_app_update(b);
+    struct rs_canvas *ref = draw(b, cv->w, cv->h, &fx_utf8);
+    bool same = same_cells(cv, ref);
+    rs_canvas_free(ref);
+    rs_app_free(b);
+    rs_cmdq_free(q);
+    return same;
+}
+
+static void
+test_kept_panels(void)
+{
+    rs_bus *bus = grokking_bus();
+    rs_cmdq *q = rs_cmdq_new(64);
+    struct rs_app_opts o = {.bus = bus, .q = q};
+    rs_app *a = rs_app_new(&o);
+    rs_app_update(a);
+    struct rs_canvas *cv = draw(a, 100, 30, &fx_utf8);
+    int shown = rs_app_drawn(a); /* the loss panel does not fit */
+    tap_is_int(shown, 4, "kept panels: the first frame draws all shown");
+    rs_app_draw(a, cv, &fx_utf8);
+    tap_is_int(rs_app_drawn(a), 0, "nothing changed: all kept");
+    tap_ok(fresh_equal(bus, cv), "the kept screen is the screen");
+
+    rs_bus_push(bus, "test/acc", FX_STEPS + 10, 0.97);
+    rs_bus_flush(bus);
+    rs_app_update(a);
+    rs_app_draw(a, cv, &fx_utf8);
+    tap_is_int(rs_app_drawn(a), 1, "a test/acc point: only its panel drawn");
+    tap_ok(fresh_equal(bus, cv), "and the screen is a fresh app's");
+
+    rs_bus_push(bus, "probe/srank/L9", FX_STEPS + 10, 3);
+    rs_bus_flush(bus);
+    rs_app_update(a);
+    rs_app_draw(a, cv, &fx_utf8);
+    tap_is_int(rs_app_drawn(a), 1, "an srank of L9: only the rank strip");
+    tap_ok(fresh_equal(bus, cv), "and the screen is a fresh app's");
+
+    rs_bus_push(bus, "probe/srank/L6", FX_STEPS + 10, 4);
+    rs_bus_flush(bus);
+    rs_app_update(a);
+    rs_app_draw(a, cv, &fx_utf8);
+    tap_is_int(rs_app_drawn(a), 2,
+               "an srank of L6: the rank strip and the spectrum (its title)");
+    tap_ok(fresh_equal(bus, cv), "and the screen is a fresh app's");
+
+    rs_bus_event(bus, FX_STEPS + 10, "wd = 0.1");
+    rs_bus_flush(bus);
+    rs_app_update(a);
+    rs_app_draw(a, cv, &fx_utf8);
+    tap_is_int(rs_app_drawn(a), shown, "an event (markers): all drawn");
+
+    rs_app_draw(a, cv, &fx_utf8);
+    rs_app_key(a, 'l'); /* the focused chart's y axis goes log */
+    rs_app_draw(a, cv, &fx_utf8);
+    tap_is_int(rs_app_drawn(a), shown, "a key: all drawn");
+    rs_app_draw(a, cv, &fx_utf8);
+    tap_is_int(rs_app_drawn(a), 0, "then kept again");
+    struct rs_canvas *big = draw(a, 160, 50, &fx_utf8);
+    tap_is_int(rs_app_drawn(a), 5, "another size: all drawn");
+    rs_canvas_free(big);
+    rs_canvas_free(cv);
+    rs_app_free(a);
+    rs_cmdq_free(q);
+    rs_bus_free(bus);
+}
+
 int
 main(void)
 {
@@ -150,5 +241,6 @@ main(void)
     rs_app_free(a);
     rs_cmdq_free(q);
     rs_bus_free(bus);
+    test_kept_panels();
     return tap_done();
 }

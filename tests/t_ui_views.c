@@ -2,7 +2,8 @@
  *
  * t_ui_views.c: the view specs and the panels built from them. The JSON
  * the demo scene publishes parses into the specs it says (hand-checked
- * fields); malformed JSON fails with the offset, escapes decode to UTF-8,
+ * fields); malformed JSON fails with the reader's message (the offset,
+ * what was expected, what was found), escapes decode to UTF-8,
  * unknown kinds are skipped; default views from bus names; panels filled
  * from a bus: a restarted series keeps only its new run, thresholds on
  * test/acc, the rank strip resampled to its width (means computed here
@@ -100,21 +101,29 @@ test_parse(void)
     static const struct {
         const char *text, *want;
     } bad[] = {
-        {"", "offset 0: unexpected end"},
-        {"{\"views\":[1,]}", "offset 12: value expected"},
-        {"{\"views\":[]", "offset 11: ',' or '}' expected"},
-        {"[1]", "an object with a \"views\" array expected"},
-        {"{\"views\":{}}", "an object with a \"views\" array expected"},
-        {"{\"title\":\"a\\x\",\"views\":[]}", "bad escape"},
-        {"{\"views\":[]} x", "text after the object"},
-        {"{\"views\":[],\"t\":\"ab", "unterminated string"},
+        {"", "view specs: JSON offset 0: a value expected, found the end "
+             "of the text"},
+        {"{\"views\":[1,]}", "view specs: JSON offset 12: a value expected, "
+                             "found ']}'"},
+        {"{\"views\":[]", "view specs: JSON offset 11: ',' or '}' expected, "
+                          "found the end of the text"},
+        {"[1]", "view specs: an object with a \"views\" array expected"},
+        {"{\"views\":{}}",
+         "view specs: an object with a \"views\" array expected"},
+        {"{\"title\":\"a\\x\",\"views\":[]}",
+         "view specs: JSON offset 11: an escape expected (\\\" \\\\ \\/ "
+         "\\b \\f \\n \\r \\t or \\uXXXX), found '\\x\",\"views\":'"},
+        {"{\"views\":[]} x", "view specs: JSON offset 13: nothing after the "
+                             "value expected, found 'x'"},
+        {"{\"views\":[],\"t\":\"ab", "view specs: JSON offset 16: a string "
+                                    "that is not closed, found '\"ab'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct rs_error e = {0};
         set = rs_viewspec_parse(bad[i].text, &e);
-        tap_ok(set == NULL && e.code == RS_EFORMAT &&
-                   strstr(e.msg, bad[i].want) != NULL,
-               "malformed %zu refused: %s", i, e.msg);
+        tap_ok(set == NULL && e.code == RS_EFORMAT, "malformed %zu refused",
+               i);
+        tap_is_str(e.msg, bad[i].want, "malformed %zu: the message", i);
         rs_viewspec_free(set);
     }
     char deep[200];
@@ -122,8 +131,9 @@ test_parse(void)
     deep[100] = '\0';
     char *txt = rs_xasprintf("{\"views\":%s}", deep);
     set = rs_viewspec_parse(txt, &err);
-    tap_ok(set == NULL && strstr(err.msg, "nested too deeply") != NULL,
-           "nesting is bounded");
+    tap_ok(set == NULL && strstr(err.msg, "JSON offset 72: arrays and objects "
+                                          "nested deeper than 64") != NULL,
+           "nesting is bounded (%s)", err.msg);
     free(txt);
 }
 

@@ -53,6 +53,7 @@ rs_app_free(rs_app *a)
         return;
     rs_views_free(a->views);
     rs_viewspec_free(a->set);
+    rs_app_pcache_free(a);
     free(a->views_json);
     rs_console_free(a->con);
     rs_widget_free(a->help);
@@ -83,6 +84,12 @@ rs_app_focus(const rs_app *a)
     return a->focus;
 }
 
+int
+rs_app_drawn(const rs_app *a)
+{
+    return a->drawn;
+}
+
 void
 rs_app_note(rs_app *a, bool bad, const char *fmt, ...)
 {
@@ -100,6 +107,7 @@ rs_app_note(rs_app *a, bool bad, const char *fmt, ...)
 static void
 set_views(rs_app *a, struct rs_viewspec_set *set)
 {
+    a->gen++;
     rs_views_free(a->views);
     rs_viewspec_free(a->set);
     a->set = set;
@@ -233,6 +241,8 @@ take_events(rs_app *a, rs_bus *bus)
             rs_console_add(a->con, line, RS_CONSOLE_NOTE);
             add_event(a, &ev[i]);
         }
+        if (n > 0)
+            a->gen++; /* markers on the charts and the rank strip */
         a->ev_seq = last;
         if (n < 32)
             break;
@@ -320,6 +330,7 @@ state_changed(rs_app *a)
     const struct rs_bus_status *st = &a->st;
     if (st->nonfinite[0] != '\0' &&
         strcmp(st->nonfinite, a->prev_nonfinite) != 0) {
+        a->gen++;
         select_nonfinite_layer(a, st->nonfinite);
         /* focus the first panel that shows it: a focused panel is never
          * collapsed */
@@ -683,6 +694,7 @@ main_action(rs_app *a, const struct rs_keymap_entry *e, int key)
 unsigned
 rs_app_key(rs_app *a, int key)
 {
+    a->gen++; /* a key may change any panel's view: draw them all */
     if (key == RS_KEY_RESIZE)
         return RS_UI_REDRAW;
     if (a->quitting) {
@@ -721,6 +733,7 @@ rs_app_key(rs_app *a, int key)
 unsigned
 rs_app_click(rs_app *a, int x, int y, int button)
 {
+    a->gen++;
     struct rs_rect c = a->lay.console;
     bool in_con =
         c.h > 0 && x >= c.x && x < c.x + c.w && y >= c.y && y < c.y + c.h;

@@ -57,7 +57,8 @@ unsigned rs_app_key(rs_app *a, int key);
  * the console), 4/5 scroll the console or the help. */
 unsigned rs_app_click(rs_app *a, int x, int y, int button);
 /* Compose the screen into cv (its size is the screen's). Reads the
- * panels' data from the bus. */
+ * panels' data from the bus; a panel whose data, place, focus and view
+ * did not change since it was last drawn is copied as it was drawn. */
 void rs_app_draw(rs_app *a, struct rs_canvas *cv, const struct rs_ui_ctx *ctx);
 
 /* A message on the key bar row until the next key, and on the console
@@ -70,6 +71,9 @@ bool rs_app_quitting(const rs_app *a);
 /* Number of panels and which has the focus (for tests). */
 int rs_app_views(const rs_app *a);
 int rs_app_focus(const rs_app *a);
+/* Panels the last rs_app_draw drew afresh; the others it showed as kept
+ * from an earlier frame, nothing they show having changed (for tests). */
+int rs_app_drawn(const rs_app *a);
 
 /* One frame of the bus as text into f (`--frame`): w x h cells, plain
  * UTF-8 (or ASCII), or with ANSI colours in color mode (RS_COLOR_MONO:

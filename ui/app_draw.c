@@ -208,6 +208,55 @@ too_small(struct rs_canvas *cv, const struct rs_ui_ctx *ctx)
     }
 }
 
+/* ---- kept panels ------------------------------------------------------- */
+
+void
+rs_app_pcache_free(rs_app *a)
+{
+    for (int i = 0; i < RS_LAYOUT_MAX; i++) {
+        rs_canvas_free(a->pc[i].cv);
+        a->pc[i].cv = NULL;
+    }
+}
+
+/* Show panel i as kept, if it was kept for the same everything. */
+static bool
+pcache_reuse(rs_app *a, int i, const struct rs_widget *w, struct rs_canvas *cv,
+             const struct rs_ui_ctx *ctx)
+{
+    const struct rs_app_pcache *c = &a->pc[i];
+    if (i >= RS_LAYOUT_MAX || c->cv == NULL || c->gen != a->gen ||
+        rs_views_changed(a->views, i) ||
+        memcmp(&c->r, &w->r, sizeof c->r) != 0 || c->focused != w->focused ||
+        c->ascii != ctx->ascii || c->color != ctx->color ||
+        c->theme != ctx->theme)
+        return false;
+    rs_canvas_copy(cv, w->r.x, w->r.y, c->cv,
+                   (struct rs_rect){0, 0, w->r.w, w->r.h});
+    return true;
+}
+
+/* Keep panel i as just drawn into cv. */
+static void
+pcache_keep(rs_app *a, int i, const struct rs_widget *w,
+            const struct rs_canvas *cv, const struct rs_ui_ctx *ctx)
+{
+    if (i >= RS_LAYOUT_MAX)
+        return;
+    struct rs_app_pcache *c = &a->pc[i];
+    if (c->cv == NULL)
+        c->cv = rs_canvas_new(w->r.w, w->r.h);
+    else if (c->cv->w != w->r.w || c->cv->h != w->r.h)
+        rs_canvas_resize(c->cv, w->r.w, w->r.h);
+    rs_canvas_copy(c->cv, 0, 0, cv, w->r);
+    c->r = w->r;
+    c->focused = w->focused;
+    c->ascii = ctx->ascii;
+    c->color = ctx->color;
+    c->theme = ctx->theme;
+    c->gen = a->gen;
+}
+
 void
 rs_app_draw(rs_app *a, struct rs_canvas *cv, const struct rs_ui_ctx *ctx)
 {
@@ -245,10 +294,16 @@ rs_app_draw(rs_app *a, struct rs_canvas *cv, const struct rs_ui_ctx *ctx)
         .layer = a->layer[0] != '\0' ? a->layer : NULL,
     };
     rs_views_fill(a->views, a->o.bus, &fr);
+    a->drawn = 0;
     for (int i = 0; i < n; i++) {
         struct rs_widget *w = rs_views_widget(a->views, i);
-        if (w->r.w > 0 && w->r.h > 0)
-            rs_widget_draw(w, cv, ctx);
+        if (w->r.w <= 0 || w->r.h <= 0)
+            continue;
+        if (pcache_reuse(a, i, w, cv, ctx))
+            continue;
+        rs_widget_draw(w, cv, ctx);
+        a->drawn++;
+        pcache_keep(a, i, w, cv, ctx);
     }
     if (n == 0) {
         const char *what = a->st.state == RS_SESSION_FAILED

@@ -21,6 +21,18 @@
 #include "ui/viewspec.h"
 
 #define RS_APP_EVENTS 128 /* markers kept (the newest) */
+
+/* A panel's cells as last drawn and what they were drawn for: reused by
+ * the next frame when all of it is the same and the panel's data did not
+ * change (rs_views_changed). */
+struct rs_app_pcache {
+    struct rs_canvas *cv; /* r.w x r.h; NULL: nothing kept */
+    struct rs_rect r;
+    bool focused, ascii;
+    enum rs_color_mode color;
+    const struct rs_theme *theme;
+    uint64_t gen;
+};
 #define RS_APP_HINTS 96
 
 struct rs_app {
@@ -64,7 +76,16 @@ struct rs_app {
     bool quitting;
     /* the last layout (for clicks and arrow keys) */
     struct rs_layout lay;
+    /* panels as last drawn; gen grows with everything a panel shows
+     * besides its bus data (keys, clicks, events, new views), so a kept
+     * panel of an older gen is drawn again */
+    struct rs_app_pcache pc[RS_LAYOUT_MAX];
+    uint64_t gen;
+    int drawn; /* panels drawn afresh by the last rs_app_draw */
 };
+
+/* Forget the kept panels (app_draw.c). */
+void rs_app_pcache_free(rs_app *a);
 
 /* Whether panel i shows where the non-finite value of the status
  * appeared: a word of the report ("train/loss is nan", "l2.weight")

@@ -76,6 +76,36 @@ rs_canvas_set_clip(struct rs_canvas *cv, struct rs_rect r)
     return old;
 }
 
+void
+rs_canvas_copy(struct rs_canvas *dst, int x, int y, const struct rs_canvas *src,
+               struct rs_rect from)
+{
+    /* the part of from inside src, then of its image inside dst's clip */
+    struct rs_rect c = dst->clip;
+    int x0 = from.x > 0 ? from.x : 0, y0 = from.y > 0 ? from.y : 0;
+    int x1 = from.x + from.w < src->w ? from.x + from.w : src->w;
+    int y1 = from.y + from.h < src->h ? from.y + from.h : src->h;
+    x0 = x0 + x - from.x < c.x ? c.x - x + from.x : x0;
+    y0 = y0 + y - from.y < c.y ? c.y - y + from.y : y0;
+    x1 = x1 + x - from.x > c.x + c.w ? c.x + c.w - x + from.x : x1;
+    y1 = y1 + y - from.y > c.y + c.h ? c.y + c.h - y + from.y : y1;
+    if (x1 <= x0 || y1 <= y0)
+        return;
+    size_t n = (size_t)(x1 - x0);
+    for (int sy = y0; sy < y1; sy++) {
+        struct rs_cell *d =
+            &dst->cells[(size_t)(sy + y - from.y) * (size_t)dst->w +
+                        (size_t)(x0 + x - from.x)];
+        memcpy(d, &src->cells[(size_t)sy * (size_t)src->w + (size_t)x0],
+               n * sizeof *d);
+        /* a wide glyph cut at either edge is blanked, as primitives do */
+        if (d[0].glyph == RS_GLYPH_CONT)
+            d[0] = blank_cell;
+        if (rs_glyph_width(d[n - 1].glyph) == 2)
+            d[n - 1] = blank_cell;
+    }
+}
+
 const struct rs_cell *
 rs_canvas_cell(const struct rs_canvas *cv, int x, int y)
 {
@@ -177,7 +207,27 @@ void
 rs_canvas_fill(struct rs_canvas *cv, struct rs_rect r, uint32_t glyph,
                struct rs_style st)
 {
-    int step = rs_glyph_width(glyph) == 2 ? 2 : 1;
+    int gw = rs_glyph_width(glyph);
+    bool plain = gw == 1 && glyph >= 0x20 && !(glyph >= 0x7f && glyph < 0xa0);
+    if (plain) {
+        /* one-column glyph: write the rows inside the clip directly,
+         * breaking only the wide pairs that straddle its edges (what
+         * rs_canvas_put cell by cell comes to) */
+        const struct rs_rect *c = &cv->clip;
+        int x0 = r.x > c->x ? r.x : c->x, y0 = r.y > c->y ? r.y : c->y;
+        int x1 = r.x + r.w < c->x + c->w ? r.x + r.w : c->x + c->w;
+        int y1 = r.y + r.h < c->y + c->h ? r.y + r.h : c->y + c->h;
+        struct rs_cell cell = {glyph, st.fg, st.bg, st.attr};
+        for (int y = y0; y < y1 && x0 < x1; y++) {
+            unpair(cv, x0, y);
+            unpair(cv, x1 - 1, y);
+            struct rs_cell *row = cell_at(cv, 0, y);
+            for (int x = x0; x < x1; x++)
+                row[x] = cell;
+        }
+        return;
+    }
+    int step = gw == 2 ? 2 : 1;
     for (int y = r.y; y < r.y + r.h; y++)
         for (int x = r.x; x + step - 1 < r.x + r.w; x += step)
             rs_canvas_put(cv, x, y, glyph, st);

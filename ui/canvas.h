@@ -76,6 +76,12 @@ void rs_canvas_clear(struct rs_canvas *cv);
 /* Set the clip rectangle (intersected with the canvas) and return the old
  * one, so a caller can restore it. */
 struct rs_rect rs_canvas_set_clip(struct rs_canvas *cv, struct rs_rect r);
+/* Copy the cells of src inside rectangle from to dst, from's corner at
+ * (x, y), clipped to dst's clip; a wide glyph whose pair is cut off
+ * becomes a space. For compositing whole drawings (a panel drawn once and
+ * shown again). */
+void rs_canvas_copy(struct rs_canvas *dst, int x, int y,
+                    const struct rs_canvas *src, struct rs_rect from);
 /* The cell at (x, y), or NULL outside the canvas (ignores clip). */
 const struct rs_cell *rs_canvas_cell(const struct rs_canvas *cv, int x, int y);
 

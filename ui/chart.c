@@ -33,6 +33,9 @@ struct plot {
     int x, y, w, h; /* cells */
     int W, H;       /* dots */
     struct rs_scale sx, sy;
+    /* log10 of the bounds of a log scale (plot_logs), so placing a point
+     * takes one log10, not three as rs_scale_pos does */
+    double lx0, lx1, ly0, ly1;
 };
 
 struct bins {
@@ -44,10 +47,30 @@ struct bins {
 /* ---- drawing --------------------------------------------------------------
  */
 
+/* Cache the log bounds once the scales are final. */
+static void
+plot_logs(struct plot *p)
+{
+    p->lx0 = p->sx.log ? log10(p->sx.lo) : 0;
+    p->lx1 = p->sx.log ? log10(p->sx.hi) : 0;
+    p->ly0 = p->sy.log ? log10(p->sy.lo) : 0;
+    p->ly1 = p->sy.log ? log10(p->sy.hi) : 0;
+}
+
+/* rs_scale_pos with the cached bounds (the same arithmetic, so the same
+ * bits). */
+static double
+plot_pos(const struct rs_scale *s, double l0, double l1, double v)
+{
+    if (s->log)
+        return v > 0 ? (log10(v) - l0) / (l1 - l0) : (double)NAN;
+    return (v - s->lo) / (s->hi - s->lo);
+}
+
 static int
 dot_x(const struct plot *p, double step)
 {
-    double f = rs_scale_pos(&p->sx, step);
+    double f = plot_pos(&p->sx, p->lx0, p->lx1, step);
     if (isnan(f))
         return INT_MIN;
     f = f < -1 ? -1 : f > 2 ? 2 : f;
@@ -57,7 +80,7 @@ dot_x(const struct plot *p, double step)
 static int
 dot_y(const struct plot *p, double v)
 {
-    double f = rs_scale_pos(&p->sy, v);
+    double f = plot_pos(&p->sy, p->ly0, p->ly1, v);
     if (isnan(f))
         return INT_MIN;
     f = f < -1 ? -1 : f > 2 ? 2 : f;
@@ -132,6 +155,52 @@ bins_free(struct bins *b)
     free(b->ema);
 }
 
+static double
+bucket_mid(const struct rs_bus_point *q)
+{
+    return 0.5 * (q->step_lo + q->step_hi);
+}
+
+/* Whether the buckets' mid steps never go down (bus series do not). */
+static bool
+in_step_order(const struct rs_chart_series *s)
+{
+    for (size_t i = 1; i < s->n; i++)
+        if (!(bucket_mid(&s->pts[i]) >= bucket_mid(&s->pts[i - 1])))
+            return false;
+    return true;
+}
+
+/* The end of the run of buckets from i that land in column px, as bucket
+ * i does, in a series in step order: dot_x does not decrease along it,
+ * so gallop, then bisect. A long history crowds hundreds of buckets into
+ * a column of a log axis; this places O(log run) of them, not each. */
+static size_t
+run_end(const struct plot *p, const struct rs_chart_series *s, size_t i, int px)
+{
+    size_t lo = i + 1, step = 1; /* buckets [i, lo) are in the run */
+    size_t hi = s->n;            /* the first one off it is in [lo, hi] */
+    while (lo < s->n) {
+        size_t k = lo - 1 + step;
+        if (k >= s->n)
+            break;
+        if (dot_x(p, bucket_mid(&s->pts[k])) != px) {
+            hi = k;
+            break;
+        }
+        lo = k + 1;
+        step *= 2;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dot_x(p, bucket_mid(&s->pts[mid])) != px)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /* Bin series s over the plot's dot columns; returns the largest number of
  * steps in one column. */
 static uint32_t
@@ -144,9 +213,15 @@ bin_series(const struct plot *p, const struct rs_chart_series *s, double alpha,
         ema = rs_xmalloc(s->n * sizeof *ema);
         rs_chart_ema(s, alpha, ema);
     }
+    bool ordered = in_step_order(s);
+    int px = INT_MIN;
+    size_t next = 0; /* the first bucket not known to lie in column px */
     for (size_t i = 0; i < s->n; i++) {
         const struct rs_bus_point *q = &s->pts[i];
-        int px = dot_x(p, 0.5 * (q->step_lo + q->step_hi));
+        if (i >= next) {
+            px = dot_x(p, bucket_mid(q));
+            next = ordered ? run_end(p, s, i, px) : i + 1;
+        }
         if (px < 0 || px >= p->W)
             continue;
         uint32_t k = q->count > 0 ? q->count : 1;
@@ -470,6 +545,7 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
     nty = nty < 3 ? 3 : nty > 6 ? 6 : nty;
     struct plot p;
     bool have = rs_chart_ranges(c, nty, &p.sx, &p.sy);
+    plot_logs(&p);
     double yt[MAX_TICKS], ystep;
     int ny = rs_scale_ticks(&p.sy, nty, yt, MAX_TICKS, &ystep);
     int ylw = 1;

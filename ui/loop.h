@@ -4,9 +4,12 @@
  * starts the worker through a callback once the screen is up, and then
  * poll()s two descriptors: the terminal's input and the bus's wake pipe
  * (rs_bus_wake_fd). The bus is read only when its version changed or a
- * key arrived, and the screen redrawn only then, at most every
- * RS_LOOP_FRAME_MS (about 30 frames a second); a resize re-lays out at
- * once (one full repaint, no blank frame in between).
+ * key arrived, and the screen redrawn only then: for the bus at most
+ * every RS_LOOP_FRAME_MS (about 30 frames a second), for a key at once,
+ * before the loop waits again. A redraw draws only the panels whose data
+ * or view changed (rs_app_draw keeps the others) and writes only the
+ * cells that changed. A resize re-lays out at once (one full repaint, no
+ * blank frame in between).
  *
  * Quitting (q, or SIGINT, SIGTERM or SIGHUP, whose handlers only record
  * the signal) sends RS_CMD_QUIT and keeps drawing until the worker has

@@ -175,6 +175,14 @@ rs_term_open(const struct rs_term_opts *opts, struct rs_error *err)
     }
     set_term(t->scr);
     term_open = true;
+    /* ncurses 6.3 and 6.4 flush their output after every cursor move
+     * until the screen has been through one endwin and refresh (after
+     * newterm it counts as not initialised, for low-level terminfo
+     * callers): a frame would leave in a dozen write(2)s, each waking
+     * the terminal, tmux or sshd. One round trip now, before anything is
+     * drawn, makes each doupdate a single write. */
+    endwin();
+    doupdate();
     /* raw, not cbreak: ctrl-c is a key (quit, or interrupt in the
      * console) and ctrl-s/ctrl-q do not freeze the screen; a SIGINT from
      * elsewhere still quits through the loop's handler */
@@ -186,7 +194,10 @@ rs_term_open(const struct rs_term_opts *opts, struct rs_error *err)
     nodelay(stdscr, TRUE);
     curs_set(0);
 #ifndef RS_CURSES_NO_ALLOC_PAIR
-    set_escdelay(25);
+    /* How long a lone Escape waits for the rest of an escape sequence:
+     * every Escape press costs this much. A terminal (or sshd) writes a
+     * key's sequence in one piece, so its bytes are already waiting. */
+    set_escdelay(10);
 #endif
     int ncolors = 0;
     if (has_colors() && start_color() == OK) {

@@ -5,7 +5,7 @@
  * can show (colour depth, UTF-8 or ASCII), turns keys into enum rs_key
  * codes, and presents canvases: each frame is diffed against the last and
  * only changed cells are written (setcchar + mvwadd_wchnstr runs), with
- * one doupdate. Colours are mapped from 24-bit: direct colour when the
+ * one doupdate, which leaves in one write(2). Colours are mapped from 24-bit: direct colour when the
  * terminfo has it (e.g. TERM=xterm-direct), else the nearest xterm-256 or
  * ANSI colour; colour pairs come from ncurses' alloc_pair.
  *

@@ -29,14 +29,32 @@ struct matbuf {
     size_t cap;
     int rows, cols;
     bool ok;
+    /* what was copied last: an unchanged name and version means the
+     * same data */
+    char name[RS_BUS_NAME_MAX];
+    uint64_t version;
+};
+
+/* A series copy and what it was copied from. */
+struct sercopy {
+    struct rs_bus_point *pts; /* (RS_BUS_SERIES_CAP) */
+    size_t n;
+    uint64_t version; /* UINT64_MAX: never copied */
 };
 
 struct panel {
     struct rs_viewspec spec;
     struct rs_widget *w;
     char title[160];
+    /* whether the last fill changed what the panel shows (or it is the
+     * first); the frame values it depended on */
+    bool changed, filled;
+    long total;
+    char sel[RS_VIEWSPEC_NAME_MAX];
+    int times;
+    double srank, erank;
     /* curves */
-    struct rs_bus_point *pts[NS];
+    struct sercopy ser[NS];
     struct rs_chart_series cs[NS];
     struct rs_chart_threshold th[2 * NS];
     char th_label[2][8];
@@ -48,7 +66,8 @@ struct panel {
     size_t rank_cap;
     double *steps;
     int times_cap;
-    struct rs_bus_point *lpts[NL]; /* (RS_BUS_SERIES_CAP) per layer */
+    struct sercopy lser[NL]; /* per layer */
+    uint64_t wver[NL];       /* versions of the spectra giving the widths */
     float width[NL];
     const char *labels[NL];
     /* neurons */
@@ -78,6 +97,13 @@ rs_views_new(const struct rs_viewspec_set *set)
     for (int i = 0; i < v->n; i++) {
         struct panel *p = &v->p[i];
         p->spec = set->v[i];
+        for (int k = 0; k < NS; k++)
+            p->ser[k].version = UINT64_MAX;
+        for (int k = 0; k < NL; k++) {
+            p->lser[k].version = UINT64_MAX;
+            p->wver[k] = UINT64_MAX;
+            p->mats[k].version = UINT64_MAX;
+        }
         switch (p->spec.kind) {
         case RS_VIEWSPEC_CURVES: {
             p->w = rs_chart_widget_new();
@@ -115,11 +141,11 @@ rs_views_free(rs_views *v)
         struct panel *p = &v->p[i];
         rs_widget_free(p->w);
         for (int k = 0; k < NS; k++)
-            free(p->pts[k]);
+            free(p->ser[k].pts);
         for (int k = 0; k < NL; k++)
             free(p->mats[k].data);
         for (int k = 0; k < NL; k++)
-            free(p->lpts[k]);
+            free(p->lser[k].pts);
         free(p->rank);
         free(p->steps);
         free(p->rl);
@@ -208,24 +234,46 @@ trim_restart(struct rs_bus_point *p, size_t n)
     return n - start;
 }
 
-static size_t
-copy_series(rs_bus *bus, const char *name, struct rs_bus_point **buf)
+/* Copy series name into c unless c already holds its current version
+ * (asked for without copying: max 0). True when it changed. Under the
+ * fill's read lock, so the version cannot move between the two calls. */
+static bool
+copy_series(rs_bus *bus, const char *name, struct sercopy *c)
 {
-    if (*buf == NULL)
-        *buf = rs_xcalloc(RS_BUS_SERIES_CAP, sizeof **buf);
+    if (c->pts == NULL)
+        c->pts = rs_xcalloc(RS_BUS_SERIES_CAP, sizeof *c->pts);
     uint64_t ver;
-    size_t n = rs_bus_series_copy(bus, name, *buf, RS_BUS_SERIES_CAP, &ver);
-    return trim_restart(*buf, n);
+    rs_bus_series_copy(bus, name, c->pts, 0, &ver);
+    if (ver == c->version)
+        return false;
+    size_t n = rs_bus_series_copy(bus, name, c->pts, RS_BUS_SERIES_CAP, &ver);
+    c->n = trim_restart(c->pts, n);
+    c->version = ver;
+    return true;
 }
 
+/* Copy matrix name into m (m->ok false when absent). True when what m
+ * holds changed: another matrix, a new version, or it appeared or went. */
 static bool
 copy_matrix(rs_bus *bus, const char *name, struct matbuf *m)
 {
     double step;
-    uint64_t ver;
+    uint64_t ver = 0;
+    bool was = m->ok;
     m->ok = rs_bus_matrix_copy(bus, name, &m->data, &m->cap, &m->rows, &m->cols,
                                &step, &ver);
-    return m->ok;
+    bool changed = was != m->ok || ver != m->version ||
+                   strncmp(m->name, name, sizeof m->name) != 0;
+    m->version = ver;
+    snprintf(m->name, sizeof m->name, "%s", name);
+    return changed;
+}
+
+/* a == b, NaN equal to NaN */
+static bool
+same_value(double a, double b)
+{
+    return a == b || (isnan(a) && isnan(b));
 }
 
 /* The newest value of series name (restarts trimmed), NaN if none. */
@@ -325,10 +373,11 @@ fill_curves(struct panel *p, rs_bus *bus, const struct rs_views_frame *f)
     int nth = 0;
     snprintf(p->th_label[0], sizeof p->th_label[0], "50%%");
     snprintf(p->th_label[1], sizeof p->th_label[1], "90%%");
+    bool changed = false;
     for (int i = 0; i < p->spec.nseries; i++) {
-        size_t n = copy_series(bus, p->spec.series[i], &p->pts[i]);
-        p->cs[i] = (struct rs_chart_series){p->spec.series[i], p->pts[i], n,
-                                            RS_COLOR_DEFAULT};
+        changed |= copy_series(bus, p->spec.series[i], &p->ser[i]);
+        p->cs[i] = (struct rs_chart_series){p->spec.series[i], p->ser[i].pts,
+                                            p->ser[i].n, RS_COLOR_DEFAULT};
         if (is_acc(p->spec.series[i])) {
             p->th[nth++] = (struct rs_chart_threshold){i, 0.5, p->th_label[0]};
             p->th[nth++] = (struct rs_chart_threshold){i, 0.9, p->th_label[1]};
@@ -346,6 +395,8 @@ fill_curves(struct panel *p, rs_bus *bus, const struct rs_views_frame *f)
     double total = f->st != NULL ? (double)f->st->total : -1;
     c->x_max = total > 0 ? total : (double)NAN;
     c->x_min = c->log_x ? NAN : 0;
+    p->changed = changed || p->total != (long)total;
+    p->total = (long)total;
 }
 
 /* The layer a layer-following panel shows: the selection if it has the
@@ -371,7 +422,7 @@ fill_spectrum(rs_views *v, int nm, struct panel *p, rs_bus *bus,
         snprintf(name, sizeof name, "%s", p->spec.matrix);
     else
         snprintf(name, sizeof name, "spectrum/%s", layer);
-    copy_matrix(bus, name, &p->mats[0]);
+    bool changed = copy_matrix(bus, name, &p->mats[0]);
     /* the title line also carries the layer, srank and erank: a long
      * scene title (or one naming another layer) gives way */
     bool own = strcmp(layer, p->spec.layer) == 0;
@@ -388,6 +439,12 @@ fill_spectrum(rs_views *v, int nm, struct panel *p, rs_bus *bus,
     sp->srank = isnan(sr) ? -1 : (int)lround(sr);
     snprintf(name, sizeof name, "probe/erank/%s", layer);
     sp->erank = last_value(bus, name);
+    p->changed = changed || !same_value(sr, p->srank) ||
+                 !same_value(sp->erank, p->erank) ||
+                 strcmp(p->sel, p->layer) != 0;
+    p->srank = sr;
+    p->erank = sp->erank;
+    snprintf(p->sel, sizeof p->sel, "%s", p->layer);
 }
 
 /* Resample each layer's history into `times` columns over [0, xmax]:
@@ -446,8 +503,12 @@ fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
         p->steps = rs_xreallocarray(p->steps, (size_t)times, sizeof *p->steps);
     }
     /* the x range: the planned steps, or the newest point if later */
-    double xmax = f->st != NULL && f->st->total > 0 ? (double)f->st->total : 0;
-    size_t npts[NL];
+    long total = f->st != NULL ? f->st->total : -1;
+    double xmax = total > 0 ? (double)total : 0;
+    const char *sel = f->layer != NULL ? f->layer : "";
+    bool changed =
+        times != p->times || total != p->total || strcmp(sel, p->sel) != 0;
+    float wid[NL];
     for (int l = 0; l < nl; l++) {
         char name[RS_BUS_NAME_MAX];
         if (l < p->spec.nseries)
@@ -455,18 +516,27 @@ fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
         else
             snprintf(name, sizeof name, "probe/%s/%s", p->spec.metric,
                      p->spec.layers[l]);
-        npts[l] = copy_series(bus, name, &p->lpts[l]);
-        if (npts[l] > 0 && p->lpts[l][npts[l] - 1].step_hi > xmax)
-            xmax = p->lpts[l][npts[l] - 1].step_hi;
-        /* a layer's full rank: the length of its spectrum */
+        struct sercopy *c = &p->lser[l];
+        changed |= copy_series(bus, name, c);
+        if (c->n > 0 && c->pts[c->n - 1].step_hi > xmax)
+            xmax = c->pts[c->n - 1].step_hi;
+        /* a layer's full rank: the length of its spectrum (mats[0] is
+         * scratch here; the spectrum's version tells a change) */
         snprintf(name, sizeof name, "spectrum/%s", p->spec.layers[l]);
-        p->width[l] = copy_matrix(bus, name, &p->mats[0])
-                          ? (float)(p->mats[0].rows * p->mats[0].cols)
-                          : 0;
+        copy_matrix(bus, name, &p->mats[0]);
+        uint64_t wv = p->mats[0].ok ? p->mats[0].version : 0;
+        changed |= wv != p->wver[l];
+        p->wver[l] = wv;
+        wid[l] = p->mats[0].ok ? (float)(p->mats[0].rows * p->mats[0].cols) : 0;
     }
-    for (int l = 0; l < nl; l++) {
+    p->changed = changed;
+    p->times = times;
+    p->total = total;
+    snprintf(p->sel, sizeof p->sel, "%s", sel);
+    for (int l = 0; changed && l < nl; l++) {
         float *row = p->rank + (size_t)l * (size_t)times;
-        resample(p->lpts[l], npts[l], xmax, times, row);
+        resample(p->lser[l].pts, p->lser[l].n, xmax, times, row);
+        p->width[l] = wid[l];
         if (p->width[l] > 0)
             continue;
         /* no spectrum: the largest rank seen stands in for full */
@@ -475,7 +545,7 @@ fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
             mx = row[t] > mx ? row[t] : mx;
         p->width[l] = mx > 0 ? mx : 1;
     }
-    for (int t = 0; t < times; t++)
+    for (int t = 0; changed && t < times; t++)
         p->steps[t] = xmax * t / times;
     rk->title = p->spec.title[0] ? p->spec.title : "feature rank";
     rk->rank = nl > 0 ? p->rank : NULL;
@@ -499,12 +569,15 @@ fill_neurons(rs_views *v, int nm, struct panel *p, rs_bus *bus,
 {
     struct rs_neuronmap *m = rs_neuronmap_widget_data(p->w);
     int n = 0, sel = -1;
+    bool changed = false;
     const char *want = pick_layer(v, nm, p, "neurons/", f);
     for (int l = 0; l < v->nlayers && n < NL; l++) {
         char name[RS_BUS_NAME_MAX];
         snprintf(name, sizeof name, "neurons/%s", v->layers[l]);
-        if (!matrix_exists(v, nm, "neurons/", v->layers[l]) ||
-            !copy_matrix(bus, name, &p->mats[n]))
+        if (!matrix_exists(v, nm, "neurons/", v->layers[l]))
+            continue;
+        changed |= copy_matrix(bus, name, &p->mats[n]);
+        if (!p->mats[n].ok)
             continue;
         snprintf(p->nl_names[n], sizeof p->nl_names[n], "%s", v->layers[l]);
         p->nl[n] = (struct rs_neuron_layer){p->nl_names[n], p->mats[n].data,
@@ -513,14 +586,19 @@ fill_neurons(rs_views *v, int nm, struct panel *p, rs_bus *bus,
             sel = n;
         n++;
     }
-    if (n == 0 && p->spec.matrix[0] != '\0' &&
-        copy_matrix(bus, p->spec.matrix, &p->mats[0])) {
-        snprintf(p->nl_names[0], sizeof p->nl_names[0], "%s", p->spec.layer);
-        p->nl[0] = (struct rs_neuron_layer){p->nl_names[0], p->mats[0].data,
-                                            p->mats[0].rows * p->mats[0].cols};
-        n = 1;
-        sel = 0;
+    if (n == 0 && p->spec.matrix[0] != '\0') {
+        changed |= copy_matrix(bus, p->spec.matrix, &p->mats[0]);
+        if (p->mats[0].ok) {
+            snprintf(p->nl_names[0], sizeof p->nl_names[0], "%s",
+                     p->spec.layer);
+            p->nl[0] =
+                (struct rs_neuron_layer){p->nl_names[0], p->mats[0].data,
+                                         p->mats[0].rows * p->mats[0].cols};
+            n = 1;
+            sel = 0;
+        }
     }
+    p->changed = changed || n != m->nlayers || sel != m->sel;
     m->title = p->spec.title[0] && rs_utf8_width(p->spec.title) <= 16
                    ? p->spec.title
                    : "neurons";
@@ -537,14 +615,20 @@ fill_heatmap(struct panel *p, rs_bus *bus)
     h->title = p->spec.title[0] ? p->spec.title : p->spec.matrix;
     h->row_name = p->spec.rows[0] ? p->spec.rows : NULL;
     h->col_name = p->spec.cols[0] ? p->spec.cols : NULL;
-    if (!copy_matrix(bus, p->spec.matrix, m)) {
+    bool changed = copy_matrix(bus, p->spec.matrix, m);
+    p->changed = changed;
+    if (!m->ok) {
         h->data = NULL;
         h->rows = h->cols = 0;
         return;
     }
-    h->data = m->data;
+    h->data = m->data; /* the copy may have moved it */
     h->rows = m->rows;
     h->cols = m->cols;
+    h->vmin = p->spec.vmin;
+    h->vmax = p->spec.vmax;
+    if (!changed && p->filled)
+        return; /* the labels and the sign came with the same version */
     if (p->rl == NULL) {
         p->rl = rs_xcalloc(LABELS_MAX, sizeof *p->rl);
         p->cl = rs_xcalloc(LABELS_MAX, sizeof *p->cl);
@@ -562,8 +646,6 @@ fill_heatmap(struct panel *p, rs_bus *bus)
     }
     h->row_labels = rows ? p->rlp : NULL;
     h->col_labels = cols ? p->clp : NULL;
-    h->vmin = p->spec.vmin;
-    h->vmax = p->spec.vmax;
     h->diverging = false;
     for (size_t i = 0; i < (size_t)m->rows * (size_t)m->cols; i++)
         if (m->data[i] < 0) {
@@ -598,6 +680,16 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
         }
     }
     rs_bus_read_end(bus);
+    for (int i = 0; i < v->n; i++) {
+        v->p[i].changed |= !v->p[i].filled;
+        v->p[i].filled = true;
+    }
+}
+
+bool
+rs_views_changed(const rs_views *v, int i)
+{
+    return v->p[i].changed;
 }
 
 /* ---- export -------------------------------------------------------------- */

@@ -57,8 +57,15 @@ struct rs_widget *rs_views_widget(rs_views *v, int i);
 const struct rs_viewspec *rs_views_spec(const rs_views *v, int i);
 /* Height below which the panel is not worth showing. */
 int rs_views_min_h(const rs_views *v, int i);
-/* Copy what the panels show out of the bus (one consistent read). */
+/* Copy what the panels show out of the bus (one consistent read). A
+ * series or matrix whose version did not change since the last fill is
+ * not copied again (the panel keeps its copy). */
 void rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f);
+/* Whether the last fill changed what panel i shows: a new version of a
+ * series or matrix it reads, another layer, the planned steps, the width
+ * the rank strip resamples to; true after the first fill. Keys, events
+ * and the layout are the caller's to track. */
+bool rs_views_changed(const rs_views *v, int i);
 /* The layers a layer selection cycles through, in order: the rank
  * views' layers, then those of spectrum/neurons matrices seen by the last
  * fill. Returns the count (up to max). */

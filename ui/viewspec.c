@@ -1,9 +1,8 @@
 /* repscope - MIT licence, see COPYING.
  *
  * viewspec.c: view specs from JSON or from bus names (viewspec.h). The
- * JSON reader builds a small tree (struct jv) by recursive descent, depth
- * bounded, strings unescaped to UTF-8; the specs are then read off the
- * tree. Pure; any thread.
+ * text is parsed by the project's JSON reader (run/json.h) and the specs
+ * read off its tree. Pure; any thread.
  */
 #include "config.h"
 
@@ -15,339 +14,26 @@
 #include <string.h>
 
 #include "core/base.h"
+#include "run/json.h"
 
-/* ---- a small JSON reader ------------------------------------------------ */
-
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jv {
-    enum jtype type;
-    double num; /* J_NUM, J_BOOL (0/1) */
-    char *str;  /* J_STR */
-    int n;      /* J_ARR, J_OBJ */
-    struct jv *items;
-    char **keys; /* J_OBJ */
-};
-
-struct jparse {
-    const char *s, *p;
-    int depth;
-    struct rs_error *err;
-    bool failed;
-};
-
-#define JSON_DEPTH_MAX 32
+/* ---- reading the tree ---------------------------------------------------- */
 
 static void
-jfail(struct jparse *j, const char *what)
+jcopy_str(const rs_json *o, const char *key, char *dst, size_t cap)
 {
-    if (!j->failed)
-        rs_error_set(j->err, RS_EFORMAT, "view specs: offset %ld: %s",
-                     (long)(j->p - j->s), what);
-    j->failed = true;
+    const char *s = rs_json_str(rs_json_get(o, key), NULL);
+    if (s != NULL)
+        snprintf(dst, cap, "%s", s);
 }
 
-static void
-jskip(struct jparse *j)
-{
-    while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-        j->p++;
-}
-
-static void
-jv_free(struct jv *v)
-{
-    if (v == NULL)
-        return;
-    free(v->str);
-    for (int i = 0; i < v->n; i++) {
-        jv_free(&v->items[i]);
-        if (v->keys != NULL)
-            free(v->keys[i]);
-    }
-    free(v->items);
-    free(v->keys);
-    memset(v, 0, sizeof *v);
-}
-
-static int
-hex4(const char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (d < 0)
-            return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-static void
-put_utf8(char *out, size_t *n, unsigned cp)
-{
-    if (cp < 0x80) {
-        out[(*n)++] = (char)cp;
-    } else if (cp < 0x800) {
-        out[(*n)++] = (char)(0xc0 | (cp >> 6));
-        out[(*n)++] = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out[(*n)++] = (char)(0xe0 | (cp >> 12));
-        out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[(*n)++] = (char)(0x80 | (cp & 0x3f));
-    } else {
-        out[(*n)++] = (char)(0xf0 | (cp >> 18));
-        out[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[(*n)++] = (char)(0x80 | (cp & 0x3f));
-    }
-}
-
-/* A string literal at j->p (on the quote); a new string, or NULL. */
-static char *
-jstring(struct jparse *j)
-{
-    const char *p = j->p + 1;
-    size_t cap = 16, n = 0;
-    const char *q = p;
-    while (*q != '\0' && *q != '"')
-        q += *q == '\\' && q[1] != '\0' ? 2 : 1;
-    cap += (size_t)(q - p);
-    char *out = rs_xmalloc(cap);
-    while (*p != '"') {
-        unsigned char c = (unsigned char)*p;
-        if (c == '\0' || c < 0x20) {
-            j->p = p;
-            jfail(j, c == '\0' ? "unterminated string"
-                               : "control character in a string");
-            free(out);
-            return NULL;
-        }
-        if (c != '\\') {
-            out[n++] = (char)c;
-            p++;
-            continue;
-        }
-        char e = p[1];
-        p += 2;
-        switch (e) {
-        case '"':
-            out[n++] = '"';
-            break;
-        case '\\':
-            out[n++] = '\\';
-            break;
-        case '/':
-            out[n++] = '/';
-            break;
-        case 'b':
-            out[n++] = '\b';
-            break;
-        case 'f':
-            out[n++] = '\f';
-            break;
-        case 'n':
-            out[n++] = '\n';
-            break;
-        case 'r':
-            out[n++] = '\r';
-            break;
-        case 't':
-            out[n++] = '\t';
-            break;
-        case 'u': {
-            int cp = hex4(p);
-            if (cp < 0) {
-                j->p = p;
-                jfail(j, "bad \\u escape");
-                free(out);
-                return NULL;
-            }
-            p += 4;
-            if (cp >= 0xd800 && cp < 0xdc00 && p[0] == '\\' && p[1] == 'u') {
-                int lo = hex4(p + 2);
-                if (lo >= 0xdc00 && lo < 0xe000) {
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                    p += 6;
-                }
-            }
-            if (cp >= 0xd800 && cp < 0xe000)
-                cp = 0xfffd; /* a lone surrogate */
-            put_utf8(out, &n, (unsigned)cp);
-            break;
-        }
-        default:
-            j->p = p - 1;
-            jfail(j, "bad escape");
-            free(out);
-            return NULL;
-        }
-    }
-    out[n] = '\0';
-    j->p = p + 1;
-    return out;
-}
-
-static bool jvalue(struct jparse *j, struct jv *v);
-
-static bool
-jcontainer(struct jparse *j, struct jv *v, bool obj)
-{
-    char close = obj ? '}' : ']';
-    v->type = obj ? J_OBJ : J_ARR;
-    j->p++;
-    jskip(j);
-    if (*j->p == close) {
-        j->p++;
-        return true;
-    }
-    int cap = 0;
-    for (;;) {
-        if (v->n == cap) {
-            cap = cap ? cap * 2 : 8;
-            v->items =
-                rs_xreallocarray(v->items, (size_t)cap, sizeof *v->items);
-            if (obj)
-                v->keys =
-                    rs_xreallocarray(v->keys, (size_t)cap, sizeof *v->keys);
-        }
-        struct jv *it = &v->items[v->n];
-        memset(it, 0, sizeof *it);
-        if (obj) {
-            jskip(j);
-            if (*j->p != '"') {
-                jfail(j, "object key expected");
-                return false;
-            }
-            char *k = jstring(j);
-            if (k == NULL)
-                return false;
-            v->keys[v->n] = k;
-            jskip(j);
-            if (*j->p != ':') {
-                v->n++;
-                jfail(j, "':' expected");
-                return false;
-            }
-            j->p++;
-        }
-        v->n++;
-        if (!jvalue(j, it))
-            return false;
-        jskip(j);
-        if (*j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (*j->p == close) {
-            j->p++;
-            return true;
-        }
-        jfail(j, obj ? "',' or '}' expected" : "',' or ']' expected");
-        return false;
-    }
-}
-
-static bool
-jvalue(struct jparse *j, struct jv *v)
-{
-    jskip(j);
-    memset(v, 0, sizeof *v);
-    const char *p = j->p;
-    if (*p == '{' || *p == '[') {
-        if (++j->depth > JSON_DEPTH_MAX) {
-            jfail(j, "nested too deeply");
-            return false;
-        }
-        bool ok = jcontainer(j, v, *p == '{');
-        j->depth--;
-        return ok;
-    }
-    if (*p == '"') {
-        v->type = J_STR;
-        v->str = jstring(j);
-        return v->str != NULL;
-    }
-    if (strncmp(p, "true", 4) == 0 || strncmp(p, "false", 5) == 0) {
-        v->type = J_BOOL;
-        v->num = *p == 't';
-        j->p += *p == 't' ? 4 : 5;
-        return true;
-    }
-    if (strncmp(p, "null", 4) == 0) {
-        v->type = J_NULL;
-        j->p += 4;
-        return true;
-    }
-    if (*p == '-' || (*p >= '0' && *p <= '9')) {
-        /* JSON numbers: '.' whatever the locale, so parse by hand into
-         * mantissa and exponent, then let pow10 scale. */
-        const char *q = p;
-        double sign = 1, m = 0;
-        int exp = 0;
-        if (*q == '-') {
-            sign = -1;
-            q++;
-        }
-        if (!(*q >= '0' && *q <= '9')) {
-            jfail(j, "bad number");
-            return false;
-        }
-        while (*q >= '0' && *q <= '9')
-            m = m * 10 + (*q++ - '0');
-        if (*q == '.') {
-            q++;
-            while (*q >= '0' && *q <= '9') {
-                m = m * 10 + (*q++ - '0');
-                exp--;
-            }
-        }
-        if (*q == 'e' || *q == 'E') {
-            q++;
-            int es = 1, e = 0;
-            if (*q == '+' || *q == '-')
-                es = *q++ == '-' ? -1 : 1;
-            while (*q >= '0' && *q <= '9' && e < 10000)
-                e = e * 10 + (*q++ - '0');
-            exp += es * e;
-        }
-        v->type = J_NUM;
-        v->num = sign * m * pow(10.0, exp);
-        j->p = q;
-        return true;
-    }
-    jfail(j, *p == '\0' ? "unexpected end" : "value expected");
-    return false;
-}
-
-static const struct jv *
-jget(const struct jv *o, const char *key)
-{
-    if (o == NULL || o->type != J_OBJ)
-        return NULL;
-    for (int i = 0; i < o->n; i++)
-        if (strcmp(o->keys[i], key) == 0)
-            return &o->items[i];
-    return NULL;
-}
-
-static void
-jcopy_str(const struct jv *o, const char *key, char *dst, size_t cap)
-{
-    const struct jv *v = jget(o, key);
-    if (v != NULL && v->type == J_STR)
-        snprintf(dst, cap, "%s", v->str);
-}
-
+/* A number, or a boolean as 0/1 ("log": true), or def. */
 static double
-jnum(const struct jv *o, const char *key, double def)
+jnum(const rs_json *o, const char *key, double def)
 {
-    const struct jv *v = jget(o, key);
-    return v != NULL && (v->type == J_NUM || v->type == J_BOOL) ? v->num : def;
+    const rs_json *v = rs_json_get(o, key);
+    if (rs_json_typeof(v) == RS_JSON_BOOL)
+        return rs_json_bool(v, false) ? 1 : 0;
+    return rs_json_num(v, def);
 }
 
 /* ---- specs ------------------------------------------------------------- */
@@ -383,7 +69,7 @@ spec_init(struct rs_viewspec *v, enum rs_viewspec_kind kind)
 }
 
 static void
-spec_from(struct rs_viewspec *v, const struct jv *o)
+spec_from(struct rs_viewspec *v, const rs_json *o)
 {
     jcopy_str(o, "title", v->title, sizeof v->title);
     jcopy_str(o, "matrix", v->matrix, sizeof v->matrix);
@@ -391,20 +77,23 @@ spec_from(struct rs_viewspec *v, const struct jv *o)
     jcopy_str(o, "metric", v->metric, sizeof v->metric);
     jcopy_str(o, "rows", v->rows, sizeof v->rows);
     jcopy_str(o, "cols", v->cols, sizeof v->cols);
-    const struct jv *s = jget(o, "series");
-    for (int i = 0; s != NULL && s->type == J_ARR && i < s->n &&
+    /* rs_json_len is 0 for anything but an array or object */
+    const rs_json *s = rs_json_get(o, "series");
+    for (int i = 0; rs_json_typeof(s) == RS_JSON_ARRAY && i < rs_json_len(s) &&
                     v->nseries < RS_VIEWSPEC_SERIES_MAX;
-         i++)
-        if (s->items[i].type == J_STR)
-            snprintf(v->series[v->nseries++], RS_BUS_NAME_MAX, "%s",
-                     s->items[i].str);
-    const struct jv *l = jget(o, "layers");
-    for (int i = 0; l != NULL && l->type == J_ARR && i < l->n &&
+         i++) {
+        const char *name = rs_json_str(rs_json_at(s, i), NULL);
+        if (name != NULL)
+            snprintf(v->series[v->nseries++], RS_BUS_NAME_MAX, "%s", name);
+    }
+    const rs_json *l = rs_json_get(o, "layers");
+    for (int i = 0; rs_json_typeof(l) == RS_JSON_ARRAY && i < rs_json_len(l) &&
                     v->nlayers < RS_VIEWSPEC_LAYERS_MAX;
-         i++)
-        if (l->items[i].type == J_STR)
-            snprintf(v->layers[v->nlayers++], RS_VIEWSPEC_NAME_MAX, "%s",
-                     l->items[i].str);
+         i++) {
+        const char *name = rs_json_str(rs_json_at(l, i), NULL);
+        if (name != NULL)
+            snprintf(v->layers[v->nlayers++], RS_VIEWSPEC_NAME_MAX, "%s", name);
+    }
     char axis[16] = "";
     jcopy_str(o, "x", axis, sizeof axis);
     v->log_x = strcmp(axis, "log") == 0;
@@ -424,40 +113,37 @@ spec_from(struct rs_viewspec *v, const struct jv *o)
 struct rs_viewspec_set *
 rs_viewspec_parse(const char *json, struct rs_error *err)
 {
-    struct jparse j = {.s = json, .p = json, .err = err};
-    struct jv root;
-    struct rs_viewspec_set *set = NULL;
-    if (!jvalue(&j, &root))
-        goto out;
-    jskip(&j);
-    if (*j.p != '\0') {
-        jfail(&j, "text after the object");
-        goto out;
+    struct rs_error jerr = {0};
+    rs_json *root = rs_json_parse(json, strlen(json), &jerr);
+    if (root == NULL) {
+        rs_error_set(err, RS_EFORMAT, "view specs: %s", jerr.msg);
+        return NULL;
     }
-    const struct jv *views = jget(&root, "views");
-    if (root.type != J_OBJ || views == NULL || views->type != J_ARR) {
-        j.p = json;
-        jfail(&j, "an object with a \"views\" array expected");
-        goto out;
+    const rs_json *views = rs_json_get(root, "views");
+    if (rs_json_typeof(views) != RS_JSON_ARRAY) {
+        rs_error_set(err, RS_EFORMAT,
+                     "view specs: an object with a \"views\" array "
+                     "expected");
+        rs_json_free(root);
+        return NULL;
     }
-    set = rs_xcalloc(1, sizeof *set);
-    jcopy_str(&root, "title", set->title, sizeof set->title);
-    const struct jv *notes = jget(&root, "notes");
-    set->notes =
-        rs_xstrdup(notes != NULL && notes->type == J_STR ? notes->str : "");
-    set->v = rs_xcalloc(views->n > 0 ? (size_t)views->n : 1, sizeof *set->v);
-    for (int i = 0; i < views->n; i++) {
-        const struct jv *o = &views->items[i];
-        const struct jv *k = jget(o, "kind");
+    struct rs_viewspec_set *set = rs_xcalloc(1, sizeof *set);
+    jcopy_str(root, "title", set->title, sizeof set->title);
+    const char *notes = rs_json_str(rs_json_get(root, "notes"), NULL);
+    set->notes = rs_xstrdup(notes != NULL ? notes : "");
+    int n = rs_json_len(views);
+    set->v = rs_xcalloc(n > 0 ? (size_t)n : 1, sizeof *set->v);
+    for (int i = 0; i < n; i++) {
+        const rs_json *o = rs_json_at(views, i);
+        const char *k = rs_json_str(rs_json_get(o, "kind"), NULL);
         enum rs_viewspec_kind kind;
-        if (k == NULL || k->type != J_STR || !kind_of(k->str, &kind))
+        if (k == NULL || !kind_of(k, &kind))
             continue;
         struct rs_viewspec *v = &set->v[set->n++];
         spec_init(v, kind);
         spec_from(v, o);
     }
-out:
-    jv_free(&root);
+    rs_json_free(root);
     return set;
 }
 

@@ -10,9 +10,8 @@
  * format still shows what this UI knows); anything that is not such an
  * object is an error. rs_viewspec_default builds views from the names on
  * the bus when there are no specs (a run log from before they were
- * recorded). The JSON reader is a small one of ui/'s own: ui may not
- * include run/json.h (tests/sh/t_layering.sh), and only the view specs
- * need parsing. Pure; any thread.
+ * recorded). The JSON is read with run/json.h, the project's one codec.
+ * Pure; any thread.
  */
 #ifndef RS_UI_VIEWSPEC_H
 #define RS_UI_VIEWSPEC_H
@@ -59,8 +58,10 @@ struct rs_viewspec_set {
     struct rs_viewspec *v; /* (n) */
 };
 
-/* Parse the published JSON text. NULL + err (RS_EFORMAT, naming the
- * offset and what was expected) on malformed text. */
+/* Parse the published JSON text. NULL + err (RS_EFORMAT: "view specs: "
+ * and the JSON reader's message, naming the offset, what was expected and
+ * what was found) on malformed text or when it is no object with a
+ * "views" array. */
 struct rs_viewspec_set *rs_viewspec_parse(const char *json,
                                           struct rs_error *err);
 /* Views for the names on a bus: loss and accuracy curves (train/ and

@@ -4,7 +4,7 @@ noinst_LIBRARIES += %D%/librs_run.a
 %C%_librs_run_a_SOURCES = \
 	%D%/bus.c %D%/bus_read.c %D%/bus.h %D%/bus_impl.h \
 	%D%/cmdq.c %D%/cmdq.h \
-	%D%/json.c %D%/json.h \
+	%D%/json.c %D%/json_write.c %D%/json.h %D%/json_impl.h \
 	%D%/runlog.c %D%/runlog.h \
 	%D%/ckpt.c %D%/ckpt.h \
 	%D%/session.c %D%/session_rec.c %D%/session.h %D%/session_impl.h \

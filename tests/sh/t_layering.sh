@@ -2,7 +2,9 @@
 # t_layering.sh: layers point one way (doc/design.md, "Layers"). Each
 # folder may include only headers of the layers to its left:
 #   core <- nn <- data/env <- probe <- algo <- run <- lua ; ui sees only
-#   core/base.h, run/bus.h, run/cmdq.h and its own files.
+#   core/base.h, run/bus.h, run/cmdq.h, run/json.h and its own files.
+#   run/json.h is there on purpose: the project has one JSON codec, and
+#   the UI reads the view specs with it instead of keeping its own.
 # Third-party headers are quarantined: cblas/lapacke only in core/blas.c,
 # core/linalg.c (and core/cpu.c for the OpenBLAS core name); curses only in
 # ui/term.c; lua.h only under lua/.
@@ -38,7 +40,7 @@ for dir in src/core src/nn src/data src/env src/probe src/algo src/run lua ui; d
             layer=${inc%%/*}
             [ "$layer" = "$inc" ] && { bad="$bad $inc(no-dir)"; continue; }
             if [ "$dir" = ui ]; then
-                case $inc in ui/*|core/base.h|run/bus.h|run/cmdq.h) ;; *) bad="$bad $inc" ;; esac
+                case $inc in ui/*|core/base.h|run/bus.h|run/cmdq.h|run/json.h) ;; *) bad="$bad $inc" ;; esac
             else
                 case " $(allowed "$dir") " in *" $layer "*) ;; *) bad="$bad $inc" ;; esac
             fi
