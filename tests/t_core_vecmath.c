@@ -601,7 +601,9 @@ main(void)
              "CPU, not REPSCOPE_CPU)",
              level_ok[LV_AVX2] ? " avx2" : "",
              level_ok[LV_AVX512] ? " avx512" : "");
+    RS_ASSERT(RS_ARRAY_LEN(own_edges) == RS_ARRAY_LEN(vfns));
     for (size_t k = 0; k < RS_ARRAY_LEN(vfns); k++) {
+        RS_ASSERT(strcmp(vfns[k].name, own_edges[k].name) == 0);
         test_sweep(&vfns[k]);
         test_edges(&vfns[k], &own_edges[k]);
     }
