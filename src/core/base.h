@@ -91,12 +91,13 @@ void rs_log_set_level(enum rs_log_level min);
 /* Monotonic clock in seconds. */
 double rs_time_now(void);
 
-/* For pure elementwise kernels (no reduction): one copy per vector width,
- * picked at load time for the CPU (GCC's function multiversioning). The
- * default build targets SSE2; these loops run 2-4x faster at AVX2 or
- * AVX-512 width. Results are bitwise the same in every copy: -std=c11
- * turns off FMA contraction, and without a reduction the order of the
- * operations per element does not change. */
+/* For the elementwise and row kernels: one copy per vector width, picked
+ * at load time for the CPU (GCC's function multiversioning; REPSCOPE_CPU
+ * does not reach it). The default build targets SSE2; these loops run 2-4x
+ * faster at AVX2 or AVX-512 width. Results are bitwise the same in every
+ * copy: -std=c11 turns off FMA contraction, and without -ffast-math GCC
+ * never reorders a floating-point sum (a sum vectorises only when its
+ * partial sums are written out in the source, as in ops_norm.c). */
 /* Not under ThreadSanitizer: the ifunc resolvers run before its runtime
  * is up and crash the process. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&       \
@@ -107,6 +108,16 @@ double rs_time_now(void);
 #endif
 #ifndef RS_VEC_CLONES
 #define RS_VEC_CLONES
+#endif
+/* For the helpers such kernels call in their loops (core/vecmath.h, row
+ * helpers): always inlined, so each copy gets them at its own vector width.
+ * GCC leaves a big static inline function out of line when it has several
+ * callers, and that one copy is the generic SSE2 one, called per element
+ * or per row. */
+#if defined(__GNUC__)
+#define RS_VEC_INLINE __attribute__((always_inline)) inline
+#else
+#define RS_VEC_INLINE inline
 #endif
 
 #endif /* RS_CORE_BASE_H */

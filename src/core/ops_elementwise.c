@@ -12,8 +12,10 @@
  * Kernels run every training step, so the cheap ones are written for GCC's
  * -O2 vectoriser, whose "very cheap" cost model only accepts loops whose
  * trip count is a known multiple of the vector width: each such loop runs
- * to rs_vec_floor(n) and a scalar tail finishes the rest. Worker thread
- * only.
+ * to rs_vec_floor(n) and a scalar tail finishes the rest. Each kernel is
+ * compiled once per vector width (RS_VEC_CLONES; the sums into a broadcast
+ * db stay in source order, so every width gives the same bits). Worker
+ * thread only.
  */
 #include "config.h"
 
@@ -30,7 +32,7 @@
 /* ---- binary ops: forward kernels -------------------------------------- */
 
 /* out = a + b, a (outer, nb), b (nb) broadcast over the rows. */
-static void
+RS_VEC_CLONES static void
 add_forward(float *restrict out, const float *restrict a,
             const float *restrict b, size_t outer, size_t nb)
 {
@@ -56,7 +58,7 @@ add_forward(float *restrict out, const float *restrict a,
 }
 
 /* out = a - b, a (outer, nb), b (nb). */
-static void
+RS_VEC_CLONES static void
 sub_forward(float *restrict out, const float *restrict a,
             const float *restrict b, size_t outer, size_t nb)
 {
@@ -82,7 +84,7 @@ sub_forward(float *restrict out, const float *restrict a,
 }
 
 /* out = a * b, a (outer, nb), b (nb). */
-static void
+RS_VEC_CLONES static void
 mul_forward(float *restrict out, const float *restrict a,
             const float *restrict b, size_t outer, size_t nb)
 {
@@ -109,7 +111,7 @@ mul_forward(float *restrict out, const float *restrict a,
 
 /* out = a / b, a (outer, nb), b (nb). A true division (not a reciprocal
  * multiply) so results match a / b exactly. */
-static void
+RS_VEC_CLONES static void
 div_forward(float *restrict out, const float *restrict a,
             const float *restrict b, size_t outer, size_t nb)
 {
@@ -139,7 +141,7 @@ div_forward(float *restrict out, const float *restrict a,
  * binary_backward splits the call when a and b are the same tensor. */
 
 /* da += dout; db += sign * sum over rows of dout (sign -1 for sub). */
-static void
+RS_VEC_CLONES static void
 add_backward(float *restrict da, float *restrict db, const float *restrict dout,
              size_t outer, size_t nb, float sign)
 {
@@ -163,7 +165,7 @@ add_backward(float *restrict da, float *restrict db, const float *restrict dout,
 }
 
 /* da += dout * b; db += sum over rows of dout * a. */
-static void
+RS_VEC_CLONES static void
 mul_backward(float *restrict da, float *restrict db, const float *restrict dout,
              const float *restrict a, const float *restrict b, size_t outer,
              size_t nb)
@@ -208,7 +210,7 @@ mul_backward(float *restrict da, float *restrict db, const float *restrict dout,
 }
 
 /* da += dout / b; db += sum over rows of -dout * a / b^2. */
-static void
+RS_VEC_CLONES static void
 div_backward(float *restrict da, float *restrict db, const float *restrict dout,
              const float *restrict a, const float *restrict b, size_t outer,
              size_t nb)

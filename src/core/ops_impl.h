@@ -146,15 +146,17 @@ rs_tensor *rs_graph_alias(rs_graph *g, float *data, int ndim,
 
 /* Largest multiple of 16 floats <= n (one AVX-512 register, four SSE):
  * kernel loops bounded by it vectorise at gcc -O2, a scalar tail does the
- * rest. */
-static inline size_t
+ * rest. The bound must be computed before the loop: `i < (n & ~15)` in the
+ * loop condition is not recognised as a multiple of the width. These
+ * helpers are RS_VEC_INLINE so each RS_VEC_CLONES copy gets its own. */
+static RS_VEC_INLINE size_t
 rs_vec_floor(size_t n)
 {
     return n & ~(size_t)15;
 }
 
 /* dst += src over n floats (gradient accumulation). */
-static inline void
+static RS_VEC_INLINE void
 rs_vec_acc(float *restrict dst, const float *restrict src, size_t n)
 {
     size_t i, nv = rs_vec_floor(n);
@@ -166,7 +168,7 @@ rs_vec_acc(float *restrict dst, const float *restrict src, size_t n)
 
 /* Sum of n floats in double: four running sums (a fixed order, so the
  * result is deterministic) to break the add latency chain. */
-static inline double
+static RS_VEC_INLINE double
 rs_vec_sum_double(const float *restrict x, size_t n)
 {
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;

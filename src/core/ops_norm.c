@@ -8,7 +8,12 @@
  * torch.nn.LayerNorm), each sum over 8 partial sums. The forward saves per-row
  * statistics in node->saved (an arena array: mean[N] then rstd[N] for
  * layernorm, rstd[N] for rmsnorm) for the backward. gamma/beta are (C) or NULL;
- * a NULL source has no grad. Worker thread only.
+ * a NULL source has no grad. The kernels are compiled once per vector width
+ * (RS_VEC_CLONES): the 8 partial sums are one AVX register or two SSE ones,
+ * each lane adds in source order, so every width gives the same bits.
+ * Rows are independent: a [lo, hi) range of rows can run on its own thread
+ * (the backward's dgamma/dbeta sums over rows are the exception). Worker
+ * thread only.
  */
 #include "config.h"
 
@@ -24,14 +29,14 @@
  * registers), then a scalar tail. Partial sums combine in a fixed order, so
  * results are deterministic. */
 
-static inline float
+static RS_VEC_INLINE float
 hsum8(const float *a)
 {
     return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
 }
 
 /* sum x */
-static inline float
+static RS_VEC_INLINE float
 row_sum(const float *restrict x, int n)
 {
     float acc[8] = {0};
@@ -46,7 +51,7 @@ row_sum(const float *restrict x, int n)
 }
 
 /* sum a (x - m) */
-static inline float
+static RS_VEC_INLINE float
 row_dot_dev(const float *restrict a, const float *restrict x, float m, int n)
 {
     float acc[8] = {0};
@@ -61,7 +66,7 @@ row_dot_dev(const float *restrict a, const float *restrict x, float m, int n)
 }
 
 /* sum (x - m)^2 */
-static inline float
+static RS_VEC_INLINE float
 row_sq_dev(const float *restrict x, float m, int n)
 {
     float acc[8] = {0};
@@ -76,7 +81,7 @@ row_sq_dev(const float *restrict x, float m, int n)
 }
 
 /* y = (x - m) r */
-static inline void
+static RS_VEC_INLINE void
 row_norm(float *restrict y, const float *restrict x, float m, float r, int n)
 {
     int j = 0;
@@ -88,7 +93,7 @@ row_norm(float *restrict y, const float *restrict x, float m, float r, int n)
 }
 
 /* y *= a */
-static inline void
+static RS_VEC_INLINE void
 row_mul(float *restrict y, const float *restrict a, int n)
 {
     int j = 0;
@@ -100,7 +105,7 @@ row_mul(float *restrict y, const float *restrict a, int n)
 }
 
 /* y = a b */
-static inline void
+static RS_VEC_INLINE void
 row_prod(float *restrict y, const float *restrict a, const float *restrict b,
          int n)
 {
@@ -113,7 +118,7 @@ row_prod(float *restrict y, const float *restrict a, const float *restrict b,
 }
 
 /* y += a */
-static inline void
+static RS_VEC_INLINE void
 row_add(float *restrict y, const float *restrict a, int n)
 {
     int j = 0;
@@ -125,7 +130,7 @@ row_add(float *restrict y, const float *restrict a, int n)
 }
 
 /* y += a (x - m) r */
-static inline void
+static RS_VEC_INLINE void
 row_add_dev(float *restrict y, const float *restrict a, const float *restrict x,
             float m, float r, int n)
 {
@@ -138,7 +143,7 @@ row_add_dev(float *restrict y, const float *restrict a, const float *restrict x,
 }
 
 /* y += r (g - gm - (x - m) r gn): the layernorm / rmsnorm input grad. */
-static inline void
+static RS_VEC_INLINE void
 row_dnorm(float *restrict y, const float *restrict g, const float *restrict x,
           float m, float r, float gm, float gn, int n)
 {
@@ -151,7 +156,7 @@ row_dnorm(float *restrict y, const float *restrict g, const float *restrict x,
 }
 
 /* y = (x - mean) * rstd * gamma + beta, with gamma/beta optional. */
-static void
+RS_VEC_CLONES static void
 layernorm_forward(float *restrict out,         /* (N, C) */
                   float *restrict mean,        /* (N) */
                   float *restrict rstd,        /* (N) */
@@ -180,7 +185,7 @@ layernorm_forward(float *restrict out,         /* (N, C) */
  * dx = rstd (g - mean(g) - n mean(g n)); dgamma = sum dy n; dbeta = sum dy.
  * Any of dx, dgamma, dbeta may be NULL (no grad wanted); gbuf (C) is
  * scratch for g. */
-static void
+RS_VEC_CLONES static void
 layernorm_backward(float *restrict dx,          /* (N, C) or NULL */
                    float *restrict dgamma,      /* (C) or NULL */
                    float *restrict dbeta,       /* (C) or NULL */
@@ -214,7 +219,7 @@ layernorm_backward(float *restrict dx,          /* (N, C) or NULL */
 }
 
 /* y = x * rstd * gamma with rstd = 1 / sqrt(mean(x^2) + eps). */
-static void
+RS_VEC_CLONES static void
 rmsnorm_forward(float *restrict out,         /* (N, C) */
                 float *restrict rstd,        /* (N) */
                 const float *restrict x,     /* (N, C) */
@@ -234,7 +239,7 @@ rmsnorm_forward(float *restrict out,         /* (N, C) */
 
 /* With n = x rstd and g = dy * gamma (d rstd / dx_j = -rstd^3 x_j / C):
  * dx = rstd (g - n mean(g n)); dgamma = sum dy n. gbuf (C) is scratch. */
-static void
+RS_VEC_CLONES static void
 rmsnorm_backward(float *restrict dx,          /* (N, C) or NULL */
                  float *restrict dgamma,      /* (C) or NULL */
                  float *restrict gbuf,        /* (C) scratch */

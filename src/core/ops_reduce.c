@@ -19,7 +19,7 @@
 
 #include "core/ops_impl.h"
 #include "core/tensor.h"
-
+#include "core/vecmath.h"
 
 /* A scalar (ndim 0) output tensor. */
 static rs_tensor *
@@ -39,7 +39,7 @@ sum_forward(float *out, const float *restrict x, size_t n, double scale)
 }
 
 /* dx += scale * dout (every element weighs the same) */
-static void
+RS_VEC_CLONES static void
 sum_backward(float *restrict dx, float dout, size_t n, float scale)
 {
     const float d = dout * scale;
@@ -117,102 +117,139 @@ rs_op_mean(rs_graph *g, rs_tensor *x)
 
 /* ---- softmax and log_softmax ------------------------------------------ */
 
-static float
-row_max(const float *restrict x, int V)
+/* Row kernels over (rows, V): each row is independent, so any [lo, hi)
+ * range of rows can run on its own thread. The exponentials are
+ * rs_vecmath_expf in loops to rs_vec_floor(V), compiled per vector width
+ * (RS_VEC_CLONES); the row sums go through rs_vec_sum_double's fixed
+ * order, so every width gives the same bits. */
+
+/* The largest of x[0..V), V >= 1: 16 running maxima (a fixed order), then
+ * the tail. Only which of several equal maxima (+0 and -0) is picked can
+ * differ from a left-to-right scan, and x - max is the same then. */
+static RS_VEC_INLINE float
+row_max(const float *restrict x, size_t V)
 {
-    float m = x[0];
-    for (int j = 1; j < V; j++)
+    if (V < 16) {
+        float m = x[0];
+        for (size_t j = 1; j < V; j++)
+            m = x[j] > m ? x[j] : m;
+        return m;
+    }
+    float acc[16];
+    memcpy(acc, x, sizeof acc);
+    size_t j = 16;
+    for (; j + 16 <= V; j += 16)
+        for (size_t i = 0; i < 16; i++)
+            acc[i] = x[j + i] > acc[i] ? x[j + i] : acc[i];
+    float m = acc[0];
+    for (size_t i = 1; i < 16; i++)
+        m = acc[i] > m ? acc[i] : m;
+    for (; j < V; j++)
         m = x[j] > m ? x[j] : m;
     return m;
 }
 
-/* e[j] = exp(x[j] - max) for one row; returns their sum (double). e may be
- * NULL when only the sum is wanted. */
-static double
-row_exp(float *restrict e, const float *restrict x, float max, int V)
+/* e[j] = exp(x[j] - max) for one row; returns their sum (double). The
+ * last V mod 16 go through one zero-padded block of 16, so a short row (10
+ * classes) is vectorised too. */
+static RS_VEC_INLINE double
+row_exp(float *restrict e, const float *restrict x, float max, size_t V)
 {
-    double s = 0.0;
-    if (e != NULL) {
-        for (int j = 0; j < V; j++) {
-            e[j] = expf(x[j] - max);
-            s += (double)e[j];
-        }
-    } else {
-        for (int j = 0; j < V; j++)
-            s += (double)expf(x[j] - max);
+    size_t j, nv = rs_vec_floor(V);
+    for (j = 0; j < nv; j++)
+        e[j] = rs_vecmath_expf(x[j] - max);
+    if (j < V) {
+        float b[16] = {0};
+        memcpy(b, x + j, (V - j) * sizeof(float));
+        for (size_t i = 0; i < 16; i++)
+            b[i] = rs_vecmath_expf(b[i] - max);
+        memcpy(e + j, b, (V - j) * sizeof(float));
     }
-    return s;
+    return rs_vec_sum_double(e, V);
+}
+
+/* y *= s over one row. */
+static RS_VEC_INLINE void
+row_scale(float *restrict y, float s, size_t V)
+{
+    size_t j, nv = rs_vec_floor(V);
+    for (j = 0; j < nv; j++)
+        y[j] *= s;
+    for (; j < V; j++)
+        y[j] *= s;
 }
 
 /* out (rows, V) = exp(x - max) / sum exp(x - max), row by row. */
-static void
+RS_VEC_CLONES static void
 softmax_forward(float *restrict out, const float *restrict x, size_t rows,
-                int V)
+                size_t V)
 {
-    size_t nv = rs_vec_floor((size_t)V);
     for (size_t r = 0; r < rows; r++) {
-        const float *restrict xr = x + r * (size_t)V;
-        float *restrict yr = out + r * (size_t)V;
+        const float *restrict xr = x + r * V;
+        float *restrict yr = out + r * V;
         double s = row_exp(yr, xr, row_max(xr, V), V);
-        const float inv = (float)(1.0 / s);
-        size_t j;
-        for (j = 0; j < nv; j++)
-            yr[j] *= inv;
-        for (; j < (size_t)V; j++)
-            yr[j] *= inv;
+        row_scale(yr, (float)(1.0 / s), V);
     }
 }
 
 /* dx_j += y_j (d_j - sum_k d_k y_k), per row */
-static void
+RS_VEC_CLONES static void
 softmax_backward(float *restrict dx, const float *restrict dout,
-                 const float *restrict y, size_t rows, int V)
+                 const float *restrict y, size_t rows, size_t V)
 {
-    size_t nv = rs_vec_floor((size_t)V);
+    size_t nv = rs_vec_floor(V);
     for (size_t r = 0; r < rows; r++) {
-        const float *restrict dr = dout + r * (size_t)V;
-        const float *restrict yr = y + r * (size_t)V;
-        float *restrict xr = dx + r * (size_t)V;
+        const float *restrict dr = dout + r * V;
+        const float *restrict yr = y + r * V;
+        float *restrict xr = dx + r * V;
         double dot = 0.0;
-        for (int j = 0; j < V; j++)
+        for (size_t j = 0; j < V; j++)
             dot += (double)dr[j] * (double)yr[j];
         const float fdot = (float)dot;
         size_t j;
         for (j = 0; j < nv; j++)
             xr[j] += yr[j] * (dr[j] - fdot);
-        for (; j < (size_t)V; j++)
+        for (; j < V; j++)
             xr[j] += yr[j] * (dr[j] - fdot);
     }
 }
 
-/* out (rows, V) = x - max - log(sum exp(x - max)), row by row. */
-static void
+/* out (rows, V) = x - max - log(sum exp(x - max)), row by row; the
+ * exponentials go through the output row first. */
+RS_VEC_CLONES static void
 log_softmax_forward(float *restrict out, const float *restrict x, size_t rows,
-                    int V)
+                    size_t V)
 {
+    size_t nv = rs_vec_floor(V);
     for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * (size_t)V;
-        float *yr = out + r * (size_t)V;
+        const float *restrict xr = x + r * V;
+        float *restrict yr = out + r * V;
         float max = row_max(xr, V);
-        const float lse = (float)log(row_exp(NULL, xr, max, V));
-        for (int j = 0; j < V; j++)
+        const float lse = (float)log(row_exp(yr, xr, max, V));
+        size_t j;
+        for (j = 0; j < nv; j++)
+            yr[j] = (xr[j] - max) - lse;
+        for (; j < V; j++)
             yr[j] = (xr[j] - max) - lse;
     }
 }
 
 /* dx_j += d_j - exp(y_j) sum_k d_k, per row (exp(y) is the softmax) */
-static void
+RS_VEC_CLONES static void
 log_softmax_backward(float *restrict dx, const float *restrict dout,
-                     const float *restrict y, size_t rows, int V)
+                     const float *restrict y, size_t rows, size_t V)
 {
+    size_t nv = rs_vec_floor(V);
     for (size_t r = 0; r < rows; r++) {
-        size_t off = r * (size_t)V;
-        double sd = 0.0;
-        for (int j = 0; j < V; j++)
-            sd += (double)dout[off + j];
-        const float fsd = (float)sd;
-        for (int j = 0; j < V; j++)
-            dx[off + j] += dout[off + j] - expf(y[off + j]) * fsd;
+        const float *restrict dr = dout + r * V;
+        const float *restrict yr = y + r * V;
+        float *restrict xr = dx + r * V;
+        const float fsd = (float)rs_vec_sum_double(dr, V);
+        size_t j;
+        for (j = 0; j < nv; j++)
+            xr[j] += dr[j] - rs_vecmath_expf(yr[j]) * fsd;
+        for (; j < V; j++)
+            xr[j] += dr[j] - rs_vecmath_expf(yr[j]) * fsd;
     }
 }
 
@@ -222,7 +259,7 @@ softmax_node_forward(rs_graph *g, struct rs_node *n)
     (void)g;
     const rs_tensor *x = n->src[0];
     softmax_forward(n->out->data, x->data, rs_tensor_rows(x),
-                    rs_tensor_cols(x));
+                    (size_t)rs_tensor_cols(x));
 }
 
 static void
@@ -230,7 +267,7 @@ softmax_node_backward(rs_graph *g, struct rs_node *n)
 {
     rs_tensor *x = n->src[0];
     softmax_backward(rs_graph_grad(g, x), n->out->grad, n->out->data,
-                     rs_tensor_rows(x), rs_tensor_cols(x));
+                     rs_tensor_rows(x), (size_t)rs_tensor_cols(x));
 }
 
 static void
@@ -239,7 +276,7 @@ log_softmax_node_forward(rs_graph *g, struct rs_node *n)
     (void)g;
     const rs_tensor *x = n->src[0];
     log_softmax_forward(n->out->data, x->data, rs_tensor_rows(x),
-                        rs_tensor_cols(x));
+                        (size_t)rs_tensor_cols(x));
 }
 
 static void
@@ -247,7 +284,7 @@ log_softmax_node_backward(rs_graph *g, struct rs_node *n)
 {
     rs_tensor *x = n->src[0];
     log_softmax_backward(rs_graph_grad(g, x), n->out->grad, n->out->data,
-                         rs_tensor_rows(x), rs_tensor_cols(x));
+                         rs_tensor_rows(x), (size_t)rs_tensor_cols(x));
 }
 
 const struct rs_op_def rs_op_def_softmax = {
@@ -294,27 +331,25 @@ rs_op_log_softmax(rs_graph *g, rs_tensor *x)
 
 /* out[0] = sum_r m_r (lse(x_r) - x_r[t_r]) / weight over rows with m_r != 0
  * (m_r = 1 without a mask). probs (rows, V), may be NULL, receives the
- * softmax of those rows for backward. */
-static void
-cross_entropy_forward(float *out, float *restrict probs,
+ * softmax of those rows for backward; without it the exponentials of a row
+ * go to row (V) scratch. */
+RS_VEC_CLONES static void
+cross_entropy_forward(float *out, float *restrict probs, float *restrict row,
                       const float *restrict logits, const int *restrict targets,
                       const float *restrict mask, double weight, size_t rows,
-                      int V)
+                      size_t V)
 {
     double total = 0.0;
     for (size_t r = 0; r < rows; r++) {
         double m = mask != NULL ? (double)mask[r] : 1.0;
         if (m == 0.0)
             continue;
-        const float *xr = logits + r * (size_t)V;
-        float *pr = probs != NULL ? probs + r * (size_t)V : NULL;
+        const float *restrict xr = logits + r * V;
+        float *restrict pr = probs != NULL ? probs + r * V : row;
         float max = row_max(xr, V);
         double s = row_exp(pr, xr, max, V);
-        if (pr != NULL) {
-            const float inv = (float)(1.0 / s);
-            for (int j = 0; j < V; j++)
-                pr[j] *= inv;
-        }
+        if (probs != NULL)
+            row_scale(pr, (float)(1.0 / s), V);
         double lse = (double)max + log(s);
         total += m * (lse - (double)xr[targets[r]]);
     }
@@ -322,23 +357,24 @@ cross_entropy_forward(float *out, float *restrict probs,
 }
 
 /* dx_rj += dout m_r / weight (p_rj - [j == t_r]) */
-static void
+RS_VEC_CLONES static void
 cross_entropy_backward(float *restrict dx, float dout,
                        const float *restrict probs, const int *restrict targets,
                        const float *restrict mask, double weight, size_t rows,
-                       int V)
+                       size_t V)
 {
+    size_t nv = rs_vec_floor(V);
     for (size_t r = 0; r < rows; r++) {
         double m = mask != NULL ? (double)mask[r] : 1.0;
         if (m == 0.0)
             continue;
         const float c = (float)((double)dout * m / weight);
-        float *restrict dr = dx + r * (size_t)V;
-        const float *restrict pr = probs + r * (size_t)V;
-        size_t j, nv = rs_vec_floor((size_t)V);
+        float *restrict dr = dx + r * V;
+        const float *restrict pr = probs + r * V;
+        size_t j;
         for (j = 0; j < nv; j++)
             dr[j] += c * pr[j];
-        for (; j < (size_t)V; j++)
+        for (; j < V; j++)
             dr[j] += c * pr[j];
         dr[targets[r]] -= c;
     }
@@ -348,14 +384,15 @@ static void
 cross_entropy_node_forward(rs_graph *g, struct rs_node *n)
 {
     const rs_tensor *x = n->src[0];
-    size_t rows = rs_tensor_rows(x);
-    int V = rs_tensor_cols(x);
-    float *probs = NULL;
+    size_t rows = rs_tensor_rows(x), V = (size_t)rs_tensor_cols(x);
+    float *probs = NULL, *row = NULL;
     if (rs_graph_grad_enabled(g) && x->requires_grad) {
         probs = rs_graph_alloc(g, x->numel * sizeof(float));
         n->saved = probs;
+    } else {
+        row = rs_graph_alloc(g, V * sizeof(float));
     }
-    cross_entropy_forward(n->out->data, probs, x->data, n->p.ce.targets,
+    cross_entropy_forward(n->out->data, probs, row, x->data, n->p.ce.targets,
                           n->p.ce.mask, n->p.ce.weight, rows, V);
 }
 
@@ -366,7 +403,7 @@ cross_entropy_node_backward(rs_graph *g, struct rs_node *n)
     RS_ASSERT(n->saved != NULL);
     cross_entropy_backward(rs_graph_grad(g, x), n->out->grad[0], n->saved,
                            n->p.ce.targets, n->p.ce.mask, n->p.ce.weight,
-                           rs_tensor_rows(x), rs_tensor_cols(x));
+                           rs_tensor_rows(x), (size_t)rs_tensor_cols(x));
 }
 
 const struct rs_op_def rs_op_def_cross_entropy = {
@@ -459,7 +496,7 @@ mse_forward(float *out, const float *restrict a, const float *restrict b,
 
 /* da += 2 (a - b) dout / N; db -= 2 (a - b) dout / N. da/db may be NULL;
  * they never alias (a == b has a zero gradient and is skipped). */
-static void
+RS_VEC_CLONES static void
 mse_backward(float *restrict da, float *restrict db, float dout,
              const float *restrict a, const float *restrict b, size_t n)
 {

@@ -4,10 +4,13 @@
  * leaky_relu, gelu, tanh, sigmoid, softplus, exp, log, sqrt, square).
  *
  * Kernels run every training step, so they are written for GCC's -O2
- * vectoriser (loops to rs_vec_floor(n), then a scalar tail). GELU's tanh is
- * a branch-free polynomial (tanh_fast) because libm's tanhf does not
- * vectorise and was most of a transformer step. Backward of tanh, sigmoid,
- * exp, sqrt reads the saved output. Worker thread only.
+ * vectoriser (loops to rs_vec_floor(n), then a scalar tail) and compiled
+ * once per vector width (RS_VEC_CLONES). The transcendental ones use the
+ * branch-free functions of core/vecmath.h (libm's expf/tanhf/log1pf are
+ * calls and keep a loop scalar). Backward of tanh, sigmoid, exp, sqrt
+ * reads the saved output. Each kernel is a pure function of its (out, in,
+ * n) arguments, so it can run on disjoint [lo, hi) ranges in parallel.
+ * Worker thread only.
  */
 #include "config.h"
 
@@ -15,11 +18,10 @@
 
 #include <math.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "core/ops_impl.h"
 #include "core/tensor.h"
+#include "core/vecmath.h"
 
 /* sqrt(2 / pi) and the cubic coefficient of the tanh-form GELU. */
 #define GELU_K 0.7978845608028654f
@@ -28,7 +30,7 @@
 /* ---- unary kernels ---------------------------------------------------- */
 /* All (N) flat: elementwise ops do not care about the shape. */
 
-static void
+RS_VEC_CLONES static void
 scale_forward(float *restrict out, const float *restrict x, size_t n, float s)
 {
     size_t i, nv = rs_vec_floor(n);
@@ -39,7 +41,7 @@ scale_forward(float *restrict out, const float *restrict x, size_t n, float s)
 }
 
 /* dx += s * dout */
-static void
+RS_VEC_CLONES static void
 scale_backward(float *restrict dx, const float *restrict dout, size_t n,
                float s)
 {
@@ -50,7 +52,7 @@ scale_backward(float *restrict dx, const float *restrict dout, size_t n,
         dx[i] += dout[i] * s;
 }
 
-static void
+RS_VEC_CLONES static void
 add_scalar_forward(float *restrict out, const float *restrict x, size_t n,
                    float s)
 {
@@ -62,13 +64,13 @@ add_scalar_forward(float *restrict out, const float *restrict x, size_t n,
 }
 
 /* dx += dout (the added constant has no gradient) */
-static void
+RS_VEC_CLONES static void
 add_scalar_backward(float *restrict dx, const float *restrict dout, size_t n)
 {
     rs_vec_acc(dx, dout, n);
 }
 
-static void
+RS_VEC_CLONES static void
 relu_forward(float *restrict out, const float *restrict x, size_t n)
 {
     size_t i, nv = rs_vec_floor(n);
@@ -79,7 +81,7 @@ relu_forward(float *restrict out, const float *restrict x, size_t n)
 }
 
 /* dx += dout * [x > 0] (subgradient 0 at x = 0) */
-static void
+RS_VEC_CLONES static void
 relu_backward(float *restrict dx, const float *restrict dout,
               const float *restrict x, size_t n)
 {
@@ -92,7 +94,7 @@ relu_backward(float *restrict dx, const float *restrict dout,
 
 /* max(x, 0) + slope * min(x, 0): the two clamps vectorise, a select with a
  * multiply in one arm does not at -O2. */
-static void
+RS_VEC_CLONES static void
 leaky_relu_forward(float *restrict out, const float *restrict x, size_t n,
                    float slope)
 {
@@ -111,7 +113,7 @@ leaky_relu_forward(float *restrict out, const float *restrict x, size_t n,
 
 /* dx += dout * (x > 0 ? 1 : slope), written as slope + (1 - slope) [x > 0]
  * because that form vectorises at -O2 */
-static void
+RS_VEC_CLONES static void
 leaky_relu_backward(float *restrict dx, const float *restrict dout,
                     const float *restrict x, size_t n, float slope)
 {
@@ -127,41 +129,15 @@ leaky_relu_backward(float *restrict dx, const float *restrict dout,
     }
 }
 
-/* tanh(u) without libm, for the GELU kernels: exp(2|u|) as 2^n p(f) with a
- * degree-6 polynomial for 2^f on f in [-0.5, 0.5], then (e - 1) / (e + 1)
- * and u's sign put back. |u| is clamped at 9 (tanh is +-1 in float there)
- * by an integer compare on the bits, so the loops stay branch-free and gcc
- * -O2 vectorises them. Max abs error 1.4e-7 over [-20, 20]; a NaN input
- * gives +-1 here, and the NaN still reaches the output through x itself. */
-static inline float
-tanh_fast(float u)
+/* GELU, tanh form: 0.5 x (1 + tanh(u)), u = k (x + c x^3), computed as
+ * x s with s = sigmoid(2u) (the same function: 1 + tanh(u) = 2 s), from
+ * e = e^-|2u|: s = 1 / (1 + e) for u >= 0, e / (1 + e) below. Unlike
+ * 1 + tanh(u) and 1 - tanh(u)^2, which cancel in float once |x| passes
+ * about 3, s and 1 - s both keep their relative accuracy. */
+static RS_VEC_INLINE float
+gelu_u(float v)
 {
-    uint32_t ub;
-    memcpy(&ub, &u, sizeof ub);
-    uint32_t sign = ub & 0x80000000u, ab = ub & 0x7fffffffu;
-    ab = ab < 0x41100000u ? ab : 0x41100000u; /* |u| <= 9 */
-    float a;
-    memcpy(&a, &ab, sizeof a);
-    float x = a * 2.8853900817779268f; /* 2 |u| log2(e), in [0, 26] */
-    float n = (x + 12582912.0f) - 12582912.0f; /* round to nearest */
-    float f = x - n;
-    float p = 1.5403530393381606e-4f;
-    p = p * f + 1.3333558146428443e-3f;
-    p = p * f + 9.6181291076284772e-3f;
-    p = p * f + 5.5504108664821580e-2f;
-    p = p * f + 2.4022650695910071e-1f;
-    p = p * f + 6.9314718055994531e-1f;
-    p = p * f + 1.0f;
-    int32_t bits = ((int32_t)n + 127) * (1 << 23); /* 2^n */
-    float sc;
-    memcpy(&sc, &bits, sizeof sc);
-    float e = p * sc;
-    float t = (e - 1.0f) / (e + 1.0f);
-    uint32_t tb;
-    memcpy(&tb, &t, sizeof tb);
-    tb |= sign;
-    memcpy(&t, &tb, sizeof t);
-    return t;
+    return GELU_K * (v + GELU_C * v * v * v);
 }
 
 RS_VEC_CLONES static void
@@ -169,49 +145,42 @@ gelu_forward(float *restrict out, const float *restrict x, size_t n)
 {
     size_t i, nv = rs_vec_floor(n);
     for (i = 0; i < nv; i++) {
-        float v = x[i];
-        float t = tanh_fast(GELU_K * (v + GELU_C * v * v * v));
-        out[i] = 0.5f * v * (1.0f + t);
+        float u = gelu_u(x[i]), e = rs_vecmath_exp_negabsf(u + u);
+        out[i] = x[i] * (rs_vecmath_select(u >= 0.0f, 1.0f, e) / (1.0f + e));
     }
     for (; i < n; i++) {
-        float v = x[i];
-        float t = tanh_fast(GELU_K * (v + GELU_C * v * v * v));
-        out[i] = 0.5f * v * (1.0f + t);
+        float u = gelu_u(x[i]), e = rs_vecmath_exp_negabsf(u + u);
+        out[i] = x[i] * (rs_vecmath_select(u >= 0.0f, 1.0f, e) / (1.0f + e));
     }
 }
 
-/* dx += dout * (0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2)),
- * t = tanh(k (x + c x^3)) */
+/* d/dx (x s) = s + x s (1 - s) 2 du/dx, du/dx = k (1 + 3 c x^2) */
+static RS_VEC_INLINE float
+gelu_local(float v)
+{
+    float u = gelu_u(v), e = rs_vecmath_exp_negabsf(u + u);
+    float q = 1.0f / (1.0f + e);
+    int pos = u >= 0.0f;
+    float s = rs_vecmath_select(pos, 1.0f, e) * q;  /* sigmoid(2u) */
+    float sc = rs_vecmath_select(pos, e, 1.0f) * q; /* 1 - s */
+    float du = GELU_K * (1.0f + 3.0f * GELU_C * v * v);
+    return s + 2.0f * v * s * sc * du;
+}
+
+/* dx += dout * d gelu(x) / dx */
 RS_VEC_CLONES static void
 gelu_backward(float *restrict dx, const float *restrict dout,
               const float *restrict x, size_t n)
 {
     size_t i, nv = rs_vec_floor(n);
-    for (i = 0; i < nv; i++) {
-        float v = x[i];
-        float t = tanh_fast(GELU_K * (v + GELU_C * v * v * v));
-        float dt = GELU_K * (1.0f + 3.0f * GELU_C * v * v);
-        float local = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dt;
-        dx[i] += local * dout[i];
-    }
-    for (; i < n; i++) {
-        float v = x[i];
-        float t = tanh_fast(GELU_K * (v + GELU_C * v * v * v));
-        float dt = GELU_K * (1.0f + 3.0f * GELU_C * v * v);
-        float local = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dt;
-        dx[i] += local * dout[i];
-    }
-}
-
-static void
-tanh_forward(float *restrict out, const float *restrict x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = tanhf(x[i]);
+    for (i = 0; i < nv; i++)
+        dx[i] += gelu_local(x[i]) * dout[i];
+    for (; i < n; i++)
+        dx[i] += gelu_local(x[i]) * dout[i];
 }
 
 /* dx += dout * (1 - y^2), y = tanh(x) */
-static void
+RS_VEC_CLONES static void
 tanh_backward(float *restrict dx, const float *restrict dout,
               const float *restrict y, size_t n)
 {
@@ -222,23 +191,8 @@ tanh_backward(float *restrict dx, const float *restrict dout,
         dx[i] += dout[i] * (1.0f - y[i] * y[i]);
 }
 
-/* 1 / (1 + e^-x) without overflow: e^-|x| <= 1 on both branches. */
-static inline float
-sigmoid_stable(float v)
-{
-    float e = expf(-fabsf(v));
-    return v >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-}
-
-static void
-sigmoid_forward(float *restrict out, const float *restrict x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = sigmoid_stable(x[i]);
-}
-
 /* dx += dout * y (1 - y), y = sigmoid(x) */
-static void
+RS_VEC_CLONES static void
 sigmoid_backward(float *restrict dx, const float *restrict dout,
                  const float *restrict y, size_t n)
 {
@@ -249,35 +203,20 @@ sigmoid_backward(float *restrict dx, const float *restrict dout,
         dx[i] += dout[i] * y[i] * (1.0f - y[i]);
 }
 
-/* log(1 + e^x) = log1p(e^-|x|) + max(x, 0): no overflow for large x, no
- * underflow to log(1) for very negative x. */
-static void
-softplus_forward(float *restrict out, const float *restrict x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        out[i] = log1pf(expf(-fabsf(v))) + (v > 0.0f ? v : 0.0f);
-    }
-}
-
 /* dx += dout * sigmoid(x) */
-static void
+RS_VEC_CLONES static void
 softplus_backward(float *restrict dx, const float *restrict dout,
                   const float *restrict x, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        dx[i] += dout[i] * sigmoid_stable(x[i]);
-}
-
-static void
-exp_forward(float *restrict out, const float *restrict x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = expf(x[i]);
+    size_t i, nv = rs_vec_floor(n);
+    for (i = 0; i < nv; i++)
+        dx[i] += dout[i] * rs_vecmath_sigmoidf(x[i]);
+    for (; i < n; i++)
+        dx[i] += dout[i] * rs_vecmath_sigmoidf(x[i]);
 }
 
 /* dx += dout * y, y = exp(x) */
-static void
+RS_VEC_CLONES static void
 exp_backward(float *restrict dx, const float *restrict dout,
              const float *restrict y, size_t n)
 {
@@ -288,15 +227,8 @@ exp_backward(float *restrict dx, const float *restrict dout,
         dx[i] += dout[i] * y[i];
 }
 
-static void
-log_forward(float *restrict out, const float *restrict x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = logf(x[i]);
-}
-
 /* dx += dout / x */
-static void
+RS_VEC_CLONES static void
 log_backward(float *restrict dx, const float *restrict dout,
              const float *restrict x, size_t n)
 {
@@ -307,15 +239,20 @@ log_backward(float *restrict dx, const float *restrict dout,
         dx[i] += dout[i] / x[i];
 }
 
-static void
+/* sqrtf is one correctly rounded instruction (with -fno-math-errno, which
+ * configure adds: otherwise a call guards the errno of x < 0). */
+RS_VEC_CLONES static void
 sqrt_forward(float *restrict out, const float *restrict x, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i, nv = rs_vec_floor(n);
+    for (i = 0; i < nv; i++)
+        out[i] = sqrtf(x[i]);
+    for (; i < n; i++)
         out[i] = sqrtf(x[i]);
 }
 
 /* dx += dout / (2 y), y = sqrt(x) */
-static void
+RS_VEC_CLONES static void
 sqrt_backward(float *restrict dx, const float *restrict dout,
               const float *restrict y, size_t n)
 {
@@ -326,7 +263,7 @@ sqrt_backward(float *restrict dx, const float *restrict dout,
         dx[i] += 0.5f * dout[i] / y[i];
 }
 
-static void
+RS_VEC_CLONES static void
 square_forward(float *restrict out, const float *restrict x, size_t n)
 {
     size_t i, nv = rs_vec_floor(n);
@@ -337,7 +274,7 @@ square_forward(float *restrict out, const float *restrict x, size_t n)
 }
 
 /* dx += dout * 2 x */
-static void
+RS_VEC_CLONES static void
 square_backward(float *restrict dx, const float *restrict dout,
                 const float *restrict x, size_t n)
 {
@@ -430,7 +367,7 @@ static void
 tanh_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    tanh_forward(n->out->data, n->src[0]->data, n->out->numel);
+    rs_vecmath_tanh(n->out->data, n->src[0]->data, n->out->numel);
 }
 
 static void
@@ -444,7 +381,7 @@ static void
 sigmoid_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    sigmoid_forward(n->out->data, n->src[0]->data, n->out->numel);
+    rs_vecmath_sigmoid(n->out->data, n->src[0]->data, n->out->numel);
 }
 
 static void
@@ -458,7 +395,7 @@ static void
 softplus_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    softplus_forward(n->out->data, n->src[0]->data, n->out->numel);
+    rs_vecmath_softplus(n->out->data, n->src[0]->data, n->out->numel);
 }
 
 static void
@@ -472,7 +409,7 @@ static void
 exp_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    exp_forward(n->out->data, n->src[0]->data, n->out->numel);
+    rs_vecmath_exp(n->out->data, n->src[0]->data, n->out->numel);
 }
 
 static void
@@ -486,7 +423,7 @@ static void
 log_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    log_forward(n->out->data, n->src[0]->data, n->out->numel);
+    rs_vecmath_log(n->out->data, n->src[0]->data, n->out->numel);
 }
 
 static void
