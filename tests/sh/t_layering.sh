@@ -5,9 +5,8 @@
 #   core/base.h, run/bus.h, run/cmdq.h, run/json.h and its own files.
 #   run/json.h is there on purpose: the project has one JSON codec, and
 #   the UI reads the view specs with it instead of keeping its own.
-# Third-party headers are quarantined: cblas/lapacke only in core/blas.c,
-# core/linalg.c (and core/cpu.c for the OpenBLAS core name); curses only in
-# ui/term.c; lua.h only under lua/.
+# Third-party headers are quarantined: cblas/lapacke only in core/blas.c
+# and core/linalg.c; curses only in ui/term.c; lua.h only under lua/.
 top=${RS_SRCDIR:-.}
 cd "$top" || exit 1
 
@@ -48,7 +47,7 @@ for dir in src/core src/nn src/data src/env src/probe src/algo src/run lua ui; d
         for sys in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)>.*/\1/p' "$f"); do
             case $sys in
             cblas.h|lapacke.h|lapack.h|openblas_config.h)
-                case $f in src/core/blas.c|src/core/linalg.c|src/core/cpu.c) ;; *) bad="$bad <$sys>" ;; esac ;;
+                case $f in src/core/blas.c|src/core/linalg.c) ;; *) bad="$bad <$sys>" ;; esac ;;
             curses.h|ncurses.h|ncursesw/*|term.h)
                 case $f in ui/term.c|ui/curses_compat.h) ;; *) bad="$bad <$sys>" ;; esac ;;
             lua.h|lauxlib.h|lualib.h|lua.hpp)
