@@ -83,3 +83,6 @@ check_PROGRAMS += %D%/t_main_reexec
 # the JSON codec (run/json.h)
 check_PROGRAMS += %D%/t_run_json
 %C%_t_run_json_LDADD = $(RS_TEST_LIBS)
+# the attach feeder's reading of a run directory (run/attach.h)
+check_PROGRAMS += %D%/t_run_attach
+%C%_t_run_attach_LDADD = $(RS_TEST_LIBS)

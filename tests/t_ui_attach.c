@@ -7,10 +7,11 @@
  * line gives scene, seed and total; events give markers and the state
  * (pause, resume, restart, done); the recorded view specs reach the bus;
  * a null value names the non-finite series; a malformed line is skipped
- * and counted; matrices with labels from matrices.jsonl/.bin; the
- * feeder thread follows a growing log; a missing directory is refused
- * naming the file; and the screen composed from it (rs_app_frame) shows
- * the recorded panels in read-only mode. Waits are bounded (20 s).
+ * and counted, the status naming its file and line; matrices with
+ * labels from matrices.jsonl/.bin; the feeder thread follows a growing
+ * log; a missing directory is refused naming the file; and the screen
+ * composed from it (rs_app_frame) shows the recorded panels in
+ * read-only mode. Waits are bounded (20 s).
  */
 #include "config.h"
 
@@ -132,6 +133,9 @@ main(void)
            "a null value names the series");
     tap_ok(strstr(st.message, "1 malformed line skipped") != NULL,
            "the malformed line is skipped and counted");
+    tap_ok(strstr(st.message, "run.jsonl:9: JSON offset 0: ") != NULL,
+           "named by file and line, with the codec's message: %s",
+           st.message);
     struct rs_bus_event ev[8];
     uint64_t last;
     int ne = rs_bus_events(bus, 0, ev, 8, &last);

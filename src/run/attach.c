@@ -2,17 +2,21 @@
  *
  * attach.c: a run directory read back onto a bus (attach.h). Two tails
  * (run.jsonl, matrices.jsonl) each keep a read offset and the partial
- * line after it; every complete line is parsed with rs_json_object_each
- * (run/json.h) and published. The status is rebuilt from what the lines
- * say. Feeder thread (or the caller's) only, apart from the stop flag.
+ * line after it; every complete line is parsed into a tree by the JSON
+ * codec (rs_json_parse, run/json.h: numbers read in the "C" locale, so
+ * a decimal comma in LC_NUMERIC changes nothing) and published. A line
+ * that is no JSON object, or a matrix whose payload is missing, is
+ * skipped and counted; the status names the file and line of the first.
+ * The status is rebuilt from what the lines say. Feeder thread (or the
+ * caller's) only, apart from the stop flag.
  */
 #include "config.h"
 
 #include "run/attach.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -27,13 +31,14 @@
 #include "run/thread.h"
 
 #define READ_CHUNK 65536
-#define MEMBERS_MAX 512
 
 struct tail {
     char *path;
+    const char *name; /* the file's name in the run directory (static) */
     int fd;
     off_t off;
-    char *buf; /* the partial line read so far */
+    long lineno; /* complete lines read so far */
+    char *buf;   /* the partial line read so far */
     size_t len, cap;
 };
 
@@ -45,6 +50,7 @@ struct rs_attach {
     char *bin_path;
     struct rs_bus_status st;
     long bad_lines;
+    char bad_first[400]; /* "file:line: why" of the first bad line */
     atomic_bool finished;
     /* the feeder thread */
     pthread_t thread;
@@ -61,6 +67,7 @@ static void
 tail_init(struct tail *t, const char *dir, const char *name)
 {
     t->path = rs_xasprintf("%s/%s", dir, name);
+    t->name = name;
     t->fd = -1;
 }
 
@@ -73,11 +80,26 @@ tail_fini(struct tail *t)
     free(t->buf);
 }
 
-/* Read what is new and call fn on each complete line (NUL-terminated, no
- * newline). Returns the count of lines, or RS_EIO. A file that does not
- * exist yet has no lines. */
+/* Line number lineno of t could not be used: count it, and keep why
+ * ("run.jsonl:7: JSON offset 12: ...") if it is the first. */
+static void
+bad_line(rs_attach *a, const struct tail *t, long lineno, const char *why)
+{
+    if (a->bad_lines++ == 0)
+        snprintf(a->bad_first, sizeof a->bad_first, "%s:%ld: %.360s", t->name,
+                 lineno, why);
+}
+
+/* Read what is new and call fn on each complete non-empty line
+ * (line[0..len) without its newline, NUL-terminated there; a NUL byte
+ * may come before len); a line fn refuses (non-zero, err saying why) is
+ * skipped and counted by bad_line. Returns the count of lines (empty
+ * ones included), or RS_EIO. A file that does not exist yet has no
+ * lines. */
 static int
-tail_read(rs_attach *a, struct tail *t, void (*fn)(rs_attach *, char *),
+tail_read(rs_attach *a, struct tail *t,
+          int (*fn)(rs_attach *, const char *line, size_t len,
+                    struct rs_error *err),
           struct rs_error *err)
 {
     if (t->fd < 0) {
@@ -109,8 +131,10 @@ tail_read(rs_attach *a, struct tail *t, void (*fn)(rs_attach *, char *),
             if (t->buf[i] != '\n')
                 continue;
             t->buf[i] = '\0';
-            if (i > start)
-                fn(a, t->buf + start);
+            t->lineno++;
+            struct rs_error why = {0};
+            if (i > start && fn(a, t->buf + start, i - start, &why) != RS_OK)
+                bad_line(a, t, t->lineno, why.msg);
             lines++;
             start = i + 1;
         }
@@ -120,55 +144,54 @@ tail_read(rs_attach *a, struct tail *t, void (*fn)(rs_attach *, char *),
     return lines;
 }
 
-/* ---- JSON members -------------------------------------------------------- */
+/* ---- JSON values --------------------------------------------------------- */
 
-struct members {
-    int n;
-    char *key[MEMBERS_MAX], *val[MEMBERS_MAX];
-    bool str[MEMBERS_MAX];
-};
-
-static int
-member(const char *key, const char *value, bool is_string, void *ud)
+/* The object that line[0..len) holds: a new tree, or NULL + err
+ * (RS_EFORMAT: the codec's message with its offset, or what the line
+ * holds instead of an object). */
+static rs_json *
+parse_object(const char *line, size_t len, struct rs_error *err)
 {
-    struct members *m = ud;
-    if (m->n == MEMBERS_MAX)
-        return 0;
-    m->key[m->n] = rs_xstrdup(key);
-    m->val[m->n] = rs_xstrdup(value);
-    m->str[m->n++] = is_string;
-    return 0;
-}
-
-static void
-members_free(struct members *m)
-{
-    for (int i = 0; i < m->n; i++) {
-        free(m->key[i]);
-        free(m->val[i]);
+    rs_json *v = rs_json_parse(line, len, err);
+    if (v != NULL && rs_json_typeof(v) != RS_JSON_OBJECT) {
+        static const char *const what[] = {
+            [RS_JSON_NULL] = "null",       [RS_JSON_BOOL] = "a boolean",
+            [RS_JSON_NUMBER] = "a number", [RS_JSON_STRING] = "a string",
+            [RS_JSON_ARRAY] = "an array",  [RS_JSON_OBJECT] = "an object"};
+        rs_error_set(err, RS_EFORMAT, "a JSON object expected, found %s",
+                     what[rs_json_typeof(v)]);
+        rs_json_free(v);
+        v = NULL;
     }
-    m->n = 0;
+    return v;
 }
 
+/* A JSON number in [lo, hi] as an integer: exact when written as one,
+ * else the double truncated toward zero. False for anything else (not
+ * a number, null, out of range). */
+static bool
+integer_in(const rs_json *v, long long lo, long long hi, long long *out)
+{
+    long long i;
+    if (!rs_json_integer(v, &i)) {
+        double d = rs_json_num(v, NAN);
+        if (!(d > -0x1p63 && d < 0x1p63)) /* +-2^63: beyond long long */
+            return false;
+        i = (long long)d;
+    }
+    if (i < lo || i > hi)
+        return false;
+    *out = i;
+    return true;
+}
+
+/* The string member key of object v, or def when it is absent or no
+ * string. Borrowed from the tree. */
 static const char *
-get(const struct members *m, const char *key, bool want_string)
+str_of(const rs_json *v, const char *key, const char *def)
 {
-    for (int i = 0; i < m->n; i++)
-        if (strcmp(m->key[i], key) == 0 && m->str[i] == want_string)
-            return m->val[i];
-    return NULL;
-}
-
-/* A JSON number as written by rs_json_number ('.' whatever the locale:
- * repscope never sets LC_NUMERIC); NaN for null or anything else. */
-static double
-number(const char *s)
-{
-    if (s == NULL || strcmp(s, "null") == 0)
-        return NAN;
-    char *end;
-    double v = strtod(s, &end);
-    return end != s && *end == '\0' ? v : (double)NAN;
+    const char *s = rs_json_str(rs_json_get(v, key), NULL);
+    return s != NULL ? s : def;
 }
 
 /* ---- run.jsonl ----------------------------------------------------------- */
@@ -179,30 +202,19 @@ copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
-static int
-views_title(const char *key, const char *value, bool is_string, void *ud)
-{
-    if (is_string && strcmp(key, "title") == 0) {
-        copy(ud, sizeof(((struct rs_bus_status *)0)->title), value);
-        return 1;
-    }
-    return 0;
-}
-
 static void
-on_event(rs_attach *a, const struct members *m, long step)
+on_event(rs_attach *a, const rs_json *v, long step)
 {
-    const char *kind = get(m, "kind", true);
-    const char *text = get(m, "text", true);
+    const char *kind = str_of(v, "kind", "");
+    const char *text = str_of(v, "text", "");
     struct rs_bus_status *st = &a->st;
-    kind = kind != NULL ? kind : "";
-    text = text != NULL ? text : "";
     if (strcmp(kind, "views") == 0) {
         rs_bus_set_views(a->bus, text);
-        char title[sizeof st->title] = "";
-        if (rs_json_object_each(text, views_title, title, NULL) == 1 &&
-            title[0] != '\0')
+        rs_json *views = rs_json_parse(text, strlen(text), NULL);
+        const char *title = str_of(views, "title", "");
+        if (title[0] != '\0')
             copy(st->title, sizeof st->title, title);
+        rs_json_free(views);
         return;
     }
     bool finished = false;
@@ -234,39 +246,54 @@ on_event(rs_attach *a, const struct members *m, long step)
 }
 
 static void
-on_meta(rs_attach *a, const struct members *m)
+on_meta(rs_attach *a, const rs_json *v)
 {
     struct rs_bus_status *st = &a->st;
-    const char *scene = get(m, "scene", true);
+    const char *scene = str_of(v, "scene", NULL);
     if (scene != NULL) {
         copy(st->scene, sizeof st->scene, scene);
         if (st->title[0] == '\0')
             copy(st->title, sizeof st->title, scene);
     }
-    double seed = number(get(m, "seed", false));
-    double steps = number(get(m, "steps", false));
-    if (seed >= 0)
-        st->seed = (unsigned long)seed;
-    st->total = steps > 0 ? (long)steps : -1;
-    copy(st->kernel, sizeof st->kernel, get(m, "kernel", true));
+    /* the seed is written with %lu: exact below 2^63, beyond that the
+     * nearest double */
+    const rs_json *seed = rs_json_get(v, "seed");
+    long long i;
+    double d = rs_json_num(seed, NAN);
+    if (integer_in(seed, 0, LLONG_MAX, &i) &&
+        (unsigned long long)i <= ULONG_MAX)
+        st->seed = (unsigned long)i;
+    else if (d >= 0 && d < (double)ULONG_MAX)
+        st->seed = (unsigned long)d;
+    st->total =
+        integer_in(rs_json_get(v, "steps"), 1, LONG_MAX, &i) ? (long)i : -1;
+    copy(st->kernel, sizeof st->kernel, str_of(v, "kernel", NULL));
 }
 
+/* Every member but "step" is a series: a number is its point at step;
+ * null (how the log writes NaN and +-inf) or a number beyond the double
+ * range names it as non-finite; strings, booleans, arrays and objects
+ * are no series. */
 static void
-on_record(rs_attach *a, const struct members *m, long step)
+on_record(rs_attach *a, const rs_json *v, long step)
 {
     struct rs_bus_status *st = &a->st;
-    for (int i = 0; i < m->n; i++) {
-        if (m->str[i] || strcmp(m->key[i], "step") == 0)
+    for (int i = 0; i < rs_json_len(v); i++) {
+        const char *key = rs_json_key(v, i, NULL);
+        const rs_json *val = rs_json_at(v, i);
+        enum rs_json_type type = rs_json_typeof(val);
+        if (strcmp(key, "step") == 0 ||
+            (type != RS_JSON_NUMBER && type != RS_JSON_NULL))
             continue;
-        double v = number(m->val[i]);
-        if (!isfinite(v)) {
+        double x = rs_json_num(val, NAN);
+        if (!isfinite(x)) {
             if (st->nonfinite[0] == '\0')
-                copy(st->nonfinite, sizeof st->nonfinite, m->key[i]);
+                copy(st->nonfinite, sizeof st->nonfinite, key);
             continue;
         }
-        rs_bus_push(a->bus, m->key[i], (double)step, v);
-        if (strcmp(m->key[i], "time/steps_per_s") == 0)
-            st->steps_per_s = v;
+        rs_bus_push(a->bus, key, (double)step, x);
+        if (strcmp(key, "time/steps_per_s") == 0)
+            st->steps_per_s = x;
     }
     st->step = step;
     if (st->state != RS_SESSION_PAUSED)
@@ -274,167 +301,107 @@ on_record(rs_attach *a, const struct members *m, long step)
     atomic_store(&a->finished, false);
 }
 
-static void
-on_log_line(rs_attach *a, char *line)
+/* One line of run.jsonl: the meta line, an event, or a record (a line
+ * with a step and no type); anything else that is an object is passed
+ * over. RS_EFORMAT + err when it is no JSON object. */
+static int
+on_log_line(rs_attach *a, const char *line, size_t len, struct rs_error *err)
 {
-    struct members *m = rs_xcalloc(1, sizeof *m);
-    if (rs_json_object_each(line, member, m, NULL) != RS_OK) {
-        a->bad_lines++; /* a torn or foreign line: skip it */
+    rs_json *v = parse_object(line, len, err);
+    if (v == NULL)
+        return RS_EFORMAT;
+    const char *type = str_of(v, "type", "");
+    long long step;
+    bool has_step =
+        integer_in(rs_json_get(v, "step"), LONG_MIN, LONG_MAX, &step);
+    if (strcmp(type, "meta") == 0)
+        on_meta(a, v);
+    else if (strcmp(type, "event") == 0)
+        on_event(a, v, has_step ? (long)step : a->st.step);
+    else if (has_step)
+        on_record(a, v, (long)step);
+    rs_json_free(v);
+    return RS_OK;
+}
+
+/* ---- matrices ------------------------------------------------------------ */
+
+/* The n strings of a JSON array into out (borrowed from the tree); false
+ * when v is not an array of exactly n strings (null: no labels). */
+static bool
+labels(const rs_json *v, int n, const char **out)
+{
+    if (rs_json_typeof(v) != RS_JSON_ARRAY || rs_json_len(v) != n)
+        return false;
+    for (int i = 0; i < n; i++)
+        if ((out[i] = rs_json_str(rs_json_at(v, i), NULL)) == NULL)
+            return false;
+    return true;
+}
+
+/* One line of matrices.jsonl: name, step, rows, cols, the byte offset of
+ * its rows * cols floats in matrices.bin, and the labels (arrays of rows
+ * and cols strings, or null). RS_EFORMAT + err when it is not one or
+ * its payload is not there. */
+static int
+on_matrix_line(rs_attach *a, const char *line, size_t len, struct rs_error *err)
+{
+    rs_json *v = parse_object(line, len, err);
+    if (v == NULL)
+        return RS_EFORMAT;
+    const char **rl = NULL, **cl = NULL;
+    float *data = NULL;
+    int rc = RS_EFORMAT;
+    const char *name = str_of(v, "name", NULL);
+    double step = rs_json_num(rs_json_get(v, "step"), 0);
+    long long r, c, off;
+    if (name == NULL) {
+        rs_error_set(err, RS_EFORMAT, "no \"name\" string");
         goto out;
     }
-    const char *type = get(m, "type", true);
-    double step = number(get(m, "step", false));
-    long k = isfinite(step) ? (long)step : a->st.step;
-    if (type != NULL && strcmp(type, "meta") == 0)
-        on_meta(a, m);
-    else if (type != NULL && strcmp(type, "event") == 0)
-        on_event(a, m, k);
-    else if (isfinite(step))
-        on_record(a, m, k);
-out:
-    members_free(m);
-    free(m);
-}
-
-/* ---- matrices -------------------------------------------------------------
- */
-
-/* A JSON array of strings (as rs_json_object_each hands nested values:
- * the text as written) into n new strings; false when it is not one of
- * n strings ("null": no labels). */
-static bool
-string_array(const char *s, int n, char **out)
-{
-    int k = 0;
-    while (*s == ' ')
-        s++;
-    if (*s++ != '[')
-        return false;
-    for (;;) {
-        while (*s == ' ' || *s == ',')
-            s++;
-        if (*s == ']')
-            return k == n;
-        if (*s != '"' || k == n)
-            return false;
-        s++;
-        const char *end = s;
-        while (*end != '\0' && *end != '"')
-            end += *end == '\\' && end[1] != '\0' ? 2 : 1;
-        size_t len = 0;
-        char *str = rs_xmalloc((size_t)(end - s) + 1);
-        while (s < end) {
-            if (*s != '\\') {
-                str[len++] = *s++;
-                continue;
-            }
-            char e = s[1];
-            s += 2;
-            unsigned cp = 0;
-            int nd = 0;
-            switch (e) {
-            case 'n':
-                str[len++] = '\n';
-                break;
-            case 't':
-                str[len++] = '\t';
-                break;
-            case 'r':
-                str[len++] = '\r';
-                break;
-            case 'b':
-                str[len++] = '\b';
-                break;
-            case 'f':
-                str[len++] = '\f';
-                break;
-            case 'u':
-                /* \uXXXX (rs_json_escape writes control characters and
-                 * U+FFFD this way): as UTF-8, a surrogate as U+FFFD */
-                for (; nd < 4 && s < end && isxdigit((unsigned char)*s); nd++) {
-                    int d = isdigit((unsigned char)*s) ? *s - '0'
-                                                       : (*s | 0x20) - 'a' + 10;
-                    cp = cp * 16 + (unsigned)d;
-                    s++;
-                }
-                if (cp >= 0xd800 && cp < 0xe000)
-                    cp = 0xfffd;
-                if (cp < 0x80) {
-                    str[len++] = (char)cp;
-                } else if (cp < 0x800) {
-                    str[len++] = (char)(0xc0 | (cp >> 6));
-                    str[len++] = (char)(0x80 | (cp & 0x3f));
-                } else {
-                    str[len++] = (char)(0xe0 | (cp >> 12));
-                    str[len++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                    str[len++] = (char)(0x80 | (cp & 0x3f));
-                }
-                break;
-            default:
-                str[len++] = e;
-                break; /* " \ / */
-            }
-        }
-        str[len] = '\0';
-        out[k++] = str;
-        if (*s != '"')
-            return false;
-        s++;
+    if (!integer_in(rs_json_get(v, "rows"), 1, INT_MAX, &r) ||
+        !integer_in(rs_json_get(v, "cols"), 1, INT_MAX, &c) ||
+        r * c >= 100000000) {
+        rs_error_set(err, RS_EFORMAT,
+                     "%s: \"rows\" and \"cols\" are no whole numbers >= 1 "
+                     "(of fewer than 1e8 cells)",
+                     name);
+        goto out;
     }
-}
-
-static void
-free_strings(char **s, int n)
-{
-    for (int i = 0; s != NULL && i < n; i++)
-        free(s[i]);
-    free(s);
-}
-
-static void
-on_matrix_line(rs_attach *a, char *line)
-{
-    struct members *m = rs_xcalloc(1, sizeof *m);
-    char **rl = NULL, **cl = NULL;
-    float *data = NULL;
-    int r = 0, c = 0;
-    if (rs_json_object_each(line, member, m, NULL) != RS_OK)
-        goto bad;
-    const char *name = get(m, "name", true);
-    double step = number(get(m, "step", false));
-    double rows = number(get(m, "rows", false));
-    double cols = number(get(m, "cols", false));
-    double off = number(get(m, "offset", false));
-    if (name == NULL || !(rows >= 1 && cols >= 1 && rows * cols < 1e8) ||
-        !(off >= 0))
-        goto bad;
-    r = (int)rows;
-    c = (int)cols;
+    if (!integer_in(rs_json_get(v, "offset"), 0, LLONG_MAX, &off)) {
+        rs_error_set(err, RS_EFORMAT, "%s: \"offset\" is no whole number >= 0",
+                     name);
+        goto out;
+    }
     size_t bytes = (size_t)r * (size_t)c * sizeof(float);
     if (a->bin_fd < 0)
         a->bin_fd = open(a->bin_path, O_RDONLY | O_CLOEXEC);
+    if (a->bin_fd < 0) {
+        rs_error_set(err, RS_EFORMAT, "%s: cannot open matrices.bin: %s", name,
+                     strerror(errno));
+        goto out;
+    }
     data = rs_xmalloc(bytes);
-    if (a->bin_fd < 0 ||
-        pread(a->bin_fd, data, bytes, (off_t)off) != (ssize_t)bytes)
-        goto bad;
-    const char *rj = get(m, "row_labels", false);
-    const char *cj = get(m, "col_labels", false);
+    if (pread(a->bin_fd, data, bytes, (off_t)off) != (ssize_t)bytes) {
+        rs_error_set(err, RS_EFORMAT,
+                     "%s: matrices.bin has no %zu bytes at offset %lld", name,
+                     bytes, off);
+        goto out;
+    }
     rl = rs_xcalloc((size_t)r, sizeof *rl);
     cl = rs_xcalloc((size_t)c, sizeof *cl);
-    bool have_r = rj != NULL && string_array(rj, r, rl);
-    bool have_c = cj != NULL && string_array(cj, c, cl);
-    rs_bus_put_matrix(a->bus, name, isfinite(step) ? step : 0, r, c, data,
-                      have_r ? (const char *const *)rl : NULL,
+    bool have_r = labels(rs_json_get(v, "row_labels"), (int)r, rl);
+    bool have_c = labels(rs_json_get(v, "col_labels"), (int)c, cl);
+    rs_bus_put_matrix(a->bus, name, isfinite(step) ? step : 0, (int)r, (int)c,
+                      data, have_r ? (const char *const *)rl : NULL,
                       have_c ? (const char *const *)cl : NULL);
-    goto out;
-bad:
-    a->bad_lines++;
+    rc = RS_OK;
 out:
-    free_strings(rl, r);
-    free_strings(cl, c);
+    free(rl);
+    free(cl);
     free(data);
-    members_free(m);
-    free(m);
+    rs_json_free(v);
+    return rc;
 }
 
 /* ---- API ----------------------------------------------------------------- */
@@ -526,10 +493,13 @@ rs_attach_poll(rs_attach *a, struct rs_error *err)
         st->state == RS_SESSION_RUNNING && st->total > 0 && st->steps_per_s > 0
             ? (double)(st->total - st->step) / st->steps_per_s
             : -1;
-    if (a->bad_lines > 0 && st->state != RS_SESSION_FAILED)
+    if (a->bad_lines == 1 && st->state != RS_SESSION_FAILED)
         snprintf(st->message, sizeof st->message,
-                 "%ld malformed line%s skipped", a->bad_lines,
-                 a->bad_lines == 1 ? "" : "s");
+                 "1 malformed line skipped: %s", a->bad_first);
+    else if (a->bad_lines > 1 && st->state != RS_SESSION_FAILED)
+        snprintf(st->message, sizeof st->message,
+                 "%ld malformed lines skipped; the first, %s", a->bad_lines,
+                 a->bad_first);
     rs_bus_set_status(a->bus, st);
     rs_bus_flush(a->bus);
     return n + nm;

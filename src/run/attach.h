@@ -9,7 +9,8 @@
  * complete lines are taken, a partial last line waits for its newline.
  * What it publishes:
  *   records   each number as a series point at the record's step (null,
- *             a non-finite value, is noted in the status instead);
+ *             a non-finite value, is noted in the status instead;
+ *             strings, booleans, arrays and objects are no series);
  *   events    set/scene/nonfinite/restart... as bus events (markers;
  *             the UI logs them in its console), "eval" as a console line
  *             with the code, "views" as the view specs;
@@ -44,8 +45,11 @@ rs_bus *rs_attach_bus(rs_attach *a);
 /* Read whatever complete lines were added since the last call and
  * publish them (then the status, and the bus flushed). Returns the
  * number of lines taken (0: nothing new), or a negative rs_status with
- * err filled when a file cannot be read (a malformed line is skipped and
- * counted in the status message instead). */
+ * err filled when a file cannot be read. A malformed line (no JSON
+ * object, or a matrix whose payload is not in matrices.bin) is skipped
+ * and counted in the status message instead, which names the file and
+ * line of the first and what is wrong with it ("2 malformed lines
+ * skipped; the first, run.jsonl:7: JSON offset 12: ..."). */
 int rs_attach_poll(rs_attach *a, struct rs_error *err);
 /* Read everything there is now (rs_attach_poll until nothing is new). */
 RS_NODISCARD int rs_attach_read_all(rs_attach *a, struct rs_error *err);
