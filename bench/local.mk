@@ -1,10 +1,11 @@
-# bench: `make bench` (never part of make check) times the C workloads of
-# ../shared/bench/torch_ref.py and, when torch is importable, PyTorch.
+# bench: `make bench` (never part of make check) times the workloads of
+# rs_bench and, when torch is importable, the same models in PyTorch
+# (bench/torch_ref.py).
 EXTRA_PROGRAMS += %D%/rs_bench
 %C%_rs_bench_SOURCES = %D%/rs_bench.c
 %C%_rs_bench_LDADD = $(RS_ALL_LIBS) $(RS_LIBS)
 CLEANFILES += %D%/rs_bench
-EXTRA_DIST += %D%/run.sh %D%/ui.sh
+EXTRA_DIST += %D%/run.sh %D%/torch_ref.py %D%/ui.sh
 
 bench: %D%/rs_bench$(EXEEXT) repscope$(EXEEXT)
 	RS_SRCDIR='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/%D%/run.sh '$(abs_top_builddir)/%D%/rs_bench$(EXEEXT)'

@@ -1,18 +1,18 @@
 /* repscope - MIT licence, see COPYING.
  *
- * rs_bench.c: times one training workload of ../shared/bench/torch_ref.py,
- * built directly from the core ops, and prints the same line:
+ * rs_bench.c: times one training workload of bench/torch_ref.py, built
+ * directly from the core ops, and prints the same line:
  *
  *     workload=NAME steps_per_s=X ms_per_step=Y
  *
  * The models, batch sizes, optimisers and hyper-parameters are exactly
- * torch_ref.py's (grok-mlp, fmnist-mlp with random data, tiny-gpt); eight
- * batches are generated before timing and cycled. The timed region is
- * forward + backward + optimiser step + zero grad, after --warmup untimed
- * steps. Like the main binary it re-execs itself first when OpenBLAS
- * loaded generic kernels (core/cpu.h). Single-threaded apart from
- * OpenBLAS's own pool.
- */
+ * torch_ref.py's (grok-mlp, fmnist-mlp, relu-mlp and tanh-mlp with random
+ * data, tiny-gpt); eight batches are generated before timing and cycled.
+ * The timed region is forward + backward + optimiser step + zero grad,
+ * after --warmup untimed steps. --gemm times one GEMM shape instead. Like
+ * the main binary it re-execs itself first when OpenBLAS loaded generic
+ * kernels (core/cpu.h). --threads is rs_blas_set_threads: the GEMM pool
+ * of core/blas.c and whatever else runs on it. */
 #include "config.h"
 
 #include <math.h>
@@ -34,6 +34,7 @@
 #define NBATCH 8 /* distinct pre-generated batches, cycled */
 #define MAX_PARAMS 64
 #define MAX_LAYERS 16
+#define WARMUP_MIN_S 0.25 /* seconds of warm-up at least (see main) */
 
 /* One transformer block's parameters (torch_ref.py's Block). */
 struct gpt_block {
@@ -51,6 +52,7 @@ struct bench {
     struct rs_rng rng;
     /* MLP workloads */
     int nlayers;
+    bool tanh; /* tanh between layers, else ReLU */
     rs_tensor *w[MAX_LAYERS], *b[MAX_LAYERS];
     rs_tensor *x[NBATCH]; /* (B, IN) heap batches */
     int *y[NBATCH];       /* (B) targets */
@@ -174,6 +176,27 @@ setup_fmnist(struct bench *b)
     }
 }
 
+/* relu-mlp, tanh-mlp: 196-128x4-10 (Fashion-MNIST at 14 x 14) with ReLU
+ * or tanh, batch 128, Adam lr 1e-3, uniform [0, 1) images and uniform
+ * labels. The pair measures what an activation costs next to the GEMMs. */
+static void
+setup_small(struct bench *b, bool tanh)
+{
+    enum { B = 128, IN = 196 };
+    int sizes[6] = {IN, 128, 128, 128, 128, 10};
+    build_mlp(b, sizes, 6);
+    b->tanh = tanh;
+    make_optim(b, RS_OPTIM_ADAM, 1e-3f, 0.0f, 0.0f);
+    for (int j = 0; j < NBATCH; j++) {
+        b->x[j] = new_batch(B, IN);
+        for (size_t i = 0; i < b->x[j]->numel; i++)
+            b->x[j]->data[i] = rs_rng_uniform(&b->rng);
+        b->y[j] = rs_xmalloc(B * sizeof(int));
+        for (int r = 0; r < B; r++)
+            b->y[j][r] = (int)rs_rng_below(&b->rng, 10);
+    }
+}
+
 static rs_tensor *
 mlp_loss(struct bench *b, int j)
 {
@@ -182,7 +205,7 @@ mlp_loss(struct bench *b, int j)
     for (int i = 0; i < b->nlayers; i++) {
         h = rs_op_linear(g, h, b->w[i], b->b[i]);
         if (i < b->nlayers - 1)
-            h = rs_op_relu(g, h);
+            h = b->tanh ? rs_op_tanh(g, h) : rs_op_relu(g, h);
     }
     return rs_op_cross_entropy(g, h, b->y[j], NULL);
 }
@@ -314,11 +337,58 @@ bench_free(struct bench *b)
     free(b->pos_ids);
 }
 
+/* --gemm SPEC: time rs_blas_sgemm on one shape, SPEC = "nt:512x128x128"
+ * (op letters for A and B, then M x N x K), `steps` calls after `warmup`;
+ * prints "gemm=SPEC threads=T path=P us_per_call=X gflops=Y". */
+static int
+bench_gemm(const char *spec, long steps, long warmup, int threads)
+{
+    char ta, tb;
+    int M, N, K;
+    if (sscanf(spec, "%c%c:%dx%dx%d", &ta, &tb, &M, &N, &K) != 5 ||
+        (ta != 'n' && ta != 't') || (tb != 'n' && tb != 't') || M < 1 ||
+        N < 1 || K < 1) {
+        fprintf(stderr, "rs_bench: bad --gemm '%s' (e.g. nt:512x128x128)\n",
+                spec);
+        return 2;
+    }
+    bool a_t = ta == 't', b_t = tb == 't';
+    size_t na = (size_t)M * K, nb = (size_t)K * N, nc = (size_t)M * N;
+    float *a = rs_aligned_alloc(na * sizeof(float));
+    float *bm = rs_aligned_alloc(nb * sizeof(float));
+    float *c = rs_aligned_alloc(nc * sizeof(float));
+    if (a == NULL || bm == NULL || c == NULL)
+        rs_fatal("rs_bench: out of memory");
+    struct rs_rng rng;
+    rs_rng_seed(&rng, 1);
+    for (size_t i = 0; i < na; i++)
+        a[i] = rs_rng_uniform(&rng) - 0.5f;
+    for (size_t i = 0; i < nb; i++)
+        bm[i] = rs_rng_uniform(&rng) - 0.5f;
+    int lda = a_t ? M : K, ldb = b_t ? K : N;
+    for (long k = 0; k < warmup; k++)
+        rs_blas_sgemm(a_t, b_t, M, N, K, 1.0f, a, lda, bm, ldb, 0.0f, c, N);
+    double t0 = rs_time_now();
+    for (long k = 0; k < steps; k++)
+        rs_blas_sgemm(a_t, b_t, M, N, K, 1.0f, a, lda, bm, ldb, 0.0f, c, N);
+    double per = (rs_time_now() - t0) / (double)steps;
+    printf("gemm=%s threads=%d path=%s us_per_call=%.2f gflops=%.1f\n", spec,
+           threads, rs_blas_sgemm_path(a_t, b_t, M, N, K), 1e6 * per,
+           2e-9 * (double)M * N * K / per);
+    rs_aligned_free(a);
+    rs_aligned_free(bm);
+    rs_aligned_free(c);
+    return 0;
+}
+
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: rs_bench --workload grok-mlp|fmnist-mlp|tiny-gpt "
-               "--steps N [--threads T] [--warmup W] [--seed S] [--verbose]\n"
+    fprintf(f, "usage: rs_bench --workload NAME --steps N [--threads T] "
+               "[--warmup W] [--seed S] [--verbose]\n"
+               "         NAME: grok-mlp fmnist-mlp relu-mlp tanh-mlp tiny-gpt\n"
+               "       rs_bench --gemm nt:MxNxK --steps N [--threads T] "
+               "[--warmup W]\n"
                "       rs_bench --best-core | --kernels\n"
                "env: REPSCOPE_GEMM=openblas sends every GEMM to OpenBLAS\n");
 }
@@ -330,7 +400,7 @@ main(int argc, char **argv)
     if (rs_cpu_reexec_for_blas(argv, &err) != RS_OK)
         fprintf(stderr, "rs_bench: warning: %s\n", err.msg);
 
-    const char *workload = NULL;
+    const char *workload = NULL, *gemm_spec = NULL;
     long steps = -1, warmup = -1;
     int threads = 1;
     unsigned long seed = 0;
@@ -356,6 +426,8 @@ main(int argc, char **argv)
             return 2;
         } else if (strcmp(a, "--workload") == 0) {
             workload = v;
+        } else if (strcmp(a, "--gemm") == 0) {
+            gemm_spec = v;
         } else if (strcmp(a, "--steps") == 0) {
             steps = strtol(v, NULL, 10);
         } else if (strcmp(a, "--threads") == 0) {
@@ -370,7 +442,7 @@ main(int argc, char **argv)
         }
         i++;
     }
-    if (workload == NULL || steps < 1 || threads < 1) {
+    if ((workload == NULL && gemm_spec == NULL) || steps < 1 || threads < 1) {
         usage(stderr);
         return 2;
     }
@@ -381,6 +453,8 @@ main(int argc, char **argv)
     const char *gemm = getenv("REPSCOPE_GEMM");
     if (gemm != NULL && strcmp(gemm, "openblas") == 0)
         rs_blas_force_openblas(true);
+    if (gemm_spec != NULL)
+        return bench_gemm(gemm_spec, steps, warmup, threads);
     struct bench b;
     memset(&b, 0, sizeof b);
     b.name = workload;
@@ -390,6 +464,10 @@ main(int argc, char **argv)
         setup_grok(&b);
     } else if (strcmp(workload, "fmnist-mlp") == 0) {
         setup_fmnist(&b);
+    } else if (strcmp(workload, "relu-mlp") == 0) {
+        setup_small(&b, false);
+    } else if (strcmp(workload, "tanh-mlp") == 0) {
+        setup_small(&b, true);
     } else if (strcmp(workload, "tiny-gpt") == 0) {
         setup_gpt(&b);
     } else {
@@ -399,16 +477,22 @@ main(int argc, char **argv)
         return 2;
     }
 
+    /* At least WARMUP_MIN_S of warm-up, whatever --warmup says: OpenBLAS
+     * starts its own helper threads when it loads, and they spin for about
+     * 0.1 s before they sleep (seen in `perf record`), competing with the
+     * first steps. */
     float first = 0.0f;
-    for (long k = 0; k < warmup; k++) {
-        float l = train_step(&b, k);
-        if (k == 0)
+    double w0 = rs_time_now();
+    long done = 0;
+    for (; done < warmup || rs_time_now() - w0 < WARMUP_MIN_S; done++) {
+        float l = train_step(&b, done);
+        if (done == 0)
             first = l;
     }
     double t0 = rs_time_now();
     float loss = 0.0f;
     for (long k = 0; k < steps; k++)
-        loss = train_step(&b, warmup + k);
+        loss = train_step(&b, done + k);
     double elapsed = rs_time_now() - t0;
     if (!isfinite(loss))
         fprintf(stderr, "rs_bench: warning: non-finite loss %g\n",
