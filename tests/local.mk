@@ -70,3 +70,5 @@ check_PROGRAMS += %D%/t_algo_seqtrain
 %C%_t_algo_seqtrain_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_probe_linprobe
 %C%_t_probe_linprobe_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_core_pool
+%C%_t_core_pool_LDADD = $(RS_TEST_LIBS)
