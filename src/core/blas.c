@@ -129,31 +129,50 @@ scale_rows(float *C, int M, int N, int ldc, float beta)
 
 #if RS_HAVE_AVX512_KERNEL
 
-/* One GEMM on the pool: chunk c of its plan. */
+/* Up to GEMM_MANY GEMMs on the pool as one job: GEMM i owns chunks
+ * [first[i], first[i + 1]) of the job, chunk c - first[i] of its plan. */
+#define GEMM_MANY 4
+
 struct gemm_job {
-    struct rs_gemm g;
-    struct rs_gemm_plan pl;
+    int n;
+    struct rs_gemm g[GEMM_MANY];
+    struct rs_gemm_plan pl[GEMM_MANY];
+    int first[GEMM_MANY + 1];
 };
 
 static void
 gemm_job_chunk(void *ctx, int c)
 {
     const struct gemm_job *j = ctx;
-    rs_gemm_chunk(&j->g, &j->pl, c);
+    int i = 0;
+    while (c >= j->first[i + 1])
+        i++;
+    rs_gemm_chunk(&j->g[i], &j->pl[i], c - j->first[i]);
 }
 
-/* C = alpha op(A) op(B) + beta C (+ bias (N) on every row, with alpha 1)
- * with the register tiles above, on `threads` threads (the pool). B is
- * read in place (its rows are contiguous) or, for trans_b, transposed by
- * each thread for its own columns; op(A)'s elements are broadcast straight
- * from A in either layout. */
+/* Plan every GEMM of j for `threads` threads (one chunk each when 1) and
+ * run the job. */
 static void
-gemm_avx512(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
-            int lda, const float *B, int ldb, const float *bias, float beta,
-            float *C, int ldc, int threads)
+gemm_job_run(struct gemm_job *j, int threads)
 {
-    RS_ASSERT(bias == NULL || alpha == 1.0f);
-    struct rs_gemm g = {
+    if (threads > 1)
+        threads = rs_pool_width();
+    j->first[0] = 0;
+    for (int i = 0; i < j->n; i++) {
+        rs_gemm_plan_for(&j->g[i], threads, &j->pl[i]);
+        if (threads == 1)
+            j->pl[i].chunks = 1;
+        j->first[i + 1] = j->first[i] + j->pl[i].chunks;
+    }
+    rs_pool_run(j->first[j->n], gemm_job_chunk, j);
+}
+
+static struct rs_gemm
+gemm_desc(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+          int lda, const float *B, int ldb, const float *bias, float beta,
+          float *C, int ldc)
+{
+    return (struct rs_gemm){
         .M = M,
         .N = N,
         .K = K,
@@ -169,13 +188,23 @@ gemm_avx512(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
         .C = C,
         .ldc = (size_t)ldc,
     };
-    struct gemm_job j = {.g = g};
-    if (threads > 1)
-        threads = rs_pool_width();
-    rs_gemm_plan_for(&j.g, threads, &j.pl);
-    if (threads == 1)
-        j.pl.chunks = 1;
-    rs_pool_run(j.pl.chunks, gemm_job_chunk, &j);
+}
+
+/* C = alpha op(A) op(B) + beta C (+ bias (N) on every row, with alpha 1)
+ * with the register tiles above, on `threads` threads (the pool). B is
+ * read in place (its rows are contiguous) or, for trans_b, transposed by
+ * each thread for its own columns; op(A)'s elements are broadcast straight
+ * from A in either layout. */
+static void
+gemm_avx512(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+            int lda, const float *B, int ldb, const float *bias, float beta,
+            float *C, int ldc, int threads)
+{
+    RS_ASSERT(bias == NULL || alpha == 1.0f);
+    struct gemm_job j = {.n = 1};
+    j.g[0] = gemm_desc(ta, tb, M, N, K, alpha, A, lda, B, ldb, bias, beta, C,
+                       ldc);
+    gemm_job_run(&j, threads);
 }
 
 #endif /* RS_HAVE_AVX512_KERNEL */
@@ -197,10 +226,15 @@ use_own_kernel(void)
 /* Threads for our kernel on this shape: the pool only from POOL_MIN_MACS
  * (below it waking a helper costs more than half the work). */
 static int
+own_threads_macs(long macs)
+{
+    return max_threads > 1 && macs >= POOL_MIN_MACS ? max_threads : 1;
+}
+
+static int
 own_threads(int M, int N, int K)
 {
-    return max_threads > 1 && (long)M * N * K >= POOL_MIN_MACS ? max_threads
-                                                               : 1;
+    return own_threads_macs((long)M * N * K);
 }
 
 const char *
@@ -282,4 +316,45 @@ rs_blas_sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K,
     if (K > 0)
         openblas_sgemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C,
                        ldc);
+}
+
+void
+rs_blas_sgemm_many(const struct rs_blas_gemm *gs, int n)
+{
+    RS_ASSERT(n >= 0);
+#if RS_HAVE_AVX512_KERNEL
+    if (use_own_kernel()) {
+        struct gemm_job j = {.n = 0};
+        long macs = 0;
+        for (int i = 0; i < n; i++) {
+            const struct rs_blas_gemm *q = &gs[i];
+            if (q->M == 0 || q->N == 0 || q->K == 0 || q->alpha == 0.0f) {
+                rs_blas_sgemm(q->trans_a, q->trans_b, q->M, q->N, q->K,
+                              q->alpha, q->A, q->lda, q->B, q->ldb, q->beta,
+                              q->C, q->ldc); /* the degenerate cases */
+                continue;
+            }
+            RS_ASSERT(q->M > 0 && q->N > 0 && q->K > 0);
+            RS_ASSERT(q->lda >= (q->trans_a ? q->M : q->K) &&
+                      q->ldb >= (q->trans_b ? q->K : q->N) && q->ldc >= q->N);
+            if (j.n == GEMM_MANY) {
+                gemm_job_run(&j, own_threads_macs(macs));
+                j.n = 0;
+                macs = 0;
+            }
+            j.g[j.n++] = gemm_desc(q->trans_a, q->trans_b, q->M, q->N, q->K,
+                                   q->alpha, q->A, q->lda, q->B, q->ldb, NULL,
+                                   q->beta, q->C, q->ldc);
+            macs += (long)q->M * q->N * q->K;
+        }
+        if (j.n > 0)
+            gemm_job_run(&j, own_threads_macs(macs));
+        return;
+    }
+#endif
+    for (int i = 0; i < n; i++) {
+        const struct rs_blas_gemm *q = &gs[i];
+        rs_blas_sgemm(q->trans_a, q->trans_b, q->M, q->N, q->K, q->alpha, q->A,
+                      q->lda, q->B, q->ldb, q->beta, q->C, q->ldc);
+    }
 }

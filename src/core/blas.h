@@ -38,6 +38,26 @@ void rs_blas_sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K,
                         const float *A, int lda, const float *B, int ldb,
                         const float *bias, float *C, int ldc);
 
+/* One GEMM of rs_blas_sgemm_many: the arguments of rs_blas_sgemm. */
+struct rs_blas_gemm {
+    bool trans_a, trans_b;
+    int M, N, K;
+    float alpha;
+    const float *A;
+    int lda;
+    const float *B;
+    int ldb;
+    float beta;
+    float *C;
+    int ldc;
+};
+
+/* rs_blas_sgemm on each of gs[0 .. n), run as one job on the pool (the
+ * threads take chunks of all of them; one hand-over instead of n). The
+ * GEMMs must be independent: no C may overlap another GEMM's A, B or C.
+ * Results are bitwise those of the calls one by one. */
+void rs_blas_sgemm_many(const struct rs_blas_gemm *gs, int n);
+
 /* The most threads a GEMM may use (values below 1 mean 1), and the pool's
  * count (rs_pool_set_threads: n, or 1 when OpenBLAS runs the GEMMs). n = 1
  * stops the helper threads; they start again on the first job that wants

@@ -269,12 +269,19 @@ linear_backward(float *dx, float bx, float *dw, float bw, float *dbias,
                 const float *dout, const float *x, const float *w, int R,
                 int IN, int OUT)
 {
+    /* Both GEMMs as one pool job (rs_blas_sgemm_many). */
+    struct rs_blas_gemm gs[2];
+    int n = 0;
     if (dx != NULL) /* dx (R, IN) += dout (R, OUT) w (OUT, IN) */
-        rs_blas_sgemm(false, false, R, IN, OUT, 1.0f, dout, OUT, w, IN, bx, dx,
-                      IN);
+        gs[n++] = (struct rs_blas_gemm){
+            .M = R, .N = IN, .K = OUT, .alpha = 1.0f, .A = dout, .lda = OUT,
+            .B = w, .ldb = IN, .beta = bx, .C = dx, .ldc = IN};
     if (dw != NULL) /* dw (OUT, IN) += dout^T (OUT, R) x (R, IN) */
-        rs_blas_sgemm(true, false, OUT, IN, R, 1.0f, dout, OUT, x, IN, bw, dw,
-                      IN);
+        gs[n++] = (struct rs_blas_gemm){
+            .trans_a = true, .M = OUT, .N = IN, .K = R, .alpha = 1.0f,
+            .A = dout, .lda = OUT, .B = x, .ldb = IN, .beta = bw, .C = dw,
+            .ldc = IN};
+    rs_blas_sgemm_many(gs, n);
     if (dbias != NULL)
         bias_grad(dbias, dout, R, OUT);
 }
