@@ -19,6 +19,7 @@
 #include "core/cpu.h"
 #include "core/graph.h"
 #include "core/ops.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "tests/gradcheck.h"
@@ -880,6 +881,75 @@ test_errors(void)
     rs_graph_free(g);
 }
 
+/* A linear layer's forward and backward on (2000, 40) x (100, 40)^T at
+ * `threads` threads (GEMMs and the bias gradient's column pieces on the
+ * pool): y, dx, dw and db copied to res. */
+static void
+linear_at(int threads, const float *x0, const float *w0, const float *b0,
+          const float *seed, float *res)
+{
+    enum { R = 2000, IN = 40, OUT = 100 };
+    rs_blas_set_threads(threads);
+    rs_pool_set_threads(threads); /* also without AVX-512 */
+    int xs[2] = {R, IN}, ws[2] = {OUT, IN}, bs[1] = {OUT};
+    rs_tensor *x = rs_tensor_new_param(2, xs, NULL);
+    rs_tensor *w = rs_tensor_new_param(2, ws, NULL);
+    rs_tensor *b = rs_tensor_new_param(1, bs, NULL);
+    memcpy(x->data, x0, sizeof(float) * R * IN);
+    memcpy(w->data, w0, sizeof(float) * OUT * IN);
+    memcpy(b->data, b0, sizeof(float) * OUT);
+    rs_graph *g = rs_graph_new();
+    rs_tensor *y = rs_op_linear(g, x, w, b);
+    int rc = rs_graph_backward_seed(g, y, seed, NULL);
+    RS_ASSERT(rc == RS_OK);
+    float *r = res;
+    memcpy(r, y->data, sizeof(float) * R * OUT);
+    memcpy(r += R * OUT, x->grad, sizeof(float) * R * IN);
+    memcpy(r += R * IN, w->grad, sizeof(float) * OUT * IN);
+    memcpy(r += OUT * IN, b->grad, sizeof(float) * OUT);
+    rs_graph_free(g);
+    rs_tensor_release(x);
+    rs_tensor_release(w);
+    rs_tensor_release(b);
+    rs_blas_set_threads(1);
+}
+
+static void
+test_linear_threads(struct rs_rng *rng)
+{
+    enum { R = 2000, IN = 40, OUT = 100 };
+    size_t n = (size_t)R * OUT + (size_t)R * IN + (size_t)OUT * IN + OUT;
+    float *x = random_floats(rng, (size_t)R * IN);
+    float *w = random_floats(rng, (size_t)OUT * IN);
+    float *b = random_floats(rng, OUT);
+    float *seed = random_floats(rng, (size_t)R * OUT);
+    float *one = rs_xmalloc(n * sizeof(float));
+    float *more = rs_xmalloc(n * sizeof(float));
+    linear_at(1, x, w, b, seed, one);
+    float db[OUT];
+    for (int o = 0; o < OUT; o++) {
+        double s = 0;
+        for (int r = 0; r < R; r++)
+            s += (double)seed[(size_t)r * OUT + o];
+        db[o] = (float)s;
+    }
+    tap_is_floats(one + n - OUT, db, OUT, 1e-4, 1e-4,
+                  "linear db over (2000, 100) = column sums of dy");
+    for (int t = 2; t <= 3; t++) {
+        linear_at(t, x, w, b, seed, more);
+        tap_ok(memcmp(one, more, n * sizeof(float)) == 0,
+               "linear forward and backward on %d threads: bitwise the "
+               "1-thread y, dx, dw, db",
+               t);
+    }
+    free(x);
+    free(w);
+    free(b);
+    free(seed);
+    free(one);
+    free(more);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -896,6 +966,7 @@ main(int argc, char **argv)
     test_chains(&rng);
     test_linear(&rng);
     test_linear_backward_values(&rng);
+    test_linear_threads(&rng);
     test_errors();
     return tap_done();
 }

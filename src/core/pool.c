@@ -40,6 +40,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h> /* _mm_pause */
@@ -68,6 +69,8 @@ struct pool {
     int slow;         /* consecutive slow jobs */
     double off_until; /* rs_time_now() before which jobs run alone */
     double backoff;   /* the next back-off, doubling while it fails */
+    struct rs_pool_stats st; /* under busy */
+    bool no_backoff;         /* under busy */
 
     atomic_bool busy; /* a thread is posting or running a job */
     atomic_bool quit; /* helpers exit */
@@ -79,6 +82,8 @@ struct pool {
     _Atomic(void *) ctx;
     atomic_int nchunks;
     atomic_int sleepers; /* helpers blocked on cv, or about to be */
+    atomic_long helped;  /* chunks run by helpers, for rs_pool_stats */
+    atomic_long wakes;   /* helpers woken from sleep, for rs_pool_stats */
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
@@ -145,6 +150,7 @@ helper_main(void *arg)
                     pthread_cond_wait(&pool.cv, &pool.mu);
                 atomic_fetch_sub(&pool.sleepers, 1);
                 pthread_mutex_unlock(&pool.mu);
+                atomic_fetch_add_explicit(&pool.wakes, 1, memory_order_relaxed);
                 t0 = rs_time_now();
             }
             cpu_relax();
@@ -152,7 +158,9 @@ helper_main(void *arg)
         if (atomic_load(&pool.quit))
             return NULL;
         seen = ticket_job(t);
-        (void)take_chunks(seen);
+        int ran = take_chunks(seen);
+        if (ran > 0)
+            atomic_fetch_add_explicit(&pool.helped, ran, memory_order_relaxed);
     }
 }
 
@@ -257,11 +265,13 @@ rs_pool_width(void)
 static void
 account(double t0, double t1, double t2, int mine, int n)
 {
-    if (t2 - t1 <= (t1 - t0) + POOL_SLACK_S && mine < n) {
+    if (pool.no_backoff ||
+        (t2 - t1 <= (t1 - t0) + POOL_SLACK_S && mine < n)) {
         pool.slow = 0;
         pool.backoff = POOL_BACKOFF_S;
     } else if (++pool.slow >= POOL_SLOW_JOBS) {
         pool.slow = 0;
+        pool.st.backoffs++;
         pool.off_until = t2 + pool.backoff;
         pool.backoff = pool.backoff * 2 < POOL_BACKOFF_MAX_S
                            ? pool.backoff * 2
@@ -281,8 +291,10 @@ rs_pool_run(int nchunks, rs_pool_fn fn, void *ctx)
         !helpers_start()) {
         for (int c = 0; c < nchunks; c++)
             fn(ctx, c);
-        if (!taken)
+        if (!taken) {
+            pool.st.alone += nchunks > 1;
             atomic_store(&pool.busy, false);
+        }
         return;
     }
     /* The old job is closed (see the end); describe the new one, then
@@ -315,7 +327,41 @@ rs_pool_run(int nchunks, rs_pool_fn fn, void *ctx)
     (void)atomic_exchange_explicit(&pool.ticket,
                                    ((uint64_t)job << 32) | CLOSED,
                                    memory_order_acq_rel);
-    account(t0, t1, rs_time_now(), mine, nchunks);
+    double t2 = rs_time_now();
+    account(t0, t1, t2, mine, nchunks);
+    pool.st.jobs++;
+    pool.st.job_s += t2 - t0;
+    pool.st.wait_s += t2 - t1;
+    atomic_store(&pool.busy, false);
+}
+
+void
+rs_pool_set_backoff(bool on)
+{
+    busy_wait_take();
+    pool.no_backoff = !on;
+    if (!on)
+        pool.off_until = 0.0;
+    atomic_store(&pool.busy, false);
+}
+
+void
+rs_pool_stats(struct rs_pool_stats *st)
+{
+    busy_wait_take();
+    *st = pool.st;
+    st->helped = atomic_load(&pool.helped);
+    st->wakes = atomic_load(&pool.wakes);
+    atomic_store(&pool.busy, false);
+}
+
+void
+rs_pool_stats_reset(void)
+{
+    busy_wait_take();
+    memset(&pool.st, 0, sizeof pool.st);
+    atomic_store(&pool.helped, 0);
+    atomic_store(&pool.wakes, 0);
     atomic_store(&pool.busy, false);
 }
 

@@ -60,4 +60,22 @@ void rs_pool_run(int nchunks, rs_pool_fn fn, void *ctx);
  * fewest elements worth handing to another thread. */
 void rs_pool_for(size_t n, size_t grain, rs_pool_range_fn fn, void *ctx);
 
+/* Whether the pool backs off under contention (true, the default); false
+ * keeps handing jobs to the helpers whatever they cost, for benchmarks
+ * that measure the pool itself. */
+void rs_pool_set_backoff(bool on);
+
+/* What the pool did since the last reset, for benchmarks: jobs handed to
+ * helpers, jobs of several chunks run alone (one thread, pool taken, or
+ * backing off), back-offs begun, chunks the helpers ran, times a helper
+ * woke from sleep, seconds from posting a job to its end and, of those,
+ * seconds the poster waited for helpers' chunks after its own. */
+struct rs_pool_stats {
+    long jobs, alone, backoffs, helped, wakes;
+    double job_s, wait_s;
+};
+/* Copy the counters out (waits for a running job to finish). */
+void rs_pool_stats(struct rs_pool_stats *st);
+void rs_pool_stats_reset(void);
+
 #endif /* RS_CORE_POOL_H */
