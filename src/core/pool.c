@@ -64,6 +64,7 @@ struct pool {
     atomic_int threads; /* the count set, 1..RS_POOL_MAX; written under busy */
     /* Written by the thread holding busy (or before helpers exist). */
     int nhelpers;
+    bool start_failed; /* pthread_create failed: alone until a new count */
     pthread_t tid[RS_POOL_MAX];
     /* The back-off, also under busy. */
     int slow;         /* consecutive slow jobs */
@@ -196,12 +197,15 @@ helpers_start(void)
     int n = atomic_load(&pool.threads) - 1;
     if (pool.nhelpers == n)
         return true;
+    if (pool.start_failed)
+        return false;
     helpers_stop();
     uint32_t job = ticket_job(atomic_load(&pool.ticket));
     for (int i = 0; i < n; i++) {
         if (pthread_create(&pool.tid[i], NULL, helper_main,
                            (void *)(uintptr_t)job) != 0) {
             helpers_stop();
+            pool.start_failed = true;
             return false;
         }
         pool.nhelpers = i + 1;
@@ -231,6 +235,7 @@ rs_pool_set_threads(int n)
     if (n < atomic_load(&pool.threads) || n == 1)
         helpers_stop(); /* started again on demand */
     atomic_store(&pool.threads, n);
+    pool.start_failed = false;
     pool.slow = 0;
     pool.off_until = 0.0;
     pool.backoff = POOL_BACKOFF_S;

@@ -57,7 +57,26 @@ void rs_pool_run(int nchunks, rs_pool_fn fn, void *ctx);
  * at least grain elements, every boundary but n a multiple of 16 elements
  * (no two pieces share a 64-byte line of floats). Otherwise one call
  * fn(ctx, 0, n) on this thread. n may be 0 (no call). grain >= 1: the
- * fewest elements worth handing to another thread. */
+ * fewest elements worth handing to another thread.
+ *
+ * An elementwise node runs its kernel on the pool like this (the kernel
+ * being a pure loop over (out, in, n)):
+ *
+ *     struct unary_job { float *out; const float *in; };
+ *     static void
+ *     relu_piece(void *ctx, size_t lo, size_t hi)
+ *     {
+ *         const struct unary_job *j = ctx;
+ *         relu_forward(j->out + lo, j->in + lo, hi - lo);
+ *     }
+ *     ...
+ *     struct unary_job j = {n->out->data, n->src[0]->data};
+ *     rs_pool_for(n->out->numel, RS_POOL_GRAIN_MEM, relu_piece, &j);
+ *
+ * Grains: handing a piece to a helper costs about a microsecond; a piece
+ * should hold a few microseconds of work. */
+#define RS_POOL_GRAIN_MEM 16384 /* loads and stores only: add, relu, copy */
+#define RS_POOL_GRAIN_MATH 4096 /* exp, tanh, gelu, ...: ~1 ns an element */
 void rs_pool_for(size_t n, size_t grain, rs_pool_range_fn fn, void *ctx);
 
 /* Whether the pool backs off under contention (true, the default); false
