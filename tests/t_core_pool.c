@@ -37,11 +37,11 @@ struct count_job {
 static pthread_t main_thread;
 
 /* A few microseconds of work, so that helpers get to take chunks. */
-static long
+static unsigned long
 busy_work(int c)
 {
-    volatile long acc = c;
-    for (int i = 0; i < 4000; i++)
+    volatile unsigned long acc = (unsigned long)c;
+    for (unsigned long i = 0; i < 4000; i++)
         acc = acc * 3 + i;
     return acc;
 }
