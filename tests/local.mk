@@ -86,3 +86,6 @@ check_PROGRAMS += %D%/t_run_json
 # the attach feeder's reading of a run directory (run/attach.h)
 check_PROGRAMS += %D%/t_run_attach
 %C%_t_run_attach_LDADD = $(RS_TEST_LIBS)
+
+check_PROGRAMS += %D%/t_core_pool
+%C%_t_core_pool_LDADD = $(RS_TEST_LIBS)

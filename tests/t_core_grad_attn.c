@@ -11,7 +11,8 @@
  * t - s. Gradients against central finite differences (tap_gradcheck),
  * alone and chained rope -> attention_ex. Under RS_PREC_BF16 the outputs
  * must be bf16 values close to the f32 ones. Error paths return NULL with a
- * message naming the value.
+ * message naming the value. On the thread pool the (b, h) pairs split
+ * across threads give bitwise the one-thread outputs and gradients.
  */
 #include "config.h"
 
@@ -23,6 +24,7 @@
 
 #include "core/graph.h"
 #include "core/ops.h"
+#include "core/pool.h"
 #include "core/prec.h"
 #include "core/rng.h"
 #include "core/tensor.h"
@@ -653,6 +655,61 @@ test_bf16(void)
     rs_tensor_release(qkv);
 }
 
+/* Forward and backward of attention_ex with ALiBi and a window on
+ * (3, 70, 24), 3 heads (9 pairs, more than one query block) at `threads`
+ * threads: out, probs and d qkv (seeded with `seed`) copied to res. */
+static void
+attn_at(int threads, const rs_tensor *qkv0, const float *seed, float *res)
+{
+    rs_pool_set_threads(threads);
+    int shape[3] = {3, 70, 72};
+    float slopes[3];
+    press_slopes(slopes, 3);
+    struct rs_attention_opts o = {.window = 40, .alibi = slopes};
+    rs_graph *g = rs_graph_new();
+    rs_tensor *qkv = rs_graph_input(g, 3, shape, qkv0->data);
+    qkv->requires_grad = true;
+    rs_tensor *y = rs_op_attention_ex(g, qkv, 3, &o);
+    rs_tensor *p = y != NULL ? rs_op_attention_probs(g, y) : NULL;
+    RS_ASSERT(p != NULL);
+    int rc = rs_graph_backward_seed(g, y, seed, NULL);
+    RS_ASSERT(rc == RS_OK);
+    memcpy(res, y->data, y->numel * sizeof(float));
+    memcpy(res + y->numel, p->data, p->numel * sizeof(float));
+    memcpy(res + y->numel + p->numel, qkv->grad, qkv->numel * sizeof(float));
+    rs_graph_free(g);
+    rs_pool_set_threads(1);
+}
+
+static void
+test_threads(void)
+{
+    int shape[3] = {3, 70, 72};
+    rs_tensor *qkv = tap_filled(&rng, 3, shape, -1, 1);
+    size_t ny = 3 * 70 * 24, np = 3 * 3 * 70 * 70, nq = qkv->numel;
+    float *seed = rs_xmalloc(ny * sizeof(float));
+    for (size_t i = 0; i < ny; i++)
+        seed[i] = rs_rng_uniform(&rng) - 0.5f;
+    size_t n = ny + np + nq;
+    float *one = rs_xmalloc(n * sizeof(float));
+    float *more = rs_xmalloc(n * sizeof(float));
+    attn_at(1, qkv, seed, one);
+    for (int t = 2; t <= 3; t++) {
+        attn_at(t, qkv, seed, more);
+        tap_ok(memcmp(one, more, ny * sizeof(float)) == 0 &&
+                   memcmp(one + ny, more + ny, np * sizeof(float)) == 0,
+               "attention on %d threads: outputs and probs bitwise the "
+               "1-thread ones",
+               t);
+        tap_ok(memcmp(one + ny + np, more + ny + np, nq * sizeof(float)) == 0,
+               "attention on %d threads: d qkv bitwise the 1-thread one", t);
+    }
+    free(seed);
+    free(one);
+    free(more);
+    rs_tensor_release(qkv);
+}
+
 int
 main(void)
 {
@@ -662,5 +719,6 @@ main(void)
     test_attention_alibi();
     test_chain();
     test_bf16();
+    test_threads();
     return tap_done();
 }

@@ -18,6 +18,7 @@
 #include "core/cpu.h"
 #include "core/graph.h"
 #include "core/ops.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "tests/gradcheck.h"
@@ -195,6 +196,79 @@ test_pool(struct rs_rng *rng)
     free(want[1]);
 }
 
+/* rs_blas_sgemm_many: six GEMMs (more than one job holds) of mixed
+ * transposes and sizes, one of them K = 0 and one M = 0, give bitwise
+ * the results of the calls one by one, at 1 and 2 threads, and (on the
+ * same inputs) the naive reference. */
+static void
+test_many(struct rs_rng *rng)
+{
+    static const int shapes[][5] = {
+        /* ta, tb, M, N, K */
+        {0, 0, 300, 128, 128}, {1, 0, 128, 128, 300}, {0, 1, 64, 200, 90},
+        {1, 1, 33, 70, 41},    {0, 0, 5, 6, 0},       {0, 0, 0, 6, 7},
+    };
+    enum { NG = RS_ARRAY_LEN(shapes) };
+    struct rs_blas_gemm g[NG];
+    float *A[NG], *B[NG], *C0[NG], *want[NG], *ref[NG];
+    for (int i = 0; i < NG; i++) {
+        bool ta = shapes[i][0], tb = shapes[i][1];
+        int M = shapes[i][2], N = shapes[i][3], K = shapes[i][4];
+        size_t na = (size_t)M * K + 1, nb = (size_t)K * N + 1;
+        size_t nc = (size_t)M * N + 1;
+        A[i] = random_floats(rng, na);
+        B[i] = random_floats(rng, nb);
+        C0[i] = random_floats(rng, nc);
+        want[i] = rs_xmalloc(nc * sizeof(float));
+        ref[i] = rs_xmalloc(nc * sizeof(float));
+        memcpy(want[i], C0[i], nc * sizeof(float));
+        memcpy(ref[i], C0[i], nc * sizeof(float));
+        int lda = ta ? M : K, ldb = tb ? K : N;
+        g[i] = (struct rs_blas_gemm){
+            .trans_a = ta, .trans_b = tb, .M = M, .N = N, .K = K,
+            .alpha = 0.75f, .A = A[i], .lda = lda > 0 ? lda : 1, .B = B[i],
+            .ldb = ldb > 0 ? ldb : 1, .beta = 0.5f, .C = NULL, .ldc = N};
+        rs_blas_set_threads(1);
+        rs_blas_sgemm(ta, tb, M, N, K, g[i].alpha, A[i], g[i].lda, B[i],
+                      g[i].ldb, g[i].beta, want[i], N);
+        gemm_naive(ta, tb, M, N, K, g[i].alpha, A[i], g[i].lda, B[i],
+                   g[i].ldb, g[i].beta, ref[i], N);
+    }
+    for (int t = 1; t <= 2; t++) {
+        rs_blas_set_threads(t);
+        float *C[NG];
+        for (int i = 0; i < NG; i++) {
+            size_t nc = (size_t)shapes[i][2] * shapes[i][3] + 1;
+            C[i] = rs_xmalloc(nc * sizeof(float));
+            memcpy(C[i], C0[i], nc * sizeof(float));
+            g[i].C = C[i];
+        }
+        rs_blas_sgemm_many(g, NG);
+        int bad = 0, far = 0;
+        for (int i = 0; i < NG; i++) {
+            size_t nc = (size_t)shapes[i][2] * shapes[i][3] + 1;
+            bad += memcmp(C[i], want[i], nc * sizeof(float)) != 0;
+            for (size_t e = 0; e < nc; e++)
+                far += fabsf(C[i][e] - ref[i][e]) >
+                       1e-4f * (1.0f + fabsf(ref[i][e]));
+            free(C[i]);
+        }
+        tap_is_int(bad, 0, "rs_blas_sgemm_many at %d thread%s: bitwise the "
+                   "calls one by one", t, t == 1 ? "" : "s");
+        tap_is_int(far, 0, "rs_blas_sgemm_many at %d thread%s: the naive "
+                   "reference", t, t == 1 ? "" : "s");
+    }
+    rs_blas_sgemm_many(g, 0); /* nothing to do */
+    rs_blas_set_threads(1);
+    for (int i = 0; i < NG; i++) {
+        free(A[i]);
+        free(B[i]);
+        free(C0[i]);
+        free(want[i]);
+        free(ref[i]);
+    }
+}
+
 static void
 test_blas(struct rs_rng *rng)
 {
@@ -236,6 +310,7 @@ test_blas(struct rs_rng *rng)
                    "no AVX-512: OpenBLAS");
 
     test_pool(rng);
+    test_many(rng);
 
     /* Big enough to take the threaded path with two threads. */
     rs_blas_set_threads(2);
@@ -803,6 +878,75 @@ test_errors(void)
     rs_graph_free(g);
 }
 
+/* A linear layer's forward and backward on (2000, 40) x (100, 40)^T at
+ * `threads` threads (GEMMs and the bias gradient's column pieces on the
+ * pool): y, dx, dw and db copied to res. */
+static void
+linear_at(int threads, const float *x0, const float *w0, const float *b0,
+          const float *seed, float *res)
+{
+    enum { R = 2000, IN = 40, OUT = 100 };
+    rs_blas_set_threads(threads);
+    rs_pool_set_threads(threads); /* also without AVX-512 */
+    int xs[2] = {R, IN}, ws[2] = {OUT, IN}, bs[1] = {OUT};
+    rs_tensor *x = rs_tensor_new_param(2, xs, NULL);
+    rs_tensor *w = rs_tensor_new_param(2, ws, NULL);
+    rs_tensor *b = rs_tensor_new_param(1, bs, NULL);
+    memcpy(x->data, x0, sizeof(float) * R * IN);
+    memcpy(w->data, w0, sizeof(float) * OUT * IN);
+    memcpy(b->data, b0, sizeof(float) * OUT);
+    rs_graph *g = rs_graph_new();
+    rs_tensor *y = rs_op_linear(g, x, w, b);
+    int rc = rs_graph_backward_seed(g, y, seed, NULL);
+    RS_ASSERT(rc == RS_OK);
+    float *r = res;
+    memcpy(r, y->data, sizeof(float) * R * OUT);
+    memcpy(r += R * OUT, x->grad, sizeof(float) * R * IN);
+    memcpy(r += R * IN, w->grad, sizeof(float) * OUT * IN);
+    memcpy(r += OUT * IN, b->grad, sizeof(float) * OUT);
+    rs_graph_free(g);
+    rs_tensor_release(x);
+    rs_tensor_release(w);
+    rs_tensor_release(b);
+    rs_blas_set_threads(1);
+}
+
+static void
+test_linear_threads(struct rs_rng *rng)
+{
+    enum { R = 2000, IN = 40, OUT = 100 };
+    size_t n = (size_t)R * OUT + (size_t)R * IN + (size_t)OUT * IN + OUT;
+    float *x = random_floats(rng, (size_t)R * IN);
+    float *w = random_floats(rng, (size_t)OUT * IN);
+    float *b = random_floats(rng, OUT);
+    float *seed = random_floats(rng, (size_t)R * OUT);
+    float *one = rs_xmalloc(n * sizeof(float));
+    float *more = rs_xmalloc(n * sizeof(float));
+    linear_at(1, x, w, b, seed, one);
+    float db[OUT];
+    for (int o = 0; o < OUT; o++) {
+        double s = 0;
+        for (int r = 0; r < R; r++)
+            s += (double)seed[(size_t)r * OUT + o];
+        db[o] = (float)s;
+    }
+    tap_is_floats(one + n - OUT, db, OUT, 1e-4, 1e-4,
+                  "linear db over (2000, 100) = column sums of dy");
+    for (int t = 2; t <= 3; t++) {
+        linear_at(t, x, w, b, seed, more);
+        tap_ok(memcmp(one, more, n * sizeof(float)) == 0,
+               "linear forward and backward on %d threads: bitwise the "
+               "1-thread y, dx, dw, db",
+               t);
+    }
+    free(x);
+    free(w);
+    free(b);
+    free(seed);
+    free(one);
+    free(more);
+}
+
 int
 main(void)
 {
@@ -817,6 +961,7 @@ main(void)
     test_chains(&rng);
     test_linear(&rng);
     test_linear_backward_values(&rng);
+    test_linear_threads(&rng);
     test_errors();
     return tap_done();
 }

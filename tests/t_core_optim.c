@@ -5,7 +5,9 @@
  * Optimiser cases run 2-3 steps on p = (1, -2, 0.5) with known gradients
  * and compare against values worked out by hand (the derivation is in the
  * comment of each case; the numbers were also cross-checked against
- * torch.optim 1.13). Schedules are checked at known points, initialisers
+ * torch.optim 1.13). Large parameters, which the step splits over the
+ * thread pool, give bitwise the same result at 1, 2 and 3 threads.
+ * Schedules are checked at known points, initialisers
  * by the statistics of a large tensor, the RNG by reproducibility and
  * moments.
  */
@@ -13,11 +15,13 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/base.h"
 #include "core/init.h"
 #include "core/optim.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "core/sched.h"
 #include "core/tensor.h"
@@ -677,6 +681,109 @@ test_rng(void)
     }
     tap_ok(perm && moved > 0, "shuffle is a permutation");
 }
+/* Three steps of cfg on a 50000-element and a 3-element parameter (the
+ * big one is split into pieces on the pool) at `threads` threads; the
+ * final values of both go to out (50003 floats), the last grad norm and
+ * weight norm to norms. */
+static void
+run_big(const struct rs_optim_config *cfg, int threads, float *out,
+        double *norms)
+{
+    rs_pool_set_threads(threads);
+    int shape[1] = {50000};
+    rs_tensor *p[2] = {rs_tensor_new_param(1, shape, NULL),
+                       new_param3(p_init, "small")};
+    RS_ASSERT(p[0] != NULL);
+    struct rs_rng rng;
+    rs_rng_seed(&rng, 7);
+    for (size_t i = 0; i < p[0]->numel; i++)
+        p[0]->data[i] = rs_rng_uniform(&rng) - 0.5f;
+    rs_optim *o = rs_optim_new(cfg, p, 2, NULL);
+    RS_ASSERT(o != NULL);
+    struct rs_optim_stats st;
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < p[0]->numel; i++)
+            p[0]->grad[i] = rs_rng_uniform(&rng) - 0.5f;
+        set_grad(p[1], k % 2 ? g_a : g_b);
+        int rc = rs_optim_step(o, 0.01f, &st, NULL);
+        RS_ASSERT(rc == RS_OK);
+        rs_optim_zero_grad(o);
+    }
+    memcpy(out, p[0]->data, 50000 * sizeof(float));
+    memcpy(out + 50000, p[1]->data, 3 * sizeof(float));
+    norms[0] = st.grad_norm;
+    norms[1] = st.weight_norm;
+    bool zero = true;
+    for (size_t i = 0; i < p[0]->numel; i++)
+        zero = zero && p[0]->grad[i] == 0.0f;
+    tap_ok(zero, "%s, %d threads: zero_grad clears a split parameter",
+           rs_optim_kind_name(cfg->kind), threads);
+    rs_optim_free(o);
+    rs_tensor_release(p[0]);
+    rs_tensor_release(p[1]);
+    rs_pool_set_threads(1);
+}
+
+static void
+test_threads(void)
+{
+    static float one[50003], more[50003];
+    struct rs_optim_config cfg[2];
+    rs_optim_config_default(&cfg[0], RS_OPTIM_ADAMW);
+    cfg[0].clip_norm = 1.0f; /* the clip scale needs the whole scan */
+    rs_optim_config_default(&cfg[1], RS_OPTIM_SGD);
+    cfg[1].momentum = 0.9f;
+    for (int c = 0; c < 2; c++) {
+        double n1[2], nm[2];
+        run_big(&cfg[c], 1, one, n1);
+        for (int t = 2; t <= 3; t++) {
+            run_big(&cfg[c], t, more, nm);
+            tap_ok(memcmp(one, more, sizeof one) == 0,
+                   "%s: %d threads bitwise equal to 1",
+                   rs_optim_kind_name(cfg[c].kind), t);
+            tap_ok(n1[0] == nm[0] && n1[1] == nm[1],
+                   "%s: %d threads, same grad and weight norms",
+                   rs_optim_kind_name(cfg[c].kind), t);
+        }
+    }
+    /* Known answer across pieces: 50003 gradients of 0.5 -> norm
+     * sqrt(50003 / 4), with lr 0 leaving the values alone. */
+    rs_pool_set_threads(2);
+    int shape[1] = {50003};
+    rs_tensor *p = rs_tensor_new_param(1, shape, NULL);
+    RS_ASSERT(p != NULL);
+    for (size_t i = 0; i < p->numel; i++)
+        p->grad[i] = 0.5f;
+    rs_optim *o = rs_optim_new(&cfg[1], &p, 1, NULL);
+    struct rs_optim_stats st;
+    int rc = rs_optim_step(o, 0.0f, &st, NULL);
+    tap_ok(rc == RS_OK, "a step over pieces succeeds");
+    tap_is_float(st.grad_norm, sqrt(50003.0 / 4.0), 0.0, 1e-15,
+                 "grad norm summed over pieces");
+    rs_optim_free(o);
+    /* Plain SGD on every element of every piece: p - 0.01 g. */
+    struct rs_optim_config plain;
+    rs_optim_config_default(&plain, RS_OPTIM_SGD);
+    o = rs_optim_new(&plain, &p, 1, NULL);
+    float *want = rs_xmalloc(p->numel * sizeof(float));
+    for (size_t i = 0; i < p->numel; i++) {
+        p->data[i] = (float)(i % 1000) * 0.001f;
+        p->grad[i] = (float)(i % 777) * 0.01f - 3.0f;
+        want[i] = p->data[i] + -0.01f * p->grad[i];
+    }
+    rc = rs_optim_step(o, 0.01f, NULL, NULL);
+    tap_ok(rc == RS_OK && memcmp(p->data, want, p->numel * sizeof(float)) == 0,
+           "SGD over pieces: every element is p - lr g");
+    free(want);
+    p->grad[49999] = NAN;
+    struct rs_error err;
+    rc = rs_optim_step(o, 0.0f, NULL, &err);
+    tap_ok(rc == RS_ENONFINITE && strstr(err.msg, "element 49999") != NULL,
+           "NaN in a later piece is found and named: %s", err.msg);
+    rs_optim_free(o);
+    rs_tensor_release(p);
+    rs_pool_set_threads(1);
+}
 
 int
 main(void)
@@ -686,6 +793,7 @@ main(void)
     test_adam();
     test_clip();
     test_nonfinite();
+    test_threads();
     test_bad_config();
     test_resume();
     test_names();

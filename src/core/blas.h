@@ -8,15 +8,14 @@
  * otherwise on OpenBLAS), chosen from the shape and the thread count only,
  * so results never depend on timing.
  *
- * Threads: one spinning pool at a time (measured with Debian 12's OpenBLAS
- * 0.3.21, whose pool busy-waits, on 2 cores: a second spinning pool made
- * 2 threads slower than 1). With AVX-512 and rs_blas_set_threads(n > 1), the
- * kernel splits C (never a sum, so the result is bitwise the one-thread
- * result) over n - 1 helper threads of its own, and OpenBLAS is held at one
- * thread; the helpers spin briefly between GEMMs, then sleep. Without
- * AVX-512, OpenBLAS's pool is used, per call, for shapes big enough to
- * gain. Worker thread only: one thread issues all GEMMs (the thread count
- * and the pool are process-wide).
+ * Threads: one spinning pool at a time (OpenBLAS's busy-waits too, and
+ * two spinning pools on 2 cores are slower than one thread). With AVX-512
+ * and rs_blas_set_threads(n > 1), the kernel splits C (never a sum, so
+ * the result is bitwise the one-thread result) over the engine's pool
+ * (core/pool.h, n threads in all), and OpenBLAS is held at one thread.
+ * Without AVX-512, the pool keeps no helpers and OpenBLAS's pool is used,
+ * per call, for shapes big enough to gain. The thread counts are
+ * process-wide: one thread (the worker) sets them.
  */
 #ifndef RS_CORE_BLAS_H
 #define RS_CORE_BLAS_H
@@ -39,9 +38,30 @@ void rs_blas_sgemm_bias(bool trans_a, bool trans_b, int M, int N, int K,
                         const float *A, int lda, const float *B, int ldb,
                         const float *bias, float *C, int ldc);
 
-/* The most threads a GEMM may use (values below 1 mean 1). n = 1 stops the
- * helper threads; they start again on the first GEMM that wants them.
- * Also sets OpenBLAS to one thread (raised per call where it is used). */
+/* One GEMM of rs_blas_sgemm_many: the arguments of rs_blas_sgemm. */
+struct rs_blas_gemm {
+    bool trans_a, trans_b;
+    int M, N, K;
+    float alpha;
+    const float *A;
+    int lda;
+    const float *B;
+    int ldb;
+    float beta;
+    float *C;
+    int ldc;
+};
+
+/* rs_blas_sgemm on each of gs[0 .. n), run as one job on the pool (the
+ * threads take chunks of all of them; one hand-over instead of n). The
+ * GEMMs must be independent: no C may overlap another GEMM's A, B or C.
+ * Results are bitwise those of the calls one by one. */
+void rs_blas_sgemm_many(const struct rs_blas_gemm *gs, int n);
+
+/* The most threads a GEMM may use (values below 1 mean 1), and the pool's
+ * count (rs_pool_set_threads: n, or 1 when OpenBLAS runs the GEMMs). n = 1
+ * stops the helper threads; they start again on the first job that wants
+ * them. Also sets OpenBLAS to one thread (raised per call where used). */
 void rs_blas_set_threads(int n);
 /* The value set by rs_blas_set_threads (1 until it is called). */
 int rs_blas_threads(void);

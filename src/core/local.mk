@@ -17,6 +17,7 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/vecmath.c %D%/vecmath.h \
 	%D%/blas.c %D%/blas.h \
 	%D%/blas_kernel.c %D%/blas_kernel.h \
+	%D%/pool.c %D%/pool.h \
 	%D%/cpu.c %D%/cpu.h \
 	%D%/linalg.c %D%/linalg.h \
 	%D%/optim.c %D%/optim.h \

@@ -25,7 +25,8 @@
  * earlier row-by-row kernels (one core, best of 7): B = 1, T = 2048,
  * D = 64 forward 37 -> 13 ms, backward 105 -> 11 ms; B = 64, T = 64, H = 4
  * forward 4.7 -> 3.7 ms, backward 4.3 -> 2.9 ms; no slower at B = 64,
- * T = 32, D = 4. Worker thread only.
+ * T = 32, D = 4. The (b, h) pairs run on the thread pool (core/pool.h).
+ * Worker thread only.
  */
 #include "config.h"
 
@@ -35,6 +36,7 @@
 #include "core/blas.h"
 #include "core/ops.h"
 #include "core/ops_impl.h"
+#include "core/pool.h"
 
 /* Key range of query t: lo(t) .. t. */
 static inline int
@@ -141,15 +143,16 @@ attention_forward(float *restrict out,         /* (B, T, C) */
                   float *restrict probs,       /* (B, H, T, T) */
                   const float *restrict qkv,   /* (B, T, 3C) */
                   const float *restrict alibi, /* (H) or NULL */
-                  int B, int T, int C, int H, int window)
+                  int T, int C, int H, int window, int bh0, int bh1)
 {
     int D = C / H, C3 = 3 * C;
     size_t TT = (size_t)T * (size_t)T;
     float scale = 1.0f / sqrtf((float)D);
-    for (int b = 0; b < B; b++) {
+    for (int bh = bh0; bh < bh1; bh++) {
+        int b = bh / H, h = bh % H;
         const float *qkv_b = qkv + (size_t)b * (size_t)T * (size_t)C3;
         float *out_b = out + (size_t)b * (size_t)T * (size_t)C;
-        for (int h = 0; h < H; h++) {
+        {
             const float *q = qkv_b + (size_t)h * (size_t)D;
             const float *k = q + C, *v = q + 2 * (size_t)C;
             float *p = probs + ((size_t)b * (size_t)H + (size_t)h) * TT;
@@ -187,15 +190,16 @@ attention_backward(float *restrict dqkv,        /* (B, T, 3C) */
                    const float *restrict dout,  /* (B, T, C) */
                    const float *restrict qkv,   /* (B, T, 3C) */
                    const float *restrict probs, /* (B, H, T, T) */
-                   int B, int T, int C, int H, int window)
+                   int T, int C, int H, int window, int bh0, int bh1)
 {
     int D = C / H, C3 = 3 * C;
     size_t TT = (size_t)T * (size_t)T;
     float scale = 1.0f / sqrtf((float)D);
-    for (int b = 0; b < B; b++) {
+    for (int bh = bh0; bh < bh1; bh++) {
+        int b = bh / H, h = bh % H;
         size_t off3 = (size_t)b * (size_t)T * (size_t)C3;
         const float *dout_b = dout + (size_t)b * (size_t)T * (size_t)C;
-        for (int h = 0; h < H; h++) {
+        {
             size_t hd = (size_t)h * (size_t)D;
             const float *q = qkv + off3 + hd, *k = q + C, *v = q + 2 * C;
             float *dq = dqkv + off3 + hd, *dk = dq + C, *dv = dq + 2 * C;
@@ -234,15 +238,66 @@ attention_backward(float *restrict dqkv,        /* (B, T, 3C) */
     }
 }
 
+/* The (b, h) pairs go to the thread pool in ATTN_CHUNKS chunks (fewer
+ * when there are fewer pairs). Pairs are independent: each writes its own
+ * probabilities and its own head's columns of out or dqkv, so the split
+ * never changes a result. */
+#define ATTN_CHUNKS 16
+
+struct attn_job {
+    const struct rs_node *n;
+    float *dqkv;    /* backward: (B, T, 3C) */
+    float *scratch; /* backward: chunks x (QB, T) */
+    int pairs, chunks, T, C;
+};
+
+static void
+attn_job_init(struct attn_job *j, const struct rs_node *n)
+{
+    const rs_tensor *qkv = n->src[0];
+    j->n = n;
+    j->T = qkv->shape[1];
+    j->C = qkv->shape[2] / 3;
+    j->pairs = qkv->shape[0] * n->p.attn.heads;
+    j->chunks = j->pairs < ATTN_CHUNKS ? j->pairs : ATTN_CHUNKS;
+}
+
+static int
+attn_pair(const struct attn_job *j, int c)
+{
+    return (int)((long)j->pairs * c / j->chunks);
+}
+
+static void
+attn_forward_chunk(void *ctx, int c)
+{
+    const struct attn_job *j = ctx;
+    const struct rs_node *n = j->n;
+    const rs_tensor *probs = n->saved;
+    attention_forward(n->out->data, probs->data, n->src[0]->data,
+                      n->p.attn.alibi, j->T, j->C, n->p.attn.heads,
+                      n->p.attn.window, attn_pair(j, c), attn_pair(j, c + 1));
+}
+
+static void
+attn_backward_chunk(void *ctx, int c)
+{
+    const struct attn_job *j = ctx;
+    const struct rs_node *n = j->n;
+    float *ds = j->scratch + (size_t)c * QB * (size_t)j->T;
+    const rs_tensor *probs = n->saved;
+    attention_backward(j->dqkv, ds, n->out->grad, n->src[0]->data,
+                       probs->data, j->T, j->C, n->p.attn.heads,
+                       n->p.attn.window, attn_pair(j, c), attn_pair(j, c + 1));
+}
+
 static void
 node_attention_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    const rs_tensor *qkv = n->src[0];
-    int B = qkv->shape[0], T = qkv->shape[1], C = qkv->shape[2] / 3;
-    rs_tensor *probs = n->saved;
-    attention_forward(n->out->data, probs->data, qkv->data, n->p.attn.alibi, B,
-                      T, C, n->p.attn.heads, n->p.attn.window);
+    struct attn_job j;
+    attn_job_init(&j, n);
+    rs_pool_run(j.chunks, attn_forward_chunk, &j);
 }
 
 static void
@@ -251,11 +306,12 @@ node_attention_backward(rs_graph *g, struct rs_node *n)
     rs_tensor *qkv = n->src[0];
     if (!qkv->requires_grad)
         return;
-    int B = qkv->shape[0], T = qkv->shape[1], C = qkv->shape[2] / 3;
-    const rs_tensor *probs = n->saved;
-    float *ds = rs_graph_alloc(g, (size_t)QB * (size_t)T * sizeof(float));
-    attention_backward(rs_graph_grad(g, qkv), ds, n->out->grad, qkv->data,
-                       probs->data, B, T, C, n->p.attn.heads, n->p.attn.window);
+    struct attn_job j;
+    attn_job_init(&j, n);
+    j.scratch = rs_graph_alloc(g, (size_t)j.chunks * QB * (size_t)j.T *
+                                      sizeof(float));
+    j.dqkv = rs_graph_grad(g, qkv);
+    rs_pool_run(j.chunks, attn_backward_chunk, &j);
 }
 
 const struct rs_op_def rs_op_def_attention = {

@@ -22,6 +22,7 @@
 
 #include "core/blas.h"
 #include "core/ops_impl.h"
+#include "core/pool.h"
 
 /* ---- matmul ------------------------------------------------------------ */
 
@@ -233,17 +234,20 @@ linear_forward(float *out, const float *x, const float *w, const float *bias,
     rs_blas_sgemm_bias(false, true, R, OUT, IN, x, IN, w, IN, bias, out, OUT);
 }
 
-/* Column sums: db (OUT) += sum over rows of dout (R, OUT). Blocks of 16
- * columns keep two 8-float accumulators with constant trip counts, which
- * gcc -O2 vectorises and holds in registers down all R rows. */
+/* Column sums: db (N) += sum over rows of dout (R, N), row stride ld.
+ * Blocks of 16 columns keep two 8-float accumulators with constant trip
+ * counts, which gcc -O2 vectorises and holds in registers down all R
+ * rows. Each column is summed the same way in any block, so the columns
+ * can be split at multiples of 16 (bias_grad_piece). */
 static void
-bias_grad(float *restrict db, const float *restrict dout, int R, int OUT)
+bias_grad(float *restrict db, const float *restrict dout, int R, int N,
+          int ld)
 {
     int j = 0;
-    for (; j + 16 <= OUT; j += 16) {
+    for (; j + 16 <= N; j += 16) {
         float a0[8] = {0}, a1[8] = {0};
         for (int r = 0; r < R; r++) {
-            const float *row = dout + (size_t)r * (size_t)OUT + j;
+            const float *row = dout + (size_t)r * (size_t)ld + j;
             for (int i = 0; i < 8; i++)
                 a0[i] += row[i];
             for (int i = 0; i < 8; i++)
@@ -254,12 +258,26 @@ bias_grad(float *restrict db, const float *restrict dout, int R, int OUT)
             db[j + 8 + i] += a1[i];
         }
     }
-    for (; j < OUT; j++) {
+    for (; j < N; j++) {
         float s = 0.0f;
         for (int r = 0; r < R; r++)
-            s += dout[(size_t)r * (size_t)OUT + j];
+            s += dout[(size_t)r * (size_t)ld + j];
         db[j] += s;
     }
+}
+
+/* bias_grad on columns [lo, hi) of dout (R, OUT), for rs_pool_for. */
+struct bias_grad_job {
+    float *db;
+    const float *dout;
+    int R, OUT;
+};
+
+static void
+bias_grad_piece(void *ctx, size_t lo, size_t hi)
+{
+    const struct bias_grad_job *j = ctx;
+    bias_grad(j->db + lo, j->dout + lo, j->R, (int)(hi - lo), j->OUT);
 }
 
 /* dx = dout w, dw = dout^T x, dbias = sum_rows dout; each may be NULL;
@@ -269,14 +287,26 @@ linear_backward(float *dx, float bx, float *dw, float bw, float *dbias,
                 const float *dout, const float *x, const float *w, int R,
                 int IN, int OUT)
 {
+    /* Both GEMMs as one pool job (rs_blas_sgemm_many). */
+    struct rs_blas_gemm gs[2];
+    int n = 0;
     if (dx != NULL) /* dx (R, IN) += dout (R, OUT) w (OUT, IN) */
-        rs_blas_sgemm(false, false, R, IN, OUT, 1.0f, dout, OUT, w, IN, bx, dx,
-                      IN);
+        gs[n++] = (struct rs_blas_gemm){
+            .M = R, .N = IN, .K = OUT, .alpha = 1.0f, .A = dout, .lda = OUT,
+            .B = w, .ldb = IN, .beta = bx, .C = dx, .ldc = IN};
     if (dw != NULL) /* dw (OUT, IN) += dout^T (OUT, R) x (R, IN) */
-        rs_blas_sgemm(true, false, OUT, IN, R, 1.0f, dout, OUT, x, IN, bw, dw,
-                      IN);
-    if (dbias != NULL)
-        bias_grad(dbias, dout, R, OUT);
+        gs[n++] = (struct rs_blas_gemm){
+            .trans_a = true, .M = OUT, .N = IN, .K = R, .alpha = 1.0f,
+            .A = dout, .lda = OUT, .B = x, .ldb = IN, .beta = bw, .C = dw,
+            .ldc = IN};
+    rs_blas_sgemm_many(gs, n);
+    if (dbias != NULL) { /* on the pool, pieces of >= 16384 additions */
+        struct bias_grad_job j = {
+            .db = dbias, .dout = dout, .R = R, .OUT = OUT};
+        size_t grain = (size_t)(16384 / (R > 0 ? R : 1));
+        rs_pool_for((size_t)OUT, grain > 16 ? grain : 16, bias_grad_piece,
+                    &j);
+    }
 }
 
 static void

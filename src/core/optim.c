@@ -17,16 +17,25 @@
  *     the updated parameters are the same).
  * Per-step scalars are computed in double, as torch does in Python, and
  * cast to float once; the element loops are plain float loops in fixed
- * blocks so the compiler can vectorise them. Worker thread only.
+ * blocks so the compiler can vectorise them.
+ *
+ * Threads: the scan, the update and zero_grad run on the engine's pool
+ * (core/pool.h), split into pieces of at most OPTIM_PIECE elements of one
+ * parameter each. The pieces depend only on the parameter sizes, and the
+ * sums of squares are added piece by piece in a fixed order, so results
+ * are the same at any thread count. Worker thread only.
  */
 #include "config.h"
 
 #include "core/optim.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/pool.h"
 
 struct optim_slot {
     rs_tensor *p; /* retained */
@@ -35,10 +44,20 @@ struct optim_slot {
     bool decay;   /* weight decay applies to this parameter */
 };
 
+/* Elements [lo, hi) of slot `slot`'s parameter; one parameter's pieces
+ * are consecutive and in order. */
+struct optim_piece {
+    int slot;
+    size_t lo, hi;
+};
+
 struct rs_optim {
     struct rs_optim_config cfg;
     struct optim_slot *slot;
     int n;
+    struct optim_piece *piece;
+    int npieces;
+    double *part; /* (npieces) a sum of squares per piece */
     long steps;
     /* SGD: the momentum buffers hold nothing yet, so the next step sets
      * buf = d_p (torch clones the first d_p, without dampening). */
@@ -52,6 +71,10 @@ struct rs_optim {
 /* Elements per block of the update loops (a multiple of every vector
  * width; see prec.c for why fixed blocks). */
 #define OPTIM_BLOCK 16
+/* Elements per piece handed to a thread (a multiple of OPTIM_BLOCK): an
+ * Adam piece moves 256 KiB (p, g, m, v), tens of microseconds, against
+ * about a microsecond to hand it over. */
+#define OPTIM_PIECE 16384
 
 void
 rs_optim_config_default(struct rs_optim_config *cfg, enum rs_optim_kind kind)
@@ -203,6 +226,30 @@ alloc_state(struct optim_slot *s, int count, int index, struct rs_error *err)
     return RS_OK;
 }
 
+/* Cut every parameter into pieces of at most OPTIM_PIECE elements (an
+ * empty parameter gets none). */
+static void
+make_pieces(rs_optim *o)
+{
+    size_t count = 0;
+    for (int i = 0; i < o->n; i++)
+        count += (o->slot[i].p->numel + OPTIM_PIECE - 1) / OPTIM_PIECE;
+    RS_ASSERT(count <= (size_t)INT_MAX);
+    o->npieces = (int)count;
+    if (count == 0)
+        return;
+    o->piece = rs_xreallocarray(NULL, count, sizeof *o->piece);
+    o->part = rs_xreallocarray(NULL, count, sizeof *o->part);
+    int k = 0;
+    for (int i = 0; i < o->n; i++)
+        for (size_t lo = 0; lo < o->slot[i].p->numel; lo += OPTIM_PIECE) {
+            size_t hi = o->slot[i].p->numel - lo > OPTIM_PIECE
+                            ? lo + OPTIM_PIECE
+                            : o->slot[i].p->numel;
+            o->piece[k++] = (struct optim_piece){.slot = i, .lo = lo, .hi = hi};
+        }
+}
+
 rs_optim *
 rs_optim_new(const struct rs_optim_config *cfg, rs_tensor *const *params,
              int nparams, struct rs_error *err)
@@ -250,6 +297,7 @@ rs_optim_new(const struct rs_optim_config *cfg, rs_tensor *const *params,
             return NULL;
         }
     }
+    make_pieces(o);
     return o;
 }
 
@@ -263,6 +311,8 @@ rs_optim_free(rs_optim *o)
         rs_tensor_release(o->slot[i].p);
     }
     free(o->slot);
+    free(o->piece);
+    free(o->part);
     free(o);
 }
 
@@ -392,6 +442,55 @@ adam_update(float *restrict p, float *restrict m, float *restrict v,
     }
 }
 
+/* ---- pieces on the pool ------------------------------------------------- */
+
+/* One pass of a step over the pieces (a pool job). */
+struct step_job {
+    rs_optim *o;
+    bool data;                 /* squares_piece: the values, not the grads */
+    const struct step_coef *c; /* update_piece: the step's scalars */
+    float l2_all, decay_all;   /* for parameters with decay on */
+};
+
+/* part[k] = the sum of squares of piece k's gradient (or values). */
+static void
+squares_piece(void *ctx, int k)
+{
+    const struct step_job *j = ctx;
+    const struct optim_piece *pc = &j->o->piece[k];
+    const rs_tensor *p = j->o->slot[pc->slot].p;
+    const float *x = j->data ? p->data : p->grad;
+    j->o->part[k] = sum_squares(x + pc->lo, pc->hi - pc->lo);
+}
+
+static void
+update_piece(void *ctx, int k)
+{
+    const struct step_job *j = ctx;
+    const struct optim_piece *pc = &j->o->piece[k];
+    struct optim_slot *s = &j->o->slot[pc->slot];
+    rs_tensor *p = s->p;
+    struct step_coef c = *j->c;
+    c.wd = s->decay ? j->l2_all : 0.0f;
+    c.decay = s->decay ? j->decay_all : 1.0f;
+    size_t lo = pc->lo, n = pc->hi - pc->lo;
+    if (j->o->cfg.kind != RS_OPTIM_SGD)
+        adam_update(p->data + lo, s->m + lo, s->v + lo, p->grad + lo, n, &c);
+    else if (j->o->cfg.momentum > 0.0f)
+        sgd_momentum_update(p->data + lo, s->m + lo, p->grad + lo, n, &c);
+    else
+        sgd_update(p->data + lo, p->grad + lo, n, &c);
+}
+
+static void
+zero_piece(void *ctx, int k)
+{
+    const rs_optim *o = ctx;
+    const struct optim_piece *pc = &o->piece[k];
+    float *g = o->slot[pc->slot].p->grad;
+    memset(g + pc->lo, 0, (pc->hi - pc->lo) * sizeof(float));
+}
+
 /* ---- step ---------------------------------------------------------------- */
 
 int
@@ -404,10 +503,14 @@ rs_optim_step(rs_optim *o, float lr, struct rs_optim_stats *stats,
                             (double)lr);
 
     /* 1. Scan every gradient before touching anything. */
+    struct step_job job = {.o = o, .data = false};
+    rs_pool_run(o->npieces, squares_piece, &job);
     double sumsq = 0.0;
-    for (int i = 0; i < o->n; i++) {
+    for (int i = 0, k = 0; i < o->n; i++) {
         const rs_tensor *p = o->slot[i].p;
-        double s = sum_squares(p->grad, p->numel);
+        double s = 0.0;
+        for (; k < o->npieces && o->piece[k].slot == i; k++)
+            s += o->part[k];
         if (!isfinite(s)) {
             long at = first_nonfinite(p->grad, p->numel);
             RS_ASSERT(at >= 0);
@@ -469,26 +572,24 @@ rs_optim_step(rs_optim *o, float lr, struct rs_optim_stats *stats,
     float l2_all = cfg->kind == RS_OPTIM_ADAMW ? 0.0f : (float)wd;
 
     /* 3. Update. */
-    for (int i = 0; i < o->n; i++) {
-        struct optim_slot *s = &o->slot[i];
-        rs_tensor *p = s->p;
-        c.wd = s->decay ? l2_all : 0.0f;
-        c.decay = s->decay ? decay_all : 1.0f;
-        if (cfg->kind != RS_OPTIM_SGD)
-            adam_update(p->data, s->m, s->v, p->grad, p->numel, &c);
-        else if (cfg->momentum > 0.0f)
-            sgd_momentum_update(p->data, s->m, p->grad, p->numel, &c);
-        else
-            sgd_update(p->data, p->grad, p->numel, &c);
-    }
+    job.c = &c;
+    job.l2_all = l2_all;
+    job.decay_all = decay_all;
+    rs_pool_run(o->npieces, update_piece, &job);
     if (cfg->kind == RS_OPTIM_SGD && cfg->momentum > 0.0f)
         o->buf_fresh = false;
     o->steps = t;
 
     if (stats != NULL) {
+        job.data = true;
+        rs_pool_run(o->npieces, squares_piece, &job);
         double wsq = 0.0;
-        for (int i = 0; i < o->n; i++)
-            wsq += sum_squares(o->slot[i].p->data, o->slot[i].p->numel);
+        for (int i = 0, k = 0; i < o->n; i++) {
+            double ws = 0.0;
+            for (; k < o->npieces && o->piece[k].slot == i; k++)
+                ws += o->part[k];
+            wsq += ws;
+        }
         stats->grad_norm = grad_norm;
         stats->weight_norm = sqrt(wsq);
         stats->clipped = clipped;
@@ -499,8 +600,7 @@ rs_optim_step(rs_optim *o, float lr, struct rs_optim_stats *stats,
 void
 rs_optim_zero_grad(rs_optim *o)
 {
-    for (int i = 0; i < o->n; i++)
-        rs_tensor_zero_grad(o->slot[i].p);
+    rs_pool_run(o->npieces, zero_piece, o);
 }
 
 const struct rs_optim_config *

@@ -1,0 +1,424 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * pool.c: the thread pool of pool.h.
+ *
+ * A job is (fn, ctx, nchunks) plus a 64-bit ticket: the job's number in
+ * the high 32 bits, the next chunk to take in the low 32. Every thread
+ * takes chunks by compare-and-swap on the ticket, so a helper that wakes
+ * late, after its job is over, finds another number there and takes
+ * nothing: the caller never waits for a helper to arrive, only for the
+ * chunks that were taken to finish (a count). When they are all done the
+ * caller closes the job (low half all ones, so no compare-and-swap on the
+ * old number can succeed) before it writes the next job; a helper that
+ * read a half-written job description therefore never runs a chunk of it.
+ *
+ * A helper spins for the next job number for POOL_SPIN_S, then sleeps on
+ * a condition variable; the poster broadcasts only when some helper
+ * sleeps (both sides sequentially consistent: the poster stores the
+ * ticket then reads the sleeper count, a helper counts itself then reads
+ * the ticket, so one of them sees the other).
+ *
+ * Contention back-off: when another program keeps a core busy, a helper
+ * can be descheduled in the middle of a chunk and the caller waits a
+ * whole time slice for it, or never get a chunk at all. After
+ * POOL_SLOW_JOBS jobs in a row that waited on a chunk for longer than the
+ * caller's own share took, or that the caller ran alone, jobs run on the
+ * caller alone for a back-off (POOL_BACKOFF_S, doubling up to
+ * POOL_BACKOFF_MAX_S while the retries also fail), and the helpers go to
+ * sleep. Since a split never changes a result, neither does this.
+ *
+ * The "busy" flag makes one job at a time: a poster takes it with an
+ * atomic exchange and runs the job alone when it is taken (another
+ * thread's job, or a chunk posting a job of its own).
+ */
+#include "config.h"
+
+#include "core/pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h> /* _mm_pause */
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+#include "core/base.h"
+
+#define POOL_SPIN_S 2e-3    /* a helper's spin for a job before sleeping */
+#define POOL_PAUSE_S 200e-6 /* the caller's spin for chunks; then yield */
+#define POOL_SLOW_JOBS 3    /* slow jobs in a row before backing off */
+#define POOL_SLACK_S 20e-6  /* waiting this much longer is not yet slow */
+#define POOL_BACKOFF_S 0.1  /* first back-off; doubles while retries fail */
+#define POOL_BACKOFF_MAX_S 3.2
+#define CLOSED 0xFFFFFFFFu /* ticket low half: the job takes no chunks */
+#define PIECE_ALIGN 16     /* rs_pool_for boundaries: floats per line */
+
+struct pool {
+    atomic_int threads; /* the count set, 1..RS_POOL_MAX; written under busy */
+    /* Written by the thread holding busy (or before helpers exist). */
+    int nhelpers;
+    bool start_failed; /* pthread_create failed: alone until a new count */
+    pthread_t tid[RS_POOL_MAX];
+    /* The back-off, also under busy. */
+    int slow;         /* consecutive slow jobs */
+    double off_until; /* rs_time_now() before which jobs run alone */
+    double backoff;   /* the next back-off, doubling while it fails */
+    struct rs_pool_stats st; /* under busy */
+    bool no_backoff;         /* under busy */
+
+    atomic_bool busy; /* a thread is posting or running a job */
+    atomic_bool quit; /* helpers exit */
+    _Atomic uint64_t ticket; /* job number << 32 | next chunk */
+    atomic_int finished;     /* chunks of the current job done */
+    /* The current job. Atomic (relaxed) only because a late helper may
+     * read them while the next job is written; see take_chunks. */
+    _Atomic(rs_pool_fn) fn;
+    _Atomic(void *) ctx;
+    atomic_int nchunks;
+    atomic_int sleepers; /* helpers blocked on cv, or about to be */
+    atomic_long helped;  /* chunks run by helpers, for rs_pool_stats */
+    atomic_long wakes;   /* helpers woken from sleep, for rs_pool_stats */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static struct pool pool = {
+    .threads = 1,
+    .backoff = POOL_BACKOFF_S,
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .cv = PTHREAD_COND_INITIALIZER,
+};
+
+static uint32_t
+ticket_job(uint64_t t)
+{
+    return (uint32_t)(t >> 32);
+}
+
+/* Take and run chunks of job `job` (whose description this thread read
+ * after seeing the number) until none is left or the job is no longer
+ * current; returns how many this thread ran. A successful swap happens
+ * before the caller's close of the job (release here, acquire there), and
+ * the close before the next description is written: so a thread whose
+ * swap succeeds read this job's fn, ctx and nchunks, not a mix. */
+static int
+take_chunks(uint32_t job)
+{
+    rs_pool_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
+    void *ctx = atomic_load_explicit(&pool.ctx, memory_order_relaxed);
+    uint32_t n =
+        (uint32_t)atomic_load_explicit(&pool.nchunks, memory_order_relaxed);
+    int ran = 0;
+    uint64_t t = atomic_load_explicit(&pool.ticket, memory_order_acquire);
+    while (ticket_job(t) == job && (uint32_t)t < n) {
+        if (!atomic_compare_exchange_weak_explicit(&pool.ticket, &t, t + 1,
+                                                   memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue; /* t holds the new value */
+        fn(ctx, (int)(uint32_t)t);
+        atomic_fetch_add_explicit(&pool.finished, 1, memory_order_release);
+        ran++;
+        t = t + 1; /* the likely value; a failed swap corrects it */
+    }
+    return ran;
+}
+
+/* A helper: wait for a job number after `seen` (spin, then sleep), take
+ * its chunks, repeat until told to quit. */
+static void *
+helper_main(void *arg)
+{
+    uint32_t seen = (uint32_t)(uintptr_t)arg; /* the job when created */
+    for (;;) {
+        double t0 = rs_time_now();
+        uint64_t t;
+        for (int spins = 0;; spins++) {
+            t = atomic_load_explicit(&pool.ticket, memory_order_acquire);
+            if (ticket_job(t) != seen || atomic_load(&pool.quit))
+                break;
+            if (spins % 64 == 63 && rs_time_now() - t0 > POOL_SPIN_S) {
+                pthread_mutex_lock(&pool.mu);
+                atomic_fetch_add(&pool.sleepers, 1);
+                while (ticket_job(atomic_load(&pool.ticket)) == seen &&
+                       !atomic_load(&pool.quit))
+                    pthread_cond_wait(&pool.cv, &pool.mu);
+                atomic_fetch_sub(&pool.sleepers, 1);
+                pthread_mutex_unlock(&pool.mu);
+                atomic_fetch_add_explicit(&pool.wakes, 1, memory_order_relaxed);
+                t0 = rs_time_now();
+            }
+            cpu_relax();
+        }
+        if (atomic_load(&pool.quit))
+            return NULL;
+        seen = ticket_job(t);
+        int ran = take_chunks(seen);
+        if (ran > 0)
+            atomic_fetch_add_explicit(&pool.helped, ran, memory_order_relaxed);
+    }
+}
+
+/* Stop and join the helpers (with busy held, or at exit). */
+static void
+helpers_stop(void)
+{
+    if (pool.nhelpers == 0)
+        return;
+    pthread_mutex_lock(&pool.mu);
+    atomic_store(&pool.quit, true);
+    pthread_cond_broadcast(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+    for (int i = 0; i < pool.nhelpers; i++)
+        pthread_join(pool.tid[i], NULL);
+    pool.nhelpers = 0;
+    atomic_store(&pool.quit, false);
+}
+
+static void
+stop_at_exit(void)
+{
+    /* Only when no job runs: exit() from inside a chunk leaves them. */
+    if (!atomic_exchange(&pool.busy, true))
+        helpers_stop();
+}
+
+/* Make sure pool.threads - 1 helpers run (busy held); false if threads
+ * cannot be created (then jobs run on the caller alone). */
+static bool
+helpers_start(void)
+{
+    int n = atomic_load(&pool.threads) - 1;
+    if (pool.nhelpers == n)
+        return true;
+    if (pool.start_failed)
+        return false;
+    helpers_stop();
+    uint32_t job = ticket_job(atomic_load(&pool.ticket));
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&pool.tid[i], NULL, helper_main,
+                           (void *)(uintptr_t)job) != 0) {
+            helpers_stop();
+            pool.start_failed = true;
+            return false;
+        }
+        pool.nhelpers = i + 1;
+    }
+    static bool registered;
+    if (!registered)
+        registered = atexit(stop_at_exit) == 0;
+    return true;
+}
+
+/* Take the busy flag, waiting for a job of another thread to end. */
+static void
+busy_wait_take(void)
+{
+    while (atomic_exchange(&pool.busy, true))
+        sched_yield();
+}
+
+void
+rs_pool_set_threads(int n)
+{
+    if (n < 1)
+        n = 1;
+    if (n > RS_POOL_MAX)
+        n = RS_POOL_MAX;
+    busy_wait_take();
+    if (n < atomic_load(&pool.threads) || n == 1)
+        helpers_stop(); /* started again on demand */
+    atomic_store(&pool.threads, n);
+    pool.start_failed = false;
+    pool.slow = 0;
+    pool.off_until = 0.0;
+    pool.backoff = POOL_BACKOFF_S;
+    atomic_store(&pool.busy, false);
+}
+
+int
+rs_pool_threads(void)
+{
+    return atomic_load_explicit(&pool.threads, memory_order_relaxed);
+}
+
+/* Whether a job now should run on the caller alone (busy held). */
+static bool
+backing_off(void)
+{
+    return pool.off_until > 0.0 && rs_time_now() < pool.off_until;
+}
+
+int
+rs_pool_width(void)
+{
+    if (atomic_exchange(&pool.busy, true))
+        return 1;
+    int n = backing_off() ? 1 : atomic_load(&pool.threads);
+    atomic_store(&pool.busy, false);
+    return n;
+}
+
+/* Update the back-off after a job: t0 posted, t1 the caller found no
+ * chunk left, t2 all done; mine of n chunks ran on the caller. */
+static void
+account(double t0, double t1, double t2, int mine, int n)
+{
+    if (pool.no_backoff ||
+        (t2 - t1 <= (t1 - t0) + POOL_SLACK_S && mine < n)) {
+        pool.slow = 0;
+        pool.backoff = POOL_BACKOFF_S;
+    } else if (++pool.slow >= POOL_SLOW_JOBS) {
+        pool.slow = 0;
+        pool.st.backoffs++;
+        pool.off_until = t2 + pool.backoff;
+        pool.backoff = pool.backoff * 2 < POOL_BACKOFF_MAX_S
+                           ? pool.backoff * 2
+                           : POOL_BACKOFF_MAX_S;
+    }
+}
+
+void
+rs_pool_run(int nchunks, rs_pool_fn fn, void *ctx)
+{
+    RS_ASSERT(nchunks >= 0);
+    if (nchunks == 0)
+        return;
+    bool taken = atomic_exchange(&pool.busy, true);
+    if (taken || nchunks == 1 || atomic_load(&pool.threads) == 1 ||
+        backing_off() ||
+        !helpers_start()) {
+        for (int c = 0; c < nchunks; c++)
+            fn(ctx, c);
+        if (!taken) {
+            pool.st.alone += nchunks > 1;
+            atomic_store(&pool.busy, false);
+        }
+        return;
+    }
+    /* The old job is closed (see the end); describe the new one, then
+     * publish its number with chunk 0. */
+    uint32_t job = ticket_job(atomic_load(&pool.ticket)) + 1;
+    atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&pool.ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&pool.nchunks, nchunks, memory_order_relaxed);
+    atomic_store_explicit(&pool.finished, 0, memory_order_relaxed);
+    double t0 = rs_time_now();
+    atomic_store(&pool.ticket, (uint64_t)job << 32); /* seq_cst */
+    if (atomic_load(&pool.sleepers) > 0) {
+        pthread_mutex_lock(&pool.mu);
+        pthread_cond_broadcast(&pool.cv);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    int mine = take_chunks(job);
+    double t1 = rs_time_now(), t = t1;
+    for (int spins = 0; atomic_load_explicit(&pool.finished,
+                                             memory_order_acquire) < nchunks;
+         spins++) {
+        if (spins % 64 == 63)
+            t = rs_time_now();
+        if (t - t1 < POOL_PAUSE_S)
+            cpu_relax();
+        else
+            sched_yield(); /* a descheduled helper gets the core back */
+    }
+    /* Close: every successful swap on this job is now before this one. */
+    (void)atomic_exchange_explicit(&pool.ticket,
+                                   ((uint64_t)job << 32) | CLOSED,
+                                   memory_order_acq_rel);
+    double t2 = rs_time_now();
+    account(t0, t1, t2, mine, nchunks);
+    pool.st.jobs++;
+    pool.st.job_s += t2 - t0;
+    pool.st.wait_s += t2 - t1;
+    atomic_store(&pool.busy, false);
+}
+
+void
+rs_pool_set_backoff(bool on)
+{
+    busy_wait_take();
+    pool.no_backoff = !on;
+    if (!on)
+        pool.off_until = 0.0;
+    atomic_store(&pool.busy, false);
+}
+
+void
+rs_pool_stats(struct rs_pool_stats *st)
+{
+    busy_wait_take();
+    *st = pool.st;
+    st->helped = atomic_load(&pool.helped);
+    st->wakes = atomic_load(&pool.wakes);
+    atomic_store(&pool.busy, false);
+}
+
+void
+rs_pool_stats_reset(void)
+{
+    busy_wait_take();
+    memset(&pool.st, 0, sizeof pool.st);
+    atomic_store(&pool.helped, 0);
+    atomic_store(&pool.wakes, 0);
+    atomic_store(&pool.busy, false);
+}
+
+/* ---- parallel for ------------------------------------------------------ */
+
+struct range_job {
+    rs_pool_range_fn fn;
+    void *ctx;
+    size_t n;
+    size_t blocks; /* whole PIECE_ALIGN blocks in n */
+    int pieces;
+};
+
+/* Start of piece c of p over [0, n): an even share of the whole blocks
+ * (the last piece also takes the partial block at the end). */
+static size_t
+piece_start(const struct range_job *r, int c)
+{
+    if (c >= r->pieces)
+        return r->n;
+    size_t uc = (size_t)c, up = (size_t)r->pieces;
+    size_t b = r->blocks / up * uc + r->blocks % up * uc / up;
+    return b * PIECE_ALIGN;
+}
+
+static void
+range_chunk(void *ctx, int c)
+{
+    const struct range_job *r = ctx;
+    size_t lo = piece_start(r, c), hi = piece_start(r, c + 1);
+    if (lo < hi)
+        r->fn(r->ctx, lo, hi);
+}
+
+void
+rs_pool_for(size_t n, size_t grain, rs_pool_range_fn fn, void *ctx)
+{
+    RS_ASSERT(grain >= 1);
+    if (n == 0)
+        return;
+    /* Pieces of whole blocks, at least ceil(grain / PIECE_ALIGN) each. */
+    size_t blocks = n / PIECE_ALIGN;
+    size_t most = blocks / ((grain + PIECE_ALIGN - 1) / PIECE_ALIGN);
+    int threads = most >= 2 ? rs_pool_width() : 1;
+    if (threads == 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+    int pieces = 2 * threads;
+    if ((size_t)pieces > most)
+        pieces = (int)most;
+    struct range_job r = {
+        .fn = fn, .ctx = ctx, .n = n, .blocks = blocks, .pieces = pieces};
+    rs_pool_run(pieces, range_chunk, &r);
+}
