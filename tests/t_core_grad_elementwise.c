@@ -18,6 +18,7 @@
 
 #include "core/graph.h"
 #include "core/ops.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "tests/gradcheck.h"
@@ -799,7 +800,7 @@ test_errors(void)
     rs_tensor *y = rs_op_relu(g, NULL);
     tap_ok(y == NULL && rs_graph_error(g)->code != RS_OK,
            "relu(NULL) is NULL with an error set");
-    char first[256];
+    char first[sizeof rs_graph_error(g)->msg];
     snprintf(first, sizeof first, "%s", rs_graph_error(g)->msg);
     y = rs_op_sum(g, rs_op_add(g, y, a));
     tap_ok(y == NULL && strcmp(first, rs_graph_error(g)->msg) == 0,
@@ -932,6 +933,72 @@ test_no_grad(struct rs_rng *rng)
     rs_tensor_release(w);
 }
 
+/* The parameterless unary ops split big tensors over the engine pool
+ * (ops_unary.c): forward and backward at 2 threads must be bitwise the
+ * 1-thread result, and the pool must really have taken the jobs. n is
+ * several grains plus an odd tail. */
+typedef rs_tensor *(*unary_builder)(rs_graph *g, rs_tensor *x);
+
+static void
+unary_at(int threads, unary_builder op, const float *x0, const float *seed,
+         int n, float *res)
+{
+    rs_pool_set_threads(threads);
+    rs_graph *g = rs_graph_new();
+    rs_tensor *x = rs_graph_input(g, 1, &n, x0);
+    x->requires_grad = true;
+    rs_tensor *y = op(g, x);
+    RS_ASSERT(y != NULL);
+    int rc = rs_graph_backward_seed(g, y, seed, NULL);
+    RS_ASSERT(rc == RS_OK);
+    memcpy(res, y->data, (size_t)n * sizeof(float));
+    memcpy(res + n, x->grad, (size_t)n * sizeof(float));
+    rs_graph_free(g);
+    rs_pool_set_threads(1);
+}
+
+static void
+test_threads(struct rs_rng *rng)
+{
+    static const struct {
+        const char *name;
+        unary_builder op;
+        float lo, hi;
+    } ops[] = {
+        {"relu", rs_op_relu, -3, 3},       {"gelu", rs_op_gelu, -6, 6},
+        {"tanh", rs_op_tanh, -6, 6},       {"sigmoid", rs_op_sigmoid, -9, 9},
+        {"softplus", rs_op_softplus, -9, 9}, {"exp", rs_op_exp, -20, 20},
+        {"log", rs_op_log, 1e-3f, 50},     {"sqrt", rs_op_sqrt, 1e-3f, 50},
+        {"square", rs_op_square, -4, 4},
+    };
+    int n = 3 * 16384 + 37;
+    float *x = rs_xmalloc((size_t)n * sizeof(float));
+    float *seed = rs_xmalloc((size_t)n * sizeof(float));
+    float *r1 = rs_xmalloc(2 * (size_t)n * sizeof(float));
+    float *r2 = rs_xmalloc(2 * (size_t)n * sizeof(float));
+    for (int i = 0; i < n; i++)
+        seed[i] = rs_rng_uniform(rng) - 0.5f;
+    rs_pool_set_backoff(false); /* a loaded machine must not hide a split */
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        for (int i = 0; i < n; i++)
+            x[i] = ops[k].lo + (ops[k].hi - ops[k].lo) * rs_rng_uniform(rng);
+        unary_at(1, ops[k].op, x, seed, n, r1);
+        rs_pool_stats_reset();
+        unary_at(2, ops[k].op, x, seed, n, r2);
+        struct rs_pool_stats st;
+        rs_pool_stats(&st);
+        tap_ok(st.jobs >= 2, "%s: forward and backward went to the pool "
+               "(%ld jobs)", ops[k].name, st.jobs);
+        tap_ok(memcmp(r1, r2, 2 * (size_t)n * sizeof(float)) == 0,
+               "%s: 2 threads give the 1-thread bits", ops[k].name);
+    }
+    rs_pool_set_backoff(true);
+    free(x);
+    free(seed);
+    free(r1);
+    free(r2);
+}
+
 int
 main(void)
 {
@@ -948,5 +1015,6 @@ main(void)
     test_forward_ce();
     test_errors();
     test_no_grad(&rng);
+    test_threads(&rng);
     return tap_done();
 }

@@ -9,17 +9,20 @@
  * branch-free functions of core/vecmath.h (libm's expf/tanhf/log1pf are
  * calls and keep a loop scalar). Backward of tanh, sigmoid, exp, sqrt
  * reads the saved output. Each kernel is a pure function of its (out, in,
- * n) arguments, so it can run on disjoint [lo, hi) ranges in parallel.
- * Worker thread only.
+ * n) arguments, so the parameterless ops' nodes run it on the engine pool
+ * over disjoint [lo, hi) pieces (unary_run_*): the same bits whatever the
+ * split, since every element is computed alone. Worker thread only.
  */
 #include "config.h"
 
 #include "core/ops.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/ops_impl.h"
+#include "core/pool.h"
 #include "core/tensor.h"
 #include "core/vecmath.h"
 
@@ -289,6 +292,58 @@ square_backward(float *restrict dx, const float *restrict dout,
 /* Unary nodes only reach backward when their one source requires grad
  * (rs_graph_record pushes them only then). */
 
+/* A parameterless op's kernels on the pool: forward f(out, x, n), backward
+ * b(dx, dout, t, n) with t the saved input or output. Pieces hold at least
+ * RS_POOL_GRAIN_MEM elements for loads-and-stores kernels (relu, square)
+ * and RS_POOL_GRAIN_MATH for the transcendental ones; below two grains
+ * the kernel runs here, in one call. */
+typedef void (*unary_fwd_fn)(float *restrict out, const float *restrict x,
+                             size_t n);
+typedef void (*unary_bwd_fn)(float *restrict dx, const float *restrict dout,
+                             const float *restrict t, size_t n);
+
+struct unary_job {
+    unary_fwd_fn fwd;
+    unary_bwd_fn bwd;
+    float *out;       /* out, or dx */
+    const float *a;   /* x, or dout */
+    const float *b;   /* backward's saved tensor */
+};
+
+static void
+unary_fwd_piece(void *ctx, size_t lo, size_t hi)
+{
+    const struct unary_job *j = ctx;
+    j->fwd(j->out + lo, j->a + lo, hi - lo);
+}
+
+static void
+unary_bwd_piece(void *ctx, size_t lo, size_t hi)
+{
+    const struct unary_job *j = ctx;
+    j->bwd(j->out + lo, j->a + lo, j->b + lo, hi - lo);
+}
+
+static void
+unary_run_forward(unary_fwd_fn f, size_t grain, struct rs_node *n)
+{
+    struct unary_job j = {.fwd = f, .out = n->out->data,
+                          .a = n->src[0]->data};
+    rs_pool_for(n->out->numel, grain, unary_fwd_piece, &j);
+}
+
+/* t_is_out: backward reads the saved output (tanh, sigmoid, exp, sqrt),
+ * else the input. */
+static void
+unary_run_backward(unary_bwd_fn b, size_t grain, bool t_is_out, rs_graph *g,
+                   struct rs_node *n)
+{
+    struct unary_job j = {.bwd = b, .out = rs_graph_grad(g, n->src[0]),
+                          .a = n->out->grad,
+                          .b = t_is_out ? n->out->data : n->src[0]->data};
+    rs_pool_for(n->out->numel, grain, unary_bwd_piece, &j);
+}
+
 static void
 scale_node_forward(rs_graph *g, struct rs_node *n)
 {
@@ -339,126 +394,117 @@ static void
 relu_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    relu_forward(n->out->data, n->src[0]->data, n->out->numel);
+    unary_run_forward(relu_forward, RS_POOL_GRAIN_MEM, n);
 }
 
 static void
 relu_node_backward(rs_graph *g, struct rs_node *n)
 {
-    relu_backward(rs_graph_grad(g, n->src[0]), n->out->grad, n->src[0]->data,
-                  n->out->numel);
+    unary_run_backward(relu_backward, RS_POOL_GRAIN_MEM, false, g, n);
 }
 
 static void
 gelu_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    gelu_forward(n->out->data, n->src[0]->data, n->out->numel);
+    unary_run_forward(gelu_forward, RS_POOL_GRAIN_MATH, n);
 }
 
 static void
 gelu_node_backward(rs_graph *g, struct rs_node *n)
 {
-    gelu_backward(rs_graph_grad(g, n->src[0]), n->out->grad, n->src[0]->data,
-                  n->out->numel);
+    unary_run_backward(gelu_backward, RS_POOL_GRAIN_MATH, false, g, n);
 }
 
 static void
 tanh_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    rs_vecmath_tanh(n->out->data, n->src[0]->data, n->out->numel);
+    unary_run_forward(rs_vecmath_tanh, RS_POOL_GRAIN_MATH, n);
 }
 
 static void
 tanh_node_backward(rs_graph *g, struct rs_node *n)
 {
-    tanh_backward(rs_graph_grad(g, n->src[0]), n->out->grad, n->out->data,
-                  n->out->numel);
+    unary_run_backward(tanh_backward, RS_POOL_GRAIN_MATH, true, g, n);
 }
 
 static void
 sigmoid_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    rs_vecmath_sigmoid(n->out->data, n->src[0]->data, n->out->numel);
+    unary_run_forward(rs_vecmath_sigmoid, RS_POOL_GRAIN_MATH, n);
 }
 
 static void
 sigmoid_node_backward(rs_graph *g, struct rs_node *n)
 {
-    sigmoid_backward(rs_graph_grad(g, n->src[0]), n->out->grad, n->out->data,
-                     n->out->numel);
+    unary_run_backward(sigmoid_backward, RS_POOL_GRAIN_MATH, true, g, n);
 }
 
 static void
 softplus_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    rs_vecmath_softplus(n->out->data, n->src[0]->data, n->out->numel);
+    unary_run_forward(rs_vecmath_softplus, RS_POOL_GRAIN_MATH, n);
 }
 
 static void
 softplus_node_backward(rs_graph *g, struct rs_node *n)
 {
-    softplus_backward(rs_graph_grad(g, n->src[0]), n->out->grad,
-                      n->src[0]->data, n->out->numel);
+    unary_run_backward(softplus_backward, RS_POOL_GRAIN_MATH, false, g, n);
 }
 
 static void
 exp_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    rs_vecmath_exp(n->out->data, n->src[0]->data, n->out->numel);
+    unary_run_forward(rs_vecmath_exp, RS_POOL_GRAIN_MATH, n);
 }
 
 static void
 exp_node_backward(rs_graph *g, struct rs_node *n)
 {
-    exp_backward(rs_graph_grad(g, n->src[0]), n->out->grad, n->out->data,
-                 n->out->numel);
+    unary_run_backward(exp_backward, RS_POOL_GRAIN_MATH, true, g, n);
 }
 
 static void
 log_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    rs_vecmath_log(n->out->data, n->src[0]->data, n->out->numel);
+    unary_run_forward(rs_vecmath_log, RS_POOL_GRAIN_MATH, n);
 }
 
 static void
 log_node_backward(rs_graph *g, struct rs_node *n)
 {
-    log_backward(rs_graph_grad(g, n->src[0]), n->out->grad, n->src[0]->data,
-                 n->out->numel);
+    unary_run_backward(log_backward, RS_POOL_GRAIN_MATH, false, g, n);
 }
 
 static void
 sqrt_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    sqrt_forward(n->out->data, n->src[0]->data, n->out->numel);
+    unary_run_forward(sqrt_forward, RS_POOL_GRAIN_MATH, n);
 }
 
 static void
 sqrt_node_backward(rs_graph *g, struct rs_node *n)
 {
-    sqrt_backward(rs_graph_grad(g, n->src[0]), n->out->grad, n->out->data,
-                  n->out->numel);
+    unary_run_backward(sqrt_backward, RS_POOL_GRAIN_MATH, true, g, n);
 }
 
 static void
 square_node_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    square_forward(n->out->data, n->src[0]->data, n->out->numel);
+    unary_run_forward(square_forward, RS_POOL_GRAIN_MEM, n);
 }
 
 static void
 square_node_backward(rs_graph *g, struct rs_node *n)
 {
-    square_backward(rs_graph_grad(g, n->src[0]), n->out->grad, n->src[0]->data,
-                    n->out->numel);
+    unary_run_backward(square_backward, RS_POOL_GRAIN_MEM, false, g, n);
 }
 
 const struct rs_op_def rs_op_def_scale = {
