@@ -2,21 +2,26 @@
  *
  * pool.c: the thread pool of pool.h.
  *
- * A job is (fn, ctx, nchunks) plus a 64-bit ticket: the job's number in
- * the high 32 bits, the next chunk to take in the low 32. Every thread
- * takes chunks by compare-and-swap on the ticket, so a helper that wakes
- * late, after its job is over, finds another number there and takes
- * nothing: the caller never waits for a helper to arrive, only for the
- * chunks that were taken to finish (a count). When they are all done the
- * caller closes the job (low half all ones, so no compare-and-swap on the
- * old number can succeed) before it writes the next job; a helper that
- * read a half-written job description therefore never runs a chunk of it.
+ * A job is (fn, ctx, nchunks) and a number. Its chunks are cut into one
+ * share per thread (the caller's first, then each helper's), and each
+ * share has a 64-bit ticket: the job's number in the high 32 bits, the
+ * next chunk of the share in the low 32. A thread takes chunks of its own
+ * share by compare-and-swap on its ticket, then steals what is left of
+ * the others'. So consecutive jobs over the same data give each thread the
+ * same part of it while the threads keep pace (activations stay in that
+ * core's cache), and a helper that wakes late, after its job is over,
+ * finds other numbers in the tickets and takes nothing: the caller never
+ * waits for a helper to arrive, only for the chunks that were taken to
+ * finish (a count). When they are all done the caller closes every share
+ * (low half all ones, so no compare-and-swap on the old number can
+ * succeed) before it writes the next job; a helper that read a
+ * half-written job description therefore never runs a chunk of it.
  *
  * A helper spins for the next job number for POOL_SPIN_S, then sleeps on
  * a condition variable; the poster broadcasts only when some helper
  * sleeps (both sides sequentially consistent: the poster stores the
- * ticket then reads the sleeper count, a helper counts itself then reads
- * the ticket, so one of them sees the other).
+ * job number then reads the sleeper count, a helper counts itself then
+ * reads the number, so one of them sees the other).
  *
  * Contention back-off: when another program keeps a core busy, a helper
  * can be descheduled in the middle of a chunk and the caller waits a
@@ -57,8 +62,15 @@
 #define POOL_SLACK_S 20e-6  /* waiting this much longer is not yet slow */
 #define POOL_BACKOFF_S 0.1  /* first back-off; doubles while retries fail */
 #define POOL_BACKOFF_MAX_S 3.2
-#define CLOSED 0xFFFFFFFFu /* ticket low half: the job takes no chunks */
+#define CLOSED 0xFFFFFFFFu /* ticket low half: the share is closed */
 #define PIECE_ALIGN 16     /* rs_pool_for boundaries: floats per line */
+
+/* Thread i's share of a job: chunks [i n / S, (i + 1) n / S) of n for S
+ * threads, taken from the front by compare-and-swap on the ticket (the
+ * job's number << 32 | the next chunk). One cache line each. */
+struct share {
+    _Alignas(64) _Atomic uint64_t ticket;
+};
 
 struct pool {
     atomic_int threads; /* the count set, 1..RS_POOL_MAX; written under busy */
@@ -75,13 +87,15 @@ struct pool {
 
     atomic_bool busy; /* a thread is posting or running a job */
     atomic_bool quit; /* helpers exit */
-    _Atomic uint64_t ticket; /* job number << 32 | next chunk */
-    atomic_int finished;     /* chunks of the current job done */
+    atomic_uint job;  /* the current job's number; helpers wait for news */
+    struct share share[RS_POOL_MAX];
+    atomic_int finished; /* chunks of the current job done */
     /* The current job. Atomic (relaxed) only because a late helper may
      * read them while the next job is written; see take_chunks. */
     _Atomic(rs_pool_fn) fn;
     _Atomic(void *) ctx;
     atomic_int nchunks;
+    atomic_int nshares;
     atomic_int sleepers; /* helpers blocked on cv, or about to be */
     atomic_long helped;  /* chunks run by helpers, for rs_pool_stats */
     atomic_long wakes;   /* helpers woken from sleep, for rs_pool_stats */
@@ -102,30 +116,48 @@ ticket_job(uint64_t t)
     return (uint32_t)(t >> 32);
 }
 
+/* First chunk of share i of S over n chunks. */
+static uint32_t
+share_start(uint32_t n, uint32_t S, uint32_t i)
+{
+    return (uint32_t)((uint64_t)n * i / S);
+}
+
 /* Take and run chunks of job `job` (whose description this thread read
- * after seeing the number) until none is left or the job is no longer
- * current; returns how many this thread ran. A successful swap happens
- * before the caller's close of the job (release here, acquire there), and
- * the close before the next description is written: so a thread whose
- * swap succeeds read this job's fn, ctx and nchunks, not a mix. */
+ * after seeing the number): thread `me`'s own share first, front to back,
+ * then what is left of the others' (so a thread keeps working on the same
+ * part of consecutive jobs' data while the threads keep pace, and no
+ * thread idles while chunks remain). Returns how many this thread ran.
+ * A successful swap happens before the caller's close of that share
+ * (release here, acquire there), and the close before the next
+ * description is written: so a thread whose swap succeeds read this
+ * job's fn, ctx and counts, not a mix. */
 static int
-take_chunks(uint32_t job)
+take_chunks(uint32_t job, int me)
 {
     rs_pool_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
     void *ctx = atomic_load_explicit(&pool.ctx, memory_order_relaxed);
     uint32_t n =
         (uint32_t)atomic_load_explicit(&pool.nchunks, memory_order_relaxed);
+    uint32_t S =
+        (uint32_t)atomic_load_explicit(&pool.nshares, memory_order_relaxed);
+    if (S < 1 || S > RS_POOL_MAX)
+        return 0; /* a description being rewritten: not our job */
     int ran = 0;
-    uint64_t t = atomic_load_explicit(&pool.ticket, memory_order_acquire);
-    while (ticket_job(t) == job && (uint32_t)t < n) {
-        if (!atomic_compare_exchange_weak_explicit(&pool.ticket, &t, t + 1,
-                                                   memory_order_acq_rel,
-                                                   memory_order_acquire))
-            continue; /* t holds the new value */
-        fn(ctx, (int)(uint32_t)t);
-        atomic_fetch_add_explicit(&pool.finished, 1, memory_order_release);
-        ran++;
-        t = t + 1; /* the likely value; a failed swap corrects it */
+    for (uint32_t k = 0; k < S; k++) {
+        uint32_t i = ((uint32_t)me + k) % S;
+        uint32_t end = share_start(n, S, i + 1);
+        _Atomic uint64_t *tk = &pool.share[i].ticket;
+        uint64_t t = atomic_load_explicit(tk, memory_order_acquire);
+        while (ticket_job(t) == job && (uint32_t)t < end) {
+            if (!atomic_compare_exchange_weak_explicit(
+                    tk, &t, t + 1, memory_order_acq_rel, memory_order_acquire))
+                continue; /* t holds the new value */
+            fn(ctx, (int)(uint32_t)t);
+            atomic_fetch_add_explicit(&pool.finished, 1, memory_order_release);
+            ran++;
+            t = t + 1; /* the likely value; a failed swap corrects it */
+        }
     }
     return ran;
 }
@@ -135,18 +167,19 @@ take_chunks(uint32_t job)
 static void *
 helper_main(void *arg)
 {
-    uint32_t seen = (uint32_t)(uintptr_t)arg; /* the job when created */
+    int me = (int)(intptr_t)arg; /* 1.., the caller is 0 */
+    uint32_t seen = atomic_load(&pool.job); /* helpers_start: no job runs */
     for (;;) {
         double t0 = rs_time_now();
-        uint64_t t;
+        uint32_t job;
         for (int spins = 0;; spins++) {
-            t = atomic_load_explicit(&pool.ticket, memory_order_acquire);
-            if (ticket_job(t) != seen || atomic_load(&pool.quit))
+            job = atomic_load_explicit(&pool.job, memory_order_acquire);
+            if (job != seen || atomic_load(&pool.quit))
                 break;
             if (spins % 64 == 63 && rs_time_now() - t0 > POOL_SPIN_S) {
                 pthread_mutex_lock(&pool.mu);
                 atomic_fetch_add(&pool.sleepers, 1);
-                while (ticket_job(atomic_load(&pool.ticket)) == seen &&
+                while (atomic_load(&pool.job) == seen &&
                        !atomic_load(&pool.quit))
                     pthread_cond_wait(&pool.cv, &pool.mu);
                 atomic_fetch_sub(&pool.sleepers, 1);
@@ -158,8 +191,8 @@ helper_main(void *arg)
         }
         if (atomic_load(&pool.quit))
             return NULL;
-        seen = ticket_job(t);
-        int ran = take_chunks(seen);
+        seen = job;
+        int ran = take_chunks(job, me);
         if (ran > 0)
             atomic_fetch_add_explicit(&pool.helped, ran, memory_order_relaxed);
     }
@@ -200,10 +233,9 @@ helpers_start(void)
     if (pool.start_failed)
         return false;
     helpers_stop();
-    uint32_t job = ticket_job(atomic_load(&pool.ticket));
     for (int i = 0; i < n; i++) {
         if (pthread_create(&pool.tid[i], NULL, helper_main,
-                           (void *)(uintptr_t)job) != 0) {
+                           (void *)(intptr_t)(i + 1)) != 0) {
             helpers_stop();
             pool.start_failed = true;
             return false;
@@ -302,21 +334,29 @@ rs_pool_run(int nchunks, rs_pool_fn fn, void *ctx)
         }
         return;
     }
-    /* The old job is closed (see the end); describe the new one, then
-     * publish its number with chunk 0. */
-    uint32_t job = ticket_job(atomic_load(&pool.ticket)) + 1;
+    /* The old job's shares are closed (see the end); describe the new
+     * job, open its shares, then publish its number. */
+    uint32_t job = atomic_load(&pool.job) + 1;
+    int S = atomic_load(&pool.threads);
     atomic_store_explicit(&pool.fn, fn, memory_order_relaxed);
     atomic_store_explicit(&pool.ctx, ctx, memory_order_relaxed);
     atomic_store_explicit(&pool.nchunks, nchunks, memory_order_relaxed);
+    atomic_store_explicit(&pool.nshares, S, memory_order_relaxed);
     atomic_store_explicit(&pool.finished, 0, memory_order_relaxed);
+    for (int i = 0; i < S; i++)
+        atomic_store_explicit(
+            &pool.share[i].ticket,
+            (uint64_t)job << 32 |
+                share_start((uint32_t)nchunks, (uint32_t)S, (uint32_t)i),
+            memory_order_relaxed);
     double t0 = rs_time_now();
-    atomic_store(&pool.ticket, (uint64_t)job << 32); /* seq_cst */
+    atomic_store(&pool.job, job); /* seq_cst: pairs with the sleepers */
     if (atomic_load(&pool.sleepers) > 0) {
         pthread_mutex_lock(&pool.mu);
         pthread_cond_broadcast(&pool.cv);
         pthread_mutex_unlock(&pool.mu);
     }
-    int mine = take_chunks(job);
+    int mine = take_chunks(job, 0);
     double t1 = rs_time_now(), t = t1;
     for (int spins = 0; atomic_load_explicit(&pool.finished,
                                              memory_order_acquire) < nchunks;
@@ -328,10 +368,11 @@ rs_pool_run(int nchunks, rs_pool_fn fn, void *ctx)
         else
             sched_yield(); /* a descheduled helper gets the core back */
     }
-    /* Close: every successful swap on this job is now before this one. */
-    (void)atomic_exchange_explicit(&pool.ticket,
-                                   ((uint64_t)job << 32) | CLOSED,
-                                   memory_order_acq_rel);
+    /* Close: every successful swap on this job is now before these. */
+    for (int i = 0; i < S; i++)
+        (void)atomic_exchange_explicit(&pool.share[i].ticket,
+                                       (uint64_t)job << 32 | CLOSED,
+                                       memory_order_acq_rel);
     double t2 = rs_time_now();
     account(t0, t1, t2, mine, nchunks);
     pool.st.jobs++;
