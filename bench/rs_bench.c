@@ -608,12 +608,13 @@ main(int argc, char **argv)
                 "rs_bench: fastest step %.4f ms; pool per step: %.1f jobs "
                 "(%.1f alone, %.1f chunks on helpers, %.2f wake-ups), "
                 "%.0f%% of the time in pool jobs, %.1f us waiting for "
-                "helpers; %ld back-offs\n",
+                "helpers, %.1f us saved by them; %ld back-offs\n",
                 1e3 * best, (double)ps.jobs / (double)steps,
                 (double)ps.alone / (double)steps,
                 (double)ps.helped / (double)steps,
                 (double)ps.wakes / (double)steps, 100.0 * ps.job_s / elapsed,
-                1e6 * ps.wait_s / (double)steps, ps.backoffs);
+                1e6 * ps.wait_s / (double)steps,
+                1e6 * ps.gain_s / (double)steps, ps.backoffs);
     }
     printf("workload=%s steps_per_s=%.3f ms_per_step=%.4f\n", workload,
            (double)steps / elapsed, 1e3 * elapsed / (double)steps);

@@ -25,12 +25,17 @@
  *
  * Contention back-off: when another program keeps a core busy, a helper
  * can be descheduled in the middle of a chunk and the caller waits a
- * whole time slice for it, or never get a chunk at all. After
- * POOL_SLOW_JOBS jobs in a row that waited on a chunk for longer than the
- * caller's own share took, or that the caller ran alone, jobs run on the
- * caller alone for a back-off (POOL_BACKOFF_S, doubling up to
- * POOL_BACKOFF_MAX_S while the retries also fail), and the helpers go to
- * sleep. Since a split never changes a result, neither does this.
+ * whole time slice for it, or share the caller's core and slow it down.
+ * So every job is judged: had the caller run all n chunks at the pace of
+ * its own m, the job would have taken (its time for them) n / m; the
+ * difference to the real time is what the pool gained (negative: lost).
+ * Over each POOL_WINDOW_S of job time the gains are added up; a window
+ * that lost time overall sends jobs to the caller alone for a back-off
+ * (POOL_BACKOFF_S, doubling up to POOL_BACKOFF_MAX_S while the windows
+ * after it also lose), and the helpers go to sleep. A single late chunk
+ * (a helper descheduled for a moment) costs less than the window gained,
+ * so a quiet machine does not back off. Since a split never changes a
+ * result, neither does this.
  *
  * The "busy" flag makes one job at a time: a poster takes it with an
  * atomic exchange and runs the job alone when it is taken (another
@@ -58,8 +63,7 @@
 
 #define POOL_SPIN_S 2e-3    /* a helper's spin for a job before sleeping */
 #define POOL_PAUSE_S 200e-6 /* the caller's spin for chunks; then yield */
-#define POOL_SLOW_JOBS 3    /* slow jobs in a row before backing off */
-#define POOL_SLACK_S 20e-6  /* waiting this much longer is not yet slow */
+#define POOL_WINDOW_S 20e-3 /* job time over which the pool is judged */
 #define POOL_BACKOFF_S 0.1  /* first back-off; doubles while retries fail */
 #define POOL_BACKOFF_MAX_S 3.2
 #define CLOSED 0xFFFFFFFFu /* ticket low half: the share is closed */
@@ -79,7 +83,8 @@ struct pool {
     bool start_failed; /* pthread_create failed: alone until a new count */
     pthread_t tid[RS_POOL_MAX];
     /* The back-off, also under busy. */
-    int slow;         /* consecutive slow jobs */
+    double win_gain;  /* this window: time the pool saved (or lost) */
+    double win_time;  /* this window: time in jobs so far */
     double off_until; /* rs_time_now() before which jobs run alone */
     double backoff;   /* the next back-off, doubling while it fails */
     struct rs_pool_stats st; /* under busy */
@@ -268,7 +273,7 @@ rs_pool_set_threads(int n)
         helpers_stop(); /* started again on demand */
     atomic_store(&pool.threads, n);
     pool.start_failed = false;
-    pool.slow = 0;
+    pool.win_gain = pool.win_time = 0.0;
     pool.off_until = 0.0;
     pool.backoff = POOL_BACKOFF_S;
     atomic_store(&pool.busy, false);
@@ -297,23 +302,30 @@ rs_pool_width(void)
     return n;
 }
 
-/* Update the back-off after a job: t0 posted, t1 the caller found no
- * chunk left, t2 all done; mine of n chunks ran on the caller. */
+/* Judge a job for the back-off: t0 posted, t1 the caller found no chunk
+ * left, t2 all done; mine of n chunks ran on the caller. */
 static void
 account(double t0, double t1, double t2, int mine, int n)
 {
-    if (pool.no_backoff ||
-        (t2 - t1 <= (t1 - t0) + POOL_SLACK_S && mine < n)) {
-        pool.slow = 0;
-        pool.backoff = POOL_BACKOFF_S;
-    } else if (++pool.slow >= POOL_SLOW_JOBS) {
-        pool.slow = 0;
+    double real = t2 - t0;
+    double alone = mine > 0 ? (t1 - t0) * n / mine : real;
+    pool.st.gain_s += alone - real;
+    if (pool.no_backoff)
+        return;
+    pool.win_gain += alone - real;
+    pool.win_time += real;
+    if (pool.win_time < POOL_WINDOW_S)
+        return;
+    if (pool.win_gain < 0.0) {
         pool.st.backoffs++;
         pool.off_until = t2 + pool.backoff;
         pool.backoff = pool.backoff * 2 < POOL_BACKOFF_MAX_S
                            ? pool.backoff * 2
                            : POOL_BACKOFF_MAX_S;
+    } else {
+        pool.backoff = POOL_BACKOFF_S;
     }
+    pool.win_gain = pool.win_time = 0.0;
 }
 
 void

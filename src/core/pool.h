@@ -20,8 +20,9 @@
  * Threads: any thread may call rs_pool_run and rs_pool_for. One job runs
  * at a time; a call that finds the pool taken (another thread's job, or a
  * call from inside a chunk) runs its chunks itself, in order. The pool
- * also runs a job alone for a while after helpers kept it waiting, which
- * happens when other programs occupy the cores (see pool.c).
+ * also runs jobs alone for a while when the helpers cost more time than
+ * they saved, which happens when other programs occupy the cores (see
+ * pool.c).
  */
 #ifndef RS_CORE_POOL_H
 #define RS_CORE_POOL_H
@@ -87,11 +88,13 @@ void rs_pool_set_backoff(bool on);
 /* What the pool did since the last reset, for benchmarks: jobs handed to
  * helpers, jobs of several chunks run alone (one thread, pool taken, or
  * backing off), back-offs begun, chunks the helpers ran, times a helper
- * woke from sleep, seconds from posting a job to its end and, of those,
- * seconds the poster waited for helpers' chunks after its own. */
+ * woke from sleep, seconds from posting a job to its end, of those the
+ * seconds the poster waited for helpers' chunks after its own, and the
+ * seconds the helpers saved (estimated from the poster's pace on its own
+ * chunks; negative when they cost time). */
 struct rs_pool_stats {
     long jobs, alone, backoffs, helped, wakes;
-    double job_s, wait_s;
+    double job_s, wait_s, gain_s;
 };
 /* Copy the counters out (waits for a running job to finish). */
 void rs_pool_stats(struct rs_pool_stats *st);
