@@ -89,3 +89,5 @@ check_PROGRAMS += %D%/t_run_attach
 
 check_PROGRAMS += %D%/t_core_pool
 %C%_t_core_pool_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_core_names
+%C%_t_core_names_LDADD = $(RS_TEST_LIBS)

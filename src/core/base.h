@@ -20,11 +20,13 @@
 #define RS_NORETURN __attribute__((noreturn))
 #define RS_NODISCARD __attribute__((warn_unused_result))
 #define RS_UNUSED __attribute__((unused))
+#define RS_SENTINEL __attribute__((sentinel))
 #else
 #define RS_PRINTF(f, a)
 #define RS_NORETURN
 #define RS_NODISCARD
 #define RS_UNUSED
+#define RS_SENTINEL
 #endif
 
 enum rs_status {

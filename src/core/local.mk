@@ -24,4 +24,5 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/sched.c %D%/sched.h \
 	%D%/init.c %D%/init.h \
 	%D%/rng.c %D%/rng.h \
-	%D%/prec.c %D%/prec.h
+	%D%/prec.c %D%/prec.h \
+	%D%/names.c %D%/names.h
