@@ -86,6 +86,66 @@ rs_nn_module_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x)
     return m->cls->forward(m, g, x);
 }
 
+enum rs_nn_input_kind
+rs_nn_module_input_kind(const rs_nn_module *m)
+{
+    return m->cls->input_kind != NULL ? m->cls->input_kind(m)
+                                      : RS_NN_INPUT_FEATURES;
+}
+
+const char *
+rs_nn_input_kind_name(enum rs_nn_input_kind k)
+{
+    switch (k) {
+    case RS_NN_INPUT_FEATURES:
+        return "features";
+    case RS_NN_INPUT_TOKENS:
+        return "tokens";
+    }
+    return "?";
+}
+
+rs_tensor *
+rs_nn_module_forward_input(rs_nn_module *m, rs_graph *g,
+                           const struct rs_nn_input *in)
+{
+    if (in->kind == RS_NN_INPUT_FEATURES)
+        return rs_nn_module_forward(m, g, in->x);
+    m->forwards++;
+    if (in->kind != RS_NN_INPUT_TOKENS || m->cls->forward_ids == NULL) {
+        rs_graph_fail(g, RS_EINVAL, "%s: takes %s, was given %s",
+                      m->cls->kind,
+                      rs_nn_input_kind_name(rs_nn_module_input_kind(m)),
+                      rs_nn_input_kind_name(in->kind));
+        return NULL;
+    }
+    return m->cls->forward_ids(m, g, in->ids, in->B, in->T);
+}
+
+rs_tensor *
+rs_nn_module_recorded(const rs_nn_module *m, const char *name)
+{
+    if (m->cls->recorded != NULL)
+        return m->cls->recorded(m, name);
+    size_t len = strlen(name);
+    bool pre = len > 4 && strcmp(name + len - 4, ".pre") == 0;
+    int n = rs_nn_module_layers(m);
+    for (int i = 0; i < n; i++) {
+        const char *ln = m->cls->layer_name(m, i);
+        size_t k = strlen(ln);
+        if (pre ? k == len - 4 && strncmp(ln, name, k) == 0
+                : strcmp(ln, name) == 0)
+            return pre ? m->cls->preact(m, i) : m->cls->act(m, i);
+    }
+    return NULL;
+}
+
+size_t
+rs_nn_module_act_floats(const rs_nn_module *m, int T)
+{
+    return m->cls->act_floats != NULL ? m->cls->act_floats(m, T) : 0;
+}
+
 unsigned long
 rs_nn_module_forwards(const rs_nn_module *m)
 {

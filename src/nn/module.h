@@ -29,6 +29,7 @@
 #define RS_NN_MODULE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/base.h"
 #include "core/graph.h"
@@ -37,8 +38,22 @@
 #include "core/tensor.h"
 #include "nn/mlp.h"
 #include "nn/model.h"
+#include "nn/transformer.h"
 
 typedef struct rs_nn_module rs_nn_module;
+
+/* What a module eats: float features (..., IN) or token ids (B, T). */
+enum rs_nn_input_kind { RS_NN_INPUT_FEATURES, RS_NN_INPUT_TOKENS };
+
+/* One batch fed to a module. FEATURES: x, a (B, IN) graph or heap tensor
+ * (ids, B, T unused). TOKENS: ids (B, T) row-major, borrowed for the
+ * call (x unused). */
+struct rs_nn_input {
+    enum rs_nn_input_kind kind;
+    rs_tensor *x;   /* FEATURES: (B, IN) */
+    const int *ids; /* TOKENS: (B, T) */
+    int B, T;
+};
 
 /* A kind of module (one const instance per kind, designated initialisers).
  * Layer callbacks may be NULL for a kind without probe-able layers; in/out
@@ -53,6 +68,18 @@ struct rs_nn_module_class {
     rs_tensor *(*preact)(const rs_nn_module *m, int i);
     rs_tensor *(*act)(const rs_nn_module *m, int i);
     void (*destroy)(void *impl);
+    /* Optional (NULL for feature modules): */
+    /* ids (B, T) -> output (B, T, OUT), or NULL with g's error set. */
+    rs_tensor *(*forward_ids)(rs_nn_module *m, rs_graph *g, const int *ids,
+                              int B, int T);
+    /* The input the module takes (NULL: RS_NN_INPUT_FEATURES). */
+    enum rs_nn_input_kind (*input_kind)(const rs_nn_module *m);
+    /* A named tensor of the last forward (arena-borrowed), or NULL. */
+    rs_tensor *(*recorded)(const rs_nn_module *m, const char *name);
+    /* Floats of activations one example of T tokens (1 for features)
+     * needs in a forward, to size evaluation chunks (NULL or 0:
+     * unknown). */
+    size_t (*act_floats)(const rs_nn_module *m, int T);
 };
 
 /* Wrap impl (ownership taken: freed by cls->destroy) and a registry as a
@@ -110,6 +137,26 @@ bool rs_nn_module_is_act(const rs_nn_module *m);
  * shape mismatch (message naming the module). Records the layers' tensors
  * and bumps rs_nn_module_forwards. */
 rs_tensor *rs_nn_module_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x);
+/* One batch of either kind: FEATURES goes to rs_nn_module_forward,
+ * TOKENS to the class's forward_ids. NULL with g's sticky error set when
+ * the kinds do not match (message naming the module kind and the input
+ * kind) or on the forward's own errors. Counts as a forward. */
+rs_tensor *rs_nn_module_forward_input(rs_nn_module *m, rs_graph *g,
+                                      const struct rs_nn_input *in);
+/* The kind of input m takes. */
+enum rs_nn_input_kind rs_nn_module_input_kind(const rs_nn_module *m);
+/* "features", "tokens" ("?" outside the enum). */
+const char *rs_nn_input_kind_name(enum rs_nn_input_kind k);
+/* A tensor recorded by the last forward under name (see each kind; the
+ * transformer: "embed", "h<l>", "final", "attn<l>", "logits"), borrowed
+ * until that forward's graph is reset; NULL if m records no such tensor
+ * or before a forward. Kinds without recorded tensors fall back to the
+ * probe-able layers: "<layer>" is the activation, "<layer>.pre" the
+ * pre-activation. */
+rs_tensor *rs_nn_module_recorded(const rs_nn_module *m, const char *name);
+/* See struct rs_nn_module_class act_floats (0: unknown). */
+size_t rs_nn_module_act_floats(const rs_nn_module *m, int T);
+
 /* Number of forwards run through this module (as the top-level module or
  * as a child), so a caller can tell whether recorded tensors are its own. */
 unsigned long rs_nn_module_forwards(const rs_nn_module *m);
@@ -140,5 +187,20 @@ int rs_nn_module_find_child(const rs_nn_module *m, const char *name);
 
 /* The wrapped MLP of an "mlp" module (borrowed), else NULL. */
 rs_nn_mlp *rs_nn_module_as_mlp(const rs_nn_module *m);
+
+/* ---- the transformer as a module (module_transformer.c) -------------- */
+
+/* A new transformer (nn/transformer.h; cfg copied and resolved, weights
+ * from rng) wrapped as a module taking TOKENS: forward_ids gives the
+ * logits (B, T, out); rs_nn_module_forward takes v0 (B, T, d) instead
+ * (rs_nn_transformer_forward_from). Its registry is the transformer's.
+ * Probe-able layers "h1".."h<L>" (preact = act = v_l, (B, T, d));
+ * recorded names "embed", "h<l>", "final", "attn<l>", "logits". in() is
+ * 0 (ids), out() the logits per position. NULL + err on a bad config. */
+rs_nn_module *
+rs_nn_module_transformer(const struct rs_nn_transformer_config *cfg,
+                         struct rs_rng *rng, struct rs_error *err);
+/* The transformer of a "transformer" module (borrowed), else NULL. */
+rs_nn_transformer *rs_nn_module_as_transformer(const rs_nn_module *m);
 
 #endif /* RS_NN_MODULE_H */

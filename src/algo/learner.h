@@ -1,0 +1,227 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * learner.h: a named bundle that trains: modules (their parameters), an
+ * optimiser, a schedule and a step count, its own RNG stream, an
+ * objective (algo/objective.h) and a data source (data/source.h). One
+ * call per step:
+ *   draw a batch (finite source: the next indices of the train split's
+ *   epoch permutation, reshuffled with the learner's RNG when used up;
+ *   generator: rs_source_draw from the learner's RNG), the objective's
+ *   loss, backward, optimiser step at the scheduled rate (the optimiser's
+ *   clip applies), zero the gradients; every eval_every steps (and at
+ *   step 1) evaluate.
+ * This is the supervised loop and the sequence trainer in one: with the
+ * classify objective on a dataset source it takes exactly the supervised
+ * loop's steps, with last_token on a seqtask source the sequence
+ * trainer's.
+ *
+ * Metrics leave through a log callback under names built by rs_name
+ * (core/names.h): "<name>/train/loss" for a learner called name, the bare
+ * "train/loss" for the unnamed learner (name ""):
+ *   train/loss  mean batch loss since the last log (every log_every)
+ *   train/lr    the rate of the last step (every log_every)
+ *   train/acc   generators: mean batch accuracy since the last log
+ *               (every log_every); finite sources: accuracy on (up to
+ *               eval_n of) the train split (evaluations)
+ *   test/loss, test/acc  evaluations: finite sources the test split;
+ *               generators eval_n fresh examples of eval_len (0: the
+ *               source's own draw) from the evaluation stream
+ *
+ * Evaluation draws of a generator come from an RNG seeded from (seed,
+ * len) alone, so repeated evaluations see the same examples and never
+ * touch the training stream. Return order everywhere: loss, then acc.
+ *
+ * Ownership: the learner retains its modules, objective and source; it
+ * owns its graph, optimiser, RNG, epoch permutation and batch. Everything
+ * that decides the next step (parameters and optimiser buffers aside) is
+ * in rs_learner_state_save's words, so a learner restored from them (and
+ * src/run/ckpt_learner.h) continues bit for bit. Worker thread only.
+ */
+#ifndef RS_ALGO_LEARNER_H
+#define RS_ALGO_LEARNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "algo/objective.h"
+#include "core/base.h"
+#include "core/names.h"
+#include "core/optim.h"
+#include "core/prec.h"
+#include "core/sched.h"
+#include "core/tensor.h"
+#include "data/source.h"
+#include "nn/model.h"
+#include "nn/module.h"
+
+/* Modules a learner trains at most. */
+#define RS_LEARNER_MAX_MODULES 8
+
+struct rs_learner_config {
+    char name[RS_NAME_OWNER_MAX + 1]; /* "": the unnamed learner */
+    int batch;       /* examples per step, 1..2^20 */
+    long eval_every; /* 0: never; else at step 1 and every N steps */
+    int eval_n;      /* examples per evaluation; finite: 0 = whole split,
+                        generators: 0 = batch */
+    int eval_len;    /* generators: evaluation length (0: own draw) */
+    long log_every;  /* the train/ metrics every N steps, >= 1 */
+    uint64_t seed;   /* the batch stream; evaluations derive theirs */
+    enum rs_prec prec;            /* rounding of every op output */
+    struct rs_optim_config optim; /* optim.clip_norm > 0: gradient clip */
+    struct rs_sched sched;        /* the rate: sched.lr is the base rate */
+};
+
+/* Unnamed, batch 512, eval every 100 on whole splits, eval_len 0, log
+ * every 10, seed 1, f32, AdamW (torch defaults), constant rate 1e-3 (the
+ * supervised loop's defaults). */
+void rs_learner_config_default(struct rs_learner_config *cfg);
+
+/* Per-step results. */
+struct rs_learner_stats {
+    long step;   /* steps taken, this one included */
+    int n, T;    /* examples, and tokens per example of input 0 (1 for
+                    features) */
+    double loss; /* this batch's loss */
+    double acc;  /* this batch's accuracy (NaN: nothing scored) */
+    double lr;   /* the rate this step used */
+    struct rs_optim_stats optim;
+    bool evaluated; /* an evaluation ran after this step: */
+    double train_loss, train_acc, test_loss, test_acc;
+};
+
+typedef struct rs_learner rs_learner;
+
+/* Metric sink: name is the full name (rs_name), borrowed for the call. */
+typedef void (*rs_learner_log_fn)(void *ud, const char *name, double value);
+
+/* A learner of modules[0..nmodules) (each retained; their parameters,
+ * in module order, are what the optimiser trains) with obj and src (both
+ * retained). NULL + err (RS_EINVAL naming the field) on a bad config or
+ * name (rs_name_check_owner), no parameters, a parameter shared by two
+ * modules, an empty train split, or an objective that refuses the
+ * modules or the source. */
+rs_learner *rs_learner_new(const struct rs_learner_config *cfg,
+                           rs_nn_module *const *modules, int nmodules,
+                           rs_objective *obj, rs_source *src,
+                           struct rs_error *err);
+void rs_learner_free(rs_learner *l); /* NULL: no-op */
+void rs_learner_set_log(rs_learner *l, rs_learner_log_fn fn, void *ud);
+
+/* One training step (see the top of this file). st may be NULL. Errors:
+ * RS_ENONFINITE for a non-finite loss ("<name>/train/loss is nan") or
+ * gradient (from the optimiser), graph errors. The parameters and the
+ * step count are unchanged on error. */
+RS_NODISCARD int rs_learner_step(rs_learner *l, struct rs_learner_stats *st,
+                                 struct rs_error *err);
+/* The same on a caller batch (checked against the source's info; no
+ * draw, no evaluation; counts as a step). */
+RS_NODISCARD int rs_learner_step_batch(rs_learner *l,
+                                       const struct rs_batch *b,
+                                       struct rs_learner_stats *st,
+                                       struct rs_error *err);
+/* Mean loss and accuracy (loss first), no-grad, in chunks. Finite
+ * sources: the first n examples of split (n <= 0 or beyond: all), len
+ * ignored. Generators: n (<= 0: eval_n, else batch) fresh examples of
+ * len (0: the source's own draw) from the evaluation stream of (seed,
+ * len), split ignored. loss / acc may be NULL; acc is NaN when the
+ * objective scores nothing. */
+RS_NODISCARD int rs_learner_eval(rs_learner *l, enum rs_split split, int n,
+                                 int len, double *loss, double *acc,
+                                 struct rs_error *err);
+
+/* Autograd from Lua: a caller's backward has accumulated gradients into
+ * the parameters; apply the optimiser at the scheduled rate, count the
+ * step, zero the gradients and log loss like a step (no evaluation).
+ * RS_ENONFINITE for a non-finite loss (gradients zeroed, nothing else
+ * changes). */
+RS_NODISCARD int rs_learner_apply(rs_learner *l, double loss,
+                                  struct rs_error *err);
+/* Draw the next training batch into the learner's batch (advances the
+ * sampler and the RNG exactly as a step would); *out borrowed until the
+ * next call on l. */
+RS_NODISCARD int rs_learner_next_batch(rs_learner *l,
+                                       const struct rs_batch **out,
+                                       struct rs_error *err);
+
+/* A new task mid-run: the objective checks src (retained); the epoch
+ * permutation restarts (identity, reshuffled at the next draw), the RNG
+ * and everything else continue. Unchanged on error. */
+RS_NODISCARD int rs_learner_set_source(rs_learner *l, rs_source *src,
+                                       struct rs_error *err);
+/* Replace the objective (retained) after it checked the modules and the
+ * source. Unchanged on error. */
+RS_NODISCARD int rs_learner_set_objective(rs_learner *l, rs_objective *obj,
+                                          struct rs_error *err);
+/* Live changes. set_lr scales the schedule (base rate lr; lr_min keeps
+ * its ratio). set_optim changes the optimiser's hyper-parameters
+ * (rs_optim_set_config's validation). set_eval: eval_every, eval_n and
+ * eval_len (>= 0). */
+RS_NODISCARD int rs_learner_set_lr(rs_learner *l, float lr,
+                                   struct rs_error *err);
+RS_NODISCARD int rs_learner_set_optim(rs_learner *l,
+                                      const struct rs_optim_config *cfg,
+                                      struct rs_error *err);
+RS_NODISCARD int rs_learner_set_eval(rs_learner *l, long every, int n, int len,
+                                     struct rs_error *err);
+
+/* Run modules[0] in no-grad mode on one batch for probes: finite sources
+ * the first n examples of split (n <= 0 or beyond: all), generators n
+ * (<= 0: eval_n, else batch) examples of eval_len from the evaluation
+ * stream. Afterwards the module's layers and recorded tensors hold this
+ * forward until the next call on l; repeated calls with the same split
+ * and n and no step, eval or change in between reuse it. *rows gets the
+ * batch size. The batch stays readable through rs_learner_probe_batch. */
+RS_NODISCARD int rs_learner_probe_forward(rs_learner *l, enum rs_split split,
+                                          int n, int *rows,
+                                          struct rs_error *err);
+/* The batch of the last probe_forward (borrowed, NULL before one). */
+const struct rs_batch *rs_learner_probe_batch(const rs_learner *l);
+
+/* Diagonal Fisher: out[i] (a new (shape of parameter i) heap tensor, the
+ * caller's) = mean over `batches` training batches of the squared
+ * gradient of the objective's loss w.r.t. parameter i. Draws its batches
+ * from a copy of the sampler (RNG, permutation, position): the learner's
+ * parameters, optimiser, sampler and step count are unchanged, so a run
+ * that computes a Fisher continues exactly as one that does not. out has
+ * rs_nn_model_count(rs_learner_params(l)) entries. */
+RS_NODISCARD int rs_learner_fisher(rs_learner *l, int batches,
+                                   rs_tensor **out, struct rs_error *err);
+
+/* TODO(lead, issue 10): rs_learner_remove_units (surgery) and
+ * rs_learner_probe_target (probe runner) are wired after the merge; the
+ * optimiser is rebuilt from rs_learner_params after a surgery. */
+
+/* Accessors (borrowed while l lives). */
+const char *rs_learner_name(const rs_learner *l);
+int rs_learner_nmodules(const rs_learner *l);
+rs_nn_module *rs_learner_module(const rs_learner *l, int i);
+/* Every trained parameter: modules[0]'s registry for one module; for
+ * several, a registry of "<i>.<name>" (1-based module index) sharing
+ * the modules' tensors. */
+rs_nn_model *rs_learner_params(const rs_learner *l);
+rs_optim *rs_learner_optim(const rs_learner *l);
+rs_objective *rs_learner_objective(const rs_learner *l);
+rs_source *rs_learner_source(const rs_learner *l);
+const struct rs_learner_config *rs_learner_config(const rs_learner *l);
+long rs_learner_steps(const rs_learner *l);
+/* The rate the next step will use. */
+float rs_learner_lr(const rs_learner *l);
+/* The stats of the last step (zero before the first). */
+const struct rs_learner_stats *rs_learner_last(const rs_learner *l);
+/* Build "<name>/part/..." (or the bare name) into out; see rs_name. */
+const char *rs_learner_metric(const rs_learner *l, char out[RS_NAME_MAX],
+                              const char *part1, const char *part2,
+                              const char *part3);
+
+/* Checkpoint state besides parameters, optimiser buffers and objective
+ * tensors: steps, RNG, epoch permutation and position, log accumulators,
+ * the optimiser's step count and the objective's words, as
+ * state_words 64-bit words. load checks the layout against this learner
+ * (RS_EFORMAT with a message) and changes nothing on error. */
+size_t rs_learner_state_words(const rs_learner *l);
+void rs_learner_state_save(const rs_learner *l, uint64_t *out);
+RS_NODISCARD int rs_learner_state_load(rs_learner *l, const uint64_t *in,
+                                       size_t n, struct rs_error *err);
+
+#endif /* RS_ALGO_LEARNER_H */
