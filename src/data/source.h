@@ -57,9 +57,10 @@ struct rs_batch {
 void rs_batch_init(struct rs_batch *b);
 void rs_batch_fini(struct rs_batch *b);
 /* Make room for n examples: input i of the given kind and width (its x or
- * ids buffer), and labels when labels is true (else b->y = NULL). Sets
- * b->n, b->in[i].kind and .width. RS_EINVAL (naming n and width) when
- * n * width overflows an int. */
+ * ids buffer); for i == 0 also the labels when labels is true (else
+ * b->y = NULL) and b->ninputs = 1 (an input i > 0 leaves the labels alone
+ * and sets ninputs = i + 1). Sets b->n, b->in[i].kind and .width.
+ * RS_EINVAL (naming n and width) when n * width overflows an int. */
 RS_NODISCARD int rs_batch_reserve(struct rs_batch *b, int i,
                                   enum rs_nn_input_kind kind, int n, int width,
                                   bool labels, struct rs_error *err);
@@ -148,6 +149,9 @@ RS_NODISCARD int rs_source_fetch(const rs_source *s, enum rs_split split,
 RS_NODISCARD int rs_source_draw(const rs_source *s, struct rs_rng *rng, int n,
                                 int len, struct rs_batch *b,
                                 struct rs_error *err);
+
+/* The class given to rs_source_new. */
+const struct rs_source_class *rs_source_class(const rs_source *s);
 
 /* The wrapped dataset of a "dataset" source, the task of a "seqtask"
  * source (borrowed), else NULL. */
