@@ -3,3 +3,6 @@ noinst_LIBRARIES += %D%/librs_algo.a
 %C%_librs_algo_a_SOURCES = \
 	%D%/supervised.c %D%/supervised.h
 %C%_librs_algo_a_SOURCES += %D%/seqtrain.c %D%/seqtrain.h
+%C%_librs_algo_a_SOURCES += %D%/objective.c %D%/objective.h \
+	%D%/obj_classify.c %D%/learner.c %D%/learner_state.c %D%/learner.h \
+	%D%/learner_impl.h

@@ -137,14 +137,14 @@ rs_source_count(const rs_source *s, enum rs_split split)
 bool
 rs_source_is_generator(const rs_source *s)
 {
-    return rs_source_count(s, RS_SPLIT_TRAIN) == 0;
+    return s->cls->fetch == NULL;
 }
 
 int
 rs_source_fetch(const rs_source *s, enum rs_split split, const int *idx, int n,
                 struct rs_batch *b, struct rs_error *err)
 {
-    if (s->cls->fetch == NULL || rs_source_is_generator(s))
+    if (rs_source_is_generator(s))
         return rs_error_set(err, RS_EINVAL,
                             "%s source: a generator has no examples "
                             "to fetch",

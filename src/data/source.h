@@ -139,6 +139,7 @@ const char *rs_source_kind(const rs_source *s);
 void rs_source_info(const rs_source *s, struct rs_source_info *out);
 /* Examples in split; 0 for a generator. */
 int rs_source_count(const rs_source *s, enum rs_split split);
+/* True for a kind without fetch (it draws instead). */
 bool rs_source_is_generator(const rs_source *s);
 /* Finite sources only: idx (NULL: 0..n-1) checked against the split
  * (RS_EINVAL naming the bad index), then fetched into b. */

@@ -1,0 +1,254 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * learner_state.c: the learner's checkpoint words, the no-grad forward
+ * for probes and the diagonal Fisher (see learner.h; the struct is in
+ * learner_impl.h).
+ *
+ * State words (layout 1): magic, steps, the batch RNG (4), pos, ntrain,
+ * loss_sum, acc_sum, loss_count, acc_count, the optimiser's step count,
+ * the objective's word count, then the epoch permutation (ntrain) and the
+ * objective's words. Worker thread only.
+ */
+#include "config.h"
+
+#include "algo/learner.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algo/learner_impl.h"
+
+/* First word of the saved state ("RSLRN", layout 1). */
+#define STATE_MAGIC UINT64_C(0x52534c524e000001)
+#define STATE_FIXED 14
+/* Most batches a Fisher estimate takes (a typo guard). */
+#define FISHER_MAX_BATCHES 1000000
+
+size_t
+rs_learner_state_words(const rs_learner *l)
+{
+    return STATE_FIXED + (size_t)l->ntrain + rs_objective_state_words(l->obj);
+}
+
+static uint64_t
+double_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static double
+bits_double(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+void
+rs_learner_state_save(const rs_learner *l, uint64_t *out)
+{
+    out[0] = STATE_MAGIC;
+    out[1] = (uint64_t)l->steps;
+    for (int i = 0; i < 4; i++)
+        out[2 + i] = l->rng.s[i];
+    out[6] = (uint64_t)l->pos;
+    out[7] = (uint64_t)l->ntrain;
+    out[8] = double_bits(l->loss_sum);
+    out[9] = double_bits(l->acc_sum);
+    out[10] = (uint64_t)l->loss_count;
+    out[11] = (uint64_t)l->acc_count;
+    out[12] = (uint64_t)rs_optim_steps(l->optim);
+    out[13] = (uint64_t)rs_objective_state_words(l->obj);
+    for (int i = 0; i < l->ntrain; i++)
+        out[STATE_FIXED + i] = (uint64_t)l->perm[i];
+    rs_objective_state_save(l->obj, out + STATE_FIXED + l->ntrain);
+}
+
+int
+rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
+                      struct rs_error *err)
+{
+    if (n < STATE_FIXED || in[0] != STATE_MAGIC)
+        return rs_error_set(err, RS_EFORMAT,
+                            "not a learner state (%zu words)", n);
+    size_t ow = rs_objective_state_words(l->obj);
+    if (in[7] != (uint64_t)l->ntrain)
+        return rs_error_set(err, RS_EFORMAT,
+                            "the learner state has %llu train examples, "
+                            "this source has %d",
+                            (unsigned long long)in[7], l->ntrain);
+    if (in[13] != (uint64_t)ow || n != rs_learner_state_words(l))
+        return rs_error_set(err, RS_EFORMAT,
+                            "the learner state has %llu words of %s "
+                            "objective state, this objective has %zu",
+                            (unsigned long long)in[13],
+                            rs_objective_kind(l->obj), ow);
+    if (in[6] > (uint64_t)l->ntrain || in[1] > (uint64_t)LONG_MAX ||
+        in[10] > (uint64_t)LONG_MAX || in[11] > (uint64_t)LONG_MAX ||
+        in[12] > (uint64_t)LONG_MAX)
+        return rs_error_set(err, RS_EFORMAT, "corrupt learner state");
+    /* The permutation must be one, or the next epoch reads out of range. */
+    char *seen = l->ntrain > 0 ? rs_xcalloc((size_t)l->ntrain, 1) : NULL;
+    int bad = 0;
+    for (int i = 0; i < l->ntrain && !bad; i++) {
+        uint64_t v = in[STATE_FIXED + i];
+        bad = v >= (uint64_t)l->ntrain || seen[v];
+        if (!bad)
+            seen[v] = 1;
+    }
+    free(seen);
+    if (bad)
+        return rs_error_set(err, RS_EFORMAT,
+                            "corrupt learner state (not a permutation)");
+    /* The objective last of the checks: it changes nothing on error. */
+    int rc = rs_objective_state_load(l->obj, in + STATE_FIXED + l->ntrain, ow,
+                                     err);
+    if (rc != RS_OK)
+        return rc;
+    l->steps = (long)in[1];
+    for (int i = 0; i < 4; i++)
+        l->rng.s[i] = in[2 + i];
+    l->pos = (long)in[6];
+    l->loss_sum = bits_double(in[8]);
+    l->acc_sum = bits_double(in[9]);
+    l->loss_count = (long)in[10];
+    l->acc_count = (long)in[11];
+    rs_optim_set_steps(l->optim, (long)in[12]);
+    for (int i = 0; i < l->ntrain; i++)
+        l->perm[i] = (int)in[STATE_FIXED + i];
+    l->probe_valid = false;
+    memset(&l->last, 0, sizeof l->last);
+    return RS_OK;
+}
+
+/* ---- probes ------------------------------------------------------------ */
+
+int
+rs_learner_probe_forward(rs_learner *l, enum rs_split split, int n, int *rows,
+                         struct rs_error *err)
+{
+    if (l->probe_valid && l->probe_split == (int)split && l->probe_n == n) {
+        *rows = l->probe_rows;
+        return RS_OK;
+    }
+    l->probe_valid = false;
+    rs_graph_reset(l->g);
+    int m, rc;
+    if (l->ntrain > 0) {
+        int count = rs_source_count(l->src, split);
+        m = n <= 0 || n > count ? count : n;
+        if (m < 1)
+            return rs_error_set(err, RS_EINVAL, "the %s split is empty",
+                                rs_dataset_split_name(split));
+        rc = rs_source_fetch(l->src, split, NULL, m, &l->ebatch, err);
+    } else {
+        m = n > 0 ? n : l->cfg.eval_n > 0 ? l->cfg.eval_n : l->cfg.batch;
+        if (m > RS_LEARNER_MAX_BATCH)
+            return rs_error_set(err, RS_EINVAL,
+                                "probe n = %d (must be in 1..%d)", m,
+                                RS_LEARNER_MAX_BATCH);
+        struct rs_rng r;
+        rs_learner_eval_rng(l, l->cfg.eval_len, &r);
+        rc = rs_source_draw(l->src, &r, m, l->cfg.eval_len, &l->ebatch, err);
+    }
+    if (rc != RS_OK)
+        return rc;
+    rs_graph_set_grad(l->g, false);
+    struct rs_obj_ctx c;
+    rs_learner_ctx(l, &c, &l->ebatch, false);
+    rs_tensor *o = rs_obj_forward(&c, l->mod[0], 0);
+    rs_graph_set_grad(l->g, true);
+    if (o == NULL)
+        return rs_learner_graph_error(l, err);
+    l->probe_valid = true;
+    l->probe_split = (int)split;
+    l->probe_n = n;
+    l->probe_rows = m;
+    *rows = m;
+    return RS_OK;
+}
+
+const struct rs_batch *
+rs_learner_probe_batch(const rs_learner *l)
+{
+    return l->probe_valid ? &l->ebatch : NULL;
+}
+
+/* ---- the Fisher diagonal ----------------------------------------------- */
+
+int
+rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
+                  struct rs_error *err)
+{
+    if (batches < 1 || batches > FISHER_MAX_BATCHES)
+        return rs_error_set(err, RS_EINVAL,
+                            "fisher batches = %d (must be in 1..%d)", batches,
+                            FISHER_MAX_BATCHES);
+    l->probe_valid = false;
+    rs_graph_reset(l->g);
+    rs_graph_set_grad(l->g, true);
+    int np = rs_nn_model_count(l->params);
+    for (int i = 0; i < np; i++) {
+        rs_tensor *p = rs_nn_model_param(l->params, i);
+        out[i] = rs_tensor_new(p->ndim, p->shape, err);
+        if (out[i] == NULL) {
+            for (int k = 0; k < i; k++) {
+                rs_tensor_release(out[k]);
+                out[k] = NULL;
+            }
+            return err != NULL ? err->code : RS_ENOMEM;
+        }
+        memset(out[i]->data, 0, out[i]->numel * sizeof(float));
+    }
+    /* A copy of the sampler: the learner's stream stays where it is. */
+    struct rs_rng r = l->rng;
+    long pos = l->pos;
+    int *perm = NULL;
+    if (l->ntrain > 0) {
+        perm = rs_xcalloc((size_t)l->ntrain, sizeof *perm);
+        memcpy(perm, l->perm, (size_t)l->ntrain * sizeof *perm);
+    }
+    rs_optim_zero_grad(l->optim);
+    int rc = RS_OK;
+    for (int k = 0; k < batches && rc == RS_OK; k++) {
+        rc = rs_learner_draw(l, &r, perm, &pos, l->cfg.batch, &l->ebatch,
+                             err);
+        if (rc != RS_OK)
+            break;
+        struct rs_obj_ctx c;
+        rs_learner_ctx(l, &c, &l->ebatch, true);
+        struct rs_obj_stats st;
+        rs_tensor *loss = rs_objective_loss(l->obj, &c, &st);
+        if (loss == NULL) {
+            rc = rs_learner_graph_error(l, err);
+            break;
+        }
+        rc = rs_graph_backward(l->g, loss, err);
+        /* F_i += g_i^2 (per-batch gradients) */
+        for (int i = 0; i < np && rc == RS_OK; i++) {
+            const rs_tensor *p = rs_nn_model_param(l->params, i);
+            float *f = out[i]->data;
+            for (size_t j = 0; p->grad != NULL && j < p->numel; j++)
+                f[j] += p->grad[j] * p->grad[j];
+        }
+        rs_optim_zero_grad(l->optim);
+        rs_graph_reset(l->g);
+    }
+    free(perm);
+    rs_graph_reset(l->g);
+    if (rc != RS_OK) {
+        for (int i = 0; i < np; i++) {
+            rs_tensor_release(out[i]);
+            out[i] = NULL;
+        }
+        return rc;
+    }
+    float inv = 1.0f / (float)batches;
+    for (int i = 0; i < np; i++)
+        for (size_t j = 0; j < out[i]->numel; j++)
+            out[i]->data[j] *= inv;
+    return RS_OK;
+}

@@ -1,0 +1,859 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * t_algo_learner.c: the learner against the loops it replaces, bit for
+ * bit. classify on a modular dataset takes the supervised loop's steps
+ * (per-step losses, evaluations, logged values and final parameters
+ * identical over 60 steps; cross-entropy with AdamW, and mse_onehot with
+ * SGD momentum, a warm-up cosine schedule and clipping); last_token on a
+ * seqtask source over the transformer module takes the sequence
+ * trainer's (losses, accuracies, logs, parameters over 50 steps, and its
+ * evaluations). Then: state save into a new learner continues bit for
+ * bit (finite and generator); two learners named a and b log only a/...
+ * and b/... keys, the unnamed one bare keys; set_source mid-run (and a
+ * refused one that changes nothing); the diagonal Fisher equals squared
+ * gradients computed by hand and leaves the run untouched; the
+ * transformer module's forward_input on ids equals
+ * rs_nn_transformer_forward, with its recorded tensors; and bad configs
+ * are refused with messages naming the value.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algo/learner.h"
+#include "algo/objective.h"
+#include "algo/seqtrain.h"
+#include "algo/supervised.h"
+#include "core/graph.h"
+#include "core/rng.h"
+#include "data/dataset.h"
+#include "data/seqtask.h"
+#include "data/source.h"
+#include "nn/module.h"
+#include "nn/transformer.h"
+#include "tests/tap.h"
+
+/* ---- a log that remembers everything ----------------------------------- */
+
+#define LOG_MAX 4096
+
+struct log {
+    int n;
+    char name[LOG_MAX][64];
+    double v[LOG_MAX];
+};
+
+static void
+log_fn(void *ud, const char *name, double v)
+{
+    struct log *lg = ud;
+    if (lg->n >= LOG_MAX)
+        return;
+    snprintf(lg->name[lg->n], sizeof lg->name[lg->n], "%s", name);
+    lg->v[lg->n++] = v;
+}
+
+/* Equal entry by entry, values bit for bit. */
+static bool
+log_equal(const struct log *a, const struct log *b)
+{
+    if (a->n != b->n) {
+        tap_diag("logs have %d and %d entries", a->n, b->n);
+        return false;
+    }
+    for (int i = 0; i < a->n; i++)
+        if (strcmp(a->name[i], b->name[i]) != 0 ||
+            memcmp(&a->v[i], &b->v[i], sizeof(double)) != 0) {
+            tap_diag("log entry %d: %s = %.17g vs %s = %.17g", i, a->name[i],
+                     a->v[i], b->name[i], b->v[i]);
+            return false;
+        }
+    return true;
+}
+
+static bool
+same_double(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b));
+}
+
+/* Parameters of two registries equal bit for bit. */
+static bool
+params_equal(const rs_nn_model *a, const rs_nn_model *b)
+{
+    if (rs_nn_model_count(a) != rs_nn_model_count(b))
+        return false;
+    for (int i = 0; i < rs_nn_model_count(a); i++) {
+        const rs_tensor *p = rs_nn_model_param(a, i);
+        const rs_tensor *q = rs_nn_model_param(b, i);
+        if (p->numel != q->numel ||
+            memcmp(p->data, q->data, p->numel * sizeof(float)) != 0) {
+            tap_diag("parameter %s differs", rs_nn_model_param_name(a, i));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+static rs_dataset *
+modular(int p, char op, uint64_t seed)
+{
+    struct rs_data_modular_config c = {.p = p, .op = op, .train_frac = 0.5f,
+                                       .seed = seed};
+    struct rs_error err = {0};
+    rs_dataset *d = rs_dataset_modular(&c, &err);
+    if (d == NULL)
+        tap_bail("modular: %s", err.msg);
+    return d;
+}
+
+static rs_nn_module *
+mlp(int in, int out, uint64_t seed)
+{
+    struct rs_nn_mlp_config c;
+    rs_nn_mlp_config_default(&c);
+    c.input = in;
+    c.width = 24;
+    c.depth = 2;
+    c.output = out;
+    struct rs_rng r;
+    rs_rng_seed(&r, seed);
+    struct rs_error err = {0};
+    rs_nn_module *m = rs_nn_module_mlp(&c, &r, &err);
+    if (m == NULL)
+        tap_bail("mlp: %s", err.msg);
+    return m;
+}
+
+static struct rs_nn_transformer_config
+tf_config(void)
+{
+    struct rs_nn_transformer_config c;
+    rs_nn_transformer_config_default(&c);
+    c.vocab = RS_SEQ_VOCAB;
+    c.ctx = 24;
+    c.d = 16;
+    c.heads = 2;
+    c.layers = 2;
+    c.out = 10;
+    c.pos = RS_NN_POS_LEARNED;
+    return c;
+}
+
+static rs_nn_module *
+tf_module(uint64_t seed)
+{
+    struct rs_nn_transformer_config c = tf_config();
+    struct rs_rng r;
+    rs_rng_seed(&r, seed);
+    struct rs_error err = {0};
+    rs_nn_module *m = rs_nn_module_transformer(&c, &r, &err);
+    if (m == NULL)
+        tap_bail("transformer module: %s", err.msg);
+    return m;
+}
+
+static rs_learner *
+learner(const struct rs_learner_config *cfg, rs_nn_module *m,
+        rs_objective *obj, rs_source *src)
+{
+    struct rs_error err = {0};
+    rs_learner *l = rs_learner_new(cfg, &m, 1, obj, src, &err);
+    if (l == NULL)
+        tap_bail("learner: %s", err.msg);
+    return l;
+}
+
+/* ---- classify = the supervised loop ------------------------------------ */
+
+static void
+sup_case(const char *what, enum rs_algo_supervised_loss sl,
+         enum rs_obj_classify_loss ol, const struct rs_optim_config *oc,
+         const struct rs_sched *sched)
+{
+    enum { STEPS = 60 };
+    rs_dataset *d = modular(11, '+', 7);
+    rs_nn_module *m1 = mlp(22, 11, 5), *m2 = mlp(22, 11, 5);
+
+    struct rs_algo_supervised_config sc;
+    rs_algo_supervised_config_default(&sc);
+    sc.loss = sl;
+    sc.batch = 24; /* 60 train examples: epochs wrap inside a batch */
+    sc.eval_every = 7;
+    sc.eval_n = 0;
+    sc.log_every = 4;
+    sc.seed = 99;
+    sc.optim = *oc;
+    sc.sched = *sched;
+    struct rs_error err = {0};
+    rs_algo_supervised *tr = rs_algo_supervised_new(&sc, m1, d, &err);
+    if (tr == NULL)
+        tap_bail("supervised: %s", err.msg);
+
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = sc.batch;
+    lc.eval_every = sc.eval_every;
+    lc.eval_n = sc.eval_n;
+    lc.log_every = sc.log_every;
+    lc.seed = sc.seed;
+    lc.optim = *oc;
+    lc.sched = *sched;
+    rs_source *src = rs_source_dataset(d);
+    rs_objective *obj = rs_objective_classify(ol, &err);
+    rs_learner *l = learner(&lc, m2, obj, src);
+
+    struct log *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb);
+    rs_algo_supervised_set_log(tr, log_fn, la);
+    rs_learner_set_log(l, log_fn, lb);
+    bool same = true;
+    int evals = 0;
+    for (int s = 0; s < STEPS && same; s++) {
+        struct rs_algo_supervised_stats a;
+        struct rs_learner_stats b;
+        int ra = rs_algo_supervised_step(tr, &a, &err);
+        int rb = rs_learner_step(l, &b, &err);
+        same = ra == RS_OK && rb == RS_OK && same_double(a.loss, b.loss) &&
+               same_double(a.lr, b.lr) && a.evaluated == b.evaluated &&
+               same_double(a.optim.grad_norm, b.optim.grad_norm);
+        if (same && a.evaluated) {
+            evals++;
+            same = same_double(a.train_loss, b.train_loss) &&
+                   same_double(a.train_acc, b.train_acc) &&
+                   same_double(a.test_loss, b.test_loss) &&
+                   same_double(a.test_acc, b.test_acc);
+        }
+        if (!same)
+            tap_diag("step %d: loss %.17g vs %.17g (%s)", s + 1, a.loss,
+                     b.loss, err.msg);
+    }
+    tap_ok(same, "%s: %d steps, per-step loss, rate, grad norm and %d "
+                 "evaluations bit for bit",
+           what, STEPS, evals);
+    tap_ok(params_equal(rs_nn_module_model(m1), rs_nn_module_model(m2)),
+           "%s: parameters bit for bit after %d steps", what, STEPS);
+    tap_ok(log_equal(la, lb) && la->n > 0,
+           "%s: the same %d log entries (names and values)", what, la->n);
+    double l1, a1, l2, a2;
+    int rc = rs_algo_supervised_eval(tr, RS_SPLIT_TEST, 17, &l1, &a1, &err);
+    rc |= rs_learner_eval(l, RS_SPLIT_TEST, 17, 0, &l2, &a2, &err);
+    tap_ok(rc == RS_OK && same_double(l1, l2) && same_double(a1, a2),
+           "%s: eval(test, 17) = (%.6f, %.4f) in the same order", what, l2,
+           a2);
+    int r1 = 0, r2 = 0;
+    rc = rs_algo_supervised_probe_forward(tr, RS_SPLIT_TRAIN, 9, &r1, &err);
+    rc |= rs_learner_probe_forward(l, RS_SPLIT_TRAIN, 9, &r2, &err);
+    const rs_tensor *p1 = rs_nn_module_layer_act(m1, 1);
+    const rs_tensor *p2 = rs_nn_module_layer_act(m2, 1);
+    tap_ok(rc == RS_OK && r1 == 9 && r2 == 9 && p1 != NULL && p2 != NULL &&
+               memcmp(p1->data, p2->data, p1->numel * sizeof(float)) == 0,
+           "%s: probe_forward gives the same layer activations", what);
+    free(la);
+    free(lb);
+    rs_learner_free(l);
+    rs_objective_release(obj);
+    rs_source_release(src);
+    rs_algo_supervised_free(tr);
+    rs_nn_module_release(m1);
+    rs_nn_module_release(m2);
+    rs_dataset_release(d);
+}
+
+static void
+test_supervised(void)
+{
+    struct rs_optim_config oc;
+    rs_optim_config_default(&oc, RS_OPTIM_ADAMW);
+    oc.lr = 3e-3f;
+    struct rs_sched s;
+    rs_sched_init(&s, RS_SCHED_CONSTANT, oc.lr, -1);
+    sup_case("classify/cross_entropy/adamw", RS_ALGO_SUPERVISED_CROSS_ENTROPY,
+             RS_OBJ_CROSS_ENTROPY, &oc, &s);
+    rs_optim_config_default(&oc, RS_OPTIM_SGD);
+    oc.lr = 0.5f;
+    oc.momentum = 0.9f;
+    oc.clip_norm = 0.5f;
+    rs_sched_init(&s, RS_SCHED_COSINE, oc.lr, 60);
+    s.warmup = 10;
+    s.lr_min = 0.01f;
+    sup_case("classify/mse_onehot/sgd+cosine+clip", RS_ALGO_SUPERVISED_MSE_ONEHOT,
+             RS_OBJ_MSE_ONEHOT, &oc, &s);
+}
+
+/* ---- last_token = the sequence trainer --------------------------------- */
+
+static struct rs_seqtask_config
+task(void)
+{
+    struct rs_seqtask_config t;
+    rs_seqtask_config_default(&t);
+    t.min_len = 3;
+    t.max_len = 7;
+    t.sep_every = 3;
+    return t;
+}
+
+static void
+test_seqtrain(void)
+{
+    enum { STEPS = 50 };
+    struct rs_nn_transformer_config tc = tf_config();
+    struct rs_rng r;
+    rs_rng_seed(&r, 21);
+    struct rs_error err = {0};
+    rs_nn_transformer *tf = rs_nn_transformer_new(&tc, &r, &err);
+    rs_nn_module *m = tf_module(21);
+    tap_ok(tf != NULL && params_equal(rs_nn_transformer_model(tf),
+                                      rs_nn_module_model(m)),
+           "transformer module: the same initial weights from the same rng");
+
+    struct rs_algo_seqtrain_config sc;
+    rs_algo_seqtrain_config_default(&sc);
+    sc.task = task();
+    sc.batch = 8;
+    sc.log_every = 5;
+    sc.seed = 77;
+    sc.optim.clip_norm = 1.0f;
+    sc.optim.lr = 3e-3f;
+    rs_sched_init(&sc.sched, RS_SCHED_LINEAR, 3e-3f, 50);
+    sc.sched.warmup = 5;
+    rs_algo_seqtrain *st = rs_algo_seqtrain_new(&sc, tf, &err);
+    if (st == NULL)
+        tap_bail("seqtrain: %s", err.msg);
+
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = sc.batch;
+    lc.eval_every = 0;
+    lc.log_every = sc.log_every;
+    lc.seed = sc.seed;
+    lc.optim = sc.optim;
+    lc.sched = sc.sched;
+    struct rs_seqtask_config t = task();
+    rs_source *src = rs_source_seqtask(&t, &err);
+    rs_objective *obj = rs_objective_last_token(&err);
+    rs_learner *l = learner(&lc, m, obj, src);
+
+    struct log *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb);
+    rs_algo_seqtrain_set_log(st, log_fn, la);
+    rs_learner_set_log(l, log_fn, lb);
+    bool same = true;
+    double first = 0.0, last = 0.0;
+    for (int s = 0; s < STEPS && same; s++) {
+        struct rs_algo_seqtrain_stats a;
+        struct rs_learner_stats b;
+        int ra = rs_algo_seqtrain_step(st, &a, &err);
+        int rb = rs_learner_step(l, &b, &err);
+        same = ra == RS_OK && rb == RS_OK && same_double(a.loss, b.loss) &&
+               same_double(a.acc, b.acc) && a.T == b.T &&
+               same_double(a.lr, b.lr) &&
+               same_double(a.optim.grad_norm, b.optim.grad_norm) &&
+               a.optim.clipped == b.optim.clipped;
+        if (!same)
+            tap_diag("step %d: loss %.17g vs %.17g, T %d vs %d (%s)", s + 1,
+                     a.loss, b.loss, a.T, b.T, err.msg);
+        if (s == 0)
+            first = b.loss;
+        last = b.loss;
+    }
+    tap_ok(same, "last_token: %d steps, per-step loss, acc, T, rate and "
+                 "grad norm bit for bit",
+           STEPS);
+    tap_ok(params_equal(rs_nn_transformer_model(tf), rs_nn_module_model(m)),
+           "last_token: parameters bit for bit after %d steps", STEPS);
+    tap_ok(log_equal(la, lb) && la->n == 3 * STEPS / 5,
+           "last_token: the same %d log entries (train/loss, train/acc, "
+           "train/lr)",
+           la->n);
+    double l1, a1, l2, a2;
+    int rc = rs_algo_seqtrain_eval(st, 10, 300, &a1, &l1, &err);
+    rc |= rs_learner_eval(l, RS_SPLIT_TEST, 300, 10, &l2, &a2, &err);
+    tap_ok(rc == RS_OK && same_double(l1, l2) && same_double(a1, a2),
+           "last_token: eval at len 10 beyond training = (%.6f, %.4f), bit "
+           "for bit (loss first)",
+           l2, a2);
+    tap_diag("last_token: loss %.4f at step 1, %.4f at step %d", first, last,
+             STEPS);
+
+    /* It trains: a fresh learner at a fixed rate on the same module. */
+    rs_learner_config_default(&lc);
+    lc.batch = 16;
+    lc.eval_every = 0;
+    lc.optim.lr = 3e-3f;
+    rs_sched_init(&lc.sched, RS_SCHED_CONSTANT, 3e-3f, -1);
+    rs_learner *fresh = learner(&lc, m, obj, src);
+    double before = 0.0, after = 0.0, acc = 0.0;
+    int rc2 = rs_learner_eval(fresh, RS_SPLIT_TEST, 200, 5, &before, NULL, &err);
+    for (int s = 0; s < 150 && rc2 == RS_OK; s++)
+        rc2 = rs_learner_step(fresh, NULL, &err);
+    rc2 |= rs_learner_eval(fresh, RS_SPLIT_TEST, 200, 5, &after, &acc, &err);
+    tap_ok(rc2 == RS_OK && after < 0.8 * before,
+           "last_token on the transformer module trains: eval loss %.4f -> "
+           "%.4f (acc %.3f)",
+           before, after, acc);
+    rs_learner_free(fresh);
+
+    free(la);
+    free(lb);
+    rs_learner_free(l);
+    rs_objective_release(obj);
+    rs_source_release(src);
+    rs_algo_seqtrain_free(st);
+    rs_nn_transformer_free(tf);
+    rs_nn_module_release(m);
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+/* Run a for k steps, copy its state, parameters and optimiser buffers
+ * into b (built the same way), then step both n more times. */
+static bool
+resume_case(rs_learner *a, rs_learner *b, int k, int n)
+{
+    struct rs_error err = {0};
+    for (int s = 0; s < k; s++)
+        if (rs_learner_step(a, NULL, &err) != RS_OK)
+            return false;
+    size_t nw = rs_learner_state_words(a);
+    uint64_t *w = calloc(nw, sizeof *w);
+    rs_learner_state_save(a, w);
+    rs_nn_model *pa = rs_learner_params(a), *pb = rs_learner_params(b);
+    for (int i = 0; i < rs_nn_model_count(pa); i++) {
+        const rs_tensor *p = rs_nn_model_param(pa, i);
+        memcpy(rs_nn_model_param(pb, i)->data, p->data,
+               p->numel * sizeof(float));
+        for (int which = 0; which < 2; which++) {
+            float *sa = rs_optim_state(rs_learner_optim(a), i, which);
+            float *sb = rs_optim_state(rs_learner_optim(b), i, which);
+            if (sa != NULL)
+                memcpy(sb, sa, p->numel * sizeof(float));
+        }
+    }
+    int rc = rs_learner_state_load(b, w, nw, &err);
+    free(w);
+    if (rc != RS_OK) {
+        tap_diag("load: %s", err.msg);
+        return false;
+    }
+    bool same = rs_learner_steps(b) == k;
+    for (int s = 0; s < n && same; s++) {
+        struct rs_learner_stats x, y;
+        same = rs_learner_step(a, &x, &err) == RS_OK &&
+               rs_learner_step(b, &y, &err) == RS_OK &&
+               same_double(x.loss, y.loss) && x.evaluated == y.evaluated &&
+               same_double(x.test_acc, y.test_acc);
+    }
+    return same && params_equal(pa, pb);
+}
+
+static void
+test_state(void)
+{
+    struct rs_error err = {0};
+    rs_dataset *d = modular(11, '+', 7);
+    rs_source *src = rs_source_dataset(d);
+    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = 16;
+    lc.eval_every = 5;
+    lc.log_every = 3;
+    rs_nn_module *m1 = mlp(22, 11, 5), *m2 = mlp(22, 11, 6);
+    rs_learner *a = learner(&lc, m1, obj, src);
+    rs_learner *b = learner(&lc, m2, obj, src);
+    tap_ok(resume_case(a, b, 13, 20),
+           "state: a dataset learner restored after 13 steps continues bit "
+           "for bit for 20");
+    /* A load that does not fit changes nothing. */
+    uint64_t w[3] = {1, 2, 3};
+    int rc = rs_learner_state_load(b, w, 3, &err);
+    tap_ok(rc == RS_EFORMAT && strstr(err.msg, "not a learner state") &&
+               rs_learner_steps(b) == 33,
+           "state: garbage refused: %s", err.msg);
+    rs_learner_free(a);
+    rs_learner_free(b);
+    rs_nn_module_release(m1);
+    rs_nn_module_release(m2);
+    rs_objective_release(obj);
+    rs_source_release(src);
+    rs_dataset_release(d);
+
+    struct rs_seqtask_config t = task();
+    src = rs_source_seqtask(&t, &err);
+    obj = rs_objective_last_token(&err);
+    lc.batch = 4;
+    lc.eval_n = 16;
+    lc.eval_len = 5;
+    m1 = tf_module(3);
+    m2 = tf_module(4);
+    a = learner(&lc, m1, obj, src);
+    b = learner(&lc, m2, obj, src);
+    tap_ok(resume_case(a, b, 7, 8),
+           "state: a seqtask learner restored after 7 steps continues bit "
+           "for bit for 8 (with evaluations at len 5)");
+    rs_learner_free(a);
+    rs_learner_free(b);
+    rs_nn_module_release(m1);
+    rs_nn_module_release(m2);
+    rs_objective_release(obj);
+    rs_source_release(src);
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+static bool
+all_owned(const struct log *lg, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    for (int i = 0; i < lg->n; i++)
+        if (strncmp(lg->name[i], prefix, k) != 0)
+            return false;
+    return lg->n > 0;
+}
+
+static void
+test_names(void)
+{
+    struct rs_error err = {0};
+    rs_dataset *d = modular(7, '*', 1);
+    rs_source *src = rs_source_dataset(d);
+    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = 8;
+    lc.eval_every = 2;
+    lc.log_every = 2;
+    rs_nn_module *m1 = mlp(14, 7, 1), *m2 = mlp(14, 7, 2), *m3 = mlp(14, 7, 3);
+    snprintf(lc.name, sizeof lc.name, "a");
+    rs_learner *a = learner(&lc, m1, obj, src);
+    snprintf(lc.name, sizeof lc.name, "b");
+    rs_learner *b = learner(&lc, m2, obj, src);
+    lc.name[0] = '\0';
+    rs_learner *u = learner(&lc, m3, obj, src);
+    struct log *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb),
+               *lu = calloc(1, sizeof *lu);
+    rs_learner_set_log(a, log_fn, la);
+    rs_learner_set_log(b, log_fn, lb);
+    rs_learner_set_log(u, log_fn, lu);
+    int rc = RS_OK;
+    for (int s = 0; s < 4 && rc == RS_OK; s++) {
+        rc = rs_learner_step(a, NULL, &err);
+        rc |= rs_learner_step(b, NULL, &err);
+        rc |= rs_learner_step(u, NULL, &err);
+    }
+    tap_ok(rc == RS_OK && all_owned(la, "a/") && all_owned(lb, "b/"),
+           "names: learner a logs only a/... (%s), b only b/... (%s)",
+           la->name[0], lb->name[0]);
+    bool bare = lu->n > 0;
+    for (int i = 0; i < lu->n; i++)
+        bare = bare && strchr(lu->name[i], '/') != NULL &&
+               (strncmp(lu->name[i], "train/", 6) == 0 ||
+                strncmp(lu->name[i], "test/", 5) == 0);
+    tap_ok(bare, "names: the unnamed learner logs bare names (%s, %s)",
+           lu->name[0], lu->name[lu->n - 1]);
+    tap_ok(la->n == 13 && strcmp(la->name[0], "a/train/acc") == 0 &&
+               strcmp(la->name[3], "a/train/loss") == 0 &&
+               strcmp(la->name[4], "a/train/lr") == 0,
+           "names: step 1 evaluates (a/train/acc, a/test/loss, a/test/acc), "
+           "step 2 logs a/train/loss, a/train/lr first (%d entries in 4 "
+           "steps)",
+           la->n);
+    snprintf(lc.name, sizeof lc.name, "train");
+    struct rs_error e2 = {0};
+    rs_nn_module *mm = m1;
+    rs_learner *bad = rs_learner_new(&lc, &mm, 1, obj, src, &e2);
+    tap_ok(bad == NULL && strstr(e2.msg, "train") != NULL,
+           "names: a reserved learner name is refused: %s", e2.msg);
+    free(la);
+    free(lb);
+    free(lu);
+    rs_learner_free(a);
+    rs_learner_free(b);
+    rs_learner_free(u);
+    rs_nn_module_release(m1);
+    rs_nn_module_release(m2);
+    rs_nn_module_release(m3);
+    rs_objective_release(obj);
+    rs_source_release(src);
+    rs_dataset_release(d);
+}
+
+/* ---- set_source -------------------------------------------------------- */
+
+static void
+test_set_source(void)
+{
+    struct rs_error err = {0};
+    rs_dataset *d1 = modular(11, '+', 7), *d2 = modular(11, '-', 8);
+    rs_dataset *d3 = modular(13, '+', 7);
+    rs_source *s1 = rs_source_dataset(d1), *s2 = rs_source_dataset(d2);
+    rs_source *s3 = rs_source_dataset(d3);
+    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = 16;
+    lc.eval_every = 0;
+    rs_nn_module *m = mlp(22, 11, 5);
+    rs_learner *l = learner(&lc, m, obj, s1);
+    int rc = RS_OK;
+    for (int s = 0; s < 10 && rc == RS_OK; s++)
+        rc = rs_learner_step(l, NULL, &err);
+    double before = 0.0, acc;
+    rc |= rs_learner_eval(l, RS_SPLIT_TEST, 0, 0, &before, &acc, &err);
+    rc |= rs_learner_set_source(l, s2, &err);
+    tap_ok(rc == RS_OK && rs_learner_source(l) == s2 &&
+               rs_learner_steps(l) == 10,
+           "set_source: a new task after 10 steps, the step count kept");
+    double other = 0.0;
+    rc = rs_learner_eval(l, RS_SPLIT_TEST, 0, 0, &other, &acc, &err);
+    for (int s = 0; s < 10 && rc == RS_OK; s++)
+        rc = rs_learner_step(l, NULL, &err);
+    tap_ok(rc == RS_OK && rs_learner_steps(l) == 20 && other != before,
+           "set_source: evaluation and steps read the new task (test loss "
+           "%.4f on the old, %.4f on the new)",
+           before, other);
+    size_t nw = rs_learner_state_words(l);
+    rc = rs_learner_set_source(l, s3, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "gives 26") != NULL &&
+               rs_learner_source(l) == s2 && rs_learner_state_words(l) == nw,
+           "set_source: a source that does not fit is refused, nothing "
+           "changes: %s",
+           err.msg);
+    rs_learner_free(l);
+    rs_nn_module_release(m);
+    rs_objective_release(obj);
+    rs_source_release(s1);
+    rs_source_release(s2);
+    rs_source_release(s3);
+    rs_dataset_release(d1);
+    rs_dataset_release(d2);
+    rs_dataset_release(d3);
+}
+
+/* ---- Fisher ------------------------------------------------------------ */
+
+static void
+test_fisher(void)
+{
+    struct rs_error err = {0};
+    rs_dataset *d = modular(11, '+', 7);
+    rs_source *src = rs_source_dataset(d);
+    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = 16;
+    lc.eval_every = 0;
+    rs_nn_module *m1 = mlp(22, 11, 5), *m2 = mlp(22, 11, 5);
+    rs_learner *a = learner(&lc, m1, obj, src);
+    rs_learner *b = learner(&lc, m2, obj, src);
+    int rc = RS_OK;
+    for (int s = 0; s < 3; s++) {
+        rc |= rs_learner_step(a, NULL, &err);
+        rc |= rs_learner_step(b, NULL, &err);
+    }
+    int np = rs_nn_model_count(rs_learner_params(a));
+    rs_tensor **f = calloc((size_t)np, sizeof *f);
+    rc |= rs_learner_fisher(a, 2, f, &err);
+    tap_ok(rc == RS_OK && f[0] != NULL, "fisher over 2 batches (%s)",
+           err.msg);
+
+    /* By hand on b: the next two batches (from a copy of b's sampler, by
+     * drawing and then restoring b from a's state words). */
+    size_t nw = rs_learner_state_words(b);
+    uint64_t *w = calloc(nw, sizeof *w);
+    rs_learner_state_save(b, w);
+    rs_nn_model *pb = rs_learner_params(b);
+    double *acc = calloc(rs_nn_model_numel(pb), sizeof *acc);
+    rs_graph *g = rs_graph_new();
+    for (int k = 0; k < 2 && rc == RS_OK; k++) {
+        const struct rs_batch *bt;
+        rc = rs_learner_next_batch(b, &bt, &err);
+        struct rs_obj_ctx c = {.g = g, .batch = bt, .train = true};
+        rs_nn_module *mods[1] = {m2};
+        c.modules = mods;
+        c.nmodules = 1;
+        c.params = pb;
+        struct rs_obj_stats st;
+        rs_tensor *loss = rs_objective_loss(obj, &c, &st);
+        rc |= loss == NULL ? RS_EINVAL : rs_graph_backward(g, loss, &err);
+        size_t o = 0;
+        for (int i = 0; i < rs_nn_model_count(pb); i++) {
+            rs_tensor *p = rs_nn_model_param(pb, i);
+            for (size_t j = 0; j < p->numel; j++)
+                acc[o++] += (double)p->grad[j] * (double)p->grad[j];
+        }
+        rs_optim_zero_grad(rs_learner_optim(b));
+        rs_graph_reset(g);
+    }
+    rs_graph_free(g);
+    rc |= rs_learner_state_load(b, w, nw, &err);
+    double maxerr = 0.0, total = 0.0;
+    size_t o = 0;
+    for (int i = 0; i < np; i++)
+        for (size_t j = 0; j < f[i]->numel; j++, o++) {
+            double want = acc[o] / 2.0;
+            double e = fabs((double)f[i]->data[j] - want);
+            maxerr = e > maxerr ? e : maxerr;
+            total += want;
+        }
+    tap_ok(rc == RS_OK && maxerr <= 1e-6 * (1.0 + total / (double)o) &&
+               total > 0.0,
+           "fisher = mean of squared per-batch gradients (max error %.3g, "
+           "mean %.3g)",
+           maxerr, total / (double)o);
+    /* a computed a Fisher, b did not: both continue alike. */
+    bool same = true;
+    for (int s = 0; s < 5 && same; s++) {
+        struct rs_learner_stats x, y;
+        same = rs_learner_step(a, &x, &err) == RS_OK &&
+               rs_learner_step(b, &y, &err) == RS_OK &&
+               same_double(x.loss, y.loss);
+    }
+    tap_ok(same && params_equal(rs_learner_params(a), pb),
+           "fisher leaves parameters, optimiser and sampler untouched");
+    rc = rs_learner_fisher(a, 0, f, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "batches = 0") != NULL,
+           "fisher: 0 batches refused: %s", err.msg);
+    for (int i = 0; i < np; i++)
+        rs_tensor_release(f[i]);
+    free(f);
+    free(w);
+    free(acc);
+    rs_learner_free(a);
+    rs_learner_free(b);
+    rs_nn_module_release(m1);
+    rs_nn_module_release(m2);
+    rs_objective_release(obj);
+    rs_source_release(src);
+    rs_dataset_release(d);
+}
+
+/* ---- the transformer module -------------------------------------------- */
+
+static void
+test_transformer_module(void)
+{
+    struct rs_nn_transformer_config tc = tf_config();
+    struct rs_rng r;
+    rs_rng_seed(&r, 8);
+    struct rs_error err = {0};
+    rs_nn_transformer *tf = rs_nn_transformer_new(&tc, &r, &err);
+    rs_nn_module *m = tf_module(8);
+    int ids[2 * 6] = {1, 2, 3, 12, 4, 5, 9, 9, 11, 0, 7, 12};
+    rs_graph *g1 = rs_graph_new(), *g2 = rs_graph_new();
+    rs_tensor *a = rs_nn_transformer_forward(tf, g1, ids, 2, 6);
+    struct rs_nn_input in = {.kind = RS_NN_INPUT_TOKENS, .ids = ids, .B = 2,
+                             .T = 6};
+    rs_tensor *b = rs_nn_module_forward_input(m, g2, &in);
+    tap_ok(a != NULL && b != NULL && a->numel == b->numel &&
+               memcmp(a->data, b->data, a->numel * sizeof(float)) == 0,
+           "transformer module: forward_input(ids) = "
+           "rs_nn_transformer_forward, bit for bit");
+    tap_ok(rs_nn_module_input_kind(m) == RS_NN_INPUT_TOKENS &&
+               strcmp(rs_nn_module_kind(m), "transformer") == 0 &&
+               rs_nn_module_out(m) == 10 && rs_nn_module_layers(m) == 2 &&
+               strcmp(rs_nn_module_layer_name(m, 1), "h2") == 0,
+           "transformer module: tokens in, 10 out, layers h1 h2");
+    rs_nn_transformer *mt = rs_nn_module_as_transformer(m);
+    tap_ok(rs_nn_module_recorded(m, "logits") == b &&
+               rs_nn_module_recorded(m, "h2") ==
+                   rs_nn_transformer_layer_out(mt, 2) &&
+               rs_nn_module_layer_act(m, 0) ==
+                   rs_nn_transformer_layer_out(mt, 1) &&
+               rs_nn_module_recorded(m, "attn1") ==
+                   rs_nn_transformer_attn(mt, 1) &&
+               rs_nn_module_recorded(m, "embed") != NULL &&
+               rs_nn_module_recorded(m, "final") != NULL &&
+               rs_nn_module_recorded(m, "h3") == NULL &&
+               rs_nn_module_recorded(m, "h0") == NULL,
+           "transformer module: recorded embed, h<l>, final, attn<l>, logits");
+    rs_graph_reset(g2);
+    rs_nn_module *lin = mlp(6, 3, 1);
+    struct rs_nn_input tin = {.kind = RS_NN_INPUT_TOKENS, .ids = ids, .B = 2,
+                              .T = 6};
+    tap_ok(rs_nn_module_forward_input(lin, g2, &tin) == NULL &&
+               strstr(rs_graph_error(g2)->msg, "takes features, was given "
+                                               "tokens") != NULL,
+           "forward_input: ids into a feature module fail: %s",
+           rs_graph_error(g2)->msg);
+    rs_nn_module_release(lin);
+    rs_graph_free(g1);
+    rs_graph_free(g2);
+    rs_nn_transformer_free(tf);
+    rs_nn_module_release(m);
+}
+
+/* ---- refusals ---------------------------------------------------------- */
+
+static void
+test_refusals(void)
+{
+    struct rs_error err = {0};
+    rs_dataset *d = modular(7, '+', 1);
+    rs_source *ds = rs_source_dataset(d);
+    struct rs_seqtask_config t = task();
+    rs_source *ss = rs_source_seqtask(&t, &err);
+    rs_objective *cl = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    rs_objective *lt = rs_objective_last_token(&err);
+    rs_nn_module *fm = mlp(14, 7, 1), *tm = tf_module(1), *wrong = mlp(14, 5, 1);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    rs_learner *l = rs_learner_new(&lc, &tm, 1, cl, ds, &err);
+    tap_ok(l == NULL && strstr(err.msg, "takes tokens, the source gives "
+                                        "features") != NULL,
+           "refused: a token model on a dataset: %s", err.msg);
+    l = rs_learner_new(&lc, &fm, 1, lt, ds, &err);
+    tap_ok(l == NULL && strstr(err.msg, "last_token") != NULL,
+           "refused: last_token on features: %s", err.msg);
+    l = rs_learner_new(&lc, &wrong, 1, cl, ds, &err);
+    tap_ok(l == NULL && strstr(err.msg, "5 outputs") != NULL,
+           "refused: 5 outputs for 7 classes: %s", err.msg);
+    lc.batch = 0;
+    l = rs_learner_new(&lc, &fm, 1, cl, ds, &err);
+    tap_ok(l == NULL && strstr(err.msg, "batch = 0") != NULL,
+           "refused: %s", err.msg);
+    rs_learner_config_default(&lc);
+    lc.log_every = 0;
+    l = rs_learner_new(&lc, &fm, 1, cl, ds, &err);
+    tap_ok(l == NULL && strstr(err.msg, "log_every = 0") != NULL,
+           "refused: %s", err.msg);
+    rs_learner_config_default(&lc);
+    l = rs_learner_new(&lc, &tm, 1, lt, ss, &err);
+    tap_ok(l != NULL, "accepted: last_token on seqtask (%s)", err.msg);
+    int rc = rs_learner_eval(l, RS_SPLIT_TEST, 4, -1, NULL, NULL, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "len = -1") != NULL,
+           "refused: %s", err.msg);
+    rc = rs_learner_set_eval(l, -1, 0, 0, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "eval_every = -1") != NULL,
+           "refused: %s", err.msg);
+    rs_learner_free(l);
+    rs_nn_module_release(fm);
+    rs_nn_module_release(tm);
+    rs_nn_module_release(wrong);
+    rs_objective_release(cl);
+    rs_objective_release(lt);
+    rs_source_release(ds);
+    rs_source_release(ss);
+    rs_dataset_release(d);
+}
+
+int
+main(void)
+{
+    tap_plan_lazy();
+    test_supervised();
+    test_seqtrain();
+    test_state();
+    test_names();
+    test_set_source();
+    test_fisher();
+    test_transformer_module();
+    test_refusals();
+    return tap_done();
+}
