@@ -11,3 +11,4 @@ noinst_LIBRARIES += %D%/librs_run.a
 	%D%/headless.c %D%/headless.h \
 	%D%/attach.c %D%/attach.h \
 	%D%/thread.c %D%/thread.h
+%C%_librs_run_a_SOURCES += %D%/ckpt_learner.c %D%/ckpt_learner.h
