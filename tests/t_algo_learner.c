@@ -843,6 +843,51 @@ test_refusals(void)
     rs_dataset_release(d);
 }
 
+/* ---- several modules --------------------------------------------------- */
+
+static void
+test_modules(void)
+{
+    struct rs_error err = {0};
+    rs_dataset *d = modular(7, '+', 1);
+    rs_source *src = rs_source_dataset(d);
+    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    rs_nn_module *ms[2] = {mlp(14, 7, 1), mlp(14, 7, 2)};
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = 8;
+    rs_learner *l = rs_learner_new(&lc, ms, 2, obj, src, &err);
+    rs_nn_model *p = l != NULL ? rs_learner_params(l) : NULL;
+    int n1 = rs_nn_model_count(rs_nn_module_model(ms[0]));
+    tap_ok(p != NULL && rs_nn_model_count(p) == 2 * n1 &&
+               strcmp(rs_nn_model_param_name(p, n1), "2.l1.weight") == 0 &&
+               rs_nn_model_param(p, n1) ==
+                   rs_nn_model_param(rs_nn_module_model(ms[1]), 0),
+           "two modules: one registry \"<i>.<name>\" sharing the tensors "
+           "(%s)",
+           err.msg);
+    int rc = rs_learner_step(l, NULL, &err);
+    tap_ok(rc == RS_OK && rs_learner_nmodules(l) == 2 &&
+               rs_learner_module(l, 1) == ms[1],
+           "two modules: a step (%s)", err.msg);
+    rs_learner_free(l);
+    rs_nn_model *m1 = rs_nn_module_model(ms[1]);
+    tap_is_str(rs_nn_model_param(m1, 0)->name, rs_nn_model_param_name(m1, 0),
+               "two modules: the tensors get their own names back");
+    rs_nn_module *twice[2] = {ms[0], ms[0]};
+    l = rs_learner_new(&lc, twice, 2, obj, src, &err);
+    tap_ok(l == NULL && strstr(err.msg, "shares parameter") != NULL,
+           "the same module twice is refused: %s", err.msg);
+    rs_nn_model *m0 = rs_nn_module_model(ms[0]);
+    tap_is_str(rs_nn_model_param(m0, 0)->name, rs_nn_model_param_name(m0, 0),
+               "a refused learner gives the names back too");
+    rs_nn_module_release(ms[0]);
+    rs_nn_module_release(ms[1]);
+    rs_objective_release(obj);
+    rs_source_release(src);
+    rs_dataset_release(d);
+}
+
 int
 main(void)
 {
@@ -855,5 +900,6 @@ main(void)
     test_fisher();
     test_transformer_module();
     test_refusals();
+    test_modules();
     return tap_done();
 }

@@ -1,8 +1,8 @@
 /* repscope - MIT licence, see COPYING.
  *
  * learner.c: the learner's step loop, evaluation and live changes (see
- * learner.h); checkpoint state, probes and the Fisher diagonal are in
- * learner_state.c (learner_impl.h holds the struct both share).
+ * learner.h); checkpoint state, probes, the Fisher diagonal and the
+ * accessors are in learner_state.c (learner_impl.h holds the struct).
  *
  * The step replays the two loops it replaces operation for operation:
  * the supervised loop (rate, epoch draw, forward, loss, finite check,
@@ -732,72 +732,4 @@ rs_learner_set_eval(rs_learner *l, long every, int n, int len,
     l->cfg.eval_n = n;
     l->cfg.eval_len = len;
     return RS_OK;
-}
-
-/* ---- accessors --------------------------------------------------------- */
-
-const char *
-rs_learner_name(const rs_learner *l)
-{
-    return l->cfg.name;
-}
-
-int
-rs_learner_nmodules(const rs_learner *l)
-{
-    return l->nmod;
-}
-
-rs_nn_module *
-rs_learner_module(const rs_learner *l, int i)
-{
-    return i >= 0 && i < l->nmod ? l->mod[i] : NULL;
-}
-
-rs_nn_model *
-rs_learner_params(const rs_learner *l)
-{
-    return l->params;
-}
-
-rs_optim *
-rs_learner_optim(const rs_learner *l)
-{
-    return l->optim;
-}
-
-rs_objective *
-rs_learner_objective(const rs_learner *l)
-{
-    return l->obj;
-}
-
-rs_source *
-rs_learner_source(const rs_learner *l)
-{
-    return l->src;
-}
-
-const struct rs_learner_config *
-rs_learner_config(const rs_learner *l)
-{
-    return &l->cfg;
-}
-
-long
-rs_learner_steps(const rs_learner *l)
-{
-    return l->steps;
-}
-
-float
-rs_learner_lr(const rs_learner *l)
-{
-    return rs_sched_lr(&l->cfg.sched, l->steps);
-}
-
-const struct rs_learner_stats *
-rs_learner_last(const rs_learner *l)
-{
-    return &l->last;
 }

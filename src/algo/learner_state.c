@@ -1,8 +1,8 @@
 /* repscope - MIT licence, see COPYING.
  *
  * learner_state.c: the learner's checkpoint words, the no-grad forward
- * for probes and the diagonal Fisher (see learner.h; the struct is in
- * learner_impl.h).
+ * for probes, the diagonal Fisher and the accessors (see learner.h; the
+ * struct is in learner_impl.h).
  *
  * State words (layout 1): magic, steps, the batch RNG (4), pos, ntrain,
  * loss_sum, acc_sum, loss_count, acc_count, the optimiser's step count,
@@ -251,4 +251,72 @@ rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
         for (size_t j = 0; j < out[i]->numel; j++)
             out[i]->data[j] *= inv;
     return RS_OK;
+}
+
+/* ---- accessors --------------------------------------------------------- */
+
+const char *
+rs_learner_name(const rs_learner *l)
+{
+    return l->cfg.name;
+}
+
+int
+rs_learner_nmodules(const rs_learner *l)
+{
+    return l->nmod;
+}
+
+rs_nn_module *
+rs_learner_module(const rs_learner *l, int i)
+{
+    return i >= 0 && i < l->nmod ? l->mod[i] : NULL;
+}
+
+rs_nn_model *
+rs_learner_params(const rs_learner *l)
+{
+    return l->params;
+}
+
+rs_optim *
+rs_learner_optim(const rs_learner *l)
+{
+    return l->optim;
+}
+
+rs_objective *
+rs_learner_objective(const rs_learner *l)
+{
+    return l->obj;
+}
+
+rs_source *
+rs_learner_source(const rs_learner *l)
+{
+    return l->src;
+}
+
+const struct rs_learner_config *
+rs_learner_config(const rs_learner *l)
+{
+    return &l->cfg;
+}
+
+long
+rs_learner_steps(const rs_learner *l)
+{
+    return l->steps;
+}
+
+float
+rs_learner_lr(const rs_learner *l)
+{
+    return rs_sched_lr(&l->cfg.sched, l->steps);
+}
+
+const struct rs_learner_stats *
+rs_learner_last(const rs_learner *l)
+{
+    return &l->last;
 }
