@@ -104,8 +104,8 @@ params_equal(const rs_nn_model *a, const rs_nn_model *b)
 static rs_dataset *
 modular(int p, char op, uint64_t seed)
 {
-    struct rs_data_modular_config c = {.p = p, .op = op, .train_frac = 0.5f,
-                                       .seed = seed};
+    struct rs_data_modular_config c = {
+        .p = p, .op = op, .train_frac = 0.5f, .seed = seed};
     struct rs_error err = {0};
     rs_dataset *d = rs_dataset_modular(&c, &err);
     if (d == NULL)
@@ -160,8 +160,8 @@ tf_module(uint64_t seed)
 }
 
 static rs_learner *
-learner(const struct rs_learner_config *cfg, rs_nn_module *m,
-        rs_objective *obj, rs_source *src)
+learner(const struct rs_learner_config *cfg, rs_nn_module *m, rs_objective *obj,
+        rs_source *src)
 {
     struct rs_error err = {0};
     rs_learner *l = rs_learner_new(cfg, &m, 1, obj, src, &err);
@@ -230,11 +230,12 @@ sup_case(const char *what, enum rs_algo_supervised_loss sl,
                    same_double(a.test_acc, b.test_acc);
         }
         if (!same)
-            tap_diag("step %d: loss %.17g vs %.17g (%s)", s + 1, a.loss,
-                     b.loss, err.msg);
+            tap_diag("step %d: loss %.17g vs %.17g (%s)", s + 1, a.loss, b.loss,
+                     err.msg);
     }
-    tap_ok(same, "%s: %d steps, per-step loss, rate, grad norm and %d "
-                 "evaluations bit for bit",
+    tap_ok(same,
+           "%s: %d steps, per-step loss, rate, grad norm and %d "
+           "evaluations bit for bit",
            what, STEPS, evals);
     tap_ok(params_equal(rs_nn_module_model(m1), rs_nn_module_model(m2)),
            "%s: parameters bit for bit after %d steps", what, STEPS);
@@ -244,8 +245,7 @@ sup_case(const char *what, enum rs_algo_supervised_loss sl,
     int rc = rs_algo_supervised_eval(tr, RS_SPLIT_TEST, 17, &l1, &a1, &err);
     rc |= rs_learner_eval(l, RS_SPLIT_TEST, 17, 0, &l2, &a2, &err);
     tap_ok(rc == RS_OK && same_double(l1, l2) && same_double(a1, a2),
-           "%s: eval(test, 17) = (%.6f, %.4f) in the same order", what, l2,
-           a2);
+           "%s: eval(test, 17) = (%.6f, %.4f) in the same order", what, l2, a2);
     int r1 = 0, r2 = 0;
     rc = rs_algo_supervised_probe_forward(tr, RS_SPLIT_TRAIN, 9, &r1, &err);
     rc |= rs_learner_probe_forward(l, RS_SPLIT_TRAIN, 9, &r2, &err);
@@ -282,8 +282,8 @@ test_supervised(void)
     rs_sched_init(&s, RS_SCHED_COSINE, oc.lr, 60);
     s.warmup = 10;
     s.lr_min = 0.01f;
-    sup_case("classify/mse_onehot/sgd+cosine+clip", RS_ALGO_SUPERVISED_MSE_ONEHOT,
-             RS_OBJ_MSE_ONEHOT, &oc, &s);
+    sup_case("classify/mse_onehot/sgd+cosine+clip",
+             RS_ALGO_SUPERVISED_MSE_ONEHOT, RS_OBJ_MSE_ONEHOT, &oc, &s);
 }
 
 /* ---- last_token = the sequence trainer --------------------------------- */
@@ -309,8 +309,8 @@ test_seqtrain(void)
     struct rs_error err = {0};
     rs_nn_transformer *tf = rs_nn_transformer_new(&tc, &r, &err);
     rs_nn_module *m = tf_module(21);
-    tap_ok(tf != NULL && params_equal(rs_nn_transformer_model(tf),
-                                      rs_nn_module_model(m)),
+    tap_ok(tf != NULL &&
+               params_equal(rs_nn_transformer_model(tf), rs_nn_module_model(m)),
            "transformer module: the same initial weights from the same rng");
 
     struct rs_algo_seqtrain_config sc;
@@ -362,8 +362,9 @@ test_seqtrain(void)
             first = b.loss;
         last = b.loss;
     }
-    tap_ok(same, "last_token: %d steps, per-step loss, acc, T, rate and "
-                 "grad norm bit for bit",
+    tap_ok(same,
+           "last_token: %d steps, per-step loss, acc, T, rate and "
+           "grad norm bit for bit",
            STEPS);
     tap_ok(params_equal(rs_nn_transformer_model(tf), rs_nn_module_model(m)),
            "last_token: parameters bit for bit after %d steps", STEPS);
@@ -389,7 +390,8 @@ test_seqtrain(void)
     rs_sched_init(&lc.sched, RS_SCHED_CONSTANT, 3e-3f, -1);
     rs_learner *fresh = learner(&lc, m, obj, src);
     double before = 0.0, after = 0.0, acc = 0.0;
-    int rc2 = rs_learner_eval(fresh, RS_SPLIT_TEST, 200, 5, &before, NULL, &err);
+    int rc2 =
+        rs_learner_eval(fresh, RS_SPLIT_TEST, 200, 5, &before, NULL, &err);
     for (int s = 0; s < 150 && rc2 == RS_OK; s++)
         rc2 = rs_learner_step(fresh, NULL, &err);
     rc2 |= rs_learner_eval(fresh, RS_SPLIT_TEST, 200, 5, &after, &acc, &err);
@@ -660,8 +662,7 @@ test_fisher(void)
     int np = rs_nn_model_count(rs_learner_params(a));
     rs_tensor **f = calloc((size_t)np, sizeof *f);
     rc |= rs_learner_fisher(a, 2, f, &err);
-    tap_ok(rc == RS_OK && f[0] != NULL, "fisher over 2 batches (%s)",
-           err.msg);
+    tap_ok(rc == RS_OK && f[0] != NULL, "fisher over 2 batches (%s)", err.msg);
 
     /* By hand on b: the next two batches (from a copy of b's sampler, by
      * drawing and then restoring b from a's state words). */
@@ -748,8 +749,8 @@ test_transformer_module(void)
     int ids[2 * 6] = {1, 2, 3, 12, 4, 5, 9, 9, 11, 0, 7, 12};
     rs_graph *g1 = rs_graph_new(), *g2 = rs_graph_new();
     rs_tensor *a = rs_nn_transformer_forward(tf, g1, ids, 2, 6);
-    struct rs_nn_input in = {.kind = RS_NN_INPUT_TOKENS, .ids = ids, .B = 2,
-                             .T = 6};
+    struct rs_nn_input in = {
+        .kind = RS_NN_INPUT_TOKENS, .ids = ids, .B = 2, .T = 6};
     rs_tensor *b = rs_nn_module_forward_input(m, g2, &in);
     tap_ok(a != NULL && b != NULL && a->numel == b->numel &&
                memcmp(a->data, b->data, a->numel * sizeof(float)) == 0,
@@ -775,8 +776,8 @@ test_transformer_module(void)
            "transformer module: recorded embed, h<l>, final, attn<l>, logits");
     rs_graph_reset(g2);
     rs_nn_module *lin = mlp(6, 3, 1);
-    struct rs_nn_input tin = {.kind = RS_NN_INPUT_TOKENS, .ids = ids, .B = 2,
-                              .T = 6};
+    struct rs_nn_input tin = {
+        .kind = RS_NN_INPUT_TOKENS, .ids = ids, .B = 2, .T = 6};
     tap_ok(rs_nn_module_forward_input(lin, g2, &tin) == NULL &&
                strstr(rs_graph_error(g2)->msg, "takes features, was given "
                                                "tokens") != NULL,
@@ -801,7 +802,8 @@ test_refusals(void)
     rs_source *ss = rs_source_seqtask(&t, &err);
     rs_objective *cl = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
     rs_objective *lt = rs_objective_last_token(&err);
-    rs_nn_module *fm = mlp(14, 7, 1), *tm = tf_module(1), *wrong = mlp(14, 5, 1);
+    rs_nn_module *fm = mlp(14, 7, 1), *tm = tf_module(1),
+                 *wrong = mlp(14, 5, 1);
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
     rs_learner *l = rs_learner_new(&lc, &tm, 1, cl, ds, &err);
@@ -816,13 +818,13 @@ test_refusals(void)
            "refused: 5 outputs for 7 classes: %s", err.msg);
     lc.batch = 0;
     l = rs_learner_new(&lc, &fm, 1, cl, ds, &err);
-    tap_ok(l == NULL && strstr(err.msg, "batch = 0") != NULL,
-           "refused: %s", err.msg);
+    tap_ok(l == NULL && strstr(err.msg, "batch = 0") != NULL, "refused: %s",
+           err.msg);
     rs_learner_config_default(&lc);
     lc.log_every = 0;
     l = rs_learner_new(&lc, &fm, 1, cl, ds, &err);
-    tap_ok(l == NULL && strstr(err.msg, "log_every = 0") != NULL,
-           "refused: %s", err.msg);
+    tap_ok(l == NULL && strstr(err.msg, "log_every = 0") != NULL, "refused: %s",
+           err.msg);
     rs_learner_config_default(&lc);
     l = rs_learner_new(&lc, &tm, 1, lt, ss, &err);
     tap_ok(l != NULL, "accepted: last_token on seqtask (%s)", err.msg);

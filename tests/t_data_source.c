@@ -22,8 +22,8 @@
 static rs_dataset *
 modular(void)
 {
-    struct rs_data_modular_config c = {.p = 7, .op = '+', .train_frac = 0.5f,
-                                       .seed = 3};
+    struct rs_data_modular_config c = {
+        .p = 7, .op = '+', .train_frac = 0.5f, .seed = 3};
     struct rs_error err = {0};
     rs_dataset *d = rs_dataset_modular(&c, &err);
     if (d == NULL)
@@ -54,8 +54,7 @@ test_dataset(void)
     int rc = rs_source_fetch(s, RS_SPLIT_TEST, idx, 3, &b, &err);
     tap_ok(rc == RS_OK && b.n == 3 && b.ninputs == 1 && b.in[0].width == 14,
            "dataset: fetch 3 (%s)", err.msg);
-    tap_ok(memcmp(b.in[0].x, x, sizeof x) == 0 &&
-               memcmp(b.y, y, sizeof y) == 0,
+    tap_ok(memcmp(b.in[0].x, x, sizeof x) == 0 && memcmp(b.y, y, sizeof y) == 0,
            "dataset: the dataset's floats and labels");
     idx[1] = 999;
     rc = rs_source_fetch(s, RS_SPLIT_TEST, idx, 3, &b, &err);
@@ -135,7 +134,8 @@ test_corpus(void)
     struct rs_error err = {0};
     rs_source *s = rs_source_corpus(ids, 21, 21, 4, 0.25, &err);
     tap_ok(s != NULL, "corpus (%s)", err.msg);
-    tap_is_int(rs_source_count(s, RS_SPLIT_TRAIN), 4, "corpus: 4 train windows");
+    tap_is_int(rs_source_count(s, RS_SPLIT_TRAIN), 4,
+               "corpus: 4 train windows");
     tap_is_int(rs_source_count(s, RS_SPLIT_TEST), 1, "corpus: 1 test window");
     struct rs_source_info si;
     rs_source_info(s, &si);
@@ -176,8 +176,8 @@ test_zip(void)
     for (int i = 0; i < 200; i++)
         ids[i] = i % 9;
     struct rs_error err = {0};
-    int na = rs_source_count(a, RS_SPLIT_TRAIN) +
-             rs_source_count(a, RS_SPLIT_TEST);
+    int na =
+        rs_source_count(a, RS_SPLIT_TRAIN) + rs_source_count(a, RS_SPLIT_TEST);
     /* A corpus of exactly as many windows, split the same way. */
     double tf = (double)rs_source_count(a, RS_SPLIT_TEST) / na;
     rs_source *c = rs_source_corpus(ids, (size_t)na * 2 + 1, 9, 2, tf, &err);

@@ -57,8 +57,8 @@ static void
 build(struct fixture *f, uint64_t seed)
 {
     struct rs_error err = {0};
-    struct rs_data_modular_config dc = {.p = 11, .op = '+',
-                                        .train_frac = 0.5f, .seed = 4};
+    struct rs_data_modular_config dc = {
+        .p = 11, .op = '+', .train_frac = 0.5f, .seed = 4};
     f->d = rs_dataset_modular(&dc, &err);
     f->src = rs_source_dataset(f->d);
     f->obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
@@ -139,8 +139,7 @@ main(void)
     for (int i = 2; i >= 0; i--) /* order does not matter: names do */
         rc |= rs_ckpt_learner_load(ck, b.l[i], &err);
     tap_ok(rc == RS_OK && same_params(a.l[0], b.l[0]) &&
-               same_params(a.l[2], b.l[2]) &&
-               rs_learner_steps(b.l[1]) == 9,
+               same_params(a.l[2], b.l[2]) && rs_learner_steps(b.l[1]) == 9,
            "load into fresh learners by name (%s)", err.msg);
     bool same = true;
     for (int s = 0; s < 12 && same; s++)
@@ -202,13 +201,12 @@ main(void)
     }
     float before = rs_nn_model_param(rs_learner_params(b.l[0]), 0)->data[0];
     rc = rs_ckpt_learner_load(miss, b.l[0], &err);
-    tap_ok(rc == RS_EFORMAT &&
-               strstr(err.msg, "no section 'learner/a/param/l2.bias'") !=
-                   NULL &&
-               rs_learner_steps(b.l[0]) == steps &&
-               rs_nn_model_param(rs_learner_params(b.l[0]), 0)->data[0] ==
-                   before,
-           "a missing section, nothing changed: %s", err.msg);
+    tap_ok(
+        rc == RS_EFORMAT &&
+            strstr(err.msg, "no section 'learner/a/param/l2.bias'") != NULL &&
+            rs_learner_steps(b.l[0]) == steps &&
+            rs_nn_model_param(rs_learner_params(b.l[0]), 0)->data[0] == before,
+        "a missing section, nothing changed: %s", err.msg);
     float three[3] = {1, 2, 3};
     rs_ckpt_put_floats(miss, "learner/a/param/l2.bias", three, 3);
     rc = rs_ckpt_learner_load(miss, b.l[0], &err);

@@ -54,8 +54,8 @@ check_config(const struct rs_learner_config *c, struct rs_error *err)
         return rs_error_set(err, RS_EINVAL, "batch = %d (must be in 1..%d)",
                             c->batch, RS_LEARNER_MAX_BATCH);
     if (c->eval_every < 0)
-        return rs_error_set(err, RS_EINVAL,
-                            "eval_every = %ld (must be >= 0)", c->eval_every);
+        return rs_error_set(err, RS_EINVAL, "eval_every = %ld (must be >= 0)",
+                            c->eval_every);
     if (c->eval_n < 0 || c->eval_n > RS_LEARNER_MAX_BATCH)
         return rs_error_set(err, RS_EINVAL, "eval_n = %d (must be in 0..%d)",
                             c->eval_n, RS_LEARNER_MAX_BATCH);
@@ -152,9 +152,8 @@ check_objective(rs_learner *l, rs_objective *obj, rs_source *src,
 static void
 reset_sampler(rs_learner *l, rs_source *src)
 {
-    l->ntrain = rs_source_is_generator(src)
-                    ? 0
-                    : rs_source_count(src, RS_SPLIT_TRAIN);
+    l->ntrain =
+        rs_source_is_generator(src) ? 0 : rs_source_count(src, RS_SPLIT_TRAIN);
     free(l->perm);
     l->perm = NULL;
     if (l->ntrain > 0) {
@@ -182,8 +181,8 @@ rs_learner_new(const struct rs_learner_config *cfg,
     if (check_config(cfg, err) != RS_OK || check_source(src, err) != RS_OK)
         return NULL;
     if (nmodules < 1 || nmodules > RS_LEARNER_MAX_MODULES) {
-        rs_error_set(err, RS_EINVAL, "%d modules (must be in 1..%d)",
-                     nmodules, RS_LEARNER_MAX_MODULES);
+        rs_error_set(err, RS_EINVAL, "%d modules (must be in 1..%d)", nmodules,
+                     RS_LEARNER_MAX_MODULES);
         return NULL;
     }
     rs_learner *l = rs_xcalloc(1, sizeof *l);
@@ -259,8 +258,8 @@ rs_learner_set_log(rs_learner *l, rs_learner_log_fn fn, void *ud)
 }
 
 const char *
-rs_learner_metric(const rs_learner *l, char out[RS_NAME_MAX],
-                  const char *part1, const char *part2, const char *part3)
+rs_learner_metric(const rs_learner *l, char out[RS_NAME_MAX], const char *part1,
+                  const char *part2, const char *part3)
 {
     return rs_name(out, l->cfg.name, part1, part2, part3, (const char *)NULL);
 }
@@ -296,8 +295,8 @@ ensure_idx(rs_learner *l, int n)
 }
 
 int
-rs_learner_draw(rs_learner *l, struct rs_rng *rng, int *perm, long *pos,
-                int n, struct rs_batch *b, struct rs_error *err)
+rs_learner_draw(rs_learner *l, struct rs_rng *rng, int *perm, long *pos, int n,
+                struct rs_batch *b, struct rs_error *err)
 {
     if (l->ntrain == 0)
         return rs_source_draw(l->src, rng, n, 0, b, err);
@@ -409,8 +408,8 @@ eval_generator(rs_learner *l, int n, int len, struct eval_sum *es,
     if (n <= 0)
         n = l->cfg.eval_n > 0 ? l->cfg.eval_n : l->cfg.batch;
     if (n > RS_LEARNER_MAX_BATCH)
-        return rs_error_set(err, RS_EINVAL, "eval n = %d (must be in 1..%d)",
-                            n, RS_LEARNER_MAX_BATCH);
+        return rs_error_set(err, RS_EINVAL, "eval n = %d (must be in 1..%d)", n,
+                            RS_LEARNER_MAX_BATCH);
     /* Its own stream from (seed, len): the same examples every time. The
      * width of one example (from a copy of the stream) sizes the
      * chunks. */
@@ -444,8 +443,9 @@ eval_run(rs_learner *l, enum rs_split split, int n, int len, double *loss,
     rs_graph_reset(l->g);
     /* An empty split gives 0 and 0, as the supervised loop did. */
     *loss = es.weight > 0.0 ? es.loss / es.weight : 0.0;
-    *acc = es.count > 0.0 ? es.correct / es.count
-                          : es.weight > 0.0 ? (double)NAN : 0.0;
+    *acc = es.count > 0.0    ? es.correct / es.count
+           : es.weight > 0.0 ? (double)NAN
+                             : 0.0;
     return rc;
 }
 
@@ -539,8 +539,8 @@ train_on(rs_learner *l, const struct rs_batch *b, float lr, bool evaluate,
             rc = eval_run(l, RS_SPLIT_TRAIN, l->cfg.eval_n, 0, &st.train_loss,
                           &st.train_acc, err);
             if (rc == RS_OK)
-                rc = eval_run(l, RS_SPLIT_TEST, l->cfg.eval_n, 0,
-                              &st.test_loss, &st.test_acc, err);
+                rc = eval_run(l, RS_SPLIT_TEST, l->cfg.eval_n, 0, &st.test_loss,
+                              &st.test_acc, err);
         } else {
             st.train_loss = st.train_acc = (double)NAN;
             rc = eval_run(l, RS_SPLIT_TEST, l->cfg.eval_n, l->cfg.eval_len,
@@ -577,8 +577,7 @@ rs_learner_step(rs_learner *l, struct rs_learner_stats *st,
 
 /* b's inputs have the source's kinds and fit its widths and vocab. */
 static int
-check_batch(const rs_learner *l, const struct rs_batch *b,
-            struct rs_error *err)
+check_batch(const rs_learner *l, const struct rs_batch *b, struct rs_error *err)
 {
     const struct rs_source_info *si = &l->si;
     if (b->n < 1 || b->n > RS_LEARNER_MAX_BATCH || b->ninputs != si->ninputs)
@@ -603,16 +602,15 @@ check_batch(const rs_learner *l, const struct rs_batch *b,
                 return rs_error_set(err, RS_EINVAL,
                                     "batch input %d: token %zu is %d "
                                     "(must be in 0..%d)",
-                                    i + 1, k + 1, in->ids[k],
-                                    si->vocab[i] - 1);
+                                    i + 1, k + 1, in->ids[k], si->vocab[i] - 1);
     }
     if (si->classes > 0 && b->y == NULL)
         return rs_error_set(err, RS_EINVAL, "the batch has no labels");
     for (int k = 0; si->classes > 0 && k < b->n; k++)
         if (b->y[k] < 0 || b->y[k] >= si->classes)
             return rs_error_set(err, RS_EINVAL,
-                                "label %d of example %d outside 0..%d",
-                                b->y[k], k + 1, si->classes - 1);
+                                "label %d of example %d outside 0..%d", b->y[k],
+                                k + 1, si->classes - 1);
     return RS_OK;
 }
 
@@ -682,8 +680,7 @@ rs_learner_set_source(rs_learner *l, rs_source *src, struct rs_error *err)
 }
 
 int
-rs_learner_set_objective(rs_learner *l, rs_objective *obj,
-                         struct rs_error *err)
+rs_learner_set_objective(rs_learner *l, rs_objective *obj, struct rs_error *err)
 {
     struct rs_source_info si;
     if (check_objective(l, obj, l->src, &si, err) != RS_OK)
@@ -699,8 +696,8 @@ int
 rs_learner_set_lr(rs_learner *l, float lr, struct rs_error *err)
 {
     if (!(isfinite(lr) && lr >= 0.0f))
-        return rs_error_set(err, RS_EINVAL,
-                            "lr = %g (must be finite and >= 0)", (double)lr);
+        return rs_error_set(err, RS_EINVAL, "lr = %g (must be finite and >= 0)",
+                            (double)lr);
     struct rs_sched *s = &l->cfg.sched;
     if (s->lr > 0.0f)
         s->lr_min = (float)((double)s->lr_min * (double)lr / (double)s->lr);

@@ -60,14 +60,14 @@
 
 struct rs_learner_config {
     char name[RS_NAME_OWNER_MAX + 1]; /* "": the unnamed learner */
-    int batch;       /* examples per step, 1..2^20 */
-    long eval_every; /* 0: never; else at step 1 and every N steps */
-    int eval_n;      /* examples per evaluation; finite: 0 = whole split,
-                        generators: 0 = batch */
-    int eval_len;    /* generators: evaluation length (0: own draw) */
-    long log_every;  /* the train/ metrics every N steps, >= 1 */
-    uint64_t seed;   /* the batch stream; evaluations derive theirs */
-    enum rs_prec prec;            /* rounding of every op output */
+    int batch;                        /* examples per step, 1..2^20 */
+    long eval_every;   /* 0: never; else at step 1 and every N steps */
+    int eval_n;        /* examples per evaluation; finite: 0 = whole split,
+                          generators: 0 = batch */
+    int eval_len;      /* generators: evaluation length (0: own draw) */
+    long log_every;    /* the train/ metrics every N steps, >= 1 */
+    uint64_t seed;     /* the batch stream; evaluations derive theirs */
+    enum rs_prec prec; /* rounding of every op output */
     struct rs_optim_config optim; /* optim.clip_norm > 0: gradient clip */
     struct rs_sched sched;        /* the rate: sched.lr is the base rate */
 };
@@ -116,8 +116,7 @@ RS_NODISCARD int rs_learner_step(rs_learner *l, struct rs_learner_stats *st,
                                  struct rs_error *err);
 /* The same on a caller batch (checked against the source's info; no
  * draw, no evaluation; counts as a step). */
-RS_NODISCARD int rs_learner_step_batch(rs_learner *l,
-                                       const struct rs_batch *b,
+RS_NODISCARD int rs_learner_step_batch(rs_learner *l, const struct rs_batch *b,
                                        struct rs_learner_stats *st,
                                        struct rs_error *err);
 /* Mean loss and accuracy (loss first), no-grad, in chunks. Finite
@@ -185,8 +184,8 @@ const struct rs_batch *rs_learner_probe_batch(const rs_learner *l);
  * parameters, optimiser, sampler and step count are unchanged, so a run
  * that computes a Fisher continues exactly as one that does not. out has
  * rs_nn_model_count(rs_learner_params(l)) entries. */
-RS_NODISCARD int rs_learner_fisher(rs_learner *l, int batches,
-                                   rs_tensor **out, struct rs_error *err);
+RS_NODISCARD int rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
+                                   struct rs_error *err);
 
 /* TODO(lead, issue 10): rs_learner_remove_units (surgery) and
  * rs_learner_probe_target (probe runner) are wired after the merge; the

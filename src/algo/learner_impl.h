@@ -56,8 +56,7 @@ struct rs_learner {
 
 /* Free a registry built over mods[0..n) and give the tensors their
  * modules' names back. */
-void rs_learner_free_params(rs_nn_model *all, rs_nn_module *const *mods,
-                            int n);
+void rs_learner_free_params(rs_nn_model *all, rs_nn_module *const *mods, int n);
 /* Copy the graph's sticky error into err, reset the graph; the code. */
 int rs_learner_graph_error(rs_learner *l, struct rs_error *err);
 /* The next n training examples into b from the sampler (rng, perm, pos):

@@ -72,8 +72,8 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
                       struct rs_error *err)
 {
     if (n < STATE_FIXED || in[0] != STATE_MAGIC)
-        return rs_error_set(err, RS_EFORMAT,
-                            "not a learner state (%zu words)", n);
+        return rs_error_set(err, RS_EFORMAT, "not a learner state (%zu words)",
+                            n);
     size_t ow = rs_objective_state_words(l->obj);
     if (in[7] != (uint64_t)l->ntrain)
         return rs_error_set(err, RS_EFORMAT,
@@ -104,8 +104,8 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
         return rs_error_set(err, RS_EFORMAT,
                             "corrupt learner state (not a permutation)");
     /* The objective last of the checks: it changes nothing on error. */
-    int rc = rs_objective_state_load(l->obj, in + STATE_FIXED + l->ntrain, ow,
-                                     err);
+    int rc =
+        rs_objective_state_load(l->obj, in + STATE_FIXED + l->ntrain, ow, err);
     if (rc != RS_OK)
         return rc;
     l->steps = (long)in[1];
@@ -214,8 +214,7 @@ rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
     rs_optim_zero_grad(l->optim);
     int rc = RS_OK;
     for (int k = 0; k < batches && rc == RS_OK; k++) {
-        rc = rs_learner_draw(l, &r, perm, &pos, l->cfg.batch, &l->ebatch,
-                             err);
+        rc = rs_learner_draw(l, &r, perm, &pos, l->cfg.batch, &l->ebatch, err);
         if (rc != RS_OK)
             break;
         struct rs_obj_ctx c;

@@ -57,18 +57,17 @@ classify_check(rs_objective *o, const struct rs_obj_env *env,
     rs_nn_module *m = env->modules[0];
     enum rs_nn_input_kind mk = rs_nn_module_input_kind(m);
     if (si->classes < 1)
-        return rs_error_set(err, RS_EINVAL,
-                            "%s: the source has no labels", kind);
+        return rs_error_set(err, RS_EINVAL, "%s: the source has no labels",
+                            kind);
     if (c->tokens_only && si->kind[0] != RS_NN_INPUT_TOKENS)
         return rs_error_set(err, RS_EINVAL,
                             "%s: the source gives features (a token "
                             "source is needed)",
                             kind);
     if (mk != si->kind[0])
-        return rs_error_set(err, RS_EINVAL,
-                            "%s: the model takes %s, the source gives %s",
-                            kind, rs_nn_input_kind_name(mk),
-                            rs_nn_input_kind_name(si->kind[0]));
+        return rs_error_set(
+            err, RS_EINVAL, "%s: the model takes %s, the source gives %s", kind,
+            rs_nn_input_kind_name(mk), rs_nn_input_kind_name(si->kind[0]));
     int min = rs_nn_module_in(m), mout = rs_nn_module_out(m);
     if (mk == RS_NN_INPUT_FEATURES) {
         if (min != 0 && min != si->width[0])

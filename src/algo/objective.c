@@ -141,7 +141,8 @@ rs_obj_input(const struct rs_obj_ctx *c, int i, struct rs_nn_input *in)
     in->x = rs_graph_tensor(c->g, 2, (int[]){b->n, bi->width});
     if (in->x == NULL)
         return RS_ENOMEM;
-    memcpy(in->x->data, bi->x, (size_t)b->n * (size_t)bi->width * sizeof(float));
+    memcpy(in->x->data, bi->x,
+           (size_t)b->n * (size_t)bi->width * sizeof(float));
     return RS_OK;
 }
 

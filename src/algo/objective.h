@@ -114,8 +114,7 @@ RS_NODISCARD int rs_objective_state_load(rs_objective *o, const uint64_t *w,
                                          size_t n, struct rs_error *err);
 int rs_objective_tensors(const rs_objective *o);
 /* Tensor i (borrowed while o lives) and its name (static or o's). */
-rs_tensor *rs_objective_tensor(const rs_objective *o, int i,
-                               const char **name);
+rs_tensor *rs_objective_tensor(const rs_objective *o, int i, const char **name);
 
 /* ---- helpers for members ---------------------------------------------- */
 

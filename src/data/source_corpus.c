@@ -75,8 +75,8 @@ static const struct rs_source_class corpus_class = {
 };
 
 rs_source *
-rs_source_corpus(const int *ids, size_t len, int vocab, int T,
-                 double test_frac, struct rs_error *err)
+rs_source_corpus(const int *ids, size_t len, int vocab, int T, double test_frac,
+                 struct rs_error *err)
 {
     if (vocab < 1 || T < 1 || T >= (1 << 24)) {
         rs_error_set(err, RS_EINVAL,

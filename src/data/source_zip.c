@@ -15,8 +15,8 @@
 #include <string.h>
 
 struct zip {
-    rs_source *a, *b;      /* retained */
-    struct rs_batch *tmp;  /* b's examples before the copy */
+    rs_source *a, *b;     /* retained */
+    struct rs_batch *tmp; /* b's examples before the copy */
 };
 
 static void

@@ -110,10 +110,12 @@ static size_t
 tf_act_floats(const rs_nn_module *m, int T)
 {
     const struct tf_impl *ti = rs_nn_module_impl(m);
-    const struct rs_nn_transformer_config *tc = rs_nn_transformer_config(ti->tf);
+    const struct rs_nn_transformer_config *tc =
+        rs_nn_transformer_config(ti->tf);
     size_t t = (size_t)T;
-    return (size_t)tc->layers * ((size_t)tc->heads * t * t * 2 +
-                                 t * ((size_t)tc->d * 16 + (size_t)tc->mlp * 3)) +
+    return (size_t)tc->layers *
+               ((size_t)tc->heads * t * t * 2 +
+                t * ((size_t)tc->d * 16 + (size_t)tc->mlp * 3)) +
            t * ((size_t)tc->d * 4 + (size_t)tc->out * 3);
 }
 

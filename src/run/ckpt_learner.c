@@ -102,8 +102,7 @@ bool
 rs_ckpt_learner_has(const rs_ckpt *ck, const char *name)
 {
     char s[SECTION_MAX];
-    snprintf(s, sizeof s, "learner/%.31s/state",
-             owner(name));
+    snprintf(s, sizeof s, "learner/%.31s/state", owner(name));
     size_t n;
     return rs_ckpt_u64s(ck, s, &n) != NULL;
 }

@@ -34,8 +34,7 @@ void rs_ckpt_learner_save(rs_ckpt *ck, const rs_learner *l);
  * order, before learners) cannot be resumed by this version: start the
  * run again"), an unknown learner/format text (naming it), or no learner
  * sections at all. */
-RS_NODISCARD int rs_ckpt_learner_check(const rs_ckpt *ck,
-                                       struct rs_error *err);
+RS_NODISCARD int rs_ckpt_learner_check(const rs_ckpt *ck, struct rs_error *err);
 /* rs_ckpt_learner_check, then restore l from its sections. RS_EFORMAT
  * naming the missing or mis-sized section (or the state's complaint);
  * l unchanged on error. */
