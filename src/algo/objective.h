@@ -150,4 +150,69 @@ rs_objective *rs_objective_last_token(struct rs_error *err);
 
 /* ---- members written by other files append their builders here ------- */
 
+/* ---- next_token (obj_next_token.c) ------------------------------------ */
+
+/* next_token: the language-model loss on a TOKENS model and source.
+ * modules[0] reads the whole window ids (n, W) -> logits (n, W, V);
+ * position t < W - 1 is scored against ids[:, t + 1] (mean cross-entropy
+ * over the n (W - 1) predictions; accuracy: argmax == next id). c->out is
+ * the scored logits (n, W - 1, V). check refuses a feature model or
+ * source, windows shorter than 2, fewer logits than the vocab and (a
+ * transformer) a vocab or ctx too small for the source. */
+rs_objective *rs_objective_next_token(struct rs_error *err);
+
+/* ---- regularisers (obj_regularise.c) ---------------------------------- */
+
+/* Each wraps base (retained) and adds a term to its loss while training;
+ * evaluations report the base's loss and accuracy. Counts and
+ * accuracies are the base's. NULL + err (RS_EINVAL naming the field) on
+ * a missing base or a bad weight.
+ *   l2_anchor   lambda / 2 * |theta - anchor|^2 over every parameter the
+ *               learner trains (lambda >= 0);
+ *   ewc         lambda / 2 * sum_i F_i (theta_i - anchor_i)^2 with a
+ *               diagonal Fisher F (lambda >= 0; fisher_batches >= 0 is
+ *               what rs_objective_prepare estimates it over; 0: set it
+ *               with rs_objective_ewc_set_fisher);
+ *   kl_teacher  beta tau^2 * mean over the base's scored predictions of
+ *               KL(softmax(t / tau) || softmax(s / tau)), t the logits of
+ *               teacher (retained, never trained: check refuses a
+ *               teacher whose parameters the learner trains) on the same
+ *               input, s the model's (beta >= 0, tau > 0).
+ * The anchor is a copy of the parameters taken when a learner first
+ * checks the objective (rs_learner_new / set_objective); later checks
+ * (set_source) only verify that it still fits the parameters' names and
+ * shapes. Checkpoint tensors: "<kind>.anchor.<param>",
+ * "ewc.fisher.<param>", "kl_teacher.teacher.<param>" ("<kind><k>" for
+ * the k-th wrapper of one kind down a chain), then the base's. */
+rs_objective *rs_objective_l2_anchor(rs_objective *base, double lambda,
+                                     struct rs_error *err);
+rs_objective *rs_objective_ewc(rs_objective *base, double lambda,
+                               int fisher_batches, struct rs_error *err);
+rs_objective *rs_objective_kl_teacher(rs_objective *base,
+                                      rs_nn_module *teacher, double beta,
+                                      double tau, struct rs_error *err);
+/* The objective a regulariser wraps (borrowed), NULL for other kinds. */
+rs_objective *rs_objective_base(const rs_objective *o);
+/* Every l2_anchor and ewc down o's chain takes params (the learner's:
+ * rs_learner_params) as its new anchor; an ewc's Fisher stays when the
+ * shapes are unchanged. RS_EINVAL when o has no anchor. */
+RS_NODISCARD int rs_objective_reanchor(rs_objective *o,
+                                       const rs_nn_model *params,
+                                       struct rs_error *err);
+/* Copy n tensors (one per parameter, same shapes, finite, >= 0) into an
+ * anchored ewc's Fisher. RS_EINVAL otherwise. */
+RS_NODISCARD int rs_objective_ewc_set_fisher(rs_objective *o,
+                                             rs_tensor *const *fisher, int n,
+                                             struct rs_error *err);
+struct rs_learner;
+/* What o needs from the learner l that adopted it (call after
+ * rs_learner_new / rs_learner_set_objective, or just before the latter):
+ * each ewc down the chain with fisher_batches > 0 re-anchors at l's
+ * parameters and estimates its Fisher over its base objective on l's
+ * current source (rs_learner_fisher: l's sampler, parameters and
+ * optimiser are unchanged); other kinds: nothing. So for a sequence of
+ * tasks: prepare while the old task is l's source, then set_source. */
+RS_NODISCARD int rs_objective_prepare(rs_objective *o, struct rs_learner *l,
+                                      struct rs_error *err);
+
 #endif /* RS_ALGO_OBJECTIVE_H */
