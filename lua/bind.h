@@ -44,7 +44,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "algo/supervised.h"
+#include "algo/learner.h"
+#include "algo/objective.h"
 #include "core/base.h"
 #include "core/graph.h"
 #include "core/optim.h"
@@ -52,6 +53,7 @@
 #include "core/sched.h"
 #include "core/tensor.h"
 #include "data/dataset.h"
+#include "data/source.h"
 #include "lua/host.h"
 #include "data/seqtask.h"
 #include "nn/module.h"
@@ -63,11 +65,13 @@
 #define RS_LUA_OPTIM_SPEC_MT "repscope.optim_spec"
 #define RS_LUA_OPTIM_MT "repscope.optim"
 #define RS_LUA_SCHED_MT "repscope.sched"
-#define RS_LUA_TRAINER_MT "repscope.trainer"
 #define RS_LUA_RNG_MT "repscope.rng"
 #define RS_LUA_CKPT_MT "repscope.ckpt"
 #define RS_LUA_SEQTASK_MT "repscope.seqtask"
 #define RS_LUA_TRANSFORMER_MT "repscope.transformer"
+#define RS_LUA_LEARNER_MT "repscope.learner"
+#define RS_LUA_SOURCE_MT "repscope.source"
+#define RS_LUA_OBJECTIVE_MT "repscope.objective"
 
 /* Where rs.log / matrices / prints go: the session while a driver
  * callback runs, the test recorder under `repscope --test`, nowhere
@@ -217,6 +221,9 @@ struct rs_seqtask_config *rs_lua_check_seqtask(lua_State *L, int arg,
 void rs_lua_push_seqtask(lua_State *L, const struct rs_seqtask_config *cfg);
 rs_nn_module *rs_lua_check_module(lua_State *L, int arg, const char *fn,
                                   const char *name);
+/* The box of a module handle at idx (rs.nn.* or rs.nn.transformer), or
+ * NULL. */
+struct rs_lua_module *rs_lua_test_module(lua_State *L, int idx);
 void rs_lua_push_module(lua_State *L, rs_nn_module *m); /* retains */
 
 rs_dataset *rs_lua_check_dataset(lua_State *L, int arg, const char *fn,
@@ -234,16 +241,59 @@ const struct rs_optim_config *rs_lua_check_optim_spec(lua_State *L, int arg,
 struct rs_lua_sched *rs_lua_check_sched(lua_State *L, int arg, const char *fn,
                                         const char *name);
 
-struct rs_lua_trainer {
-    rs_algo_supervised *tr;
-};
-rs_algo_supervised *rs_lua_check_trainer(lua_State *L, int arg, const char *fn,
-                                         const char *name);
 struct rs_rng *rs_lua_check_rng(lua_State *L, int arg, const char *fn,
                                 const char *name);
-/* The trainers created in this state, in creation order (checkpoints):
- * pushes the registry list (a table of trainer userdata). */
-void rs_lua_push_trainers(lua_State *L);
+
+/* ---- learners, objectives, sources (l_learner.c, l_objective.c,
+ * l_source.c) ------------------------------------------------------------ */
+struct rs_lua_learner {
+    rs_learner *l; /* first: a plain box reads it (rs_lua_test_box) */
+};
+rs_learner *rs_lua_check_learner(lua_State *L, int arg, const char *fn,
+                                 const char *name);
+/* The live learner of the handle at idx, or NULL. */
+rs_learner *rs_lua_test_learner(lua_State *L, int idx);
+/* The learners created in this state, in creation order (checkpoints):
+ * pushes the registry list (a table of learner handles). */
+void rs_lua_push_learners(lua_State *L);
+/* Build a learner from the config table at tbl (rs.learner's fields;
+ * check_fields: refuse unknown ones) and push its handle; raises
+ * "<fn>: ..." on any error. The sugar (rs.train, rs.train.seq) calls it
+ * with its own fn. */
+int rs_lua_learner_new(lua_State *L, int tbl, const char *fn,
+                       bool check_fields);
+/* The schedule of the config table at tbl (field "schedule", a constant
+ * rate lr without one): lr from the optimiser and total from the run
+ * when the schedule does not say, and the one rule for a warm-up longer
+ * than the run (a tenth of the run, said on the console). Raises. */
+void rs_lua_learner_sched(lua_State *L, int tbl, const char *fn,
+                          struct rs_sched *out, float lr);
+/* Push a batch as a table {n=, x=|ids=, x2=|ids2=, y=} (see l_learner.c). */
+void rs_lua_push_batch(lua_State *L, const struct rs_batch *b,
+                       const char *fn);
+/* "module", "dataset", ... for our handles, else the Lua type name. */
+const char *rs_lua_kind_name(lua_State *L, int idx);
+
+/* An objective spec (rs.objective.*{...}) at idx? check raises "<fn>: bad
+ * field '<key>' (objective expected, got ...)". */
+bool rs_lua_is_objective(lua_State *L, int idx);
+void rs_lua_objective_check(lua_State *L, int idx, const char *fn,
+                            const char *key);
+/* A new objective (one reference) from the spec at idx, or NULL + err;
+ * never raises. The default of a learner without objective=. */
+rs_objective *rs_lua_objective_build(lua_State *L, int idx,
+                                     struct rs_error *err);
+/* Push a new spec of kind with no fields (the caller sets them). */
+void rs_lua_objective_push(lua_State *L, const char *kind);
+rs_objective *rs_lua_objective_default(const rs_source *src,
+                                       struct rs_error *err);
+
+/* A dataset, task or source handle at idx? to_source: a new reference
+ * (a dataset wrapped, a task copied), or NULL + err; never raises. */
+bool rs_lua_is_source(lua_State *L, int idx);
+rs_source *rs_lua_to_source(lua_State *L, int idx, struct rs_error *err);
+rs_source *rs_lua_check_source(lua_State *L, int arg, const char *fn,
+                               const char *name);
 
 /* ---- stack balance (debug builds) -------------------------------------- */
 #ifdef RS_DEBUG
@@ -270,11 +320,16 @@ int luaopen_repscope_train(lua_State *L);
 int luaopen_repscope_json(lua_State *L);
 int luaopen_repscope_test(lua_State *L);
 /* Add the sequence-model functions to the module table at the top of the
- * stack: rs.nn.transformer, rs.data.seqtask, rs.probe's sequence probes,
- * rs.train.seq (l_transformer.c, l_seqtask.c, l_seqprobe.c, l_seqtrain.c). */
+ * stack: rs.nn.transformer, rs.data.seqtask, rs.probe's sequence probes
+ * (l_transformer.c, l_seqtask.c, l_seqprobe.c). */
 void rs_lua_open_transformer(lua_State *L);
 void rs_lua_open_seqtask(lua_State *L);
 void rs_lua_open_seqprobe(lua_State *L);
-void rs_lua_open_seqtrain(lua_State *L);
+/* Add rs.learner, rs.name and rs.objective to the rs table at the top
+ * (l_learner.c, l_objective.c); rs.data.corpus and rs.data.zip to the
+ * data table at the top (l_source.c). */
+void rs_lua_open_learner(lua_State *L);
+void rs_lua_open_objective(lua_State *L);
+void rs_lua_open_source(lua_State *L);
 
 #endif /* RS_LUA_BIND_H */

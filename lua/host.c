@@ -753,8 +753,8 @@ luaopen_repscope(lua_State *L)
     lua_getfield(L, -1, "new");
     lua_setfield(L, -3, "rng");
     lua_pop(L, 1);
-    /* rs.train is the train module (rs.train.seq, ...), callable as its
-     * `new` (rs.train{...}, the supervised trainer) */
+    /* rs.train is the train module (rs.train.seq), callable as its `new`
+     * (rs.train{...}: sugar over rs.learner, l_train.c) */
     lua_getglobal(L, "require");
     lua_pushliteral(L, "repscope.train");
     lua_call(L, 1, 1);
@@ -763,6 +763,8 @@ luaopen_repscope(lua_State *L)
     lua_setfield(L, -2, "__call");
     lua_setmetatable(L, -2);
     lua_setfield(L, -2, "train");
+    /* rs.learner, rs.name and rs.objective (l_learner.c) */
+    rs_lua_open_learner(L);
     lua_pushliteral(L, PACKAGE_VERSION);
     lua_setfield(L, -2, "version");
     lua_pushboolean(L, rs_lua_ctx(L)->safe);

@@ -305,5 +305,6 @@ luaopen_repscope_data(lua_State *L)
     lua_pop(L, 1);
     luaL_newlib(L, data_funcs);
     rs_lua_open_seqtask(L);
+    rs_lua_open_source(L);
     return 1;
 }

@@ -28,10 +28,17 @@ static const char *const init_names[] = {
     "kaiming", "kaiming_uniform", "xavier", "xavier_uniform",
     "lecun",   "torch",           NULL};
 
+struct rs_lua_module *
+rs_lua_test_module(lua_State *L, int idx)
+{
+    struct rs_lua_module *b = luaL_testudata(L, idx, RS_LUA_MODULE_MT);
+    return b != NULL ? b : luaL_testudata(L, idx, RS_LUA_TRANSFORMER_MT);
+}
+
 rs_nn_module *
 rs_lua_check_module(lua_State *L, int arg, const char *fn, const char *name)
 {
-    struct rs_lua_module *b = luaL_testudata(L, arg, RS_LUA_MODULE_MT);
+    struct rs_lua_module *b = rs_lua_test_module(L, arg);
     if (b == NULL)
         rs_lua_type_error(L, fn, arg, name, "module");
     if (b->m == NULL)
@@ -259,7 +266,7 @@ l_nn_sequential(lua_State *L)
             names[i - 1] = lua_tostring(L, slot + 1); /* held by arg 1 */
             mod = slot + 2;
         }
-        if (luaL_testudata(L, mod, RS_LUA_MODULE_MT) == NULL)
+        if (rs_lua_test_module(L, mod) == NULL)
             return rs_lua_arg_error(L, fn, 1, "modules",
                                     "entry %lld: module expected, got %s",
                                     (long long)i, luaL_typename(L, mod));

@@ -13,11 +13,12 @@
  *   rs.probe.dead(t)                  dead fraction, per-unit frequency
  *   rs.probe.activity(t)              never, always, frequency
  *   rs.probe.dormant(t, tau)          count, scores
- * On a trainer, run a probe spec (rs.probe.rank{...}, dead{...},
+ * On a learner, run a probe spec (rs.probe.rank{...}, dead{...},
  * norms{...}, linear{...}; see lua/repscope/scene.lua) and publish
  * through the sink:
- *   rs.probe.run(spec, trainer) -> {name = value, ...}
- * with the stable names probe/srank/<layer>, probe/erank/<layer>,
+ *   rs.probe.run(spec, learner) -> {name = value, ...}
+ * with the stable names (each behind the learner's name, core/names.h;
+ * bare for the unnamed learner) probe/srank/<layer>, probe/erank/<layer>,
  * probe/dead/<layer>, probe/linear/<layer> (test accuracy of a ridge
  * probe fitted on the train split, probe/linprobe.h),
  * probe/linear_train/<layer>, norm/weight, norm/grad (and
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/names.h"
 #include "lua/bind.h"
 #include "probe/dead.h"
 #include "probe/linprobe.h"
@@ -243,7 +245,7 @@ l_probe_dormant(lua_State *L)
     return 2;
 }
 
-/* ---- running a spec on a trainer --------------------------------------- */
+/* ---- running a spec on a learner --------------------------------------- */
 
 /* Log name = v through the sink and into the result table at res. */
 static void
@@ -291,13 +293,17 @@ spec_layers(lua_State *L, int spec, rs_nn_module *m, const char *fn, int **out)
 }
 
 static void
-run_norms(lua_State *L, int spec, rs_algo_supervised *tr, int res)
+run_norms(lua_State *L, int spec, rs_learner *tr, int res)
 {
-    const struct rs_algo_supervised_stats *st = rs_algo_supervised_last(tr);
-    rs_nn_model *m = rs_nn_module_model(rs_algo_supervised_module(tr));
-    publish(L, res, "norm/weight", rs_nn_model_weight_norm(m));
+    const struct rs_learner_stats *st = rs_learner_last(tr);
+    rs_nn_model *m = rs_learner_params(tr);
+    const char *owner = rs_learner_name(tr);
+    char full[RS_NAME_MAX];
+    publish(L, res, rs_name(full, owner, "norm/weight", NULL),
+            rs_nn_model_weight_norm(m));
     if (st->step > 0)
-        publish(L, res, "norm/grad", st->optim.grad_norm);
+        publish(L, res, rs_name(full, owner, "norm/grad", NULL),
+                st->optim.grad_norm);
     if (!rs_lua_opt_bool_field(L, spec, "rs.probe.norms", "per_layer", false))
         return;
     /* One norm per parameter prefix ("l1" of "l1.weight"), first-seen
@@ -306,9 +312,9 @@ run_norms(lua_State *L, int spec, rs_algo_supervised *tr, int res)
         const char *name = rs_nn_model_param_name(m, i);
         const char *dot = strrchr(name, '.');
         size_t len = dot != NULL ? (size_t)(dot - name) : strlen(name);
-        char prefix[RS_NN_MODEL_NAME_MAX + 1], key[RS_NN_MODEL_NAME_MAX + 16];
+        char prefix[RS_NN_MODEL_NAME_MAX + 1], key[RS_NAME_MAX];
         snprintf(prefix, sizeof prefix, "%.*s", (int)len, name);
-        snprintf(key, sizeof key, "norm/weight/%s", prefix);
+        rs_name(key, owner, "norm/weight", prefix, NULL);
         if (lua_getfield(L, res, key) == LUA_TNIL)
             publish(L, res, key, rs_nn_model_layer_norm(m, prefix));
         lua_pop(L, 1);
@@ -330,11 +336,30 @@ struct linear_hist {
     float acc[]; /* (nl, LINEAR_HIST_MAX): layer l at time t in [l * MAX + t] */
 };
 
-/* The history of the spec at index spec for nl layers (a new one if it
- * has none or another layer count). Owned by the registry table while the
- * spec lives. */
+/* A weak-keyed table (new if absent) at key of the table at t, pushed. */
+static void
+weak_subtable(lua_State *L, int t)
+{
+    lua_pushvalue(L, -1); /* key key */
+    if (lua_rawget(L, t) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 1);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -2); /* key new key */
+        lua_pushvalue(L, -2); /* key new key new */
+        lua_rawset(L, t);
+    }
+    lua_remove(L, -2); /* sub */
+}
+
+/* The history of the spec at index spec on the learner at index who for
+ * nl layers (a new one if it has none or another layer count). Owned by
+ * the registry table while the spec and the learner live. */
 static struct linear_hist *
-linear_history(lua_State *L, int spec, int nl)
+linear_history(lua_State *L, int spec, int who, int nl)
 {
     if (luaL_getsubtable(L, LUA_REGISTRYINDEX, LINEAR_HIST_KEY) == 0) {
         lua_createtable(L, 0, 1);
@@ -342,7 +367,10 @@ linear_history(lua_State *L, int spec, int nl)
         lua_setfield(L, -2, "__mode");
         lua_setmetatable(L, -2);
     }
-    lua_pushvalue(L, spec);
+    lua_pushvalue(L, spec); /* all spec */
+    weak_subtable(L, lua_gettop(L) - 1); /* all hists */
+    lua_remove(L, -2);
+    lua_pushvalue(L, who);
     lua_rawget(L, -2); /* hists h */
     struct linear_hist *h = lua_touserdata(L, -1);
     if (h == NULL || h->nl != nl) {
@@ -351,8 +379,8 @@ linear_history(lua_State *L, int spec, int nl)
             L, sizeof *h + (size_t)nl * LINEAR_HIST_MAX * sizeof(float), 0);
         h->nl = nl;
         h->ncols = 0;
-        lua_pushvalue(L, spec);
-        lua_pushvalue(L, -2); /* hists h spec h */
+        lua_pushvalue(L, who);
+        lua_pushvalue(L, -2); /* hists h who h */
         lua_rawset(L, -4);    /* hists h */
     }
     lua_pop(L, 2);
@@ -385,7 +413,7 @@ linear_record(struct linear_hist *h, long step, const double *acc)
  * columns = probe steps (labelled). Scratch in userdata, popped. */
 static void
 linear_publish(lua_State *L, const struct linear_hist *h, rs_nn_module *m,
-               const int *layers)
+               const int *layers, const char *owner)
 {
     int nl = h->nl, nc = h->ncols;
     float *d = lua_newuserdatauv(L, (size_t)nl * (size_t)nc * sizeof *d, 0);
@@ -401,7 +429,9 @@ linear_publish(lua_State *L, const struct linear_hist *h, rs_nn_module *m,
         snprintf(text[t], sizeof text[t], "%ld", h->step[t]);
         cols[t] = text[t];
     }
-    rs_lua_matrix_labeled(L, "linear", nl, nc, d, rows, cols);
+    char name[RS_NAME_MAX];
+    rs_lua_matrix_labeled(L, rs_name(name, owner, "linear", NULL), nl, nc, d,
+                          rows, cols);
     lua_pop(L, 4);
 }
 
@@ -411,7 +441,7 @@ linear_publish(lua_State *L, const struct linear_hist *h, rs_nn_module *m,
  * scratch is userdata, dropped before returning (the stack is as on
  * entry). */
 static void
-run_linear(lua_State *L, int spec, rs_algo_supervised *tr, int res)
+run_linear(lua_State *L, int spec, rs_learner *tr, int who, int res)
 {
     static const char fn[] = "rs.probe.run";
     int top = lua_gettop(L);
@@ -423,8 +453,12 @@ run_linear(lua_State *L, int spec, rs_algo_supervised *tr, int res)
     if (!(lambda > 0) || !isfinite(lambda))
         rs_lua_field_error(L, fn, "lambda", "%g is not a finite number > 0",
                            (double)lambda);
-    rs_nn_module *m = rs_algo_supervised_module(tr);
-    rs_dataset *data = rs_algo_supervised_data(tr);
+    rs_nn_module *m = rs_learner_module(tr, 0);
+    const char *owner = rs_learner_name(tr);
+    struct rs_source_info si;
+    rs_source_info(rs_learner_source(tr), &si);
+    if (si.classes < 1)
+        luaL_error(L, "%s: the learner's data has no labels", fn);
     int *layers = NULL;
     int nl = spec_layers(L, spec, m, fn, &layers);
     if (nl == 0) {
@@ -435,9 +469,10 @@ run_linear(lua_State *L, int spec, rs_algo_supervised *tr, int res)
     /* test first: a rank or dead probe of the same step (split "test",
      * same n) has usually run that forward already */
     int nte = 0, ntr = 0;
-    if (rs_algo_supervised_probe_forward(tr, RS_SPLIT_TEST, n, &nte, &err) !=
-        RS_OK)
+    if (rs_learner_probe_forward(tr, RS_SPLIT_TEST, n, &nte, &err) != RS_OK)
         rs_lua_status_error(L, fn, &err);
+    int *yte = lua_newuserdatauv(L, (size_t)nte * sizeof *yte, 0);
+    memcpy(yte, rs_learner_probe_batch(tr)->y, (size_t)nte * sizeof *yte);
     int *width = lua_newuserdatauv(L, (size_t)nl * sizeof *width, 0);
     size_t *off = lua_newuserdatauv(L, (size_t)(nl + 1) * sizeof *off, 0);
     off[0] = 0;
@@ -453,16 +488,9 @@ run_linear(lua_State *L, int spec, rs_algo_supervised *tr, int res)
     for (int k = 0; k < nl; k++)
         memcpy(hte + off[k], rs_nn_module_layer_act(m, layers[k])->data,
                (off[k + 1] - off[k]) * sizeof *hte);
-    if (rs_algo_supervised_probe_forward(tr, RS_SPLIT_TRAIN, n, &ntr, &err) !=
-        RS_OK)
+    if (rs_learner_probe_forward(tr, RS_SPLIT_TRAIN, n, &ntr, &err) != RS_OK)
         rs_lua_status_error(L, fn, &err);
-    /* the labels of the same first examples (the inputs are not needed) */
-    int in = rs_dataset_input_dim(data), nmax = ntr > nte ? ntr : nte;
-    float *x = lua_newuserdatauv(L, (size_t)nmax * (size_t)in * sizeof *x, 0);
-    int *ytr = lua_newuserdatauv(L, (size_t)ntr * sizeof *ytr, 0);
-    int *yte = lua_newuserdatauv(L, (size_t)nte * sizeof *yte, 0);
-    rs_dataset_batch(data, RS_SPLIT_TRAIN, NULL, ntr, x, ytr);
-    rs_dataset_batch(data, RS_SPLIT_TEST, NULL, nte, x, yte);
+    const int *ytr = rs_learner_probe_batch(tr)->y;
     double *acc = lua_newuserdatauv(L, (size_t)nl * sizeof *acc, 0);
     for (int k = 0; k < nl; k++) {
         const char *lname = rs_nn_module_layer_name(m, layers[k]);
@@ -472,23 +500,24 @@ run_linear(lua_State *L, int spec, rs_algo_supervised *tr, int res)
             luaL_error(L, "%s: layer '%s' recorded nothing", fn, lname);
         struct rs_probe_linprobe r;
         if (rs_probe_linprobe_fit(t->data, ytr, ntr, hte + off[k], yte, nte,
-                                  width[k], rs_dataset_classes(data), lambda,
+                                  width[k], si.classes, lambda,
                                   &r, NULL, &err) != RS_OK)
             luaL_error(L, "%s: layer '%s': %s", fn, lname, err.msg);
-        char name[160];
-        snprintf(name, sizeof name, "probe/linear/%s", lname);
-        publish(L, res, name, r.test_acc);
-        snprintf(name, sizeof name, "probe/linear_train/%s", lname);
-        publish(L, res, name, r.train_acc);
+        char name[RS_NAME_MAX];
+        publish(L, res, rs_name(name, owner, "probe/linear", lname, NULL),
+                r.test_acc);
+        publish(L, res,
+                rs_name(name, owner, "probe/linear_train", lname, NULL),
+                r.train_acc);
         acc[k] = r.test_acc;
     }
-    struct linear_hist *h = linear_history(L, spec, nl);
-    linear_record(h, rs_algo_supervised_steps(tr), acc);
-    linear_publish(L, h, m, layers);
+    struct linear_hist *h = linear_history(L, spec, who, nl);
+    linear_record(h, rs_learner_steps(tr), acc);
+    linear_publish(L, h, m, layers, owner);
     lua_settop(L, top);
 }
 
-/* rs.probe.run(spec, trainer) -> table of published values */
+/* rs.probe.run(spec, learner) -> table of published values */
 static int
 l_probe_run(lua_State *L)
 {
@@ -498,7 +527,8 @@ l_probe_run(lua_State *L)
     static const char *const splits[] = {"train", "test", NULL};
     static const char *const ons[] = {"preact", "act", NULL};
     rs_lua_check_table(L, 1, fn, "spec");
-    rs_algo_supervised *tr = rs_lua_check_trainer(L, 2, fn, "trainer");
+    rs_learner *tr = rs_lua_check_learner(L, 2, fn, "learner");
+    const char *owner = rs_learner_name(tr);
     int kind = rs_lua_opt_enum_field(L, 1, fn, "kind", NULL, kinds);
     lua_newtable(L);
     int res = lua_gettop(L);
@@ -507,7 +537,7 @@ l_probe_run(lua_State *L)
         return 1;
     }
     if (kind == 3) {
-        run_linear(L, 1, tr, res);
+        run_linear(L, 1, tr, 2, res);
         return 1;
     }
     int split = rs_lua_opt_enum_field(L, 1, fn, "split", "test", splits);
@@ -515,7 +545,7 @@ l_probe_run(lua_State *L)
     int on = rs_lua_opt_enum_field(L, 1, fn, "on", kind == 0 ? "preact" : "act",
                                    ons);
     bool centre = rs_lua_opt_bool_field(L, 1, fn, "centre", false);
-    rs_nn_module *m = rs_algo_supervised_module(tr);
+    rs_nn_module *m = rs_learner_module(tr, 0);
     int *layers = NULL;
     int nl = spec_layers(L, 1, m, fn, &layers);
     struct rs_probe_rank *r = lua_newuserdatauv(L, sizeof *r, 0);
@@ -523,8 +553,8 @@ l_probe_run(lua_State *L)
     luaL_setmetatable(L, "repscope.rank_scratch");
     int rows = 0;
     struct rs_error err = {0};
-    if (nl > 0 && rs_algo_supervised_probe_forward(tr, (enum rs_split)split, n,
-                                                   &rows, &err) != RS_OK)
+    if (nl > 0 && rs_learner_probe_forward(tr, (enum rs_split)split, n, &rows,
+                                           &err) != RS_OK)
         return rs_lua_status_error(L, fn, &err);
     for (int k = 0; k < nl; k++) {
         const char *lname = rs_nn_module_layer_name(m, layers[k]);
@@ -532,28 +562,28 @@ l_probe_run(lua_State *L)
                                : rs_nn_module_layer_act(m, layers[k]);
         if (t == NULL)
             return luaL_error(L, "%s: layer '%s' recorded nothing", fn, lname);
-        char name[160];
+        char name[RS_NAME_MAX];
         int cols = rs_tensor_cols(t), nrows = (int)rs_tensor_rows(t);
         if (kind == 0) {
             if (rs_probe_rank_features(r, t->data, nrows, cols, centre, &err) !=
                 RS_OK)
                 return luaL_error(L, "%s: layer '%s': %s", fn, lname, err.msg);
-            snprintf(name, sizeof name, "probe/srank/%s", lname);
-            publish(L, res, name, r->srank);
-            snprintf(name, sizeof name, "probe/erank/%s", lname);
-            publish(L, res, name, r->effective);
-            snprintf(name, sizeof name, "spectrum/%s", lname);
-            rs_lua_matrix(L, name, 1, r->n, r->s);
+            publish(L, res, rs_name(name, owner, "probe/srank", lname, NULL),
+                    r->srank);
+            publish(L, res, rs_name(name, owner, "probe/erank", lname, NULL),
+                    r->effective);
+            rs_lua_matrix(L, rs_name(name, owner, "spectrum", lname, NULL), 1,
+                          r->n, r->s);
         } else {
             float *freq = lua_newuserdatauv(L, (size_t)cols * sizeof *freq, 0);
             double frac = 0.0;
             if (rs_probe_dead_fraction(t->data, nrows, cols, freq, &frac,
                                        &err) != RS_OK)
                 return luaL_error(L, "%s: layer '%s': %s", fn, lname, err.msg);
-            snprintf(name, sizeof name, "probe/dead/%s", lname);
-            publish(L, res, name, frac);
-            snprintf(name, sizeof name, "neurons/%s", lname);
-            rs_lua_matrix(L, name, 1, cols, freq);
+            publish(L, res, rs_name(name, owner, "probe/dead", lname, NULL),
+                    frac);
+            rs_lua_matrix(L, rs_name(name, owner, "neurons", lname, NULL), 1,
+                          cols, freq);
             lua_pop(L, 1);
         }
     }

@@ -3,19 +3,25 @@
  * l_scene.c: a Lua scene as a struct rs_session_driver (run/session.h).
  *
  * rs_lua_scene_driver loads the scene and resolves its params; setup runs
- * scene.setup(p), which returns a trainer (rs.train{...}) or nil when the
- * scene drives itself through step(ctx); then the probes are bound and
- * the view-spec JSON is published once. Each session step is one C
- * trainer step (no Lua) followed, if the scene has one, by step(ctx) with
- * a ctx table reused across steps. The probe callback decides in C
- * whether any probe is due and only then enters Lua.
+ * scene.setup(p), which returns a learner (rs.learner{...}, rs.train{...}),
+ * a list of learners, or nil when the scene drives itself through
+ * step(ctx); then the probes are bound to learners and the view-spec JSON
+ * is published once. Each session step is one C step of every returned
+ * learner (no Lua) followed, if the scene has one, by step(ctx) with a
+ * ctx table reused across steps. The probe callback decides in C whether
+ * any probe is due and only then enters Lua.
+ *
+ * Names: a single unnamed learner publishes the bare names (train/loss);
+ * with two or more every learner of the scene must have its own name
+ * (a/train/loss, b/train/loss), checked when setup returns.
  *
  * While a callback runs, the host sink points at the session (rs.log ->
  * rs_session_log, matrices, prints, events); a NULL session (the test
  * runner) uses the fallback sink given by rs_lua_scene_set_fallback.
- * Checkpoints hold every trainer of the state in creation order (its
- * parameters by name, optimiser buffers, sampling state) and the Lua-side
- * RNGs. Scene errors come back as "file:line: message" with the
+ * Checkpoints (format "repscope-lua 2") hold every learner of the state
+ * under its name (run/ckpt_learner.h) and the Lua-side RNGs; a format-1
+ * checkpoint (trainers counted by creation order) is refused with the
+ * reason. Scene errors come back as "file:line: message" with the
  * traceback printed to the sink. Worker thread only.
  */
 #include "config.h"
@@ -27,6 +33,7 @@
 
 #include "lua/bind.h"
 #include "lua/scene_impl.h"
+#include "run/ckpt_learner.h"
 
 struct scene_drv {
     lua_State *L;
@@ -34,7 +41,8 @@ struct scene_drv {
     char *path;
     int scene_ref, state_ref, rs_ref; /* registry references */
     int ctx_ref, step_ref;            /* LUA_NOREF until setup */
-    struct rs_lua_trainer *tbox;      /* state.trainer's box, or NULL */
+    struct rs_lua_learner **lb; /* the learners setup returned (nl) */
+    int nl;
     long *every;                      /* probe periods */
     int nprobes;
     bool built;
@@ -140,26 +148,149 @@ drv_teardown(void *ud)
     lua_State *L = d->L;
     unref(L, &d->ctx_ref);
     unref(L, &d->step_ref);
-    /* Forget the trainers and what setup stored in the state. */
-    rs_lua_push_trainers(L);
+    /* Forget the learners and what setup stored in the state. */
+    rs_lua_push_learners(L);
     for (lua_Integer i = luaL_len(L, -1); i >= 1; i--) {
         lua_pushnil(L);
         lua_rawseti(L, -2, i);
     }
     lua_pop(L, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, d->state_ref);
-    static const char *const fields[] = {"trainer", "probes", "ctx"};
+    static const char *const fields[] = {"trainer", "learners",
+                                         "all_learners", "probes", "ctx"};
     for (size_t i = 0; i < RS_ARRAY_LEN(fields); i++) {
         lua_pushnil(L);
         lua_setfield(L, -2, fields[i]);
     }
     lua_pop(L, 1);
     lua_gc(L, LUA_GCCOLLECT);
-    d->tbox = NULL;
+    free(d->lb);
+    d->lb = NULL;
+    d->nl = 0;
     free(d->every);
     d->every = NULL;
     d->nprobes = 0;
     d->built = false;
+}
+
+/* The name a checkpoint and an error message give learner l. */
+static const char *
+shown_name(rs_learner *l)
+{
+    const char *n = rs_learner_name(l);
+    return n[0] != '\0' ? n : "_";
+}
+
+/* Two live learners of the state may not share a name (metrics and
+ * checkpoint sections would collide). */
+static int
+check_distinct(struct scene_drv *d, struct rs_error *err)
+{
+    lua_State *L = d->L;
+    rs_lua_push_learners(L); /* list */
+    int n = (int)luaL_len(L, -1), rc = RS_OK;
+    for (int i = 1; i <= n && rc == RS_OK; i++) {
+        lua_rawgeti(L, -1, i);
+        rs_learner *a = rs_lua_test_learner(L, -1);
+        lua_pop(L, 1);
+        for (int j = i + 1; a != NULL && j <= n && rc == RS_OK; j++) {
+            lua_rawgeti(L, -1, j);
+            rs_learner *b = rs_lua_test_learner(L, -1);
+            lua_pop(L, 1);
+            if (b == NULL || strcmp(rs_learner_name(a), rs_learner_name(b)))
+                continue;
+            if (rs_learner_name(a)[0] == '\0')
+                rc = rs_error_set(err, RS_EINVAL,
+                                  "%s: the scene made two learners without "
+                                  "a name (give each learner its own name=)",
+                                  d->path);
+            else
+                rc = rs_error_set(err, RS_EINVAL,
+                                  "%s: two learners are named '%s' (give "
+                                  "each learner its own name=)",
+                                  d->path, rs_learner_name(a));
+        }
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+/* What setup returned (at the top: nil, a learner or a list of them)
+ * becomes state.learners (and state.trainer for a single one); popped.
+ * Every live learner of the state goes to state.all_learners. */
+static int
+take_learners(struct scene_drv *d, int state, bool has_step,
+              struct rs_error *err)
+{
+    lua_State *L = d->L;
+    int res = lua_gettop(L);
+    lua_newtable(L); /* res list */
+    int list = res + 1;
+    if (luaL_testudata(L, res, RS_LUA_LEARNER_MT) != NULL) {
+        lua_pushvalue(L, res);
+        lua_rawseti(L, list, 1);
+    } else if (lua_istable(L, res) && !lua_getmetatable(L, res)) {
+        for (lua_Integer i = 1; i <= luaL_len(L, res); i++) {
+            lua_rawgeti(L, res, i);
+            if (luaL_testudata(L, -1, RS_LUA_LEARNER_MT) == NULL)
+                return rs_error_set(err, RS_EINVAL,
+                                    "%s: setup returned a list whose entry "
+                                    "%d is a %s (learners expected)",
+                                    d->path, (int)i, rs_lua_kind_name(L, -1));
+            lua_rawseti(L, list, i);
+        }
+    } else if (!lua_isnil(L, res)) {
+        return rs_error_set(err, RS_EINVAL,
+                            "%s: setup returned a %s (a learner, a list of "
+                            "learners or nil expected)",
+                            d->path, rs_lua_kind_name(L, res));
+    }
+    int n = (int)luaL_len(L, list);
+    if (n == 0 && !has_step)
+        return rs_error_set(err, RS_EINVAL,
+                            "%s: setup returned nil and the scene has no "
+                            "step(ctx)",
+                            d->path);
+    d->lb = rs_xcalloc((size_t)n + 1, sizeof *d->lb);
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, list, i + 1);
+        d->lb[i] = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        if (d->lb[i]->l == NULL)
+            return rs_error_set(err, RS_EINVAL,
+                                "%s: setup returned a released learner",
+                                d->path);
+        if (n > 1 && rs_learner_name(d->lb[i]->l)[0] == '\0')
+            return rs_error_set(err, RS_EINVAL,
+                                "%s: setup returned %d learners and learner "
+                                "%d has no name (give each learner its own "
+                                "name=)",
+                                d->path, n, i + 1);
+    }
+    d->nl = n;
+    int rc = check_distinct(d, err);
+    if (rc != RS_OK)
+        return rc;
+    lua_pushvalue(L, list);
+    lua_setfield(L, state, "learners");
+    if (n == 1) {
+        lua_rawgeti(L, list, 1);
+        lua_setfield(L, state, "trainer");
+    }
+    /* every live learner, in creation order */
+    lua_newtable(L); /* res list all */
+    rs_lua_push_learners(L);
+    for (lua_Integer i = 1, k = 0; i <= luaL_len(L, -1); i++) {
+        lua_rawgeti(L, -1, i);
+        if (rs_lua_test_learner(L, -1) != NULL)
+            lua_rawseti(L, -3, ++k);
+        else
+            lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_setfield(L, state, "all_learners");
+    lua_settop(L, res - 1);
+    return RS_OK;
 }
 
 static int
@@ -189,30 +320,10 @@ drv_setup(void *ud, rs_session *s, struct rs_error *err)
         lua_pushnil(L);
     }
     /* state scene result */
-    struct rs_lua_trainer *tb = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
     bool has_step = lua_getfield(L, scene, "step") == LUA_TFUNCTION;
     lua_pop(L, 1);
-    if (tb == NULL && !lua_isnil(L, -1)) {
-        rc = rs_error_set(err, RS_EINVAL,
-                          "%s: setup returned a %s (rs.train{...} or nil "
-                          "expected)",
-                          d->path, luaL_typename(L, -1));
+    if ((rc = take_learners(d, state, has_step, err)) != RS_OK)
         goto out;
-    }
-    if (tb == NULL && !has_step) {
-        rc = rs_error_set(err, RS_EINVAL,
-                          "%s: setup returned nil and the scene has no "
-                          "step(ctx)",
-                          d->path);
-        goto out;
-    }
-    if (tb != NULL && tb->tr == NULL) {
-        rc = rs_error_set(err, RS_EINVAL,
-                          "%s: setup returned a released trainer", d->path);
-        goto out;
-    }
-    lua_setfield(L, state, "trainer");
-    d->tbox = tb;
     /* probes and views */
     push_helper(L, "prepare");
     lua_pushvalue(L, state);
@@ -264,12 +375,12 @@ drv_step(void *ud, rs_session *s, long step, struct rs_error *err)
         return rs_error_set(err, RS_EINVAL, "%s: step before setup", d->path);
     enter(d, s);
     double loss = 0.0;
-    if (d->tbox != NULL) {
-        if (d->tbox->tr == NULL)
+    for (int i = 0; i < d->nl; i++) {
+        if (d->lb[i]->l == NULL)
             return rs_error_set(err, RS_EINVAL,
-                                "%s: the scene released its trainer", d->path);
-        struct rs_algo_supervised_stats st;
-        int rc = rs_algo_supervised_step(d->tbox->tr, &st, err);
+                                "%s: the scene released a learner", d->path);
+        struct rs_learner_stats st;
+        int rc = rs_learner_step(d->lb[i]->l, &st, err);
         if (rc != RS_OK) {
             if (rc == RS_ENONFINITE && s != NULL)
                 rs_session_nonfinite(s, err->msg);
@@ -283,7 +394,7 @@ drv_step(void *ud, rs_session *s, long step, struct rs_error *err)
     lua_rawgeti(L, LUA_REGISTRYINDEX, d->ctx_ref);
     lua_pushinteger(L, step);
     lua_setfield(L, -2, "step");
-    if (d->tbox != NULL) {
+    if (d->nl == 1) {
         lua_pushnumber(L, loss);
         lua_setfield(L, -2, "loss");
     }
@@ -415,6 +526,36 @@ ctx_rng(struct scene_drv *d)
     return r;
 }
 
+/* The section "lua/format" this version writes and reads. */
+#define LUA_CKPT_FORMAT "repscope-lua 2"
+/* Room for the names of a scene's learners ("a b _"). */
+#define LEARNER_NAMES_MAX 1024
+
+/* The live learners' names in creation order, space-separated, "_" for
+ * the unnamed one (section "lua/learners"). */
+static void
+learner_names(struct scene_drv *d, char out[LEARNER_NAMES_MAX])
+{
+    lua_State *L = d->L;
+    size_t k = 0;
+    out[0] = '\0';
+    rs_lua_push_learners(L);
+    int n = (int)luaL_len(L, -1);
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        rs_learner *l = rs_lua_test_learner(L, -1);
+        lua_pop(L, 1);
+        if (l == NULL)
+            continue;
+        int w = snprintf(out + k, LEARNER_NAMES_MAX - k, "%s%s",
+                         k > 0 ? " " : "", shown_name(l));
+        if (w < 0 || (size_t)w >= LEARNER_NAMES_MAX - k)
+            break;
+        k += (size_t)w;
+    }
+    lua_pop(L, 1);
+}
+
 static int
 drv_save(void *ud, rs_session *s, rs_ckpt *ck, struct rs_error *err)
 {
@@ -423,7 +564,7 @@ drv_save(void *ud, rs_session *s, rs_ckpt *ck, struct rs_error *err)
     if (!d->built)
         return rs_error_set(err, RS_EINVAL, "%s: save before setup", d->path);
     lua_State *L = d->L;
-    rs_ckpt_put_text(ck, "lua/format", "repscope-lua 1");
+    rs_ckpt_put_text(ck, "lua/format", LUA_CKPT_FORMAT);
     char *params = drv_params_json(d);
     rs_ckpt_put_text(ck, "lua/params", params);
     free(params);
@@ -431,21 +572,19 @@ drv_save(void *ud, rs_session *s, rs_ckpt *ck, struct rs_error *err)
     struct rs_rng *cr = ctx_rng(d);
     if (cr != NULL)
         rs_ckpt_put_u64s(ck, "lua/ctx_rng", cr->s, 4);
-    rs_lua_push_trainers(L);
-    int n = (int)luaL_len(L, -1), k = 0;
+    char names[LEARNER_NAMES_MAX];
+    learner_names(d, names);
+    rs_ckpt_put_text(ck, "lua/learners", names);
+    rs_lua_push_learners(L);
+    int n = (int)luaL_len(L, -1);
     for (int i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
-        struct rs_lua_trainer *b = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
-        rs_algo_seqtrain *sq = rs_lua_test_seqtrain(L, -1);
+        rs_learner *l = rs_lua_test_learner(L, -1);
         lua_pop(L, 1);
-        if (b != NULL && b->tr != NULL)
-            rs_lua_scene_save_trainer(ck, ++k, b->tr);
-        else if (sq != NULL)
-            rs_lua_scene_save_seqtrain(ck, ++k, sq);
+        if (l != NULL)
+            rs_ckpt_learner_save(ck, l);
     }
     lua_pop(L, 1);
-    uint64_t count = (uint64_t)k;
-    rs_ckpt_put_u64s(ck, "lua/trainers", &count, 1);
     return RS_OK;
 }
 
@@ -463,42 +602,38 @@ drv_load(void *ud, rs_session *s, const rs_ckpt *ck, struct rs_error *err)
     if (d->stale && (rc = drv_setup(d, s, err)) != RS_OK)
         return rc;
     const char *fmt = rs_ckpt_text(ck, "lua/format");
-    if (fmt == NULL || strcmp(fmt, "repscope-lua 1") != 0)
+    if (fmt != NULL && strcmp(fmt, "repscope-lua 1") == 0)
+        return rs_error_set(err, RS_EFORMAT,
+                            "checkpoint format 1 (trainers by creation "
+                            "order, before learners) cannot be resumed by "
+                            "this version: start the run again");
+    if (fmt == NULL || strcmp(fmt, LUA_CKPT_FORMAT) != 0)
         return rs_error_set(err, RS_EFORMAT,
                             "the checkpoint was not made by a Lua scene "
                             "(section 'lua/format' missing or unknown)");
-    size_t nw = 0;
-    const uint64_t *count = rs_ckpt_u64s(ck, "lua/trainers", &nw);
-    rs_lua_push_trainers(L);
-    int n = (int)luaL_len(L, -1), live = 0;
-    for (int i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        struct rs_lua_trainer *b = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
-        bool sq = rs_lua_test_seqtrain(L, -1) != NULL;
-        lua_pop(L, 1);
-        live += (b != NULL && b->tr != NULL) || sq;
-    }
-    if (count == NULL || nw != 1 || count[0] != (uint64_t)live) {
-        lua_pop(L, 1);
+    const char *saved_names = rs_ckpt_text(ck, "lua/learners");
+    char names[LEARNER_NAMES_MAX];
+    learner_names(d, names);
+    if (saved_names == NULL || strcmp(saved_names, names) != 0)
         return rs_error_set(err, RS_EFORMAT,
-                            "the checkpoint has %" PRIu64 " trainers, the "
-                            "scene built %d",
-                            count != NULL && nw == 1 ? count[0] : 0, live);
-    }
-    int k = 0;
+                            "the checkpoint has the learners '%.200s', the "
+                            "scene built '%.200s'",
+                            saved_names != NULL ? saved_names : "", names);
+    if (names[0] != '\0' && (rc = rs_ckpt_learner_check(ck, err)) != RS_OK)
+        return rc;
+    rs_lua_push_learners(L);
+    int n = (int)luaL_len(L, -1);
     for (int i = 1; i <= n && rc == RS_OK; i++) {
         lua_rawgeti(L, -1, i);
-        struct rs_lua_trainer *b = luaL_testudata(L, -1, RS_LUA_TRAINER_MT);
-        rs_algo_seqtrain *sq = rs_lua_test_seqtrain(L, -1);
+        rs_learner *l = rs_lua_test_learner(L, -1);
         lua_pop(L, 1);
-        if (b != NULL && b->tr != NULL)
-            rc = rs_lua_scene_load_trainer(ck, ++k, b->tr, err);
-        else if (sq != NULL)
-            rc = rs_lua_scene_load_seqtrain(ck, ++k, sq, err);
+        if (l != NULL)
+            rc = rs_ckpt_learner_load(ck, l, err);
     }
     lua_pop(L, 1);
     if (rc != RS_OK)
         return rc;
+    size_t nw = 0;
     const uint64_t *r = rs_ckpt_u64s(ck, "lua/rng", &nw);
     if (r != NULL && nw == 4)
         memcpy(rs_lua_ctx(L)->rng.s, r, sizeof rs_lua_ctx(L)->rng.s);

@@ -52,8 +52,8 @@ static int l_seqtask_config(lua_State *L);
 static int l_seqtask_set_sep(lua_State *L);
 static int l_seqtask_tostring(lua_State *L);
 
-/* Push the task metatable, creating it on first use (l_seqtrain.c may
- * push a task before rs.data is opened). */
+/* Push the task metatable, creating it on first use (rs_lua_push_seqtask
+ * may run before rs.data is opened). */
 static void
 push_meta(lua_State *L)
 {

@@ -1,17 +1,19 @@
 /* repscope - MIT licence, see COPYING.
  *
  * l_transformer.c: rs.nn.transformer{...}, the decoder-only transformer of
- * nn/transformer.h, and its evaluation methods: tf:config(), tf:params(),
- * tf:forward(ids [, prec]), tf:layer_last(ids, l), tf:attention(ids, l).
+ * nn/transformer.h as a module (nn/module.h, "transformer": it takes token
+ * ids), and its evaluation methods: tf:config(), tf:params(),
+ * tf:forward(ids [, prec]), tf:layer_last(ids, l), tf:attention(ids, l);
+ * every other module method (layers, param, weight_norm, ...) works on
+ * it too, and rs.learner takes it as a model.
  *
- * The handle owns the transformer and a private no-grad graph for these
- * one-sequence evaluations; results are copied out of that graph's arena
- * into new tensors. The box is created closed (tf NULL) before the model
- * is built, so a failing build never leaks. Other bindings (the sequence
- * trainer and probes) borrow the transformer through
- * rs_lua_check_transformer and must keep the userdata referenced while
- * they hold the pointer; so there is no :release(), only __gc.
- * Worker thread only.
+ * The handle is a module box (struct rs_lua_module first, so
+ * rs_lua_check_module reads it) holding a reference to the module, plus
+ * a private no-grad graph for these one-sequence evaluations; results
+ * are copied out of that graph's arena into new tensors. The box is
+ * created closed (module NULL) before the model is built, so a failing
+ * build never leaks. Probes borrow the transformer through
+ * rs_lua_check_transformer while the handle lives. Worker thread only.
  */
 #include "config.h"
 
@@ -25,8 +27,11 @@
 
 #define TF_MT RS_LUA_TRANSFORMER_MT
 
-/* tf first: a plain box (rs_lua_test_box) reads the pointer too. */
+/* The module box first: rs_lua_check_module and a plain box
+ * (rs_lua_test_box) read the module pointer. tf is the module's
+ * transformer (borrowed from it). */
 struct lua_tf {
+    struct rs_lua_module mod;
     rs_nn_transformer *tf;
     rs_graph *g; /* evaluation graph (no grad), NULL until needed */
     float *save; /* nsave floats: master weights during a bf16 call */
@@ -48,7 +53,7 @@ rs_lua_check_transformer(lua_State *L, int arg, const char *fn)
     struct lua_tf *b = luaL_testudata(L, arg, TF_MT);
     if (b == NULL)
         rs_lua_type_error(L, fn, arg, "transformer", "transformer");
-    if (b->tf == NULL)
+    if (b->mod.m == NULL || b->tf == NULL)
         luaL_error(L, "%s: attempt to use a released transformer", fn);
     return b->tf;
 }
@@ -104,9 +109,10 @@ l_transformer_new(lua_State *L)
     struct rs_rng rng;
     rs_rng_seed(&rng, (uint64_t)seed);
     struct rs_error err = {0};
-    b->tf = rs_nn_transformer_new(&c, &rng, &err);
-    if (b->tf == NULL)
+    b->mod.m = rs_nn_module_transformer(&c, &rng, &err);
+    if (b->mod.m == NULL)
         return rs_lua_status_error(L, fn, &err);
+    b->tf = rs_nn_module_as_transformer(b->mod.m);
     b->seed = seed;
     return 1;
 }
@@ -115,9 +121,12 @@ static int
 l_transformer_gc(lua_State *L)
 {
     struct lua_tf *b = luaL_checkudata(L, 1, TF_MT);
-    rs_nn_transformer_free(b->tf);
+    rs_graph_free(b->mod.g);
+    rs_nn_module_release(b->mod.m);
     rs_graph_free(b->g);
     free(b->save);
+    b->mod.g = NULL;
+    b->mod.m = NULL;
     b->tf = NULL;
     b->g = NULL;
     b->save = NULL;
@@ -129,7 +138,7 @@ static int
 l_transformer_tostring(lua_State *L)
 {
     struct lua_tf *b = luaL_checkudata(L, 1, TF_MT);
-    if (b->tf == NULL) {
+    if (b->mod.m == NULL) {
         lua_pushliteral(L, "transformer (released)");
         return 1;
     }
@@ -361,6 +370,7 @@ static const luaL_Reg tf_methods[] = {
 
 static const luaL_Reg tf_meta[] = {
     {"__gc", l_transformer_gc},
+    {"__close", l_transformer_gc},
     {"__tostring", l_transformer_tostring},
     {NULL, NULL},
 };
@@ -377,9 +387,18 @@ rs_lua_open_transformer(lua_State *L)
     RS_ASSERT(rs_prec_parse(prec_names[RS_PREC_BF16]) == RS_PREC_BF16 &&
               rs_prec_parse(prec_names[RS_PREC_F16]) == RS_PREC_F16);
     /* nn */
+    /* the transformer's methods, then every module method */
     luaL_newmetatable(L, TF_MT); /* nn mt */
     luaL_setfuncs(L, tf_meta, 0);
     luaL_newlib(L, tf_methods); /* nn mt methods */
+    lua_pushcfunction(L, l_transformer_gc);
+    lua_setfield(L, -2, "release");
+    lua_createtable(L, 0, 1); /* nn mt methods up */
+    luaL_getmetatable(L, RS_LUA_MODULE_MT);
+    lua_getfield(L, -1, "__index"); /* nn mt methods up mmt mmethods */
+    lua_setfield(L, -3, "__index");
+    lua_pop(L, 1);
+    lua_setmetatable(L, -2);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1); /* nn */
     lua_pushcfunction(L, l_transformer_new);

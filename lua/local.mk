@@ -19,7 +19,9 @@ noinst_LIBRARIES += %D%/librs_lua.a
 %C%_librs_lua_a_SOURCES += %D%/l_transformer.c
 %C%_librs_lua_a_SOURCES += %D%/l_seqtask.c
 %C%_librs_lua_a_SOURCES += %D%/l_seqprobe.c
-%C%_librs_lua_a_SOURCES += %D%/l_seqtrain.c
+%C%_librs_lua_a_SOURCES += %D%/l_learner.c
+%C%_librs_lua_a_SOURCES += %D%/l_objective.c
+%C%_librs_lua_a_SOURCES += %D%/l_source.c
 luadir = $(pkgdatadir)/lua/repscope
 dist_lua_DATA = \
 	%D%/repscope/scene.lua \

@@ -154,8 +154,8 @@ Every step is one sequence length n (x axis); --steps sets the longest.]],
                               p.pos, k, p.train_steps, loss))
         end
       end
-      print(string.format("count accuracy at 12 digits: %.3f",
-                          (tr:eval(12, 512))))
+      local _, acc = tr:eval(12, 512)
+      print(string.format("count accuracy at 12 digits: %.3f", acc))
       tr:release()
     end
   end,

@@ -9,15 +9,17 @@
 -- targets, AdamW lr 1e-3 with weight decay, batch 100 (paper: width 400,
 -- batch 200, 100k steps; here width 64).
 --
--- Model A (depth_a, default 4) logs under a/, model B (depth_b, 12) under b/:
--- <m>/train/acc, <m>/test/acc, <m>/test/loss, <m>/train/loss (batch loss
--- mean), <m>/norm/weight, <m>/norm/weight/l<k>, <m>/srank/l<k>,
--- <m>/covrank/l<k> (the paper's matrix_rank(cov(H)) metric, float32), and
--- the matrices rank/<m> (hidden layers x probe times, srank history). The
--- built-in probes and rank views bind to one trainer and use unprefixed
--- names, so this scene computes its ranks itself and shows them as plain
--- heatmaps. The rank history is Lua state: after loading a checkpoint the
--- heatmaps restart from the load step (the series in run.jsonl are whole).
+-- Model A (depth_a, default 4) is the learner a, model B (depth_b, 12) the
+-- learner b; the driver steps both and every metric carries the learner's
+-- name: <m>/train/loss (batch loss mean since the last evaluation),
+-- <m>/train/acc, <m>/test/acc, <m>/test/loss (every eval_every steps),
+-- <m>/norm/weight and <m>/norm/weight/l<k> (the built-in norms probe),
+-- <m>/probe/srank/l<k> and <m>/probe/erank/l<k> of the hidden layers (the
+-- built-in rank probe bound to each learner, every rank_every steps, on
+-- the first rank_n test images) with the spectra <m>/spectrum/l<k>. The
+-- rank heatmaps are the rank_heatmap views of a and b. The series are
+-- whole in run.jsonl across a resume (the learners, their sampling state
+-- and the probes continue bit for bit from the checkpoint).
 --
 -- Measured (defaults, seed 1, headless, 2-core shared machine, one run of
 -- 100k steps at eval_every=250, rank_every=1000: ~375 steps/s for the pair,
@@ -46,18 +48,10 @@
 
 local rs = require "repscope"
 
--- The run's models, made by setup and stepped by step (a self-driven scene
--- keeps its own state; nothing here runs at load time).
-local S
-
 -- The Linear layers of an mlp of `depth` Linear layers are l1..l<depth>;
--- the probe-able hidden ones are l1..l<depth-1>.
-local function hidden(depth)
-  local t = {}
-  for k = 1, depth - 1 do t[k] = "l" .. k end
-  return t
-end
-
+-- the probe-able hidden ones (the module's layers) are l1..l<depth-1>.
+-- setup returns the two learners; the driver steps them, the probes and
+-- views below are bound to them by name.
 return rs.scene{
   title = "Deep grokking: depth 4 vs 12 on 1000 Fashion-MNIST images",
   notes = [[
@@ -105,102 +99,50 @@ rank rise between two falls were seen. Heatmaps: one row per hidden layer
                                       test_n = p.test_n,
                                       downsample = p.downsample }
     if data == nil then error(err, 0) end
-    local st = { data = data, models = {} }
+    local learners = {}
     for i, depth in ipairs({ p.depth_a, p.depth_b }) do
       -- rs.nn.mlp's depth counts hidden layers: depth - 1 of them
       local model = rs.nn.mlp{ input = data:input_dim(), width = p.width,
                                depth = depth - 1, output = data:classes(),
                                init = "torch", scale = p.alpha }
-      local tr = rs.train{
-        model = model, data = data, loss = "mse_onehot",
+      learners[i] = rs.learner{
+        name = i == 1 and "a" or "b", model = model, data = data,
+        objective = rs.objective.classify{ loss = "mse_onehot" },
         optim = rs.optim.adamw{ lr = p.lr, weight_decay = p.weight_decay },
-        batch = p.batch, eval_every = 0,
-        -- the trainer's own train/loss would collide between the two
-        log_every = math.maxinteger,
+        batch = p.batch, eval_every = p.eval_every,
+        log_every = p.eval_every,
       }
-      local layers = {}
-      for k = 1, depth - 1 do layers[k] = "l" .. k end
-      st.models[i] = { name = i == 1 and "a" or "b", tr = tr, model = model,
-                       layers = layers, depth = depth, loss_sum = 0.0,
-                       loss_n = 0, hist = {} }
     end
-    st.rank_x = data:batch("test", 1, math.min(p.rank_n, data:count("test")))
-    S = st
-    return nil
+    return learners
   end,
 
-  step = function(ctx)
-    local p, k = ctx.p, ctx.step
-    local eval_due = k % p.eval_every == 0
-        or (k < p.eval_every and (k & (k - 1)) == 0)   -- 1, 2, 4, ... early
-    local rank_due = k == 1 or k % p.rank_every == 0
-    for _, m in ipairs(S.models) do
-      local loss = m.tr:step()
-      m.loss_sum, m.loss_n = m.loss_sum + loss, m.loss_n + 1
-      local pre = m.name .. "/"
-      if eval_due then
-        local trl, tra = m.tr:eval("train")
-        local tel, tea = m.tr:eval("test")
-        rs.log{ [pre .. "train/loss"] = m.loss_sum / m.loss_n,
-                [pre .. "train/eval_loss"] = trl,
-                [pre .. "train/acc"] = tra,
-                [pre .. "test/loss"] = tel, [pre .. "test/acc"] = tea,
-                [pre .. "norm/weight"] = m.model:weight_norm(),
-                [pre .. "norm/weight/last"] =
-                    m.model:weight_norm("l" .. m.depth) }
-        m.loss_sum, m.loss_n = 0.0, 0
-      end
-      if rank_due then
-        m.model:forward(S.rank_x)
-        local col, sum = {}, 0.0
-        for i, l in ipairs(m.layers) do
-          local h = m.model:activation(l, "preact")
-          local sr = rs.probe.srank(h)
-          col[i], sum = sr, sum + sr
-          rs.log(pre .. "srank/" .. l, sr)
-          rs.log(pre .. "covrank/" .. l, rs.probe.cov_rank(h))
-          rs.log(pre .. "norm/weight/" .. l, m.model:weight_norm(l))
-        end
-        rs.log(pre .. "srank/mean", sum / #m.layers)
-        -- history matrix: hidden layers x the last (up to) 200 probes
-        m.hist[#m.hist + 1] = col
-        if #m.hist > 200 then table.remove(m.hist, 1) end
-        local t = rs.tensor.zeros({ #m.layers, #m.hist })
-        for j, c in ipairs(m.hist) do
-          for i, v in ipairs(c) do t:set(i, j, v) end
-        end
-        rs.matrix("rank/" .. m.name, t, { rows = m.layers })
-      end
-    end
-  end,
-
-  on_set = function(key, value)
-    if S == nil or (key ~= "lr" and key ~= "weight_decay") then
-      return false
-    end
-    for _, m in ipairs(S.models) do m.tr:set{ [key] = value } end
-    return true
+  -- The built-in probes, bound to the learners by name: srank/erank of
+  -- every hidden layer (the default layer list) on the first rank_n test
+  -- images, and the weight norms with each evaluation.
+  probes = function(p)
+    return {
+      rs.probe.rank{ learner = "a", every = p.rank_every, split = "test",
+                     n = p.rank_n },
+      rs.probe.rank{ learner = "b", every = p.rank_every, split = "test",
+                     n = p.rank_n },
+      rs.probe.norms{ every = p.eval_every, per_layer = true },
+    }
   end,
 
   views = {
     rs.view.curves{ title = "test accuracy (a: depth_a=4, b: depth_b=12)",
-                    series = { "a/test/acc", "b/test/acc" },
+                    series = { "test/acc" }, learner = { "a", "b" },
                     x = "log", ymin = 0, ymax = 1 },
-    rs.view.curves{ title = "train accuracy",
-                    series = { "a/train/acc", "b/train/acc" },
-                    x = "log", ymin = 0, ymax = 1 },
-    rs.view.heatmap{ title = "srank by layer, a (rows l1.., cols time)",
-                     matrix = "rank/a", rows = "layer", cols = "probe" },
-    rs.view.heatmap{ title = "srank by layer, b (rows l1.., cols time)",
-                     matrix = "rank/b", rows = "layer", cols = "probe" },
-    rs.view.curves{ title = "mean hidden srank",
-                    series = { "a/srank/mean", "b/srank/mean" }, x = "log" },
-    rs.view.curves{ title = "weight norm",
-                    series = { "a/norm/weight", "b/norm/weight" },
-                    x = "log", y = "log" },
+    rs.view.curves{ title = "train accuracy", series = { "train/acc" },
+                    learner = { "a", "b" }, x = "log", ymin = 0, ymax = 1 },
+    rs.view.rank_heatmap{ title = "srank by layer, a (rows l1..)",
+                          learner = "a" },
+    rs.view.rank_heatmap{ title = "srank by layer, b (rows l1..)",
+                          learner = "b" },
+    rs.view.curves{ title = "weight norm", series = { "norm/weight" },
+                    learner = { "a", "b" }, x = "log", y = "log" },
     rs.view.curves{ title = "loss (MSE)",
-                    series = { "a/train/loss", "a/test/loss",
-                               "b/train/loss", "b/test/loss" },
-                    x = "log", y = "log" },
+                    series = { "train/loss", "test/loss" },
+                    learner = { "a", "b" }, x = "log", y = "log" },
   },
 }

@@ -2,7 +2,9 @@
 --
 -- oversquash.lua: counting and copying in a small causal transformer
 -- (Barbero et al. 2024, "Transformers need glasses!", arXiv 2406.04267).
--- Four models of the same shape train side by side, one per task:
+-- Four models of the same shape train side by side, one per task, as four
+-- named learners (the driver steps them; each logs <name>/train/loss,
+-- <name>/train/acc and <name>/train/lr every 10 steps):
 --   first      copy the first digit of a random digit string
 --   last       copy the last digit
 --   count      count the ones in a 0/1 string (ones with p = 0.7)
@@ -19,7 +21,7 @@
 -- token's attention row per layer and head. sens/corr is the correlation
 -- between the last layer's sensitivity and its bound over positions.
 -- From the console: set sep_every = 2 (or 0: no separators) changes the
--- count_sep task live; set lr = ... changes every trainer's rate.
+-- count_sep task live; set lr = ... changes every learner's rate.
 --
 -- Measured (defaults: d 32, 2 layers, 2 heads, RoPE, lengths 1..32, AdamW
 -- 1e-3 cosine, 3000 steps; 74 s headless on the shared 2-core machine):
@@ -113,9 +115,9 @@ local function evaluate(p)
   for j, len in ipairs(S.buckets) do
     cols[j] = tostring(len)
     for i, name in ipairs(NAMES) do
-      local a = S.models[name].tr:eval(len, p.eval_n)
+      local _, a = S.models[name].learner:eval(len, p.eval_n)
       acc:set(i, j, a)
-      rs.log(name .. "/acc/len" .. len, a)
+      rs.log(rs.name(name, "acc", "len" .. len), a)
     end
   end
   rs.matrix("acc", acc, { rows = NAMES, cols = cols })
@@ -156,35 +158,33 @@ attention. Console: set sep_every = 2 (0: off) changes count_sep's task.]],
 
   setup = function(p)
     S = { models = {}, buckets = buckets(p.max_len) }
+    local learners = {}
     for i, name in ipairs(NAMES) do
       local task = task_of(name, p, p.sep_every)
       local tf = rs.nn.transformer{
         -- room for a separator after every digit (set sep_every = 1)
         vocab = 13, ctx = 2 * p.max_len + 1, d = p.d, heads = p.heads,
         layers = p.layers, out = task:classes(), pos = p.pos, seed = i }
-      local tr = rs.train.seq{
-        model = tf, task = task, batch = p.batch, lr = p.lr,
-        weight_decay = p.weight_decay, clip = 1.0, seed = i,
+      local learner = rs.learner{
+        name = name, model = tf, data = task,
+        objective = rs.objective.last_token{}, batch = p.batch, seed = i,
+        eval_every = 0, log_every = 10,
+        optim = rs.optim.adamw{ lr = p.lr, weight_decay = p.weight_decay,
+                                clip = 1.0 },
         schedule = rs.sched.cosine{ warmup = p.warmup } }
-      S.models[name] = { tf = tf, task = task, tr = tr, loss = 0, n = 0 }
+      S.models[name] = { tf = tf, task = task, learner = learner }
+      learners[i] = learner
     end
     -- the probe sequence: a fixed 0/1 string of probe_len digits and '?'
     local ids = S.models.count.task:sample(math.min(p.probe_len, p.max_len), 7)
     S.probe_ids = ids
     S.probe_labels = {}
     for i, id in ipairs(ids) do S.probe_labels[i] = rs.data.text({ id }) end
+    return learners
   end,
 
   step = function(ctx)
     local p, k = ctx.p, ctx.step
-    for _, name in ipairs(NAMES) do
-      local m = S.models[name]
-      m.loss, m.n = m.loss + m.tr:step(), m.n + 1
-      if k % 10 == 0 then
-        rs.log(name .. "/train/loss", m.loss / m.n)
-        m.loss, m.n = 0, 0
-      end
-    end
     if k == 1 or k % p.eval_every == 0 then evaluate(p) end
     if k == 1 or k % p.probe_every == 0 then probe(p) end
   end,
@@ -194,11 +194,13 @@ attention. Console: set sep_every = 2 (0: off) changes count_sep's task.]],
     if key == "sep_every" then
       local m = S.models.count_sep
       m.task:set_sep(math.tointeger(value) or 0)
-      m.tr:set_task(m.task)
+      m.learner:set_data(m.task)
       rs.event(string.format("count_sep: separators every %s", value))
       return true
     elseif key == "lr" or key == "weight_decay" then
-      for _, name in ipairs(NAMES) do S.models[name].tr:set{ [key] = value } end
+      for _, name in ipairs(NAMES) do
+        S.models[name].learner:set{ [key] = value }
+      end
       return true
     end
     return false

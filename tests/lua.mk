@@ -15,6 +15,7 @@ RS_LUA_TESTS = \
 	%D%/lua/t_train.lua \
 	%D%/lua/t_scene.lua \
 	%D%/lua/t_ckpt.lua \
+	%D%/lua/t_learner.lua \
 	%D%/lua/t_host.lua \
 	%D%/lua/t_json.lua
 TESTS += $(RS_LUA_TESTS)
@@ -29,8 +30,9 @@ RS_LUA_SCENE_FIXTURES = \
 	%D%/data/scenes/global_typo.lua \
 	%D%/data/scenes/bad_field.lua \
 	%D%/data/scenes/not_scene.lua \
-	%D%/data/scenes/safe_probe.lua
-EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES)
+	%D%/data/scenes/safe_probe.lua \
+	%D%/data/scenes/two_learners.lua
+EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES) %D%/data/ckpt_v1_tiny.bin
 
 check_PROGRAMS += \
 	%D%/t_lua_host \

@@ -9,7 +9,8 @@
  * training is reproducible from the seeds; set_task's new separators
  * change the sequence length; state save/load continues bit for bit;
  * bad configs, tasks and eval arguments are refused with messages naming
- * the value; and the Lua handle (rs.train.seq through repscope.train).
+ * the value. (The Lua handle is rs.train.seq over rs.learner now:
+ * tests/lua/t_seq.lua.)
  */
 #include "config.h"
 
@@ -19,23 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lauxlib.h>
-#include <lua.h>
-
 #include "algo/seqtrain.h"
 #include "core/graph.h"
 #include "core/rng.h"
 #include "data/seqtask.h"
-#include "lua/bind.h"
-#include "lua/host.h"
 #include "nn/transformer.h"
 #include "run/ckpt.h"
 #include "tests/tap.h"
-
-/* lua/l_seqtrain.c's checkpoint sections (not in a header yet). */
-void rs_lua_scene_save_seqtrain(rs_ckpt *ck, int k, rs_algo_seqtrain *st);
-int rs_lua_scene_load_seqtrain(const rs_ckpt *ck, int k, rs_algo_seqtrain *st,
-                               struct rs_error *err);
 
 static rs_nn_transformer *
 tiny(uint64_t seed, int out, int ctx)
@@ -461,152 +452,6 @@ test_state(void)
     rs_nn_transformer_free(tb);
 }
 
-/* The checkpoint sections: a trainer restored from them into another
- * model continues bit for bit; a checkpoint missing a section changes
- * nothing. */
-static void
-test_ckpt_sections(void)
-{
-    struct rs_algo_seqtrain_config c;
-    copy_cfg(&c);
-    struct rs_error err = {0};
-    rs_nn_transformer *ta = tiny(10, 10, 16), *tb = tiny(11, 10, 16);
-    rs_algo_seqtrain *a = rs_algo_seqtrain_new(&c, ta, &err);
-    struct rs_algo_seqtrain_config cb = c;
-    cb.seed = 99;
-    rs_algo_seqtrain *b = rs_algo_seqtrain_new(&cb, tb, &err);
-    double la[6], lb[6];
-    int rc = RS_OK;
-    train(a, 6, la, &err, &rc);
-    rs_ckpt *ck = rs_ckpt_new();
-    rs_lua_scene_save_seqtrain(ck, 2, a);
-    size_t n = 0;
-    tap_ok(rs_ckpt_u64s(ck, "trainer2/state", &n) != NULL &&
-               rs_ckpt_floats(ck, "trainer2/param/head.weight", &n) != NULL &&
-               n == 10 * 16 &&
-               rs_ckpt_floats(ck, "trainer2/optim/0/v", &n) != NULL,
-           "sections trainer2/state, param/<name>, optim/<i>/m|v");
-
-    rs_ckpt *partial = rs_ckpt_new();
-    const uint64_t *w = rs_ckpt_u64s(ck, "trainer2/state", &n);
-    rs_ckpt_put_u64s(partial, "trainer2/state", w, n);
-    rs_tensor *p0 = rs_nn_model_param(rs_nn_transformer_model(tb), 0);
-    float before = p0->data[0];
-    rc = rs_lua_scene_load_seqtrain(partial, 2, b, &err);
-    tap_ok(rc == RS_EFORMAT && strstr(err.msg, "has no section") != NULL &&
-               rs_algo_seqtrain_steps(b) == 0 && p0->data[0] == before,
-           "a checkpoint without parameters changes nothing: %s", err.msg);
-    rs_ckpt_free(partial);
-
-    rs_error_clear(&err);
-    rc = rs_lua_scene_load_seqtrain(ck, 2, b, &err);
-    tap_is_int(rc, RS_OK, "load into another model: %s", err.msg);
-    rc = RS_OK;
-    train(a, 5, la, &err, &rc);
-    train(b, 5, lb, &err, &rc);
-    tap_ok(rc == RS_OK && memcmp(la, lb, 5 * sizeof *la) == 0 &&
-               rs_algo_seqtrain_steps(b) == 11,
-           "5 more steps agree bit for bit");
-    rs_ckpt_free(ck);
-    rs_algo_seqtrain_free(a);
-    rs_algo_seqtrain_free(b);
-    rs_nn_transformer_free(ta);
-    rs_nn_transformer_free(tb);
-}
-
-/* ---- the Lua handle ---------------------------------------------------- */
-
-static const char *
-lua_run(lua_State *L, const char *code)
-{
-    static char out[1024];
-    struct rs_error err = {0};
-    if (luaL_loadstring(L, code) != LUA_OK) {
-        snprintf(out, sizeof out, "SYNTAX: %s", lua_tostring(L, -1));
-        lua_pop(L, 1);
-        return out;
-    }
-    if (rs_lua_call(L, 0, 1, &err) != RS_OK) {
-        snprintf(out, sizeof out, "ERROR: %s", err.msg);
-        return out;
-    }
-    snprintf(out, sizeof out, "%s", luaL_tolstring(L, -1, NULL));
-    lua_pop(L, 2);
-    return out;
-}
-
-static void
-lua_has(lua_State *L, const char *code, const char *want, const char *name)
-{
-    const char *got = lua_run(L, code);
-    tap_ok(strstr(got, want) != NULL, "lua: %s (got: %s)", name, got);
-}
-
-static void
-test_lua(void)
-{
-    struct rs_error err = {0};
-    lua_State *L = rs_lua_new(NULL, &err);
-    if (L == NULL) {
-        tap_skip(1, "no Lua state: %s", err.msg);
-        return;
-    }
-    nlogs = 0;
-    rs_lua_ctx(L)->sink.log = count_log;
-    lua_has(L,
-            "rs = require 'repscope' seq = require('repscope.train').seq "
-            "task = rs.data.seqtask{task='copy_first', min_len=4, max_len=6} "
-            "tf = rs.nn.transformer{vocab=13, ctx=16, d=16, heads=2, "
-            "layers=1, out=10, pos='learned', seed=3} "
-            "tr = seq{model=tf, task=task, batch=32, lr=3e-3, clip=1, seed=7,"
-            " log_every=5} return tostring(tr)",
-            "seq trainer (copy_first, len 4..6, 0 steps)", "made");
-    lua_has(L,
-            "local l0 = tr:step() for i = 2, 150 do tr:step() end "
-            "local a, l = tr:eval(5) local a2, l2 = tr:eval(5) "
-            "return string.format('%d %s %s %s', tr:steps(), "
-            "tostring(a >= 0.9), tostring(a == a2 and l == l2), "
-            "tostring(l < l0))",
-            "150 true true true",
-            "150 steps learn copy_first; eval repeats; loss falls");
-    tap_is_int(nlogs, 90, "lua: 3 metrics every 5 steps reach the sink");
-    lua_has(L,
-            "task:set_sep(2) local before = tr:task():seq_len(5) "
-            "tr:set_task(task) tr:step() "
-            "return before .. ' ' .. tr:task():seq_len(5) .. ' ' .. "
-            "tr:last().T",
-            "6 8 ", "set_task takes the new separators");
-    lua_has(L, "return tr:model() == tf", "true", "model() is the model");
-    lua_has(L,
-            "tr:set{lr=1e-3, clip=0.5} local c = tr:config() "
-            "return string.format('%g %g %s', c.lr, c.clip, c.optim)",
-            "0.001 0.5 adamw", "set changes lr and clip");
-    lua_has(L, "return seq{task=task}", "field 'model' is required",
-            "model required");
-    lua_has(L, "return seq{model=task, task=task}",
-            "bad field 'model' (transformer expected, got seqtask)",
-            "model type checked");
-    lua_has(L, "return seq{model=tf, task=tf}",
-            "bad field 'task' (seqtask expected, got transformer)",
-            "task type checked");
-    lua_has(L, "return seq{model=tf, task=task, batch=0}",
-            "bad field 'batch' (0 is outside", "batch checked");
-    lua_has(L, "return seq{model=tf, task=task, optim='lbfgs'}", "'lbfgs'",
-            "optim checked");
-    lua_has(L,
-            "return seq{model=tf, task=rs.data.seqtask{task='count', "
-            "max_len=12}}",
-            "out = 10", "a task the model cannot answer");
-    lua_has(L, "return tr:eval(16)", "ctx is 16", "eval beyond ctx");
-    lua_has(L, "return tr:eval(0)", "'len' (0 is outside 1..4096)",
-            "eval len checked");
-    lua_has(L, "tr:release() return tostring(tr)", "seq trainer (released)",
-            "release");
-    lua_has(L, "return tr:step()", "attempt to use a released seq trainer",
-            "a released trainer raises");
-    rs_lua_free(L);
-}
-
 int
 main(void)
 {
@@ -618,7 +463,5 @@ main(void)
     test_set_task();
     test_bad();
     test_state();
-    test_ckpt_sections();
-    test_lua();
     return tap_done();
 }

@@ -112,9 +112,10 @@ local function string_list(fn, key, v, allow_all)
   return v
 end
 
-local function check_trainer(fn, v)
-  if v ~= nil and typename(v) ~= "trainer" then
-    field_type(fn, "trainer", "trainer", v)
+-- learner=: a learner's name (bound after setup) or a learner handle.
+local function check_learner(fn, v)
+  if v ~= nil and type(v) ~= "string" and typename(v) ~= "learner" then
+    field_type(fn, "learner", "learner name or learner", v)
   end
   return v
 end
@@ -127,14 +128,14 @@ local function probe_spec(kind, fn, t, every)
     fail("%s: bad argument #1 'spec' (table expected, got %s)", fn,
          typename(t))
   end
-  local spec = { kind = kind, trainer = check_trainer(fn, t.trainer) }
+  local spec = { kind = kind, learner = check_learner(fn, t.learner) }
   spec.every = opt_positive(fn, t, "every", every)
   if kind == "norms" then
-    check_fields(fn, t, { "every", "per_layer", "trainer" })
+    check_fields(fn, t, { "every", "per_layer", "learner" })
     spec.per_layer = opt(fn, t, "per_layer", "boolean", false)
   elseif kind == "linear" then
     -- n from each split: fitted on train, scored on test; activations
-    check_fields(fn, t, { "every", "n", "layers", "lambda", "trainer" })
+    check_fields(fn, t, { "every", "n", "layers", "lambda", "learner" })
     spec.n = opt(fn, t, "n", "integer", 1024)
     if spec.n < 0 or spec.n == 1 then
       fail("%s: bad field 'n' (%d is not 0 (all) or >= 2)", fn, spec.n)
@@ -148,7 +149,7 @@ local function probe_spec(kind, fn, t, every)
     spec.lambda = spec.lambda + 0.0
   else
     check_fields(fn, t, { "every", "split", "n", "layers", "on", "centre",
-                          "trainer" })
+                          "learner" })
     spec.split = opt_enum(fn, t, "split", { "train", "test" }, "test")
     spec.n = opt(fn, t, "n", "integer", 1024)
     if spec.n < 0 then
@@ -181,11 +182,12 @@ M.probe = {
 
 local view_fields = {
   curves = { "kind", "title", "series", "x", "y", "ymin", "ymax", "markers",
-             "xlabel" },
-  spectrum = { "kind", "title", "layer", "log" },
-  rank_heatmap = { "kind", "title", "layers", "metric" },
-  neurons = { "kind", "title", "layer" },
-  heatmap = { "kind", "title", "matrix", "rows", "cols", "vmin", "vmax" },
+             "xlabel", "learner" },
+  spectrum = { "kind", "title", "layer", "log", "learner" },
+  rank_heatmap = { "kind", "title", "layers", "metric", "learner" },
+  neurons = { "kind", "title", "layer", "learner" },
+  heatmap = { "kind", "title", "matrix", "rows", "cols", "vmin", "vmax",
+              "learner" },
 }
 local view_kinds = { "curves", "spectrum", "rank_heatmap", "neurons",
                      "heatmap" }
@@ -197,6 +199,19 @@ local function view_spec(kind, fn, t)
   end
   check_fields(fn, t, view_fields[kind])
   local v = { kind = kind, title = opt(fn, t, "title", "string", nil) }
+  -- learner=: the names shown are that learner's ("a" -> a/train/loss);
+  -- curves may name several learners, one series per learner and name
+  if t.learner ~= nil then
+    if kind == "curves" and type(t.learner) == "table" then
+      v.learner = string_list(fn, "learner", t.learner, false)
+    elseif type(t.learner) == "string" then
+      v.learner = t.learner
+    else
+      field_type(fn, "learner", kind == "curves"
+                 and "learner name or list of names" or "learner name",
+                 t.learner)
+    end
+  end
   if kind == "curves" then
     if t.series == nil then fail("%s: field 'series' is required", fn) end
     v.series = string_list(fn, "series", t.series, false)
@@ -358,6 +373,19 @@ end
 
 -- ---- scenes --------------------------------------------------------------
 
+local function check_probes(fn, list)
+  local out = {}
+  for i, p in ipairs(list) do
+    if getmetatable(p) ~= PROBE then
+      fail("%s: bad field 'probes' (entry %d: rs.probe.rank{...}, " ..
+           "dead{...}, norms{...} or linear{...} expected, got %s)", fn, i,
+           typename(p))
+    end
+    out[i] = p
+  end
+  return out
+end
+
 local scene_fields = { "title", "notes", "steps", "params", "setup", "step",
                        "on_set", "probes", "views" }
 
@@ -392,14 +420,13 @@ local function validate_scene(def)
     local ok, err = pcall(check_value, spec, spec.default)
     if not ok then fail("%s: default of %s", fn, err) end
   end
-  s.probes = {}
-  for i, p in ipairs(opt(fn, def, "probes", "table", {})) do
-    if getmetatable(p) ~= PROBE then
-      fail("%s: bad field 'probes' (entry %d: rs.probe.rank{...}, " ..
-           "dead{...}, norms{...} or linear{...} expected, got %s)", fn, i,
-           typename(p))
-    end
-    s.probes[i] = p
+  -- probes: a list, or a function(p) returning one (probes whose
+  -- period or size is a param), called when the probes are bound
+  if type(def.probes) == "function" then
+    s.probes_fn = def.probes
+    s.probes = {}
+  else
+    s.probes = check_probes(fn, opt(fn, def, "probes", "table", {}))
   end
   s.views = {}
   for i, v in ipairs(opt(fn, def, "views", "table", {})) do
@@ -492,48 +519,123 @@ local function middle(list)
   return list[(#list + 1) // 2]
 end
 
--- The default views when a scene declares none.
-local function default_views(scene)
+-- rs.name (core/names.h through l_learner.c), set by M.install.
+local name_of
+
+-- The owner part of a learner's names ("" for the unnamed learner).
+local function owner(l)
+  return l and l:name() or ""
+end
+
+-- The default views when a scene declares none: loss and accuracy of
+-- every learner, then per probe kind one view per learner it runs on.
+local function default_views(probes, learners)
+  local names = {}
+  for i, l in ipairs(learners) do names[i] = owner(l) end
+  if #names == 0 then names[1] = "" end
+  local function series(...)
+    local out = {}
+    for _, o in ipairs(names) do
+      for _, part in ipairs({ ... }) do out[#out + 1] = name_of(o, part) end
+    end
+    return out
+  end
   local v = {
     view_spec("curves", "views", { title = "loss", x = "log", y = "log",
-                                   series = { "train/loss", "test/loss" } }),
+                                   series = series("train/loss",
+                                                   "test/loss") }),
     view_spec("curves", "views", { title = "accuracy", x = "log",
-                                   series = { "train/acc", "test/acc" } }),
+                                   series = series("train/acc",
+                                                   "test/acc") }),
   }
-  for _, p in ipairs(scene.probes) do
-    if p.kind == "rank" then
-      v[#v + 1] = view_spec("rank_heatmap", "views", { layers = p.layers })
-      v[#v + 1] = view_spec("spectrum", "views", {})
-    elseif p.kind == "dead" then
-      v[#v + 1] = view_spec("neurons", "views", {})
-    elseif p.kind == "norms" then
-      v[#v + 1] = view_spec("curves", "views", {
-        title = "norms", x = "log", series = { "norm/weight", "norm/grad" } })
-    elseif p.kind == "linear" then
-      v[#v + 1] = view_spec("heatmap", "views", {
-        title = "linear probe: test accuracy by layer", matrix = "linear",
-        rows = "layer", cols = "step" })
+  for _, p in ipairs(probes) do
+    for _, l in ipairs(learners) do
+      local o = owner(l)
+      if p.learner == nil or p.learner == l or p.learner == o then
+        local who = o ~= "" and (" " .. o) or ""
+        if p.kind == "rank" then
+          v[#v + 1] = view_spec("rank_heatmap", "views", {
+            layers = p.layers, learner = o ~= "" and o or nil,
+            title = "srank by layer" .. who })
+          v[#v + 1] = view_spec("spectrum", "views", {
+            learner = o ~= "" and o or nil })
+        elseif p.kind == "dead" then
+          v[#v + 1] = view_spec("neurons", "views", {
+            learner = o ~= "" and o or nil })
+        elseif p.kind == "norms" then
+          v[#v + 1] = view_spec("curves", "views", {
+            title = "norms" .. who, x = "log",
+            series = { name_of(o, "norm/weight"), name_of(o, "norm/grad") } })
+        elseif p.kind == "linear" then
+          v[#v + 1] = view_spec("heatmap", "views", {
+            title = "linear probe: test accuracy by layer" .. who,
+            matrix = name_of(o, "linear"), rows = "layer", cols = "step" })
+        end
+      end
     end
   end
   return v
 end
 
--- One view spec resolved against the model: concrete layers and the bus
--- names of what it shows.
-local function resolve_view(i, v, model)
+-- The learner a spec or view names: nil (the default given), a handle,
+-- or a name looked up among the scene's learners.
+local function find_learner(fn, state, want, default)
+  if want == nil then return default end
+  if type(want) ~= "string" then return want end
+  for _, l in ipairs(state.all_learners or {}) do
+    if owner(l) == want then return l end
+  end
+  local known = {}
+  for _, l in ipairs(state.all_learners or {}) do
+    known[#known + 1] = owner(l) ~= "" and owner(l) or "(unnamed)"
+  end
+  fail("%s: no learner named '%s' (learners: %s)", fn, want,
+       #known > 0 and table.concat(known, ", ") or "none")
+end
+
+-- One view spec resolved against its learner's model: concrete layers
+-- and the full (owner-prefixed) bus names of what it shows.
+local function resolve_view(i, v, state)
   local fn = "views[" .. i .. "]"
   local out = { kind = v.kind, title = v.title }
+  local single = state.learners and #state.learners == 1
+      and state.learners[1] or nil
+  local l, o = nil, ""
+  if type(v.learner) == "string" then
+    l = find_learner(fn, state, v.learner)
+    o = owner(l)
+  elseif v.learner == nil then
+    -- the single learner, else the first setup returned (or made)
+    l = single or (state.learners and state.learners[1])
+        or (state.all_learners and state.all_learners[1])
+    o = owner(l)
+  end
+  local model = l and l:model() or nil
   local function need_model()
     if model == nil then
-      fail("%s: a %s view needs a trainer's model (setup returned none)", fn,
-           v.kind)
+      fail("%s: a %s view needs a learner's model (setup returned none; " ..
+           "give learner=)", fn, v.kind)
     end
   end
   if v.kind == "curves" then
-    out.series = json.array(v.series)
+    local series = {}
+    local owners = type(v.learner) == "table" and v.learner
+        or { type(v.learner) == "string" and o or nil }
+    if type(v.learner) == "table" then
+      for _, n in ipairs(owners) do find_learner(fn, state, n) end
+    end
+    for _, who in ipairs(owners) do
+      for _, sname in ipairs(v.series) do
+        series[#series + 1] = name_of(who, sname)
+      end
+    end
+    if #owners == 0 then
+      for k, sname in ipairs(v.series) do series[k] = sname end
+    end
+    out.series = json.array(series)
     out.x, out.y, out.markers = v.x, v.y, v.markers
     out.ymin, out.ymax, out.xlabel = v.ymin, v.ymax, v.xlabel
-    out.title = out.title or table.concat(v.series, ", ")
+    out.title = out.title or table.concat(series, ", ")
   elseif v.kind == "spectrum" or v.kind == "neurons" then
     need_model()
     local layers = model:layers()
@@ -542,14 +644,14 @@ local function resolve_view(i, v, model)
     layer_list(fn, model, { layer })
     out.layer = layer
     if v.kind == "spectrum" then
-      out.matrix = "spectrum/" .. layer
+      out.matrix = name_of(o, "spectrum", layer)
       out.log = v.log
-      out.series = json.array({ "probe/srank/" .. layer,
-                                "probe/erank/" .. layer })
+      out.series = json.array({ name_of(o, "probe/srank", layer),
+                                name_of(o, "probe/erank", layer) })
       out.title = out.title or ("spectrum " .. layer)
     else
-      out.matrix = "neurons/" .. layer
-      out.series = json.array({ "probe/dead/" .. layer })
+      out.matrix = name_of(o, "neurons", layer)
+      out.series = json.array({ name_of(o, "probe/dead", layer) })
       out.title = out.title or ("units " .. layer)
     end
   elseif v.kind == "rank_heatmap" then
@@ -558,13 +660,14 @@ local function resolve_view(i, v, model)
     out.layers = json.array(layers)
     out.metric = v.metric
     local series = {}
-    for k, l in ipairs(layers) do
-      series[k] = "probe/" .. v.metric .. "/" .. l
+    for k, layer in ipairs(layers) do
+      series[k] = name_of(o, "probe", v.metric, layer)
     end
     out.series = json.array(series)
     out.title = out.title or (v.metric .. " by layer")
   else
-    out.matrix = v.matrix
+    out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)
+        or v.matrix
     out.rows, out.cols = v.rows, v.cols
     out.vmin, out.vmax = v.vmin, v.vmax
     out.title = out.title or v.matrix
@@ -572,39 +675,63 @@ local function resolve_view(i, v, model)
   return out
 end
 
--- After setup: bind the probes to trainers, build the view-spec JSON.
+-- The learners a probe spec runs on: the one it names, else every
+-- learner setup returned, else every learner the scene made.
+local function probe_targets(fn, state, spec)
+  if spec.learner ~= nil then
+    return { find_learner(fn, state, spec.learner) }
+  end
+  local list = state.learners or {}
+  if #list == 0 then list = state.all_learners or {} end
+  if #list == 0 then
+    fail("%s: rs.probe.%s needs a learner (setup returned none; give " ..
+         "learner=)", fn, spec.kind)
+  end
+  return list
+end
+
+local function bind_probe(fn, state, spec)
+  for _, l in ipairs(probe_targets(fn, state, spec)) do
+    if spec.kind ~= "norms" then layer_list(fn, l:model(), spec.layers) end
+    state.probes[#state.probes + 1] = { spec = spec, learner = l }
+  end
+end
+
+-- After setup: bind the probes to learners, build the view-spec JSON.
 -- Returns the probe periods (for C's cheap "is any due" test) and the JSON.
 function M.prepare(state)
-  local scene, trainer = state.scene, state.trainer
-  state.probes = {}
-  local every = {}
-  for i, p in ipairs(scene.probes) do
-    local tr = p.trainer or trainer
-    if tr == nil then
-      fail("probes[%d]: rs.probe.%s needs a trainer (setup returned none; " ..
-           "give trainer=)", i, p.kind)
+  local scene = state.scene
+  local probes = scene.probes
+  if scene.probes_fn ~= nil then
+    local list = scene.probes_fn(state.p)
+    if type(list) ~= "table" then
+      fail("probes(p) returned a %s (a list of probes expected)",
+           typename(list))
     end
-    if p.kind ~= "norms" then
-      layer_list("probes[" .. i .. "]", tr:model(), p.layers)
-    end
-    state.probes[i] = { spec = p, trainer = tr }
-    every[i] = p.every
+    probes = check_probes("probes(p)", list)
   end
-  local model = trainer and trainer:model() or nil
-  local views = #scene.views > 0 and scene.views or default_views(scene)
+  state.probes = {}
+  for i, p in ipairs(probes) do
+    bind_probe("probes[" .. i .. "]", state, p)
+  end
+  local learners = state.learners or {}
+  if #learners == 0 then learners = state.all_learners or {} end
+  local views = #scene.views > 0 and scene.views
+      or default_views(probes, learners)
   local out = {}
+  local has_model = #learners > 0
   for i, v in ipairs(views) do
-    if (v.kind ~= "curves" and v.kind ~= "heatmap") and model == nil then
+    if (v.kind ~= "curves" and v.kind ~= "heatmap") and not has_model then
       -- a default view without a model is simply left out
-      if #scene.views > 0 then resolve_view(i, v, model) end
+      if #scene.views > 0 then resolve_view(i, v, state) end
     else
-      out[#out + 1] = resolve_view(i, v, model)
+      out[#out + 1] = resolve_view(i, v, state)
     end
   end
   local text = json.encode({ version = 1, title = scene.title,
                              notes = scene.notes, views = json.array(out) },
                            "views")
-  return every, text
+  return M.periods(state), text
 end
 
 -- Add a probe at run time (the console's add_probe(rs.probe.rank{...})).
@@ -613,14 +740,7 @@ function M.add_probe(state, spec)
     fail("add_probe: rs.probe.rank{...}, dead{...}, norms{...} or linear{...} " ..
          "expected, got %s", typename(spec))
   end
-  local tr = spec.trainer or state.trainer
-  if tr == nil then
-    fail("add_probe: rs.probe.%s needs a trainer (give trainer=)", spec.kind)
-  end
-  if spec.kind ~= "norms" then
-    layer_list("add_probe", tr:model(), spec.layers)
-  end
-  state.probes[#state.probes + 1] = { spec = spec, trainer = tr }
+  bind_probe("add_probe", state, spec)
 end
 
 -- The probe periods, in order (C keeps them to test dueness cheaply).
@@ -633,20 +753,23 @@ end
 function M.run_probes(state, step)
   for _, p in ipairs(state.probes) do
     if step % p.spec.every == 0 then
-      probe_c.run(p.spec, p.trainer)
+      probe_c.run(p.spec, p.learner)
     end
   end
 end
 
 -- The ctx handed to step(ctx): one table per run, step and loss updated
 -- in place by C. ctx:log{...} / ctx:log(name, v), ctx:matrix(name, t),
--- ctx:print(...), ctx:event(text); fields p, trainer, model, data, rng.
+-- ctx:print(...), ctx:event(text); fields p, learners (what setup
+-- returned), learner and trainer (the single one), model, data, rng.
 function M.ctx(state, rs, seed)
-  local ctx = { step = 0, p = state.p, trainer = state.trainer,
+  local single = state.trainer
+  local ctx = { step = 0, p = state.p, learners = state.learners or {},
+                learner = single, trainer = single,
                 rng = rng_mod.new(seed) }
-  if state.trainer ~= nil then
-    ctx.model = state.trainer:model()
-    ctx.data = state.trainer:data()
+  if single ~= nil then
+    ctx.model = single:model()
+    ctx.data = single:data()
   end
   local function strip(a, ...)
     if a == ctx then return ... end
@@ -661,17 +784,19 @@ function M.ctx(state, rs, seed)
 end
 
 -- A change of a param: the text of the event and whether it applied at
--- once (else it waits for a restart).
+-- once (else it waits for a restart). Without on_set, lr and weight_decay
+-- go to every learner setup returned.
 function M.set_param(state, key, text)
   local scene = state.scene
   local spec = find_param(scene, key)
   local value = parse_value(spec, text)
   rawset(state.p, key, value)
   local live = false
+  local learners = state.learners or {}
   if scene.on_set ~= nil then
     live = scene.on_set(key, value, state.ctx) and true or false
-  elseif state.trainer ~= nil and (key == "lr" or key == "weight_decay") then
-    state.trainer:set({ [key] = value })
+  elseif #learners > 0 and (key == "lr" or key == "weight_decay") then
+    for _, l in ipairs(learners) do l:set({ [key] = value }) end
     live = true
   end
   return string.format("%s = %s%s", key, show(value),
@@ -683,10 +808,15 @@ function M.params_json(state)
 end
 
 -- Console code: an expression (printed) or a statement, in an environment
--- with p, tr, model, data, ctx, rs and add_probe(spec) besides the
--- globals.
+-- with p, tr (the single learner), learners (by name; "_" the unnamed),
+-- model, data, ctx, rs and add_probe(spec) besides the globals.
 function M.eval(state, rs, code)
+  local byname = {}
+  for _, l in ipairs(state.all_learners or {}) do
+    byname[owner(l) ~= "" and owner(l) or "_"] = l
+  end
   local env = setmetatable({ p = state.p, tr = state.trainer, rs = rs,
+                             learners = byname,
                              ctx = state.ctx,
                              model = state.ctx and state.ctx.model,
                              data = state.ctx and state.ctx.data,
@@ -710,6 +840,7 @@ end
 
 -- Install the declarative layer into the umbrella table.
 function M.install(rs)
+  name_of = rs.name
   rs.scene = M.scene
   rs.view = M.view
   rs.json = json

@@ -1,7 +1,10 @@
 -- t_ckpt.lua: checkpoints of a scene resume bit for bit: a run of 40
 -- steps and a run of 20 steps + save + load into a fresh scene + 20 steps
 -- end with identical checkpoints (every parameter, optimiser buffer,
--- sampling state and RNG) and identical logged values.
+-- sampling state and RNG) and identical logged values. Learners are
+-- saved under their names (format "repscope-lua 2"); a format-1
+-- checkpoint (tests/data/ckpt_v1_tiny.bin, written by the version before
+-- learners from tiny.lua) is refused with the reason.
 local tap = require "tap"
 local dir = tap.srcdir() .. "/tests/data/scenes/"
 local tiny = dir .. "tiny.lua"
@@ -24,11 +27,13 @@ first:run(20)
 local ck_half = first:save()
 first:close()
 local names = table.concat(ck_half:names(), " ")
-tap.has(names, "trainer1/param/l1.weight", "parameters by name")
-tap.has(names, "trainer1/optim/0/m", "optimiser first moments")
-tap.has(names, "trainer1/optim/5/v", "optimiser second moments")
-tap.has(names, "trainer1/state", "sampling state")
+tap.has(names, "learner/_/param/l1.weight", "parameters by name")
+tap.has(names, "learner/_/optim/0/m", "optimiser first moments")
+tap.has(names, "learner/_/optim/5/v", "optimiser second moments")
+tap.has(names, "learner/_/state", "sampling state")
 tap.has(names, "lua/rng", "the Lua-side RNG")
+tap.is(ck_half:text("lua/format"), "repscope-lua 2", "format version 2")
+tap.is(ck_half:text("lua/learners"), "_", "the unnamed learner")
 tap.is(ck_half:text("lua/params"),
        '{"bias":true,"clip":0.0,"depth":2,"lr":0.01,"norm":"none","p":11,"width":16}',
        "params recorded")
@@ -65,7 +70,7 @@ tap.ok(fourth:load(ck_half, 20), "load rebuilds with the restored depth")
 fourth:run(20)
 tap.ok(fourth:save():equal(ck_whole), "and continues bit for bit")
 
--- a self-driven scene: two trainers and the ctx RNG
+-- a self-driven scene: two named learners and the ctx RNG
 local sd = dir .. "self_driven.lua"
 local a = tap.scene(sd)
 a:setup{ seed = 3 }
@@ -74,8 +79,9 @@ local b = tap.scene(sd)
 b:setup{ seed = 3 }
 b:run(5)
 local ck = b:save()
-tap.has(table.concat(ck:names(), " "), "trainer2/param/l1.weight",
-        "every trainer of the scene")
+tap.has(table.concat(ck:names(), " "), "learner/b/param/l1.weight",
+        "every learner of the scene, by name")
+tap.is(ck:text("lua/learners"), "a b", "the learners' names")
 local c = tap.scene(sd)
 c:setup{ seed = 3 }
 c:load(ck, 5)
@@ -83,16 +89,27 @@ c:run(5)
 tap.is(tail(c:series("coin"), 5), tail(a:series("coin"), 5),
        "ctx.rng continues its stream")
 tap.is(tail(c:series("b/loss"), 5), tail(a:series("b/loss"), 5),
-       "both trainers continue")
+       "both learners continue")
 tap.ok(c:save():equal(a:save()), "self-driven resume bit for bit")
 
 -- refused checkpoints change nothing and say why
 local deep = tap.scene(tiny, { "depth=3" })
 deep:setup{ total = 40 }
 local _, msg = deep:load(ck_half)
-tap.is(msg, "the checkpoint's section 'trainer1/param/l3.weight' has 176 floats, the scene's has 256",
+tap.is(msg, "the checkpoint's section 'learner/_/param/l3.weight' has 176 floats, the learner's has 256",
        "a shape mismatch names the section")
 _, msg = deep:load(ck)
-tap.is(msg, "the checkpoint has 2 trainers, the scene built 1", "trainer count")
+tap.is(msg, "the checkpoint has the learners 'a b', the scene built '_'",
+       "learners by name")
+
+-- a checkpoint of format 1 (trainers by creation order, written by the
+-- version before learners) is refused, saying why
+local v1 = tap.read_ckpt(tap.srcdir() .. "/tests/data/ckpt_v1_tiny.bin")
+tap.is(v1:text("lua/format"), "repscope-lua 1", "the fixture is format 1")
+local fresh = tap.scene(tiny)
+fresh:setup{ seed = 5, total = 40 }
+_, msg = fresh:load(v1, 8)
+tap.is(msg, "checkpoint format 1 (trainers by creation order, before learners) cannot be resumed by this version: start the run again",
+       "format 1 is refused with the reason")
 
 tap.done()

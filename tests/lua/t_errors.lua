@@ -11,7 +11,8 @@ local rs = require "repscope"
 local T = rs.tensor
 
 -- prefixes the engine's modules used to write on their own messages
-local MODULES = { "train", "seqtrain", "optim", "tensor", "sequential",
+local MODULES = { "train", "seqtrain", "learner", "classify", "last_token",
+  "next_token", "objective", "source", "optim", "tensor", "sequential",
   "mlp", "linear", "transformer", "seqtask", "modular", "fmnist", "rank",
   "dead", "dormant", "saturated", "collapse", "linprobe", "sensitivity",
   "probe", "session", "attach", "checkpoint", "lua", "trainer state" }
@@ -62,8 +63,8 @@ local cases = {
       return rs.train{ model = rs.nn.mlp{ input = 10, width = 4, output = 11 },
                        data = data }
     end },
-  { "trainer:step_on", function() return tr:step_on(T.zeros(2, 22), { 1, 20 }) end },
-  { "trainer:set", function() return tr:set{ lr = -1 } end },
+  { "learner:step_on", function() return tr:step_on(T.zeros(2, 22), { 1, 20 }) end },
+  { "learner:set", function() return tr:set{ lr = -1 } end },
   { "rs.train.seq", function()
       return rs.train.seq{ model = rs.nn.transformer{ vocab = 3, ctx = 8, d = 8 },
                            task = copy }

@@ -115,20 +115,20 @@ tap.error_is(function() return P.dormant(act, "x") end,
 tap.error_is(function() return P.rank{ every = 0 } end,
   "rs.probe.rank: bad field 'every' (0 is not >= 1)", "spec: every")
 tap.error_is(function() return P.rank{ layer = "l1" } end,
-  "rs.probe.rank: unknown field 'layer' (known: every, split, n, layers, on, centre, trainer)",
+  "rs.probe.rank: unknown field 'layer' (known: every, split, n, layers, on, centre, learner)",
   "spec: unknown field")
 tap.error_is(function() return P.dead{ on = "x" } end,
   "rs.probe.dead: bad field 'on' ('preact' or 'act' expected, got 'x')",
   "spec: on")
-tap.error_is(function() return P.norms{ trainer = 3 } end,
-  "rs.probe.norms: bad field 'trainer' (trainer expected, got number)",
-  "spec: trainer type")
+tap.error_is(function() return P.norms{ learner = 3 } end,
+  "rs.probe.norms: bad field 'learner' (learner name or learner expected, got number)",
+  "spec: learner type")
 tap.error_is(function() return P.run(P.rank{ layers = { "l9" } }, tr) end,
   "rs.probe.run: bad field 'layers' (the model has no layer 'l9')",
   "run: unknown layer")
 tap.error_is(function() return P.run(P.rank{}, 3) end,
-  "rs.probe.run: bad argument #2 'trainer' (trainer expected, got number)",
-  "run: trainer type")
+  "rs.probe.run: bad argument #2 'learner' (learner expected, got number)",
+  "run: learner type")
 
 -- ---- rs.probe.linear -------------------------------------------------------
 
@@ -147,10 +147,10 @@ tap.error_is(function() return P.linear(5) end,
   "rs.probe.linear: bad argument #1 'spec' (table expected, got number)",
   "linear spec: not a table")
 tap.error_is(function() return P.linear{ split = "test" } end,
-  "rs.probe.linear: unknown field 'split' (known: every, n, layers, lambda, trainer)",
+  "rs.probe.linear: unknown field 'split' (known: every, n, layers, lambda, learner)",
   "linear spec: split is not a field (it uses both)")
 tap.error_is(function() return P.linear{ on = "preact" } end,
-  "rs.probe.linear: unknown field 'on' (known: every, n, layers, lambda, trainer)",
+  "rs.probe.linear: unknown field 'on' (known: every, n, layers, lambda, learner)",
   "linear spec: on is not a field (activations only)")
 tap.error_is(function() return P.linear{ every = 0 } end,
   "rs.probe.linear: bad field 'every' (0 is not >= 1)", "linear spec: every")
@@ -178,9 +178,9 @@ tap.error_is(function() return P.linear{ lambda = "big" } end,
 tap.error_is(function() return P.linear{ layers = {} } end,
   "rs.probe.linear: bad field 'layers' ('all' or list of strings expected, got table)",
   "linear spec: empty layers")
-tap.error_is(function() return P.linear{ trainer = {} } end,
-  "rs.probe.linear: bad field 'trainer' (trainer expected, got table)",
-  "linear spec: trainer type")
+tap.error_is(function() return P.linear{ learner = {} } end,
+  "rs.probe.linear: bad field 'learner' (learner name or learner expected, got table)",
+  "linear spec: learner type")
 -- the C side checks a hand-made spec too
 tap.error_is(function() return P.run({ kind = "linear", lambda = -1 }, tr) end,
   "rs.probe.run: bad field 'lambda' (-1 is not a finite number > 0)",

@@ -116,7 +116,7 @@ tap.is(set_error{ "depth" }, "--set 'depth': key=value expected",
 tap.is(set_error{ "lr=1e-2" }, "loaded", "--set: exponent notation")
 
 -- a scene that drives itself (setup returns nil, step(ctx) runs two
--- trainers and logs through ctx)
+-- named learners and logs through ctx)
 sc = tap.scene(dir .. "self_driven.lua")
 tap.ok(sc:setup(), "self-driven setup")
 tap.ok(sc:run(10), "self-driven steps")
@@ -128,9 +128,11 @@ rows, cols = sc:matrix("w")
 tap.is(rows .. "x" .. cols, "8x14", "ctx:matrix")
 printed = sc:printed()
 tap.is(printed[#printed], "step 10", "ctx:print")
-tap.has(sc:views(), '"series":["train/loss","test/loss"]',
-        "default views without a model: curves only")
-tap.ok(not sc:views():find("spectrum", 1, true), "no spectrum without a model")
+tap.has(sc:views(), '"series":["a/train/loss","a/test/loss","b/train/loss","b/test/loss"]',
+        "default views: both learners' curves")
+tap.ok(not sc:views():find("spectrum", 1, true), "no spectrum without a probe")
+tap.is(count(sc:series("a/train/loss")), 1, "learner a logs a/... (every 10)")
+tap.is(count(sc:series("train/loss")), 0, "no bare names with named learners")
 
 -- broken scenes name the file and line
 local function load_error(name)
@@ -183,8 +185,8 @@ local head = 'local rs = require "repscope"\n'
 local path = scene_file("ret5.lua", head ..
   "return rs.scene{ setup = function(p) return 5 end }\n")
 ok, msg = tap.scene(path):setup()
-tap.is(msg, path .. ": setup returned a number (rs.train{...} or nil expected)",
-       "setup must return a trainer or nil")
+tap.is(msg, path .. ": setup returned a number (a learner, a list of learners or nil expected)",
+       "setup must return learners or nil")
 path = scene_file("nostep.lua", head ..
   "return rs.scene{ setup = function(p) return nil end }\n")
 ok, msg = tap.scene(path):setup()
@@ -193,8 +195,8 @@ tap.is(msg, path .. ": setup returned nil and the scene has no step(ctx)",
 path = scene_file("probe_notrainer.lua", head ..
   "return rs.scene{ step = function(ctx) end, probes = { rs.probe.rank{} } }\n")
 ok, msg = tap.scene(path):setup()
-tap.is(msg, path .. ": probes[1]: rs.probe.rank needs a trainer (setup returned none; give trainer=)",
-       "a probe needs a trainer")
+tap.is(msg, path .. ": probes[1]: rs.probe.rank needs a learner (setup returned none; give learner=)",
+       "a probe needs a learner")
 path = scene_file("badview.lua", head .. [[
 local d = rs.data.modular{ p = 5 }
 return rs.scene{

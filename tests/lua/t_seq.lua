@@ -66,7 +66,7 @@ tap.error_like(function() rs.probe.attn_tv(tf, v, v, 4) end, "layer",
 tap.error_like(function() rs.probe.collapse(tf, v, vs, "fp8") end, "fp8",
                "collapse: an unknown precision")
 
--- a trainer with a schedule
+-- a trainer with a schedule (rs.train.seq is sugar: it returns a learner)
 local small = rs.nn.transformer{ vocab = 13, ctx = 16, d = 16, layers = 1,
                                  out = 10, seed = 2 }
 local copy = rs.data.seqtask{ task = "copy_first", min_len = 3, max_len = 5 }
@@ -74,7 +74,7 @@ local tr = rs.train.seq{ model = small, task = copy, batch = 32, lr = 3e-3,
                          schedule = rs.sched.cosine{ warmup = 5, total = 200 } }
 local first = tr:step()
 for _ = 2, 200 do tr:step() end
-local acc = tr:eval(4, 256)
+local _, acc = tr:eval(4, 256)
 tap.ok(acc > 0.9, string.format("copy_first learned with a cosine "
                                  .. "schedule (acc %.2f, first loss %.2f)",
                                  acc, first))
@@ -85,3 +85,64 @@ tap.error_like(function()
 end, "give the warmup to the schedule", "warmup twice is refused")
 tap.ok(type(rs.train) == "table" and rs.train.new ~= nil,
        "rs.train is the train module")
+
+-- the handle (what t_algo_seqtrain.c checked of the old Lua trainer)
+tap.clear()
+local seq = rs.train.seq
+local task = rs.data.seqtask{ task = "copy_first", min_len = 4, max_len = 6 }
+local tf3 = rs.nn.transformer{ vocab = 13, ctx = 16, d = 16, heads = 2,
+                               layers = 1, out = 10, pos = "learned",
+                               seed = 3 }
+local st = seq{ model = tf3, task = task, batch = 32, lr = 3e-3, clip = 1,
+                seed = 7, log_every = 5 }
+tap.is(tostring(st), "learner (transformer on copy_first, 0 steps)", "made")
+local l0 = st:step()
+for _ = 2, 150 do st:step() end
+local el, ea = st:eval(5)
+local el2, ea2 = st:eval(5)
+tap.is(st:steps(), 150, "150 steps")
+tap.ok(ea >= 0.9, string.format("copy_first learned (acc %.3f)", ea))
+tap.ok(ea == ea2 and el == el2, "eval repeats bit for bit")
+tap.ok(el < l0, "the loss falls")
+local nlogs = 0
+for _, n in ipairs({ "train/loss", "train/acc", "train/lr" }) do
+  nlogs = nlogs + #tap.series(n)
+end
+tap.is(nlogs, 90, "3 metrics every 5 steps reach the sink")
+local with_sep = {}
+task:set_sep(2)
+for len = 4, 6 do with_sep[task:seq_len(len)] = true end
+st:set_data(task)
+st:step()
+tap.ok(with_sep[st:last().T], "set_data takes the new separators (T "
+       .. st:last().T .. ")")
+task:set_sep(0)
+st:step()
+tap.ok(with_sep[st:last().T], "the learner copied the task")
+tap.ok(st:model() == tf3, "model() is the model")
+st:set{ lr = 1e-3, clip = 0.5 }
+local c = st:config()
+tap.is(string.format("%g %g %s", c.lr, c.clip, c.optim), "0.001 0.5 adamw",
+       "set changes lr and clip")
+tap.error_is(function() return seq{ task = task } end,
+  "rs.train.seq: field 'model' is required", "model required")
+tap.error_is(function() return seq{ model = task, task = task } end,
+  "rs.train.seq: bad field 'model' (transformer expected, got seqtask)",
+  "model type checked")
+tap.error_is(function() return seq{ model = tf3, task = tf3 } end,
+  "rs.train.seq: bad field 'task' (seqtask expected, got transformer)",
+  "task type checked")
+tap.error_like(function() return seq{ model = tf3, task = task, batch = 0 } end,
+  "bad field 'batch' %(0 is outside", "batch checked")
+tap.error_like(function() return seq{ model = tf3, task = task, optim = "lbfgs" } end,
+  "'lbfgs'", "optim checked")
+tap.error_like(function()
+  return seq{ model = tf3, task = rs.data.seqtask{ task = "count", max_len = 12 } }
+end, "out = 10", "a task the model cannot answer")
+tap.error_like(function() return st:eval(16) end, "ctx = 16", "eval beyond ctx")
+tap.error_is(function() return st:eval(0) end,
+  "learner:eval: bad argument #1 'len' (0 is not >= 1)", "eval len checked")
+st:release()
+tap.is(tostring(st), "learner (released)", "release")
+tap.error_is(function() return st:step() end,
+  "learner:step: attempt to use a released learner", "a released learner raises")

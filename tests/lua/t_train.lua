@@ -1,6 +1,7 @@
--- t_train.lua: rs.train, the C step loop - learning, logging cadence and
--- values (against the step losses and a loss computed here), evaluation
--- against a manual forward, live changes, determinism and errors.
+-- t_train.lua: rs.train (sugar over rs.learner: it returns a learner), the
+-- C step loop - learning, logging cadence and values (against the step
+-- losses and a loss computed here), evaluation against a manual forward,
+-- live changes, determinism and errors.
 local tap = require "tap"
 local rs = require "repscope"
 local T = rs.tensor
@@ -100,7 +101,7 @@ tap.is_near(tap.series("train/lr")[1], 0.01 * (1 - 4 / 20), 1e-9,
             "linear schedule: rate of step 5")
 tap.is(ts:config().schedule, "linear", "config schedule")
 tap.is(ts:config().loss, "cross_entropy", "config loss")
-tap.like(tostring(ts), "^trainer %(mlp on modular, 5 steps%)$", "tostring")
+tap.like(tostring(ts), "^learner %(mlp on modular, 5 steps%)$", "tostring")
 local last = ts:last()
 tap.is(last.step, 5, "last().step")
 tap.ok(last.grad_norm > 0 and last.weight_norm > 0, "last() norms")
@@ -138,21 +139,21 @@ tap.error_is(function() return rs.train{ model = mlp, data = data, epochs = 3 } 
   "rs.train: unknown field 'epochs' (known: model, data, optim, loss, batch, schedule, eval_every, eval_n, log_every, seed, prec)",
   "unknown field")
 tap.error_is(function() return tr:eval("val") end,
-  "trainer:eval: bad argument #1 'split' ('train' or 'test' expected, got 'val')",
+  "learner:eval: bad argument #1 'split' ('train' or 'test' expected, got 'val')",
   "eval split")
 tap.error_is(function() return tr:step_on(T.zeros(2, 3), { 1, 2 }) end,
-  "trainer:step_on: bad argument #1 'x' ((n, 22) tensor expected)",
+  "learner:step_on: bad argument #1 'x' ((n, 22) tensor expected)",
   "step_on x shape")
 tap.error_is(function() return tr:step_on(T.zeros(2, 22), { 1, 20 }) end,
-  "trainer:step_on: label 20 of example 2 outside 0..10",
+  "learner:step_on: label 20 of example 2 outside 0..10",
   "step_on label range")
 tap.error_is(function() return tr:set{ momentun = 1 } end,
-  "trainer:set: unknown field 'momentun' (known: lr, weight_decay, clip, momentum, eval_every, eval_n)",
+  "learner:set: unknown field 'momentun' (known: lr, weight_decay, clip, momentum, eval_every, eval_n, eval_len)",
   "set: unknown field")
 tap.error_is(function() return tr:set{ lr = -1 } end,
-  "trainer:set: bad field 'lr' (-1 is not a finite number >= 0)", "set: lr")
+  "learner:set: bad field 'lr' (-1 is not a finite number >= 0)", "set: lr")
 tr:release()
 tap.error_is(function() return tr:step() end,
-  "trainer:step: attempt to use a released trainer", "released trainer")
+  "learner:step: attempt to use a released learner", "released trainer")
 
 tap.done()

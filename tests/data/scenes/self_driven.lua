@@ -1,5 +1,5 @@
--- self_driven.lua: setup returns nil; step(ctx) drives two trainers side
--- by side and logs its own values.
+-- self_driven.lua: setup returns nil; step(ctx) drives two named learners
+-- (rs.train sugar) side by side and logs its own values.
 local rs = require "repscope"
 
 local a, b
@@ -9,13 +9,14 @@ return rs.scene{
   params = { lr = 0.01 },
   setup = function(p)
     local data = rs.data.modular{ p = 7, seed = 1 }
-    local function make(width)
-      return rs.train{ model = rs.nn.mlp{ input = 14, width = width, depth = 1,
-                                          output = 7 },
-                       data = data, batch = 8, eval_every = 0,
-                       optim = rs.optim.sgd{ lr = p.lr, momentum = 0.9 } }
+    local function make(name, width)
+      return rs.learner{ name = name,
+                         model = rs.nn.mlp{ input = 14, width = width,
+                                            depth = 1, output = 7 },
+                         data = data, batch = 8, eval_every = 0,
+                         optim = rs.optim.sgd{ lr = p.lr, momentum = 0.9 } }
     end
-    a, b = make(8), make(16)
+    a, b = make("a", 8), make("b", 16)
     return nil
   end,
   step = function(ctx)

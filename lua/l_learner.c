@@ -1,0 +1,853 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * l_learner.c: rs.learner{...}, the learner of algo/learner.h as a Lua
+ * handle, and rs.name:
+ *
+ *   rs.learner{name=, model= (module or {modules}), objective=, data=,
+ *              optim=rs.optim.*{...}, schedule=rs.sched.*{...}, batch=512,
+ *              eval_every=100, eval_n=0, eval_len=0, log_every=10, seed=,
+ *              prec="f32"}
+ *   rs.name(owner, part, ...) -> "owner/part/..." (owner nil or "": bare)
+ *
+ * l:step() -> loss, acc; l:eval(split | len [, n]) -> loss, acc (one
+ * order everywhere); l:step_on(x, labels) -> loss; l:next_batch() ->
+ * batch; l:apply(loss) after a Lua backward; l:set{lr=, weight_decay=,
+ * clip=, momentum=, eval_every=, eval_n=, eval_len=}; l:set_data(source);
+ * l:set_objective(objective); accessors name, model([i]), models, data,
+ * objective, params, steps, lr, last, config; l:release().
+ *
+ * The schedule gets its rate from the optimiser and its length from the
+ * run when it does not say; one rule for a warm-up longer than the run
+ * (rs_lua_learner_sched): the warm-up shrinks to a tenth of the run, and
+ * the console says so.
+ *
+ * The handle's uservalues keep the model handles, the data handle and
+ * the objective spec alive for as long as the learner. Every learner of
+ * a state is listed in creation order in the registry (the scene driver
+ * checkpoints that list by name). Worker thread only.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algo/learner.h"
+#include "core/names.h"
+#include "data/source.h"
+#include "lua/bind.h"
+
+/* Uservalue slots of a learner handle. */
+enum { UV_MODELS = 1, UV_DATA = 2, UV_OBJECTIVE = 3, UV_COUNT = 3 };
+
+static const char learners_key = 'l';
+
+static const char *const precs[] = {"f32", "bf16", "f16", "fp32", "fp16", NULL};
+
+const char *
+rs_lua_kind_name(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    const char *got = luaL_typename(L, idx);
+    if (luaL_getmetafield(L, idx, "__name") != LUA_TNIL) {
+        const char *mt = lua_tostring(L, -1);
+        /* the metatable keeps the string alive */
+        if (mt != NULL && strncmp(mt, "repscope.", 9) == 0)
+            got = mt + 9;
+        lua_pop(L, 1);
+    }
+    return got;
+}
+
+/* A plain table (no metatable): a list the user wrote. */
+static bool
+is_plain_table(lua_State *L, int idx)
+{
+    if (!lua_istable(L, idx))
+        return false;
+    if (lua_getmetatable(L, idx)) {
+        lua_pop(L, 1);
+        return false;
+    }
+    return true;
+}
+
+void
+rs_lua_push_learners(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &learners_key) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &learners_key);
+    }
+}
+
+rs_learner *
+rs_lua_check_learner(lua_State *L, int arg, const char *fn, const char *name)
+{
+    return rs_lua_check_box(L, arg, RS_LUA_LEARNER_MT, "learner", fn, name);
+}
+
+rs_learner *
+rs_lua_test_learner(lua_State *L, int idx)
+{
+    return rs_lua_test_box(L, idx, RS_LUA_LEARNER_MT);
+}
+
+/* The learner's metric sink: the host sink of the state it lives in. */
+static void
+learner_log(void *ud, const char *name, double value)
+{
+    struct rs_lua_ctx *c = ud;
+    if (c->sink.log != NULL)
+        c->sink.log(c->sink.ud, name, value);
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+/* An objective's refusal may open with its kind ("last_token: the model
+ * gives ..."), which bind.h's one-prefix rule would read as an op; say
+ * the kind at the end instead ("... (last_token)"). */
+static void
+objective_message(struct rs_error *err)
+{
+    static const char *const kinds[] = {"classify",  "last_token", "next_token",
+                                        "l2_anchor", "ewc",        "kl_teacher",
+                                        "lua"};
+    for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++) {
+        size_t n = strlen(kinds[i]);
+        if (strncmp(err->msg, kinds[i], n) == 0 && err->msg[n] == ':' &&
+            err->msg[n + 1] == ' ') {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%.*s (%s)", (int)(sizeof msg - n - 4),
+                     err->msg + n + 2, kinds[i]);
+            memcpy(err->msg, msg, sizeof msg);
+            return;
+        }
+    }
+}
+
+void
+rs_lua_learner_sched(lua_State *L, int tbl, const char *fn,
+                     struct rs_sched *out, float lr)
+{
+    struct rs_lua_ctx *ctx = rs_lua_ctx(L);
+    rs_sched_init(out, RS_SCHED_CONSTANT, lr, -1);
+    if (lua_getfield(L, tbl, "schedule") != LUA_TNIL) {
+        if (luaL_testudata(L, -1, RS_LUA_SCHED_MT) == NULL)
+            rs_lua_field_type_error(L, fn, "schedule", "schedule", -1);
+        const struct rs_lua_sched *s = lua_touserdata(L, -1);
+        *out = s->s;
+        if (!s->has_lr)
+            out->lr = lr;
+        if (!s->has_total) {
+            out->total = ctx->total_steps;
+            if (out->total < 1 && out->kind != RS_SCHED_CONSTANT)
+                rs_lua_field_error(
+                    L, fn, "schedule",
+                    "'%s' needs total= (the run has no planned length)",
+                    rs_sched_kind_name(out->kind));
+        }
+    }
+    lua_pop(L, 1);
+    if (out->kind == RS_SCHED_ONECYCLE && out->total < 1)
+        out->total = ctx->total_steps;
+    /* one rule for a warm-up longer than the run: a short run (--steps 3)
+     * keeps its schedule's shape, warm-up a tenth of the run */
+    long total = out->total > 0 ? out->total : ctx->total_steps;
+    if (out->kind != RS_SCHED_ONECYCLE && out->warmup > 0 && total > 0 &&
+        total <= out->warmup) {
+        char line[200];
+        snprintf(line, sizeof line,
+                 "%s: warmup %ld shortened to %ld (the run plans %ld steps)",
+                 fn, out->warmup, total / 10, total);
+        out->warmup = total / 10;
+        rs_lua_print(L, line);
+    }
+}
+
+/* The modules of the model field (at idx) into mods; returns the count.
+ * Leaves a new list of the module handles on the stack. */
+static int
+check_models(lua_State *L, int idx, const char *fn,
+             rs_nn_module *mods[RS_LEARNER_MAX_MODULES])
+{
+    idx = lua_absindex(L, idx);
+    lua_newtable(L); /* ... list */
+    if (rs_lua_test_module(L, idx) != NULL) {
+        mods[0] = rs_lua_check_module(L, idx, fn, "model");
+        lua_pushvalue(L, idx);
+        lua_rawseti(L, -2, 1);
+        return 1;
+    }
+    if (!is_plain_table(L, idx))
+        return rs_lua_field_error(L, fn, "model",
+                                  "module or list of modules expected, got %s",
+                                  rs_lua_kind_name(L, idx));
+    int n = (int)luaL_len(L, idx);
+    if (n < 1 || n > RS_LEARNER_MAX_MODULES)
+        return rs_lua_field_error(L, fn, "model",
+                                  "a list of 1..%d modules expected, got %d",
+                                  RS_LEARNER_MAX_MODULES, n);
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, idx, i + 1);
+        if (rs_lua_test_module(L, -1) == NULL)
+            return rs_lua_field_error(L, fn, "model",
+                                      "entry %d: module expected, got %s",
+                                      i + 1, rs_lua_kind_name(L, -1));
+        mods[i] = rs_lua_check_module(L, -1, fn, "model");
+        lua_rawseti(L, -2, i + 1);
+    }
+    return n;
+}
+
+int
+rs_lua_learner_new(lua_State *L, int tbl, const char *fn, bool check_fields)
+{
+    static const char *const fields[] = {
+        "name",      "model", "objective",  "data",   "optim",
+        "schedule",  "batch", "eval_every", "eval_n", "eval_len",
+        "log_every", "seed",  "prec",       NULL};
+    tbl = lua_absindex(L, tbl);
+    rs_lua_check_table(L, tbl, fn, "config");
+    if (check_fields)
+        rs_lua_check_fields(L, tbl, fn, fields);
+    struct rs_lua_ctx *ctx = rs_lua_ctx(L);
+    struct rs_learner_config c;
+    rs_learner_config_default(&c);
+    struct rs_error err = {0};
+
+    const char *name = rs_lua_opt_string_field(L, tbl, fn, "name", "");
+    if (name[0] != '\0' && rs_name_check_owner(name, &err) != RS_OK)
+        return rs_lua_field_error(L, fn, "name", "%s", err.msg);
+    snprintf(c.name, sizeof c.name, "%s", name);
+
+    if (lua_getfield(L, tbl, "model") == LUA_TNIL) /* model */
+        return luaL_error(L, "%s: field 'model' is required", fn);
+    rs_nn_module *mods[RS_LEARNER_MAX_MODULES];
+    int nmods = check_models(L, -1, fn, mods); /* model models */
+    int models = lua_gettop(L);
+    if (lua_getfield(L, tbl, "data") == LUA_TNIL) /* model models data */
+        return luaL_error(L, "%s: field 'data' is required", fn);
+    int data = lua_gettop(L);
+    if (!rs_lua_is_source(L, data))
+        return rs_lua_field_error(L, fn, "data",
+                                  "dataset, seqtask or source expected, got %s",
+                                  rs_lua_kind_name(L, data));
+    if (!luaL_testudata(L, data, RS_LUA_SEQTASK_MT) &&
+        *(void **)lua_touserdata(L, data) == NULL)
+        return luaL_error(L, "%s: attempt to use a released %s", fn,
+                          rs_lua_kind_name(L, data));
+    lua_getfield(L, tbl, "objective"); /* ... obj */
+    int obj = lua_gettop(L);
+    if (!lua_isnil(L, obj))
+        rs_lua_objective_check(L, obj, fn, "objective");
+    rs_optim_config_default(&c.optim, RS_OPTIM_ADAMW);
+    if (lua_getfield(L, tbl, "optim") != LUA_TNIL) {
+        if (luaL_testudata(L, -1, RS_LUA_OPTIM_SPEC_MT) == NULL)
+            return rs_lua_field_type_error(L, fn, "optim", "optim spec", -1);
+        c.optim = *rs_lua_check_optim_spec(L, -1, fn, "optim");
+    }
+    lua_pop(L, 1);
+    rs_lua_learner_sched(L, tbl, fn, &c.sched, c.optim.lr);
+    c.batch =
+        (int)rs_lua_opt_int_field(L, tbl, fn, "batch", c.batch, 1, 1 << 20);
+    c.eval_every = (long)rs_lua_opt_int_field(L, tbl, fn, "eval_every",
+                                              c.eval_every, 0, LONG_MAX);
+    c.eval_n =
+        (int)rs_lua_opt_int_field(L, tbl, fn, "eval_n", c.eval_n, 0, INT32_MAX);
+    c.eval_len = (int)rs_lua_opt_int_field(L, tbl, fn, "eval_len", c.eval_len,
+                                           0, INT32_MAX);
+    c.log_every = (long)rs_lua_opt_int_field(L, tbl, fn, "log_every",
+                                             c.log_every, 1, LONG_MAX);
+    int prec = rs_lua_opt_enum_field(L, tbl, fn, "prec", "f32", precs);
+    c.prec = prec == 3   ? RS_PREC_F32 /* "fp32" */
+             : prec == 4 ? RS_PREC_F16 /* "fp16" */
+                         : (enum rs_prec)prec;
+    if (rs_lua_has_field(L, tbl, "seed"))
+        c.seed = (uint64_t)rs_lua_opt_int_field(L, tbl, fn, "seed", 0, 0,
+                                                LUA_MAXINTEGER);
+    else
+        c.seed = rs_rng_next(&ctx->rng);
+
+    /* every check done: box (closed), then the C objects */
+    struct rs_lua_learner *box = lua_newuserdatauv(L, sizeof *box, UV_COUNT);
+    box->l = NULL;
+    luaL_setmetatable(L, RS_LUA_LEARNER_MT);
+    int b = lua_gettop(L);
+    lua_pushvalue(L, models);
+    lua_setiuservalue(L, b, UV_MODELS);
+    lua_pushvalue(L, data);
+    lua_setiuservalue(L, b, UV_DATA);
+    lua_pushvalue(L, obj);
+    lua_setiuservalue(L, b, UV_OBJECTIVE);
+    rs_source *src = rs_lua_to_source(L, data, &err);
+    rs_objective *o = NULL;
+    if (src != NULL)
+        o = lua_isnil(L, obj) ? rs_lua_objective_default(src, &err)
+                              : rs_lua_objective_build(L, obj, &err);
+    rs_learner *l =
+        o != NULL ? rs_learner_new(&c, mods, nmods, o, src, &err) : NULL;
+    rs_objective_release(o);
+    rs_source_release(src);
+    if (l == NULL) {
+        objective_message(&err);
+        return rs_lua_status_error(L, fn, &err);
+    }
+    box->l = l;
+    rs_learner_set_log(l, learner_log, ctx);
+    rs_lua_push_learners(L); /* ... box list */
+    lua_pushvalue(L, b);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    lua_pop(L, 1);
+    return 1;
+}
+
+static int
+l_learner_new(lua_State *L)
+{
+    return rs_lua_learner_new(L, 1, "rs.learner", true);
+}
+
+/* rs.name(owner, part, ...) */
+static int
+l_learner_name_fn(lua_State *L)
+{
+    static const char fn[] = "rs.name";
+    const char *owner = "";
+    if (!lua_isnoneornil(L, 1))
+        owner = rs_lua_check_string(L, 1, fn, "owner");
+    struct rs_error err = {0};
+    if (owner[0] != '\0' && rs_name_check_owner(owner, &err) != RS_OK)
+        return rs_lua_arg_error(L, fn, 1, "owner", "%s", err.msg);
+    char a[RS_NAME_MAX], b[RS_NAME_MAX];
+    rs_name(a, owner, (const char *)NULL);
+    int top = lua_gettop(L);
+    for (int i = 2; i <= top; i++) {
+        const char *part = rs_lua_check_string(L, i, fn, "part");
+        rs_name(b, a, part, (const char *)NULL);
+        memcpy(a, b, sizeof a);
+    }
+    lua_pushstring(L, a);
+    return 1;
+}
+
+/* ---- methods ----------------------------------------------------------- */
+
+static rs_learner *
+check_self(lua_State *L, const char *fn)
+{
+    return rs_lua_check_learner(L, 1, fn, "self");
+}
+
+/* l:step() -> loss, acc */
+static int
+l_learner_step(lua_State *L)
+{
+    static const char fn[] = "learner:step";
+    rs_learner *l = check_self(L, fn);
+    struct rs_learner_stats st;
+    struct rs_error err = {0};
+    if (rs_learner_step(l, &st, &err) != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    lua_pushnumber(L, st.loss);
+    lua_pushnumber(L, st.acc);
+    return 2;
+}
+
+/* l:step_on(x, labels) -> loss: one step on a caller batch of features
+ * x (n, width) and 0-based labels (a list of n integers). */
+static int
+l_learner_step_on(lua_State *L)
+{
+    static const char fn[] = "learner:step_on";
+    rs_learner *l = check_self(L, fn);
+    rs_tensor *x = rs_lua_check_tensor(L, 2, fn, "x");
+    rs_lua_check_table(L, 3, fn, "labels");
+    struct rs_source_info si;
+    rs_source_info(rs_learner_source(l), &si);
+    if (si.ninputs != 1 || si.kind[0] != RS_NN_INPUT_FEATURES)
+        return luaL_error(L,
+                          "%s: the learner's data is not one input of "
+                          "features",
+                          fn);
+    int in = si.width[0];
+    if (x->ndim != 2 || rs_tensor_cols(x) != in)
+        return rs_lua_arg_error(L, fn, 2, "x", "(n, %d) tensor expected", in);
+    int n = x->shape[0];
+    if (luaL_len(L, 3) != n)
+        return rs_lua_arg_error(L, fn, 3, "labels", "%d labels expected", n);
+    int *y = lua_newuserdatauv(L, (size_t)n * sizeof *y, 0);
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, 3, i + 1);
+        int isint = 0;
+        lua_Integer v = lua_tointegerx(L, -1, &isint);
+        lua_pop(L, 1);
+        if (!isint)
+            return rs_lua_arg_error(L, fn, 3, "labels",
+                                    "entry %d is not an integer", i + 1);
+        if (v < 0 || (si.classes > 0 && v >= si.classes))
+            return luaL_error(L, "%s: label %I of example %d outside 0..%d", fn,
+                              v, i + 1, si.classes - 1);
+        y[i] = (int)v;
+    }
+    /* the batch points at GC-owned memory: no C allocation to leak */
+    struct rs_batch b;
+    rs_batch_init(&b);
+    b.n = n;
+    b.ninputs = 1;
+    b.in[0].kind = RS_NN_INPUT_FEATURES;
+    b.in[0].width = in;
+    b.in[0].x = x->data;
+    b.y = y;
+    struct rs_learner_stats st;
+    struct rs_error err = {0};
+    int rc = rs_learner_step_batch(l, &b, &st, &err);
+    if (rc != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    lua_pushnumber(L, st.loss);
+    return 1;
+}
+
+/* l:eval(split | len [, n]) -> loss, acc */
+static int
+l_learner_eval(lua_State *L)
+{
+    static const char fn[] = "learner:eval";
+    static const char *const splits[] = {"train", "test", NULL};
+    rs_learner *l = check_self(L, fn);
+    int split = RS_SPLIT_TEST, len = 0;
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        lua_Integer v = rs_lua_check_integer(L, 2, fn, "len");
+        if (v < 1 || v > INT32_MAX)
+            return rs_lua_arg_error(L, fn, 2, "len", "%lld is not >= 1",
+                                    (long long)v);
+        len = (int)v;
+    } else {
+        split = rs_lua_check_enum(L, 2, fn, "split", NULL, splits);
+    }
+    lua_Integer n =
+        lua_isnoneornil(L, 3) ? 0 : rs_lua_check_integer(L, 3, fn, "n");
+    if (n < 0 || n > INT32_MAX)
+        return rs_lua_arg_error(L, fn, 3, "n", "%lld is not >= 0",
+                                (long long)n);
+    double loss, acc;
+    struct rs_error err = {0};
+    if (rs_learner_eval(l, (enum rs_split)split, (int)n, len, &loss, &acc,
+                        &err) != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    lua_pushnumber(L, loss);
+    lua_pushnumber(L, acc);
+    return 2;
+}
+
+/* Push a batch as a table: n, y (0-based labels or nil) and per input
+ * x / x2 (features, an (n, width) tensor) or ids / ids2 (tokens, a list
+ * of n lists of 0-based ids). */
+void
+rs_lua_push_batch(lua_State *L, const struct rs_batch *b, const char *fn)
+{
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, b->n);
+    lua_setfield(L, -2, "n");
+    for (int i = 0; i < b->ninputs; i++) {
+        const struct rs_batch_input *in = &b->in[i];
+        if (in->kind == RS_NN_INPUT_FEATURES) {
+            void **box = rs_lua_new_box(L, RS_LUA_TENSOR_MT);
+            struct rs_error err = {0};
+            rs_tensor *t = rs_tensor_new2(b->n, in->width, &err);
+            if (t == NULL)
+                rs_lua_status_error(L, fn, &err);
+            memcpy(t->data, in->x,
+                   (size_t)b->n * (size_t)in->width * sizeof(float));
+            *box = t;
+            rs_lua_tensor_made(L, t);
+            lua_setfield(L, -2, i == 0 ? "x" : "x2");
+        } else {
+            lua_createtable(L, b->n, 0);
+            for (int r = 0; r < b->n; r++) {
+                lua_createtable(L, in->width, 0);
+                const int *row = in->ids + (size_t)r * (size_t)in->width;
+                for (int t = 0; t < in->width; t++) {
+                    lua_pushinteger(L, row[t]);
+                    lua_rawseti(L, -2, t + 1);
+                }
+                lua_rawseti(L, -2, r + 1);
+            }
+            lua_setfield(L, -2, i == 0 ? "ids" : "ids2");
+        }
+    }
+    if (b->y != NULL) {
+        lua_createtable(L, b->n, 0);
+        for (int r = 0; r < b->n; r++) {
+            lua_pushinteger(L, b->y[r]);
+            lua_rawseti(L, -2, r + 1);
+        }
+        lua_setfield(L, -2, "y");
+    }
+}
+
+/* l:next_batch() -> the next training batch (advances the sampler) */
+static int
+l_learner_next_batch(lua_State *L)
+{
+    static const char fn[] = "learner:next_batch";
+    rs_learner *l = check_self(L, fn);
+    const struct rs_batch *b = NULL;
+    struct rs_error err = {0};
+    if (rs_learner_next_batch(l, &b, &err) != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    rs_lua_push_batch(L, b, fn);
+    return 1;
+}
+
+/* l:apply(loss): the optimiser step after a caller's backward; loss is a
+ * number or a one-element tensor. */
+static int
+l_learner_apply(lua_State *L)
+{
+    static const char fn[] = "learner:apply";
+    rs_learner *l = check_self(L, fn);
+    double loss;
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        loss = lua_tonumber(L, 2);
+    } else {
+        rs_tensor *t = rs_lua_check_tensor(L, 2, fn, "loss");
+        if (t->numel != 1)
+            return rs_lua_arg_error(L, fn, 2, "loss",
+                                    "a one-element tensor expected");
+        loss = t->data[0];
+    }
+    struct rs_error err = {0};
+    if (rs_learner_apply(l, loss, &err) != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    return 0;
+}
+
+/* l:set{lr=, weight_decay=, clip=, momentum=, eval_every=, eval_n=,
+ * eval_len=} */
+static int
+l_learner_set(lua_State *L)
+{
+    static const char fn[] = "learner:set";
+    static const char *const fields[] = {
+        "lr",         "weight_decay", "clip",     "momentum",
+        "eval_every", "eval_n",       "eval_len", NULL};
+    rs_learner *l = check_self(L, fn);
+    rs_lua_check_table(L, 2, fn, "changes");
+    rs_lua_check_fields(L, 2, fn, fields);
+    const struct rs_learner_config *cur = rs_learner_config(l);
+    struct rs_optim_config oc = cur->optim;
+    oc.weight_decay =
+        rs_lua_opt_float_field(L, 2, fn, "weight_decay", oc.weight_decay, 0.0f);
+    oc.clip_norm = rs_lua_opt_float_field(L, 2, fn, "clip", oc.clip_norm, 0.0f);
+    oc.momentum =
+        rs_lua_opt_float_field(L, 2, fn, "momentum", oc.momentum, 0.0f);
+    long every = (long)rs_lua_opt_int_field(L, 2, fn, "eval_every",
+                                            cur->eval_every, 0, LONG_MAX);
+    int n = (int)rs_lua_opt_int_field(L, 2, fn, "eval_n", cur->eval_n, 0,
+                                      INT32_MAX);
+    int len = (int)rs_lua_opt_int_field(L, 2, fn, "eval_len", cur->eval_len, 0,
+                                        INT32_MAX);
+    bool has_lr = rs_lua_has_field(L, 2, "lr");
+    float lr = rs_lua_opt_float_field(L, 2, fn, "lr", 0.0f, 0.0f);
+    oc.lr = has_lr ? lr : oc.lr;
+    struct rs_error err = {0};
+    if (rs_learner_set_optim(l, &oc, &err) != RS_OK ||
+        rs_learner_set_eval(l, every, n, len, &err) != RS_OK ||
+        (has_lr && rs_learner_set_lr(l, lr, &err) != RS_OK))
+        return rs_lua_status_error(L, fn, &err);
+    return 0;
+}
+
+/* l:set_data(source): a new task mid-run (a task handle is copied now). */
+static int
+l_learner_set_data(lua_State *L)
+{
+    static const char fn[] = "learner:set_data";
+    rs_learner *l = check_self(L, fn);
+    if (!rs_lua_is_source(L, 2))
+        return rs_lua_type_error(L, fn, 2, "data", "source");
+    struct rs_error err = {0};
+    rs_source *src = rs_lua_to_source(L, 2, &err);
+    int rc = src != NULL ? rs_learner_set_source(l, src, &err) : err.code;
+    rs_source_release(src);
+    if (rc != RS_OK) {
+        objective_message(&err);
+        return rs_lua_status_error(L, fn, &err);
+    }
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, 1, UV_DATA);
+    return 0;
+}
+
+/* l:set_objective(objective) */
+static int
+l_learner_set_objective(lua_State *L)
+{
+    static const char fn[] = "learner:set_objective";
+    rs_learner *l = check_self(L, fn);
+    if (!rs_lua_is_objective(L, 2))
+        return rs_lua_type_error(L, fn, 2, "objective", "objective");
+    struct rs_error err = {0};
+    rs_objective *o = rs_lua_objective_build(L, 2, &err);
+    int rc = o != NULL ? rs_learner_set_objective(l, o, &err) : err.code;
+    rs_objective_release(o);
+    if (rc != RS_OK) {
+        objective_message(&err);
+        return rs_lua_status_error(L, fn, &err);
+    }
+    lua_pushvalue(L, 2);
+    lua_setiuservalue(L, 1, UV_OBJECTIVE);
+    return 0;
+}
+
+static int
+l_learner_name(lua_State *L)
+{
+    lua_pushstring(L, rs_learner_name(check_self(L, "learner:name")));
+    return 1;
+}
+
+/* l:model([i]) -> module handle i (1-based, default 1) */
+static int
+l_learner_model(lua_State *L)
+{
+    static const char fn[] = "learner:model";
+    rs_learner *l = check_self(L, fn);
+    lua_Integer i =
+        lua_isnoneornil(L, 2) ? 1 : rs_lua_check_integer(L, 2, fn, "i");
+    if (i < 1 || i > rs_learner_nmodules(l))
+        return rs_lua_arg_error(L, fn, 2, "i", "%lld is outside 1..%d",
+                                (long long)i, rs_learner_nmodules(l));
+    lua_getiuservalue(L, 1, UV_MODELS);
+    lua_rawgeti(L, -1, i);
+    return 1;
+}
+
+/* l:models() -> a new list of the module handles */
+static int
+l_learner_models(lua_State *L)
+{
+    check_self(L, "learner:models");
+    lua_getiuservalue(L, 1, UV_MODELS);
+    int n = (int)luaL_len(L, -1);
+    lua_createtable(L, n, 0);
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -2, i);
+        lua_rawseti(L, -2, i);
+    }
+    return 1;
+}
+
+static int
+l_learner_data(lua_State *L)
+{
+    check_self(L, "learner:data");
+    lua_getiuservalue(L, 1, UV_DATA);
+    return 1;
+}
+
+/* l:objective() -> the spec given, or nil for the default one */
+static int
+l_learner_objective(lua_State *L)
+{
+    rs_learner *l = check_self(L, "learner:objective");
+    if (lua_getiuservalue(L, 1, UV_OBJECTIVE) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_pushstring(L, rs_objective_kind(rs_learner_objective(l)));
+    }
+    return 1;
+}
+
+/* l:params() -> {name = tensor} of every trained parameter */
+static int
+l_learner_params(lua_State *L)
+{
+    rs_nn_model *m = rs_learner_params(check_self(L, "learner:params"));
+    int n = rs_nn_model_count(m);
+    lua_createtable(L, 0, n);
+    for (int i = 0; i < n; i++) {
+        rs_lua_push_tensor(L, rs_nn_model_param(m, i));
+        lua_setfield(L, -2, rs_nn_model_param_name(m, i));
+    }
+    return 1;
+}
+
+static int
+l_learner_steps(lua_State *L)
+{
+    lua_pushinteger(L, rs_learner_steps(check_self(L, "learner:steps")));
+    return 1;
+}
+
+static int
+l_learner_lr(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)rs_learner_lr(check_self(L, "learner:lr")));
+    return 1;
+}
+
+static void
+set_number(lua_State *L, const char *key, double v)
+{
+    lua_pushnumber(L, v);
+    lua_setfield(L, -2, key);
+}
+
+static void
+set_integer(lua_State *L, const char *key, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, key);
+}
+
+static void
+set_string(lua_State *L, const char *key, const char *v)
+{
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, key);
+}
+
+/* l:last() -> {step, n, T, loss, acc, lr, grad_norm, weight_norm,
+ * clipped [, train_loss, train_acc, test_loss, test_acc]} */
+static int
+l_learner_last(lua_State *L)
+{
+    const struct rs_learner_stats *st =
+        rs_learner_last(check_self(L, "learner:last"));
+    lua_createtable(L, 0, 13);
+    set_integer(L, "step", st->step);
+    set_integer(L, "n", st->n);
+    set_integer(L, "T", st->T);
+    set_number(L, "loss", st->loss);
+    set_number(L, "acc", st->acc);
+    set_number(L, "lr", st->lr);
+    set_number(L, "grad_norm", st->optim.grad_norm);
+    set_number(L, "weight_norm", st->optim.weight_norm);
+    lua_pushboolean(L, st->optim.clipped);
+    lua_setfield(L, -2, "clipped");
+    if (st->evaluated) {
+        set_number(L, "train_loss", st->train_loss);
+        set_number(L, "train_acc", st->train_acc);
+        set_number(L, "test_loss", st->test_loss);
+        set_number(L, "test_acc", st->test_acc);
+    }
+    return 1;
+}
+
+static int
+l_learner_config(lua_State *L)
+{
+    rs_learner *l = check_self(L, "learner:config");
+    const struct rs_learner_config *c = rs_learner_config(l);
+    lua_createtable(L, 0, 20);
+    set_string(L, "name", c->name);
+    set_integer(L, "batch", c->batch);
+    set_integer(L, "eval_every", c->eval_every);
+    set_integer(L, "eval_n", c->eval_n);
+    set_integer(L, "eval_len", c->eval_len);
+    set_integer(L, "log_every", c->log_every);
+    set_integer(L, "seed", (lua_Integer)c->seed);
+    set_string(L, "prec", rs_prec_name(c->prec));
+    set_string(L, "optim", rs_optim_kind_name(c->optim.kind));
+    set_number(L, "weight_decay", (double)c->optim.weight_decay);
+    set_number(L, "clip", (double)c->optim.clip_norm);
+    set_number(L, "momentum", (double)c->optim.momentum);
+    set_string(L, "schedule", rs_sched_kind_name(c->sched.kind));
+    set_number(L, "lr", (double)c->sched.lr);
+    set_integer(L, "total", c->sched.total);
+    set_integer(L, "warmup", c->sched.warmup);
+    set_string(L, "objective", rs_objective_kind(rs_learner_objective(l)));
+    /* the loss of a classify objective (the spec's, else the default) */
+    if (lua_getiuservalue(L, 1, UV_OBJECTIVE) == LUA_TTABLE)
+        lua_getfield(L, -1, "loss");
+    else
+        lua_pushnil(L);
+    if (lua_isnil(L, -1) &&
+        strcmp(rs_objective_kind(rs_learner_objective(l)), "classify") == 0) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "cross_entropy");
+    }
+    lua_setfield(L, -3, "loss");
+    lua_pop(L, 1);
+    return 1;
+}
+
+static int
+l_learner_release(lua_State *L)
+{
+    struct rs_lua_learner *b = luaL_checkudata(L, 1, RS_LUA_LEARNER_MT);
+    rs_learner_free(b->l);
+    b->l = NULL;
+    return 0;
+}
+
+static int
+l_learner_tostring(lua_State *L)
+{
+    struct rs_lua_learner *b = luaL_checkudata(L, 1, RS_LUA_LEARNER_MT);
+    if (b->l == NULL) {
+        lua_pushliteral(L, "learner (released)");
+        return 1;
+    }
+    rs_source *src = rs_learner_source(b->l);
+    rs_dataset *d = rs_source_as_dataset(src);
+    const struct rs_seqtask_config *t = rs_source_as_seqtask(src);
+    const char *what = d != NULL   ? rs_dataset_kind(d)
+                       : t != NULL ? rs_seqtask_kind_name(t->kind)
+                                   : rs_source_kind(src);
+    const char *name = rs_learner_name(b->l);
+    lua_pushfstring(L, "learner %s%s(%s on %s, %d steps)", name,
+                    name[0] != '\0' ? " " : "",
+                    rs_nn_module_kind(rs_learner_module(b->l, 0)), what,
+                    (int)rs_learner_steps(b->l));
+    return 1;
+}
+
+void
+rs_lua_open_learner(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"step", l_learner_step},
+        {"step_on", l_learner_step_on},
+        {"eval", l_learner_eval},
+        {"next_batch", l_learner_next_batch},
+        {"apply", l_learner_apply},
+        {"set", l_learner_set},
+        {"set_data", l_learner_set_data},
+        {"set_objective", l_learner_set_objective},
+        {"name", l_learner_name},
+        {"model", l_learner_model},
+        {"models", l_learner_models},
+        {"data", l_learner_data},
+        {"objective", l_learner_objective},
+        {"params", l_learner_params},
+        {"steps", l_learner_steps},
+        {"lr", l_learner_lr},
+        {"last", l_learner_last},
+        {"config", l_learner_config},
+        {"release", l_learner_release},
+        {NULL, NULL},
+    };
+    static const luaL_Reg meta[] = {
+        {"__gc", l_learner_release},
+        {"__close", l_learner_release},
+        {"__tostring", l_learner_tostring},
+        {NULL, NULL},
+    };
+    if (luaL_newmetatable(L, RS_LUA_LEARNER_MT)) { /* rs mt */
+        luaL_setfuncs(L, meta, 0);
+        luaL_newlib(L, methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_learner_new);
+    lua_setfield(L, -2, "learner");
+    lua_pushcfunction(L, l_learner_name_fn);
+    lua_setfield(L, -2, "name");
+    rs_lua_open_objective(L);
+}
