@@ -97,3 +97,5 @@ check_PROGRAMS += %D%/t_algo_learner
 %C%_t_algo_learner_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_run_ckpt_learner
 %C%_t_run_ckpt_learner_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_algo_objectives
+%C%_t_algo_objectives_LDADD = $(RS_TEST_LIBS)

@@ -5,7 +5,8 @@
  * logits (n, W, V); position t predicts ids[:, t + 1], so the first W - 1
  * positions are scored and the last is not (it has no next token):
  *
- *   loss = 1 / (n (W - 1)) sum_{b, t < W-1} -log softmax(logits[b, t])[ids[b, t+1]]
+ *   loss = 1 / (n (W - 1)) sum_{b, t < W - 1} -log p_bt[ids[b, t + 1]]
+ *   p_bt = softmax(logits[b, t])
  *
  * The scored logits (n, W - 1, V) are cut out with reshape + slice (so
  * c->out holds exactly the predictions the loss scored, which is what
@@ -93,8 +94,10 @@ next_token_loss(rs_objective *o, struct rs_obj_ctx *c, struct rs_obj_stats *st)
     }
     int T = W - 1;
     if (n > INT_MAX / T) {
-        rs_graph_fail(g, RS_EINVAL, "next_token: %d windows of %d tokens "
-                      "are too many", n, W);
+        rs_graph_fail(g, RS_EINVAL,
+                      "next_token: %d windows of %d tokens "
+                      "are too many",
+                      n, W);
         return NULL;
     }
     size_t rows = (size_t)n * (size_t)T;

@@ -7,11 +7,11 @@
  *   ewc         lambda / 2 * sum_i F_i (theta_i - a_i)^2   (Kirkpatrick et
  *               al., "Overcoming catastrophic forgetting in neural
  *               networks", arXiv:1612.00796)
- *   kl_teacher  beta tau^2 / R * sum_r KL(softmax(t_r / tau) || softmax(s_r / tau))
- *               over the R predictions r the base scored, t the frozen
- *               teacher's logits and s the student's (Hinton et al.,
- *               "Distilling the Knowledge in a Neural Network",
- *               arXiv:1503.02531)
+ *   kl_teacher  beta tau^2 / R * sum_r KL(p_r || q_r), p_r = softmax(t_r /
+ *               tau), q_r = softmax(s_r / tau), over the R predictions r
+ *               the base scored, t the frozen teacher's logits and s the
+ *               student's (Hinton et al., "Distilling the Knowledge in a
+ *               Neural Network", arXiv:1503.02531)
  *
  * theta are the learner's parameters (c->params, in registry order), a
  * the anchor: a copy of theta taken at the first check (when a learner
@@ -164,8 +164,8 @@ anchor_take(struct reg *r, const rs_nn_model *params, struct rs_error *err)
     r->np = np;
     r->names = rs_xcalloc(2 * (size_t)np + 1, sizeof *r->names);
     for (int i = 0; i < np; i++)
-        r->names[i] = make_name(r->prefix, "anchor",
-                                rs_nn_model_param_name(params, i));
+        r->names[i] =
+            make_name(r->prefix, "anchor", rs_nn_model_param_name(params, i));
     if (r->kind == REG_EWC) {
         r->fisher = rs_xcalloc((size_t)np + 1, sizeof *r->fisher);
         for (int i = 0; i < np; i++) {
@@ -194,13 +194,13 @@ mismatch_error(const struct reg *r, const rs_nn_model *params, int i,
                             "%d (re-anchor after changing the model)",
                             kind, rs_nn_model_count(params), r->np);
     char got[48], want[48];
-    return rs_error_set(err, RS_EINVAL,
-                        "%s: parameter %d is %s %s, the anchor has %s "
-                        "(re-anchor after changing the model)",
-                        kind, i + 1, rs_nn_model_param_name(params, i),
-                        rs_tensor_shape_str(rs_nn_model_param(params, i), got,
-                                            sizeof got),
-                        rs_tensor_shape_str(r->anchor[i], want, sizeof want));
+    return rs_error_set(
+        err, RS_EINVAL,
+        "%s: parameter %d is %s %s, the anchor has %s "
+        "(re-anchor after changing the model)",
+        kind, i + 1, rs_nn_model_param_name(params, i),
+        rs_tensor_shape_str(rs_nn_model_param(params, i), got, sizeof got),
+        rs_tensor_shape_str(r->anchor[i], want, sizeof want));
 }
 
 /* ---- check ------------------------------------------------------------- */
@@ -277,8 +277,8 @@ anchor_term(struct reg *r, struct rs_obj_ctx *c)
     }
     rs_tensor *acc = NULL;
     for (i = 0; i < r->np; i++) {
-        rs_tensor *d = rs_op_sub(g, rs_nn_model_param(c->params, i),
-                                 r->anchor[i]);
+        rs_tensor *d =
+            rs_op_sub(g, rs_nn_model_param(c->params, i), r->anchor[i]);
         rs_tensor *sq = rs_op_square(g, d);
         if (r->kind == REG_EWC)
             sq = rs_op_mul(g, sq, r->fisher[i]);
@@ -288,8 +288,7 @@ anchor_term(struct reg *r, struct rs_obj_ctx *c)
             return NULL;
     }
     if (acc == NULL) {
-        rs_graph_fail(g, RS_EINVAL, "%s: the learner has no parameters",
-                      kind);
+        rs_graph_fail(g, RS_EINVAL, "%s: the learner has no parameters", kind);
         return NULL;
     }
     return rs_op_scale(g, acc, (float)(r->lambda / 2.0));
@@ -329,8 +328,8 @@ teacher_probs(struct reg *r, struct rs_obj_ctx *c, rs_tensor **pt,
                       "kl_teacher: the %s objective gives no logits to "
                       "compare",
                       rs_objective_kind(leaf_of(r->base)));
-    rs_tensor *ts = tl != NULL ? rs_op_scale(g, tc.out, (float)(1.0 / r->tau))
-                               : NULL;
+    rs_tensor *ts =
+        tl != NULL ? rs_op_scale(g, tc.out, (float)(1.0 / r->tau)) : NULL;
     *pt = rs_op_softmax(g, ts);
     *lpt = rs_op_log_softmax(g, ts);
     rs_graph_set_grad(g, grad);
@@ -358,7 +357,8 @@ kl_term(struct reg *r, struct rs_obj_ctx *c, rs_tensor *pt, rs_tensor *lpt)
                       rs_tensor_shape_str(pt, b, sizeof b));
         return NULL;
     }
-    rs_tensor *lq = rs_op_log_softmax(g, rs_op_scale(g, s, (float)(1.0 / r->tau)));
+    rs_tensor *lq =
+        rs_op_log_softmax(g, rs_op_scale(g, s, (float)(1.0 / r->tau)));
     rs_tensor *kl = rs_op_sum(g, rs_op_mul(g, pt, rs_op_sub(g, lpt, lq)));
     double rows = (double)rs_tensor_rows(s);
     return rs_op_scale(g, kl, (float)(r->lambda * r->tau * r->tau / rows));
@@ -377,8 +377,8 @@ reg_loss(rs_objective *o, struct rs_obj_ctx *c, struct rs_obj_stats *st)
     rs_tensor *lb = rs_objective_loss(r->base, c, st);
     if (lb == NULL)
         return NULL;
-    rs_tensor *term = r->kind == REG_KL ? kl_term(r, c, pt, lpt)
-                                        : anchor_term(r, c);
+    rs_tensor *term =
+        r->kind == REG_KL ? kl_term(r, c, pt, lpt) : anchor_term(r, c);
     return rs_op_add(c->g, lb, term);
 }
 
@@ -426,7 +426,8 @@ reg_state_save(const rs_objective *o, uint64_t *w)
 {
     const struct reg *r = rs_objective_impl(o);
     w[0] = STATE_MAGIC + (uint64_t)r->kind;
-    w[1] = (r->anchored ? FLAG_ANCHORED : 0) | (r->has_fisher ? FLAG_FISHER : 0);
+    w[1] =
+        (r->anchored ? FLAG_ANCHORED : 0) | (r->has_fisher ? FLAG_FISHER : 0);
     w[2] = (uint64_t)r->np;
     rs_objective_state_save(r->base, w + STATE_OWN);
 }
@@ -448,8 +449,8 @@ reg_state_load(rs_objective *o, const uint64_t *w, size_t n,
                             "the %s state has an anchor of %" PRIu64
                             " parameters, this one %d",
                             kind, w[2], r->np);
-    int rc = rs_objective_state_load(r->base, w + STATE_OWN, n - STATE_OWN,
-                                     err);
+    int rc =
+        rs_objective_state_load(r->base, w + STATE_OWN, n - STATE_OWN, err);
     if (rc != RS_OK)
         return rc;
     r->has_fisher = r->kind == REG_EWC && (w[1] & FLAG_FISHER) != 0;
@@ -530,9 +531,10 @@ check_weight(const char *kind, const char *what, double v, bool positive,
              struct rs_error *err)
 {
     if (!isfinite(v) || v < 0.0 || (positive && v == 0.0))
-        return rs_error_set(err, RS_EINVAL, "%s: %s = %g (must be finite "
-                            "and %s 0)", kind, what, v,
-                            positive ? ">" : ">=");
+        return rs_error_set(err, RS_EINVAL,
+                            "%s: %s = %g (must be finite "
+                            "and %s 0)",
+                            kind, what, v, positive ? ">" : ">=");
     return RS_OK;
 }
 
@@ -561,8 +563,7 @@ rs_objective_ewc(rs_objective *base, double lambda, int fisher_batches,
     if (check_weight("ewc", "lambda", lambda, false, err) != RS_OK)
         return NULL;
     if (fisher_batches < 0) {
-        rs_error_set(err, RS_EINVAL,
-                     "ewc: fisher_batches = %d (must be >= 0)",
+        rs_error_set(err, RS_EINVAL, "ewc: fisher_batches = %d (must be >= 0)",
                      fisher_batches);
         return NULL;
     }
@@ -573,8 +574,8 @@ rs_objective_ewc(rs_objective *base, double lambda, int fisher_batches,
 }
 
 rs_objective *
-rs_objective_kl_teacher(rs_objective *base, rs_nn_module *teacher,
-                        double beta, double tau, struct rs_error *err)
+rs_objective_kl_teacher(rs_objective *base, rs_nn_module *teacher, double beta,
+                        double tau, struct rs_error *err)
 {
     if (base == NULL || teacher == NULL) {
         rs_error_set(err, RS_EINVAL, "kl_teacher: no %s",
@@ -593,8 +594,8 @@ rs_objective_kl_teacher(rs_objective *base, rs_nn_module *teacher,
     r->nt = rs_nn_model_count(tm);
     r->tnames = rs_xcalloc((size_t)r->nt + 1, sizeof *r->tnames);
     for (int i = 0; i < r->nt; i++)
-        r->tnames[i] = make_name(r->prefix, "teacher",
-                                 rs_nn_model_param_name(tm, i));
+        r->tnames[i] =
+            make_name(r->prefix, "teacher", rs_nn_model_param_name(tm, i));
     return rs_objective_new(&kl_class, r);
 }
 
@@ -645,14 +646,13 @@ rs_objective_ewc_set_fisher(rs_objective *o, rs_tensor *const *fisher, int n,
     for (int i = 0; i < n; i++) {
         char a[48], b[48];
         if (!rs_tensor_same_shape(fisher[i], r->anchor[i]))
-            return rs_error_set(err, RS_EINVAL,
-                                "ewc: Fisher tensor %d is %s, parameter %s "
-                                "is %s",
-                                i + 1,
-                                rs_tensor_shape_str(fisher[i], a, sizeof a),
-                                r->names[i] + strlen(r->prefix) +
-                                    strlen(".anchor."),
-                                rs_tensor_shape_str(r->anchor[i], b, sizeof b));
+            return rs_error_set(
+                err, RS_EINVAL,
+                "ewc: Fisher tensor %d is %s, parameter %s "
+                "is %s",
+                i + 1, rs_tensor_shape_str(fisher[i], a, sizeof a),
+                r->names[i] + strlen(r->prefix) + strlen(".anchor."),
+                rs_tensor_shape_str(r->anchor[i], b, sizeof b));
         for (size_t j = 0; j < fisher[i]->numel; j++) {
             float v = fisher[i]->data[j];
             if (!(isfinite(v) && v >= 0.0f))
