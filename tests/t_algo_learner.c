@@ -831,6 +831,14 @@ test_refusals(void)
     int rc = rs_learner_eval(l, RS_SPLIT_TEST, 4, -1, NULL, NULL, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "len = -1") != NULL,
            "refused: %s", err.msg);
+    struct rs_seqtask_config ct = task();
+    ct.kind = RS_SEQTASK_COUNT;
+    rs_source *cs = rs_source_seqtask(&ct, &err);
+    rc = rs_learner_set_source(l, cs, &err);
+    rc |= rs_learner_eval(l, RS_SPLIT_TEST, 64, 12, NULL, NULL, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "gives out = 10 logits"),
+           "refused: counting answers beyond the logits: %s", err.msg);
+    rs_source_release(cs);
     rc = rs_learner_set_eval(l, -1, 0, 0, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "eval_every = -1") != NULL,
            "refused: %s", err.msg);

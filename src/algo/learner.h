@@ -182,8 +182,11 @@ const struct rs_batch *rs_learner_probe_batch(const rs_learner *l);
  * gradient of the objective's loss w.r.t. parameter i. Draws its batches
  * from a copy of the sampler (RNG, permutation, position): the learner's
  * parameters, optimiser, sampler and step count are unchanged, so a run
- * that computes a Fisher continues exactly as one that does not. out has
- * rs_nn_model_count(rs_learner_params(l)) entries. */
+ * that computes a Fisher continues exactly as one that does not. It
+ * consumes `batches` forwards and backwards on the learner's graph and
+ * leaves every gradient zero (as between steps; pending gradients of a
+ * Lua backward are dropped). out has rs_nn_model_count(rs_learner_params
+ * (l)) entries; on error none is allocated. */
 RS_NODISCARD int rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
                                    struct rs_error *err);
 

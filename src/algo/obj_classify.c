@@ -143,6 +143,16 @@ classify_loss(rs_objective *o, struct rs_obj_ctx *c, struct rs_obj_stats *st)
                       C, k->classes);
         return NULL;
     }
+    /* A counting task evaluated past max_len has answers beyond the
+     * logits the model was built with. */
+    for (int i = 0; tokens && i < n; i++)
+        if (b->y[i] < 0 || b->y[i] >= C) {
+            rs_graph_fail(g, RS_EINVAL,
+                          "%s: example %d has answer %d, the model gives "
+                          "out = %d logits",
+                          rs_objective_kind(o), i + 1, b->y[i], C);
+            return NULL;
+        }
     rs_tensor *loss;
     if (k->loss == RS_OBJ_CROSS_ENTROPY) {
         loss = rs_op_cross_entropy(g, rows, b->y, NULL);
