@@ -12,8 +12,10 @@
  * finite-difference check. Then learners: next_token trains a tiny
  * transformer on a corpus (the test loss falls), and ewc (Fisher from
  * rs_objective_prepare) keeps an MLP closer to its task-A parameters than
- * plain classify while it learns task B. Also: checkpoint tensor names
- * and state words, and refusals with messages naming the problem.
+ * plain classify while it learns task B (and forgets less of task A); a
+ * learner on kl_teacher(ewc(classify)) resumes from a checkpoint bit for
+ * bit. Also: checkpoint tensor names and state words, and refusals with
+ * messages naming the problem.
  */
 #include "config.h"
 
@@ -31,6 +33,8 @@
 #include "data/source.h"
 #include "nn/module.h"
 #include "nn/transformer.h"
+#include "run/ckpt.h"
+#include "run/ckpt_learner.h"
 #include "tests/gradcheck.h"
 #include "tests/tap.h"
 
@@ -778,6 +782,85 @@ test_learner_ewc(void)
     rs_source_release(tb);
 }
 
+/* A learner on kl_teacher(ewc(classify)) saved mid-run (run/ckpt_learner)
+ * and loaded into a learner built from other seeds (model and teacher)
+ * continues bit for bit: the anchor, the Fisher, "the Fisher is set" and
+ * the teacher travel in the checkpoint. */
+static rs_objective *
+kl_ewc(rs_nn_module *teacher)
+{
+    struct rs_error err = {0};
+    rs_objective *c = classify();
+    rs_objective *e = rs_objective_ewc(c, 1e3, 4, &err);
+    rs_objective *k = rs_objective_kl_teacher(e, teacher, 0.5, 2.0, &err);
+    if (k == NULL)
+        tap_bail("kl_ewc: %s", err.msg);
+    rs_objective_release(e);
+    rs_objective_release(c);
+    return k;
+}
+
+static void
+test_resume(void)
+{
+    struct rs_error err = {0};
+    rs_source *ta = modular('+'), *tb = modular('-');
+    rs_nn_module *ma = mlp(22, 11, 1), *mb = mlp(22, 11, 2);
+    rs_nn_module *tea = mlp(22, 11, 3), *teb = mlp(22, 11, 4);
+    rs_objective *cls = classify();
+    rs_objective *oa = kl_ewc(tea), *ob = kl_ewc(teb);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = 16;
+    lc.eval_every = 0;
+    rs_learner *a = rs_learner_new(&lc, &ma, 1, cls, ta, &err);
+    rs_learner *b = rs_learner_new(&lc, &mb, 1, ob, tb, &err);
+    if (a == NULL || b == NULL)
+        tap_bail("learners: %s", err.msg);
+    int rc = RS_OK;
+    for (int s = 0; s < 20 && rc == RS_OK; s++)
+        rc = rs_learner_step(a, NULL, &err);
+    if (rc == RS_OK)
+        rc = rs_learner_set_objective(a, oa, &err);
+    if (rc == RS_OK)
+        rc = rs_objective_prepare(oa, a, &err);
+    if (rc == RS_OK)
+        rc = rs_learner_set_source(a, tb, &err);
+    for (int s = 0; s < 5 && rc == RS_OK; s++)
+        rc = rs_learner_step(a, NULL, &err);
+    rs_ckpt *ck = rs_ckpt_new();
+    rs_ckpt_learner_save(ck, a);
+    if (rc == RS_OK)
+        rc = rs_ckpt_learner_load(ck, b, &err);
+    tap_ok(rc == RS_OK,
+           "kl_teacher(ewc(classify)) learner saved and loaded "
+           "into another (%s)",
+           err.msg);
+    bool same = rc == RS_OK;
+    for (int s = 0; s < 10 && same; s++) {
+        struct rs_learner_stats x, y;
+        same = rs_learner_step(a, &x, &err) == RS_OK &&
+               rs_learner_step(b, &y, &err) == RS_OK &&
+               memcmp(&x.loss, &y.loss, sizeof x.loss) == 0;
+        if (!same)
+            tap_diag("step %d: %.9g vs %.9g (%s)", s, x.loss, y.loss, err.msg);
+    }
+    tap_ok(same, "the loaded learner continues bit for bit (anchor, Fisher "
+                 "and teacher restored)");
+    rs_ckpt_free(ck);
+    rs_learner_free(a);
+    rs_learner_free(b);
+    rs_objective_release(oa);
+    rs_objective_release(ob);
+    rs_objective_release(cls);
+    rs_nn_module_release(ma);
+    rs_nn_module_release(mb);
+    rs_nn_module_release(tea);
+    rs_nn_module_release(teb);
+    rs_source_release(ta);
+    rs_source_release(tb);
+}
+
 int
 main(void)
 {
@@ -788,5 +871,6 @@ main(void)
     test_kl_teacher();
     test_learner_next_token();
     test_learner_ewc();
+    test_resume();
     return tap_done();
 }
