@@ -91,3 +91,6 @@ check_PROGRAMS += %D%/t_core_pool
 %C%_t_core_pool_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_core_names
 %C%_t_core_names_LDADD = $(RS_TEST_LIBS)
+# the probe runner (probe/runner.h) on a hand-set MLP
+check_PROGRAMS += %D%/t_probe_runner
+%C%_t_probe_runner_LDADD = $(RS_TEST_LIBS)
