@@ -266,7 +266,7 @@ struct published {
     struct published_value {
         char name[RS_NAME_MAX];
         double v;
-    } *e;
+    } * e;
     struct rs_lua_ctx *ctx; /* the host sink the values also go to */
 };
 
@@ -322,8 +322,10 @@ trainer_labels(void *ud, enum rs_split split, int n, int *y,
     if (n < 1)
         return RS_OK;
     if (n > rs_dataset_count(data, split))
-        return rs_error_set(err, RS_EINVAL, "the %s split has %d examples, "
-                            "not %d", rs_dataset_split_name(split),
+        return rs_error_set(err, RS_EINVAL,
+                            "the %s split has %d examples, "
+                            "not %d",
+                            rs_dataset_split_name(split),
                             rs_dataset_count(data, split), n);
     /* the inputs are not needed, but the dataset writes them */
     float *x = rs_xreallocarray(NULL, (size_t)n * (size_t)(in > 0 ? in : 1),
@@ -398,9 +400,9 @@ spec_of(lua_State *L, int spec, const rs_nn_module *m, const char *fn,
     static const char *const splits[] = {"train", "test", NULL};
     static const char *const ons[] = {"preact", "act", NULL};
     int kind = rs_lua_opt_enum_field(L, spec, fn, "kind", NULL, kinds);
-    rs_probe_spec_init(s, (enum rs_probe_kind)kind);
-    s->every = (long)rs_lua_opt_int_field(L, spec, fn, "every", s->every, 1,
-                                          LONG_MAX);
+    rs_probe_runner_spec_init(s, (enum rs_probe_kind)kind);
+    s->every =
+        (long)rs_lua_opt_int_field(L, spec, fn, "every", s->every, 1, LONG_MAX);
     if (s->kind == RS_PROBE_NORMS) {
         s->per_layer = rs_lua_opt_bool_field(L, spec, fn, "per_layer", false);
         lua_newuserdatauv(L, 1, 0); /* no layers */
@@ -413,8 +415,8 @@ spec_of(lua_State *L, int spec, const rs_nn_module *m, const char *fn,
         lua_Number lambda =
             rs_lua_opt_number_field(L, spec, fn, "lambda", s->lambda);
         if (!(lambda > 0) || !isfinite(lambda))
-            rs_lua_field_error(L, fn, "lambda",
-                               "%g is not a finite number > 0", (double)lambda);
+            rs_lua_field_error(L, fn, "lambda", "%g is not a finite number > 0",
+                               (double)lambda);
         s->lambda = lambda;
     } else {
         s->split = (enum rs_split)rs_lua_opt_enum_field(L, spec, fn, "split",
@@ -423,8 +425,8 @@ spec_of(lua_State *L, int spec, const rs_nn_module *m, const char *fn,
         s->on = (enum rs_probe_on)rs_lua_opt_enum_field(
             L, spec, fn, "on", kind == RS_PROBE_RANK ? "preact" : "act", ons);
         s->centre = rs_lua_opt_bool_field(L, spec, fn, "centre", false);
-        lua_Number delta = rs_lua_opt_number_field(L, spec, fn, "delta",
-                                                   RS_PROBE_RANK_DELTA);
+        lua_Number delta =
+            rs_lua_opt_number_field(L, spec, fn, "delta", RS_PROBE_RANK_DELTA);
         if (!(delta >= 0.0 && delta < 1.0))
             rs_lua_field_error(L, fn, "delta", "%g is outside [0, 1)",
                                (double)delta);
@@ -467,22 +469,30 @@ spec_runner(lua_State *L, int spec, const struct rs_probe_spec *s,
     return *box;
 }
 
+/* The target at arg: an rs.train trainer today (the unnamed learner). A
+ * learner handle would fill t with rs_learner_probe_target here, and
+ * every other line of rs.probe.run stays. */
+static void
+check_target(lua_State *L, int arg, const char *fn, struct rs_probe_target *t)
+{
+    trainer_target(rs_lua_check_trainer(L, arg, fn, "trainer"), t);
+}
+
 /* rs.probe.run(spec, trainer) -> table of published values */
 static int
 l_probe_run(lua_State *L)
 {
     static const char fn[] = "rs.probe.run";
     rs_lua_check_table(L, 1, fn, "spec");
-    rs_algo_supervised *tr = rs_lua_check_trainer(L, 2, fn, "trainer");
+    struct rs_probe_target t;
+    check_target(L, 2, fn, &t);
     lua_settop(L, 2);
     struct rs_probe_spec s;
-    spec_of(L, 1, rs_algo_supervised_module(tr), fn, &s); /* spec tr names */
+    spec_of(L, 1, t.module, fn, &s); /* spec target names */
     rs_probe_runner *r = spec_runner(L, 1, &s, fn);
     struct published *p = lua_newuserdatauv(L, sizeof *p, 0);
     *p = (struct published){.ctx = rs_lua_ctx(L)};
-    luaL_setmetatable(L, PUBLISHED_MT); /* spec tr names p */
-    struct rs_probe_target t;
-    trainer_target(tr, &t);
+    luaL_setmetatable(L, PUBLISHED_MT); /* spec target names p */
     struct rs_probe_sink sink = {published_log, published_matrix, p};
     struct rs_error err = {0};
     if (rs_probe_runner_run(r, &t, &sink, &err) != RS_OK)

@@ -111,6 +111,7 @@ struct fixture {
     rs_graph *g;
     int forwards;
     int fail; /* the forward fails when set */
+    int lie;  /* the forward reports this many rows fewer than it ran */
 };
 
 static int
@@ -133,7 +134,7 @@ fx_forward(void *ud, enum rs_split split, int n, int *rows,
     f->forwards++;
     if (o == NULL)
         return rs_error_set(err, RS_EINVAL, "forward failed");
-    *rows = m;
+    *rows = m - f->lie;
     return RS_OK;
 }
 
@@ -239,7 +240,7 @@ test_rank_dead(struct fixture *f, const char *owner, const char *pre)
     struct rs_error err = {0};
     struct rs_probe_spec s;
     char name[RS_NAME_MAX];
-    rs_probe_spec_init(&s, RS_PROBE_RANK);
+    rs_probe_runner_spec_init(&s, RS_PROBE_RANK);
     s.n = 0;
     rs_probe_runner *r = rs_probe_runner_new(&s, &err);
     tap_ok(r != NULL, "[%s] a rank runner", tag);
@@ -261,8 +262,7 @@ test_rank_dead(struct fixture *f, const char *owner, const char *pre)
     if (k >= 0)
         tap_is_floats(rec.data[k], want, WIDTH, 1e-6, 0,
                       "[%s] its singular values", tag);
-    tap_is_int(rec.n, 4, "[%s] srank and erank of 2 layers, nothing else",
-               tag);
+    tap_is_int(rec.n, 4, "[%s] srank and erank of 2 layers, nothing else", tag);
 
     /* delta: srank_0.5 of (1, 1, 1) is 2 (1 + 1 >= 0.5 * 3) */
     s.delta = 0.5;
@@ -276,7 +276,7 @@ test_rank_dead(struct fixture *f, const char *owner, const char *pre)
            "[%s] srank_0.5 on l1 only: 2", tag);
     rs_probe_runner_free(r);
 
-    rs_probe_spec_init(&s, RS_PROBE_DEAD);
+    rs_probe_runner_spec_init(&s, RS_PROBE_DEAD);
     tap_ok(s.on == RS_PROBE_ON_ACT && s.every == 100,
            "dead spec: activations, every 100");
     r = rs_probe_runner_new(&s, &err);
@@ -307,7 +307,7 @@ test_norms(struct fixture *f, const char *owner, const char *pre)
     struct rs_error err = {0};
     struct rs_probe_spec s;
     char name[RS_NAME_MAX];
-    rs_probe_spec_init(&s, RS_PROBE_NORMS);
+    rs_probe_runner_spec_init(&s, RS_PROBE_NORMS);
     tap_is_int(s.every, 10, "norms spec: every 10");
     rs_probe_runner *r = rs_probe_runner_new(&s, &err);
     int rc = run(f, r, owner, 0, NAN, &rec, &err);
@@ -326,8 +326,8 @@ test_norms(struct fixture *f, const char *owner, const char *pre)
     static const struct {
         const char *layer;
         double norm;
-    } want[] = {{"l1", 1.7320508075688772}, {"l2", 1.4142135623730951},
-                {"l3", 2}};
+    } want[] = {
+        {"l1", 1.7320508075688772}, {"l2", 1.4142135623730951}, {"l3", 2}};
     for (size_t i = 0; i < 3; i++) {
         snprintf(name, sizeof name, "%snorm/weight/%s", pre, want[i].layer);
         tap_is_float(value(&rec, name), want[i].norm, 1e-12, 0, "[%s] %s", tag,
@@ -345,7 +345,7 @@ test_linear(struct fixture *f, const char *owner, const char *pre)
     struct rs_error err = {0};
     struct rs_probe_spec s;
     char name[RS_NAME_MAX];
-    rs_probe_spec_init(&s, RS_PROBE_LINEAR);
+    rs_probe_runner_spec_init(&s, RS_PROBE_LINEAR);
     tap_ok(s.every == 250 && s.n == 1024 && s.lambda == 1e-2,
            "linear spec: every 250, n 1024, lambda 1e-2");
     rs_probe_runner *r = rs_probe_runner_new(&s, &err);
@@ -398,7 +398,7 @@ test_owners(struct fixture *f)
     struct rec rec = {0};
     struct rs_error err = {0};
     struct rs_probe_spec s;
-    rs_probe_spec_init(&s, RS_PROBE_LINEAR);
+    rs_probe_runner_spec_init(&s, RS_PROBE_LINEAR);
     s.layers = (const char *const[]){"l1"};
     s.nlayers = 1;
     rs_probe_runner *r = rs_probe_runner_new(&s, &err);
@@ -434,27 +434,29 @@ test_errors(struct fixture *f)
 {
     struct rs_error err = {0};
     struct rs_probe_spec s;
-    rs_probe_spec_init(&s, RS_PROBE_RANK);
+    rs_probe_runner_spec_init(&s, RS_PROBE_RANK);
     s.every = 0;
     tap_ok(rs_probe_runner_new(&s, &err) == NULL && err.code == RS_EINVAL,
            "every 0 refused");
     tap_is_str(err.msg, "rank probe: every 0 is not >= 1", "its message");
-    rs_probe_spec_init(&s, RS_PROBE_LINEAR);
+    rs_probe_runner_spec_init(&s, RS_PROBE_LINEAR);
     s.n = 1;
-    tap_ok(rs_probe_spec_check(&s, &err) == RS_EINVAL, "linear n 1 refused");
+    tap_ok(rs_probe_runner_spec_check(&s, &err) == RS_EINVAL,
+           "linear n 1 refused");
     tap_is_str(err.msg, "linear probe: n 1 is not 0 (all) or >= 2",
                "its message");
     s.n = 0;
     s.lambda = -1;
-    tap_ok(rs_probe_spec_check(&s, &err) == RS_EINVAL, "lambda -1 refused");
-    tap_is_str(err.msg,
-               "linear probe: lambda -1 is not a finite number > 0",
+    tap_ok(rs_probe_runner_spec_check(&s, &err) == RS_EINVAL,
+           "lambda -1 refused");
+    tap_is_str(err.msg, "linear probe: lambda -1 is not a finite number > 0",
                "its message");
-    rs_probe_spec_init(&s, RS_PROBE_RANK);
+    rs_probe_runner_spec_init(&s, RS_PROBE_RANK);
     s.delta = 1;
-    tap_is_int(rs_probe_spec_check(&s, &err), RS_EINVAL, "delta 1 refused");
+    tap_is_int(rs_probe_runner_spec_check(&s, &err), RS_EINVAL,
+               "delta 1 refused");
 
-    rs_probe_spec_init(&s, RS_PROBE_RANK);
+    rs_probe_runner_spec_init(&s, RS_PROBE_RANK);
     s.layers = (const char *const[]){"l9"};
     s.nlayers = 1;
     rs_probe_runner *r = rs_probe_runner_new(&s, &err);
@@ -471,7 +473,7 @@ test_errors(struct fixture *f)
            "the target's forward error comes back");
     rs_probe_runner_free(r);
 
-    rs_probe_spec_init(&s, RS_PROBE_LINEAR);
+    rs_probe_runner_spec_init(&s, RS_PROBE_LINEAR);
     r = rs_probe_runner_new(&s, &err);
     struct rs_probe_target t = target(f, "", 1, NAN);
     t.classes = 0;
@@ -480,7 +482,19 @@ test_errors(struct fixture *f)
            "a linear probe without classes (%s)", err.msg);
     rs_probe_runner_free(r);
 
-    rs_probe_spec_init(&s, RS_PROBE_NORMS);
+    /* activations that are not one row per example (a sequence model's) */
+    r = rs_probe_runner_new(&s, &err);
+    f->lie = 1;
+    rc = run(f, r, "", 1, NAN, &rec, &err);
+    f->lie = 0;
+    tap_is_int(rc, RS_EINVAL, "a linear probe on rows that are not examples");
+    tap_is_str(err.msg,
+               "layer 'l1': 8 rows of activations for 7 labelled examples (a "
+               "linear probe needs one row per example)",
+               "its message");
+    rs_probe_runner_free(r);
+
+    rs_probe_runner_spec_init(&s, RS_PROBE_NORMS);
     r = rs_probe_runner_new(&s, &err);
     t = target(f, "", 1, NAN);
     t.params = NULL;
@@ -488,7 +502,7 @@ test_errors(struct fixture *f)
                "norms without parameters");
     rs_probe_runner_free(r);
     rs_probe_runner_free(NULL);
-    tap_is_str(rs_probe_kind_name(RS_PROBE_DEAD), "dead", "kind names");
+    tap_is_str(rs_probe_runner_kind_name(RS_PROBE_DEAD), "dead", "kind names");
 }
 
 int

@@ -298,23 +298,21 @@ test_names(void)
     tap_ok(rs_viewspec_relayer(out, "a/spectrum/l3", "l3", "l10") &&
                strcmp(out, "a/spectrum/l10") == 0,
            "relayer: a/spectrum/l3 for l10");
-    tap_ok(rs_viewspec_relayer(out, "l3", "l3", "l1") &&
-               strcmp(out, "l1") == 0,
+    tap_ok(rs_viewspec_relayer(out, "l3", "l3", "l1") && strcmp(out, "l1") == 0,
            "relayer: a name that is only the layer");
     tap_ok(!rs_viewspec_relayer(out, "a/spectrum/l3", "l1", "l2") &&
                strcmp(out, "a/spectrum/l3") == 0,
            "relayer: the last part is not the layer, the name unchanged");
     tap_ok(!rs_viewspec_relayer(out, "a/spectrum/xl3", "l3", "l2"),
            "relayer: a whole part only");
-    const char *l = rs_viewspec_layer_of("a/spectrum/l2", "a/spectrum/l1",
-                                         "l1");
+    const char *l =
+        rs_viewspec_layer_of("a/spectrum/l2", "a/spectrum/l1", "l1");
     tap_ok(l != NULL && strcmp(l, "l2") == 0, "layer_of: a's other layer");
-    tap_ok(rs_viewspec_layer_of("spectrum/l2", "a/spectrum/l1", "l1") ==
-                   NULL &&
+    tap_ok(rs_viewspec_layer_of("spectrum/l2", "a/spectrum/l1", "l1") == NULL &&
                rs_viewspec_layer_of("b/spectrum/l2", "a/spectrum/l1", "l1") ==
                    NULL &&
-               rs_viewspec_layer_of("a/spectrum/x/l2", "a/spectrum/l1",
-                                    "l1") == NULL,
+               rs_viewspec_layer_of("a/spectrum/x/l2", "a/spectrum/l1", "l1") ==
+                   NULL,
            "layer_of: not the bare, not b's, not deeper names");
 
     /* completion of specs that leave names out */
@@ -360,8 +358,8 @@ test_names(void)
     struct rs_viewspec r = v[3];
     static const char more[2][RS_VIEWSPEC_NAME_MAX] = {"h1", "h2"};
     rs_viewspec_set_layers(&r, more, 2);
-    tap_ok(r.nlayers == 2 && strcmp(r.layer_series[1], "b/probe/srank/h2") ==
-                                 0 &&
+    tap_ok(r.nlayers == 2 &&
+               strcmp(r.layer_series[1], "b/probe/srank/h2") == 0 &&
                strcmp(r.layer_matrix[0], "b/spectrum/h1") == 0,
            "set_layers keeps the owner");
     rs_viewspec_free(set);

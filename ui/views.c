@@ -369,8 +369,7 @@ collect_layers(rs_views *v, rs_bus *bus)
             const struct rs_viewspec *s = &v->p[i].spec;
             if (kind == 0 && s->kind == RS_VIEWSPEC_SPECTRUM)
                 add_layers_like(v, nm, s->matrix, s->layer);
-            else if (kind == 0 && s->kind == RS_VIEWSPEC_RANK &&
-                     s->nlayers > 0)
+            else if (kind == 0 && s->kind == RS_VIEWSPEC_RANK && s->nlayers > 0)
                 add_layers_like(v, nm, s->layer_matrix[0], s->layers[0]);
             else if (kind == 1 && s->kind == RS_VIEWSPEC_NEURONS)
                 add_layers_like(v, nm, s->matrix, s->layer);
@@ -509,8 +508,8 @@ fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
 {
     struct rs_rankstrip *rk = rs_rankstrip_widget_data(p->w);
     if (p->spec.nlayers == 0) /* no layers named: every layer we know of */
-        rs_viewspec_set_layers(&p->spec, (const char(*)[RS_VIEWSPEC_NAME_MAX])
-                                             v->layers,
+        rs_viewspec_set_layers(&p->spec,
+                               (const char(*)[RS_VIEWSPEC_NAME_MAX])v->layers,
                                v->nlayers);
     int nl = p->spec.nlayers;
     int lw = 0;

@@ -245,9 +245,9 @@ spec_from(struct rs_viewspec *v, const rs_json *o)
             snprintf(v->series[v->nseries++], RS_BUS_NAME_MAX, "%s", name);
     }
     /* a rank view's series, one per layer: as many as it has layers */
-    for (int i = 0; v->kind == RS_VIEWSPEC_RANK &&
-                    rs_json_typeof(s) == RS_JSON_ARRAY && i < rs_json_len(s) &&
-                    i < RS_VIEWSPEC_LAYERS_MAX;
+    for (int i = 0;
+         v->kind == RS_VIEWSPEC_RANK && rs_json_typeof(s) == RS_JSON_ARRAY &&
+         i < rs_json_len(s) && i < RS_VIEWSPEC_LAYERS_MAX;
          i++) {
         const char *name = rs_json_str(rs_json_at(s, i), NULL);
         if (name != NULL)

@@ -62,7 +62,7 @@ struct rs_probe_runner {
 /* ---- specs --------------------------------------------------------------- */
 
 void
-rs_probe_spec_init(struct rs_probe_spec *s, enum rs_probe_kind kind)
+rs_probe_runner_spec_init(struct rs_probe_spec *s, enum rs_probe_kind kind)
 {
     static const long every[] = {
         [RS_PROBE_RANK] = 100,
@@ -81,7 +81,7 @@ rs_probe_spec_init(struct rs_probe_spec *s, enum rs_probe_kind kind)
 }
 
 const char *
-rs_probe_kind_name(enum rs_probe_kind kind)
+rs_probe_runner_kind_name(enum rs_probe_kind kind)
 {
     static const char *const names[] = {
         [RS_PROBE_RANK] = "rank",
@@ -93,12 +93,12 @@ rs_probe_kind_name(enum rs_probe_kind kind)
 }
 
 int
-rs_probe_spec_check(const struct rs_probe_spec *s, struct rs_error *err)
+rs_probe_runner_spec_check(const struct rs_probe_spec *s, struct rs_error *err)
 {
     if ((unsigned)s->kind > RS_PROBE_LINEAR)
         return rs_error_set(err, RS_EINVAL, "probe kind %d is unknown",
                             (int)s->kind);
-    const char *k = rs_probe_kind_name(s->kind);
+    const char *k = rs_probe_runner_kind_name(s->kind);
     if (s->every < 1)
         return rs_error_set(err, RS_EINVAL, "%s probe: every %ld is not >= 1",
                             k, s->every);
@@ -118,8 +118,8 @@ rs_probe_spec_check(const struct rs_probe_spec *s, struct rs_error *err)
                             s->delta);
     if (!(s->lambda > 0.0) || !isfinite(s->lambda))
         return rs_error_set(err, RS_EINVAL,
-                            "%s probe: lambda %g is not a finite number > 0",
-                            k, s->lambda);
+                            "%s probe: lambda %g is not a finite number > 0", k,
+                            s->lambda);
     if (s->nlayers < 0 || (s->nlayers > 0 && s->layers == NULL))
         return rs_error_set(err, RS_EINVAL, "%s probe: %d layers without names",
                             k, s->nlayers);
@@ -156,7 +156,7 @@ drop_names(rs_probe_runner *r)
 rs_probe_runner *
 rs_probe_runner_new(const struct rs_probe_spec *spec, struct rs_error *err)
 {
-    if (rs_probe_spec_check(spec, err) != RS_OK)
+    if (rs_probe_runner_spec_check(spec, err) != RS_OK)
         return NULL;
     rs_probe_runner *r = rs_xcalloc(1, sizeof *r);
     rs_probe_rank_init(&r->rank);
@@ -203,7 +203,7 @@ int
 rs_probe_runner_set_spec(rs_probe_runner *r, const struct rs_probe_spec *spec,
                          struct rs_error *err)
 {
-    if (rs_probe_spec_check(spec, err) != RS_OK)
+    if (rs_probe_runner_spec_check(spec, err) != RS_OK)
         return err != NULL ? err->code : RS_EINVAL;
     if (spec == &r->spec)
         return RS_OK;
@@ -255,9 +255,8 @@ sink_log(const struct rs_probe_sink *s, const char *name, double v)
 }
 
 static void
-sink_matrix(const struct rs_probe_sink *s, const char *name, int rows,
-            int cols, const float *data, const char *const *rl,
-            const char *const *cl)
+sink_matrix(const struct rs_probe_sink *s, const char *name, int rows, int cols,
+            const float *data, const char *const *rl, const char *const *cl)
 {
     if (s != NULL && s->matrix != NULL)
         s->matrix(s->ud, name, rows, cols, data, rl, cl);
@@ -270,8 +269,8 @@ resolve_layers(rs_probe_runner *r, const rs_nn_module *m, struct rs_error *err)
 {
     int total = rs_nn_module_layers(m);
     int nl = r->spec.nlayers > 0 ? r->spec.nlayers : total;
-    r->idx = grow(r->idx, &r->idx_cap, (size_t)(nl > 0 ? nl : 1),
-                  sizeof *r->idx);
+    r->idx =
+        grow(r->idx, &r->idx_cap, (size_t)(nl > 0 ? nl : 1), sizeof *r->idx);
     for (int i = 0; i < nl; i++) {
         if (r->spec.nlayers == 0) {
             r->idx[i] = i;
@@ -354,15 +353,15 @@ run_layers(rs_probe_runner *r, const struct rs_probe_target *t,
                                         r->spec.centre, err);
             if (rc != RS_OK)
                 return layer_error(m, i, rc, err);
-            int srank = r->spec.delta == RS_PROBE_RANK_DELTA
-                            ? r->rank.srank
-                            : rs_probe_rank_srank(r->rank.s, r->rank.n,
-                                                  r->spec.delta);
-            sink_log(sink, rs_name(name, t->owner, "probe", "srank", lname,
-                                   NULL),
+            int srank =
+                r->spec.delta == RS_PROBE_RANK_DELTA
+                    ? r->rank.srank
+                    : rs_probe_rank_srank(r->rank.s, r->rank.n, r->spec.delta);
+            sink_log(sink,
+                     rs_name(name, t->owner, "probe", "srank", lname, NULL),
                      srank);
-            sink_log(sink, rs_name(name, t->owner, "probe", "erank", lname,
-                                   NULL),
+            sink_log(sink,
+                     rs_name(name, t->owner, "probe", "erank", lname, NULL),
                      r->rank.effective);
             sink_matrix(sink, rs_name(name, t->owner, "spectrum", lname, NULL),
                         1, r->rank.n, r->rank.s, NULL, NULL);
@@ -373,8 +372,8 @@ run_layers(rs_probe_runner *r, const struct rs_probe_target *t,
             rc = rs_probe_dead_fraction(x->data, nr, nc, r->freq, &frac, err);
             if (rc != RS_OK)
                 return layer_error(m, i, rc, err);
-            sink_log(sink, rs_name(name, t->owner, "probe", "dead", lname,
-                                   NULL),
+            sink_log(sink,
+                     rs_name(name, t->owner, "probe", "dead", lname, NULL),
                      frac);
             sink_matrix(sink, rs_name(name, t->owner, "neurons", lname, NULL),
                         1, nc, r->freq, NULL, NULL);
@@ -442,8 +441,8 @@ hist_of(rs_probe_runner *r, const char *owner, int nl)
         if (strcmp(r->hist[i].owner, owner) == 0)
             h = &r->hist[i];
     if (h == NULL) {
-        r->hist = rs_xreallocarray(r->hist, (size_t)r->nhist + 1,
-                                   sizeof *r->hist);
+        r->hist =
+            rs_xreallocarray(r->hist, (size_t)r->nhist + 1, sizeof *r->hist);
         h = &r->hist[r->nhist++];
         memset(h, 0, sizeof *h);
         snprintf(h->owner, sizeof h->owner, "%s", owner);
@@ -482,8 +481,20 @@ hist_record(struct hist *h, long step, const double *acc)
         h->acc[(size_t)l * MAX + (size_t)h->ncols] = (float)acc[l];
     h->ncols++;
     for (int l = 0; l < h->nl; l++)
-        memcpy(h->pub + (size_t)l * (size_t)h->ncols,
-               h->acc + (size_t)l * MAX, (size_t)h->ncols * sizeof *h->pub);
+        memcpy(h->pub + (size_t)l * (size_t)h->ncols, h->acc + (size_t)l * MAX,
+               (size_t)h->ncols * sizeof *h->pub);
+}
+
+/* A layer whose activations are not one row per example (a sequence
+ * model's (B, T, C), say): the linear probe needs labelled rows. */
+static int
+rows_error(const rs_nn_module *m, int i, int rows, int examples,
+           struct rs_error *err)
+{
+    return rs_error_set(err, RS_EINVAL,
+                        "layer '%s': %d rows of activations for %d labelled "
+                        "examples (a linear probe needs one row per example)",
+                        rs_nn_module_layer_name(m, i), rows, examples);
 }
 
 /* Copy the recorded activations of the nl layers (rows each) into r->hte,
@@ -495,11 +506,10 @@ save_test_acts(rs_probe_runner *r, const rs_nn_module *m, int nl, int rows,
     r->off[0] = 0;
     for (int k = 0; k < nl; k++) {
         int nr, nc;
-        if (layer_matrix(m, r->idx[k], RS_PROBE_ON_ACT, &nr, &nc, err) ==
-                NULL ||
-            nr != rows)
-            return rs_error_set(err, RS_EINVAL, "layer '%s' recorded nothing",
-                                rs_nn_module_layer_name(m, r->idx[k]));
+        if (layer_matrix(m, r->idx[k], RS_PROBE_ON_ACT, &nr, &nc, err) == NULL)
+            return err != NULL ? err->code : RS_EINVAL;
+        if (nr != rows)
+            return rows_error(m, r->idx[k], nr, rows, err);
         r->width[k] = nc;
         r->off[k + 1] = r->off[k] + (size_t)rows * (size_t)nc;
     }
@@ -547,10 +557,10 @@ run_linear(rs_probe_runner *r, const struct rs_probe_target *t,
         rc = t->forward(t->ud, RS_SPLIT_TRAIN, r->spec.n, &ntr, err);
     if (rc != RS_OK)
         return rc;
-    r->ytr = grow(r->ytr, &r->ytr_cap, (size_t)(ntr > 0 ? ntr : 1),
-                  sizeof *r->ytr);
-    r->yte = grow(r->yte, &r->yte_cap, (size_t)(nte > 0 ? nte : 1),
-                  sizeof *r->yte);
+    r->ytr =
+        grow(r->ytr, &r->ytr_cap, (size_t)(ntr > 0 ? ntr : 1), sizeof *r->ytr);
+    r->yte =
+        grow(r->yte, &r->yte_cap, (size_t)(nte > 0 ? nte : 1), sizeof *r->yte);
     rc = t->labels(t->ud, RS_SPLIT_TRAIN, ntr, r->ytr, err);
     if (rc == RS_OK)
         rc = t->labels(t->ud, RS_SPLIT_TEST, nte, r->yte, err);
@@ -560,13 +570,14 @@ run_linear(rs_probe_runner *r, const struct rs_probe_target *t,
         int i = r->idx[k], nr, nc;
         const char *lname = rs_nn_module_layer_name(m, i);
         const rs_tensor *x = layer_matrix(m, i, RS_PROBE_ON_ACT, &nr, &nc, err);
-        if (x == NULL || nr != ntr || nc != r->width[k])
-            return rs_error_set(err, RS_EINVAL, "layer '%s' recorded nothing",
-                                lname);
+        if (x == NULL)
+            return err != NULL ? err->code : RS_EINVAL;
+        if (nr != ntr || nc != r->width[k])
+            return rows_error(m, i, nr, ntr, err);
         struct rs_probe_linprobe res;
         rc = rs_probe_linprobe_fit(x->data, r->ytr, ntr, r->hte + r->off[k],
-                                   r->yte, nte, nc, t->classes,
-                                   r->spec.lambda, &res, NULL, err);
+                                   r->yte, nte, nc, t->classes, r->spec.lambda,
+                                   &res, NULL, err);
         if (rc != RS_OK)
             return layer_error(m, i, rc, err);
         char name[RS_NAME_MAX];

@@ -51,16 +51,16 @@ enum rs_probe_on { RS_PROBE_ON_PREACT, RS_PROBE_ON_ACT };
 
 struct rs_probe_spec {
     enum rs_probe_kind kind;
-    long every;            /* steps between runs, >= 1 (rs_probe_runner_due) */
-    enum rs_split split;   /* rank, dead: the examples probed */
-    int n;                 /* rank, dead, linear: first n examples, 0 all;
-                            * linear needs 0 or >= 2 */
-    enum rs_probe_on on;   /* rank, dead */
-    bool centre;           /* rank: centre the columns before the SVD */
-    double delta;          /* rank: srank_delta, in [0, 1) */
-    double lambda;         /* linear: ridge strength, finite > 0 */
-    bool per_layer;        /* norms: one norm per parameter prefix too */
-    int nlayers;           /* 0: every layer of the module, in order */
+    long every;          /* steps between runs, >= 1 (rs_probe_runner_due) */
+    enum rs_split split; /* rank, dead: the examples probed */
+    int n;               /* rank, dead, linear: first n examples, 0 all;
+                          * linear needs 0 or >= 2 */
+    enum rs_probe_on on; /* rank, dead */
+    bool centre;         /* rank: centre the columns before the SVD */
+    double delta;        /* rank: srank_delta, in [0, 1) */
+    double lambda;       /* linear: ridge strength, finite > 0 */
+    bool per_layer;      /* norms: one norm per parameter prefix too */
+    int nlayers;         /* 0: every layer of the module, in order */
     const char *const *layers; /* (nlayers) names; borrowed by the caller's
                                 * spec, copied by the runner */
 };
@@ -69,22 +69,23 @@ struct rs_probe_spec {
  * (norms 10, linear 250), split test, n 1024, on preact for rank and act
  * otherwise, no centring, delta RS_PROBE_RANK_DELTA, lambda
  * RS_PROBE_LINPROBE_LAMBDA, every layer. */
-void rs_probe_spec_init(struct rs_probe_spec *s, enum rs_probe_kind kind);
+void rs_probe_runner_spec_init(struct rs_probe_spec *s,
+                               enum rs_probe_kind kind);
 /* RS_OK when the fields are in range, else RS_EINVAL naming the field. */
-RS_NODISCARD int rs_probe_spec_check(const struct rs_probe_spec *s,
-                                     struct rs_error *err);
+RS_NODISCARD int rs_probe_runner_spec_check(const struct rs_probe_spec *s,
+                                            struct rs_error *err);
 /* "rank", "dead", "norms", "linear" (static). */
-const char *rs_probe_kind_name(enum rs_probe_kind kind);
+const char *rs_probe_runner_kind_name(enum rs_probe_kind kind);
 
 /* What a probe runs on. All members borrowed for one run; the learner
  * (rs_learner_probe_target) or the binding fills it just before. */
 struct rs_probe_target {
-    const char *owner;     /* learner name, "" or NULL for bare names */
-    rs_nn_module *module;  /* layers and their recorded tensors */
-    rs_nn_model *params;   /* norms */
-    long step;             /* steps taken: the linear history's column */
-    double grad_norm;      /* the last step's gradient norm; NaN before
-                            * the first step (no norm/grad then) */
+    const char *owner;    /* learner name, "" or NULL for bare names */
+    rs_nn_module *module; /* layers and their recorded tensors */
+    rs_nn_model *params;  /* norms */
+    long step;            /* steps taken: the linear history's column */
+    double grad_norm;     /* the last step's gradient norm; NaN before
+                           * the first step (no norm/grad then) */
     /* No-grad forward of the first n examples (0: all) of split, as one
      * batch; afterwards rs_nn_module_layer_preact/act(module, i) hold
      * (rows, units) tensors until the next forward. *rows gets the batch
