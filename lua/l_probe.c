@@ -14,21 +14,19 @@
  *   rs.probe.activity(t)              never, always, frequency
  *   rs.probe.dormant(t, tau)          count, scores
  * On a learner, run a probe spec (rs.probe.rank{...}, dead{...},
- * norms{...}, linear{...}; see lua/repscope/scene.lua) and publish
- * through the sink:
+ * norms{...}, linear{...}; see lua/repscope/scene.lua) through the C
+ * runner (probe/runner.h, which has the names and what they measure) and
+ * publish through the sink:
  *   rs.probe.run(spec, learner) -> {name = value, ...}
- * with the stable names (each behind the learner's name, core/names.h;
- * bare for the unnamed learner) probe/srank/<layer>, probe/erank/<layer>,
- * probe/dead/<layer>, probe/linear/<layer> (test accuracy of a ridge
- * probe fitted on the train split, probe/linprobe.h),
- * probe/linear_train/<layer>, norm/weight, norm/grad (and
- * norm/weight/<prefix>) and the matrices spectrum/<layer> (1 x n singular
- * values), neurons/<layer> (1 x units activation frequency) and linear
- * (layers x probe times, the last LINEAR_HIST_MAX test accuracies; rows
- * labelled by layer, columns by step). Worker thread only.
+ * Names carry the learner's name ("a/probe/srank/l2"); the unnamed
+ * learner (rs.train's) publishes the bare probe/srank/<layer>,
+ * spectrum/<layer>, linear, norm/weight, ... (core/names.h). Each
+ * spec table keeps its runner (and so its linear history) in a registry
+ * table with weak keys while the spec lives. Worker thread only.
  */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +35,8 @@
 #include "core/names.h"
 #include "lua/bind.h"
 #include "probe/dead.h"
-#include "probe/linprobe.h"
 #include "probe/rank.h"
+#include "probe/runner.h"
 
 /* The (rows, cols) view of t: rows = product of leading dims. */
 static void
@@ -247,274 +245,190 @@ l_probe_dormant(lua_State *L)
 
 /* ---- running a spec on a learner --------------------------------------- */
 
-/* Log name = v through the sink and into the result table at res. */
-static void
-publish(lua_State *L, int res, const char *name, double v)
+/* The C runner of a spec table: a box with this metatable, kept in a
+ * registry table with weak keys (spec table -> box) so a spec's linear
+ * history lives as long as the spec. */
+#define RUNNER_MT "repscope.probe_runner"
+#define RUNNERS_KEY "repscope.probe_runners"
+
+static int
+l_probe_runner_gc(lua_State *L)
 {
-    rs_lua_log(L, name, v);
-    lua_pushnumber(L, v);
-    lua_setfield(L, res, name);
+    void **box = luaL_checkudata(L, 1, RUNNER_MT);
+    rs_probe_runner_free(*box);
+    *box = NULL;
+    return 0;
 }
 
-/* The layer indices named by spec.layers ("all", nil or a list) into a
- * userdata array on the stack; returns the count. */
+/* What one run published: names and values, in order. A userdata owns
+ * the array (freed by its __gc), so a raise cannot leak it. */
+struct published {
+    int n, cap;
+    struct published_value {
+        char name[RS_NAME_MAX];
+        double v;
+    } * e;
+    struct rs_lua_ctx *ctx; /* the host sink the values also go to */
+};
+
+#define PUBLISHED_MT "repscope.probe_published"
+
 static int
-spec_layers(lua_State *L, int spec, rs_nn_module *m, const char *fn, int **out)
+l_probe_published_gc(lua_State *L)
 {
-    int total = rs_nn_module_layers(m);
+    struct published *p = luaL_checkudata(L, 1, PUBLISHED_MT);
+    free(p->e);
+    p->e = NULL;
+    return 0;
+}
+
+static void
+published_log(void *ud, const char *name, double value)
+{
+    struct published *p = ud;
+    if (p->n == p->cap) {
+        p->cap = p->cap > 0 ? 2 * p->cap : 16;
+        p->e = rs_xreallocarray(p->e, (size_t)p->cap, sizeof *p->e);
+    }
+    snprintf(p->e[p->n].name, sizeof p->e[p->n].name, "%s", name);
+    p->e[p->n++].v = value;
+    if (p->ctx->sink.log != NULL)
+        p->ctx->sink.log(p->ctx->sink.ud, name, value);
+}
+
+static void
+published_matrix(void *ud, const char *name, int rows, int cols,
+                 const float *data, const char *const *rl,
+                 const char *const *cl)
+{
+    struct published *p = ud;
+    if (p->ctx->sink.matrix != NULL)
+        p->ctx->sink.matrix(p->ctx->sink.ud, name, rows, cols, data, rl, cl);
+}
+
+/* spec.layers ("all", nil or a list of names the module has) into s; the
+ * names are the module's own strings (borrowed while it lives), the array
+ * a userdata left on the stack. */
+static void
+spec_layers(lua_State *L, int spec, const rs_nn_module *m, const char *fn,
+            struct rs_probe_spec *s)
+{
     int t = lua_getfield(L, spec, "layers");
-    int n;
     if (t == LUA_TNIL ||
         (t == LUA_TSTRING && strcmp(lua_tostring(L, -1), "all") == 0)) {
         lua_pop(L, 1);
-        int *idx = lua_newuserdatauv(L, (size_t)(total + 1) * sizeof *idx, 0);
-        for (int i = 0; i < total; i++)
-            idx[i] = i;
-        *out = idx;
-        return total;
+        lua_newuserdatauv(L, 1, 0); /* one value left, as below */
+        s->nlayers = 0;
+        s->layers = NULL;
+        return;
     }
     if (t != LUA_TTABLE)
-        return rs_lua_field_type_error(L, fn, "layers", "'all' or table", -1);
-    n = (int)luaL_len(L, -1);
-    int *idx = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *idx, 0);
+        rs_lua_field_type_error(L, fn, "layers", "'all' or table", -1);
+    int n = (int)luaL_len(L, -1);
+    const char **names =
+        lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *names, 0);
     for (int i = 0; i < n; i++) {
-        lua_geti(L, -2, i + 1);
+        lua_geti(L, -2, i + 1); /* layers names name */
         const char *name = lua_tostring(L, -1);
-        idx[i] = name != NULL ? rs_nn_module_find_layer(m, name) : -1;
-        if (idx[i] < 0)
-            return rs_lua_field_error(L, fn, "layers",
-                                      "the model has no layer '%s'",
-                                      name != NULL ? name : "?");
+        int k = name != NULL ? rs_nn_module_find_layer(m, name) : -1;
+        if (k < 0)
+            rs_lua_field_error(L, fn, "layers", "the model has no layer '%s'",
+                               name != NULL ? name : "?");
+        names[i] = rs_nn_module_layer_name(m, k);
         lua_pop(L, 1);
     }
-    lua_remove(L, -2);
-    *out = idx;
-    return n;
+    lua_remove(L, -2); /* names */
+    s->nlayers = n;
+    s->layers = names;
 }
 
+/* The spec table at index spec as a C spec, checked with the messages of
+ * rs.probe.<kind>{} (fields named); leaves one scratch value on the
+ * stack (the layer array). */
 static void
-run_norms(lua_State *L, int spec, rs_learner *tr, int res)
+spec_of(lua_State *L, int spec, const rs_nn_module *m, const char *fn,
+        struct rs_probe_spec *s)
 {
-    const struct rs_learner_stats *st = rs_learner_last(tr);
-    rs_nn_model *m = rs_learner_params(tr);
-    const char *owner = rs_learner_name(tr);
-    char full[RS_NAME_MAX];
-    publish(L, res, rs_name(full, owner, "norm/weight", NULL),
-            rs_nn_model_weight_norm(m));
-    if (st->step > 0)
-        publish(L, res, rs_name(full, owner, "norm/grad", NULL),
-                st->optim.grad_norm);
-    if (!rs_lua_opt_bool_field(L, spec, "rs.probe.norms", "per_layer", false))
+    static const char *const kinds[] = {"rank", "dead", "norms", "linear",
+                                        NULL};
+    static const char *const splits[] = {"train", "test", NULL};
+    static const char *const ons[] = {"preact", "act", NULL};
+    int kind = rs_lua_opt_enum_field(L, spec, fn, "kind", NULL, kinds);
+    rs_probe_runner_spec_init(s, (enum rs_probe_kind)kind);
+    s->every =
+        (long)rs_lua_opt_int_field(L, spec, fn, "every", s->every, 1, LONG_MAX);
+    if (s->kind == RS_PROBE_NORMS) {
+        s->per_layer = rs_lua_opt_bool_field(L, spec, fn, "per_layer", false);
+        lua_newuserdatauv(L, 1, 0); /* no layers */
         return;
-    /* One norm per parameter prefix ("l1" of "l1.weight"), first-seen
-     * order, each once. */
-    for (int i = 0; i < rs_nn_model_count(m); i++) {
-        const char *name = rs_nn_model_param_name(m, i);
-        const char *dot = strrchr(name, '.');
-        size_t len = dot != NULL ? (size_t)(dot - name) : strlen(name);
-        char prefix[RS_NN_MODEL_NAME_MAX + 1], key[RS_NAME_MAX];
-        snprintf(prefix, sizeof prefix, "%.*s", (int)len, name);
-        rs_name(key, owner, "norm/weight", prefix, NULL);
-        if (lua_getfield(L, res, key) == LUA_TNIL)
-            publish(L, res, key, rs_nn_model_layer_norm(m, prefix));
-        lua_pop(L, 1);
     }
+    if (s->kind == RS_PROBE_LINEAR) {
+        s->n = (int)rs_lua_opt_int_field(L, spec, fn, "n", s->n, 0, INT32_MAX);
+        if (s->n == 1)
+            rs_lua_field_error(L, fn, "n", "1 is not 0 (all) or >= 2");
+        lua_Number lambda =
+            rs_lua_opt_number_field(L, spec, fn, "lambda", s->lambda);
+        if (!(lambda > 0) || !isfinite(lambda))
+            rs_lua_field_error(L, fn, "lambda", "%g is not a finite number > 0",
+                               (double)lambda);
+        s->lambda = lambda;
+    } else {
+        s->split = (enum rs_split)rs_lua_opt_enum_field(L, spec, fn, "split",
+                                                        "test", splits);
+        s->n = (int)rs_lua_opt_int_field(L, spec, fn, "n", s->n, 0, INT32_MAX);
+        s->on = (enum rs_probe_on)rs_lua_opt_enum_field(
+            L, spec, fn, "on", kind == RS_PROBE_RANK ? "preact" : "act", ons);
+        s->centre = rs_lua_opt_bool_field(L, spec, fn, "centre", false);
+        lua_Number delta =
+            rs_lua_opt_number_field(L, spec, fn, "delta", RS_PROBE_RANK_DELTA);
+        if (!(delta >= 0.0 && delta < 1.0))
+            rs_lua_field_error(L, fn, "delta", "%g is outside [0, 1)",
+                               (double)delta);
+        s->delta = delta;
+    }
+    spec_layers(L, spec, m, fn, s);
 }
 
-/* ---- the linear probe ---------------------------------------------------- */
-
-/* Probe times kept per linear spec: the columns of the "linear" matrix
- * (deep_grokking.lua keeps as many). */
-#define LINEAR_HIST_MAX 200
-/* Registry table, weak keys: spec table -> its struct linear_hist. */
-#define LINEAR_HIST_KEY "repscope.linear_history"
-
-/* The test accuracies of one spec's last ncols probes, oldest first. */
-struct linear_hist {
-    int nl, ncols;
-    long step[LINEAR_HIST_MAX];
-    float acc[]; /* (nl, LINEAR_HIST_MAX): layer l at time t in [l * MAX + t] */
-};
-
-/* A weak-keyed table (new if absent) at key of the table at t, pushed. */
-static void
-weak_subtable(lua_State *L, int t)
+/* The runner of the spec table at index spec (a new one the first time),
+ * set to s. */
+static rs_probe_runner *
+spec_runner(lua_State *L, int spec, const struct rs_probe_spec *s,
+            const char *fn)
 {
-    lua_pushvalue(L, -1); /* key key */
-    if (lua_rawget(L, t) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        lua_createtable(L, 0, 1);
-        lua_createtable(L, 0, 1);
-        lua_pushliteral(L, "k");
-        lua_setfield(L, -2, "__mode");
-        lua_setmetatable(L, -2);
-        lua_pushvalue(L, -2); /* key new key */
-        lua_pushvalue(L, -2); /* key new key new */
-        lua_rawset(L, t);
-    }
-    lua_remove(L, -2); /* sub */
-}
-
-/* The history of the spec at index spec on the learner at index who for
- * nl layers (a new one if it has none or another layer count). Owned by
- * the registry table while the spec and the learner live. */
-static struct linear_hist *
-linear_history(lua_State *L, int spec, int who, int nl)
-{
-    if (luaL_getsubtable(L, LUA_REGISTRYINDEX, LINEAR_HIST_KEY) == 0) {
+    if (luaL_getsubtable(L, LUA_REGISTRYINDEX, RUNNERS_KEY) == 0) {
         lua_createtable(L, 0, 1);
         lua_pushliteral(L, "k");
         lua_setfield(L, -2, "__mode");
         lua_setmetatable(L, -2);
     }
-    lua_pushvalue(L, spec); /* all spec */
-    weak_subtable(L, lua_gettop(L) - 1); /* all hists */
-    lua_remove(L, -2);
-    lua_pushvalue(L, who);
-    lua_rawget(L, -2); /* hists h */
-    struct linear_hist *h = lua_touserdata(L, -1);
-    if (h == NULL || h->nl != nl) {
+    lua_pushvalue(L, spec);
+    lua_rawget(L, -2); /* runners box */
+    void **box = luaL_testudata(L, -1, RUNNER_MT);
+    if (box == NULL) {
         lua_pop(L, 1);
-        h = lua_newuserdatauv(
-            L, sizeof *h + (size_t)nl * LINEAR_HIST_MAX * sizeof(float), 0);
-        h->nl = nl;
-        h->ncols = 0;
-        lua_pushvalue(L, who);
-        lua_pushvalue(L, -2); /* hists h who h */
-        lua_rawset(L, -4);    /* hists h */
+        box = rs_lua_new_box(L, RUNNER_MT);
+        lua_pushvalue(L, spec);
+        lua_pushvalue(L, -2); /* runners box spec box */
+        lua_rawset(L, -4);    /* runners box */
     }
     lua_pop(L, 2);
-    return h;
-}
-
-/* Append the accuracies acc (nl) of step. Columns at or after step go
- * first (a restart from a checkpoint, or the same step probed again);
- * when full, the oldest column drops out. */
-static void
-linear_record(struct linear_hist *h, long step, const double *acc)
-{
-    while (h->ncols > 0 && h->step[h->ncols - 1] >= step)
-        h->ncols--;
-    if (h->ncols == LINEAR_HIST_MAX) {
-        memmove(h->step, h->step + 1, (LINEAR_HIST_MAX - 1) * sizeof *h->step);
-        for (int l = 0; l < h->nl; l++) {
-            float *row = h->acc + (size_t)l * LINEAR_HIST_MAX;
-            memmove(row, row + 1, (LINEAR_HIST_MAX - 1) * sizeof *row);
-        }
-        h->ncols--;
-    }
-    h->step[h->ncols] = step;
-    for (int l = 0; l < h->nl; l++)
-        h->acc[(size_t)l * LINEAR_HIST_MAX + (size_t)h->ncols] = (float)acc[l];
-    h->ncols++;
-}
-
-/* Publish the history as the matrix "linear": rows = layers (labelled),
- * columns = probe steps (labelled). Scratch in userdata, popped. */
-static void
-linear_publish(lua_State *L, const struct linear_hist *h, rs_nn_module *m,
-               const int *layers, const char *owner)
-{
-    int nl = h->nl, nc = h->ncols;
-    float *d = lua_newuserdatauv(L, (size_t)nl * (size_t)nc * sizeof *d, 0);
-    const char **rows = lua_newuserdatauv(L, (size_t)nl * sizeof *rows, 0);
-    const char **cols = lua_newuserdatauv(L, (size_t)nc * sizeof *cols, 0);
-    char(*text)[24] = lua_newuserdatauv(L, (size_t)nc * sizeof *text, 0);
-    for (int l = 0; l < nl; l++) {
-        rows[l] = rs_nn_module_layer_name(m, layers[l]);
-        memcpy(d + (size_t)l * (size_t)nc, h->acc + (size_t)l * LINEAR_HIST_MAX,
-               (size_t)nc * sizeof *d);
-    }
-    for (int t = 0; t < nc; t++) {
-        snprintf(text[t], sizeof text[t], "%ld", h->step[t]);
-        cols[t] = text[t];
-    }
-    char name[RS_NAME_MAX];
-    rs_lua_matrix_labeled(L, rs_name(name, owner, "linear", NULL), nl, nc, d,
-                          rows, cols);
-    lua_pop(L, 4);
-}
-
-/* A linear spec: fit a ridge probe per layer on the activations of the
- * first n train examples, score it on the first n test examples, publish
- * probe/linear/<layer>, probe/linear_train/<layer> and the matrix. The
- * scratch is userdata, dropped before returning (the stack is as on
- * entry). */
-static void
-run_linear(lua_State *L, int spec, rs_learner *tr, int who, int res)
-{
-    static const char fn[] = "rs.probe.run";
-    int top = lua_gettop(L);
-    int n = (int)rs_lua_opt_int_field(L, spec, fn, "n", 1024, 0, INT32_MAX);
-    if (n == 1)
-        rs_lua_field_error(L, fn, "n", "1 is not 0 (all) or >= 2");
-    lua_Number lambda = rs_lua_opt_number_field(L, spec, fn, "lambda",
-                                                RS_PROBE_LINPROBE_LAMBDA);
-    if (!(lambda > 0) || !isfinite(lambda))
-        rs_lua_field_error(L, fn, "lambda", "%g is not a finite number > 0",
-                           (double)lambda);
-    rs_nn_module *m = rs_learner_module(tr, 0);
-    const char *owner = rs_learner_name(tr);
-    struct rs_source_info si;
-    rs_source_info(rs_learner_source(tr), &si);
-    if (si.classes < 1)
-        luaL_error(L, "%s: the learner's data has no labels", fn);
-    int *layers = NULL;
-    int nl = spec_layers(L, spec, m, fn, &layers);
-    if (nl == 0) {
-        lua_settop(L, top);
-        return;
-    }
     struct rs_error err = {0};
-    /* test first: a rank or dead probe of the same step (split "test",
-     * same n) has usually run that forward already */
-    int nte = 0, ntr = 0;
-    if (rs_learner_probe_forward(tr, RS_SPLIT_TEST, n, &nte, &err) != RS_OK)
+    if (*box == NULL) {
+        *box = rs_probe_runner_new(s, &err);
+        if (*box == NULL)
+            rs_lua_status_error(L, fn, &err);
+    } else if (rs_probe_runner_set_spec(*box, s, &err) != RS_OK) {
         rs_lua_status_error(L, fn, &err);
-    int *yte = lua_newuserdatauv(L, (size_t)nte * sizeof *yte, 0);
-    memcpy(yte, rs_learner_probe_batch(tr)->y, (size_t)nte * sizeof *yte);
-    int *width = lua_newuserdatauv(L, (size_t)nl * sizeof *width, 0);
-    size_t *off = lua_newuserdatauv(L, (size_t)(nl + 1) * sizeof *off, 0);
-    off[0] = 0;
-    for (int k = 0; k < nl; k++) {
-        rs_tensor *t = rs_nn_module_layer_act(m, layers[k]);
-        if (t == NULL || (int)rs_tensor_rows(t) != nte)
-            luaL_error(L, "%s: layer '%s' recorded nothing", fn,
-                       rs_nn_module_layer_name(m, layers[k]));
-        width[k] = rs_tensor_cols(t);
-        off[k + 1] = off[k] + (size_t)nte * (size_t)width[k];
     }
-    float *hte = lua_newuserdatauv(L, off[nl] * sizeof *hte, 0);
-    for (int k = 0; k < nl; k++)
-        memcpy(hte + off[k], rs_nn_module_layer_act(m, layers[k])->data,
-               (off[k + 1] - off[k]) * sizeof *hte);
-    if (rs_learner_probe_forward(tr, RS_SPLIT_TRAIN, n, &ntr, &err) != RS_OK)
-        rs_lua_status_error(L, fn, &err);
-    const int *ytr = rs_learner_probe_batch(tr)->y;
-    double *acc = lua_newuserdatauv(L, (size_t)nl * sizeof *acc, 0);
-    for (int k = 0; k < nl; k++) {
-        const char *lname = rs_nn_module_layer_name(m, layers[k]);
-        rs_tensor *t = rs_nn_module_layer_act(m, layers[k]);
-        if (t == NULL || (int)rs_tensor_rows(t) != ntr ||
-            rs_tensor_cols(t) != width[k])
-            luaL_error(L, "%s: layer '%s' recorded nothing", fn, lname);
-        struct rs_probe_linprobe r;
-        if (rs_probe_linprobe_fit(t->data, ytr, ntr, hte + off[k], yte, nte,
-                                  width[k], si.classes, lambda,
-                                  &r, NULL, &err) != RS_OK)
-            luaL_error(L, "%s: layer '%s': %s", fn, lname, err.msg);
-        char name[RS_NAME_MAX];
-        publish(L, res, rs_name(name, owner, "probe/linear", lname, NULL),
-                r.test_acc);
-        publish(L, res,
-                rs_name(name, owner, "probe/linear_train", lname, NULL),
-                r.train_acc);
-        acc[k] = r.test_acc;
-    }
-    struct linear_hist *h = linear_history(L, spec, who, nl);
-    linear_record(h, rs_learner_steps(tr), acc);
-    linear_publish(L, h, m, layers, owner);
-    lua_settop(L, top);
+    return *box;
+}
+
+/* The target at arg: a learner (rs.learner, or rs.train's sugar over
+ * one); its name is the owner of every published name. */
+static void
+check_target(lua_State *L, int arg, const char *fn, struct rs_probe_target *t)
+{
+    rs_learner_probe_target(rs_lua_check_learner(L, arg, fn, "learner"), t);
 }
 
 /* rs.probe.run(spec, learner) -> table of published values */
@@ -522,72 +436,25 @@ static int
 l_probe_run(lua_State *L)
 {
     static const char fn[] = "rs.probe.run";
-    static const char *const kinds[] = {"rank", "dead", "norms", "linear",
-                                        NULL};
-    static const char *const splits[] = {"train", "test", NULL};
-    static const char *const ons[] = {"preact", "act", NULL};
     rs_lua_check_table(L, 1, fn, "spec");
-    rs_learner *tr = rs_lua_check_learner(L, 2, fn, "learner");
-    const char *owner = rs_learner_name(tr);
-    int kind = rs_lua_opt_enum_field(L, 1, fn, "kind", NULL, kinds);
-    lua_newtable(L);
-    int res = lua_gettop(L);
-    if (kind == 2) {
-        run_norms(L, 1, tr, res);
-        return 1;
-    }
-    if (kind == 3) {
-        run_linear(L, 1, tr, 2, res);
-        return 1;
-    }
-    int split = rs_lua_opt_enum_field(L, 1, fn, "split", "test", splits);
-    int n = (int)rs_lua_opt_int_field(L, 1, fn, "n", 1024, 0, INT32_MAX);
-    int on = rs_lua_opt_enum_field(L, 1, fn, "on", kind == 0 ? "preact" : "act",
-                                   ons);
-    bool centre = rs_lua_opt_bool_field(L, 1, fn, "centre", false);
-    rs_nn_module *m = rs_learner_module(tr, 0);
-    int *layers = NULL;
-    int nl = spec_layers(L, 1, m, fn, &layers);
-    struct rs_probe_rank *r = lua_newuserdatauv(L, sizeof *r, 0);
-    rs_probe_rank_init(r);
-    luaL_setmetatable(L, "repscope.rank_scratch");
-    int rows = 0;
+    struct rs_probe_target t;
+    check_target(L, 2, fn, &t);
+    lua_settop(L, 2);
+    struct rs_probe_spec s;
+    spec_of(L, 1, t.module, fn, &s); /* spec target names */
+    rs_probe_runner *r = spec_runner(L, 1, &s, fn);
+    struct published *p = lua_newuserdatauv(L, sizeof *p, 0);
+    *p = (struct published){.ctx = rs_lua_ctx(L)};
+    luaL_setmetatable(L, PUBLISHED_MT); /* spec target names p */
+    struct rs_probe_sink sink = {published_log, published_matrix, p};
     struct rs_error err = {0};
-    if (nl > 0 && rs_learner_probe_forward(tr, (enum rs_split)split, n, &rows,
-                                           &err) != RS_OK)
+    if (rs_probe_runner_run(r, &t, &sink, &err) != RS_OK)
         return rs_lua_status_error(L, fn, &err);
-    for (int k = 0; k < nl; k++) {
-        const char *lname = rs_nn_module_layer_name(m, layers[k]);
-        rs_tensor *t = on == 0 ? rs_nn_module_layer_preact(m, layers[k])
-                               : rs_nn_module_layer_act(m, layers[k]);
-        if (t == NULL)
-            return luaL_error(L, "%s: layer '%s' recorded nothing", fn, lname);
-        char name[RS_NAME_MAX];
-        int cols = rs_tensor_cols(t), nrows = (int)rs_tensor_rows(t);
-        if (kind == 0) {
-            if (rs_probe_rank_features(r, t->data, nrows, cols, centre, &err) !=
-                RS_OK)
-                return luaL_error(L, "%s: layer '%s': %s", fn, lname, err.msg);
-            publish(L, res, rs_name(name, owner, "probe/srank", lname, NULL),
-                    r->srank);
-            publish(L, res, rs_name(name, owner, "probe/erank", lname, NULL),
-                    r->effective);
-            rs_lua_matrix(L, rs_name(name, owner, "spectrum", lname, NULL), 1,
-                          r->n, r->s);
-        } else {
-            float *freq = lua_newuserdatauv(L, (size_t)cols * sizeof *freq, 0);
-            double frac = 0.0;
-            if (rs_probe_dead_fraction(t->data, nrows, cols, freq, &frac,
-                                       &err) != RS_OK)
-                return luaL_error(L, "%s: layer '%s': %s", fn, lname, err.msg);
-            publish(L, res, rs_name(name, owner, "probe/dead", lname, NULL),
-                    frac);
-            rs_lua_matrix(L, rs_name(name, owner, "neurons", lname, NULL), 1,
-                          cols, freq);
-            lua_pop(L, 1);
-        }
+    lua_createtable(L, 0, p->n);
+    for (int i = 0; i < p->n; i++) {
+        lua_pushnumber(L, p->e[i].v);
+        lua_setfield(L, -2, p->e[i].name);
     }
-    lua_pushvalue(L, res);
     return 1;
 }
 
@@ -611,6 +478,14 @@ luaopen_repscope_probe(lua_State *L)
 {
     luaL_newmetatable(L, "repscope.rank_scratch");
     lua_pushcfunction(L, l_probe_rank_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, RUNNER_MT);
+    lua_pushcfunction(L, l_probe_runner_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, PUBLISHED_MT);
+    lua_pushcfunction(L, l_probe_published_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newlib(L, probe_funcs);

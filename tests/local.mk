@@ -99,3 +99,6 @@ check_PROGRAMS += %D%/t_run_ckpt_learner
 %C%_t_run_ckpt_learner_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_algo_objectives
 %C%_t_algo_objectives_LDADD = $(RS_TEST_LIBS)
+# the probe runner (probe/runner.h) on a hand-set MLP
+check_PROGRAMS += %D%/t_probe_runner
+%C%_t_probe_runner_LDADD = $(RS_TEST_LIBS)

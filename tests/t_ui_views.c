@@ -8,6 +8,10 @@
  * from a bus: a restarted series keeps only its new run, thresholds on
  * test/acc, the rank strip resampled to its width (means computed here
  * independently), neuron layers and the layer selection, SVG export.
+ * Names: specs whose names carry a learner prefix ("a/spectrum/l1") are
+ * read as they are and follow the layer selection by swapping the layer
+ * part, never the bare names beside them; specs that leave names out are
+ * completed (the bare layout, or the owner of their matrix).
  */
 #include "config.h"
 
@@ -277,6 +281,161 @@ test_fill(void)
     rs_bus_free(bus);
 }
 
+/* Two learners' views: a's rank strip and spectrum, b's neurons. */
+static const char owned_json[] =
+    "{\"version\":1,\"views\":["
+    "{\"kind\":\"rank_heatmap\",\"layers\":[\"l1\",\"l2\"],\"metric\":"
+    "\"srank\",\"series\":[\"a/probe/srank/l1\",\"a/probe/srank/l2\"]},"
+    "{\"kind\":\"spectrum\",\"layer\":\"l1\",\"matrix\":\"a/spectrum/l1\","
+    "\"series\":[\"a/probe/srank/l1\",\"a/probe/erank/l1\"]},"
+    "{\"kind\":\"neurons\",\"layer\":\"l1\",\"matrix\":\"b/neurons/l1\","
+    "\"series\":[\"b/probe/dead/l1\"]}]}";
+
+static void
+test_names(void)
+{
+    char out[RS_BUS_NAME_MAX];
+    tap_ok(rs_viewspec_relayer(out, "a/spectrum/l3", "l3", "l10") &&
+               strcmp(out, "a/spectrum/l10") == 0,
+           "relayer: a/spectrum/l3 for l10");
+    tap_ok(rs_viewspec_relayer(out, "l3", "l3", "l1") && strcmp(out, "l1") == 0,
+           "relayer: a name that is only the layer");
+    tap_ok(!rs_viewspec_relayer(out, "a/spectrum/l3", "l1", "l2") &&
+               strcmp(out, "a/spectrum/l3") == 0,
+           "relayer: the last part is not the layer, the name unchanged");
+    tap_ok(!rs_viewspec_relayer(out, "a/spectrum/xl3", "l3", "l2"),
+           "relayer: a whole part only");
+    const char *l =
+        rs_viewspec_layer_of("a/spectrum/l2", "a/spectrum/l1", "l1");
+    tap_ok(l != NULL && strcmp(l, "l2") == 0, "layer_of: a's other layer");
+    tap_ok(rs_viewspec_layer_of("spectrum/l2", "a/spectrum/l1", "l1") == NULL &&
+               rs_viewspec_layer_of("b/spectrum/l2", "a/spectrum/l1", "l1") ==
+                   NULL &&
+               rs_viewspec_layer_of("a/spectrum/x/l2", "a/spectrum/l1", "l1") ==
+                   NULL,
+           "layer_of: not the bare, not b's, not deeper names");
+
+    /* completion of specs that leave names out */
+    struct rs_error err = {0};
+    struct rs_viewspec_set *set = rs_viewspec_parse(
+        "{\"views\":[{\"kind\":\"spectrum\",\"layer\":\"l3\",\"matrix\":"
+        "\"a/spectrum/l3\"},{\"kind\":\"neurons\",\"layer\":\"h2\"},"
+        "{\"kind\":\"rank_heatmap\",\"layers\":[\"l1\",\"l2\"],\"metric\":"
+        "\"erank\"},"
+        "{\"kind\":\"rank_heatmap\",\"layers\":[\"l1\",\"l2\",\"l3\"],"
+        "\"series\":[\"b/probe/srank/l1\"]},"
+        "{\"kind\":\"rank_heatmap\",\"layers\":[\"l1\",\"l2\",\"l3\",\"l4\","
+        "\"l5\",\"l6\",\"l7\",\"l8\",\"l9\",\"l10\"],\"series\":["
+        "\"a/probe/srank/l1\",\"a/probe/srank/l2\",\"a/probe/srank/l3\","
+        "\"a/probe/srank/l4\",\"a/probe/srank/l5\",\"a/probe/srank/l6\","
+        "\"a/probe/srank/l7\",\"a/probe/srank/l8\",\"a/probe/srank/l9\","
+        "\"a/probe/srank/l10\"]}]}",
+        &err);
+    if (!tap_ok(set != NULL && set->n == 5, "specs without names parse")) {
+        tap_diag("%s", err.msg);
+        rs_viewspec_free(set);
+        return;
+    }
+    const struct rs_viewspec *v = set->v;
+    tap_ok(v[0].nseries == 2 &&
+               strcmp(v[0].series[0], "a/probe/srank/l3") == 0 &&
+               strcmp(v[0].series[1], "a/probe/erank/l3") == 0,
+           "spectrum: srank and erank of the matrix's owner");
+    tap_ok(strcmp(v[1].matrix, "neurons/h2") == 0 && v[1].nseries == 1 &&
+               strcmp(v[1].series[0], "probe/dead/h2") == 0,
+           "neurons without a matrix: the bare names");
+    tap_ok(strcmp(v[2].layer_series[1], "probe/erank/l2") == 0 &&
+               strcmp(v[2].layer_matrix[1], "spectrum/l2") == 0 &&
+               strcmp(v[2].series[0], "probe/erank/l1") == 0,
+           "rank without series: the bare names of its metric");
+    tap_ok(strcmp(v[3].layer_series[2], "b/probe/srank/l3") == 0 &&
+               strcmp(v[3].layer_matrix[2], "b/spectrum/l3") == 0,
+           "rank with fewer series: the rest swapped from the first");
+    tap_ok(v[4].nlayers == 10 && v[4].nseries == RS_VIEWSPEC_SERIES_MAX &&
+               strcmp(v[4].layer_series[9], "a/probe/srank/l10") == 0 &&
+               strcmp(v[4].layer_matrix[9], "a/spectrum/l10") == 0,
+           "rank over 10 layers: every layer's series kept");
+    struct rs_viewspec r = v[3];
+    static const char more[2][RS_VIEWSPEC_NAME_MAX] = {"h1", "h2"};
+    rs_viewspec_set_layers(&r, more, 2);
+    tap_ok(r.nlayers == 2 &&
+               strcmp(r.layer_series[1], "b/probe/srank/h2") == 0 &&
+               strcmp(r.layer_matrix[0], "b/spectrum/h1") == 0,
+           "set_layers keeps the owner");
+    rs_viewspec_free(set);
+}
+
+static void
+test_owned_fill(void)
+{
+    rs_bus *bus = rs_bus_new();
+    float sa1[10], sa2[5], bare[3] = {1, 1, 1};
+    for (int i = 0; i < 10; i++)
+        sa1[i] = 10.0f - (float)i;
+    for (int i = 0; i < 5; i++)
+        sa2[i] = 5.0f - (float)i;
+    float nb1[4] = {0, 1, 1, 1}, nb2[2] = {0, 0};
+    for (int s = 100; s <= 1000; s += 100) {
+        rs_bus_push(bus, "a/probe/srank/l1", s, 7);
+        rs_bus_push(bus, "a/probe/srank/l2", s, 4);
+        rs_bus_push(bus, "a/probe/erank/l2", s, 3.5);
+        rs_bus_push(bus, "probe/srank/l2", s, 99); /* another learner's */
+        rs_bus_push(bus, "probe/srank/l1", s, 99);
+    }
+    rs_bus_put_matrix(bus, "a/spectrum/l1", 1000, 1, 10, sa1, NULL, NULL);
+    rs_bus_put_matrix(bus, "a/spectrum/l2", 1000, 1, 5, sa2, NULL, NULL);
+    rs_bus_put_matrix(bus, "spectrum/l2", 1000, 1, 3, bare, NULL, NULL);
+    rs_bus_put_matrix(bus, "spectrum/l7", 1000, 1, 3, bare, NULL, NULL);
+    rs_bus_put_matrix(bus, "b/neurons/l1", 1000, 1, 4, nb1, NULL, NULL);
+    rs_bus_put_matrix(bus, "b/neurons/l2", 1000, 1, 2, nb2, NULL, NULL);
+    rs_bus_flush(bus);
+
+    struct rs_error err = {0};
+    struct rs_viewspec_set *set = rs_viewspec_parse(owned_json, &err);
+    rs_views *v = rs_views_new(set);
+    rs_viewspec_free(set);
+    for (int i = 0; i < rs_views_count(v); i++)
+        rs_views_widget(v, i)->r = (struct rs_rect){0, 0, 46, 12};
+    struct rs_bus_status st = {.total = 1000, .step = 1000};
+    struct rs_views_frame fr = {.st = &st, .layer = "l2"};
+    rs_views_fill(v, bus, &fr);
+
+    char layers[8][RS_VIEWSPEC_NAME_MAX];
+    int nl = rs_views_layers(v, layers, 8);
+    tap_ok(nl == 2 && strcmp(layers[0], "l1") == 0 &&
+               strcmp(layers[1], "l2") == 0,
+           "layers from a's and b's matrices only (not spectrum/l7)");
+    struct rs_rankstrip *rk = rs_rankstrip_widget_data(rs_views_widget(v, 0));
+    tap_ok(rk->layers == 2 && rk->width[0] == 10 && rk->width[1] == 5,
+           "rank strip: full ranks from a/spectrum/l1 and a/spectrum/l2");
+    tap_ok(rk->rank[rk->times - 1] == 7 &&
+               rk->rank[(size_t)2 * rk->times - 1] == 4,
+           "rank strip: a's srank series, not the bare ones");
+    struct rs_spectrum *sp = rs_spectrum_widget_data(rs_views_widget(v, 1));
+    tap_ok(sp->n == 5 && strcmp(sp->layer, "l2") == 0 && sp->s[0] == 5 &&
+               sp->srank == 4 && sp->erank == 3.5,
+           "spectrum follows the selection to a/spectrum/l2 and a's ranks");
+    struct rs_neuronmap *nm = rs_neuronmap_widget_data(rs_views_widget(v, 2));
+    tap_ok(nm->nlayers == 2 && nm->sel == 1 && nm->layers[0].units == 4 &&
+               nm->layers[1].units == 2,
+           "neurons: b's two layers, l2 selected");
+    tap_ok(rs_views_mentions(v, 0, "a/probe/srank/l2") &&
+               !rs_views_mentions(v, 0, "probe/srank/l2"),
+           "the rank panel mentions a's series");
+
+    /* a selection only b has: a's spectrum keeps its own layer */
+    rs_bus_put_matrix(bus, "b/neurons/l3", 1000, 1, 2, nb2, NULL, NULL);
+    rs_bus_flush(bus);
+    fr.layer = "l3";
+    rs_views_fill(v, bus, &fr);
+    tap_ok(strcmp(sp->layer, "l1") == 0 && sp->n == 10 && sp->srank == 7 &&
+               isnan(sp->erank),
+           "selection l3 (b only): a's spectrum shows its own l1");
+    tap_ok(nm->nlayers == 3 && nm->sel == 2, "b's neurons select l3");
+    rs_views_free(v);
+    rs_bus_free(bus);
+}
+
 int
 main(void)
 {
@@ -284,5 +443,7 @@ main(void)
     test_parse();
     test_default();
     test_fill();
+    test_names();
+    test_owned_fill();
     return tap_done();
 }

@@ -2,7 +2,10 @@
  *
  * views.c: panels from view specs, filled from bus copies (views.h).
  * Each panel owns its widget and buffers; the widget's data fields point
- * into those buffers until the next fill. UI thread only.
+ * into those buffers until the next fill. Every bus name read is one the
+ * spec carries, or one with its layer part swapped for the selected layer
+ * (rs_viewspec_relayer), so a learner's prefix ("a/spectrum/l3") needs
+ * nothing here. UI thread only.
  */
 #include "config.h"
 
@@ -210,7 +213,8 @@ rs_views_mentions(const rs_views *v, int i, const char *name)
     if (s->layer[0] != '\0' && strcmp(s->layer, name) == 0)
         return true;
     for (int k = 0; k < s->nlayers; k++)
-        if (strcmp(s->layers[k], name) == 0)
+        if (strcmp(s->layers[k], name) == 0 ||
+            strcmp(s->layer_series[k], name) == 0)
             return true;
     return false;
 }
@@ -301,14 +305,26 @@ add_layer(rs_views *v, const char *name)
 }
 
 static bool
-matrix_exists(const rs_views *v, int nm, const char *prefix, const char *layer)
+matrix_exists(const rs_views *v, int nm, const char *name)
 {
-    size_t k = strlen(prefix);
     for (int i = 0; i < nm; i++)
-        if (strncmp(v->matnames[i], prefix, k) == 0 &&
-            strcmp(v->matnames[i] + k, layer) == 0)
+        if (strcmp(v->matnames[i], name) == 0)
             return true;
     return false;
+}
+
+/* Add the layers of the bus matrices named like tmpl (whose last part is
+ * tmpl_layer) with another last part. */
+static void
+add_layers_like(rs_views *v, int nm, const char *tmpl, const char *tmpl_layer)
+{
+    if (tmpl[0] == '\0' || tmpl_layer[0] == '\0')
+        return;
+    for (int i = 0; i < nm; i++) {
+        const char *l = rs_viewspec_layer_of(v->matnames[i], tmpl, tmpl_layer);
+        if (l != NULL)
+            add_layer(v, l);
+    }
 }
 
 /* Layer names in model order: digit runs compare as numbers ("l2" <
@@ -336,8 +352,9 @@ layer_cmp(const void *pa, const void *pb)
     return (*a != '\0') - (*b != '\0');
 }
 
-/* The layer list: the rank views' layers and those with matrices, in
- * model order. */
+/* The layer list: the rank views' layers and the layers of the bus
+ * matrices named like a spectrum, neurons or rank view's (the same names
+ * with another layer), in model order. */
 static int
 collect_layers(rs_views *v, rs_bus *bus)
 {
@@ -347,12 +364,15 @@ collect_layers(rs_views *v, rs_bus *bus)
     for (int i = 0; i < v->n; i++)
         for (int k = 0; k < v->p[i].spec.nlayers; k++)
             add_layer(v, v->p[i].spec.layers[k]);
-    static const char *const prefixes[] = {"spectrum/", "neurons/"};
-    for (size_t j = 0; j < RS_ARRAY_LEN(prefixes); j++)
-        for (int i = 0; i < nm; i++) {
-            size_t k = strlen(prefixes[j]);
-            if (strncmp(v->matnames[i], prefixes[j], k) == 0)
-                add_layer(v, v->matnames[i] + k);
+    for (int kind = 0; kind < 2; kind++)
+        for (int i = 0; i < v->n; i++) {
+            const struct rs_viewspec *s = &v->p[i].spec;
+            if (kind == 0 && s->kind == RS_VIEWSPEC_SPECTRUM)
+                add_layers_like(v, nm, s->matrix, s->layer);
+            else if (kind == 0 && s->kind == RS_VIEWSPEC_RANK && s->nlayers > 0)
+                add_layers_like(v, nm, s->layer_matrix[0], s->layers[0]);
+            else if (kind == 1 && s->kind == RS_VIEWSPEC_NEURONS)
+                add_layers_like(v, nm, s->matrix, s->layer);
         }
     qsort(v->layers, (size_t)v->nlayers, sizeof v->layers[0], layer_cmp);
     return nm;
@@ -399,15 +419,29 @@ fill_curves(struct panel *p, rs_bus *bus, const struct rs_views_frame *f)
     p->total = (long)total;
 }
 
-/* The layer a layer-following panel shows: the selection if it has the
- * panel's matrix, else the spec's own. */
+/* The layer a layer-following panel shows: the selection if the bus has
+ * the panel's matrix for it, else the spec's own. */
 static const char *
-pick_layer(const rs_views *v, int nm, const struct panel *p, const char *prefix,
+pick_layer(const rs_views *v, int nm, const struct panel *p,
            const struct rs_views_frame *f)
 {
-    if (f->layer != NULL && matrix_exists(v, nm, prefix, f->layer))
+    char name[RS_BUS_NAME_MAX];
+    if (f->layer != NULL &&
+        rs_viewspec_relayer(name, p->spec.matrix, p->spec.layer, f->layer) &&
+        matrix_exists(v, nm, name))
         return f->layer;
     return p->spec.layer;
+}
+
+/* Series k of the panel's spec for layer (NaN when the spec has none). */
+static double
+layer_value(rs_bus *bus, const struct panel *p, int k, const char *layer)
+{
+    char name[RS_BUS_NAME_MAX];
+    if (k >= p->spec.nseries ||
+        !rs_viewspec_relayer(name, p->spec.series[k], p->spec.layer, layer))
+        return (double)NAN;
+    return last_value(bus, name);
 }
 
 static void
@@ -415,13 +449,10 @@ fill_spectrum(rs_views *v, int nm, struct panel *p, rs_bus *bus,
               const struct rs_views_frame *f)
 {
     struct rs_spectrum *sp = rs_spectrum_widget_data(p->w);
-    const char *layer = pick_layer(v, nm, p, "spectrum/", f);
+    const char *layer = pick_layer(v, nm, p, f);
     snprintf(p->layer, sizeof p->layer, "%s", layer);
     char name[RS_BUS_NAME_MAX];
-    if (strcmp(layer, p->spec.layer) == 0 && p->spec.matrix[0] != '\0')
-        snprintf(name, sizeof name, "%s", p->spec.matrix);
-    else
-        snprintf(name, sizeof name, "spectrum/%s", layer);
+    rs_viewspec_relayer(name, p->spec.matrix, p->spec.layer, layer);
     bool changed = copy_matrix(bus, name, &p->mats[0]);
     /* the title line also carries the layer, srank and erank: a long
      * scene title (or one naming another layer) gives way */
@@ -434,11 +465,9 @@ fill_spectrum(rs_views *v, int nm, struct panel *p, rs_bus *bus,
     sp->layer = p->layer;
     sp->s = p->mats[0].ok ? p->mats[0].data : NULL;
     sp->n = p->mats[0].ok ? p->mats[0].rows * p->mats[0].cols : 0;
-    snprintf(name, sizeof name, "probe/srank/%s", layer);
-    double sr = last_value(bus, name);
+    double sr = layer_value(bus, p, 0, layer); /* srank, erank: viewspec.h */
     sp->srank = isnan(sr) ? -1 : (int)lround(sr);
-    snprintf(name, sizeof name, "probe/erank/%s", layer);
-    sp->erank = last_value(bus, name);
+    sp->erank = layer_value(bus, p, 1, layer);
     p->changed = changed || !same_value(sr, p->srank) ||
                  !same_value(sp->erank, p->erank) ||
                  strcmp(p->sel, p->layer) != 0;
@@ -478,11 +507,10 @@ fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
           const struct rs_views_frame *f)
 {
     struct rs_rankstrip *rk = rs_rankstrip_widget_data(p->w);
-    if (p->spec.nlayers == 0) {
-        /* no layers named: every layer we know of */
-        p->spec.nlayers = v->nlayers;
-        memcpy(p->spec.layers, v->layers, sizeof v->layers);
-    }
+    if (p->spec.nlayers == 0) /* no layers named: every layer we know of */
+        rs_viewspec_set_layers(&p->spec,
+                               (const char(*)[RS_VIEWSPEC_NAME_MAX])v->layers,
+                               v->nlayers);
     int nl = p->spec.nlayers;
     int lw = 0;
     for (int l = 0; l < nl; l++) {
@@ -510,20 +538,13 @@ fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
         times != p->times || total != p->total || strcmp(sel, p->sel) != 0;
     float wid[NL];
     for (int l = 0; l < nl; l++) {
-        char name[RS_BUS_NAME_MAX];
-        if (l < p->spec.nseries)
-            snprintf(name, sizeof name, "%s", p->spec.series[l]);
-        else
-            snprintf(name, sizeof name, "probe/%s/%s", p->spec.metric,
-                     p->spec.layers[l]);
         struct sercopy *c = &p->lser[l];
-        changed |= copy_series(bus, name, c);
+        changed |= copy_series(bus, p->spec.layer_series[l], c);
         if (c->n > 0 && c->pts[c->n - 1].step_hi > xmax)
             xmax = c->pts[c->n - 1].step_hi;
         /* a layer's full rank: the length of its spectrum (mats[0] is
          * scratch here; the spectrum's version tells a change) */
-        snprintf(name, sizeof name, "spectrum/%s", p->spec.layers[l]);
-        copy_matrix(bus, name, &p->mats[0]);
+        copy_matrix(bus, p->spec.layer_matrix[l], &p->mats[0]);
         uint64_t wv = p->mats[0].ok ? p->mats[0].version : 0;
         changed |= wv != p->wver[l];
         p->wver[l] = wv;
@@ -570,11 +591,12 @@ fill_neurons(rs_views *v, int nm, struct panel *p, rs_bus *bus,
     struct rs_neuronmap *m = rs_neuronmap_widget_data(p->w);
     int n = 0, sel = -1;
     bool changed = false;
-    const char *want = pick_layer(v, nm, p, "neurons/", f);
+    const char *want = pick_layer(v, nm, p, f);
     for (int l = 0; l < v->nlayers && n < NL; l++) {
         char name[RS_BUS_NAME_MAX];
-        snprintf(name, sizeof name, "neurons/%s", v->layers[l]);
-        if (!matrix_exists(v, nm, "neurons/", v->layers[l]))
+        if (!rs_viewspec_relayer(name, p->spec.matrix, p->spec.layer,
+                                 v->layers[l]) ||
+            !matrix_exists(v, nm, name))
             continue;
         changed |= copy_matrix(bus, name, &p->mats[n]);
         if (!p->mats[n].ok)

@@ -36,6 +36,164 @@ jnum(const rs_json *o, const char *key, double def)
     return rs_json_num(v, def);
 }
 
+/* ---- names --------------------------------------------------------------- */
+
+/* The start of the last part of name (after its last '/'). */
+static const char *
+last_part(const char *name)
+{
+    const char *slash = strrchr(name, '/');
+    return slash != NULL ? slash + 1 : name;
+}
+
+bool
+rs_viewspec_relayer(char out[RS_BUS_NAME_MAX], const char *name,
+                    const char *layer, const char *other)
+{
+    const char *last = last_part(name);
+    if (strcmp(last, layer) != 0) {
+        snprintf(out, RS_BUS_NAME_MAX, "%s", name);
+        return false;
+    }
+    snprintf(out, RS_BUS_NAME_MAX, "%.*s%s", (int)(last - name), name, other);
+    return true;
+}
+
+const char *
+rs_viewspec_layer_of(const char *name, const char *tmpl, const char *tmpl_layer)
+{
+    const char *last = last_part(tmpl);
+    size_t k = (size_t)(last - tmpl);
+    if (strcmp(last, tmpl_layer) != 0 || strncmp(name, tmpl, k) != 0)
+        return NULL;
+    const char *rest = name + k;
+    return rest[0] != '\0' && strchr(rest, '/') == NULL ? rest : NULL;
+}
+
+/* The bare layout (core/names.h builds the same for owner "" or "a"):
+ * "<o>probe/<metric>/<layer>" and "<o>spectrum/<layer>",
+ * "<o>neurons/<layer>", where <o> is "" or "<owner>/". Used only to
+ * complete specs that leave names out. */
+
+/* <o> of name into pre when name is "<o><part>/<layer>" (part may hold
+ * a '/'), else false with pre "". */
+static bool
+owner_of(char pre[RS_BUS_NAME_MAX], const char *name, const char *part,
+         const char *layer)
+{
+    char tail[RS_BUS_NAME_MAX];
+    snprintf(tail, sizeof tail, "%s/%s", part, layer);
+    size_t n = strlen(name), k = strlen(tail);
+    pre[0] = '\0';
+    if (n < k || strcmp(name + n - k, tail) != 0 ||
+        (n > k && name[n - k - 1] != '/'))
+        return false;
+    snprintf(pre, RS_BUS_NAME_MAX, "%.*s", (int)(n - k), name);
+    return true;
+}
+
+/* out = pre part "/" layer, cut at RS_BUS_NAME_MAX - 1 bytes (as the bus
+ * cuts names). */
+static void
+layout_name(char out[RS_BUS_NAME_MAX], const char *pre, const char *part,
+            const char *layer)
+{
+    const char *const pieces[] = {pre, part, "/", layer};
+    size_t k = 0;
+    for (size_t i = 0; i < RS_ARRAY_LEN(pieces); i++)
+        for (const char *c = pieces[i]; *c != '\0' && k + 1 < RS_BUS_NAME_MAX;
+             c++)
+            out[k++] = *c;
+    out[k] = '\0';
+}
+
+/* A spectrum or neurons spec: the matrix and the series from the layer,
+ * the owner taken from the matrix when it has one. */
+static void
+complete_layer_view(struct rs_viewspec *v, const char *mpart,
+                    const char *const *sparts, int ns)
+{
+    char pre[RS_BUS_NAME_MAX] = "";
+    if (v->layer[0] == '\0')
+        return;
+    if (v->matrix[0] == '\0')
+        layout_name(v->matrix, "", mpart, v->layer);
+    else
+        owner_of(pre, v->matrix, mpart, v->layer); /* "" if not the layout */
+    for (int i = v->nseries; i < ns; i++)
+        layout_name(v->series[v->nseries++], pre, sparts[i], v->layer);
+}
+
+/* A rank spec's per-layer names: layer_series from series[] where the
+ * JSON's ran out, else swapped from the first layer's, else the layout;
+ * layer_matrix beside them; series[] the first of them. */
+static void
+complete_rank(struct rs_viewspec *v)
+{
+    char part[32], pre[RS_BUS_NAME_MAX] = "";
+    snprintf(part, sizeof part, "probe/%s", v->metric);
+    for (int l = 0; l < v->nlayers; l++) {
+        char *s = v->layer_series[l];
+        if (s[0] == '\0' && l < v->nseries)
+            snprintf(s, RS_BUS_NAME_MAX, "%s", v->series[l]);
+        if (s[0] == '\0' && !(l > 0 && v->layer_series[0][0] != '\0' &&
+                              rs_viewspec_relayer(s, v->layer_series[0],
+                                                  v->layers[0], v->layers[l])))
+            layout_name(s, pre, part, v->layers[l]);
+        if (l == 0)
+            owner_of(pre, s, part, v->layers[0]);
+        char lpre[RS_BUS_NAME_MAX];
+        owner_of(lpre, s, part, v->layers[l]);
+        layout_name(v->layer_matrix[l], lpre, "spectrum", v->layers[l]);
+    }
+    v->nseries = v->nlayers < RS_VIEWSPEC_SERIES_MAX ? v->nlayers
+                                                     : RS_VIEWSPEC_SERIES_MAX;
+    for (int l = 0; l < v->nseries; l++)
+        snprintf(v->series[l], RS_BUS_NAME_MAX, "%s", v->layer_series[l]);
+}
+
+static void
+complete(struct rs_viewspec *v)
+{
+    static const char *const spectrum[] = {"probe/srank", "probe/erank"};
+    static const char *const neurons[] = {"probe/dead"};
+    switch (v->kind) {
+    case RS_VIEWSPEC_SPECTRUM:
+        complete_layer_view(v, "spectrum", spectrum, 2);
+        break;
+    case RS_VIEWSPEC_NEURONS:
+        complete_layer_view(v, "neurons", neurons, 1);
+        break;
+    case RS_VIEWSPEC_RANK:
+        complete_rank(v);
+        break;
+    default:
+        break;
+    }
+}
+
+void
+rs_viewspec_set_layers(struct rs_viewspec *v,
+                       const char (*layers)[RS_VIEWSPEC_NAME_MAX], int n)
+{
+    char tmpl[RS_BUS_NAME_MAX] = "", tlayer[RS_VIEWSPEC_NAME_MAX] = "";
+    if (v->nlayers > 0) {
+        snprintf(tmpl, sizeof tmpl, "%s", v->layer_series[0]);
+        snprintf(tlayer, sizeof tlayer, "%s", v->layers[0]);
+    }
+    n = n < RS_VIEWSPEC_LAYERS_MAX ? n : RS_VIEWSPEC_LAYERS_MAX;
+    v->nlayers = n;
+    v->nseries = 0;
+    for (int l = 0; l < n; l++) {
+        snprintf(v->layers[l], RS_VIEWSPEC_NAME_MAX, "%s", layers[l]);
+        v->layer_series[l][0] = '\0';
+        if (tmpl[0] != '\0' &&
+            !rs_viewspec_relayer(v->layer_series[l], tmpl, tlayer, layers[l]))
+            v->layer_series[l][0] = '\0';
+    }
+    complete_rank(v);
+}
+
 /* ---- specs ------------------------------------------------------------- */
 
 static bool
@@ -85,6 +243,15 @@ spec_from(struct rs_viewspec *v, const rs_json *o)
         const char *name = rs_json_str(rs_json_at(s, i), NULL);
         if (name != NULL)
             snprintf(v->series[v->nseries++], RS_BUS_NAME_MAX, "%s", name);
+    }
+    /* a rank view's series, one per layer: as many as it has layers */
+    for (int i = 0;
+         v->kind == RS_VIEWSPEC_RANK && rs_json_typeof(s) == RS_JSON_ARRAY &&
+         i < rs_json_len(s) && i < RS_VIEWSPEC_LAYERS_MAX;
+         i++) {
+        const char *name = rs_json_str(rs_json_at(s, i), NULL);
+        if (name != NULL)
+            snprintf(v->layer_series[i], RS_BUS_NAME_MAX, "%s", name);
     }
     const rs_json *l = rs_json_get(o, "layers");
     for (int i = 0; rs_json_typeof(l) == RS_JSON_ARRAY && i < rs_json_len(l) &&
@@ -142,6 +309,7 @@ rs_viewspec_parse(const char *json, struct rs_error *err)
         struct rs_viewspec *v = &set->v[set->n++];
         spec_init(v, kind);
         spec_from(v, o);
+        complete(v);
     }
     rs_json_free(root);
     return set;
@@ -275,5 +443,7 @@ rs_viewspec_default(const char (*series)[RS_BUS_NAME_MAX], int nseries,
         }
         add_series(v, s);
     }
+    for (int i = 0; i < set->n; i++)
+        complete(&set->v[i]);
     return set;
 }

@@ -11,6 +11,14 @@
  * object is an error. rs_viewspec_default builds views from the names on
  * the bus when there are no specs (a run log from before they were
  * recorded). The JSON is read with run/json.h, the project's one codec.
+ *
+ * Names: a spec carries the full bus names it shows ("a/spectrum/l3",
+ * "a/probe/srank/l3" for a learner called "a"); the panels read them and
+ * never build a metric name. A layer-following panel shows another layer
+ * by swapping the last part of its names (rs_viewspec_relayer). Only this
+ * file knows the layout of the bare probe names (core/names.h's, which
+ * the UI may not include), to complete a spec that leaves them out (a
+ * hand-written one, or rs_viewspec_default's from an older log).
  * Pure; any thread.
  */
 #ifndef RS_UI_VIEWSPEC_H
@@ -49,8 +57,22 @@ struct rs_viewspec {
     double vmin, vmax;       /* heatmap value range, NaN: auto */
     char rows[32], cols[32]; /* heatmap axis names */
     char xlabel[24];         /* curves: x axis name ("": step) */
+    /* rank_heatmap, per layer (nlayers): the series of its metric and the
+     * spectrum matrix whose length is the layer's full rank */
+    char layer_series[RS_VIEWSPEC_LAYERS_MAX][RS_BUS_NAME_MAX];
+    char layer_matrix[RS_VIEWSPEC_LAYERS_MAX][RS_BUS_NAME_MAX];
 };
 
+/* The full names each kind carries after parsing (completed from the
+ * layer and matrix when the JSON leaves them out, owner prefix kept):
+ *   spectrum      matrix "<o>spectrum/<layer>", series[0] the srank,
+ *                 series[1] the erank ("<o>probe/srank/<layer>", ...)
+ *   neurons       matrix "<o>neurons/<layer>", series[0] the dead fraction
+ *   rank_heatmap  layer_series[l] (the JSON's series in layer order, else
+ *                 "<o>probe/<metric>/<layer>") and layer_matrix[l]
+ *                 ("<o>spectrum/<layer>"); series[] holds the first
+ *                 RS_VIEWSPEC_SERIES_MAX of them
+ * where <o> is "" or "<learner>/". */
 struct rs_viewspec_set {
     char title[128];
     char *notes; /* "" when none */
@@ -74,5 +96,22 @@ struct rs_viewspec_set *
 rs_viewspec_default(const char (*series)[RS_BUS_NAME_MAX], int nseries,
                     const char (*matrices)[RS_BUS_NAME_MAX], int nmatrices);
 void rs_viewspec_free(struct rs_viewspec_set *set);
+
+/* Give a rank spec the layers (n, at most RS_VIEWSPEC_LAYERS_MAX kept)
+ * and their names: swapped from the spec's first layer's names when it
+ * had one, else bare. For a rank view that names no layers (every layer
+ * the panels know of). */
+void rs_viewspec_set_layers(struct rs_viewspec *v,
+                            const char (*layers)[RS_VIEWSPEC_NAME_MAX], int n);
+/* out = name with its last part, which must be layer, replaced by other
+ * ("a/spectrum/l3", "l3", "l1" -> "a/spectrum/l1"). False (and out =
+ * name) when the last part of name is not layer. */
+bool rs_viewspec_relayer(char out[RS_BUS_NAME_MAX], const char *name,
+                         const char *layer, const char *other);
+/* The last part of name when name is tmpl with its last part (tmpl_layer)
+ * replaced by it ("a/spectrum/l1" against "a/spectrum/l3", "l3" ->
+ * "l1"), else NULL. Borrowed from name. */
+const char *rs_viewspec_layer_of(const char *name, const char *tmpl,
+                                 const char *tmpl_layer);
 
 #endif /* RS_UI_VIEWSPEC_H */

@@ -54,6 +54,7 @@
 #include "data/source.h"
 #include "nn/model.h"
 #include "nn/module.h"
+#include "probe/runner.h"
 
 /* Modules a learner trains at most. */
 #define RS_LEARNER_MAX_MODULES 8
@@ -190,9 +191,13 @@ const struct rs_batch *rs_learner_probe_batch(const rs_learner *l);
 RS_NODISCARD int rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
                                    struct rs_error *err);
 
-/* TODO(lead, issue 10): rs_learner_remove_units (surgery) and
- * rs_learner_probe_target (probe runner) are wired after the merge; the
- * optimiser is rebuilt from rs_learner_params after a surgery. */
+/* The probe runner's view of l (probe/runner.h): owner l's name (bare
+ * names for the unnamed learner), modules[0] and its layers, the trained
+ * parameters, the step count and the last step's gradient norm (NaN
+ * before the first step), a no-grad forward on the first n examples of a
+ * split (rs_learner_probe_forward) and their labels (the probe batch's).
+ * Borrowed pointers: valid while l lives and keeps its modules. */
+void rs_learner_probe_target(rs_learner *l, struct rs_probe_target *t);
 
 /* Accessors (borrowed while l lives). */
 const char *rs_learner_name(const rs_learner *l);
