@@ -91,3 +91,6 @@ check_PROGRAMS += %D%/t_core_pool
 %C%_t_core_pool_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_core_names
 %C%_t_core_names_LDADD = $(RS_TEST_LIBS)
+# replacing parameters: core/optim.h swaps and nn/surgery.h
+check_PROGRAMS += %D%/t_core_optim_replace
+%C%_t_core_optim_replace_LDADD = $(RS_TEST_LIBS)
