@@ -94,3 +94,5 @@ check_PROGRAMS += %D%/t_core_names
 # replacing parameters: core/optim.h swaps and nn/surgery.h
 check_PROGRAMS += %D%/t_core_optim_replace
 %C%_t_core_optim_replace_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_nn_surgery
+%C%_t_nn_surgery_LDADD = $(RS_TEST_LIBS)

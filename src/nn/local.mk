@@ -6,3 +6,4 @@ noinst_LIBRARIES += %D%/librs_nn.a
 	%D%/mlp.c %D%/mlp.h
 %C%_librs_nn_a_SOURCES += %D%/module.c %D%/module.h
 %C%_librs_nn_a_SOURCES += %D%/transformer.c %D%/transformer.h
+%C%_librs_nn_a_SOURCES += %D%/surgery.c %D%/surgery.h

@@ -141,4 +141,9 @@ int rs_nn_module_find_child(const rs_nn_module *m, const char *name);
 /* The wrapped MLP of an "mlp" module (borrowed), else NULL. */
 rs_nn_mlp *rs_nn_module_as_mlp(const rs_nn_module *m);
 
+/* Structured pruning (nn/surgery.h): a norm module's width, after its
+ * affine parameters (if any) were replaced by ones of `width` entries.
+ * A module that is not a norm, or a parameter of another size, is a bug. */
+void rs_nn_module_norm_set_width(rs_nn_module *m, int width);
+
 #endif /* RS_NN_MODULE_H */
