@@ -31,7 +31,6 @@
 #include "core/optim.h"
 #include "core/rng.h"
 #include "core/tensor.h"
-#include "nn/linear.h"
 #include "nn/mlp.h"
 #include "nn/model.h"
 #include "nn/module.h"

@@ -17,7 +17,8 @@
  * activation, so probes can read them; with act = identity both are the
  * same tensor. Widths come from the current parameter shapes, so a layer
  * resized through the model (structured pruning) just works, provided the
- * neighbouring layer is resized to match. Worker thread only.
+ * neighbouring layer is resized to match (nn/surgery.h does both, and the
+ * norm, in one call). Worker thread only.
  */
 #ifndef RS_NN_MLP_H
 #define RS_NN_MLP_H
