@@ -102,3 +102,10 @@ check_PROGRAMS += %D%/t_algo_objectives
 # the probe runner (probe/runner.h) on a hand-set MLP
 check_PROGRAMS += %D%/t_probe_runner
 %C%_t_probe_runner_LDADD = $(RS_TEST_LIBS)
+# replacing parameters: core/optim.h swaps and nn/surgery.h
+check_PROGRAMS += %D%/t_core_optim_replace
+%C%_t_core_optim_replace_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_nn_surgery
+%C%_t_nn_surgery_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_algo_surgery
+%C%_t_algo_surgery_LDADD = $(RS_TEST_LIBS)

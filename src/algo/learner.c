@@ -247,6 +247,7 @@ rs_learner_free(rs_learner *l)
     rs_batch_fini(&l->ebatch);
     free(l->perm);
     free(l->idx);
+    free(l->cuts);
     free(l);
 }
 

@@ -191,6 +191,26 @@ const struct rs_batch *rs_learner_probe_batch(const rs_learner *l);
 RS_NODISCARD int rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
                                    struct rs_error *err);
 
+/* Structured pruning mid-run (nn/surgery.h): remove units[0..n)
+ * (0-based, distinct, leaving at least one) of probe-able layer `layer`
+ * of modules[0], with their rows and columns in the neighbouring
+ * parameters and their optimiser moments. The next step runs on the
+ * smaller tensors. The learner remembers every cut (rs_learner_cuts), so
+ * a checkpoint taken after it can be loaded into a learner freshly built
+ * at the old width: rs_learner_replay_cuts applies the same cuts first.
+ * RS_EINVAL (nothing changed) for a learner of several modules, an
+ * objective holding per-parameter state (l2_anchor, ewc: set it again
+ * after the cut), or what rs_nn_module_remove_units refuses. */
+RS_NODISCARD int rs_learner_remove_units(rs_learner *l, const char *layer,
+                                         const int *units, int n,
+                                         struct rs_error *err);
+/* The cuts so far as text ("" before any; borrowed until the next cut),
+ * and applying a cut text made by another learner of the same build:
+ * RS_EINVAL naming the cut that does not apply. */
+const char *rs_learner_cuts(const rs_learner *l);
+RS_NODISCARD int rs_learner_replay_cuts(rs_learner *l, const char *cuts,
+                                        struct rs_error *err);
+
 /* The probe runner's view of l (probe/runner.h): owner l's name (bare
  * names for the unnamed learner), modules[0] and its layers, the trained
  * parameters, the step count and the last step's gradient norm (NaN

@@ -52,6 +52,9 @@ struct rs_learner {
     /* probe_forward cache: valid while no step, eval or change ran. */
     bool probe_valid;
     int probe_split, probe_n, probe_rows;
+    /* Units removed so far, replayable text (learner_surgery.c): one
+     * "<layer>:<u>,<u>,...;" per call; NULL before the first. */
+    char *cuts;
 };
 
 /* Free a registry built over mods[0..n) and give the tensors their

@@ -5,5 +5,6 @@ noinst_LIBRARIES += %D%/librs_algo.a
 %C%_librs_algo_a_SOURCES += %D%/seqtrain.c %D%/seqtrain.h
 %C%_librs_algo_a_SOURCES += %D%/objective.c %D%/objective.h \
 	%D%/obj_classify.c %D%/learner.c %D%/learner_state.c %D%/learner.h \
-	%D%/learner_impl.h %D%/learner_probe.c
+	%D%/learner_impl.h %D%/learner_probe.c \
+	%D%/learner_surgery.c
 %C%_librs_algo_a_SOURCES += %D%/obj_next_token.c %D%/obj_regularise.c

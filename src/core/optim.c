@@ -12,6 +12,8 @@
  *   - a step first scans every gradient (sum of squares in double, which
  *     cannot overflow for finite floats, so a non-finite sum means a
  *     non-finite element) and only then touches parameters and state;
+ *   - the piece list below always covers the current parameters: it is
+ *     rebuilt whenever rs_optim_replace_params swaps one;
  *   - gradients are never modified: clipping is folded into the update as
  *     a scale on each gradient element (torch scales p.grad in place first;
  *     the updated parameters are the same).
@@ -685,4 +687,229 @@ rs_optim_state(rs_optim *o, int i, int which)
     if (which == 1)
         return o->slot[i].v;
     return NULL;
+}
+
+/* ---- replacing parameters ------------------------------------------------ */
+
+int
+rs_optim_keep_shape(int ndim, const int *shape,
+                    const struct rs_optim_keep *keep, int nkeep, int *out,
+                    struct rs_error *err)
+{
+    if (nkeep < 0 || nkeep > ndim)
+        return rs_error_set(err, RS_EINVAL,
+                            "%d selections for a %d-d parameter", nkeep, ndim);
+    if (nkeep > 0 && keep == NULL)
+        return rs_error_set(err, RS_EINVAL, "no selection list");
+    for (int d = 0; d < ndim; d++)
+        out[d] = shape[d];
+    for (int k = 0; k < nkeep; k++) {
+        const struct rs_optim_keep *s = &keep[k];
+        if (s->dim < 0 || s->dim >= ndim)
+            return rs_error_set(err, RS_EINVAL,
+                                "selection %d: dim %d out of range for a "
+                                "%d-d parameter",
+                                k, s->dim, ndim);
+        for (int j = 0; j < k; j++)
+            if (keep[j].dim == s->dim)
+                return rs_error_set(err, RS_EINVAL,
+                                    "selections %d and %d both select "
+                                    "dim %d",
+                                    j, k, s->dim);
+        if (s->n < 1)
+            return rs_error_set(err, RS_EINVAL,
+                                "selection %d: keeps nothing (n = %d)", k,
+                                s->n);
+        if (s->idx == NULL)
+            return rs_error_set(err, RS_EINVAL, "selection %d: no index list",
+                                k);
+        for (int j = 0; j < s->n; j++)
+            if (s->idx[j] < 0 || s->idx[j] >= shape[s->dim])
+                return rs_error_set(err, RS_EINVAL,
+                                    "selection %d: index %d (entry %d) "
+                                    "out of range 0..%d of dim %d",
+                                    k, s->idx[j], j, shape[s->dim] - 1, s->dim);
+        out[s->dim] = s->n;
+    }
+    return RS_OK;
+}
+
+/* dst[o] = src[map(o)] with an odometer over every dimension but the last
+ * (the last one is a plain run, or gathered through its map). */
+void
+rs_optim_keep_copy(float *dst, const float *src, int ndim, const int *shape,
+                   const struct rs_optim_keep *keep, int nkeep)
+{
+    if (ndim == 0) {
+        dst[0] = src[0];
+        return;
+    }
+    const int *map[RS_MAX_DIMS] = {NULL};
+    int out[RS_MAX_DIMS];
+    size_t stride[RS_MAX_DIMS];
+    for (int d = 0; d < ndim; d++)
+        out[d] = shape[d];
+    for (int k = 0; k < nkeep; k++) {
+        map[keep[k].dim] = keep[k].idx;
+        out[keep[k].dim] = keep[k].n;
+    }
+    stride[ndim - 1] = 1;
+    for (int d = ndim - 2; d >= 0; d--)
+        stride[d] = stride[d + 1] * (size_t)shape[d + 1];
+    int last = ndim - 1, at[RS_MAX_DIMS] = {0};
+    size_t outer = 1;
+    for (int d = 0; d < last; d++)
+        outer *= (size_t)out[d];
+    for (size_t r = 0; r < outer; r++) {
+        size_t base = 0;
+        for (int d = 0; d < last; d++)
+            base +=
+                (size_t)(map[d] != NULL ? map[d][at[d]] : at[d]) * stride[d];
+        if (map[last] != NULL) {
+            for (int j = 0; j < out[last]; j++)
+                dst[j] = src[base + (size_t)map[last][j]];
+        } else {
+            memcpy(dst, src + base, (size_t)out[last] * sizeof *dst);
+        }
+        dst += out[last];
+        for (int d = last - 1; d >= 0; d--) {
+            if (++at[d] < out[d])
+                break;
+            at[d] = 0;
+        }
+    }
+}
+
+int
+rs_optim_find(const rs_optim *o, const rs_tensor *t)
+{
+    for (int i = 0; i < o->n; i++)
+        if (o->slot[i].p == t)
+            return i;
+    return -1;
+}
+
+/* Check swap k of swaps (against the optimiser and the earlier swaps). */
+static int
+check_swap(const rs_optim *o, const struct rs_optim_swap *swaps, int k,
+           struct rs_error *err)
+{
+    const struct rs_optim_swap *s = &swaps[k];
+    if (s->param < 0 || s->param >= o->n)
+        return rs_error_set(err, RS_EINVAL,
+                            "swap %d: parameter %d out of range 0..%d", k,
+                            s->param, o->n - 1);
+    const rs_tensor *old = o->slot[s->param].p;
+    const char *name = old->name != NULL ? old->name : "unnamed";
+    const rs_tensor *t = s->t;
+    if (t == NULL || !t->is_param || t->grad == NULL || t->refs < 1)
+        return rs_error_set(err, RS_EINVAL,
+                            "swap %d: the replacement for parameter %d (%s) "
+                            "is not a trainable parameter tensor",
+                            k, s->param, name);
+    if (t == old)
+        return rs_error_set(err, RS_EINVAL,
+                            "swap %d: parameter %d (%s) replaced by itself", k,
+                            s->param, name);
+    int at = rs_optim_find(o, t);
+    if (at >= 0)
+        return rs_error_set(err, RS_EINVAL,
+                            "swap %d: the replacement for parameter %d (%s) "
+                            "is already parameter %d",
+                            k, s->param, name, at);
+    for (int j = 0; j < k; j++) {
+        if (swaps[j].param == s->param)
+            return rs_error_set(err, RS_EINVAL,
+                                "swaps %d and %d both replace parameter "
+                                "%d (%s)",
+                                j, k, s->param, name);
+        if (swaps[j].t == t)
+            return rs_error_set(err, RS_EINVAL,
+                                "swaps %d and %d give the same tensor", j, k);
+    }
+    int want[RS_MAX_DIMS];
+    struct rs_error kerr = {0};
+    if (rs_optim_keep_shape(old->ndim, old->shape, s->keep, s->nkeep, want,
+                            &kerr) != RS_OK)
+        return rs_error_set(err, kerr.code, "swap %d, parameter %d (%s): %s", k,
+                            s->param, name, kerr.msg);
+    bool same = t->ndim == old->ndim;
+    for (int d = 0; same && d < old->ndim; d++)
+        same = t->shape[d] == want[d];
+    if (!same) {
+        char got[64], exp[64];
+        rs_tensor_shape_str(t, got, sizeof got);
+        rs_tensor tmp = {.ndim = old->ndim};
+        memcpy(tmp.shape, want, (size_t)old->ndim * sizeof *want);
+        rs_tensor_shape_str(&tmp, exp, sizeof exp);
+        return rs_error_set(err, RS_ESHAPE,
+                            "swap %d: the replacement for parameter %d (%s) "
+                            "has shape %s, the selection gives %s",
+                            k, s->param, name, got, exp);
+    }
+    return RS_OK;
+}
+
+int
+rs_optim_replace_params(rs_optim *o, const struct rs_optim_swap *swaps, int n,
+                        struct rs_error *err)
+{
+    if (n < 0 || (n > 0 && swaps == NULL))
+        return rs_error_set(err, RS_EINVAL, "bad swap list (n = %d)", n);
+    for (int k = 0; k < n; k++) {
+        int rc = check_swap(o, swaps, k, err);
+        if (rc != RS_OK)
+            return rc;
+    }
+    /* 1. New state blocks (the count each slot has now: SGD keeps buffers
+     * once momentum was on), filled from the old ones. */
+    struct optim_slot *fresh =
+        n > 0 ? rs_xcalloc((size_t)n, sizeof *fresh) : NULL;
+    for (int k = 0; k < n; k++) {
+        const struct optim_slot *s = &o->slot[swaps[k].param];
+        int count = s->state == NULL ? 0 : s->v != NULL ? 2 : 1;
+        fresh[k].p = swaps[k].t;
+        if (count == 0)
+            continue;
+        int rc = alloc_state(&fresh[k], count, swaps[k].param, err);
+        if (rc != RS_OK) {
+            for (int j = 0; j < k; j++)
+                rs_aligned_free(fresh[j].state);
+            free(fresh);
+            return rc;
+        }
+        const rs_tensor *old = s->p;
+        rs_optim_keep_copy(fresh[k].m, s->m, old->ndim, old->shape,
+                           swaps[k].keep, swaps[k].nkeep);
+        if (count > 1)
+            rs_optim_keep_copy(fresh[k].v, s->v, old->ndim, old->shape,
+                               swaps[k].keep, swaps[k].nkeep);
+    }
+    /* 2. Commit. */
+    for (int k = 0; k < n; k++) {
+        struct optim_slot *s = &o->slot[swaps[k].param];
+        rs_aligned_free(s->state);
+        rs_tensor_release(s->p);
+        rs_tensor_retain(swaps[k].t);
+        s->p = swaps[k].t;
+        s->state = fresh[k].state;
+        s->m = fresh[k].m;
+        s->v = fresh[k].v;
+    }
+    free(fresh);
+    free(o->piece);
+    free(o->part);
+    o->piece = NULL;
+    o->part = NULL;
+    make_pieces(o);
+    return RS_OK;
+}
+
+int
+rs_optim_replace_param(rs_optim *o, int i, rs_tensor *t,
+                       const struct rs_optim_keep *keep, int nkeep,
+                       struct rs_error *err)
+{
+    struct rs_optim_swap s = {.param = i, .t = t, .keep = keep, .nkeep = nkeep};
+    return rs_optim_replace_params(o, &s, 1, err);
 }

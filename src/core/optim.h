@@ -7,7 +7,9 @@
  *
  * The optimiser retains its parameters and owns their state (momentum
  * buffer for SGD; first and second moments for Adam/AdamW), one 64-byte
- * aligned block per parameter. Worker thread only.
+ * aligned block per parameter. A parameter can be swapped for a resized
+ * one (structured pruning) with its state cut along the same selection
+ * (rs_optim_replace_params). Worker thread only.
  */
 #ifndef RS_CORE_OPTIM_H
 #define RS_CORE_OPTIM_H
@@ -77,11 +79,66 @@ void rs_optim_set_decay(rs_optim *o, int param, bool on);
 
 /* State access for checkpoints: number of steps taken, and the state
  * buffers of parameter i (NULL where the kind has none; numel floats each,
- * borrowed while the optimiser lives). */
+ * borrowed while the optimiser lives and parameter i is not replaced). */
 long rs_optim_steps(const rs_optim *o);
 void rs_optim_set_steps(rs_optim *o, long steps);
 int rs_optim_nparams(const rs_optim *o);
 rs_tensor *rs_optim_param(const rs_optim *o, int i);
 float *rs_optim_state(rs_optim *o, int i, int which); /* which 0: m/buf, 1: v */
+
+/* ---- replacing parameters (structured pruning) ---------------------------
+ * A selection along one dimension of a parameter: entries idx[0..n) of
+ * dimension dim are kept, in that order (an index may repeat: the entry is
+ * copied twice). Dimensions not named by any selection are kept whole. */
+struct rs_optim_keep {
+    int dim;        /* 0: rows (or a vector's entries), 1: columns, ... */
+    const int *idx; /* (n) indices into dimension dim, borrowed */
+    int n;          /* >= 1 */
+};
+
+/* Check selections keep[0..nkeep) against a tensor of shape (ndim dims)
+ * and write the selected shape to out (ndim entries). RS_EINVAL naming the
+ * selection at fault: a dim outside [0, ndim) or named twice, n < 1, idx
+ * NULL, an index outside [0, shape[dim]). nkeep 0 gives out = shape. */
+RS_NODISCARD int rs_optim_keep_shape(int ndim, const int *shape,
+                                     const struct rs_optim_keep *keep,
+                                     int nkeep, int *out, struct rs_error *err);
+/* dst (the selected shape) = the kept entries of src (shape), row-major.
+ * The selections must have passed rs_optim_keep_shape. This is the rule
+ * rs_optim_replace_params moves the moments by, so a caller that fills
+ * the new parameter's data (and grad) with it keeps them aligned. */
+void rs_optim_keep_copy(float *dst, const float *src, int ndim,
+                        const int *shape, const struct rs_optim_keep *keep,
+                        int nkeep);
+
+/* One swap: parameter `param` becomes t, whose shape is the old one's
+ * with the selections applied; the state (SGD momentum, Adam m and v)
+ * follows the kept entries. */
+struct rs_optim_swap {
+    int param;                        /* slot, 0..nparams-1 */
+    rs_tensor *t;                     /* the new parameter, retained */
+    const struct rs_optim_keep *keep; /* (nkeep) selections, borrowed */
+    int nkeep;
+};
+
+/* Swap parameters as swaps[0..n) say, all or nothing: every swap is
+ * checked and every new state block allocated before anything changes.
+ * The optimiser retains each t and releases the old tensor; the step
+ * count, the per-parameter decay switch and the hyper-parameters stay.
+ * t's data and grad are the caller's (fill them with rs_optim_keep_copy).
+ * Errors (RS_EINVAL naming the swap and parameter): a slot out of range
+ * or swapped twice, t NULL, not a trainable parameter, the old tensor
+ * itself, already held by the optimiser or given twice; a bad selection
+ * (rs_optim_keep_shape); t's shape not the selected shape (RS_ESHAPE);
+ * RS_ENOMEM when a state block cannot be allocated. */
+RS_NODISCARD int rs_optim_replace_params(rs_optim *o,
+                                         const struct rs_optim_swap *swaps,
+                                         int n, struct rs_error *err);
+/* One swap (rs_optim_replace_params with n = 1). */
+RS_NODISCARD int rs_optim_replace_param(rs_optim *o, int i, rs_tensor *t,
+                                        const struct rs_optim_keep *keep,
+                                        int nkeep, struct rs_error *err);
+/* The slot holding t, or -1. */
+int rs_optim_find(const rs_optim *o, const rs_tensor *t);
 
 #endif /* RS_CORE_OPTIM_H */

@@ -7,3 +7,4 @@ noinst_LIBRARIES += %D%/librs_nn.a
 %C%_librs_nn_a_SOURCES += %D%/module.c %D%/module.h
 %C%_librs_nn_a_SOURCES += %D%/transformer.c %D%/transformer.h
 %C%_librs_nn_a_SOURCES += %D%/module_transformer.c
+%C%_librs_nn_a_SOURCES += %D%/surgery.c %D%/surgery.h

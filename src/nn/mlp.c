@@ -314,3 +314,23 @@ rs_nn_mlp_linear(const rs_nn_mlp *m, int layer)
         return NULL;
     return &m->lin[layer - 1];
 }
+
+int
+rs_nn_mlp_width(const rs_nn_mlp *m, int layer)
+{
+    if (layer < 1 || layer > m->cfg.depth)
+        return 0;
+    return rs_nn_linear_out(&m->lin[layer - 1]);
+}
+
+void
+rs_nn_mlp_sync_width(rs_nn_mlp *m)
+{
+    if (m->cfg.depth < 1)
+        return;
+    int w = rs_nn_mlp_width(m, 1);
+    for (int k = 2; k <= m->cfg.depth; k++)
+        if (rs_nn_mlp_width(m, k) != w)
+            w = 0;
+    m->cfg.width = w;
+}

@@ -17,7 +17,8 @@
  * activation, so probes can read them; with act = identity both are the
  * same tensor. Widths come from the current parameter shapes, so a layer
  * resized through the model (structured pruning) just works, provided the
- * neighbouring layer is resized to match. Worker thread only.
+ * neighbouring layer is resized to match (nn/surgery.h does both, and the
+ * norm, in one call). Worker thread only.
  */
 #ifndef RS_NN_MLP_H
 #define RS_NN_MLP_H
@@ -110,9 +111,18 @@ rs_tensor *rs_nn_mlp_act(const rs_nn_mlp *m, int layer);
 
 /* The model holding every parameter (borrowed while m lives). */
 rs_nn_model *rs_nn_mlp_model(const rs_nn_mlp *m);
-/* The config it was built from (borrowed). Widths may since have changed:
- * ask the layers. */
+/* The config it was built from (borrowed), with width kept up to date by
+ * rs_nn_mlp_sync_width after a resize: per-layer widths are
+ * rs_nn_mlp_width. */
 const struct rs_nn_mlp_config *rs_nn_mlp_config(const rs_nn_mlp *m);
+/* Current width of hidden layer 1..depth (its Linear's OUT); 0 outside. */
+int rs_nn_mlp_width(const rs_nn_mlp *m, int layer);
+/* After hidden layers were resized through the model (nn/surgery.h), set
+ * the config's width to the hidden layers' common width, or to 0 when
+ * they differ (such an MLP cannot be rebuilt from its config: a config
+ * with width 0 fails rs_nn_mlp_config_check rather than build a
+ * different network). */
+void rs_nn_mlp_sync_width(rs_nn_mlp *m);
 /* Hidden layers (cfg depth); Linear layers are depth + 1. */
 int rs_nn_mlp_depth(const rs_nn_mlp *m);
 /* Linear layer 1..depth+1 (the last is the output layer), borrowed; NULL

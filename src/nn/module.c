@@ -839,3 +839,16 @@ rs_nn_module_find_child(const rs_nn_module *m, const char *name)
             return i;
     return -1;
 }
+
+/* ---- resizing (nn/surgery.c) ------------------------------------------- */
+
+void
+rs_nn_module_norm_set_width(rs_nn_module *m, int width)
+{
+    RS_ASSERT(m->cls == &layernorm_class || m->cls == &rmsnorm_class);
+    struct norm_impl *n = m->impl;
+    RS_ASSERT(width >= 1);
+    RS_ASSERT(n->gain < 0 || (int)norm_param(n, n->gain)->numel == width);
+    RS_ASSERT(n->shift < 0 || (int)norm_param(n, n->shift)->numel == width);
+    n->width = width;
+}

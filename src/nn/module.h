@@ -203,4 +203,9 @@ rs_nn_module_transformer(const struct rs_nn_transformer_config *cfg,
 /* The transformer of a "transformer" module (borrowed), else NULL. */
 rs_nn_transformer *rs_nn_module_as_transformer(const rs_nn_module *m);
 
+/* Structured pruning (nn/surgery.h): a norm module's width, after its
+ * affine parameters (if any) were replaced by ones of `width` entries.
+ * A module that is not a norm, or a parameter of another size, is a bug. */
+void rs_nn_module_norm_set_width(rs_nn_module *m, int width);
+
 #endif /* RS_NN_MODULE_H */

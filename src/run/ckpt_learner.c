@@ -71,6 +71,35 @@ rs_ckpt_learner_save(rs_ckpt *ck, const rs_learner *l)
         section(name, l, what);
         rs_ckpt_put_floats(ck, name, t->data, t->numel);
     }
+    if (rs_learner_cuts(l)[0] != '\0') {
+        section(name, l, "cuts");
+        rs_ckpt_put_text(ck, name, rs_learner_cuts(l));
+    }
+}
+
+/* Bring l to the checkpoint's widths: a learner built at the original
+ * width replays the checkpoint's cuts; one cut differently is refused. */
+static int
+match_cuts(const rs_ckpt *ck, rs_learner *l, struct rs_error *err)
+{
+    char name[SECTION_MAX];
+    section(name, l, "cuts");
+    const char *saved = rs_ckpt_text(ck, name);
+    const char *mine = rs_learner_cuts(l);
+    if (saved == NULL)
+        saved = "";
+    if (strcmp(saved, mine) == 0)
+        return RS_OK;
+    if (mine[0] != '\0')
+        return rs_error_set(err, RS_EFORMAT,
+                            "learner '%s': the checkpoint's units were "
+                            "removed as '%.200s', this learner's as '%.200s'",
+                            owner(rs_learner_name(l)), saved, mine);
+    struct rs_error cerr = {0};
+    if (rs_learner_replay_cuts(l, saved, &cerr) != RS_OK)
+        return rs_error_set(err, RS_EFORMAT, "section '%s': %s", name,
+                            cerr.msg);
+    return RS_OK;
 }
 
 int
@@ -190,6 +219,8 @@ rs_ckpt_learner_load(const rs_ckpt *ck, rs_learner *l, struct rs_error *err)
                             "the checkpoint has no section '%s' (no learner "
                             "called '%s')",
                             name, owner(rs_learner_name(l)));
+    if (match_cuts(ck, l, err) != RS_OK)
+        return RS_EFORMAT;
     if (floats_pass(ck, l, 0, err) != RS_OK)
         return RS_EFORMAT;
     struct rs_error serr = {0};
