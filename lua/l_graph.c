@@ -8,13 +8,14 @@
  * and any later use of an older handle raises "graph tensor from before
  * g:reset()" instead of reading freed arena memory.
  *
- * Leaves: g:input(t) copies a heap tensor (or a number) into the arena,
- * so later writes to t cannot change what backward reads; g:param(t)
- * wraps a parameter itself, so backward accumulates into t's own
- * gradient; g:forward(module, x) runs the module on this graph (its
- * parameters are leaves the same way). The graph retains every heap
- * tensor and module its tape points into until the next reset, so a
- * handle released from Lua cannot leave the tape dangling.
+ * Leaves: a heap tensor given to an op, g:input(t) or g:forward(m, t) is
+ * borrowed, not copied (a data batch costs no copy per step), and a
+ * parameter among them takes gradients into its own buffer, as through
+ * g:param(t); g:input(t, true) copies t into the arena so the copy can
+ * take a gradient. The graph retains every heap tensor and module its
+ * tape points into until the next reset, so a handle released from Lua
+ * cannot leave the tape dangling; writing into a borrowed tensor before
+ * that reset changes what backward reads (the manual says so).
  *
  * This file holds the handles, their methods and the dispatch of ops;
  * the ops themselves (operands, one function per op, the table) are in
@@ -171,8 +172,8 @@ check_clean(lua_State *L, const struct rs_lua_graph_call *c)
 {
     const struct rs_error *ge = rs_graph_error(c->g);
     if (ge->code != RS_OK)
-        luaL_error(L, "%s: the graph failed earlier (%s); call g:reset()",
-                   c->fn, ge->msg);
+        luaL_error(L, "%s: the graph failed earlier (%s)%s", c->fn, ge->msg,
+                   c->gr->owned ? "; call g:reset()" : "");
 }
 
 /* Run an op and push its result; raise on a graph error. */

@@ -1,8 +1,8 @@
 /* repscope - MIT licence, see COPYING.
  *
  * l_graph_ops.c: the ops of rs.graph handles (graph_impl.h): operand
- * conversion (graph tensors of the call's graph; heap tensors and numbers
- * copied in as constants), one function per op over core/ops.h, and the
+ * conversion (graph tensors of the call's graph; heap tensors borrowed,
+ * numbers made scalar constants), one function per op over core/ops.h, and the
  * table l_graph.c registers as g:<op> and x:<op>. Reductions over a dim
  * and a few conveniences (onehot, detach) are composed from engine ops, so
  * they differentiate through the engine's own backward. Worker thread
@@ -36,8 +36,25 @@ full(const struct rs_lua_graph_call *c, int ndim, const int *shape, float v)
     return t;
 }
 
-/* The operand at arg: a graph tensor of c's graph, a heap tensor (copied
- * in as a constant) or, when number_ok, a number (a scalar constant). */
+/* A heap tensor as an op input: borrowed, not copied (the graph retains
+ * it until its next reset), so a parameter takes gradients as through
+ * g:param. One that wants gradients but has no buffer of its own (which
+ * backward could not fill) is copied in as a constant instead. */
+static rs_tensor *
+borrow(lua_State *L, const struct rs_lua_graph_call *c, rs_tensor *t)
+{
+    if (t->requires_grad && t->grad == NULL) {
+        rs_tensor *k = constant(c, t->ndim, t->shape, t->data);
+        if (k == NULL)
+            rs_lua_graph_raise(L, c);
+        return k;
+    }
+    rs_lua_graph_hold_tensor(c->gr, t);
+    return t;
+}
+
+/* The operand at arg: a graph tensor of c's graph, a heap tensor
+ * (borrowed) or, when number_ok, a number (a scalar constant). */
 static rs_tensor *
 operand(lua_State *L, const struct rs_lua_graph_call *c, int arg,
         const char *name, bool number_ok)
@@ -50,21 +67,17 @@ operand(lua_State *L, const struct rs_lua_graph_call *c, int arg,
                              "graph tensor of another graph");
         return x->t;
     }
-    rs_tensor *t = NULL;
     if (luaL_testudata(L, arg, RS_LUA_TENSOR_MT) != NULL)
-        t = rs_lua_check_tensor(L, arg, c->fn, name);
-    else if (number_ok && lua_type(L, arg) == LUA_TNUMBER) {
-        float v = (float)lua_tonumber(L, arg);
-        t = constant(c, 0, NULL, &v);
-        return t != NULL ? t : (rs_lua_graph_raise(L, c), NULL);
-    } else
+        return borrow(L, c, rs_lua_check_tensor(L, arg, c->fn, name));
+    if (!number_ok || lua_type(L, arg) != LUA_TNUMBER)
         rs_lua_type_error(L, c->fn, arg, name,
                           number_ok ? "graph tensor, tensor or number"
                                     : "graph tensor or tensor");
-    rs_tensor *k = constant(c, t->ndim, t->shape, t->data);
-    if (k == NULL)
+    float v = (float)lua_tonumber(L, arg);
+    rs_tensor *t = constant(c, 0, NULL, &v);
+    if (t == NULL)
         rs_lua_graph_raise(L, c);
-    return k;
+    return t;
 }
 
 /* An optional operand: NULL for none/nil. */
@@ -297,7 +310,8 @@ op_cross_entropy(lua_State *L, const struct rs_lua_graph_call *c, int a)
 {
     rs_tensor *x = operand(L, c, a, "logits", false);
     int n = (int)rs_tensor_rows(x);
-    int *y = int_list(L, c, a + 1, "labels", &n, 0);
+    int *y = int_list(L, c, a + 1, "labels", &n,
+                      x->ndim == 0 ? 1 : rs_tensor_cols(x));
     const float *mask = NULL;
     if (!lua_isnoneornil(L, a + 2)) {
         rs_tensor *m = rs_lua_check_tensor(L, a + 2, c->fn, "mask");
@@ -387,15 +401,22 @@ op_embedding(lua_State *L, const struct rs_lua_graph_call *c, int a)
 
 /* ---- graph-only ops ---------------------------------------------------- */
 
-/* g:input(t [, requires_grad]): t (a tensor or number) copied in. */
+/* g:input(t [, requires_grad]): t (a tensor or number) as a leaf that
+ * takes no gradient unless asked: a plain tensor is borrowed; a
+ * parameter, or any tensor with requires_grad, is copied in (the copy
+ * gets its gradient in the arena, never in t). */
 static rs_tensor *
 op_input(lua_State *L, const struct rs_lua_graph_call *c, int a)
 {
-    if (luaL_testudata(L, a, RS_LUA_TENSOR_MT) == NULL &&
-        lua_type(L, a) != LUA_TNUMBER)
+    bool rg = lua_toboolean(L, a + 1);
+    rs_tensor *t = rs_lua_test_box(L, a, RS_LUA_TENSOR_MT);
+    if (t == NULL && lua_type(L, a) != LUA_TNUMBER)
         rs_lua_type_error(L, c->fn, a, "t", "tensor or number");
-    rs_tensor *t = operand(L, c, a, "t", true);
-    if (lua_toboolean(L, a + 1))
+    if (t == NULL || (!rg && !t->requires_grad))
+        t = operand(L, c, a, "t", true);
+    else if ((t = constant(c, t->ndim, t->shape, t->data)) == NULL)
+        rs_lua_graph_raise(L, c);
+    if (rg)
         t->requires_grad = true;
     return t;
 }
@@ -408,7 +429,7 @@ op_param(lua_State *L, const struct rs_lua_graph_call *c, int a)
     if (t->grad == NULL)
         rs_lua_arg_error(L, c->fn, a, "t",
                          "a parameter expected (it has no gradient; "
-                         "g:input copies data)");
+                         "use g:input for data)");
     rs_lua_graph_hold_tensor(c->gr, t);
     return t;
 }

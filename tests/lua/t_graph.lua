@@ -175,6 +175,26 @@ tap.is(xd:detach():requires_grad(), false, "a detached copy takes no grad")
 g:backward((xd * xd:detach()):sum())
 tap.is(maxdiff(xd:grad(), T.from{ 1, -2, 3 }), 0.0, "and stops the gradient")
 
+-- heap tensors are borrowed: a parameter given straight to an op takes
+-- gradients as through g:param; g:input(param) is a constant; g:input(t,
+-- true) a copy whose gradient stays in the graph
+g:reset()
+lin:zero_grad()
+local w6 = T.full({ 6, 5 }, 2)
+g:backward(g:mul(w6, wl):sum() + g:mul(w6, g:input(wl)):sum())
+tap.is(maxdiff(wl:grad(), w6), 0.0,
+       "a parameter as an operand gets its gradient, g:input(param) none")
+g:reset()
+local data_t = T.ones(2, 2)
+local leaf = g:input(data_t, true)
+g:backward((leaf * 3):sum())
+tap.is(data_t:grad(), nil, "g:input(t, true) leaves t without a gradient")
+tap.is(maxdiff(leaf:grad(), T.full({ 2, 2 }, 3)), 0.0,
+       "and its copy holds it")
+local borrowed = g:input(data_t)
+data_t:fill(5)
+tap.is(borrowed:value():get(1, 1), 5.0, "g:input(t) borrows t")
+
 -- gradients of two backward passes over one forward add up
 g:reset()
 lin:zero_grad()
@@ -238,7 +258,7 @@ tap.error_is(function() return v:item() end,
              "item of a non-scalar")
 tap.error_is(function() return g:param(T.ones(2)) end,
              "graph:param: bad argument #1 't' (a parameter expected (it "
-                 .. "has no gradient; g:input copies data))",
+                 .. "has no gradient; use g:input for data))",
              "param of a plain tensor")
 tap.error_is(function() return v:sum(3) end,
              "graph_tensor:sum: bad argument #1 'dim' (3 is outside 1..2)",
@@ -256,6 +276,12 @@ tap.error_is(function() return g:cross_entropy(g:input(T.ones(2, 3)), {1}) end,
              "graph:cross_entropy: bad argument #2 'labels' (2 entries "
                  .. "expected, got 1)",
              "labels counted against rows")
+tap.error_is(function()
+               return g:cross_entropy(g:input(T.ones(2, 3)), { 0, 3 })
+             end,
+             "graph:cross_entropy: bad argument #2 'labels' (entry 2 is not "
+                 .. "an integer in 0..2)",
+             "labels checked against the logits' width")
 tap.error_is(function() return g:onehot({ 0, 3 }, 3) end,
              "graph:onehot: bad argument #1 'labels' (entry 2 is not an "
                  .. "integer in 0..2)",
