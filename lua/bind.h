@@ -332,4 +332,36 @@ void rs_lua_open_learner(lua_State *L);
 void rs_lua_open_objective(lua_State *L);
 void rs_lua_open_source(lua_State *L);
 
+/* ---- autograd handles (l_graph.c) -------------------------------------- */
+/* rs.graph{...} handles and their graph tensors: handles on tensors of one
+ * graph and one generation (a reset or the end of a lending callback makes
+ * every older handle raise "graph tensor from before g:reset()"). */
+#define RS_LUA_GRAPH_MT "repscope.graph"
+#define RS_LUA_GRAPH_TENSOR_MT "repscope.graph_tensor"
+/* Add rs.graph to the module table at the top of the stack. */
+void rs_lua_open_graph(lua_State *L);
+/* Push a graph handle over g, owned by C and lent to Lua for one callback
+ * (g:reset() refuses it: its owner resets it). The handle retains the heap
+ * tensors and modules its ops use; rs_lua_graph_invalidate(L, idx)
+ * releases them and turns the handle and every graph tensor made through
+ * it into errors. Call it once the C side no longer needs the tape (after
+ * its backward), before resetting g. */
+void rs_lua_push_graph_borrowed(lua_State *L, rs_graph *g);
+void rs_lua_graph_invalidate(lua_State *L, int idx);
+/* The live graph of the handle at arg (raises a type error naming fn and
+ * name, or "attempt to use a released graph"). */
+rs_graph *rs_lua_check_graph(lua_State *L, int arg, const char *fn,
+                             const char *name);
+/* The tensor of the live, current graph tensor at arg (borrowed until its
+ * graph is reset); raises a type error or the stale-handle error. */
+rs_tensor *rs_lua_check_graph_tensor(lua_State *L, int arg, const char *fn,
+                                     const char *name);
+/* True when arg is a live, current graph tensor of the graph handle at
+ * graph_idx (a loss handed back by a callback, say). */
+bool rs_lua_graph_tensor_in(lua_State *L, int arg, int graph_idx);
+/* Push a graph tensor on t, a tensor of the graph handle at graph_idx
+ * (an arena tensor of it, or a heap tensor its ops read: retained until
+ * the next reset or invalidation). */
+void rs_lua_push_graph_tensor(lua_State *L, int graph_idx, rs_tensor *t);
+
 #endif /* RS_LUA_BIND_H */

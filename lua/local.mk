@@ -26,3 +26,4 @@ luadir = $(pkgdatadir)/lua/repscope
 dist_lua_DATA = \
 	%D%/repscope/scene.lua \
 	%D%/repscope/tap.lua
+%C%_librs_lua_a_SOURCES += %D%/l_graph.c %D%/l_graph_ops.c %D%/graph_impl.h

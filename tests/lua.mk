@@ -44,3 +44,6 @@ check_PROGRAMS += \
 RS_LUA_TESTS += %D%/lua/t_transformer.lua
 RS_LUA_TESTS += %D%/lua/t_seq.lua
 RS_LUA_TESTS += %D%/lua/t_errors.lua
+RS_LUA_TESTS += %D%/lua/t_graph.lua
+check_PROGRAMS += %D%/t_lua_graph
+%C%_t_lua_graph_LDADD = $(RS_TEST_LIBS)
