@@ -37,10 +37,14 @@ EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES) %D%/data/ckpt_v1_tiny.bin
 check_PROGRAMS += \
 	%D%/t_lua_host \
 	%D%/t_lua_session \
-	%D%/t_algo_supervised
+	%D%/t_algo_supervised \
+	%D%/t_algo_classify \
+	%D%/t_algo_last_token
 %C%_t_lua_host_LDADD = $(RS_TEST_LIBS)
 %C%_t_lua_session_LDADD = $(RS_TEST_LIBS)
 %C%_t_algo_supervised_LDADD = $(RS_TEST_LIBS)
+%C%_t_algo_classify_LDADD = $(RS_TEST_LIBS)
+%C%_t_algo_last_token_LDADD = $(RS_TEST_LIBS)
 RS_LUA_TESTS += %D%/lua/t_transformer.lua
 RS_LUA_TESTS += %D%/lua/t_seq.lua
 RS_LUA_TESTS += %D%/lua/t_errors.lua
