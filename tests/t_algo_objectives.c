@@ -3,7 +3,7 @@
  * t_algo_objectives.c: next_token and the regularisers (l2_anchor, ewc,
  * kl_teacher) against known answers. next_token equals a hand loop of
  * -log softmax over every position but the last of a tiny transformer's
- * logits; l2_anchor adds nothing at the anchor and lambda/2 |d|^2 off it,
+ * logits and its gradient passes a finite-difference check; l2_anchor adds nothing at the anchor and lambda/2 |d|^2 off it,
  * with gradient lambda d; ewc adds lambda/2 sum F d^2 (gradient lambda F
  * d) for a Fisher given by hand, also after keep_units cut anchor and
  * Fisher like a surgery cut the parameters; kl_teacher adds nothing for a
@@ -298,6 +298,7 @@ test_next_token(void)
            st.correct, correct);
     rs_graph_free(h);
     rs_graph_free(g);
+    gradcheck("next_token", o, m, &b);
 
     /* Refusals: a feature source, a window of one token, a small ctx. */
     struct rs_source_info bad = si;
