@@ -1,23 +1,22 @@
 /* repscope - MIT licence, see COPYING.
  *
  * t_algo_objectives.c: next_token and the regularisers (l2_anchor, ewc,
- * kl_teacher) against known answers. next_token equals a hand loop of
- * -log softmax over every position but the last of a tiny transformer's
- * logits and its gradient passes a finite-difference check; l2_anchor adds nothing at the anchor and lambda/2 |d|^2 off it,
- * with gradient lambda d; ewc adds lambda/2 sum F d^2 (gradient lambda F
- * d) for a Fisher given by hand, also after keep_units cut anchor and
- * Fisher like a surgery cut the parameters; kl_teacher adds nothing for a
- * teacher equal to the student (features and tokens, directly and
- * through a wrapper), beta tau^2 KL in closed form for a two-class case,
- * and
- * something positive for another teacher; each total gradient passes a
- * finite-difference check. Then learners: next_token trains a tiny
- * transformer on a corpus (the test loss falls), and ewc (Fisher from
- * rs_objective_prepare) keeps an MLP closer to its task-A parameters than
- * plain classify while it learns task B (and forgets less of task A); a
- * learner on kl_teacher(ewc(classify)) resumes from a checkpoint bit for
- * bit. Also: checkpoint tensor names and state words, and refusals with
- * messages naming the problem.
+ * kl_teacher) against known answers. next_token equals a hand loop of -log
+ * softmax over every position but the last of a tiny transformer's logits
+ * and its gradient passes a finite-difference check; l2_anchor adds
+ * nothing at the anchor and lambda/2 |d|^2 off it, with gradient lambda d;
+ * ewc adds lambda/2 sum F d^2 (gradient lambda F d) for a Fisher given by
+ * hand, also after keep_units cut anchor and Fisher like a surgery cut the
+ * parameters; kl_teacher adds nothing for a teacher equal to the student
+ * (features and tokens, directly and through a wrapper), beta tau^2 KL in
+ * closed form for a two-class case, and something positive for another
+ * teacher; each total gradient passes a finite-difference check. Then
+ * learners: next_token trains a tiny transformer on a corpus (the test
+ * loss falls), and ewc (Fisher from rs_objective_prepare) keeps an MLP
+ * closer to its task-A parameters than plain classify while it learns task
+ * B (and forgets less of task A); a learner on kl_teacher(ewc(classify))
+ * resumes from a checkpoint bit for bit. Also: checkpoint tensor names and
+ * state words, and refusals with messages naming the problem.
  */
 #include "config.h"
 
