@@ -5,8 +5,9 @@
  * bus under the stable names, with its views and title; a run of 2N steps
  * and a run of N steps resumed to 2N leave identical checkpoints, section
  * by section, also for a scene of two named learners (whose metrics are
- * all a/... and b/...); a scene error fails the run with "file:line:
- * message" and the traceback on the console.
+ * all a/... and b/...; the resumed bus holds the series from the run's
+ * start, read back from run.jsonl); a scene error fails the run with
+ * "file:line: message" and the traceback on the console.
  */
 #include "config.h"
 
@@ -89,6 +90,15 @@ has_series(rs_bus *b, const char *name)
         if (strcmp(names[i], name) == 0)
             return true;
     return false;
+}
+
+/* Points (buckets) of series name on the bus. */
+static size_t
+points(rs_bus *b, const char *name)
+{
+    static struct rs_bus_point pts[1024];
+    uint64_t version = 0;
+    return rs_bus_series_copy(b, name, pts, 1024, &version);
 }
 
 /* Every section of a equals b's (same kind, count and bytes). */
@@ -210,6 +220,8 @@ test_two_learners(void)
                strstr(views, "\"b/test/acc\"") != NULL,
            "the views name both learners");
     free(views);
+    size_t want_loss = points(b, "a/train/loss");
+    size_t want_rank = points(b, "b/probe/srank/l1");
     char *straight = rs_xasprintf("%s/ckpt.bin", rs_session_run_dir(s));
     rs_session_free(s);
     tap_is_int(run_until(two, "two_halves", 2 * N, N, NULL, &s),
@@ -218,6 +230,12 @@ test_two_learners(void)
     rs_session_free(s);
     tap_is_int(run(two, NULL, 2 * N, halves, &s), RS_SESSION_DONE,
                "resumed half DONE");
+    b = rs_session_bus(s);
+    tap_ok(want_loss == 6 && points(b, "a/train/loss") == want_loss &&
+               points(b, "b/probe/srank/l1") == want_rank,
+           "the resumed bus holds the whole history (%zu train/loss, %zu "
+           "rank points)",
+           points(b, "a/train/loss"), points(b, "b/probe/srank/l1"));
     rs_session_free(s);
     char *resumed = rs_xasprintf("%s/ckpt.bin", halves);
     char diff[128];
