@@ -13,7 +13,9 @@
  * order everywhere); l:step_on(x, labels) -> loss; l:next_batch() ->
  * batch; l:apply(loss) after a Lua backward; l:set{lr=, weight_decay=,
  * clip=, momentum=, eval_every=, eval_n=, eval_len=}; l:set_data(source);
- * l:set_objective(objective); accessors name, model([i]), models, data,
+ * l:set_objective(objective) (after which an ewc takes its anchor and
+ * Fisher on the current data); l:reanchor(); accessors name, model([i]),
+ * models, data,
  * objective, params, steps, lr, last, config; l:release().
  *
  * The schedule gets its rate from the optimiser and its length from the
@@ -293,6 +295,12 @@ rs_lua_learner_new(lua_State *L, int tbl, const char *fn, bool check_fields)
         o != NULL ? rs_learner_new(&c, mods, nmods, o, src, &err) : NULL;
     rs_objective_release(o);
     rs_source_release(src);
+    /* what the objective needs from its learner (ewc: anchor, Fisher) */
+    if (l != NULL &&
+        rs_objective_prepare(rs_learner_objective(l), l, &err) != RS_OK) {
+        rs_learner_free(l);
+        l = NULL;
+    }
     if (l == NULL) {
         objective_message(&err);
         return rs_lua_status_error(L, fn, &err);
@@ -596,12 +604,30 @@ l_learner_set_objective(lua_State *L)
     rs_objective *o = rs_lua_objective_build(L, 2, &err);
     int rc = o != NULL ? rs_learner_set_objective(l, o, &err) : err.code;
     rs_objective_release(o);
+    if (rc == RS_OK)
+        rc = rs_objective_prepare(rs_learner_objective(l), l, &err);
     if (rc != RS_OK) {
         objective_message(&err);
         return rs_lua_status_error(L, fn, &err);
     }
     lua_pushvalue(L, 2);
     lua_setiuservalue(L, 1, UV_OBJECTIVE);
+    return 0;
+}
+
+/* l:reanchor(): every l2_anchor / ewc of the objective takes the current
+ * parameters as its anchor. */
+static int
+l_learner_reanchor(lua_State *L)
+{
+    static const char fn[] = "learner:reanchor";
+    rs_learner *l = check_self(L, fn);
+    struct rs_error err = {0};
+    if (rs_objective_reanchor(rs_learner_objective(l), rs_learner_params(l),
+                              &err) != RS_OK) {
+        objective_message(&err);
+        return rs_lua_status_error(L, fn, &err);
+    }
     return 0;
 }
 
@@ -820,6 +846,7 @@ rs_lua_open_learner(lua_State *L)
         {"set", l_learner_set},
         {"set_data", l_learner_set_data},
         {"set_objective", l_learner_set_objective},
+        {"reanchor", l_learner_reanchor},
         {"name", l_learner_name},
         {"model", l_learner_model},
         {"models", l_learner_models},

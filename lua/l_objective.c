@@ -5,6 +5,11 @@
  *
  *   rs.objective.classify{loss="cross_entropy" | "mse_onehot"}
  *   rs.objective.last_token{}        the query position of a task batch
+ *   rs.objective.next_token{}        language modelling, every position
+ *   rs.objective.l2_anchor{base=, lambda=}
+ *   rs.objective.ewc{base=, lambda=, fisher_batches=10}
+ *   rs.objective.kl_teacher{base=, teacher=<module>, beta=1, tau=1}
+ * (the regularisers add their term to base's loss while training).
  *
  * An objective value is a spec (a read-only table: kind and fields);
  * rs.learner builds a fresh C objective from it for each learner, so one
@@ -12,7 +17,8 @@
  * Fisher) is never shared by accident. rs_lua_objective_build turns a
  * spec into an objective; rs_lua_objective_default gives the one a
  * learner takes without objective= (classify on a dataset, last_token on
- * a sequence task). Worker thread only.
+ * a sequence task, next_token on a corpus). A spec keeps its base spec
+ * and teacher module handle alive. Worker thread only.
  */
 #include "config.h"
 
@@ -73,10 +79,108 @@ l_objective_last_token(lua_State *L)
     return 1;
 }
 
+/* The builder of kind "lua" (l_objlua.c, set by rs_lua_open_objlua; NULL
+ * while that file is not linked in). Set once, then only read. */
+static rs_lua_objective_builder lua_builder;
+
+void
+rs_lua_objective_set_lua_builder(rs_lua_objective_builder b)
+{
+    lua_builder = b;
+}
+
 void
 rs_lua_objective_push(lua_State *L, const char *kind)
 {
     new_spec(L, kind);
+}
+
+/* rs.objective.next_token{} */
+static int
+l_objective_next_token(lua_State *L)
+{
+    static const char *const fields[] = {NULL};
+    check_config(L, "rs.objective.next_token", fields);
+    new_spec(L, "next_token");
+    return 1;
+}
+
+/* The required base= of a regulariser's config (arg 1) into spec. */
+static void
+set_base(lua_State *L, const char *fn, int spec)
+{
+    if (lua_getfield(L, 1, "base") == LUA_TNIL)
+        luaL_error(L, "%s: field 'base' is required", fn);
+    rs_lua_objective_check(L, -1, fn, "base");
+    lua_setfield(L, spec, "base");
+}
+
+/* A number field >= lo (finite), required when req, into spec. */
+static void
+set_number(lua_State *L, const char *fn, int spec, const char *key, bool req,
+           double def, double lo, bool above)
+{
+    if (req && !rs_lua_has_field(L, 1, key))
+        luaL_error(L, "%s: field '%s' is required", fn, key);
+    lua_Number v = rs_lua_opt_number_field(L, 1, fn, key, def);
+    if (!isfinite(v) || v < lo || (above && v == lo))
+        rs_lua_field_error(L, fn, key, "%g is not a finite number %s %g",
+                           (double)v, above ? ">" : ">=", lo);
+    lua_pushnumber(L, v);
+    lua_setfield(L, spec, key);
+}
+
+/* rs.objective.l2_anchor{base=, lambda=} */
+static int
+l_objective_l2_anchor(lua_State *L)
+{
+    static const char fn[] = "rs.objective.l2_anchor";
+    static const char *const fields[] = {"base", "lambda", NULL};
+    check_config(L, fn, fields);
+    int spec = new_spec(L, "l2_anchor");
+    set_base(L, fn, spec);
+    set_number(L, fn, spec, "lambda", true, 0.0, 0.0, false);
+    return 1;
+}
+
+/* rs.objective.ewc{base=, lambda=, fisher_batches=10} */
+static int
+l_objective_ewc(lua_State *L)
+{
+    static const char fn[] = "rs.objective.ewc";
+    static const char *const fields[] = {"base", "lambda", "fisher_batches",
+                                         NULL};
+    check_config(L, fn, fields);
+    int spec = new_spec(L, "ewc");
+    set_base(L, fn, spec);
+    set_number(L, fn, spec, "lambda", true, 0.0, 0.0, false);
+    lua_Integer k =
+        rs_lua_opt_int_field(L, 1, fn, "fisher_batches", 10, 0, 1 << 20);
+    lua_pushinteger(L, k);
+    lua_setfield(L, spec, "fisher_batches");
+    return 1;
+}
+
+/* rs.objective.kl_teacher{base=, teacher=, beta=1, tau=1} */
+static int
+l_objective_kl_teacher(lua_State *L)
+{
+    static const char fn[] = "rs.objective.kl_teacher";
+    static const char *const fields[] = {"base", "teacher", "beta", "tau",
+                                         NULL};
+    check_config(L, fn, fields);
+    int spec = new_spec(L, "kl_teacher");
+    set_base(L, fn, spec);
+    if (lua_getfield(L, 1, "teacher") == LUA_TNIL)
+        return luaL_error(L, "%s: field 'teacher' is required", fn);
+    if (rs_lua_test_module(L, -1) == NULL)
+        return rs_lua_field_error(L, fn, "teacher", "module expected, got %s",
+                                  rs_lua_kind_name(L, -1));
+    rs_lua_check_module(L, lua_gettop(L), fn, "teacher"); /* live */
+    lua_setfield(L, spec, "teacher");
+    set_number(L, fn, spec, "beta", false, 1.0, 0.0, false);
+    set_number(L, fn, spec, "tau", false, 1.0, 0.0, true);
+    return 1;
 }
 
 bool
@@ -109,11 +213,64 @@ rs_lua_objective_check(lua_State *L, int idx, const char *fn, const char *key)
                            rs_lua_kind_name(L, idx));
 }
 
+static double
+spec_number(lua_State *L, int spec, const char *key)
+{
+    lua_getfield(L, spec, key);
+    double v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* A regulariser of kind on the built base (released here either way). */
+static rs_objective *
+build_wrapper(lua_State *L, int idx, const char *kind, rs_objective *base,
+              struct rs_error *err)
+{
+    rs_objective *o = NULL;
+    double lambda = spec_number(L, idx, "lambda");
+    if (strcmp(kind, "l2_anchor") == 0) {
+        o = rs_objective_l2_anchor(base, lambda, err);
+    } else if (strcmp(kind, "ewc") == 0) {
+        int k = (int)spec_number(L, idx, "fisher_batches");
+        o = rs_objective_ewc(base, lambda, k, err);
+    } else {
+        lua_getfield(L, idx, "teacher");
+        struct rs_lua_module *t = rs_lua_test_module(L, -1);
+        lua_pop(L, 1); /* the spec keeps the handle */
+        if (t == NULL || t->m == NULL)
+            rs_error_set(err, RS_EINVAL, "the teacher was released");
+        else
+            o = rs_objective_kl_teacher(base, t->m, spec_number(L, idx, "beta"),
+                                        spec_number(L, idx, "tau"), err);
+    }
+    rs_objective_release(base);
+    return o;
+}
+
 rs_objective *
 rs_lua_objective_build(lua_State *L, int idx, struct rs_error *err)
 {
     idx = lua_absindex(L, idx);
     const char *kind = spec_string(L, idx, "kind");
+    if (strcmp(kind, "l2_anchor") == 0 || strcmp(kind, "ewc") == 0 ||
+        strcmp(kind, "kl_teacher") == 0) {
+        lua_getfield(L, idx, "base");
+        rs_objective *base = rs_lua_is_objective(L, -1)
+                                 ? rs_lua_objective_build(L, -1, err)
+                                 : NULL;
+        lua_pop(L, 1);
+        if (base == NULL) {
+            if (err != NULL && err->code == RS_OK)
+                rs_error_set(err, RS_EINVAL, "%s: no base objective", kind);
+            return NULL;
+        }
+        return build_wrapper(L, idx, kind, base, err);
+    }
+    if (strcmp(kind, "next_token") == 0)
+        return rs_objective_next_token(err);
+    if (strcmp(kind, "lua") == 0 && lua_builder != NULL)
+        return lua_builder(L, idx, err);
     if (strcmp(kind, "classify") == 0) {
         int loss = rs_obj_classify_loss_parse(spec_string(L, idx, "loss"));
         return rs_objective_classify(loss < 0 ? RS_OBJ_CROSS_ENTROPY
@@ -134,6 +291,8 @@ rs_lua_objective_default(const rs_source *src, struct rs_error *err)
         return rs_objective_classify(RS_OBJ_CROSS_ENTROPY, err);
     if (strcmp(kind, "seqtask") == 0)
         return rs_objective_last_token(err);
+    if (strcmp(kind, "corpus") == 0)
+        return rs_objective_next_token(err);
     rs_error_set(err, RS_EINVAL,
                  "a %s source has no default objective (give objective=)",
                  kind);
@@ -153,6 +312,10 @@ rs_lua_open_objective(lua_State *L)
     static const luaL_Reg funcs[] = {
         {"classify", l_objective_classify},
         {"last_token", l_objective_last_token},
+        {"next_token", l_objective_next_token},
+        {"l2_anchor", l_objective_l2_anchor},
+        {"ewc", l_objective_ewc},
+        {"kl_teacher", l_objective_kl_teacher},
         {NULL, NULL},
     };
     if (luaL_newmetatable(L, RS_LUA_OBJECTIVE_MT)) {

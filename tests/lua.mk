@@ -1,6 +1,6 @@
 # Lua tests: tests/lua/t_*.lua run by the binary (repscope --test FILE),
 # and the C tests of the Lua host, the scene driver under a real session
-# and the supervised step loop.
+# and the learner with classify and last_token (the loops it replaced).
 LUA_LOG_DRIVER = $(LOG_DRIVER)
 LUA_LOG_COMPILER = $(top_builddir)/repscope
 AM_LUA_LOG_FLAGS = --test
@@ -33,14 +33,18 @@ RS_LUA_SCENE_FIXTURES = \
 	%D%/data/scenes/safe_probe.lua \
 	%D%/data/scenes/two_learners.lua
 EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES) %D%/data/ckpt_v1_tiny.bin
+# needs rs.objective.lua (lua/l_objlua.c): listed in RS_LUA_TESTS with it
+EXTRA_DIST += %D%/lua/t_objlua.lua
 
 check_PROGRAMS += \
 	%D%/t_lua_host \
 	%D%/t_lua_session \
-	%D%/t_algo_supervised
+	%D%/t_algo_classify \
+	%D%/t_algo_last_token
 %C%_t_lua_host_LDADD = $(RS_TEST_LIBS)
 %C%_t_lua_session_LDADD = $(RS_TEST_LIBS)
-%C%_t_algo_supervised_LDADD = $(RS_TEST_LIBS)
+%C%_t_algo_classify_LDADD = $(RS_TEST_LIBS)
+%C%_t_algo_last_token_LDADD = $(RS_TEST_LIBS)
 RS_LUA_TESTS += %D%/lua/t_transformer.lua
 RS_LUA_TESTS += %D%/lua/t_seq.lua
 RS_LUA_TESTS += %D%/lua/t_errors.lua

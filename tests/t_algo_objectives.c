@@ -1,21 +1,22 @@
 /* repscope - MIT licence, see COPYING.
  *
  * t_algo_objectives.c: next_token and the regularisers (l2_anchor, ewc,
- * kl_teacher) against known answers. next_token equals a hand loop of
- * -log softmax over every position but the last of a tiny transformer's
- * logits; l2_anchor adds nothing at the anchor and lambda/2 |d|^2 off it,
- * with gradient lambda d; ewc adds lambda/2 sum F d^2 (gradient lambda F
- * d) for a Fisher given by hand; kl_teacher adds nothing for a teacher
- * equal to the student (features and tokens, directly and through a
- * wrapper), beta tau^2 KL in closed form for a two-class case, and
- * something positive for another teacher; each total gradient passes a
- * finite-difference check. Then learners: next_token trains a tiny
- * transformer on a corpus (the test loss falls), and ewc (Fisher from
- * rs_objective_prepare) keeps an MLP closer to its task-A parameters than
- * plain classify while it learns task B (and forgets less of task A); a
- * learner on kl_teacher(ewc(classify)) resumes from a checkpoint bit for
- * bit. Also: checkpoint tensor names and state words, and refusals with
- * messages naming the problem.
+ * kl_teacher) against known answers. next_token equals a hand loop of -log
+ * softmax over every position but the last of a tiny transformer's logits
+ * and its gradient passes a finite-difference check; l2_anchor adds
+ * nothing at the anchor and lambda/2 |d|^2 off it, with gradient lambda d;
+ * ewc adds lambda/2 sum F d^2 (gradient lambda F d) for a Fisher given by
+ * hand, also after keep_units cut anchor and Fisher like a surgery cut the
+ * parameters; kl_teacher adds nothing for a teacher equal to the student
+ * (features and tokens, directly and through a wrapper), beta tau^2 KL in
+ * closed form for a two-class case, and something positive for another
+ * teacher; each total gradient passes a finite-difference check. Then
+ * learners: next_token trains a tiny transformer on a corpus (the test
+ * loss falls), and ewc (Fisher from rs_objective_prepare) keeps an MLP
+ * closer to its task-A parameters than plain classify while it learns task
+ * B (and forgets less of task A); a learner on kl_teacher(ewc(classify))
+ * resumes from a checkpoint bit for bit. Also: checkpoint tensor names and
+ * state words, and refusals with messages naming the problem.
  */
 #include "config.h"
 
@@ -296,6 +297,7 @@ test_next_token(void)
            st.correct, correct);
     rs_graph_free(h);
     rs_graph_free(g);
+    gradcheck("next_token", o, m, &b);
 
     /* Refusals: a feature source, a window of one token, a small ctx. */
     struct rs_source_info bad = si;
@@ -492,6 +494,89 @@ test_ewc(void)
     free(fl);
     rs_objective_release(o3);
     rs_objective_release(o2);
+    rs_objective_release(o);
+    rs_objective_release(base);
+    rs_batch_fini(&b);
+    rs_nn_module_release(m);
+}
+
+/* After a surgery: rs_objective_keep_units cuts anchor and Fisher like
+ * the parameters were cut, and the term is computed on the smaller
+ * parameters (rows 0 and 2 of a (4, 3) weight and its bias kept). */
+static void
+test_keep_units(void)
+{
+    enum { IN = 3, C = 4, N = 5 };
+    const double lambda = 0.9;
+    struct rs_error err = {0};
+    rs_nn_module *m = linear(IN, C, 14);
+    rs_nn_model *p = rs_nn_module_model(m);
+    struct rs_batch b;
+    features_batch(&b, N, IN, C, 15);
+    struct rs_source_info si = info_of(&b, 0, C);
+    rs_objective *base = classify();
+    rs_objective *o = rs_objective_ewc(base, lambda, 0, &err);
+    int rc = check(o, m, &si, &err);
+    rs_tensor *f[2];
+    struct rs_rng r;
+    rs_rng_seed(&r, 16);
+    for (int i = 0; i < 2; i++)
+        f[i] = tap_filled(&r, rs_nn_model_param(p, i)->ndim,
+                          rs_nn_model_param(p, i)->shape, 0.5f, 1.5f);
+    if (rc == RS_OK)
+        rc = rs_objective_ewc_set_fisher(o, f, 2, &err);
+    const int keep[2] = {0, 2};
+    int iw = rs_nn_model_find(p, "weight"), ib = rs_nn_model_find(p, "bias");
+    if (rc == RS_OK)
+        rc = rs_objective_keep_units(o, iw, 0, keep, 2, &err);
+    if (rc == RS_OK)
+        rc = rs_objective_keep_units(o, ib, 0, keep, 2, &err);
+    tap_ok(rc == RS_OK, "keep_units on weight rows and bias (%s)", err.msg);
+
+    /* The cut parameters, moved by 0.1 each. */
+    rs_nn_model *cut = rs_nn_model_new("cut");
+    rs_tensor *w = rs_nn_model_add(cut, "weight", 2, (int[]){2, IN}, &err);
+    rs_tensor *bi = rs_nn_model_add(cut, "bias", 1, (int[]){2}, &err);
+    const rs_tensor *w0 = rs_nn_model_param(p, iw),
+                    *b0 = rs_nn_model_param(p, ib);
+    double want = 0.0;
+    for (int k = 0; k < 2; k++) {
+        for (int j = 0; j < IN; j++) {
+            w->data[k * IN + j] = w0->data[keep[k] * IN + j] + 0.1f;
+            want += (double)f[iw]->data[keep[k] * IN + j];
+        }
+        bi->data[k] = b0->data[keep[k]] + 0.1f;
+        want += (double)f[ib]->data[keep[k]];
+    }
+    want *= lambda / 2.0 * 0.1 * 0.1;
+    rs_nn_module *mods[1] = {m};
+    struct rs_obj_ctx c = {.g = rs_graph_new(),
+                           .modules = mods,
+                           .nmodules = 1,
+                           .params = cut,
+                           .batch = &b,
+                           .train = true};
+    struct rs_obj_stats st;
+    rs_tensor *lt = rs_objective_loss(o, &c, &st);
+    double got = lt != NULL ? (double)lt->data[0] : (double)NAN;
+    rs_graph_reset(c.g);
+    c.params = p;
+    rs_tensor *lb = rs_objective_loss(base, &c, &st);
+    got -= lb != NULL ? (double)lb->data[0] : (double)NAN;
+    tap_is_float(got, want, 1e-6, 1e-3,
+                 "ewc on the cut parameters: lambda/2 sum F d^2 over the kept "
+                 "rows (%.6g)",
+                 want);
+    const int bad[1] = {4};
+    rc = rs_objective_keep_units(o, iw, 0, bad, 1, &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "outside 0..1") != NULL,
+           "keep_units refuses a slice out of range: %s", err.msg);
+    rc = rs_objective_keep_units(base, 0, 0, keep, 2, &err);
+    tap_ok(rc == RS_OK, "keep_units on classify: nothing to cut");
+    rs_graph_free(c.g);
+    rs_nn_model_free(cut);
+    for (int i = 0; i < 2; i++)
+        rs_tensor_release(f[i]);
     rs_objective_release(o);
     rs_objective_release(base);
     rs_batch_fini(&b);
@@ -868,6 +953,7 @@ main(void)
     test_next_token();
     test_l2_anchor();
     test_ewc();
+    test_keep_units();
     test_kl_teacher();
     test_learner_next_token();
     test_learner_ewc();

@@ -4,8 +4,10 @@
  * bus, run directory, checkpoints): what a scene publishes arrives on the
  * bus under the stable names, with its views and title; a run of 2N steps
  * and a run of N steps resumed to 2N leave identical checkpoints, section
- * by section; a scene error fails the run with "file:line: message" and
- * the traceback on the console.
+ * by section, also for a scene of two named learners (whose metrics are
+ * all a/... and b/...; the resumed bus holds the series from the run's
+ * start, read back from run.jsonl); a scene error fails the run with
+ * "file:line: message" and the traceback on the console.
  */
 #include "config.h"
 
@@ -88,6 +90,15 @@ has_series(rs_bus *b, const char *name)
         if (strcmp(names[i], name) == 0)
             return true;
     return false;
+}
+
+/* Points (buckets) of series name on the bus. */
+static size_t
+points(rs_bus *b, const char *name)
+{
+    static struct rs_bus_point pts[1024];
+    uint64_t version = 0;
+    return rs_bus_series_copy(b, name, pts, 1024, &version);
 }
 
 /* Every section of a equals b's (same kind, count and bytes). */
@@ -179,6 +190,65 @@ test_publish_and_resume(void)
     free(tiny);
 }
 
+/* Two named learners through the real session: every learner metric on
+ * the bus is a/... or b/..., the views name both, and --resume continues
+ * bit for bit (checkpoints equal section by section). */
+static void
+test_two_learners(void)
+{
+    enum { N = 15 };
+    char *two = tap_srcpath("tests/data/scenes/two_learners.lua");
+    rs_session *s;
+    tap_is_int(run(two, "two_straight", 2 * N, NULL, &s), RS_SESSION_DONE,
+               "two learners: %d steps DONE", 2 * N);
+    rs_bus *b = rs_session_bus(s);
+    static const char *const names[] = {
+        "a/train/loss",    "b/train/loss",     "a/test/acc",
+        "b/test/acc",      "a/probe/srank/l1", "b/probe/srank/l2",
+        "b/probe/dead/l1", "a/norm/weight",    "b/norm/grad"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        tap_ok(has_series(b, names[i]), "series %s on the bus", names[i]);
+    static const char *const bare[] = {"train/loss", "test/acc",
+                                       "probe/srank/l1", "norm/weight"};
+    bool none = true;
+    for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++)
+        none = none && !has_series(b, bare[i]);
+    tap_ok(none, "no bare learner metric on the bus");
+    char *views = rs_bus_views(b);
+    tap_ok(views != NULL && strstr(views, "\"a/probe/srank/l1\"") != NULL &&
+               strstr(views, "\"b/probe/srank/l1\"") != NULL &&
+               strstr(views, "\"b/test/acc\"") != NULL,
+           "the views name both learners");
+    free(views);
+    size_t want_loss = points(b, "a/train/loss");
+    size_t want_rank = points(b, "b/probe/srank/l1");
+    char *straight = rs_xasprintf("%s/ckpt.bin", rs_session_run_dir(s));
+    rs_session_free(s);
+    tap_is_int(run_until(two, "two_halves", 2 * N, N, NULL, &s),
+               RS_SESSION_DONE, "first half DONE");
+    char *halves = rs_xstrdup(rs_session_run_dir(s));
+    rs_session_free(s);
+    tap_is_int(run(two, NULL, 2 * N, halves, &s), RS_SESSION_DONE,
+               "resumed half DONE");
+    b = rs_session_bus(s);
+    tap_ok(want_loss == 6 && points(b, "a/train/loss") == want_loss &&
+               points(b, "b/probe/srank/l1") == want_rank,
+           "the resumed bus holds the whole history (%zu train/loss, %zu "
+           "rank points)",
+           points(b, "a/train/loss"), points(b, "b/probe/srank/l1"));
+    rs_session_free(s);
+    char *resumed = rs_xasprintf("%s/ckpt.bin", halves);
+    char diff[128];
+    tap_ok(same_ckpt(straight, resumed, diff, sizeof diff),
+           "two learners: 2N straight and N + resumed N: identical "
+           "checkpoints (%s)",
+           diff);
+    free(straight);
+    free(resumed);
+    free(halves);
+    free(two);
+}
+
 static void
 test_failure(void)
 {
@@ -211,6 +281,7 @@ main(void)
     setenv("RS_DATADIR", getenv("RS_SRCDIR") ? getenv("RS_SRCDIR") : ".", 0);
     tmp = tap_tmpdir("lua_session");
     test_publish_and_resume();
+    test_two_learners();
     test_failure();
     free(tmp);
     return tap_done();

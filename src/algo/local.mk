@@ -1,9 +1,6 @@
-# src/algo: training procedures (the common supervised loop first).
+# src/algo: training procedures: the learner and its objectives.
 noinst_LIBRARIES += %D%/librs_algo.a
-%C%_librs_algo_a_SOURCES = \
-	%D%/supervised.c %D%/supervised.h
-%C%_librs_algo_a_SOURCES += %D%/seqtrain.c %D%/seqtrain.h
-%C%_librs_algo_a_SOURCES += %D%/objective.c %D%/objective.h \
+%C%_librs_algo_a_SOURCES = %D%/objective.c %D%/objective.h \
 	%D%/obj_classify.c %D%/learner.c %D%/learner_state.c %D%/learner.h \
 	%D%/learner_impl.h %D%/learner_probe.c \
 	%D%/learner_surgery.c

@@ -22,6 +22,9 @@
  * modules[0] replaced by the teacher, so it sees the same input and is
  * scored at the same positions as the student.
  *
+ * After a surgery, rs_objective_keep_units cuts anchor and Fisher the way
+ * the parameter was cut; until then a changed shape fails the loss.
+ *
  * The terms are built from existing ops (sub, square, mul, sum, scale,
  * softmax, log_softmax), so their gradients are the ops' own. They are
  * added while training only (c->train): an evaluation reports the base
@@ -665,6 +668,75 @@ rs_objective_ewc_set_fisher(rs_objective *o, rs_tensor *const *fisher, int n,
     for (int i = 0; i < n; i++)
         rs_tensor_copy_data(r->fisher[i], fisher[i]);
     r->has_fisher = true;
+    return RS_OK;
+}
+
+/* t's slices keep[0..n) along dim, in that order: a new heap tensor. */
+static rs_tensor *
+keep_slices(const rs_tensor *t, int dim, const int *keep, int n,
+            struct rs_error *err)
+{
+    int shape[RS_MAX_DIMS];
+    memcpy(shape, t->shape, sizeof shape);
+    shape[dim] = n;
+    rs_tensor *o = rs_tensor_new(t->ndim, shape, err);
+    if (o == NULL)
+        return NULL;
+    /* t viewed as (outer, shape[dim], inner) */
+    size_t outer = 1, inner = 1, d = (size_t)t->shape[dim];
+    for (int k = 0; k < dim; k++)
+        outer *= (size_t)t->shape[k];
+    for (int k = dim + 1; k < t->ndim; k++)
+        inner *= (size_t)t->shape[k];
+    for (size_t a = 0; a < outer; a++)
+        for (int k = 0; k < n; k++)
+            memcpy(o->data + (a * (size_t)n + (size_t)k) * inner,
+                   t->data + (a * d + (size_t)keep[k]) * inner,
+                   inner * sizeof(float));
+    return o;
+}
+
+int
+rs_objective_keep_units(rs_objective *o, int param, int dim, const int *keep,
+                        int n, struct rs_error *err)
+{
+    /* Validate against every anchor first: all or nothing. */
+    for (struct reg *r = as_reg(o); r != NULL; r = as_reg(r->base)) {
+        if (r->kind == REG_KL || !r->anchored)
+            continue;
+        if (param < 0 || param >= r->np)
+            return rs_error_set(err, RS_EINVAL, "%s: parameter %d of %d",
+                                r->prefix, param + 1, r->np);
+        const rs_tensor *t = r->anchor[param];
+        if (dim < 0 || dim >= t->ndim || n < 1 || n > t->shape[dim])
+            return rs_error_set(err, RS_EINVAL,
+                                "%s: keep %d slices along dim %d of a "
+                                "%d-dim anchor",
+                                r->prefix, n, dim, t->ndim);
+        for (int k = 0; k < n; k++)
+            if (keep[k] < 0 || keep[k] >= t->shape[dim])
+                return rs_error_set(err, RS_EINVAL,
+                                    "%s: slice %d outside 0..%d", r->prefix,
+                                    keep[k], t->shape[dim] - 1);
+    }
+    for (struct reg *r = as_reg(o); r != NULL; r = as_reg(r->base)) {
+        if (r->kind == REG_KL || !r->anchored)
+            continue;
+        rs_tensor *a = keep_slices(r->anchor[param], dim, keep, n, err);
+        rs_tensor *f = a != NULL && r->fisher != NULL
+                           ? keep_slices(r->fisher[param], dim, keep, n, err)
+                           : NULL;
+        if (a == NULL || (r->fisher != NULL && f == NULL)) {
+            rs_tensor_release(a);
+            return err != NULL ? err->code : RS_ENOMEM;
+        }
+        rs_tensor_release(r->anchor[param]);
+        r->anchor[param] = a;
+        if (f != NULL) {
+            rs_tensor_release(r->fisher[param]);
+            r->fisher[param] = f;
+        }
+    }
     return RS_OK;
 }
 

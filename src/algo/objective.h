@@ -188,9 +188,9 @@ rs_objective *rs_objective_l2_anchor(rs_objective *base, double lambda,
                                      struct rs_error *err);
 rs_objective *rs_objective_ewc(rs_objective *base, double lambda,
                                int fisher_batches, struct rs_error *err);
-rs_objective *rs_objective_kl_teacher(rs_objective *base,
-                                      rs_nn_module *teacher, double beta,
-                                      double tau, struct rs_error *err);
+rs_objective *rs_objective_kl_teacher(rs_objective *base, rs_nn_module *teacher,
+                                      double beta, double tau,
+                                      struct rs_error *err);
 /* The objective a regulariser wraps (borrowed), NULL for other kinds. */
 rs_objective *rs_objective_base(const rs_objective *o);
 /* Every l2_anchor and ewc down o's chain takes params (the learner's:
@@ -204,6 +204,15 @@ RS_NODISCARD int rs_objective_reanchor(rs_objective *o,
 RS_NODISCARD int rs_objective_ewc_set_fisher(rs_objective *o,
                                              rs_tensor *const *fisher, int n,
                                              struct rs_error *err);
+/* After a surgery removed units: cut parameter param (registry index)
+ * of every anchor and Fisher down o's chain to the slices keep[0..n)
+ * along dimension dim, in that order -- the cut the surgery made to the
+ * parameter (dim 0 for a layer's weight rows, bias and norm, dim 1 for
+ * the next layer's weight columns). RS_OK when o keeps no anchor;
+ * RS_EINVAL naming the bad param, dim or index, nothing changed. */
+RS_NODISCARD int rs_objective_keep_units(rs_objective *o, int param, int dim,
+                                         const int *keep, int n,
+                                         struct rs_error *err);
 struct rs_learner;
 /* What o needs from the learner l that adopted it (call after
  * rs_learner_new / rs_learner_set_objective, or just before the latter):

@@ -59,6 +59,9 @@ struct rs_attach {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
+    /* rs_attach_replay: records up to step upto only, nothing else */
+    bool replay;
+    long upto;
 };
 
 /* ---- tails --------------------------------------------------------------- */
@@ -314,7 +317,11 @@ on_log_line(rs_attach *a, const char *line, size_t len, struct rs_error *err)
     long long step;
     bool has_step =
         integer_in(rs_json_get(v, "step"), LONG_MIN, LONG_MAX, &step);
-    if (strcmp(type, "meta") == 0)
+    if (a->replay) {
+        if (strcmp(type, "meta") != 0 && strcmp(type, "event") != 0 &&
+            has_step && step <= a->upto)
+            on_record(a, v, (long)step);
+    } else if (strcmp(type, "meta") == 0)
         on_meta(a, v);
     else if (strcmp(type, "event") == 0)
         on_event(a, v, has_step ? (long)step : a->st.step);
@@ -503,6 +510,24 @@ rs_attach_poll(rs_attach *a, struct rs_error *err)
     rs_bus_set_status(a->bus, st);
     rs_bus_flush(a->bus);
     return n + nm;
+}
+
+int
+rs_attach_replay(const char *dir, rs_bus *bus, long upto, struct rs_error *err)
+{
+    rs_attach *a = rs_xcalloc(1, sizeof *a);
+    a->bus = bus;
+    a->replay = true;
+    a->upto = upto;
+    atomic_init(&a->finished, false);
+    tail_init(&a->log, dir, "run.jsonl");
+    int n = tail_read(a, &a->log, on_log_line, err);
+    tail_fini(&a->log);
+    free(a);
+    if (n < 0)
+        return n;
+    rs_bus_flush(bus);
+    return RS_OK;
 }
 
 int

@@ -57,6 +57,14 @@ RS_NODISCARD int rs_attach_read_all(rs_attach *a, struct rs_error *err);
  * (<= 0: 0.1 s) until rs_attach_free. */
 RS_NODISCARD int rs_attach_start(rs_attach *a, double interval_s,
                                  struct rs_error *err);
+/* The history of a run resumed into bus: every record of DIR/run.jsonl
+ * up to and including step upto, as series points (no events, views,
+ * matrices or status), then a flush. For the session resuming DIR, on
+ * its worker (the bus's writer), so the views show the run from its
+ * start. A missing log is no history (RS_OK); RS_EIO when it cannot be
+ * read; malformed lines are skipped. */
+RS_NODISCARD int rs_attach_replay(const char *dir, rs_bus *bus, long upto,
+                                  struct rs_error *err);
 /* True once the run's log says it ended (a "done" or "quit" event, or a
  * failure) and nothing followed. */
 bool rs_attach_finished(const rs_attach *a);

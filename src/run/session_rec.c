@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "core/cpu.h"
+#include "run/attach.h"
 #include "run/json.h"
 
 /* Non-finite value as text: "nan", "inf" or "-inf". */
@@ -486,6 +487,12 @@ rs_session_resume(rs_session *s, struct rs_error *err)
     size_t n = 0;
     const uint64_t *r = rs_ckpt_u64s(ck, "session/rng", &n);
     memcpy(s->rng.s, r, sizeof(s->rng.s));
+    /* the series so far back on the bus: views (a rank heatmap, say)
+     * continue the run's history rather than start at the resume */
+    struct rs_error herr = {0};
+    if (s->run_dir[0] != '\0' &&
+        rs_attach_replay(s->run_dir, s->bus, s->step, &herr) != RS_OK)
+        rs_session_notice(s, "history not shown: %s", herr.msg);
     rs_session_event_kind(s, "resume", "resume from %s/ckpt.bin at step %ld",
                           s->run_dir, s->step);
     return RS_OK;

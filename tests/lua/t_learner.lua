@@ -63,6 +63,8 @@ tap.is(half:text("lua/learners"), "a b", "the checkpoint names both")
 tap.has(table.concat(half:names(), " "), "learner/a/state", "a's sections")
 tap.has(table.concat(half:names(), " "), "learner/b/param/l1.weight",
         "b's sections")
+tap.has(table.concat(half:names(), " "), "learner/b/obj/l2_anchor.anchor.l1.weight",
+        "b's objective tensors")
 local second = tap.scene(two)
 second:setup{ seed = 4, total = 30 }
 tap.ok(second:load(half, 15), "load into a fresh driver")
@@ -207,6 +209,90 @@ tap.error_is(function() return rs.objective.classify{ loss = "hinge" } end,
   "rs.objective.classify: bad field 'loss' ('cross_entropy' or 'mse_onehot' expected, got 'hinge')",
   "classify loss")
 
+-- regularisers over any objective, and next_token
+-- an mlp with initial weights from seed s
+local function seeded(s)
+  rs.seed(s)
+  return mlp()
+end
+local function run(objective, steps, seed)
+  local m = seeded(7)
+  local x = rs.learner{ model = m, data = data, seed = seed or 2,
+                        eval_every = 0, objective = objective,
+                        optim = rs.optim.sgd{ lr = 0.5 } }
+  local losses = {}
+  for i = 1, steps do losses[i] = x:step() end
+  return x, losses
+end
+local function same(a, b)
+  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  return #a == #b
+end
+local ce = rs.objective.classify{}
+local base_l, base_losses = run(ce, 5)
+local _, l2_0 = run(rs.objective.l2_anchor{ base = ce, lambda = 0 }, 5)
+tap.ok(same(base_losses, l2_0), "l2_anchor with lambda 0 = its base, bit for bit")
+local _, kl_0 = run(rs.objective.kl_teacher{ base = ce, teacher = seeded(9),
+                                             beta = 0 }, 5)
+tap.ok(same(base_losses, kl_0), "kl_teacher with beta 0 = its base")
+local function dist(x)
+  local d, w0 = 0, seeded(7):params()
+  for name, t in pairs(x:params()) do
+    local a, b = t:totable(), w0[name]:totable()
+    local function walk(u, v)
+      if type(u) == "table" then
+        for i = 1, #u do walk(u[i], v[i]) end
+      else
+        d = d + (u - v) ^ 2
+      end
+    end
+    walk(a, b)
+  end
+  return d
+end
+local pulled = run(rs.objective.l2_anchor{ base = ce, lambda = 1 }, 20)
+local free = run(ce, 20)
+tap.ok(dist(pulled) < 0.5 * dist(free), string.format(
+       "l2_anchor keeps the weights near the anchor (%.3g vs %.3g)",
+       dist(pulled), dist(free)))
+local kl = run(rs.objective.kl_teacher{ base = ce, teacher = seeded(9) }, 0)
+local bl, ba = base_l:eval("test")
+local kll, kla = kl:eval("test")
+local fresh_base = run(ce, 0)
+local fl, fa = fresh_base:eval("test")
+tap.ok(kll == fl and kla == fa, "kl_teacher evaluates as its base")
+tap.ok(bl ~= nil and ba ~= nil, "eval after training")
+local ewc = run(rs.objective.ewc{ base = ce, lambda = 100, fisher_batches = 2 }, 3)
+tap.is(ewc:objective().kind, "ewc", "an ewc learner steps")
+ewc:reanchor()
+tap.ok(true, "reanchor an ewc")
+tap.error_is(function() return base_l:reanchor() end,
+  "learner:reanchor: the classify objective has no anchor",
+  "reanchor without an anchor")
+local sw = run(ce, 3)
+sw:set_objective(rs.objective.ewc{ base = ce, lambda = 1, fisher_batches = 2 })
+sw:set_data(rs.data.modular{ p = 7, train_frac = 0.5, seed = 9 })
+sw:step()
+tap.is(sw:steps(), 4, "set_objective(ewc), then a new task")
+tap.error_is(function() return rs.objective.l2_anchor{ lambda = 1 } end,
+  "rs.objective.l2_anchor: field 'base' is required", "base required")
+tap.error_is(function() return rs.objective.l2_anchor{ base = ce, lambda = -1 } end,
+  "rs.objective.l2_anchor: bad field 'lambda' (-1 is not a finite number >= 0)",
+  "lambda range")
+tap.error_is(function() return rs.objective.kl_teacher{ base = ce, teacher = 3 } end,
+  "rs.objective.kl_teacher: bad field 'teacher' (module expected, got number)",
+  "teacher type")
+tap.error_is(function()
+  return rs.objective.kl_teacher{ base = ce, teacher = mlp(), tau = 0 }
+end, "rs.objective.kl_teacher: bad field 'tau' (0 is not a finite number > 0)",
+  "tau range")
+local own = seeded(3)
+tap.error_is(function()
+  return rs.learner{ model = own, data = data,
+                     objective = rs.objective.kl_teacher{ base = ce, teacher = own } }
+end, "rs.learner: the teacher's l1.weight is trained by this learner (a frozen teacher is needed) (kl_teacher)",
+  "a teacher the learner trains")
+
 -- sources: a task swapped mid-run, a corpus, a zip
 local tf = rs.nn.transformer{ vocab = 13, ctx = 16, d = 8, layers = 1, out = 10,
                               seed = 1 }
@@ -233,10 +319,21 @@ tap.ok(corpus:count("train") > 0 and corpus:count("test") > 0,
        "corpus: train and test windows")
 tap.error_is(function() return rs.data.corpus{ ids = { 1, 20 }, vocab = 13, T = 4 } end,
   "rs.data.corpus: bad field 'ids' (entry 2 is not an id in 0..12)", "corpus ids")
+local lmtf = rs.nn.transformer{ vocab = 13, ctx = 9, d = 16, layers = 1,
+                                seed = 1 }
+local lm = rs.learner{ model = lmtf, data = corpus, batch = 8, eval_every = 0,
+                       optim = rs.optim.adamw{ lr = 1e-2 } }
+tap.is(lm:objective(), "next_token", "the default objective on a corpus")
+local lm0 = lm:step()
+for _ = 1, 100 do lm:step() end
+local lml, lma = lm:eval("test")
+tap.ok(lml < 0.5 * lm0 and lma > 0.5, string.format(
+       "next_token learns the corpus (loss %.3f -> %.3f, test acc %.2f)",
+       lm0, lml, lma))
 tap.error_is(function()
-  return rs.learner{ model = tf, data = corpus }
-end, "rs.learner: a corpus source has no default objective (give objective=)",
-  "no default objective for a corpus")
+  return rs.learner{ model = mlp(), data = rs.data.zip(data, data) }
+end, "rs.learner: a zip source has no default objective (give objective=)",
+  "no default objective for a zip")
 local z = rs.data.zip(data, data)
 tap.is(z:info().inputs, 2, "zip: two inputs")
 tap.error_is(function() return rs.data.zip(data, 3) end,

@@ -1,12 +1,14 @@
 /* repscope - MIT licence, see COPYING.
  *
- * t_algo_supervised.c: the C step loop on a recording dataset: epochs
- * visit every example once (also when a batch spans epochs), the metric
- * callback's cadence, evaluation against hand-computed loss and accuracy,
- * a non-finite loss leaving the parameters alone, state save/load giving a
- * bit-identical continuation and refusing foreign or corrupt state; plus
- * the module interface's sequential bookkeeping (shared parameter names
- * restored when the container goes).
+ * t_algo_classify.c: a learner (algo/learner.h) with the classify
+ * objective on a dataset source -- the supervised loop it replaced --
+ * on a recording dataset: epochs visit every example once (also when a
+ * batch spans epochs), the metric callback's cadence, evaluation against
+ * hand-computed loss and accuracy, a non-finite loss leaving the
+ * parameters alone, state save/load giving a bit-identical continuation
+ * and refusing foreign or corrupt state; plus the module interface's
+ * sequential bookkeeping (shared parameter names restored when the
+ * container goes).
  */
 #include "config.h"
 
@@ -16,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algo/supervised.h"
+#include "algo/learner.h"
+#include "algo/objective.h"
 #include "core/rng.h"
 #include "data/dataset.h"
+#include "data/source.h"
 #include "nn/module.h"
 #include "tests/tap.h"
 
@@ -86,11 +90,24 @@ linear(int in, int out, uint64_t seed)
     return m;
 }
 
-static rs_algo_supervised *
+/* A learner of m on d with cross-entropy (NULL + err when refused). */
+static rs_learner *
+learner_of(const struct rs_learner_config *c, rs_nn_module *m, rs_dataset *d,
+           struct rs_error *err)
+{
+    rs_objective *o = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, err);
+    rs_source *s = rs_source_dataset(d);
+    rs_learner *l = o != NULL ? rs_learner_new(c, &m, 1, o, s, err) : NULL;
+    rs_objective_release(o);
+    rs_source_release(s);
+    return l;
+}
+
+static rs_learner *
 trainer(rs_nn_module *m, rs_dataset *d, int batch, long eval_every)
 {
-    struct rs_algo_supervised_config c;
-    rs_algo_supervised_config_default(&c);
+    struct rs_learner_config c;
+    rs_learner_config_default(&c);
     c.batch = batch;
     c.eval_every = eval_every;
     c.log_every = 1;
@@ -98,7 +115,7 @@ trainer(rs_nn_module *m, rs_dataset *d, int batch, long eval_every)
     c.optim.lr = 0.05f;
     c.sched.lr = 0.05f;
     struct rs_error err = {0};
-    rs_algo_supervised *tr = rs_algo_supervised_new(&c, m, d, &err);
+    rs_learner *tr = learner_of(&c, m, d, &err);
     if (tr == NULL)
         tap_bail("trainer: %s", err.msg);
     return tr;
@@ -125,25 +142,25 @@ test_epochs(void)
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 7, 3, 4, 4);
     rs_nn_module *m = linear(4, 4, 1);
-    rs_algo_supervised *tr = trainer(m, d, 3, 0);
+    rs_learner *tr = trainer(m, d, 3, 0);
     struct rs_error err = {0};
     for (int i = 0; i < 7; i++)
-        if (rs_algo_supervised_step(tr, NULL, &err) != RS_OK)
+        if (rs_learner_step(tr, NULL, &err) != RS_OK)
             tap_bail("step: %s", err.msg);
     tap_is_int(r.nseen, 21, "7 steps of 3 draws");
     tap_ok(epochs_ok(r.seen, 21, 7), "every epoch visits each example once");
     bool differ = memcmp(r.seen, r.seen + 7, 7 * sizeof(int)) != 0;
     tap_ok(differ, "epochs are reshuffled");
-    rs_algo_supervised_free(tr);
+    rs_learner_free(tr);
 
     r.nseen = 0;
     r.n[RS_SPLIT_TRAIN] = 5;
     tr = trainer(m, d, 12, 0);
-    if (rs_algo_supervised_step(tr, NULL, &err) != RS_OK)
+    if (rs_learner_step(tr, NULL, &err) != RS_OK)
         tap_bail("step: %s", err.msg);
     tap_ok(r.nseen == 12 && epochs_ok(r.seen, 10, 5),
            "a batch larger than the split wraps into the next epoch");
-    rs_algo_supervised_free(tr);
+    rs_learner_free(tr);
     rs_nn_module_release(m);
     rs_dataset_release(d);
 }
@@ -152,7 +169,7 @@ struct logrec {
     char names[64][32];
     long steps[64];
     int n;
-    const rs_algo_supervised *tr;
+    const rs_learner *tr;
 };
 
 static void
@@ -162,7 +179,7 @@ logfn(void *ud, const char *name, double v)
     (void)v;
     if (l->n < 64) {
         snprintf(l->names[l->n], sizeof l->names[0], "%s", name);
-        l->steps[l->n++] = rs_algo_supervised_steps(l->tr);
+        l->steps[l->n++] = rs_learner_steps(l->tr);
     }
 }
 
@@ -182,17 +199,17 @@ test_logging_and_eval(void)
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 12, 6, 3, 3);
     rs_nn_module *m = linear(3, 3, 2);
-    struct rs_algo_supervised_config c;
-    rs_algo_supervised_config_default(&c);
+    struct rs_learner_config c;
+    rs_learner_config_default(&c);
     c.batch = 4;
     c.eval_every = 3;
     c.log_every = 2;
     struct rs_error err = {0};
-    rs_algo_supervised *tr = rs_algo_supervised_new(&c, m, d, &err);
+    rs_learner *tr = learner_of(&c, m, d, &err);
     struct logrec l = {.tr = tr};
-    rs_algo_supervised_set_log(tr, logfn, &l);
+    rs_learner_set_log(tr, logfn, &l);
     for (int i = 0; i < 6; i++)
-        if (rs_algo_supervised_step(tr, NULL, &err) != RS_OK)
+        if (rs_learner_step(tr, NULL, &err) != RS_OK)
             tap_bail("step: %s", err.msg);
     long st[16];
     tap_is_int(count_name(&l, "train/loss", st), 3, "train/loss 3 times");
@@ -211,12 +228,12 @@ test_logging_and_eval(void)
         w->data[i * 3 + i] = 1.0f;
     rs_tensor_fill(bias, 0.0f);
     double loss = 0, acc = 0;
-    tap_is_int(rs_algo_supervised_eval(tr, RS_SPLIT_TEST, 0, &loss, &acc, &err),
+    tap_is_int(rs_learner_eval(tr, RS_SPLIT_TEST, 0, 0, &loss, &acc, &err),
                RS_OK, "eval");
     tap_is_float(acc, 1.0, 0, 0, "accuracy 1 with the identity");
     tap_is_float(loss, -log(exp(1.0) / (exp(1.0) + 2.0)), 1e-6, 0,
                  "cross-entropy of one-hot logits");
-    rs_algo_supervised_free(tr);
+    rs_learner_free(tr);
     rs_nn_module_release(m);
     rs_dataset_release(d);
 }
@@ -227,33 +244,32 @@ test_nonfinite(void)
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 8, 4, 4, 4);
     rs_nn_module *m = linear(4, 4, 3);
-    rs_algo_supervised *tr = trainer(m, d, 4, 0);
+    rs_learner *tr = trainer(m, d, 4, 0);
     rs_tensor *w = rs_nn_model_lookup(rs_nn_module_model(m), "weight");
     float before[16];
     memcpy(before, w->data, sizeof before);
     r.nan = true;
     struct rs_error err = {0};
-    tap_is_int(rs_algo_supervised_step(tr, NULL, &err), RS_ENONFINITE,
+    tap_is_int(rs_learner_step(tr, NULL, &err), RS_ENONFINITE,
                "a NaN loss is RS_ENONFINITE");
     tap_is_str(err.msg, "train/loss is nan", "naming the value");
     tap_ok(memcmp(before, w->data, sizeof before) == 0,
            "the parameters are unchanged");
-    tap_is_int(rs_algo_supervised_steps(tr), 0, "no step counted");
-    rs_algo_supervised_free(tr);
+    tap_is_int(rs_learner_steps(tr), 0, "no step counted");
+    rs_learner_free(tr);
     rs_nn_module_release(m);
     rs_dataset_release(d);
 }
 
 /* Copy parameters and optimiser buffers of a into b. */
 static void
-copy_state(rs_algo_supervised *a, rs_algo_supervised *b)
+copy_state(rs_learner *a, rs_learner *b)
 {
-    rs_nn_model *ma = rs_nn_module_model(rs_algo_supervised_module(a));
-    rs_nn_model *mb = rs_nn_module_model(rs_algo_supervised_module(b));
+    rs_nn_model *ma = rs_learner_params(a);
+    rs_nn_model *mb = rs_learner_params(b);
     for (int i = 0; i < rs_nn_model_count(ma); i++)
         rs_tensor_copy_data(rs_nn_model_param(mb, i), rs_nn_model_param(ma, i));
-    rs_optim *oa = rs_algo_supervised_optim(a),
-             *ob = rs_algo_supervised_optim(b);
+    rs_optim *oa = rs_learner_optim(a), *ob = rs_learner_optim(b);
     for (int i = 0; i < rs_optim_nparams(oa); i++)
         for (int which = 0; which < 2; which++)
             memcpy(rs_optim_state(ob, i, which), rs_optim_state(oa, i, which),
@@ -266,21 +282,21 @@ test_state(void)
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 9, 3, 4, 4);
     rs_nn_module *ma = linear(4, 4, 5), *mb = linear(4, 4, 6);
-    rs_algo_supervised *a = trainer(ma, d, 4, 0), *b = trainer(mb, d, 4, 0);
+    rs_learner *a = trainer(ma, d, 4, 0), *b = trainer(mb, d, 4, 0);
     struct rs_error err = {0};
     for (int i = 0; i < 5; i++)
-        if (rs_algo_supervised_step(a, NULL, &err) != RS_OK)
+        if (rs_learner_step(a, NULL, &err) != RS_OK)
             tap_bail("step: %s", err.msg);
-    size_t n = rs_algo_supervised_state_words(a);
-    tap_is_int((long)n, 11 + 9, "state words: fixed part + permutation");
+    size_t n = rs_learner_state_words(a);
+    tap_is_int((long)n, 14 + 9, "state words: fixed part + permutation");
     uint64_t *w = calloc(n, sizeof *w);
-    rs_algo_supervised_state_save(a, w);
+    rs_learner_state_save(a, w);
     copy_state(a, b);
-    tap_is_int(rs_algo_supervised_state_load(b, w, n, &err), RS_OK, "load");
-    tap_is_int(rs_algo_supervised_steps(b), 5, "steps restored");
+    tap_is_int(rs_learner_state_load(b, w, n, &err), RS_OK, "load");
+    tap_is_int(rs_learner_steps(b), 5, "steps restored");
     for (int i = 0; i < 5; i++)
-        if (rs_algo_supervised_step(a, NULL, &err) != RS_OK ||
-            rs_algo_supervised_step(b, NULL, &err) != RS_OK)
+        if (rs_learner_step(a, NULL, &err) != RS_OK ||
+            rs_learner_step(b, NULL, &err) != RS_OK)
             tap_bail("step: %s", err.msg);
     rs_nn_model *pa = rs_nn_module_model(ma), *pb = rs_nn_module_model(mb);
     bool same = true;
@@ -292,30 +308,29 @@ test_state(void)
 
     uint64_t saved = w[0];
     w[0] ^= 1;
-    tap_is_int(rs_algo_supervised_state_load(b, w, n, &err), RS_EFORMAT,
+    tap_is_int(rs_learner_state_load(b, w, n, &err), RS_EFORMAT,
                "a foreign magic is refused");
     w[0] = saved;
-    w[11] = w[12]; /* a repeated index: not a permutation */
-    tap_is_int(rs_algo_supervised_state_load(b, w, n, &err), RS_EFORMAT,
+    w[14] = w[15]; /* a repeated index: not a permutation */
+    tap_is_int(rs_learner_state_load(b, w, n, &err), RS_EFORMAT,
                "a corrupt permutation is refused");
-    tap_is_str(err.msg, "corrupt trainer state (not a permutation)",
+    tap_is_str(err.msg, "corrupt learner state (not a permutation)",
                "saying so");
-    tap_is_int(rs_algo_supervised_steps(b), 10,
-               "a refused load changes nothing");
+    tap_is_int(rs_learner_steps(b), 10, "a refused load changes nothing");
     struct rec r2;
     rs_dataset *d2 = rec_dataset(&r2, 10, 3, 4, 4);
     rs_nn_module *mc = linear(4, 4, 7);
-    rs_algo_supervised *c = trainer(mc, d2, 4, 0);
-    rs_algo_supervised_state_save(a, w);
-    tap_is_int(rs_algo_supervised_state_load(c, w, n, &err), RS_EFORMAT,
+    rs_learner *c = trainer(mc, d2, 4, 0);
+    rs_learner_state_save(a, w);
+    tap_is_int(rs_learner_state_load(c, w, n, &err), RS_EFORMAT,
                "state of another dataset is refused");
     tap_is_str(err.msg,
-               "the trainer state has 9 train examples, this dataset has 10",
+               "the learner state has 9 train examples, this source has 10",
                "naming the sizes");
     free(w);
-    rs_algo_supervised_free(a);
-    rs_algo_supervised_free(b);
-    rs_algo_supervised_free(c);
+    rs_learner_free(a);
+    rs_learner_free(b);
+    rs_learner_free(c);
     rs_nn_module_release(ma);
     rs_nn_module_release(mb);
     rs_nn_module_release(mc);
@@ -329,11 +344,10 @@ test_mismatch_and_modules(void)
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 4, 2, 4, 4);
     rs_nn_module *m = linear(5, 4, 1);
-    struct rs_algo_supervised_config c;
-    rs_algo_supervised_config_default(&c);
+    struct rs_learner_config c;
+    rs_learner_config_default(&c);
     struct rs_error err = {0};
-    tap_ok(rs_algo_supervised_new(&c, m, d, &err) == NULL,
-           "input mismatch refused");
+    tap_ok(learner_of(&c, m, d, &err) == NULL, "input mismatch refused");
     tap_is_str(err.msg,
                "the model takes 5 inputs but the dataset "
                "gives 4",
