@@ -290,11 +290,11 @@ rs_objective *rs_lua_objective_default(const rs_source *src,
 
 /* Objectives written in Lua (l_objlua.c, over lua/l_graph.c's handles):
  * rs_lua_open_objlua adds rs.objective.lua to the objective table at the
- * top and sets the builder rs_lua_objective_build uses for its specs. */
-typedef rs_objective *(*rs_lua_objective_builder)(lua_State *L, int spec,
-                                                  struct rs_error *err);
-void rs_lua_objective_set_lua_builder(rs_lua_objective_builder b);
+ * top; rs_lua_objlua_build makes the objective of a "lua" spec at index
+ * spec (NULL + err; never raises). */
 void rs_lua_open_objlua(lua_State *L);
+rs_objective *rs_lua_objlua_build(lua_State *L, int spec,
+                                  struct rs_error *err);
 
 /* A dataset, task or source handle at idx? to_source: a new reference
  * (a dataset wrapped, a task copied), or NULL + err; never raises. */

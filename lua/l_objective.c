@@ -79,16 +79,6 @@ l_objective_last_token(lua_State *L)
     return 1;
 }
 
-/* The builder of kind "lua" (l_objlua.c, set by rs_lua_open_objlua; NULL
- * while that file is not linked in). Set once, then only read. */
-static rs_lua_objective_builder lua_builder;
-
-void
-rs_lua_objective_set_lua_builder(rs_lua_objective_builder b)
-{
-    lua_builder = b;
-}
-
 void
 rs_lua_objective_push(lua_State *L, const char *kind)
 {
@@ -269,8 +259,8 @@ rs_lua_objective_build(lua_State *L, int idx, struct rs_error *err)
     }
     if (strcmp(kind, "next_token") == 0)
         return rs_objective_next_token(err);
-    if (strcmp(kind, "lua") == 0 && lua_builder != NULL)
-        return lua_builder(L, idx, err);
+    if (strcmp(kind, "lua") == 0)
+        return rs_lua_objlua_build(L, idx, err);
     if (strcmp(kind, "classify") == 0) {
         int loss = rs_obj_classify_loss_parse(spec_string(L, idx, "loss"));
         return rs_objective_classify(loss < 0 ? RS_OBJ_CROSS_ENTROPY
@@ -324,5 +314,6 @@ rs_lua_open_objective(lua_State *L)
     }
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
+    rs_lua_open_objlua(L);
     lua_setfield(L, -2, "objective");
 }

@@ -148,10 +148,10 @@ static const struct rs_objective_class objlua_class = {
     .destroy = objlua_destroy,
 };
 
-/* The builder l_objective.c calls for a spec of kind "lua" (its function
- * in field fn). Never raises. */
-static rs_objective *
-objlua_build(lua_State *L, int spec, struct rs_error *err)
+/* The objective of a spec of kind "lua" (its function in field fn), for
+ * l_objective.c. Never raises. */
+rs_objective *
+rs_lua_objlua_build(lua_State *L, int spec, struct rs_error *err)
 {
     (void)err;
     struct objlua *ol = rs_xcalloc(1, sizeof *ol);
@@ -183,7 +183,6 @@ l_objective_lua(lua_State *L)
 void
 rs_lua_open_objlua(lua_State *L)
 {
-    rs_lua_objective_set_lua_builder(objlua_build);
     lua_pushcfunction(L, l_objective_lua);
     lua_setfield(L, -2, "lua");
 }

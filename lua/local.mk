@@ -22,9 +22,7 @@ noinst_LIBRARIES += %D%/librs_lua.a
 %C%_librs_lua_a_SOURCES += %D%/l_learner.c
 %C%_librs_lua_a_SOURCES += %D%/l_objective.c
 %C%_librs_lua_a_SOURCES += %D%/l_source.c
-# rs.objective.lua: built once lua/l_graph.c (rs.graph) is merged in; then
-# list it above and call rs_lua_open_objlua from rs_lua_open_objective.
-EXTRA_DIST += %D%/l_objlua.c
+%C%_librs_lua_a_SOURCES += %D%/l_objlua.c
 luadir = $(pkgdatadir)/lua/repscope
 dist_lua_DATA = \
 	%D%/repscope/scene.lua \

@@ -33,8 +33,7 @@ RS_LUA_SCENE_FIXTURES = \
 	%D%/data/scenes/safe_probe.lua \
 	%D%/data/scenes/two_learners.lua
 EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES) %D%/data/ckpt_v1_tiny.bin
-# needs rs.objective.lua (lua/l_objlua.c): listed in RS_LUA_TESTS with it
-EXTRA_DIST += %D%/lua/t_objlua.lua
+RS_LUA_TESTS += %D%/lua/t_objlua.lua
 
 check_PROGRAMS += \
 	%D%/t_lua_host \
