@@ -293,6 +293,9 @@ rs_objective *rs_lua_objective_default(const rs_source *src,
  * top; rs_lua_objlua_build makes the objective of a "lua" spec at index
  * spec (NULL + err; never raises). */
 void rs_lua_open_objlua(lua_State *L);
+/* learner:remove_units and learner:cuts (l_surgery.c), added to the
+ * learner metatable's methods. */
+void rs_lua_open_surgery(lua_State *L);
 rs_objective *rs_lua_objlua_build(lua_State *L, int spec,
                                   struct rs_error *err);
 

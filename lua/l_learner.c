@@ -872,6 +872,7 @@ rs_lua_open_learner(lua_State *L)
         lua_setfield(L, -2, "__index");
     }
     lua_pop(L, 1);
+    rs_lua_open_surgery(L);
     lua_pushcfunction(L, l_learner_new);
     lua_setfield(L, -2, "learner");
     lua_pushcfunction(L, l_learner_name_fn);

@@ -23,6 +23,7 @@ noinst_LIBRARIES += %D%/librs_lua.a
 %C%_librs_lua_a_SOURCES += %D%/l_objective.c
 %C%_librs_lua_a_SOURCES += %D%/l_source.c
 %C%_librs_lua_a_SOURCES += %D%/l_objlua.c
+%C%_librs_lua_a_SOURCES += %D%/l_surgery.c
 luadir = $(pkgdatadir)/lua/repscope
 dist_lua_DATA = \
 	%D%/repscope/scene.lua \
