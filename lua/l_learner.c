@@ -513,7 +513,7 @@ l_learner_next_batch(lua_State *L)
 }
 
 /* l:apply(loss): the optimiser step after a caller's backward; loss is a
- * number or a one-element tensor. */
+ * number, a one-element tensor, or a scalar graph tensor (rs.graph). */
 static int
 l_learner_apply(lua_State *L)
 {
@@ -522,6 +522,19 @@ l_learner_apply(lua_State *L)
     double loss;
     if (lua_type(L, 2) == LUA_TNUMBER) {
         loss = lua_tonumber(L, 2);
+    } else if (lua_type(L, 2) == LUA_TUSERDATA &&
+               rs_lua_test_box(L, 2, RS_LUA_TENSOR_MT) == NULL &&
+               luaL_getmetafield(L, 2, "__index") != LUA_TNIL) {
+        /* a graph tensor (rs.graph): its value through loss:item() */
+        lua_pop(L, 1);
+        lua_getfield(L, 2, "item");
+        if (!lua_isfunction(L, -1))
+            return rs_lua_type_error(L, fn, 2, "loss", "number or tensor");
+        lua_pushvalue(L, 2);
+        lua_call(L, 1, 1);
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            return rs_lua_type_error(L, fn, 2, "loss", "number or tensor");
+        loss = lua_tonumber(L, -1);
     } else {
         rs_tensor *t = rs_lua_check_tensor(L, 2, fn, "loss");
         if (t->numel != 1)

@@ -184,6 +184,12 @@ tap.is(b.n, 8, "next_batch: n")
 tap.is(table.concat(b.x:shape(), "x"), "8x14", "next_batch: x (n, 14)")
 tap.is(#b.y, 8, "next_batch: labels")
 tap.is(l:steps(), 1, "next_batch is not a step")
+l:apply(1.5)
+tap.is(l:steps(), 2, "apply counts a step")
+tap.is(tap.series("m/train/loss")[2], 1.5, "and logs the loss it is given")
+tap.error_is(function() return l:apply("x") end,
+  "learner:apply: bad argument #1 'loss' (tensor expected, got string)",
+  "apply: a number or a tensor")
 
 -- objectives as values: one spec, fresh objectives per learner
 local mse = rs.objective.classify{ loss = "mse_onehot" }
