@@ -19,7 +19,7 @@ noinst_LIBRARIES += %D%/librs_lua.a
 %C%_librs_lua_a_SOURCES += %D%/l_transformer.c
 %C%_librs_lua_a_SOURCES += %D%/l_seqtask.c
 %C%_librs_lua_a_SOURCES += %D%/l_seqprobe.c
-%C%_librs_lua_a_SOURCES += %D%/l_learner.c
+%C%_librs_lua_a_SOURCES += %D%/l_learner.c %D%/l_learner_batch.c
 %C%_librs_lua_a_SOURCES += %D%/l_objective.c
 %C%_librs_lua_a_SOURCES += %D%/l_source.c
 # rs.objective.lua: built once lua/l_graph.c (rs.graph) is merged in; then
