@@ -161,6 +161,21 @@ tap.is(#sn:series("train/loss"), 0, "no bare names")
 tap.has(sn:views(), '"series":["solo/train/loss","solo/test/loss"]',
         "default views name the learner")
 
+-- rs.train.seq's learner returned by setup is stepped by the driver
+path = scene_file("seq_setup.lua", [[
+local rs = require "repscope"
+return rs.scene{ setup = function(p)
+  local tf = rs.nn.transformer{ vocab = 13, ctx = 8, d = 8, layers = 1,
+                                out = 10, seed = 1 }
+  return rs.train.seq{ model = tf, batch = 4, log_every = 2,
+    task = rs.data.seqtask{ task = "copy_first", min_len = 2, max_len = 3 } }
+end }
+]])
+local sq = tap.scene(path)
+tap.ok(sq:setup{ seed = 1 }, "setup may return rs.train.seq's learner")
+tap.ok(sq:run(4), "and the driver steps it")
+tap.is(#sq:series("train/loss"), 2, "train/loss every 2 steps")
+
 -- ---- the learner handle ------------------------------------------------------
 
 tap.clear()
