@@ -80,6 +80,12 @@ for _, name in ipairs({ "a/train/loss", "b/train/loss", "a/test/acc",
          == tail(whole:series(name), n), "the same " .. name .. " after the resume")
 end
 
+-- --set lr reaches every learner setup returned (no on_set in the scene)
+tap.ok(whole:set("lr", "0.02"), "set lr live")
+whole:eval("rs.log('lr_a', learners.a:config().lr) rs.log('lr_b', learners.b:config().lr)")
+tap.ok(math.abs(whole:logged().lr_a - 0.02) < 1e-9 and
+       math.abs(whole:logged().lr_b - 0.02) < 1e-9, "both learners took it")
+
 -- ---- naming ----------------------------------------------------------------
 
 tap.is(rs.name("a", "probe/srank", "l2"), "a/probe/srank/l2", "rs.name")
