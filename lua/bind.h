@@ -268,9 +268,12 @@ int rs_lua_learner_new(lua_State *L, int tbl, const char *fn,
  * than the run (a tenth of the run, said on the console). Raises. */
 void rs_lua_learner_sched(lua_State *L, int tbl, const char *fn,
                           struct rs_sched *out, float lr);
-/* Push a batch as a table {n=, x=|ids=, x2=|ids2=, y=} (see l_learner.c). */
+/* Push a batch as a table {n=, x=|ids=, x2=|ids2=, y=} (see
+ * l_learner_batch.c); add step_on, next_batch and apply to the learner
+ * methods table at the top. */
 void rs_lua_push_batch(lua_State *L, const struct rs_batch *b,
                        const char *fn);
+void rs_lua_learner_batch_methods(lua_State *L);
 /* "module", "dataset", ... for our handles, else the Lua type name. */
 const char *rs_lua_kind_name(lua_State *L, int idx);
 

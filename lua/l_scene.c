@@ -181,6 +181,17 @@ shown_name(rs_learner *l)
     return n[0] != '\0' ? n : "_";
 }
 
+/* The live learner at position i (1-based) of the list at the top of
+ * the stack, or NULL (released, or no learner). */
+static rs_learner *
+nth_learner(lua_State *L, lua_Integer i)
+{
+    lua_rawgeti(L, -1, i);
+    rs_learner *l = rs_lua_test_learner(L, -1);
+    lua_pop(L, 1);
+    return l;
+}
+
 /* Two live learners of the state may not share a name (metrics and
  * checkpoint sections would collide). */
 static int
@@ -190,13 +201,9 @@ check_distinct(struct scene_drv *d, struct rs_error *err)
     rs_lua_push_learners(L); /* list */
     int n = (int)luaL_len(L, -1), rc = RS_OK;
     for (int i = 1; i <= n && rc == RS_OK; i++) {
-        lua_rawgeti(L, -1, i);
-        rs_learner *a = rs_lua_test_learner(L, -1);
-        lua_pop(L, 1);
+        rs_learner *a = nth_learner(L, i);
         for (int j = i + 1; a != NULL && j <= n && rc == RS_OK; j++) {
-            lua_rawgeti(L, -1, j);
-            rs_learner *b = rs_lua_test_learner(L, -1);
-            lua_pop(L, 1);
+            rs_learner *b = nth_learner(L, j);
             if (b == NULL || strcmp(rs_learner_name(a), rs_learner_name(b)))
                 continue;
             if (rs_learner_name(a)[0] == '\0')
@@ -542,9 +549,7 @@ learner_names(struct scene_drv *d, char out[LEARNER_NAMES_MAX])
     rs_lua_push_learners(L);
     int n = (int)luaL_len(L, -1);
     for (int i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        rs_learner *l = rs_lua_test_learner(L, -1);
-        lua_pop(L, 1);
+        rs_learner *l = nth_learner(L, i);
         if (l == NULL)
             continue;
         int w = snprintf(out + k, LEARNER_NAMES_MAX - k, "%s%s",
@@ -578,9 +583,7 @@ drv_save(void *ud, rs_session *s, rs_ckpt *ck, struct rs_error *err)
     rs_lua_push_learners(L);
     int n = (int)luaL_len(L, -1);
     for (int i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, i);
-        rs_learner *l = rs_lua_test_learner(L, -1);
-        lua_pop(L, 1);
+        rs_learner *l = nth_learner(L, i);
         if (l != NULL)
             rs_ckpt_learner_save(ck, l);
     }
@@ -624,9 +627,7 @@ drv_load(void *ud, rs_session *s, const rs_ckpt *ck, struct rs_error *err)
     rs_lua_push_learners(L);
     int n = (int)luaL_len(L, -1);
     for (int i = 1; i <= n && rc == RS_OK; i++) {
-        lua_rawgeti(L, -1, i);
-        rs_learner *l = rs_lua_test_learner(L, -1);
-        lua_pop(L, 1);
+        rs_learner *l = nth_learner(L, i);
         if (l != NULL)
             rc = rs_ckpt_learner_load(ck, l, err);
     }

@@ -7,12 +7,12 @@
  *
  *   rs.train{model=, data=, optim=rs.optim.*{...}, loss="cross_entropy"
  *            | "mse_onehot", batch=512, schedule=, eval_every=100,
- *            eval_n=0, log_every=10, seed=, prec="f32"}
+ *            eval_n=0, log_every=10, seed=, prec="f32", name=}
  *     = rs.learner{..., objective=rs.objective.classify{loss=loss}}
  *   rs.train.seq{model=tf, task=rs.data.seqtask{...}, batch=32, lr=1e-3,
  *                weight_decay=<optim default>, warmup=0, clip=0,
  *                momentum=0, optim="adamw"|"adam"|"sgd", seed=,
- *                prec="f32", log_every=10, schedule=}
+ *                prec="f32", log_every=10, schedule=, name=}
  *     = rs.learner{model=tf, data=task, objective=last_token,
  *                  optim=rs.optim.<optim>{lr=, weight_decay=, clip=,
  *                  momentum=}, schedule=schedule or
@@ -53,8 +53,9 @@ l_train_new(lua_State *L)
 {
     static const char fn[] = "rs.train";
     static const char *const fields[] = {
-        "model",      "data",   "optim",     "loss", "batch", "schedule",
-        "eval_every", "eval_n", "log_every", "seed", "prec",  NULL};
+        "model",    "data",       "optim",  "loss",      "batch",
+        "schedule", "eval_every", "eval_n", "log_every", "seed",
+        "prec",     "name",       NULL};
     static const char *const losses[] = {"cross_entropy", "mse_onehot", NULL};
     rs_lua_check_table(L, 1, fn, "config");
     rs_lua_check_fields(L, 1, fn, fields);
@@ -82,7 +83,7 @@ l_train_seq(lua_State *L)
     static const char *const fields[] = {
         "model",  "task",      "batch",    "lr",    "weight_decay",
         "warmup", "clip",      "momentum", "optim", "seed",
-        "prec",   "log_every", "schedule", NULL};
+        "prec",   "log_every", "schedule", "name",  NULL};
     static const char *const optims[] = {"sgd", "adam", "adamw", NULL};
     rs_lua_check_table(L, 1, fn, "config");
     rs_lua_check_fields(L, 1, fn, fields);
@@ -118,8 +119,8 @@ l_train_seq(lua_State *L)
 
     lua_newtable(L); /* cfg */
     int cfg = lua_gettop(L);
-    static const char *const same[] = {"model", "batch",     "seed",
-                                       "prec",  "log_every", "schedule"};
+    static const char *const same[] = {"model",     "batch",    "seed", "prec",
+                                       "log_every", "schedule", "name"};
     for (size_t i = 0; i < RS_ARRAY_LEN(same); i++) {
         lua_getfield(L, 1, same[i]);
         lua_setfield(L, cfg, same[i]);

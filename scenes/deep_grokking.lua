@@ -73,7 +73,7 @@ dips) and a drop of the srank of the upper hidden layers (bottom rows of
 heatmap b); the weight norm just falls smoothly. No
 long flat plateau before a sudden jump, no clear second surge and no
 rank rise between two falls were seen. Heatmaps: one row per hidden layer
-(l1 at the top), one column per rank probe (not log time).]],
+(l1 at the top), the run's steps across.]],
   steps = 100000,
   params = {
     depth_a = { 4, min = 2, max = 32, help = "Linear layers of model a" },

@@ -5,11 +5,17 @@
 --
 --   rs.scene{title=, notes=, steps=, params={...}, setup=function(p),
 --            step=function(ctx), on_set=function(key, value, ctx),
---            probes={...}, views={...}}
+--            probes={...} or function(p), views={...}}
 --   rs.probe.rank{...}, rs.probe.dead{...}, rs.probe.norms{...},
---   rs.probe.linear{...}
+--   rs.probe.linear{...}                 (learner= binds one to a learner)
 --   rs.view.curves{...}, spectrum{...}, rank_heatmap{...}, neurons{...},
---   heatmap{...}
+--   heatmap{...}                         (learner= shows a learner's names)
+--
+-- setup returns a learner, a list of learners or nil; state.learners is
+-- what it returned, state.all_learners every live learner the scene made
+-- (both set by lua/l_scene.c). A probe without learner= runs on every
+-- returned learner (every made one when none was returned); names are
+-- built with rs.name (core/names.h), never pasted here.
 --
 -- and the helpers lua/l_scene.c calls to drive a scene: environment,
 -- check, params (the --set overrides), prepare (probes and the view-spec

@@ -80,6 +80,12 @@ for _, name in ipairs({ "a/train/loss", "b/train/loss", "a/test/acc",
          == tail(whole:series(name), n), "the same " .. name .. " after the resume")
 end
 
+-- --set lr reaches every learner setup returned (no on_set in the scene)
+tap.ok(whole:set("lr", "0.02"), "set lr live")
+whole:eval("rs.log('lr_a', learners.a:config().lr) rs.log('lr_b', learners.b:config().lr)")
+tap.ok(math.abs(whole:logged().lr_a - 0.02) < 1e-9 and
+       math.abs(whole:logged().lr_b - 0.02) < 1e-9, "both learners took it")
+
 -- ---- naming ----------------------------------------------------------------
 
 tap.is(rs.name("a", "probe/srank", "l2"), "a/probe/srank/l2", "rs.name")
@@ -161,6 +167,21 @@ tap.is(#sn:series("train/loss"), 0, "no bare names")
 tap.has(sn:views(), '"series":["solo/train/loss","solo/test/loss"]',
         "default views name the learner")
 
+-- rs.train.seq's learner returned by setup is stepped by the driver
+path = scene_file("seq_setup.lua", [[
+local rs = require "repscope"
+return rs.scene{ setup = function(p)
+  local tf = rs.nn.transformer{ vocab = 13, ctx = 8, d = 8, layers = 1,
+                                out = 10, seed = 1 }
+  return rs.train.seq{ model = tf, batch = 4, log_every = 2,
+    task = rs.data.seqtask{ task = "copy_first", min_len = 2, max_len = 3 } }
+end }
+]])
+local sq = tap.scene(path)
+tap.ok(sq:setup{ seed = 1 }, "setup may return rs.train.seq's learner")
+tap.ok(sq:run(4), "and the driver steps it")
+tap.is(#sq:series("train/loss"), 2, "train/loss every 2 steps")
+
 -- ---- the learner handle ------------------------------------------------------
 
 tap.clear()
@@ -184,6 +205,12 @@ tap.is(b.n, 8, "next_batch: n")
 tap.is(table.concat(b.x:shape(), "x"), "8x14", "next_batch: x (n, 14)")
 tap.is(#b.y, 8, "next_batch: labels")
 tap.is(l:steps(), 1, "next_batch is not a step")
+l:apply(1.5)
+tap.is(l:steps(), 2, "apply counts a step")
+tap.is(tap.series("m/train/loss")[2], 1.5, "and logs the loss it is given")
+tap.error_is(function() return l:apply("x") end,
+  "learner:apply: bad argument #1 'loss' (tensor expected, got string)",
+  "apply: a number or a tensor")
 
 -- objectives as values: one spec, fresh objectives per learner
 local mse = rs.objective.classify{ loss = "mse_onehot" }

@@ -4,7 +4,8 @@
 -- classify and of l2_anchor(classify) to 1e-5 on a fixed batch (the same
 -- learner state, step by step), train a model as well as the C ones,
 -- report accuracy through (correct, count), and errors in the function
--- come back naming it.
+-- come back naming it. A step written out in Lua (next_batch, rs.graph,
+-- learner:apply) equals the C step.
 local tap = require "tap"
 local rs = require "repscope"
 
@@ -91,7 +92,23 @@ local wl = lua_r:params()["l1.weight"]
 local d = (wc - wl):norm()
 tap.ok(d <= 1e-4, string.format("and the weights agree (|diff| %.2g)", d))
 
--- (3) errors inside the function come back as the step's error
+-- (3) a step written out in Lua: next_batch, a forward and backward on
+-- an own graph, then apply -- the same as the C step, bit for bit
+local c_s = learner(rs.objective.classify{})
+local lua_s = learner(rs.objective.classify{})
+for _ = 1, 10 do
+  c_s:step()
+  local b = lua_s:next_batch()
+  local g = rs.graph()
+  local loss = g:cross_entropy(g:forward(lua_s:model(), b.x), b.y)
+  g:backward(loss)
+  lua_s:apply(loss)
+end
+local wd = (c_s:params()["l2.weight"] - lua_s:params()["l2.weight"]):norm()
+tap.ok(lua_s:steps() == 10 and wd <= 1e-6, string.format(
+       "next_batch + rs.graph + apply = step (10 steps, |dw| %.2g)", wd))
+
+-- (4) errors inside the function come back as the step's error
 local bad = learner(rs.objective.lua{ loss = function(g, model, batch)
   return 42
 end })

@@ -83,6 +83,8 @@ tap.error_like(function()
   rs.train.seq{ model = small, task = copy, warmup = 3,
                 schedule = rs.sched.constant{} }
 end, "give the warmup to the schedule", "warmup twice is refused")
+tap.is(rs.train.seq{ model = small, task = copy, name = "s1" }:name(), "s1",
+       "rs.train.seq takes name=")
 tap.ok(type(rs.train) == "table" and rs.train.new ~= nil,
        "rs.train is the train module")
 

@@ -1,7 +1,7 @@
 -- t_train.lua: rs.train (sugar over rs.learner: it returns a learner), the
 -- C step loop - learning, logging cadence and values (against the step
 -- losses and a loss computed here), evaluation against a manual forward,
--- live changes, determinism and errors.
+-- a name, live changes, determinism and errors.
 local tap = require "tap"
 local rs = require "repscope"
 local T = rs.tensor
@@ -83,6 +83,13 @@ tap.ok(same, "same seeds, same losses")
 local c = trainer{ seed = 99 }
 tap.ok(c:step() ~= trainer():step(), "another batch seed, another loss")
 
+-- a name (the learner's): every metric behind it
+tap.clear()
+local named = trainer{ name = "m1" }
+named:step()
+tap.is(named:name(), "m1", "rs.train takes name=")
+tap.is(#tap.series("m1/test/acc"), 1, "and logs m1/...")
+
 -- live changes
 local w = a:model():param("l1.weight")
 local frozen = w:clone()
@@ -136,7 +143,7 @@ end, "rs.train: bad field 'schedule' ('cosine' needs total= (the run has no plan
 tap.error_is(function() return rs.train{ model = mlp, data = data, optim = "adam" } end,
   "rs.train: bad field 'optim' (optim spec expected, got string)", "optim type")
 tap.error_is(function() return rs.train{ model = mlp, data = data, epochs = 3 } end,
-  "rs.train: unknown field 'epochs' (known: model, data, optim, loss, batch, schedule, eval_every, eval_n, log_every, seed, prec)",
+  "rs.train: unknown field 'epochs' (known: model, data, optim, loss, batch, schedule, eval_every, eval_n, log_every, seed, prec, name)",
   "unknown field")
 tap.error_is(function() return tr:eval("val") end,
   "learner:eval: bad argument #1 'split' ('train' or 'test' expected, got 'val')",
