@@ -379,6 +379,7 @@ spec_of(lua_State *L, int spec, const rs_nn_module *m, const char *fn,
         s->on = (enum rs_probe_on)rs_lua_opt_enum_field(
             L, spec, fn, "on", kind == RS_PROBE_RANK ? "preact" : "act", ons);
         s->centre = rs_lua_opt_bool_field(L, spec, fn, "centre", false);
+        s->covrank = rs_lua_opt_bool_field(L, spec, fn, "covrank", false);
         lua_Number delta =
             rs_lua_opt_number_field(L, spec, fn, "delta", RS_PROBE_RANK_DELTA);
         if (!(delta >= 0.0 && delta < 1.0))

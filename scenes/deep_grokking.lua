@@ -14,7 +14,8 @@
 -- name: <m>/train/loss (batch loss mean since the last evaluation),
 -- <m>/train/acc, <m>/test/acc, <m>/test/loss (every eval_every steps),
 -- <m>/norm/weight and <m>/norm/weight/l<k> (the built-in norms probe),
--- <m>/probe/srank/l<k> and <m>/probe/erank/l<k> of the hidden layers (the
+-- <m>/probe/srank/l<k>, <m>/probe/erank/l<k> and <m>/probe/covrank/l<k>
+-- (the paper's matrix_rank(cov(H)) metric) of the hidden layers (the
 -- built-in rank probe bound to each learner, every rank_every steps, on
 -- the first rank_n test images) with the spectra <m>/spectrum/l<k>. The
 -- rank heatmaps are the rank_heatmap views of a and b. The series are
@@ -122,9 +123,9 @@ rank rise between two falls were seen. Heatmaps: one row per hidden layer
   probes = function(p)
     return {
       rs.probe.rank{ learner = "a", every = p.rank_every, split = "test",
-                     n = p.rank_n },
+                     n = p.rank_n, covrank = true },
       rs.probe.rank{ learner = "b", every = p.rank_every, split = "test",
-                     n = p.rank_n },
+                     n = p.rank_n, covrank = true },
       rs.probe.norms{ every = p.eval_every, per_layer = true },
     }
   end,

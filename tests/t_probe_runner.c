@@ -25,6 +25,7 @@
 #include "core/rng.h"
 #include "nn/model.h"
 #include "nn/module.h"
+#include "probe/rank.h"
 #include "probe/runner.h"
 #include "tests/tap.h"
 
@@ -274,6 +275,24 @@ test_rank_dead(struct fixture *f, const char *owner, const char *pre)
     snprintf(name, sizeof name, "%sprobe/srank/l1", pre);
     tap_ok(rc == RS_OK && value(&rec, name) == 2 && rec.n == 2,
            "[%s] srank_0.5 on l1 only: 2", tag);
+
+    /* covrank: the deep-grokking covariance rank of the same features */
+    s.delta = RS_PROBE_RANK_DELTA;
+    s.covrank = true;
+    rec = (struct rec){0};
+    rc = rs_probe_runner_set_spec(r, &s, &err);
+    rc = rc == RS_OK ? run(f, r, owner, 10, NAN, &rec, &err) : rc;
+    const rs_tensor *h = rs_nn_module_layer_preact(f->m, 0);
+    int direct = -1;
+    if (h != NULL &&
+        rs_probe_rank_cov(h->data, (int)rs_tensor_rows(h), rs_tensor_cols(h),
+                          &direct, NULL, &err) != RS_OK)
+        direct = -1;
+    snprintf(name, sizeof name, "%sprobe/covrank/l1", pre);
+    tap_ok(rc == RS_OK && direct >= 1 && value(&rec, name) == direct &&
+               rec.n == 3,
+           "[%s] %s = %d, as rs_probe_rank_cov says", tag, name, direct);
+    s.covrank = false;
     rs_probe_runner_free(r);
 
     rs_probe_runner_spec_init(&s, RS_PROBE_DEAD);

@@ -155,7 +155,8 @@ local function probe_spec(kind, fn, t, every)
     spec.lambda = spec.lambda + 0.0
   else
     check_fields(fn, t, { "every", "split", "n", "layers", "on", "centre",
-                          "learner" })
+                          "learner", kind == "rank" and "delta" or nil,
+                          kind == "rank" and "covrank" or nil })
     spec.split = opt_enum(fn, t, "split", { "train", "test" }, "test")
     spec.n = opt(fn, t, "n", "integer", 1024)
     if spec.n < 0 then
@@ -165,6 +166,10 @@ local function probe_spec(kind, fn, t, every)
     spec.on = opt_enum(fn, t, "on", { "preact", "act" },
                        kind == "rank" and "preact" or "act")
     spec.centre = opt(fn, t, "centre", "boolean", false)
+    if kind == "rank" then
+      spec.delta = opt(fn, t, "delta", "number", 0.01)
+      spec.covrank = opt(fn, t, "covrank", "boolean", false)
+    end
   end
   return setmetatable(spec, PROBE)
 end

@@ -365,6 +365,16 @@ run_layers(rs_probe_runner *r, const struct rs_probe_target *t,
                      r->rank.effective);
             sink_matrix(sink, rs_name(name, t->owner, "spectrum", lname, NULL),
                         1, r->rank.n, r->rank.s, NULL, NULL);
+            int cov = 0;
+            if (r->spec.covrank && nr >= 2) {
+                rc = rs_probe_rank_cov(x->data, nr, nc, &cov, NULL, err);
+                if (rc != RS_OK)
+                    return layer_error(m, i, rc, err);
+                sink_log(sink,
+                         rs_name(name, t->owner, "probe", "covrank", lname,
+                                 NULL),
+                         cov);
+            }
         } else {
             r->freq = grow(r->freq, &r->freq_cap, (size_t)(nc > 0 ? nc : 1),
                            sizeof *r->freq);

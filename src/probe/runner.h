@@ -57,6 +57,8 @@ struct rs_probe_spec {
                           * linear needs 0 or >= 2 */
     enum rs_probe_on on; /* rank, dead */
     bool centre;         /* rank: centre the columns before the SVD */
+    bool covrank;        /* rank: also the deep-grokking covariance rank,
+                          * probe/covrank/<layer> (rs_probe_rank_cov) */
     double delta;        /* rank: srank_delta, in [0, 1) */
     double lambda;       /* linear: ridge strength, finite > 0 */
     bool per_layer;      /* norms: one norm per parameter prefix too */

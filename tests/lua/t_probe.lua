@@ -88,6 +88,13 @@ tap.is(rows, 1, "spectrum matrix is one row")
 tap.is(cols, 12, "spectrum matrix has min(N, C) columns")
 tap.is_near(vals[1], P.spectrum(model:activation("l1", "preact"))[1], 1e-5,
             "spectrum matrix values")
+tap.is(res["probe/covrank/l1"], nil, "no covrank unless asked")
+res = P.run(P.rank{ n = 20, covrank = true, delta = 0.5 }, tr)
+model:forward(x)
+tap.is(res["probe/covrank/l2"], P.cov_rank(model:activation("l2", "preact")),
+       "rank probe covrank = rs.probe.cov_rank of l2's pre-activation")
+tap.is(res["probe/srank/l1"], P.srank(model:activation("l1", "preact"), 0.5),
+       "rank probe delta = 0.5 reaches the srank")
 res = P.run(P.dead{ n = 20, layers = { "l2" } }, tr)
 model:forward(x)
 local dfrac, dfreq = P.dead(model:activation("l2"))
@@ -115,7 +122,7 @@ tap.error_is(function() return P.dormant(act, "x") end,
 tap.error_is(function() return P.rank{ every = 0 } end,
   "rs.probe.rank: bad field 'every' (0 is not >= 1)", "spec: every")
 tap.error_is(function() return P.rank{ layer = "l1" } end,
-  "rs.probe.rank: unknown field 'layer' (known: every, split, n, layers, on, centre, learner)",
+  "rs.probe.rank: unknown field 'layer' (known: every, split, n, layers, on, centre, learner, delta, covrank)",
   "spec: unknown field")
 tap.error_is(function() return P.dead{ on = "x" } end,
   "rs.probe.dead: bad field 'on' ('preact' or 'act' expected, got 'x')",
