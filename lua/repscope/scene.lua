@@ -418,7 +418,7 @@ local function validate_scene(def)
   s.step = opt(fn, def, "step", "function", nil)
   s.on_set = opt(fn, def, "on_set", "function", nil)
   if s.setup == nil and s.step == nil then
-    fail("%s: the scene needs setup=function(p) (returning rs.train{...}) " ..
+    fail("%s: the scene needs setup=function(p) (returning learners) " ..
          "or step=function(ctx)", fn)
   end
   local params = opt(fn, def, "params", "table", {})
