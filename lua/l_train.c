@@ -9,10 +9,12 @@
  *            | "mse_onehot", batch=512, schedule=, eval_every=100,
  *            eval_n=0, log_every=10, seed=, prec="f32", name=}
  *     = rs.learner{..., objective=rs.objective.classify{loss=loss}}
- *   rs.train.seq{model=tf, task=rs.data.seqtask{...}, batch=32, lr=1e-3,
+ *   rs.train.seq{model=tf, task=rs.data.seqtask{...}, batch=32,
+ *                optim=rs.optim.*{...} | "adamw"|"adam"|"sgd", lr=1e-3,
  *                weight_decay=<optim default>, warmup=0, clip=0,
- *                momentum=0, optim="adamw"|"adam"|"sgd", seed=,
- *                prec="f32", log_every=10, schedule=, name=}
+ *                momentum=0, seed=, prec="f32", log_every=10, schedule=,
+ *                name=}   (lr, weight_decay, clip, momentum only with a
+ *                         string optim: a spec carries its own)
  *     = rs.learner{model=tf, data=task, objective=last_token,
  *                  optim=rs.optim.<optim>{lr=, weight_decay=, clip=,
  *                  momentum=}, schedule=schedule or
@@ -101,15 +103,30 @@ l_train_seq(lua_State *L)
         return rs_lua_field_error(L, fn, "task", "seqtask expected, got %s",
                                   rs_lua_kind_name(L, -1));
     lua_pop(L, 1);
-    int kind = rs_lua_opt_enum_field(L, 1, fn, "optim", "adamw", optims);
     struct rs_optim_config oc;
-    rs_optim_config_default(&oc, (enum rs_optim_kind)kind);
-    oc.lr = rs_lua_opt_float_field(L, 1, fn, "lr", oc.lr, 0.0f);
-    oc.weight_decay =
-        rs_lua_opt_float_field(L, 1, fn, "weight_decay", oc.weight_decay, 0.0f);
-    oc.clip_norm = rs_lua_opt_float_field(L, 1, fn, "clip", 0.0f, 0.0f);
-    oc.momentum =
-        rs_lua_opt_float_field(L, 1, fn, "momentum", oc.momentum, 0.0f);
+    lua_getfield(L, 1, "optim");
+    const struct rs_optim_config *spec =
+        luaL_testudata(L, -1, RS_LUA_OPTIM_SPEC_MT);
+    lua_pop(L, 1);
+    if (spec != NULL) {
+        /* the one config style: an optimiser spec, as rs.learner takes */
+        static const char *const own[] = {"lr", "weight_decay", "clip",
+                                          "momentum"};
+        for (size_t i = 0; i < RS_ARRAY_LEN(own); i++)
+            if (rs_lua_has_field(L, 1, own[i]))
+                return rs_lua_field_error(L, fn, own[i],
+                                          "give it to the optim spec");
+        oc = *spec;
+    } else {
+        int kind = rs_lua_opt_enum_field(L, 1, fn, "optim", "adamw", optims);
+        rs_optim_config_default(&oc, (enum rs_optim_kind)kind);
+        oc.lr = rs_lua_opt_float_field(L, 1, fn, "lr", oc.lr, 0.0f);
+        oc.weight_decay = rs_lua_opt_float_field(L, 1, fn, "weight_decay",
+                                                 oc.weight_decay, 0.0f);
+        oc.clip_norm = rs_lua_opt_float_field(L, 1, fn, "clip", 0.0f, 0.0f);
+        oc.momentum =
+            rs_lua_opt_float_field(L, 1, fn, "momentum", oc.momentum, 0.0f);
+    }
     bool has_sched = rs_lua_has_field(L, 1, "schedule");
     if (has_sched && rs_lua_has_field(L, 1, "warmup"))
         return rs_lua_field_error(L, fn, "warmup",

@@ -85,6 +85,16 @@ tap.error_like(function()
 end, "give the warmup to the schedule", "warmup twice is refused")
 tap.is(rs.train.seq{ model = small, task = copy, name = "s1" }:name(), "s1",
        "rs.train.seq takes name=")
+local spec = rs.optim.sgd{ lr = 0.05, momentum = 0.9, clip = 1.0 }
+local sq = rs.train.seq{ model = small, task = copy, optim = spec }
+local cfg = sq:config()
+tap.ok(cfg.optim == "sgd" and math.abs(cfg.lr - 0.05) < 1e-7
+       and math.abs(cfg.momentum - 0.9) < 1e-7 and cfg.clip == 1.0,
+       "rs.train.seq takes an optim spec, as rs.learner does")
+tap.error_is(function()
+  rs.train.seq{ model = small, task = copy, optim = spec, lr = 0.1 }
+end, "rs.train.seq: bad field 'lr' (give it to the optim spec)",
+  "a spec and lr= both: refused")
 tap.ok(type(rs.train) == "table" and rs.train.new ~= nil,
        "rs.train is the train module")
 
