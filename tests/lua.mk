@@ -32,7 +32,8 @@ RS_LUA_SCENE_FIXTURES = \
 	%D%/data/scenes/not_scene.lua \
 	%D%/data/scenes/safe_probe.lua \
 	%D%/data/scenes/two_learners.lua \
-	%D%/data/scenes/cut_midrun.lua
+	%D%/data/scenes/cut_midrun.lua \
+	%D%/data/scenes/swap_data.lua
 EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES) %D%/data/ckpt_v1_tiny.bin
 RS_LUA_TESTS += %D%/lua/t_objlua.lua %D%/lua/t_surgery.lua
 

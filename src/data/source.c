@@ -182,3 +182,72 @@ rs_source_draw(const rs_source *s, struct rs_rng *rng, int n, int len,
                             s->cls->kind, n, len);
     return s->cls->draw(s->impl, rng, n, len, b, err);
 }
+
+/* ---- fingerprint ------------------------------------------------------- */
+
+/* Examples per split (or drawn) that the fingerprint reads. */
+#define FINGERPRINT 16
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static uint64_t
+fnv_batch(uint64_t h, const struct rs_batch *b)
+{
+    h = fnv(h, &b->n, sizeof b->n);
+    for (int i = 0; i < b->ninputs; i++) {
+        const struct rs_batch_input *in = &b->in[i];
+        size_t n = (size_t)b->n * (size_t)in->width;
+        h = fnv(h, &in->width, sizeof in->width);
+        if (in->kind == RS_NN_INPUT_FEATURES)
+            h = fnv(h, in->x, n * sizeof *in->x);
+        else
+            h = fnv(h, in->ids, n * sizeof *in->ids);
+    }
+    if (b->y != NULL)
+        h = fnv(h, b->y, (size_t)b->n * sizeof *b->y);
+    return h;
+}
+
+uint64_t
+rs_source_fingerprint(const rs_source *s)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    const char *kind = rs_source_kind(s);
+    h = fnv(h, kind, strlen(kind));
+    struct rs_source_info si;
+    rs_source_info(s, &si);
+    h = fnv(h, &si.ninputs, sizeof si.ninputs);
+    h = fnv(h, si.width, sizeof si.width);
+    h = fnv(h, si.vocab, sizeof si.vocab);
+    h = fnv(h, &si.classes, sizeof si.classes);
+    struct rs_batch b;
+    rs_batch_init(&b);
+    int rc = RS_OK;
+    if (rs_source_is_generator(s)) {
+        struct rs_rng r;
+        rs_rng_seed(&r, UINT64_C(0x66696e6765727072)); /* "fingerpr" */
+        rc = rs_source_draw(s, &r, FINGERPRINT, 0, &b, NULL);
+        if (rc == RS_OK)
+            h = fnv_batch(h, &b);
+    } else {
+        for (int split = 0; split < 2 && rc == RS_OK; split++) {
+            int count = rs_source_count(s, (enum rs_split)split);
+            h = fnv(h, &count, sizeof count);
+            int n = count < FINGERPRINT ? count : FINGERPRINT;
+            if (n < 1)
+                continue;
+            rc = rs_source_fetch(s, (enum rs_split)split, NULL, n, &b, NULL);
+            if (rc == RS_OK)
+                h = fnv_batch(h, &b);
+        }
+    }
+    rs_batch_fini(&b);
+    return rc == RS_OK ? h : 0;
+}

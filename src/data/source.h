@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/base.h"
 #include "core/rng.h"
@@ -150,6 +151,14 @@ RS_NODISCARD int rs_source_fetch(const rs_source *s, enum rs_split split,
 RS_NODISCARD int rs_source_draw(const rs_source *s, struct rs_rng *rng, int n,
                                 int len, struct rs_batch *b,
                                 struct rs_error *err);
+
+/* A 64-bit fingerprint of what the source serves: its kind, sizes and
+ * the examples it gives (finite: the first FINGERPRINT examples of each
+ * split; generator: a few drawn from a fixed stream), FNV-1a over the
+ * bytes. Two sources with the same fingerprint serve the same examples
+ * for every practical purpose; checkpoints use it to refuse a learner
+ * whose data is not the data it was saved with. 0 when a call fails. */
+uint64_t rs_source_fingerprint(const rs_source *s);
 
 /* The class given to rs_source_new. */
 const struct rs_source_class *rs_source_class(const rs_source *s);

@@ -71,10 +71,36 @@ rs_ckpt_learner_save(rs_ckpt *ck, const rs_learner *l)
         section(name, l, what);
         rs_ckpt_put_floats(ck, name, t->data, t->numel);
     }
+    uint64_t fp = rs_source_fingerprint(rs_learner_source(l));
+    section(name, l, "source");
+    rs_ckpt_put_u64s(ck, name, &fp, 1);
     if (rs_learner_cuts(l)[0] != '\0') {
         section(name, l, "cuts");
         rs_ckpt_put_text(ck, name, rs_learner_cuts(l));
     }
+}
+
+/* The learner must serve the data it was saved with: a scene that swaps
+ * a learner's source mid-run has to set the same one again before a
+ * load, or the run would go on silently on other data. A checkpoint
+ * without the section (older layout) is not checked. */
+static int
+match_source(const rs_ckpt *ck, const rs_learner *l, struct rs_error *err)
+{
+    char name[SECTION_MAX];
+    section(name, l, "source");
+    size_t n = 0;
+    const uint64_t *fp = rs_ckpt_u64s(ck, name, &n);
+    if (fp == NULL || n != 1)
+        return RS_OK;
+    const rs_source *src = rs_learner_source(l);
+    if (fp[0] != rs_source_fingerprint(src))
+        return rs_error_set(err, RS_EFORMAT,
+                            "learner '%s' was saved training on other data "
+                            "than its %s source now serves (a source swapped "
+                            "mid-run must be set again before resuming)",
+                            owner(rs_learner_name(l)), rs_source_kind(src));
+    return RS_OK;
 }
 
 /* Bring l to the checkpoint's widths: a learner built at the original
@@ -219,6 +245,8 @@ rs_ckpt_learner_load(const rs_ckpt *ck, rs_learner *l, struct rs_error *err)
                             "the checkpoint has no section '%s' (no learner "
                             "called '%s')",
                             name, owner(rs_learner_name(l)));
+    if (match_source(ck, l, err) != RS_OK)
+        return RS_EFORMAT;
     if (match_cuts(ck, l, err) != RS_OK)
         return RS_EFORMAT;
     if (floats_pass(ck, l, 0, err) != RS_OK)

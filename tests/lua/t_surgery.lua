@@ -1,4 +1,5 @@
--- t_surgery.lua: learner:remove_units and learner:cuts. Units are
+-- t_surgery.lua: learner:remove_units and learner:cuts, and the other
+-- change of a learner mid-run that a checkpoint must know of: its data. Units are
 -- numbered from 1 (the columns of model:activation(layer)); the list is
 -- checked with messages in those numbers; the layer shrinks, training
 -- goes on; a scene that cuts at step 10 resumes from a later checkpoint
@@ -62,4 +63,21 @@ tap.ok(second:run(10), "and runs on")
 local ok, where = second:save():equal(whole:save())
 tap.ok(ok, "the resumed run ends bit for bit where the whole run ends")
 if not ok then tap.diag("first difference: " .. tostring(where)) end
+
+-- a learner whose data was swapped at step 5: its checkpoint refuses a
+-- setup still on the first task (a normal load, same data, is every
+-- other resume test)
+local swap = tap.srcdir() .. "/tests/data/scenes/swap_data.lua"
+local sw = tap.scene(swap)
+sw:setup{ seed = 1, total = 20 }
+sw:run(10)
+local sck = sw:save()
+sw:close()
+local fresh = tap.scene(swap)
+fresh:setup{ seed = 1, total = 20 }
+local okl, msg = fresh:load(sck, 10)
+tap.ok(not okl and tostring(msg):find("learner '_' was saved training on " ..
+       "other data than its dataset source now serves", 1, true),
+       "a checkpoint after a data swap refuses the first task: " ..
+       tostring(msg))
 tap.done()
