@@ -26,6 +26,8 @@ noinst_LIBRARIES += %D%/librs_lua.a
 %C%_librs_lua_a_SOURCES += %D%/l_surgery.c
 luadir = $(pkgdatadir)/lua/repscope
 dist_lua_DATA = \
+	%D%/repscope/check.lua \
 	%D%/repscope/scene.lua \
-	%D%/repscope/tap.lua
+	%D%/repscope/tap.lua \
+	%D%/repscope/views.lua
 %C%_librs_lua_a_SOURCES += %D%/l_graph.c %D%/l_graph_ops.c %D%/graph_impl.h

@@ -9,7 +9,8 @@ AM_TESTS_ENVIRONMENT = RS_SRCDIR='$(abs_top_srcdir)'; \
 	export RS_SRCDIR RS_BUILDDIR RS_DATADIR TERM LC_ALL;
 
 check_LIBRARIES += %D%/libtap.a
-%C%_libtap_a_SOURCES = %D%/tap.c %D%/tap.h %D%/gradcheck.c %D%/gradcheck.h
+%C%_libtap_a_SOURCES = %D%/tap.c %D%/tap.h %D%/gradcheck.c %D%/gradcheck.h \
+	%D%/learn_fixture.c %D%/learn_fixture.h
 
 RS_TEST_LIBS = %D%/libtap.a $(RS_ALL_LIBS) $(RS_LIBS)
 

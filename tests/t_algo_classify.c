@@ -24,6 +24,7 @@
 #include "data/dataset.h"
 #include "data/source.h"
 #include "nn/module.h"
+#include "tests/learn_fixture.h"
 #include "tests/tap.h"
 
 /* ---- a dataset that records what it is asked for ------------------------ */
@@ -79,17 +80,6 @@ rec_dataset(struct rec *r, int ntrain, int ntest, int in, int classes)
     return rs_dataset_new(&rec_class, r, in, classes);
 }
 
-static rs_nn_module *
-linear(int in, int out, uint64_t seed)
-{
-    struct rs_rng rng;
-    rs_rng_seed(&rng, seed);
-    rs_nn_module *m = rs_nn_module_linear(in, out, true, RS_INIT_TORCH_DEFAULT,
-                                          1.0f, &rng, NULL);
-    RS_ASSERT(m != NULL);
-    return m;
-}
-
 /* A learner of m on d with cross-entropy (NULL + err when refused). */
 static rs_learner *
 learner_of(const struct rs_learner_config *c, rs_nn_module *m, rs_dataset *d,
@@ -141,12 +131,9 @@ test_epochs(void)
 {
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 7, 3, 4, 4);
-    rs_nn_module *m = linear(4, 4, 1);
+    rs_nn_module *m = tap_linear(4, 4, RS_INIT_TORCH_DEFAULT, 1.0f, 1);
     rs_learner *tr = trainer(m, d, 3, 0);
-    struct rs_error err = {0};
-    for (int i = 0; i < 7; i++)
-        if (rs_learner_step(tr, NULL, &err) != RS_OK)
-            tap_bail("step: %s", err.msg);
+    tap_learner_steps(tr, 7);
     tap_is_int(r.nseen, 21, "7 steps of 3 draws");
     tap_ok(epochs_ok(r.seen, 21, 7), "every epoch visits each example once");
     bool differ = memcmp(r.seen, r.seen + 7, 7 * sizeof(int)) != 0;
@@ -156,8 +143,7 @@ test_epochs(void)
     r.nseen = 0;
     r.n[RS_SPLIT_TRAIN] = 5;
     tr = trainer(m, d, 12, 0);
-    if (rs_learner_step(tr, NULL, &err) != RS_OK)
-        tap_bail("step: %s", err.msg);
+    tap_learner_steps(tr, 1);
     tap_ok(r.nseen == 12 && epochs_ok(r.seen, 10, 5),
            "a batch larger than the split wraps into the next epoch");
     rs_learner_free(tr);
@@ -165,31 +151,13 @@ test_epochs(void)
     rs_dataset_release(d);
 }
 
-struct logrec {
-    char names[64][32];
-    long steps[64];
-    int n;
-    const rs_learner *tr;
-};
-
-static void
-logfn(void *ud, const char *name, double v)
-{
-    struct logrec *l = ud;
-    (void)v;
-    if (l->n < 64) {
-        snprintf(l->names[l->n], sizeof l->names[0], "%s", name);
-        l->steps[l->n++] = rs_learner_steps(l->tr);
-    }
-}
-
 static int
-count_name(const struct logrec *l, const char *name, long *steps)
+count_name(const struct tap_log *l, const char *name, long *steps)
 {
     int c = 0;
     for (int i = 0; i < l->n; i++)
-        if (strcmp(l->names[i], name) == 0)
-            steps[c++] = l->steps[i];
+        if (strcmp(l->name[i], name) == 0)
+            steps[c++] = l->step[i];
     return c;
 }
 
@@ -198,7 +166,7 @@ test_logging_and_eval(void)
 {
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 12, 6, 3, 3);
-    rs_nn_module *m = linear(3, 3, 2);
+    rs_nn_module *m = tap_linear(3, 3, RS_INIT_TORCH_DEFAULT, 1.0f, 2);
     struct rs_learner_config c;
     rs_learner_config_default(&c);
     c.batch = 4;
@@ -206,17 +174,17 @@ test_logging_and_eval(void)
     c.log_every = 2;
     struct rs_error err = {0};
     rs_learner *tr = learner_of(&c, m, d, &err);
-    struct logrec l = {.tr = tr};
-    rs_learner_set_log(tr, logfn, &l);
-    for (int i = 0; i < 6; i++)
-        if (rs_learner_step(tr, NULL, &err) != RS_OK)
-            tap_bail("step: %s", err.msg);
+    struct tap_log *l = calloc(1, sizeof *l);
+    l->learner = tr;
+    rs_learner_set_log(tr, tap_log_record, l);
+    tap_learner_steps(tr, 6);
     long st[16];
-    tap_is_int(count_name(&l, "train/loss", st), 3, "train/loss 3 times");
+    tap_is_int(count_name(l, "train/loss", st), 3, "train/loss 3 times");
     tap_ok(st[0] == 2 && st[1] == 4 && st[2] == 6, "at steps 2, 4, 6");
-    tap_is_int(count_name(&l, "test/acc", st), 3, "test/acc 3 times");
+    tap_is_int(count_name(l, "test/acc", st), 3, "test/acc 3 times");
     tap_ok(st[0] == 1 && st[1] == 3 && st[2] == 6, "at steps 1, 3, 6");
-    tap_is_int(count_name(&l, "train/acc", st), 3, "train/acc with them");
+    tap_is_int(count_name(l, "train/acc", st), 3, "train/acc with them");
+    free(l);
 
     /* W = identity, b = 0: logits are the one-hot inputs, every argmax is
      * the label, and the loss is -log(e / (e + 2)). */
@@ -243,7 +211,7 @@ test_nonfinite(void)
 {
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 8, 4, 4, 4);
-    rs_nn_module *m = linear(4, 4, 3);
+    rs_nn_module *m = tap_linear(4, 4, RS_INIT_TORCH_DEFAULT, 1.0f, 3);
     rs_learner *tr = trainer(m, d, 4, 0);
     rs_tensor *w = rs_nn_model_lookup(rs_nn_module_model(m), "weight");
     float before[16];
@@ -261,37 +229,21 @@ test_nonfinite(void)
     rs_dataset_release(d);
 }
 
-/* Copy parameters and optimiser buffers of a into b. */
-static void
-copy_state(rs_learner *a, rs_learner *b)
-{
-    rs_nn_model *ma = rs_learner_params(a);
-    rs_nn_model *mb = rs_learner_params(b);
-    for (int i = 0; i < rs_nn_model_count(ma); i++)
-        rs_tensor_copy_data(rs_nn_model_param(mb, i), rs_nn_model_param(ma, i));
-    rs_optim *oa = rs_learner_optim(a), *ob = rs_learner_optim(b);
-    for (int i = 0; i < rs_optim_nparams(oa); i++)
-        for (int which = 0; which < 2; which++)
-            memcpy(rs_optim_state(ob, i, which), rs_optim_state(oa, i, which),
-                   rs_optim_param(oa, i)->numel * sizeof(float));
-}
-
 static void
 test_state(void)
 {
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 9, 3, 4, 4);
-    rs_nn_module *ma = linear(4, 4, 5), *mb = linear(4, 4, 6);
+    rs_nn_module *ma = tap_linear(4, 4, RS_INIT_TORCH_DEFAULT, 1.0f, 5),
+                 *mb = tap_linear(4, 4, RS_INIT_TORCH_DEFAULT, 1.0f, 6);
     rs_learner *a = trainer(ma, d, 4, 0), *b = trainer(mb, d, 4, 0);
     struct rs_error err = {0};
-    for (int i = 0; i < 5; i++)
-        if (rs_learner_step(a, NULL, &err) != RS_OK)
-            tap_bail("step: %s", err.msg);
+    tap_learner_steps(a, 5);
     size_t n = rs_learner_state_words(a);
     tap_is_int((long)n, 14 + 9, "state words: fixed part + permutation");
     uint64_t *w = calloc(n, sizeof *w);
     rs_learner_state_save(a, w);
-    copy_state(a, b);
+    tap_learner_copy_weights(a, b);
     tap_is_int(rs_learner_state_load(b, w, n, &err), RS_OK, "load");
     tap_is_int(rs_learner_steps(b), 5, "steps restored");
     for (int i = 0; i < 5; i++)
@@ -319,7 +271,7 @@ test_state(void)
     tap_is_int(rs_learner_steps(b), 10, "a refused load changes nothing");
     struct rec r2;
     rs_dataset *d2 = rec_dataset(&r2, 10, 3, 4, 4);
-    rs_nn_module *mc = linear(4, 4, 7);
+    rs_nn_module *mc = tap_linear(4, 4, RS_INIT_TORCH_DEFAULT, 1.0f, 7);
     rs_learner *c = trainer(mc, d2, 4, 0);
     rs_learner_state_save(a, w);
     tap_is_int(rs_learner_state_load(c, w, n, &err), RS_EFORMAT,
@@ -343,7 +295,7 @@ test_mismatch_and_modules(void)
 {
     struct rec r;
     rs_dataset *d = rec_dataset(&r, 4, 2, 4, 4);
-    rs_nn_module *m = linear(5, 4, 1);
+    rs_nn_module *m = tap_linear(5, 4, RS_INIT_TORCH_DEFAULT, 1.0f, 1);
     struct rs_learner_config c;
     rs_learner_config_default(&c);
     struct rs_error err = {0};

@@ -29,27 +29,16 @@
 #include "data/source.h"
 #include "nn/module.h"
 #include "nn/transformer.h"
+#include "tests/learn_fixture.h"
 #include "tests/tap.h"
 
+/* A one-layer transformer on the sequence tasks' vocabulary. */
 static rs_nn_module *
 tiny(uint64_t seed, int out, int ctx)
 {
-    struct rs_nn_transformer_config c;
-    rs_nn_transformer_config_default(&c);
-    c.vocab = RS_SEQ_VOCAB;
-    c.ctx = ctx;
-    c.d = 16;
-    c.heads = 2;
-    c.layers = 1;
-    c.out = out;
-    c.pos = RS_NN_POS_LEARNED;
-    struct rs_rng r;
-    rs_rng_seed(&r, seed);
-    struct rs_error err = {0};
-    rs_nn_module *m = rs_nn_module_transformer(&c, &r, &err);
-    if (m == NULL)
-        tap_bail("transformer: %s", err.msg);
-    return m;
+    struct rs_nn_transformer_config c =
+        tap_transformer_config(RS_SEQ_VOCAB, ctx, 1, out);
+    return tap_transformer(&c, seed);
 }
 
 /* What the sequence trainer was configured with: a task and the rest. */
@@ -214,19 +203,6 @@ train(rs_learner *st, int n, double *losses, struct rs_error *err, int *rc)
     }
 }
 
-static int nlogs;
-static char lognames[64][16];
-
-static void
-count_log(void *ud, const char *name, double v)
-{
-    (void)ud;
-    (void)v;
-    if (nlogs < 64)
-        snprintf(lognames[nlogs], sizeof lognames[0], "%s", name);
-    nlogs++;
-}
-
 static void
 test_learns(void)
 {
@@ -242,7 +218,8 @@ test_learns(void)
         rs_nn_module_release(tf);
         return;
     }
-    rs_learner_set_log(st, count_log, NULL);
+    struct tap_log *lg = calloc(1, sizeof *lg);
+    rs_learner_set_log(st, tap_log_record, lg);
     double acc0 = 0, loss0 = 0, acc1 = 0, loss1 = 0;
     int rc = eval(st, 5, 256, &acc0, &loss0, &err);
     enum { N = 300 };
@@ -256,10 +233,10 @@ test_learns(void)
     }
     tap_ok(last < 0.5 * first, "loss falls: first 20 steps %.4f, last 20 %.4f",
            first, last);
-    tap_is_int(nlogs, 9, "3 metrics at steps 100, 200, 300");
-    tap_ok(nlogs >= 3 && strcmp(lognames[0], "train/loss") == 0 &&
-               strcmp(lognames[1], "train/acc") == 0 &&
-               strcmp(lognames[2], "train/lr") == 0,
+    tap_is_int(lg->n, 9, "3 metrics at steps 100, 200, 300");
+    tap_ok(lg->n >= 3 && strcmp(lg->name[0], "train/loss") == 0 &&
+               strcmp(lg->name[1], "train/acc") == 0 &&
+               strcmp(lg->name[2], "train/lr") == 0,
            "metric names train/loss, train/acc, train/lr");
     for (int len = 4; len <= 6; len++) {
         rc = eval(st, len, 256, &acc1, &loss1, &err);
@@ -279,6 +256,7 @@ test_learns(void)
     tap_ok(rc == RS_OK, "an eval larger than one chunk runs");
     rs_learner_free(st);
     rs_nn_module_release(tf);
+    free(lg);
 }
 
 /* Same seeds, same run; an eval in between changes nothing. */
@@ -429,27 +407,6 @@ test_bad(void)
     rs_nn_module_release(tf);
 }
 
-/* Copy parameters and optimiser buffers of a into b. */
-static void
-copy_weights(rs_learner *a, rs_learner *b)
-{
-    rs_nn_model *ma = rs_learner_params(a);
-    rs_nn_model *mb = rs_learner_params(b);
-    for (int i = 0; i < rs_nn_model_count(ma); i++) {
-        rs_tensor *ta = rs_nn_model_param(ma, i),
-                  *tb = rs_nn_model_param(mb, i);
-        memcpy(tb->data, ta->data, ta->numel * sizeof(float));
-    }
-    rs_optim *oa = rs_learner_optim(a), *ob = rs_learner_optim(b);
-    for (int i = 0; i < rs_optim_nparams(oa); i++)
-        for (int w = 0; w < 2; w++) {
-            float *sa = rs_optim_state(oa, i, w),
-                  *sb = rs_optim_state(ob, i, w);
-            if (sa != NULL && sb != NULL)
-                memcpy(sb, sa, rs_optim_param(oa, i)->numel * sizeof(float));
-        }
-}
-
 /* The state words carry steps, the batch stream and the log
  * accumulators; the task is the source's (set by the caller, as a scene
  * rebuilds it), so a restored learner on the same task continues bit for
@@ -477,7 +434,7 @@ test_state(void)
     size_t nw = rs_learner_state_words(a);
     uint64_t *w = calloc(nw, sizeof *w);
     rs_learner_state_save(a, w);
-    copy_weights(a, b);
+    tap_learner_copy_weights(a, b);
     rc |= rs_learner_state_load(b, w, nw, &err);
     tap_is_int(rc, RS_OK, "save after 5 steps, load into another learner");
     tap_ok(rs_learner_steps(b) == 5 && task_of(b)->sep_every == 3,

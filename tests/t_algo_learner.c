@@ -33,121 +33,21 @@
 #include "data/source.h"
 #include "nn/module.h"
 #include "nn/transformer.h"
+#include "tests/learn_fixture.h"
 #include "tests/tap.h"
 
-/* ---- a log that remembers everything ----------------------------------- */
-
-#define LOG_MAX 4096
-
-struct log {
-    int n;
-    char name[LOG_MAX][64];
-    double v[LOG_MAX];
-};
-
-static void
-log_fn(void *ud, const char *name, double v)
-{
-    struct log *lg = ud;
-    if (lg->n >= LOG_MAX)
-        return;
-    snprintf(lg->name[lg->n], sizeof lg->name[lg->n], "%s", name);
-    lg->v[lg->n++] = v;
-}
-
-static bool
-same_double(double a, double b)
-{
-    return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b));
-}
-
-/* Parameters of two registries equal bit for bit. */
-static bool
-params_equal(const rs_nn_model *a, const rs_nn_model *b)
-{
-    if (rs_nn_model_count(a) != rs_nn_model_count(b))
-        return false;
-    for (int i = 0; i < rs_nn_model_count(a); i++) {
-        const rs_tensor *p = rs_nn_model_param(a, i);
-        const rs_tensor *q = rs_nn_model_param(b, i);
-        if (p->numel != q->numel ||
-            memcmp(p->data, q->data, p->numel * sizeof(float)) != 0) {
-            tap_diag("parameter %s differs", rs_nn_model_param_name(a, i));
-            return false;
-        }
-    }
-    return true;
-}
-
-/* ---- fixtures ---------------------------------------------------------- */
-
-static rs_dataset *
-modular(int p, char op, uint64_t seed)
-{
-    struct rs_data_modular_config c = {
-        .p = p, .op = op, .train_frac = 0.5f, .seed = seed};
-    struct rs_error err = {0};
-    rs_dataset *d = rs_dataset_modular(&c, &err);
-    if (d == NULL)
-        tap_bail("modular: %s", err.msg);
-    return d;
-}
-
-static rs_nn_module *
-mlp(int in, int out, uint64_t seed)
-{
-    struct rs_nn_mlp_config c;
-    rs_nn_mlp_config_default(&c);
-    c.input = in;
-    c.width = 24;
-    c.depth = 2;
-    c.output = out;
-    struct rs_rng r;
-    rs_rng_seed(&r, seed);
-    struct rs_error err = {0};
-    rs_nn_module *m = rs_nn_module_mlp(&c, &r, &err);
-    if (m == NULL)
-        tap_bail("mlp: %s", err.msg);
-    return m;
-}
-
+/* The transformer of these tests: 2 layers, windows of 24, 10 classes. */
 static struct rs_nn_transformer_config
 tf_config(void)
 {
-    struct rs_nn_transformer_config c;
-    rs_nn_transformer_config_default(&c);
-    c.vocab = RS_SEQ_VOCAB;
-    c.ctx = 24;
-    c.d = 16;
-    c.heads = 2;
-    c.layers = 2;
-    c.out = 10;
-    c.pos = RS_NN_POS_LEARNED;
-    return c;
+    return tap_transformer_config(RS_SEQ_VOCAB, 24, 2, 10);
 }
 
 static rs_nn_module *
 tf_module(uint64_t seed)
 {
     struct rs_nn_transformer_config c = tf_config();
-    struct rs_rng r;
-    rs_rng_seed(&r, seed);
-    struct rs_error err = {0};
-    rs_nn_module *m = rs_nn_module_transformer(&c, &r, &err);
-    if (m == NULL)
-        tap_bail("transformer module: %s", err.msg);
-    return m;
-}
-
-static rs_learner *
-learner(const struct rs_learner_config *cfg, rs_nn_module *m, rs_objective *obj,
-        rs_source *src)
-{
-    struct rs_error err = {0};
-    rs_learner *l = rs_learner_new(cfg, &m, 1, obj, src, &err);
-    if (l == NULL)
-        tap_bail("learner: %s", err.msg);
-    return l;
+    return tap_transformer(&c, seed);
 }
 
 /* ---- classify = the supervised loop ------------------------------------ */
@@ -175,8 +75,8 @@ sup_case(const char *what, enum rs_obj_classify_loss ol,
          const struct sup_ref *ref)
 {
     enum { STEPS = 60 };
-    rs_dataset *d = modular(11, '+', 7);
-    rs_nn_module *m2 = mlp(22, 11, 5);
+    rs_source *src = tap_modular_source(11, '+', 0.5f, 7);
+    rs_nn_module *m2 = tap_mlp(22, 24, 2, 11, 5);
     struct rs_error err = {0};
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
@@ -187,12 +87,11 @@ sup_case(const char *what, enum rs_obj_classify_loss ol,
     lc.seed = 99;
     lc.optim = *oc;
     lc.sched = *sched;
-    rs_source *src = rs_source_dataset(d);
     rs_objective *obj = rs_objective_classify(ol, &err);
-    rs_learner *l = learner(&lc, m2, obj, src);
+    rs_learner *l = tap_learner(&lc, m2, obj, src);
 
-    struct log *lb = calloc(1, sizeof *lb);
-    rs_learner_set_log(l, log_fn, lb);
+    struct tap_log *lb = calloc(1, sizeof *lb);
+    rs_learner_set_log(l, tap_log_record, lb);
     bool same = true;
     int evals = 0, k = 0;
     for (int s = 0; s < STEPS; s++) {
@@ -235,7 +134,6 @@ sup_case(const char *what, enum rs_obj_classify_loss ol,
     rs_objective_release(obj);
     rs_source_release(src);
     rs_nn_module_release(m2);
-    rs_dataset_release(d);
 }
 
 static void
@@ -298,8 +196,8 @@ test_seqtrain(void)
     struct rs_error err = {0};
     rs_nn_transformer *tf = rs_nn_transformer_new(&tc, &r, &err);
     rs_nn_module *m = tf_module(21);
-    tap_ok(tf != NULL &&
-               params_equal(rs_nn_transformer_model(tf), rs_nn_module_model(m)),
+    tap_ok(tf != NULL && tap_params_equal(rs_nn_transformer_model(tf),
+                                          rs_nn_module_model(m)),
            "transformer module: the same initial weights from the same rng");
     rs_nn_transformer_free(tf);
 
@@ -316,10 +214,10 @@ test_seqtrain(void)
     struct rs_seqtask_config t = task();
     rs_source *src = rs_source_seqtask(&t, &err);
     rs_objective *obj = rs_objective_last_token(&err);
-    rs_learner *l = learner(&lc, m, obj, src);
+    rs_learner *l = tap_learner(&lc, m, obj, src);
 
-    struct log *lb = calloc(1, sizeof *lb);
-    rs_learner_set_log(l, log_fn, lb);
+    struct tap_log *lb = calloc(1, sizeof *lb);
+    rs_learner_set_log(l, tap_log_record, lb);
     bool same = true;
     double first = 0.0, last = 0.0;
     for (int s = 0, k = 0; s < STEPS; s++) {
@@ -364,7 +262,7 @@ test_seqtrain(void)
     lc.eval_every = 0;
     lc.optim.lr = 3e-3f;
     rs_sched_init(&lc.sched, RS_SCHED_CONSTANT, 3e-3f, -1);
-    rs_learner *fresh = learner(&lc, m, obj, src);
+    rs_learner *fresh = tap_learner(&lc, m, obj, src);
     double before = 0.0, after = 0.0, acc = 0.0;
     int rc2 =
         rs_learner_eval(fresh, RS_SPLIT_TEST, 200, 5, &before, NULL, &err);
@@ -421,27 +319,27 @@ resume_case(rs_learner *a, rs_learner *b, int k, int n)
         struct rs_learner_stats x, y;
         same = rs_learner_step(a, &x, &err) == RS_OK &&
                rs_learner_step(b, &y, &err) == RS_OK &&
-               same_double(x.loss, y.loss) && x.evaluated == y.evaluated &&
-               same_double(x.test_acc, y.test_acc);
+               tap_same_double(x.loss, y.loss) && x.evaluated == y.evaluated &&
+               tap_same_double(x.test_acc, y.test_acc);
     }
-    return same && params_equal(pa, pb);
+    return same && tap_params_equal(pa, pb);
 }
 
 static void
 test_state(void)
 {
     struct rs_error err = {0};
-    rs_dataset *d = modular(11, '+', 7);
-    rs_source *src = rs_source_dataset(d);
-    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    rs_source *src = tap_modular_source(11, '+', 0.5f, 7);
+    rs_objective *obj = tap_classify();
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
     lc.batch = 16;
     lc.eval_every = 5;
     lc.log_every = 3;
-    rs_nn_module *m1 = mlp(22, 11, 5), *m2 = mlp(22, 11, 6);
-    rs_learner *a = learner(&lc, m1, obj, src);
-    rs_learner *b = learner(&lc, m2, obj, src);
+    rs_nn_module *m1 = tap_mlp(22, 24, 2, 11, 5),
+                 *m2 = tap_mlp(22, 24, 2, 11, 6);
+    rs_learner *a = tap_learner(&lc, m1, obj, src);
+    rs_learner *b = tap_learner(&lc, m2, obj, src);
     tap_ok(resume_case(a, b, 13, 20),
            "state: a dataset learner restored after 13 steps continues bit "
            "for bit for 20");
@@ -457,7 +355,6 @@ test_state(void)
     rs_nn_module_release(m2);
     rs_objective_release(obj);
     rs_source_release(src);
-    rs_dataset_release(d);
 
     struct rs_seqtask_config t = task();
     src = rs_source_seqtask(&t, &err);
@@ -467,8 +364,8 @@ test_state(void)
     lc.eval_len = 5;
     m1 = tf_module(3);
     m2 = tf_module(4);
-    a = learner(&lc, m1, obj, src);
-    b = learner(&lc, m2, obj, src);
+    a = tap_learner(&lc, m1, obj, src);
+    b = tap_learner(&lc, m2, obj, src);
     tap_ok(resume_case(a, b, 7, 8),
            "state: a seqtask learner restored after 7 steps continues bit "
            "for bit for 8 (with evaluations at len 5)");
@@ -483,7 +380,7 @@ test_state(void)
 /* ---- names ------------------------------------------------------------- */
 
 static bool
-all_owned(const struct log *lg, const char *prefix)
+all_owned(const struct tap_log *lg, const char *prefix)
 {
     size_t k = strlen(prefix);
     for (int i = 0; i < lg->n; i++)
@@ -496,26 +393,26 @@ static void
 test_names(void)
 {
     struct rs_error err = {0};
-    rs_dataset *d = modular(7, '*', 1);
-    rs_source *src = rs_source_dataset(d);
-    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    rs_source *src = tap_modular_source(7, '*', 0.5f, 1);
+    rs_objective *obj = tap_classify();
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
     lc.batch = 8;
     lc.eval_every = 2;
     lc.log_every = 2;
-    rs_nn_module *m1 = mlp(14, 7, 1), *m2 = mlp(14, 7, 2), *m3 = mlp(14, 7, 3);
+    rs_nn_module *m1 = tap_mlp(14, 24, 2, 7, 1), *m2 = tap_mlp(14, 24, 2, 7, 2),
+                 *m3 = tap_mlp(14, 24, 2, 7, 3);
     snprintf(lc.name, sizeof lc.name, "a");
-    rs_learner *a = learner(&lc, m1, obj, src);
+    rs_learner *a = tap_learner(&lc, m1, obj, src);
     snprintf(lc.name, sizeof lc.name, "b");
-    rs_learner *b = learner(&lc, m2, obj, src);
+    rs_learner *b = tap_learner(&lc, m2, obj, src);
     lc.name[0] = '\0';
-    rs_learner *u = learner(&lc, m3, obj, src);
-    struct log *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb),
-               *lu = calloc(1, sizeof *lu);
-    rs_learner_set_log(a, log_fn, la);
-    rs_learner_set_log(b, log_fn, lb);
-    rs_learner_set_log(u, log_fn, lu);
+    rs_learner *u = tap_learner(&lc, m3, obj, src);
+    struct tap_log *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb),
+                   *lu = calloc(1, sizeof *lu);
+    rs_learner_set_log(a, tap_log_record, la);
+    rs_learner_set_log(b, tap_log_record, lb);
+    rs_learner_set_log(u, tap_log_record, lu);
     int rc = RS_OK;
     for (int s = 0; s < 4 && rc == RS_OK; s++) {
         rc = rs_learner_step(a, NULL, &err);
@@ -556,7 +453,6 @@ test_names(void)
     rs_nn_module_release(m3);
     rs_objective_release(obj);
     rs_source_release(src);
-    rs_dataset_release(d);
 }
 
 /* ---- set_source -------------------------------------------------------- */
@@ -565,17 +461,16 @@ static void
 test_set_source(void)
 {
     struct rs_error err = {0};
-    rs_dataset *d1 = modular(11, '+', 7), *d2 = modular(11, '-', 8);
-    rs_dataset *d3 = modular(13, '+', 7);
-    rs_source *s1 = rs_source_dataset(d1), *s2 = rs_source_dataset(d2);
-    rs_source *s3 = rs_source_dataset(d3);
-    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    rs_source *s1 = tap_modular_source(11, '+', 0.5f, 7);
+    rs_source *s2 = tap_modular_source(11, '-', 0.5f, 8);
+    rs_source *s3 = tap_modular_source(13, '+', 0.5f, 7);
+    rs_objective *obj = tap_classify();
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
     lc.batch = 16;
     lc.eval_every = 0;
-    rs_nn_module *m = mlp(22, 11, 5);
-    rs_learner *l = learner(&lc, m, obj, s1);
+    rs_nn_module *m = tap_mlp(22, 24, 2, 11, 5);
+    rs_learner *l = tap_learner(&lc, m, obj, s1);
     int rc = RS_OK;
     for (int s = 0; s < 10 && rc == RS_OK; s++)
         rc = rs_learner_step(l, NULL, &err);
@@ -606,9 +501,6 @@ test_set_source(void)
     rs_source_release(s1);
     rs_source_release(s2);
     rs_source_release(s3);
-    rs_dataset_release(d1);
-    rs_dataset_release(d2);
-    rs_dataset_release(d3);
 }
 
 /* ---- Fisher ------------------------------------------------------------ */
@@ -617,16 +509,16 @@ static void
 test_fisher(void)
 {
     struct rs_error err = {0};
-    rs_dataset *d = modular(11, '+', 7);
-    rs_source *src = rs_source_dataset(d);
-    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    rs_source *src = tap_modular_source(11, '+', 0.5f, 7);
+    rs_objective *obj = tap_classify();
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
     lc.batch = 16;
     lc.eval_every = 0;
-    rs_nn_module *m1 = mlp(22, 11, 5), *m2 = mlp(22, 11, 5);
-    rs_learner *a = learner(&lc, m1, obj, src);
-    rs_learner *b = learner(&lc, m2, obj, src);
+    rs_nn_module *m1 = tap_mlp(22, 24, 2, 11, 5),
+                 *m2 = tap_mlp(22, 24, 2, 11, 5);
+    rs_learner *a = tap_learner(&lc, m1, obj, src);
+    rs_learner *b = tap_learner(&lc, m2, obj, src);
     int rc = RS_OK;
     for (int s = 0; s < 3; s++) {
         rc |= rs_learner_step(a, NULL, &err);
@@ -687,9 +579,9 @@ test_fisher(void)
         struct rs_learner_stats x, y;
         same = rs_learner_step(a, &x, &err) == RS_OK &&
                rs_learner_step(b, &y, &err) == RS_OK &&
-               same_double(x.loss, y.loss);
+               tap_same_double(x.loss, y.loss);
     }
-    tap_ok(same && params_equal(rs_learner_params(a), pb),
+    tap_ok(same && tap_params_equal(rs_learner_params(a), pb),
            "fisher leaves parameters, optimiser and sampler untouched");
     rc = rs_learner_fisher(a, 0, f, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "batches = 0") != NULL,
@@ -705,7 +597,6 @@ test_fisher(void)
     rs_nn_module_release(m2);
     rs_objective_release(obj);
     rs_source_release(src);
-    rs_dataset_release(d);
 }
 
 /* ---- the transformer module -------------------------------------------- */
@@ -748,7 +639,7 @@ test_transformer_module(void)
                rs_nn_module_recorded(m, "h0") == NULL,
            "transformer module: recorded embed, h<l>, final, attn<l>, logits");
     rs_graph_reset(g2);
-    rs_nn_module *lin = mlp(6, 3, 1);
+    rs_nn_module *lin = tap_mlp(6, 24, 2, 3, 1);
     struct rs_nn_input tin = {
         .kind = RS_NN_INPUT_TOKENS, .ids = ids, .B = 2, .T = 6};
     tap_ok(rs_nn_module_forward_input(lin, g2, &tin) == NULL &&
@@ -769,14 +660,13 @@ static void
 test_refusals(void)
 {
     struct rs_error err = {0};
-    rs_dataset *d = modular(7, '+', 1);
-    rs_source *ds = rs_source_dataset(d);
+    rs_source *ds = tap_modular_source(7, '+', 0.5f, 1);
     struct rs_seqtask_config t = task();
     rs_source *ss = rs_source_seqtask(&t, &err);
-    rs_objective *cl = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    rs_objective *cl = tap_classify();
     rs_objective *lt = rs_objective_last_token(&err);
-    rs_nn_module *fm = mlp(14, 7, 1), *tm = tf_module(1),
-                 *wrong = mlp(14, 5, 1);
+    rs_nn_module *fm = tap_mlp(14, 24, 2, 7, 1), *tm = tf_module(1),
+                 *wrong = tap_mlp(14, 24, 2, 5, 1);
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
     rs_learner *l = rs_learner_new(&lc, &tm, 1, cl, ds, &err);
@@ -823,7 +713,6 @@ test_refusals(void)
     rs_objective_release(lt);
     rs_source_release(ds);
     rs_source_release(ss);
-    rs_dataset_release(d);
 }
 
 /* ---- several modules --------------------------------------------------- */
@@ -832,10 +721,9 @@ static void
 test_modules(void)
 {
     struct rs_error err = {0};
-    rs_dataset *d = modular(7, '+', 1);
-    rs_source *src = rs_source_dataset(d);
-    rs_objective *obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
-    rs_nn_module *ms[2] = {mlp(14, 7, 1), mlp(14, 7, 2)};
+    rs_source *src = tap_modular_source(7, '+', 0.5f, 1);
+    rs_objective *obj = tap_classify();
+    rs_nn_module *ms[2] = {tap_mlp(14, 24, 2, 7, 1), tap_mlp(14, 24, 2, 7, 2)};
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
     lc.batch = 8;
@@ -868,7 +756,6 @@ test_modules(void)
     rs_nn_module_release(ms[1]);
     rs_objective_release(obj);
     rs_source_release(src);
-    rs_dataset_release(d);
 }
 
 int

@@ -37,41 +37,18 @@
 #include "run/ckpt.h"
 #include "run/ckpt_learner.h"
 #include "tests/gradcheck.h"
+#include "tests/learn_fixture.h"
 #include "tests/tap.h"
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-static rs_nn_module *
-linear(int in, int out, uint64_t seed)
-{
-    struct rs_rng r;
-    rs_rng_seed(&r, seed);
-    struct rs_error err = {0};
-    rs_nn_module *m =
-        rs_nn_module_linear(in, out, true, RS_INIT_NORMAL, 0.5f, &r, &err);
-    if (m == NULL)
-        tap_bail("linear: %s", err.msg);
-    return m;
-}
-
+/* The transformers of these tests: one layer, out = vocab. */
 static rs_nn_module *
 transformer(int vocab, int ctx, uint64_t seed)
 {
-    struct rs_nn_transformer_config c;
-    rs_nn_transformer_config_default(&c);
-    c.vocab = vocab;
-    c.ctx = ctx;
-    c.d = 16;
-    c.heads = 2;
-    c.layers = 1;
-    c.pos = RS_NN_POS_LEARNED;
-    struct rs_rng r;
-    rs_rng_seed(&r, seed);
-    struct rs_error err = {0};
-    rs_nn_module *m = rs_nn_module_transformer(&c, &r, &err);
-    if (m == NULL)
-        tap_bail("transformer: %s", err.msg);
-    return m;
+    struct rs_nn_transformer_config c =
+        tap_transformer_config(vocab, ctx, 1, 0);
+    return tap_transformer(&c, seed);
 }
 
 /* A labelled features batch of n rows, x uniform in [-1, 1). */
@@ -230,16 +207,6 @@ gradcheck(const char *name, rs_objective *o, rs_nn_module *m,
                   &f, 1e-2, 1e-2);
 }
 
-static rs_objective *
-classify(void)
-{
-    struct rs_error err = {0};
-    rs_objective *o = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
-    if (o == NULL)
-        tap_bail("classify: %s", err.msg);
-    return o;
-}
-
 /* ---- next_token -------------------------------------------------------- */
 
 static void
@@ -328,11 +295,11 @@ test_l2_anchor(void)
     enum { IN = 3, C = 4, N = 5 };
     const double lambda = 0.7;
     struct rs_error err = {0};
-    rs_nn_module *m = linear(IN, C, 3);
+    rs_nn_module *m = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 3);
     struct rs_batch b;
     features_batch(&b, N, IN, C, 9);
     struct rs_source_info si = info_of(&b, 0, C);
-    rs_objective *base = classify();
+    rs_objective *base = tap_classify();
     rs_objective *o = rs_objective_l2_anchor(base, lambda, &err);
     tap_ok(o != NULL && check(o, m, &si, &err) == RS_OK &&
                check(base, m, &si, &err) == RS_OK,
@@ -370,7 +337,7 @@ test_l2_anchor(void)
            "reanchor of classify refused: %s", err.msg);
 
     /* A model of other shapes no longer fits the anchor. */
-    rs_nn_module *m2 = linear(IN, C + 1, 3);
+    rs_nn_module *m2 = tap_linear(IN, C + 1, RS_INIT_NORMAL, 0.5f, 3);
     si.classes = C + 1;
     rc = check(o, m2, &si, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "re-anchor") != NULL &&
@@ -392,12 +359,12 @@ test_ewc(void)
     enum { IN = 3, C = 4, N = 5 };
     const double lambda = 1.3;
     struct rs_error err = {0};
-    rs_nn_module *m = linear(IN, C, 4);
+    rs_nn_module *m = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 4);
     rs_nn_model *p = rs_nn_module_model(m);
     struct rs_batch b;
     features_batch(&b, N, IN, C, 10);
     struct rs_source_info si = info_of(&b, 0, C);
-    rs_objective *base = classify();
+    rs_objective *base = tap_classify();
     rs_objective *o = rs_objective_ewc(base, lambda, 0, &err);
     int rc = check(o, m, &si, &err);
     tap_ok(rc == RS_OK, "ewc over classify checks (%s)", err.msg);
@@ -509,12 +476,12 @@ test_keep_units(void)
     enum { IN = 3, C = 4, N = 5 };
     const double lambda = 0.9;
     struct rs_error err = {0};
-    rs_nn_module *m = linear(IN, C, 14);
+    rs_nn_module *m = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 14);
     rs_nn_model *p = rs_nn_module_model(m);
     struct rs_batch b;
     features_batch(&b, N, IN, C, 15);
     struct rs_source_info si = info_of(&b, 0, C);
-    rs_objective *base = classify();
+    rs_objective *base = tap_classify();
     rs_objective *o = rs_objective_ewc(base, lambda, 0, &err);
     int rc = check(o, m, &si, &err);
     rs_tensor *f[2];
@@ -591,12 +558,13 @@ test_kl_teacher(void)
     enum { IN = 3, C = 4, N = 5 };
     const double beta = 0.8, tau = 2.0;
     struct rs_error err = {0};
-    rs_nn_module *m = linear(IN, C, 6), *copy = linear(IN, C, 6),
-                 *other = linear(IN, C, 7);
+    rs_nn_module *m = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 6),
+                 *copy = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 6),
+                 *other = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 7);
     struct rs_batch b;
     features_batch(&b, N, IN, C, 12);
     struct rs_source_info si = info_of(&b, 0, C);
-    rs_objective *base = classify();
+    rs_objective *base = tap_classify();
     rs_objective *same = rs_objective_kl_teacher(base, copy, beta, tau, &err);
     rs_objective *diff = rs_objective_kl_teacher(base, other, beta, tau, &err);
     int rc = check(same, m, &si, &err) | check(diff, m, &si, &err);
@@ -624,7 +592,8 @@ test_kl_teacher(void)
 
     /* Closed form: student all zeros (q uniform), teacher logits (0, a):
      * KL = log 2 + p log p + (1 - p) log (1 - p), p = 1 / (1 + e^(a/tau)). */
-    rs_nn_module *s2 = linear(IN, 2, 1), *t2 = linear(IN, 2, 2);
+    rs_nn_module *s2 = tap_linear(IN, 2, RS_INIT_NORMAL, 0.5f, 1),
+                 *t2 = tap_linear(IN, 2, RS_INIT_NORMAL, 0.5f, 2);
     const float a = 1.7f;
     for (int i = 0; i < 2; i++) {
         rs_tensor *w = rs_nn_model_param(rs_nn_module_model(s2), i);
@@ -709,9 +678,7 @@ test_learner_next_token(void)
     lc.eval_every = 0;
     lc.optim.lr = 1e-2f;
     lc.sched.lr = 1e-2f;
-    rs_learner *l = rs_learner_new(&lc, &m, 1, o, src, &err);
-    if (l == NULL)
-        tap_bail("learner: %s", err.msg);
+    rs_learner *l = tap_learner(&lc, m, o, src);
     double l0, a0, l1, a1;
     int rc = rs_learner_eval(l, RS_SPLIT_TEST, 0, 0, &l0, &a0, &err);
     for (int s = 0; s < 150 && rc == RS_OK; s++)
@@ -726,38 +693,6 @@ test_learner_next_token(void)
     rs_objective_release(o);
     rs_nn_module_release(m);
     rs_source_release(src);
-}
-
-static rs_nn_module *
-mlp(int in, int out, uint64_t seed)
-{
-    struct rs_nn_mlp_config c;
-    rs_nn_mlp_config_default(&c);
-    c.input = in;
-    c.width = 32;
-    c.depth = 2;
-    c.output = out;
-    struct rs_rng r;
-    rs_rng_seed(&r, seed);
-    struct rs_error err = {0};
-    rs_nn_module *m = rs_nn_module_mlp(&c, &r, &err);
-    if (m == NULL)
-        tap_bail("mlp: %s", err.msg);
-    return m;
-}
-
-static rs_source *
-modular(char op)
-{
-    struct rs_data_modular_config c = {
-        .p = 11, .op = op, .train_frac = 0.8f, .seed = 3};
-    struct rs_error err = {0};
-    rs_dataset *d = rs_dataset_modular(&c, &err);
-    if (d == NULL)
-        tap_bail("modular: %s", err.msg);
-    rs_source *s = rs_source_dataset(d);
-    rs_dataset_release(d);
-    return s;
 }
 
 /* |theta - a| over every parameter of l. */
@@ -782,19 +717,19 @@ test_learner_ewc(void)
 {
     enum { STEPS_A = 300, STEPS_B = 150 };
     struct rs_error err = {0};
-    rs_source *ta = modular('+'), *tb = modular('-');
-    rs_nn_module *m1 = mlp(22, 11, 8), *m2 = mlp(22, 11, 8);
-    rs_objective *cls = classify();
+    rs_source *ta = tap_modular_source(11, '+', 0.8f, 3),
+              *tb = tap_modular_source(11, '-', 0.8f, 3);
+    rs_nn_module *m1 = tap_mlp(22, 32, 2, 11, 8),
+                 *m2 = tap_mlp(22, 32, 2, 11, 8);
+    rs_objective *cls = tap_classify();
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
     lc.batch = 32;
     lc.eval_every = 0;
     lc.optim.lr = 3e-3f;
     lc.sched.lr = 3e-3f;
-    rs_learner *plain = rs_learner_new(&lc, &m1, 1, cls, ta, &err);
-    rs_learner *ewc = rs_learner_new(&lc, &m2, 1, cls, ta, &err);
-    if (plain == NULL || ewc == NULL)
-        tap_bail("learners: %s", err.msg);
+    rs_learner *plain = tap_learner(&lc, m1, cls, ta);
+    rs_learner *ewc = tap_learner(&lc, m2, cls, ta);
     int rc = RS_OK;
     for (int s = 0; s < STEPS_A && rc == RS_OK; s++)
         rc = rs_learner_step(plain, NULL, &err) |
@@ -875,7 +810,7 @@ static rs_objective *
 kl_ewc(rs_nn_module *teacher)
 {
     struct rs_error err = {0};
-    rs_objective *c = classify();
+    rs_objective *c = tap_classify();
     rs_objective *e = rs_objective_ewc(c, 1e3, 4, &err);
     rs_objective *k = rs_objective_kl_teacher(e, teacher, 0.5, 2.0, &err);
     if (k == NULL)
@@ -889,19 +824,20 @@ static void
 test_resume(void)
 {
     struct rs_error err = {0};
-    rs_source *ta = modular('+'), *tb = modular('-');
-    rs_nn_module *ma = mlp(22, 11, 1), *mb = mlp(22, 11, 2);
-    rs_nn_module *tea = mlp(22, 11, 3), *teb = mlp(22, 11, 4);
-    rs_objective *cls = classify();
+    rs_source *ta = tap_modular_source(11, '+', 0.8f, 3),
+              *tb = tap_modular_source(11, '-', 0.8f, 3);
+    rs_nn_module *ma = tap_mlp(22, 32, 2, 11, 1),
+                 *mb = tap_mlp(22, 32, 2, 11, 2);
+    rs_nn_module *tea = tap_mlp(22, 32, 2, 11, 3),
+                 *teb = tap_mlp(22, 32, 2, 11, 4);
+    rs_objective *cls = tap_classify();
     rs_objective *oa = kl_ewc(tea), *ob = kl_ewc(teb);
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
     lc.batch = 16;
     lc.eval_every = 0;
-    rs_learner *a = rs_learner_new(&lc, &ma, 1, cls, ta, &err);
-    rs_learner *b = rs_learner_new(&lc, &mb, 1, ob, tb, &err);
-    if (a == NULL || b == NULL)
-        tap_bail("learners: %s", err.msg);
+    rs_learner *a = tap_learner(&lc, ma, cls, ta);
+    rs_learner *b = tap_learner(&lc, mb, ob, tb);
     int rc = RS_OK;
     for (int s = 0; s < 20 && rc == RS_OK; s++)
         rc = rs_learner_step(a, NULL, &err);

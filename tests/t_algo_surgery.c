@@ -29,27 +29,10 @@
 #include "nn/module.h"
 #include "run/ckpt.h"
 #include "run/ckpt_learner.h"
+#include "tests/learn_fixture.h"
 #include "tests/tap.h"
 
 enum { P = 13, IN = 2 * P, WIDTH = 32, KEEP = WIDTH / 4 };
-
-static rs_nn_module *
-mlp(int width, uint64_t seed)
-{
-    struct rs_nn_mlp_config c;
-    rs_nn_mlp_config_default(&c);
-    c.input = IN;
-    c.width = width;
-    c.depth = 1;
-    c.output = P;
-    struct rs_rng r;
-    rs_rng_seed(&r, seed);
-    struct rs_error err = {0};
-    rs_nn_module *m = rs_nn_module_mlp(&c, &r, &err);
-    if (m == NULL)
-        tap_bail("mlp: %s", err.msg);
-    return m;
-}
 
 static rs_learner *
 learner(rs_nn_module *m, rs_source *src, rs_objective *obj)
@@ -62,21 +45,9 @@ learner(rs_nn_module *m, rs_source *src, rs_objective *obj)
     lc.seed = 3;
     lc.optim.lr = 1e-2f;
     lc.sched.lr = 1e-2f;
-    struct rs_error err = {0};
-    rs_learner *l = rs_learner_new(&lc, &m, 1, obj, src, &err);
-    if (l == NULL)
-        tap_bail("learner: %s", err.msg);
+    rs_learner *l = tap_learner(&lc, m, obj, src);
     rs_nn_module_release(m); /* the learner holds it */
     return l;
-}
-
-static void
-steps(rs_learner *l, int n)
-{
-    struct rs_error err = {0};
-    for (int i = 0; i < n; i++)
-        if (rs_learner_step(l, NULL, &err) != RS_OK)
-            tap_bail("step: %s", err.msg);
 }
 
 static rs_tensor *
@@ -117,18 +88,13 @@ int
 main(void)
 {
     tap_plan_lazy();
-    struct rs_data_modular_config dc = {
-        .p = P, .op = '+', .train_frac = 0.5f, .seed = 2};
     struct rs_error err = {0};
-    rs_dataset *d = rs_dataset_modular(&dc, &err);
-    if (d == NULL)
-        tap_bail("modular: %s", err.msg);
-    rs_source *src = rs_source_dataset(d);
-    rs_objective *ce = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    rs_source *src = tap_modular_source(P, '+', 0.5f, 2);
+    rs_objective *ce = tap_classify();
 
-    rs_nn_module *m = mlp(WIDTH, 5);
+    rs_nn_module *m = tap_mlp(IN, WIDTH, 1, P, 5);
     rs_learner *l = learner(m, src, ce);
-    steps(l, 6);
+    tap_learner_steps(l, 6);
 
     /* units to keep: every fourth, counted from the back; removed: the
      * rest, listed in a scrambled order */
@@ -152,8 +118,8 @@ main(void)
     float *m1 = malloc((size_t)KEEP * IN * sizeof *m1);
     float *v2 = malloc((size_t)P * KEEP * sizeof *v2);
     for (int k = 0; k < KEEP; k++)
-        memcpy(m1 + (size_t)k * IN, rs_optim_state(o, s1, 0) +
-                                        (size_t)keep[k] * IN,
+        memcpy(m1 + (size_t)k * IN,
+               rs_optim_state(o, s1, 0) + (size_t)keep[k] * IN,
                IN * sizeof *m1);
     for (int r = 0; r < P; r++)
         for (int k = 0; k < KEEP; k++)
@@ -175,12 +141,11 @@ main(void)
     w1 = param(l, "l1.weight");
     b1 = param(l, "l1.bias");
     w2 = param(l, "l2.weight");
-    tap_ok(w1->shape[0] == KEEP && b1->shape[0] == KEEP &&
-               w2->shape[1] == KEEP,
+    tap_ok(w1->shape[0] == KEEP && b1->shape[0] == KEEP && w2->shape[1] == KEEP,
            "l1 has %d rows, l2 %d columns", w1->shape[0], w2->shape[1]);
 
     /* a fresh network of width KEEP given the same weights */
-    rs_nn_module *small = mlp(KEEP, 99);
+    rs_nn_module *small = tap_mlp(IN, KEEP, 1, P, 99);
     rs_nn_model *sm = rs_nn_module_model(small);
     rs_nn_model *lm = rs_learner_params(l);
     for (int i = 0; i < rs_nn_model_count(sm); i++) {
@@ -215,20 +180,20 @@ main(void)
 
     long macs_after = macs(l);
     size_t numel_after = rs_nn_model_numel(rs_learner_params(l));
-    tap_ok(macs_after * 2 < macs_before,
-           "multiply-adds per example %ld -> %ld", macs_before, macs_after);
-    tap_ok(numel_after < numel_before, "parameters %zu -> %zu",
-           numel_before, numel_after);
+    tap_ok(macs_after * 2 < macs_before, "multiply-adds per example %ld -> %ld",
+           macs_before, macs_after);
+    tap_ok(numel_after < numel_before, "parameters %zu -> %zu", numel_before,
+           numel_after);
     tap_ok(strncmp(rs_learner_cuts(l), "l1:", 3) == 0 &&
                strchr(rs_learner_cuts(l), ';') != NULL,
            "the cut is recorded: %.40s...", rs_learner_cuts(l));
 
     /* checkpoint after the cut; a learner built at the original width
      * replays the cut on load, then both continue bit for bit */
-    steps(l, 3);
+    tap_learner_steps(l, 3);
     rs_ckpt *ck = rs_ckpt_new();
     rs_ckpt_learner_save(ck, l);
-    rs_learner *l2 = learner(mlp(WIDTH, 5), src, ce);
+    rs_learner *l2 = learner(tap_mlp(IN, WIDTH, 1, P, 5), src, ce);
     tap_ok(rs_ckpt_learner_load(ck, l2, &err) == RS_OK,
            "a full-width learner loads the cut checkpoint: %s", err.msg);
     tap_is_int(param(l2, "l1.weight")->shape[0], KEEP,
@@ -248,10 +213,10 @@ main(void)
         tap_bail("eval: %s", err.msg);
     falls = isfinite(last) && last < first;
     tap_ok(same, "the resumed learner continues bit for bit");
-    tap_ok(falls, "training goes on after the cut: train loss %.4f -> %.4f", first,
-           last);
+    tap_ok(falls, "training goes on after the cut: train loss %.4f -> %.4f",
+           first, last);
     /* a learner cut differently refuses the checkpoint */
-    rs_learner *l3 = learner(mlp(WIDTH, 5), src, ce);
+    rs_learner *l3 = learner(tap_mlp(IN, WIDTH, 1, P, 5), src, ce);
     int one = 0;
     if (rs_learner_remove_units(l3, "l1", &one, 1, &err) != RS_OK)
         tap_bail("cut: %s", err.msg);
@@ -264,7 +229,7 @@ main(void)
     rs_objective *reg = rs_objective_l2_anchor(ce, 0.1f, &err);
     if (reg == NULL)
         tap_bail("l2_anchor: %s", err.msg);
-    rs_learner *l4 = learner(mlp(WIDTH, 5), src, reg);
+    rs_learner *l4 = learner(tap_mlp(IN, WIDTH, 1, P, 5), src, reg);
     tap_ok(rs_learner_remove_units(l4, "l1", removed, nr, &err) == RS_EINVAL &&
                strstr(err.msg, "l2_anchor") != NULL &&
                param(l4, "l1.weight")->shape[0] == WIDTH,
@@ -278,7 +243,6 @@ main(void)
     rs_learner_free(l);
     rs_objective_release(ce);
     rs_source_release(src);
-    rs_dataset_release(d);
     free(m1);
     free(v2);
     return tap_done();

@@ -17,24 +17,13 @@
 #include "data/dataset.h"
 #include "data/seqtask.h"
 #include "data/source.h"
+#include "tests/learn_fixture.h"
 #include "tests/tap.h"
-
-static rs_dataset *
-modular(void)
-{
-    struct rs_data_modular_config c = {
-        .p = 7, .op = '+', .train_frac = 0.5f, .seed = 3};
-    struct rs_error err = {0};
-    rs_dataset *d = rs_dataset_modular(&c, &err);
-    if (d == NULL)
-        tap_bail("modular: %s", err.msg);
-    return d;
-}
 
 static void
 test_dataset(void)
 {
-    rs_dataset *d = modular();
+    rs_dataset *d = tap_modular(7, '+', 0.5f, 3);
     rs_source *s = rs_source_dataset(d);
     struct rs_source_info si;
     rs_source_info(s, &si);
@@ -170,7 +159,7 @@ test_corpus(void)
 static void
 test_zip(void)
 {
-    rs_dataset *d = modular();
+    rs_dataset *d = tap_modular(7, '+', 0.5f, 3);
     rs_source *a = rs_source_dataset(d);
     int ids[200];
     for (int i = 0; i < 200; i++)

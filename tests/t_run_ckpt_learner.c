@@ -23,28 +23,10 @@
 #include "nn/module.h"
 #include "run/ckpt.h"
 #include "run/ckpt_learner.h"
+#include "tests/learn_fixture.h"
 #include "tests/tap.h"
 
-static rs_nn_module *
-mlp(uint64_t seed)
-{
-    struct rs_nn_mlp_config c;
-    rs_nn_mlp_config_default(&c);
-    c.input = 22;
-    c.width = 16;
-    c.depth = 1;
-    c.output = 11;
-    struct rs_rng r;
-    rs_rng_seed(&r, seed);
-    struct rs_error err = {0};
-    rs_nn_module *m = rs_nn_module_mlp(&c, &r, &err);
-    if (m == NULL)
-        tap_bail("mlp: %s", err.msg);
-    return m;
-}
-
 struct fixture {
-    rs_dataset *d;
     rs_source *src;
     rs_objective *obj;
     rs_nn_module *m[3];
@@ -56,12 +38,8 @@ static const char *const names[3] = {"a", "b", ""};
 static void
 build(struct fixture *f, uint64_t seed)
 {
-    struct rs_error err = {0};
-    struct rs_data_modular_config dc = {
-        .p = 11, .op = '+', .train_frac = 0.5f, .seed = 4};
-    f->d = rs_dataset_modular(&dc, &err);
-    f->src = rs_source_dataset(f->d);
-    f->obj = rs_objective_classify(RS_OBJ_CROSS_ENTROPY, &err);
+    f->src = tap_modular_source(11, '+', 0.5f, 4);
+    f->obj = tap_classify();
     for (int i = 0; i < 3; i++) {
         struct rs_learner_config lc;
         rs_learner_config_default(&lc);
@@ -70,10 +48,8 @@ build(struct fixture *f, uint64_t seed)
         lc.eval_every = 4;
         lc.log_every = 3;
         lc.seed = 10 + (uint64_t)i;
-        f->m[i] = mlp(seed + (uint64_t)i);
-        f->l[i] = rs_learner_new(&lc, &f->m[i], 1, f->obj, f->src, &err);
-        if (f->l[i] == NULL)
-            tap_bail("learner: %s", err.msg);
+        f->m[i] = tap_mlp(22, 16, 1, 11, seed + (uint64_t)i);
+        f->l[i] = tap_learner(&lc, f->m[i], f->obj, f->src);
     }
 }
 
@@ -86,20 +62,12 @@ destroy(struct fixture *f)
     }
     rs_objective_release(f->obj);
     rs_source_release(f->src);
-    rs_dataset_release(f->d);
 }
 
 static bool
 same_params(const rs_learner *a, const rs_learner *b)
 {
-    rs_nn_model *pa = rs_learner_params(a), *pb = rs_learner_params(b);
-    for (int i = 0; i < rs_nn_model_count(pa); i++) {
-        const rs_tensor *p = rs_nn_model_param(pa, i);
-        if (memcmp(p->data, rs_nn_model_param(pb, i)->data,
-                   p->numel * sizeof(float)) != 0)
-            return false;
-    }
-    return true;
+    return tap_params_equal(rs_learner_params(a), rs_learner_params(b));
 }
 
 int

@@ -9,13 +9,16 @@
 --   rs.probe.rank{...}, rs.probe.dead{...}, rs.probe.norms{...},
 --   rs.probe.linear{...}                 (learner= binds one to a learner)
 --   rs.view.curves{...}, spectrum{...}, rank_heatmap{...}, neurons{...},
---   heatmap{...}                         (learner= shows a learner's names)
+--   heatmap{...}                         (learner= shows a learner's names;
+--                                         repscope.views, which resolves
+--                                         them after setup)
 --
 -- setup returns a learner, a list of learners or nil; state.learners is
 -- what it returned, state.all_learners every live learner the scene made
 -- (both set by lua/l_scene.c). A probe without learner= runs on every
 -- returned learner (every made one when none was returned); names are
--- built with rs.name (core/names.h), never pasted here.
+-- built with rs.name (core/names.h), never pasted here. The field checks
+-- and learner lookups are repscope.check's, shared with repscope.views.
 --
 -- and the helpers lua/l_scene.c calls to drive a scene: environment,
 -- check, params (the --set overrides), prepare (probes and the view-spec
@@ -26,105 +29,20 @@
 local json = require "repscope.json"
 local probe_c = require "repscope.probe"
 local rng_mod = require "repscope.rng"
+local check = require "repscope.check"
+local views = require "repscope.views"
+
+local fail, public, typename = check.fail, check.public, check.typename
+local check_fields, opt = check.check_fields, check.opt
+local opt_enum, opt_positive = check.opt_enum, check.opt_positive
+local string_list, check_learner = check.string_list, check.check_learner
+local layer_list, owner, find_learner = check.layer_list, check.owner,
+    check.find_learner
 
 local M = {}
 
 local SCENE = { __name = "repscope.scene" }
 local PROBE = { __name = "repscope.probe_spec" }
-local VIEW = { __name = "repscope.view" }
-
--- Raise msg without position: the public wrappers add the caller's.
-local function fail(fmt, ...)
-  error(string.format(fmt, ...), 0)
-end
-
--- Run f(...) and re-raise its error at the caller of the caller.
-local function public(f)
-  return function(...)
-    local ok, res = pcall(f, ...)
-    if not ok then error(res, 2) end
-    return res
-  end
-end
-
-local function typename(v)
-  local mt = getmetatable(v)
-  if type(mt) == "table" and type(mt.__name) == "string" then
-    return (mt.__name:gsub("^repscope%.", ""))
-  end
-  if math.type(v) == "float" then return "number" end
-  return type(v)
-end
-
-local function check_fields(fn, t, allowed)
-  local set = {}
-  for _, k in ipairs(allowed) do set[k] = true end
-  for k in pairs(t) do
-    if not set[k] then
-      local known = table.concat(allowed, ", ")
-      fail("%s: unknown field '%s' (known: %s)", fn, tostring(k), known)
-    end
-  end
-end
-
-local function field_type(fn, key, expected, v)
-  fail("%s: bad field '%s' (%s expected, got %s)", fn, key, expected,
-       typename(v))
-end
-
-local function opt(fn, t, key, ty, default)
-  local v = t[key]
-  if v == nil then return default end
-  if ty == "integer" then
-    if math.type(v) ~= "integer" then
-      if math.type(v) == "float" and math.tointeger(v) then
-        return math.tointeger(v)
-      end
-      field_type(fn, key, "integer", v)
-    end
-  elseif type(v) ~= ty then
-    field_type(fn, key, ty, v)
-  end
-  return v
-end
-
-local function opt_enum(fn, t, key, names, default)
-  local v = opt(fn, t, key, "string", default)
-  for _, n in ipairs(names) do
-    if v == n then return v end
-  end
-  fail("%s: bad field '%s' ('%s' expected, got '%s')", fn, key,
-       table.concat(names, "' or '"), tostring(v))
-end
-
-local function opt_positive(fn, t, key, default)
-  local v = opt(fn, t, key, "integer", default)
-  if v < 1 then fail("%s: bad field '%s' (%d is not >= 1)", fn, key, v) end
-  return v
-end
-
-local function string_list(fn, key, v, allow_all)
-  if allow_all and v == "all" then return "all" end
-  if type(v) ~= "table" or #v == 0 then
-    field_type(fn, key, allow_all and "'all' or list of strings"
-               or "non-empty list of strings", v)
-  end
-  for i, s in ipairs(v) do
-    if type(s) ~= "string" then
-      fail("%s: bad field '%s' (entry %d: string expected, got %s)", fn, key,
-           i, typename(s))
-    end
-  end
-  return v
-end
-
--- learner=: a learner's name (bound after setup) or a learner handle.
-local function check_learner(fn, v)
-  if v ~= nil and type(v) ~= "string" and typename(v) ~= "learner" then
-    field_type(fn, "learner", "learner name or learner", v)
-  end
-  return v
-end
 
 -- ---- probe specs ---------------------------------------------------------
 
@@ -189,77 +107,7 @@ M.probe = {
   end),
 }
 
--- ---- view specs ----------------------------------------------------------
-
-local view_fields = {
-  curves = { "kind", "title", "series", "x", "y", "ymin", "ymax", "markers",
-             "xlabel", "learner" },
-  spectrum = { "kind", "title", "layer", "log", "learner" },
-  rank_heatmap = { "kind", "title", "layers", "metric", "learner" },
-  neurons = { "kind", "title", "layer", "learner" },
-  heatmap = { "kind", "title", "matrix", "rows", "cols", "vmin", "vmax",
-              "learner" },
-}
-local view_kinds = { "curves", "spectrum", "rank_heatmap", "neurons",
-                     "heatmap" }
-
-local function view_spec(kind, fn, t)
-  if type(t) ~= "table" then
-    fail("%s: bad argument #1 'spec' (table expected, got %s)", fn,
-         typename(t))
-  end
-  check_fields(fn, t, view_fields[kind])
-  local v = { kind = kind, title = opt(fn, t, "title", "string", nil) }
-  -- learner=: the names shown are that learner's ("a" -> a/train/loss);
-  -- curves may name several learners, one series per learner and name
-  if t.learner ~= nil then
-    if kind == "curves" and type(t.learner) == "table" then
-      v.learner = string_list(fn, "learner", t.learner, false)
-    elseif type(t.learner) == "string" then
-      v.learner = t.learner
-    else
-      field_type(fn, "learner", kind == "curves"
-                 and "learner name or list of names" or "learner name",
-                 t.learner)
-    end
-  end
-  if kind == "curves" then
-    if t.series == nil then fail("%s: field 'series' is required", fn) end
-    v.series = string_list(fn, "series", t.series, false)
-    v.x = opt_enum(fn, t, "x", { "linear", "log" }, "linear")
-    v.y = opt_enum(fn, t, "y", { "linear", "log" }, "linear")
-    v.ymin = opt(fn, t, "ymin", "number", nil)
-    v.ymax = opt(fn, t, "ymax", "number", nil)
-    v.markers = opt(fn, t, "markers", "boolean", true)
-    v.xlabel = opt(fn, t, "xlabel", "string", nil)
-  elseif kind == "spectrum" then
-    v.layer = opt(fn, t, "layer", "string", nil)
-    v.log = opt(fn, t, "log", "boolean", true)
-  elseif kind == "rank_heatmap" then
-    v.layers = string_list(fn, "layers", t.layers or "all", true)
-    v.metric = opt_enum(fn, t, "metric", { "srank", "erank" }, "srank")
-  elseif kind == "neurons" then
-    v.layer = opt(fn, t, "layer", "string", nil)
-  elseif kind == "heatmap" then
-    if t.matrix == nil then fail("%s: field 'matrix' is required", fn) end
-    v.matrix = opt(fn, t, "matrix", "string", nil)
-    v.rows = opt(fn, t, "rows", "string", nil)
-    v.cols = opt(fn, t, "cols", "string", nil)
-    v.vmin = opt(fn, t, "vmin", "number", nil)
-    v.vmax = opt(fn, t, "vmax", "number", nil)
-    if v.vmin ~= nil and v.vmax ~= nil and not (v.vmin < v.vmax) then
-      fail("%s: vmin (%g) must be below vmax (%g)", fn, v.vmin, v.vmax)
-    end
-  end
-  return setmetatable(v, VIEW)
-end
-
-M.view = {}
-for _, kind in ipairs(view_kinds) do
-  M.view[kind] = public(function(t)
-    return view_spec(kind, "rs.view." .. kind, t)
-  end)
-end
+M.view = views.view
 
 -- ---- params --------------------------------------------------------------
 
@@ -441,12 +289,12 @@ local function validate_scene(def)
   end
   s.views = {}
   for i, v in ipairs(opt(fn, def, "views", "table", {})) do
-    if getmetatable(v) ~= VIEW then
-      if type(v) ~= "table" or view_fields[v.kind] == nil then
+    if not views.is_view(v) then
+      if type(v) ~= "table" or not views.is_kind(v.kind) then
         fail("%s: bad field 'views' (entry %d: rs.view.* or {kind=...} " ..
              "expected, got %s)", fn, i, typename(v))
       end
-      v = view_spec(v.kind, fn .. ": views[" .. i .. "]", v)
+      v = views.spec(v.kind, fn .. ": views[" .. i .. "]", v)
     end
     s.views[i] = v
   end
@@ -512,180 +360,6 @@ end
 
 -- ---- driving a scene (called from lua/l_scene.c) -------------------------
 
-local function layer_list(fn, model, wanted)
-  local names = model:layers()
-  if wanted == "all" then return names end
-  local set = {}
-  for _, n in ipairs(names) do set[n] = true end
-  for _, n in ipairs(wanted) do
-    if not set[n] then
-      fail("%s: the model has no layer '%s' (layers: %s)", fn, n,
-           #names > 0 and table.concat(names, ", ") or "none")
-    end
-  end
-  return wanted
-end
-
-local function middle(list)
-  return list[(#list + 1) // 2]
-end
-
--- rs.name (core/names.h through l_learner.c), set by M.install.
-local name_of
-
--- The owner part of a learner's names ("" for the unnamed learner).
-local function owner(l)
-  return l and l:name() or ""
-end
-
--- The default views when a scene declares none: loss and accuracy of
--- every learner, then per probe kind one view per learner it runs on.
-local function default_views(probes, learners)
-  local names = {}
-  for i, l in ipairs(learners) do names[i] = owner(l) end
-  if #names == 0 then names[1] = "" end
-  local function series(...)
-    local out = {}
-    for _, o in ipairs(names) do
-      for _, part in ipairs({ ... }) do out[#out + 1] = name_of(o, part) end
-    end
-    return out
-  end
-  local v = {
-    view_spec("curves", "views", { title = "loss", x = "log", y = "log",
-                                   series = series("train/loss",
-                                                   "test/loss") }),
-    view_spec("curves", "views", { title = "accuracy", x = "log",
-                                   series = series("train/acc",
-                                                   "test/acc") }),
-  }
-  for _, p in ipairs(probes) do
-    for _, l in ipairs(learners) do
-      local o = owner(l)
-      if p.learner == nil or p.learner == l or p.learner == o then
-        local who = o ~= "" and (" " .. o) or ""
-        if p.kind == "rank" then
-          v[#v + 1] = view_spec("rank_heatmap", "views", {
-            layers = p.layers, learner = o ~= "" and o or nil,
-            title = "srank by layer" .. who })
-          v[#v + 1] = view_spec("spectrum", "views", {
-            learner = o ~= "" and o or nil })
-        elseif p.kind == "dead" then
-          v[#v + 1] = view_spec("neurons", "views", {
-            learner = o ~= "" and o or nil })
-        elseif p.kind == "norms" then
-          v[#v + 1] = view_spec("curves", "views", {
-            title = "norms" .. who, x = "log",
-            series = { name_of(o, "norm/weight"), name_of(o, "norm/grad") } })
-        elseif p.kind == "linear" then
-          v[#v + 1] = view_spec("heatmap", "views", {
-            title = "linear probe: test accuracy by layer" .. who,
-            matrix = name_of(o, "linear"), rows = "layer", cols = "step" })
-        end
-      end
-    end
-  end
-  return v
-end
-
--- The learner a spec or view names: nil (the default given), a handle,
--- or a name looked up among the scene's learners.
-local function find_learner(fn, state, want, default)
-  if want == nil then return default end
-  if type(want) ~= "string" then return want end
-  for _, l in ipairs(state.all_learners or {}) do
-    if owner(l) == want then return l end
-  end
-  local known = {}
-  for _, l in ipairs(state.all_learners or {}) do
-    known[#known + 1] = owner(l) ~= "" and owner(l) or "(unnamed)"
-  end
-  fail("%s: no learner named '%s' (learners: %s)", fn, want,
-       #known > 0 and table.concat(known, ", ") or "none")
-end
-
--- One view spec resolved against its learner's model: concrete layers
--- and the full (owner-prefixed) bus names of what it shows.
-local function resolve_view(i, v, state)
-  local fn = "views[" .. i .. "]"
-  local out = { kind = v.kind, title = v.title }
-  local single = state.learners and #state.learners == 1
-      and state.learners[1] or nil
-  local l, o = nil, ""
-  if type(v.learner) == "string" then
-    l = find_learner(fn, state, v.learner)
-    o = owner(l)
-  elseif v.learner == nil then
-    -- the single learner, else the first setup returned (or made)
-    l = single or (state.learners and state.learners[1])
-        or (state.all_learners and state.all_learners[1])
-    o = owner(l)
-  end
-  local model = l and l:model() or nil
-  local function need_model()
-    if model == nil then
-      fail("%s: a %s view needs a learner's model (setup returned none; " ..
-           "give learner=)", fn, v.kind)
-    end
-  end
-  if v.kind == "curves" then
-    local series = {}
-    local owners = type(v.learner) == "table" and v.learner
-        or { type(v.learner) == "string" and o or nil }
-    if type(v.learner) == "table" then
-      for _, n in ipairs(owners) do find_learner(fn, state, n) end
-    end
-    for _, who in ipairs(owners) do
-      for _, sname in ipairs(v.series) do
-        series[#series + 1] = name_of(who, sname)
-      end
-    end
-    if #owners == 0 then
-      for k, sname in ipairs(v.series) do series[k] = sname end
-    end
-    out.series = json.array(series)
-    out.x, out.y, out.markers = v.x, v.y, v.markers
-    out.ymin, out.ymax, out.xlabel = v.ymin, v.ymax, v.xlabel
-    out.title = out.title or table.concat(series, ", ")
-  elseif v.kind == "spectrum" or v.kind == "neurons" then
-    need_model()
-    local layers = model:layers()
-    local layer = v.layer or middle(layers)
-    if layer == nil then fail("%s: the model has no layers to show", fn) end
-    layer_list(fn, model, { layer })
-    out.layer = layer
-    if v.kind == "spectrum" then
-      out.matrix = name_of(o, "spectrum", layer)
-      out.log = v.log
-      out.series = json.array({ name_of(o, "probe/srank", layer),
-                                name_of(o, "probe/erank", layer) })
-      out.title = out.title or ("spectrum " .. layer)
-    else
-      out.matrix = name_of(o, "neurons", layer)
-      out.series = json.array({ name_of(o, "probe/dead", layer) })
-      out.title = out.title or ("units " .. layer)
-    end
-  elseif v.kind == "rank_heatmap" then
-    need_model()
-    local layers = layer_list(fn, model, v.layers)
-    out.layers = json.array(layers)
-    out.metric = v.metric
-    local series = {}
-    for k, layer in ipairs(layers) do
-      series[k] = name_of(o, "probe", v.metric, layer)
-    end
-    out.series = json.array(series)
-    out.title = out.title or (v.metric .. " by layer")
-  else
-    out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)
-        or v.matrix
-    out.rows, out.cols = v.rows, v.cols
-    out.vmin, out.vmax = v.vmin, v.vmax
-    out.title = out.title or v.matrix
-  end
-  return out
-end
-
 -- The learners a probe spec runs on: the one it names, else every
 -- learner setup returned, else every learner the scene made.
 local function probe_targets(fn, state, spec)
@@ -725,20 +399,7 @@ function M.prepare(state)
   for i, p in ipairs(probes) do
     bind_probe("probes[" .. i .. "]", state, p)
   end
-  local learners = state.learners or {}
-  if #learners == 0 then learners = state.all_learners or {} end
-  local views = #scene.views > 0 and scene.views
-      or default_views(probes, learners)
-  local out = {}
-  local has_model = #learners > 0
-  for i, v in ipairs(views) do
-    if (v.kind ~= "curves" and v.kind ~= "heatmap") and not has_model then
-      -- a default view without a model is simply left out
-      if #scene.views > 0 then resolve_view(i, v, state) end
-    else
-      out[#out + 1] = resolve_view(i, v, state)
-    end
-  end
+  local out = views.resolve(state, probes)
   local text = json.encode({ version = 1, title = scene.title,
                              notes = scene.notes, views = json.array(out) },
                            "views")
@@ -851,7 +512,7 @@ end
 
 -- Install the declarative layer into the umbrella table.
 function M.install(rs)
-  name_of = rs.name
+  views.install(rs)
   rs.scene = M.scene
   rs.view = M.view
   rs.json = json

@@ -88,21 +88,9 @@ classify_check(rs_objective *o, const struct rs_obj_env *env,
                             "%s: the model gives out = %d logits, the "
                             "source has %d classes",
                             kind, mout, si->classes);
-    const rs_nn_transformer *tf = rs_nn_module_as_transformer(m);
-    if (tf != NULL) {
-        const struct rs_nn_transformer_config *tc =
-            rs_nn_transformer_config(tf);
-        if (tc->vocab < si->vocab[0])
-            return rs_error_set(err, RS_EINVAL,
-                                "%s: the model's vocab = %d, the source's "
-                                "ids go up to %d",
-                                kind, tc->vocab, si->vocab[0] - 1);
-        if (tc->ctx < si->width[0])
-            return rs_error_set(err, RS_EINVAL,
-                                "%s: the source's sequences have up to %d "
-                                "tokens, the model's ctx is %d",
-                                kind, si->width[0], tc->ctx);
-    }
+    int rc = rs_obj_check_transformer(m, si, kind, "sequences have up to", err);
+    if (rc != RS_OK)
+        return rc;
     c->classes = si->classes;
     return RS_OK;
 }

@@ -58,22 +58,7 @@ next_token_check(rs_objective *o, const struct rs_obj_env *env,
                             "next_token: the model gives out = %d logits, "
                             "the source's vocab is %d",
                             mout, si->vocab[0]);
-    const rs_nn_transformer *tf = rs_nn_module_as_transformer(m);
-    if (tf != NULL) {
-        const struct rs_nn_transformer_config *tc =
-            rs_nn_transformer_config(tf);
-        if (tc->vocab < si->vocab[0])
-            return rs_error_set(err, RS_EINVAL,
-                                "next_token: the model's vocab = %d, the "
-                                "source's ids go up to %d",
-                                tc->vocab, si->vocab[0] - 1);
-        if (tc->ctx < si->width[0])
-            return rs_error_set(err, RS_EINVAL,
-                                "next_token: the source's windows have %d "
-                                "tokens, the model's ctx is %d",
-                                si->width[0], tc->ctx);
-    }
-    return RS_OK;
+    return rs_obj_check_transformer(m, si, "next_token", "windows have", err);
 }
 
 static rs_tensor *

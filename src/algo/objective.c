@@ -170,3 +170,25 @@ rs_obj_count_correct(const rs_tensor *out, const int *y, int n)
     }
     return correct;
 }
+
+int
+rs_obj_check_transformer(const rs_nn_module *m, const struct rs_source_info *si,
+                         const char *kind, const char *rows,
+                         struct rs_error *err)
+{
+    const rs_nn_transformer *tf = rs_nn_module_as_transformer(m);
+    if (tf == NULL)
+        return RS_OK;
+    const struct rs_nn_transformer_config *tc = rs_nn_transformer_config(tf);
+    if (tc->vocab < si->vocab[0])
+        return rs_error_set(err, RS_EINVAL,
+                            "%s: the model's vocab = %d, the source's ids go "
+                            "up to %d",
+                            kind, tc->vocab, si->vocab[0] - 1);
+    if (tc->ctx < si->width[0])
+        return rs_error_set(err, RS_EINVAL,
+                            "%s: the source's %s %d tokens, the model's ctx "
+                            "is %d",
+                            kind, rows, si->width[0], tc->ctx);
+    return RS_OK;
+}

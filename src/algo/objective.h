@@ -127,6 +127,14 @@ RS_NODISCARD int rs_obj_input(const struct rs_obj_ctx *c, int i,
 rs_tensor *rs_obj_forward(struct rs_obj_ctx *c, rs_nn_module *m, int i);
 /* Rows of out (n, C) whose first maximum is at y[row]. */
 long rs_obj_count_correct(const rs_tensor *out, const int *y, int n);
+/* If m is a transformer, refuse (RS_EINVAL) a source whose ids
+ * (si->vocab[0]) or rows of si->width[0] tokens it cannot take. The
+ * message starts with kind; rows says what the source's rows are and how
+ * long ("windows have", "sequences have up to"). */
+RS_NODISCARD int rs_obj_check_transformer(const rs_nn_module *m,
+                                          const struct rs_source_info *si,
+                                          const char *kind, const char *rows,
+                                          struct rs_error *err);
 
 /* ---- classify and last_token (obj_classify.c) ------------------------- */
 

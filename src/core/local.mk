@@ -21,6 +21,7 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/cpu.c %D%/cpu.h \
 	%D%/linalg.c %D%/linalg.h \
 	%D%/optim.c %D%/optim.h \
+	%D%/optim_keep.c \
 	%D%/sched.c %D%/sched.h \
 	%D%/init.c %D%/init.h \
 	%D%/rng.c %D%/rng.h \

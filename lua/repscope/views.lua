@@ -1,0 +1,275 @@
+-- repscope - MIT licence, see COPYING.
+--
+-- repscope.views: view specs, rs.view.curves{...}, spectrum{...},
+-- rank_heatmap{...}, neurons{...}, heatmap{...} (learner= shows a
+-- learner's names), and their resolution after setup: the default views
+-- when a scene declares none, and each view resolved against its
+-- learner's model into concrete layers and full bus names, built with
+-- rs.name (core/names.h), never pasted here. repscope.scene validates a
+-- scene's views with spec and resolves them with resolve; the shapes are
+-- documented in repscope-lua(7).
+
+local json = require "repscope.json"
+local check = require "repscope.check"
+
+local fail, public, typename = check.fail, check.public, check.typename
+local check_fields, field_type = check.check_fields, check.field_type
+local opt, opt_enum, string_list = check.opt, check.opt_enum,
+    check.string_list
+local layer_list, owner, find_learner = check.layer_list, check.owner,
+    check.find_learner
+
+local M = {}
+
+local VIEW = { __name = "repscope.view" }
+
+local view_fields = {
+  curves = { "kind", "title", "series", "x", "y", "ymin", "ymax", "markers",
+             "xlabel", "learner" },
+  spectrum = { "kind", "title", "layer", "log", "learner" },
+  rank_heatmap = { "kind", "title", "layers", "metric", "learner" },
+  neurons = { "kind", "title", "layer", "learner" },
+  heatmap = { "kind", "title", "matrix", "rows", "cols", "vmin", "vmax",
+              "learner" },
+}
+local view_kinds = { "curves", "spectrum", "rank_heatmap", "neurons",
+                     "heatmap" }
+
+local function view_spec(kind, fn, t)
+  if type(t) ~= "table" then
+    fail("%s: bad argument #1 'spec' (table expected, got %s)", fn,
+         typename(t))
+  end
+  check_fields(fn, t, view_fields[kind])
+  local v = { kind = kind, title = opt(fn, t, "title", "string", nil) }
+  -- learner=: the names shown are that learner's ("a" -> a/train/loss);
+  -- curves may name several learners, one series per learner and name
+  if t.learner ~= nil then
+    if kind == "curves" and type(t.learner) == "table" then
+      v.learner = string_list(fn, "learner", t.learner, false)
+    elseif type(t.learner) == "string" then
+      v.learner = t.learner
+    else
+      field_type(fn, "learner", kind == "curves"
+                 and "learner name or list of names" or "learner name",
+                 t.learner)
+    end
+  end
+  if kind == "curves" then
+    if t.series == nil then fail("%s: field 'series' is required", fn) end
+    v.series = string_list(fn, "series", t.series, false)
+    v.x = opt_enum(fn, t, "x", { "linear", "log" }, "linear")
+    v.y = opt_enum(fn, t, "y", { "linear", "log" }, "linear")
+    v.ymin = opt(fn, t, "ymin", "number", nil)
+    v.ymax = opt(fn, t, "ymax", "number", nil)
+    v.markers = opt(fn, t, "markers", "boolean", true)
+    v.xlabel = opt(fn, t, "xlabel", "string", nil)
+  elseif kind == "spectrum" then
+    v.layer = opt(fn, t, "layer", "string", nil)
+    v.log = opt(fn, t, "log", "boolean", true)
+  elseif kind == "rank_heatmap" then
+    v.layers = string_list(fn, "layers", t.layers or "all", true)
+    v.metric = opt_enum(fn, t, "metric", { "srank", "erank" }, "srank")
+  elseif kind == "neurons" then
+    v.layer = opt(fn, t, "layer", "string", nil)
+  elseif kind == "heatmap" then
+    if t.matrix == nil then fail("%s: field 'matrix' is required", fn) end
+    v.matrix = opt(fn, t, "matrix", "string", nil)
+    v.rows = opt(fn, t, "rows", "string", nil)
+    v.cols = opt(fn, t, "cols", "string", nil)
+    v.vmin = opt(fn, t, "vmin", "number", nil)
+    v.vmax = opt(fn, t, "vmax", "number", nil)
+    if v.vmin ~= nil and v.vmax ~= nil and not (v.vmin < v.vmax) then
+      fail("%s: vmin (%g) must be below vmax (%g)", fn, v.vmin, v.vmax)
+    end
+  end
+  return setmetatable(v, VIEW)
+end
+
+M.view = {}
+for _, kind in ipairs(view_kinds) do
+  M.view[kind] = public(function(t)
+    return view_spec(kind, "rs.view." .. kind, t)
+  end)
+end
+
+-- v is a view spec made by rs.view.*.
+function M.is_view(v)
+  return getmetatable(v) == VIEW
+end
+
+-- kind is a view kind.
+function M.is_kind(kind)
+  return view_fields[kind] ~= nil
+end
+
+M.spec = view_spec
+
+-- ---- resolution after setup ----------------------------------------------
+
+local function middle(list)
+  return list[(#list + 1) // 2]
+end
+
+-- rs.name (core/names.h through l_learner.c), set by M.install.
+local name_of
+
+-- The default views when a scene declares none: loss and accuracy of
+-- every learner, then per probe kind one view per learner it runs on.
+local function default_views(probes, learners)
+  local names = {}
+  for i, l in ipairs(learners) do names[i] = owner(l) end
+  if #names == 0 then names[1] = "" end
+  local function series(...)
+    local out = {}
+    for _, o in ipairs(names) do
+      for _, part in ipairs({ ... }) do out[#out + 1] = name_of(o, part) end
+    end
+    return out
+  end
+  local v = {
+    view_spec("curves", "views", { title = "loss", x = "log", y = "log",
+                                   series = series("train/loss",
+                                                   "test/loss") }),
+    view_spec("curves", "views", { title = "accuracy", x = "log",
+                                   series = series("train/acc",
+                                                   "test/acc") }),
+  }
+  for _, p in ipairs(probes) do
+    for _, l in ipairs(learners) do
+      local o = owner(l)
+      if p.learner == nil or p.learner == l or p.learner == o then
+        local who = o ~= "" and (" " .. o) or ""
+        if p.kind == "rank" then
+          v[#v + 1] = view_spec("rank_heatmap", "views", {
+            layers = p.layers, learner = o ~= "" and o or nil,
+            title = "srank by layer" .. who })
+          v[#v + 1] = view_spec("spectrum", "views", {
+            learner = o ~= "" and o or nil })
+        elseif p.kind == "dead" then
+          v[#v + 1] = view_spec("neurons", "views", {
+            learner = o ~= "" and o or nil })
+        elseif p.kind == "norms" then
+          v[#v + 1] = view_spec("curves", "views", {
+            title = "norms" .. who, x = "log",
+            series = { name_of(o, "norm/weight"), name_of(o, "norm/grad") } })
+        elseif p.kind == "linear" then
+          v[#v + 1] = view_spec("heatmap", "views", {
+            title = "linear probe: test accuracy by layer" .. who,
+            matrix = name_of(o, "linear"), rows = "layer", cols = "step" })
+        end
+      end
+    end
+  end
+  return v
+end
+
+-- One view spec resolved against its learner's model: concrete layers
+-- and the full (owner-prefixed) bus names of what it shows.
+local function resolve_view(i, v, state)
+  local fn = "views[" .. i .. "]"
+  local out = { kind = v.kind, title = v.title }
+  local single = state.learners and #state.learners == 1
+      and state.learners[1] or nil
+  local l, o = nil, ""
+  if type(v.learner) == "string" then
+    l = find_learner(fn, state, v.learner)
+    o = owner(l)
+  elseif v.learner == nil then
+    -- the single learner, else the first setup returned (or made)
+    l = single or (state.learners and state.learners[1])
+        or (state.all_learners and state.all_learners[1])
+    o = owner(l)
+  end
+  local model = l and l:model() or nil
+  local function need_model()
+    if model == nil then
+      fail("%s: a %s view needs a learner's model (setup returned none; " ..
+           "give learner=)", fn, v.kind)
+    end
+  end
+  if v.kind == "curves" then
+    local series = {}
+    local owners = type(v.learner) == "table" and v.learner
+        or { type(v.learner) == "string" and o or nil }
+    if type(v.learner) == "table" then
+      for _, n in ipairs(owners) do find_learner(fn, state, n) end
+    end
+    for _, who in ipairs(owners) do
+      for _, sname in ipairs(v.series) do
+        series[#series + 1] = name_of(who, sname)
+      end
+    end
+    if #owners == 0 then
+      for k, sname in ipairs(v.series) do series[k] = sname end
+    end
+    out.series = json.array(series)
+    out.x, out.y, out.markers = v.x, v.y, v.markers
+    out.ymin, out.ymax, out.xlabel = v.ymin, v.ymax, v.xlabel
+    out.title = out.title or table.concat(series, ", ")
+  elseif v.kind == "spectrum" or v.kind == "neurons" then
+    need_model()
+    local layers = model:layers()
+    local layer = v.layer or middle(layers)
+    if layer == nil then fail("%s: the model has no layers to show", fn) end
+    layer_list(fn, model, { layer })
+    out.layer = layer
+    if v.kind == "spectrum" then
+      out.matrix = name_of(o, "spectrum", layer)
+      out.log = v.log
+      out.series = json.array({ name_of(o, "probe/srank", layer),
+                                name_of(o, "probe/erank", layer) })
+      out.title = out.title or ("spectrum " .. layer)
+    else
+      out.matrix = name_of(o, "neurons", layer)
+      out.series = json.array({ name_of(o, "probe/dead", layer) })
+      out.title = out.title or ("units " .. layer)
+    end
+  elseif v.kind == "rank_heatmap" then
+    need_model()
+    local layers = layer_list(fn, model, v.layers)
+    out.layers = json.array(layers)
+    out.metric = v.metric
+    local series = {}
+    for k, layer in ipairs(layers) do
+      series[k] = name_of(o, "probe", v.metric, layer)
+    end
+    out.series = json.array(series)
+    out.title = out.title or (v.metric .. " by layer")
+  else
+    out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)
+        or v.matrix
+    out.rows, out.cols = v.rows, v.cols
+    out.vmin, out.vmax = v.vmin, v.vmax
+    out.title = out.title or v.matrix
+  end
+  return out
+end
+
+-- The view specs of a scene after setup (its own, or the defaults for
+-- probes), resolved: a list of tables for the view-spec JSON.
+function M.resolve(state, probes)
+  local scene = state.scene
+  local learners = state.learners or {}
+  if #learners == 0 then learners = state.all_learners or {} end
+  local views = #scene.views > 0 and scene.views
+      or default_views(probes, learners)
+  local out = {}
+  local has_model = #learners > 0
+  for i, v in ipairs(views) do
+    if (v.kind ~= "curves" and v.kind ~= "heatmap") and not has_model then
+      -- a default view without a model is simply left out
+      if #scene.views > 0 then resolve_view(i, v, state) end
+    else
+      out[#out + 1] = resolve_view(i, v, state)
+    end
+  end
+  return out
+end
+
+-- Take rs.name (set by repscope.scene's install).
+function M.install(rs)
+  name_of = rs.name
+end
+
+return M
