@@ -108,3 +108,6 @@ check_PROGRAMS += %D%/t_nn_surgery
 %C%_t_nn_surgery_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_algo_surgery
 %C%_t_algo_surgery_LDADD = $(RS_TEST_LIBS)
+# the embedding, position, reshape and scalar modules; token sequentials
+check_PROGRAMS += %D%/t_nn_modules_more
+%C%_t_nn_modules_more_LDADD = $(RS_TEST_LIBS)

@@ -8,3 +8,5 @@ noinst_LIBRARIES += %D%/librs_nn.a
 %C%_librs_nn_a_SOURCES += %D%/transformer.c %D%/transformer.h
 %C%_librs_nn_a_SOURCES += %D%/module_transformer.c
 %C%_librs_nn_a_SOURCES += %D%/surgery.c %D%/surgery.h
+%C%_librs_nn_a_SOURCES += %D%/module_embedding.c %D%/module_position.c \
+	%D%/module_reshape.c %D%/module_scalar.c

@@ -1,7 +1,8 @@
 /* repscope - MIT licence, see COPYING.
  *
  * module.c: the module interface (see module.h) and its five kinds:
- * linear, activation, norm, mlp (adapter over nn/mlp.c) and sequential.
+ * linear, activation, norm, mlp (adapter over nn/mlp.c) and sequential
+ * (which takes tokens when its first child does).
  * Each kind is a const class plus an impl struct; the registry is owned by
  * the module except for the MLP, whose rs_nn_mlp owns its own. Recorded
  * layer tensors are arena pointers from the last forward, cleared at the
@@ -601,10 +602,39 @@ seq_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x)
     return h;
 }
 
+/* A sequential takes what its first child takes. */
+static enum rs_nn_input_kind
+seq_input_kind(const rs_nn_module *m)
+{
+    return rs_nn_module_input_kind(((const struct seq_impl *)m->impl)->child[0]);
+}
+
+/* ids (B, T) through the first child's forward_ids, its output through
+ * the rest. */
+static rs_tensor *
+seq_forward_ids(rs_nn_module *m, rs_graph *g, const int *ids, int B, int T)
+{
+    const struct seq_impl *s = m->impl;
+    if (seq_input_kind(m) != RS_NN_INPUT_TOKENS) {
+        rs_graph_fail(g, RS_EINVAL, "sequential: takes %s, was given %s",
+                      rs_nn_input_kind_name(seq_input_kind(m)),
+                      rs_nn_input_kind_name(RS_NN_INPUT_TOKENS));
+        return NULL;
+    }
+    struct rs_nn_input in = {
+        .kind = RS_NN_INPUT_TOKENS, .ids = ids, .B = B, .T = T};
+    rs_tensor *h = rs_nn_module_forward_input(s->child[0], g, &in);
+    for (int i = 1; i < s->n && h != NULL; i++)
+        h = rs_nn_module_forward(s->child[i], g, h);
+    return h;
+}
+
 static int
 seq_in(const rs_nn_module *m)
 {
     const struct seq_impl *s = m->impl;
+    if (seq_input_kind(m) == RS_NN_INPUT_TOKENS)
+        return 0; /* ids */
     for (int i = 0; i < s->n; i++) {
         int in = rs_nn_module_in(s->child[i]);
         if (in > 0)
@@ -684,6 +714,8 @@ static const struct rs_nn_module_class seq_class = {
     .preact = seq_preact,
     .act = seq_act,
     .destroy = seq_destroy,
+    .forward_ids = seq_forward_ids,
+    .input_kind = seq_input_kind,
 };
 
 static int

@@ -118,7 +118,10 @@ rs_nn_module *rs_nn_module_mlp(const struct rs_nn_mlp_config *cfg,
  * must be unique, non-empty, without '.', at most RS_NN_MODULE_NAME_MAX
  * bytes. Errors: n < 1, a bad or duplicate name, neighbouring feature
  * sizes that cannot match (an OUT followed by a different IN), or the
- * same parameter tensor reached twice. */
+ * same parameter tensor reached twice. A sequential takes what its first
+ * child takes: with a TOKENS first child (an embedding), forward_input
+ * runs that child's forward_ids and feeds its output to the rest, and
+ * in() is 0. */
 rs_nn_module *rs_nn_module_sequential(rs_nn_module *const *children,
                                       const char *const *names, int n,
                                       struct rs_error *err);
@@ -207,5 +210,41 @@ rs_nn_transformer *rs_nn_module_as_transformer(const rs_nn_module *m);
  * affine parameters (if any) were replaced by ones of `width` entries.
  * A module that is not a norm, or a parameter of another size, is a bug. */
 void rs_nn_module_norm_set_width(rs_nn_module *m, int width);
+
+/* ---- tables, shapes and scalars (module_embedding.c, module_position.c,
+ * module_reshape.c, module_scalar.c) ----------------------------------- */
+
+/* Token embedding: ids (B, T) -> (B, T, d), rows of a parameter "weight"
+ * (vocab, d) drawn N(0, std^2) from rng (borrowed). Kind "embedding",
+ * input kind TOKENS; in() 0, out() d. An id outside [0, vocab) fails the
+ * graph: "embedding: id 12 at (0, 3) out of range [0, 10)". The feature
+ * forward takes x (B, T) holding the ids as exact integer floats (for
+ * callers with float tensors only, such as Lua's m:forward); x gets no
+ * gradient. NULL + err: vocab or d < 1, std not finite or < 0. */
+rs_nn_module *rs_nn_module_embedding(int vocab, int d, float std,
+                                     struct rs_rng *rng, struct rs_error *err);
+/* Learned positions: x (..., T, d) -> x + weight[0:T] with a parameter
+ * "weight" (n, d) drawn N(0, std^2), T <= n. Kind "position"; in() = out()
+ * = d. The graph fails on x with fewer than 2 dims, another width or
+ * T > n. NULL + err: n or d < 1, std not finite or < 0. */
+rs_nn_module *rs_nn_module_position(int n, int d, float std,
+                                    struct rs_rng *rng, struct rs_error *err);
+/* x (..., IN) -> (..., shape[0], ..., shape[ndim - 1]) with IN the
+ * product of shape (the same data; gradients pass through). No
+ * parameters. Kind "reshape"; in() = IN, out() = shape[ndim - 1]. The
+ * graph fails on a last dim other than IN or a result of more than
+ * RS_MAX_DIMS dims. NULL + err: ndim outside 1..RS_MAX_DIMS - 1, an entry
+ * < 1, or IN above INT_MAX. */
+rs_nn_module *rs_nn_module_reshape(int ndim, const int *shape,
+                                   struct rs_error *err);
+/* A learned scalar (a log-temperature): one parameter "value" (1) set to
+ * value. Its forward ignores x (any tensor; rs_nn_module_forward still
+ * returns NULL for a NULL x) and returns a (1) graph tensor equal to the
+ * parameter, through which gradients reach it. Kind "scalar"; in() 0,
+ * out() 1. NULL + err: value not finite. */
+rs_nn_module *rs_nn_module_scalar(float value, struct rs_error *err);
+/* The "value" parameter (1) of a "scalar" module (borrowed while m
+ * lives), else NULL. */
+rs_tensor *rs_nn_module_scalar_param(const rs_nn_module *m);
 
 #endif /* RS_NN_MODULE_H */
