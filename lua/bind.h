@@ -339,6 +339,9 @@ int luaopen_repscope_test(lua_State *L);
 void rs_lua_open_transformer(lua_State *L);
 void rs_lua_open_seqtask(lua_State *L);
 void rs_lua_open_seqprobe(lua_State *L);
+/* Add rs.nn.embedding, position, reshape and scalar to the nn table at
+ * the top of the stack (l_nnmore.c). */
+void rs_lua_open_nnmore(lua_State *L);
 /* Add rs.learner, rs.name and rs.objective to the rs table at the top
  * (l_learner.c, l_objective.c); rs.data.corpus and rs.data.zip to the
  * data table at the top (l_source.c). */

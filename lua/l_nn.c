@@ -599,5 +599,6 @@ luaopen_repscope_nn(lua_State *L)
         lua_setfield(L, -2, norms[i].name);
     }
     rs_lua_open_transformer(L);
+    rs_lua_open_nnmore(L);
     return 1;
 }
