@@ -91,8 +91,8 @@ test_embedding(void)
     static const int ids[6] = {0, 6, 2, 2, 5, 0};
     rs_graph *g = rs_graph_new();
     rs_tensor *y = tokens_forward(g, m, ids, 2, 3);
-    tap_ok(y != NULL && y->ndim == 3 && y->shape[0] == 2 &&
-               y->shape[1] == 3 && y->shape[2] == 3,
+    tap_ok(y != NULL && y->ndim == 3 && y->shape[0] == 2 && y->shape[1] == 3 &&
+               y->shape[2] == 3,
            "ids (2, 3) -> (2, 3, 3)");
     float want[18];
     for (int i = 0; i < 6; i++)
@@ -118,8 +118,7 @@ test_embedding(void)
     rs_graph_reset(g);
     static const int bad[6] = {0, 1, 2, 3, 7, 0};
     tap_ok(tokens_forward(g, m, bad, 2, 3) == NULL &&
-               tap_graph_failed_with(g, "embedding: id 7 at (1, 1)",
-                                     "[0, 7)"),
+               tap_graph_failed_with(g, "embedding: id 7 at (1, 1)", "[0, 7)"),
            "an id out of range names it, its place and the range");
     rs_graph_reset(g);
     fid[4] = 1.5f;
@@ -130,8 +129,7 @@ test_embedding(void)
     rs_graph_reset(g);
     x = rs_graph_input(g, 1, (int[]){6}, fid);
     tap_ok(rs_nn_module_forward(m, g, x) == NULL &&
-               tap_graph_failed_with(g, "embedding: ids have 1 dims",
-                                     "(B, T)"),
+               tap_graph_failed_with(g, "embedding: ids have 1 dims", "(B, T)"),
            "ids must be (B, T)");
     rs_graph_reset(g);
     tap_ok(tokens_forward(g, m, ids, 0, 3) == NULL &&
@@ -242,8 +240,7 @@ test_position(void)
     rs_graph_free(g);
     rs_nn_module_release(m);
 
-    builder_fails(rs_nn_module_position(0, 3, 1.0f, &rng, &err), &err,
-                  "n = 0");
+    builder_fails(rs_nn_module_position(0, 3, 1.0f, &rng, &err), &err, "n = 0");
     builder_fails(rs_nn_module_position(4, 3, INFINITY, &rng, &err), &err,
                   "position std = inf");
 }
@@ -281,10 +278,10 @@ test_reshape(void)
            "another last dim is refused");
     rs_graph_reset(g);
     x3 = rs_graph_tensor(g, 4, (int[]){1, 2, 5, 12});
-    tap_ok(rs_nn_module_forward(m, g, x3) == NULL &&
-               tap_graph_failed_with(g, "input has 4 dims",
-                                     "expected at most 3"),
-           "a result of more than 4 dims is refused");
+    tap_ok(
+        rs_nn_module_forward(m, g, x3) == NULL &&
+            tap_graph_failed_with(g, "input has 4 dims", "expected at most 3"),
+        "a result of more than 4 dims is refused");
     rs_graph_free(g);
     /* gradient passes through (checked through a following op) */
     tap_gradcheck("reshape x", 1, &x, build_feat, &(struct feat_ud){m}, FD_H,
@@ -323,8 +320,7 @@ test_scalar(void)
     tap_ok(rs_nn_module_in(m) == 0 && rs_nn_module_out(m) == 1,
            "in() 0, out() 1");
     rs_tensor *v = rs_nn_module_scalar_param(m);
-    tap_ok(v != NULL && v == param0(m) && v->numel == 1 &&
-               v->data[0] == -0.25f,
+    tap_ok(v != NULL && v == param0(m) && v->numel == 1 && v->data[0] == -0.25f,
            "scalar_param is \"value\" (1) = -0.25");
     tap_is_str(rs_nn_model_param_name(rs_nn_module_model(m), 0), "value",
                "named value");
@@ -387,8 +383,7 @@ test_text_encoder(void)
     };
     rs_nn_module *m = seq(c, 5);
     tap_ok(m != NULL, "embedding -> ... -> linear is a sequential");
-    tap_ok(rs_nn_module_input_kind(m) == RS_NN_INPUT_TOKENS,
-           "it takes tokens");
+    tap_ok(rs_nn_module_input_kind(m) == RS_NN_INPUT_TOKENS, "it takes tokens");
     tap_ok(rs_nn_module_in(m) == 0 && rs_nn_module_out(m) == 3,
            "in() 0 (ids), out() 3");
     tap_is_str(rs_nn_model_param_name(rs_nn_module_model(m), 0), "1.weight",

@@ -606,7 +606,8 @@ seq_forward(rs_nn_module *m, rs_graph *g, rs_tensor *x)
 static enum rs_nn_input_kind
 seq_input_kind(const rs_nn_module *m)
 {
-    return rs_nn_module_input_kind(((const struct seq_impl *)m->impl)->child[0]);
+    const struct seq_impl *s = m->impl;
+    return rs_nn_module_input_kind(s->child[0]);
 }
 
 /* ids (B, T) through the first child's forward_ids, its output through

@@ -121,8 +121,10 @@ rs_nn_module_embedding(int vocab, int d, float std, struct rs_rng *rng,
                        struct rs_error *err)
 {
     if (vocab < 1 || d < 1) {
-        rs_error_set(err, RS_EINVAL, "embedding vocab = %d, d = %d (must be "
-                     ">= 1)", vocab, d);
+        rs_error_set(err, RS_EINVAL,
+                     "embedding vocab = %d, d = %d (must be "
+                     ">= 1)",
+                     vocab, d);
         return NULL;
     }
     if (!(std >= 0.0f && isfinite(std))) {

@@ -74,8 +74,8 @@ rs_nn_module_position(int n, int d, float std, struct rs_rng *rng,
                       struct rs_error *err)
 {
     if (n < 1 || d < 1) {
-        rs_error_set(err, RS_EINVAL,
-                     "position n = %d, d = %d (must be >= 1)", n, d);
+        rs_error_set(err, RS_EINVAL, "position n = %d, d = %d (must be >= 1)",
+                     n, d);
         return NULL;
     }
     if (!(std >= 0.0f && isfinite(std))) {

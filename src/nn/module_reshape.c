@@ -72,23 +72,21 @@ rs_nn_module *
 rs_nn_module_reshape(int ndim, const int *shape, struct rs_error *err)
 {
     if (ndim < 1 || ndim > RS_MAX_DIMS - 1 || shape == NULL) {
-        rs_error_set(err, RS_EINVAL, "reshape to %d dims (must be 1..%d)",
-                     ndim, RS_MAX_DIMS - 1);
+        rs_error_set(err, RS_EINVAL, "reshape to %d dims (must be 1..%d)", ndim,
+                     RS_MAX_DIMS - 1);
         return NULL;
     }
     long long in = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 1) {
-            rs_error_set(err, RS_EINVAL,
-                         "reshape dim %d = %d (must be >= 1)", i + 1,
-                         shape[i]);
+            rs_error_set(err, RS_EINVAL, "reshape dim %d = %d (must be >= 1)",
+                         i + 1, shape[i]);
             return NULL;
         }
         in *= shape[i];
         if (in > INT_MAX) {
             rs_error_set(err, RS_EINVAL,
-                         "reshape to more than %d features per row",
-                         INT_MAX);
+                         "reshape to more than %d features per row", INT_MAX);
             return NULL;
         }
     }
