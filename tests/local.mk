@@ -108,3 +108,5 @@ check_PROGRAMS += %D%/t_nn_surgery
 %C%_t_nn_surgery_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_algo_surgery
 %C%_t_algo_surgery_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_data_imgtext
+%C%_t_data_imgtext_LDADD = $(RS_TEST_LIBS)
