@@ -15,7 +15,7 @@
  *
  *   src:layout() -> {grid=, downsample=, items=, words=, min_words=,
  *       distractors=, train_n=, test_n=, seed=, side=, item_side=,
- *       patch_side=, patch_pixels=, patches=, len=, vocab=}
+ *       patch_side=, patch_pixels=, patch_grid=, patches=, len=, vocab=}
  *   src:image(split, i) -> (side, side) tensor of composite i
  *   src:patch_classes(split, i) -> {P classes}
  *   src:patch_items() -> {P items}: the item each patch covers
@@ -151,7 +151,7 @@ l_imgtext_layout(lua_State *L)
     const struct rs_imgtext_config *c = rs_source_imgtext_config(s);
     struct rs_imgtext_dims d;
     rs_source_imgtext_dims(s, &d);
-    lua_createtable(L, 0, 16);
+    lua_createtable(L, 0, 17);
     set_int(L, "grid", c->grid);
     set_int(L, "downsample", c->downsample);
     set_int(L, "items", d.items);
@@ -165,6 +165,7 @@ l_imgtext_layout(lua_State *L)
     set_int(L, "item_side", d.item_side);
     set_int(L, "patch_side", d.patch_side);
     set_int(L, "patch_pixels", d.patch_pixels);
+    set_int(L, "patch_grid", d.patch_grid);
     set_int(L, "patches", d.patches);
     set_int(L, "len", d.len);
     set_int(L, "vocab", d.vocab);

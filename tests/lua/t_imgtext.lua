@@ -86,11 +86,11 @@ tap.is(string.format("%d %s/%s %d/%d %d/%d %d", info.inputs, info.kind[1],
        "info: 16 patches of 196 pixels, 4 words of 21, unlabelled")
 tap.is(src:count("train") .. "/" .. src:count("test"), "2000/200", "counts")
 local lay = src:layout()
-tap.is(string.format("%d %d %d %d %d %d %d %d %d %d", lay.grid, lay.items,
+tap.is(string.format("%d %d %d %d %d %d %d %d %d %d %d", lay.grid, lay.items,
                      lay.side, lay.item_side, lay.patch_side,
-                     lay.patch_pixels, lay.patches, lay.len, lay.words,
-                     lay.min_words),
-       "2 4 56 28 14 196 16 4 4 4", "layout of the default 2x2 grid")
+                     lay.patch_pixels, lay.patch_grid, lay.patches, lay.len,
+                     lay.words, lay.min_words),
+       "2 4 56 28 14 196 4 16 4 4 4", "layout of the default 2x2 grid")
 tap.is(table.concat(src:patch_items(), ","),
        "1,1,2,2,1,1,2,2,3,3,4,4,3,3,4,4", "patch_items: quadrants row-major")
 tap.is(src:word(0) .. " " .. src:word(1) .. " " .. src:word(10) .. " "
