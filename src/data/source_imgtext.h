@@ -34,9 +34,10 @@
  * does not depend on train_n; composite i does not depend on the split's
  * count either) and kept as item and word indices (a few ints each);
  * pixels are copied from the Fashion-MNIST split at fetch (256 composites
- * in under a millisecond). Creation is dominated by reading Fashion-MNIST
- * (0.4 to 0.7 s); drawing 20000 composites takes about 1.5 ms. Immutable
- * after creation; worker thread only, like every source.
+ * in 0.5 ms). Creation is reading Fashion-MNIST (0.35 s, both splits
+ * whole) plus drawing the composites (1.5 ms for 20000): build one source
+ * and give it to every learner rather than one each. Immutable after
+ * creation; worker thread only, like every source.
  */
 #ifndef RS_DATA_SOURCE_IMGTEXT_H
 #define RS_DATA_SOURCE_IMGTEXT_H
