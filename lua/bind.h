@@ -348,6 +348,10 @@ void rs_lua_open_nnmore(lua_State *L);
 void rs_lua_open_learner(lua_State *L);
 void rs_lua_open_objective(lua_State *L);
 void rs_lua_open_source(lua_State *L);
+/* rs.data.imgtext, and the imgtext methods of source handles (:image,
+ * :caption, :patch_classes, ...), added to the data table at the top
+ * (l_imgtext.c; called by rs_lua_open_source). */
+void rs_lua_open_imgtext(lua_State *L);
 
 /* ---- autograd handles (l_graph.c) -------------------------------------- */
 /* rs.graph{...} handles and their graph tensors: handles on tensors of one

@@ -111,3 +111,5 @@ check_PROGRAMS += %D%/t_algo_surgery
 # the embedding, position, reshape and scalar modules; token sequentials
 check_PROGRAMS += %D%/t_nn_modules_more
 %C%_t_nn_modules_more_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_data_imgtext
+%C%_t_data_imgtext_LDADD = $(RS_TEST_LIBS)

@@ -54,3 +54,4 @@ check_PROGRAMS += %D%/t_lua_graph
 %C%_t_lua_graph_LDADD = $(RS_TEST_LIBS)
 RS_LUA_TESTS += %D%/lua/t_man_examples.lua
 RS_LUA_TESTS += %D%/lua/t_nnmore.lua
+RS_LUA_TESTS += %D%/lua/t_imgtext.lua

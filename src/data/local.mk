@@ -8,3 +8,4 @@ noinst_LIBRARIES += %D%/librs_data.a
 %C%_librs_data_a_SOURCES += %D%/source.c %D%/source.h \
 	%D%/source_dataset.c %D%/source_seqtask.c %D%/source_corpus.c \
 	%D%/source_zip.c
+%C%_librs_data_a_SOURCES += %D%/source_imgtext.c %D%/source_imgtext.h
