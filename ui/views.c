@@ -17,8 +17,11 @@
 #include <string.h>
 
 #include "core/base.h"
+#include "ui/alignmap.h"
 #include "ui/heatmap.h"
+#include "ui/image.h"
 #include "ui/neuronmap.h"
+#include "ui/patchgrid.h"
 #include "ui/spectrum.h"
 #include "ui/svg.h"
 
@@ -76,9 +79,14 @@ struct panel {
     /* neurons */
     struct rs_neuron_layer nl[NL];
     char nl_names[NL][RS_VIEWSPEC_NAME_MAX];
-    /* heatmap labels */
+    /* heatmap labels; align: the word labels */
     char (*rl)[32], (*cl)[32];
     const char *rlp[LABELS_MAX], *clp[LABELS_MAX];
+    /* align, patches: per learner (mats[i]); the truth in mats[NL - 1] */
+    const char *mlab[NS];
+    const float *mptr[NS];
+    int mrows[NS];
+    int items[LABELS_MAX]; /* align: the item each word names */
 };
 
 struct rs_views {
@@ -129,6 +137,15 @@ rs_views_new(const struct rs_viewspec_set *set)
             break;
         case RS_VIEWSPEC_HEATMAP:
             p->w = rs_heatmap_widget_new();
+            break;
+        case RS_VIEWSPEC_IMAGE:
+            p->w = rs_image_widget_new();
+            break;
+        case RS_VIEWSPEC_ALIGN:
+            p->w = rs_alignmap_widget_new();
+            break;
+        case RS_VIEWSPEC_PATCHES:
+            p->w = rs_patchgrid_widget_new();
             break;
         }
     }
@@ -188,6 +205,10 @@ rs_views_min_h(const rs_views *v, int i)
         return 5;
     case RS_VIEWSPEC_NEURONS:
         return 5;
+    case RS_VIEWSPEC_ALIGN:
+        return 11; /* a header and four words of half-block maps */
+    case RS_VIEWSPEC_PATCHES:
+        return 8; /* names, four patch rows, the counts */
     default:
         return 6;
     }
@@ -209,6 +230,9 @@ rs_views_mentions(const rs_views *v, int i, const char *name)
         return false;
     for (int k = 0; k < s->nseries; k++)
         if (strcmp(s->series[k], name) == 0)
+            return true;
+    for (int k = 0; k < s->nmats; k++)
+        if (strcmp(s->mats[k], name) == 0)
             return true;
     if (s->layer[0] != '\0' && strcmp(s->layer, name) == 0)
         return true;
@@ -676,6 +700,124 @@ fill_heatmap(struct panel *p, rs_bus *bus)
         }
 }
 
+static void
+fill_image(struct panel *p, rs_bus *bus)
+{
+    struct rs_image *im = rs_image_widget_data(p->w);
+    struct matbuf *m = &p->mats[0];
+    p->changed = copy_matrix(bus, p->spec.matrix, m);
+    im->title = p->spec.title[0] ? p->spec.title : p->spec.matrix;
+    im->data = m->ok ? m->data : NULL; /* the copy may have moved it */
+    im->rows = m->ok ? m->rows : 0;
+    im->cols = m->ok ? m->cols : 0;
+    im->vmin = p->spec.vmin;
+    im->vmax = p->spec.vmax;
+}
+
+/* align, patches: each learner's matrix into mats[i] (mptr[i] NULL when
+ * absent) and the truth into mats[NL - 1]; true when any changed. */
+static bool
+copy_learner_mats(struct panel *p, rs_bus *bus)
+{
+    bool changed = false;
+    for (int i = 0; i < p->spec.nmats; i++) {
+        struct matbuf *m = &p->mats[i];
+        changed |= copy_matrix(bus, p->spec.mats[i], m);
+        p->mlab[i] = p->spec.mat_labels[i];
+        p->mptr[i] = m->ok ? m->data : NULL;
+        p->mrows[i] = m->ok ? m->rows : 0;
+    }
+    struct matbuf *t = &p->mats[NL - 1];
+    if (p->spec.truth[0] != '\0')
+        changed |= copy_matrix(bus, p->spec.truth, t);
+    return changed;
+}
+
+/* The word labels of an align panel: the row labels of the first
+ * learner matrix that has them, else the truth's; false if none. */
+static bool
+word_labels(struct panel *p, rs_bus *bus, int words)
+{
+    if (p->rl == NULL) {
+        p->rl = rs_xcalloc(LABELS_MAX, sizeof *p->rl);
+        p->cl = rs_xcalloc(LABELS_MAX, sizeof *p->cl);
+    }
+    for (int k = 0; k <= p->spec.nmats; k++) {
+        const char *name = k < p->spec.nmats ? p->spec.mats[k] : p->spec.truth;
+        bool ok = name[0] != '\0' && words <= LABELS_MAX;
+        for (int i = 0; ok && i < words; i++) {
+            ok = rs_bus_matrix_label(bus, name, true, i, p->rl[i],
+                                     sizeof p->rl[i]);
+            p->rlp[i] = p->rl[i];
+        }
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+static void
+fill_align(struct panel *p, rs_bus *bus)
+{
+    struct rs_alignmap *a = rs_alignmap_widget_data(p->w);
+    bool changed = copy_learner_mats(p, bus);
+    p->changed = changed;
+    a->title = p->spec.title[0] ? p->spec.title : "alignment";
+    a->nlearners = p->spec.nmats;
+    a->learners = p->mlab;
+    a->maps = p->mptr;
+    a->rows = p->mrows;
+    a->grid = p->spec.grid;
+    a->vmin = p->spec.vmin;
+    a->vmax = p->spec.vmax;
+    /* P from the first matrix present; one of another width is left out */
+    int P = 0, words = 0;
+    for (int i = 0; i < p->spec.nmats; i++) {
+        if (p->mptr[i] == NULL)
+            continue;
+        if (P == 0)
+            P = p->mats[i].cols;
+        if (p->mats[i].cols != P) {
+            p->mptr[i] = NULL;
+            continue;
+        }
+        words = p->mrows[i] > words ? p->mrows[i] : words;
+    }
+    words = words < LABELS_MAX ? words : LABELS_MAX;
+    a->patches = P;
+    a->words = words;
+    const struct matbuf *t = &p->mats[NL - 1];
+    size_t tn = t->ok ? (size_t)t->rows * (size_t)t->cols : 0;
+    for (int w = 0; w < words; w++) {
+        float v = (size_t)w < tn ? t->data[w] : NAN;
+        p->items[w] = v >= 0 && v < 1024 ? (int)lroundf(v) : -1;
+    }
+    a->truth = t->ok ? p->items : NULL;
+    if (changed || !p->filled)
+        a->word_labels = word_labels(p, bus, words) ? p->rlp : NULL;
+}
+
+static void
+fill_patches(struct panel *p, rs_bus *bus)
+{
+    struct rs_patchgrid *g = rs_patchgrid_widget_data(p->w);
+    p->changed = copy_learner_mats(p, bus);
+    const struct matbuf *t = &p->mats[NL - 1];
+    int P = t->ok ? t->rows * t->cols : 0;
+    for (int i = 0; P == 0 && i < p->spec.nmats; i++)
+        if (p->mptr[i] != NULL)
+            P = p->mats[i].rows * p->mats[i].cols;
+    for (int i = 0; i < p->spec.nmats; i++)
+        if (p->mptr[i] != NULL && p->mats[i].rows * p->mats[i].cols != P)
+            p->mptr[i] = NULL; /* not this image's patches */
+    g->title = p->spec.title[0] ? p->spec.title : "patch predictions";
+    g->n = p->spec.nmats;
+    g->names = p->mlab;
+    g->pred = p->mptr;
+    g->truth = t->ok ? t->data : NULL;
+    g->patches = P;
+}
+
 void
 rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
 {
@@ -698,6 +840,15 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
             break;
         case RS_VIEWSPEC_HEATMAP:
             fill_heatmap(p, bus);
+            break;
+        case RS_VIEWSPEC_IMAGE:
+            fill_image(p, bus);
+            break;
+        case RS_VIEWSPEC_ALIGN:
+            fill_align(p, bus);
+            break;
+        case RS_VIEWSPEC_PATCHES:
+            fill_patches(p, bus);
             break;
         }
     }
@@ -790,6 +941,22 @@ export_neurons(struct panel *p, FILE *f, struct rs_error *err)
     return rc;
 }
 
+/* The picture's matrix as a heatmap (the SVG writer has no grey map). */
+static int
+export_image(struct panel *p, FILE *f, struct rs_error *err)
+{
+    const struct rs_image *im = rs_image_widget_data(p->w);
+    struct rs_heatmap h;
+    rs_heatmap_init(&h);
+    h.title = im->title;
+    h.data = im->data;
+    h.rows = im->data != NULL ? im->rows : 0;
+    h.cols = im->cols;
+    h.vmin = im->vmin;
+    h.vmax = im->vmax;
+    return rs_svg_heatmap(f, &h, NULL, err);
+}
+
 int
 rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
 {
@@ -805,6 +972,11 @@ rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
         return export_neurons(p, f, err);
     case RS_VIEWSPEC_HEATMAP:
         return rs_svg_heatmap(f, rs_heatmap_widget_data(p->w), NULL, err);
+    case RS_VIEWSPEC_IMAGE:
+        return export_image(p, f, err);
+    case RS_VIEWSPEC_ALIGN:
+    case RS_VIEWSPEC_PATCHES:
+        break;
     }
     return rs_error_set(err, RS_EINVAL, "nothing to export");
 }

@@ -19,6 +19,11 @@
  *             relative to the layer's full rank (the spectrum's length).
  *   neurons   the activity of every layer with a neurons/<layer> matrix.
  *   heatmap   any matrix, with its labels.
+ *   image     any matrix as a greyscale picture.
+ *   align     each learner's words x P alignment matrix as a map per word
+ *             (sqrt(P) square), the truth's item outlined; word labels
+ *             from the matrices' row labels, else the truth's.
+ *   patches   each learner's per-patch classes beside the truth's.
  * Layer-following views (spectrum, neurons, the rank strip's highlight)
  * show the selected layer of rs_views_frame when there is one.
  *
