@@ -410,6 +410,11 @@ test_patches(void)
            "narrow mono: a wrong patch in reverse video");
     tap_ok(!(rs_canvas_cell(cv, 7, 3)->attr & RS_ATTR_REVERSE),
            "narrow mono: a right one not");
+    s = rs_canvas_dump_string(cv, false);
+    tap_ok(strstr(s, "/16") != NULL && strstr(s, "15") != NULL &&
+               strstr(s, "15/16") == NULL,
+           "narrow: counts alone, '/16' below the truth");
+    free(s);
     rs_canvas_free(cv);
 }
 

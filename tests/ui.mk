@@ -112,3 +112,5 @@ RS_UI_IMAGE_GOLDEN = \
 	tests/golden/patches_utf8.txt \
 	tests/golden/patches_ascii.txt
 EXTRA_DIST += $(RS_UI_IMAGE_GOLDEN)
+# the picture views' Lua specs and their resolution
+RS_LUA_TESTS += tests/lua/t_views_image.lua

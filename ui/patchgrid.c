@@ -146,12 +146,22 @@ rs_patchgrid_draw(struct rs_canvas *cv, struct rs_rect r,
         if (v == NULL)
             continue;
         draw_grid(cv, p, v, i == 0, x, in.y + hr, side, pw, ctx);
+        /* "13/16" below each learner; when that is wider than the grid,
+         * "13" below each and "/16" below the truth */
+        char buf[24];
         int right = i > 0 ? rs_patchgrid_right(p, i - 1) : -1;
-        if (fr && right >= 0) {
-            char buf[24];
+        snprintf(buf, sizeof buf, "%d/%d", p->patches, p->patches);
+        bool wide = rs_utf8_width(buf) <= slot - 1;
+        if (fr && i == 0 && !wide)
+            snprintf(buf, sizeof buf, "/%d", p->patches);
+        else if (fr && right >= 0 && wide)
             snprintf(buf, sizeof buf, "%d/%d", right, p->patches);
+        else if (fr && right >= 0)
+            snprintf(buf, sizeof buf, "%d", right);
+        else
+            buf[0] = '\0';
+        if (buf[0] != '\0')
             rs_canvas_text_fit(cv, x, in.y + hr + side, buf, slot - 1, cnt);
-        }
     }
 }
 

@@ -10,7 +10,8 @@
  * "3!" when two columns per patch fit, else it is drawn in reverse
  * video. Each learner's column is labelled with its name (staggered on
  * two lines when names are long and rows allow) and, with a row to
- * spare, counted below: "13/16" right.
+ * spare, counted below: "13/16" right (when that is wider than a grid,
+ * "13" below each learner and "/16" below the truth).
  *
  * Pure: rs_patchgrid_draw reads only its arguments. UI thread.
  */
