@@ -33,6 +33,16 @@
 static const struct rs_ui_ctx ctx_true = {RS_COLOR_TRUE, false, NULL, false};
 static const struct rs_ui_ctx ctx_8 = {RS_COLOR_8, false, NULL, false};
 
+/* Whether the UTF-8 dump of cv holds text. */
+static bool
+has(const struct rs_canvas *cv, const char *text)
+{
+    char *s = rs_canvas_dump_string(cv, false);
+    bool r = strstr(s, text) != NULL;
+    free(s);
+    return r;
+}
+
 static unsigned
 grey_of(uint32_t rgb)
 {
@@ -42,8 +52,7 @@ grey_of(uint32_t rgb)
 /* ---- image --------------------------------------------------------------- */
 
 static struct rs_canvas *
-draw_image(int w, int h, const struct rs_image *im,
-           const struct rs_ui_ctx *ctx)
+draw_image(int w, int h, const struct rs_image *im, const struct rs_ui_ctx *ctx)
 {
     struct rs_canvas *cv = rs_canvas_new(w, h);
     rs_image_draw(cv, (struct rs_rect){0, 0, w, h}, im, ctx);
@@ -94,15 +103,13 @@ test_gradient(void)
         mono &= lv >= prev;
         prev = lv;
     }
-    tap_ok(mono && prev == 9 &&
-               rs_canvas_cell(cv, 1, 1)->glyph == ' ',
+    tap_ok(mono && prev == 9 && rs_canvas_cell(cv, 1, 1)->glyph == ' ',
            "ASCII gradient: the ramp rises from ' ' to '@'");
     golden_check(cv, true, "image_gradient_ascii");
     rs_canvas_free(cv);
     /* 8 colours: the ramp too (greys would all be black or white) */
     cv = draw_image(18, 4, &im, &ctx_8);
-    tap_ok(rs_canvas_cell(cv, 16, 1)->glyph == '@',
-           "8 colours: glyph ramp");
+    tap_ok(rs_canvas_cell(cv, 16, 1)->glyph == '@', "8 colours: glyph ramp");
     rs_canvas_free(cv);
 }
 
@@ -130,8 +137,7 @@ test_checker(void)
             ok &= got == want;
         }
     tap_ok(ok, "checkerboard x2: each square 2 x 2 pixels");
-    tap_ok(strstr(rs_canvas_dump_string(cv, false), "4\u00d74 \u00d72") != NULL,
-           "title line says 4x4 x2");
+    tap_ok(has(cv, "4\u00d74 \u00d72"), "title line says 4x4 x2");
     golden_check(cv, false, "image_checker_utf8");
     rs_canvas_free(cv);
     cv = draw_image(20, 6, &im, &fx_ascii);
@@ -170,8 +176,7 @@ test_reduce(void)
     tap_is_int(lit, 50, "reduced: the right half white (10 x 5 cells)");
     tap_is_int(dark, 50, "reduced: the left half black");
     tap_is_int(rows_used, 5, "reduced: aspect 1:2 kept (10 pixel rows)");
-    tap_ok(strstr(rs_canvas_dump_string(cv, false), "\u00f75.6") != NULL,
-           "title line says /5.6");
+    tap_ok(has(cv, "\u00f75.6"), "title line says /5.6");
     rs_canvas_free(cv);
     free(d);
 
@@ -186,8 +191,7 @@ test_reduce(void)
     rs_canvas_free(cv);
     im.data = NULL;
     cv = draw_image(20, 5, &im, &fx_utf8);
-    tap_ok(strstr(rs_canvas_dump_string(cv, false), "no data") != NULL,
-           "no matrix: no data");
+    tap_ok(has(cv, "no data"), "no matrix: no data");
     rs_canvas_free(cv);
 }
 
@@ -223,10 +227,9 @@ test_image_golden(void)
 
 enum { NLRN = 5, NW = 4, P = 16 };
 static float amaps[NLRN][NW * P];
-static const char *const anames[NLRN] = {"clip", "sparc", "nosparse",
-                                         "softmax", "sparc_best"};
-static const char *const awords[NW] = {"trouser", "bag", "sneaker",
-                                       "t-shirt"};
+static const char *const anames[NLRN] = {"clip", "sparc", "nosparse", "softmax",
+                                         "sparc_best"};
+static const char *const awords[NW] = {"trouser", "bag", "sneaker", "t-shirt"};
 static const int atruth[NW] = {3, 0, 1, 2};
 static int arows[NLRN] = {NW, NW, NW, NW, NW};
 
@@ -279,8 +282,8 @@ test_align(void)
      * 0.8 of 1.0 inside (patch 5 is item 0's) */
     tap_is_float(rs_alignmap_mass(&a, 0, 0, 3), 0.8, 1e-6, 0,
                  "mass share inside the named block");
-    tap_is_float(rs_alignmap_mass(&a, 3, 1, 0), (4.0 / 16 + 0.2) / 1.2, 1e-6,
-                 0, "mass share of a uniform map plus patch 5");
+    tap_is_float(rs_alignmap_mass(&a, 3, 1, 0), (4.0 / 16 + 0.2) / 1.2, 1e-6, 0,
+                 "mass share of a uniform map plus patch 5");
     tap_ok(isnan(rs_alignmap_mass(&a, 0, 0, -1)), "no item: NaN");
 
     /* 80x24 panel, colour: half blocks, everything shown */
@@ -442,8 +445,8 @@ test_views(void)
         return;
     }
     const struct rs_viewspec *v = set->v;
-    tap_ok(v[0].kind == RS_VIEWSPEC_IMAGE && v[0].vmin == 0 &&
-               v[0].vmax == 1 && strcmp(v[0].matrix, "sample") == 0,
+    tap_ok(v[0].kind == RS_VIEWSPEC_IMAGE && v[0].vmin == 0 && v[0].vmax == 1 &&
+               strcmp(v[0].matrix, "sample") == 0,
            "image: matrix and range");
     tap_ok(v[1].kind == RS_VIEWSPEC_ALIGN && v[1].nmats == 2 &&
                strcmp(v[1].mats[1], "sparc/align") == 0 &&

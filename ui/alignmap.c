@@ -26,12 +26,12 @@
 struct geom {
     bool half, halve, blocks; /* blocks: the item blocks are defined */
     int side, blk, g;
-    int pw, ph;      /* columns and sub-rows per patch */
-    int mw, mh;      /* map width (columns), height (cells) */
-    int lw;          /* word label column, its space included */
-    int hr, mr;      /* header rows (1 or 2), mass rows (0 or 1) */
-    int shown;       /* words shown */
-    int gx, gy;      /* top-left of the first map's slot, below the header */
+    int pw, ph; /* columns and sub-rows per patch */
+    int mw, mh; /* map width (columns), height (cells) */
+    int lw;     /* word label column, its space included */
+    int hr, mr; /* header rows (1 or 2), mass rows (0 or 1) */
+    int shown;  /* words shown */
+    int gx, gy; /* top-left of the first map's slot, below the header */
 };
 
 void
@@ -124,11 +124,11 @@ layout(const struct rs_alignmap *a, struct rs_rect in, bool half,
                                        {3, 3, 0, 0}, {1, 1, 0, 1},
                                        {2, 2, 0, 0}, {1, 1, 0, 0}};
     static const int cand_glyph[][4] = {
-        {6, 3, 0, 1}, {4, 2, 0, 1}, {6, 3, 0, 0}, {2, 1, 0, 1},
-        {4, 2, 0, 0}, {1, 1, 0, 1}, {2, 1, 0, 0}, {1, 1, 0, 0},
-        {1, 1, 1, 1}, {1, 1, 1, 0}};
+        {6, 3, 0, 1}, {4, 2, 0, 1}, {6, 3, 0, 0}, {2, 1, 0, 1}, {4, 2, 0, 0},
+        {1, 1, 0, 1}, {2, 1, 0, 0}, {1, 1, 0, 0}, {1, 1, 1, 1}, {1, 1, 1, 0}};
     const int(*cand)[4] = half ? cand_half : cand_glyph;
-    int nc = half ? (int)RS_ARRAY_LEN(cand_half) : (int)RS_ARRAY_LEN(cand_glyph);
+    int nc =
+        half ? (int)RS_ARRAY_LEN(cand_half) : (int)RS_ARRAY_LEN(cand_glyph);
     bool can_mass = a->truth != NULL && g->blocks;
     int pick = nc - 1;
     for (int c = 0; c < nc; c++) {
@@ -160,8 +160,8 @@ layout(const struct rs_alignmap *a, struct rs_rect in, bool half,
     g->shown = (in.h - g->hr) / (g->mh + g->mr);
     g->shown = g->shown > a->words ? a->words : g->shown;
     g->shown = g->shown < 0 ? 0 : g->shown;
-    if (g->shown == a->words &&
-        in.h - 1 - a->words * (g->mh + g->mr) >= 1 && name_width(a) > g->mw)
+    if (g->shown == a->words && in.h - 1 - a->words * (g->mh + g->mr) >= 1 &&
+        name_width(a) > g->mw)
         g->hr = 2;
     g->gx = in.x + g->lw;
     g->gy = in.y + g->hr;
@@ -175,8 +175,7 @@ patch_x(const struct geom *g, int mx, int c)
 }
 
 static void
-map_range(const struct rs_alignmap *a, const float *m, double *lo,
-          double *hi)
+map_range(const struct rs_alignmap *a, const float *m, double *lo, double *hi)
 {
     double mn = INFINITY, mx = -INFINITY;
     for (int p = 0; p < a->patches; p++) {
@@ -230,10 +229,10 @@ draw_map(struct rs_canvas *cv, const struct rs_alignmap *a,
                     uint32_t gl = isnan(v) ? '?' : rs_cmap_glyph(t, true);
                     if (gl == ' ' && !ctx->ascii)
                         gl = 0x00b7; /* zero stays visible: · */
-                    st.fg = colour && !isnan(v) ? rs_cmap_seq(t)
-                                                : RS_COLOR_DEFAULT;
-                    rs_canvas_put(cv, x + dx,
-                                  my + (r / rstep) * g->ph + dy, gl, st);
+                    st.fg =
+                        colour && !isnan(v) ? rs_cmap_seq(t) : RS_COLOR_DEFAULT;
+                    rs_canvas_put(cv, x + dx, my + (r / rstep) * g->ph + dy, gl,
+                                  st);
                 }
         }
 }
@@ -335,15 +334,14 @@ rs_alignmap_draw(struct rs_canvas *cv, struct rs_rect r,
             s = buf;
         }
         if (g.lw > 1)
-            rs_canvas_text_fit(cv, in.x, my + (g.mh - 1) / 2, s, g.lw - 1,
-                               lab);
+            rs_canvas_text_fit(cv, in.x, my + (g.mh - 1) / 2, s, g.lw - 1, lab);
         int item = a->truth != NULL ? a->truth[w] : -1;
         for (int i = 0; i < a->nlearners; i++) {
             int mx = g.gx + i * slot + 1;
             if (a->maps[i] == NULL || w >= a->rows[i])
                 continue;
-            draw_map(cv, a, &g, a->maps[i] + (size_t)w * (size_t)a->patches,
-                     mx, my, ctx);
+            draw_map(cv, a, &g, a->maps[i] + (size_t)w * (size_t)a->patches, mx,
+                     my, ctx);
             if (g.blocks && item >= 0 && item < g.g * g.g)
                 draw_outline(cv, &g, item, mx, my, ctx);
             double share = rs_alignmap_mass(a, i, w, item);

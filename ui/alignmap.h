@@ -49,8 +49,7 @@ struct rs_alignmap {
 
 void rs_alignmap_init(struct rs_alignmap *a);
 void rs_alignmap_draw(struct rs_canvas *cv, struct rs_rect r,
-                      const struct rs_alignmap *a,
-                      const struct rs_ui_ctx *ctx);
+                      const struct rs_alignmap *a, const struct rs_ui_ctx *ctx);
 /* The share of row w of map i inside item `item`'s block of patches
  * (of the row's non-negative weights); NaN when it has none or the
  * geometry does not hold (P not a square, its side not a multiple of

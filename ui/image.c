@@ -102,8 +102,8 @@ static double
 pixel(const struct rs_image *im, const struct geom *g, int x, int y)
 {
     if (g->k > 0)
-        return im->data[(size_t)(y / g->k) * (size_t)im->cols +
-                        (size_t)(x / g->k)];
+        return im
+            ->data[(size_t)(y / g->k) * (size_t)im->cols + (size_t)(x / g->k)];
     int r0 = (int)((long)y * im->rows / g->out_h);
     int r1 = (int)((long)(y + 1) * im->rows / g->out_h);
     int c0 = (int)((long)x * im->cols / g->out_w);
@@ -124,8 +124,8 @@ pixel(const struct rs_image *im, const struct geom *g, int x, int y)
 }
 
 static void
-draw_half(struct rs_canvas *cv, const struct rs_image *im,
-          const struct geom *g, double lo, double hi)
+draw_half(struct rs_canvas *cv, const struct rs_image *im, const struct geom *g,
+          double lo, double hi)
 {
     for (int y = 0; y < g->out_h; y++)
         for (int x = 0; x < g->out_w; x++) {
@@ -138,8 +138,8 @@ draw_half(struct rs_canvas *cv, const struct rs_image *im,
 
 /* One glyph of the ASCII ramp per cell, for the mean of its pixels. */
 static void
-draw_ramp(struct rs_canvas *cv, const struct rs_image *im,
-          const struct geom *g, double lo, double hi)
+draw_ramp(struct rs_canvas *cv, const struct rs_image *im, const struct geom *g,
+          double lo, double hi)
 {
     struct rs_style st = {RS_COLOR_DEFAULT, RS_COLOR_DEFAULT, 0};
     for (int y = 0; y < g->out_h; y += 2)

@@ -29,3 +29,4 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/image.c %D%/image.h \
 	%D%/alignmap.c %D%/alignmap.h \
 	%D%/patchgrid.c %D%/patchgrid.h
+%C%_librs_ui_a_SOURCES += %D%/views_pictures.c %D%/views_impl.h

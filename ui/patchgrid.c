@@ -75,8 +75,8 @@ name_width(const struct rs_patchgrid *p)
 }
 
 static void
-draw_grid(struct rs_canvas *cv, const struct rs_patchgrid *p,
-          const float *v, bool is_truth, int x0, int y0, int side, int pw,
+draw_grid(struct rs_canvas *cv, const struct rs_patchgrid *p, const float *v,
+          bool is_truth, int x0, int y0, int side, int pw,
           const struct rs_ui_ctx *ctx)
 {
     const struct rs_theme *th = rs_widget_theme(ctx);
@@ -107,8 +107,8 @@ rs_patchgrid_draw(struct rs_canvas *cv, struct rs_rect r,
     bool any = p->truth != NULL;
     for (int i = 0; p->pred != NULL && i < p->n; i++)
         any |= p->pred[i] != NULL;
-    bool ok = any && side > 0 && p->n <= RS_PATCHGRID_MAX && in.w >= 4 &&
-              in.h >= 2;
+    bool ok =
+        any && side > 0 && p->n <= RS_PATCHGRID_MAX && in.w >= 4 && in.h >= 2;
     in = rs_widget_panel(cv, r, p->title, NULL, ctx);
     if (!ok) {
         rs_widget_empty(cv, in,
@@ -134,7 +134,7 @@ rs_patchgrid_draw(struct rs_canvas *cv, struct rs_rect r,
     struct rs_style cnt = rs_widget_style(th->tick, 0);
     for (int i = 0; i < grids; i++) {
         int x = in.x + i * slot;
-        const char *name = i == 0 ? "truth"
+        const char *name = i == 0             ? "truth"
                            : p->names != NULL ? p->names[i - 1]
                                               : "?";
         int line = hr == 2 ? i % 2 : 0;

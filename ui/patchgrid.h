@@ -26,11 +26,11 @@
 struct rs_patchgrid {
     /* data, filled by the caller (borrowed for the call) */
     const char *title;
-    int n;                     /* learners, <= RS_PATCHGRID_MAX */
-    const char *const *names;  /* (n) */
-    const float *const *pred;  /* (n) each (patches) or NULL */
-    const float *truth;        /* (patches) or NULL */
-    int patches;               /* P, a square */
+    int n;                    /* learners, <= RS_PATCHGRID_MAX */
+    const char *const *names; /* (n) */
+    const float *const *pred; /* (n) each (patches) or NULL */
+    const float *truth;       /* (patches) or NULL */
+    int patches;              /* P, a square */
 };
 
 void rs_patchgrid_init(struct rs_patchgrid *p);

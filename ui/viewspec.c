@@ -202,14 +202,11 @@ kind_of(const char *s, enum rs_viewspec_kind *k)
     static const struct {
         const char *name;
         enum rs_viewspec_kind kind;
-    } kinds[] = {{"curves", RS_VIEWSPEC_CURVES},
-                 {"spectrum", RS_VIEWSPEC_SPECTRUM},
-                 {"rank_heatmap", RS_VIEWSPEC_RANK},
-                 {"neurons", RS_VIEWSPEC_NEURONS},
-                 {"heatmap", RS_VIEWSPEC_HEATMAP},
-                 {"image", RS_VIEWSPEC_IMAGE},
-                 {"align", RS_VIEWSPEC_ALIGN},
-                 {"patches", RS_VIEWSPEC_PATCHES}};
+    } kinds[] = {
+        {"curves", RS_VIEWSPEC_CURVES},     {"spectrum", RS_VIEWSPEC_SPECTRUM},
+        {"rank_heatmap", RS_VIEWSPEC_RANK}, {"neurons", RS_VIEWSPEC_NEURONS},
+        {"heatmap", RS_VIEWSPEC_HEATMAP},   {"image", RS_VIEWSPEC_IMAGE},
+        {"align", RS_VIEWSPEC_ALIGN},       {"patches", RS_VIEWSPEC_PATCHES}};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++)
         if (strcmp(s, kinds[i].name) == 0) {
             *k = kinds[i].kind;

@@ -39,9 +39,9 @@ enum rs_viewspec_kind {
     RS_VIEWSPEC_RANK, /* "rank_heatmap" */
     RS_VIEWSPEC_NEURONS,
     RS_VIEWSPEC_HEATMAP,
-    RS_VIEWSPEC_IMAGE,   /* a matrix as a greyscale picture */
-    RS_VIEWSPEC_ALIGN,   /* alignment maps per word and learner */
-    RS_VIEWSPEC_PATCHES  /* patch predictions per learner vs truth */
+    RS_VIEWSPEC_IMAGE,  /* a matrix as a greyscale picture */
+    RS_VIEWSPEC_ALIGN,  /* alignment maps per word and learner */
+    RS_VIEWSPEC_PATCHES /* patch predictions per learner vs truth */
 };
 
 struct rs_viewspec {

@@ -7,7 +7,8 @@
 -- with rs.matrix and shows it.
 local tap = require "tap"
 
-local tmp = tap.tmpdir("t_views_image")
+local tmp = tap.tmpdir() .. "/lua_views_image"
+os.execute("mkdir -p '" .. tmp .. "'")
 local function scene_file(name, text)
   local path = tmp .. "/" .. name
   local f = assert(io.open(path, "w"))
