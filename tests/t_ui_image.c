@@ -331,6 +331,11 @@ test_align(void)
     free(s);
     rs_canvas_free(cv);
 
+    /* monochrome UTF-8: the glyph ramp, zero as a dot, thin bars */
+    cv = draw_align(40, 11, &a, &fx_mono);
+    golden_check(cv, false, "align_80x24_mono");
+    rs_canvas_free(cv);
+
     /* zoomed (80 x 22): the mass row (with one-cell patches in colour,
      * two-column ones in ASCII) */
     cv = draw_align(80, 22, &a, &fx_utf8);
@@ -501,6 +506,23 @@ test_views(void)
                g->pred[1] != NULL && rs_patchgrid_right(g, 1) == 16,
            "patches panel: truth 4x4 and sparc's 1x16 predictions");
     tap_ok(rs_views_changed(vw, 0), "first fill: changed");
+    tap_ok(rs_views_min_h(vw, 1) == 11 && rs_views_min_h(vw, 2) == 8,
+           "align needs 11 rows (four words), patches 8");
+    char *svg = NULL;
+    size_t svg_len = 0;
+    FILE *f = open_memstream(&svg, &svg_len);
+    struct rs_error xerr = {0};
+    int rc = rs_views_export(vw, 0, f, &xerr);
+    fclose(f);
+    tap_ok(rc == RS_OK && strstr(svg, "<svg") != NULL,
+           "the image panel exports as an SVG heatmap");
+    free(svg);
+    f = open_memstream(&svg, &svg_len);
+    rc = rs_views_export(vw, 1, f, &xerr);
+    fclose(f);
+    free(svg);
+    tap_ok(rc != RS_OK && strcmp(xerr.msg, "nothing to export") == 0,
+           "align has no SVG export: said so");
     rs_views_fill(vw, bus, &fr);
     tap_ok(!rs_views_changed(vw, 0) && !rs_views_changed(vw, 1) &&
                !rs_views_changed(vw, 2),

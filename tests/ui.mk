@@ -107,6 +107,7 @@ RS_UI_IMAGE_GOLDEN = \
 	tests/golden/image_ring_ascii.txt \
 	tests/golden/align_80x24_utf8.txt \
 	tests/golden/align_80x24_ascii.txt \
+	tests/golden/align_80x24_mono.txt \
 	tests/golden/align_zoom_utf8.txt \
 	tests/golden/align_zoom_ascii.txt \
 	tests/golden/patches_utf8.txt \
