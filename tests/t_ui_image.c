@@ -217,6 +217,22 @@ test_image_golden(void)
     im.vmax = 1;
     struct rs_canvas *cv = draw_image(40, 11, &im, &fx_utf8);
     golden_check(cv, false, "image_ring_utf8");
+    /* in 256 colours the greys are the palette's (232..255 and the
+     * cube's greys) */
+    char *ansi = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&ansi, &len);
+    rs_canvas_dump_ansi(cv, f, RS_COLOR_256, false);
+    fclose(f);
+    golden_check_text(ansi, "image_ring_ansi256");
+    bool greys = true;
+    for (const char *q = ansi; (q = strstr(q, "8;5;")) != NULL; q += 4) {
+        int idx = atoi(q + 4);
+        greys &= idx >= 232 || idx == 16 || idx == 59 || idx == 102 ||
+                 idx == 145 || idx == 188 || idx == 231;
+    }
+    tap_ok(greys, "256 colours: only grey palette entries");
+    free(ansi);
     rs_canvas_free(cv);
     cv = draw_image(40, 11, &im, &fx_ascii);
     golden_check(cv, true, "image_ring_ascii");

@@ -105,6 +105,7 @@ RS_UI_IMAGE_GOLDEN = \
 	tests/golden/image_checker_ascii.txt \
 	tests/golden/image_ring_utf8.txt \
 	tests/golden/image_ring_ascii.txt \
+	tests/golden/image_ring_ansi256.txt \
 	tests/golden/align_80x24_utf8.txt \
 	tests/golden/align_80x24_ascii.txt \
 	tests/golden/align_80x24_mono.txt \
