@@ -94,3 +94,25 @@ tests_t_ui_attach_LDADD = $(RS_UI_TEST_LIBS)
 tests_t_ui_layout_LDADD = $(RS_UI_TEST_LIBS)
 tests_t_ui_views_LDADD = $(RS_UI_TEST_LIBS)
 tests_t_ui_app_LDADD = $(RS_UI_TEST_LIBS)
+
+# the picture views: image, alignment maps, patch predictions
+check_PROGRAMS += tests/t_ui_image
+tests_t_ui_image_SOURCES = tests/t_ui_image.c $(RS_UI_FIXTURE)
+tests_t_ui_image_LDADD = $(RS_UI_TEST_LIBS)
+RS_UI_IMAGE_GOLDEN = \
+	tests/golden/image_gradient_ascii.txt \
+	tests/golden/image_checker_utf8.txt \
+	tests/golden/image_checker_ascii.txt \
+	tests/golden/image_ring_utf8.txt \
+	tests/golden/image_ring_ascii.txt \
+	tests/golden/image_ring_ansi256.txt \
+	tests/golden/align_80x24_utf8.txt \
+	tests/golden/align_80x24_ascii.txt \
+	tests/golden/align_80x24_mono.txt \
+	tests/golden/align_zoom_utf8.txt \
+	tests/golden/align_zoom_ascii.txt \
+	tests/golden/patches_utf8.txt \
+	tests/golden/patches_ascii.txt
+EXTRA_DIST += $(RS_UI_IMAGE_GOLDEN)
+# the picture views' Lua specs and their resolution
+RS_LUA_TESTS += tests/lua/t_views_image.lua

@@ -5,7 +5,9 @@
  * into those buffers until the next fill. Every bus name read is one the
  * spec carries, or one with its layer part swapped for the selected layer
  * (rs_viewspec_relayer), so a learner's prefix ("a/spectrum/l3") needs
- * nothing here. UI thread only.
+ * nothing here. The picture panels (image, align, patches) are filled in
+ * views_pictures.c; views_impl.h holds what the two share. UI thread
+ * only.
  */
 #include "config.h"
 
@@ -17,73 +19,23 @@
 #include <string.h>
 
 #include "core/base.h"
+#include "ui/alignmap.h"
 #include "ui/heatmap.h"
+#include "ui/image.h"
 #include "ui/neuronmap.h"
+#include "ui/patchgrid.h"
 #include "ui/spectrum.h"
 #include "ui/svg.h"
+#include "ui/views_impl.h"
 
 #define NS RS_VIEWSPEC_SERIES_MAX
 #define NL RS_VIEWSPEC_LAYERS_MAX
-#define LABELS_MAX 64 /* heatmap rows/cols that get labels */
+#define LABELS_MAX RS_VIEWS_LABELS_MAX
 #define MATNAMES_MAX 128
-
-struct matbuf {
-    float *data;
-    size_t cap;
-    int rows, cols;
-    bool ok;
-    /* what was copied last: an unchanged name and version means the
-     * same data */
-    char name[RS_BUS_NAME_MAX];
-    uint64_t version;
-};
-
-/* A series copy and what it was copied from. */
-struct sercopy {
-    struct rs_bus_point *pts; /* (RS_BUS_SERIES_CAP) */
-    size_t n;
-    uint64_t version; /* UINT64_MAX: never copied */
-};
-
-struct panel {
-    struct rs_viewspec spec;
-    struct rs_widget *w;
-    char title[160];
-    /* whether the last fill changed what the panel shows (or it is the
-     * first); the frame values it depended on */
-    bool changed, filled;
-    long total;
-    char sel[RS_VIEWSPEC_NAME_MAX];
-    int times;
-    double srank, erank;
-    /* curves */
-    struct sercopy ser[NS];
-    struct rs_chart_series cs[NS];
-    struct rs_chart_threshold th[2 * NS];
-    char th_label[2][8];
-    /* spectrum, heatmap: mats[0]; neurons: one per layer */
-    struct matbuf mats[NL];
-    char layer[RS_VIEWSPEC_NAME_MAX];
-    /* rank strip */
-    float *rank;
-    size_t rank_cap;
-    double *steps;
-    int times_cap;
-    struct sercopy lser[NL]; /* per layer */
-    uint64_t wver[NL];       /* versions of the spectra giving the widths */
-    float width[NL];
-    const char *labels[NL];
-    /* neurons */
-    struct rs_neuron_layer nl[NL];
-    char nl_names[NL][RS_VIEWSPEC_NAME_MAX];
-    /* heatmap labels */
-    char (*rl)[32], (*cl)[32];
-    const char *rlp[LABELS_MAX], *clp[LABELS_MAX];
-};
 
 struct rs_views {
     int n;
-    struct panel *p;
+    struct rs_views_panel *p;
     int nlayers;
     char layers[NL][RS_VIEWSPEC_NAME_MAX];
     char matnames[MATNAMES_MAX][RS_BUS_NAME_MAX];
@@ -98,7 +50,7 @@ rs_views_new(const struct rs_viewspec_set *set)
     v->n = set != NULL ? set->n : 0;
     v->p = rs_xcalloc(v->n > 0 ? (size_t)v->n : 1, sizeof *v->p);
     for (int i = 0; i < v->n; i++) {
-        struct panel *p = &v->p[i];
+        struct rs_views_panel *p = &v->p[i];
         p->spec = set->v[i];
         for (int k = 0; k < NS; k++)
             p->ser[k].version = UINT64_MAX;
@@ -130,6 +82,15 @@ rs_views_new(const struct rs_viewspec_set *set)
         case RS_VIEWSPEC_HEATMAP:
             p->w = rs_heatmap_widget_new();
             break;
+        case RS_VIEWSPEC_IMAGE:
+            p->w = rs_image_widget_new();
+            break;
+        case RS_VIEWSPEC_ALIGN:
+            p->w = rs_alignmap_widget_new();
+            break;
+        case RS_VIEWSPEC_PATCHES:
+            p->w = rs_patchgrid_widget_new();
+            break;
         }
     }
     return v;
@@ -141,7 +102,7 @@ rs_views_free(rs_views *v)
     if (v == NULL)
         return;
     for (int i = 0; i < v->n; i++) {
-        struct panel *p = &v->p[i];
+        struct rs_views_panel *p = &v->p[i];
         rs_widget_free(p->w);
         for (int k = 0; k < NS; k++)
             free(p->ser[k].pts);
@@ -188,6 +149,10 @@ rs_views_min_h(const rs_views *v, int i)
         return 5;
     case RS_VIEWSPEC_NEURONS:
         return 5;
+    case RS_VIEWSPEC_ALIGN:
+        return 11; /* a header and four words of half-block maps */
+    case RS_VIEWSPEC_PATCHES:
+        return 8; /* names, four patch rows, the counts */
     default:
         return 6;
     }
@@ -209,6 +174,9 @@ rs_views_mentions(const rs_views *v, int i, const char *name)
         return false;
     for (int k = 0; k < s->nseries; k++)
         if (strcmp(s->series[k], name) == 0)
+            return true;
+    for (int k = 0; k < s->nmats; k++)
+        if (strcmp(s->mats[k], name) == 0)
             return true;
     if (s->layer[0] != '\0' && strcmp(s->layer, name) == 0)
         return true;
@@ -242,7 +210,7 @@ trim_restart(struct rs_bus_point *p, size_t n)
  * (asked for without copying: max 0). True when it changed. Under the
  * fill's read lock, so the version cannot move between the two calls. */
 static bool
-copy_series(rs_bus *bus, const char *name, struct sercopy *c)
+copy_series(rs_bus *bus, const char *name, struct rs_views_sercopy *c)
 {
     if (c->pts == NULL)
         c->pts = rs_xcalloc(RS_BUS_SERIES_CAP, sizeof *c->pts);
@@ -256,10 +224,8 @@ copy_series(rs_bus *bus, const char *name, struct sercopy *c)
     return true;
 }
 
-/* Copy matrix name into m (m->ok false when absent). True when what m
- * holds changed: another matrix, a new version, or it appeared or went. */
-static bool
-copy_matrix(rs_bus *bus, const char *name, struct matbuf *m)
+bool
+rs_views_copy_matrix(rs_bus *bus, const char *name, struct rs_views_matbuf *m)
 {
     double step;
     uint64_t ver = 0;
@@ -387,7 +353,8 @@ is_acc(const char *name)
 }
 
 static void
-fill_curves(struct panel *p, rs_bus *bus, const struct rs_views_frame *f)
+fill_curves(struct rs_views_panel *p, rs_bus *bus,
+            const struct rs_views_frame *f)
 {
     struct rs_chart *c = rs_chart_widget_data(p->w);
     int nth = 0;
@@ -422,7 +389,7 @@ fill_curves(struct panel *p, rs_bus *bus, const struct rs_views_frame *f)
 /* The layer a layer-following panel shows: the selection if the bus has
  * the panel's matrix for it, else the spec's own. */
 static const char *
-pick_layer(const rs_views *v, int nm, const struct panel *p,
+pick_layer(const rs_views *v, int nm, const struct rs_views_panel *p,
            const struct rs_views_frame *f)
 {
     char name[RS_BUS_NAME_MAX];
@@ -435,7 +402,8 @@ pick_layer(const rs_views *v, int nm, const struct panel *p,
 
 /* Series k of the panel's spec for layer (NaN when the spec has none). */
 static double
-layer_value(rs_bus *bus, const struct panel *p, int k, const char *layer)
+layer_value(rs_bus *bus, const struct rs_views_panel *p, int k,
+            const char *layer)
 {
     char name[RS_BUS_NAME_MAX];
     if (k >= p->spec.nseries ||
@@ -445,7 +413,7 @@ layer_value(rs_bus *bus, const struct panel *p, int k, const char *layer)
 }
 
 static void
-fill_spectrum(rs_views *v, int nm, struct panel *p, rs_bus *bus,
+fill_spectrum(rs_views *v, int nm, struct rs_views_panel *p, rs_bus *bus,
               const struct rs_views_frame *f)
 {
     struct rs_spectrum *sp = rs_spectrum_widget_data(p->w);
@@ -453,7 +421,7 @@ fill_spectrum(rs_views *v, int nm, struct panel *p, rs_bus *bus,
     snprintf(p->layer, sizeof p->layer, "%s", layer);
     char name[RS_BUS_NAME_MAX];
     rs_viewspec_relayer(name, p->spec.matrix, p->spec.layer, layer);
-    bool changed = copy_matrix(bus, name, &p->mats[0]);
+    bool changed = rs_views_copy_matrix(bus, name, &p->mats[0]);
     /* the title line also carries the layer, srank and erank: a long
      * scene title (or one naming another layer) gives way */
     bool own = strcmp(layer, p->spec.layer) == 0;
@@ -503,7 +471,7 @@ resample(const struct rs_bus_point *pts, size_t n, double xmax, int times,
 }
 
 static void
-fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
+fill_rank(rs_views *v, struct rs_views_panel *p, rs_bus *bus,
           const struct rs_views_frame *f)
 {
     struct rs_rankstrip *rk = rs_rankstrip_widget_data(p->w);
@@ -538,13 +506,13 @@ fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
         times != p->times || total != p->total || strcmp(sel, p->sel) != 0;
     float wid[NL];
     for (int l = 0; l < nl; l++) {
-        struct sercopy *c = &p->lser[l];
+        struct rs_views_sercopy *c = &p->lser[l];
         changed |= copy_series(bus, p->spec.layer_series[l], c);
         if (c->n > 0 && c->pts[c->n - 1].step_hi > xmax)
             xmax = c->pts[c->n - 1].step_hi;
         /* a layer's full rank: the length of its spectrum (mats[0] is
          * scratch here; the spectrum's version tells a change) */
-        copy_matrix(bus, p->spec.layer_matrix[l], &p->mats[0]);
+        rs_views_copy_matrix(bus, p->spec.layer_matrix[l], &p->mats[0]);
         uint64_t wv = p->mats[0].ok ? p->mats[0].version : 0;
         changed |= wv != p->wver[l];
         p->wver[l] = wv;
@@ -585,7 +553,7 @@ fill_rank(rs_views *v, struct panel *p, rs_bus *bus,
 }
 
 static void
-fill_neurons(rs_views *v, int nm, struct panel *p, rs_bus *bus,
+fill_neurons(rs_views *v, int nm, struct rs_views_panel *p, rs_bus *bus,
              const struct rs_views_frame *f)
 {
     struct rs_neuronmap *m = rs_neuronmap_widget_data(p->w);
@@ -598,7 +566,7 @@ fill_neurons(rs_views *v, int nm, struct panel *p, rs_bus *bus,
                                  v->layers[l]) ||
             !matrix_exists(v, nm, name))
             continue;
-        changed |= copy_matrix(bus, name, &p->mats[n]);
+        changed |= rs_views_copy_matrix(bus, name, &p->mats[n]);
         if (!p->mats[n].ok)
             continue;
         snprintf(p->nl_names[n], sizeof p->nl_names[n], "%s", v->layers[l]);
@@ -609,7 +577,7 @@ fill_neurons(rs_views *v, int nm, struct panel *p, rs_bus *bus,
         n++;
     }
     if (n == 0 && p->spec.matrix[0] != '\0') {
-        changed |= copy_matrix(bus, p->spec.matrix, &p->mats[0]);
+        changed |= rs_views_copy_matrix(bus, p->spec.matrix, &p->mats[0]);
         if (p->mats[0].ok) {
             snprintf(p->nl_names[0], sizeof p->nl_names[0], "%s",
                      p->spec.layer);
@@ -630,14 +598,14 @@ fill_neurons(rs_views *v, int nm, struct panel *p, rs_bus *bus,
 }
 
 static void
-fill_heatmap(struct panel *p, rs_bus *bus)
+fill_heatmap(struct rs_views_panel *p, rs_bus *bus)
 {
     struct rs_heatmap *h = rs_heatmap_widget_data(p->w);
-    struct matbuf *m = &p->mats[0];
+    struct rs_views_matbuf *m = &p->mats[0];
     h->title = p->spec.title[0] ? p->spec.title : p->spec.matrix;
     h->row_name = p->spec.rows[0] ? p->spec.rows : NULL;
     h->col_name = p->spec.cols[0] ? p->spec.cols : NULL;
-    bool changed = copy_matrix(bus, p->spec.matrix, m);
+    bool changed = rs_views_copy_matrix(bus, p->spec.matrix, m);
     p->changed = changed;
     if (!m->ok) {
         h->data = NULL;
@@ -682,7 +650,7 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
     rs_bus_read_begin(bus);
     int nm = collect_layers(v, bus);
     for (int i = 0; i < v->n; i++) {
-        struct panel *p = &v->p[i];
+        struct rs_views_panel *p = &v->p[i];
         switch (p->spec.kind) {
         case RS_VIEWSPEC_CURVES:
             fill_curves(p, bus, f);
@@ -698,6 +666,15 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
             break;
         case RS_VIEWSPEC_HEATMAP:
             fill_heatmap(p, bus);
+            break;
+        case RS_VIEWSPEC_IMAGE:
+            rs_views_fill_image(p, bus);
+            break;
+        case RS_VIEWSPEC_ALIGN:
+            rs_views_fill_align(p, bus);
+            break;
+        case RS_VIEWSPEC_PATCHES:
+            rs_views_fill_patches(p, bus);
             break;
         }
     }
@@ -717,7 +694,7 @@ rs_views_changed(const rs_views *v, int i)
 /* ---- export -------------------------------------------------------------- */
 
 static int
-export_spectrum(struct panel *p, FILE *f, struct rs_error *err)
+export_spectrum(struct rs_views_panel *p, FILE *f, struct rs_error *err)
 {
     const struct rs_spectrum *sp = rs_spectrum_widget_data(p->w);
     int n = sp->s != NULL ? sp->n : 0;
@@ -743,7 +720,7 @@ export_spectrum(struct panel *p, FILE *f, struct rs_error *err)
 }
 
 static int
-export_rank(struct panel *p, FILE *f, struct rs_error *err)
+export_rank(struct rs_views_panel *p, FILE *f, struct rs_error *err)
 {
     const struct rs_rankstrip *rk = rs_rankstrip_widget_data(p->w);
     struct rs_heatmap h;
@@ -759,7 +736,7 @@ export_rank(struct panel *p, FILE *f, struct rs_error *err)
 }
 
 static int
-export_neurons(struct panel *p, FILE *f, struct rs_error *err)
+export_neurons(struct rs_views_panel *p, FILE *f, struct rs_error *err)
 {
     const struct rs_neuronmap *m = rs_neuronmap_widget_data(p->w);
     int cols = 0;
@@ -793,7 +770,7 @@ export_neurons(struct panel *p, FILE *f, struct rs_error *err)
 int
 rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
 {
-    struct panel *p = &v->p[i];
+    struct rs_views_panel *p = &v->p[i];
     switch (p->spec.kind) {
     case RS_VIEWSPEC_CURVES:
         return rs_svg_chart(f, rs_chart_widget_data(p->w), NULL, err);
@@ -805,6 +782,11 @@ rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
         return export_neurons(p, f, err);
     case RS_VIEWSPEC_HEATMAP:
         return rs_svg_heatmap(f, rs_heatmap_widget_data(p->w), NULL, err);
+    case RS_VIEWSPEC_IMAGE:
+        return rs_views_export_image(p, f, err);
+    case RS_VIEWSPEC_ALIGN:
+    case RS_VIEWSPEC_PATCHES:
+        break;
     }
     return rs_error_set(err, RS_EINVAL, "nothing to export");
 }

@@ -19,6 +19,11 @@
  *             relative to the layer's full rank (the spectrum's length).
  *   neurons   the activity of every layer with a neurons/<layer> matrix.
  *   heatmap   any matrix, with its labels.
+ *   image     any matrix as a greyscale picture.
+ *   align     each learner's words x P alignment matrix as a map per word
+ *             (sqrt(P) square), the truth's item outlined; word labels
+ *             from the matrices' row labels, else the truth's.
+ *   patches   each learner's per-patch classes beside the truth's.
  * Layer-following views (spectrum, neurons, the rank strip's highlight)
  * show the selected layer of rs_views_frame when there is one.
  *
@@ -76,7 +81,8 @@ int rs_views_layers(const rs_views *v, char (*out)[RS_VIEWSPEC_NAME_MAX],
 bool rs_views_mentions(const rs_views *v, int i, const char *name);
 /* Write what panel i shows (as of the last fill) as SVG: charts as
  * charts, the spectrum as a log-scale chart over the index, the rank
- * strip and neuron map as heatmaps. RS_OK or RS_EIO. */
+ * strip and neuron map as heatmaps, an image as a heatmap of its
+ * matrix (align and patches have none: RS_EINVAL). RS_OK or RS_EIO. */
 RS_NODISCARD int rs_views_export(rs_views *v, int i, FILE *f,
                                  struct rs_error *err);
 

@@ -202,11 +202,11 @@ kind_of(const char *s, enum rs_viewspec_kind *k)
     static const struct {
         const char *name;
         enum rs_viewspec_kind kind;
-    } kinds[] = {{"curves", RS_VIEWSPEC_CURVES},
-                 {"spectrum", RS_VIEWSPEC_SPECTRUM},
-                 {"rank_heatmap", RS_VIEWSPEC_RANK},
-                 {"neurons", RS_VIEWSPEC_NEURONS},
-                 {"heatmap", RS_VIEWSPEC_HEATMAP}};
+    } kinds[] = {
+        {"curves", RS_VIEWSPEC_CURVES},     {"spectrum", RS_VIEWSPEC_SPECTRUM},
+        {"rank_heatmap", RS_VIEWSPEC_RANK}, {"neurons", RS_VIEWSPEC_NEURONS},
+        {"heatmap", RS_VIEWSPEC_HEATMAP},   {"image", RS_VIEWSPEC_IMAGE},
+        {"align", RS_VIEWSPEC_ALIGN},       {"patches", RS_VIEWSPEC_PATCHES}};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++)
         if (strcmp(s, kinds[i].name) == 0) {
             *k = kinds[i].kind;
@@ -224,6 +224,7 @@ spec_init(struct rs_viewspec *v, enum rs_viewspec_kind kind)
     v->vmin = v->vmax = NAN;
     v->markers = true;
     snprintf(v->metric, sizeof v->metric, "srank");
+    v->grid = 2;
 }
 
 static void
@@ -261,6 +262,23 @@ spec_from(struct rs_viewspec *v, const rs_json *o)
         if (name != NULL)
             snprintf(v->layers[v->nlayers++], RS_VIEWSPEC_NAME_MAX, "%s", name);
     }
+    /* align, patches: a matrix per learner, labelled by the learner */
+    const rs_json *m = rs_json_get(o, "matrices");
+    const rs_json *ln = rs_json_get(o, "learners");
+    for (int i = 0; rs_json_typeof(m) == RS_JSON_ARRAY && i < rs_json_len(m) &&
+                    v->nmats < RS_VIEWSPEC_SERIES_MAX;
+         i++) {
+        const char *name = rs_json_str(rs_json_at(m, i), NULL);
+        if (name == NULL)
+            continue;
+        const char *lab = rs_json_str(rs_json_at(ln, i), NULL);
+        snprintf(v->mats[v->nmats], RS_BUS_NAME_MAX, "%s", name);
+        snprintf(v->mat_labels[v->nmats++], sizeof v->mat_labels[0], "%s",
+                 lab != NULL ? lab : name);
+    }
+    jcopy_str(o, "truth", v->truth, sizeof v->truth);
+    double grid = jnum(o, "grid", 2);
+    v->grid = grid >= 1 && grid <= 16 ? (int)grid : 2;
     char axis[16] = "";
     jcopy_str(o, "x", axis, sizeof axis);
     v->log_x = strcmp(axis, "log") == 0;

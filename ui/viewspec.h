@@ -5,7 +5,7 @@
  * repscope-lua(7), VIEWS):
  *   {"version":1, "title", "notes", "views":[{kind, title, series[],
  *    x, y, ymin, ymax, markers, layer, layers[], metric, matrix, log,
- *    rows, cols}, ...]}
+ *    rows, cols, matrices[], learners[], truth, grid}, ...]}
  * Unknown keys are ignored and unknown kinds skipped (a newer scene
  * format still shows what this UI knows); anything that is not such an
  * object is an error. rs_viewspec_default builds views from the names on
@@ -38,7 +38,10 @@ enum rs_viewspec_kind {
     RS_VIEWSPEC_SPECTRUM,
     RS_VIEWSPEC_RANK, /* "rank_heatmap" */
     RS_VIEWSPEC_NEURONS,
-    RS_VIEWSPEC_HEATMAP
+    RS_VIEWSPEC_HEATMAP,
+    RS_VIEWSPEC_IMAGE,  /* a matrix as a greyscale picture */
+    RS_VIEWSPEC_ALIGN,  /* alignment maps per word and learner */
+    RS_VIEWSPEC_PATCHES /* patch predictions per learner vs truth */
 };
 
 struct rs_viewspec {
@@ -61,6 +64,15 @@ struct rs_viewspec {
      * spectrum matrix whose length is the layer's full rank */
     char layer_series[RS_VIEWSPEC_LAYERS_MAX][RS_BUS_NAME_MAX];
     char layer_matrix[RS_VIEWSPEC_LAYERS_MAX][RS_BUS_NAME_MAX];
+    /* align, patches: one matrix per learner (full names, "clip/align")
+     * and the learner's name labelling it; the truth matrix (align:
+     * words x 1 item index, -1 none; patches: 1 x P or side x side class
+     * index), read as named; align: the items per side of the image */
+    int nmats;
+    char mats[RS_VIEWSPEC_SERIES_MAX][RS_BUS_NAME_MAX];
+    char mat_labels[RS_VIEWSPEC_SERIES_MAX][32];
+    char truth[RS_BUS_NAME_MAX];
+    int grid;
 };
 
 /* The full names each kind carries after parsing (completed from the

@@ -1,8 +1,9 @@
 -- repscope - MIT licence, see COPYING.
 --
 -- repscope.views: view specs, rs.view.curves{...}, spectrum{...},
--- rank_heatmap{...}, neurons{...}, heatmap{...} (learner= shows a
--- learner's names), and their resolution after setup: the default views
+-- rank_heatmap{...}, neurons{...}, heatmap{...}, image{...} (learner=
+-- shows a learner's names), align{...} and patches{...} (learners=: one
+-- matrix per learner), and their resolution after setup: the default views
 -- when a scene declares none, and each view resolved against its
 -- learner's model into concrete layers and full bus names, built with
 -- rs.name (core/names.h), never pasted here. repscope.scene validates a
@@ -31,9 +32,37 @@ local view_fields = {
   neurons = { "kind", "title", "layer", "learner" },
   heatmap = { "kind", "title", "matrix", "rows", "cols", "vmin", "vmax",
               "learner" },
+  image = { "kind", "title", "matrix", "vmin", "vmax", "learner" },
+  align = { "kind", "title", "learners", "matrix", "truth", "grid", "vmin",
+            "vmax" },
+  patches = { "kind", "title", "learners", "matrix", "truth" },
 }
 local view_kinds = { "curves", "spectrum", "rank_heatmap", "neurons",
-                     "heatmap" }
+                     "heatmap", "image", "align", "patches" }
+
+-- The most learners an align or patches view shows side by side
+-- (RS_VIEWSPEC_SERIES_MAX in ui/viewspec.h).
+local LEARNERS_MAX = 8
+
+-- vmin/vmax of a view, checked: numbers, vmin below vmax.
+local function value_range(fn, t, v)
+  v.vmin = opt(fn, t, "vmin", "number", nil)
+  v.vmax = opt(fn, t, "vmax", "number", nil)
+  if v.vmin ~= nil and v.vmax ~= nil and not (v.vmin < v.vmax) then
+    fail("%s: vmin (%g) must be below vmax (%g)", fn, v.vmin, v.vmax)
+  end
+end
+
+-- learners= of an align or patches view: 1 .. LEARNERS_MAX names.
+local function learner_names(fn, t)
+  if t.learners == nil then fail("%s: field 'learners' is required", fn) end
+  local l = string_list(fn, "learners", t.learners, false)
+  if #l > LEARNERS_MAX then
+    fail("%s: bad field 'learners' (at most %d learners, got %d)", fn,
+         LEARNERS_MAX, #l)
+  end
+  return l
+end
 
 local function view_spec(kind, fn, t)
   if type(t) ~= "table" then
@@ -44,6 +73,7 @@ local function view_spec(kind, fn, t)
   local v = { kind = kind, title = opt(fn, t, "title", "string", nil) }
   -- learner=: the names shown are that learner's ("a" -> a/train/loss);
   -- curves may name several learners, one series per learner and name
+  -- (align and patches name theirs in learners=)
   if t.learner ~= nil then
     if kind == "curves" and type(t.learner) == "table" then
       v.learner = string_list(fn, "learner", t.learner, false)
@@ -77,11 +107,26 @@ local function view_spec(kind, fn, t)
     v.matrix = opt(fn, t, "matrix", "string", nil)
     v.rows = opt(fn, t, "rows", "string", nil)
     v.cols = opt(fn, t, "cols", "string", nil)
-    v.vmin = opt(fn, t, "vmin", "number", nil)
-    v.vmax = opt(fn, t, "vmax", "number", nil)
-    if v.vmin ~= nil and v.vmax ~= nil and not (v.vmin < v.vmax) then
-      fail("%s: vmin (%g) must be below vmax (%g)", fn, v.vmin, v.vmax)
+    value_range(fn, t, v)
+  elseif kind == "image" then
+    if t.matrix == nil then fail("%s: field 'matrix' is required", fn) end
+    v.matrix = opt(fn, t, "matrix", "string", nil)
+    value_range(fn, t, v)
+  elseif kind == "align" then
+    v.learners = learner_names(fn, t)
+    v.matrix = opt(fn, t, "matrix", "string", "align")
+    v.truth = opt(fn, t, "truth", "string", nil)
+    v.grid = opt(fn, t, "grid", "integer", 2)
+    if v.grid < 1 or v.grid > 16 then
+      fail("%s: bad field 'grid' (items per side, 1 to 16, got %d)", fn,
+           v.grid)
     end
+    value_range(fn, t, v)
+  elseif kind == "patches" then
+    v.learners = learner_names(fn, t)
+    if t.matrix == nil then fail("%s: field 'matrix' is required", fn) end
+    v.matrix = opt(fn, t, "matrix", "string", nil)
+    v.truth = opt(fn, t, "truth", "string", nil)
   end
   return setmetatable(v, VIEW)
 end
@@ -236,6 +281,24 @@ local function resolve_view(i, v, state)
     end
     out.series = json.array(series)
     out.title = out.title or (v.metric .. " by layer")
+  elseif v.kind == "align" or v.kind == "patches" then
+    -- each learner's matrix under its prefix; the truth as written
+    local mats = {}
+    for k, n in ipairs(v.learners) do
+      mats[k] = name_of(owner(find_learner(fn, state, n)), v.matrix)
+    end
+    out.matrices = json.array(mats)
+    out.learners = json.array(v.learners)
+    out.truth = v.truth
+    out.grid = v.grid
+    out.vmin, out.vmax = v.vmin, v.vmax
+    out.title = out.title or (v.kind == "align" and "alignment"
+                              or "patch classes")
+  elseif v.kind == "image" then
+    out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)
+        or v.matrix
+    out.vmin, out.vmax = v.vmin, v.vmax
+    out.title = out.title or v.matrix
   else
     out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)
         or v.matrix
@@ -256,8 +319,9 @@ function M.resolve(state, probes)
       or default_views(probes, learners)
   local out = {}
   local has_model = #learners > 0
+  local needs_model = { spectrum = true, neurons = true, rank_heatmap = true }
   for i, v in ipairs(views) do
-    if (v.kind ~= "curves" and v.kind ~= "heatmap") and not has_model then
+    if needs_model[v.kind] and not has_model then
       -- a default view without a model is simply left out
       if #scene.views > 0 then resolve_view(i, v, state) end
     else

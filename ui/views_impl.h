@@ -1,0 +1,101 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * views_impl.h: what views.c (panels, the plain kinds) and
+ * views_pictures.c (the image, align and patches panels) share: a
+ * panel, its matrix and series copies, and the matrix copy. Internal to
+ * ui/; UI thread only.
+ */
+#ifndef RS_UI_VIEWS_IMPL_H
+#define RS_UI_VIEWS_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/base.h"
+#include "run/bus.h"
+#include "ui/chart.h"
+#include "ui/neuronmap.h"
+#include "ui/viewspec.h"
+#include "ui/widget.h"
+
+#define RS_VIEWS_LABELS_MAX 64 /* heatmap rows/cols, align words labelled */
+
+struct rs_views_matbuf {
+    float *data;
+    size_t cap;
+    int rows, cols;
+    bool ok;
+    /* what was copied last: an unchanged name and version means the
+     * same data */
+    char name[RS_BUS_NAME_MAX];
+    uint64_t version;
+};
+
+/* A series copy and what it was copied from. */
+struct rs_views_sercopy {
+    struct rs_bus_point *pts; /* (RS_BUS_SERIES_CAP) */
+    size_t n;
+    uint64_t version; /* UINT64_MAX: never copied */
+};
+
+struct rs_views_panel {
+    struct rs_viewspec spec;
+    struct rs_widget *w;
+    char title[160];
+    /* whether the last fill changed what the panel shows (or it is the
+     * first); the frame values it depended on */
+    bool changed, filled;
+    long total;
+    char sel[RS_VIEWSPEC_NAME_MAX];
+    int times;
+    double srank, erank;
+    /* curves */
+    struct rs_views_sercopy ser[RS_VIEWSPEC_SERIES_MAX];
+    struct rs_chart_series cs[RS_VIEWSPEC_SERIES_MAX];
+    struct rs_chart_threshold th[2 * RS_VIEWSPEC_SERIES_MAX];
+    char th_label[2][8];
+    /* spectrum, heatmap: mats[0]; neurons: one per layer */
+    struct rs_views_matbuf mats[RS_VIEWSPEC_LAYERS_MAX];
+    char layer[RS_VIEWSPEC_NAME_MAX];
+    /* rank strip */
+    float *rank;
+    size_t rank_cap;
+    double *steps;
+    int times_cap;
+    struct rs_views_sercopy lser[RS_VIEWSPEC_LAYERS_MAX]; /* per layer */
+    uint64_t wver[RS_VIEWSPEC_LAYERS_MAX]; /* versions of the spectra giving the
+                                              widths */
+    float width[RS_VIEWSPEC_LAYERS_MAX];
+    const char *labels[RS_VIEWSPEC_LAYERS_MAX];
+    /* neurons */
+    struct rs_neuron_layer nl[RS_VIEWSPEC_LAYERS_MAX];
+    char nl_names[RS_VIEWSPEC_LAYERS_MAX][RS_VIEWSPEC_NAME_MAX];
+    /* heatmap labels; align: the word labels */
+    char (*rl)[32], (*cl)[32];
+    const char *rlp[RS_VIEWS_LABELS_MAX], *clp[RS_VIEWS_LABELS_MAX];
+    /* align, patches: per learner (mats[i]); the truth in
+     * mats[RS_VIEWSPEC_LAYERS_MAX - 1] */
+    const char *mlab[RS_VIEWSPEC_SERIES_MAX];
+    const float *mptr[RS_VIEWSPEC_SERIES_MAX];
+    int mrows[RS_VIEWSPEC_SERIES_MAX];
+    int items[RS_VIEWS_LABELS_MAX]; /* align: the item each word names */
+};
+
+/* Copy matrix name into m (m->ok false when absent). True when what m
+ * holds changed: another matrix, a new version, or it appeared or went.
+ * Under the fill's read lock. */
+bool rs_views_copy_matrix(rs_bus *bus, const char *name,
+                          struct rs_views_matbuf *m);
+
+/* The picture panels' fills (views_pictures.c): the widget's data from
+ * bus copies, p->changed set. */
+void rs_views_fill_image(struct rs_views_panel *p, rs_bus *bus);
+void rs_views_fill_align(struct rs_views_panel *p, rs_bus *bus);
+void rs_views_fill_patches(struct rs_views_panel *p, rs_bus *bus);
+/* The image panel's matrix as an SVG heatmap. */
+int rs_views_export_image(struct rs_views_panel *p, FILE *f,
+                          struct rs_error *err);
+
+#endif /* RS_UI_VIEWS_IMPL_H */
