@@ -110,3 +110,5 @@ check_PROGRAMS += %D%/t_algo_surgery
 %C%_t_algo_surgery_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_core_grad_sparc
 %C%_t_core_grad_sparc_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_algo_sparc
+%C%_t_algo_sparc_LDADD = $(RS_TEST_LIBS)
