@@ -31,3 +31,4 @@ dist_lua_DATA = \
 	%D%/repscope/tap.lua \
 	%D%/repscope/views.lua
 %C%_librs_lua_a_SOURCES += %D%/l_graph.c %D%/l_graph_ops.c %D%/graph_impl.h
+%C%_librs_lua_a_SOURCES += %D%/l_objsparc.c

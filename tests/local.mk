@@ -112,3 +112,5 @@ check_PROGRAMS += %D%/t_core_grad_sparc
 %C%_t_core_grad_sparc_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_algo_sparc
 %C%_t_algo_sparc_LDADD = $(RS_TEST_LIBS)
+TESTS += %D%/lua/t_objsparc.lua
+EXTRA_DIST += %D%/lua/t_objsparc.lua
