@@ -14,8 +14,8 @@
  * patch. The whole objective's parameter gradients against central
  * differences. The learner logs loss_g and loss_f (their weighted sum is
  * train/loss), carries their sums through a checkpoint, and still loads
- * a state saved without them. The instruments on constructed embeddings with known
- * answers.
+ * a state saved without them. The instruments on constructed embeddings with
+ * known answers.
  */
 #include "config.h"
 
@@ -205,8 +205,8 @@ tsrc_fetch(const void *impl, enum rs_split split, const int *idx, int n,
 {
     (void)split;
     const struct tsrc *s = impl;
-    if (rs_batch_reserve(b, 0, RS_NN_INPUT_FEATURES, n, s->width, false,
-                         err) != RS_OK ||
+    if (rs_batch_reserve(b, 0, RS_NN_INPUT_FEATURES, n, s->width, false, err) !=
+            RS_OK ||
         rs_batch_reserve(b, 1, RS_NN_INPUT_TOKENS, n, s->len, false, err) !=
             RS_OK)
         return RS_EINVAL;
@@ -342,8 +342,7 @@ reference(const struct fixture *f, const struct rs_obj_sparc_config *cfg,
     const float *W = param_of(f->mod[0])->data;
     const float *E = param_of(f->mod[1])->data;
     double tau = exp((double)param_of(f->mod[2])->data[0]);
-    double tau_f =
-        cfg->tau_f ? exp((double)param_of(f->mod[3])->data[0]) : tau;
+    double tau_f = cfg->tau_f ? exp((double)param_of(f->mod[3])->data[0]) : tau;
     double v[NB][NP][ND], t[NB][NL][ND], vb[NB][ND], tb[NB][ND];
     int len[NB];
     for (int i = 0; i < NB; i++) {
@@ -444,8 +443,8 @@ reference(const struct fixture *f, const struct rs_obj_sparc_config *cfg,
                 bool ok[NB * NL];
                 int r0 = i * NL + j;
                 for (int k = 0; k < NB * NL; k++) {
-                    ok[k] = fx_ids[k] != 0 &&
-                            (k == r0 || fx_ids[k] != fx_ids[r0]);
+                    ok[k] =
+                        fx_ids[k] != 0 && (k == r0 || fx_ids[k] != fx_ids[r0]);
                     z1[k] = ddot(cn[i][j], tn[k / NL][k % NL]) / tau_f;
                     z2[k] = ddot(tn[i][j], cn[k / NL][k % NL]) / tau_f;
                 }
@@ -602,7 +601,7 @@ test_align(void)
     a = rs_obj_sparc_align(g, &cfg, t, v, it);
     double z = exp(0.6) + exp(1.2) + exp(6.0) + 1.0;
     const float soft[NP] = {(float)(exp(0.6) / z), (float)(exp(1.2) / z),
-                           (float)(exp(6.0) / z), (float)(1.0 / z)};
+                            (float)(exp(6.0) / z), (float)(1.0 / z)};
     tap_is_floats(a->data + 2 * NP, soft, NP, 1e-6, 1e-5,
                   "softmax alignment: softmax_p(s / tau)");
     rs_graph_free(g);
@@ -642,8 +641,8 @@ test_grad(void)
             cfg.sparse = false;
             name = "sparc batch negatives, no sparsity";
         }
-        rs_objective *o = k == 3 ? rs_objective_clip(NULL)
-                                 : rs_objective_sparc(&cfg, NULL);
+        rs_objective *o =
+            k == 3 ? rs_objective_clip(NULL) : rs_objective_sparc(&cfg, NULL);
         if (k == 3)
             name = "clip objective";
         struct grad_case gc = {&f, o};
@@ -660,15 +659,16 @@ test_grad(void)
 
 struct logrec {
     int n;
-    char name[16][64];
-    double v[16];
+    char name[256][64];
+    double v[256];
 };
 
+/* Keeps the first 256 values logged (logged() reads the last). */
 static void
 log_fn(void *ud, const char *name, double value)
 {
     struct logrec *r = ud;
-    if (r->n < 16) {
+    if (r->n < 256) {
         snprintf(r->name[r->n], 64, "%s", name);
         r->v[r->n++] = value;
     }
@@ -677,7 +677,7 @@ log_fn(void *ud, const char *name, double value)
 static double
 logged(const struct logrec *r, const char *name)
 {
-    for (int i = 0; i < r->n; i++)
+    for (int i = r->n; i-- > 0;)
         if (strcmp(r->name[i], name) == 0)
             return r->v[i];
     return NAN;
@@ -720,8 +720,7 @@ test_learner(void)
     rs_learner_set_log(l2, log_fn, &r2);
     struct rs_error err = {0};
     int rc = rs_learner_step(l, NULL, &err);
-    tap_ok(rc == RS_OK && r.n == 0, "step 1: nothing logged yet (%s)",
-           err.msg);
+    tap_ok(rc == RS_OK && r.n == 0, "step 1: nothing logged yet (%s)", err.msg);
     /* checkpoint after one step: the extras' sums travel */
     size_t nw = rs_learner_state_words(l);
     uint64_t *w = calloc(nw, sizeof *w);
@@ -746,8 +745,7 @@ test_learner(void)
      * computed before its update, so the logged means (step 1's sums from
      * the state plus step 2's) equal l's exactly */
     rc = rs_learner_step(l2, NULL, &err);
-    tap_ok(rc == RS_OK &&
-               logged(&r2, "sp/train/loss_g") == lg &&
+    tap_ok(rc == RS_OK && logged(&r2, "sp/train/loss_g") == lg &&
                logged(&r2, "sp/train/loss_f") == lf,
            "a resumed learner logs the same loss_g and loss_f means");
     /* a state without the extras tail (saved before any extras) */
@@ -763,6 +761,14 @@ test_learner(void)
                              "refused");
     free(w);
     free(w1);
+    /* training lowers both terms (the fixture's 3 pairs, batch 2) */
+    rc = rs_learner_set_lr(l, 0.05f, &err);
+    for (int i = 0; rc == RS_OK && i < 60; i++)
+        rc = rs_learner_step(l, NULL, &err);
+    tap_ok(rc == RS_OK && logged(&r, "sp/train/loss_g") < lg &&
+               logged(&r, "sp/train/loss_f") < lf,
+           "60 steps lower L_g (%.4f -> %.4f) and L_f (%.4f -> %.4f)", lg,
+           logged(&r, "sp/train/loss_g"), lf, logged(&r, "sp/train/loss_f"));
     /* a learner of two modules is refused */
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
@@ -879,6 +885,15 @@ test_eval(void)
                "the matrix of example 1 is (3, 4) with its ids");
         tap_is_floats(ev.align, m, 12, 1e-5, 0.0,
                       "the alignment matrix of example 1");
+        struct logrec r = {0};
+        rs_learner_set_log(l, log_fn, &r);
+        rs_sparc_eval_log(l, &ev);
+        tap_ok(r.n == 4 && logged(&r, "eval/patch_acc") == ev.patch_acc &&
+                   logged(&r, "eval/r1") == ev.r1 &&
+                   logged(&r, "eval/align_entropy") == ev.align_entropy &&
+                   logged(&r, "eval/align_mass") == ev.align_mass,
+               "sparc_eval_log: the four eval/ scalars, bare for the "
+               "unnamed learner");
         rs_sparc_eval_fini(&ev);
     }
     sp.example = 2;

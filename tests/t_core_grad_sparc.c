@@ -93,8 +93,7 @@ ladder(struct rs_rng *rng, int ndim, const int *shape)
 
 /* Forward of one op on (rows, C) vals into a new array (the caller's). */
 static float *
-run_forward(struct op_case *c, int ndim, const int *shape,
-            const float *vals)
+run_forward(struct op_case *c, int ndim, const int *shape, const float *vals)
 {
     rs_graph *g = rs_graph_new();
     rs_tensor *x = param_of(ndim, shape, vals);
@@ -179,7 +178,7 @@ test_grad(struct rs_rng *rng)
     rs_tensor_release(x);
 
     /* Ties: two maxima and two minima in each row. */
-    const float tie[12] = {1.0f, 3.0f, 3.0f, 0.0f, 0.0f, 2.0f,
+    const float tie[12] = {1.0f,  3.0f, 3.0f,  0.0f, 0.0f, 2.0f,
                            -1.0f, 0.5f, -1.0f, 2.5f, 2.5f, 1.0f};
     x = param_of(2, (int[]){2, 6}, tie);
     tap_gradcheck("minmax_norm (2,6) tied max and min", 1, &x, build_op, &mm,
@@ -216,11 +215,12 @@ test_grad(struct rs_rng *rng)
     const float lv[4] = {0.0f, 0.1f, 0.6f, 1.0f};
     for (int r = 0; r < 3; r++)
         for (int j = 0; j < 4; j++)
-            ch[r * 4 + j] = (float)(r - 1) + (1.5f + (float)r) * lv[(j + r) % 4];
+            ch[r * 4 + j] =
+                (float)(r - 1) + (1.5f + (float)r) * lv[(j + r) % 4];
     struct op_case chain = {CHAIN, 1e-3f, 0.25f};
     x = param_of(2, (int[]){3, 4}, ch);
-    tap_gradcheck("minmax -> threshold -> normalize_sum (3,4)", 1, &x,
-                  build_op, &chain, FD_H, FD_TOL);
+    tap_gradcheck("minmax -> threshold -> normalize_sum (3,4)", 1, &x, build_op,
+                  &chain, FD_H, FD_TOL);
     rs_tensor_release(x);
 }
 
@@ -231,8 +231,8 @@ test_all_equal(void)
     const int P = 4;
     const float eps = 0.5f;
     rs_graph *g = rs_graph_new();
-    rs_tensor *x = param_of(2, (int[]){1, P},
-                            (const float[]){0.7f, 0.7f, 0.7f, 0.7f});
+    rs_tensor *x =
+        param_of(2, (int[]){1, P}, (const float[]){0.7f, 0.7f, 0.7f, 0.7f});
     rs_tensor *y = rs_op_minmax_norm(g, x, eps);
     const float w[4] = {1.0f, -2.0f, 0.5f, 3.0f};
     struct rs_error err = {0};

@@ -101,8 +101,7 @@ rs_objective_sparc_config(const rs_objective *o)
 }
 
 static int
-sparc_check(rs_objective *o, const struct rs_obj_env *env,
-            struct rs_error *err)
+sparc_check(rs_objective *o, const struct rs_obj_env *env, struct rs_error *err)
 {
     const struct sparc *k = rs_objective_impl(o);
     const char *kind = rs_objective_kind(o);
@@ -193,8 +192,9 @@ rs_obj_sparc_align(rs_graph *g, const struct rs_obj_sparc_config *cfg,
     rs_tensor *s = rs_op_matmul(g, t, v, false, true); /* (n, L, P) */
     if (cfg->align == RS_OBJ_SPARC_SOFTMAX) {
         if (inv_tau_f == NULL) {
-            rs_graph_fail(g, RS_EINVAL, "sparc: softmax alignment needs a "
-                                        "temperature");
+            rs_graph_fail(g, RS_EINVAL,
+                          "sparc: softmax alignment needs a "
+                          "temperature");
             return NULL;
         }
         return rs_op_softmax(g, rs_op_mul(g, s, inv_tau_f));
@@ -246,10 +246,10 @@ global_loss(rs_graph *g, rs_tensor *v, rs_tensor *t, const int *ids,
         wv->data[k] = 1.0f / (float)P;
     rs_tensor *vb = rs_op_matmul(g, wv, v, false, false); /* (n, 1, d) */
     rs_tensor *tb = rs_op_matmul(g, wt, t, false, false);
-    vb = rs_op_normalize_l2(g, rs_op_reshape(g, vb, 2, (int[]){n, d}),
-                            NORM_EPS);
-    tb = rs_op_normalize_l2(g, rs_op_reshape(g, tb, 2, (int[]){n, d}),
-                            NORM_EPS);
+    vb =
+        rs_op_normalize_l2(g, rs_op_reshape(g, vb, 2, (int[]){n, d}), NORM_EPS);
+    tb =
+        rs_op_normalize_l2(g, rs_op_reshape(g, tb, 2, (int[]){n, d}), NORM_EPS);
     rs_tensor *it = rs_op_mul(g, rs_op_matmul(g, vb, tb, false, true), inv_tau);
     rs_tensor *ti = rs_op_mul(g, rs_op_matmul(g, tb, vb, false, true), inv_tau);
     if (it == NULL || ti == NULL)
@@ -293,8 +293,10 @@ fine_caption(rs_graph *g, rs_tensor *cn, rs_tensor *tn, const int *ids,
                                                                 : -INFINITY;
         }
     /* row j: c_j against t_k; and t_j against c_k */
-    rs_tensor *ct = rs_op_mul(g, rs_op_matmul(g, cn, tn, false, true), inv_tau_f);
-    rs_tensor *tc = rs_op_mul(g, rs_op_matmul(g, tn, cn, false, true), inv_tau_f);
+    rs_tensor *ct =
+        rs_op_mul(g, rs_op_matmul(g, cn, tn, false, true), inv_tau_f);
+    rs_tensor *tc =
+        rs_op_mul(g, rs_op_matmul(g, tn, cn, false, true), inv_tau_f);
     return symmetric_ce(g, rs_op_add(g, ct, mask), rs_op_add(g, tc, mask), tgt,
                         w);
 }
@@ -321,8 +323,10 @@ fine_batch(rs_graph *g, rs_tensor *cn, rs_tensor *tn, const int *ids,
     }
     rs_tensor *c2 = rs_op_reshape(g, cn, 2, (int[]){N, d});
     rs_tensor *t2 = rs_op_reshape(g, tn, 2, (int[]){N, d});
-    rs_tensor *ct = rs_op_mul(g, rs_op_matmul(g, c2, t2, false, true), inv_tau_f);
-    rs_tensor *tc = rs_op_mul(g, rs_op_matmul(g, t2, c2, false, true), inv_tau_f);
+    rs_tensor *ct =
+        rs_op_mul(g, rs_op_matmul(g, c2, t2, false, true), inv_tau_f);
+    rs_tensor *tc =
+        rs_op_mul(g, rs_op_matmul(g, t2, c2, false, true), inv_tau_f);
     return symmetric_ce(g, rs_op_add(g, ct, mask), rs_op_add(g, tc, mask), tgt,
                         w);
 }
@@ -332,7 +336,7 @@ fine_loss(rs_graph *g, const struct rs_obj_sparc_config *cfg, rs_tensor *v,
           rs_tensor *t, const int *ids, const int *len, rs_tensor *inv_tau_f)
 {
     rs_tensor *a = rs_obj_sparc_align(g, cfg, t, v, inv_tau_f); /* (n,L,P) */
-    rs_tensor *cv = rs_op_matmul(g, a, v, false, false);         /* (n,L,d) */
+    rs_tensor *cv = rs_op_matmul(g, a, v, false, false);        /* (n,L,d) */
     rs_tensor *cn = rs_op_normalize_l2(g, cv, NORM_EPS);
     rs_tensor *tn = rs_op_normalize_l2(g, t, NORM_EPS);
     if (cn == NULL || tn == NULL)
@@ -390,8 +394,10 @@ sparc_loss(rs_objective *o, struct rs_obj_ctx *c, struct rs_obj_stats *st)
         caps += len[i] > 0;
     }
     if (caps == 0) {
-        rs_graph_fail(g, RS_EINVAL, "%s: every caption of the batch is "
-                      "padding", kind);
+        rs_graph_fail(g, RS_EINVAL,
+                      "%s: every caption of the batch is "
+                      "padding",
+                      kind);
         return NULL;
     }
     double correct = 0.0;

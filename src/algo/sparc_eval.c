@@ -29,6 +29,22 @@ rs_sparc_eval_fini(struct rs_sparc_eval *out)
     out->ids = NULL;
 }
 
+void
+rs_sparc_eval_log(const rs_learner *l, const struct rs_sparc_eval *ev)
+{
+    if (l->log == NULL)
+        return;
+    const char *const names[4] = {"patch_acc", "r1", "align_entropy",
+                                  "align_mass"};
+    const double vals[4] = {ev->patch_acc, ev->r1, ev->align_entropy,
+                            ev->align_mass};
+    for (int i = 0; i < 4; i++) {
+        char name[RS_NAME_MAX];
+        l->log(l->log_ud, rs_learner_metric(l, name, "eval", names[i], NULL),
+               vals[i]);
+    }
+}
+
 /* x / |x| into y (d), in double; a zero x stays 0. */
 static void
 unit(double *y, const float *x, int d)
@@ -99,8 +115,10 @@ inv_tau(rs_learner *l, int i)
     z->data[0] = 0.0f;
     rs_tensor *lt = rs_nn_module_forward(l->mod[i], g, z);
     if (lt != NULL && lt->numel != 1) {
-        rs_graph_fail(g, RS_ESHAPE, "sparc_eval: module %d gives %zu numbers "
-                      "(the log-temperature is one)", i + 1, lt->numel);
+        rs_graph_fail(g, RS_ESHAPE,
+                      "sparc_eval: module %d gives %zu numbers "
+                      "(the log-temperature is one)",
+                      i + 1, lt->numel);
         return NULL;
     }
     return rs_op_exp(g, rs_op_scale(g, lt, -1.0f));
@@ -150,7 +168,8 @@ measure(const struct rs_sparc_eval_spec *sp, const int *ids, const float *v,
         for (int p = 0; p < P; p++)
             for (int j = 0; j < d; j++)
                 acc[j] += v[((size_t)i * (size_t)P + (size_t)p) * (size_t)d +
-                            (size_t)j] / (float)P;
+                            (size_t)j] /
+                          (float)P;
         unit(vb + (size_t)i * (size_t)d, acc, d);
         memset(acc, 0, (size_t)d * sizeof *acc);
         for (int l = 0; l < L; l++) {
@@ -171,10 +190,10 @@ measure(const struct rs_sparc_eval_spec *sp, const int *ids, const float *v,
         int bi = 0, bt = 0;
         double si = -INFINITY, st = -INFINITY;
         for (int j = 0; j < n; j++) {
-            double s1 = dot(vb + (size_t)i * (size_t)d,
-                            tb + (size_t)j * (size_t)d, d);
-            double s2 = dot(tb + (size_t)i * (size_t)d,
-                            vb + (size_t)j * (size_t)d, d);
+            double s1 =
+                dot(vb + (size_t)i * (size_t)d, tb + (size_t)j * (size_t)d, d);
+            double s2 =
+                dot(tb + (size_t)i * (size_t)d, vb + (size_t)j * (size_t)d, d);
             if (s1 > si) {
                 si = s1;
                 bi = j;

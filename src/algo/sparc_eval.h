@@ -65,5 +65,10 @@ RS_NODISCARD int rs_sparc_eval(rs_learner *l,
                                const struct rs_sparc_eval_spec *spec,
                                struct rs_sparc_eval *out, struct rs_error *err);
 void rs_sparc_eval_fini(struct rs_sparc_eval *out);
+/* Send ev's scalars through l's log callback (rs_learner_set_log), as
+ * an evaluation's: "<name>/eval/patch_acc", ".../eval/r1",
+ * ".../eval/align_entropy", ".../eval/align_mass" (bare "eval/..." for
+ * the unnamed learner). The matrix is the caller's to publish. */
+void rs_sparc_eval_log(const rs_learner *l, const struct rs_sparc_eval *ev);
 
 #endif /* RS_ALGO_SPARC_EVAL_H */

@@ -219,8 +219,8 @@ node_normsum_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
     const rs_tensor *x = n->src[0];
-    normsum_forward(n->out->data, x->data, rs_tensor_rows(x),
-                    rs_tensor_cols(x), n->p.norm.eps);
+    normsum_forward(n->out->data, x->data, rs_tensor_rows(x), rs_tensor_cols(x),
+                    n->p.norm.eps);
 }
 
 static void
@@ -253,8 +253,8 @@ row_l2(const float *restrict x, int C, float eps)
 
 /* y_p = x_p / sqrt(sum_r x_r^2 + eps) per row. */
 static void
-norml2_forward(float *restrict out, const float *restrict x, size_t rows,
-               int C, float eps)
+norml2_forward(float *restrict out, const float *restrict x, size_t rows, int C,
+               float eps)
 {
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * (size_t)C;
@@ -321,8 +321,10 @@ row_build(rs_graph *g, enum rs_op op, const char *name, rs_tensor *x, float v,
     if (rs_graph_skip(g, 1, &x))
         return NULL;
     if (x->ndim < 1) {
-        rs_graph_fail(g, RS_ESHAPE, "%s: x needs a last dimension, got a "
-                      "scalar", name);
+        rs_graph_fail(g, RS_ESHAPE,
+                      "%s: x needs a last dimension, got a "
+                      "scalar",
+                      name);
         return NULL;
     }
     if (!isfinite(v) || (positive && !(v > 0.0f))) {
