@@ -37,10 +37,11 @@ tap.error_like(function() return rs.objective.clip{ lambda_g = 1 } end,
   "lambda_g", "clip takes no field")
 
 local data = rs.data.modular{ p = 5, train_frac = 0.5, seed = 1 }
-tap.error_like(function()
+tap.error_is(function()
   return rs.learner{ model = rs.nn.mlp{ input = data:input_dim(), width = 4,
                                         output = data:classes() },
                      data = data, objective = rs.objective.sparc{} }
-end, "sparc: 1 modules", "a one-module learner is refused by sparc")
+end, "rs.learner: 1 modules (image encoder, text encoder, log-temperature are needed) (sparc)",
+  "a one-module learner is refused by sparc, naming it at the end")
 
 tap.done()
