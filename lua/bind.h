@@ -301,6 +301,13 @@ void rs_lua_open_objlua(lua_State *L);
 void rs_lua_open_surgery(lua_State *L);
 rs_objective *rs_lua_objlua_build(lua_State *L, int spec,
                                   struct rs_error *err);
+/* The image-text objectives (l_objsparc.c): rs_lua_open_objsparc adds
+ * rs.objective.clip and rs.objective.sparc to the objective table at the
+ * top; rs_lua_objsparc_build makes the objective of a "clip" or "sparc"
+ * spec at index spec (NULL + err; never raises). */
+void rs_lua_open_objsparc(lua_State *L);
+rs_objective *rs_lua_objsparc_build(lua_State *L, int spec,
+                                    struct rs_error *err);
 
 /* A dataset, task or source handle at idx? to_source: a new reference
  * (a dataset wrapped, a task copied), or NULL + err; never raises. */

@@ -118,7 +118,7 @@ objective_message(struct rs_error *err)
 {
     static const char *const kinds[] = {"classify",  "last_token", "next_token",
                                         "l2_anchor", "ewc",        "kl_teacher",
-                                        "lua"};
+                                        "lua",       "clip",       "sparc"};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++) {
         size_t n = strlen(kinds[i]);
         if (strncmp(err->msg, kinds[i], n) == 0 && err->msg[n] == ':' &&

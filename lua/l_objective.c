@@ -9,6 +9,7 @@
  *   rs.objective.l2_anchor{base=, lambda=}
  *   rs.objective.ewc{base=, lambda=, fisher_batches=10}
  *   rs.objective.kl_teacher{base=, teacher=<module>, beta=1, tau=1}
+ *   rs.objective.clip{}, rs.objective.sparc{...}   image-text (l_objsparc.c)
  * (the regularisers add their term to base's loss while training).
  *
  * An objective value is a spec (a read-only table: kind and fields);
@@ -261,6 +262,8 @@ rs_lua_objective_build(lua_State *L, int idx, struct rs_error *err)
         return rs_objective_next_token(err);
     if (strcmp(kind, "lua") == 0)
         return rs_lua_objlua_build(L, idx, err);
+    if (strcmp(kind, "clip") == 0 || strcmp(kind, "sparc") == 0)
+        return rs_lua_objsparc_build(L, idx, err);
     if (strcmp(kind, "classify") == 0) {
         int loss = rs_obj_classify_loss_parse(spec_string(L, idx, "loss"));
         return rs_objective_classify(loss < 0 ? RS_OBJ_CROSS_ENTROPY
@@ -315,5 +318,6 @@ rs_lua_open_objective(lua_State *L)
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
     rs_lua_open_objlua(L);
+    rs_lua_open_objsparc(L);
     lua_setfield(L, -2, "objective");
 }

@@ -33,3 +33,4 @@ dist_lua_DATA = \
 %C%_librs_lua_a_SOURCES += %D%/l_graph.c %D%/l_graph_ops.c %D%/graph_impl.h
 %C%_librs_lua_a_SOURCES += %D%/l_nnmore.c
 %C%_librs_lua_a_SOURCES += %D%/l_imgtext.c
+%C%_librs_lua_a_SOURCES += %D%/l_objsparc.c

@@ -470,6 +470,33 @@ rs_learner_eval(rs_learner *l, enum rs_split split, int n, int len,
 
 /* ---- steps ------------------------------------------------------------- */
 
+/* Add a training step's extra scalars to their log sums. */
+static void
+count_extras(rs_learner *l, const struct rs_obj_stats *os)
+{
+    int n = os->nextra < RS_OBJ_MAX_EXTRAS ? os->nextra : RS_OBJ_MAX_EXTRAS;
+    for (int i = 0; i < n; i++) {
+        if (os->extra[i].name == NULL)
+            continue;
+        l->extra_name[i] = os->extra[i].name;
+        l->extra_sum[i] += os->extra[i].value;
+        l->extra_count[i]++;
+    }
+}
+
+/* Log the extras' means since the last log and restart them. */
+static void
+emit_extras(rs_learner *l)
+{
+    for (int i = 0; i < RS_OBJ_MAX_EXTRAS; i++) {
+        if (l->extra_count[i] > 0 && l->extra_name[i] != NULL)
+            emit(l, "train", l->extra_name[i],
+                 l->extra_sum[i] / (double)l->extra_count[i]);
+        l->extra_sum[i] = 0.0;
+        l->extra_count[i] = 0;
+    }
+}
+
 /* Count a finished step (loss lv, batch accuracy acc or NaN) and log. */
 static void
 count_step(rs_learner *l, double lv, double acc, float lr)
@@ -486,6 +513,7 @@ count_step(rs_learner *l, double lv, double acc, float lr)
         if (l->ntrain == 0 && l->acc_count > 0)
             emit(l, "train", "acc", l->acc_sum / (double)l->acc_count);
         emit(l, "train", "lr", (double)lr);
+        emit_extras(l);
         l->loss_sum = l->acc_sum = 0.0;
         l->loss_count = l->acc_count = 0;
     }
@@ -527,6 +555,7 @@ train_on(rs_learner *l, const struct rs_batch *b, float lr, bool evaluate,
     if (rc != RS_OK)
         return rc;
 
+    count_extras(l, &os);
     count_step(l, lv, acc, lr);
     st.step = l->steps;
     st.n = b->n;
@@ -690,6 +719,12 @@ rs_learner_set_objective(rs_learner *l, rs_objective *obj, struct rs_error *err)
     rs_objective_release(l->obj);
     l->obj = obj;
     l->probe_valid = false;
+    /* The extras' slots are the old objective's. */
+    for (int i = 0; i < RS_OBJ_MAX_EXTRAS; i++) {
+        l->extra_name[i] = NULL;
+        l->extra_sum[i] = 0.0;
+        l->extra_count[i] = 0;
+    }
     return RS_OK;
 }
 

@@ -20,6 +20,9 @@
  * "train/loss" for the unnamed learner (name ""):
  *   train/loss  mean batch loss since the last log (every log_every)
  *   train/lr    the rate of the last step (every log_every)
+ *   train/<x>   each extra scalar x the objective reports (struct
+ *               rs_obj_stats: sparc's loss_g, loss_f): the mean since
+ *               the last log, like train/loss (every log_every)
  *   train/acc   generators: mean batch accuracy since the last log
  *               (every log_every); finite sources: accuracy on (up to
  *               eval_n of) the train split (evaluations)

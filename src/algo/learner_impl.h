@@ -44,6 +44,11 @@ struct rs_learner {
     long steps;
     double loss_sum, acc_sum; /* logged means since the last log */
     long loss_count, acc_count;
+    /* The objective's extra scalars (rs_obj_stats), logged the same way:
+     * slot i's name (static, the objective's) and its sum and count. */
+    const char *extra_name[RS_OBJ_MAX_EXTRAS];
+    double extra_sum[RS_OBJ_MAX_EXTRAS];
+    long extra_count[RS_OBJ_MAX_EXTRAS];
     struct rs_batch batch;  /* the training batch */
     struct rs_batch ebatch; /* evaluation and probe batches */
     struct rs_learner_stats last;

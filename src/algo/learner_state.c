@@ -7,13 +7,17 @@
  * State words (layout 1): magic, steps, the batch RNG (4), pos, ntrain,
  * loss_sum, acc_sum, loss_count, acc_count, the optimiser's step count,
  * the objective's word count, then the epoch permutation (ntrain) and the
- * objective's words. Worker thread only.
+ * objective's words; then, once the objective has reported extra scalars
+ * (rs_obj_stats), their log sums and counts (2 RS_OBJ_MAX_EXTRAS words).
+ * A state without that tail loads with the extras' sums zero. Worker
+ * thread only.
  */
 #include "config.h"
 
 #include "algo/learner.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,13 +26,32 @@
 /* First word of the saved state ("RSLRN", layout 1). */
 #define STATE_MAGIC UINT64_C(0x52534c524e000001)
 #define STATE_FIXED 14
+#define STATE_EXTRAS (2 * RS_OBJ_MAX_EXTRAS)
 /* Most batches a Fisher estimate takes (a typo guard). */
 #define FISHER_MAX_BATCHES 1000000
+
+/* The words before the optional extras tail. */
+static size_t
+state_base(const rs_learner *l)
+{
+    return STATE_FIXED + (size_t)l->ntrain + rs_objective_state_words(l->obj);
+}
+
+/* True once the objective has reported extras, or a loaded state had
+ * pending extras sums: the tail is saved. */
+static bool
+has_extras(const rs_learner *l)
+{
+    for (int i = 0; i < RS_OBJ_MAX_EXTRAS; i++)
+        if (l->extra_name[i] != NULL || l->extra_count[i] > 0)
+            return true;
+    return false;
+}
 
 size_t
 rs_learner_state_words(const rs_learner *l)
 {
-    return STATE_FIXED + (size_t)l->ntrain + rs_objective_state_words(l->obj);
+    return state_base(l) + (has_extras(l) ? STATE_EXTRAS : 0);
 }
 
 static uint64_t
@@ -65,6 +88,11 @@ rs_learner_state_save(const rs_learner *l, uint64_t *out)
     for (int i = 0; i < l->ntrain; i++)
         out[STATE_FIXED + i] = (uint64_t)l->perm[i];
     rs_objective_state_save(l->obj, out + STATE_FIXED + l->ntrain);
+    uint64_t *tail = out + state_base(l);
+    for (int i = 0; has_extras(l) && i < RS_OBJ_MAX_EXTRAS; i++) {
+        tail[2 * i] = double_bits(l->extra_sum[i]);
+        tail[2 * i + 1] = (uint64_t)l->extra_count[i];
+    }
 }
 
 int
@@ -80,7 +108,9 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
                             "the learner state has %llu train examples, "
                             "this source has %d",
                             (unsigned long long)in[7], l->ntrain);
-    if (in[13] != (uint64_t)ow || n != rs_learner_state_words(l))
+    size_t base = state_base(l);
+    bool tail = n == base + STATE_EXTRAS;
+    if (in[13] != (uint64_t)ow || (n != base && !tail))
         return rs_error_set(err, RS_EFORMAT,
                             "the learner state has %llu words of %s "
                             "objective state, this objective has %zu",
@@ -90,6 +120,9 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
         in[10] > (uint64_t)LONG_MAX || in[11] > (uint64_t)LONG_MAX ||
         in[12] > (uint64_t)LONG_MAX)
         return rs_error_set(err, RS_EFORMAT, "corrupt learner state");
+    for (int i = 0; tail && i < RS_OBJ_MAX_EXTRAS; i++)
+        if (in[base + 2 * (size_t)i + 1] > (uint64_t)LONG_MAX)
+            return rs_error_set(err, RS_EFORMAT, "corrupt learner state");
     /* The permutation must be one, or the next epoch reads out of range. */
     char *seen = l->ntrain > 0 ? rs_xcalloc((size_t)l->ntrain, 1) : NULL;
     int bad = 0;
@@ -117,6 +150,10 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
     l->loss_count = (long)in[10];
     l->acc_count = (long)in[11];
     rs_optim_set_steps(l->optim, (long)in[12]);
+    for (int i = 0; i < RS_OBJ_MAX_EXTRAS; i++) {
+        l->extra_sum[i] = tail ? bits_double(in[base + 2 * (size_t)i]) : 0.0;
+        l->extra_count[i] = tail ? (long)in[base + 2 * (size_t)i + 1] : 0;
+    }
     for (int i = 0; i < l->ntrain; i++)
         l->perm[i] = (int)in[STATE_FIXED + i];
     l->probe_valid = false;

@@ -5,3 +5,4 @@ noinst_LIBRARIES += %D%/librs_algo.a
 	%D%/learner_impl.h %D%/learner_probe.c \
 	%D%/learner_surgery.c
 %C%_librs_algo_a_SOURCES += %D%/obj_next_token.c %D%/obj_regularise.c
+%C%_librs_algo_a_SOURCES += %D%/obj_sparc.c %D%/sparc_eval.c %D%/sparc_eval.h

@@ -58,13 +58,26 @@ struct rs_obj_ctx {
     bool train;     /* false while evaluating */
 };
 
+/* Named scalars an objective may report per step besides its loss. */
+#define RS_OBJ_MAX_EXTRAS 4
+
 /* Filled by loss: correct predictions among count scored (count 0: the
  * objective scores none, accuracy is reported as NaN). loss is set by the
- * learner to the returned scalar's value. */
+ * learner to the returned scalar's value. Extras: nextra (0..
+ * RS_OBJ_MAX_EXTRAS) named values of this batch, e.g. the terms of a sum
+ * of losses; name is a static string of [a-z0-9_] (the same names in the
+ * same slots every step), which a learner logs while training as
+ * "<learner>/train/<name>", the mean since the last log like
+ * train/loss. */
 struct rs_obj_stats {
     double loss;
     double correct;
     double count;
+    int nextra;
+    struct rs_obj_extra {
+        const char *name;
+        double value;
+    } extra[RS_OBJ_MAX_EXTRAS];
 };
 
 struct rs_objective_class {
@@ -168,6 +181,81 @@ rs_objective *rs_objective_last_token(struct rs_error *err);
  * source, windows shorter than 2, fewer logits than the vocab and (a
  * transformer) a vocab or ctx too small for the source. */
 rs_objective *rs_objective_next_token(struct rs_error *err);
+
+/* ---- clip and sparc (obj_sparc.c) ------------------------------------- */
+
+/* Image-text contrastive objectives on a paired source: input 0 image
+ * features to modules[0], giving patch embeddings v (n, P, d); input 1
+ * caption ids (PAD = 0, masked everywhere) to modules[1], giving token
+ * embeddings t (n, L, d); modules[2]'s forward (on a (1, 1) zero tensor)
+ * gives the log-temperature, one number: tau = exp of it.
+ *   L_g  the global loss (eq. (1) of SPARC, "Improving fine-grained
+ *        understanding in image-text pre-training", arXiv 2401.09865):
+ *        symmetric cross-entropy of cos(vbar_i, tbar_j) / tau, vbar the
+ *        mean of the patches, tbar the mean of the caption's non-pad
+ *        tokens;
+ *   L_f  the fine-grained loss (eqs. (2)-(6)): per token, s_lp = t_l . v_p,
+ *        min-max normalised over the patches (eps 1e-6 on the range),
+ *        zeroed below sigma = sigma_mult / P (sparse), renormalised to
+ *        weights a_lp (eps 1e-6 on the sum); c_l = sum_p a_lp v_p; the
+ *        symmetric cross-entropy of cos(c_l, t_k) / tau_f over the
+ *        caption's other tokens (negatives "caption"), averaged over the
+ *        caption's tokens, then over the captions.
+ * loss = lambda_g L_g + lambda_f L_f. A term whose weight is 0 is still
+ * computed, without gradient, so it can be logged. Stats: extras
+ * "loss_g" and "loss_f"; accuracy: the image-to-caption R@1 within the
+ * batch (the argmax of a row of the global logits is its own caption).
+ * Captions without any token are left out of every term. */
+enum rs_obj_sparc_align {
+    RS_OBJ_SPARC_MINMAX,  /* eqs. (2)-(4) */
+    RS_OBJ_SPARC_SOFTMAX, /* ablation: a_lp = softmax_p(s_lp / tau_f) */
+};
+enum rs_obj_sparc_negatives {
+    RS_OBJ_SPARC_CAPTION, /* eq. (6): the caption's other tokens */
+    RS_OBJ_SPARC_BATCH,   /* every token of the batch, except other
+                             occurrences of the same id (the same word is
+                             no negative) */
+};
+struct rs_obj_sparc_config {
+    double lambda_g;   /* >= 0; 0.5 */
+    double lambda_f;   /* >= 0; 1 */
+    double sigma_mult; /* sigma = sigma_mult / P, in [0, P]; 1 */
+    bool sparse;       /* threshold at sigma (false: the no-sparsity
+                          ablation, sigma = 0); true */
+    enum rs_obj_sparc_align align;         /* minmax */
+    enum rs_obj_sparc_negatives negatives; /* caption */
+    bool tau_f; /* L_f (and softmax alignment) use their own learned
+                   log-temperature, modules[3]; false: modules[2]'s */
+};
+/* The paper's settings (the values after ';' above). */
+void rs_obj_sparc_config_default(struct rs_obj_sparc_config *cfg);
+/* "minmax" / "softmax", "caption" / "batch"; parse returns -1 if
+ * unknown. */
+const char *rs_obj_sparc_align_name(enum rs_obj_sparc_align a);
+int rs_obj_sparc_align_parse(const char *name);
+const char *rs_obj_sparc_negatives_name(enum rs_obj_sparc_negatives n);
+int rs_obj_sparc_negatives_parse(const char *name);
+
+/* clip: lambda_g = 1, lambda_f = 0 (L_f logged with the default
+ * config's alignment). kind "clip". Never fails. */
+rs_objective *rs_objective_clip(struct rs_error *err);
+/* sparc with cfg (copied); NULL + err (RS_EINVAL naming the field) on a
+ * bad value. kind "sparc". check refuses a source that is not (features,
+ * tokens), modules that do not take them, and fewer than 3 modules (4
+ * with tau_f). */
+rs_objective *rs_objective_sparc(const struct rs_obj_sparc_config *cfg,
+                                 struct rs_error *err);
+/* The config of a clip or sparc objective (borrowed), else NULL. */
+const struct rs_obj_sparc_config *
+rs_objective_sparc_config(const rs_objective *o);
+/* The alignment weights a (n, L, P) of t (n, L, d) against v (n, P, d)
+ * under cfg's align, sparse and sigma_mult, on g (differentiable);
+ * inv_tau_f (numel 1) is 1 / tau_f, used by softmax alignment only (may
+ * be NULL for minmax). NULL with g's error set on a shape mismatch. */
+rs_tensor *rs_obj_sparc_align(rs_graph *g,
+                              const struct rs_obj_sparc_config *cfg,
+                              rs_tensor *t, rs_tensor *v,
+                              rs_tensor *inv_tau_f);
 
 /* ---- regularisers (obj_regularise.c) ---------------------------------- */
 

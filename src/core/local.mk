@@ -27,3 +27,4 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/rng.c %D%/rng.h \
 	%D%/prec.c %D%/prec.h \
 	%D%/names.c %D%/names.h
+%C%_librs_core_a_SOURCES += %D%/ops_rownorm.c

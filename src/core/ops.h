@@ -126,4 +126,17 @@ rs_tensor *rs_op_attention_probs(rs_graph *g, rs_tensor *out);
  * -> (B, T, 3C). base > 1. */
 rs_tensor *rs_op_rope(rs_graph *g, rs_tensor *qkv, int heads, float base);
 
+/* ---- ops_rownorm.c ---------------------------------------------------- */
+/* Row ops over the last dim (C), same shape out. The max and min of a row
+ * share their gradient equally among tied entries. eps > 0. */
+/* (x - min x) / (max x - min x + eps): 0 where x is the row's minimum,
+ * about 1 at its maximum, all 0 for a row of equal entries. */
+rs_tensor *rs_op_minmax_norm(rs_graph *g, rs_tensor *x, float eps);
+/* Elementwise x where x >= s, else 0 (s finite). */
+rs_tensor *rs_op_threshold(rs_graph *g, rs_tensor *x, float s);
+/* x / (sum of the row + eps): rows of non-negative x sum to about 1. */
+rs_tensor *rs_op_normalize_sum(rs_graph *g, rs_tensor *x, float eps);
+/* x / sqrt(sum of the row's squares + eps): unit rows (cosine). */
+rs_tensor *rs_op_normalize_l2(rs_graph *g, rs_tensor *x, float eps);
+
 #endif /* RS_CORE_OPS_H */

@@ -64,6 +64,10 @@ enum rs_op {
     RS_OP_DROPOUT,
     RS_OP_ATTENTION,
     RS_OP_ROPE,
+    RS_OP_MINMAX_NORM,
+    RS_OP_THRESHOLD,
+    RS_OP_NORMALIZE_SUM,
+    RS_OP_NORMALIZE_L2,
     RS_OP_COUNT
 };
 
@@ -198,5 +202,7 @@ extern const struct rs_op_def rs_op_def_layernorm, rs_op_def_rmsnorm;
 extern const struct rs_op_def rs_op_def_embedding, rs_op_def_concat,
     rs_op_def_slice, rs_op_def_reshape, rs_op_def_dropout;
 extern const struct rs_op_def rs_op_def_attention, rs_op_def_rope;
+extern const struct rs_op_def rs_op_def_minmax_norm, rs_op_def_threshold,
+    rs_op_def_normalize_sum, rs_op_def_normalize_l2;
 
 #endif /* RS_CORE_OPS_IMPL_H */
