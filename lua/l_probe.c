@@ -491,5 +491,6 @@ luaopen_repscope_probe(lua_State *L)
     lua_pop(L, 1);
     luaL_newlib(L, probe_funcs);
     rs_lua_open_seqprobe(L);
+    rs_lua_open_sparcprobe(L);
     return 1;
 }

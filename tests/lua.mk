@@ -55,3 +55,4 @@ check_PROGRAMS += %D%/t_lua_graph
 RS_LUA_TESTS += %D%/lua/t_man_examples.lua
 RS_LUA_TESTS += %D%/lua/t_nnmore.lua
 RS_LUA_TESTS += %D%/lua/t_imgtext.lua
+RS_LUA_TESTS += %D%/lua/t_sparcprobe.lua
