@@ -896,6 +896,25 @@ test_eval(void)
                "unnamed learner");
         rs_sparc_eval_fini(&ev);
     }
+    /* read under softmax alignment (tau = exp 0 = 1): token e1 of image 1
+     * has s = (1, 1, 0, 0) */
+    struct rs_obj_sparc_config soft;
+    rs_obj_sparc_config_default(&soft);
+    soft.align = RS_OBJ_SPARC_SOFTMAX;
+    sp.align = &soft;
+    rc = l != NULL ? rs_sparc_eval(l, &sp, &ev, &err) : RS_EINVAL;
+    if (rc == RS_OK) {
+        double e = exp(1.0), z = 2.0 * e + 2.0;
+        const float row[4] = {(float)(e / z), (float)(e / z), (float)(1.0 / z),
+                              (float)(1.0 / z)};
+        tap_is_floats(ev.align + 4, row, 4, 1e-6, 1e-5,
+                      "spec->align overrides the learner's alignment "
+                      "(softmax)");
+        rs_sparc_eval_fini(&ev);
+    } else {
+        tap_ok(false, "sparc_eval with softmax alignment: %s", err.msg);
+    }
+    sp.align = NULL;
     sp.example = 2;
     rc = l != NULL ? rs_sparc_eval(l, &sp, &ev, &err) : RS_OK;
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "example = 2") != NULL,

@@ -267,7 +267,9 @@ rs_sparc_eval(rs_learner *l, const struct rs_sparc_eval_spec *sp,
         return RS_EINVAL;
     struct rs_obj_sparc_config dflt;
     rs_obj_sparc_config_default(&dflt);
-    const struct rs_obj_sparc_config *cfg = rs_objective_sparc_config(l->obj);
+    const struct rs_obj_sparc_config *cfg = sp->align;
+    if (cfg == NULL)
+        cfg = rs_objective_sparc_config(l->obj);
     if (cfg == NULL)
         cfg = &dflt;
     if (cfg->tau_f && l->nmod < 4)

@@ -19,7 +19,7 @@
  *   align_entropy  the mean over non-pad tokens of -sum_p a_lp ln a_lp
  *                  (0 ln 0 = 0), a the alignment weights of the learner's
  *                  objective (clip, or another kind: the sparc default
- *                  alignment, min-max + threshold 1/P);
+ *                  alignment, min-max + threshold 1/P) or spec->align;
  *   align_mass     the mean over words naming an item of the share of
  *                  their weight on that item's patches (the patches whose
  *                  true class is the word's class: an image's items have
@@ -33,6 +33,7 @@
 #define RS_ALGO_SPARC_EVAL_H
 
 #include "algo/learner.h"
+#include "algo/objective.h"
 #include "core/base.h"
 #include "data/source.h"
 
@@ -47,6 +48,11 @@ struct rs_sparc_eval_spec {
     const int *class_ids;   /* (classes) the token id of each class word */
     int classes;            /* >= 1 */
     int example;            /* which of the n gives align, 0..n-1 */
+    /* The alignment to read the weights with (align, sparse, sigma_mult,
+     * tau_f), or NULL: the learner's own objective's (the sparc default
+     * for another kind), so learners with different rules can also be
+     * compared under one. */
+    const struct rs_obj_sparc_config *align;
 };
 
 struct rs_sparc_eval {
