@@ -5,7 +5,8 @@
  * (data/source_imgtext.h), which knows each patch's class and which item
  * each caption word names:
  *
- *   rs.probe.sparc(learner [, {split="test", n=512, example=1}])
+ *   rs.probe.sparc(learner [, {split="test", n=512, example=1,
+ *                              read="minmax"}])
  *       -> {patch_acc=, r1=, r1_i2t=, r1_t2i=, align_entropy=,
  *           align_mass=}
  *
@@ -13,7 +14,12 @@
  * /eval/align_mass (bare for the unnamed learner) and the matrix
  * <name>/align (caption words x P patches) of composite `example`, rows
  * labelled with its words. The first n composites of the split are the
- * evaluation set, the same on every call. Worker thread only.
+ * evaluation set, the same on every call. read = "minmax" (the default)
+ * reads every learner's alignment weights the same way, the paper's
+ * min-max with the 1/P threshold, so learners compare; "own" reads each
+ * with its objective's alignment (softmax alignment with a sharp learned
+ * temperature concentrates its weights whatever the patches encode).
+ * Worker thread only.
  */
 #include "config.h"
 
@@ -24,6 +30,7 @@
 #include "lua/bind.h"
 
 static const char *const split_names[] = {"train", "test", NULL};
+static const char *const read_names[] = {"minmax", "own", NULL};
 
 /* What one call owns, in a userdata so a raise leaks nothing. */
 struct sparc_scratch {
@@ -60,8 +67,10 @@ l_probe_sparc(lua_State *L)
                                 rs_source_kind(src));
     struct rs_sparc_eval_spec spec = {.split = RS_SPLIT_TEST, .n = 512};
     int example = 1;
+    bool own = false;
     if (!lua_isnoneornil(L, 2)) {
-        static const char *const fields[] = {"split", "n", "example", NULL};
+        static const char *const fields[] = {"split", "n", "example",
+                                             "read", NULL};
         rs_lua_check_table(L, 2, fn, "options");
         rs_lua_check_fields(L, 2, fn, fields);
         spec.split = (enum rs_split)rs_lua_opt_enum_field(L, 2, fn, "split",
@@ -69,7 +78,12 @@ l_probe_sparc(lua_State *L)
         spec.n = (int)rs_lua_opt_int_field(L, 2, fn, "n", 512, 1, 1 << 20);
         example = (int)rs_lua_opt_int_field(L, 2, fn, "example", 1, 1,
                                             1 << 20);
+        own = rs_lua_opt_enum_field(L, 2, fn, "read", "minmax",
+                                    read_names) == 1;
     }
+    struct rs_obj_sparc_config minmax;
+    rs_obj_sparc_config_default(&minmax);
+    spec.align = own ? NULL : &minmax;
     int count = rs_source_count(src, spec.split);
     if (spec.n > count)
         spec.n = count;

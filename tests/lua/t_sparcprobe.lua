@@ -61,6 +61,18 @@ tap.ok(sums_ok, "every word's weights sum to 1 over the patches")
 local again = rs.probe.sparc(sp, { n = 64, example = 2 })
 tap.is(again.patch_acc, r.patch_acc, "a second call without a step agrees")
 
+-- read = "own": a softmax-alignment learner read with its own rule
+local so = learner("so", rs.objective.sparc{ align = "softmax" })
+for _ = 1, 5 do so:step() end
+local mine = rs.probe.sparc(so, { n = 32, read = "own" })
+local common = rs.probe.sparc(so, { n = 32 })
+tap.is(mine.patch_acc, common.patch_acc, "the reading rule leaves patch_acc")
+tap.ok(mine.align_entropy ~= common.align_entropy,
+       "but changes the weights read (entropy " .. mine.align_entropy ..
+       " own, " .. common.align_entropy .. " min-max)")
+tap.error_like(function() return rs.probe.sparc(so, { read = "mine" }) end,
+  "read", "an unknown reading rule")
+
 -- refusals
 tap.error_like(function() return rs.probe.sparc(sp, { n = 8, example = 9 }) end,
   "example", "an example beyond n")
