@@ -67,7 +67,8 @@ local function names(sc)
   for name in pairs(sc:logged()) do
     all[name] = true
     if name:match("^train/") or name:match("^test/")
-        or name:match("^probe/") or name:match("^norm/") then
+        or name:match("^probe/") or name:match("^norm/")
+        or name:match("^eval/") then
       bare[#bare + 1] = name
     end
   end
@@ -95,6 +96,22 @@ local function have_learner_method(m)
   local yes = l[m] ~= nil
   l:release()
   return yes
+end
+
+-- Is Fashion-MNIST installed (the imgtext and picture examples read it)?
+local function have_fmnist()
+  local d = rs.data.fmnist{ test_n = 1 }
+  if d == nil then return false, "Fashion-MNIST installed" end
+  d:release()
+  return true
+end
+
+-- Are the values of a list all within [lo, hi]?
+local function within(list, lo, hi)
+  for _, v in ipairs(list) do
+    if not (v >= lo and v <= hi) then return false end
+  end
+  return #list > 0
 end
 
 local checks = {
@@ -126,6 +143,82 @@ local checks = {
       tap.ok(ewc[6] > 0.85 and plain[6] < 0.3, string.format(
              "objectives: ewc keeps task + (%.2f), plain forgets it (%.2f)",
              ewc[6], plain[6]))
+    end,
+  },
+  clip_sparc = {
+    needs = have_fmnist,
+    overrides = { "train_n=300", "every=5" },
+    steps = 10,
+    run = function(sc)
+      local all, bare = names(sc)
+      tap.is(bare, "", "clip_sparc: no bare names")
+      tap.ok(all["clip/train/loss_g"] and all["clip/train/loss_f"]
+             and all["sparc/train/loss_g"] and all["sparc/train/loss_f"],
+             "clip_sparc: */train/loss_g and */train/loss_f")
+      -- sparc's loss is lambda_g loss_g + lambda_f loss_f (0.5 and 1)
+      local l, g, f = sc:series("sparc/train/loss")[1],
+        sc:series("sparc/train/loss_g")[1], sc:series("sparc/train/loss_f")[1]
+      tap.is_near(l, 0.5 * g + f, 1e-4 * l,
+                  "clip_sparc: train/loss = 0.5 loss_g + loss_f")
+      tap.is_near(sc:series("clip/train/loss")[1],
+                  sc:series("clip/train/loss_g")[1], 1e-6,
+                  "clip_sparc: clip's loss is its loss_g")
+      local pa, mass = sc:series("clip/eval/patch_acc"),
+        sc:series("sparc/eval/align_mass")
+      tap.ok(#pa == 3 and within(pa, 0, 1) and #mass == 3
+             and within(mass, 0, 1) and all["sparc/eval/r1"]
+             and all["clip/eval/align_entropy"],
+             "clip_sparc: rs.probe.sparc at steps 1, 5 and 10")
+      local rows, cols, _, labels = sc:matrix("sparc/align")
+      tap.is(rows and (rows .. "x" .. cols), "4x16",
+             "clip_sparc: sparc/align, 4 words by 16 patches")
+      local words = 0
+      for _ in (labels or ""):gmatch("[^|]+") do words = words + 1 end
+      tap.is(words, 4, "clip_sparc: its rows labelled by the words")
+      local tr, tc, truth = sc:matrix("align_truth")
+      tap.ok(tr == 4 and tc == 1 and within(truth, 0, 3),
+             "clip_sparc: align_truth, an item 0..3 per word")
+      tap.has(sc:views(), '"kind":"align"', "clip_sparc: the align view")
+    end,
+  },
+  imgtext = {
+    needs = have_fmnist,
+    steps = 12,
+    run = function(sc)
+      local rows, cols = sc:matrix("composite")
+      tap.is(rows and (rows .. "x" .. cols), "28x28",
+             "imgtext: the composite, 28x28")
+      rows, cols = sc:matrix("patch_classes")
+      tap.is(rows and (rows .. "x" .. cols), "4x4",
+             "imgtext: 4x4 patch classes")
+      local acc = sc:series("test/acc")
+      tap.ok(#acc == 1 and acc[1] >= 0 and acc[1] <= 1,
+             "imgtext: test/acc from (correct, count)")
+      local words = 0
+      for _ in (sc:printed()[1] or ""):gmatch("%S+") do words = words + 1 end
+      tap.is(words, 4, "imgtext: the caption printed, 4 words")
+      tap.has(sc:views(), '"kind":"image"', "imgtext: a picture view")
+    end,
+  },
+  dual_encoder = {
+    steps = 12,
+    run = function(sc)
+      local loss = sc:series("train/loss")
+      tap.ok(#loss == 1 and loss[1] > 0, "dual_encoder: train/loss at 10")
+      local acc = sc:series("test/acc")
+      tap.ok(#acc == 1 and acc[1] >= 0 and acc[1] <= 1,
+             "dual_encoder: test/acc (R@1 from correct, count)")
+    end,
+  },
+  picture = {
+    needs = have_fmnist,
+    steps = 3,
+    run = function(sc)
+      local rows, cols, values = sc:matrix("sample")
+      tap.ok(rows == 28 and cols == 28 and within(values, 0, 1),
+             "picture: sample, 28x28 pixels in [0, 1]")
+      tap.is(#sc:printed(), 1, "picture: its class printed once")
+      tap.has(sc:views(), '"kind":"image"', "picture: the image view")
     end,
   },
   sources = {
