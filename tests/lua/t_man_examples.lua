@@ -101,7 +101,7 @@ end
 -- Is Fashion-MNIST installed (the imgtext and picture examples read it)?
 local function have_fmnist()
   local d = rs.data.fmnist{ test_n = 1 }
-  if d == nil then return false, "Fashion-MNIST installed" end
+  if d == nil then return false, "Fashion-MNIST data" end
   d:release()
   return true
 end
