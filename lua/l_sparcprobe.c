@@ -13,7 +13,9 @@
  * publishing <name>/eval/patch_acc, /eval/r1, /eval/align_entropy and
  * /eval/align_mass (bare for the unnamed learner) and the matrix
  * <name>/align (caption words x P patches) of composite `example`, rows
- * labelled with its words. The first n composites of the split are the
+ * labelled with its words, and <name>/patch_pred (1 x P), the classes
+ * patch_acc predicts for that composite's patches (for rs.view.patches).
+ * The first n composites of the split are the
  * evaluation set, the same on every call. read = "minmax" (the default)
  * reads every learner's alignment weights the same way, the paper's
  * min-max with the 1/P threshold, so learners compare; "own" reads each
@@ -130,6 +132,14 @@ l_probe_sparc(lua_State *L)
     char name[RS_NAME_MAX];
     rs_lua_matrix_labeled(L, rs_learner_metric(l, name, "align", NULL, NULL),
                           nr, s->ev.P, s->ev.align, rows, NULL);
+    /* the example's patch classes as patch_acc reads them (rs.view.patches) */
+    float *pred = lua_newuserdatauv(L, (size_t)s->ev.P * sizeof *pred, 0);
+    for (int p = 0; p < s->ev.P; p++)
+        pred[p] = (float)s->ev.pred[p];
+    rs_lua_matrix_labeled(L,
+                          rs_learner_metric(l, name, "patch_pred", NULL, NULL),
+                          1, s->ev.P, pred, NULL, NULL);
+    lua_pop(L, 1);
     lua_createtable(L, 0, 6);
     const struct {
         const char *k;

@@ -885,6 +885,10 @@ test_eval(void)
                "the matrix of example 1 is (3, 4) with its ids");
         tap_is_floats(ev.align, m, 12, 1e-5, 0.0,
                       "the alignment matrix of example 1");
+        /* example 1 looks like classes (1, 1, 2, 0): patch 3 is wrong */
+        tap_ok(ev.pred != NULL && ev.pred[0] == 1 && ev.pred[1] == 1 &&
+                   ev.pred[2] == 2 && ev.pred[3] == 0,
+               "the predicted classes of example 1's patches: 1 1 2 0");
         struct logrec r = {0};
         rs_learner_set_log(l, log_fn, &r);
         rs_sparc_eval_log(l, &ev);

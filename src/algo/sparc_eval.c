@@ -25,8 +25,10 @@ rs_sparc_eval_fini(struct rs_sparc_eval *out)
 {
     free(out->align);
     free(out->ids);
+    free(out->pred);
     out->align = NULL;
     out->ids = NULL;
+    out->pred = NULL;
 }
 
 void
@@ -141,10 +143,14 @@ measure(const struct rs_sparc_eval_spec *sp, const int *ids, const float *v,
         unit(eu + (size_t)k * (size_t)d, e + (size_t)k * (size_t)d, d);
 
     double hit = 0.0, seen = 0.0;
-    for (int i = 0; sp->patch_class != NULL && i < n; i++)
+    out->pred = rs_xcalloc((size_t)P, sizeof *out->pred);
+    for (int i = 0; i < n; i++)
         for (int p = 0; p < P; p++) {
-            int pc = sp->patch_class[(size_t)i * (size_t)P + (size_t)p];
-            if (pc < 0 || pc >= K)
+            int pc = sp->patch_class != NULL
+                         ? sp->patch_class[(size_t)i * (size_t)P + (size_t)p]
+                         : -1;
+            bool scored = pc >= 0 && pc < K;
+            if (!scored && i != sp->example)
                 continue;
             unit(x, v + ((size_t)i * (size_t)P + (size_t)p) * (size_t)d, d);
             int best = 0;
@@ -156,8 +162,12 @@ measure(const struct rs_sparc_eval_spec *sp, const int *ids, const float *v,
                     best = k;
                 }
             }
-            hit += best == pc;
-            seen += 1.0;
+            if (i == sp->example)
+                out->pred[p] = best;
+            if (scored) {
+                hit += best == pc;
+                seen += 1.0;
+            }
         }
     out->patch_acc = seen > 0.0 ? hit / seen : (double)NAN;
 

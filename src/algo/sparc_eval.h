@@ -25,7 +25,8 @@
  *                  true class is the word's class: an image's items have
  *                  distinct classes);
  *   align          a (L, P) of one example (rows of pad tokens are 0),
- *                  and that example's ids.
+ *                  that example's ids, and its patches' predicted
+ *                  classes (pred).
  * Worker thread only; it uses the learner's graph and evaluation batch,
  * and ends any cached probe forward (rs_learner_probe_forward).
  */
@@ -60,6 +61,8 @@ struct rs_sparc_eval {
     int L, P;
     float *align; /* (L, P), owned: rs_sparc_eval_fini */
     int *ids;     /* (L) the example's caption ids, owned */
+    int *pred;    /* (P) the example's patch classes as patch_acc predicts
+                     them (argmax cosine to the class words), owned */
 };
 
 /* Fill out (a fresh struct; the caller finis it after RS_OK; nothing to

@@ -57,6 +57,13 @@ for i = 1, rows do
 end
 tap.ok(sums_ok, "every word's weights sum to 1 over the patches")
 
+local pr, pc, pv = tap.matrix("sp/patch_pred")
+local classes_ok = pr == 1 and pc == lay.patches
+for _, v in ipairs(pv or {}) do
+  if v ~= math.floor(v) or v < 0 or v > 9 then classes_ok = false end
+end
+tap.ok(classes_ok, "sp/patch_pred: 1 x P classes 0..9")
+
 -- the same evaluation set on every call: equal values without a step
 local again = rs.probe.sparc(sp, { n = 64, example = 2 })
 tap.is(again.patch_acc, r.patch_acc, "a second call without a step agrees")
