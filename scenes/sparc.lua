@@ -52,11 +52,13 @@
 -- stay. Each row: seeds 1-3, means at the last step; the evaluation as
 -- above. Columns: steps; clip's patch_acc, R@1, align_mass and L_f
 -- (logged, not trained); then the best SPARC variant by patch_acc (var:
--- sb sparc_best, sm softmax) and its four. L_f is the mean of the last
--- ten logged values (the 3000-step defaults row is the table above).
+-- sp sparc, sm softmax, sb sparc_best) and its four. L_f is the mean of
+-- the last ten logged values (the 3000-step defaults row is the table
+-- above).
 -- Params not named are the defaults. (a) lambda_f 1, best_lambda_f 1;
 -- (b) sparc_best minmax, best_sigma_mult 8, best_lambda_f 1; (c)
--- negatives and best_negatives batch.
+-- negatives and best_negatives batch; (d) best_lambda_f 2, sparc_best's
+-- row shown (its softmax row is the one above).
 --   setting                   steps  pa   R@1  mass L_f  var  pa  R@1  mass L_f
 --   defaults                   3000 .594 .215 .458 .380  sb .501 .217 .480 .016
 --   defaults                   6000 .613 .224 .479 .351  sb .517 .223 .490 .008
@@ -76,13 +78,17 @@
 --   words 1, distractors 3     3000 .492 .007 .446 1.09  sm .470 .008 .326 .107
 --   words 1, distractors 8     1500 .495 .005 .447 1.91  sm .439 .005 .341 .398
 --   words 1, distr. 3, l_g 1   1500 .490 .005 .442 1.09  sb .443 .006 .354 .140
--- The best SPARC variant trails CLIP by 0.02-0.18 in every row. More L_f
--- weight (lambda_g 0.1) widens the gap, more L_g weight (lambda_g 1)
--- narrows it, so L_f costs patch accuracy here; it ends at 0.002-0.07 when
--- a caption names two or more items. The nearest miss is captions naming
--- one item among three distractors (CLIP 0.49, softmax 0.47), a tie.
--- CLIP leads from step 500 on in every run; 6000 steps leave the default
--- gap at 0.10.
+--   words 1, distractors 1     1500 .475 .005 .428 .373  sp .476 .005 .324 .001
+--   grid 3, words 1, distr. 3  1500 .288 .004 .162 1.04  sb .274 .003 .132 .108
+--   words 1, distractors 3     6000 .473 .004 .438 .974  sm .496 .004 .332 .110
+--   words 1, distr. 3 (d)      6000 .473 .004 .438 .974  sb .434 .006 .307 .104
+-- Only captions naming one item bring SPARC level: with one distractor
+-- sparc ties (0.476 against 0.475); with three, softmax trails CLIP by
+-- 0.02 at 3000 steps and leads by 0.02 at 6000 (0.496 against 0.473, as
+-- CLIP slips), a fifth of the bar, and a larger lambda_f (d) loses
+-- ground. Where captions name two or more items the best variant trails
+-- by 0.06-0.18: more L_f weight (lambda_g 0.1) widens the gap, more L_g
+-- weight (lambda_g 1) narrows it, and L_f ends at 0.002-0.07.
 
 local rs = require "repscope"
 
