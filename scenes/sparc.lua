@@ -110,7 +110,8 @@ end
 local function objective(name, p)
   if name == "clip" then return rs.objective.clip{} end
   local o = { lambda_g = p.lambda_g, lambda_f = p.lambda_f,
-              sigma_mult = p.sigma_mult, negatives = p.negatives }
+              sigma_mult = p.sigma_mult, negatives = p.negatives,
+              tau_f = p.tau_f }
   if name == "nosparse" then o.sparse = false end
   if name == "softmax" then o.align = "softmax" end
   if name == "sparc_best" then
@@ -175,6 +176,8 @@ chance).]],
     sigma_mult = { 1.0, min = 0, max = 16,
                    help = "threshold as a multiple of 1/P" },
     negatives = { "caption", choices = { "caption", "batch" } },
+    tau_f = { false, help = "sparc, nosparse, softmax: a separate learned "
+                          .. "temperature for L_f" },
     best_lambda_f = { 0.5, min = 0 },
     best_negatives = { "caption", choices = { "caption", "batch" } },
     best_sigma_mult = { 1.0, min = 0, max = 16 },
@@ -222,6 +225,9 @@ chance).]],
     rs.view.image{ title = "test composite 1", matrix = "sample" },
     rs.view.align{ title = "word -> patch alignment", learners = NAMES,
                    truth = "align_truth", grid = 2 },
+    rs.view.patches{ title = "patch classes, test composite 1",
+                     learners = NAMES, matrix = "patch_pred",
+                     truth = "patch_truth" },
     rs.view.curves{ title = "patch accuracy", series = { "eval/patch_acc" },
                     learner = NAMES, ymin = 0, ymax = 1 },
     rs.view.curves{ title = "fine-grained loss L_f",
