@@ -11,7 +11,9 @@
  * cycled. sparc is the one workload built from nn modules and stepped by
  * a learner (rs_learner_step_batch), as scenes/sparc.lua trains it.
  * The timed region is forward + backward + optimiser step + zero grad,
- * after --warmup untimed steps. --gemm times one GEMM shape instead. Like
+ * after --warmup untimed steps. --gemm times one GEMM shape instead;
+ * --dump FILE (sparc) writes the weights, a batch and that batch's loss
+ * for torch_ref.py --check to recompute (see sparc_dump). Like
  * the main binary it re-execs itself first when OpenBLAS loaded generic
  * kernels (core/cpu.h). --threads is rs_blas_set_threads: the GEMM pool
  * of core/blas.c and whatever else runs on it. */
