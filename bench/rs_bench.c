@@ -7,9 +7,13 @@
  *
  * The models, batch sizes, optimisers and hyper-parameters are exactly
  * torch_ref.py's (grok-mlp, fmnist-mlp, relu-mlp and tanh-mlp with random
- * data, tiny-gpt); eight batches are generated before timing and cycled.
+ * data, tiny-gpt, sparc); eight batches are generated before timing and
+ * cycled. sparc is the one workload built from nn modules and stepped by
+ * a learner (rs_learner_step_batch), as scenes/sparc.lua trains it.
  * The timed region is forward + backward + optimiser step + zero grad,
- * after --warmup untimed steps. --gemm times one GEMM shape instead. Like
+ * after --warmup untimed steps. --gemm times one GEMM shape instead;
+ * --dump FILE (sparc) writes the weights, a batch and that batch's loss
+ * for torch_ref.py --check to recompute (see sparc_dump). Like
  * the main binary it re-execs itself first when OpenBLAS loaded generic
  * kernels (core/cpu.h). --threads is rs_blas_set_threads: the GEMM pool
  * of core/blas.c and whatever else runs on it. */
@@ -21,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "algo/learner.h"
+#include "algo/objective.h"
 #include "core/base.h"
 #include "core/blas.h"
 #include "core/cpu.h"
@@ -31,6 +37,8 @@
 #include "core/pool.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "data/source.h"
+#include "nn/module.h"
 #include "reexec.h"
 
 #define NBATCH 8 /* distinct pre-generated batches, cycled */
@@ -65,6 +73,9 @@ struct bench {
     int *ids[NBATCH]; /* (B, T) inputs */
     int *tgt[NBATCH]; /* (B T) next tokens */
     int *pos_ids;     /* (T) 0..T-1 */
+    /* sparc */
+    rs_learner *learner;
+    struct rs_batch pairs[NBATCH]; /* (image, caption) batches */
 };
 
 static rs_tensor *
@@ -301,6 +312,232 @@ gpt_loss(struct bench *b, int j)
     return rs_op_cross_entropy(g, logits, b->tgt[j], NULL);
 }
 
+/* ---- sparc ------------------------------------------------------------- */
+
+/* scenes/sparc.lua's SPARC learner at its defaults on rs.data.imgtext's
+ * shapes: 16 patches of 14 x 14 pixels, captions of 4 of the 10 class
+ * words (ids 1..10 of a vocabulary of 21). */
+enum {
+    SPARC_B = 64,    /* batch */
+    SPARC_P = 16,    /* patches */
+    SPARC_Q = 196,   /* pixels per patch */
+    SPARC_L = 4,     /* words per caption */
+    SPARC_V = 21,    /* vocabulary */
+    SPARC_H = 64,    /* hidden width */
+    SPARC_D = 32,    /* embedding width */
+    SPARC_WORDS = 10 /* class words */
+};
+
+/* The source the learner checks its modules and batches against: a
+ * generator of (P Q pixels uniform in [0, 1), L distinct class words in
+ * a random order), no labels. The timed steps never draw: they take the
+ * pre-drawn batches. */
+static void
+synth_info(const void *impl, struct rs_source_info *out)
+{
+    (void)impl;
+    memset(out, 0, sizeof *out);
+    out->ninputs = 2;
+    out->kind[0] = RS_NN_INPUT_FEATURES;
+    out->width[0] = SPARC_P * SPARC_Q;
+    out->kind[1] = RS_NN_INPUT_TOKENS;
+    out->width[1] = SPARC_L;
+    out->vocab[1] = SPARC_V;
+}
+
+static int
+synth_draw(const void *impl, struct rs_rng *rng, int n, int len,
+           struct rs_batch *b, struct rs_error *err)
+{
+    (void)impl;
+    (void)len;
+    if (rs_batch_reserve(b, 0, RS_NN_INPUT_FEATURES, n, SPARC_P * SPARC_Q,
+                         false, err) != RS_OK ||
+        rs_batch_reserve(b, 1, RS_NN_INPUT_TOKENS, n, SPARC_L, false, err) !=
+            RS_OK)
+        return RS_EINVAL;
+    for (size_t i = 0; i < (size_t)n * SPARC_P * SPARC_Q; i++)
+        b->in[0].x[i] = rs_rng_uniform(rng);
+    for (int e = 0; e < n; e++) {
+        int w[SPARC_WORDS]; /* partial Fisher-Yates: L distinct words */
+        for (int k = 0; k < SPARC_WORDS; k++)
+            w[k] = 1 + k;
+        for (int k = 0; k < SPARC_L; k++) {
+            int r = k + (int)rs_rng_below(rng, (uint32_t)(SPARC_WORDS - k));
+            int t = w[k];
+            w[k] = w[r];
+            w[r] = t;
+            b->in[1].ids[(size_t)e * SPARC_L + (size_t)k] = w[k];
+        }
+    }
+    return RS_OK;
+}
+
+static void
+synth_destroy(void *impl)
+{
+    (void)impl;
+}
+
+static const struct rs_source_class synth_class = {
+    .kind = "bench-imgtext",
+    .info = synth_info,
+    .draw = synth_draw,
+    .destroy = synth_destroy,
+};
+
+static rs_nn_module *
+checked(rs_nn_module *m, const struct rs_error *err)
+{
+    if (m == NULL)
+        rs_fatal("rs_bench: sparc: %s", err->msg);
+    return m;
+}
+
+static rs_nn_module *
+sparc_linear(int in, int out, struct rs_rng *rng)
+{
+    struct rs_error err = {0};
+    return checked(rs_nn_module_linear(in, out, true, RS_INIT_TORCH_DEFAULT,
+                                       1.0f, rng, &err),
+                   &err);
+}
+
+static rs_nn_module *
+sparc_relu(void)
+{
+    struct rs_error err = {0};
+    return checked(rs_nn_module_act(RS_NN_MLP_ACT_RELU, 0.0f, &err), &err);
+}
+
+/* Children (one reference each, handed over) run in order. */
+static rs_nn_module *
+sparc_sequential(rs_nn_module **c, int n)
+{
+    struct rs_error err = {0};
+    rs_nn_module *m = checked(rs_nn_module_sequential(c, NULL, n, &err), &err);
+    for (int i = 0; i < n; i++)
+        rs_nn_module_release(c[i]);
+    return m;
+}
+
+/* The encoders of scenes/sparc.lua:
+ *   image  x (B, P Q) -> (B, P, Q) -> linear(Q, H) -> + position (P, H)
+ *          -> relu -> linear(H, H) -> relu -> linear(H, D): v (B, P, D)
+ *   text   ids (B, L) -> embedding (V, H), N(0, 1) -> relu ->
+ *          linear(H, H) -> relu -> linear(H, D): t (B, L, D)
+ *   tau    log-temperature, log 0.07
+ * (linear: torch's default init; position N(0, 0.02^2)); the paper's
+ * SPARC (lambda_g 0.5, lambda_f 1, min-max, threshold 1/P, caption
+ * negatives); AdamW lr 1e-3 weight decay 0.1, batch 64. */
+static void
+setup_sparc(struct bench *b)
+{
+    struct rs_error err = {0};
+    struct rs_rng *rng = &b->rng;
+    rs_nn_module *img[7] = {
+        checked(rs_nn_module_reshape(2, (int[]){SPARC_P, SPARC_Q}, &err), &err),
+        sparc_linear(SPARC_Q, SPARC_H, rng),
+        checked(rs_nn_module_position(SPARC_P, SPARC_H, 0.02f, rng, &err),
+                &err),
+        sparc_relu(),
+        sparc_linear(SPARC_H, SPARC_H, rng),
+        sparc_relu(),
+        sparc_linear(SPARC_H, SPARC_D, rng),
+    };
+    rs_nn_module *txt[5] = {
+        checked(rs_nn_module_embedding(SPARC_V, SPARC_H, 1.0f, rng, &err),
+                &err),
+        sparc_relu(),
+        sparc_linear(SPARC_H, SPARC_H, rng),
+        sparc_relu(),
+        sparc_linear(SPARC_H, SPARC_D, rng),
+    };
+    rs_nn_module *mods[3] = {
+        sparc_sequential(img, 7),
+        sparc_sequential(txt, 5),
+        checked(rs_nn_module_scalar(logf(0.07f), &err), &err),
+    };
+    struct rs_obj_sparc_config oc;
+    rs_obj_sparc_config_default(&oc);
+    rs_objective *obj = rs_objective_sparc(&oc, &err);
+    if (obj == NULL)
+        rs_fatal("rs_bench: sparc: %s", err.msg);
+    rs_source *src = rs_source_new(&synth_class, NULL);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = SPARC_B;
+    lc.eval_every = 0;
+    lc.log_every = 1000000;
+    lc.optim.lr = 1e-3f;
+    lc.optim.weight_decay = 0.1f;
+    rs_sched_init(&lc.sched, RS_SCHED_CONSTANT, lc.optim.lr, -1);
+    b->learner = rs_learner_new(&lc, mods, 3, obj, src, &err);
+    if (b->learner == NULL)
+        rs_fatal("rs_bench: sparc: learner: %s", err.msg);
+    for (int i = 0; i < 3; i++)
+        rs_nn_module_release(mods[i]);
+    rs_objective_release(obj);
+    for (int j = 0; j < NBATCH; j++) {
+        rs_batch_init(&b->pairs[j]);
+        if (rs_source_draw(src, rng, SPARC_B, 0, &b->pairs[j], &err) != RS_OK)
+            rs_fatal("rs_bench: sparc: %s", err.msg);
+    }
+    rs_source_release(src);
+}
+
+static float
+sparc_step(struct bench *b, int j)
+{
+    struct rs_error err = {0};
+    struct rs_learner_stats st;
+    if (rs_learner_step_batch(b->learner, &b->pairs[j], &st, &err) != RS_OK)
+        rs_fatal("rs_bench: sparc: step failed: %s", err.msg);
+    return (float)st.loss;
+}
+
+/* --dump FILE (sparc): after --warmup steps (default 0), the parameters
+ * and batch 0 as text, then the loss of one step on that batch, for
+ * torch_ref.py --check to recompute:
+ *   param NAME NUMEL v1 v2 ...    (registry order, %.9g)
+ *   x N v1 v2 ...                 (batch 0's pixels, (B, P Q))
+ *   ids N i1 i2 ...               (batch 0's captions, (B, L))
+ *   loss L                        (the step's loss, before its update) */
+static void
+dump_floats(FILE *f, const char *tag, const char *name, const float *v,
+            size_t n)
+{
+    fprintf(f, "%s%s%s %zu", tag, name != NULL ? " " : "",
+            name != NULL ? name : "", n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, " %.9g", (double)v[i]);
+    fputc('\n', f);
+}
+
+static int
+sparc_dump(struct bench *b, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "rs_bench: cannot write %s\n", path);
+        return 1;
+    }
+    const rs_nn_model *m = rs_learner_params(b->learner);
+    for (int i = 0; i < rs_nn_model_count(m); i++) {
+        const rs_tensor *t = rs_nn_model_param(m, i);
+        dump_floats(f, "param", rs_nn_model_param_name(m, i), t->data,
+                    t->numel);
+    }
+    const struct rs_batch *bt = &b->pairs[0];
+    dump_floats(f, "x", NULL, bt->in[0].x, (size_t)bt->n * SPARC_P * SPARC_Q);
+    size_t nid = (size_t)bt->n * SPARC_L;
+    fprintf(f, "ids %zu", nid);
+    for (size_t i = 0; i < nid; i++)
+        fprintf(f, " %d", bt->in[1].ids[i]);
+    fprintf(f, "\nloss %.9g\n", (double)sparc_step(b, 0));
+    return fclose(f) == 0 ? 0 : 1;
+}
+
 /* ---- driver ------------------------------------------------------------- */
 
 /* One training step on batch k mod NBATCH; exits on any engine error
@@ -309,6 +546,8 @@ static float
 train_step(struct bench *b, long k)
 {
     int j = (int)(k % NBATCH);
+    if (b->learner != NULL)
+        return sparc_step(b, j);
     rs_graph_reset(b->g);
     rs_tensor *loss = b->vocab > 0 ? gpt_loss(b, j) : mlp_loss(b, j);
     struct rs_error err = {0};
@@ -326,6 +565,9 @@ train_step(struct bench *b, long k)
 static void
 bench_free(struct bench *b)
 {
+    rs_learner_free(b->learner);
+    for (int j = 0; j < NBATCH && b->learner != NULL; j++)
+        rs_batch_fini(&b->pairs[j]);
     rs_optim_free(b->opt);
     rs_graph_free(b->g);
     for (int i = 0; i < b->nparams; i++)
@@ -465,7 +707,10 @@ usage(FILE *f)
 {
     fprintf(f, "usage: rs_bench --workload NAME --steps N [--threads T] "
                "[--warmup W] [--seed S] [--verbose] [--no-backoff]\n"
-               "         NAME: grok-mlp fmnist-mlp relu-mlp tanh-mlp tiny-gpt\n"
+               "         NAME: grok-mlp fmnist-mlp relu-mlp tanh-mlp tiny-gpt "
+               "sparc\n"
+               "       rs_bench --workload sparc --dump FILE [--warmup W] "
+               "[--seed S]\n"
                "       rs_bench --gemm nt:MxNxK --steps N [--threads T] "
                "[--warmup W] [--no-backoff]\n"
                "       rs_bench --pool-for N [--grain G] --steps S "
@@ -481,7 +726,7 @@ main(int argc, char **argv)
     if (rs_reexec_for_blas(argv, &err) != RS_OK)
         fprintf(stderr, "rs_bench: warning: %s\n", err.msg);
 
-    const char *workload = NULL, *gemm_spec = NULL;
+    const char *workload = NULL, *gemm_spec = NULL, *dump = NULL;
     long pool_for = 0, grain = 4096;
     long steps = -1, warmup = -1;
     int threads = 1;
@@ -511,6 +756,8 @@ main(int argc, char **argv)
             return 2;
         } else if (strcmp(a, "--workload") == 0) {
             workload = v;
+        } else if (strcmp(a, "--dump") == 0) {
+            dump = v;
         } else if (strcmp(a, "--gemm") == 0) {
             gemm_spec = v;
         } else if (strcmp(a, "--pool-for") == 0) {
@@ -531,6 +778,10 @@ main(int argc, char **argv)
         }
         i++;
     }
+    if (dump != NULL && steps < 0)
+        steps = 1; /* --dump times nothing */
+    if (dump != NULL && warmup < 0)
+        warmup = 0;
     if ((workload == NULL && gemm_spec == NULL && pool_for == 0) ||
         steps < 1 || threads < 1) {
         usage(stderr);
@@ -562,11 +813,23 @@ main(int argc, char **argv)
         setup_small(&b, true);
     } else if (strcmp(workload, "tiny-gpt") == 0) {
         setup_gpt(&b);
+    } else if (strcmp(workload, "sparc") == 0) {
+        setup_sparc(&b);
     } else {
         fprintf(stderr, "rs_bench: unknown workload '%s'\n", workload);
         usage(stderr);
         rs_graph_free(b.g);
         return 2;
+    }
+
+    if (dump != NULL) {
+        for (long k = 0; b.learner != NULL && k < warmup; k++)
+            (void)train_step(&b, k + 1); /* batch 0 comes last */
+        int rc = b.learner != NULL ? sparc_dump(&b, dump) : 2;
+        if (rc == 2)
+            fprintf(stderr, "rs_bench: --dump is for sparc only\n");
+        bench_free(&b);
+        return rc;
     }
 
     /* At least WARMUP_MIN_S of warm-up, whatever --warmup says: OpenBLAS
@@ -598,12 +861,14 @@ main(int argc, char **argv)
     if (verbose) {
         struct rs_pool_stats ps;
         rs_pool_stats(&ps);
-        fprintf(stderr,
-                "rs_bench: %s: %s, %d thread%s, %d parameter tensors, "
-                "loss %.4f (first warm-up step) -> %.4f (last step)\n",
-                workload, rs_cpu_kernel_desc(), threads,
-                threads == 1 ? "" : "s", b.nparams, (double)first,
-                (double)loss);
+        fprintf(
+            stderr,
+            "rs_bench: %s: %s, %d thread%s, %d parameter tensors, "
+            "loss %.4f (first warm-up step) -> %.4f (last step)\n",
+            workload, rs_cpu_kernel_desc(), threads, threads == 1 ? "" : "s",
+            b.learner != NULL ? rs_nn_model_count(rs_learner_params(b.learner))
+                              : b.nparams,
+            (double)first, (double)loss);
         fprintf(stderr,
                 "rs_bench: fastest step %.4f ms; pool per step: %.1f jobs "
                 "(%.1f alone, %.1f chunks on helpers, %.2f wake-ups), "

@@ -18,8 +18,15 @@
 #   bench summary tanh/relu threads=T time_ratio=R want<=1.3 ok|MISS
 #       tanh-mlp's step time over relu-mlp's (same model, activation only)
 #   bench summary tanh-mlp/torch_best threads=T ratio=R want>=1.5 ok|MISS
+#   bench summary sparc/torch_best threads=T ratio=R want>=1.5 ok|MISS
 #   bench summary 2/1-threads WORKLOAD repscope=R torch=R2 torch_best=R3
 #       [want>=1.5 ok|MISS]   steps/s at 2 threads over 1 thread
+#
+# and, when sparc ran with torch, one check that the two compute the same
+# SPARC loss (torch_ref.py --check on rs_bench --dump, 100 steps in):
+#
+#   bench check sparc repscope=L torch=L2 torch64=L3 rel=R rel64=R2
+#       want<=1e-5 ok|MISS    rel: |torch - repscope| / |torch|, float32
 #
 # Timing noise on a shared 2-core machine is 10-35% (measured while
 # developing): compare ratios, not absolute numbers, and run it on a quiet
@@ -30,7 +37,7 @@ set -u
 
 bench=${1:?usage: run.sh /path/to/rs_bench}
 reps=${REPS:-3}
-workloads=${WORKLOADS:-grok-mlp fmnist-mlp tiny-gpt relu-mlp tanh-mlp}
+workloads=${WORKLOADS:-grok-mlp fmnist-mlp tiny-gpt relu-mlp tanh-mlp sparc}
 threads_list=${THREADS:-1 2}
 py=/usr/bin/python3
 src=${RS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -54,14 +61,17 @@ steps() { # program workload
     rs-fmnist-mlp) echo 600 ;;
     rs-tiny-gpt) echo 20 ;;
     rs-relu-mlp | rs-tanh-mlp) echo 1500 ;;
+    rs-sparc) echo 1000 ;;
     torch-grok-mlp) echo 40 ;;
     torch-fmnist-mlp) echo 150 ;;
     torch-tiny-gpt) echo 6 ;;
     torch-relu-mlp | torch-tanh-mlp) echo 300 ;;
+    torch-sparc) echo 300 ;;
     best-grok-mlp) echo 120 ;;
     best-fmnist-mlp) echo 400 ;;
     best-tiny-gpt) echo 12 ;;
     best-relu-mlp | best-tanh-mlp) echo 500 ;;
+    best-sparc) echo 400 ;;
     *) echo 20 ;;
     esac
 }
@@ -175,12 +185,14 @@ for t in $threads_list; do
         echo "bench summary tanh/relu threads=$t time_ratio=$tr want<=1.3" \
             "$(verdict "$tr" "<=" 1.3)"
 done
-for t in $threads_list; do
-    case $t in 1 | 2) ;; *) continue ;; esac
-    tb=$(ratio "$(med rs tanh-mlp "$t")" "$(med best tanh-mlp "$t")")
-    [ "$tb" = NA ] ||
-        echo "bench summary tanh-mlp/torch_best threads=$t ratio=$tb" \
-            "want>=1.5 $(verdict "$tb" ">=" 1.5)"
+for w in tanh-mlp sparc; do
+    for t in $threads_list; do
+        case $t in 1 | 2) ;; *) continue ;; esac
+        tb=$(ratio "$(med rs "$w" "$t")" "$(med best "$w" "$t")")
+        [ "$tb" = NA ] ||
+            echo "bench summary $w/torch_best threads=$t ratio=$tb" \
+                "want>=1.5 $(verdict "$tb" ">=" 1.5)"
+    done
 done
 for w in $workloads; do
     s=$(ratio "$(med rs "$w" 2)" "$(med rs "$w" 1)")
@@ -195,3 +207,19 @@ for w in $workloads; do
     esac
     echo "$line"
 done
+
+# The same SPARC loss on the same weights and batch (after 100 steps, so
+# the threshold and the temperature have moved off their start).
+case " $workloads " in
+*" sparc "*)
+    if [ "$have_torch" = yes ] &&
+        "$bench" --workload sparc --dump "$tmp/sparc.dump" --warmup 100 \
+            >/dev/null; then
+        line=$("$py" "$ref" --workload sparc --check "$tmp/sparc.dump" |
+            sed -n 's/^check workload=sparc /bench check sparc /p')
+        rel=$(echo "$line" | sed -n 's/.* rel=\([^ ]*\).*/\1/p')
+        [ -z "$line" ] ||
+            echo "$line want<=1e-5 $(verdict "${rel:-NA}" "<=" 1e-5)"
+    fi
+    ;;
+esac

@@ -17,6 +17,15 @@
 #   tiny-gpt    decoder-only transformer: vocab 64, context 64, width 128,
 #               4 heads, 2 blocks, MLP 512 (GELU), pre-LayerNorm, learned
 #               positions, head without bias; batch 32, AdamW lr 3e-4
+#   sparc       SPARC (Bica et al., "Improving fine-grained understanding
+#               in image-text pre-training", arXiv 2401.09865) on 2x2
+#               Fashion-MNIST-like composites: 16 patches of 196 pixels
+#               (uniform [0, 1)), captions of 4 distinct class words (ids
+#               1..10 of 21); image encoder 196-64 + learned positions,
+#               ReLU, 64-64, ReLU, 64-32; text encoder embedding 21x64,
+#               ReLU, 64-64, ReLU, 64-32; learned log-temperature (log
+#               0.07); 0.5 L_g + 1.0 L_f (min-max, threshold 1/16, caption
+#               negatives); batch 64, AdamW lr 1e-3 weight decay 0.1
 # A step is forward + cross-entropy + zero_grad + backward + optimiser
 # step; --warmup untimed steps come first. torch 1.13 defaults throughout.
 #
@@ -26,12 +35,17 @@
 # OpenBLAS is the pthread build, and torch.set_num_threads does not reach
 # it; only OPENBLAS_NUM_THREADS (read when the library loads) does.
 # --blas-info prints the versions and the OpenBLAS kernels to stderr.
+# --check FILE (sparc) loads the weights and batch that `rs_bench
+# --workload sparc --dump FILE` wrote and prints
+#     check workload=sparc repscope=X torch=Y torch64=Z rel=R rel64=R2
+# (torch's loss in float32 and float64; rel = |torch - repscope| / |torch|).
 import argparse
 import os
 import sys
 import time
 
-WORKLOADS = ("grok-mlp", "fmnist-mlp", "relu-mlp", "tanh-mlp", "tiny-gpt")
+WORKLOADS = ("grok-mlp", "fmnist-mlp", "relu-mlp", "tanh-mlp", "tiny-gpt",
+             "sparc")
 NBATCH = 8  # distinct batches, cycled
 
 
@@ -39,7 +53,7 @@ def parse_args():
     ap = argparse.ArgumentParser(
         description="PyTorch reference timings for bench/rs_bench.")
     ap.add_argument("--workload", required=True, choices=WORKLOADS)
-    ap.add_argument("--steps", type=int, required=True,
+    ap.add_argument("--steps", type=int, default=1,
                     help="timed training steps")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch and OpenBLAS threads")
@@ -48,6 +62,8 @@ def parse_args():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--blas-info", action="store_true",
                     help="print torch and OpenBLAS configuration to stderr")
+    ap.add_argument("--check", metavar="FILE",
+                    help="sparc: recompute the loss of rs_bench --dump FILE")
     args = ap.parse_args()
     if args.steps < 1 or args.threads < 1:
         ap.error("--steps and --threads must be at least 1")
@@ -59,6 +75,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)
 
 import ctypes  # noqa: E402  (after the thread counts, on purpose)
+import math  # noqa: E402
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -172,6 +189,58 @@ class TinyGPT(nn.Module):
         return self.head(self.lnf(x))
 
 
+class Sparc(nn.Module):
+    """scenes/sparc.lua's dual encoder and SPARC loss (rs_bench's sparc):
+    images (B, P Q) -> patches v (B, P, D), ids (B, L) -> tokens t (B, L,
+    D), a learned log-temperature. Full captions, so no pad mask."""
+
+    P, Q, L, V, H, D = 16, 196, 4, 21, 64, 32
+    EPS = 1e-6        # min-max range and renormalising sum
+    NORM_EPS = 1e-12  # x / sqrt(|x|^2 + eps)
+
+    def __init__(self, lambda_g=0.5, lambda_f=1.0):
+        super().__init__()
+        P, Q, V, H, D = self.P, self.Q, self.V, self.H, self.D
+        self.patch = nn.Linear(Q, H)
+        self.pos = nn.Parameter(torch.randn(P, H) * 0.02)
+        self.img = nn.Sequential(nn.ReLU(), nn.Linear(H, H), nn.ReLU(),
+                                 nn.Linear(H, D))
+        self.txt = nn.Sequential(nn.Embedding(V, H), nn.ReLU(),
+                                 nn.Linear(H, H), nn.ReLU(), nn.Linear(H, D))
+        self.log_tau = nn.Parameter(torch.tensor([math.log(0.07)]))
+        self.lambda_g, self.lambda_f = lambda_g, lambda_f
+
+    @classmethod
+    def norm(cls, x):
+        return x / torch.sqrt((x * x).sum(-1, keepdim=True) + cls.NORM_EPS)
+
+    def forward(self, x, ids):
+        B, P, L = x.shape[0], self.P, ids.shape[1]
+        v = self.img(self.patch(x.view(B, P, self.Q)) + self.pos)  # (B,P,D)
+        t = self.txt(ids)                                          # (B,L,D)
+        inv_tau = torch.exp(-self.log_tau)
+        # L_g, eq. (1): cosine of the mean patch and the mean token
+        vb, tb = self.norm(v.mean(1)), self.norm(t.mean(1))
+        s = vb @ tb.t() * inv_tau                                  # (B, B)
+        tgt = torch.arange(B)
+        loss_g = 0.5 * (F.cross_entropy(s, tgt) + F.cross_entropy(s.t(), tgt))
+        # L_f, eqs. (2)-(6): min-max over the patches, threshold 1/P,
+        # renormalise, align, then each word against its caption's words
+        a = t @ v.transpose(1, 2)                                  # (B,L,P)
+        lo = a.amin(-1, keepdim=True)
+        hi = a.amax(-1, keepdim=True)
+        a = (a - lo) / (hi - lo + self.EPS)
+        a = torch.where(a >= 1.0 / P, a, torch.zeros_like(a))
+        a = a / (a.sum(-1, keepdim=True) + self.EPS)
+        c, tn = self.norm(a @ v), self.norm(t)                     # (B,L,D)
+        f = c @ tn.transpose(1, 2) * inv_tau                       # (B,L,L)
+        tgt = torch.arange(L).repeat(B)
+        loss_f = 0.5 * (F.cross_entropy(f.reshape(B * L, L), tgt) +
+                        F.cross_entropy(f.transpose(1, 2).reshape(B * L, L),
+                                        tgt))
+        return self.lambda_g * loss_g + self.lambda_f * loss_f
+
+
 # ---- workloads --------------------------------------------------------------
 # Each returns (model, step) where step(k) trains on batch k mod NBATCH.
 
@@ -232,16 +301,82 @@ def tiny_gpt():
     return model, step
 
 
+# rs_bench's parameter names (registry "<module>.<child>.<name>") -> ours.
+SPARC_NAMES = {
+    "1.2.weight": "patch.weight", "1.2.bias": "patch.bias",
+    "1.3.weight": "pos",
+    "1.5.weight": "img.1.weight", "1.5.bias": "img.1.bias",
+    "1.7.weight": "img.3.weight", "1.7.bias": "img.3.bias",
+    "2.1.weight": "txt.0.weight",
+    "2.3.weight": "txt.2.weight", "2.3.bias": "txt.2.bias",
+    "2.5.weight": "txt.4.weight", "2.5.bias": "txt.4.bias",
+    "3.value": "log_tau",
+}
+
+
+def sparc_check(path):
+    """The loss of rs_bench's dump on its weights and batch 0."""
+    model, params, x, ids, want = Sparc(), {}, None, None, None
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if w[0] == "param":
+                params[SPARC_NAMES[w[1]]] = [float(v) for v in w[3:]]
+            elif w[0] == "x":
+                x = torch.tensor([float(v) for v in w[2:]])
+            elif w[0] == "ids":
+                ids = torch.tensor([int(v) for v in w[2:]])
+            elif w[0] == "loss":
+                want = float(w[1])
+    own = dict(model.named_parameters())
+    if sorted(own) != sorted(params):
+        sys.exit("torch_ref: %s: parameters %s, expected %s" % (
+            path, sorted(params), sorted(own)))
+    with torch.no_grad():
+        for name, p in own.items():
+            p.copy_(torch.tensor(params[name]).view_as(p))
+    x = x.view(-1, Sparc.P * Sparc.Q)
+    ids = ids.view(x.shape[0], -1)
+    with torch.no_grad():
+        got = model(x, ids).item()
+        got64 = model.double()(x.double(), ids).item()
+    print("check workload=sparc repscope=%.7g torch=%.7g torch64=%.7g "
+          "rel=%.2g rel64=%.2g" % (want, got, got64, abs(got - want) /
+                                   abs(got), abs(got64 - want) / abs(got64)))
+
+
+def sparc_workload():
+    batch, m = 64, Sparc
+    model = Sparc()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+    xs = torch.rand(NBATCH, batch, m.P * m.Q)
+    # 4 distinct class words (ids 1..10) per caption, in a random order
+    ids = torch.rand(NBATCH, batch, 10).argsort(-1)[..., :m.L] + 1
+
+    def step(k):
+        j = k % NBATCH
+        loss = model(xs[j], ids[j])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+    return model, step
+
+
 BUILDERS = {
     "grok-mlp": grok_mlp,
     "fmnist-mlp": fmnist_mlp,
     "relu-mlp": lambda: small_mlp(nn.ReLU),
     "tanh-mlp": lambda: small_mlp(nn.Tanh),
     "tiny-gpt": tiny_gpt,
+    "sparc": sparc_workload,
 }
 
 
 def main():
+    if ARGS.check is not None:
+        sparc_check(ARGS.check)
+        return
     model, step = BUILDERS[ARGS.workload]()
     if ARGS.blas_info:
         print_blas_info(model)

@@ -11,7 +11,9 @@
  * a two-entry row with max = min, and through the whole chain minmax ->
  * threshold -> normalize_sum. A row of equal entries gives zeros and the
  * closed-form gradient (dy_q/eps minus the even share). Bad arguments fail
- * with a message naming the op.
+ * with a message naming the op. Rows of 37 on 11 rows take the kernels'
+ * blocks (16 entries, 8 rows) and their tails: normalize_l2 there is bit
+ * for bit the plain one-row loop, and every op passes the gradient check.
  */
 #include "config.h"
 
@@ -253,6 +255,63 @@ test_all_equal(void)
     rs_tensor_release(x);
 }
 
+/* normalize_l2 on (11, 37) against the plain one-row loops in double
+ * (forward y = x / sqrt(eps + sum x^2), backward dx = (dy - y A) / N with
+ * A = sum dy y, each sum in order), bit for bit; then every op's
+ * gradient check at that width. */
+static void
+test_blocks(struct rs_rng *rng)
+{
+    enum { R = 11, C = 37 };
+    const float eps = 1e-6f;
+    static const int s2[2] = {R, C};
+    rs_tensor *x = tap_param(rng, 2, s2, -2.0f, 2.0f);
+    float w[R * C], y[R * C], dx[R * C];
+    for (int i = 0; i < R * C; i++)
+        w[i] = rs_rng_uniform(rng) - 0.5f;
+    for (int r = 0; r < R; r++) {
+        const float *xr = x->data + r * C, *wr = w + r * C;
+        double s = (double)eps, A = 0.0;
+        for (int j = 0; j < C; j++)
+            s += (double)xr[j] * (double)xr[j];
+        double nrm = sqrt(s);
+        for (int j = 0; j < C; j++)
+            y[r * C + j] = (float)((double)xr[j] / nrm);
+        for (int j = 0; j < C; j++)
+            A += (double)wr[j] * (double)y[r * C + j];
+        for (int j = 0; j < C; j++)
+            dx[r * C + j] =
+                (float)(((double)wr[j] - (double)y[r * C + j] * A) / nrm);
+    }
+    rs_graph *g = rs_graph_new();
+    rs_tensor *out = rs_op_normalize_l2(g, x, eps);
+    struct rs_error err = {0};
+    int rc = rs_graph_backward_seed(g, out, w, &err);
+    tap_ok(out != NULL && memcmp(out->data, y, sizeof y) == 0,
+           "normalize_l2 (11,37) forward: bit for bit the one-row loop");
+    tap_ok(rc == RS_OK && memcmp(x->grad, dx, sizeof dx) == 0,
+           "normalize_l2 (11,37) backward: bit for bit the one-row loop");
+    rs_graph_free(g);
+    rs_tensor_release(x);
+
+    struct op_case mm = {MINMAX, 1e-3f, 0}, th = {THRESHOLD, 0.25f, 0};
+    struct op_case ns = {NORMSUM, 1e-3f, 0}, n2 = {NORML2, 1e-6f, 0};
+    x = ladder(rng, 2, s2);
+    tap_gradcheck("minmax_norm (11,37) distinct", 1, &x, build_op, &mm, FD_H,
+                  FD_TOL);
+    rs_tensor_release(x);
+    x = tap_param_away(rng, 2, s2, -1.0f, 1.0f, 0.25f, 0.05f);
+    tap_gradcheck("threshold (11,37) s = 0.25", 1, &x, build_op, &th, FD_H,
+                  FD_TOL);
+    rs_tensor_release(x);
+    x = tap_param(rng, 2, s2, 0.1f, 2.0f);
+    tap_gradcheck("normalize_sum (11,37)", 1, &x, build_op, &ns, FD_H, FD_TOL);
+    rs_tensor_release(x);
+    x = tap_param(rng, 2, s2, -2.0f, 2.0f);
+    tap_gradcheck("normalize_l2 (11,37)", 1, &x, build_op, &n2, FD_H, FD_TOL);
+    rs_tensor_release(x);
+}
+
 static void
 test_errors(void)
 {
@@ -284,6 +343,7 @@ main(void)
     test_forward();
     test_grad(&rng);
     test_all_equal();
+    test_blocks(&rng);
     test_errors();
     return tap_done();
 }

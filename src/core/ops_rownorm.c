@@ -16,8 +16,12 @@
  * which is also what a central difference sees at a tie. A row whose
  * entries are all equal gives y = 0 (the eps keeps it finite), and every
  * entry is then both an argmax and an argmin. No op keeps scratch: the
- * backward recomputes the row statistics from x and y. Worker thread
- * only.
+ * backward recomputes the row statistics from x and y. The kernels are
+ * compiled once per vector width (RS_VEC_CLONES); their elementwise loops
+ * run in blocks of 16 so gcc -O2 vectorises them, and normalize_l2 sums 8
+ * rows side by side, each row in its own fixed order: every result is
+ * bit for bit the plain one-row loop's (-std=c11 contracts no FMA).
+ * Worker thread only.
  */
 #include "config.h"
 
@@ -31,7 +35,7 @@
 /* ---- minmax_norm ------------------------------------------------------ */
 
 /* max, min and their tie counts of one row. */
-static void
+static RS_VEC_INLINE void
 row_range(const float *restrict x, int C, float *mx, float *mn, int *nmx,
           int *nmn)
 {
@@ -52,7 +56,7 @@ row_range(const float *restrict x, int C, float *mx, float *mn, int *nmx,
 }
 
 /* y_p = (x_p - m) / (M - m + eps) per row. */
-static void
+RS_VEC_CLONES static void
 minmax_forward(float *restrict out,     /* (rows, C) */
                const float *restrict x, /* (rows, C) */
                size_t rows, int C, float eps)
@@ -64,9 +68,25 @@ minmax_forward(float *restrict out,     /* (rows, C) */
         int nM, nm;
         row_range(xr, C, &M, &m, &nM, &nm);
         double den = (double)M - (double)m + (double)eps;
-        for (int j = 0; j < C; j++)
+        size_t j, nv = rs_vec_floor((size_t)C);
+        for (j = 0; j < nv; j += 16) /* blocks of 16 vectorise */
+            for (int k = 0; k < 16; k++)
+                yr[j + k] = (float)(((double)xr[j + k] - (double)m) / den);
+        for (; j < (size_t)C; j++)
             yr[j] = (float)(((double)xr[j] - (double)m) / den);
     }
+}
+
+/* One entry of the backward below: dy / D less the argmin's and the
+ * argmax's shares (selects, not branches, so the loop vectorises). */
+static RS_VEC_INLINE float
+minmax_grad(float dy, float x, double den, float m, float M, double cmin,
+            double cmax)
+{
+    double d = (double)dy / den;
+    d = x == m ? d - cmin : d;
+    d = x == M ? d - cmax : d;
+    return (float)d;
 }
 
 /* With D = M - m + eps, y_p = (x_p - m) / D:
@@ -75,7 +95,7 @@ minmax_forward(float *restrict out,     /* (rows, C) */
  * G = sum_p dy_p and A = sum_p dy_p y_p:
  *   dx_q += dy_q / D - [q in argmin] / nm (G - A) / D - [q in argmax] / nM
  *           A / D */
-static void
+RS_VEC_CLONES static void
 minmax_backward(float *restrict dx,         /* (rows, C) */
                 const float *restrict dout, /* (rows, C) */
                 const float *restrict x,    /* (rows, C) */
@@ -96,14 +116,13 @@ minmax_backward(float *restrict dx,         /* (rows, C) */
             A += (double)dr[j] * (double)yr[j];
         }
         double cmin = (G - A) / den / nm, cmax = A / den / nM;
-        for (int j = 0; j < C; j++) {
-            double d = (double)dr[j] / den;
-            if (xr[j] == m)
-                d -= cmin;
-            if (xr[j] == M)
-                d -= cmax;
-            gr[j] += (float)d;
-        }
+        size_t j, nv = rs_vec_floor((size_t)C);
+        for (j = 0; j < nv; j += 16) /* blocks of 16 vectorise */
+            for (int k = 0; k < 16; k++)
+                gr[j + k] +=
+                    minmax_grad(dr[j + k], xr[j + k], den, m, M, cmin, cmax);
+        for (; j < (size_t)C; j++)
+            gr[j] += minmax_grad(dr[j], xr[j], den, m, M, cmin, cmax);
     }
 }
 
@@ -135,23 +154,30 @@ const struct rs_op_def rs_op_def_minmax_norm = {
 /* ---- threshold -------------------------------------------------------- */
 
 /* y = x >= s ? x : 0 */
-static void
+RS_VEC_CLONES static void
 threshold_forward(float *restrict out, const float *restrict x, size_t n,
                   float s)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i, nv = rs_vec_floor(n);
+    for (i = 0; i < nv; i += 16) /* blocks of 16 vectorise */
+        for (int k = 0; k < 16; k++)
+            out[i + k] = x[i + k] >= s ? x[i + k] : 0.0f;
+    for (; i < n; i++)
         out[i] = x[i] >= s ? x[i] : 0.0f;
 }
 
 /* dx += x >= s ? dy : 0 (the jump at x = s has no derivative; the kept
  * side's 1 is taken) */
-static void
+RS_VEC_CLONES static void
 threshold_backward(float *restrict dx, const float *restrict dout,
                    const float *restrict x, size_t n, float s)
 {
-    for (size_t i = 0; i < n; i++)
-        if (x[i] >= s)
-            dx[i] += dout[i];
+    size_t i, nv = rs_vec_floor(n);
+    for (i = 0; i < nv; i += 16) /* blocks of 16 vectorise */
+        for (int k = 0; k < 16; k++)
+            dx[i + k] = x[i + k] >= s ? dx[i + k] + dout[i + k] : dx[i + k];
+    for (; i < n; i++)
+        dx[i] = x[i] >= s ? dx[i] + dout[i] : dx[i];
 }
 
 static void
@@ -181,7 +207,7 @@ const struct rs_op_def rs_op_def_threshold = {
 /* ---- normalize_sum ---------------------------------------------------- */
 
 /* y_p = x_p / (sum_r x_r + eps) per row. */
-static void
+RS_VEC_CLONES static void
 normsum_forward(float *restrict out, const float *restrict x, size_t rows,
                 int C, float eps)
 {
@@ -189,14 +215,18 @@ normsum_forward(float *restrict out, const float *restrict x, size_t rows,
         const float *xr = x + r * (size_t)C;
         float *yr = out + r * (size_t)C;
         double S = rs_vec_sum_double(xr, (size_t)C) + (double)eps;
-        for (int j = 0; j < C; j++)
+        size_t j, nv = rs_vec_floor((size_t)C);
+        for (j = 0; j < nv; j += 16) /* blocks of 16 vectorise */
+            for (int k = 0; k < 16; k++)
+                yr[j + k] = (float)((double)xr[j + k] / S);
+        for (; j < (size_t)C; j++)
             yr[j] = (float)((double)xr[j] / S);
     }
 }
 
 /* With S = sum_r x_r + eps, y_p = x_p / S: dy_p/dx_q = delta_pq / S -
  * x_p / S^2, so dx_q += (dy_q - sum_p dy_p y_p) / S */
-static void
+RS_VEC_CLONES static void
 normsum_backward(float *restrict dx, const float *restrict dout,
                  const float *restrict x, const float *restrict y, size_t rows,
                  int C, float eps)
@@ -209,7 +239,11 @@ normsum_backward(float *restrict dx, const float *restrict dout,
         double A = 0.0;
         for (int j = 0; j < C; j++)
             A += (double)dr[j] * (double)yr[j];
-        for (int j = 0; j < C; j++)
+        size_t j, nv = rs_vec_floor((size_t)C);
+        for (j = 0; j < nv; j += 16) /* blocks of 16 vectorise */
+            for (int k = 0; k < 16; k++)
+                gr[j + k] += (float)(((double)dr[j + k] - A) / S);
+        for (; j < (size_t)C; j++)
             gr[j] += (float)(((double)dr[j] - A) / S);
     }
 }
@@ -242,7 +276,7 @@ const struct rs_op_def rs_op_def_normalize_sum = {
 /* ---- normalize_l2 ----------------------------------------------------- */
 
 /* sqrt(sum_r x_r^2 + eps) of one row, in double. */
-static double
+static RS_VEC_INLINE double
 row_l2(const float *restrict x, int C, float eps)
 {
     double s = (double)eps;
@@ -251,37 +285,116 @@ row_l2(const float *restrict x, int C, float eps)
     return sqrt(s);
 }
 
+/* The kernels take rows ROW_BLOCK at a time: each row's sum keeps the
+ * one-row order above (so every result is bit for bit the one-row
+ * loop's), but the block's chains of dependent double adds overlap
+ * instead of costing C add latencies per row one after another. */
+#define ROW_BLOCK 8
+
+/* nrm[k] = row_l2 of row k of the block x (ROW_BLOCK rows of C). */
+static RS_VEC_INLINE void
+block_l2(double *restrict nrm, const float *restrict x, int C, float eps)
+{
+    double s[ROW_BLOCK];
+    for (int k = 0; k < ROW_BLOCK; k++)
+        s[k] = (double)eps;
+    for (int j = 0; j < C; j++)
+        for (int k = 0; k < ROW_BLOCK; k++) {
+            double v = (double)x[(size_t)k * (size_t)C + (size_t)j];
+            s[k] += v * v;
+        }
+    for (int k = 0; k < ROW_BLOCK; k++)
+        nrm[k] = sqrt(s[k]);
+}
+
+/* dot[k] = sum_j a_kj b_kj in double, j in order, over a block. */
+static RS_VEC_INLINE void
+block_dot(double *restrict dot, const float *restrict a,
+          const float *restrict b, int C)
+{
+    double s[ROW_BLOCK];
+    for (int k = 0; k < ROW_BLOCK; k++)
+        s[k] = 0.0;
+    for (int j = 0; j < C; j++)
+        for (int k = 0; k < ROW_BLOCK; k++) {
+            size_t i = (size_t)k * (size_t)C + (size_t)j;
+            s[k] += (double)a[i] * (double)b[i];
+        }
+    for (int k = 0; k < ROW_BLOCK; k++)
+        dot[k] = s[k];
+}
+
+/* y_p = x_p / nrm over one row. */
+static RS_VEC_INLINE void
+norml2_row(float *restrict yr, const float *restrict xr, int C, double nrm)
+{
+    size_t j, nv = rs_vec_floor((size_t)C);
+    for (j = 0; j < nv; j += 16) /* blocks of 16 vectorise */
+        for (int k = 0; k < 16; k++)
+            yr[j + k] = (float)((double)xr[j + k] / nrm);
+    for (; j < (size_t)C; j++)
+        yr[j] = (float)((double)xr[j] / nrm);
+}
+
 /* y_p = x_p / sqrt(sum_r x_r^2 + eps) per row. */
-static void
+RS_VEC_CLONES static void
 norml2_forward(float *restrict out, const float *restrict x, size_t rows, int C,
                float eps)
 {
-    for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * (size_t)C;
-        float *yr = out + r * (size_t)C;
-        double nrm = row_l2(xr, C, eps);
-        for (int j = 0; j < C; j++)
-            yr[j] = (float)((double)xr[j] / nrm);
+    size_t r = 0;
+    for (; r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
+        double nrm[ROW_BLOCK];
+        block_l2(nrm, x + r * (size_t)C, C, eps);
+        for (int k = 0; k < ROW_BLOCK; k++) {
+            size_t o = (r + (size_t)k) * (size_t)C;
+            norml2_row(out + o, x + o, C, nrm[k]);
+        }
     }
+    for (; r < rows; r++) {
+        size_t o = r * (size_t)C;
+        norml2_row(out + o, x + o, C, row_l2(x + o, C, eps));
+    }
+}
+
+/* dx_q += (dy_q - y_q A) / nrm over one row. */
+static RS_VEC_INLINE void
+norml2_row_grad(float *restrict gr, const float *restrict dr,
+                const float *restrict yr, int C, double A, double nrm)
+{
+    size_t j, nv = rs_vec_floor((size_t)C);
+    for (j = 0; j < nv; j += 16) /* blocks of 16 vectorise */
+        for (int k = 0; k < 16; k++)
+            gr[j + k] +=
+                (float)(((double)dr[j + k] - (double)yr[j + k] * A) / nrm);
+    for (; j < (size_t)C; j++)
+        gr[j] += (float)(((double)dr[j] - (double)yr[j] * A) / nrm);
 }
 
 /* With N = sqrt(sum x^2 + eps), y_p = x_p / N: dy_p/dx_q = delta_pq / N -
  * x_p x_q / N^3, so dx_q += (dy_q - y_q sum_p dy_p y_p) / N */
-static void
+RS_VEC_CLONES static void
 norml2_backward(float *restrict dx, const float *restrict dout,
                 const float *restrict x, const float *restrict y, size_t rows,
                 int C, float eps)
 {
-    for (size_t r = 0; r < rows; r++) {
-        const float *xr = x + r * (size_t)C, *yr = y + r * (size_t)C;
-        const float *dr = dout + r * (size_t)C;
-        float *gr = dx + r * (size_t)C;
-        double nrm = row_l2(xr, C, eps);
+    size_t r = 0;
+    for (; r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
+        size_t o = r * (size_t)C;
+        double nrm[ROW_BLOCK], A[ROW_BLOCK];
+        block_l2(nrm, x + o, C, eps);
+        block_dot(A, dout + o, y + o, C);
+        for (int k = 0; k < ROW_BLOCK; k++) {
+            size_t ok = o + (size_t)k * (size_t)C;
+            norml2_row_grad(dx + ok, dout + ok, y + ok, C, A[k], nrm[k]);
+        }
+    }
+    for (; r < rows; r++) {
+        size_t o = r * (size_t)C;
+        const float *dr = dout + o, *yr = y + o;
         double A = 0.0;
         for (int j = 0; j < C; j++)
             A += (double)dr[j] * (double)yr[j];
-        for (int j = 0; j < C; j++)
-            gr[j] += (float)(((double)dr[j] - (double)yr[j] * A) / nrm);
+        norml2_row_grad(dx + o, dr, yr, C, A, row_l2(x + o, C, eps));
     }
 }
 
