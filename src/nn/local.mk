@@ -4,7 +4,7 @@ noinst_LIBRARIES += %D%/librs_nn.a
 	%D%/model.c %D%/model.h \
 	%D%/linear.c %D%/linear.h \
 	%D%/mlp.c %D%/mlp.h
-%C%_librs_nn_a_SOURCES += %D%/module.c %D%/module.h
+%C%_librs_nn_a_SOURCES += %D%/module.c %D%/module.h %D%/module_sequential.c
 %C%_librs_nn_a_SOURCES += %D%/transformer.c %D%/transformer.h
 %C%_librs_nn_a_SOURCES += %D%/module_transformer.c
 %C%_librs_nn_a_SOURCES += %D%/surgery.c %D%/surgery.h

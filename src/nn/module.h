@@ -90,6 +90,9 @@ rs_nn_module *rs_nn_module_new(const struct rs_nn_module_class *cls, void *impl,
                                rs_nn_model *model, bool owns_model);
 /* The impl pointer given to rs_nn_module_new (borrowed). */
 void *rs_nn_module_impl(const rs_nn_module *m);
+/* The class given to rs_nn_module_new, so a member file can tell its own
+ * modules apart (m's class == &its_class). */
+const struct rs_nn_module_class *rs_nn_module_class_of(const rs_nn_module *m);
 
 /* Longest child / layer name accepted, without the NUL. */
 #define RS_NN_MODULE_NAME_MAX 31
