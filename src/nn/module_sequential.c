@@ -282,7 +282,9 @@ fail:
 int
 rs_nn_module_children(const rs_nn_module *m)
 {
-    return rs_nn_module_class_of(m) == &seq_class ? ((const struct seq_impl *)rs_nn_module_impl(m))->n : 0;
+    return rs_nn_module_class_of(m) == &seq_class
+               ? ((const struct seq_impl *)rs_nn_module_impl(m))->n
+               : 0;
 }
 
 rs_nn_module *
@@ -306,7 +308,8 @@ rs_nn_module_find_child(const rs_nn_module *m, const char *name)
 {
     int n = rs_nn_module_children(m);
     for (int i = 0; i < n; i++)
-        if (strcmp(((const struct seq_impl *)rs_nn_module_impl(m))->names[i], name) == 0)
+        if (strcmp(((const struct seq_impl *)rs_nn_module_impl(m))->names[i],
+                   name) == 0)
             return i;
     return -1;
 }
