@@ -2,7 +2,8 @@
 # rs_bench and, when torch is importable, the same models in PyTorch
 # (bench/torch_ref.py).
 EXTRA_PROGRAMS += %D%/rs_bench
-%C%_rs_bench_SOURCES = %D%/rs_bench.c src/reexec.c src/reexec.h
+%C%_rs_bench_SOURCES = %D%/rs_bench.c %D%/rs_bench.h %D%/rs_bench_sparc.c \
+	src/reexec.c src/reexec.h
 %C%_rs_bench_LDADD = $(RS_ALL_LIBS) $(RS_LIBS)
 CLEANFILES += %D%/rs_bench
 EXTRA_DIST += %D%/run.sh %D%/torch_ref.py %D%/ui.sh %D%/lua_objective.lua

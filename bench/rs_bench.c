@@ -41,42 +41,7 @@
 #include "nn/module.h"
 #include "reexec.h"
 
-#define NBATCH 8 /* distinct pre-generated batches, cycled */
-#define MAX_PARAMS 64
-#define MAX_LAYERS 16
-#define WARMUP_MIN_S 0.25 /* seconds of warm-up at least (see main) */
-
-/* One transformer block's parameters (torch_ref.py's Block). */
-struct gpt_block {
-    rs_tensor *ln1_g, *ln1_b, *qkv_w, *qkv_b, *proj_w, *proj_b;
-    rs_tensor *ln2_g, *ln2_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
-};
-
-struct bench {
-    const char *name;
-    rs_graph *g;
-    rs_optim *opt;
-    float lr;
-    rs_tensor *params[MAX_PARAMS];
-    int nparams;
-    struct rs_rng rng;
-    /* MLP workloads */
-    int nlayers;
-    bool tanh; /* tanh between layers, else ReLU */
-    rs_tensor *w[MAX_LAYERS], *b[MAX_LAYERS];
-    rs_tensor *x[NBATCH]; /* (B, IN) heap batches */
-    int *y[NBATCH];       /* (B) targets */
-    /* tiny-gpt */
-    int vocab, ctx, d, heads, layers, hidden, batch;
-    rs_tensor *tok, *pos, *lnf_g, *lnf_b, *head;
-    struct gpt_block blk[4];
-    int *ids[NBATCH]; /* (B, T) inputs */
-    int *tgt[NBATCH]; /* (B T) next tokens */
-    int *pos_ids;     /* (T) 0..T-1 */
-    /* sparc */
-    rs_learner *learner;
-    struct rs_batch pairs[NBATCH]; /* (image, caption) batches */
-};
+#include "rs_bench.h"
 
 static rs_tensor *
 new_param(struct bench *b, int ndim, const int *shape, const char *name)
@@ -312,232 +277,6 @@ gpt_loss(struct bench *b, int j)
     return rs_op_cross_entropy(g, logits, b->tgt[j], NULL);
 }
 
-/* ---- sparc ------------------------------------------------------------- */
-
-/* scenes/sparc.lua's SPARC learner at its defaults on rs.data.imgtext's
- * shapes: 16 patches of 14 x 14 pixels, captions of 4 of the 10 class
- * words (ids 1..10 of a vocabulary of 21). */
-enum {
-    SPARC_B = 64,    /* batch */
-    SPARC_P = 16,    /* patches */
-    SPARC_Q = 196,   /* pixels per patch */
-    SPARC_L = 4,     /* words per caption */
-    SPARC_V = 21,    /* vocabulary */
-    SPARC_H = 64,    /* hidden width */
-    SPARC_D = 32,    /* embedding width */
-    SPARC_WORDS = 10 /* class words */
-};
-
-/* The source the learner checks its modules and batches against: a
- * generator of (P Q pixels uniform in [0, 1), L distinct class words in
- * a random order), no labels. The timed steps never draw: they take the
- * pre-drawn batches. */
-static void
-synth_info(const void *impl, struct rs_source_info *out)
-{
-    (void)impl;
-    memset(out, 0, sizeof *out);
-    out->ninputs = 2;
-    out->kind[0] = RS_NN_INPUT_FEATURES;
-    out->width[0] = SPARC_P * SPARC_Q;
-    out->kind[1] = RS_NN_INPUT_TOKENS;
-    out->width[1] = SPARC_L;
-    out->vocab[1] = SPARC_V;
-}
-
-static int
-synth_draw(const void *impl, struct rs_rng *rng, int n, int len,
-           struct rs_batch *b, struct rs_error *err)
-{
-    (void)impl;
-    (void)len;
-    if (rs_batch_reserve(b, 0, RS_NN_INPUT_FEATURES, n, SPARC_P * SPARC_Q,
-                         false, err) != RS_OK ||
-        rs_batch_reserve(b, 1, RS_NN_INPUT_TOKENS, n, SPARC_L, false, err) !=
-            RS_OK)
-        return RS_EINVAL;
-    for (size_t i = 0; i < (size_t)n * SPARC_P * SPARC_Q; i++)
-        b->in[0].x[i] = rs_rng_uniform(rng);
-    for (int e = 0; e < n; e++) {
-        int w[SPARC_WORDS]; /* partial Fisher-Yates: L distinct words */
-        for (int k = 0; k < SPARC_WORDS; k++)
-            w[k] = 1 + k;
-        for (int k = 0; k < SPARC_L; k++) {
-            int r = k + (int)rs_rng_below(rng, (uint32_t)(SPARC_WORDS - k));
-            int t = w[k];
-            w[k] = w[r];
-            w[r] = t;
-            b->in[1].ids[(size_t)e * SPARC_L + (size_t)k] = w[k];
-        }
-    }
-    return RS_OK;
-}
-
-static void
-synth_destroy(void *impl)
-{
-    (void)impl;
-}
-
-static const struct rs_source_class synth_class = {
-    .kind = "bench-imgtext",
-    .info = synth_info,
-    .draw = synth_draw,
-    .destroy = synth_destroy,
-};
-
-static rs_nn_module *
-checked(rs_nn_module *m, const struct rs_error *err)
-{
-    if (m == NULL)
-        rs_fatal("rs_bench: sparc: %s", err->msg);
-    return m;
-}
-
-static rs_nn_module *
-sparc_linear(int in, int out, struct rs_rng *rng)
-{
-    struct rs_error err = {0};
-    return checked(rs_nn_module_linear(in, out, true, RS_INIT_TORCH_DEFAULT,
-                                       1.0f, rng, &err),
-                   &err);
-}
-
-static rs_nn_module *
-sparc_relu(void)
-{
-    struct rs_error err = {0};
-    return checked(rs_nn_module_act(RS_NN_MLP_ACT_RELU, 0.0f, &err), &err);
-}
-
-/* Children (one reference each, handed over) run in order. */
-static rs_nn_module *
-sparc_sequential(rs_nn_module **c, int n)
-{
-    struct rs_error err = {0};
-    rs_nn_module *m = checked(rs_nn_module_sequential(c, NULL, n, &err), &err);
-    for (int i = 0; i < n; i++)
-        rs_nn_module_release(c[i]);
-    return m;
-}
-
-/* The encoders of scenes/sparc.lua:
- *   image  x (B, P Q) -> (B, P, Q) -> linear(Q, H) -> + position (P, H)
- *          -> relu -> linear(H, H) -> relu -> linear(H, D): v (B, P, D)
- *   text   ids (B, L) -> embedding (V, H), N(0, 1) -> relu ->
- *          linear(H, H) -> relu -> linear(H, D): t (B, L, D)
- *   tau    log-temperature, log 0.07
- * (linear: torch's default init; position N(0, 0.02^2)); the paper's
- * SPARC (lambda_g 0.5, lambda_f 1, min-max, threshold 1/P, caption
- * negatives); AdamW lr 1e-3 weight decay 0.1, batch 64. */
-static void
-setup_sparc(struct bench *b)
-{
-    struct rs_error err = {0};
-    struct rs_rng *rng = &b->rng;
-    rs_nn_module *img[7] = {
-        checked(rs_nn_module_reshape(2, (int[]){SPARC_P, SPARC_Q}, &err), &err),
-        sparc_linear(SPARC_Q, SPARC_H, rng),
-        checked(rs_nn_module_position(SPARC_P, SPARC_H, 0.02f, rng, &err),
-                &err),
-        sparc_relu(),
-        sparc_linear(SPARC_H, SPARC_H, rng),
-        sparc_relu(),
-        sparc_linear(SPARC_H, SPARC_D, rng),
-    };
-    rs_nn_module *txt[5] = {
-        checked(rs_nn_module_embedding(SPARC_V, SPARC_H, 1.0f, rng, &err),
-                &err),
-        sparc_relu(),
-        sparc_linear(SPARC_H, SPARC_H, rng),
-        sparc_relu(),
-        sparc_linear(SPARC_H, SPARC_D, rng),
-    };
-    rs_nn_module *mods[3] = {
-        sparc_sequential(img, 7),
-        sparc_sequential(txt, 5),
-        checked(rs_nn_module_scalar(logf(0.07f), &err), &err),
-    };
-    struct rs_obj_sparc_config oc;
-    rs_obj_sparc_config_default(&oc);
-    rs_objective *obj = rs_objective_sparc(&oc, &err);
-    if (obj == NULL)
-        rs_fatal("rs_bench: sparc: %s", err.msg);
-    rs_source *src = rs_source_new(&synth_class, NULL);
-    struct rs_learner_config lc;
-    rs_learner_config_default(&lc);
-    lc.batch = SPARC_B;
-    lc.eval_every = 0;
-    lc.log_every = 1000000;
-    lc.optim.lr = 1e-3f;
-    lc.optim.weight_decay = 0.1f;
-    rs_sched_init(&lc.sched, RS_SCHED_CONSTANT, lc.optim.lr, -1);
-    b->learner = rs_learner_new(&lc, mods, 3, obj, src, &err);
-    if (b->learner == NULL)
-        rs_fatal("rs_bench: sparc: learner: %s", err.msg);
-    for (int i = 0; i < 3; i++)
-        rs_nn_module_release(mods[i]);
-    rs_objective_release(obj);
-    for (int j = 0; j < NBATCH; j++) {
-        rs_batch_init(&b->pairs[j]);
-        if (rs_source_draw(src, rng, SPARC_B, 0, &b->pairs[j], &err) != RS_OK)
-            rs_fatal("rs_bench: sparc: %s", err.msg);
-    }
-    rs_source_release(src);
-}
-
-static float
-sparc_step(struct bench *b, int j)
-{
-    struct rs_error err = {0};
-    struct rs_learner_stats st;
-    if (rs_learner_step_batch(b->learner, &b->pairs[j], &st, &err) != RS_OK)
-        rs_fatal("rs_bench: sparc: step failed: %s", err.msg);
-    return (float)st.loss;
-}
-
-/* --dump FILE (sparc): after --warmup steps (default 0), the parameters
- * and batch 0 as text, then the loss of one step on that batch, for
- * torch_ref.py --check to recompute:
- *   param NAME NUMEL v1 v2 ...    (registry order, %.9g)
- *   x N v1 v2 ...                 (batch 0's pixels, (B, P Q))
- *   ids N i1 i2 ...               (batch 0's captions, (B, L))
- *   loss L                        (the step's loss, before its update) */
-static void
-dump_floats(FILE *f, const char *tag, const char *name, const float *v,
-            size_t n)
-{
-    fprintf(f, "%s%s%s %zu", tag, name != NULL ? " " : "",
-            name != NULL ? name : "", n);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, " %.9g", (double)v[i]);
-    fputc('\n', f);
-}
-
-static int
-sparc_dump(struct bench *b, const char *path)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "rs_bench: cannot write %s\n", path);
-        return 1;
-    }
-    const rs_nn_model *m = rs_learner_params(b->learner);
-    for (int i = 0; i < rs_nn_model_count(m); i++) {
-        const rs_tensor *t = rs_nn_model_param(m, i);
-        dump_floats(f, "param", rs_nn_model_param_name(m, i), t->data,
-                    t->numel);
-    }
-    const struct rs_batch *bt = &b->pairs[0];
-    dump_floats(f, "x", NULL, bt->in[0].x, (size_t)bt->n * SPARC_P * SPARC_Q);
-    size_t nid = (size_t)bt->n * SPARC_L;
-    fprintf(f, "ids %zu", nid);
-    for (size_t i = 0; i < nid; i++)
-        fprintf(f, " %d", bt->in[1].ids[i]);
-    fprintf(f, "\nloss %.9g\n", (double)sparc_step(b, 0));
-    return fclose(f) == 0 ? 0 : 1;
-}
-
 /* ---- driver ------------------------------------------------------------- */
 
 /* One training step on batch k mod NBATCH; exits on any engine error
@@ -547,7 +286,7 @@ train_step(struct bench *b, long k)
 {
     int j = (int)(k % NBATCH);
     if (b->learner != NULL)
-        return sparc_step(b, j);
+        return rs_bench_sparc_step(b, j);
     rs_graph_reset(b->g);
     rs_tensor *loss = b->vocab > 0 ? gpt_loss(b, j) : mlp_loss(b, j);
     struct rs_error err = {0};
@@ -814,7 +553,7 @@ main(int argc, char **argv)
     } else if (strcmp(workload, "tiny-gpt") == 0) {
         setup_gpt(&b);
     } else if (strcmp(workload, "sparc") == 0) {
-        setup_sparc(&b);
+        rs_bench_sparc_setup(&b);
     } else {
         fprintf(stderr, "rs_bench: unknown workload '%s'\n", workload);
         usage(stderr);
@@ -825,7 +564,7 @@ main(int argc, char **argv)
     if (dump != NULL) {
         for (long k = 0; b.learner != NULL && k < warmup; k++)
             (void)train_step(&b, k + 1); /* batch 0 comes last */
-        int rc = b.learner != NULL ? sparc_dump(&b, dump) : 2;
+        int rc = b.learner != NULL ? rs_bench_sparc_dump(&b, dump) : 2;
         if (rc == 2)
             fprintf(stderr, "rs_bench: --dump is for sparc only\n");
         bench_free(&b);
