@@ -219,6 +219,15 @@ struct rs_seqtask_config *rs_lua_check_seqtask(lua_State *L, int arg,
                                                const char *fn,
                                                const char *name);
 void rs_lua_push_seqtask(lua_State *L, const struct rs_seqtask_config *cfg);
+/* Module builders (l_nn.c, l_nnmore.c): a closed module box pushed
+ * before the module is built (so a Lua allocation error cannot leak it),
+ * then filled with the built module or raising "<fn>: <err>" (returns 1);
+ * and the rng of a builder: seed= of the options table at tbl (0: none)
+ * as a private stream left on the stack, else the host stream. */
+struct rs_lua_module *rs_lua_module_box_new(lua_State *L);
+int rs_lua_module_box_fill(lua_State *L, rs_nn_module *m,
+                           const struct rs_error *err, const char *fn);
+struct rs_rng *rs_lua_builder_rng(lua_State *L, int tbl, const char *fn);
 rs_nn_module *rs_lua_check_module(lua_State *L, int arg, const char *fn,
                                   const char *name);
 /* The box of a module handle at idx (rs.nn.* or rs.nn.transformer), or

@@ -46,8 +46,8 @@ rs_lua_check_module(lua_State *L, int arg, const char *fn, const char *name)
     return b->m;
 }
 
-static struct rs_lua_module *
-new_module_box(lua_State *L)
+struct rs_lua_module *
+rs_lua_module_box_new(lua_State *L)
 {
     struct rs_lua_module *b = lua_newuserdatauv(L, sizeof *b, 0);
     memset(b, 0, sizeof *b);
@@ -58,15 +58,15 @@ new_module_box(lua_State *L)
 void
 rs_lua_push_module(lua_State *L, rs_nn_module *m)
 {
-    struct rs_lua_module *b = new_module_box(L);
+    struct rs_lua_module *b = rs_lua_module_box_new(L);
     rs_nn_module_retain(m);
     b->m = m;
 }
 
 /* Push a box for a module built by make (which may fail with err). */
-static int
-push_built(lua_State *L, rs_nn_module *m, const struct rs_error *err,
-           const char *fn)
+int
+rs_lua_module_box_fill(lua_State *L, rs_nn_module *m,
+                       const struct rs_error *err, const char *fn)
 {
     if (m == NULL)
         return rs_lua_status_error(L, fn, err);
@@ -77,8 +77,8 @@ push_built(lua_State *L, rs_nn_module *m, const struct rs_error *err,
 
 /* The rng for a builder: seed= in the options table at tbl (a private
  * stream kept in a userdata on the stack), else the host stream. */
-static struct rs_rng *
-builder_rng(lua_State *L, int tbl, const char *fn)
+struct rs_rng *
+rs_lua_builder_rng(lua_State *L, int tbl, const char *fn)
 {
     if (tbl != 0 && rs_lua_has_field(L, tbl, "seed")) {
         lua_Integer s =
@@ -127,12 +127,12 @@ l_nn_linear(lua_State *L)
             : RS_INIT_TORCH_DEFAULT;
     float scale =
         tbl ? rs_lua_opt_float_field(L, tbl, fn, "scale", 1.0f, 0.0f) : 1.0f;
-    struct rs_rng *rng = builder_rng(L, tbl, fn);
-    new_module_box(L);
+    struct rs_rng *rng = rs_lua_builder_rng(L, tbl, fn);
+    rs_lua_module_box_new(L);
     struct rs_error err = {0};
     rs_nn_module *m = rs_nn_module_linear(
         (int)in, (int)out, bias, (enum rs_init_kind)init, scale, rng, &err);
-    return push_built(L, m, &err, fn);
+    return rs_lua_module_box_fill(L, m, &err, fn);
 }
 
 /* The activation builders: rs.nn.relu(), rs.nn.leaky_relu([slope]), ... */
@@ -153,9 +153,10 @@ l_nn_act(lua_State *L)
     } else if (act != RS_NN_MLP_ACT_LEAKY_RELU && !lua_isnone(L, 1)) {
         return luaL_error(L, "%s: takes no arguments", fn);
     }
-    new_module_box(L);
+    rs_lua_module_box_new(L);
     struct rs_error err = {0};
-    return push_built(L, rs_nn_module_act(act, slope, &err), &err, fn);
+    return rs_lua_module_box_fill(L, rs_nn_module_act(act, slope, &err), &err,
+                                  fn);
 }
 
 /* rs.nn.layernorm(width) or {width=, affine=true, eps=1e-5}; rmsnorm too */
@@ -181,10 +182,10 @@ l_nn_norm(lua_State *L)
             return rs_lua_arg_error(L, fn, 1, "width", "%lld is not >= 1",
                                     (long long)width);
     }
-    new_module_box(L);
+    rs_lua_module_box_new(L);
     struct rs_error err = {0};
-    return push_built(L, rs_nn_module_norm(kind, (int)width, affine, eps, &err),
-                      &err, fn);
+    return rs_lua_module_box_fill(
+        L, rs_nn_module_norm(kind, (int)width, affine, eps, &err), &err, fn);
 }
 
 /* rs.nn.mlp{input=, width=, depth=, output=, act=, norm=, bias=, ...} */
@@ -231,10 +232,10 @@ l_nn_mlp(lua_State *L)
     c.leaky_slope = (float)rs_lua_opt_number_field(L, 1, fn, "slope", 0.01);
     c.norm_affine = rs_lua_opt_bool_field(L, 1, fn, "affine", true);
     c.norm_eps = (float)rs_lua_opt_number_field(L, 1, fn, "eps", 1e-5);
-    struct rs_rng *rng = builder_rng(L, 1, fn);
-    new_module_box(L);
+    struct rs_rng *rng = rs_lua_builder_rng(L, 1, fn);
+    rs_lua_module_box_new(L);
     struct rs_error err = {0};
-    return push_built(L, rs_nn_module_mlp(&c, rng, &err), &err, fn);
+    return rs_lua_module_box_fill(L, rs_nn_module_mlp(&c, rng, &err), &err, fn);
 }
 
 /* rs.nn.sequential{ m1, {"name", m2}, ... } */
@@ -273,10 +274,10 @@ l_nn_sequential(lua_State *L)
         mods[i - 1] = rs_lua_check_module(L, mod, fn, "modules");
         lua_settop(L, base);
     }
-    new_module_box(L);
+    rs_lua_module_box_new(L);
     struct rs_error err = {0};
     rs_nn_module *m = rs_nn_module_sequential(mods, names, (int)n, &err);
-    return push_built(L, m, &err, fn);
+    return rs_lua_module_box_fill(L, m, &err, fn);
 }
 
 /* ---- methods ----------------------------------------------------------- */

@@ -17,48 +17,8 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "lua/bind.h"
-
-/* Push a closed module box (the module goes in after it is built, so a
- * Lua allocation error cannot leak it). */
-static struct rs_lua_module *
-new_box(lua_State *L)
-{
-    struct rs_lua_module *b = lua_newuserdatauv(L, sizeof *b, 0);
-    memset(b, 0, sizeof *b);
-    luaL_setmetatable(L, RS_LUA_MODULE_MT);
-    return b;
-}
-
-/* Fill the box at the top with m, or raise "<fn>: <err>". */
-static int
-fill_box(lua_State *L, rs_nn_module *m, const struct rs_error *err,
-         const char *fn)
-{
-    if (m == NULL)
-        return rs_lua_status_error(L, fn, err);
-    struct rs_lua_module *b = lua_touserdata(L, -1);
-    b->m = m;
-    return 1;
-}
-
-/* seed= of the table at tbl (a private stream left on the stack), else
- * the host stream. */
-static struct rs_rng *
-table_rng(lua_State *L, int tbl, const char *fn)
-{
-    if (rs_lua_has_field(L, tbl, "seed")) {
-        lua_Integer s =
-            rs_lua_opt_int_field(L, tbl, fn, "seed", 0, 0, LUA_MAXINTEGER);
-        struct rs_rng *r = lua_newuserdatauv(L, sizeof *r, 0);
-        rs_rng_seed(r, (uint64_t)s);
-        return r;
-    }
-    return &rs_lua_ctx(L)->rng;
-}
 
 /* The two sizes and std of a table builder (embedding, position). */
 static void
@@ -83,11 +43,11 @@ l_nnmore_embedding(lua_State *L)
     int vocab, d;
     float std;
     table_sizes(L, fn, "vocab", &vocab, &d, &std, 1.0f);
-    struct rs_rng *rng = table_rng(L, 1, fn);
-    new_box(L);
+    struct rs_rng *rng = rs_lua_builder_rng(L, 1, fn);
+    rs_lua_module_box_new(L);
     struct rs_error err = {0};
-    return fill_box(L, rs_nn_module_embedding(vocab, d, std, rng, &err), &err,
-                    fn);
+    return rs_lua_module_box_fill(
+        L, rs_nn_module_embedding(vocab, d, std, rng, &err), &err, fn);
 }
 
 /* rs.nn.position{n=, d=, std=0.02, seed=} */
@@ -98,10 +58,11 @@ l_nnmore_position(lua_State *L)
     int n, d;
     float std;
     table_sizes(L, fn, "n", &n, &d, &std, 0.02f);
-    struct rs_rng *rng = table_rng(L, 1, fn);
-    new_box(L);
+    struct rs_rng *rng = rs_lua_builder_rng(L, 1, fn);
+    rs_lua_module_box_new(L);
     struct rs_error err = {0};
-    return fill_box(L, rs_nn_module_position(n, d, std, rng, &err), &err, fn);
+    return rs_lua_module_box_fill(
+        L, rs_nn_module_position(n, d, std, rng, &err), &err, fn);
 }
 
 /* rs.nn.reshape{shape={a, b}} or rs.nn.reshape(a, b) */
@@ -137,9 +98,10 @@ l_nnmore_reshape(lua_State *L)
     } else {
         ndim = rs_lua_check_shape(L, 1, fn, "shape", shape);
     }
-    new_box(L);
+    rs_lua_module_box_new(L);
     struct rs_error err = {0};
-    return fill_box(L, rs_nn_module_reshape(ndim, shape, &err), &err, fn);
+    return rs_lua_module_box_fill(L, rs_nn_module_reshape(ndim, shape, &err),
+                                  &err, fn);
 }
 
 /* rs.nn.scalar{value=0} or rs.nn.scalar(value) */
@@ -155,9 +117,10 @@ l_nnmore_scalar(lua_State *L)
     } else if (!lua_isnone(L, 1)) {
         v = rs_lua_check_number(L, 1, fn, "value");
     }
-    new_box(L);
+    rs_lua_module_box_new(L);
     struct rs_error err = {0};
-    return fill_box(L, rs_nn_module_scalar((float)v, &err), &err, fn);
+    return rs_lua_module_box_fill(L, rs_nn_module_scalar((float)v, &err), &err,
+                                  fn);
 }
 
 static const luaL_Reg nnmore_funcs[] = {
