@@ -157,16 +157,14 @@ rs_lua_learner_sched(lua_State *L, int tbl, const char *fn,
     lua_pop(L, 1);
     if (out->kind == RS_SCHED_ONECYCLE && out->total < 1)
         out->total = ctx->total_steps;
-    /* one rule for a warm-up longer than the run: a short run (--steps 3)
-     * keeps its schedule's shape, warm-up a tenth of the run */
+    /* the one rule for a warm-up longer than the run (core/sched.h) */
     long total = out->total > 0 ? out->total : ctx->total_steps;
-    if (out->kind != RS_SCHED_ONECYCLE && out->warmup > 0 && total > 0 &&
-        total <= out->warmup) {
+    long old = rs_sched_fit_warmup(out, total);
+    if (old >= 0) {
         char line[200];
         snprintf(line, sizeof line,
                  "%s: warmup %ld shortened to %ld (the run plans %ld steps)",
-                 fn, out->warmup, total / 10, total);
-        out->warmup = total / 10;
+                 fn, old, out->warmup, total);
         rs_lua_print(L, line);
     }
 }

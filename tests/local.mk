@@ -119,3 +119,5 @@ check_PROGRAMS += %D%/t_algo_sparc
 %C%_t_algo_sparc_LDADD = $(RS_TEST_LIBS)
 TESTS += %D%/lua/t_objsparc.lua
 EXTRA_DIST += %D%/lua/t_objsparc.lua
+check_PROGRAMS += %D%/t_core_sched
+%C%_t_core_sched_LDADD = $(RS_TEST_LIBS)

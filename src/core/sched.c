@@ -115,3 +115,14 @@ rs_sched_kind_parse(const char *name)
             return (int)kinds[i];
     return -1;
 }
+
+long
+rs_sched_fit_warmup(struct rs_sched *s, long total)
+{
+    if (s->kind == RS_SCHED_ONECYCLE || s->warmup <= 0 || total <= 0 ||
+        total > s->warmup)
+        return -1;
+    long old = s->warmup;
+    s->warmup = total / 10;
+    return old;
+}

@@ -28,6 +28,12 @@ struct rs_sched {
 void rs_sched_init(struct rs_sched *s, enum rs_sched_kind kind, float lr,
                    long total);
 float rs_sched_lr(const struct rs_sched *s, long step);
+/* The one rule for a warm-up that does not fit the run: when a run of
+ * `total` steps (> 0) is no longer than s's warm-up, the warm-up becomes
+ * total / 10, so a short run keeps its schedule's shape. onecycle (which
+ * has no warm-up of its own) and total <= 0 are left alone. Returns the
+ * old warm-up when it changed s, else -1. */
+long rs_sched_fit_warmup(struct rs_sched *s, long total);
 const char *rs_sched_kind_name(enum rs_sched_kind kind);
 /* "constant", "linear", "cosine", "onecycle"; -1 if unknown. */
 int rs_sched_kind_parse(const char *name);
