@@ -169,12 +169,14 @@ ok $? "a final checkpoint was written"
 grep -q '"kind":"set","text":"lr = 0.0001"' "$log"
 ok $? "the param change is recorded"
 
-# SIGHUP (a dropped SSH link): the same clean end, exit status 129
-T kill-session -t rs
+# SIGHUP (a dropped SSH link): the same clean end, exit status 129. The
+# new session starts before the old one goes: killing the server's last
+# session first lets the server exit while the next command connects.
 T -u new-session -d -s hup -x 100 -y 30 \
     "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
      demo_mlp --steps 1000000 --out '$tmp/hup' 2>'$tmp/hup.err'; \
      echo \$? >'$tmp/hup.exit'; exec sleep 600"
+T kill-session -t rs
 i=0
 while [ $i -lt 600 ] && ! T capture-pane -p -t hup | grep -q RUNNING; do
     sleep 0.1
