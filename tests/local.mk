@@ -124,3 +124,7 @@ check_PROGRAMS += %D%/t_core_sched
 check_PROGRAMS += %D%/t_env_wrapper %D%/t_env_cartpole
 %C%_t_env_wrapper_LDADD = $(RS_TEST_LIBS)
 %C%_t_env_cartpole_LDADD = $(RS_TEST_LIBS)
+# PPO (issue 12): GAE and the rollout source; the PPO driver
+check_PROGRAMS += %D%/t_algo_gae %D%/t_algo_ppo
+%C%_t_algo_gae_LDADD = $(RS_TEST_LIBS)
+%C%_t_algo_ppo_LDADD = $(RS_TEST_LIBS)
