@@ -121,3 +121,6 @@ TESTS += %D%/lua/t_objsparc.lua
 EXTRA_DIST += %D%/lua/t_objsparc.lua
 check_PROGRAMS += %D%/t_core_sched
 %C%_t_core_sched_LDADD = $(RS_TEST_LIBS)
+# pick, clamp, minimum (ops_select.c) and PPO's clipped surrogate
+check_PROGRAMS += %D%/t_core_grad_select
+%C%_t_core_grad_select_LDADD = $(RS_TEST_LIBS)
