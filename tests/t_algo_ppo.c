@@ -25,7 +25,9 @@
  * metrics and env state against an uninterrupted run; the env state
  * round trip inside the learner state; live changes (epochs, steps,
  * minibatch) apply from the next update and bad ones change nothing;
- * Breakout (400 inputs) runs and publishes its frame.
+ * networks the collection forward leaves to the graph (LayerNorm, GELU)
+ * give ratios of 1 at lr 0 too; Breakout (400 inputs) runs and
+ * publishes its frame.
  */
 #include "config.h"
 
@@ -799,6 +801,47 @@ ppo_live_cases(void)
     rs_source_release(src);
 }
 
+/* Networks the collection forward leaves to the graph (a LayerNorm
+ * actor, a GELU critic): with lr 0 the ratios are 1 as well. */
+static void
+ppo_graph_path_case(void)
+{
+    struct rs_nn_mlp_config mc;
+    rs_nn_mlp_config_default(&mc);
+    mc.input = 5;
+    mc.width = 8;
+    mc.output = 2;
+    mc.act = RS_NN_MLP_ACT_TANH;
+    mc.norm = RS_NN_MLP_NORM_LAYERNORM;
+    struct rs_rng rng;
+    rs_rng_seed(&rng, 8);
+    struct rs_error err = {0};
+    rs_nn_module *a = rs_nn_module_mlp(&mc, &rng, &err);
+    rs_nn_module *c = net(5, 8, 1, RS_NN_MLP_ACT_GELU, 9);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.log_every = 1;
+    rs_optim_config_default(&lc.optim, RS_OPTIM_ADAM);
+    lc.optim.lr = 0.0f;
+    rs_sched_init(&lc.sched, RS_SCHED_CONSTANT, 0.0f, -1);
+    struct rs_ppo_config pc = ppo_config();
+    rs_learner *l = rs_ppo_learner(&lc, a, c, cartpole_env(2), &pc, &err);
+    struct tap_log *log = calloc(1, sizeof *log);
+    if (l != NULL)
+        rs_learner_set_log(l, tap_log_record, log);
+    bool ok = l != NULL && rs_learner_update(l, NULL, &err) == RS_OK;
+    double kl = last_value(log, "ppo/kl");
+    tap_ok(ok && last_value(log, "ppo/frac_below") == 0.0 &&
+               last_value(log, "ppo/frac_above") == 0.0 && fabs(kl) < 1e-6,
+           "LayerNorm actor, GELU critic (graph forwards): lr 0 gives ratios "
+           "of 1 (kl %.2g; %s)",
+           kl, err.msg);
+    free(log);
+    rs_learner_free(l);
+    rs_nn_module_release(a);
+    rs_nn_module_release(c);
+}
+
 static void
 ppo_breakout_case(void)
 {
@@ -847,6 +890,7 @@ main(void)
     ppo_run_cases();
     ppo_ckpt_cases();
     ppo_live_cases();
+    ppo_graph_path_case();
     ppo_breakout_case();
     return tap_done();
 }

@@ -9,8 +9,9 @@
  * env's step puts the next observations into the rollout rows of the
  * next step, the actor's penultimate pre-activation goes into the
  * columns (the PFO anchor). Every buffer is sized when the learner is
- * built (or the rollout is resized by a live change); the no-grad
- * forwards run on the driver's own graph, whose arena is reused, so a
+ * built (or the rollout is resized by a live change); the collection
+ * forwards run without the graph (ppo_fast.c) or, for MLPs it does not
+ * compute, on the driver's own graph, whose arena is reused: a
  * collection step allocates nothing.
  *
  * Driver words (layout 1): magic, the RNG (4), the capacity rows and
@@ -156,6 +157,8 @@ ppo_destroy(void *impl)
     free(p->probs);
     free_rollout_buffers(p);
     rs_probe_rank_fini(&p->rank);
+    rs_ppo_fast_fini(&p->fast_a);
+    rs_ppo_fast_fini(&p->fast_c);
     free(p->cells);
     free(p->frame);
     free(p->cap_obs);
@@ -228,6 +231,26 @@ row_norm(const float *x, int n)
 
 /* ---- collection --------------------------------------------------------- */
 
+/* A collection forward of m on rows x (n <= N): without the graph when
+ * f can (ppo_fast.c), else on p->g (reset by the caller). The output and
+ * the last hidden layer's pre-activation and activation, row-major,
+ * valid until the next forward or graph reset; NULL + err. */
+static const float *
+net_forward(struct rs_ppo *p, struct rs_ppo_fast *f, rs_nn_module *m,
+            const float *x, int n, const float **pre, const float **act,
+            struct rs_error *err)
+{
+    if (f->on)
+        return rs_ppo_fast_forward(f, x, n, pre, act);
+    rs_tensor *tp, *ta;
+    rs_tensor *o = rs_ppo_forward(p, m, x, n, &tp, &ta, err);
+    if (o == NULL)
+        return NULL;
+    *pre = tp->data;
+    *act = ta->data;
+    return o->data;
+}
+
 /* Forward both networks on step t's observations; sample, and record
  * everything the rollout keeps of them. */
 static int
@@ -238,15 +261,16 @@ collect_forward(struct rs_ppo *p, int t, struct rs_error *err)
     float *cols = rs_rollout_cols(p->roll);
     int *acts = rs_rollout_actions(p->roll);
     rs_graph_reset(p->g);
-    rs_tensor *pa, *aa, *pc, *ac;
-    rs_tensor *logits = rs_ppo_forward(p, p->actor, x, N, &pa, &aa, err);
+    const float *pa, *aa, *pc, *ac;
+    const float *logits =
+        net_forward(p, &p->fast_a, p->actor, x, N, &pa, &aa, err);
     if (logits == NULL)
         return err != NULL ? err->code : RS_EINVAL;
-    rs_tensor *v = rs_ppo_forward(p, p->critic, x, N, &pc, &ac, err);
+    const float *v = net_forward(p, &p->fast_c, p->critic, x, N, &pc, &ac, err);
     if (v == NULL)
         return err != NULL ? err->code : RS_EINVAL;
     for (int i = 0; i < N; i++) {
-        const float *li = logits->data + (size_t)i * (size_t)p->actions;
+        const float *li = logits + (size_t)i * (size_t)p->actions;
         for (int a = 0; a < p->actions; a++)
             if (!isfinite(li[a]))
                 return rs_error_set(err, RS_ENONFINITE,
@@ -258,21 +282,21 @@ collect_forward(struct rs_ppo *p, int t, struct rs_error *err)
         acts[r] = sample(&p->rng, li, p->actions, p->probs, &logp);
         float *c = cols + r * (size_t)p->cols;
         c[0] = (float)logp;
-        c[3] = v->data[i];
-        p->value[r] = v->data[i];
-        memcpy(c + RS_PPO_COLS, pa->data + (size_t)i * p->D,
+        c[3] = v[i];
+        p->value[r] = v[i];
+        memcpy(c + RS_PPO_COLS, pa + (size_t)i * p->D,
                (size_t)p->D * sizeof(float));
-        memcpy(p->feat_a + r * p->D, aa->data + (size_t)i * p->D,
+        memcpy(p->feat_a + r * p->D, aa + (size_t)i * p->D,
                (size_t)p->D * sizeof(float));
-        memcpy(p->feat_c + r * p->Dc, ac->data + (size_t)i * p->Dc,
+        memcpy(p->feat_c + r * p->Dc, ac + (size_t)i * p->Dc,
                (size_t)p->Dc * sizeof(float));
-        p->pre_a += row_norm(pa->data + (size_t)i * p->D, p->D);
-        p->pre_c += row_norm(pc->data + (size_t)i * p->Dc, p->Dc);
+        p->pre_a += row_norm(pa + (size_t)i * p->D, p->D);
+        p->pre_c += row_norm(pc + (size_t)i * p->Dc, p->Dc);
         p->act[i] = acts[r];
         /* V(s_t) is the previous step's next value inside an episode */
         size_t prev = r - (size_t)N;
         if (t > 0 && !p->term[prev] && !p->trunc[prev])
-            p->next_value[prev] = v->data[i];
+            p->next_value[prev] = v[i];
     }
     rs_graph_reset(p->g);
     return RS_OK;
@@ -295,12 +319,14 @@ bootstrap_truncated(struct rs_ppo *p, int t, struct rs_error *err)
     if (k == 0)
         return RS_OK;
     rs_graph_reset(p->g);
-    rs_tensor *v = rs_ppo_forward(p, p->critic, p->gather, k, NULL, NULL, err);
+    const float *pre, *act;
+    const float *v =
+        net_forward(p, &p->fast_c, p->critic, p->gather, k, &pre, &act, err);
     if (v == NULL)
         return err != NULL ? err->code : RS_EINVAL;
     for (int j = 0; j < k; j++)
         p->next_value[(size_t)t * (size_t)p->N + (size_t)p->gather_idx[j]] =
-            v->data[j];
+            v[j];
     rs_graph_reset(p->g);
     return RS_OK;
 }
@@ -342,6 +368,8 @@ collect(struct rs_ppo *p, struct rs_error *err)
 {
     p->pre_a = p->pre_c = p->ep_sum = p->len_sum = 0.0;
     p->episodes = 0;
+    rs_ppo_fast_prepare(&p->fast_a, p->actor, p->N);
+    rs_ppo_fast_prepare(&p->fast_c, p->critic, p->N);
     rs_env_observe(p->env, rs_rollout_obs(p->roll));
     for (int t = 0; t < p->T; t++) {
         int rc = collect_forward(p, t, err);
@@ -352,14 +380,15 @@ collect(struct rs_ppo *p, struct rs_error *err)
     }
     /* the last step's next values: V of the observations after it */
     rs_graph_reset(p->g);
-    rs_tensor *v =
-        rs_ppo_forward(p, p->critic, p->obs_next, p->N, NULL, NULL, err);
+    const float *pre, *act;
+    const float *v = net_forward(p, &p->fast_c, p->critic, p->obs_next, p->N,
+                                 &pre, &act, err);
     if (v == NULL)
         return err != NULL ? err->code : RS_EINVAL;
     size_t last = (size_t)(p->T - 1) * (size_t)p->N;
     for (int i = 0; i < p->N; i++)
         if (!p->term[last + (size_t)i] && !p->trunc[last + (size_t)i])
-            p->next_value[last + (size_t)i] = v->data[i];
+            p->next_value[last + (size_t)i] = v[i];
     rs_graph_reset(p->g);
     rs_rollout_gae(p->adv, p->ret, p->reward, p->value, p->next_value, p->term,
                    p->trunc, p->T, p->N, p->cfg.gamma, p->cfg.lambda);

@@ -13,10 +13,23 @@
 #include "algo/ppo.h"
 #include "core/graph.h"
 #include "core/rng.h"
+#include "nn/mlp.h"
 #include "probe/rank.h"
 
 /* Rows per no-grad forward over a whole rollout (the instruments). */
 #define RS_PPO_CHUNK 1024
+
+/* A network's collection forward without the graph (ppo_fast.c). */
+struct rs_ppo_fast {
+    bool on; /* the network is an MLP this file computes */
+    const rs_nn_mlp *mlp;
+    enum rs_nn_mlp_act act;
+    float slope;
+    int rows;                /* most rows a forward takes */
+    float *wt;               /* every Linear's weight, transposed (IN, OUT) */
+    float *pre, *h[2], *out; /* (rows, widest) */
+    size_t cap_wt, cap_pre, cap_h[2], cap_out;
+};
 
 struct rs_ppo {
     struct rs_ppo_config cfg;
@@ -46,6 +59,7 @@ struct rs_ppo {
     double pre_a, pre_c;    /* sums over the rollout of ||pre-activation||_2 */
     double ep_sum, len_sum; /* episodes finished in the rollout */
     long episodes;
+    struct rs_ppo_fast fast_a, fast_c; /* collection forwards */
     /* Instruments. */
     struct rs_probe_rank rank;
     uint8_t *cells; /* (frame_h * frame_w) */
@@ -64,6 +78,18 @@ struct rs_ppo {
 rs_tensor *rs_ppo_forward(struct rs_ppo *p, rs_nn_module *m, const float *x,
                           int n, rs_tensor **pre, rs_tensor **act,
                           struct rs_error *err);
+
+/* Use m's current weights for forwards of up to rows rows: f->on tells
+ * whether m is an MLP ppo_fast.c computes (no norm; ReLU, leaky ReLU,
+ * tanh, sigmoid or identity). Call again after the weights change. */
+void rs_ppo_fast_prepare(struct rs_ppo_fast *f, const rs_nn_module *m,
+                         int rows);
+/* The forward of the prepared MLP on x (n <= rows, its input): the
+ * output (n, OUT), and the last hidden layer's pre-activation and
+ * activation (n, width), borrowed until the next call on f. */
+const float *rs_ppo_fast_forward(struct rs_ppo_fast *f, const float *x, int n,
+                                 const float **pre, const float **act);
+void rs_ppo_fast_fini(struct rs_ppo_fast *f);
 
 /* The instruments of the update just finished (ppo.h, 4.), logged and
  * published through l. update is its 1-based number. */

@@ -16,12 +16,13 @@
  *     ||phi_pre(s)||_2; dead the fraction of units never > 0 (ReLU
  *     family) or with a standard deviation below 1e-3 (tanh, sigmoid,
  *     identity) over the rollout;
- *   - capacity (capacity.py): a copy of each network is fitted for one
- *     epoch, fresh Adam at the learner's rate, in minibatches over the
- *     first rollout's observations, to a freshly initialised network of
- *     the same config: KL(target || copy) of the softmax policies for
- *     the actor, the squared error for the critic; the value is that
- *     loss over the whole data after the epoch.
+ *   - capacity, as the authors' code measures it: a copy of each network
+ *     is fitted for one epoch, fresh Adam at the learner's rate, in
+ *     minibatches over the first rollout's observations, to a freshly
+ *     initialised network of the same config: KL(target || copy) of
+ *     the softmax policies for the actor, the squared error for the
+ *     critic; the value is that loss over the whole data after the
+ *     epoch.
  * Worker thread only.
  */
 #include "config.h"
