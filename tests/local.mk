@@ -127,3 +127,9 @@ check_PROGRAMS += %D%/t_env_wrapper %D%/t_env_cartpole %D%/t_env_breakout \
 %C%_t_env_cartpole_LDADD = $(RS_TEST_LIBS)
 %C%_t_env_breakout_LDADD = $(RS_TEST_LIBS)
 %C%_t_env_lua_LDADD = $(RS_TEST_LIBS)
+# pick, clamp, minimum (ops_select.c) and PPO's clipped surrogate
+check_PROGRAMS += %D%/t_core_grad_select
+%C%_t_core_grad_select_LDADD = $(RS_TEST_LIBS)
+# the ppo objective (obj_ppo.c) on hand-built rollout batches
+check_PROGRAMS += %D%/t_algo_ppo_loss
+%C%_t_algo_ppo_loss_LDADD = $(RS_TEST_LIBS)

@@ -6,3 +6,4 @@ noinst_LIBRARIES += %D%/librs_algo.a
 	%D%/learner_surgery.c
 %C%_librs_algo_a_SOURCES += %D%/obj_next_token.c %D%/obj_regularise.c
 %C%_librs_algo_a_SOURCES += %D%/obj_sparc.c %D%/sparc_eval.c %D%/sparc_eval.h
+%C%_librs_algo_a_SOURCES += %D%/obj_ppo.c
