@@ -7,13 +7,13 @@
  *
  * The models, batch sizes, optimisers and hyper-parameters are exactly
  * torch_ref.py's (grok-mlp, fmnist-mlp, relu-mlp and tanh-mlp with random
- * data, tiny-gpt, sparc); eight batches are generated before timing and
- * cycled. sparc is the one workload built from nn modules and stepped by
- * a learner (rs_learner_step_batch), as scenes/sparc.lua trains it.
+ * data, tiny-gpt, sparc, ppo-mlp); eight batches are generated before
+ * timing and cycled. sparc and ppo-mlp are built from nn modules and
+ * stepped by a learner (rs_learner_step_batch), as the scenes train them.
  * The timed region is forward + backward + optimiser step + zero grad,
  * after --warmup untimed steps. --gemm times one GEMM shape instead;
- * --dump FILE (sparc) writes the weights, a batch and that batch's loss
- * for torch_ref.py --check to recompute (see sparc_dump). Like
+ * --dump FILE (sparc, ppo-mlp) writes the weights, a batch and that
+ * batch's loss for torch_ref.py --check to recompute. Like
  * the main binary it re-execs itself first when OpenBLAS loaded generic
  * kernels (core/cpu.h). --threads is rs_blas_set_threads: the GEMM pool
  * of core/blas.c and whatever else runs on it. */
@@ -285,8 +285,8 @@ static float
 train_step(struct bench *b, long k)
 {
     int j = (int)(k % NBATCH);
-    if (b->learner != NULL)
-        return rs_bench_sparc_step(b, j);
+    if (b->step != NULL)
+        return b->step(b, j);
     rs_graph_reset(b->g);
     rs_tensor *loss = b->vocab > 0 ? gpt_loss(b, j) : mlp_loss(b, j);
     struct rs_error err = {0};
@@ -447,9 +447,9 @@ usage(FILE *f)
     fprintf(f, "usage: rs_bench --workload NAME --steps N [--threads T] "
                "[--warmup W] [--seed S] [--verbose] [--no-backoff]\n"
                "         NAME: grok-mlp fmnist-mlp relu-mlp tanh-mlp tiny-gpt "
-               "sparc\n"
-               "       rs_bench --workload sparc --dump FILE [--warmup W] "
-               "[--seed S]\n"
+               "sparc ppo-mlp\n"
+               "       rs_bench --workload sparc|ppo-mlp --dump FILE "
+               "[--warmup W] [--seed S]\n"
                "       rs_bench --gemm nt:MxNxK --steps N [--threads T] "
                "[--warmup W] [--no-backoff]\n"
                "       rs_bench --pool-for N [--grain G] --steps S "
@@ -554,6 +554,12 @@ main(int argc, char **argv)
         setup_gpt(&b);
     } else if (strcmp(workload, "sparc") == 0) {
         rs_bench_sparc_setup(&b);
+        b.step = rs_bench_sparc_step;
+        b.dump = rs_bench_sparc_dump;
+    } else if (strcmp(workload, "ppo-mlp") == 0) {
+        rs_bench_ppo_setup(&b);
+        b.step = rs_bench_ppo_step;
+        b.dump = rs_bench_ppo_dump;
     } else {
         fprintf(stderr, "rs_bench: unknown workload '%s'\n", workload);
         usage(stderr);
@@ -562,11 +568,12 @@ main(int argc, char **argv)
     }
 
     if (dump != NULL) {
-        for (long k = 0; b.learner != NULL && k < warmup; k++)
+        for (long k = 0; b.dump != NULL && k < warmup; k++)
             (void)train_step(&b, k + 1); /* batch 0 comes last */
-        int rc = b.learner != NULL ? rs_bench_sparc_dump(&b, dump) : 2;
+        int rc = b.dump != NULL ? b.dump(&b, dump) : 2;
         if (rc == 2)
-            fprintf(stderr, "rs_bench: --dump is for sparc only\n");
+            fprintf(stderr, "rs_bench: --dump is for sparc and ppo-mlp "
+                            "only\n");
         bench_free(&b);
         return rc;
     }

@@ -2,7 +2,8 @@
  *
  * rs_bench.h: what the benchmark's workloads share (bench/rs_bench.c the
  * driver and the core-op workloads, bench/rs_bench_sparc.c the image-text
- * learner): the per-run state and the sparc workload's entry points.
+ * learner, bench/rs_bench_ppo.c the PPO actor-critic): the per-run state
+ * and the learner workloads' entry points.
  */
 #ifndef RS_BENCH_H
 #define RS_BENCH_H
@@ -48,9 +49,11 @@ struct bench {
     int *ids[NBATCH]; /* (B, T) inputs */
     int *tgt[NBATCH]; /* (B T) next tokens */
     int *pos_ids;     /* (T) 0..T-1 */
-    /* sparc */
+    /* learner workloads (sparc, ppo-mlp) */
     rs_learner *learner;
-    struct rs_batch pairs[NBATCH]; /* (image, caption) batches */
+    struct rs_batch pairs[NBATCH];                  /* their batches */
+    float (*step)(struct bench *b, int j);          /* one step on batch j */
+    int (*dump)(struct bench *b, const char *path); /* --dump */
 };
 
 /* The sparc workload (rs_bench_sparc.c): build the learner and its
@@ -58,5 +61,9 @@ struct bench {
 void rs_bench_sparc_setup(struct bench *b);
 float rs_bench_sparc_step(struct bench *b, int j);
 int rs_bench_sparc_dump(struct bench *b, const char *path);
+/* The ppo-mlp workload (rs_bench_ppo.c), the same three. */
+void rs_bench_ppo_setup(struct bench *b);
+float rs_bench_ppo_step(struct bench *b, int j);
+int rs_bench_ppo_dump(struct bench *b, const char *path);
 
 #endif /* RS_BENCH_H */

@@ -19,14 +19,17 @@
 #       tanh-mlp's step time over relu-mlp's (same model, activation only)
 #   bench summary tanh-mlp/torch_best threads=T ratio=R want>=1.5 ok|MISS
 #   bench summary sparc/torch_best threads=T ratio=R want>=1.5 ok|MISS
+#   bench summary ppo-mlp/torch_best threads=T ratio=R want>=1.5 ok|MISS
 #   bench summary 2/1-threads WORKLOAD repscope=R torch=R2 torch_best=R3
 #       [want>=1.5 ok|MISS]   steps/s at 2 threads over 1 thread
 #
-# and, when sparc ran with torch, one check that the two compute the same
-# SPARC loss (torch_ref.py --check on rs_bench --dump, 100 steps in):
+# and, for sparc and ppo-mlp when they ran with torch, one check each that
+# the two compute the same loss (torch_ref.py --check on rs_bench --dump,
+# 100 steps in):
 #
 #   bench check sparc repscope=L torch=L2 torch64=L3 rel=R rel64=R2
 #       want<=1e-5 ok|MISS    rel: |torch - repscope| / |torch|, float32
+#   bench check ppo-mlp ...   (the same fields)
 #
 # Timing noise on a shared 2-core machine is 10-35% (measured while
 # developing): compare ratios, not absolute numbers, and run it on a quiet
@@ -37,7 +40,7 @@ set -u
 
 bench=${1:?usage: run.sh /path/to/rs_bench}
 reps=${REPS:-3}
-workloads=${WORKLOADS:-grok-mlp fmnist-mlp tiny-gpt relu-mlp tanh-mlp sparc}
+workloads=${WORKLOADS:-grok-mlp fmnist-mlp tiny-gpt relu-mlp tanh-mlp sparc ppo-mlp}
 threads_list=${THREADS:-1 2}
 py=/usr/bin/python3
 src=${RS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -62,16 +65,19 @@ steps() { # program workload
     rs-tiny-gpt) echo 20 ;;
     rs-relu-mlp | rs-tanh-mlp) echo 1500 ;;
     rs-sparc) echo 1000 ;;
+    rs-ppo-mlp) echo 600 ;;
     torch-grok-mlp) echo 40 ;;
     torch-fmnist-mlp) echo 150 ;;
     torch-tiny-gpt) echo 6 ;;
     torch-relu-mlp | torch-tanh-mlp) echo 300 ;;
     torch-sparc) echo 300 ;;
+    torch-ppo-mlp) echo 300 ;;
     best-grok-mlp) echo 120 ;;
     best-fmnist-mlp) echo 400 ;;
     best-tiny-gpt) echo 12 ;;
     best-relu-mlp | best-tanh-mlp) echo 500 ;;
     best-sparc) echo 400 ;;
+    best-ppo-mlp) echo 300 ;;
     *) echo 20 ;;
     esac
 }
@@ -185,7 +191,7 @@ for t in $threads_list; do
         echo "bench summary tanh/relu threads=$t time_ratio=$tr want<=1.3" \
             "$(verdict "$tr" "<=" 1.3)"
 done
-for w in tanh-mlp sparc; do
+for w in tanh-mlp sparc ppo-mlp; do
     for t in $threads_list; do
         case $t in 1 | 2) ;; *) continue ;; esac
         tb=$(ratio "$(med rs "$w" "$t")" "$(med best "$w" "$t")")
@@ -208,18 +214,20 @@ for w in $workloads; do
     echo "$line"
 done
 
-# The same SPARC loss on the same weights and batch (after 100 steps, so
-# the threshold and the temperature have moved off their start).
-case " $workloads " in
-*" sparc "*)
-    if [ "$have_torch" = yes ] &&
-        "$bench" --workload sparc --dump "$tmp/sparc.dump" --warmup 100 \
-            >/dev/null; then
-        line=$("$py" "$ref" --workload sparc --check "$tmp/sparc.dump" |
-            sed -n 's/^check workload=sparc /bench check sparc /p')
-        rel=$(echo "$line" | sed -n 's/.* rel=\([^ ]*\).*/\1/p')
-        [ -z "$line" ] ||
-            echo "$line want<=1e-5 $(verdict "${rel:-NA}" "<=" 1e-5)"
-    fi
-    ;;
-esac
+# The same loss on the same weights and batch (after 100 steps, so SPARC's
+# threshold and temperature, and PPO's ratios, have moved off their start).
+for w in sparc ppo-mlp; do
+    case " $workloads " in
+    *" $w "*)
+        if [ "$have_torch" = yes ] &&
+            "$bench" --workload "$w" --dump "$tmp/$w.dump" --warmup 100 \
+                >/dev/null; then
+            line=$("$py" "$ref" --workload "$w" --check "$tmp/$w.dump" |
+                sed -n "s/^check workload=$w /bench check $w /p")
+            rel=$(echo "$line" | sed -n 's/.* rel=\([^ ]*\).*/\1/p')
+            [ -z "$line" ] ||
+                echo "$line want<=1e-5 $(verdict "${rel:-NA}" "<=" 1e-5)"
+        fi
+        ;;
+    esac
+done

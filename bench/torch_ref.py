@@ -26,6 +26,16 @@
 #               ReLU, 64-64, ReLU, 64-32; learned log-temperature (log
 #               0.07); 0.5 L_g + 1.0 L_f (min-max, threshold 1/16, caption
 #               negatives); batch 64, AdamW lr 1e-3 weight decay 0.1
+#   ppo-mlp     one PPO minibatch step (Schulman et al., "Proximal policy
+#               optimization algorithms", arXiv 1707.06347) of a 4-64-64-2
+#               tanh actor and a 4-64-64-1 tanh critic (CartPole's shapes),
+#               batch 2048: observations, advantages and returns N(0, 1),
+#               actions uniform, log pi_old = log max(U(0, 1), 0.05); the
+#               loss of rs_objective_ppo with PFO off (the authors' PPOLoss
+#               of arXiv 2405.00662: advantages normalised by the biased
+#               deviation clamped at 1e-6, the log-ratio clamped to
+#               [log 0.8, log 1.2], entropy 0.01, 0.5 mean (V - V_t)^2);
+#               ONE Adam over both networks, lr 3e-4 eps 1e-5, no clipping
 # A step is forward + cross-entropy + zero_grad + backward + optimiser
 # step; --warmup untimed steps come first. torch 1.13 defaults throughout.
 #
@@ -35,9 +45,9 @@
 # OpenBLAS is the pthread build, and torch.set_num_threads does not reach
 # it; only OPENBLAS_NUM_THREADS (read when the library loads) does.
 # --blas-info prints the versions and the OpenBLAS kernels to stderr.
-# --check FILE (sparc) loads the weights and batch that `rs_bench
-# --workload sparc --dump FILE` wrote and prints
-#     check workload=sparc repscope=X torch=Y torch64=Z rel=R rel64=R2
+# --check FILE (sparc, ppo-mlp) loads the weights and batch that `rs_bench
+# --workload W --dump FILE` wrote and prints
+#     check workload=W repscope=X torch=Y torch64=Z rel=R rel64=R2
 # (torch's loss in float32 and float64; rel = |torch - repscope| / |torch|).
 import argparse
 import os
@@ -45,7 +55,7 @@ import sys
 import time
 
 WORKLOADS = ("grok-mlp", "fmnist-mlp", "relu-mlp", "tanh-mlp", "tiny-gpt",
-             "sparc")
+             "sparc", "ppo-mlp")
 NBATCH = 8  # distinct batches, cycled
 
 
@@ -63,7 +73,8 @@ def parse_args():
     ap.add_argument("--blas-info", action="store_true",
                     help="print torch and OpenBLAS configuration to stderr")
     ap.add_argument("--check", metavar="FILE",
-                    help="sparc: recompute the loss of rs_bench --dump FILE")
+                    help="sparc, ppo-mlp: recompute the loss of rs_bench "
+                    "--dump FILE")
     args = ap.parse_args()
     if args.steps < 1 or args.threads < 1:
         ap.error("--steps and --threads must be at least 1")
@@ -241,6 +252,32 @@ class Sparc(nn.Module):
         return self.lambda_g * loss_g + self.lambda_f * loss_f
 
 
+class ActorCritic(nn.Module):
+    """rs_bench's ppo-mlp: separate tanh actor and critic, no shared trunk."""
+
+    OBS, ACT, H = 4, 2, 64
+    CLIP, ENT, VF = 0.2, 0.01, 0.5
+
+    def __init__(self):
+        super().__init__()
+        self.actor = mlp([self.OBS, self.H, self.H, self.ACT], nn.Tanh)
+        self.critic = mlp([self.OBS, self.H, self.H, 1], nn.Tanh)
+
+    def loss(self, obs, act, logp_old, adv, ret):
+        """rs_objective_ppo's loss with PFO off."""
+        lsm = F.log_softmax(self.actor(obs), dim=-1)
+        logp = lsm.gather(1, act.unsqueeze(1)).squeeze(1)
+        sd = adv.var(unbiased=False).sqrt().clamp_min(1e-6)
+        a = (adv - adv.mean()) / sd            # per-minibatch normalisation
+        logr = logp - logp_old
+        logr_clip = logr.clamp(math.log1p(-self.CLIP), math.log1p(self.CLIP))
+        loss_pi = -torch.min(logr.exp() * a, logr_clip.exp() * a).mean()
+        entropy = -(lsm.exp() * lsm).sum(-1).mean()
+        v = self.critic(obs).squeeze(1)
+        loss_v = ((v - ret) ** 2).mean()
+        return loss_pi - self.ENT * entropy + self.VF * loss_v
+
+
 # ---- workloads --------------------------------------------------------------
 # Each returns (model, step) where step(k) trains on batch k mod NBATCH.
 
@@ -314,20 +351,22 @@ SPARC_NAMES = {
 }
 
 
-def sparc_check(path):
-    """The loss of rs_bench's dump on its weights and batch 0."""
-    model, params, x, ids, want = Sparc(), {}, None, None, None
+def read_dump(path, names, model):
+    """rs_bench --dump FILE: load its parameters into model (renamed by
+    names) and return its other records: {tag: list of numbers (ints for
+    "ids" and "act")}, "loss" a float."""
+    params, rec = {}, {}
     with open(path) as f:
         for line in f:
             w = line.split()
             if w[0] == "param":
-                params[SPARC_NAMES[w[1]]] = [float(v) for v in w[3:]]
-            elif w[0] == "x":
-                x = torch.tensor([float(v) for v in w[2:]])
-            elif w[0] == "ids":
-                ids = torch.tensor([int(v) for v in w[2:]])
+                params[names[w[1]]] = [float(v) for v in w[3:]]
             elif w[0] == "loss":
-                want = float(w[1])
+                rec["loss"] = float(w[1])
+            elif w[0] in ("ids", "act"):
+                rec[w[0]] = [int(v) for v in w[2:]]
+            else:
+                rec[w[0]] = [float(v) for v in w[2:]]
     own = dict(model.named_parameters())
     if sorted(own) != sorted(params):
         sys.exit("torch_ref: %s: parameters %s, expected %s" % (
@@ -335,14 +374,46 @@ def sparc_check(path):
     with torch.no_grad():
         for name, p in own.items():
             p.copy_(torch.tensor(params[name]).view_as(p))
-    x = x.view(-1, Sparc.P * Sparc.Q)
-    ids = ids.view(x.shape[0], -1)
+    return rec
+
+
+def print_check(want, got, got64):
+    print("check workload=%s repscope=%.7g torch=%.7g torch64=%.7g "
+          "rel=%.2g rel64=%.2g" % (ARGS.workload, want, got, got64,
+                                   abs(got - want) / abs(got),
+                                   abs(got64 - want) / abs(got64)))
+
+
+def sparc_check(path):
+    """The loss of rs_bench's dump on its weights and batch 0."""
+    model = Sparc()
+    rec = read_dump(path, SPARC_NAMES, model)
+    x = torch.tensor(rec["x"]).view(-1, Sparc.P * Sparc.Q)
+    ids = torch.tensor(rec["ids"]).view(x.shape[0], -1)
     with torch.no_grad():
         got = model(x, ids).item()
         got64 = model.double()(x.double(), ids).item()
-    print("check workload=sparc repscope=%.7g torch=%.7g torch64=%.7g "
-          "rel=%.2g rel64=%.2g" % (want, got, got64, abs(got - want) /
-                                   abs(got), abs(got64 - want) / abs(got64)))
+    print_check(rec["loss"], got, got64)
+
+
+# rs_bench's ppo-mlp names (learner registry "<module>.<layer>.<name>").
+PPO_NAMES = {"%d.l%d.%s" % (m + 1, k + 1, t): "%s.%d.%s" % (net, 2 * k, t)
+             for m, net in enumerate(("actor", "critic"))
+             for k in range(3) for t in ("weight", "bias")}
+
+
+def ppo_check(path):
+    """The ppo-mlp loss of rs_bench's dump on its weights and batch 0."""
+    model = ActorCritic()
+    rec = read_dump(path, PPO_NAMES, model)
+    obs = torch.tensor(rec["obs"]).view(-1, ActorCritic.OBS)
+    act = torch.tensor(rec["act"])
+    cols = [torch.tensor(rec[k]) for k in ("logp_old", "adv", "ret")]
+    with torch.no_grad():
+        got = model.loss(obs, act, *cols).item()
+        got64 = model.double().loss(obs.double(), act,
+                                    *(c.double() for c in cols)).item()
+    print_check(rec["loss"], got, got64)
 
 
 def sparc_workload():
@@ -363,6 +434,26 @@ def sparc_workload():
     return model, step
 
 
+def ppo_workload():
+    batch, m = 2048, ActorCritic
+    model = ActorCritic()
+    opt = torch.optim.Adam(model.parameters(), lr=3e-4, eps=1e-5)
+    obs = torch.randn(NBATCH, batch, m.OBS)
+    act = torch.randint(0, m.ACT, (NBATCH, batch))
+    logp_old = torch.log(torch.rand(NBATCH, batch).clamp_min(0.05))
+    adv = torch.randn(NBATCH, batch)
+    ret = torch.randn(NBATCH, batch)
+
+    def step(k):
+        j = k % NBATCH
+        loss = model.loss(obs[j], act[j], logp_old[j], adv[j], ret[j])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+    return model, step
+
+
 BUILDERS = {
     "grok-mlp": grok_mlp,
     "fmnist-mlp": fmnist_mlp,
@@ -370,12 +461,17 @@ BUILDERS = {
     "tanh-mlp": lambda: small_mlp(nn.Tanh),
     "tiny-gpt": tiny_gpt,
     "sparc": sparc_workload,
+    "ppo-mlp": ppo_workload,
 }
+
+CHECKS = {"sparc": sparc_check, "ppo-mlp": ppo_check}
 
 
 def main():
     if ARGS.check is not None:
-        sparc_check(ARGS.check)
+        if ARGS.workload not in CHECKS:
+            sys.exit("torch_ref: --check is for %s" % ", ".join(CHECKS))
+        CHECKS[ARGS.workload](ARGS.check)
         return
     model, step = BUILDERS[ARGS.workload]()
     if ARGS.blas_info:

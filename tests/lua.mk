@@ -56,3 +56,4 @@ RS_LUA_TESTS += %D%/lua/t_man_examples.lua
 RS_LUA_TESTS += %D%/lua/t_nnmore.lua
 RS_LUA_TESTS += %D%/lua/t_imgtext.lua
 RS_LUA_TESTS += %D%/lua/t_sparcprobe.lua
+RS_LUA_TESTS += %D%/lua/t_env.lua

@@ -17,8 +17,10 @@
  * the ops' own. The batch's constants (logp_old, A^, V_t, phi_old) are
  * arena tensors filled from in[1]'s columns; A^ is normalised in double.
  * The observations go into the graph once and feed both networks. A term
- * whose coefficient is 0 is built with gradients off, for the log only.
- * Worker thread only.
+ * whose coefficient is 0 is built with gradients off, for the log only;
+ * L_PFO at coefficient 0 (PFO off, the common case) is computed directly
+ * from the batch, without copying phi_old into the graph. Worker thread
+ * only.
  */
 #include "config.h"
 
@@ -169,42 +171,85 @@ ppo_check(rs_objective *o, const struct rs_obj_env *env, struct rs_error *err)
     return RS_OK;
 }
 
-/* A new (n) or (n, w) arena tensor holding column(s) [col, col + w) of
- * the rows of m (n, W); NULL with g's error set. */
-static rs_tensor *
-columns(rs_graph *g, const float *m, int n, int W, int col, int w, int ndim)
-{
-    rs_tensor *t = rs_graph_tensor(g, ndim, (int[]){n, w});
-    if (t == NULL)
-        return NULL;
-    for (int i = 0; i < n; i++)
-        memcpy(t->data + (size_t)i * (size_t)w,
-               m + (size_t)i * (size_t)W + (size_t)col,
-               (size_t)w * sizeof(float));
-    return t;
-}
+/* The batch's constants, arena tensors filled from in[1] (n, W) in one
+ * pass: logp_old and A^ (n), V_t (n, 1), phi_old (n, D) when wanted. */
+struct consts {
+    rs_tensor *lp_old, *adv, *vt, *phi_old;
+};
 
-/* A^ (n) from column 1 of m (n, W): (A - mean) / max(sqrt(biased var),
- * 1e-6) in double when norm (and n > 1), else A as it is. */
-static rs_tensor *
-advantages(rs_graph *g, const float *m, int n, int W, bool norm)
+/* A^ = (A - mean) / max(sqrt(biased var), 1e-6) in place, in double
+ * (n > 1). */
+static void
+normalise(float *a, int n)
 {
-    rs_tensor *t = columns(g, m, n, W, 1, 1, 1);
-    if (t == NULL || !norm || n < 2)
-        return t;
     double sum = 0.0, sq = 0.0;
     for (int i = 0; i < n; i++)
-        sum += (double)t->data[i];
+        sum += (double)a[i];
     double mean = sum / n;
     for (int i = 0; i < n; i++) {
-        double d = (double)t->data[i] - mean;
+        double d = (double)a[i] - mean;
         sq += d * d;
     }
     double sd = sqrt(sq / n);
     sd = sd > PPO_STD_MIN ? sd : PPO_STD_MIN;
     for (int i = 0; i < n; i++)
-        t->data[i] = (float)(((double)t->data[i] - mean) / sd);
-    return t;
+        a[i] = (float)(((double)a[i] - mean) / sd);
+}
+
+/* RS_OK, or RS_ENOMEM with g's error set. */
+static int
+constants(rs_graph *g, const float *m, int n, int D, bool norm, bool phi,
+          struct consts *k)
+{
+    int W = RS_PPO_COLS + D;
+    k->lp_old = rs_graph_tensor(g, 1, (int[]){n});
+    k->adv = rs_graph_tensor(g, 1, (int[]){n});
+    k->vt = rs_graph_tensor(g, 2, (int[]){n, 1});
+    k->phi_old = phi ? rs_graph_tensor(g, 2, (int[]){n, D}) : NULL;
+    if (k->lp_old == NULL || k->adv == NULL || k->vt == NULL ||
+        (phi && k->phi_old == NULL))
+        return RS_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        const float *row = m + (size_t)i * (size_t)W;
+        k->lp_old->data[i] = row[0];
+        k->adv->data[i] = row[1];
+        k->vt->data[i] = row[2];
+        if (phi)
+            memcpy(k->phi_old->data + (size_t)i * (size_t)D, row + RS_PPO_COLS,
+                   (size_t)D * sizeof(float));
+    }
+    if (norm && n > 1) /* the authors normalise batches of two or more */
+        normalise(k->adv->data, n);
+    return RS_OK;
+}
+
+/* L_PFO without a graph node (the term's coefficient is 0): the mean over
+ * the n D entries of (phi - phi_old)^2, phi (n, D) and phi_old the
+ * columns 4.. of m's rows; each row's sum in double, 8 lanes so it
+ * vectorises. */
+static double
+pfo_value(const float *phi, const float *m, int n, int D)
+{
+    int W = RS_PPO_COLS + D;
+    double total = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *a = phi + (size_t)i * (size_t)D;
+        const float *b = m + (size_t)i * (size_t)W + RS_PPO_COLS;
+        double acc[8] = {0.0};
+        int j = 0;
+        for (; j + 8 <= D; j += 8)
+            for (int k = 0; k < 8; k++) {
+                double d = (double)a[j + k] - (double)b[j + k];
+                acc[k] += d * d;
+            }
+        for (; j < D; j++) {
+            double d = (double)a[j] - (double)b[j];
+            acc[0] += d * d;
+        }
+        total += ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+                 ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    }
+    return total / ((double)n * (double)D);
 }
 
 /* L_pi = -mean minimum(exp(l) adv, exp(clamp(l)) adv), l = logp - lp_old
@@ -284,28 +329,28 @@ ppo_loss(rs_objective *o, struct rs_obj_ctx *c, struct rs_obj_stats *st)
     if (v == NULL || phi == NULL)
         return NULL;
 
-    const float *m = b->in[1].x;                                 /* (n, W) */
-    rs_tensor *lp_old = columns(g, m, n, W, 0, 1, 1);            /* (n) */
-    rs_tensor *adv = advantages(g, m, n, W, cfg->norm_adv);      /* (n) */
-    rs_tensor *vt = columns(g, m, n, W, 2, 1, 2);                /* (n, 1) */
-    rs_tensor *phi_old = columns(g, m, n, W, RS_PPO_COLS, D, 2); /* (n, D) */
+    const float *m = b->in[1].x; /* (n, W) */
+    bool pfo_on = cfg->pfo_coef > 0.0;
+    struct consts k;
+    if (constants(g, m, n, D, cfg->norm_adv, pfo_on, &k) != RS_OK)
+        return NULL;
 
     rs_tensor *lsm = rs_op_log_softmax(g, logits); /* (n, A) */
     rs_tensor *lpi =
-        policy_loss(g, rs_op_pick(g, lsm, b->y), lp_old, adv, cfg->clip);
+        policy_loss(g, rs_op_pick(g, lsm, b->y), k.lp_old, k.adv, cfg->clip);
     bool grad = rs_graph_grad_enabled(g);
     rs_graph_set_grad(g, grad && cfg->ent_coef > 0.0);
     rs_tensor *ent = entropy(g, lsm);
     rs_graph_set_grad(g, grad && cfg->vf_coef > 0.0);
-    rs_tensor *lv = rs_op_mse(g, v, vt);
-    rs_graph_set_grad(g, grad && cfg->pfo_coef > 0.0);
-    rs_tensor *pfo = rs_op_mse(g, phi, phi_old);
+    rs_tensor *lv = rs_op_mse(g, v, k.vt);
     rs_graph_set_grad(g, grad);
-    if (lpi == NULL || ent == NULL || lv == NULL || pfo == NULL)
+    rs_tensor *pfo = pfo_on ? rs_op_mse(g, phi, k.phi_old) : NULL;
+    if (lpi == NULL || ent == NULL || lv == NULL || (pfo_on && pfo == NULL))
         return NULL;
 
     rs_tensor *loss = add_term(g, lpi, ent, -cfg->ent_coef);
-    loss = add_term(g, loss, pfo, cfg->pfo_coef);
+    if (pfo_on)
+        loss = add_term(g, loss, pfo, cfg->pfo_coef);
     loss = add_term(g, loss, lv, cfg->vf_coef);
     if (loss == NULL)
         return NULL;
@@ -318,7 +363,8 @@ ppo_loss(rs_objective *o, struct rs_obj_ctx *c, struct rs_obj_stats *st)
     st->extra[2].name = "entropy";
     st->extra[2].value = (double)ent->data[0];
     st->extra[3].name = "pfo";
-    st->extra[3].value = (double)pfo->data[0];
+    st->extra[3].value =
+        pfo_on ? (double)pfo->data[0] : pfo_value(phi->data, m, n, D);
     return loss;
 }
 
