@@ -148,19 +148,20 @@ check_objective(rs_learner *l, rs_objective *obj, rs_source *src,
 }
 
 /* Adopt src's sampler: identity permutation, reshuffled at the next
- * draw. */
+ * draw (the array is kept when the size is: a driver sets its source
+ * again every update). */
 static void
 reset_sampler(rs_learner *l, rs_source *src)
 {
-    l->ntrain =
+    int n =
         rs_source_is_generator(src) ? 0 : rs_source_count(src, RS_SPLIT_TRAIN);
-    free(l->perm);
-    l->perm = NULL;
-    if (l->ntrain > 0) {
-        l->perm = rs_xcalloc((size_t)l->ntrain, sizeof *l->perm);
-        for (int i = 0; i < l->ntrain; i++)
-            l->perm[i] = i;
+    if (n != l->ntrain || l->perm == NULL) {
+        free(l->perm);
+        l->perm = n > 0 ? rs_xcalloc((size_t)n, sizeof *l->perm) : NULL;
     }
+    l->ntrain = n;
+    for (int i = 0; i < n; i++)
+        l->perm[i] = i;
     l->pos = l->ntrain;
 }
 

@@ -37,6 +37,9 @@
  *      and the matrices actor/spectrum (1, D) and env/frame (copy 0).
  * The learner's own train/ metrics (loss and the objective's extras
  * loss_pi, loss_v, entropy, pfo) are the means over the update's steps.
+ * An update that fails (a non-finite loss or gradient, a graph error)
+ * stops where it failed: the env has taken the steps it took and the
+ * learner the minibatch steps it took; the update is not counted.
  *
  * The driver owns the env and its buffers (allocated when the learner is
  * built: collection allocates nothing); the learner retains the actor,
