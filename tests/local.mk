@@ -121,3 +121,17 @@ TESTS += %D%/lua/t_objsparc.lua
 EXTRA_DIST += %D%/lua/t_objsparc.lua
 check_PROGRAMS += %D%/t_core_sched
 %C%_t_core_sched_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_env_wrapper %D%/t_env_cartpole %D%/t_env_breakout
+%C%_t_env_wrapper_LDADD = $(RS_TEST_LIBS)
+%C%_t_env_cartpole_LDADD = $(RS_TEST_LIBS)
+%C%_t_env_breakout_LDADD = $(RS_TEST_LIBS)
+# PPO (issue 12): GAE and the rollout source; the PPO driver
+check_PROGRAMS += %D%/t_algo_gae %D%/t_algo_ppo
+%C%_t_algo_gae_LDADD = $(RS_TEST_LIBS)
+%C%_t_algo_ppo_LDADD = $(RS_TEST_LIBS)
+# pick, clamp, minimum (ops_select.c) and PPO's clipped surrogate
+check_PROGRAMS += %D%/t_core_grad_select
+%C%_t_core_grad_select_LDADD = $(RS_TEST_LIBS)
+# the ppo objective (obj_ppo.c) on hand-built rollout batches
+check_PROGRAMS += %D%/t_algo_ppo_loss
+%C%_t_algo_ppo_loss_LDADD = $(RS_TEST_LIBS)

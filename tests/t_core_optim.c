@@ -6,8 +6,10 @@
  * Optimiser cases run 2-3 steps on p = (1, -2, 0.5) with known gradients
  * and compare against values worked out by hand (the derivation is in the
  * comment of each case; the numbers were also cross-checked against
- * torch.optim 1.13). Large parameters, which the step splits over the
- * thread pool, give bitwise the same result at 1, 2 and 3 threads.
+ * torch.optim 1.13). Clip groups scale each group by its own norm, and a
+ * grouped optimiser is bit for bit one optimiser per group. Large
+ * parameters, which the step splits over the thread pool, give bitwise
+ * the same result at 1, 2 and 3 threads.
  * Initialisers are checked
  * by the statistics of a large tensor, the RNG by reproducibility and
  * moments.
@@ -251,6 +253,135 @@ test_clip(void)
     tap_is_floats(p->grad, zero, 3, 0.0, 0.0, "zero_grad");
     rs_optim_free(o);
     rs_tensor_release(p);
+}
+
+/* Clip groups: SGD lr 1 from 0, clip 1, w1 (3, 4, 0) alone in group 0
+ * (norm 5), w2 (1, 2, 2) and w3 (0, 0, 4) in group 2 (norm sqrt(25) = 5
+ * too, but from two tensors), w4 (0.1, 0, 0) alone in group 3 (under the
+ * clip). Each group's scale is min(1, 1 / (its norm + 1e-6)) in double,
+ * cast once, as torch's clip_grad_norm_ on that group alone; p = -g *
+ * scale. Group 1 has no parameter: norm 0. */
+static void
+test_clip_groups(void)
+{
+    static const float zero[3] = {0.0f, 0.0f, 0.0f};
+    static const float g[4][3] = {{3.0f, 4.0f, 0.0f},
+                                  {1.0f, 2.0f, 2.0f},
+                                  {0.0f, 0.0f, 4.0f},
+                                  {0.1f, 0.0f, 0.0f}};
+    static const int group[4] = {0, 2, 2, 3};
+    struct rs_optim_config cfg;
+    rs_optim_config_default(&cfg, RS_OPTIM_SGD);
+    cfg.clip_norm = 1.0f;
+    rs_tensor *p[4];
+    for (int i = 0; i < 4; i++)
+        p[i] = new_param3(zero, "w");
+    rs_optim *o = rs_optim_new(&cfg, p, 4, NULL);
+    bool dflt = true;
+    for (int i = 0; i < 4; i++) {
+        dflt = dflt && rs_optim_clip_group(o, i) == 0;
+        rs_optim_set_clip_group(o, i, group[i]);
+        set_grad(p[i], g[i]);
+    }
+    tap_ok(dflt && rs_optim_clip_group(o, 1) == 2,
+           "clip groups default to 0 and can be set");
+    struct rs_optim_stats st;
+    int rc = rs_optim_step(o, 1.0f, &st, NULL);
+    tap_ok(rc == RS_OK, "grouped clip step ok");
+    double gsq[4] = {0.0};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++)
+            gsq[group[i]] += (double)g[i][j] * (double)g[i][j];
+    for (int i = 0; i < 4; i++) {
+        double coef = 1.0 / (sqrt(gsq[group[i]]) + 1e-6);
+        float scale = coef < 1.0 ? (float)coef : 1.0f;
+        float want[3];
+        for (int j = 0; j < 3; j++)
+            want[j] = 0.0f + -1.0f * (g[i][j] * scale);
+        tap_is_floats(p[i]->data, want, 3, 0.0, 0.0,
+                      "w%d (group %d) scaled by its group's own norm", i + 1,
+                      group[i]);
+    }
+    tap_ok(st.ngroups == 4, "stats: 4 groups (0..3 in use)");
+    tap_is_float(st.group_norm[0], 5.0, 1e-15, 0.0, "group 0 norm 5");
+    tap_is_float(st.group_norm[1], 0.0, 0.0, 0.0, "empty group 1 norm 0");
+    tap_is_float(st.group_norm[2], 5.0, 1e-15, 0.0,
+                 "group 2 norm 5 over two tensors");
+    tap_is_float(st.group_norm[3], 0.1, 1e-8, 0.0, "group 3 norm 0.1");
+    tap_is_float(st.grad_norm, sqrt(gsq[0] + gsq[2] + gsq[3]), 1e-15, 0.0,
+                 "grad_norm stays the global norm");
+    tap_ok(st.clipped, "clipped: some group was scaled");
+
+    /* Replacing a parameter keeps its group. */
+    rs_tensor *w2 = new_param3(zero, "w2b");
+    rc = rs_optim_replace_param(o, 1, w2, NULL, 0, NULL);
+    tap_ok(rc == RS_OK && rs_optim_clip_group(o, 1) == 2,
+           "a replaced parameter stays in its clip group");
+    rs_tensor_release(w2);
+    rs_optim_free(o);
+    for (int i = 0; i < 4; i++)
+        rs_tensor_release(p[i]);
+}
+
+/* Three Adam steps (clip 0.5, lr 0.1) of params a, b under grads that
+ * exceed the clip: an optimiser whose groups are {a} and {b} against two
+ * optimisers, one per parameter (the authors' separate actor and critic
+ * Adams) -- bit for bit; and every parameter in one group k > 0 against
+ * the default (group 0) -- bit for bit. */
+static void
+run_adam_pair(int mode, float out[2][3], struct rs_optim_stats *st)
+{
+    static const float init_b[3] = {0.3f, 0.7f, -1.5f};
+    struct rs_optim_config cfg;
+    rs_optim_config_default(&cfg, RS_OPTIM_ADAM);
+    cfg.clip_norm = 0.5f;
+    rs_tensor *p[2] = {new_param3(p_init, "a"), new_param3(init_b, "b")};
+    rs_optim *o[2] = {NULL, NULL};
+    if (mode == 1) { /* two optimisers */
+        o[0] = rs_optim_new(&cfg, &p[0], 1, NULL);
+        o[1] = rs_optim_new(&cfg, &p[1], 1, NULL);
+    } else {
+        o[0] = rs_optim_new(&cfg, p, 2, NULL);
+        for (int i = 0; mode != 2 && i < 2; i++)
+            rs_optim_set_clip_group(o[0], i, mode == 0 ? i : 5);
+    }
+    for (int k = 0; k < 3; k++) {
+        float ga[3], gb[3];
+        for (int j = 0; j < 3; j++) {
+            ga[j] = 3.0f * (k % 2 ? g_a[j] : g_b[j]);
+            gb[j] = 0.25f * g_a[j] - (float)k;
+        }
+        set_grad(p[0], ga);
+        set_grad(p[1], gb);
+        for (int i = 0; i < 2; i++)
+            if (o[i] != NULL && rs_optim_step(o[i], 0.1f, st, NULL) != RS_OK)
+                tap_diag("adam pair: step failed");
+    }
+    for (int i = 0; i < 2; i++) {
+        memcpy(out[i], p[i]->data, sizeof out[i]);
+        rs_optim_free(o[i]);
+        rs_tensor_release(p[i]);
+    }
+}
+
+static void
+test_clip_groups_adam(void)
+{
+    float grouped[2][3], separate[2][3], one[2][3], dflt[2][3];
+    struct rs_optim_stats st1, st2;
+    run_adam_pair(0, grouped, &st1);
+    run_adam_pair(1, separate, &st2);
+    tap_ok(memcmp(grouped, separate, sizeof grouped) == 0,
+           "adam, groups {a} {b}: bit for bit two optimisers with their "
+           "own clip");
+    tap_ok(st1.ngroups == 2 && st1.clipped, "adam, groups: 2 groups, clipped");
+    run_adam_pair(3, one, &st1);
+    run_adam_pair(2, dflt, &st2);
+    tap_ok(memcmp(one, dflt, sizeof one) == 0 && st1.grad_norm == st2.grad_norm,
+           "adam, every parameter in group 5: bit for bit the default");
+    tap_ok(st1.ngroups == 6 && st1.group_norm[5] == st2.grad_norm &&
+               st2.ngroups == 1 && st2.group_norm[0] == st2.grad_norm,
+           "one group's norm is the global norm bit for bit");
 }
 
 static void
@@ -731,6 +862,8 @@ main(void)
     test_sgd();
     test_adam();
     test_clip();
+    test_clip_groups();
+    test_clip_groups_adam();
     test_nonfinite();
     test_threads();
     test_bad_config();

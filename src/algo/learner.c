@@ -173,6 +173,21 @@ check_source(const rs_source *src, struct rs_error *err)
     return RS_OK;
 }
 
+/* clip_per_module: parameter j's clip group is the index of its module
+ * (the registry lists the modules' parameters in module order). */
+static void
+set_clip_groups(rs_learner *l)
+{
+    if (!l->cfg.clip_per_module)
+        return;
+    int j = 0;
+    for (int i = 0; i < l->nmod; i++) {
+        int n = rs_nn_model_count(rs_nn_module_model(l->mod[i]));
+        for (int k = 0; k < n; k++, j++)
+            rs_optim_set_clip_group(l->optim, j, i);
+    }
+}
+
 rs_learner *
 rs_learner_new(const struct rs_learner_config *cfg,
                rs_nn_module *const *modules, int nmodules, rs_objective *obj,
@@ -210,6 +225,7 @@ rs_learner_new(const struct rs_learner_config *cfg,
                             rs_nn_model_count(l->params), err);
     if (l->optim == NULL)
         goto fail;
+    set_clip_groups(l);
     l->obj = obj;
     rs_objective_retain(obj);
     l->src = src;
@@ -235,6 +251,7 @@ rs_learner_free(rs_learner *l)
 {
     if (l == NULL)
         return;
+    rs_learner_set_driver(l, NULL, NULL);
     rs_graph_free(l->g);
     rs_optim_free(l->optim);
     if (l->own_params)
@@ -497,7 +514,21 @@ emit_extras(rs_learner *l)
     }
 }
 
-/* Count a finished step (loss lv, batch accuracy acc or NaN) and log. */
+void
+rs_learner_flush_log(rs_learner *l, float lr)
+{
+    if (l->loss_count > 0)
+        emit(l, "train", "loss", l->loss_sum / (double)l->loss_count);
+    if (l->ntrain == 0 && l->acc_count > 0)
+        emit(l, "train", "acc", l->acc_sum / (double)l->acc_count);
+    emit(l, "train", "lr", (double)lr);
+    emit_extras(l);
+    l->loss_sum = l->acc_sum = 0.0;
+    l->loss_count = l->acc_count = 0;
+}
+
+/* Count a finished step (loss lv, batch accuracy acc or NaN) and log
+ * (with a driver, rs_learner_update logs per update instead). */
 static void
 count_step(rs_learner *l, double lv, double acc, float lr)
 {
@@ -508,15 +539,8 @@ count_step(rs_learner *l, double lv, double acc, float lr)
         l->acc_sum += acc;
         l->acc_count++;
     }
-    if (l->steps % l->cfg.log_every == 0) {
-        emit(l, "train", "loss", l->loss_sum / (double)l->loss_count);
-        if (l->ntrain == 0 && l->acc_count > 0)
-            emit(l, "train", "acc", l->acc_sum / (double)l->acc_count);
-        emit(l, "train", "lr", (double)lr);
-        emit_extras(l);
-        l->loss_sum = l->acc_sum = 0.0;
-        l->loss_count = l->acc_count = 0;
-    }
+    if (l->drv == NULL && l->steps % l->cfg.log_every == 0)
+        rs_learner_flush_log(l, lr);
 }
 
 static int
@@ -563,7 +587,7 @@ train_on(rs_learner *l, const struct rs_batch *b, float lr, bool evaluate,
     st.loss = lv;
     st.acc = acc;
     st.lr = (double)lr;
-    long every = l->cfg.eval_every;
+    long every = l->drv == NULL ? l->cfg.eval_every : 0;
     if (evaluate && every > 0 && (l->steps == 1 || l->steps % every == 0)) {
         if (l->ntrain > 0) {
             rc = eval_run(l, RS_SPLIT_TRAIN, l->cfg.eval_n, 0, &st.train_loss,
@@ -750,6 +774,16 @@ rs_learner_set_optim(rs_learner *l, const struct rs_optim_config *cfg,
     if (rc == RS_OK)
         l->cfg.optim = *cfg;
     return rc;
+}
+
+int
+rs_learner_set_batch(rs_learner *l, int batch, struct rs_error *err)
+{
+    if (batch < 1 || batch > RS_LEARNER_MAX_BATCH)
+        return rs_error_set(err, RS_EINVAL, "batch = %d (must be in 1..%d)",
+                            batch, RS_LEARNER_MAX_BATCH);
+    l->cfg.batch = batch;
+    return RS_OK;
 }
 
 int

@@ -34,6 +34,14 @@
  * len) alone, so repeated evaluations see the same examples and never
  * touch the training stream. Return order everywhere: loss, then acc.
  *
+ * A driver (an algorithm that owns the session step, such as PPO:
+ * algo/ppo.h) may be attached: rs_learner_update then runs the driver's
+ * update (which takes its own rs_learner_step calls) instead of one step.
+ * With a driver attached the learner never evaluates (the driver owns the
+ * cadence), log_every counts updates (the train/ metrics are the means
+ * over the steps of the last log_every updates), and the driver's words
+ * are part of the checkpoint state.
+ *
  * Ownership: the learner retains its modules, objective and source; it
  * owns its graph, optimiser, RNG, epoch permutation and batch. Everything
  * that decides the next step (parameters and optimiser buffers aside) is
@@ -74,11 +82,14 @@ struct rs_learner_config {
     enum rs_prec prec; /* rounding of every op output */
     struct rs_optim_config optim; /* optim.clip_norm > 0: gradient clip */
     struct rs_sched sched;        /* the rate: sched.lr is the base rate */
+    bool clip_per_module;         /* clip each module's gradients by their own
+                                     norm (torch: one clip_grad_norm_ per
+                                     network); false: one global norm */
 };
 
 /* Unnamed, batch 512, eval every 100 on whole splits, eval_len 0, log
- * every 10, seed 1, f32, AdamW (torch defaults), constant rate 1e-3 (the
- * supervised loop's defaults). */
+ * every 10, seed 1, f32, AdamW (torch defaults), constant rate 1e-3, one
+ * global clip norm (the supervised loop's defaults). */
 void rs_learner_config_default(struct rs_learner_config *cfg);
 
 /* Per-step results. */
@@ -167,6 +178,61 @@ RS_NODISCARD int rs_learner_set_optim(rs_learner *l,
                                       struct rs_error *err);
 RS_NODISCARD int rs_learner_set_eval(rs_learner *l, long every, int n, int len,
                                      struct rs_error *err);
+/* Examples per step from the next step on, 1..2^20 (RS_EINVAL). */
+RS_NODISCARD int rs_learner_set_batch(rs_learner *l, int batch,
+                                      struct rs_error *err);
+
+/* ---- drivers (learner_driver.c) ---------------------------------------- */
+
+/* An algorithm that owns the session step (one const instance per kind,
+ * designated initialisers). update runs one session step on l (any
+ * number of rs_learner_step calls) and may fill st; it returns RS_OK or
+ * an error with err filled. state_words/save/load: the driver's
+ * checkpoint words (everything that decides its next update besides the
+ * learner's own state); load checks them against impl and changes
+ * nothing on error (RS_EFORMAT with a message). destroy frees impl. */
+struct rs_learner_driver_class {
+    const char *kind; /* [a-z0-9_], at most 8 bytes: "ppo" */
+    int (*update)(void *impl, rs_learner *l, struct rs_learner_stats *st,
+                  struct rs_error *err);
+    size_t (*state_words)(const void *impl);
+    void (*state_save)(const void *impl, uint64_t *w);
+    int (*state_load)(void *impl, const uint64_t *w, size_t n,
+                      struct rs_error *err);
+    void (*destroy)(void *impl);
+};
+
+/* Attach cls with impl (ownership taken: freed by cls->destroy when l is
+ * freed or another driver replaces it; cls NULL detaches, impl must then
+ * be NULL). The update count starts at 0. */
+void rs_learner_set_driver(rs_learner *l,
+                           const struct rs_learner_driver_class *cls,
+                           void *impl);
+/* The driver's impl if its kind is kind, else NULL (borrowed). */
+void *rs_learner_driver(const rs_learner *l, const char *kind);
+/* The attached driver's kind (static), NULL without one. */
+const char *rs_learner_driver_kind(const rs_learner *l);
+/* One session step: the driver's update, or rs_learner_step without one.
+ * st may be NULL. On error the update count is unchanged (what the
+ * driver changed before failing is its own to say). */
+RS_NODISCARD int rs_learner_update(rs_learner *l, struct rs_learner_stats *st,
+                                   struct rs_error *err);
+/* Session steps taken: updates with a driver, else rs_learner_steps. */
+long rs_learner_updates(const rs_learner *l);
+
+/* Matrices: a second sink beside the log callback. name is the full
+ * name (rs_name), data (rows, cols) row-major; both borrowed for the
+ * call. */
+typedef void (*rs_learner_matrix_fn)(void *ud, const char *name, int rows,
+                                     int cols, const float *data);
+void rs_learner_set_matrix(rs_learner *l, rs_learner_matrix_fn fn, void *ud);
+/* Hand data (rows, cols) to the matrix sink as "<learner>/<name>" (no
+ * sink: nothing). */
+void rs_learner_publish_matrix(rs_learner *l, const char *name, int rows,
+                               int cols, const float *data);
+/* Hand v to the log callback as "<learner>/<name>" (no callback:
+ * nothing). name is a metric path such as "rl/return". */
+void rs_learner_log_value(rs_learner *l, const char *name, double v);
 
 /* Run modules[0] in no-grad mode on one batch for probes: finite sources
  * the first n examples of split (n <= 0 or beyond: all), generators n
@@ -246,9 +312,11 @@ const char *rs_learner_metric(const rs_learner *l, char out[RS_NAME_MAX],
 
 /* Checkpoint state besides parameters, optimiser buffers and objective
  * tensors: steps, RNG, epoch permutation and position, log accumulators,
- * the optimiser's step count and the objective's words, as
- * state_words 64-bit words. load checks the layout against this learner
- * (RS_EFORMAT with a message) and changes nothing on error. */
+ * the optimiser's step count, the objective's words and the driver's
+ * (kind, update count and its own words), as state_words 64-bit words.
+ * load checks the layout against this learner (RS_EFORMAT with a
+ * message: also a driver of another kind, or one missing on either side)
+ * and changes nothing on error. */
 size_t rs_learner_state_words(const rs_learner *l);
 void rs_learner_state_save(const rs_learner *l, uint64_t *out);
 RS_NODISCARD int rs_learner_state_load(rs_learner *l, const uint64_t *in,

@@ -60,6 +60,13 @@ struct rs_learner {
     /* Units removed so far, replayable text (learner_surgery.c): one
      * "<layer>:<u>,<u>,...;" per call; NULL before the first. */
     char *cuts;
+    /* The driver (learner_driver.c): class and impl (owned through
+     * drv->destroy), NULL without one; updates it has taken. */
+    const struct rs_learner_driver_class *drv;
+    void *drv_impl;
+    long updates;
+    rs_learner_matrix_fn matrix;
+    void *matrix_ud;
 };
 
 /* Free a registry built over mods[0..n) and give the tensors their
@@ -76,5 +83,8 @@ void rs_learner_ctx(rs_learner *l, struct rs_obj_ctx *c,
                     const struct rs_batch *b, bool train);
 /* The evaluation stream of len. */
 void rs_learner_eval_rng(const rs_learner *l, int len, struct rs_rng *r);
+/* Log the train/ means since the last log (loss, generators' acc, the
+ * rate lr, the extras) and restart them. */
+void rs_learner_flush_log(rs_learner *l, float lr);
 
 #endif /* RS_ALGO_LEARNER_IMPL_H */

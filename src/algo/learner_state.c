@@ -9,8 +9,12 @@
  * the objective's word count, then the epoch permutation (ntrain) and the
  * objective's words; then, once the objective has reported extra scalars
  * (rs_obj_stats), their log sums and counts (2 RS_OBJ_MAX_EXTRAS words).
- * A state without that tail loads with the extras' sums zero. Worker
- * thread only.
+ * A state without that tail loads with the extras' sums zero. A learner
+ * with a driver puts the driver's section between the objective's words
+ * and that tail: DRIVER_MAGIC, the kind (its bytes, first in the low
+ * byte), the update count, the driver's word count k, then its k words.
+ * A state is refused by a learner whose driver (or lack of one) differs.
+ * Worker thread only.
  */
 #include "config.h"
 
@@ -27,6 +31,9 @@
 #define STATE_MAGIC UINT64_C(0x52534c524e000001)
 #define STATE_FIXED 14
 #define STATE_EXTRAS (2 * RS_OBJ_MAX_EXTRAS)
+/* First word of a driver's section ("RSDRV", layout 1) and its header. */
+#define DRIVER_MAGIC UINT64_C(0x5253445256000001)
+#define DRIVER_HEAD 4
 /* Most batches a Fisher estimate takes (a typo guard). */
 #define FISHER_MAX_BATCHES 1000000
 
@@ -48,10 +55,39 @@ has_extras(const rs_learner *l)
     return false;
 }
 
+/* The driver section's words (0 without a driver). */
+static size_t
+driver_words(const rs_learner *l)
+{
+    return l->drv != NULL ? DRIVER_HEAD + l->drv->state_words(l->drv_impl) : 0;
+}
+
 size_t
 rs_learner_state_words(const rs_learner *l)
 {
-    return state_base(l) + (has_extras(l) ? STATE_EXTRAS : 0);
+    return state_base(l) + driver_words(l) + (has_extras(l) ? STATE_EXTRAS : 0);
+}
+
+/* A driver kind (at most 8 bytes) as one word, and back. */
+static uint64_t
+kind_word(const char *kind)
+{
+    uint64_t w = 0;
+    for (int i = 0; i < 8 && kind[i] != '\0'; i++)
+        w |= (uint64_t)(unsigned char)kind[i] << (8 * i);
+    return w;
+}
+
+static void
+word_kind(uint64_t w, char out[9])
+{
+    for (int i = 0; i < 8; i++) {
+        unsigned char c = (unsigned char)(w >> (8 * i));
+        bool word =
+            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        out[i] = word ? (char)c : c == 0 ? '\0' : '?';
+    }
+    out[8] = '\0';
 }
 
 static uint64_t
@@ -89,10 +125,80 @@ rs_learner_state_save(const rs_learner *l, uint64_t *out)
         out[STATE_FIXED + i] = (uint64_t)l->perm[i];
     rs_objective_state_save(l->obj, out + STATE_FIXED + l->ntrain);
     uint64_t *tail = out + state_base(l);
+    if (l->drv != NULL) {
+        tail[0] = DRIVER_MAGIC;
+        tail[1] = kind_word(l->drv->kind);
+        tail[2] = (uint64_t)l->updates;
+        tail[3] = (uint64_t)l->drv->state_words(l->drv_impl);
+        l->drv->state_save(l->drv_impl, tail + DRIVER_HEAD);
+        tail += driver_words(l);
+    }
     for (int i = 0; has_extras(l) && i < RS_OBJ_MAX_EXTRAS; i++) {
         tail[2 * i] = double_bits(l->extra_sum[i]);
         tail[2 * i + 1] = (uint64_t)l->extra_count[i];
     }
+}
+
+/* The driver section of in (n words) at base against l's driver: RS_OK
+ * with *end the first word after it (base without a driver), else
+ * RS_EFORMAT naming the mismatch. */
+static int
+check_driver(const rs_learner *l, const uint64_t *in, size_t n, size_t base,
+             size_t *end, struct rs_error *err)
+{
+    bool saved = n >= base + DRIVER_HEAD && in[base] == DRIVER_MAGIC;
+    char kind[9] = "";
+    if (saved)
+        word_kind(in[base + 1], kind);
+    *end = base;
+    if (l->drv == NULL && !saved)
+        return RS_OK;
+    if (l->drv == NULL)
+        return rs_error_set(err, RS_EFORMAT,
+                            "the learner state has the words of a '%s' "
+                            "driver, this learner has no driver",
+                            kind);
+    if (!saved)
+        return rs_error_set(err, RS_EFORMAT,
+                            "the learner state has no driver words, this "
+                            "learner has a '%s' driver",
+                            l->drv->kind);
+    if (in[base + 1] != kind_word(l->drv->kind))
+        return rs_error_set(err, RS_EFORMAT,
+                            "the learner state has the words of a '%s' "
+                            "driver, this learner has a '%s' driver",
+                            kind, l->drv->kind);
+    if (in[base + 2] > (uint64_t)LONG_MAX ||
+        in[base + 3] > (uint64_t)(n - base - DRIVER_HEAD))
+        return rs_error_set(err, RS_EFORMAT, "corrupt learner state");
+    *end = base + DRIVER_HEAD + (size_t)in[base + 3];
+    return RS_OK;
+}
+
+/* The driver's words from in (section at base), then the objective's;
+ * both or neither: a refused objective gives the driver its old words
+ * back. */
+static int
+load_parts(rs_learner *l, const uint64_t *in, size_t base, struct rs_error *err)
+{
+    size_t ow = rs_objective_state_words(l->obj);
+    const uint64_t *ow_in = in + STATE_FIXED + l->ntrain;
+    if (l->drv == NULL)
+        return rs_objective_state_load(l->obj, ow_in, ow, err);
+    size_t old_n = l->drv->state_words(l->drv_impl);
+    uint64_t *old = rs_xcalloc(old_n > 0 ? old_n : 1, sizeof *old);
+    l->drv->state_save(l->drv_impl, old);
+    int rc = l->drv->state_load(l->drv_impl, in + base + DRIVER_HEAD,
+                                (size_t)in[base + 3], err);
+    if (rc == RS_OK) {
+        rc = rs_objective_state_load(l->obj, ow_in, ow, err);
+        if (rc != RS_OK) {
+            int back = l->drv->state_load(l->drv_impl, old, old_n, NULL);
+            RS_ASSERT(back == RS_OK); /* its own words */
+        }
+    }
+    free(old);
+    return rc;
 }
 
 int
@@ -109,19 +215,27 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
                             "this source has %d",
                             (unsigned long long)in[7], l->ntrain);
     size_t base = state_base(l);
-    bool tail = n == base + STATE_EXTRAS;
-    if (in[13] != (uint64_t)ow || (n != base && !tail))
+    if (in[13] != (uint64_t)ow || n < base)
         return rs_error_set(err, RS_EFORMAT,
                             "the learner state has %llu words of %s "
                             "objective state, this objective has %zu",
                             (unsigned long long)in[13],
                             rs_objective_kind(l->obj), ow);
+    size_t end;
+    if (check_driver(l, in, n, base, &end, err) != RS_OK)
+        return RS_EFORMAT;
+    bool tail = n == end + STATE_EXTRAS;
+    if (n != end && !tail)
+        return rs_error_set(err, RS_EFORMAT,
+                            "the learner state has %zu words, this learner "
+                            "reads %zu (or %zu with logged extras)",
+                            n, end, end + STATE_EXTRAS);
     if (in[6] > (uint64_t)l->ntrain || in[1] > (uint64_t)LONG_MAX ||
         in[10] > (uint64_t)LONG_MAX || in[11] > (uint64_t)LONG_MAX ||
         in[12] > (uint64_t)LONG_MAX)
         return rs_error_set(err, RS_EFORMAT, "corrupt learner state");
     for (int i = 0; tail && i < RS_OBJ_MAX_EXTRAS; i++)
-        if (in[base + 2 * (size_t)i + 1] > (uint64_t)LONG_MAX)
+        if (in[end + 2 * (size_t)i + 1] > (uint64_t)LONG_MAX)
             return rs_error_set(err, RS_EFORMAT, "corrupt learner state");
     /* The permutation must be one, or the next epoch reads out of range. */
     char *seen = l->ntrain > 0 ? rs_xcalloc((size_t)l->ntrain, 1) : NULL;
@@ -136,9 +250,9 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
     if (bad)
         return rs_error_set(err, RS_EFORMAT,
                             "corrupt learner state (not a permutation)");
-    /* The objective last of the checks: it changes nothing on error. */
-    int rc =
-        rs_objective_state_load(l->obj, in + STATE_FIXED + l->ntrain, ow, err);
+    /* The driver and the objective last of the checks: they change
+     * nothing on error. */
+    int rc = load_parts(l, in, base, err);
     if (rc != RS_OK)
         return rc;
     l->steps = (long)in[1];
@@ -150,9 +264,11 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
     l->loss_count = (long)in[10];
     l->acc_count = (long)in[11];
     rs_optim_set_steps(l->optim, (long)in[12]);
+    if (l->drv != NULL)
+        l->updates = (long)in[base + 2];
     for (int i = 0; i < RS_OBJ_MAX_EXTRAS; i++) {
-        l->extra_sum[i] = tail ? bits_double(in[base + 2 * (size_t)i]) : 0.0;
-        l->extra_count[i] = tail ? (long)in[base + 2 * (size_t)i + 1] : 0;
+        l->extra_sum[i] = tail ? bits_double(in[end + 2 * (size_t)i]) : 0.0;
+        l->extra_count[i] = tail ? (long)in[end + 2 * (size_t)i + 1] : 0;
     }
     for (int i = 0; i < l->ntrain; i++)
         l->perm[i] = (int)in[STATE_FIXED + i];

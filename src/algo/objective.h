@@ -320,4 +320,57 @@ struct rs_learner;
 RS_NODISCARD int rs_objective_prepare(rs_objective *o, struct rs_learner *l,
                                       struct rs_error *err);
 
+/* ---- ppo (obj_ppo.c) --------------------------------------------------- */
+
+/* PPO's actor-critic loss with PFO ("No representation, no trust:
+ * connecting representation, collapse, and trust issues in PPO", arXiv
+ * 2405.00662; PPO-Clip as the authors' code computes it). modules[0] is
+ * the actor, an "mlp" module of depth >= 1 whose output is the action
+ * logits; modules[1] the critic, an "mlp" module with one output. The
+ * batch (what a rollout source gives; nothing else is read):
+ *   in[0]  FEATURES (n, obs) observations, the input of both networks;
+ *   in[1]  FEATURES (n, RS_PPO_COLS + D): column 0 log pi_old(a|s), 1 the
+ *          advantage A (raw), 2 the value target V_t (the GAE return), 3
+ *          the value at collection (not used by the loss), 4.. phi_old,
+ *          the actor's penultimate pre-activation at collection (D = the
+ *          actor's last hidden width);
+ *   y      the action a taken, in [0, si->classes).
+ * With A^ = (A - mean A) / max(sqrt(biased var A), 1e-6) over the batch
+ * (norm_adv; a batch of one is left as it is), l = log pi(a|s) - log
+ * pi_old(a|s), g = min(exp(l) A^, exp(clamp(l, log(1 - clip), log(1 +
+ * clip))) A^), H the entropy of pi(.|s), phi the current penultimate
+ * pre-activation:
+ *   L_pi  = -mean g
+ *   L_V   = mean (V(s) - V_t)^2
+ *   L_PFO = mean_s (1/D) |phi(s) - phi_old(s)|^2
+ *   loss  = L_pi - ent_coef mean H + pfo_coef L_PFO + vf_coef L_V
+ * A term whose coefficient is 0 is still computed, without gradient, so
+ * it can be logged. Stats: extras "loss_pi", "loss_v", "entropy" (mean
+ * H), "pfo" (L_PFO), each without its coefficient; no accuracy (count
+ * 0). c->out is the actor's logits. No state. */
+#define RS_PPO_COLS 4
+struct rs_obj_ppo_config {
+    double clip;     /* eps, in (0, 1); 0.2 */
+    double ent_coef; /* >= 0; 0.01 */
+    double vf_coef;  /* >= 0; 0.5 */
+    double pfo_coef; /* >= 0; 0 (off; the authors' sweeps use 1) */
+    bool norm_adv;   /* per-batch advantage normalisation; true */
+};
+/* The values after ';' above. */
+void rs_obj_ppo_config_default(struct rs_obj_ppo_config *cfg);
+/* ppo with cfg (copied); NULL + err (RS_EINVAL naming the field) on a bad
+ * value. kind "ppo". check refuses anything but the two modules above on
+ * a source of that layout, naming what does not fit. */
+rs_objective *rs_objective_ppo(const struct rs_obj_ppo_config *cfg,
+                               struct rs_error *err);
+/* The config of a ppo objective (borrowed), else NULL. */
+const struct rs_obj_ppo_config *rs_objective_ppo_config(const rs_objective *o);
+/* Change a ppo objective's config (copied; applies from the next loss).
+ * RS_EINVAL naming the field (nothing changed) on a bad value or when o
+ * is not a ppo objective. */
+RS_NODISCARD int
+rs_objective_ppo_set_config(rs_objective *o,
+                            const struct rs_obj_ppo_config *cfg,
+                            struct rs_error *err);
+
 #endif /* RS_ALGO_OBJECTIVE_H */

@@ -45,4 +45,7 @@ const struct rs_op_def *const rs_ops[RS_OP_COUNT] = {
     [RS_OP_THRESHOLD] = &rs_op_def_threshold,
     [RS_OP_NORMALIZE_SUM] = &rs_op_def_normalize_sum,
     [RS_OP_NORMALIZE_L2] = &rs_op_def_normalize_l2,
+    [RS_OP_PICK] = &rs_op_def_pick,
+    [RS_OP_CLAMP] = &rs_op_def_clamp,
+    [RS_OP_MINIMUM] = &rs_op_def_minimum,
 };

@@ -139,4 +139,16 @@ rs_tensor *rs_op_normalize_sum(rs_graph *g, rs_tensor *x, float eps);
 /* x / sqrt(sum of the row's squares + eps): unit rows (cosine). */
 rs_tensor *rs_op_normalize_l2(rs_graph *g, rs_tensor *x, float eps);
 
+/* ---- ops_select.c ----------------------------------------------------- */
+/* One entry per row: x (..., C) -> (...), y_r = x[r, idx[r]] (a vector
+ * (C) gives a scalar); idx has one index per row, each in [0, C), and is
+ * copied. The gradient goes to the picked entries only. */
+rs_tensor *rs_op_pick(rs_graph *g, rs_tensor *x, const int *idx);
+/* min(max(x, lo), hi) elementwise, lo <= hi; the gradient passes where
+ * lo <= x <= hi (torch.clamp). */
+rs_tensor *rs_op_clamp(rs_graph *g, rs_tensor *x, float lo, float hi);
+/* min(a, b) elementwise, a and b the same shape; the gradient goes to the
+ * smaller input, half to each on a tie (torch.minimum). */
+rs_tensor *rs_op_minimum(rs_graph *g, rs_tensor *a, rs_tensor *b);
+
 #endif /* RS_CORE_OPS_H */

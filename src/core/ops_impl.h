@@ -68,6 +68,9 @@ enum rs_op {
     RS_OP_THRESHOLD,
     RS_OP_NORMALIZE_SUM,
     RS_OP_NORMALIZE_L2,
+    RS_OP_PICK,
+    RS_OP_CLAMP,
+    RS_OP_MINIMUM,
     RS_OP_COUNT
 };
 
@@ -104,6 +107,12 @@ union rs_op_params {
         float p;
         struct rs_rng *rng;
     } dropout;
+    struct {
+        int *idx; /* arena copy, one per row */
+    } pick;
+    struct {
+        float lo, hi;
+    } clamp;
 };
 
 struct rs_node {
@@ -204,5 +213,7 @@ extern const struct rs_op_def rs_op_def_embedding, rs_op_def_concat,
 extern const struct rs_op_def rs_op_def_attention, rs_op_def_rope;
 extern const struct rs_op_def rs_op_def_minmax_norm, rs_op_def_threshold,
     rs_op_def_normalize_sum, rs_op_def_normalize_l2;
+extern const struct rs_op_def rs_op_def_pick, rs_op_def_clamp,
+    rs_op_def_minimum;
 
 #endif /* RS_CORE_OPS_IMPL_H */

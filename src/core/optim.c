@@ -2,7 +2,8 @@
  *
  * optim.c: SGD (momentum, dampening, Nesterov), Adam and AdamW with the
  * update rules of torch.optim 1.13 (_single_tensor_sgd/adam/adamw), plus
- * torch.nn.utils.clip_grad_norm_-style global clipping.
+ * torch.nn.utils.clip_grad_norm_-style clipping: of all gradients at once
+ * (the default, one group), or one clip per group of parameters.
  *
  * Invariants:
  *   - every slot's parameter is retained and is_param (has a grad buffer);
@@ -16,7 +17,11 @@
  *     rebuilt whenever rs_optim_replace_params swaps one;
  *   - gradients are never modified: clipping is folded into the update as
  *     a scale on each gradient element (torch scales p.grad in place first;
- *     the updated parameters are the same).
+ *     the updated parameters are the same), the scale of the parameter's
+ *     clip group;
+ *   - a group's sum of squares adds its parameters' sums in parameter
+ *     order, as the global one does, so with one group (the default) the
+ *     group's norm is the global norm bit for bit.
  * Per-step scalars are computed in double, as torch does in Python, and
  * cast to float once; the element loops are plain float loops in fixed
  * blocks so the compiler can vectorise them.
@@ -44,6 +49,7 @@ struct optim_slot {
     float *state; /* the aligned block, or NULL */
     float *m, *v; /* Adam moments / SGD buffer in m; point into state */
     bool decay;   /* weight decay applies to this parameter */
+    int group;    /* clip group, 0..RS_OPTIM_MAX_GROUPS-1 */
 };
 
 /* Elements [lo, hi) of slot `slot`'s parameter; one parameter's pieces
@@ -452,6 +458,7 @@ struct step_job {
     bool data;                 /* squares_piece: the values, not the grads */
     const struct step_coef *c; /* update_piece: the step's scalars */
     float l2_all, decay_all;   /* for parameters with decay on */
+    float gs[RS_OPTIM_MAX_GROUPS]; /* each clip group's gradient scale */
 };
 
 /* part[k] = the sum of squares of piece k's gradient (or values). */
@@ -473,6 +480,7 @@ update_piece(void *ctx, int k)
     struct optim_slot *s = &j->o->slot[pc->slot];
     rs_tensor *p = s->p;
     struct step_coef c = *j->c;
+    c.gs = j->gs[s->group];
     c.wd = s->decay ? j->l2_all : 0.0f;
     c.decay = s->decay ? j->decay_all : 1.0f;
     size_t lo = pc->lo, n = pc->hi - pc->lo;
@@ -507,7 +515,8 @@ rs_optim_step(rs_optim *o, float lr, struct rs_optim_stats *stats,
     /* 1. Scan every gradient before touching anything. */
     struct step_job job = {.o = o, .data = false};
     rs_pool_run(o->npieces, squares_piece, &job);
-    double sumsq = 0.0;
+    double sumsq = 0.0, gsq[RS_OPTIM_MAX_GROUPS] = {0.0};
+    int ngroups = 1;
     for (int i = 0, k = 0; i < o->n; i++) {
         const rs_tensor *p = o->slot[i].p;
         double s = 0.0;
@@ -523,6 +532,9 @@ rs_optim_step(rs_optim *o, float lr, struct rs_optim_stats *stats,
                                 (double)p->grad[at]);
         }
         sumsq += s;
+        gsq[o->slot[i].group] += s;
+        if (o->slot[i].group >= ngroups)
+            ngroups = o->slot[i].group + 1;
     }
     double grad_norm = sqrt(sumsq);
 
@@ -534,15 +546,17 @@ rs_optim_step(rs_optim *o, float lr, struct rs_optim_stats *stats,
     }
     double dlr = o->lr_d;
     double wd = o->wd;
-    struct step_coef c;
+    struct step_coef c; /* c.gs: each piece takes its group's job.gs */
     memset(&c, 0, sizeof c);
-    c.gs = 1.0f;
     bool clipped = false;
-    if (cfg->clip_norm > 0.0f) {
+    for (int k = 0; k < RS_OPTIM_MAX_GROUPS; k++) {
+        job.gs[k] = 1.0f;
+        if (cfg->clip_norm <= 0.0f || k >= ngroups)
+            continue;
         /* clip_grad_norm_: coef = max_norm / (norm + 1e-6), clamped to 1. */
-        double coef = o->clip / (grad_norm + 1e-6);
+        double coef = o->clip / (sqrt(gsq[k]) + 1e-6);
         if (coef < 1.0) {
-            c.gs = (float)coef;
+            job.gs[k] = (float)coef;
             clipped = true;
         }
     }
@@ -595,6 +609,9 @@ rs_optim_step(rs_optim *o, float lr, struct rs_optim_stats *stats,
         stats->grad_norm = grad_norm;
         stats->weight_norm = sqrt(wsq);
         stats->clipped = clipped;
+        stats->ngroups = ngroups;
+        for (int k = 0; k < RS_OPTIM_MAX_GROUPS; k++)
+            stats->group_norm[k] = k < ngroups ? sqrt(gsq[k]) : 0.0;
     }
     return RS_OK;
 }
@@ -648,6 +665,21 @@ rs_optim_set_decay(rs_optim *o, int param, bool on)
 {
     RS_ASSERT(param >= 0 && param < o->n);
     o->slot[param].decay = on;
+}
+
+void
+rs_optim_set_clip_group(rs_optim *o, int param, int group)
+{
+    RS_ASSERT(param >= 0 && param < o->n);
+    RS_ASSERT(group >= 0 && group < RS_OPTIM_MAX_GROUPS);
+    o->slot[param].group = group;
+}
+
+int
+rs_optim_clip_group(const rs_optim *o, int param)
+{
+    RS_ASSERT(param >= 0 && param < o->n);
+    return o->slot[param].group;
 }
 
 long

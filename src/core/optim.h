@@ -1,9 +1,10 @@
 /* repscope - MIT licence, see COPYING.
  *
  * optim.h: optimisers over a list of parameter tensors (SGD with momentum
- * and Nesterov, Adam, AdamW), L2 vs decoupled weight decay, global-norm
- * gradient clipping. Hyper-parameters and update rules follow PyTorch's
- * torch.optim exactly (so the parity test can compare step by step).
+ * and Nesterov, Adam, AdamW), L2 vs decoupled weight decay, gradient-norm
+ * clipping over the whole list or per group of parameters. Hyper-parameters
+ * and update rules follow PyTorch's torch.optim exactly (so the parity test
+ * can compare step by step).
  *
  * The optimiser retains its parameters and owns their state (momentum
  * buffer for SGD; first and second moments for Adam/AdamW), one 64-byte
@@ -32,8 +33,12 @@ struct rs_optim_config {
     /* SGD and Adam: L2 penalty added to the gradient (coupled).
      * AdamW: decoupled decay p -= lr * weight_decay * p. */
     float weight_decay;
-    float clip_norm; /* > 0: clip the global gradient norm to this first */
+    float clip_norm; /* > 0: clip the gradient norm (of each clip group,
+                        see rs_optim_set_clip_group) to this first */
 };
+
+/* Gradient-clipping groups at most. */
+#define RS_OPTIM_MAX_GROUPS 8
 
 /* PyTorch defaults for kind: SGD lr 1e-3 momentum 0; Adam lr 1e-3 betas
  * (0.9, 0.999) eps 1e-8 wd 0; AdamW the same with wd 0.01. */
@@ -56,7 +61,13 @@ void rs_optim_free(rs_optim *o);
 struct rs_optim_stats {
     double grad_norm;   /* global L2 norm of all gradients, before clipping */
     double weight_norm; /* global L2 norm of all parameters, after the step */
-    bool clipped;
+    bool clipped;       /* some group's gradients were scaled down */
+    /* Per clip group: the L2 norm of its gradients before clipping, for
+     * groups 0..ngroups-1 (ngroups = the highest group in use + 1; a group
+     * without parameters has norm 0). One group: group_norm[0] is
+     * grad_norm. */
+    int ngroups;
+    double group_norm[RS_OPTIM_MAX_GROUPS];
 };
 
 /* One update with learning rate lr. Checks gradients first: a non-finite
@@ -76,6 +87,14 @@ RS_NODISCARD int rs_optim_set_config(rs_optim *o,
                                      struct rs_error *err);
 /* Per-parameter weight-decay switch (default on), e.g. off for biases. */
 void rs_optim_set_decay(rs_optim *o, int param, bool on);
+/* Gradient-clipping group of parameter param, 0..RS_OPTIM_MAX_GROUPS-1
+ * (default 0: one global group). With clip_norm > 0 each group's
+ * gradients are scaled by min(1, clip_norm / (its own norm + 1e-6)), as
+ * one torch.nn.utils.clip_grad_norm_ call per group does (PPO's separate
+ * actor and critic). The group survives rs_optim_replace_params. A param
+ * or group out of range is a bug (assert). */
+void rs_optim_set_clip_group(rs_optim *o, int param, int group);
+int rs_optim_clip_group(const rs_optim *o, int param);
 
 /* State access for checkpoints: number of steps taken, and the state
  * buffers of parameter i (NULL where the kind has none; numel floats each,

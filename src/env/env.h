@@ -73,6 +73,11 @@ struct rs_env_class {
      * the dynamics), for checkpoints: a resume onto another config is
      * refused. */
     void (*describe)(const void *cfg, char *out, size_t len);
+    /* True if state is one reset and step could have produced (indices
+     * in range), checked on every copy before a checkpoint load so a
+     * corrupt one is refused instead of read out of bounds; NULL: any
+     * bytes are a valid state. */
+    bool (*check)(const void *cfg, const void *state);
     void (*destroy)(void *cfg);
 };
 
@@ -115,7 +120,8 @@ const struct rs_env_config *rs_env_config(const rs_env *e);
 void rs_env_observe(const rs_env *e, float *obs);
 
 /* What one vectorised step gives; every buffer the caller's, sized for
- * N copies (obs and final_obs N * obs_dim floats). */
+ * N copies (obs and final_obs N * obs_dim floats). final_obs, ep_return
+ * and ep_len may be NULL (not wanted). */
 struct rs_env_step {
     float *obs;          /* next observations (after any reset) */
     float *final_obs;    /* finished copies: the episode's last

@@ -83,10 +83,14 @@ rs_ckpt_learner_save(rs_ckpt *ck, const rs_learner *l)
 /* The learner must serve the data it was saved with: a scene that swaps
  * a learner's source mid-run has to set the same one again before a
  * load, or the run would go on silently on other data. A checkpoint
- * without the section (older layout) is not checked. */
+ * without the section (older layout) is not checked, nor a learner with
+ * a driver: its source is the driver's (PPO's rollout, refilled every
+ * update), and the driver's words check what it collects from. */
 static int
 match_source(const rs_ckpt *ck, const rs_learner *l, struct rs_error *err)
 {
+    if (rs_learner_driver_kind(l) != NULL)
+        return RS_OK;
     char name[SECTION_MAX];
     section(name, l, "source");
     size_t n = 0;
