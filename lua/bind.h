@@ -56,6 +56,7 @@
 #include "data/source.h"
 #include "lua/host.h"
 #include "data/seqtask.h"
+#include "env/env.h"
 #include "nn/module.h"
 #include "nn/transformer.h"
 
@@ -72,6 +73,7 @@
 #define RS_LUA_LEARNER_MT "repscope.learner"
 #define RS_LUA_SOURCE_MT "repscope.source"
 #define RS_LUA_OBJECTIVE_MT "repscope.objective"
+#define RS_LUA_ENV_MT "repscope.env"
 
 /* Where rs.log / matrices / prints go: the session while a driver
  * callback runs, the test recorder under `repscope --test`, nowhere
@@ -370,6 +372,18 @@ void rs_lua_open_source(lua_State *L);
  * :caption, :patch_classes, ...), added to the data table at the top
  * (l_imgtext.c; called by rs_lua_open_source). */
 void rs_lua_open_imgtext(lua_State *L);
+
+/* ---- environments (l_env.c) ------------------------------------------- */
+/* Add rs.env (cartpole, breakout) to the rs table at the top. */
+void rs_lua_open_env(lua_State *L);
+/* Take the env of the handle at idx, the value of field key of fn's
+ * config table (rs.rl.ppo{env = e}): the caller owns it from here on, the
+ * handle stays empty and any later use raises "<fn>: env was given to a
+ * learner". Raises "<fn>: bad field '<key>' (env expected, got ...)" or
+ * "(env was given to a learner)" / "(attempt to use a released env)".
+ * Validate everything else that may raise before taking it. */
+rs_env *rs_lua_env_take(lua_State *L, int idx, const char *fn,
+                        const char *key);
 
 /* ---- autograd handles (l_graph.c) -------------------------------------- */
 /* rs.graph{...} handles and their graph tensors: handles on tensors of one

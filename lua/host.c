@@ -770,6 +770,7 @@ luaopen_repscope(lua_State *L)
     lua_pushboolean(L, rs_lua_ctx(L)->safe);
     lua_setfield(L, -2, "safe");
     rs_lua_open_graph(L);
+    rs_lua_open_env(L);
     /* The pure-Lua layer adds rs.scene, rs.view and the probe specs. */
     push_scene_fn(L, "install");
     lua_pushvalue(L, -2);

@@ -35,3 +35,4 @@ dist_lua_DATA = \
 %C%_librs_lua_a_SOURCES += %D%/l_nnmore.c
 %C%_librs_lua_a_SOURCES += %D%/l_imgtext.c
 %C%_librs_lua_a_SOURCES += %D%/l_objsparc.c
+%C%_librs_lua_a_SOURCES += %D%/l_env.c

@@ -121,7 +121,8 @@ TESTS += %D%/lua/t_objsparc.lua
 EXTRA_DIST += %D%/lua/t_objsparc.lua
 check_PROGRAMS += %D%/t_core_sched
 %C%_t_core_sched_LDADD = $(RS_TEST_LIBS)
-check_PROGRAMS += %D%/t_env_wrapper %D%/t_env_cartpole %D%/t_env_breakout
+check_PROGRAMS += %D%/t_env_wrapper %D%/t_env_cartpole %D%/t_env_breakout \
+	%D%/t_env_lua
 %C%_t_env_wrapper_LDADD = $(RS_TEST_LIBS)
 %C%_t_env_cartpole_LDADD = $(RS_TEST_LIBS)
 %C%_t_env_breakout_LDADD = $(RS_TEST_LIBS)
@@ -135,3 +136,4 @@ check_PROGRAMS += %D%/t_core_grad_select
 # the ppo objective (obj_ppo.c) on hand-built rollout batches
 check_PROGRAMS += %D%/t_algo_ppo_loss
 %C%_t_algo_ppo_loss_LDADD = $(RS_TEST_LIBS)
+%C%_t_env_lua_LDADD = $(RS_TEST_LIBS)

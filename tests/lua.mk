@@ -58,3 +58,4 @@ RS_LUA_TESTS += %D%/lua/t_imgtext.lua
 RS_LUA_TESTS += %D%/lua/t_sparcprobe.lua
 # scenes/trust_region.lua against the toy recomputed in doubles
 RS_LUA_TESTS += %D%/lua/t_trust_region.lua
+RS_LUA_TESTS += %D%/lua/t_env.lua
