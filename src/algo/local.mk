@@ -8,3 +8,4 @@ noinst_LIBRARIES += %D%/librs_algo.a
 %C%_librs_algo_a_SOURCES += %D%/obj_sparc.c %D%/sparc_eval.c %D%/sparc_eval.h
 %C%_librs_algo_a_SOURCES += %D%/rollout.c %D%/rollout.h
 %C%_librs_algo_a_SOURCES += %D%/obj_ppo.c
+%C%_librs_algo_a_SOURCES += %D%/ppo.c %D%/ppo.h %D%/ppo_impl.h %D%/ppo_metrics.c

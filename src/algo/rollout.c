@@ -1,14 +1,16 @@
 /* repscope - MIT licence, see COPYING.
  *
- * rollout.c: the rollout source and GAE (see rollout.h). The source owns
- * its three buffers, allocated once at creation; a fetch copies the
- * requested rows into the batch. Worker thread only.
+ * rollout.c: the rollout source, GAE and the rollout statistics (see
+ * rollout.h). The source owns its three buffers, allocated once at
+ * creation; a fetch copies the requested rows into the batch. Worker
+ * thread only (the statistics are pure: any thread).
  */
 #include "config.h"
 
 #include "algo/rollout.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,4 +154,50 @@ rs_rollout_gae(float *adv, float *ret, const float *reward, const float *value,
             carry = a;
         }
     }
+}
+
+/* ---- statistics --------------------------------------------------------- */
+
+void
+rs_rollout_ratio_stats(struct rs_rollout_ratio *out, const float *logp_new,
+                       const float *logp_old, size_t stride, int n, double eps)
+{
+    double below = 0.0, above = 0.0, kl = 0.0;
+    long nb = 0, na = 0;
+    for (int k = 0; k < n; k++) {
+        double d = (double)logp_new[k] - (double)logp_old[(size_t)k * stride];
+        double r = exp(d);
+        kl -= d;
+        if (r < 1.0 - eps) {
+            below += r;
+            nb++;
+        } else if (r > 1.0 + eps) {
+            above += r;
+            na++;
+        }
+    }
+    out->below = nb > 0 ? below / (double)nb : 1.0 - eps;
+    out->above = na > 0 ? above / (double)na : 1.0 + eps;
+    out->frac_below = (double)nb / (double)n;
+    out->frac_above = (double)na / (double)n;
+    out->kl = kl / (double)n;
+}
+
+double
+rs_rollout_dead_fraction(const float *x, int rows, int cols, bool relu)
+{
+    int dead = 0;
+    for (int j = 0; j < cols; j++) {
+        double s = 0.0, s2 = 0.0;
+        bool active = false;
+        for (int i = 0; i < rows; i++) {
+            double v = (double)x[(size_t)i * (size_t)cols + (size_t)j];
+            active = active || v > 0.0;
+            s += v;
+            s2 += v * v;
+        }
+        double mean = s / rows, var = s2 / rows - mean * mean;
+        dead += relu ? !active : sqrt(var > 0.0 ? var : 0.0) < 1e-3;
+    }
+    return (double)dead / (double)cols;
 }

@@ -1,8 +1,10 @@
 /* repscope - MIT licence, see COPYING.
  *
- * rollout.h: what one PPO update trains on, and generalised advantage
+ * rollout.h: what one PPO update trains on, generalised advantage
  * estimation (GAE: Schulman et al., "High-Dimensional Continuous Control
- * Using Generalized Advantage Estimation", arXiv 1506.02438).
+ * Using Generalized Advantage Estimation", arXiv 1506.02438) and two
+ * statistics of a rollout that PPO's instruments report (trust region,
+ * dead units).
  *
  * A rollout source (kind "rollout") is a finite source (data/source.h)
  * over three buffers its owner fills between updates: the one source
@@ -23,6 +25,7 @@
 #define RS_ALGO_ROLLOUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/base.h"
@@ -59,5 +62,26 @@ void rs_rollout_gae(float *adv, float *ret, const float *reward,
                     const float *value, const float *next_value,
                     const uint8_t *terminated, const uint8_t *truncated, int T,
                     int N, double gamma, double lambda);
+
+/* Trust-region statistics of a policy update on n transitions: r =
+ * exp(logp_new[k] - logp_old[k * stride]) (logp_old strided: the
+ * rollout's column 0); below / above the mean of the r < 1 - eps / the
+ * r > 1 + eps (1 - eps / 1 + eps when there is none, so a curve has no
+ * holes), frac_below / frac_above their fractions, kl the mean of
+ * logp_old - logp_new. n >= 1, eps in (0, 1). */
+struct rs_rollout_ratio {
+    double below, above;
+    double frac_below, frac_above;
+    double kl;
+};
+void rs_rollout_ratio_stats(struct rs_rollout_ratio *out, const float *logp_new,
+                            const float *logp_old, size_t stride, int n,
+                            double eps);
+
+/* Fraction of dead units of the activations x (rows, cols), rows the
+ * samples: with relu (the ReLU family) the units never > 0, else the
+ * units whose (biased) standard deviation over the rows is below 1e-3
+ * (tanh and other saturating units). rows, cols >= 1. */
+double rs_rollout_dead_fraction(const float *x, int rows, int cols, bool relu);
 
 #endif /* RS_ALGO_ROLLOUT_H */
