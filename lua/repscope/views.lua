@@ -334,9 +334,15 @@ local function resolve_view(i, v, state)
     out.vmin, out.vmax = v.vmin, v.vmax
     out.title = out.title or v.matrix
   elseif v.kind == "frame" then
-    out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)
-        or v.matrix
-    out.glyphs, out.colors, out.wide = v.glyphs, v.colors, v.wide
+    -- a learner with an env (rs.rl.ppo) publishes the frame under its
+    -- name and lends its env's glyphs and colours
+    local info = l ~= nil and l:env_info() or nil
+    out.matrix = (type(v.learner) == "string" or info ~= nil)
+        and name_of(o, v.matrix) or v.matrix
+    out.glyphs = v.glyphs or (info and info.glyphs)
+    out.colors = v.colors or (v.glyphs == nil and info and info.colors)
+        or nil
+    out.wide = v.wide
     out.title = out.title or out.matrix
   else
     out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)
