@@ -7,8 +7,9 @@
 -- the env's info and frame through the learner; a plain learner's
 -- l:update() is its l:step(). Then a scene of two PPO learners: the
 -- driver's updates, their metrics and frames under their names, the frame
--- view taking the env's glyphs, and a console set of epochs applied to
--- both learners from their next update.
+-- view taking the env's glyphs, a console set of epochs applied to both
+-- learners from their next update, and a checkpoint after 3 updates that
+-- resumes to the same state as 6 updates in one go.
 local tap = require "tap"
 local rs = require "repscope"
 
@@ -231,5 +232,36 @@ tap.is(sc:logged().epochs_now, 606.0, "both learners take it")
 sc:eval("rs.log('steps_now', learners.base:steps())")
 tap.is(sc:logged().steps_now, 2 * 3 * 2 + 6 * 2.0,
        "and the next update takes 6 passes (2 minibatches each)")
+
+-- ---- a checkpoint of the scene resumes bit for bit ----------------------
+local whole = tap.scene(path)
+whole:setup{ seed = 3, total = 6 }
+whole:run(6)
+local ck_whole = whole:save()
+local first = tap.scene(path)
+first:setup{ seed = 3, total = 6 }
+first:run(3)
+local ck_half = first:save()
+first:close()
+local second = tap.scene(path)
+second:setup{ seed = 3, total = 6 }
+tap.ok(second:load(ck_half, 3), "two PPO learners load from step 3")
+second:run(3)
+local same, where = second:save():equal(ck_whole)
+tap.ok(same, "3 + 3 updates end as 6 do: every parameter, optimiser and "
+       .. "driver word (env and rollout included)" ..
+       (where and (" (first difference: " .. tostring(where) .. ")") or ""))
+local a, b = whole:series("base/rl/env_steps"), second:series("base/rl/env_steps")
+tap.is(b[#b], a[#a], "and the env steps go on from the checkpoint")
+local function last3(sc, name)
+  local t, out = sc:series(name), {}
+  for i = #t - 2, #t do out[#out + 1] = string.format("%.17g", t[i]) end
+  return table.concat(out, ",")
+end
+tap.is(last3(second, "pfo/ppo/kl"), last3(whole, "pfo/ppo/kl"),
+       "the same pfo/ppo/kl over the last 3 updates")
+tap.is(last3(second, "base/actor/preact_norm"),
+       last3(whole, "base/actor/preact_norm"),
+       "the same base/actor/preact_norm")
 
 tap.done()
