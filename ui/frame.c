@@ -84,7 +84,7 @@ geometry(const struct rs_frame *f, struct rs_rect in, struct geom *g)
     g->cw = f->wide && 2 * f->cols <= in.w ? 2 : 1;
     g->vr = f->rows < in.h ? f->rows : in.h;
     g->vc = f->cols < in.w / g->cw ? f->cols : in.w / g->cw;
-    g->r0 = (f->rows - g->vr + 1) / 2; /* an odd row cut at the top */
+    g->r0 = f->rows - g->vr; /* the bottom rows stay */
     g->c0 = (f->cols - g->vc) / 2;
     g->x0 = in.x + (in.w - g->vc * g->cw) / 2;
     g->y0 = in.y + (in.h - g->vr) / 2;

@@ -18,9 +18,10 @@
  * terminal's colour.
  *
  * Geometry: one cell per code (two side by side with `wide`, when twice
- * the width fits), centred in the panel; a frame larger than the panel is
- * cropped around its centre (an odd row left over is cut at the top) and
- * the title line says "10x10 cut" instead of "10x10".
+ * the width fits), centred in the panel. A frame larger than the panel is
+ * cropped: its top rows go first (an env's floor, paddle or track, at the
+ * bottom, stays), its columns around the centre; the title line then says
+ * "10x10 cut" instead of "10x10".
  *
  * Pure: rs_frame_draw reads only its arguments. UI thread.
  */
