@@ -49,7 +49,8 @@ local rs = require "repscope"
 local W0 = { 0.5152631998062134, -0.44137823581695557 }
 local X0 = 0.11631361395120621
 
-local RUNS = { { name = "alpha3", alpha = 3 }, { name = "alpha-1", alpha = -1 } }
+local RUNS = { { name = "alpha3", alpha = 3 },
+               { name = "alpha-1", alpha = -1 } }
 
 local S -- per run: the policy, optimiser, states and old log-probs
 

@@ -3,12 +3,12 @@
 -- repscope.views: view specs, rs.view.curves{...}, spectrum{...},
 -- rank_heatmap{...}, neurons{...}, heatmap{...}, image{...}, frame{...}
 -- (learner= shows a learner's names), align{...} and patches{...}
--- (learners=: one matrix per learner), and their resolution after setup: the default views
--- when a scene declares none, and each view resolved against its
--- learner's model into concrete layers and full bus names, built with
--- rs.name (core/names.h), never pasted here. repscope.scene validates a
--- scene's views with spec and resolves them with resolve; the shapes are
--- documented in repscope-lua(7).
+-- (learners=: one matrix per learner), and their resolution after setup:
+-- the default views when a scene declares none, and each view resolved
+-- against its learner's model into concrete layers and full bus names,
+-- built with rs.name (core/names.h), never pasted here. repscope.scene
+-- validates a scene's views with spec and resolves them with resolve; the
+-- shapes are documented in repscope-lua(7).
 
 local json = require "repscope.json"
 local check = require "repscope.check"
