@@ -46,6 +46,7 @@
 
 #include "algo/learner.h"
 #include "algo/objective.h"
+#include "algo/ppo.h"
 #include "core/base.h"
 #include "core/graph.h"
 #include "core/optim.h"
@@ -273,6 +274,15 @@ void rs_lua_push_learners(lua_State *L);
  * with its own fn. */
 int rs_lua_learner_new(lua_State *L, int tbl, const char *fn,
                        bool check_fields);
+/* Push a closed learner handle (no learner yet: using it raises "attempt
+ * to use a released learner") that keeps the values at models (the list
+ * of module handles l:model reads), data (l:data) and obj (the objective
+ * spec or nil) alive. Builders check everything, push it, then make the
+ * learner and open the handle (nothing to leak if a check raises). */
+void rs_lua_learner_box(lua_State *L, int models, int data, int obj);
+/* Give the closed handle at idx its learner (owned from here on): the
+ * host's log and matrix sinks, listed among the state's learners. */
+void rs_lua_learner_open(lua_State *L, int idx, rs_learner *l);
 /* The schedule of the config table at tbl (field "schedule", a constant
  * rate lr without one): lr from the optimiser and total from the run
  * when the schedule does not say, and the one rule for a warm-up longer
@@ -384,6 +394,18 @@ void rs_lua_open_env(lua_State *L);
  * Validate everything else that may raise before taking it. */
 rs_env *rs_lua_env_take(lua_State *L, int idx, const char *fn,
                         const char *key);
+
+/* ---- reinforcement learning (l_ppo.c) ---------------------------------- */
+/* Add rs.rl (ppo) to the rs table at the top, and l:ppo(), l:env_info()
+ * and l:env_frame() to the learner methods (after rs_lua_open_learner). */
+void rs_lua_open_rl(lua_State *L);
+/* The ppo fields present in the table at tbl (steps, minibatch, epochs,
+ * gamma, lambda, clip, ent_coef, vf_coef, pfo, norm_adv, capacity_every)
+ * over *c, each checked against its range and minibatch against copies *
+ * steps; raises "<fn>: bad field '<key>' (...)" on the first bad one.
+ * rs.rl.ppo and learner:set share it. */
+void rs_lua_ppo_fields(lua_State *L, int tbl, const char *fn, int copies,
+                       struct rs_ppo_config *c);
 
 /* ---- autograd handles (l_graph.c) -------------------------------------- */
 /* rs.graph{...} handles and their graph tensors: handles on tensors of one

@@ -771,6 +771,8 @@ luaopen_repscope(lua_State *L)
     lua_setfield(L, -2, "safe");
     rs_lua_open_graph(L);
     rs_lua_open_env(L);
+    /* rs.rl (l_ppo.c), after rs.learner: it adds learner methods */
+    rs_lua_open_rl(L);
     /* The pure-Lua layer adds rs.scene, rs.view and the probe specs. */
     push_scene_fn(L, "install");
     lua_pushvalue(L, -2);

@@ -9,14 +9,17 @@
  *              prec="f32"}
  *   rs.name(owner, part, ...) -> "owner/part/..." (owner nil or "": bare)
  *
- * l:step() -> loss, acc; l:eval(split | len [, n]) -> loss, acc (one
- * order everywhere); l:step_on, l:next_batch and l:apply (batches in and
- * out of a learner: l_learner_batch.c); l:set{lr=, weight_decay=,
- * clip=, momentum=, eval_every=, eval_n=, eval_len=}; l:set_data(source);
+ * l:step() -> loss, acc; l:update() -> loss, acc (a session step: an
+ * attached driver's whole update, else one step); l:eval(split | len [,
+ * n]) -> loss, acc (one order everywhere); l:step_on, l:next_batch and
+ * l:apply (batches in and out of a learner: l_learner_batch.c);
+ * l:set{lr=, weight_decay=, clip=, momentum=, eval_every=, eval_n=,
+ * eval_len=} (with the ppo driver its own fields: l_ppo.c);
+ * l:set_data(source);
  * l:set_objective(objective) (after which an ewc takes its anchor and
  * Fisher on the current data); l:reanchor(); accessors name, model([i]),
- * models, data,
- * objective, params, steps, lr, last, config; l:release().
+ * models, data, objective, params, steps, updates (session steps), lr,
+ * last, config; l:release().
  *
  * The schedule gets its rate from the optimiser and its length from the
  * run when it does not say; one rule for a warm-up longer than the run
@@ -37,6 +40,7 @@
 #include <string.h>
 
 #include "algo/learner.h"
+#include "algo/ppo.h"
 #include "core/names.h"
 #include "data/source.h"
 #include "lua/bind.h"
@@ -108,6 +112,49 @@ learner_log(void *ud, const char *name, double value)
         c->sink.log(c->sink.ud, name, value);
 }
 
+/* The learner's matrix sink (a driver's spectra and frames): the same. */
+static void
+learner_matrix(void *ud, const char *name, int rows, int cols,
+               const float *data)
+{
+    struct rs_lua_ctx *c = ud;
+    if (c->sink.matrix != NULL)
+        c->sink.matrix(c->sink.ud, name, rows, cols, data, NULL, NULL);
+}
+
+void
+rs_lua_learner_box(lua_State *L, int models, int data, int obj)
+{
+    models = lua_absindex(L, models);
+    data = lua_absindex(L, data);
+    obj = lua_absindex(L, obj);
+    struct rs_lua_learner *box = lua_newuserdatauv(L, sizeof *box, UV_COUNT);
+    box->l = NULL;
+    luaL_setmetatable(L, RS_LUA_LEARNER_MT);
+    lua_pushvalue(L, models);
+    lua_setiuservalue(L, -2, UV_MODELS);
+    lua_pushvalue(L, data);
+    lua_setiuservalue(L, -2, UV_DATA);
+    lua_pushvalue(L, obj);
+    lua_setiuservalue(L, -2, UV_OBJECTIVE);
+}
+
+void
+rs_lua_learner_open(lua_State *L, int idx, rs_learner *l)
+{
+    idx = lua_absindex(L, idx);
+    struct rs_lua_learner *box = luaL_checkudata(L, idx, RS_LUA_LEARNER_MT);
+    struct rs_lua_ctx *ctx = rs_lua_ctx(L);
+    RS_ASSERT(box->l == NULL);
+    box->l = l;
+    rs_learner_set_log(l, learner_log, ctx);
+    rs_learner_set_matrix(l, learner_matrix, ctx);
+    rs_lua_push_learners(L); /* ... list */
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    lua_pop(L, 1);
+}
+
 /* ---- construction ------------------------------------------------------ */
 
 /* An objective's refusal may open with its kind ("last_token: the model
@@ -116,9 +163,9 @@ learner_log(void *ud, const char *name, double value)
 static void
 objective_message(struct rs_error *err)
 {
-    static const char *const kinds[] = {"classify",  "last_token", "next_token",
-                                        "l2_anchor", "ewc",        "kl_teacher",
-                                        "lua",       "clip",       "sparc"};
+    static const char *const kinds[] = {
+        "classify",   "last_token", "next_token", "l2_anchor", "ewc",
+        "kl_teacher", "lua",        "clip",       "sparc",     "ppo"};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++) {
         size_t n = strlen(kinds[i]);
         if (strncmp(err->msg, kinds[i], n) == 0 && err->msg[n] == ':' &&
@@ -274,16 +321,8 @@ rs_lua_learner_new(lua_State *L, int tbl, const char *fn, bool check_fields)
         c.seed = rs_rng_next(&ctx->rng);
 
     /* every check done: box (closed), then the C objects */
-    struct rs_lua_learner *box = lua_newuserdatauv(L, sizeof *box, UV_COUNT);
-    box->l = NULL;
-    luaL_setmetatable(L, RS_LUA_LEARNER_MT);
+    rs_lua_learner_box(L, models, data, obj); /* ... box */
     int b = lua_gettop(L);
-    lua_pushvalue(L, models);
-    lua_setiuservalue(L, b, UV_MODELS);
-    lua_pushvalue(L, data);
-    lua_setiuservalue(L, b, UV_DATA);
-    lua_pushvalue(L, obj);
-    lua_setiuservalue(L, b, UV_OBJECTIVE);
     rs_source *src = rs_lua_to_source(L, data, &err);
     rs_objective *o = NULL;
     if (src != NULL)
@@ -303,12 +342,7 @@ rs_lua_learner_new(lua_State *L, int tbl, const char *fn, bool check_fields)
         objective_message(&err);
         return rs_lua_status_error(L, fn, &err);
     }
-    box->l = l;
-    rs_learner_set_log(l, learner_log, ctx);
-    rs_lua_push_learners(L); /* ... box list */
-    lua_pushvalue(L, b);
-    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
-    lua_pop(L, 1);
+    rs_lua_learner_open(L, b, l);
     return 1;
 }
 
@@ -364,6 +398,22 @@ l_learner_step(lua_State *L)
     return 2;
 }
 
+/* l:update() -> loss, acc: one session step (the driver's whole update,
+ * or one step without a driver) */
+static int
+l_learner_update(lua_State *L)
+{
+    static const char fn[] = "learner:update";
+    rs_learner *l = check_self(L, fn);
+    struct rs_learner_stats st;
+    struct rs_error err = {0};
+    if (rs_learner_update(l, &st, &err) != RS_OK)
+        return rs_lua_status_error(L, fn, &err);
+    lua_pushnumber(L, st.loss);
+    lua_pushnumber(L, st.acc);
+    return 2;
+}
+
 /* l:eval(split | len [, n]) -> loss, acc */
 static int
 l_learner_eval(lua_State *L)
@@ -397,7 +447,11 @@ l_learner_eval(lua_State *L)
 }
 
 /* l:set{lr=, weight_decay=, clip=, momentum=, eval_every=, eval_n=,
- * eval_len=} */
+ * eval_len=}; a learner with the ppo driver takes lr=, weight_decay= and
+ * the driver's fields instead (steps=, minibatch=, epochs=, gamma=,
+ * lambda=, clip= (the ratio's, as in rs.rl.ppo), ent_coef=, vf_coef=,
+ * pfo=, norm_adv=, capacity_every=: rs_lua_ppo_fields), from the next
+ * update. Every field is checked before anything changes. */
 static int
 l_learner_set(lua_State *L)
 {
@@ -405,14 +459,21 @@ l_learner_set(lua_State *L)
     static const char *const fields[] = {
         "lr",         "weight_decay", "clip",     "momentum",
         "eval_every", "eval_n",       "eval_len", NULL};
+    static const char *const ppo_fields[] = {
+        "lr",    "weight_decay", "steps",          "minibatch", "epochs",
+        "gamma", "lambda",       "clip",           "ent_coef",  "vf_coef",
+        "pfo",   "norm_adv",     "capacity_every", NULL};
     rs_learner *l = check_self(L, fn);
     rs_lua_check_table(L, 2, fn, "changes");
-    rs_lua_check_fields(L, 2, fn, fields);
+    const struct rs_ppo_config *ppo = rs_ppo_config(l);
+    rs_lua_check_fields(L, 2, fn, ppo != NULL ? ppo_fields : fields);
     const struct rs_learner_config *cur = rs_learner_config(l);
     struct rs_optim_config oc = cur->optim;
     oc.weight_decay =
         rs_lua_opt_float_field(L, 2, fn, "weight_decay", oc.weight_decay, 0.0f);
-    oc.clip_norm = rs_lua_opt_float_field(L, 2, fn, "clip", oc.clip_norm, 0.0f);
+    if (ppo == NULL)
+        oc.clip_norm =
+            rs_lua_opt_float_field(L, 2, fn, "clip", oc.clip_norm, 0.0f);
     oc.momentum =
         rs_lua_opt_float_field(L, 2, fn, "momentum", oc.momentum, 0.0f);
     long every = (long)rs_lua_opt_int_field(L, 2, fn, "eval_every",
@@ -424,11 +485,19 @@ l_learner_set(lua_State *L)
     bool has_lr = rs_lua_has_field(L, 2, "lr");
     float lr = rs_lua_opt_float_field(L, 2, fn, "lr", 0.0f, 0.0f);
     oc.lr = has_lr ? lr : oc.lr;
+    struct rs_ppo_config pc;
+    if (ppo != NULL) {
+        pc = *ppo;
+        rs_lua_ppo_fields(L, 2, fn, rs_env_copies(rs_ppo_env(l)), &pc);
+    }
     struct rs_error err = {0};
-    if (rs_learner_set_optim(l, &oc, &err) != RS_OK ||
-        rs_learner_set_eval(l, every, n, len, &err) != RS_OK ||
-        (has_lr && rs_learner_set_lr(l, lr, &err) != RS_OK))
+    if ((ppo != NULL && rs_ppo_set_config(l, &pc, &err) != RS_OK) ||
+        rs_learner_set_optim(l, &oc, &err) != RS_OK ||
+        (ppo == NULL && rs_learner_set_eval(l, every, n, len, &err) != RS_OK) ||
+        (has_lr && rs_learner_set_lr(l, lr, &err) != RS_OK)) {
+        objective_message(&err);
         return rs_lua_status_error(L, fn, &err);
+    }
     return 0;
 }
 
@@ -572,6 +641,13 @@ l_learner_steps(lua_State *L)
 }
 
 static int
+l_learner_updates(lua_State *L)
+{
+    lua_pushinteger(L, rs_learner_updates(check_self(L, "learner:updates")));
+    return 1;
+}
+
+static int
 l_learner_lr(lua_State *L)
 {
     lua_pushnumber(L, (lua_Number)rs_learner_lr(check_self(L, "learner:lr")));
@@ -700,6 +776,7 @@ rs_lua_open_learner(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         {"step", l_learner_step},
+        {"update", l_learner_update},
         {"eval", l_learner_eval},
         {"set", l_learner_set},
         {"set_data", l_learner_set_data},
@@ -712,6 +789,7 @@ rs_lua_open_learner(lua_State *L)
         {"objective", l_learner_objective},
         {"params", l_learner_params},
         {"steps", l_learner_steps},
+        {"updates", l_learner_updates},
         {"lr", l_learner_lr},
         {"last", l_learner_last},
         {"config", l_learner_config},

@@ -6,10 +6,12 @@
  * scene.setup(p), which returns a learner (rs.learner{...}, rs.train{...}),
  * a list of learners, or nil when the scene drives itself through
  * step(ctx); then the probes are bound to learners and the view-spec JSON
- * is published once. Each session step is one C step of every returned
- * learner (no Lua) followed, if the scene has one, by step(ctx) with a
- * ctx table reused across steps. The probe callback decides in C whether
- * any probe is due and only then enters Lua.
+ * is published once. Each session step is one C update of every returned
+ * learner (rs_learner_update: one step, or a whole update of an attached
+ * driver such as PPO's rollout and epochs; no Lua) followed, if the scene
+ * has one, by step(ctx) with a ctx table reused across steps. The probe
+ * callback decides in C whether any probe is due and only then enters
+ * Lua.
  *
  * Names: a single unnamed learner publishes the bare names (train/loss);
  * with two or more every learner of the scene must have its own name
@@ -387,7 +389,7 @@ drv_step(void *ud, rs_session *s, long step, struct rs_error *err)
             return rs_error_set(err, RS_EINVAL,
                                 "%s: the scene released a learner", d->path);
         struct rs_learner_stats st;
-        int rc = rs_learner_step(d->lb[i]->l, &st, err);
+        int rc = rs_learner_update(d->lb[i]->l, &st, err);
         if (rc != RS_OK) {
             if (rc == RS_ENONFINITE && s != NULL)
                 rs_session_nonfinite(s, err->msg);

@@ -56,4 +56,8 @@ RS_LUA_TESTS += %D%/lua/t_man_examples.lua
 RS_LUA_TESTS += %D%/lua/t_nnmore.lua
 RS_LUA_TESTS += %D%/lua/t_imgtext.lua
 RS_LUA_TESTS += %D%/lua/t_sparcprobe.lua
+# scenes/trust_region.lua against the toy recomputed in doubles
+RS_LUA_TESTS += %D%/lua/t_trust_region.lua
 RS_LUA_TESTS += %D%/lua/t_env.lua
+# rs.rl.ppo: field errors, CartPole updates from Lua, live set, a scene
+RS_LUA_TESTS += %D%/lua/t_ppo.lua

@@ -116,3 +116,14 @@ RS_UI_IMAGE_GOLDEN = \
 EXTRA_DIST += $(RS_UI_IMAGE_GOLDEN)
 # the picture views' Lua specs and their resolution
 RS_LUA_TESTS += tests/lua/t_views_image.lua
+
+# the frame view: a grid of cell codes (an env's frame) as coloured text
+check_PROGRAMS += tests/t_ui_frame
+tests_t_ui_frame_SOURCES = tests/t_ui_frame.c $(RS_UI_FIXTURE)
+tests_t_ui_frame_LDADD = $(RS_UI_TEST_LIBS)
+RS_UI_FRAME_GOLDEN = \
+	tests/golden/frame_known_utf8.txt \
+	tests/golden/frame_known_ascii.txt
+EXTRA_DIST += $(RS_UI_FRAME_GOLDEN)
+# the frame view's Lua spec and its resolution
+RS_LUA_TESTS += tests/lua/t_views_frame.lua

@@ -24,9 +24,11 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/app.c %D%/app_draw.c %D%/app.h %D%/app_impl.h \
 	%D%/loop.c %D%/loop.h
 
-# pictures of matrices: an image, alignment maps, patch predictions
+# pictures of matrices: an image, an env frame, alignment maps, patch
+# predictions
 %C%_librs_ui_a_SOURCES += \
 	%D%/image.c %D%/image.h \
+	%D%/frame.c %D%/frame.h \
 	%D%/alignmap.c %D%/alignmap.h \
 	%D%/patchgrid.c %D%/patchgrid.h
 %C%_librs_ui_a_SOURCES += %D%/views_pictures.c %D%/views_impl.h

@@ -5,9 +5,9 @@
  * into those buffers until the next fill. Every bus name read is one the
  * spec carries, or one with its layer part swapped for the selected layer
  * (rs_viewspec_relayer), so a learner's prefix ("a/spectrum/l3") needs
- * nothing here. The picture panels (image, align, patches) are filled in
- * views_pictures.c; views_impl.h holds what the two share. UI thread
- * only.
+ * nothing here. The picture panels (image, frame, align, patches) are
+ * filled in views_pictures.c; views_impl.h holds what the two share. UI
+ * thread only.
  */
 #include "config.h"
 
@@ -20,6 +20,7 @@
 
 #include "core/base.h"
 #include "ui/alignmap.h"
+#include "ui/frame.h"
 #include "ui/heatmap.h"
 #include "ui/image.h"
 #include "ui/neuronmap.h"
@@ -90,6 +91,9 @@ rs_views_new(const struct rs_viewspec_set *set)
             break;
         case RS_VIEWSPEC_PATCHES:
             p->w = rs_patchgrid_widget_new();
+            break;
+        case RS_VIEWSPEC_FRAME:
+            p->w = rs_frame_widget_new();
             break;
         }
     }
@@ -670,6 +674,9 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
         case RS_VIEWSPEC_IMAGE:
             rs_views_fill_image(p, bus);
             break;
+        case RS_VIEWSPEC_FRAME:
+            rs_views_fill_frame(p, bus);
+            break;
         case RS_VIEWSPEC_ALIGN:
             rs_views_fill_align(p, bus);
             break;
@@ -784,6 +791,8 @@ rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
         return rs_svg_heatmap(f, rs_heatmap_widget_data(p->w), NULL, err);
     case RS_VIEWSPEC_IMAGE:
         return rs_views_export_image(p, f, err);
+    case RS_VIEWSPEC_FRAME:
+        return rs_views_export_frame(p, f, err);
     case RS_VIEWSPEC_ALIGN:
     case RS_VIEWSPEC_PATCHES:
         break;

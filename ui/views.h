@@ -20,6 +20,7 @@
  *   neurons   the activity of every layer with a neurons/<layer> matrix.
  *   heatmap   any matrix, with its labels.
  *   image     any matrix as a greyscale picture.
+ *   frame     a matrix of cell codes as coloured text (an env's frame).
  *   align     each learner's words x P alignment matrix as a map per word
  *             (sqrt(P) square), the truth's item outlined; word labels
  *             from the matrices' row labels, else the truth's.
@@ -81,8 +82,8 @@ int rs_views_layers(const rs_views *v, char (*out)[RS_VIEWSPEC_NAME_MAX],
 bool rs_views_mentions(const rs_views *v, int i, const char *name);
 /* Write what panel i shows (as of the last fill) as SVG: charts as
  * charts, the spectrum as a log-scale chart over the index, the rank
- * strip and neuron map as heatmaps, an image as a heatmap of its
- * matrix (align and patches have none: RS_EINVAL). RS_OK or RS_EIO. */
+ * strip and neuron map as heatmaps, an image or a frame as a heatmap of
+ * its matrix (align and patches have none: RS_EINVAL). RS_OK or RS_EIO. */
 RS_NODISCARD int rs_views_export(rs_views *v, int i, FILE *f,
                                  struct rs_error *err);
 

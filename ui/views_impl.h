@@ -1,7 +1,7 @@
 /* repscope - MIT licence, see COPYING.
  *
  * views_impl.h: what views.c (panels, the plain kinds) and
- * views_pictures.c (the image, align and patches panels) share: a
+ * views_pictures.c (the image, frame, align and patches panels) share: a
  * panel, its matrix and series copies, and the matrix copy. Internal to
  * ui/; UI thread only.
  */
@@ -92,10 +92,14 @@ bool rs_views_copy_matrix(rs_bus *bus, const char *name,
 /* The picture panels' fills (views_pictures.c): the widget's data from
  * bus copies, p->changed set. */
 void rs_views_fill_image(struct rs_views_panel *p, rs_bus *bus);
+void rs_views_fill_frame(struct rs_views_panel *p, rs_bus *bus);
 void rs_views_fill_align(struct rs_views_panel *p, rs_bus *bus);
 void rs_views_fill_patches(struct rs_views_panel *p, rs_bus *bus);
 /* The image panel's matrix as an SVG heatmap. */
 int rs_views_export_image(struct rs_views_panel *p, FILE *f,
+                          struct rs_error *err);
+/* The frame panel's codes as an SVG heatmap. */
+int rs_views_export_frame(struct rs_views_panel *p, FILE *f,
                           struct rs_error *err);
 
 #endif /* RS_UI_VIEWS_IMPL_H */

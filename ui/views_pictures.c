@@ -1,7 +1,7 @@
 /* repscope - MIT licence, see COPYING.
  *
  * views_pictures.c: the panels of the picture views (views.h): image
- * (one matrix), align and patches (one matrix per learner in mats[i],
+ * and frame (one matrix), align and patches (one matrix per learner in mats[i],
  * the truth in mats[RS_VIEWSPEC_LAYERS_MAX - 1]). Each widget's data
  * fields point into the panel's copies until the next fill. UI thread
  * only.
@@ -17,6 +17,7 @@
 #include "core/base.h"
 #include "run/bus.h"
 #include "ui/alignmap.h"
+#include "ui/frame.h"
 #include "ui/heatmap.h"
 #include "ui/image.h"
 #include "ui/patchgrid.h"
@@ -34,6 +35,21 @@ rs_views_fill_image(struct rs_views_panel *p, rs_bus *bus)
     im->cols = m->ok ? m->cols : 0;
     im->vmin = p->spec.vmin;
     im->vmax = p->spec.vmax;
+}
+
+void
+rs_views_fill_frame(struct rs_views_panel *p, rs_bus *bus)
+{
+    struct rs_frame *fr = rs_frame_widget_data(p->w);
+    struct rs_views_matbuf *m = &p->mats[0];
+    p->changed = rs_views_copy_matrix(bus, p->spec.matrix, m);
+    fr->title = p->spec.title[0] ? p->spec.title : p->spec.matrix;
+    fr->data = m->ok ? m->data : NULL; /* the copy may have moved it */
+    fr->rows = m->ok ? m->rows : 0;
+    fr->cols = m->ok ? m->cols : 0;
+    fr->glyphs = p->spec.glyphs;
+    fr->colors = p->spec.colors;
+    fr->wide = p->spec.wide;
 }
 
 /* align, patches: each learner's matrix into mats[i] (mptr[i] NULL when
@@ -154,5 +170,19 @@ rs_views_export_image(struct rs_views_panel *p, FILE *f, struct rs_error *err)
     h.cols = im->cols;
     h.vmin = im->vmin;
     h.vmax = im->vmax;
+    return rs_svg_heatmap(f, &h, NULL, err);
+}
+
+/* The frame's codes as a heatmap (the SVG writer has no text grid). */
+int
+rs_views_export_frame(struct rs_views_panel *p, FILE *f, struct rs_error *err)
+{
+    const struct rs_frame *fr = rs_frame_widget_data(p->w);
+    struct rs_heatmap h;
+    rs_heatmap_init(&h);
+    h.title = fr->title;
+    h.data = fr->data;
+    h.rows = fr->data != NULL ? fr->rows : 0;
+    h.cols = fr->cols;
     return rs_svg_heatmap(f, &h, NULL, err);
 }

@@ -206,7 +206,8 @@ kind_of(const char *s, enum rs_viewspec_kind *k)
         {"curves", RS_VIEWSPEC_CURVES},     {"spectrum", RS_VIEWSPEC_SPECTRUM},
         {"rank_heatmap", RS_VIEWSPEC_RANK}, {"neurons", RS_VIEWSPEC_NEURONS},
         {"heatmap", RS_VIEWSPEC_HEATMAP},   {"image", RS_VIEWSPEC_IMAGE},
-        {"align", RS_VIEWSPEC_ALIGN},       {"patches", RS_VIEWSPEC_PATCHES}};
+        {"align", RS_VIEWSPEC_ALIGN},       {"patches", RS_VIEWSPEC_PATCHES},
+        {"frame", RS_VIEWSPEC_FRAME}};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++)
         if (strcmp(s, kinds[i].name) == 0) {
             *k = kinds[i].kind;
@@ -277,6 +278,9 @@ spec_from(struct rs_viewspec *v, const rs_json *o)
                  lab != NULL ? lab : name);
     }
     jcopy_str(o, "truth", v->truth, sizeof v->truth);
+    jcopy_str(o, "glyphs", v->glyphs, sizeof v->glyphs);
+    jcopy_str(o, "colors", v->colors, sizeof v->colors);
+    v->wide = jnum(o, "wide", 0) != 0;
     double grid = jnum(o, "grid", 2);
     v->grid = grid >= 1 && grid <= 16 ? (int)grid : 2;
     char axis[16] = "";

@@ -5,7 +5,8 @@
  * repscope-lua(7), VIEWS):
  *   {"version":1, "title", "notes", "views":[{kind, title, series[],
  *    x, y, ymin, ymax, markers, layer, layers[], metric, matrix, log,
- *    rows, cols, matrices[], learners[], truth, grid}, ...]}
+ *    rows, cols, matrices[], learners[], truth, grid, glyphs,
+ *    colors, wide}, ...]}
  * Unknown keys are ignored and unknown kinds skipped (a newer scene
  * format still shows what this UI knows); anything that is not such an
  * object is an error. rs_viewspec_default builds views from the names on
@@ -39,9 +40,10 @@ enum rs_viewspec_kind {
     RS_VIEWSPEC_RANK, /* "rank_heatmap" */
     RS_VIEWSPEC_NEURONS,
     RS_VIEWSPEC_HEATMAP,
-    RS_VIEWSPEC_IMAGE,  /* a matrix as a greyscale picture */
-    RS_VIEWSPEC_ALIGN,  /* alignment maps per word and learner */
-    RS_VIEWSPEC_PATCHES /* patch predictions per learner vs truth */
+    RS_VIEWSPEC_IMAGE,   /* a matrix as a greyscale picture */
+    RS_VIEWSPEC_ALIGN,   /* alignment maps per word and learner */
+    RS_VIEWSPEC_PATCHES, /* patch predictions per learner vs truth */
+    RS_VIEWSPEC_FRAME    /* a grid of cell codes as coloured text */
 };
 
 struct rs_viewspec {
@@ -73,6 +75,10 @@ struct rs_viewspec {
     char mat_labels[RS_VIEWSPEC_SERIES_MAX][32];
     char truth[RS_BUS_NAME_MAX];
     int grid;
+    /* frame: one glyph and one colour letter per code (ui/frame.h; at
+     * most 63 codes, longer strings cut), two columns per code */
+    char glyphs[64], colors[64];
+    bool wide;
 };
 
 /* The full names each kind carries after parsing (completed from the

@@ -9,7 +9,8 @@
 --   rs.probe.rank{...}, rs.probe.dead{...}, rs.probe.norms{...},
 --   rs.probe.linear{...}                 (learner= binds one to a learner)
 --   rs.view.curves{...}, spectrum{...}, rank_heatmap{...}, neurons{...},
---   heatmap{...}                         (learner= shows a learner's names;
+--   heatmap{...}, image{...}, frame{...}, align{...}, patches{...}
+--                                        (learner= shows a learner's names;
 --                                         repscope.views, which resolves
 --                                         them after setup)
 --
@@ -455,9 +456,16 @@ function M.ctx(state, rs, seed)
   return ctx
 end
 
+-- The fields of learner:set that a PPO learner takes (l_ppo.c).
+local PPO_KEYS = { steps = true, minibatch = true, epochs = true,
+                   gamma = true, lambda = true, clip = true, ent_coef = true,
+                   vf_coef = true, pfo = true, norm_adv = true,
+                   capacity_every = true }
+
 -- A change of a param: the text of the event and whether it applied at
 -- once (else it waits for a restart). Without on_set, lr and weight_decay
--- go to every learner setup returned.
+-- go to every learner setup returned, and a PPO field (epochs, pfo, ...)
+-- to every PPO learner among them.
 function M.set_param(state, key, text)
   local scene = state.scene
   local spec = find_param(scene, key)
@@ -470,6 +478,14 @@ function M.set_param(state, key, text)
   elseif #learners > 0 and (key == "lr" or key == "weight_decay") then
     for _, l in ipairs(learners) do l:set({ [key] = value }) end
     live = true
+  elseif PPO_KEYS[key] then
+    -- a PPO field goes to every PPO learner (from its next update)
+    for _, l in ipairs(learners) do
+      if l:ppo() ~= nil then
+        l:set({ [key] = value })
+        live = true
+      end
+    end
   end
   return string.format("%s = %s%s", key, show(value),
                        live and "" or " (takes effect on restart)"), live

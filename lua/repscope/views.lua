@@ -1,14 +1,14 @@
 -- repscope - MIT licence, see COPYING.
 --
 -- repscope.views: view specs, rs.view.curves{...}, spectrum{...},
--- rank_heatmap{...}, neurons{...}, heatmap{...}, image{...} (learner=
--- shows a learner's names), align{...} and patches{...} (learners=: one
--- matrix per learner), and their resolution after setup: the default views
--- when a scene declares none, and each view resolved against its
--- learner's model into concrete layers and full bus names, built with
--- rs.name (core/names.h), never pasted here. repscope.scene validates a
--- scene's views with spec and resolves them with resolve; the shapes are
--- documented in repscope-lua(7).
+-- rank_heatmap{...}, neurons{...}, heatmap{...}, image{...}, frame{...}
+-- (learner= shows a learner's names), align{...} and patches{...}
+-- (learners=: one matrix per learner), and their resolution after setup:
+-- the default views when a scene declares none, and each view resolved
+-- against its learner's model into concrete layers and full bus names,
+-- built with rs.name (core/names.h), never pasted here. repscope.scene
+-- validates a scene's views with spec and resolves them with resolve; the
+-- shapes are documented in repscope-lua(7).
 
 local json = require "repscope.json"
 local check = require "repscope.check"
@@ -33,12 +33,13 @@ local view_fields = {
   heatmap = { "kind", "title", "matrix", "rows", "cols", "vmin", "vmax",
               "learner" },
   image = { "kind", "title", "matrix", "vmin", "vmax", "learner" },
+  frame = { "kind", "title", "matrix", "glyphs", "colors", "wide", "learner" },
   align = { "kind", "title", "learners", "matrix", "truth", "grid", "vmin",
             "vmax" },
   patches = { "kind", "title", "learners", "matrix", "truth" },
 }
 local view_kinds = { "curves", "spectrum", "rank_heatmap", "neurons",
-                     "heatmap", "image", "align", "patches" }
+                     "heatmap", "image", "align", "patches", "frame" }
 
 -- The most learners an align or patches view shows side by side
 -- (RS_VIEWSPEC_SERIES_MAX in ui/viewspec.h).
@@ -51,6 +52,36 @@ local function value_range(fn, t, v)
   if v.vmin ~= nil and v.vmax ~= nil and not (v.vmin < v.vmax) then
     fail("%s: vmin (%g) must be below vmax (%g)", fn, v.vmin, v.vmax)
   end
+end
+
+-- The most codes a frame view draws (RS_FRAME_CODES_MAX in ui/frame.h).
+local CODES_MAX = 63
+
+-- glyphs= and colors= of a frame view: one printable ASCII character per
+-- code; one colour letter (k r g y b m c w, upper case bold) or '-' (the
+-- terminal's colour) per code, no more letters than glyphs.
+local function frame_style(fn, t, v)
+  v.glyphs = opt(fn, t, "glyphs", "string", nil)
+  if v.glyphs ~= nil and (#v.glyphs < 1 or #v.glyphs > CODES_MAX
+                          or v.glyphs:find("[^\32-\126]")) then
+    fail("%s: bad field 'glyphs' (1 to %d printable ASCII characters " ..
+         "expected, one per code)", fn, CODES_MAX)
+  end
+  v.colors = opt(fn, t, "colors", "string", nil)
+  if v.colors ~= nil then
+    local bad = v.colors:find("[^krgybmcwKRGYBMCW%-]")
+    if bad then
+      fail("%s: bad field 'colors' ('%s' at %d is no colour: one of " ..
+           "k r g y b m c w per code, upper case bold, '-' none)", fn,
+           v.colors:sub(bad, bad), bad)
+    end
+    local most = v.glyphs and #v.glyphs or CODES_MAX
+    if #v.colors > most then
+      fail("%s: bad field 'colors' (%d letters for %d %s)", fn, #v.colors,
+           most, v.glyphs and "glyphs" or "codes at most")
+    end
+  end
+  v.wide = opt(fn, t, "wide", "boolean", false)
 end
 
 -- learners= of an align or patches view: 1 .. LEARNERS_MAX names.
@@ -112,6 +143,9 @@ local function view_spec(kind, fn, t)
     if t.matrix == nil then fail("%s: field 'matrix' is required", fn) end
     v.matrix = opt(fn, t, "matrix", "string", nil)
     value_range(fn, t, v)
+  elseif kind == "frame" then
+    v.matrix = opt(fn, t, "matrix", "string", "env/frame")
+    frame_style(fn, t, v)
   elseif kind == "align" then
     v.learners = learner_names(fn, t)
     v.matrix = opt(fn, t, "matrix", "string", "align")
@@ -299,6 +333,17 @@ local function resolve_view(i, v, state)
         or v.matrix
     out.vmin, out.vmax = v.vmin, v.vmax
     out.title = out.title or v.matrix
+  elseif v.kind == "frame" then
+    -- a learner with an env (rs.rl.ppo) publishes the frame under its
+    -- name and lends its env's glyphs and colours
+    local info = l ~= nil and l:env_info() or nil
+    out.matrix = (type(v.learner) == "string" or info ~= nil)
+        and name_of(o, v.matrix) or v.matrix
+    out.glyphs = v.glyphs or (info and info.glyphs)
+    out.colors = v.colors or (v.glyphs == nil and info and info.colors)
+        or nil
+    out.wide = v.wide
+    out.title = out.title or out.matrix
   else
     out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)
         or v.matrix
