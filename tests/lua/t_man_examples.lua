@@ -256,6 +256,33 @@ local checks = {
               "surgery: 24 of 32 units removed")
     end,
   },
+  ppo = {
+    needs = function() return rs.rl ~= nil, "rs.rl.ppo" end,
+    steps = 2,
+    run = function(sc)
+      local all, bare = names(sc)
+      tap.is(bare, "", "ppo: no bare names")
+      -- a session step is one update: 4 copies x 256 steps each
+      local env = sc:series("base/rl/env_steps")
+      tap.ok(#env == 2 and env[2] == 2048 and all["pfo/rl/env_steps"],
+             "ppo: */rl/env_steps, 1024 env steps per update")
+      tap.ok(all["base/actor/approx_rank"] and all["pfo/ppo/ratio_below"]
+             and all["pfo/ppo/frac_above"] and all["base/critic/dead"]
+             and all["pfo/time/env_steps_per_s"],
+             "ppo: the driver's instruments under the learners' names")
+      -- the manual: loss = loss_pi - ent_coef entropy + pfo pfo
+      -- + vf_coef loss_v (means since the last log)
+      local l, pi, h, f, v = sc:series("pfo/train/loss")[2],
+        sc:series("pfo/train/loss_pi")[2], sc:series("pfo/train/entropy")[2],
+        sc:series("pfo/train/pfo")[2], sc:series("pfo/train/loss_v")[2]
+      tap.is_near(l, pi - 0.01 * h + f + 0.5 * v, 1e-4 * math.abs(l) + 1e-6,
+                  "ppo: train/loss from its terms, as the manual writes it")
+      local rows, cols = sc:matrix("base/env/frame")
+      tap.is(rows and (rows .. "x" .. cols), "9x31",
+             "ppo: base/env/frame, CartPole's 9x31 picture")
+      tap.has(sc:views(), '"kind":"frame"', "ppo: the frame view")
+    end,
+  },
   naming = {
     steps = 12,
     run = function(sc)
