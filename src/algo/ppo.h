@@ -34,7 +34,8 @@
  *        one that collected, on the whole rollout);
  *        capacity/actor, capacity/critic (every capacity_every updates);
  *        time/env_steps_per_s (wall clock of the update);
- *      and the matrices actor/spectrum (1, D) and env/frame (copy 0).
+ *      and the matrices spectrum/<layer> (1, D; <layer> the actor's last
+ *      hidden layer) and env/frame (copy 0).
  * The learner's own train/ metrics (loss and the objective's extras
  * loss_pi, loss_v, entropy, pfo) are the means over the update's steps.
  * An update that fails (a non-finite loss or gradient, a graph error)

@@ -33,6 +33,7 @@
 
 #include "algo/ppo_impl.h"
 #include "algo/rollout.h"
+#include "core/names.h"
 #include "core/ops.h"
 #include "core/optim.h"
 #include "nn/mlp.h"
@@ -112,7 +113,13 @@ log_representation(struct rs_ppo *p, rs_learner *l, struct rs_error *err)
     rs_learner_log_value(l, "actor/srank", (double)rk->srank);
     rs_learner_log_value(l, "actor/erank", rk->effective);
     rs_learner_log_value(l, "actor/feature_rank", (double)feature);
-    rs_learner_publish_matrix(l, "actor/spectrum", 1, rk->n, rk->s);
+    /* under the actor's last hidden layer's name, as the probe runner
+     * publishes a module's spectra: rs.view.spectrum shows it */
+    char spec[RS_NAME_MAX];
+    int last = rs_nn_module_layers(p->actor) - 1;
+    rs_name(spec, NULL, "spectrum", rs_nn_module_layer_name(p->actor, last),
+            NULL);
+    rs_learner_publish_matrix(l, spec, 1, rk->n, rk->s);
     rs_learner_log_value(l, "actor/preact_norm", p->pre_a / (double)p->M);
     rs_learner_log_value(l, "critic/preact_norm", p->pre_c / (double)p->M);
     rs_learner_log_value(

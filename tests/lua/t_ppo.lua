@@ -114,7 +114,7 @@ tap.is(#tap.series("one/actor/approx_rank"), 3, "actor/approx_rank per update")
 tap.is(#tap.series("one/ppo/ratio_below"), 3, "ppo/ratio_below per update")
 local rows, cols = tap.matrix("one/env/frame")
 tap.is(rows and (rows .. "x" .. cols), "9x31", "one/env/frame published")
-tap.ok(tap.matrix("one/actor/spectrum") ~= nil, "one/actor/spectrum published")
+tap.ok(tap.matrix("one/spectrum/l1") ~= nil, "one/spectrum/l1 published (depth 1)")
 
 -- ---- live changes ----------------------------------------------------------
 l:set{ epochs = 5 }
