@@ -14,6 +14,9 @@
 static const char *const reserved[] = {
     "train", "test",    "probe",   "norm",   "spectrum", "neurons",
     "linear", "session", "system", "lua",    "eval",     "optim",
+    /* an unnamed PPO learner's (algo/ppo.h) */
+    "rl",     "actor",   "critic",  "ppo",    "capacity", "time",
+    "env",
 };
 
 static size_t
