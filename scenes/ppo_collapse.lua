@@ -23,7 +23,7 @@ collapse: watch the actor's approx-rank against its peak, the
 pre-activation norm, the share of probability ratios that end outside
 [1-eps, 1+eps], and the return. `set epochs = 4` from the console changes
 the next update of both.]],
-  steps = 2000,
+  steps = 1200,
   params = {
     env = { "breakout", choices = { "breakout", "cartpole_switch" } },
     copies = { 8, min = 1, max = 256 },

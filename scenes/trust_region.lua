@@ -76,7 +76,7 @@ local function ratio(run, k)
 end
 
 return rs.scene{
-  title = "trust region: PPO-clip on collinear features",
+  title = "Trust region: PPO-clip on collinear features",
   notes = "Both states' features lie on one line (phi(y) = alpha phi(x)). " ..
     "A state's clipped loss stops pushing once its ratio leaves " ..
     "[1-eps, 1+eps], but the other state's steps move it on: with " ..
