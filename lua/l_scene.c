@@ -384,18 +384,26 @@ drv_step(void *ud, rs_session *s, long step, struct rs_error *err)
         return rs_error_set(err, RS_EINVAL, "%s: step before setup", d->path);
     enter(d, s);
     double loss = 0.0;
-    for (int i = 0; i < d->nl; i++) {
-        if (d->lb[i]->l == NULL)
-            return rs_error_set(err, RS_EINVAL,
-                                "%s: the scene released a learner", d->path);
-        struct rs_learner_stats st;
-        int rc = rs_learner_update(d->lb[i]->l, &st, err);
+    if (d->nl > 0) {
+        /* learners that share nothing update side by side, one core each
+         * (algo/learner.h, rs_learners_update) */
+        rs_learner **ls = rs_xcalloc((size_t)d->nl, sizeof *ls);
+        struct rs_learner_stats *st = rs_xcalloc((size_t)d->nl, sizeof *st);
+        int rc = RS_OK;
+        for (int i = 0; i < d->nl && rc == RS_OK; i++)
+            if ((ls[i] = d->lb[i]->l) == NULL)
+                rc = rs_error_set(err, RS_EINVAL,
+                                  "%s: the scene released a learner", d->path);
+        if (rc == RS_OK)
+            rc = rs_learners_update(ls, d->nl, true, st, err);
+        loss = st[d->nl - 1].loss;
+        free(st);
+        free(ls);
         if (rc != RS_OK) {
             if (rc == RS_ENONFINITE && s != NULL)
                 rs_session_nonfinite(s, err->msg);
             return rc;
         }
-        loss = st.loss;
     }
     if (d->step_ref == LUA_NOREF)
         return RS_OK;

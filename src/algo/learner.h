@@ -288,6 +288,23 @@ RS_NODISCARD int rs_learner_replay_cuts(rs_learner *l, const char *cuts,
  * Borrowed pointers: valid while l lives and keeps its modules. */
 void rs_learner_probe_target(rs_learner *l, struct rs_probe_target *t);
 
+/* One session step of ls[0..n): rs_learner_update of each. With
+ * together, learners that can run side by side (below) update at once,
+ * each on its own thread, and publish afterwards in learner order: the
+ * same values, in the same order, as stepping them one after the other
+ * (learner_par.c). Otherwise, or when they cannot, one after the other,
+ * stopping at the first error. st (may be NULL) gets n stats. Errors:
+ * the first failing learner's, in learner order; side by side, the
+ * others' updates have happened. */
+RS_NODISCARD int rs_learners_update(rs_learner *const *ls, int n,
+                                    bool together,
+                                    struct rs_learner_stats *st,
+                                    struct rs_error *err);
+/* Two or more learners that share no learner, module or objective, none
+ * of whose objective chains runs outside its learner (kinds "lua" and
+ * "kl_teacher"). */
+bool rs_learners_can_run_together(rs_learner *const *ls, int n);
+
 /* Accessors (borrowed while l lives). */
 const char *rs_learner_name(const rs_learner *l);
 int rs_learner_nmodules(const rs_learner *l);

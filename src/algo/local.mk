@@ -3,6 +3,7 @@ noinst_LIBRARIES += %D%/librs_algo.a
 %C%_librs_algo_a_SOURCES = %D%/objective.c %D%/objective.h \
 	%D%/obj_classify.c %D%/learner.c %D%/learner_state.c %D%/learner.h \
 	%D%/learner_impl.h %D%/learner_probe.c %D%/learner_driver.c \
+	%D%/learner_par.c \
 	%D%/learner_surgery.c
 %C%_librs_algo_a_SOURCES += %D%/obj_next_token.c %D%/obj_regularise.c
 %C%_librs_algo_a_SOURCES += %D%/obj_sparc.c %D%/sparc_eval.c %D%/sparc_eval.h

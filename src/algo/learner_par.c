@@ -1,0 +1,194 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * learner_par.c: one session step of several learners side by side. A
+ * scene that trains two learners on a two-core machine should use both
+ * cores: each learner's update runs on its own thread (the first on the
+ * caller's), and the pool's jobs (core/pool.h) that meet a busy pool run
+ * on the thread that asked, so nothing is shared but the read-only data.
+ *
+ * Invariant: the run is the sequential loop's, bit for bit. Learners
+ * that may run together touch disjoint state: no module or objective is
+ * shared between two of them, and no objective runs code that is not
+ * the learner's own (kind "lua" calls back into the Lua state,
+ * "kl_teacher" runs a teacher module another learner may train). Their
+ * metrics are held per learner while they run and handed to the real
+ * sinks afterwards in learner order, so the logs read as if the
+ * learners had stepped one after the other. Anything else steps them in
+ * order on the caller's thread.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algo/learner_impl.h"
+
+/* One held metric or matrix. */
+struct held {
+    char name[RS_NAME_MAX];
+    bool is_matrix;
+    double value;   /* a metric's value */
+    int rows, cols; /* a matrix's shape */
+    float *data;    /* a matrix's data (owned) */
+};
+
+/* One learner's update on a thread: what it published, in order. */
+struct job {
+    rs_learner *l;
+    struct rs_learner_stats st;
+    struct rs_error err;
+    int rc;
+    struct held *held;
+    int n, cap;
+};
+
+static struct held *
+next_held(struct job *j)
+{
+    if (j->n == j->cap) {
+        j->cap = j->cap > 0 ? 2 * j->cap : 64;
+        j->held = rs_xreallocarray(j->held, (size_t)j->cap, sizeof *j->held);
+    }
+    struct held *h = &j->held[j->n++];
+    memset(h, 0, sizeof *h);
+    return h;
+}
+
+static void
+hold_log(void *ud, const char *name, double value)
+{
+    struct held *h = next_held(ud);
+    snprintf(h->name, sizeof h->name, "%s", name);
+    h->value = value;
+}
+
+static void
+hold_matrix(void *ud, const char *name, int rows, int cols, const float *data)
+{
+    struct held *h = next_held(ud);
+    snprintf(h->name, sizeof h->name, "%s", name);
+    size_t n = (size_t)rows * (size_t)cols;
+    h->is_matrix = true;
+    h->rows = rows;
+    h->cols = cols;
+    h->data = rs_xmalloc((n > 0 ? n : 1) * sizeof *h->data);
+    if (n > 0)
+        memcpy(h->data, data, n * sizeof *h->data);
+}
+
+static void *
+run_job(void *arg)
+{
+    struct job *j = arg;
+    j->rc = rs_learner_update(j->l, &j->st, &j->err);
+    return NULL;
+}
+
+/* Whether an objective chain stays inside its learner. */
+static bool
+objective_is_own(const rs_objective *o)
+{
+    for (; o != NULL; o = rs_objective_base(o)) {
+        const char *kind = rs_objective_kind(o);
+        if (strcmp(kind, "lua") == 0 || strcmp(kind, "kl_teacher") == 0)
+            return false;
+    }
+    return true;
+}
+
+bool
+rs_learners_can_run_together(rs_learner *const *ls, int n)
+{
+    if (n < 2)
+        return false;
+    for (int i = 0; i < n; i++) {
+        if (!objective_is_own(ls[i]->obj))
+            return false;
+        for (int j = 0; j < i; j++) {
+            if (ls[i] == ls[j] || ls[i]->obj == ls[j]->obj)
+                return false;
+            for (int a = 0; a < ls[i]->nmod; a++)
+                for (int b = 0; b < ls[j]->nmod; b++)
+                    if (ls[i]->mod[a] == ls[j]->mod[b])
+                        return false;
+        }
+    }
+    return true;
+}
+
+/* The real sinks of one learner, put back after the threads joined. */
+struct sinks {
+    rs_learner_log_fn log;
+    void *log_ud;
+    rs_learner_matrix_fn matrix;
+    void *matrix_ud;
+};
+
+int
+rs_learners_update(rs_learner *const *ls, int n, bool together,
+                   struct rs_learner_stats *st, struct rs_error *err)
+{
+    if (!together || !rs_learners_can_run_together(ls, n)) {
+        for (int i = 0; i < n; i++) {
+            int rc = rs_learner_update(ls[i], st != NULL ? &st[i] : NULL, err);
+            if (rc != RS_OK)
+                return rc;
+        }
+        return RS_OK;
+    }
+    struct job *jobs = rs_xcalloc((size_t)n, sizeof *jobs);
+    struct sinks *real = rs_xcalloc((size_t)n, sizeof *real);
+    pthread_t *tid = rs_xcalloc((size_t)n, sizeof *tid);
+    bool *threaded = rs_xcalloc((size_t)n, sizeof *threaded);
+    for (int i = 0; i < n; i++) {
+        rs_learner *l = ls[i];
+        real[i] = (struct sinks){l->log, l->log_ud, l->matrix, l->matrix_ud};
+        jobs[i].l = l;
+        l->log = l->log != NULL ? hold_log : NULL;
+        l->log_ud = &jobs[i];
+        l->matrix = l->matrix != NULL ? hold_matrix : NULL;
+        l->matrix_ud = &jobs[i];
+    }
+    /* A thread that cannot start leaves its learner to the caller. */
+    for (int i = 1; i < n; i++)
+        threaded[i] = pthread_create(&tid[i], NULL, run_job, &jobs[i]) == 0;
+    run_job(&jobs[0]);
+    for (int i = 1; i < n; i++) {
+        if (threaded[i])
+            pthread_join(tid[i], NULL);
+        else
+            run_job(&jobs[i]);
+    }
+    int rc = RS_OK;
+    for (int i = 0; i < n; i++) {
+        rs_learner *l = ls[i];
+        l->log = real[i].log;
+        l->log_ud = real[i].log_ud;
+        l->matrix = real[i].matrix;
+        l->matrix_ud = real[i].matrix_ud;
+        for (int k = 0; k < jobs[i].n; k++) {
+            const struct held *h = &jobs[i].held[k];
+            if (!h->is_matrix)
+                l->log(l->log_ud, h->name, h->value);
+            else
+                l->matrix(l->matrix_ud, h->name, h->rows, h->cols, h->data);
+            free(h->data);
+        }
+        free(jobs[i].held);
+        if (st != NULL)
+            st[i] = jobs[i].st;
+        if (rc == RS_OK && jobs[i].rc != RS_OK) {
+            rc = jobs[i].rc;
+            if (err != NULL)
+                *err = jobs[i].err;
+        }
+    }
+    free(threaded);
+    free(tid);
+    free(real);
+    free(jobs);
+    return rc;
+}
