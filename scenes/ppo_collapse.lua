@@ -40,7 +40,9 @@ epochs per rollout push the non-stationarity that the paper links to
 collapse: watch the actor's approx-rank against its peak, the
 pre-activation norm, the share of probability ratios that end outside
 [1-eps, 1+eps], and the return. `set epochs = 4` from the console changes
-the next update of both.]],
+the next update of both. Measured (3 seeds): base's norm grows ~100x
+(pfo's stays ~5) and its ratios below 1-eps sink from ~0.74 to ~0.5, but
+its rank falls only 13-27% from its peak within 3M env steps.]],
   steps = 1200,
   params = {
     env = { "breakout", choices = { "breakout", "cartpole_switch" } },
