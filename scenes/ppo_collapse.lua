@@ -17,11 +17,17 @@
 --   the ratios that end below 1-eps falls from ~0.74 to 0.47-0.53 (pfo
 --   0.56-0.60); base's return ends 3%, 39% and 48% (seed 1 at 3000
 --   updates) below its peak.
---   Not seen: base's actor approx-rank rises to ~47 and then falls only
---   13-27% (seed 1 at 3000 updates: 49 -> 37), and pfo's rank stays below
---   base's (20-27 against 35-41) -- the paper's collapse and PFO's rank
---   rescue did not show within 3M env steps. tanh (seed 1, 1500
---   updates): the same picture (base rank 56 -> 48, norm 120).
+--   Within the default 1200 updates base's actor approx-rank rises to
+--   ~47 and falls only 13-27% (and pfo's stays below it, 20-27). Longer
+--   (seed 1, --steps 10000, ~20 min): the rank collapses -- 49 at update
+--   351, 60% of that by 3800, 19 at 5000, 6.5 at 10000 (means of 50
+--   updates) -- with 83% of base's actor units dead (never active on the
+--   rollout), its critic rank 33 -> 2 and its norm ~1000; pfo: rank 24 ->
+--   9.5, 40% dead, norm 18, and pfo's rank passes base's at update 4590.
+--   base's return does not collapse there (12 at 3000, 27 at 10000;
+--   pfo 16). tanh (seed 1, 1500 updates): base rank 56 -> 48, norm 120.
+--   width 256 (seed 1, 1200): base rank 127 -> 92, pfo 101 -> 46, base
+--   return 12.6 -> 6.4, pfo 11.4.
 --   Fewer epochs, slower precursors (seed 1, 1200 updates): epochs 4 norm
 --   12.6, 9% of the ratios below 1-eps, return -14% from its peak;
 --   epochs 16 norm 34, 17%, -32%; epochs 32 norm ~80, ~20%.
@@ -42,7 +48,8 @@ pre-activation norm, the share of probability ratios that end outside
 [1-eps, 1+eps], and the return. `set epochs = 4` from the console changes
 the next update of both. Measured (3 seeds): base's norm grows ~100x
 (pfo's stays ~5) and its ratios below 1-eps sink from ~0.74 to ~0.5, but
-its rank falls only 13-27% from its peak within 3M env steps.]],
+its rank falls only 13-27% from its peak in these 1200 updates; with
+--steps 10000 it collapses (49 -> 7, 83% of the units dead).]],
   steps = 1200,
   params = {
     env = { "breakout", choices = { "breakout", "cartpole_switch" } },
