@@ -25,7 +25,10 @@
 --   rollout), its critic rank 33 -> 2 and its norm ~1000; pfo: rank 24 ->
 --   9.5, 40% dead, norm 18, and pfo's rank passes base's at update 4590.
 --   base's return does not collapse there (12 at 3000, 27 at 10000;
---   pfo 16). tanh (seed 1, 1500 updates): base rank 56 -> 48, norm 120.
+--   pfo 16). Seeds 2 and 3 to 6000 updates agree: base's rank is 40%
+--   below its peak (47) by update 3029 / 1295 and ends at 13 / 5 with 59%
+--   / 76% of its units dead; pfo's rank passes base's at 4896 / 1388 and
+--   ends at 14 / 18; the returns stay at 9-13 for both. tanh (seed 1, 1500 updates): base rank 56 -> 48, norm 120.
 --   width 256 (seed 1, 1200): base rank 127 -> 92, pfo 101 -> 46, base
 --   return 12.6 -> 6.4, pfo 11.4.
 --   Fewer epochs, slower precursors (seed 1, 1200 updates): epochs 4 norm
@@ -49,7 +52,8 @@ pre-activation norm, the share of probability ratios that end outside
 the next update of both. Measured (3 seeds): base's norm grows ~100x
 (pfo's stays ~5) and its ratios below 1-eps sink from ~0.74 to ~0.5, but
 its rank falls only 13-27% from its peak in these 1200 updates; with
---steps 10000 it collapses (49 -> 7, 83% of the units dead).]],
+--steps 6000 it collapses on every seed tried (47 -> 5-13, most units
+dead) while pfo keeps the higher rank; the return does not collapse.]],
   steps = 1200,
   params = {
     env = { "breakout", choices = { "breakout", "cartpole_switch" } },
