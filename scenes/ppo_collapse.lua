@@ -28,7 +28,8 @@
 --   pfo 16). Seeds 2 and 3 to 6000 updates agree: base's rank is 40%
 --   below its peak (47) by update 3029 / 1295 and ends at 13 / 5 with 59%
 --   / 76% of its units dead; pfo's rank passes base's at 4896 / 1388 and
---   ends at 14 / 18; the returns stay at 9-13 for both. tanh (seed 1, 1500 updates): base rank 56 -> 48, norm 120.
+--   ends at 14 / 18; the returns stay at 9-13 for both.
+--   tanh (seed 1, 1500 updates): base rank 56 -> 48, norm 120.
 --   width 256 (seed 1, 1200): base rank 127 -> 92, pfo 101 -> 46, base
 --   return 12.6 -> 6.4, pfo 11.4.
 --   Fewer epochs, slower precursors (seed 1, 1200 updates): epochs 4 norm
