@@ -90,22 +90,6 @@ word_kind(uint64_t w, char out[9])
     out[8] = '\0';
 }
 
-static uint64_t
-double_bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double
-bits_double(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
 void
 rs_learner_state_save(const rs_learner *l, uint64_t *out)
 {
@@ -115,8 +99,8 @@ rs_learner_state_save(const rs_learner *l, uint64_t *out)
         out[2 + i] = l->rng.s[i];
     out[6] = (uint64_t)l->pos;
     out[7] = (uint64_t)l->ntrain;
-    out[8] = double_bits(l->loss_sum);
-    out[9] = double_bits(l->acc_sum);
+    out[8] = rs_double_bits(l->loss_sum);
+    out[9] = rs_double_bits(l->acc_sum);
     out[10] = (uint64_t)l->loss_count;
     out[11] = (uint64_t)l->acc_count;
     out[12] = (uint64_t)rs_optim_steps(l->optim);
@@ -134,7 +118,7 @@ rs_learner_state_save(const rs_learner *l, uint64_t *out)
         tail += driver_words(l);
     }
     for (int i = 0; has_extras(l) && i < RS_OBJ_MAX_EXTRAS; i++) {
-        tail[2 * i] = double_bits(l->extra_sum[i]);
+        tail[2 * i] = rs_double_bits(l->extra_sum[i]);
         tail[2 * i + 1] = (uint64_t)l->extra_count[i];
     }
 }
@@ -259,15 +243,15 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
     for (int i = 0; i < 4; i++)
         l->rng.s[i] = in[2 + i];
     l->pos = (long)in[6];
-    l->loss_sum = bits_double(in[8]);
-    l->acc_sum = bits_double(in[9]);
+    l->loss_sum = rs_bits_double(in[8]);
+    l->acc_sum = rs_bits_double(in[9]);
     l->loss_count = (long)in[10];
     l->acc_count = (long)in[11];
     rs_optim_set_steps(l->optim, (long)in[12]);
     if (l->drv != NULL)
         l->updates = (long)in[base + 2];
     for (int i = 0; i < RS_OBJ_MAX_EXTRAS; i++) {
-        l->extra_sum[i] = tail ? bits_double(in[end + 2 * (size_t)i]) : 0.0;
+        l->extra_sum[i] = tail ? rs_bits_double(in[end + 2 * (size_t)i]) : 0.0;
         l->extra_count[i] = tail ? (long)in[end + 2 * (size_t)i + 1] : 0;
     }
     for (int i = 0; i < l->ntrain; i++)

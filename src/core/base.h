@@ -14,6 +14,8 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #if defined(__GNUC__)
 #define RS_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -121,5 +123,23 @@ double rs_time_now(void);
 #else
 #define RS_VEC_INLINE inline
 #endif
+
+/* A double as the 64-bit word a checkpoint stores, and back (bit for bit,
+ * NaN payloads included). */
+static inline uint64_t
+rs_double_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static inline double
+rs_bits_double(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
 
 #endif /* RS_CORE_BASE_H */

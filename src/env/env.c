@@ -381,22 +381,6 @@ bits_float(uint64_t w)
     return f;
 }
 
-static uint64_t
-double_bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double
-bits_double(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
 void
 rs_env_state_save(const rs_env *e, uint64_t *out)
 {
@@ -425,7 +409,7 @@ rs_env_state_save(const rs_env *e, uint64_t *out)
         for (int k = 0; k < 4; k++)
             w[k] = e->rng[i].s[k];
         w[4] = (uint64_t)e->t[i];
-        w[5] = double_bits(e->ret[i]);
+        w[5] = rs_double_bits(e->ret[i]);
         memcpy(w + COPY_FIXED, copy_state(e, i), e->state_words * sizeof *w);
     }
 }
@@ -515,7 +499,7 @@ rs_env_state_load(rs_env *e, const uint64_t *in, size_t n, struct rs_error *err)
         for (int k = 0; k < 4; k++)
             e->rng[i].s[k] = w[k];
         e->t[i] = (long)w[4];
-        e->ret[i] = bits_double(w[5]);
+        e->ret[i] = rs_bits_double(w[5]);
         memcpy(copy_state(e, i), w + COPY_FIXED, e->state_words * sizeof *w);
     }
     return RS_OK;
