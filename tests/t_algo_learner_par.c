@@ -17,7 +17,6 @@
 #include "algo/ppo.h"
 #include "core/rng.h"
 #include "env/env.h"
-#include "nn/mlp.h"
 #include "nn/module.h"
 #include "tests/learn_fixture.h"
 #include "tests/tap.h"
@@ -148,25 +147,6 @@ test_classify(bool share_module)
 
 /* ---- PPO learners: metrics and matrices --------------------------------- */
 
-static rs_nn_module *
-ppo_net(int out, uint64_t seed)
-{
-    struct rs_nn_mlp_config mc;
-    rs_nn_mlp_config_default(&mc);
-    mc.input = 4;
-    mc.width = 12;
-    mc.depth = 2;
-    mc.output = out;
-    mc.act = RS_NN_MLP_ACT_TANH;
-    struct rs_rng rng;
-    rs_rng_seed(&rng, seed);
-    struct rs_error err = {0};
-    rs_nn_module *m = rs_nn_module_mlp(&mc, &rng, &err);
-    if (m == NULL)
-        tap_bail("mlp: %s", err.msg);
-    return m;
-}
-
 struct pair {
     rs_nn_module *net[4];
     rs_learner *l[2];
@@ -207,8 +187,8 @@ pair_open(struct pair *p)
         pc.capacity_every = 2;
         pc.obj.pfo_coef = i;
         pc.seed = 77;
-        p->net[2 * i] = ppo_net(2, 40);
-        p->net[2 * i + 1] = ppo_net(1, 41);
+        p->net[2 * i] = tap_mlp(4, 12, 2, 2, 40);
+        p->net[2 * i + 1] = tap_mlp(4, 12, 2, 1, 41);
         p->l[i] = rs_ppo_learner(&lc, p->net[2 * i], p->net[2 * i + 1], env,
                                  &pc, &err);
         if (p->l[i] == NULL)
