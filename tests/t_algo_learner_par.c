@@ -15,7 +15,6 @@
 #include "algo/learner.h"
 #include "algo/objective.h"
 #include "algo/ppo.h"
-#include "core/rng.h"
 #include "env/env.h"
 #include "nn/module.h"
 #include "tests/learn_fixture.h"
