@@ -277,6 +277,29 @@ gpt_loss(struct bench *b, int j)
     return rs_op_cross_entropy(g, logits, b->tgt[j], NULL);
 }
 
+/* ---- helpers of the learner workloads ----------------------------------- */
+
+float
+rs_bench_learner_step(struct bench *b, int j, const char *workload)
+{
+    struct rs_error err = {0};
+    struct rs_learner_stats st;
+    if (rs_learner_step_batch(b->learner, &b->pairs[j], &st, &err) != RS_OK)
+        rs_fatal("rs_bench: %s: step failed: %s", workload, err.msg);
+    return (float)st.loss;
+}
+
+void
+rs_bench_dump_floats(FILE *f, const char *tag, const char *name,
+                     const float *v, size_t n, size_t stride)
+{
+    fprintf(f, "%s%s%s %zu", tag, name != NULL ? " " : "",
+            name != NULL ? name : "", n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, " %.9g", (double)v[i * stride]);
+    fputc('\n', f);
+}
+
 /* ---- driver ------------------------------------------------------------- */
 
 /* One training step on batch k mod NBATCH; exits on any engine error

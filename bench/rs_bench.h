@@ -9,6 +9,7 @@
 #define RS_BENCH_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "algo/learner.h"
 #include "core/graph.h"
@@ -58,6 +59,14 @@ struct bench {
 
 /* The sparc workload (rs_bench_sparc.c): build the learner and its
  * batches into b, one timed step on batch j (the loss), and --dump. */
+/* One learner step on the prepared batch j (the learner workloads); the
+ * loss. Fatal, naming workload, on error. */
+float rs_bench_learner_step(struct bench *b, int j, const char *workload);
+/* "TAG[ NAME] N v..." of v[0], v[stride], ... (n values, %.9g), one line:
+ * the --dump format torch_ref.py --check reads. */
+void rs_bench_dump_floats(FILE *f, const char *tag, const char *name,
+                          const float *v, size_t n, size_t stride);
+
 void rs_bench_sparc_setup(struct bench *b);
 float rs_bench_sparc_step(struct bench *b, int j);
 int rs_bench_sparc_dump(struct bench *b, const char *path);

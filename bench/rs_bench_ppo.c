@@ -146,11 +146,7 @@ rs_bench_ppo_setup(struct bench *b)
 float
 rs_bench_ppo_step(struct bench *b, int j)
 {
-    struct rs_error err = {0};
-    struct rs_learner_stats st;
-    if (rs_learner_step_batch(b->learner, &b->pairs[j], &st, &err) != RS_OK)
-        rs_fatal("rs_bench: ppo-mlp: step failed: %s", err.msg);
-    return (float)st.loss;
+    return rs_bench_learner_step(b, j, "ppo-mlp");
 }
 
 /* --dump FILE (ppo-mlp): after --warmup steps, the parameters and batch
@@ -161,17 +157,6 @@ rs_bench_ppo_step(struct bench *b, int j)
  *   act N a1 ...                 (the actions, (B))
  *   logp_old N ..., adv N ..., ret N ...   (columns 0, 1, 2, (B) each)
  *   loss L                       (the step's loss, before its update) */
-static void
-dump_floats(FILE *f, const char *tag, const char *name, const float *v,
-            size_t n, size_t stride)
-{
-    fprintf(f, "%s%s%s %zu", tag, name != NULL ? " " : "",
-            name != NULL ? name : "", n);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, " %.9g", (double)v[i * stride]);
-    fputc('\n', f);
-}
-
 int
 rs_bench_ppo_dump(struct bench *b, const char *path)
 {
@@ -183,19 +168,19 @@ rs_bench_ppo_dump(struct bench *b, const char *path)
     const rs_nn_model *m = rs_learner_params(b->learner);
     for (int i = 0; i < rs_nn_model_count(m); i++) {
         const rs_tensor *t = rs_nn_model_param(m, i);
-        dump_floats(f, "param", rs_nn_model_param_name(m, i), t->data, t->numel,
-                    1);
+        rs_bench_dump_floats(f, "param", rs_nn_model_param_name(m, i),
+                             t->data, t->numel, 1);
     }
     const struct rs_batch *bt = &b->pairs[0];
     size_t n = (size_t)bt->n;
-    dump_floats(f, "obs", NULL, bt->in[0].x, n * PPO_OBS, 1);
+    rs_bench_dump_floats(f, "obs", NULL, bt->in[0].x, n * PPO_OBS, 1);
     fprintf(f, "act %zu", n);
     for (size_t i = 0; i < n; i++)
         fprintf(f, " %d", bt->y[i]);
     fputc('\n', f);
-    dump_floats(f, "logp_old", NULL, bt->in[1].x, n, PPO_W);
-    dump_floats(f, "adv", NULL, bt->in[1].x + 1, n, PPO_W);
-    dump_floats(f, "ret", NULL, bt->in[1].x + 2, n, PPO_W);
+    rs_bench_dump_floats(f, "logp_old", NULL, bt->in[1].x, n, PPO_W);
+    rs_bench_dump_floats(f, "adv", NULL, bt->in[1].x + 1, n, PPO_W);
+    rs_bench_dump_floats(f, "ret", NULL, bt->in[1].x + 2, n, PPO_W);
     fprintf(f, "loss %.9g\n", (double)rs_bench_ppo_step(b, 0));
     return fclose(f) == 0 ? 0 : 1;
 }

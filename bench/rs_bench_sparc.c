@@ -195,11 +195,7 @@ rs_bench_sparc_setup(struct bench *b)
 float
 rs_bench_sparc_step(struct bench *b, int j)
 {
-    struct rs_error err = {0};
-    struct rs_learner_stats st;
-    if (rs_learner_step_batch(b->learner, &b->pairs[j], &st, &err) != RS_OK)
-        rs_fatal("rs_bench: sparc: step failed: %s", err.msg);
-    return (float)st.loss;
+    return rs_bench_learner_step(b, j, "sparc");
 }
 
 /* --dump FILE (sparc): after --warmup steps (default 0), the parameters
@@ -209,17 +205,6 @@ rs_bench_sparc_step(struct bench *b, int j)
  *   x N v1 v2 ...                 (batch 0's pixels, (B, P Q))
  *   ids N i1 i2 ...               (batch 0's captions, (B, L))
  *   loss L                        (the step's loss, before its update) */
-static void
-dump_floats(FILE *f, const char *tag, const char *name, const float *v,
-            size_t n)
-{
-    fprintf(f, "%s%s%s %zu", tag, name != NULL ? " " : "",
-            name != NULL ? name : "", n);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, " %.9g", (double)v[i]);
-    fputc('\n', f);
-}
-
 int
 rs_bench_sparc_dump(struct bench *b, const char *path)
 {
@@ -231,11 +216,12 @@ rs_bench_sparc_dump(struct bench *b, const char *path)
     const rs_nn_model *m = rs_learner_params(b->learner);
     for (int i = 0; i < rs_nn_model_count(m); i++) {
         const rs_tensor *t = rs_nn_model_param(m, i);
-        dump_floats(f, "param", rs_nn_model_param_name(m, i), t->data,
-                    t->numel);
+        rs_bench_dump_floats(f, "param", rs_nn_model_param_name(m, i),
+                             t->data, t->numel, 1);
     }
     const struct rs_batch *bt = &b->pairs[0];
-    dump_floats(f, "x", NULL, bt->in[0].x, (size_t)bt->n * SPARC_P * SPARC_Q);
+    rs_bench_dump_floats(f, "x", NULL, bt->in[0].x,
+                         (size_t)bt->n * SPARC_P * SPARC_Q, 1);
     size_t nid = (size_t)bt->n * SPARC_L;
     fprintf(f, "ids %zu", nid);
     for (size_t i = 0; i < nid; i++)
