@@ -72,6 +72,8 @@ check_PROGRAMS += %D%/t_core_grad_attn
 %C%_t_core_grad_attn_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_core_vecmath
 %C%_t_core_vecmath_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_core_sparse
+%C%_t_core_sparse_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_probe_linprobe
 %C%_t_probe_linprobe_LDADD = $(RS_TEST_LIBS)
 # The program-level re-exec (src/reexec.c, part of no layer library).

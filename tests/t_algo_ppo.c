@@ -858,13 +858,22 @@ ppo_breakout_case(void)
     int in = rs_env_obs_dim(e), A = rs_env_actions(e);
     rs_nn_module *a = net(in, 16, A, RS_NN_MLP_ACT_RELU, 5);
     rs_nn_module *c = net(in, 16, 1, RS_NN_MLP_ACT_RELU, 6);
+    /* lr 0: the frames take the packed first layer (core/sparse.h) in
+     * the rollout and in the update alike, so every ratio is exactly 1 */
     struct rs_learner_config lc;
     rs_learner_config_default(&lc);
+    snprintf(lc.name, sizeof lc.name, "%s", "bo");
+    lc.log_every = 1;
+    rs_optim_config_default(&lc.optim, RS_OPTIM_ADAM);
+    lc.optim.lr = 0.0f;
+    rs_sched_init(&lc.sched, RS_SCHED_CONSTANT, 0.0f, -1);
     struct rs_ppo_config pc = ppo_config();
     pc.steps = 16;
     pc.capacity_every = 1;
     rs_learner *l = rs_ppo_learner(&lc, a, c, e, &pc, &err);
     struct run r = {0};
+    r.log = calloc(1, sizeof *r.log);
+    rs_learner_set_log(l, tap_log_record, r.log);
     rs_learner_set_matrix(l, run_matrix, &r);
     bool ok = l != NULL && rs_learner_update(l, NULL, &err) == RS_OK &&
               rs_learner_update(l, NULL, &err) == RS_OK;
@@ -875,6 +884,12 @@ ppo_breakout_case(void)
            "breakout (%d inputs, %d actions): two updates, frame %d x %d "
            "(%s)",
            in, A, r.frame.rows, r.frame.cols, err.msg);
+    tap_ok(last_value(r.log, "bo/ppo/frac_below") == 0.0 &&
+               last_value(r.log, "bo/ppo/frac_above") == 0.0 &&
+               last_value(r.log, "bo/ppo/kl") == 0.0,
+           "breakout at lr 0: every ratio exactly 1 (kl %g)",
+           last_value(r.log, "bo/ppo/kl"));
+    free(r.log);
     rs_learner_free(l);
     rs_nn_module_release(a);
     rs_nn_module_release(c);

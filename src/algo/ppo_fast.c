@@ -21,6 +21,7 @@
 
 #include "algo/ppo_impl.h"
 #include "core/blas.h"
+#include "core/sparse.h"
 #include "core/vecmath.h"
 #include "nn/linear.h"
 #include "nn/mlp.h"
@@ -69,11 +70,7 @@ rs_ppo_fast_prepare(struct rs_ppo_fast *f, const rs_nn_module *m, int rows)
     float *dst = f->wt;
     for (int k = 1; k <= depth + 1; k++) {
         const rs_tensor *w = rs_nn_linear_weight(rs_nn_mlp_linear(mlp, k));
-        int out = w->shape[0], in = w->shape[1];
-        for (int i = 0; i < in; i++)
-            for (int o = 0; o < out; o++)
-                dst[(size_t)i * (size_t)out + (size_t)o] =
-                    w->data[(size_t)o * (size_t)in + (size_t)i];
+        rs_blas_transpose(dst, w->data, w->shape[0], w->shape[1], false);
         dst += w->numel;
     }
 }
@@ -108,6 +105,31 @@ activate(const struct rs_ppo_fast *f, float *y, const float *x, size_t n)
     }
 }
 
+/* x (n, in) packed into f->packed when the first layer's op would pack
+ * it (core/ops_matmul.c): the same products, so the rollout's log-probs
+ * and pre-activations are bitwise those of the update's first forward. */
+static bool
+pack_input(struct rs_ppo_fast *f, const float *x, int n, int in)
+{
+    if (!rs_sparse_rows_worth(x, in))
+        return false;
+    size_t cap = rs_sparse_rows_cap(n, in);
+    if ((size_t)n + 1 > f->cap_packed_start) {
+        f->cap_packed_start = (size_t)n + 1;
+        f->packed_start = rs_xreallocarray(f->packed_start,
+                                           f->cap_packed_start, sizeof(int));
+    }
+    if (cap > f->cap_packed) {
+        f->packed_idx = rs_xreallocarray(f->packed_idx, cap, sizeof(int));
+        f->packed_val = rs_xreallocarray(f->packed_val, cap, sizeof(float));
+        f->cap_packed = cap;
+    }
+    f->packed.start = f->packed_start;
+    f->packed.idx = f->packed_idx;
+    f->packed.val = f->packed_val;
+    return rs_sparse_rows_pack(&f->packed, x, n, in);
+}
+
 const float *
 rs_ppo_fast_forward(struct rs_ppo_fast *f, const float *x, int n,
                     const float **pre, const float **act)
@@ -121,8 +143,12 @@ rs_ppo_fast_forward(struct rs_ppo_fast *f, const float *x, int n,
         const rs_tensor *b = rs_nn_linear_bias(lin);
         int out = w->shape[0], in = w->shape[1];
         float *z = k <= depth ? f->pre : f->out; /* (n, out) */
-        rs_blas_sgemm_bias(false, false, n, out, in, h, in, wt, out,
-                           b != NULL ? b->data : NULL, z, out);
+        const float *bias = b != NULL ? b->data : NULL;
+        if (k == 1 && pack_input(f, x, n, in))
+            rs_sparse_rows_linear(z, &f->packed, wt, bias, out);
+        else
+            rs_blas_sgemm_bias(false, false, n, out, in, h, in, wt, out,
+                               bias, z, out);
         wt += w->numel;
         if (k <= depth) {
             float *y = f->h[k % 2];
@@ -143,5 +169,8 @@ rs_ppo_fast_fini(struct rs_ppo_fast *f)
     free(f->h[0]);
     free(f->h[1]);
     free(f->out);
+    free(f->packed_start);
+    free(f->packed_idx);
+    free(f->packed_val);
     memset(f, 0, sizeof *f);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "algo/ppo.h"
+#include "core/sparse.h"
 #include "core/graph.h"
 #include "core/rng.h"
 #include "nn/mlp.h"
@@ -29,6 +30,13 @@ struct rs_ppo_fast {
     float *wt;               /* every Linear's weight, transposed (IN, OUT) */
     float *pre, *h[2], *out; /* (rows, widest) */
     size_t cap_wt, cap_pre, cap_h[2], cap_out;
+    /* The input packed when it is sparse (a game frame), as the graph's
+     * linear packs it: room for cap_packed nonzeros and
+     * cap_packed_start offsets. */
+    struct rs_sparse_rows packed;
+    int *packed_start, *packed_idx;
+    float *packed_val;
+    size_t cap_packed, cap_packed_start;
 };
 
 struct rs_ppo {

@@ -247,6 +247,31 @@ rs_blas_sgemm_path(bool trans_a, bool trans_b, int M, int N, int K)
     return own_threads(M, N, K) > 1 ? "avx512-pool" : "avx512";
 }
 
+void
+rs_blas_transpose(float *restrict dst, const float *restrict src, int rows,
+                  int cols, bool add)
+{
+#if RS_HAVE_AVX512_KERNEL
+    if (rs_cpu_has(RS_CPU_AVX512F)) {
+        rs_kernel_transpose(dst, src, rows, cols, add);
+        return;
+    }
+#endif
+    enum { T = 32 }; /* tiles: both sides stay in L1 */
+    for (int r0 = 0; r0 < rows; r0 += T) {
+        int r1 = r0 + T < rows ? r0 + T : rows;
+        for (int c0 = 0; c0 < cols; c0 += T) {
+            int c1 = c0 + T < cols ? c0 + T : cols;
+            for (int r = r0; r < r1; r++)
+                for (int c = c0; c < c1; c++) {
+                    float v = src[(size_t)r * (size_t)cols + (size_t)c];
+                    float *d = dst + (size_t)c * (size_t)rows + (size_t)r;
+                    *d = add ? *d + v : v;
+                }
+        }
+    }
+}
+
 /* OpenBLAS, on several threads only when our kernel and its pool are out
  * of the picture (no AVX-512, or forced) and the shape is big enough. */
 static void

@@ -31,6 +31,13 @@ void rs_blas_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
                    const float *A, int lda, const float *B, int ldb, float beta,
                    float *C, int ldc);
 
+/* dst (cols, rows) = src (rows, cols)^T, or dst += src^T when add; both
+ * packed row-major and not overlapping. On the AVX-512 kernel when the
+ * CPU has it; every path gives the same bits (a copy, or one addition
+ * per element). */
+void rs_blas_transpose(float *dst, const float *src, int rows, int cols,
+                       bool add);
+
 /* C (M, N) = op(A) op(B) + bias, bias (N) added to every row (NULL: no
  * bias); C's old contents are ignored. The fused form of a linear layer's
  * forward: no separate pass to copy or add the bias. */

@@ -132,6 +132,46 @@ pack_bt(float *restrict dst, size_t ldd, const float *restrict src, size_t lds,
             dst[(size_t)k * ldd + (size_t)j] = src[(size_t)j * lds + (size_t)k];
 }
 
+/* dst (cols, rows) = (or +=, add) src (rows, cols)^T, both packed
+ * row-major: 16 x 16 blocks through transpose16 (into a scratch block
+ * when adding), the edges element by element. */
+AVX512 void
+rs_kernel_transpose(float *restrict dst, const float *restrict src, int rows,
+                    int cols, bool add)
+{
+    size_t ldd = (size_t)rows, lds = (size_t)cols;
+    float blk[256];
+    int r = 0;
+    for (; r + 16 <= rows; r += 16) {
+        int c = 0;
+        for (; c + 16 <= cols; c += 16) {
+            float *d = dst + (size_t)c * ldd + (size_t)r;
+            const float *s = src + (size_t)r * lds + (size_t)c;
+            if (!add) {
+                transpose16(d, ldd, s, lds);
+                continue;
+            }
+            transpose16(blk, 16, s, lds);
+            for (int i = 0; i < 16; i++)
+                _mm512_storeu_ps(d + (size_t)i * ldd,
+                                 _mm512_add_ps(_mm512_loadu_ps(d + (size_t)i * ldd),
+                                               _mm512_loadu_ps(blk + 16 * i)));
+        }
+        for (; c < cols; c++)
+            for (int i = r; i < r + 16; i++) {
+                float v = src[(size_t)i * lds + (size_t)c];
+                float *d = dst + (size_t)c * ldd + (size_t)i;
+                *d = add ? *d + v : v;
+            }
+    }
+    for (; r < rows; r++)
+        for (int c = 0; c < cols; c++) {
+            float v = src[(size_t)r * lds + (size_t)c];
+            float *d = dst + (size_t)c * ldd + (size_t)r;
+            *d = add ? *d + v : v;
+        }
+}
+
 /* out[0..16) (masked) = alpha acc + beta out (out not read if !keep). */
 AVX512_INLINE void
 store16(float *out, __m512 acc, __mmask16 m, __m512 va, __m512 vb, bool keep)

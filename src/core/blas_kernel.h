@@ -58,5 +58,10 @@ void rs_gemm_plan_for(const struct rs_gemm *g, int threads,
 void rs_gemm_chunk(const struct rs_gemm *g, const struct rs_gemm_plan *pl,
                    int c);
 
+/* dst (cols, rows) = src (rows, cols)^T, or dst += it when add; both
+ * packed row-major. Needs AVX-512F. */
+void rs_kernel_transpose(float *dst, const float *src, int rows, int cols,
+                         bool add);
+
 #endif /* RS_HAVE_AVX512_KERNEL */
 #endif /* RS_CORE_BLAS_KERNEL_H */

@@ -23,6 +23,7 @@
 #include "core/blas.h"
 #include "core/ops_impl.h"
 #include "core/pool.h"
+#include "core/sparse.h"
 
 /* ---- matmul ------------------------------------------------------------ */
 
@@ -318,15 +319,81 @@ linear_dims(const struct rs_node *n, int *R, int *IN, int *OUT)
     *R = (int)(x->numel / (size_t)*IN);
 }
 
+/* x packed into n->saved when a linear on it is cheaper over its nonzeros
+ * (core/sparse.h); only when x takes no gradient, since dx would be dense
+ * anyway. The choice depends on the data only, never on timing. */
+static struct rs_sparse_rows *
+linear_pack_input(rs_graph *g, const rs_tensor *x, int R, int IN)
+{
+    if (x->requires_grad || R < 1 || !rs_sparse_rows_worth(x->data, IN))
+        return NULL;
+    size_t cap = rs_sparse_rows_cap(R, IN);
+    struct rs_sparse_rows *s = rs_graph_alloc(g, sizeof *s);
+    s->start = rs_graph_alloc(g, ((size_t)R + 1) * sizeof(int));
+    s->idx = rs_graph_alloc(g, cap * sizeof(int));
+    s->val = rs_graph_alloc(g, cap * sizeof(float));
+    return rs_sparse_rows_pack(s, x->data, R, IN) ? s : NULL;
+}
+
+/* rs_sparse_rows_linear on rows [lo, hi), for rs_pool_for. */
+struct sparse_linear_job {
+    float *out;
+    const struct rs_sparse_rows *x;
+    const float *wt, *bias;
+    int OUT;
+};
+
+static void
+sparse_linear_piece(void *ctx, size_t lo, size_t hi)
+{
+    const struct sparse_linear_job *j = ctx;
+    struct rs_sparse_rows part = *j->x;
+    part.rows = (int)(hi - lo);
+    part.start += lo;
+    rs_sparse_rows_linear(j->out + lo * (size_t)j->OUT, &part, j->wt,
+                          j->bias, j->OUT);
+}
+
 static void
 linear_node_forward(rs_graph *g, struct rs_node *n)
 {
-    (void)g;
     int R, IN, OUT;
     linear_dims(n, &R, &IN, &OUT);
     const rs_tensor *bias = n->src[2];
-    linear_forward(n->out->data, n->src[0]->data, n->src[1]->data,
-                   bias != NULL ? bias->data : NULL, R, IN, OUT);
+    const float *b = bias != NULL ? bias->data : NULL;
+    struct rs_sparse_rows *s = linear_pack_input(g, n->src[0], R, IN);
+    n->saved = s;
+    if (s == NULL) {
+        linear_forward(n->out->data, n->src[0]->data, n->src[1]->data, b, R,
+                       IN, OUT);
+        return;
+    }
+    float *wt = rs_graph_alloc(g, (size_t)IN * (size_t)OUT * sizeof(float));
+    rs_blas_transpose(wt, n->src[1]->data, OUT, IN, false);
+    struct sparse_linear_job j = {
+        .out = n->out->data, .x = s, .wt = wt, .bias = b, .OUT = OUT};
+    size_t grain = (size_t)(RS_POOL_GRAIN_MATH / (OUT > 0 ? OUT : 1)) + 1;
+    rs_pool_for((size_t)R, grain, sparse_linear_piece, &j);
+}
+
+/* The backward of a linear whose input was packed (x takes no gradient):
+ * dw (OUT, IN) from the transposed product, db as the dense path. */
+static void
+linear_sparse_backward(rs_graph *g, struct rs_node *n, int IN, int OUT)
+{
+    rs_tensor *w = n->src[1], *bias = n->src[2];
+    const struct rs_sparse_rows *s = n->saved;
+    float bw;
+    float *dw = grad_for_gemm(g, w, &bw);
+    if (dw != NULL) {
+        float *dwt =
+            rs_graph_calloc(g, (size_t)IN * (size_t)OUT * sizeof(float));
+        rs_sparse_rows_linear_wgrad(dwt, s, n->out->grad, OUT);
+        rs_blas_transpose(dw, dwt, IN, OUT, bw != 0.0f);
+    }
+    if (bias != NULL && bias->requires_grad)
+        linear_backward(NULL, 1.0f, NULL, 1.0f, rs_graph_grad(g, bias),
+                        n->out->grad, NULL, NULL, s->rows, IN, OUT);
 }
 
 static void
@@ -335,6 +402,10 @@ linear_node_backward(rs_graph *g, struct rs_node *n)
     rs_tensor *x = n->src[0], *w = n->src[1], *bias = n->src[2];
     int R, IN, OUT;
     linear_dims(n, &R, &IN, &OUT);
+    if (n->saved != NULL) {
+        linear_sparse_backward(g, n, IN, OUT);
+        return;
+    }
     float bx, bw;
     float *dx = grad_for_gemm(g, x, &bx); /* in the order the GEMMs run */
     float *dw = grad_for_gemm(g, w, &bw);
