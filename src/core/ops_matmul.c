@@ -373,7 +373,28 @@ linear_node_forward(rs_graph *g, struct rs_node *n)
     struct sparse_linear_job j = {
         .out = n->out->data, .x = s, .wt = wt, .bias = b, .OUT = OUT};
     size_t grain = (size_t)(RS_POOL_GRAIN_MATH / (OUT > 0 ? OUT : 1)) + 1;
-    rs_pool_for((size_t)R, grain, sparse_linear_piece, &j);
+    if (rs_pool_threads() > 1)
+        rs_pool_for((size_t)R, grain, sparse_linear_piece, &j);
+    else
+        sparse_linear_piece(&j, 0, (size_t)R);
+}
+
+/* rs_sparse_rows_linear_wgrad on outputs [16 lo, 16 hi), for
+ * rs_pool_for. */
+struct sparse_wgrad_job {
+    float *dwt;
+    const struct rs_sparse_rows *x;
+    const float *dout;
+    int OUT;
+};
+
+static void
+sparse_wgrad_piece(void *ctx, size_t lo, size_t hi)
+{
+    const struct sparse_wgrad_job *j = ctx;
+    int o0 = (int)lo * 16, o1 = (int)hi * 16 < j->OUT ? (int)hi * 16 : j->OUT;
+    rs_sparse_rows_linear_wgrad(j->dwt + o0, j->OUT, j->x, j->dout + o0,
+                                j->OUT, o1 - o0);
 }
 
 /* The backward of a linear whose input was packed (x takes no gradient):
@@ -388,7 +409,16 @@ linear_sparse_backward(rs_graph *g, struct rs_node *n, int IN, int OUT)
     if (dw != NULL) {
         float *dwt =
             rs_graph_calloc(g, (size_t)IN * (size_t)OUT * sizeof(float));
-        rs_sparse_rows_linear_wgrad(dwt, s, n->out->grad, OUT);
+        struct sparse_wgrad_job j = {
+            .dwt = dwt, .x = s, .dout = n->out->grad, .OUT = OUT};
+        size_t nnz = (size_t)s->start[s->rows];
+        size_t per_block = nnz * 16 > 0 ? nnz * 16 : 1;
+        size_t blocks = ((size_t)OUT + 15) / 16;
+        if (rs_pool_threads() > 1)
+            rs_pool_for(blocks, RS_POOL_GRAIN_MATH / per_block + 1,
+                        sparse_wgrad_piece, &j);
+        else /* the pool's bookkeeping costs a few % here (PPO, 1 thread) */
+            sparse_wgrad_piece(&j, 0, blocks);
         rs_blas_transpose(dw, dwt, IN, OUT, bw != 0.0f);
     }
     if (bias != NULL && bias->requires_grad)

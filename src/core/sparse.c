@@ -128,20 +128,20 @@ rs_sparse_rows_linear(float *restrict out, const struct rs_sparse_rows *s,
 }
 
 RS_VEC_CLONES void
-rs_sparse_rows_linear_wgrad(float *restrict dwt,
+rs_sparse_rows_linear_wgrad(float *restrict dwt, int ld_dwt,
                             const struct rs_sparse_rows *s,
-                            const float *restrict dout, int OUT)
+                            const float *restrict dout, int ld_dout, int n)
 {
     for (int r = 0; r < s->rows; r++) {
-        const float *d = dout + (size_t)r * (size_t)OUT;
+        const float *d = dout + (size_t)r * (size_t)ld_dout;
         for (int e = s->start[r]; e < s->start[r + 1]; e++) {
-            float *w = dwt + (size_t)s->idx[e] * (size_t)OUT;
+            float *w = dwt + (size_t)s->idx[e] * (size_t)ld_dwt;
             float v = s->val[e];
             int j = 0;
-            for (; j + BLOCK <= OUT; j += BLOCK)
+            for (; j + BLOCK <= n; j += BLOCK)
                 for (int i = 0; i < BLOCK; i++)
                     w[j + i] += v * d[j + i];
-            for (; j < OUT; j++)
+            for (; j < n; j++)
                 w[j] += v * d[j];
         }
     }

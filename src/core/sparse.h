@@ -53,9 +53,12 @@ bool rs_sparse_rows_pack(struct rs_sparse_rows *s, const float *x, int rows,
 void rs_sparse_rows_linear(float *out, const struct rs_sparse_rows *s,
                            const float *wt, const float *bias, int OUT);
 
-/* dwt (cols, OUT) += s^T dout, dout (rows, OUT): the weight gradient in
- * the transposed layout. */
-void rs_sparse_rows_linear_wgrad(float *dwt, const struct rs_sparse_rows *s,
-                                 const float *dout, int OUT);
+/* dwt (cols, n) += s^T dout, dout (rows, n): the weight gradient in the
+ * transposed layout, for n outputs whose rows are ld_dwt and ld_dout
+ * floats apart. Any split of the outputs between callers gives the same
+ * bits (each output sums its rows in order). */
+void rs_sparse_rows_linear_wgrad(float *dwt, int ld_dwt,
+                                 const struct rs_sparse_rows *s,
+                                 const float *dout, int ld_dout, int n);
 
 #endif
