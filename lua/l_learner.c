@@ -450,7 +450,8 @@ l_learner_eval(lua_State *L)
  * eval_len=}; a learner with the ppo driver takes lr=, weight_decay= and
  * the driver's fields instead (steps=, minibatch=, epochs=, gamma=,
  * lambda=, clip= (the ratio's, as in rs.rl.ppo), ent_coef=, vf_coef=,
- * pfo=, norm_adv=, capacity_every=: rs_lua_ppo_fields), from the next
+ * pfo=, norm_adv=, capacity_every=, capacity_rows=, capacity_minibatch=:
+ * rs_lua_ppo_fields), from the next
  * update. Every field is checked before anything changes. */
 static int
 l_learner_set(lua_State *L)
@@ -462,7 +463,8 @@ l_learner_set(lua_State *L)
     static const char *const ppo_fields[] = {
         "lr",    "weight_decay", "steps",          "minibatch", "epochs",
         "gamma", "lambda",       "clip",           "ent_coef",  "vf_coef",
-        "pfo",   "norm_adv",     "capacity_every", NULL};
+        "pfo",   "norm_adv",     "capacity_every", "capacity_rows",
+        "capacity_minibatch", NULL};
     rs_learner *l = check_self(L, fn);
     rs_lua_check_table(L, 2, fn, "changes");
     const struct rs_ppo_config *ppo = rs_ppo_config(l);

@@ -5,7 +5,8 @@
  *   rs.rl.ppo{name=, actor=, critic=, env=, optim=, steps=128,
  *             minibatch=256, epochs=4, gamma=0.99, lambda=0.95, clip=0.2,
  *             ent_coef=0.01, vf_coef=0.5, pfo=0, norm_adv=true,
- *             capacity_every=0, seed=, log_every=1}
+ *             capacity_every=0, capacity_rows=4096,
+ *             capacity_minibatch=64, seed=, log_every=1}
  *       -> a learner handle (rs.learner's, l_learner.c) with the ppo
  *          driver attached: each session step (l:update()) is one PPO
  *          update; the env handle is given to the learner (any later use
@@ -13,7 +14,8 @@
  *
  * and on every learner handle (nil without the ppo driver):
  *   l:ppo() -> {steps=, minibatch=, epochs=, gamma=, lambda=, clip=,
- *       ent_coef=, vf_coef=, pfo=, norm_adv=, capacity_every=, seed=}
+ *       ent_coef=, vf_coef=, pfo=, norm_adv=, capacity_every=,
+ *       capacity_rows=, capacity_minibatch=, seed=}
  *   l:env_info() -> the env's e:info() table
  *   l:env_frame([i]) -> (frame_h, frame_w) tensor of copy i's cell codes
  *   (l:set{epochs=, pfo=, clip=, ...} changes the driver live:
@@ -96,6 +98,11 @@ rs_lua_ppo_fields(lua_State *L, int tbl, const char *fn, int copies,
         rs_lua_opt_bool_field(L, tbl, fn, "norm_adv", c->obj.norm_adv);
     c->capacity_every = (int)rs_lua_opt_int_field(
         L, tbl, fn, "capacity_every", c->capacity_every, 0, INT32_MAX);
+    c->capacity_rows = (int)rs_lua_opt_int_field(
+        L, tbl, fn, "capacity_rows", c->capacity_rows, 1, RS_PPO_MAX_ROLLOUT);
+    c->capacity_minibatch =
+        (int)rs_lua_opt_int_field(L, tbl, fn, "capacity_minibatch",
+                                  c->capacity_minibatch, 1, INT32_MAX);
 }
 
 /* The module of field key (pushed, so it lives while it is checked);
@@ -145,7 +152,8 @@ l_ppo_new(lua_State *L)
         "name",           "actor",     "critic",    "env",   "optim",
         "steps",          "minibatch", "epochs",    "gamma", "lambda",
         "clip",           "ent_coef",  "vf_coef",   "pfo",   "norm_adv",
-        "capacity_every", "seed",      "log_every", NULL};
+        "capacity_every", "capacity_rows", "capacity_minibatch",
+        "seed",           "log_every", NULL};
     rs_lua_check_table(L, 1, fn, "config");
     rs_lua_check_fields(L, 1, fn, fields);
     struct rs_lua_ctx *ctx = rs_lua_ctx(L);
@@ -241,7 +249,7 @@ l_ppo_config(lua_State *L)
         lua_pushnil(L);
         return 1;
     }
-    lua_createtable(L, 0, 12);
+    lua_createtable(L, 0, 14);
     set_int(L, "steps", c->steps);
     set_int(L, "minibatch", c->minibatch);
     set_int(L, "epochs", c->epochs);
@@ -254,6 +262,8 @@ l_ppo_config(lua_State *L)
     lua_pushboolean(L, c->obj.norm_adv);
     lua_setfield(L, -2, "norm_adv");
     set_int(L, "capacity_every", c->capacity_every);
+    set_int(L, "capacity_rows", c->capacity_rows);
+    set_int(L, "capacity_minibatch", c->capacity_minibatch);
     set_int(L, "seed", (lua_Integer)c->seed);
     return 1;
 }

@@ -139,6 +139,8 @@ check_PROGRAMS += %D%/t_core_grad_select
 # the ppo objective (obj_ppo.c) on hand-built rollout batches
 check_PROGRAMS += %D%/t_algo_ppo_loss
 %C%_t_algo_ppo_loss_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_algo_ppo_capacity
+%C%_t_algo_ppo_capacity_LDADD = $(RS_TEST_LIBS)
 # learners side by side (rs_learners_update): bit for bit the sequential run
 check_PROGRAMS += %D%/t_algo_learner_par
 %C%_t_algo_learner_par_LDADD = $(RS_TEST_LIBS)

@@ -460,7 +460,8 @@ end
 local PPO_KEYS = { steps = true, minibatch = true, epochs = true,
                    gamma = true, lambda = true, clip = true, ent_coef = true,
                    vf_coef = true, pfo = true, norm_adv = true,
-                   capacity_every = true }
+                   capacity_every = true, capacity_rows = true,
+                   capacity_minibatch = true }
 
 -- A change of a param: the text of the event and whether it applied at
 -- once (else it waits for a restart). Without on_set, lr and weight_decay

@@ -45,6 +45,8 @@ rs_ppo_config_default(struct rs_ppo_config *cfg)
     cfg->lambda = 0.95;
     rs_obj_ppo_config_default(&cfg->obj);
     cfg->capacity_every = 0;
+    cfg->capacity_rows = 4096;
+    cfg->capacity_minibatch = 64;
     cfg->seed = 1;
 }
 
@@ -77,6 +79,14 @@ check_config(const struct rs_ppo_config *c, int copies, struct rs_error *err)
         return rs_error_set(err, RS_EINVAL,
                             "ppo: capacity_every = %d (must be >= 0)",
                             c->capacity_every);
+    if (c->capacity_rows < 1 || c->capacity_rows > RS_PPO_MAX_ROLLOUT)
+        return rs_error_set(err, RS_EINVAL,
+                            "ppo: capacity_rows = %d (must be in [1, %d])",
+                            c->capacity_rows, RS_PPO_MAX_ROLLOUT);
+    if (c->capacity_minibatch < 1)
+        return rs_error_set(err, RS_EINVAL,
+                            "ppo: capacity_minibatch = %d (must be >= 1)",
+                            c->capacity_minibatch);
     return RS_OK;
 }
 
@@ -400,16 +410,21 @@ collect(struct rs_ppo *p, struct rs_error *err)
     return RS_OK;
 }
 
-/* The first rollout's observations become the capacity data. */
+/* The first rollouts' observations become the capacity data, up to
+ * capacity_rows of them: the states the initial policies visit. */
 static void
 keep_capacity_data(struct rs_ppo *p)
 {
-    if (p->cap_n > 0)
+    int want = p->cfg.capacity_rows - p->cap_n;
+    if (want <= 0)
         return;
-    size_t n = (size_t)p->M * (size_t)p->obs_dim;
-    p->cap_obs = rs_xreallocarray(p->cap_obs, n, sizeof *p->cap_obs);
-    memcpy(p->cap_obs, rs_rollout_obs(p->roll), n * sizeof(float));
-    p->cap_n = p->M;
+    int n = want < p->M ? want : p->M;
+    size_t d = (size_t)p->obs_dim;
+    p->cap_obs = rs_xreallocarray(p->cap_obs, (size_t)(p->cap_n + n) * d,
+                                  sizeof *p->cap_obs);
+    memcpy(p->cap_obs + (size_t)p->cap_n * d, rs_rollout_obs(p->roll),
+           (size_t)n * d * sizeof(float));
+    p->cap_n += n;
 }
 
 /* ---- the update --------------------------------------------------------- */

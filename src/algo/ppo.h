@@ -45,7 +45,7 @@
  * The driver owns the env and its buffers (allocated when the learner is
  * built: collection allocates nothing); the learner retains the actor,
  * the critic, the objective and the rollout. Checkpoints: the driver's
- * words hold its RNG, the env's state and the first rollout's
+ * words hold its RNG, the env's state and the first rollouts'
  * observations (the capacity data), so a resumed run continues bit for
  * bit. Worker thread only.
  */
@@ -73,6 +73,9 @@ struct rs_ppo_config {
     double lambda;                /* [0, 1]; 0.95 */
     struct rs_obj_ppo_config obj; /* clip, ent, vf, pfo; its defaults */
     int capacity_every;           /* 0: off; else every K updates; 0 */
+    int capacity_rows;            /* capacity data: the first rollouts' */
+                                  /* observations, this many; 4096 */
+    int capacity_minibatch;       /* the capacity fit's minibatch; 64 */
     uint64_t seed;                /* the action-sampling stream; 1 */
 };
 

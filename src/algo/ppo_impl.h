@@ -73,8 +73,8 @@ struct rs_ppo {
     uint8_t *cells; /* (frame_h * frame_w) */
     float *frame;   /* the same as floats */
     float *logp;    /* (M) log pi_new(a|s) after the epochs */
-    /* The capacity data: the first rollout's observations (cap_n rows,
-     * 0 before the first update). */
+    /* The capacity data: the first rollouts' observations (cap_n rows,
+     * at most capacity_rows, 0 before the first update). */
     float *cap_obs;
     int cap_n;
 };

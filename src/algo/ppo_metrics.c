@@ -18,7 +18,10 @@
  *     identity) over the rollout;
  *   - capacity, as the authors' code measures it: a copy of each network
  *     is fitted for one epoch, fresh Adam at the learner's rate, in
- *     minibatches over the first rollout's observations, to a freshly
+ *     minibatches of capacity_minibatch over the first rollouts'
+ *     observations (capacity_rows of them; one rollout's worth in
+ *     minibatches of the PPO size was 4 Adam steps, too few to tell a
+ *     network with dead units from a healthy one), to a freshly
  *     initialised network of the same config: KL(target || copy) of
  *     the softmax policies for the actor, the squared error for the
  *     critic; the value is that loss over the whole data after the
@@ -207,7 +210,8 @@ static int
 fit_run(struct rs_ppo *p, struct fit *f, float lr, double *loss,
         struct rs_error *err)
 {
-    int mb = p->cfg.minibatch < p->cap_n ? p->cfg.minibatch : p->cap_n;
+    int mb = p->cfg.capacity_minibatch < p->cap_n ? p->cfg.capacity_minibatch
+                                                    : p->cap_n;
     for (int r0 = 0; r0 < p->cap_n; r0 += mb) {
         int n = p->cap_n - r0 < mb ? p->cap_n - r0 : mb;
         rs_graph_reset(p->g);

@@ -38,7 +38,7 @@ end
 -- ---- bad arguments ---------------------------------------------------------
 local known = "name, actor, critic, env, optim, steps, minibatch, epochs, " ..
   "gamma, lambda, clip, ent_coef, vf_coef, pfo, norm_adv, capacity_every, " ..
-  "seed, log_every"
+  "capacity_rows, capacity_minibatch, seed, log_every"
 local bad = {
   { nil, "rs.rl.ppo: bad argument #1 'config' (table expected, got nil)" },
   { { epoch = 4 }, "rs.rl.ppo: unknown field 'epoch' (known: " .. known .. ")" },
@@ -137,7 +137,8 @@ local set_bad = {
   { { clip = 2 }, "learner:set: bad field 'clip' (2 is outside (0, 1))" },
   { { eval_every = 10 }, "learner:set: unknown field 'eval_every' (known: lr, " ..
     "weight_decay, steps, minibatch, epochs, gamma, lambda, clip, ent_coef, " ..
-    "vf_coef, pfo, norm_adv, capacity_every)" },
+    "vf_coef, pfo, norm_adv, capacity_every, capacity_rows, " ..
+    "capacity_minibatch)" },
 }
 for _, case in ipairs(set_bad) do
   tap.error_is(function() l:set(case[1]) end, case[2], case[2])
