@@ -166,17 +166,15 @@ test_tiny(const char *dir)
 
     /* max_bytes 15: a.txt, then 5 bytes of b.txt; c.txt dropped */
     t = load1(dir, 0.0, 1, 15, &err);
-    tap_ok(t != NULL && rs_text_ndocs(t) == 2 &&
-               rs_text_doc(t, 1)->len == 5 && rs_text_doc(t, 1)->truncated &&
-               !rs_text_doc(t, 0)->truncated &&
+    tap_ok(t != NULL && rs_text_ndocs(t) == 2 && rs_text_doc(t, 1)->len == 5 &&
+               rs_text_doc(t, 1)->truncated && !rs_text_doc(t, 0)->truncated &&
                rs_text_source(t, 0)->truncated,
            "max_bytes 15: a.txt whole, b.txt cut to 5 bytes, c.txt dropped");
     rs_text_release(t);
     /* max_bytes 10: exactly a.txt, the rest dropped */
     t = load1(dir, 0.0, 1, 10, &err);
     tap_ok(t != NULL && rs_text_ndocs(t) == 1 &&
-               !rs_text_doc(t, 0)->truncated &&
-               rs_text_source(t, 0)->truncated,
+               !rs_text_doc(t, 0)->truncated && rs_text_source(t, 0)->truncated,
            "max_bytes 10: a.txt only, the source marked truncated");
     rs_text_release(t);
 
@@ -225,8 +223,8 @@ test_stream(const char *dir)
                   seg.doc_end == want[n].doc_end && seg.pos == pos &&
                   seg.first == (n == 0) && seg.last == (n == 4);
         if (!ok) {
-            tap_diag("segment %d: len %d doc %d starts %d pos %zu", n,
-                     seg.len, seg.doc, seg.starts, seg.pos);
+            tap_diag("segment %d: len %d doc %d starts %d pos %zu", n, seg.len,
+                     seg.doc, seg.starts, seg.pos);
             bad++;
         }
         pos += (size_t)seg.len;
@@ -379,8 +377,7 @@ test_split(void)
                "split: test windows tile each test document at stride T");
     int i1 = (int)((vs.start[1] - vs.start[0] - 1) / 8); /* doc 1's first */
     size_t st1;
-    int rc = rs_source_text_windows(s, RS_SPLIT_TEST, &i1, 1, &st1, NULL,
-                                    &err);
+    int rc = rs_source_text_windows(s, RS_SPLIT_TEST, &i1, 1, &st1, NULL, &err);
     tap_ok(rc == RS_OK && st1 == vs.start[1],
            "split: the first test window of the second test document");
     /* determinism: a second load serves the same windows */
@@ -484,8 +481,7 @@ test_debian(void)
     tap_ok(stdio && dotsh && sorted, "debian: headers *.h, sorted by name");
     const struct rs_text_source *l = rs_text_source(t, 0);
     const struct rs_text_source *h = rs_text_source(t, 1);
-    tap_ok(l->docs[0] > 0 && l->docs[1] > 0 && h->docs[0] > 0 &&
-               h->docs[1] > 0,
+    tap_ok(l->docs[0] > 0 && l->docs[1] > 0 && h->docs[0] > 0 && h->docs[1] > 0,
            "debian: both splits of both sources are non-empty");
     tap_diag("licenses: %d + %d documents, %zu + %zu bytes", l->docs[0],
              l->docs[1], l->bytes[0], l->bytes[1]);

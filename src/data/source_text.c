@@ -201,8 +201,8 @@ rs_source_text_cross(const rs_source *s)
 }
 
 int
-rs_source_text_windows(const rs_source *s, enum rs_split split,
-                       const int *idx, int n, size_t *start, uint8_t *reset,
+rs_source_text_windows(const rs_source *s, enum rs_split split, const int *idx,
+                       int n, size_t *start, uint8_t *reset,
                        struct rs_error *err)
 {
     const struct text_src *ts = as_text(s);

@@ -38,8 +38,8 @@ struct rs_text {
     struct rs_text_source src[RS_TEXT_MAX_SOURCES];
     char *src_name[RS_TEXT_MAX_SOURCES]; /* what src[i].name points to */
     char *src_path[RS_TEXT_MAX_SOURCES]; /* and src[i].path */
-    struct rs_text_doc *docs; /* (ndocs) in corpus order */
-    char **doc_name;          /* (ndocs) what docs[k].name points to */
+    struct rs_text_doc *docs;            /* (ndocs) in corpus order */
+    char **doc_name; /* (ndocs) what docs[k].name points to */
     int ndocs;
     uint8_t *buf[2]; /* the split texts */
     size_t len[2];
@@ -257,8 +257,8 @@ pending_add(struct load *ld, char *name, int source, uint8_t *data, size_t len,
 {
     if (ld->n == ld->cap) {
         ld->cap = ld->cap > 0 ? 2 * ld->cap : 64;
-        ld->docs = rs_xreallocarray(ld->docs, (size_t)ld->cap,
-                                    sizeof *ld->docs);
+        ld->docs =
+            rs_xreallocarray(ld->docs, (size_t)ld->cap, sizeof *ld->docs);
     }
     ld->docs[ld->n++] = (struct pending){
         .name = name,
@@ -334,16 +334,16 @@ read_source(rs_text *t, int i, struct load *ld, struct rs_error *err)
         if (rc != RS_OK || len == 0)
             continue;
         left -= len;
-        t->src[i].truncated = t->src[i].truncated || trunc || (left == 0 &&
-                                                               k + 1 < n);
+        t->src[i].truncated =
+            t->src[i].truncated || trunc || (left == 0 && k + 1 < n);
         pending_add(ld, rs_xstrdup(e[k].name), i, data, len, trunc,
                     t->cfg.seed);
         got++;
     }
     entries_free(e, n);
     if (rc == RS_OK && got == 0)
-        rc = rs_error_set(err, RS_EIO, "source '%s': %s has no %s%s%s",
-                          label, path, suffix != NULL ? "*" : "",
+        rc = rs_error_set(err, RS_EIO, "source '%s': %s has no %s%s%s", label,
+                          path, suffix != NULL ? "*" : "",
                           suffix != NULL ? suffix : "non-empty file",
                           suffix != NULL ? " file" : "");
     return rc;
@@ -439,9 +439,8 @@ static int
 check_config(const struct rs_text_config *c, struct rs_error *err)
 {
     if (c->nsources < 1 || c->nsources > RS_TEXT_MAX_SOURCES)
-        return rs_error_set(err, RS_EINVAL,
-                            "sources: %d given (must be 1..%d)", c->nsources,
-                            RS_TEXT_MAX_SOURCES);
+        return rs_error_set(err, RS_EINVAL, "sources: %d given (must be 1..%d)",
+                            c->nsources, RS_TEXT_MAX_SOURCES);
     for (int i = 0; i < c->nsources; i++) {
         if (c->sources[i] == NULL || c->sources[i][0] == '\0')
             return rs_error_set(err, RS_EINVAL, "sources: entry %d is empty",
@@ -454,12 +453,11 @@ check_config(const struct rs_text_config *c, struct rs_error *err)
     }
     if (!(c->test_frac >= 0.0 && c->test_frac < 1.0))
         return rs_error_set(err, RS_EINVAL,
-                            "test_frac = %g (must be in [0, 1))",
-                            c->test_frac);
+                            "test_frac = %g (must be in [0, 1))", c->test_frac);
     if (c->max_bytes < 1 || c->max_bytes > RS_TEXT_MAX_BYTES)
         return rs_error_set(err, RS_EINVAL,
-                            "max_bytes = %zu (must be in 1..%zu)",
-                            c->max_bytes, RS_TEXT_MAX_BYTES);
+                            "max_bytes = %zu (must be in 1..%zu)", c->max_bytes,
+                            RS_TEXT_MAX_BYTES);
     return RS_OK;
 }
 
@@ -616,12 +614,11 @@ rs_text_stream_new(rs_text *t, const struct rs_text_stream_config *cfg,
     struct rs_text_view v;
     rs_text_view(t, cfg->split, cfg->source, &v);
     if (cfg->from >= v.len) {
-        rs_error_set(err, RS_EINVAL,
-                     "from = %zu (the %s text%s%s has %zu bytes)", cfg->from,
-                     cfg->split == RS_SPLIT_TRAIN ? "train" : "test",
-                     cfg->source >= 0 ? " of " : "",
-                     cfg->source >= 0 ? t->cfg.sources[cfg->source] : "",
-                     v.len);
+        rs_error_set(
+            err, RS_EINVAL, "from = %zu (the %s text%s%s has %zu bytes)",
+            cfg->from, cfg->split == RS_SPLIT_TRAIN ? "train" : "test",
+            cfg->source >= 0 ? " of " : "",
+            cfg->source >= 0 ? t->cfg.sources[cfg->source] : "", v.len);
         return NULL;
     }
     size_t end = v.len;

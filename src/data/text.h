@@ -146,10 +146,10 @@ struct rs_text_segment {
     const uint8_t *reset; /* (len) 1 at a document's first byte, else 0;
                              borrowed until the next call on the stream */
     int len;
-    size_t pos;      /* offset of bytes[0] from the stream's first byte */
-    int doc;         /* corpus index of the document holding bytes[0] */
-    int starts;      /* documents that start in the segment (resets) */
-    bool doc_end;    /* the last byte is the last of its document */
+    size_t pos;       /* offset of bytes[0] from the stream's first byte */
+    int doc;          /* corpus index of the document holding bytes[0] */
+    int starts;       /* documents that start in the segment (resets) */
+    bool doc_end;     /* the last byte is the last of its document */
     bool first, last; /* the stream's first and last segment */
 };
 
@@ -197,9 +197,8 @@ bool rs_source_text_cross(const rs_source *s);
  * its reset flags (reset, (n, T + 1), may be NULL): 1 where a document
  * starts. RS_EINVAL naming the index when one is outside the split, or
  * when s is not a text source. */
-RS_NODISCARD int rs_source_text_windows(const rs_source *s,
-                                        enum rs_split split, const int *idx,
-                                        int n, size_t *start, uint8_t *reset,
-                                        struct rs_error *err);
+RS_NODISCARD int rs_source_text_windows(const rs_source *s, enum rs_split split,
+                                        const int *idx, int n, size_t *start,
+                                        uint8_t *reset, struct rs_error *err);
 
 #endif /* RS_DATA_TEXT_H */
