@@ -382,6 +382,11 @@ void rs_lua_open_source(lua_State *L);
  * :caption, :patch_classes, ...), added to the data table at the top
  * (l_imgtext.c; called by rs_lua_open_source). */
 void rs_lua_open_imgtext(lua_State *L);
+/* rs.data.text{...} and the text methods of source handles (:documents,
+ * :test_text, :stream, ...; :info gains the corpus's fields), added to the
+ * data table at the top, whose rs.data.text(ids) (rs_lua_open_seqtask)
+ * it keeps for lists (l_text.c; called by rs_lua_open_source). */
+void rs_lua_open_text(lua_State *L);
 
 /* ---- environments (l_env.c) ------------------------------------------- */
 /* Add rs.env (cartpole, breakout) to the rs table at the top. */

@@ -18,7 +18,7 @@
  * Fisher) is never shared by accident. rs_lua_objective_build turns a
  * spec into an objective; rs_lua_objective_default gives the one a
  * learner takes without objective= (classify on a dataset, last_token on
- * a sequence task, next_token on a corpus). A spec keeps its base spec
+ * a sequence task, next_token on a corpus or a text). A spec keeps its base spec
  * and teacher module handle alive. Worker thread only.
  */
 #include "config.h"
@@ -284,7 +284,7 @@ rs_lua_objective_default(const rs_source *src, struct rs_error *err)
         return rs_objective_classify(RS_OBJ_CROSS_ENTROPY, err);
     if (strcmp(kind, "seqtask") == 0)
         return rs_objective_last_token(err);
-    if (strcmp(kind, "corpus") == 0)
+    if (strcmp(kind, "corpus") == 0 || strcmp(kind, "text") == 0)
         return rs_objective_next_token(err);
     rs_error_set(err, RS_EINVAL,
                  "a %s source has no default objective (give objective=)",

@@ -251,4 +251,5 @@ rs_lua_open_source(lua_State *L)
     lua_pushcfunction(L, l_source_zip);
     lua_setfield(L, -2, "zip");
     rs_lua_open_imgtext(L);
+    rs_lua_open_text(L);
 }

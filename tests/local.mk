@@ -144,3 +144,5 @@ check_PROGRAMS += %D%/t_algo_ppo_capacity
 # learners side by side (rs_learners_update): bit for bit the sequential run
 check_PROGRAMS += %D%/t_algo_learner_par
 %C%_t_algo_learner_par_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_data_text
+%C%_t_data_text_LDADD = $(RS_TEST_LIBS)
