@@ -7,7 +7,7 @@
  *   task:sample(len [, seed]) -> ids (1-based list of 0-based ids), target
  *   task:seq_len(len), task:classes(), task:config(), task:set_sep(k)
  *   rs.data.tokens("1111,1110?") -> {1, 1, 1, 1, 11, 1, 1, 1, 0, 12}
- *   rs.data.text(ids) -> "1111,1110?"
+ *   rs.data.token_text(ids) -> "1111,1110?"
  *
  * A task handle holds its config by value (no C resource, nothing to
  * release); trainers copy it, so task:set_sep changes a trainer only
@@ -255,11 +255,11 @@ l_data_tokens(lua_State *L)
     return 1;
 }
 
-/* rs.data.text(ids) -> the token characters of a list of ids. */
+/* rs.data.token_text(ids) -> the token characters of a list of ids. */
 static int
 l_data_text(lua_State *L)
 {
-    static const char fn[] = "rs.data.text";
+    static const char fn[] = "rs.data.token_text";
     rs_lua_check_table(L, 1, fn, "ids");
     lua_Integer n = luaL_len(L, 1);
     luaL_Buffer b;
@@ -285,7 +285,7 @@ rs_lua_open_seqtask(lua_State *L)
     static const luaL_Reg funcs[] = {
         {"seqtask", l_data_seqtask},
         {"tokens", l_data_tokens},
-        {"text", l_data_text},
+        {"token_text", l_data_text},
         {NULL, NULL},
     };
     push_meta(L); /* data mt */

@@ -6,11 +6,6 @@
  *       seed=1, max_bytes=16777216, cross=false} -> source, or nil and a
  *       message when a source is missing or empty (bad fields raise)
  *
- * rs.data.text already turned a list of sequence-task ids into their
- * characters (l_seqtask.c): a table with a string key is a corpus config,
- * any other table (a list, or {}) still goes there, so give the corpus at
- * least one field.
- *
  * The handle is a plain source handle (l_source.c), so it is the data= of
  * rs.learner as it is. The methods below are added to every source handle
  * and refuse other kinds ("bad self (text source expected, got corpus
@@ -52,35 +47,13 @@
 
 static const char *const split_names[] = {"train", "test", NULL};
 
-/* Does the table at idx have a string key (a config, not a list)? */
-static bool
-has_string_key(lua_State *L, int idx)
-{
-    lua_pushnil(L);                 /* ... nil */
-    while (lua_next(L, idx) != 0) { /* ... key value */
-        if (lua_type(L, -2) == LUA_TSTRING) {
-            lua_pop(L, 2);
-            return true;
-        }
-        lua_pop(L, 1); /* ... key */
-    }
-    return false;
-}
-
-/* rs.data.text{...}; a list (or {}) goes to the token text of the
- * sequence tasks (upvalue 1, l_seqtask.c's rs.data.text(ids)). */
+/* rs.data.text{...} */
 static int
 l_text_new(lua_State *L)
 {
     static const char fn[] = "rs.data.text";
     static const char *const fields[] = {
         "sources", "T", "test_frac", "seed", "max_bytes", "cross", NULL};
-    if (lua_istable(L, 1) && !has_string_key(L, 1)) {
-        lua_pushvalue(L, lua_upvalueindex(1)); /* args... text */
-        lua_insert(L, 1);                      /* text args... */
-        lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-        return lua_gettop(L);
-    }
     rs_lua_check_table(L, 1, fn, "config");
     rs_lua_check_fields(L, 1, fn, fields);
     struct rs_text_config c;
@@ -556,7 +529,6 @@ rs_lua_open_text(lua_State *L)
     lua_pushcclosure(L, l_text_info, 1);
     lua_setfield(L, -2, "info"); /* data mt methods */
     lua_pop(L, 2);               /* data */
-    lua_getfield(L, -1, "text"); /* data tokentext */
-    lua_pushcclosure(L, l_text_new, 1);
+    lua_pushcfunction(L, l_text_new);
     lua_setfield(L, -2, "text"); /* data */
 }

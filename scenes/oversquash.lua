@@ -179,7 +179,7 @@ attention. Console: set sep_every = 2 (0: off) changes count_sep's task.]],
     local ids = S.models.count.task:sample(math.min(p.probe_len, p.max_len), 7)
     S.probe_ids = ids
     S.probe_labels = {}
-    for i, id in ipairs(ids) do S.probe_labels[i] = rs.data.text({ id }) end
+    for i, id in ipairs(ids) do S.probe_labels[i] = rs.data.token_text({ id }) end
     return learners
   end,
 

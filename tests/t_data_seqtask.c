@@ -422,7 +422,7 @@ test_lua(void)
         return;
     }
     lua_is(L,
-           "rs = require 'repscope' return rs.data.text(rs.data.tokens"
+           "rs = require 'repscope' return rs.data.token_text(rs.data.tokens"
            "('1111,1110?'))",
            "1111,1110?", "tokens/text round trip");
     lua_is(L,
@@ -433,7 +433,7 @@ test_lua(void)
             "'a' at position 3 is not a token", "tokens names the character");
     lua_has(L, "return rs.data.tokens('1\\0012')", "byte 0x01 at position 2",
             "tokens names a control byte");
-    lua_has(L, "return rs.data.text({1, 13})",
+    lua_has(L, "return rs.data.token_text({1, 13})",
             "entry 2 is not a token id in 0..12", "text names the bad entry");
     lua_has(L, "return rs.data.seqtask{max_len=0}", "max_len = 0",
             "seqtask names a bad max_len");
@@ -457,12 +457,12 @@ test_lua(void)
            " and ones == y)",
            "true", "sample: length, query last, target = ones");
     lua_is(L,
-           "local a = rs.data.text((task:sample(9, 5))) "
-           "local b = rs.data.text((task:sample(9, 5))) "
+           "local a = rs.data.token_text((task:sample(9, 5))) "
+           "local b = rs.data.token_text((task:sample(9, 5))) "
            "return tostring(a == b)",
            "true", "sample with a seed is deterministic");
     lua_is(L,
-           "task:set_sep(0) local s = rs.data.text((task:sample(5, 1))) "
+           "task:set_sep(0) local s = rs.data.token_text((task:sample(5, 1))) "
            "return task:seq_len(5) .. ' ' .. #s .. ' ' .. "
            "tostring(s:find(',', 1, true))",
            "6 6 nil", "set_sep(0) drops separators");
@@ -487,7 +487,7 @@ test_lua(void)
     if (rs_seqtask_sample(&c, &r, 1, 7, ids, &y, &err) == RS_OK)
         for (int t = 0; t < rs_seqtask_seq_len(&c, 7); t++)
             strcat(want, rs_seqtask_token_text(ids[t]));
-    lua_is(L, "task:set_sep(2) return rs.data.text((task:sample(7, 99)))", want,
+    lua_is(L, "task:set_sep(2) return rs.data.token_text((task:sample(7, 99)))", want,
            "Lua's sample equals C's for the same seed");
     rs_lua_free(L);
 }

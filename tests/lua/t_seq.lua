@@ -8,7 +8,7 @@ local rs = require "repscope"
 -- tokens and text
 local ids = rs.data.tokens("10 1,?")
 tap.is(table.concat(ids, " "), "1 0 1 11 12", "tokens: digits, ',' and '?'")
-tap.is(rs.data.text(ids), "101,?", "text inverts tokens")
+tap.is(rs.data.token_text(ids), "101,?", "text inverts tokens")
 tap.error_like(function() rs.data.tokens("1a") end, "'a' at position 2",
                "tokens: a bad character is named with its position")
 

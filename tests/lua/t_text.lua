@@ -273,10 +273,9 @@ else
                          di.sources[2].train.bytes, di.sources[2].test.bytes))
 end
 
--- the sequence tasks' rs.data.text(ids) still answers a list
-tap.is(rs.data.text(rs.data.tokens("101,?")), "101,?",
-       "a list: the token characters")
-tap.error_is(function() rs.data.text{ 1, 13 } end,
-             "rs.data.text: bad argument #1 'ids' (entry 2 is not a token id "
-             .. "in 0..12)", "a list: its own errors")
-tap.is(rs.data.text{}, "", "{}: the empty token list")
+-- the sequence tasks' token characters have their own name
+tap.is(rs.data.token_text(rs.data.tokens("101,?")), "101,?",
+       "rs.data.token_text: the token characters")
+tap.error_is(function() rs.data.token_text{ 1, 13 } end,
+             "rs.data.token_text: bad argument #1 'ids' (entry 2 is not a "
+             .. "token id in 0..12)", "rs.data.token_text: its own errors")
