@@ -16,6 +16,7 @@
 #define RS_CORE_OPS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/graph.h"
 #include "core/rng.h"
@@ -125,6 +126,26 @@ rs_tensor *rs_op_attention_probs(rs_graph *g, rs_tensor *out);
  * (RoFormer's interleaved pairs); the v third is copied unchanged.
  * -> (B, T, 3C). base > 1. */
 rs_tensor *rs_op_rope(rs_graph *g, rs_tensor *qkv, int heads, float base);
+
+/* ---- ops_rglru.c ------------------------------------------------------- */
+/* The RG-LRU of Hawk / Griffin (De et al., arXiv 2402.19427), as the
+ * RecurrentGemma code computes it, elementwise over channels: with
+ * gx = sigmoid(px), ga = sigmoid(pa), log a = -8 ga softplus(a_param),
+ *     h_t = a_t h_{t-1} + sqrt(1 - a_t^2) (x_t gx_t),   y_t = h_t.
+ * x, pa, px (B, T, C); a_param (C); h0 (B, C): h_{-1}, or NULL for zeros;
+ * reset: one flag per (b, t) (B*T, copied) or NULL: a nonzero flag starts
+ * a document there (a_t = 0, sqrt(..) = 1: h_t = x_t gx_t). -> h (B, T, C);
+ * the state to keep for decoding is its last position h[:, T-1, :].
+ * Gradients reach x, pa, px, a_param and h0; the sqrt's derivative is
+ * bounded by 1000 (1 / sqrt(max(4 z, 1e-6))) as in the code. */
+rs_tensor *rs_op_rglru(rs_graph *g, rs_tensor *x, rs_tensor *pa,
+                       rs_tensor *px, rs_tensor *a_param, rs_tensor *h0,
+                       const uint8_t *reset);
+/* One decoding step, no graph: h (C), the state, becomes h_t from x, pa,
+ * px (C) and a_param (C), a document start when reset. The same bits as
+ * rs_op_rglru at that position. Any thread; arrays must not overlap. */
+void rs_rglru_step(float *h, const float *x, const float *pa,
+                   const float *px, const float *a_param, int C, bool reset);
 
 /* ---- ops_rownorm.c ---------------------------------------------------- */
 /* Row ops over the last dim (C), same shape out. The max and min of a row

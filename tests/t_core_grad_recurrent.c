@@ -1,0 +1,488 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * t_core_grad_recurrent.c: the ops of the Hawk / Griffin recurrent block;
+ * so far rs_op_rglru (ops_rglru.c).
+ *
+ * Forward values against the RG-LRU in the paper's form a_t =
+ * sigmoid(-a_param)^(8 ga_t) in double (so the log-space code path and
+ * c = 8 are checked together). Gradients against central finite
+ * differences (tap_gradcheck), including a 200-step scan with resets in
+ * the middle and h0 and the code's initialisation of a_param (a in
+ * [0.9, 0.999]). Where a_t -> 1 the bounded sqrt derivative is checked
+ * against its formula (finite differences see the unbounded one). The
+ * decode kernel rs_rglru_step gives the op's bits position by position;
+ * chunks chained through h0 give the bits of one long run; the pool gives
+ * the one-thread bits. Error paths name the bad value.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/graph.h"
+#include "core/ops.h"
+#include "core/pool.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "tests/gradcheck.h"
+#include "tests/tap.h"
+
+#define FD_H 1e-2
+#define FD_TOL 1e-2
+
+static struct rs_rng rng;
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* The released code's a_param: u ~ U[0.81, 0.998], a = sqrt(u),
+ * a_param = log(1/a - 1), so softplus(a_param) = -log a. */
+static rs_tensor *
+code_a_param(int C)
+{
+    int shape[1] = {C};
+    rs_tensor *t = rs_tensor_new_param(1, shape, NULL);
+    RS_ASSERT(t != NULL);
+    for (int c = 0; c < C; c++) {
+        double u = 0.81 + (0.998 - 0.81) * (double)rs_rng_uniform(&rng);
+        double a = sqrt(u);
+        t->data[c] = (float)log(1.0 / a - 1.0);
+    }
+    return t;
+}
+
+/* Reset flags with the given positions set in every sequence. */
+static uint8_t *
+resets_at(int B, int T, const int *pos, int npos)
+{
+    uint8_t *r = calloc((size_t)B * (size_t)T, 1);
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < npos; i++)
+            r[(size_t)b * (size_t)T + (size_t)pos[i]] = 1;
+    return r;
+}
+
+static double
+sigmoid_d(double v)
+{
+    return 1.0 / (1.0 + exp(-v));
+}
+
+/* ---- rglru ------------------------------------------------------------- */
+
+/* The paper's form in double: a = sigmoid(-a_param) (the code's a_param is
+ * -Lambda), a_t = a^(8 ga_t), h_t = a_t h_{t-1} + sqrt(1 - a_t^2) gx_t x_t;
+ * at a reset h_t = gx_t x_t. */
+static void
+ref_rglru(double *h, const float *x, const float *pa, const float *px,
+          const float *ap, const float *h0, const uint8_t *reset, int B, int T,
+          int C)
+{
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++) {
+            double hp = h0 != NULL ? (double)h0[b * C + c] : 0.0;
+            double a = sigmoid_d(-(double)ap[c]);
+            for (int t = 0; t < T; t++) {
+                size_t i = ((size_t)b * T + t) * C + c;
+                double gx = sigmoid_d(px[i]), ga = sigmoid_d(pa[i]);
+                double at = pow(a, 8.0 * ga);
+                bool r = reset != NULL && reset[(size_t)b * T + t];
+                double xi = x[i];
+                double v = r ? gx * xi : at * hp + sqrt(1 - at * at) * gx * xi;
+                h[i] = v;
+                hp = v;
+            }
+        }
+}
+
+struct lru_case {
+    int B, T, C;
+    bool h0, code_init;
+    const int *resets;
+    int nresets;
+};
+
+struct lru_ud {
+    const uint8_t *reset;
+};
+
+static rs_tensor *
+build_rglru(rs_graph *g, rs_tensor *const *in, void *ud)
+{
+    const struct lru_ud *u = ud;
+    return rs_op_rglru(g, in[0], in[1], in[2], in[3], in[4], u->reset);
+}
+
+static void
+check_rglru(const struct lru_case *c)
+{
+    int s3[3] = {c->B, c->T, c->C}, s2[2] = {c->B, c->C}, s1[1] = {c->C};
+    rs_tensor *in[5];
+    in[0] = tap_param(&rng, 3, s3, -2, 2);
+    in[1] = tap_param(&rng, 3, s3, -3, 3);
+    in[2] = tap_param(&rng, 3, s3, -3, 3);
+    in[3] = c->code_init ? code_a_param(c->C) : tap_param(&rng, 1, s1, -3, 1);
+    in[4] = c->h0 ? tap_param(&rng, 2, s2, -1, 1) : NULL;
+    uint8_t *reset = c->nresets > 0
+                         ? resets_at(c->B, c->T, c->resets, c->nresets)
+                         : NULL;
+    char name[128];
+    snprintf(name, sizeof name, "rglru B=%d T=%d C=%d%s%s resets=%d", c->B,
+             c->T, c->C, c->h0 ? " h0" : "",
+             c->code_init ? " code-init" : "", c->nresets);
+
+    rs_graph *g = rs_graph_new();
+    rs_tensor *y = rs_op_rglru(g, in[0], in[1], in[2], in[3], in[4], reset);
+    tap_ok(y != NULL && rs_tensor_same_shape(y, in[0]), "%s: shape", name);
+    if (y != NULL) {
+        size_t n = y->numel;
+        double *ref = malloc(n * sizeof *ref);
+        float *reff = malloc(n * sizeof *reff);
+        ref_rglru(ref, in[0]->data, in[1]->data, in[2]->data, in[3]->data,
+                  in[4] != NULL ? in[4]->data : NULL, reset, c->B, c->T,
+                  c->C);
+        for (size_t i = 0; i < n; i++)
+            reff[i] = (float)ref[i];
+        tap_is_floats(y->data, reff, n, 1e-5, 1e-4,
+                      "%s: forward = a^(8 ga) form in double", name);
+        free(ref);
+        free(reff);
+    } else {
+        tap_diag("  %s", rs_graph_error(g)->msg);
+    }
+    rs_graph_free(g);
+
+    struct lru_ud u = {reset};
+    tap_gradcheck(name, c->h0 ? 5 : 4, in, build_rglru, &u, FD_H, FD_TOL);
+    for (int k = 0; k < 5; k++)
+        rs_tensor_release(in[k]);
+    free(reset);
+}
+
+/* Only a_param takes gradients (x, pa, px constants): the kernel writes
+ * the others into scratch. */
+static void
+check_rglru_param_only(void)
+{
+    int s3[3] = {2, 9, 18};
+    rs_tensor *in[5] = {tap_filled(&rng, 3, s3, -2, 2),
+                        tap_filled(&rng, 3, s3, -3, 3),
+                        tap_filled(&rng, 3, s3, -3, 3), code_a_param(18),
+                        NULL};
+    struct lru_ud u = {NULL};
+    tap_gradcheck("rglru: only a_param takes gradients", 4, in, build_rglru,
+                  &u, FD_H, FD_TOL);
+    for (int k = 0; k < 4; k++)
+        rs_tensor_release(in[k]);
+}
+
+/* a_param = -20: softplus = 2e-9, so a_t = exp(-1.6e-8 ga) rounds to 1 and
+ * 4 (1 - a_t^2) < 1e-6: the sqrt's derivative is clipped at 1000. One
+ * position after h0: the gradients must be finite and equal the bounded
+ * formula of the file comment of ops_rglru.c, here in double. */
+static void
+check_rglru_bound(void)
+{
+    const int C = 5;
+    int s3[3] = {1, 1, C}, s2[2] = {1, C}, s1[1] = {C};
+    rs_tensor *x = tap_param(&rng, 3, s3, -2, 2);
+    rs_tensor *pa = tap_param(&rng, 3, s3, -2, 2);
+    rs_tensor *px = tap_param(&rng, 3, s3, -2, 2);
+    rs_tensor *ap = tap_param(&rng, 1, s1, -20, -20);
+    rs_tensor *h0 = tap_param(&rng, 2, s2, -1, 1);
+    rs_graph *g = rs_graph_new();
+    rs_tensor *y = rs_op_rglru(g, x, pa, px, ap, h0, NULL);
+    float seed[5] = {1.0f, -0.5f, 0.25f, 2.0f, -1.0f};
+    struct rs_error err = {0};
+    bool ok = y != NULL && rs_graph_backward_seed(g, y, seed, &err) == RS_OK;
+    tap_ok(ok, "rglru a -> 1: backward runs (%s)", err.msg);
+    bool finite = true;
+    double worst = 0.0;
+    for (int c = 0; ok && c < C; c++) {
+        double sp = log1p(exp((double)ap->data[c]));
+        double gx = sigmoid_d(px->data[c]), ga = sigmoid_d(pa->data[c]);
+        double la = -8.0 * ga * sp, a = exp(la), a2 = exp(2 * la);
+        double z4 = 4.0 * (1.0 - a2);
+        RS_ASSERT(z4 < 1e-6);
+        double d = seed[c];
+        double dmult = d * (double)x->data[c] * gx;
+        double dla = d * (double)h0->data[c] * a - dmult / sqrt(1e-6) * 2.0 * a2;
+        double want_pa = dla * (-8.0 * sp) * ga * (1.0 - ga);
+        double want_ap = dla * (-8.0 * ga) * sigmoid_d(ap->data[c]);
+        double want_h0 = d * a;
+        double got[3] = {pa->grad[c], ap->grad[c], h0->grad[c]};
+        double want[3] = {want_pa, want_ap, want_h0};
+        for (int k = 0; k < 3; k++) {
+            finite = finite && isfinite(got[k]);
+            double e = fabs(got[k] - want[k]) / fmax(1e-12, fabs(want[k]));
+            if (e > worst)
+                worst = e;
+        }
+    }
+    tap_ok(ok && finite, "rglru a -> 1: gradients finite");
+    tap_ok(ok && worst < 1e-3,
+           "rglru a -> 1: d pa, d a_param, d h0 follow the sqrt derivative "
+           "bounded at 1000 (worst rel err %.2g)",
+           worst);
+    rs_graph_free(g);
+    rs_tensor_release(x);
+    rs_tensor_release(pa);
+    rs_tensor_release(px);
+    rs_tensor_release(ap);
+    rs_tensor_release(h0);
+}
+
+/* rs_rglru_step from h0 through every position gives the op's output bits;
+ * a reset row is exactly x gx and cuts off what came before. */
+static void
+check_rglru_step(void)
+{
+    const int B = 2, T = 40, C = 37;
+    int s3[3] = {B, T, C}, s2[2] = {B, C};
+    rs_tensor *x = tap_filled(&rng, 3, s3, -2, 2);
+    rs_tensor *pa = tap_filled(&rng, 3, s3, -3, 3);
+    rs_tensor *px = tap_filled(&rng, 3, s3, -3, 3);
+    rs_tensor *ap = code_a_param(C);
+    rs_tensor *h0 = tap_filled(&rng, 2, s2, -1, 1);
+    int rpos[2] = {13, 29};
+    uint8_t *reset = resets_at(B, T, rpos, 2);
+    reset[T + 3] = 1; /* sequence 1 also at 3 */
+    rs_graph *g = rs_graph_new();
+    rs_tensor *y = rs_op_rglru(g, x, pa, px, ap, h0, reset);
+    RS_ASSERT(y != NULL);
+    size_t bad = 0;
+    float *h = malloc((size_t)C * sizeof *h);
+    for (int b = 0; b < B; b++) {
+        memcpy(h, h0->data + (size_t)b * C, (size_t)C * sizeof *h);
+        for (int t = 0; t < T; t++) {
+            size_t bt = (size_t)b * T + t, row = bt * C;
+            rs_rglru_step(h, x->data + row, pa->data + row, px->data + row,
+                          ap->data, C, reset[bt] != 0);
+            if (memcmp(h, y->data + row, (size_t)C * sizeof *h) != 0)
+                bad++;
+        }
+    }
+    tap_ok(bad == 0, "rglru step: bitwise the op at every position (%zu of "
+           "%d rows differ)", bad, B * T);
+
+    /* At a reset h = x sigmoid(px) exactly. */
+    size_t row = (size_t)13 * C;
+    bool exact = true;
+    for (int c = 0; c < C; c++) {
+        float gx = 1.0f / (1.0f + expf(-px->data[row + c]));
+        exact = exact && fabsf(y->data[row + c] - x->data[row + c] * gx) <=
+                             1e-6f * fabsf(x->data[row + c]) + 1e-7f;
+    }
+    tap_ok(exact, "rglru: at a reset h_t = x_t sigmoid(px_t)");
+
+    /* Changing everything before the reset at 13 (and h0) changes nothing
+     * from 13 on. */
+    float *keep = malloc(y->numel * sizeof *keep);
+    memcpy(keep, y->data, y->numel * sizeof *keep);
+    for (size_t i = 0; i < (size_t)13 * C; i++) {
+        x->data[i] += 0.5f;
+        pa->data[i] -= 0.25f;
+    }
+    for (int c = 0; c < C; c++)
+        h0->data[c] = 3.0f;
+    rs_graph_reset(g);
+    y = rs_op_rglru(g, x, pa, px, ap, h0, reset);
+    RS_ASSERT(y != NULL);
+    size_t from = (size_t)13 * C, to = (size_t)T * C;
+    tap_ok(memcmp(y->data + from, keep + from, (to - from) * sizeof *keep) ==
+                   0 &&
+               memcmp(y->data, keep, from * sizeof *keep) != 0,
+           "rglru: a reset hides the previous document (bitwise)");
+    free(keep);
+    free(h);
+    free(reset);
+    rs_graph_free(g);
+    rs_tensor_release(x);
+    rs_tensor_release(pa);
+    rs_tensor_release(px);
+    rs_tensor_release(ap);
+    rs_tensor_release(h0);
+}
+
+/* Two chunks chained through h0 (the last state of the first) give the
+ * bits of one run over both. */
+static void
+check_rglru_chunks(void)
+{
+    const int B = 3, T = 30, T1 = 12, C = 21;
+    int s3[3] = {B, T, C};
+    rs_tensor *src[3];
+    for (int k = 0; k < 3; k++)
+        src[k] = tap_filled(&rng, 3, s3, -2, 2);
+    rs_tensor *ap = code_a_param(C);
+    int rpos[1] = {20};
+    uint8_t *reset = resets_at(B, T, rpos, 1);
+    rs_graph *g = rs_graph_new();
+    rs_tensor *whole = rs_op_rglru(g, src[0], src[1], src[2], ap, NULL, reset);
+    RS_ASSERT(whole != NULL);
+    rs_tensor *part[2][3];
+    uint8_t *rpart[2];
+    int Ts[2] = {T1, T - T1}, t0s[2] = {0, T1};
+    for (int p = 0; p < 2; p++) {
+        int sh[3] = {B, Ts[p], C};
+        rpart[p] = malloc((size_t)B * Ts[p]);
+        for (int k = 0; k < 3; k++) {
+            part[p][k] = rs_graph_tensor(g, 3, sh);
+            for (int b = 0; b < B; b++)
+                memcpy(part[p][k]->data + (size_t)b * Ts[p] * C,
+                       src[k]->data + ((size_t)b * T + t0s[p]) * C,
+                       (size_t)Ts[p] * C * sizeof(float));
+        }
+        for (int b = 0; b < B; b++)
+            memcpy(rpart[p] + (size_t)b * Ts[p],
+                   reset + (size_t)b * T + t0s[p], (size_t)Ts[p]);
+    }
+    rs_tensor *y1 = rs_op_rglru(g, part[0][0], part[0][1], part[0][2], ap,
+                                NULL, rpart[0]);
+    int s2[2] = {B, C};
+    rs_tensor *h1 = rs_graph_tensor(g, 2, s2);
+    for (int b = 0; b < B; b++)
+        memcpy(h1->data + (size_t)b * C,
+               y1->data + ((size_t)b * T1 + T1 - 1) * C,
+               (size_t)C * sizeof(float));
+    rs_tensor *y2 = rs_op_rglru(g, part[1][0], part[1][1], part[1][2], ap, h1,
+                                rpart[1]);
+    size_t bad = 0;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const float *got =
+                t < T1 ? y1->data + ((size_t)b * T1 + t) * C
+                       : y2->data + ((size_t)b * (T - T1) + t - T1) * C;
+            if (memcmp(got, whole->data + ((size_t)b * T + t) * C,
+                       (size_t)C * sizeof(float)) != 0)
+                bad++;
+        }
+    tap_ok(bad == 0, "rglru: two chunks through h0 = one run, bitwise (%zu "
+           "rows differ)", bad);
+    free(rpart[0]);
+    free(rpart[1]);
+    free(reset);
+    rs_graph_free(g);
+    for (int k = 0; k < 3; k++)
+        rs_tensor_release(src[k]);
+    rs_tensor_release(ap);
+}
+
+/* Forward and all gradients at `threads` threads into res. */
+static void
+rglru_at(int threads, rs_tensor *const *in, const uint8_t *reset,
+         const float *seed, float *res)
+{
+    rs_pool_set_threads(threads);
+    rs_graph *g = rs_graph_new();
+    for (int k = 0; k < 5; k++)
+        rs_tensor_zero_grad(in[k]);
+    rs_tensor *y = rs_op_rglru(g, in[0], in[1], in[2], in[3], in[4], reset);
+    RS_ASSERT(y != NULL);
+    int rc = rs_graph_backward_seed(g, y, seed, NULL);
+    RS_ASSERT(rc == RS_OK);
+    memcpy(res, y->data, y->numel * sizeof(float));
+    res += y->numel;
+    for (int k = 0; k < 5; k++) {
+        memcpy(res, in[k]->grad, in[k]->numel * sizeof(float));
+        res += in[k]->numel;
+    }
+    rs_graph_free(g);
+    rs_pool_set_threads(1);
+}
+
+static void
+check_rglru_threads(void)
+{
+    const int B = 8, T = 64, C = 40;
+    int s3[3] = {B, T, C}, s2[2] = {B, C};
+    rs_tensor *in[5] = {tap_param(&rng, 3, s3, -2, 2),
+                        tap_param(&rng, 3, s3, -3, 3),
+                        tap_param(&rng, 3, s3, -3, 3), code_a_param(C),
+                        tap_param(&rng, 2, s2, -1, 1)};
+    int rpos[2] = {5, 40};
+    uint8_t *reset = resets_at(B, T, rpos, 2);
+    size_t ny = (size_t)B * T * C, n = ny;
+    for (int k = 0; k < 5; k++)
+        n += in[k]->numel;
+    float *seed = malloc(ny * sizeof *seed);
+    for (size_t i = 0; i < ny; i++)
+        seed[i] = rs_rng_uniform(&rng) - 0.5f;
+    float *one = malloc(n * sizeof *one), *more = malloc(n * sizeof *more);
+    rglru_at(1, in, reset, seed, one);
+    rglru_at(2, in, reset, seed, more);
+    tap_ok(memcmp(one, more, n * sizeof *one) == 0,
+           "rglru on 2 threads: output and gradients bitwise the 1-thread "
+           "ones");
+    free(one);
+    free(more);
+    free(seed);
+    free(reset);
+    for (int k = 0; k < 5; k++)
+        rs_tensor_release(in[k]);
+}
+
+static void
+check_rglru_errors(void)
+{
+    int s3[3] = {2, 4, 6}, s3b[3] = {2, 4, 5}, s1[1] = {5}, s2[2] = {3, 6};
+    rs_tensor *x = tap_filled(&rng, 3, s3, -1, 1);
+    rs_tensor *bad = tap_filled(&rng, 3, s3b, -1, 1);
+    rs_tensor *ap5 = tap_filled(&rng, 1, s1, -1, 1);
+    rs_tensor *h0 = tap_filled(&rng, 2, s2, -1, 1);
+    rs_graph *g = rs_graph_new();
+    tap_ok(rs_op_rglru(g, x, bad, x, ap5, NULL, NULL) == NULL &&
+               tap_graph_failed_with(g, "rglru", "pa"),
+           "rglru: pa of another shape is an error naming pa");
+    rs_graph_reset(g);
+    int s6[1] = {6};
+    rs_tensor *ap6 = tap_filled(&rng, 1, s6, -1, 1);
+    tap_ok(rs_op_rglru(g, x, x, x, ap5, NULL, NULL) == NULL &&
+               tap_graph_failed_with(g, "a_param", "5"),
+           "rglru: a_param of the wrong size is an error naming it");
+    rs_graph_reset(g);
+    tap_ok(rs_op_rglru(g, x, x, x, ap6, h0, NULL) == NULL &&
+               tap_graph_failed_with(g, "h0", "(2, 6)"),
+           "rglru: h0 of the wrong shape is an error naming it");
+    rs_graph_free(g);
+    rs_tensor_release(x);
+    rs_tensor_release(bad);
+    rs_tensor_release(ap5);
+    rs_tensor_release(ap6);
+    rs_tensor_release(h0);
+}
+
+static void
+test_rglru(void)
+{
+    static const int r_mid[3] = {2, 5, 6};
+    static const int r_long[4] = {0, 37, 90, 151};
+    const struct lru_case cases[] = {
+        {1, 1, 1, false, false, NULL, 0},
+        {2, 5, 3, false, false, NULL, 0},
+        {2, 7, 3, true, false, r_mid, 3},
+        {2, 6, 20, true, true, r_mid, 3}, /* a block of 16 and a tail */
+        {1, 200, 3, true, true, r_long, 4},
+        {2, 200, 2, true, false, r_long + 1, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_rglru(&cases[i]);
+    check_rglru_param_only();
+    check_rglru_bound();
+    check_rglru_step();
+    check_rglru_chunks();
+    check_rglru_threads();
+    check_rglru_errors();
+}
+
+int
+main(void)
+{
+    tap_plan_lazy();
+    rs_rng_seed(&rng, 20240229);
+    test_rglru();
+    return tap_done();
+}
