@@ -1,18 +1,20 @@
 /* repscope - MIT licence, see COPYING.
  *
  * t_core_grad_recurrent.c: the ops of the Hawk / Griffin recurrent block;
- * so far rs_op_rglru (ops_rglru.c).
+ * so far rs_op_rglru (ops_rglru.c) and rs_op_conv_causal (ops_conv.c).
  *
- * Forward values against the RG-LRU in the paper's form a_t =
- * sigmoid(-a_param)^(8 ga_t) in double (so the log-space code path and
- * c = 8 are checked together). Gradients against central finite
+ * Forward values against references written here in double: the RG-LRU in
+ * the paper's form a_t = sigmoid(-a_param)^(8 ga_t) (so the log-space
+ * code path and c = 8 are checked together), the conv on a case computed
+ * by hand (cache, bias and a reset). Gradients against central finite
  * differences (tap_gradcheck), including a 200-step scan with resets in
  * the middle and h0 and the code's initialisation of a_param (a in
  * [0.9, 0.999]). Where a_t -> 1 the bounded sqrt derivative is checked
  * against its formula (finite differences see the unbounded one). The
- * decode kernel rs_rglru_step gives the op's bits position by position;
- * chunks chained through h0 give the bits of one long run; the pool gives
- * the one-thread bits. Error paths name the bad value.
+ * decode kernels rs_rglru_step and rs_conv_causal_step give the op's bits
+ * position by position; chunks chained through h0 / the cache give the
+ * bits of one long run; the pool gives the one-thread bits. Error paths
+ * name the bad value.
  */
 #include "config.h"
 
@@ -478,11 +480,223 @@ test_rglru(void)
     check_rglru_errors();
 }
 
+/* ---- conv_causal ------------------------------------------------------- */
+
+struct conv_ud {
+    const uint8_t *reset;
+    rs_tensor *cache;
+};
+
+static rs_tensor *
+build_conv(rs_graph *g, rs_tensor *const *in, void *ud)
+{
+    const struct conv_ud *u = ud;
+    return rs_op_conv_causal(g, in[0], in[1], in[2], u->cache, u->reset);
+}
+
+/* K = 3, one channel, x = 1 2 3 4, cache (positions -2, -1) = 10 20,
+ * w = 1 10 100 (w[2] weighs the current input), b = 0.5, a document start
+ * at t = 2:
+ *   out_0 = 100*1 + 10*20 + 1*10 + .5 = 310.5
+ *   out_1 = 100*2 + 10*1 + 1*20 + .5 = 230.5
+ *   out_2 = 100*3 + .5 = 300.5           (the reset hides 1, 2 and cache)
+ *   out_3 = 100*4 + 10*3 + .5 = 430.5    (still not 2)
+ * Without cache or reset: 100.5, 210.5, 321.5, 432.5. */
+static void
+check_conv_by_hand(void)
+{
+    int sx[3] = {1, 4, 1}, sw[2] = {3, 1}, sb[1] = {1}, sc[3] = {1, 2, 1};
+    rs_tensor *x = rs_tensor_new(3, sx, NULL), *w = rs_tensor_new(2, sw, NULL);
+    rs_tensor *b = rs_tensor_new(1, sb, NULL), *c = rs_tensor_new(3, sc, NULL);
+    const float xv[4] = {1, 2, 3, 4}, wv[3] = {1, 10, 100}, cv[2] = {10, 20};
+    memcpy(x->data, xv, sizeof xv);
+    memcpy(w->data, wv, sizeof wv);
+    memcpy(c->data, cv, sizeof cv);
+    b->data[0] = 0.5f;
+    const uint8_t reset[4] = {0, 0, 1, 0};
+    rs_graph *g = rs_graph_new();
+    rs_tensor *y = rs_op_conv_causal(g, x, w, b, c, reset);
+    const float want[4] = {310.5f, 230.5f, 300.5f, 430.5f};
+    tap_ok(y != NULL && memcmp(y->data, want, sizeof want) == 0,
+           "conv by hand: cache, bias and a reset");
+    y = rs_op_conv_causal(g, x, w, b, NULL, NULL);
+    const float want2[4] = {100.5f, 210.5f, 321.5f, 432.5f};
+    tap_ok(y != NULL && memcmp(y->data, want2, sizeof want2) == 0,
+           "conv by hand: no cache reads zeros before the start");
+    rs_graph_free(g);
+    rs_tensor_release(x);
+    rs_tensor_release(w);
+    rs_tensor_release(b);
+    rs_tensor_release(c);
+}
+
+static void
+check_conv_grad(int B, int T, int C, int K, bool bias, bool cache,
+                const int *rpos, int nr)
+{
+    int sx[3] = {B, T, C}, sw[2] = {K, C}, sb[1] = {C},
+        sc[3] = {B, K - 1, C};
+    rs_tensor *in[3] = {tap_param(&rng, 3, sx, -1, 1),
+                        tap_param(&rng, 2, sw, -1, 1),
+                        bias ? tap_param(&rng, 1, sb, -1, 1) : NULL};
+    uint8_t *reset = nr > 0 ? resets_at(B, T, rpos, nr) : NULL;
+    struct conv_ud u = {reset, cache ? tap_filled(&rng, 3, sc, -1, 1) : NULL};
+    char name[96];
+    snprintf(name, sizeof name, "conv B=%d T=%d C=%d K=%d%s%s resets=%d", B,
+             T, C, K, bias ? " bias" : "", cache ? " cache" : "", nr);
+    tap_gradcheck(name, bias ? 3 : 2, in, build_conv, &u, FD_H, FD_TOL);
+    free(reset);
+    rs_tensor_release(u.cache);
+    for (int k = 0; k < 3; k++)
+        rs_tensor_release(in[k]);
+}
+
+/* rs_conv_causal_step from the op's cache through every position gives the
+ * op's bits; two chunks chained through the cache give one run's bits. */
+static void
+check_conv_step(void)
+{
+    const int B = 2, T = 30, C = 35, K = 4, T1 = 11;
+    int sx[3] = {B, T, C}, sw[2] = {K, C}, sb[1] = {C}, sc[3] = {B, K - 1, C};
+    rs_tensor *x = tap_filled(&rng, 3, sx, -1, 1);
+    rs_tensor *w = tap_filled(&rng, 2, sw, -1, 1);
+    rs_tensor *b = tap_filled(&rng, 1, sb, -1, 1);
+    rs_tensor *cache = tap_filled(&rng, 3, sc, -1, 1);
+    int rpos[2] = {2, 17};
+    uint8_t *reset = resets_at(B, T, rpos, 2);
+    reset[T + 2] = 0; /* sequence 1: documents start at 9 and 17 */
+    reset[T + 9] = 1;
+    rs_graph *g = rs_graph_new();
+    rs_tensor *y = rs_op_conv_causal(g, x, w, b, cache, reset);
+    RS_ASSERT(y != NULL);
+    rs_tensor *c2 = rs_graph_tensor(g, 3, sc);
+    float *cc = malloc((size_t)(K - 1) * C * sizeof *cc);
+    float *out = malloc((size_t)C * sizeof *out);
+    size_t bad = 0;
+    for (int bb = 0; bb < B; bb++) {
+        memcpy(cc, cache->data + (size_t)bb * (K - 1) * C,
+               (size_t)(K - 1) * C * sizeof *cc);
+        for (int t = 0; t < T; t++) {
+            size_t bt = (size_t)bb * T + t;
+            rs_conv_causal_step(out, cc, x->data + bt * C, w->data, b->data, K,
+                                C, reset[bt] != 0);
+            if (memcmp(out, y->data + bt * C, (size_t)C * sizeof *out) != 0)
+                bad++;
+            if (t == T1 - 1) /* the decoder's cache: a chunk's carry */
+                memcpy(c2->data + (size_t)bb * (K - 1) * C, cc,
+                       (size_t)(K - 1) * C * sizeof *cc);
+        }
+    }
+    tap_ok(bad == 0, "conv step: bitwise the op at every position (%zu of %d "
+           "rows differ)", bad, B * T);
+
+    /* Without a cache: the step from a zeroed cache. */
+    rs_tensor *y0 = rs_op_conv_causal(g, x, w, NULL, NULL, NULL);
+    bad = 0;
+    for (int bb = 0; bb < B; bb++) {
+        memset(cc, 0, (size_t)(K - 1) * C * sizeof *cc);
+        for (int t = 0; t < T; t++) {
+            size_t bt = (size_t)bb * T + t;
+            rs_conv_causal_step(out, cc, x->data + bt * C, w->data, NULL, K, C,
+                                false);
+            if (memcmp(out, y0->data + bt * C, (size_t)C * sizeof *out) != 0)
+                bad++;
+        }
+    }
+    tap_ok(bad == 0, "conv step without cache or bias: bitwise the op "
+           "(%zu rows differ)", bad);
+
+    /* Chunks: the second's cache is the decoder's after the first (its
+     * last K-1 inputs, zeros before a document start). */
+    int s1[3] = {B, T1, C}, s2[3] = {B, T - T1, C};
+    rs_tensor *x1 = rs_graph_tensor(g, 3, s1), *x2 = rs_graph_tensor(g, 3, s2);
+    uint8_t *r1 = malloc((size_t)B * T1), *r2 = malloc((size_t)B * (T - T1));
+    for (int bb = 0; bb < B; bb++) {
+        const float *xb = x->data + (size_t)bb * T * C;
+        memcpy(x1->data + (size_t)bb * T1 * C, xb,
+               (size_t)T1 * C * sizeof(float));
+        memcpy(x2->data + (size_t)bb * (T - T1) * C, xb + (size_t)T1 * C,
+               (size_t)(T - T1) * C * sizeof(float));
+        memcpy(r1 + (size_t)bb * T1, reset + (size_t)bb * T, (size_t)T1);
+        memcpy(r2 + (size_t)bb * (T - T1), reset + (size_t)bb * T + T1,
+               (size_t)(T - T1));
+    }
+    rs_tensor *ya = rs_op_conv_causal(g, x1, w, b, cache, r1);
+    rs_tensor *yb = rs_op_conv_causal(g, x2, w, b, c2, r2);
+    bad = 0;
+    for (int bb = 0; bb < B; bb++)
+        for (int t = 0; t < T; t++) {
+            const float *got =
+                t < T1 ? ya->data + ((size_t)bb * T1 + t) * C
+                       : yb->data + ((size_t)bb * (T - T1) + t - T1) * C;
+            if (memcmp(got, y->data + ((size_t)bb * T + t) * C,
+                       (size_t)C * sizeof(float)) != 0)
+                bad++;
+        }
+    tap_ok(bad == 0, "conv: two chunks through the cache = one run, bitwise "
+           "(%zu rows differ)", bad);
+    free(r1);
+    free(r2);
+    free(cc);
+    free(out);
+    free(reset);
+    rs_graph_free(g);
+    rs_tensor_release(x);
+    rs_tensor_release(w);
+    rs_tensor_release(b);
+    rs_tensor_release(cache);
+}
+
+static void
+check_conv_errors(void)
+{
+    int sx[3] = {2, 5, 4}, sw[2] = {3, 5}, sw17[2] = {17, 4}, sc[3] = {2, 3, 4},
+        sw3[2] = {3, 4};
+    rs_tensor *x = tap_filled(&rng, 3, sx, -1, 1);
+    rs_tensor *w = tap_filled(&rng, 2, sw, -1, 1);
+    rs_tensor *w17 = tap_filled(&rng, 2, sw17, -1, 1);
+    rs_tensor *w3 = tap_filled(&rng, 2, sw3, -1, 1);
+    rs_tensor *c = tap_filled(&rng, 3, sc, -1, 1);
+    rs_graph *g = rs_graph_new();
+    tap_ok(rs_op_conv_causal(g, x, w, NULL, NULL, NULL) == NULL &&
+               tap_graph_failed_with(g, "conv_causal", "w"),
+           "conv: w with the wrong C is an error naming w");
+    rs_graph_reset(g);
+    tap_ok(rs_op_conv_causal(g, x, w17, NULL, NULL, NULL) == NULL &&
+               tap_graph_failed_with(g, "17 taps", NULL),
+           "conv: more than RS_CONV_MAX_TAPS taps is an error");
+    rs_graph_reset(g);
+    tap_ok(rs_op_conv_causal(g, x, w3, NULL, c, NULL) == NULL &&
+               tap_graph_failed_with(g, "cache", "(2, 2, 4)"),
+           "conv: a cache of the wrong shape is an error naming it");
+    rs_graph_free(g);
+    rs_tensor_release(x);
+    rs_tensor_release(w);
+    rs_tensor_release(w17);
+    rs_tensor_release(w3);
+    rs_tensor_release(c);
+}
+
+static void
+test_conv(void)
+{
+    static const int r1[2] = {1, 4};
+    static const int r0[1] = {0};
+    check_conv_by_hand();
+    check_conv_grad(2, 7, 5, 4, true, false, NULL, 0);
+    check_conv_grad(2, 7, 5, 4, true, true, r1, 2);
+    check_conv_grad(1, 6, 20, 3, false, true, r0, 1);
+    check_conv_grad(2, 3, 3, 1, true, false, r1, 1);
+    check_conv_step();
+    check_conv_errors();
+}
+
 int
 main(void)
 {
     tap_plan_lazy();
     rs_rng_seed(&rng, 20240229);
     test_rglru();
+    test_conv();
     return tap_done();
 }

@@ -147,6 +147,29 @@ rs_tensor *rs_op_rglru(rs_graph *g, rs_tensor *x, rs_tensor *pa,
 void rs_rglru_step(float *h, const float *x, const float *pa,
                    const float *px, const float *a_param, int C, bool reset);
 
+/* ---- ops_conv.c -------------------------------------------------------- */
+/* The most taps of rs_op_conv_causal. */
+#define RS_CONV_MAX_TAPS 16
+/* Depthwise causal temporal convolution: x (B, T, C), w (K, C), K <=
+ * RS_CONV_MAX_TAPS, b (C) or NULL -> (B, T, C) with
+ *     out_t = sum_{s=0..K-1} w[K-1-s] x_{t-s} + b   (per channel).
+ * x_{t-s} for t-s < 0 comes from cache (B, K-1, C), the previous inputs
+ * oldest first, or is 0 when cache is NULL. reset: one flag per (b, t)
+ * (B*T, copied) or NULL; a document start at t' hides every position
+ * < t' (cache included) from the outputs at t >= t'. Gradients reach x, w
+ * and b, not the cache. */
+rs_tensor *rs_op_conv_causal(rs_graph *g, rs_tensor *x, rs_tensor *w,
+                             rs_tensor *b, rs_tensor *cache,
+                             const uint8_t *reset);
+/* One decoding step, no graph: out (C) from x (C) and cache (K-1, C), the
+ * last K-1 inputs oldest first (zeros at the start); a reset zeroes the
+ * cache first. Then the cache shifts by one and takes x. w (K, C), b (C)
+ * or NULL. The same bits as rs_op_conv_causal at that position. Any
+ * thread; out must not overlap the others. */
+void rs_conv_causal_step(float *out, float *cache, const float *x,
+                         const float *w, const float *b, int K, int C,
+                         bool reset);
+
 /* ---- ops_rownorm.c ---------------------------------------------------- */
 /* Row ops over the last dim (C), same shape out. The max and min of a row
  * share their gradient equally among tied entries. eps > 0. */
