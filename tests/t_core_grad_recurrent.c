@@ -1,20 +1,22 @@
 /* repscope - MIT licence, see COPYING.
  *
  * t_core_grad_recurrent.c: the ops of the Hawk / Griffin recurrent block;
- * so far rs_op_rglru (ops_rglru.c) and rs_op_conv_causal (ops_conv.c).
+ * so far rs_op_rglru (ops_rglru.c), rs_op_conv_causal (ops_conv.c) and
+ * rs_op_blockdiag (ops_blockdiag.c).
  *
  * Forward values against references written here in double: the RG-LRU in
  * the paper's form a_t = sigmoid(-a_param)^(8 ga_t) (so the log-space
  * code path and c = 8 are checked together), the conv on a case computed
- * by hand (cache, bias and a reset). Gradients against central finite
- * differences (tap_gradcheck), including a 200-step scan with resets in
- * the middle and h0 and the code's initialisation of a_param (a in
- * [0.9, 0.999]). Where a_t -> 1 the bounded sqrt derivative is checked
- * against its formula (finite differences see the unbounded one). The
- * decode kernels rs_rglru_step and rs_conv_causal_step give the op's bits
- * position by position; chunks chained through h0 / the cache give the
- * bits of one long run; the pool gives the one-thread bits. Error paths
- * name the bad value.
+ * by hand (cache, bias and a reset), the block-diagonal linear against a
+ * dense block matrix. Gradients against central finite differences
+ * (tap_gradcheck), including a 200-step scan with resets in the middle and
+ * h0 and the code's initialisation of a_param (a in [0.9, 0.999]). Where
+ * a_t -> 1 the bounded sqrt derivative is checked against its formula
+ * (finite differences see the unbounded one). The decode kernels
+ * rs_rglru_step and rs_conv_causal_step give the op's bits position by
+ * position; chunks chained through h0 / the cache give the bits of one
+ * long run; the pool gives the one-thread bits. Error paths name the bad
+ * value.
  */
 #include "config.h"
 
@@ -691,6 +693,81 @@ test_conv(void)
     check_conv_errors();
 }
 
+/* ---- blockdiag --------------------------------------------------------- */
+
+static rs_tensor *
+build_blockdiag(rs_graph *g, rs_tensor *const *in, void *ud)
+{
+    (void)ud;
+    return rs_op_blockdiag(g, in[0], in[1], in[2]);
+}
+
+static void
+check_blockdiag(int H, int w, bool bias)
+{
+    int D = H * w;
+    int sx[3] = {2, 3, D}, sW[3] = {H, w, w}, sb[1] = {D};
+    rs_tensor *in[3] = {tap_param(&rng, 3, sx, -1, 1),
+                        tap_param(&rng, 3, sW, -1, 1),
+                        bias ? tap_param(&rng, 1, sb, -1, 1) : NULL};
+    char name[64];
+    snprintf(name, sizeof name, "blockdiag H=%d w=%d%s", H, w,
+             bias ? " bias" : "");
+    /* The dense (D, D) matrix with W's blocks on the diagonal. */
+    double *dense = calloc((size_t)D * D, sizeof *dense);
+    for (int h = 0; h < H; h++)
+        for (int i = 0; i < w; i++)
+            for (int j = 0; j < w; j++)
+                dense[(size_t)(h * w + i) * D + h * w + j] =
+                    in[1]->data[((size_t)h * w + i) * w + j];
+    size_t N = 6;
+    float *want = malloc(N * D * sizeof *want);
+    for (size_t r = 0; r < N; r++)
+        for (int j = 0; j < D; j++) {
+            double s = bias ? (double)in[2]->data[j] : 0.0;
+            for (int i = 0; i < D; i++)
+                s += (double)in[0]->data[r * D + i] * dense[(size_t)i * D + j];
+            want[r * D + j] = (float)s;
+        }
+    rs_graph *g = rs_graph_new();
+    rs_tensor *y = rs_op_blockdiag(g, in[0], in[1], in[2]);
+    tap_ok(y != NULL && rs_tensor_same_shape(y, in[0]), "%s: shape", name);
+    if (y != NULL)
+        tap_is_floats(y->data, want, N * D, 1e-5, 1e-5,
+                      "%s: = x times the dense block matrix", name);
+    rs_graph_free(g);
+    tap_gradcheck(name, bias ? 3 : 2, in, build_blockdiag, NULL, FD_H,
+                  FD_TOL);
+    free(dense);
+    free(want);
+    for (int k = 0; k < 3; k++)
+        rs_tensor_release(in[k]);
+}
+
+static void
+test_blockdiag(void)
+{
+    check_blockdiag(1, 5, true);
+    check_blockdiag(3, 4, true);
+    check_blockdiag(4, 2, false);
+    int sx[2] = {3, 10}, sW[3] = {3, 4, 4}, sW2[3] = {2, 4, 5};
+    rs_tensor *x = tap_filled(&rng, 2, sx, -1, 1);
+    rs_tensor *W = tap_filled(&rng, 3, sW, -1, 1);
+    rs_tensor *W2 = tap_filled(&rng, 3, sW2, -1, 1);
+    rs_graph *g = rs_graph_new();
+    tap_ok(rs_op_blockdiag(g, x, W, NULL) == NULL &&
+               tap_graph_failed_with(g, "blockdiag", "H w = 12"),
+           "blockdiag: x not ending in H w is an error naming H w");
+    rs_graph_reset(g);
+    tap_ok(rs_op_blockdiag(g, x, W2, NULL) == NULL &&
+               tap_graph_failed_with(g, "(H, w, w)", NULL),
+           "blockdiag: non-square blocks are an error");
+    rs_graph_free(g);
+    rs_tensor_release(x);
+    rs_tensor_release(W);
+    rs_tensor_release(W2);
+}
+
 int
 main(void)
 {
@@ -698,5 +775,6 @@ main(void)
     rs_rng_seed(&rng, 20240229);
     test_rglru();
     test_conv();
+    test_blockdiag();
     return tap_done();
 }

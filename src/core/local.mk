@@ -16,6 +16,7 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/ops_rope.c \
 	%D%/ops_rglru.c \
 	%D%/ops_conv.c \
+	%D%/ops_blockdiag.c \
 	%D%/sparse.c %D%/sparse.h \
 	%D%/vecmath.c %D%/vecmath.h \
 	%D%/blas.c %D%/blas.h \

@@ -170,6 +170,13 @@ void rs_conv_causal_step(float *out, float *cache, const float *x,
                          const float *w, const float *b, int K, int C,
                          bool reset);
 
+/* ---- ops_blockdiag.c --------------------------------------------------- */
+/* Block-diagonal linear: x (..., H w), W (H, w, w), b (H w) or NULL ->
+ * (..., H w), y[.., h, j] = sum_i x[.., h, i] W[h, i, j] + b[h w + j]
+ * (the layout of RecurrentGemma's BlockDiagonalLinear: x W, not x W^T). */
+rs_tensor *rs_op_blockdiag(rs_graph *g, rs_tensor *x, rs_tensor *W,
+                           rs_tensor *b);
+
 /* ---- ops_rownorm.c ---------------------------------------------------- */
 /* Row ops over the last dim (C), same shape out. The max and min of a row
  * share their gradient equally among tied entries. eps > 0. */

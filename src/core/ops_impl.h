@@ -67,6 +67,7 @@ enum rs_op {
     RS_OP_ROPE,
     RS_OP_RGLRU,
     RS_OP_CONV_CAUSAL,
+    RS_OP_BLOCKDIAG,
     RS_OP_MINMAX_NORM,
     RS_OP_THRESHOLD,
     RS_OP_NORMALIZE_SUM,
@@ -220,7 +221,8 @@ extern const struct rs_op_def rs_op_def_layernorm, rs_op_def_rmsnorm;
 extern const struct rs_op_def rs_op_def_embedding, rs_op_def_concat,
     rs_op_def_slice, rs_op_def_reshape, rs_op_def_dropout;
 extern const struct rs_op_def rs_op_def_attention, rs_op_def_rope;
-extern const struct rs_op_def rs_op_def_rglru, rs_op_def_conv_causal;
+extern const struct rs_op_def rs_op_def_rglru, rs_op_def_conv_causal,
+    rs_op_def_blockdiag;
 extern const struct rs_op_def rs_op_def_minmax_norm, rs_op_def_threshold,
     rs_op_def_normalize_sum, rs_op_def_normalize_l2;
 extern const struct rs_op_def rs_op_def_pick, rs_op_def_clamp,
