@@ -1,22 +1,22 @@
 /* repscope - MIT licence, see COPYING.
  *
- * t_core_grad_recurrent.c: the ops of the Hawk / Griffin recurrent block;
- * so far rs_op_rglru (ops_rglru.c), rs_op_conv_causal (ops_conv.c) and
- * rs_op_blockdiag (ops_blockdiag.c).
+ * t_core_grad_recurrent.c: the ops of the Hawk / Griffin recurrent block:
+ * rs_op_rglru (ops_rglru.c), rs_op_conv_causal (ops_conv.c),
+ * rs_op_blockdiag (ops_blockdiag.c) and rs_op_softcap (ops_softcap.c).
  *
  * Forward values against references written here in double: the RG-LRU in
  * the paper's form a_t = sigmoid(-a_param)^(8 ga_t) (so the log-space
  * code path and c = 8 are checked together), the conv on a case computed
  * by hand (cache, bias and a reset), the block-diagonal linear against a
- * dense block matrix. Gradients against central finite differences
- * (tap_gradcheck), including a 200-step scan with resets in the middle and
- * h0 and the code's initialisation of a_param (a in [0.9, 0.999]). Where
- * a_t -> 1 the bounded sqrt derivative is checked against its formula
- * (finite differences see the unbounded one). The decode kernels
- * rs_rglru_step and rs_conv_causal_step give the op's bits position by
- * position; chunks chained through h0 / the cache give the bits of one
- * long run; the pool gives the one-thread bits. Error paths name the bad
- * value.
+ * dense block matrix, the soft cap against tanh. Gradients against
+ * central finite differences (tap_gradcheck), including a 200-step scan
+ * with resets in the middle and h0, the code's initialisation of a_param
+ * (a in [0.9, 0.999]) and the whole block chained. Where a_t -> 1 the
+ * bounded sqrt derivative is checked against its formula (finite
+ * differences see the unbounded one). The decode kernels rs_rglru_step and
+ * rs_conv_causal_step give the op's bits position by position; chunks
+ * chained through h0 / the cache give the bits of one long run; the pool
+ * gives the one-thread bits. Error paths name the bad value.
  */
 #include "config.h"
 
@@ -768,6 +768,100 @@ test_blockdiag(void)
     rs_tensor_release(W2);
 }
 
+/* ---- softcap ----------------------------------------------------------- */
+
+static rs_tensor *
+build_softcap(rs_graph *g, rs_tensor *const *in, void *ud)
+{
+    return rs_op_softcap(g, in[0], *(const float *)ud);
+}
+
+static void
+test_softcap(void)
+{
+    const float xs[8] = {0.0f, 1e-3f, -1.0f, 15.0f, 30.0f, -45.0f, 1e4f,
+                         -1e30f};
+    int s1[1] = {8};
+    rs_tensor *x = rs_tensor_new(1, s1, NULL);
+    memcpy(x->data, xs, sizeof xs);
+    rs_graph *g = rs_graph_new();
+    rs_tensor *y = rs_op_softcap(g, x, 30.0f);
+    float want[8];
+    for (int i = 0; i < 8; i++)
+        want[i] = (float)(30.0 * tanh((double)xs[i] / 30.0));
+    tap_ok(y != NULL, "softcap: builds");
+    if (y != NULL) {
+        tap_is_floats(y->data, want, 8, 1e-6, 1e-6,
+                      "softcap 30: 30 tanh(x / 30)");
+        bool within = true;
+        for (int i = 0; i < 8; i++)
+            within = within && fabsf(y->data[i]) <= 30.0f;
+        tap_ok(within && y->data[6] > 29.99f && y->data[7] == -30.0f,
+               "softcap: |y| <= cap, y -> +-cap for large |x|");
+        tap_is_float(y->data[4], 30.0 * tanh(1.0), 1e-5, 0,
+                     "softcap: x = cap gives cap tanh 1");
+    }
+    rs_graph_reset(g);
+    tap_ok(rs_op_softcap(g, x, 0.0f) == NULL &&
+               tap_graph_failed_with(g, "softcap", "cap 0"),
+           "softcap: cap 0 is an error naming it");
+    rs_graph_reset(g);
+    tap_ok(rs_op_softcap(g, x, NAN) == NULL &&
+               tap_graph_failed_with(g, "softcap", "nan"),
+           "softcap: a NaN cap is an error");
+    rs_graph_free(g);
+    rs_tensor_release(x);
+
+    int s3[3] = {2, 3, 21};
+    rs_tensor *p = tap_param(&rng, 3, s3, -6, 6);
+    float cap = 2.0f;
+    rs_tensor *in[1] = {p};
+    tap_gradcheck("softcap cap=2", 1, in, build_softcap, &cap, FD_H, FD_TOL);
+    rs_tensor_release(p);
+}
+
+/* ---- the recurrent block chained ---------------------------------------- */
+
+/* u = conv(x); lru(u, blockdiag(x) for pa and px): every parameter of the
+ * temporal part of a recurrent block, through three op kinds at once. */
+struct block_ud {
+    const uint8_t *reset;
+};
+
+static rs_tensor *
+build_block(rs_graph *g, rs_tensor *const *in, void *ud)
+{
+    const struct block_ud *u = ud;
+    rs_tensor *cv = rs_op_conv_causal(g, in[0], in[1], in[2], NULL, u->reset);
+    rs_tensor *pa = rs_op_blockdiag(g, in[0], in[3], in[4]);
+    rs_tensor *px = rs_op_blockdiag(g, in[0], in[5], NULL);
+    return rs_op_rglru(g, cv, pa, px, in[6], in[7], u->reset);
+}
+
+static void
+test_block(void)
+{
+    const int B = 2, T = 12, H = 2, w = 3, C = H * w;
+    int sx[3] = {B, T, C}, sk[2] = {4, C}, sc[1] = {C}, sW[3] = {H, w, w},
+        sh[2] = {B, C};
+    rs_tensor *in[8] = {tap_param(&rng, 3, sx, -1, 1),
+                        tap_param(&rng, 2, sk, -0.5f, 0.5f),
+                        tap_param(&rng, 1, sc, -0.1f, 0.1f),
+                        tap_param(&rng, 3, sW, -0.6f, 0.6f),
+                        tap_param(&rng, 1, sc, -0.1f, 0.1f),
+                        tap_param(&rng, 3, sW, -0.6f, 0.6f),
+                        code_a_param(C),
+                        tap_param(&rng, 2, sh, -1, 1)};
+    int rpos[1] = {7};
+    uint8_t *reset = resets_at(B, T, rpos, 1);
+    struct block_ud u = {reset};
+    tap_gradcheck("conv -> blockdiag gates -> rglru", 8, in, build_block, &u,
+                  FD_H, FD_TOL);
+    free(reset);
+    for (int k = 0; k < 8; k++)
+        rs_tensor_release(in[k]);
+}
+
 int
 main(void)
 {
@@ -776,5 +870,7 @@ main(void)
     test_rglru();
     test_conv();
     test_blockdiag();
+    test_softcap();
+    test_block();
     return tap_done();
 }

@@ -44,6 +44,7 @@ const struct rs_op_def *const rs_ops[RS_OP_COUNT] = {
     [RS_OP_RGLRU] = &rs_op_def_rglru,
     [RS_OP_CONV_CAUSAL] = &rs_op_def_conv_causal,
     [RS_OP_BLOCKDIAG] = &rs_op_def_blockdiag,
+    [RS_OP_SOFTCAP] = &rs_op_def_softcap,
     [RS_OP_MINMAX_NORM] = &rs_op_def_minmax_norm,
     [RS_OP_THRESHOLD] = &rs_op_def_threshold,
     [RS_OP_NORMALIZE_SUM] = &rs_op_def_normalize_sum,

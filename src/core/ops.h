@@ -177,6 +177,10 @@ void rs_conv_causal_step(float *out, float *cache, const float *x,
 rs_tensor *rs_op_blockdiag(rs_graph *g, rs_tensor *x, rs_tensor *W,
                            rs_tensor *b);
 
+/* ---- ops_softcap.c ----------------------------------------------------- */
+/* cap tanh(x / cap) elementwise, any shape; cap finite and > 0. */
+rs_tensor *rs_op_softcap(rs_graph *g, rs_tensor *x, float cap);
+
 /* ---- ops_rownorm.c ---------------------------------------------------- */
 /* Row ops over the last dim (C), same shape out. The max and min of a row
  * share their gradient equally among tied entries. eps > 0. */

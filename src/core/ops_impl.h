@@ -68,6 +68,7 @@ enum rs_op {
     RS_OP_RGLRU,
     RS_OP_CONV_CAUSAL,
     RS_OP_BLOCKDIAG,
+    RS_OP_SOFTCAP,
     RS_OP_MINMAX_NORM,
     RS_OP_THRESHOLD,
     RS_OP_NORMALIZE_SUM,
@@ -84,7 +85,7 @@ union rs_op_params {
         bool trans_a, trans_b;
     } matmul;
     struct {
-        float v; /* scale factor, added scalar, leaky slope */
+        float v; /* scale factor, added scalar, leaky slope, soft cap */
     } scalar;
     struct {
         float eps;
@@ -222,7 +223,7 @@ extern const struct rs_op_def rs_op_def_embedding, rs_op_def_concat,
     rs_op_def_slice, rs_op_def_reshape, rs_op_def_dropout;
 extern const struct rs_op_def rs_op_def_attention, rs_op_def_rope;
 extern const struct rs_op_def rs_op_def_rglru, rs_op_def_conv_causal,
-    rs_op_def_blockdiag;
+    rs_op_def_blockdiag, rs_op_def_softcap;
 extern const struct rs_op_def rs_op_def_minmax_norm, rs_op_def_threshold,
     rs_op_def_normalize_sum, rs_op_def_normalize_l2;
 extern const struct rs_op_def rs_op_def_pick, rs_op_def_clamp,
