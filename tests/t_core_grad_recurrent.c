@@ -130,13 +130,12 @@ check_rglru(const struct lru_case *c)
     in[2] = tap_param(&rng, 3, s3, -3, 3);
     in[3] = c->code_init ? code_a_param(c->C) : tap_param(&rng, 1, s1, -3, 1);
     in[4] = c->h0 ? tap_param(&rng, 2, s2, -1, 1) : NULL;
-    uint8_t *reset = c->nresets > 0
-                         ? resets_at(c->B, c->T, c->resets, c->nresets)
-                         : NULL;
+    uint8_t *reset =
+        c->nresets > 0 ? resets_at(c->B, c->T, c->resets, c->nresets) : NULL;
     char name[128];
     snprintf(name, sizeof name, "rglru B=%d T=%d C=%d%s%s resets=%d", c->B,
-             c->T, c->C, c->h0 ? " h0" : "",
-             c->code_init ? " code-init" : "", c->nresets);
+             c->T, c->C, c->h0 ? " h0" : "", c->code_init ? " code-init" : "",
+             c->nresets);
 
     rs_graph *g = rs_graph_new();
     rs_tensor *y = rs_op_rglru(g, in[0], in[1], in[2], in[3], in[4], reset);
@@ -146,8 +145,7 @@ check_rglru(const struct lru_case *c)
         double *ref = malloc(n * sizeof *ref);
         float *reff = malloc(n * sizeof *reff);
         ref_rglru(ref, in[0]->data, in[1]->data, in[2]->data, in[3]->data,
-                  in[4] != NULL ? in[4]->data : NULL, reset, c->B, c->T,
-                  c->C);
+                  in[4] != NULL ? in[4]->data : NULL, reset, c->B, c->T, c->C);
         for (size_t i = 0; i < n; i++)
             reff[i] = (float)ref[i];
         tap_is_floats(y->data, reff, n, 1e-5, 1e-4,
@@ -174,11 +172,10 @@ check_rglru_param_only(void)
     int s3[3] = {2, 9, 18};
     rs_tensor *in[5] = {tap_filled(&rng, 3, s3, -2, 2),
                         tap_filled(&rng, 3, s3, -3, 3),
-                        tap_filled(&rng, 3, s3, -3, 3), code_a_param(18),
-                        NULL};
+                        tap_filled(&rng, 3, s3, -3, 3), code_a_param(18), NULL};
     struct lru_ud u = {NULL};
-    tap_gradcheck("rglru: only a_param takes gradients", 4, in, build_rglru,
-                  &u, FD_H, FD_TOL);
+    tap_gradcheck("rglru: only a_param takes gradients", 4, in, build_rglru, &u,
+                  FD_H, FD_TOL);
     for (int k = 0; k < 4; k++)
         rs_tensor_release(in[k]);
 }
@@ -213,7 +210,8 @@ check_rglru_bound(void)
         RS_ASSERT(z4 < 1e-6);
         double d = seed[c];
         double dmult = d * (double)x->data[c] * gx;
-        double dla = d * (double)h0->data[c] * a - dmult / sqrt(1e-6) * 2.0 * a2;
+        double dla =
+            d * (double)h0->data[c] * a - dmult / sqrt(1e-6) * 2.0 * a2;
         double want_pa = dla * (-8.0 * sp) * ga * (1.0 - ga);
         double want_ap = dla * (-8.0 * ga) * sigmoid_d(ap->data[c]);
         double want_h0 = d * a;
@@ -269,8 +267,10 @@ check_rglru_step(void)
                 bad++;
         }
     }
-    tap_ok(bad == 0, "rglru step: bitwise the op at every position (%zu of "
-           "%d rows differ)", bad, B * T);
+    tap_ok(bad == 0,
+           "rglru step: bitwise the op at every position (%zu of "
+           "%d rows differ)",
+           bad, B * T);
 
     /* At a reset h = x sigmoid(px) exactly. */
     size_t row = (size_t)13 * C;
@@ -341,19 +341,19 @@ check_rglru_chunks(void)
                        (size_t)Ts[p] * C * sizeof(float));
         }
         for (int b = 0; b < B; b++)
-            memcpy(rpart[p] + (size_t)b * Ts[p],
-                   reset + (size_t)b * T + t0s[p], (size_t)Ts[p]);
+            memcpy(rpart[p] + (size_t)b * Ts[p], reset + (size_t)b * T + t0s[p],
+                   (size_t)Ts[p]);
     }
-    rs_tensor *y1 = rs_op_rglru(g, part[0][0], part[0][1], part[0][2], ap,
-                                NULL, rpart[0]);
+    rs_tensor *y1 =
+        rs_op_rglru(g, part[0][0], part[0][1], part[0][2], ap, NULL, rpart[0]);
     int s2[2] = {B, C};
     rs_tensor *h1 = rs_graph_tensor(g, 2, s2);
     for (int b = 0; b < B; b++)
         memcpy(h1->data + (size_t)b * C,
                y1->data + ((size_t)b * T1 + T1 - 1) * C,
                (size_t)C * sizeof(float));
-    rs_tensor *y2 = rs_op_rglru(g, part[1][0], part[1][1], part[1][2], ap, h1,
-                                rpart[1]);
+    rs_tensor *y2 =
+        rs_op_rglru(g, part[1][0], part[1][1], part[1][2], ap, h1, rpart[1]);
     size_t bad = 0;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
@@ -364,8 +364,10 @@ check_rglru_chunks(void)
                        (size_t)C * sizeof(float)) != 0)
                 bad++;
         }
-    tap_ok(bad == 0, "rglru: two chunks through h0 = one run, bitwise (%zu "
-           "rows differ)", bad);
+    tap_ok(bad == 0,
+           "rglru: two chunks through h0 = one run, bitwise (%zu "
+           "rows differ)",
+           bad);
     free(rpart[0]);
     free(rpart[1]);
     free(reset);
@@ -536,16 +538,15 @@ static void
 check_conv_grad(int B, int T, int C, int K, bool bias, bool cache,
                 const int *rpos, int nr)
 {
-    int sx[3] = {B, T, C}, sw[2] = {K, C}, sb[1] = {C},
-        sc[3] = {B, K - 1, C};
+    int sx[3] = {B, T, C}, sw[2] = {K, C}, sb[1] = {C}, sc[3] = {B, K - 1, C};
     rs_tensor *in[3] = {tap_param(&rng, 3, sx, -1, 1),
                         tap_param(&rng, 2, sw, -1, 1),
                         bias ? tap_param(&rng, 1, sb, -1, 1) : NULL};
     uint8_t *reset = nr > 0 ? resets_at(B, T, rpos, nr) : NULL;
     struct conv_ud u = {reset, cache ? tap_filled(&rng, 3, sc, -1, 1) : NULL};
     char name[96];
-    snprintf(name, sizeof name, "conv B=%d T=%d C=%d K=%d%s%s resets=%d", B,
-             T, C, K, bias ? " bias" : "", cache ? " cache" : "", nr);
+    snprintf(name, sizeof name, "conv B=%d T=%d C=%d K=%d%s%s resets=%d", B, T,
+             C, K, bias ? " bias" : "", cache ? " cache" : "", nr);
     tap_gradcheck(name, bias ? 3 : 2, in, build_conv, &u, FD_H, FD_TOL);
     free(reset);
     rs_tensor_release(u.cache);
@@ -589,8 +590,10 @@ check_conv_step(void)
                        (size_t)(K - 1) * C * sizeof *cc);
         }
     }
-    tap_ok(bad == 0, "conv step: bitwise the op at every position (%zu of %d "
-           "rows differ)", bad, B * T);
+    tap_ok(bad == 0,
+           "conv step: bitwise the op at every position (%zu of %d "
+           "rows differ)",
+           bad, B * T);
 
     /* Without a cache: the step from a zeroed cache. */
     rs_tensor *y0 = rs_op_conv_causal(g, x, w, NULL, NULL, NULL);
@@ -605,8 +608,10 @@ check_conv_step(void)
                 bad++;
         }
     }
-    tap_ok(bad == 0, "conv step without cache or bias: bitwise the op "
-           "(%zu rows differ)", bad);
+    tap_ok(bad == 0,
+           "conv step without cache or bias: bitwise the op "
+           "(%zu rows differ)",
+           bad);
 
     /* Chunks: the second's cache is the decoder's after the first (its
      * last K-1 inputs, zeros before a document start). */
@@ -635,8 +640,10 @@ check_conv_step(void)
                        (size_t)C * sizeof(float)) != 0)
                 bad++;
         }
-    tap_ok(bad == 0, "conv: two chunks through the cache = one run, bitwise "
-           "(%zu rows differ)", bad);
+    tap_ok(bad == 0,
+           "conv: two chunks through the cache = one run, bitwise "
+           "(%zu rows differ)",
+           bad);
     free(r1);
     free(r2);
     free(cc);
@@ -736,8 +743,7 @@ check_blockdiag(int H, int w, bool bias)
         tap_is_floats(y->data, want, N * D, 1e-5, 1e-5,
                       "%s: = x times the dense block matrix", name);
     rs_graph_free(g);
-    tap_gradcheck(name, bias ? 3 : 2, in, build_blockdiag, NULL, FD_H,
-                  FD_TOL);
+    tap_gradcheck(name, bias ? 3 : 2, in, build_blockdiag, NULL, FD_H, FD_TOL);
     free(dense);
     free(want);
     for (int k = 0; k < 3; k++)
@@ -779,8 +785,8 @@ build_softcap(rs_graph *g, rs_tensor *const *in, void *ud)
 static void
 test_softcap(void)
 {
-    const float xs[8] = {0.0f, 1e-3f, -1.0f, 15.0f, 30.0f, -45.0f, 1e4f,
-                         -1e30f};
+    const float xs[8] = {0.0f,  1e-3f,  -1.0f, 15.0f,
+                         30.0f, -45.0f, 1e4f,  -1e30f};
     int s1[1] = {8};
     rs_tensor *x = rs_tensor_new(1, s1, NULL);
     memcpy(x->data, xs, sizeof xs);

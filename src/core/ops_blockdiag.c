@@ -60,8 +60,8 @@ blockdiag_backward(float *dx,         /* (N, H w) or NULL */
             rs_blas_sgemm(false, true, N, w, w, 1.0f, dy, ld, Wh, w, 1.0f,
                           dx + off, ld);
         if (dW != NULL)
-            rs_blas_sgemm(true, false, w, w, N, 1.0f, x + off, ld, dy, ld,
-                          1.0f, dW + off * (size_t)w, w);
+            rs_blas_sgemm(true, false, w, w, N, 1.0f, x + off, ld, dy, ld, 1.0f,
+                          dW + off * (size_t)w, w);
     }
     if (dbias != NULL)
         for (int r = 0; r < N; r++)

@@ -44,8 +44,8 @@
 
 /* y += a b over n floats */
 static RS_VEC_INLINE void
-row_addmul(float *restrict y, const float *restrict a,
-           const float *restrict b, size_t n)
+row_addmul(float *restrict y, const float *restrict a, const float *restrict b,
+           size_t n)
 {
     size_t c;
     for (c = 0; c + CONV_BLOCK <= n; c += CONV_BLOCK)
@@ -80,8 +80,8 @@ conv_tap(const float *x, const float *cache, const float *zero, int b, int t,
         return zero;
     if (pos >= 0)
         return x + ((size_t)b * (size_t)T + (size_t)pos) * (size_t)C;
-    return cache + ((size_t)b * (size_t)(K - 1) + (size_t)(K - 1 + pos)) *
-                       (size_t)C;
+    return cache +
+           ((size_t)b * (size_t)(K - 1) + (size_t)(K - 1 + pos)) * (size_t)C;
 }
 
 static int
@@ -94,8 +94,8 @@ conv_lowest(int last_reset, bool has_cache, int K)
 
 /* out = w[K-1] rows[0]; out += w[K-1-s] rows[s]; out += bias. */
 static RS_VEC_INLINE void
-conv_row(float *restrict out, const float *const *rows,
-         const float *restrict w, const float *restrict bias, int K, int C)
+conv_row(float *restrict out, const float *const *rows, const float *restrict w,
+         const float *restrict bias, int K, int C)
 {
     size_t c, n = (size_t)C;
     const float *r0 = rows[0], *w0 = w + (size_t)(K - 1) * n;
@@ -248,8 +248,7 @@ rs_op_conv_causal(rs_graph *g, rs_tensor *x, rs_tensor *w, rs_tensor *b,
         rs_graph_fail(g, RS_ESHAPE,
                       "conv_causal: cache %s is not (B, K-1, C) = "
                       "(%d, %d, %d)",
-                      rs_tensor_shape_str(cache, buf, sizeof buf), B, K - 1,
-                      C);
+                      rs_tensor_shape_str(cache, buf, sizeof buf), B, K - 1, C);
         return NULL;
     }
     rs_tensor *out = rs_graph_tensor(g, 3, x->shape);

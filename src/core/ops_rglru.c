@@ -213,14 +213,13 @@ lru_back_row(float *restrict dx, float *restrict dpa, float *restrict dpx,
                 lru_back_elem_reset(dx + j, dpx + j, carry + j, dy[j], x[j],
                                     px[j]);
         for (; c < n; c++)
-            lru_back_elem_reset(dx + c, dpx + c, carry + c, dy[c], x[c],
-                                px[c]);
+            lru_back_elem_reset(dx + c, dpx + c, carry + c, dy[c], x[c], px[c]);
         return;
     }
     for (; c + LRU_BLOCK <= n; c += LRU_BLOCK)
         for (size_t j = c; j < c + LRU_BLOCK; j++)
-            lru_back_elem(dx + j, dpa + j, dpx + j, dsp + j, carry + j,
-                          dy[j], hp[j], x[j], pa[j], px[j], sp[j]);
+            lru_back_elem(dx + j, dpa + j, dpx + j, dsp + j, carry + j, dy[j],
+                          hp[j], x[j], pa[j], px[j], sp[j]);
     for (; c < n; c++)
         lru_back_elem(dx + c, dpa + c, dpx + c, dsp + c, carry + c, dy[c],
                       hp[c], x[c], pa[c], px[c], sp[c]);
@@ -230,18 +229,18 @@ lru_back_row(float *restrict dx, float *restrict dpa, float *restrict dpx,
  * carry rows of these sequences are overwritten: dsp[b] = this sequence's
  * dL/dsp, carry[b] = dL/dh0[b] = a_0 dh_0. */
 RS_VEC_CLONES static void
-rglru_backward(float *restrict dx,            /* (B, T, C) */
-               float *restrict dpa,           /* (B, T, C) */
-               float *restrict dpx,           /* (B, T, C) */
-               float *restrict dsp,           /* (B, C) */
-               float *restrict carry,         /* (B, C) */
-               const float *restrict dout,    /* (B, T, C) */
-               const float *restrict h,       /* (B, T, C) forward output */
-               const float *restrict x,       /* (B, T, C) */
-               const float *restrict pa,      /* (B, T, C) */
-               const float *restrict px,      /* (B, T, C) */
-               const float *restrict sp,      /* (C) */
-               const float *restrict hinit,   /* as rglru_forward */
+rglru_backward(float *restrict dx,          /* (B, T, C) */
+               float *restrict dpa,         /* (B, T, C) */
+               float *restrict dpx,         /* (B, T, C) */
+               float *restrict dsp,         /* (B, C) */
+               float *restrict carry,       /* (B, C) */
+               const float *restrict dout,  /* (B, T, C) */
+               const float *restrict h,     /* (B, T, C) forward output */
+               const float *restrict x,     /* (B, T, C) */
+               const float *restrict pa,    /* (B, T, C) */
+               const float *restrict px,    /* (B, T, C) */
+               const float *restrict sp,    /* (C) */
+               const float *restrict hinit, /* as rglru_forward */
                size_t hinit_stride,
                const uint8_t *restrict reset, /* (B, T) or NULL */
                int b0, int b1, int T, int C)
@@ -254,11 +253,11 @@ rglru_backward(float *restrict dx,            /* (B, T, C) */
         for (int t = T - 1; t >= 0; t--) {
             size_t bt = (size_t)b * (size_t)T + (size_t)t;
             size_t row = bt * (size_t)C;
-            const float *hp = t > 0 ? h + row - (size_t)C
-                                    : hinit + (size_t)b * hinit_stride;
+            const float *hp =
+                t > 0 ? h + row - (size_t)C : hinit + (size_t)b * hinit_stride;
             bool r = reset != NULL && reset[bt] != 0;
-            lru_back_row(dx + row, dpa + row, dpx + row, sb, cb, dout + row,
-                         hp, x + row, pa + row, px + row, sp, C, r);
+            lru_back_row(dx + row, dpa + row, dpx + row, sb, cb, dout + row, hp,
+                         x + row, pa + row, px + row, sp, C, r);
         }
     }
 }
@@ -299,9 +298,9 @@ lru_backward_chunk(void *ctx, int c)
     const struct lru_job *j = ctx;
     int b0, b1;
     lru_span(j, c, &b0, &b1);
-    rglru_backward(j->dx, j->dpa, j->dpx, j->dsp, j->carry, j->dout, j->h,
-                   j->x, j->pa, j->px, j->sp, j->hinit, j->hinit_stride,
-                   j->reset, b0, b1, j->T, j->C);
+    rglru_backward(j->dx, j->dpa, j->dpx, j->dsp, j->carry, j->dout, j->h, j->x,
+                   j->pa, j->px, j->sp, j->hinit, j->hinit_stride, j->reset, b0,
+                   b1, j->T, j->C);
 }
 
 /* The job's shape and chunking: a sequence per chunk when the work holds
@@ -418,8 +417,7 @@ rs_op_rglru(rs_graph *g, rs_tensor *x, rs_tensor *pa, rs_tensor *px,
         return NULL;
     }
     if (h0 != NULL && h0->numel != (size_t)B * (size_t)C) {
-        rs_graph_fail(g, RS_ESHAPE,
-                      "rglru: h0 %s is not (B, C) = (%d, %d)",
+        rs_graph_fail(g, RS_ESHAPE, "rglru: h0 %s is not (B, C) = (%d, %d)",
                       rs_tensor_shape_str(h0, buf, sizeof buf), B, C);
         return NULL;
     }

@@ -72,8 +72,8 @@ static void
 node_softcap_forward(rs_graph *g, struct rs_node *n)
 {
     (void)g;
-    struct softcap_job j = {.out = n->out->data, .a = n->src[0]->data,
-                            .cap = n->p.scalar.v};
+    struct softcap_job j = {
+        .out = n->out->data, .a = n->src[0]->data, .cap = n->p.scalar.v};
     rs_pool_for(n->out->numel, RS_POOL_GRAIN_MATH, softcap_fwd_piece, &j);
 }
 
@@ -81,7 +81,8 @@ static void
 node_softcap_backward(rs_graph *g, struct rs_node *n)
 {
     struct softcap_job j = {.out = rs_graph_grad(g, n->src[0]),
-                            .a = n->out->grad, .b = n->src[0]->data,
+                            .a = n->out->grad,
+                            .b = n->src[0]->data,
                             .cap = n->p.scalar.v};
     rs_pool_for(n->out->numel, RS_POOL_GRAIN_MATH, softcap_bwd_piece, &j);
 }
