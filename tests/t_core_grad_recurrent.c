@@ -575,7 +575,8 @@ check_conv_step(void)
     rs_tensor *c2 = rs_graph_tensor(g, 3, sc);
     float *cc = malloc((size_t)(K - 1) * C * sizeof *cc);
     float *out = malloc((size_t)C * sizeof *out);
-    size_t bad = 0;
+    float *cfrom = malloc((size_t)(K - 1) * C * sizeof *cfrom);
+    size_t bad = 0, badc = 0;
     for (int bb = 0; bb < B; bb++) {
         memcpy(cc, cache->data + (size_t)bb * (K - 1) * C,
                (size_t)(K - 1) * C * sizeof *cc);
@@ -588,8 +589,21 @@ check_conv_step(void)
             if (t == T1 - 1) /* the decoder's cache: a chunk's carry */
                 memcpy(c2->data + (size_t)bb * (K - 1) * C, cc,
                        (size_t)(K - 1) * C * sizeof *cc);
+            if (t == T1 - 1 || t == T - 1) {
+                /* rs_conv_causal_cache from the op's inputs agrees */
+                rs_conv_causal_cache(cfrom,
+                                     cache->data + (size_t)bb * (K - 1) * C,
+                                     x->data + (size_t)bb * T * C,
+                                     reset + (size_t)bb * T, t + 1, K, C);
+                if (memcmp(cfrom, cc, (size_t)(K - 1) * C * sizeof *cc) != 0)
+                    badc++;
+            }
         }
     }
+    tap_ok(badc == 0,
+           "conv: rs_conv_causal_cache = the step's cache after 11 and 30 "
+           "positions (%zu differ)",
+           badc);
     tap_ok(bad == 0,
            "conv step: bitwise the op at every position (%zu of %d "
            "rows differ)",
@@ -647,6 +661,7 @@ check_conv_step(void)
     free(r1);
     free(r2);
     free(cc);
+    free(cfrom);
     free(out);
     free(reset);
     rs_graph_free(g);

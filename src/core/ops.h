@@ -165,10 +165,18 @@ rs_tensor *rs_op_conv_causal(rs_graph *g, rs_tensor *x, rs_tensor *w,
  * last K-1 inputs oldest first (zeros at the start); a reset zeroes the
  * cache first. Then the cache shifts by one and takes x. w (K, C), b (C)
  * or NULL. The same bits as rs_op_conv_causal at that position. Any
- * thread; out must not overlap the others. */
+ * thread; the arrays must not overlap. */
 void rs_conv_causal_step(float *out, float *cache, const float *x,
                          const float *w, const float *b, int K, int C,
                          bool reset);
+/* The cache (K-1, C) a decoder holds after the op's positions of one
+ * sequence: x (T, C), reset (T) or NULL, cache0 (K-1, C) the cache before
+ * them or NULL (zeros). The last K-1 inputs oldest first, zeros for
+ * positions before the last document start (and before the start without
+ * cache0), so decoding can continue from a prompt run through the op.
+ * cache must not overlap the others. */
+void rs_conv_causal_cache(float *cache, const float *cache0, const float *x,
+                          const uint8_t *reset, int T, int K, int C);
 
 /* ---- ops_blockdiag.c --------------------------------------------------- */
 /* Block-diagonal linear: x (..., H w), W (H, w, w), b (H w) or NULL ->

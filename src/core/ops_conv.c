@@ -284,3 +284,25 @@ rs_conv_causal_step(float *restrict out, float *restrict cache,
         memcpy(cache + nc - n, x, n * sizeof(float));
     }
 }
+
+void
+rs_conv_causal_cache(float *cache, const float *cache0, const float *x,
+                     const uint8_t *reset, int T, int K, int C)
+{
+    int last = -1;
+    for (int t = 0; reset != NULL && t < T; t++)
+        if (reset[t] != 0)
+            last = t;
+    int lo = conv_lowest(last, cache0 != NULL, K);
+    size_t n = (size_t)C;
+    for (int j = 0; j < K - 1; j++) {
+        int pos = T - (K - 1) + j;
+        float *dst = cache + (size_t)j * n;
+        if (pos < lo)
+            memset(dst, 0, n * sizeof(float));
+        else if (pos >= 0)
+            memcpy(dst, x + (size_t)pos * n, n * sizeof(float));
+        else
+            memcpy(dst, cache0 + (size_t)(K - 1 + pos) * n, n * sizeof(float));
+    }
+}
