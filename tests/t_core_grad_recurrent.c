@@ -64,8 +64,10 @@ resets_at(int B, int T, const int *pos, int npos)
 {
     uint8_t *r = calloc((size_t)B * (size_t)T, 1);
     for (int b = 0; b < B; b++)
-        for (int i = 0; i < npos; i++)
+        for (int i = 0; i < npos; i++) {
+            RS_ASSERT(pos[i] >= 0 && pos[i] < T);
             r[(size_t)b * (size_t)T + (size_t)pos[i]] = 1;
+        }
     return r;
 }
 
@@ -470,7 +472,7 @@ test_rglru(void)
         {1, 1, 1, false, false, NULL, 0},
         {2, 5, 3, false, false, NULL, 0},
         {2, 7, 3, true, false, r_mid, 3},
-        {2, 6, 20, true, true, r_mid, 3}, /* a block of 16 and a tail */
+        {2, 7, 20, true, true, r_mid, 3}, /* a block of 16 and a tail */
         {1, 200, 3, true, true, r_long, 4},
         {2, 200, 2, true, false, r_long + 1, 3},
     };
