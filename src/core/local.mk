@@ -14,6 +14,10 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/ops_index.c \
 	%D%/ops_attention.c \
 	%D%/ops_rope.c \
+	%D%/ops_rglru.c \
+	%D%/ops_conv.c \
+	%D%/ops_blockdiag.c \
+	%D%/ops_softcap.c \
 	%D%/sparse.c %D%/sparse.h \
 	%D%/vecmath.c %D%/vecmath.h \
 	%D%/blas.c %D%/blas.h \

@@ -16,6 +16,7 @@
 #define RS_CORE_OPS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/graph.h"
 #include "core/rng.h"
@@ -125,6 +126,68 @@ rs_tensor *rs_op_attention_probs(rs_graph *g, rs_tensor *out);
  * (RoFormer's interleaved pairs); the v third is copied unchanged.
  * -> (B, T, 3C). base > 1. */
 rs_tensor *rs_op_rope(rs_graph *g, rs_tensor *qkv, int heads, float base);
+
+/* ---- ops_rglru.c ------------------------------------------------------- */
+/* The RG-LRU of Hawk / Griffin (De et al., arXiv 2402.19427), as the
+ * RecurrentGemma code computes it, elementwise over channels: with
+ * gx = sigmoid(px), ga = sigmoid(pa), log a = -8 ga softplus(a_param),
+ *     h_t = a_t h_{t-1} + sqrt(1 - a_t^2) (x_t gx_t),   y_t = h_t.
+ * x, pa, px (B, T, C); a_param (C); h0 (B, C): h_{-1}, or NULL for zeros;
+ * reset: one flag per (b, t) (B*T, copied) or NULL: a nonzero flag starts
+ * a document there (a_t = 0, sqrt(..) = 1: h_t = x_t gx_t). -> h (B, T, C);
+ * the state to keep for decoding is its last position h[:, T-1, :].
+ * Gradients reach x, pa, px, a_param and h0; the sqrt's derivative is
+ * bounded by 1000 (1 / sqrt(max(4 z, 1e-6))) as in the code. */
+rs_tensor *rs_op_rglru(rs_graph *g, rs_tensor *x, rs_tensor *pa,
+                       rs_tensor *px, rs_tensor *a_param, rs_tensor *h0,
+                       const uint8_t *reset);
+/* One decoding step, no graph: h (C), the state, becomes h_t from x, pa,
+ * px (C) and a_param (C), a document start when reset. The same bits as
+ * rs_op_rglru at that position. Any thread; arrays must not overlap. */
+void rs_rglru_step(float *h, const float *x, const float *pa,
+                   const float *px, const float *a_param, int C, bool reset);
+
+/* ---- ops_conv.c -------------------------------------------------------- */
+/* The most taps of rs_op_conv_causal. */
+#define RS_CONV_MAX_TAPS 16
+/* Depthwise causal temporal convolution: x (B, T, C), w (K, C), K <=
+ * RS_CONV_MAX_TAPS, b (C) or NULL -> (B, T, C) with
+ *     out_t = sum_{s=0..K-1} w[K-1-s] x_{t-s} + b   (per channel).
+ * x_{t-s} for t-s < 0 comes from cache (B, K-1, C), the previous inputs
+ * oldest first, or is 0 when cache is NULL. reset: one flag per (b, t)
+ * (B*T, copied) or NULL; a document start at t' hides every position
+ * < t' (cache included) from the outputs at t >= t'. Gradients reach x, w
+ * and b, not the cache. */
+rs_tensor *rs_op_conv_causal(rs_graph *g, rs_tensor *x, rs_tensor *w,
+                             rs_tensor *b, rs_tensor *cache,
+                             const uint8_t *reset);
+/* One decoding step, no graph: out (C) from x (C) and cache (K-1, C), the
+ * last K-1 inputs oldest first (zeros at the start); a reset zeroes the
+ * cache first. Then the cache shifts by one and takes x. w (K, C), b (C)
+ * or NULL. The same bits as rs_op_conv_causal at that position. Any
+ * thread; the arrays must not overlap. */
+void rs_conv_causal_step(float *out, float *cache, const float *x,
+                         const float *w, const float *b, int K, int C,
+                         bool reset);
+/* The cache (K-1, C) a decoder holds after the op's positions of one
+ * sequence: x (T, C), reset (T) or NULL, cache0 (K-1, C) the cache before
+ * them or NULL (zeros). The last K-1 inputs oldest first, zeros for
+ * positions before the last document start (and before the start without
+ * cache0), so decoding can continue from a prompt run through the op.
+ * cache must not overlap the others. */
+void rs_conv_causal_cache(float *cache, const float *cache0, const float *x,
+                          const uint8_t *reset, int T, int K, int C);
+
+/* ---- ops_blockdiag.c --------------------------------------------------- */
+/* Block-diagonal linear: x (..., H w), W (H, w, w), b (H w) or NULL ->
+ * (..., H w), y[.., h, j] = sum_i x[.., h, i] W[h, i, j] + b[h w + j]
+ * (the layout of RecurrentGemma's BlockDiagonalLinear: x W, not x W^T). */
+rs_tensor *rs_op_blockdiag(rs_graph *g, rs_tensor *x, rs_tensor *W,
+                           rs_tensor *b);
+
+/* ---- ops_softcap.c ----------------------------------------------------- */
+/* cap tanh(x / cap) elementwise, any shape; cap finite and > 0. */
+rs_tensor *rs_op_softcap(rs_graph *g, rs_tensor *x, float cap);
 
 /* ---- ops_rownorm.c ---------------------------------------------------- */
 /* Row ops over the last dim (C), same shape out. The max and min of a row

@@ -22,13 +22,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/base.h"
 #include "core/graph.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 
-#define RS_OP_MAX_SRC 3
+#define RS_OP_MAX_SRC 5
 
 enum rs_op {
     RS_OP_MATMUL,
@@ -64,6 +65,10 @@ enum rs_op {
     RS_OP_DROPOUT,
     RS_OP_ATTENTION,
     RS_OP_ROPE,
+    RS_OP_RGLRU,
+    RS_OP_CONV_CAUSAL,
+    RS_OP_BLOCKDIAG,
+    RS_OP_SOFTCAP,
     RS_OP_MINMAX_NORM,
     RS_OP_THRESHOLD,
     RS_OP_NORMALIZE_SUM,
@@ -80,7 +85,7 @@ union rs_op_params {
         bool trans_a, trans_b;
     } matmul;
     struct {
-        float v; /* scale factor, added scalar, leaky slope */
+        float v; /* scale factor, added scalar, leaky slope, soft cap */
     } scalar;
     struct {
         float eps;
@@ -103,6 +108,12 @@ union rs_op_params {
     struct {
         int heads;
     } rope;
+    struct {
+        uint8_t *reset; /* arena copy, one per (b, t), or NULL */
+    } rglru;
+    struct {
+        uint8_t *reset; /* arena copy, one per (b, t), or NULL */
+    } conv;
     struct {
         float p;
         struct rs_rng *rng;
@@ -211,6 +222,8 @@ extern const struct rs_op_def rs_op_def_layernorm, rs_op_def_rmsnorm;
 extern const struct rs_op_def rs_op_def_embedding, rs_op_def_concat,
     rs_op_def_slice, rs_op_def_reshape, rs_op_def_dropout;
 extern const struct rs_op_def rs_op_def_attention, rs_op_def_rope;
+extern const struct rs_op_def rs_op_def_rglru, rs_op_def_conv_causal,
+    rs_op_def_blockdiag, rs_op_def_softcap;
 extern const struct rs_op_def rs_op_def_minmax_norm, rs_op_def_threshold,
     rs_op_def_normalize_sum, rs_op_def_normalize_l2;
 extern const struct rs_op_def rs_op_def_pick, rs_op_def_clamp,
