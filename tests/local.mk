@@ -148,3 +148,5 @@ check_PROGRAMS += %D%/t_algo_learner_par
 %C%_t_algo_learner_par_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_data_text
 %C%_t_data_text_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_nn_griffin
+%C%_t_nn_griffin_LDADD = $(RS_TEST_LIBS)
