@@ -142,3 +142,6 @@ check_PROGRAMS += %D%/t_algo_ppo_loss
 # learners side by side (rs_learners_update): bit for bit the sequential run
 check_PROGRAMS += %D%/t_algo_learner_par
 %C%_t_algo_learner_par_LDADD = $(RS_TEST_LIBS)
+# half RoPE and multi-query local attention (ops_rope.c, ops_mqa.c)
+check_PROGRAMS += %D%/t_core_grad_mqa
+%C%_t_core_grad_mqa_LDADD = $(RS_TEST_LIBS)

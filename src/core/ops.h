@@ -151,4 +151,23 @@ rs_tensor *rs_op_clamp(rs_graph *g, rs_tensor *x, float lo, float hi);
  * smaller input, half to each on a tie (torch.minimum). */
 rs_tensor *rs_op_minimum(rs_graph *g, rs_tensor *a, rs_tensor *b);
 
+/* ---- ops_rope.c (RecurrentGemma) --------------------------------------- */
+/* RoPE as RecurrentGemma applies it (arXiv 2404.07839, layers.py::
+ * apply_rope): x (B, T, heads hd), one tensor of heads (the H query heads,
+ * or the single key head of multi-query attention). In each head only the
+ * first rot_dims dims (r: even, 2 <= r <= hd; RecurrentGemma uses hd / 2)
+ * rotate, pair (i, i + r/2) for i < r/2 by the angle
+ * (pos0 + t) * base^(-2i/r) (base 1e4 there), the "rotate-half" pairing;
+ * dims r .. hd are copied. Positions are absolute: pos0 >= 0 is the
+ * position of row t = 0. -> (B, T, heads hd). base > 1. */
+rs_tensor *rs_op_rope_half(rs_graph *g, rs_tensor *x, int heads, int rot_dims,
+                           float base, int pos0);
+/* The same rotation of one row x (heads hd) at position pos, into y (may
+ * be x), with no graph: for decoding, where each new query and key is
+ * rotated once (keys are cached already rotated). Gives the same bits as
+ * rs_op_rope_half's row of position pos. Arguments as the op's, unchecked.
+ * Any thread. */
+void rs_rope_half_row(float *y, const float *x, int heads, int hd,
+                      int rot_dims, float base, int pos);
+
 #endif /* RS_CORE_OPS_H */
