@@ -248,7 +248,7 @@ rs_rope_half_row(float *y, const float *x, int heads, int hd, int rot_dims,
 /* y = R(theta) x on the rotated dims, the rest copied: per row of
  * (B, T, heads hd), row t with the angles cs[t] of position pos0 + t. */
 static void
-rope_half_forward(float *restrict out,    /* (B, T, H hd) */
+rope_half_forward(float *restrict out,      /* (B, T, H hd) */
                   const float *restrict x,  /* (B, T, H hd) */
                   const float *restrict cs, /* (T, r/2, 2) */
                   int B, int T, int H, int hd, int r)
@@ -291,8 +291,8 @@ node_rope_half_forward(rs_graph *g, struct rs_node *n)
     (void)g;
     const rs_tensor *x = n->src[0];
     int H = n->p.rope_half.heads;
-    rope_half_forward(n->out->data, x->data, n->saved, x->shape[0],
-                      x->shape[1], H, x->shape[2] / H, n->p.rope_half.rot_dims);
+    rope_half_forward(n->out->data, x->data, n->saved, x->shape[0], x->shape[1],
+                      H, x->shape[2] / H, n->p.rope_half.rot_dims);
 }
 
 static void
@@ -302,8 +302,8 @@ node_rope_half_backward(rs_graph *g, struct rs_node *n)
     if (!x->requires_grad)
         return;
     int H = n->p.rope_half.heads;
-    rope_half_backward(rs_graph_grad(g, x), n->out->grad, n->saved,
-                       x->shape[0], x->shape[1], H, x->shape[2] / H,
+    rope_half_backward(rs_graph_grad(g, x), n->out->grad, n->saved, x->shape[0],
+                       x->shape[1], H, x->shape[2] / H,
                        n->p.rope_half.rot_dims);
 }
 
@@ -314,8 +314,8 @@ const struct rs_op_def rs_op_def_rope_half = {
 };
 
 rs_tensor *
-rs_op_rope_half(rs_graph *g, rs_tensor *x, int heads, int rot_dims,
-                float base, int pos0)
+rs_op_rope_half(rs_graph *g, rs_tensor *x, int heads, int rot_dims, float base,
+                int pos0)
 {
     if (rs_graph_skip(g, 1, &x))
         return NULL;
@@ -356,8 +356,7 @@ rs_op_rope_half(rs_graph *g, rs_tensor *x, int heads, int rot_dims,
     if (out == NULL)
         return NULL;
     /* cs (T, r/2, 2): the angles of positions pos0 .. pos0 + T - 1. */
-    float *cs =
-        rs_graph_alloc(g, (size_t)T * (size_t)rot_dims * sizeof(float));
+    float *cs = rs_graph_alloc(g, (size_t)T * (size_t)rot_dims * sizeof(float));
     for (int t = 0; t < T; t++)
         for (int i = 0; i < rot_dims / 2; i++)
             rope_half_angle(cs + (size_t)t * (size_t)rot_dims + 2 * (size_t)i,
