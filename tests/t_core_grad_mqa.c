@@ -383,6 +383,29 @@ test_mqa(void)
         rs_tensor_release(v);
     }
 
+    /* A NaN key shows in the outputs of the queries that see it (every
+     * head), and only those. (A NaN value, as in rs_op_attention, also
+     * reaches the earlier rows of its block: 0 x NaN in the P V GEMM.) */
+    {
+        int qs[3] = {1, 40, 8}, ks[3] = {1, 40, 4};
+        rs_tensor *q = tap_filled(&rng, 3, qs, -1, 1);
+        rs_tensor *k = tap_filled(&rng, 3, ks, -1, 1);
+        rs_tensor *v = tap_filled(&rng, 3, ks, -1, 1);
+        rs_graph *g = rs_graph_new();
+        k->data[20 * 4 + 1] = NAN;
+        rs_tensor *y = rs_op_mqa(g, q, k, v, 2, 5);
+        bool ok = y != NULL;
+        for (int t = 0; ok && t < 40; t++)
+            for (int i = 0; i < 8; i++)
+                ok = ok && (isnan(y->data[t * 8 + i]) == (t >= 20 && t < 25));
+        tap_ok(ok, "mqa window 5: a NaN key at 20 makes exactly the outputs "
+                   "of positions 20..24 NaN");
+        rs_graph_free(g);
+        rs_tensor_release(q);
+        rs_tensor_release(k);
+        rs_tensor_release(v);
+    }
+
     /* Errors. */
     int qs[3] = {2, 5, 12}, ks[3] = {2, 5, 6}, bad[3] = {2, 4, 6};
     rs_tensor *q = tap_filled(&rng, 3, qs, -1, 1);

@@ -175,10 +175,12 @@ void rs_rope_half_row(float *y, const float *x, int heads, int hd, int rot_dims,
  * value head k, v (B, T, hd) -> (B, T, heads hd), the heads concatenated.
  * Position t attends to positions max(0, t - window + 1) .. t, `window`
  * keys including itself (window <= 0: all of 0..t), with scores
- * q.k hd^-0.5 and a float softmax. Computed in blocks of query positions
- * against only the keys in their window: memory O(B T heads) plus
- * O(heads window^2) scratch, never T x T. The per-row log-sum-exp is saved
- * and the backward recomputes the probabilities from it. */
+ * q.k hd^-0.5 and a float softmax. Computed in blocks of QB query
+ * positions (16 for windows up to 64, else 64) against only the keys in
+ * their window, never a T x T buffer: the arena gets the output, the
+ * per-row log-sum-exp (B, heads, T) that the backward recomputes the
+ * probabilities from, and scratch of at most 16 x (QB heads, keys) floats,
+ * keys = min(T, QB + window - 1) (global: T). */
 rs_tensor *rs_op_mqa(rs_graph *g, rs_tensor *q, rs_tensor *k, rs_tensor *v,
                      int heads, int window);
 /* The log-sum-exp of the scores of every row (B, heads, T) saved by the
