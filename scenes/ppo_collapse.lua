@@ -8,30 +8,23 @@
 -- Breakout; a session step is one PPO update (a rollout and its epochs).
 --
 -- Measured (headless, 2-core machine, defaults unless said; "peak" and
--- "final" are 5-update moving averages):
---   speed: 8.8-9.4 session steps/s, 18.0k-19.3k env steps/s for the pair
---   including the updates (the two learners update side by side, one core
---   each; 36k at epochs 16); the default 1200 updates take ~2.3 min.
---   Precursors, seeds 1-3 (1200-1500 updates): base's actor pre-activation
---   norm grows from 0.8 to 62-127 while pfo's stays at 5-10; the mean of
---   the ratios that end below 1-eps falls from ~0.74 to 0.47-0.53 (pfo
---   0.56-0.60); base's return ends 3%, 39% and 48% (seed 1 at 3000
---   updates) below its peak.
---   Within the default 1200 updates base's actor approx-rank rises to
---   ~47 and falls only 13-27% (and pfo's stays below it, 20-27). Longer
---   (seed 1, --steps 10000, ~20 min): the rank collapses -- 49 at update
---   351, 60% of that by 3800, 19 at 5000, 6.5 at 10000 (means of 50
---   updates) -- with 83% of base's actor units dead (never active on the
---   rollout), its critic rank 33 -> 2 and its norm ~1000; pfo: rank 24 ->
---   9.5, 40% dead, norm 18, and pfo's rank passes base's at update 4590.
---   base's return does not collapse there (12 at 3000, 27 at 10000;
---   pfo 16). Seeds 2 and 3 to 6000 updates agree: base's rank is 40%
---   below its peak (47) by update 3029 / 1295 and ends at 13 / 5 with 59%
---   / 76% of its units dead; pfo's rank passes base's at 4896 / 1388 and
---   ends at 14 / 18; the returns stay at 9-13 for both.
---   tanh (seed 1, 1500 updates): base rank 56 -> 48, norm 120.
---   width 256 (seed 1, 1200): base rank 127 -> 92, pfo 101 -> 46, base
---   return 12.6 -> 6.4, pfo 11.4.
+-- "final" are 5-update moving averages of the logged values):
+--   speed: 13.2-14.0 session steps/s = 27-29k env steps/s for the pair,
+--   including the updates and instruments (the learners update side by
+--   side, one core each; the first layer computes over the frame's
+--   nonzeros); the default 3600 updates take ~4.4 min.
+--   Seeds 1-3, 3600 updates: base's actor approx-rank peaks at 47 and
+--   ends 78%, 40% and 92% below its peak (10.2, 27.8, 4.0), with 61%,
+--   18% and 72% of its actor units dead and a pre-activation norm of
+--   190-410; pfo's norm stays at 8-9 and its rank ends at 22.6, 19.8 and
+--   16.0 (higher than base's on seeds 1 and 3). capacity/actor (seeds 2,
+--   3) rises 0.013 -> 1.8 and 0.004 -> 2.2 for base, to 0.32 and 1.65 for
+--   pfo. The mean of the ratios left below 1-eps sinks from ~0.74 in the
+--   first updates to 0.51-0.55; the fraction below settles at 0.15-0.16.
+--   The return does not collapse: its 100-update means end 4-17% below
+--   their peak for base (15.2, 11.9, 15.7) and pfo ends lower (13.6,
+--   12.0, 13.4). Longer runs (seed 1 to 10000 updates, seeds 2-3 to
+--   6000) end with base's rank at 5-13 and base's return still rising.
 --   Fewer epochs, slower precursors (seed 1, 1200 updates): epochs 4 norm
 --   12.6, 9% of the ratios below 1-eps, return -14% from its peak;
 --   epochs 16 norm 34, 17%, -32%; epochs 32 norm ~80, ~20%.
@@ -50,12 +43,12 @@ epochs per rollout push the non-stationarity that the paper links to
 collapse: watch the actor's approx-rank against its peak, the
 pre-activation norm, the share of probability ratios that end outside
 [1-eps, 1+eps], and the return. `set epochs = 4` from the console changes
-the next update of both. Measured (3 seeds): base's norm grows ~100x
-(pfo's stays ~5) and its ratios below 1-eps sink from ~0.74 to ~0.5, but
-its rank falls only 13-27% from its peak in these 1200 updates; with
---steps 6000 it collapses on every seed tried (47 -> 5-13, most units
-dead) while pfo keeps the higher rank; the return does not collapse.]],
-  steps = 1200,
+the next update of both. Measured (3 seeds, these 3600 updates): base's
+norm grows to 190-410 (pfo's stays ~8), its ratios below 1-eps sink from
+~0.74 to ~0.5, and its rank falls 40-92% below its peak of 47 with up to
+72% of its units dead; pfo ends with the higher rank on 2 of 3 seeds.
+The return does not collapse here, and pfo's ends a little lower.]],
+  steps = 3600,
   params = {
     env = { "breakout", choices = { "breakout", "cartpole_switch" } },
     copies = { 8, min = 1, max = 256 },
@@ -129,9 +122,8 @@ dead) while pfo keeps the higher rank; the return does not collapse.]],
     rs.view.curves{ title = "actor pre-activation norm",
                     series = { "actor/preact_norm" }, learner = NAMES,
                     y = "log" },
-    rs.view.curves{ title = "ratios below 1-eps (fraction)",
-                    series = { "ppo/frac_below" }, learner = NAMES,
-                    ymin = 0 },
+    rs.view.curves{ title = "mean of the ratios left below 1-eps",
+                    series = { "ppo/ratio_below" }, learner = NAMES },
     rs.view.spectrum{ title = "actor features, base", layer = "l2",
                       learner = "base", log = true },
     rs.view.spectrum{ title = "actor features, pfo", layer = "l2",

@@ -148,5 +148,8 @@ check_PROGRAMS += %D%/t_algo_learner_par
 %C%_t_algo_learner_par_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_data_text
 %C%_t_data_text_LDADD = $(RS_TEST_LIBS)
+# half RoPE and multi-query local attention (ops_rope.c, ops_mqa.c)
+check_PROGRAMS += %D%/t_core_grad_mqa
+%C%_t_core_grad_mqa_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_nn_griffin
 %C%_t_nn_griffin_LDADD = $(RS_TEST_LIBS)

@@ -34,3 +34,4 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/names.c %D%/names.h
 %C%_librs_core_a_SOURCES += %D%/ops_rownorm.c
 %C%_librs_core_a_SOURCES += %D%/ops_select.c
+%C%_librs_core_a_SOURCES += %D%/ops_mqa.c

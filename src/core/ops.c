@@ -52,4 +52,6 @@ const struct rs_op_def *const rs_ops[RS_OP_COUNT] = {
     [RS_OP_PICK] = &rs_op_def_pick,
     [RS_OP_CLAMP] = &rs_op_def_clamp,
     [RS_OP_MINIMUM] = &rs_op_def_minimum,
+    [RS_OP_ROPE_HALF] = &rs_op_def_rope_half,
+    [RS_OP_MQA] = &rs_op_def_mqa,
 };

@@ -214,4 +214,51 @@ rs_tensor *rs_op_clamp(rs_graph *g, rs_tensor *x, float lo, float hi);
  * smaller input, half to each on a tie (torch.minimum). */
 rs_tensor *rs_op_minimum(rs_graph *g, rs_tensor *a, rs_tensor *b);
 
+/* ---- ops_rope.c (RecurrentGemma) --------------------------------------- */
+/* RoPE as RecurrentGemma applies it (arXiv 2404.07839, layers.py::
+ * apply_rope): x (B, T, heads hd), one tensor of heads (the H query heads,
+ * or the single key head of multi-query attention). In each head only the
+ * first rot_dims dims (r: even, 2 <= r <= hd; RecurrentGemma uses hd / 2)
+ * rotate, pair (i, i + r/2) for i < r/2 by the angle
+ * (pos0 + t) * base^(-2i/r) (base 1e4 there), the "rotate-half" pairing;
+ * dims r .. hd are copied. Positions are absolute: pos0 >= 0 is the
+ * position of row t = 0. -> (B, T, heads hd). base > 1. */
+rs_tensor *rs_op_rope_half(rs_graph *g, rs_tensor *x, int heads, int rot_dims,
+                           float base, int pos0);
+/* The same rotation of one row x (heads hd) at position pos, into y (may
+ * be x), with no graph: for decoding, where each new query and key is
+ * rotated once (keys are cached already rotated). Gives the same bits as
+ * rs_op_rope_half's row of position pos. Arguments as the op's, unchecked.
+ * Any thread. */
+void rs_rope_half_row(float *y, const float *x, int heads, int hd, int rot_dims,
+                      float base, int pos);
+
+/* ---- ops_mqa.c --------------------------------------------------------- */
+/* Causal multi-query attention: q (B, T, heads hd), one shared key and
+ * value head k, v (B, T, hd) -> (B, T, heads hd), the heads concatenated.
+ * Position t attends to positions max(0, t - window + 1) .. t, `window`
+ * keys including itself (window <= 0: all of 0..t), with scores
+ * q.k hd^-0.5 and a float softmax. Computed in blocks of QB query
+ * positions (16 for windows up to 64, else 64) against only the keys in
+ * their window, never a T x T buffer: the arena gets the output, the
+ * per-row log-sum-exp (B, heads, T) that the backward recomputes the
+ * probabilities from, and scratch of at most 16 x (QB heads, keys) floats,
+ * keys = min(T, QB + window - 1) (global: T). */
+rs_tensor *rs_op_mqa(rs_graph *g, rs_tensor *q, rs_tensor *k, rs_tensor *v,
+                     int heads, int window);
+/* The log-sum-exp of the scores of every row (B, heads, T) saved by the
+ * rs_op_mqa that produced out, or NULL if out did not come from one.
+ * Borrowed until rs_graph_reset. */
+float *rs_op_mqa_lse(rs_graph *g, rs_tensor *out);
+/* One decoding step with no graph: the query row q (heads hd) of a new
+ * position against the n >= 1 keys and values k, v (n, hd) it may see
+ * (already rotated; in any order, as softmax and sum do not care),
+ * -> out (heads hd). scores: caller scratch of n floats. A ring buffer of
+ * `window` slots written at slot = position % window holds the visible
+ * keys in slots 0 .. min(count, window) - 1, so it can be passed as is.
+ * Not bitwise rs_op_mqa's row (the sums are blocked differently) but
+ * within float rounding of it. Unchecked arguments. Any thread. */
+void rs_mqa_decode(float *out, float *scores, const float *q, const float *k,
+                   const float *v, int n, int heads, int hd);
+
 #endif /* RS_CORE_OPS_H */

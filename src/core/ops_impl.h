@@ -76,6 +76,8 @@ enum rs_op {
     RS_OP_PICK,
     RS_OP_CLAMP,
     RS_OP_MINIMUM,
+    RS_OP_ROPE_HALF,
+    RS_OP_MQA,
     RS_OP_COUNT
 };
 
@@ -124,6 +126,12 @@ union rs_op_params {
     struct {
         float lo, hi;
     } clamp;
+    struct {
+        int heads, rot_dims;
+    } rope_half;
+    struct {
+        int heads, window; /* window 0: global */
+    } mqa;
 };
 
 struct rs_node {
@@ -228,5 +236,6 @@ extern const struct rs_op_def rs_op_def_minmax_norm, rs_op_def_threshold,
     rs_op_def_normalize_sum, rs_op_def_normalize_l2;
 extern const struct rs_op_def rs_op_def_pick, rs_op_def_clamp,
     rs_op_def_minimum;
+extern const struct rs_op_def rs_op_def_rope_half, rs_op_def_mqa;
 
 #endif /* RS_CORE_OPS_IMPL_H */

@@ -10,12 +10,21 @@
  * The forward computes a (T, D/2) table of (cos, sin) in double (t up to
  * thousands times a float frequency would lose ~1e-4 rad in float) and keeps
  * it in node->saved: the backward rotates the gradient back by -theta, the
- * transpose of a rotation being its inverse. Worker thread only.
+ * transpose of a rotation being its inverse.
+ *
+ * rs_op_rope_half is RecurrentGemma's variant (Botev et al., arXiv
+ * 2404.07839; layers.py::apply_rope): a single tensor of heads (queries, or
+ * the one shared key head of multi-query attention), only the first r dims
+ * of each head rotated, with the rotate-half pairing (i, i + r/2) and
+ * absolute positions pos0 + t, so a decoder can rotate one new row with
+ * rs_rope_half_row and get the same bits. Worker thread only (the raw row
+ * kernel: any thread).
  */
 #include "config.h"
 
 #include "core/ops.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -164,6 +173,197 @@ rs_op_rope(rs_graph *g, rs_tensor *qkv, int heads, float base)
     rope_table(cs, T, D, base);
     struct rs_node *n = rs_graph_node(g, RS_OP_ROPE, out, 1, &qkv);
     n->p.rope.heads = heads;
+    n->saved = cs;
+    return rs_graph_record(g, n);
+}
+
+/* ---- rope_half --------------------------------------------------------- */
+
+/* cs[0], cs[1] = cos, sin of pos base^(-2i/r), computed in double and
+ * rounded once: the one formula both the op's table and the row kernel
+ * use, so the two give the same bits. */
+static void
+rope_half_angle(float *cs, double pos, int i, int r, float base)
+{
+    double a = pos * pow((double)base, -2.0 * i / (double)r);
+    cs[0] = (float)cos(a);
+    cs[1] = (float)sin(a);
+}
+
+/* Pairs i0 .. i1 - 1 (of P = r/2) in each of the heads of one row
+ * (heads, hd), pair i at (i, i + P) rotated by (c, sgn s) = cs[2 (i - i0)]:
+ * y_i = c x_i - s x_{i+P}, y_{i+P} = s x_i + c x_{i+P}. Both inputs of a
+ * pair are read before either output is written, so y may be x; with acc
+ * the results are added to y (then y must not be x). */
+static void
+rope_half_pairs(float *y, const float *x, const float *cs, int heads, int hd,
+                int P, int i0, int i1, float sgn, bool acc)
+{
+    for (int h = 0; h < heads; h++) {
+        const float *xh = x + (size_t)h * (size_t)hd;
+        float *yh = y + (size_t)h * (size_t)hd;
+        for (int i = i0; i < i1; i++) {
+            float c = cs[2 * (i - i0)], s = sgn * cs[2 * (i - i0) + 1];
+            float x0 = xh[i], x1 = xh[i + P];
+            float y0 = c * x0 - s * x1, y1 = s * x0 + c * x1;
+            if (acc) {
+                yh[i] += y0;
+                yh[i + P] += y1;
+            } else {
+                yh[i] = y0;
+                yh[i + P] = y1;
+            }
+        }
+    }
+}
+
+/* Dims r .. hd of each head: copied (acc: added). */
+static void
+rope_half_rest(float *y, const float *x, int heads, int hd, int r, bool acc)
+{
+    if (r == hd || (y == x && !acc))
+        return;
+    for (int h = 0; h < heads; h++) {
+        size_t o = (size_t)h * (size_t)hd + (size_t)r;
+        if (acc)
+            rs_vec_acc(y + o, x + o, (size_t)(hd - r));
+        else
+            memcpy(y + o, x + o, (size_t)(hd - r) * sizeof(float));
+    }
+}
+
+void
+rs_rope_half_row(float *y, const float *x, int heads, int hd, int rot_dims,
+                 float base, int pos)
+{
+    int P = rot_dims / 2;
+    for (int i = 0; i < P; i++) {
+        float cs[2];
+        rope_half_angle(cs, (double)pos, i, rot_dims, base);
+        rope_half_pairs(y, x, cs, heads, hd, P, i, i + 1, 1.0f, false);
+    }
+    rope_half_rest(y, x, heads, hd, rot_dims, false);
+}
+
+/* y = R(theta) x on the rotated dims, the rest copied: per row of
+ * (B, T, heads hd), row t with the angles cs[t] of position pos0 + t. */
+static void
+rope_half_forward(float *restrict out,      /* (B, T, H hd) */
+                  const float *restrict x,  /* (B, T, H hd) */
+                  const float *restrict cs, /* (T, r/2, 2) */
+                  int B, int T, int H, int hd, int r)
+{
+    int P = r / 2;
+    size_t C = (size_t)H * (size_t)hd;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            size_t row = ((size_t)b * (size_t)T + (size_t)t) * C;
+            const float *cst = cs + (size_t)t * (size_t)r;
+            rope_half_pairs(out + row, x + row, cst, H, hd, P, 0, P, 1.0f,
+                            false);
+            rope_half_rest(out + row, x + row, H, hd, r, false);
+        }
+}
+
+/* y = R x  =>  dx = R^T dy = R(-theta) dy on the rotated dims; the copied
+ * dims pass dy through. */
+static void
+rope_half_backward(float *restrict dx,         /* (B, T, H hd) */
+                   const float *restrict dout, /* (B, T, H hd) */
+                   const float *restrict cs,   /* (T, r/2, 2) */
+                   int B, int T, int H, int hd, int r)
+{
+    int P = r / 2;
+    size_t C = (size_t)H * (size_t)hd;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            size_t row = ((size_t)b * (size_t)T + (size_t)t) * C;
+            const float *cst = cs + (size_t)t * (size_t)r;
+            rope_half_pairs(dx + row, dout + row, cst, H, hd, P, 0, P, -1.0f,
+                            true);
+            rope_half_rest(dx + row, dout + row, H, hd, r, true);
+        }
+}
+
+static void
+node_rope_half_forward(rs_graph *g, struct rs_node *n)
+{
+    (void)g;
+    const rs_tensor *x = n->src[0];
+    int H = n->p.rope_half.heads;
+    rope_half_forward(n->out->data, x->data, n->saved, x->shape[0], x->shape[1],
+                      H, x->shape[2] / H, n->p.rope_half.rot_dims);
+}
+
+static void
+node_rope_half_backward(rs_graph *g, struct rs_node *n)
+{
+    rs_tensor *x = n->src[0];
+    if (!x->requires_grad)
+        return;
+    int H = n->p.rope_half.heads;
+    rope_half_backward(rs_graph_grad(g, x), n->out->grad, n->saved, x->shape[0],
+                       x->shape[1], H, x->shape[2] / H,
+                       n->p.rope_half.rot_dims);
+}
+
+const struct rs_op_def rs_op_def_rope_half = {
+    .name = "rope_half",
+    .forward = node_rope_half_forward,
+    .backward = node_rope_half_backward,
+};
+
+rs_tensor *
+rs_op_rope_half(rs_graph *g, rs_tensor *x, int heads, int rot_dims, float base,
+                int pos0)
+{
+    if (rs_graph_skip(g, 1, &x))
+        return NULL;
+    char buf[64];
+    if (x->ndim != 3) {
+        rs_graph_fail(g, RS_ESHAPE, "rope_half: x %s is not (B, T, H hd)",
+                      rs_tensor_shape_str(x, buf, sizeof buf));
+        return NULL;
+    }
+    int T = x->shape[1], C = x->shape[2];
+    if (heads < 1 || C % heads != 0) {
+        rs_graph_fail(g, RS_EINVAL,
+                      "rope_half: heads %d is not >= 1 and a divisor of %d",
+                      heads, C);
+        return NULL;
+    }
+    int hd = C / heads;
+    if (rot_dims < 2 || rot_dims % 2 != 0 || rot_dims > hd) {
+        rs_graph_fail(g, RS_EINVAL,
+                      "rope_half: rot_dims %d is not even, >= 2 and <= the "
+                      "head size %d",
+                      rot_dims, hd);
+        return NULL;
+    }
+    /* !(base > 1) also catches NaN. */
+    if (!(base > 1.0f) || isinf(base)) {
+        rs_graph_fail(g, RS_EINVAL, "rope_half: base %g is not finite and > 1",
+                      (double)base);
+        return NULL;
+    }
+    if (pos0 < 0 || pos0 > INT_MAX - T) {
+        rs_graph_fail(g, RS_EINVAL,
+                      "rope_half: pos0 %d is negative or pos0 + T overflows",
+                      pos0);
+        return NULL;
+    }
+    rs_tensor *out = rs_graph_tensor(g, 3, x->shape);
+    if (out == NULL)
+        return NULL;
+    /* cs (T, r/2, 2): the angles of positions pos0 .. pos0 + T - 1. */
+    float *cs = rs_graph_alloc(g, (size_t)T * (size_t)rot_dims * sizeof(float));
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < rot_dims / 2; i++)
+            rope_half_angle(cs + (size_t)t * (size_t)rot_dims + 2 * (size_t)i,
+                            (double)pos0 + (double)t, i, rot_dims, base);
+    struct rs_node *n = rs_graph_node(g, RS_OP_ROPE_HALF, out, 1, &x);
+    n->p.rope_half.heads = heads;
+    n->p.rope_half.rot_dims = rot_dims;
     n->saved = cs;
     return rs_graph_record(g, n);
 }
