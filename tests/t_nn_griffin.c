@@ -2,13 +2,14 @@
  *
  * t_nn_griffin.c: Hawk / Griffin / the MQA transformer (nn/griffin.h):
  * config defaults and errors, parameter names and count against a
- * formula, the init's a_param range, the recorded gate a_t in (0, 1),
- * a reset flag against a cut sequence, the decoder's logits against the graph
- * forward position by position (1e-5; a ring that wraps for Griffin), state
- * bytes (flat for the recurrent and windowed layers, linear for window 0),
- * finite differences of a cross-entropy w.r.t. every parameter of a tiny model,
- * sampling (greedy at temperature 0, frequencies at 1) and the module
- * interface.
+ * formula, the init's a_param range, the recorded gate a_t in (0, 1), a
+ * reset flag against a cut sequence, the decoder's logits against the
+ * graph forward position by position (1e-5) for Hawk, Griffin (a ring
+ * that wraps) and the global transformer (a cache that grows), state
+ * bytes (flat for the recurrent and windowed layers, linear for window
+ * 0), finite differences of a cross-entropy w.r.t. every parameter of
+ * tiny models of each kind, sampling (greedy at temperature 0,
+ * frequencies at 1 and 1/4) and the module interface.
  */
 #include "config.h"
 
@@ -81,10 +82,7 @@ test_config(void)
     rs_nn_griffin_config_default(&c);
     struct rs_error err = {0};
     tap_is_str(c.pattern, "RRA", "pattern defaults to RRA");
-    /* TODO(model): resolve the defaults once attention layers exist */
-    strcpy(c.pattern, "R");
-    tap_ok(rs_nn_griffin_config_resolve(&c, &err) == RS_OK,
-           "defaults (pattern R) resolve");
+    tap_ok(rs_nn_griffin_config_resolve(&c, &err) == RS_OK, "defaults resolve");
     tap_is_int(c.lru_width, 64, "lru_width defaults to d");
     tap_is_int(c.window, 32, "window defaults to 32");
     tap_ok(c.embed_scale && c.soft_cap == 0.0f, "embed_scale on, soft_cap off");
@@ -105,6 +103,17 @@ test_config(void)
     tap_ok(rs_nn_griffin_config_resolve(&c, &err) == RS_EINVAL &&
                strcmp(err.msg, "heads = 4 does not divide lru_width = 6") == 0,
            "lru_width: %s", err.msg);
+    c = tiny("RA", 4);
+    c.heads = 4;
+    tap_ok(rs_nn_griffin_config_resolve(&c, &err) == RS_EINVAL &&
+               strcmp(err.msg, "head size d / heads = 8 / 4 = 2 is not a "
+                               "multiple of 4 (RoPE rotates pairs in the "
+                               "first half of each head)") == 0,
+           "attention head size: %s", err.msg);
+    c = tiny("RRRA", 4);
+    c.heads = 4;
+    tap_ok(rs_nn_griffin_config_resolve(&c, &err) == RS_OK,
+           "an A past the last layer is not used: any head size");
     c = tiny("R", 4);
     c.conv_width = 17;
     tap_ok(rs_nn_griffin_config_resolve(&c, &err) == RS_EINVAL &&
@@ -271,6 +280,64 @@ test_decode_hawk(void)
     rs_nn_griffin_free(gf);
 }
 
+/* Griffin with window 4 over 20 positions (the ring wraps 4 times) and
+ * the global transformer over 70 (its cache grows past 64). */
+static void
+test_decode_attention(void)
+{
+    struct rs_nn_griffin_config c = tiny("RRA", 4);
+    c.layers = 4; /* R R A R */
+    rs_nn_griffin *gf = build(&c, 40);
+    scramble(gf, 0.5f, 41);
+    enum { B = 2, T = 20, TT = 70 };
+    size_t sb[TT];
+    double e = decode_gap(gf, B, T, 42, sb);
+    tap_ok(e <= 1e-5,
+           "griffin, window 4: decode logits = forward logits over %d "
+           "positions (worst %.2e)",
+           T, e);
+    size_t rec = 3 * (8 + 2 * 8), hd = 4;
+    bool ok = true;
+    for (int t = 0; t < T; t++) {
+        size_t keys = t + 1 < 4 ? (size_t)t + 1 : 4;
+        ok = ok && sb[t] == (size_t)B * 4 * (rec + 2 * keys * hd);
+    }
+    tap_ok(ok, "griffin: state bytes grow for 4 positions, then stay at %zu",
+           sb[T - 1]);
+    tap_ok(sb[3] == sb[T - 1] && sb[2] < sb[3],
+           "griffin: flat from position window on");
+    rs_nn_griffin_free(gf);
+
+    c = tiny("A", 0);
+    c.layers = 2;
+    gf = build(&c, 43);
+    scramble(gf, 0.5f, 44);
+    e = decode_gap(gf, B, TT, 45, sb);
+    tap_ok(e <= 1e-5,
+           "transformer, window 0: decode logits = forward logits over %d "
+           "positions (worst %.2e)",
+           TT, e);
+    ok = true;
+    for (int t = 0; t < TT; t++)
+        ok = ok && sb[t] == (size_t)B * 2 * 2 * ((size_t)t + 1) * hd * 4;
+    tap_ok(ok,
+           "transformer: state bytes 2 layers x 2 (t + 1) hd floats, "
+           "%zu at %d",
+           sb[TT - 1], TT);
+    rs_nn_griffin_free(gf);
+
+    /* a window wider than the sequence is global attention */
+    c = tiny("RA", 100);
+    gf = build(&c, 46);
+    scramble(gf, 0.5f, 47);
+    e = decode_gap(gf, 1, 12, 48, NULL);
+    tap_ok(e <= 1e-5,
+           "window 100 over 12 positions: decode = forward "
+           "(worst %.2e)",
+           e);
+    rs_nn_griffin_free(gf);
+}
+
 /* A reset flag at t restarts the recurrence there: the logits from t on
  * equal those of the sequence cut at t (Hawk: recurrent layers only). */
 static void
@@ -333,6 +400,16 @@ test_gradients(void)
     c.lru_width = 4;
     c.soft_cap = 3.0f;
     gradcheck_model("hawk: d CE / d every parameter", &c, 20);
+    c = tiny("RA", 2);
+    c.layers = 2;
+    c.rope_base = 3.0f;
+    gradcheck_model("griffin (R, A window 2): d CE / d every parameter", &c,
+                    21);
+    c = tiny("A", 0);
+    c.layers = 1;
+    c.embed_scale = false;
+    gradcheck_model("transformer (A, global): d CE / d every parameter", &c,
+                    22);
 }
 
 /* ---- sampling ----------------------------------------------------------- */
@@ -423,6 +500,7 @@ main(void)
     test_params();
     test_gate_record();
     test_decode_hawk();
+    test_decode_attention();
     test_reset();
     test_gradients();
     test_sample();

@@ -85,11 +85,6 @@ rs_nn_griffin_config_resolve(struct rs_nn_griffin_config *cfg,
         return rs_error_set(err, RS_EINVAL,
                             "heads = %d does not divide lru_width = %d",
                             cfg->heads, cfg->lru_width);
-    if (attn)
-        return rs_error_set(err, RS_EINVAL,
-                            "pattern \"%s\": attention layers are not "
-                            "built yet",
-                            cfg->pattern);
     if (attn && (cfg->d / cfg->heads) % 4 != 0)
         return rs_error_set(err, RS_EINVAL,
                             "head size d / heads = %d / %d = %d is not a "
@@ -372,15 +367,20 @@ recurrent(rs_nn_griffin *gf, rs_graph *g, int l, rs_tensor *x,
     return rs_nn_linear_forward(&r->linear_out, g, rs_op_mul(g, h, y));
 }
 
-/* The local MQA temporal block of layer l: not built yet. */
+/* The local MQA temporal block of layer l on x (B, T, d). */
 static rs_tensor *
 attention(rs_nn_griffin *gf, rs_graph *g, int l, rs_tensor *x)
 {
-    (void)gf;
-    (void)l;
-    (void)x;
-    rs_graph_fail(g, RS_EINVAL, "attention layers are not built yet");
-    return NULL;
+    const struct rs_nn_griffin_config *c = &gf->cfg;
+    const struct gf_attn *a = &gf->lay[l - 1].attn;
+    int H = c->heads, hd = c->d / H;
+    rs_tensor *q = rs_nn_linear_forward(&a->q, g, x); /* (B, T, d) */
+    rs_tensor *k = rs_nn_linear_forward(&a->k, g, x); /* (B, T, hd) */
+    rs_tensor *v = rs_nn_linear_forward(&a->v, g, x); /* (B, T, hd) */
+    q = rs_op_rope_half(g, q, H, hd / 2, c->rope_base, 0);
+    k = rs_op_rope_half(g, k, 1, hd / 2, c->rope_base, 0);
+    rs_tensor *o = rs_op_mqa(g, q, k, v, H, c->window);
+    return rs_nn_linear_forward(&a->out, g, o);
 }
 
 static rs_tensor *

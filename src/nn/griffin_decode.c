@@ -246,12 +246,75 @@ step_recurrent(rs_nn_griffin_decoder *dec, int l)
     linear(dec->t, dec->yb, &r->linear_out, B);
 }
 
+/* Make room for position pos in a growing cache; false without memory. */
+static bool
+grow(rs_nn_griffin_decoder *dec, struct dec_layer *s, int hd)
+{
+    if (dec->pos < s->cap)
+        return true;
+    if (s->cap > (1 << 29))
+        return false;
+    int ncap = s->cap * 2;
+    size_t B = (size_t)dec->B, row = (size_t)s->cap * hd;
+    size_t nrow = (size_t)ncap * hd;
+    float *nk = calloc(B * nrow, sizeof(float));
+    float *nv = calloc(B * nrow, sizeof(float));
+    float *ns =
+        ncap > dec->scores_cap ? calloc((size_t)ncap, sizeof(float)) : NULL;
+    if (nk == NULL || nv == NULL || (ncap > dec->scores_cap && ns == NULL)) {
+        free(nk);
+        free(nv);
+        free(ns);
+        return false;
+    }
+    for (size_t b = 0; b < B; b++) {
+        memcpy(nk + b * nrow, s->k + b * row, row * sizeof(float));
+        memcpy(nv + b * nrow, s->v + b * row, row * sizeof(float));
+    }
+    free(s->k);
+    free(s->v);
+    s->k = nk;
+    s->v = nv;
+    s->cap = ncap;
+    if (ns != NULL) {
+        free(dec->scores);
+        dec->scores = ns;
+        dec->scores_cap = ncap;
+    }
+    return true;
+}
+
 static bool
 step_attention(rs_nn_griffin_decoder *dec, int l)
 {
-    (void)dec;
-    (void)l;
-    return false; /* attention layers are not built yet */
+    const rs_nn_griffin *gf = dec->gf;
+    const struct rs_nn_griffin_config *c = &gf->cfg;
+    const struct gf_attn *a = &gf->lay[l].attn;
+    struct dec_layer *s = &dec->lay[l];
+    int B = dec->B, H = c->heads, d = c->d, hd = d / H;
+    if (c->window == 0 && !grow(dec, s, hd))
+        return false;
+    int pos = (int)dec->pos;
+    int slot = c->window > 0 ? pos % c->window : pos;
+    int n = c->window > 0 && pos + 1 > c->window ? c->window : pos + 1;
+    linear(dec->q, dec->n, &a->q, B);
+    linear(dec->kv, dec->n, &a->k, B);
+    linear(dec->kv + (size_t)B * hd, dec->n, &a->v, B);
+    for (int b = 0; b < B; b++) {
+        float *qb = dec->q + (size_t)b * d;
+        float *kslot = s->k + ((size_t)b * s->cap + slot) * hd;
+        float *vslot = s->v + ((size_t)b * s->cap + slot) * hd;
+        rs_rope_half_row(qb, qb, H, hd, hd / 2, c->rope_base, pos);
+        rs_rope_half_row(kslot, dec->kv + (size_t)b * hd, 1, hd, hd / 2,
+                         c->rope_base, pos);
+        memcpy(vslot, dec->kv + ((size_t)B + b) * hd,
+               (size_t)hd * sizeof(float));
+        rs_mqa_decode(dec->o + (size_t)b * d, dec->scores, qb,
+                      s->k + (size_t)b * s->cap * hd,
+                      s->v + (size_t)b * s->cap * hd, n, H, hd);
+    }
+    linear(dec->t, dec->o, &a->out, B);
+    return true;
 }
 
 static void

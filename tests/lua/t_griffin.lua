@@ -1,9 +1,9 @@
 -- t_griffin.lua: rs.nn.griffin: the resolved config, the parameter count
--- against the formula, the decoder (prompt, step, pos, reset, state bytes
--- flat for Hawk, greedy sampling deterministic and equal to the argmax of
--- the stepped logits, seeded sampling repeatable), a learner with
--- next_token on a repeated text whose loss falls, and argument errors
--- word for word.
+-- against the formula, the decoder (prompt, step, pos, reset; state bytes
+-- flat for Hawk and for Griffin past its window, growing for window 0;
+-- greedy sampling equal to the argmax of the stepped logits, seeded
+-- sampling repeatable), learners (Hawk, Griffin) with next_token on a
+-- repeated text whose loss falls, and argument errors word for word.
 local tap = require "tap"
 local rs = require "repscope"
 
@@ -74,6 +74,23 @@ many = d3:sample{ n = 4, temperature = 0 }
 tap.ok(many[1] == many[2] and many[2] == many[3],
        "rows fed the same prompt sample the same greedy text")
 
+-- Griffin (R, R, A, window 8) and the transformer (A, window 0)
+local gr = rs.nn.griffin{ d = 16, layers = 3, window = 8, seed = 1 }
+local gd = gr:decoder()
+gd:prompt(string.rep("a", 8))
+local at8 = gd:state_bytes()
+tap.is(at8, 2 * (16 + 3 * 16) * 4 + 2 * 8 * 8 * 4,
+       "griffin: two recurrent layers' state + 8 keys and values of hd 8")
+gd:prompt(string.rep("b", 40))
+tap.is(gd:state_bytes(), at8, "griffin: state bytes flat after the window")
+local tf = rs.nn.griffin{ d = 16, layers = 2, pattern = "A", window = 0 }
+local td = tf:decoder()
+td:prompt("abcd")
+tap.is(td:state_bytes(), 2 * 2 * 4 * 8 * 4, "transformer: 2 layers x 4 keys")
+td:prompt(string.rep("e", 96))
+tap.is(td:state_bytes(), 2 * 2 * 100 * 8 * 4,
+       "transformer: the cache grows with every position (100 keys)")
+
 -- a learner with next_token on a repeated text: the loss falls
 local dir = tap.tmpdir() .. "/lua_griffin"
 os.execute("rm -rf '" .. dir .. "'; mkdir -p '" .. dir .. "'")
@@ -92,6 +109,15 @@ for _ = 1, 60 do last = l:step() end
 tap.diag(string.format("hawk on a repeated string: loss %.3f -> %.3f",
                        first, last))
 tap.ok(first > 4.5 and last < 1.0, "hawk learns a repeated string")
+l = rs.learner{ model = rs.nn.griffin{ d = 16, layers = 3, window = 8,
+                                       seed = 1 },
+                data = src, batch = 8, eval_every = 0, seed = 2,
+                optim = rs.optim.adamw{ lr = 1e-2 } }
+first = l:step()
+for _ = 1, 60 do last = l:step() end
+tap.diag(string.format("griffin on a repeated string: loss %.3f -> %.3f",
+                       first, last))
+tap.ok(first > 4.5 and last < 1.0, "griffin learns a repeated string")
 os.execute("rm -r '" .. dir .. "'")
 
 -- errors, word for word
@@ -110,6 +136,10 @@ tap.error_is(function() return rs.nn.griffin{ pattern = "" } end,
              "an empty pattern")
 tap.error_is(function() return rs.nn.griffin{ d = 6, heads = 4 } end,
              fn .. ": heads = 4 does not divide d = 6", "heads")
+tap.error_is(function() return rs.nn.griffin{ d = 12, heads = 2 } end,
+             fn .. ": head size d / heads = 12 / 2 = 6 is not a multiple of "
+             .. "4 (RoPE rotates pairs in the first half of each head)",
+             "attention head size")
 tap.error_is(function() return rs.nn.griffin{ layers = 0 } end,
              fn .. ": bad field 'layers' (0 is outside 1..64)", "layers 0")
 tap.error_is(function() return rs.nn.griffin{ soft_cap = -1 } end,
