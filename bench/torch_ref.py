@@ -81,9 +81,13 @@ def parse_args():
     return args
 
 
-ARGS = parse_args()
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(ARGS.threads)
+# As a script: the arguments and thread counts first. Imported (the parity
+# test takes the Griffin twin from here): nothing is parsed or set.
+ARGS = parse_args() if __name__ == "__main__" else None
+if ARGS is not None:
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                 "MKL_NUM_THREADS"):
+        os.environ[_var] = str(ARGS.threads)
 
 import ctypes  # noqa: E402  (after the thread counts, on purpose)
 import math  # noqa: E402
@@ -92,8 +96,9 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-torch.set_num_threads(ARGS.threads)
-torch.manual_seed(ARGS.seed)
+if ARGS is not None:
+    torch.set_num_threads(ARGS.threads)
+    torch.manual_seed(ARGS.seed)
 
 
 def find_openblas():
@@ -110,7 +115,8 @@ def find_openblas():
     return None, None
 
 
-OPENBLAS_PATH, OPENBLAS = find_openblas()
+OPENBLAS_PATH, OPENBLAS = (find_openblas() if ARGS is not None
+                           else (None, None))
 if OPENBLAS is not None:
     OPENBLAS.openblas_set_num_threads(ARGS.threads)
 
@@ -276,6 +282,230 @@ class ActorCritic(nn.Module):
         v = self.critic(obs).squeeze(1)
         loss_v = ((v - ret) ** 2).mean()
         return loss_pi - self.ENT * entropy + self.VF * loss_v
+
+
+# ---- Griffin / Hawk / the MQA transformer (src/nn/griffin.h) ---------------
+# The twin of repscope's griffin module kind, written from griffin.h and the
+# ops it uses: "Griffin: Mixing Gated Linear Recurrences with Local
+# Attention for Efficient Language Models" (De et al., arXiv 2402.19427),
+# the blocks as RecurrentGemma's code has them (Botev et al., arXiv
+# 2404.07839). Parameters are kept in repscope's layouts (Linear weights
+# (out, in), block-diagonal gates (heads, w, w) applied as x W, the conv
+# (K, lru)) and c_params() lists them under repscope's names in its
+# registration order, so weights move between the two as flat arrays.
+
+MAX_SQRT_GRADIENT = 1000.0  # the bounded sqrt derivative's ceiling
+
+
+class SqrtBoundDerivative(torch.autograd.Function):
+    """sqrt(z) whose derivative is 1 / sqrt(max(4 z, 1000^-2)), at most
+    1000 (RecurrentGemma's; repscope's ops_rglru.c)."""
+
+    @staticmethod
+    def forward(ctx, z):
+        ctx.save_for_backward(z)
+        return torch.sqrt(z)
+
+    @staticmethod
+    def backward(ctx, grad):
+        z, = ctx.saved_tensors
+        return grad / torch.sqrt(torch.clamp(4.0 * z,
+                                             min=MAX_SQRT_GRADIENT ** -2))
+
+
+def rms_norm(x, scale, eps=1e-6):
+    """x / sqrt(mean(x^2) + eps) * (1 + scale) over the last dim."""
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * (
+        1.0 + scale)
+
+
+def rope_half(x, heads, base):
+    """RecurrentGemma's RoPE on (B, T, heads hd): the first r = hd / 2 dims
+    of each head rotated with the rotate-half pairing (i, i + r/2) by the
+    angle t base^(-2i / r) (cos and sin in double, rounded once, as
+    repscope's rope_half), the rest copied."""
+    B, T, _ = x.shape
+    x = x.view(B, T, heads, -1)
+    hd = x.shape[-1]
+    r = hd // 2
+    P = r // 2
+    i = torch.arange(P, dtype=torch.float64)
+    t = torch.arange(T, dtype=torch.float64)
+    ang = t[:, None] * torch.pow(torch.tensor(float(base), dtype=torch.float64),
+                                 -2.0 * i / r)[None, :]       # (T, P)
+    c = torch.cos(ang).float()[None, :, None, :]             # (1, T, 1, P)
+    s = torch.sin(ang).float()[None, :, None, :]
+    x0, x1, rest = x[..., :P], x[..., P:r], x[..., r:]
+    y = torch.cat([c * x0 - s * x1, s * x0 + c * x1, rest], dim=-1)
+    return y.reshape(B, T, heads * hd)
+
+
+def mqa(q, k, v, heads, window):
+    """Causal multi-query attention: q (B, T, H hd), k and v (B, T, hd);
+    query t sees keys max(0, t - window + 1) .. t (window keys including
+    itself; window 0: all). RecurrentGemma's own mask keeps window + 1
+    keys; repscope's rs_op_mqa keeps window, and so does this twin."""
+    B, T, _ = q.shape
+    hd = k.shape[-1]
+    q = q.view(B, T, heads, hd).transpose(1, 2)               # (B, H, T, hd)
+    s = (q @ k.transpose(1, 2)[:, None]) * hd ** -0.5         # (B, H, T, T)
+    t = torch.arange(T)
+    keep = t[None, :] <= t[:, None]
+    if window > 0:
+        keep &= t[None, :] > t[:, None] - window
+    s = s.masked_fill(~keep, float("-inf"))
+    o = F.softmax(s, dim=-1) @ v[:, None]                     # (B, H, T, hd)
+    return o.transpose(1, 2).reshape(B, T, heads * hd)
+
+
+def rnn_scan(x, a):
+    """h_t = a_t h_{t-1} + x_t from h_{-1} = 0, sequential in t over
+    (B, T, C), as RecurrentGemma's PyTorch rnn_scan on a CPU."""
+    h = torch.zeros_like(x[:, 0])
+    ys = []
+    for t in range(x.shape[1]):
+        h = a[:, t] * h + x[:, t]
+        ys.append(h)
+    return torch.stack(ys, dim=1)
+
+
+class Griffin(nn.Module):
+    """repscope's griffin module kind: pattern letters 'R' (RecurrentGemma's
+    recurrent block, the RG-LRU) and 'A' (local MQA) repeated over the
+    layers. Hawk is "R", Griffin "RRA", the transformer "A" at window 0.
+    Every sequence starts a document at t = 0 (the RG-LRU and the conv
+    reset there, as RecurrentGemma's segment_pos 0)."""
+
+    def __init__(self, vocab=256, d=64, layers=3, pattern="RRA", heads=2,
+                 lru_width=0, window=32, mlp_mult=3, conv_width=4,
+                 rope_base=1e4, soft_cap=0.0, embed_scale=True):
+        super().__init__()
+        self.vocab, self.d, self.heads = vocab, d, heads
+        self.lru = lru_width or d
+        self.window, self.conv_width = window, conv_width
+        self.rope_base, self.soft_cap = rope_base, soft_cap
+        self.embed_scale = embed_scale
+        self.kinds = [pattern[l % len(pattern)] for l in range(layers)]
+        self._names = []
+        L, M, hd = self.lru, mlp_mult * d, d // heads
+        w = L // heads
+        fin = 2.0 / layers  # final_w_init_variance_scale
+        self.embed = self._param("embed.weight", (vocab, d), 1.0 / d)
+        self.blocks = []
+        for l, kind in enumerate(self.kinds, 1):
+            p = {}
+            pre = "h%d." % l
+            p["tnorm"] = self._param(pre + "tnorm.scale", (d,))
+            if kind == "R":
+                p["y_w"] = self._param(pre + "rec.linear_y.weight", (L, d),
+                                       1.0 / d)
+                p["y_b"] = self._param(pre + "rec.linear_y.bias", (L,))
+                p["x_w"] = self._param(pre + "rec.linear_x.weight", (L, d),
+                                       1.0 / d)
+                p["x_b"] = self._param(pre + "rec.linear_x.bias", (L,))
+                p["conv_w"] = self._param(pre + "rec.conv.weight",
+                                          (conv_width, L), 0.01 / conv_width)
+                p["conv_b"] = self._param(pre + "rec.conv.bias", (L,))
+                p["ga_w"] = self._param(pre + "rec.gate_a.weight",
+                                        (heads, w, w), 1.0 / w)
+                p["ga_b"] = self._param(pre + "rec.gate_a.bias", (L,))
+                p["gx_w"] = self._param(pre + "rec.gate_x.weight",
+                                        (heads, w, w), 1.0 / w)
+                p["gx_b"] = self._param(pre + "rec.gate_x.bias", (L,))
+                p["a_param"] = self._param(pre + "rec.a_param", (L,))
+                with torch.no_grad():  # a = sqrt(U[0.81, 0.998])
+                    a = torch.sqrt(0.81 + (0.998 - 0.81) * torch.rand(
+                        L, dtype=torch.float64))
+                    p["a_param"].copy_(torch.log(1.0 / a - 1.0))
+                p["out_w"] = self._param(pre + "rec.linear_out.weight",
+                                         (d, L), fin / L)
+                p["out_b"] = self._param(pre + "rec.linear_out.bias", (d,))
+            else:
+                p["q_w"] = self._param(pre + "attn.q.weight", (d, d), 1.0 / d)
+                p["k_w"] = self._param(pre + "attn.k.weight", (hd, d),
+                                       1.0 / d)
+                p["v_w"] = self._param(pre + "attn.v.weight", (hd, d),
+                                       1.0 / d)
+                p["o_w"] = self._param(pre + "attn.out.weight", (d, d),
+                                       fin / d)
+                p["o_b"] = self._param(pre + "attn.out.bias", (d,))
+            p["cnorm"] = self._param(pre + "cnorm.scale", (d,))
+            p["up1_w"] = self._param(pre + "mlp.up1.weight", (M, d), 1.0 / d)
+            p["up1_b"] = self._param(pre + "mlp.up1.bias", (M,))
+            p["up2_w"] = self._param(pre + "mlp.up2.weight", (M, d), 1.0 / d)
+            p["up2_b"] = self._param(pre + "mlp.up2.bias", (M,))
+            p["down_w"] = self._param(pre + "mlp.down.weight", (d, M),
+                                      fin / M)
+            p["down_b"] = self._param(pre + "mlp.down.bias", (d,))
+            self.blocks.append(p)
+        self.fnorm = self._param("fnorm.scale", (d,))
+
+    def _param(self, name, shape, var=0.0):
+        """A parameter under repscope's name, N(0, var) (0: zeros)."""
+        t = torch.zeros(shape)
+        if var > 0.0:
+            t.normal_(0.0, math.sqrt(var))
+        p = nn.Parameter(t)
+        self.register_parameter(name.replace(".", "_"), p)
+        self._names.append(name)
+        return p
+
+    def c_params(self):
+        """[(repscope name, parameter)] in repscope's registration order."""
+        return [(n, getattr(self, n.replace(".", "_"))) for n in self._names]
+
+    def _recurrent(self, p, x):
+        B, T, _ = x.shape
+        y = F.gelu(F.linear(x, p["y_w"], p["y_b"]), approximate="tanh")
+        u = F.linear(x, p["x_w"], p["x_b"])                  # (B, T, L)
+        # causal depthwise conv: out_t = sum_s w[K-1-s] u_{t-s} + b, zeros
+        # before t = 0
+        K = self.conv_width
+        up = F.pad(u, (0, 0, K - 1, 0))
+        u = sum(p["conv_w"][k] * up[:, k:k + T] for k in range(K)) + \
+            p["conv_b"]
+
+        def blockdiag(w, b):  # y[.., h, j] = sum_i x[.., h, i] W[h, i, j]
+            H = w.shape[0]
+            z = torch.einsum("bthi,hij->bthj", u.view(B, T, H, -1), w)
+            return z.reshape(B, T, -1) + b
+
+        gate_a = torch.sigmoid(blockdiag(p["ga_w"], p["ga_b"]))
+        gate_x = torch.sigmoid(blockdiag(p["gx_w"], p["gx_b"]))
+        log_a = -8.0 * gate_a * F.softplus(p["a_param"])
+        a = torch.exp(log_a)
+        mult = SqrtBoundDerivative.apply(1.0 - torch.exp(2.0 * log_a))
+        reset = torch.zeros(T, 1, dtype=torch.bool)
+        reset[0] = True                                      # t = 0
+        a = torch.where(reset, torch.zeros_like(a), a)
+        mult = torch.where(reset, torch.ones_like(mult), mult)
+        h = rnn_scan(u * gate_x * mult, a)
+        return F.linear(h * y, p["out_w"], p["out_b"])
+
+    def _attention(self, p, x):
+        q = rope_half(F.linear(x, p["q_w"]), self.heads, self.rope_base)
+        k = rope_half(F.linear(x, p["k_w"]), 1, self.rope_base)
+        v = F.linear(x, p["v_w"])
+        o = mqa(q, k, v, self.heads, self.window)
+        return F.linear(o, p["o_w"], p["o_b"])
+
+    def forward(self, ids):  # ids (B, T) -> logits (B, T, vocab)
+        x = F.embedding(ids, self.embed)
+        if self.embed_scale:
+            x = x * math.sqrt(self.d)
+        for kind, p in zip(self.kinds, self.blocks):
+            n = rms_norm(x, p["tnorm"])
+            x = x + (self._recurrent(p, n) if kind == "R" else
+                     self._attention(p, n))
+            n = rms_norm(x, p["cnorm"])
+            m = F.gelu(F.linear(n, p["up1_w"], p["up1_b"]),
+                       approximate="tanh") * F.linear(n, p["up2_w"],
+                                                      p["up2_b"])
+            x = x + F.linear(m, p["down_w"], p["down_b"])
+        logits = F.linear(rms_norm(x, self.fnorm), self.embed)
+        if self.soft_cap > 0.0:
+            logits = self.soft_cap * torch.tanh(logits / self.soft_cap)
+        return logits
 
 
 # ---- workloads --------------------------------------------------------------

@@ -40,11 +40,17 @@ check_PROGRAMS += \
 EXTRA_PROGRAMS += %D%/t_parity_torch
 CLEANFILES += %D%/t_parity_torch$(EXEEXT)
 %D%/sh/t_parity_torch.log: %D%/t_parity_torch$(EXEEXT)
+%C%_t_parity_griffin_LDADD = $(RS_TEST_LIBS)
+# The same for the griffin module kind (t_parity_griffin.sh).
+EXTRA_PROGRAMS += %D%/t_parity_griffin
+CLEANFILES += %D%/t_parity_griffin$(EXEEXT)
+%D%/sh/t_parity_griffin.log: %D%/t_parity_griffin$(EXEEXT)
 
 RS_SH_TESTS = \
 	%D%/sh/t_layering.sh \
 	%D%/sh/t_symbols.sh \
 	%D%/sh/t_parity_torch.sh \
+	%D%/sh/t_parity_griffin.sh \
 	%D%/sh/t_man.sh \
 	%D%/sh/t_scenes_smoke.sh \
 	%D%/sh/t_keys_man.sh \
@@ -57,7 +63,7 @@ RS_SH_TESTS = \
 	%D%/sh/t_paths.sh
 
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
-EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py
+EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py %D%/parity_griffin.py
 CLEANFILES += -r %D%/tmp
 check_PROGRAMS += %D%/t_data_idx
 %C%_t_data_idx_LDADD = $(RS_TEST_LIBS)
