@@ -71,6 +71,7 @@
 #define RS_LUA_CKPT_MT "repscope.ckpt"
 #define RS_LUA_SEQTASK_MT "repscope.seqtask"
 #define RS_LUA_TRANSFORMER_MT "repscope.transformer"
+#define RS_LUA_GRIFFIN_MT "repscope.griffin"
 #define RS_LUA_LEARNER_MT "repscope.learner"
 #define RS_LUA_SOURCE_MT "repscope.source"
 #define RS_LUA_OBJECTIVE_MT "repscope.objective"
@@ -233,8 +234,8 @@ int rs_lua_module_box_fill(lua_State *L, rs_nn_module *m,
 struct rs_rng *rs_lua_builder_rng(lua_State *L, int tbl, const char *fn);
 rs_nn_module *rs_lua_check_module(lua_State *L, int arg, const char *fn,
                                   const char *name);
-/* The box of a module handle at idx (rs.nn.* or rs.nn.transformer), or
- * NULL. */
+/* The box of a module handle at idx (rs.nn.*, rs.nn.transformer or
+ * rs.nn.griffin), or NULL. */
 struct rs_lua_module *rs_lua_test_module(lua_State *L, int idx);
 void rs_lua_push_module(lua_State *L, rs_nn_module *m); /* retains */
 
@@ -367,6 +368,9 @@ int luaopen_repscope_test(lua_State *L);
 void rs_lua_open_transformer(lua_State *L);
 void rs_lua_open_seqtask(lua_State *L);
 void rs_lua_open_seqprobe(lua_State *L);
+/* rs.nn.griffin (Hawk, Griffin, the MQA transformer) and its decoder
+ * handles, added to the nn table at the top (l_griffin.c). */
+void rs_lua_open_griffin(lua_State *L);
 /* rs.probe.sparc (l_sparcprobe.c), added to the probe table at the top. */
 void rs_lua_open_sparcprobe(lua_State *L);
 /* rs.probe.lm and rs.probe.gates (l_lmprobe.c), added to the probe table

@@ -32,7 +32,9 @@ struct rs_lua_module *
 rs_lua_test_module(lua_State *L, int idx)
 {
     struct rs_lua_module *b = luaL_testudata(L, idx, RS_LUA_MODULE_MT);
-    return b != NULL ? b : luaL_testudata(L, idx, RS_LUA_TRANSFORMER_MT);
+    if (b == NULL)
+        b = luaL_testudata(L, idx, RS_LUA_TRANSFORMER_MT);
+    return b != NULL ? b : luaL_testudata(L, idx, RS_LUA_GRIFFIN_MT);
 }
 
 rs_nn_module *
@@ -600,6 +602,7 @@ luaopen_repscope_nn(lua_State *L)
         lua_setfield(L, -2, norms[i].name);
     }
     rs_lua_open_transformer(L);
+    rs_lua_open_griffin(L);
     rs_lua_open_nnmore(L);
     return 1;
 }

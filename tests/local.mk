@@ -153,3 +153,5 @@ check_PROGRAMS += %D%/t_data_text
 # half RoPE and multi-query local attention (ops_rope.c, ops_mqa.c)
 check_PROGRAMS += %D%/t_core_grad_mqa
 %C%_t_core_grad_mqa_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_nn_griffin
+%C%_t_nn_griffin_LDADD = $(RS_TEST_LIBS)

@@ -63,3 +63,4 @@ RS_LUA_TESTS += %D%/lua/t_env.lua
 # rs.rl.ppo: field errors, CartPole updates from Lua, live set, a scene
 RS_LUA_TESTS += %D%/lua/t_ppo.lua
 RS_LUA_TESTS += %D%/lua/t_text.lua
+RS_LUA_TESTS += %D%/lua/t_griffin.lua

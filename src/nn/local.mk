@@ -10,3 +10,5 @@ noinst_LIBRARIES += %D%/librs_nn.a
 %C%_librs_nn_a_SOURCES += %D%/surgery.c %D%/surgery.h
 %C%_librs_nn_a_SOURCES += %D%/module_embedding.c %D%/module_position.c \
 	%D%/module_reshape.c %D%/module_scalar.c
+%C%_librs_nn_a_SOURCES += %D%/griffin.c %D%/griffin.h %D%/griffin_impl.h \
+	%D%/griffin_decode.c %D%/module_griffin.c
