@@ -492,5 +492,6 @@ luaopen_repscope_probe(lua_State *L)
     luaL_newlib(L, probe_funcs);
     rs_lua_open_seqprobe(L);
     rs_lua_open_sparcprobe(L);
+    rs_lua_open_lmprobe(L);
     return 1;
 }

@@ -9,25 +9,26 @@
 --
 -- Measured (headless, 2-core machine, defaults unless said; "peak" and
 -- "final" are 5-update moving averages of the logged values):
---   speed: 13.2-14.0 session steps/s = 27-29k env steps/s for the pair,
---   including the updates and instruments (the learners update side by
---   side, one core each; the first layer computes over the frame's
---   nonzeros); the default 3600 updates take ~4.4 min.
---   Seeds 1-3, 3600 updates: base's actor approx-rank peaks at 47 and
---   ends 78%, 40% and 92% below its peak (10.2, 27.8, 4.0), with 61%,
---   18% and 72% of its actor units dead and a pre-activation norm of
---   190-410; pfo's norm stays at 8-9 and its rank ends at 22.6, 19.8 and
---   16.0 (higher than base's on seeds 1 and 3). capacity/actor (seeds 2,
---   3) rises 0.013 -> 1.8 and 0.004 -> 2.2 for base, to 0.32 and 1.65 for
---   pfo. The mean of the ratios left below 1-eps sinks from ~0.74 in the
---   first updates to 0.51-0.55; the fraction below settles at 0.15-0.16.
---   The return does not collapse: its 100-update means end 4-17% below
---   their peak for base (15.2, 11.9, 15.7) and pfo ends lower (13.6,
---   12.0, 13.4). Longer runs (seed 1 to 10000 updates, seeds 2-3 to
---   6000) end with base's rank at 5-13 and base's return still rising.
---   Fewer epochs, slower precursors (seed 1, 1200 updates): epochs 4 norm
---   12.6, 9% of the ratios below 1-eps, return -14% from its peak;
---   epochs 16 norm 34, 17%, -32%; epochs 32 norm ~80, ~20%.
+--   speed: ~25 session steps/s = ~51k env steps/s for the pair, the
+--   updates and instruments included (the learners update side by side,
+--   one core each; the first layer computes over the frame's nonzeros);
+--   at epochs 32, 13.2-14.0 steps/s = 27-29k. The default 3600 updates
+--   take ~2.5 min.
+--   Seeds 1-3, 3600 updates: base's actor approx-rank peaks at 46-50 and
+--   ends 63%, 88% and 60% below its peak (17.0, 6.2, 18.8), with 50%, 79%
+--   and 31% of its units dead and a pre-activation norm of 170-340; pfo's
+--   norm stays at 8-9 and its rank ends higher on every seed (23.4, 19.0,
+--   21.0). The mean of the ratios left below 1-eps sinks from ~0.74 in
+--   the first updates to 0.46-0.55 for base. Return, 100-update means at
+--   the end: base 16.1, 16.6, 16.1 (4-16% below their peaks: no
+--   performance collapse), pfo 23.8, 18.4, 16.0. capacity/actor rises
+--   from ~0.001 to 1.4-2.9 for base (pfo 1.5-2.3).
+--   epochs 32 (seeds 1-3, 3600): base rank -78%, -40%, -92%; pfo's rank
+--   higher on 2 of 3; pfo's return a little lower on all 3.
+--   epochs 4 (seed 1, 3600): base rank 27 -> 24 (-10%), norm 28, 6% of
+--   the ratios below 1-eps, return 22.8 (pfo 22.4): no collapse.
+--   Longer runs at epochs 32 (seed 1 to 10000 updates, seeds 2-3 to 6000)
+--   end with base's rank at 5-13 and its return still rising.
 
 local rs = require "repscope"
 
@@ -44,17 +45,17 @@ collapse: watch the actor's approx-rank against its peak, the
 pre-activation norm, the share of probability ratios that end outside
 [1-eps, 1+eps], and the return. `set epochs = 4` from the console changes
 the next update of both. Measured (3 seeds, these 3600 updates): base's
-norm grows to 190-410 (pfo's stays ~8), its ratios below 1-eps sink from
-~0.74 to ~0.5, and its rank falls 40-92% below its peak of 47 with up to
-72% of its units dead; pfo ends with the higher rank on 2 of 3 seeds.
-The return does not collapse here, and pfo's ends a little lower.]],
+norm grows to 170-340 (pfo's stays ~8), its ratios below 1-eps sink from
+~0.74 to ~0.5, and its rank falls 60-88% below its peak of ~47 with up to
+79% of its units dead; pfo ends with the higher rank on every seed and
+the higher return on 2. base's return does not collapse here.]],
   steps = 3600,
   params = {
     env = { "breakout", choices = { "breakout", "cartpole_switch" } },
     copies = { 8, min = 1, max = 256 },
     rollout = { 128, min = 1, help = "steps per copy per update" },
     minibatch = { 256, min = 1 },
-    epochs = { 32, min = 1, max = 1000 },
+    epochs = { 16, min = 1, max = 1000 },
     lr = { 2.5e-3, min = 0 },
     width = { 64, min = 1, max = 1024 },
     act = { "relu", choices = { "relu", "tanh" } },

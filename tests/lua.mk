@@ -56,6 +56,7 @@ RS_LUA_TESTS += %D%/lua/t_man_examples.lua
 RS_LUA_TESTS += %D%/lua/t_nnmore.lua
 RS_LUA_TESTS += %D%/lua/t_imgtext.lua
 RS_LUA_TESTS += %D%/lua/t_sparcprobe.lua
+RS_LUA_TESTS += %D%/lua/t_lmprobe.lua
 # scenes/trust_region.lua against the toy recomputed in doubles
 RS_LUA_TESTS += %D%/lua/t_trust_region.lua
 RS_LUA_TESTS += %D%/lua/t_env.lua

@@ -328,20 +328,23 @@ norm(rs_nn_griffin *gf, rs_graph *g, rs_tensor *x, int scale)
     return rs_op_rmsnorm(g, x, gamma, RS_NN_GRIFFIN_NORM_EPS);
 }
 
-/* a_t = exp(-8 sigmoid(pa) softplus(a_param)) (B, T, C), off the tape. */
+/* a_t = exp(-8 sigmoid(pa) softplus(a_param)) (B, T, C), off the tape:
+ * the vecmath array kernels the op uses, softplus once per channel. */
 static rs_tensor *
 gate_record(rs_graph *g, const rs_tensor *pa, const rs_tensor *a_param)
 {
     rs_tensor *a = rs_graph_tensor(g, pa->ndim, pa->shape);
     if (a == NULL)
         return NULL;
-    size_t C = (size_t)a_param->numel, rows = pa->numel / C;
+    size_t C = a_param->numel, rows = pa->numel / C;
+    float *sp = rs_arena_alloc(rs_graph_arena(g), C * sizeof *sp);
+    float *la = rs_arena_alloc(rs_graph_arena(g), pa->numel * sizeof *la);
+    rs_vecmath_softplus(sp, a_param->data, C);
+    rs_vecmath_sigmoid(la, pa->data, pa->numel);
     for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < C; c++) {
-            float sp = rs_vecmath_softplusf(a_param->data[c]);
-            float ga = rs_vecmath_sigmoidf(pa->data[r * C + c]);
-            a->data[r * C + c] = rs_vecmath_expf(-8.0f * ga * sp);
-        }
+        for (size_t c = 0; c < C; c++)
+            la[r * C + c] *= -8.0f * sp[c]; /* log a_t */
+    rs_vecmath_exp(a->data, la, a->numel);
     return a;
 }
 
