@@ -3,7 +3,7 @@
 # (bench/torch_ref.py).
 EXTRA_PROGRAMS += %D%/rs_bench
 %C%_rs_bench_SOURCES = %D%/rs_bench.c %D%/rs_bench.h %D%/rs_bench_sparc.c \
-	%D%/rs_bench_ppo.c src/reexec.c src/reexec.h
+	%D%/rs_bench_ppo.c %D%/rs_bench_hawk.c src/reexec.c src/reexec.h
 %C%_rs_bench_LDADD = $(RS_ALL_LIBS) $(RS_LIBS)
 CLEANFILES += %D%/rs_bench
 EXTRA_DIST += %D%/run.sh %D%/torch_ref.py %D%/ui.sh %D%/lua_objective.lua

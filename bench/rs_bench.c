@@ -7,12 +7,12 @@
  *
  * The models, batch sizes, optimisers and hyper-parameters are exactly
  * torch_ref.py's (grok-mlp, fmnist-mlp, relu-mlp and tanh-mlp with random
- * data, tiny-gpt, sparc, ppo-mlp); eight batches are generated before
+ * data, tiny-gpt, sparc, ppo-mlp, hawk); eight batches are generated before
  * timing and cycled. sparc and ppo-mlp are built from nn modules and
  * stepped by a learner (rs_learner_step_batch), as the scenes train them.
  * The timed region is forward + backward + optimiser step + zero grad,
  * after --warmup untimed steps. --gemm times one GEMM shape instead;
- * --dump FILE (sparc, ppo-mlp) writes the weights, a batch and that
+ * --dump FILE (sparc, ppo-mlp, hawk) writes the weights, a batch and that
  * batch's loss for torch_ref.py --check to recompute. Like
  * the main binary it re-execs itself first when OpenBLAS loaded generic
  * kernels (core/cpu.h). --threads is rs_blas_set_threads: the GEMM pool
@@ -330,6 +330,7 @@ bench_free(struct bench *b)
     rs_learner_free(b->learner);
     for (int j = 0; j < NBATCH && b->learner != NULL; j++)
         rs_batch_fini(&b->pairs[j]);
+    rs_nn_griffin_free(b->griffin);
     rs_optim_free(b->opt);
     rs_graph_free(b->g);
     for (int i = 0; i < b->nparams; i++)
@@ -470,8 +471,8 @@ usage(FILE *f)
     fprintf(f, "usage: rs_bench --workload NAME --steps N [--threads T] "
                "[--warmup W] [--seed S] [--verbose] [--no-backoff]\n"
                "         NAME: grok-mlp fmnist-mlp relu-mlp tanh-mlp tiny-gpt "
-               "sparc ppo-mlp\n"
-               "       rs_bench --workload sparc|ppo-mlp --dump FILE "
+               "sparc ppo-mlp hawk\n"
+               "       rs_bench --workload sparc|ppo-mlp|hawk --dump FILE "
                "[--warmup W] [--seed S]\n"
                "       rs_bench --gemm nt:MxNxK --steps N [--threads T] "
                "[--warmup W] [--no-backoff]\n"
@@ -583,6 +584,10 @@ main(int argc, char **argv)
         rs_bench_ppo_setup(&b);
         b.step = rs_bench_ppo_step;
         b.dump = rs_bench_ppo_dump;
+    } else if (strcmp(workload, "hawk") == 0) {
+        rs_bench_hawk_setup(&b);
+        b.step = rs_bench_hawk_step;
+        b.dump = rs_bench_hawk_dump;
     } else {
         fprintf(stderr, "rs_bench: unknown workload '%s'\n", workload);
         usage(stderr);
@@ -595,8 +600,8 @@ main(int argc, char **argv)
             (void)train_step(&b, k + 1); /* batch 0 comes last */
         int rc = b.dump != NULL ? b.dump(&b, dump) : 2;
         if (rc == 2)
-            fprintf(stderr, "rs_bench: --dump is for sparc and ppo-mlp "
-                            "only\n");
+            fprintf(stderr, "rs_bench: --dump is for sparc, ppo-mlp and "
+                            "hawk only\n");
         bench_free(&b);
         return rc;
     }
@@ -630,14 +635,16 @@ main(int argc, char **argv)
     if (verbose) {
         struct rs_pool_stats ps;
         rs_pool_stats(&ps);
-        fprintf(
-            stderr,
-            "rs_bench: %s: %s, %d thread%s, %d parameter tensors, "
-            "loss %.4f (first warm-up step) -> %.4f (last step)\n",
-            workload, rs_cpu_kernel_desc(), threads, threads == 1 ? "" : "s",
-            b.learner != NULL ? rs_nn_model_count(rs_learner_params(b.learner))
-                              : b.nparams,
-            (double)first, (double)loss);
+        int np = b.nparams;
+        if (b.learner != NULL)
+            np = rs_nn_model_count(rs_learner_params(b.learner));
+        else if (b.griffin != NULL)
+            np = rs_nn_model_count(rs_nn_griffin_model(b.griffin));
+        fprintf(stderr,
+                "rs_bench: %s: %s, %d thread%s, %d parameter tensors, "
+                "loss %.4f (first warm-up step) -> %.4f (last step)\n",
+                workload, rs_cpu_kernel_desc(), threads,
+                threads == 1 ? "" : "s", np, (double)first, (double)loss);
         fprintf(stderr,
                 "rs_bench: fastest step %.4f ms; pool per step: %.1f jobs "
                 "(%.1f alone, %.1f chunks on helpers, %.2f wake-ups), "

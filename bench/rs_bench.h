@@ -2,7 +2,8 @@
  *
  * rs_bench.h: what the benchmark's workloads share (bench/rs_bench.c the
  * driver and the core-op workloads, bench/rs_bench_sparc.c the image-text
- * learner, bench/rs_bench_ppo.c the PPO actor-critic): the per-run state
+ * learner, bench/rs_bench_ppo.c the PPO actor-critic, bench/rs_bench_hawk.c
+ * the recurrent language model): the per-run state
  * and the learner workloads' entry points.
  */
 #ifndef RS_BENCH_H
@@ -17,6 +18,7 @@
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "data/source.h"
+#include "nn/griffin.h"
 
 #define NBATCH 8 /* distinct pre-generated batches, cycled */
 #define MAX_PARAMS 64
@@ -50,6 +52,8 @@ struct bench {
     int *ids[NBATCH]; /* (B, T) inputs */
     int *tgt[NBATCH]; /* (B T) next tokens */
     int *pos_ids;     /* (T) 0..T-1 */
+    /* hawk: the model (the optimiser, ids and tgt as tiny-gpt's) */
+    rs_nn_griffin *griffin;
     /* learner workloads (sparc, ppo-mlp) */
     rs_learner *learner;
     struct rs_batch pairs[NBATCH];                  /* their batches */
@@ -74,5 +78,9 @@ int rs_bench_sparc_dump(struct bench *b, const char *path);
 void rs_bench_ppo_setup(struct bench *b);
 float rs_bench_ppo_step(struct bench *b, int j);
 int rs_bench_ppo_dump(struct bench *b, const char *path);
+/* The hawk workload (rs_bench_hawk.c), the same three. */
+void rs_bench_hawk_setup(struct bench *b);
+float rs_bench_hawk_step(struct bench *b, int j);
+int rs_bench_hawk_dump(struct bench *b, const char *path);
 
 #endif /* RS_BENCH_H */

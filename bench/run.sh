@@ -20,16 +20,18 @@
 #   bench summary tanh-mlp/torch_best threads=T ratio=R want>=1.5 ok|MISS
 #   bench summary sparc/torch_best threads=T ratio=R want>=1.5 ok|MISS
 #   bench summary ppo-mlp/torch_best threads=T ratio=R want>=1.5 ok|MISS
+#   bench summary hawk/torch_best threads=T ratio=R want>=1.5 ok|MISS
 #   bench summary 2/1-threads WORKLOAD repscope=R torch=R2 torch_best=R3
 #       [want>=1.5 ok|MISS]   steps/s at 2 threads over 1 thread
 #
-# and, for sparc and ppo-mlp when they ran with torch, one check each that
-# the two compute the same loss (torch_ref.py --check on rs_bench --dump,
+# and, for sparc, ppo-mlp and hawk when they ran with torch, one check each
+# that the two compute the same loss (torch_ref.py --check on rs_bench --dump,
 # 100 steps in):
 #
 #   bench check sparc repscope=L torch=L2 torch64=L3 rel=R rel64=R2
 #       want<=1e-5 ok|MISS    rel: |torch - repscope| / |torch|, float32
 #   bench check ppo-mlp ...   (the same fields)
+#   bench check hawk ...      (the same fields)
 #
 # Timing noise on a shared 2-core machine is 10-35% (measured while
 # developing): compare ratios, not absolute numbers, and run it on a quiet
@@ -40,7 +42,7 @@ set -u
 
 bench=${1:?usage: run.sh /path/to/rs_bench}
 reps=${REPS:-3}
-workloads=${WORKLOADS:-grok-mlp fmnist-mlp tiny-gpt relu-mlp tanh-mlp sparc ppo-mlp}
+workloads=${WORKLOADS:-grok-mlp fmnist-mlp tiny-gpt relu-mlp tanh-mlp sparc ppo-mlp hawk}
 threads_list=${THREADS:-1 2}
 py=/usr/bin/python3
 src=${RS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -66,18 +68,21 @@ steps() { # program workload
     rs-relu-mlp | rs-tanh-mlp) echo 1500 ;;
     rs-sparc) echo 1000 ;;
     rs-ppo-mlp) echo 600 ;;
+    rs-hawk) echo 20 ;;
     torch-grok-mlp) echo 40 ;;
     torch-fmnist-mlp) echo 150 ;;
     torch-tiny-gpt) echo 6 ;;
     torch-relu-mlp | torch-tanh-mlp) echo 300 ;;
     torch-sparc) echo 300 ;;
     torch-ppo-mlp) echo 300 ;;
+    torch-hawk) echo 8 ;;
     best-grok-mlp) echo 120 ;;
     best-fmnist-mlp) echo 400 ;;
     best-tiny-gpt) echo 12 ;;
     best-relu-mlp | best-tanh-mlp) echo 500 ;;
     best-sparc) echo 400 ;;
     best-ppo-mlp) echo 300 ;;
+    best-hawk) echo 8 ;;
     *) echo 20 ;;
     esac
 }
@@ -86,7 +91,7 @@ steps() { # program workload
 # quarter of a second (rs_bench keeps its default, max(5, steps / 10)).
 warm() { # workload
     case $1 in
-    tiny-gpt) echo 2 ;;
+    tiny-gpt | hawk) echo 2 ;;
     *) echo 5 ;;
     esac
 }
@@ -191,7 +196,7 @@ for t in $threads_list; do
         echo "bench summary tanh/relu threads=$t time_ratio=$tr want<=1.3" \
             "$(verdict "$tr" "<=" 1.3)"
 done
-for w in tanh-mlp sparc ppo-mlp; do
+for w in tanh-mlp sparc ppo-mlp hawk; do
     for t in $threads_list; do
         case $t in 1 | 2) ;; *) continue ;; esac
         tb=$(ratio "$(med rs "$w" "$t")" "$(med best "$w" "$t")")
@@ -215,8 +220,9 @@ for w in $workloads; do
 done
 
 # The same loss on the same weights and batch (after 100 steps, so SPARC's
-# threshold and temperature, and PPO's ratios, have moved off their start).
-for w in sparc ppo-mlp; do
+# threshold and temperature, PPO's ratios and Hawk's gates have moved off
+# their start).
+for w in sparc ppo-mlp hawk; do
     case " $workloads " in
     *" $w "*)
         if [ "$have_torch" = yes ] &&

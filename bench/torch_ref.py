@@ -36,6 +36,14 @@
 #               deviation clamped at 1e-6, the log-ratio clamped to
 #               [log 0.8, log 1.2], entropy 0.01, 0.5 mean (V - V_t)^2);
 #               ONE Adam over both networks, lr 3e-4 eps 1e-5, no clipping
+#   hawk        Hawk (De et al., "Griffin: Mixing Gated Linear Recurrences
+#               with Local Attention for Efficient Language Models", arXiv
+#               2402.19427): the Griffin twin below with pattern "R", 2
+#               layers, d 128 (lru_width 128, 2 gate blocks, MLP 384, 4
+#               conv taps), vocab 64, context 64, batch 32, random tokens,
+#               next-token cross-entropy at every position, AdamW lr 3e-4;
+#               the RG-LRU scan a loop over time as RecurrentGemma's own
+#               PyTorch rnn_scan runs it off TPU
 # A step is forward + cross-entropy + zero_grad + backward + optimiser
 # step; --warmup untimed steps come first. torch 1.13 defaults throughout.
 #
@@ -45,8 +53,8 @@
 # OpenBLAS is the pthread build, and torch.set_num_threads does not reach
 # it; only OPENBLAS_NUM_THREADS (read when the library loads) does.
 # --blas-info prints the versions and the OpenBLAS kernels to stderr.
-# --check FILE (sparc, ppo-mlp) loads the weights and batch that `rs_bench
-# --workload W --dump FILE` wrote and prints
+# --check FILE (sparc, ppo-mlp, hawk) loads the weights and batch that
+# `rs_bench --workload W --dump FILE` wrote and prints
 #     check workload=W repscope=X torch=Y torch64=Z rel=R rel64=R2
 # (torch's loss in float32 and float64; rel = |torch - repscope| / |torch|).
 import argparse
@@ -55,7 +63,7 @@ import sys
 import time
 
 WORKLOADS = ("grok-mlp", "fmnist-mlp", "relu-mlp", "tanh-mlp", "tiny-gpt",
-             "sparc", "ppo-mlp")
+             "sparc", "ppo-mlp", "hawk")
 NBATCH = 8  # distinct batches, cycled
 
 
@@ -73,8 +81,8 @@ def parse_args():
     ap.add_argument("--blas-info", action="store_true",
                     help="print torch and OpenBLAS configuration to stderr")
     ap.add_argument("--check", metavar="FILE",
-                    help="sparc, ppo-mlp: recompute the loss of rs_bench "
-                    "--dump FILE")
+                    help="sparc, ppo-mlp, hawk: recompute the loss of "
+                    "rs_bench --dump FILE")
     args = ap.parse_args()
     if args.steps < 1 or args.threads < 1:
         ap.error("--steps and --threads must be at least 1")
@@ -331,10 +339,11 @@ def rope_half(x, heads, base):
     P = r // 2
     i = torch.arange(P, dtype=torch.float64)
     t = torch.arange(T, dtype=torch.float64)
-    ang = t[:, None] * torch.pow(torch.tensor(float(base), dtype=torch.float64),
-                                 -2.0 * i / r)[None, :]       # (T, P)
-    c = torch.cos(ang).float()[None, :, None, :]             # (1, T, 1, P)
-    s = torch.sin(ang).float()[None, :, None, :]
+    freq = torch.pow(torch.tensor(float(base), dtype=torch.float64),
+                     -2.0 * i / r)
+    ang = t[:, None] * freq[None, :]                          # (T, P)
+    c = torch.cos(ang).to(x.dtype)[None, :, None, :]         # (1, T, 1, P)
+    s = torch.sin(ang).to(x.dtype)[None, :, None, :]
     x0, x1, rest = x[..., :P], x[..., P:r], x[..., r:]
     y = torch.cat([c * x0 - s * x1, s * x0 + c * x1, rest], dim=-1)
     return y.reshape(B, T, heads * hd)
@@ -584,7 +593,7 @@ SPARC_NAMES = {
 def read_dump(path, names, model):
     """rs_bench --dump FILE: load its parameters into model (renamed by
     names) and return its other records: {tag: list of numbers (ints for
-    "ids" and "act")}, "loss" a float."""
+    "ids", "act" and "tgt")}, "loss" a float."""
     params, rec = {}, {}
     with open(path) as f:
         for line in f:
@@ -593,7 +602,7 @@ def read_dump(path, names, model):
                 params[names[w[1]]] = [float(v) for v in w[3:]]
             elif w[0] == "loss":
                 rec["loss"] = float(w[1])
-            elif w[0] in ("ids", "act"):
+            elif w[0] in ("ids", "act", "tgt"):
                 rec[w[0]] = [int(v) for v in w[2:]]
             else:
                 rec[w[0]] = [float(v) for v in w[2:]]
@@ -646,6 +655,45 @@ def ppo_check(path):
     print_check(rec["loss"], got, got64)
 
 
+HAWK = dict(vocab=64, d=128, layers=2, pattern="R", heads=2, lru_width=128,
+            window=32, mlp_mult=3, conv_width=4)
+HAWK_T, HAWK_B = 64, 32
+
+
+def hawk_loss(model, ids, tgt):
+    logits = model(ids)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                           tgt.reshape(-1))
+
+
+def hawk_check(path):
+    """The hawk loss of rs_bench's dump on its weights and batch 0."""
+    model = Griffin(**HAWK)
+    names = {n: n.replace(".", "_") for n, _ in model.c_params()}
+    rec = read_dump(path, names, model)
+    ids = torch.tensor(rec["ids"]).view(HAWK_B, HAWK_T)
+    tgt = torch.tensor(rec["tgt"]).view(HAWK_B, HAWK_T)
+    with torch.no_grad():
+        got = hawk_loss(model, ids, tgt).item()
+        got64 = hawk_loss(model.double(), ids, tgt).item()
+    print_check(rec["loss"], got, got64)
+
+
+def hawk_workload():
+    model = Griffin(**HAWK)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
+    toks = torch.randint(0, HAWK["vocab"], (NBATCH, HAWK_B, HAWK_T + 1))
+
+    def step(k):
+        j = k % NBATCH
+        loss = hawk_loss(model, toks[j, :, :-1], toks[j, :, 1:])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+    return model, step
+
+
 def sparc_workload():
     batch, m = 64, Sparc
     model = Sparc()
@@ -692,9 +740,10 @@ BUILDERS = {
     "tiny-gpt": tiny_gpt,
     "sparc": sparc_workload,
     "ppo-mlp": ppo_workload,
+    "hawk": hawk_workload,
 }
 
-CHECKS = {"sparc": sparc_check, "ppo-mlp": ppo_check}
+CHECKS = {"sparc": sparc_check, "ppo-mlp": ppo_check, "hawk": hawk_check}
 
 
 def main():
