@@ -21,7 +21,7 @@
 #include "ui/colormap.h"
 #include "ui/fmt.h"
 
-#define NAME_MAX_W 10 /* margin columns for the names at most */
+#define NAME_MAX_W 11 /* margin columns for the names at most */
 #define RAMP_W 10     /* legend ramp cells in colour */
 
 struct geom {
