@@ -127,3 +127,21 @@ RS_UI_FRAME_GOLDEN = \
 EXTRA_DIST += $(RS_UI_FRAME_GOLDEN)
 # the frame view's Lua spec and its resolution
 RS_LUA_TESTS += tests/lua/t_views_frame.lua
+
+# the sequence views: profile, bars, text
+check_PROGRAMS += tests/t_ui_seqviews
+tests_t_ui_seqviews_SOURCES = tests/t_ui_seqviews.c $(RS_UI_FIXTURE)
+tests_t_ui_seqviews_LDADD = $(RS_UI_TEST_LIBS)
+RS_UI_SEQ_GOLDEN = \
+	tests/golden/profile_utf8.txt \
+	tests/golden/profile_ascii.txt \
+	tests/golden/bars_known_utf8.txt \
+	tests/golden/bars_known_ascii.txt \
+	tests/golden/bars_select_utf8.txt \
+	tests/golden/bars_signed_utf8.txt \
+	tests/golden/text_known_utf8.txt \
+	tests/golden/text_known_mono.txt \
+	tests/golden/text_known_ascii.txt
+EXTRA_DIST += $(RS_UI_SEQ_GOLDEN)
+# the sequence views' Lua specs and their resolution
+RS_LUA_TESTS += tests/lua/t_views_seq.lua

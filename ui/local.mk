@@ -32,3 +32,11 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/alignmap.c %D%/alignmap.h \
 	%D%/patchgrid.c %D%/patchgrid.h
 %C%_librs_ui_a_SOURCES += %D%/views_pictures.c %D%/views_impl.h
+
+# the sequence views: a profile per learner, bars as small multiples, a
+# text shaded by a value per character
+%C%_librs_ui_a_SOURCES += \
+	%D%/profile.c %D%/profile.h \
+	%D%/bars.c %D%/bars.h \
+	%D%/textmap.c %D%/textmap.h \
+	%D%/views_seq.c

@@ -95,6 +95,16 @@ rs_views_new(const struct rs_viewspec_set *set)
         case RS_VIEWSPEC_FRAME:
             p->w = rs_frame_widget_new();
             break;
+        case RS_VIEWSPEC_PROFILE:
+            p->w = rs_profile_widget_new();
+            rs_profile_widget_data(p->w)->log_y = p->spec.log_y;
+            break;
+        case RS_VIEWSPEC_BARS:
+            p->w = rs_bars_widget_new();
+            break;
+        case RS_VIEWSPEC_TEXT:
+            p->w = rs_textmap_widget_new();
+            break;
         }
     }
     return v;
@@ -118,6 +128,8 @@ rs_views_free(rs_views *v)
         free(p->steps);
         free(p->rl);
         free(p->cl);
+        free(p->tl);
+        free(p->tlp);
     }
     free(v->p);
     free(v);
@@ -157,6 +169,10 @@ rs_views_min_h(const rs_views *v, int i)
         return 11; /* a header and four words of half-block maps */
     case RS_VIEWSPEC_PATCHES:
         return 8; /* names, four patch rows, the counts */
+    case RS_VIEWSPEC_PROFILE:
+        return 9; /* as curves */
+    case RS_VIEWSPEC_TEXT:
+        return 5; /* two rows of text, the legend */
     default:
         return 6;
     }
@@ -683,6 +699,15 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
         case RS_VIEWSPEC_PATCHES:
             rs_views_fill_patches(p, bus);
             break;
+        case RS_VIEWSPEC_PROFILE:
+            rs_views_fill_profile(p, bus);
+            break;
+        case RS_VIEWSPEC_BARS:
+            rs_views_fill_bars(p, bus);
+            break;
+        case RS_VIEWSPEC_TEXT:
+            rs_views_fill_text(p, bus);
+            break;
         }
     }
     rs_bus_read_end(bus);
@@ -793,6 +818,10 @@ rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
         return rs_views_export_image(p, f, err);
     case RS_VIEWSPEC_FRAME:
         return rs_views_export_frame(p, f, err);
+    case RS_VIEWSPEC_PROFILE:
+    case RS_VIEWSPEC_BARS:
+    case RS_VIEWSPEC_TEXT:
+        return rs_views_export_seq(p, f, err);
     case RS_VIEWSPEC_ALIGN:
     case RS_VIEWSPEC_PATCHES:
         break;

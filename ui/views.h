@@ -25,6 +25,12 @@
  *             (sqrt(P) square), the truth's item outlined; word labels
  *             from the matrices' row labels, else the truth's.
  *   patches   each learner's per-patch classes beside the truth's.
+ *   profile   a line per learner from its matrix (y row 1, x row 2 or the
+ *             index), a marker at the spec's mark.
+ *   bars      row 1 of each learner's matrix as bars, one band each,
+ *             labelled by the column labels.
+ *   text      the column labels as text, shaded by each row of each
+ *             learner's matrix.
  * Layer-following views (spectrum, neurons, the rank strip's highlight)
  * show the selected layer of rs_views_frame when there is one.
  *

@@ -15,12 +15,16 @@
 
 #include "core/base.h"
 #include "run/bus.h"
+#include "ui/bars.h"
 #include "ui/chart.h"
 #include "ui/neuronmap.h"
+#include "ui/profile.h"
+#include "ui/textmap.h"
 #include "ui/viewspec.h"
 #include "ui/widget.h"
 
 #define RS_VIEWS_LABELS_MAX 64 /* heatmap rows/cols, align words labelled */
+#define RS_VIEWS_TEXT_MAX 4096 /* text view: characters shown at most */
 
 struct rs_views_matbuf {
     float *data;
@@ -81,6 +85,16 @@ struct rs_views_panel {
     const float *mptr[RS_VIEWSPEC_SERIES_MAX];
     int mrows[RS_VIEWSPEC_SERIES_MAX];
     int items[RS_VIEWS_LABELS_MAX]; /* align: the item each word names */
+    /* profile, bars, text: per learner (mats[i]) a line, a band or rows
+     * of values; text: its characters (the column labels, tl_n of them)
+     * and the lines' names */
+    struct rs_profile_line plines[RS_VIEWSPEC_SERIES_MAX];
+    struct rs_bars_group bgroups[RS_VIEWSPEC_SERIES_MAX];
+    struct rs_textmap_line tlines[RS_TEXTMAP_LINES_MAX];
+    char tnames[RS_TEXTMAP_LINES_MAX][48];
+    char (*tl)[8];
+    const char **tlp;
+    int tl_n, tl_cap;
 };
 
 /* Copy matrix name into m (m->ok false when absent). True when what m
@@ -95,6 +109,15 @@ void rs_views_fill_image(struct rs_views_panel *p, rs_bus *bus);
 void rs_views_fill_frame(struct rs_views_panel *p, rs_bus *bus);
 void rs_views_fill_align(struct rs_views_panel *p, rs_bus *bus);
 void rs_views_fill_patches(struct rs_views_panel *p, rs_bus *bus);
+/* The sequence panels' fills (views_seq.c). */
+void rs_views_fill_profile(struct rs_views_panel *p, rs_bus *bus);
+void rs_views_fill_bars(struct rs_views_panel *p, rs_bus *bus);
+void rs_views_fill_text(struct rs_views_panel *p, rs_bus *bus);
+/* Their exports: the profile as a chart, bars and text as heatmaps
+ * (learners x values, the labels as column labels). */
+int rs_views_export_seq(struct rs_views_panel *p, FILE *f,
+                        struct rs_error *err);
+
 /* The image panel's matrix as an SVG heatmap. */
 int rs_views_export_image(struct rs_views_panel *p, FILE *f,
                           struct rs_error *err);

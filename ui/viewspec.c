@@ -207,7 +207,8 @@ kind_of(const char *s, enum rs_viewspec_kind *k)
         {"rank_heatmap", RS_VIEWSPEC_RANK}, {"neurons", RS_VIEWSPEC_NEURONS},
         {"heatmap", RS_VIEWSPEC_HEATMAP},   {"image", RS_VIEWSPEC_IMAGE},
         {"align", RS_VIEWSPEC_ALIGN},       {"patches", RS_VIEWSPEC_PATCHES},
-        {"frame", RS_VIEWSPEC_FRAME}};
+        {"frame", RS_VIEWSPEC_FRAME},       {"profile", RS_VIEWSPEC_PROFILE},
+        {"bars", RS_VIEWSPEC_BARS},         {"text", RS_VIEWSPEC_TEXT}};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++)
         if (strcmp(s, kinds[i].name) == 0) {
             *k = kinds[i].kind;
@@ -223,6 +224,7 @@ spec_init(struct rs_viewspec *v, enum rs_viewspec_kind kind)
     v->kind = kind;
     v->ymin = v->ymax = NAN;
     v->vmin = v->vmax = NAN;
+    v->mark = NAN;
     v->markers = true;
     snprintf(v->metric, sizeof v->metric, "srank");
     v->grid = 2;
@@ -297,6 +299,9 @@ spec_from(struct rs_viewspec *v, const rs_json *o)
     v->ymax = jnum(o, "ymax", NAN);
     v->vmin = jnum(o, "vmin", NAN);
     v->vmax = jnum(o, "vmax", NAN);
+    v->mark = jnum(o, "mark", NAN);
+    jcopy_str(o, "mark_label", v->mark_label, sizeof v->mark_label);
+    jcopy_str(o, "ylabel", v->ylabel, sizeof v->ylabel);
 }
 
 struct rs_viewspec_set *

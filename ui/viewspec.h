@@ -6,7 +6,7 @@
  *   {"version":1, "title", "notes", "views":[{kind, title, series[],
  *    x, y, ymin, ymax, markers, layer, layers[], metric, matrix, log,
  *    rows, cols, matrices[], learners[], truth, grid, glyphs,
- *    colors, wide}, ...]}
+ *    colors, wide, mark, mark_label, xlabel, ylabel}, ...]}
  * Unknown keys are ignored and unknown kinds skipped (a newer scene
  * format still shows what this UI knows); anything that is not such an
  * object is an error. rs_viewspec_default builds views from the names on
@@ -43,7 +43,10 @@ enum rs_viewspec_kind {
     RS_VIEWSPEC_IMAGE,   /* a matrix as a greyscale picture */
     RS_VIEWSPEC_ALIGN,   /* alignment maps per word and learner */
     RS_VIEWSPEC_PATCHES, /* patch predictions per learner vs truth */
-    RS_VIEWSPEC_FRAME    /* a grid of cell codes as coloured text */
+    RS_VIEWSPEC_FRAME,   /* a grid of cell codes as coloured text */
+    RS_VIEWSPEC_PROFILE, /* a line per learner from its matrix's rows */
+    RS_VIEWSPEC_BARS,    /* a row of values per learner as bars */
+    RS_VIEWSPEC_TEXT     /* a text shaded by a value per character */
 };
 
 struct rs_viewspec {
@@ -79,6 +82,12 @@ struct rs_viewspec {
      * most 63 codes, longer strings cut), two columns per code */
     char glyphs[64], colors[64];
     bool wide;
+    /* profile: a marker at x = mark (NaN: none) and its label ("": the
+     * value), the y axis name (the x axis's is xlabel); its matrices,
+     * like bars and text, are in mats[] (one per learner) */
+    double mark;
+    char mark_label[24];
+    char ylabel[24];
 };
 
 /* The full names each kind carries after parsing (completed from the

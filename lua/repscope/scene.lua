@@ -9,7 +9,8 @@
 --   rs.probe.rank{...}, rs.probe.dead{...}, rs.probe.norms{...},
 --   rs.probe.linear{...}                 (learner= binds one to a learner)
 --   rs.view.curves{...}, spectrum{...}, rank_heatmap{...}, neurons{...},
---   heatmap{...}, image{...}, frame{...}, align{...}, patches{...}
+--   heatmap{...}, image{...}, frame{...}, align{...}, patches{...},
+--   profile{...}, bars{...}, text{...}
 --                                        (learner= shows a learner's names;
 --                                         repscope.views, which resolves
 --                                         them after setup)

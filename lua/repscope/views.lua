@@ -3,7 +3,8 @@
 -- repscope.views: view specs, rs.view.curves{...}, spectrum{...},
 -- rank_heatmap{...}, neurons{...}, heatmap{...}, image{...}, frame{...}
 -- (learner= shows a learner's names), align{...} and patches{...}
--- (learners=: one matrix per learner), and their resolution after setup:
+-- (learners=: one matrix per learner), profile{...}, bars{...} and
+-- text{...} (learner= or learners=), and their resolution after setup:
 -- the default views when a scene declares none, and each view resolved
 -- against its learner's model into concrete layers and full bus names,
 -- built with rs.name (core/names.h), never pasted here. repscope.scene
@@ -37,9 +38,20 @@ local view_fields = {
   align = { "kind", "title", "learners", "matrix", "truth", "grid", "vmin",
             "vmax" },
   patches = { "kind", "title", "learners", "matrix", "truth" },
+  profile = { "kind", "title", "matrix", "learners", "learner", "mark",
+              "mark_label", "x", "y", "ymin", "ymax", "xlabel", "ylabel" },
+  bars = { "kind", "title", "matrix", "learners", "learner", "vmin",
+           "vmax" },
+  text = { "kind", "title", "matrix", "learners", "learner", "vmin",
+           "vmax" },
 }
 local view_kinds = { "curves", "spectrum", "rank_heatmap", "neurons",
-                     "heatmap", "image", "align", "patches", "frame" }
+                     "heatmap", "image", "align", "patches", "frame",
+                     "profile", "bars", "text" }
+
+-- The views that read one matrix per learner, named in learner= or
+-- learners= (or none: the matrix as written).
+local per_learner = { profile = true, bars = true, text = true }
 
 -- The most learners an align or patches view shows side by side
 -- (RS_VIEWSPEC_SERIES_MAX in ui/viewspec.h).
@@ -105,6 +117,9 @@ local function view_spec(kind, fn, t)
   -- learner=: the names shown are that learner's ("a" -> a/train/loss);
   -- curves may name several learners, one series per learner and name
   -- (align and patches name theirs in learners=)
+  if per_learner[kind] and t.learner ~= nil and t.learners ~= nil then
+    fail("%s: give learner= or learners=, not both", fn)
+  end
   if t.learner ~= nil then
     if kind == "curves" and type(t.learner) == "table" then
       v.learner = string_list(fn, "learner", t.learner, false)
@@ -161,6 +176,25 @@ local function view_spec(kind, fn, t)
     if t.matrix == nil then fail("%s: field 'matrix' is required", fn) end
     v.matrix = opt(fn, t, "matrix", "string", nil)
     v.truth = opt(fn, t, "truth", "string", nil)
+  elseif per_learner[kind] then
+    if t.matrix == nil then fail("%s: field 'matrix' is required", fn) end
+    v.matrix = opt(fn, t, "matrix", "string", nil)
+    if t.learners ~= nil then v.learners = learner_names(fn, t) end
+    if kind == "profile" then
+      v.mark = opt(fn, t, "mark", "number", nil)
+      v.mark_label = opt(fn, t, "mark_label", "string", nil)
+      v.x = opt_enum(fn, t, "x", { "linear", "log" }, "linear")
+      v.y = opt_enum(fn, t, "y", { "linear", "log" }, "linear")
+      v.ymin = opt(fn, t, "ymin", "number", nil)
+      v.ymax = opt(fn, t, "ymax", "number", nil)
+      if v.ymin ~= nil and v.ymax ~= nil and not (v.ymin < v.ymax) then
+        fail("%s: ymin (%g) must be below ymax (%g)", fn, v.ymin, v.ymax)
+      end
+      v.xlabel = opt(fn, t, "xlabel", "string", nil)
+      v.ylabel = opt(fn, t, "ylabel", "string", nil)
+    else
+      value_range(fn, t, v)
+    end
   end
   return setmetatable(v, VIEW)
 end
@@ -328,6 +362,23 @@ local function resolve_view(i, v, state)
     out.vmin, out.vmax = v.vmin, v.vmax
     out.title = out.title or (v.kind == "align" and "alignment"
                               or "patch classes")
+  elseif per_learner[v.kind] then
+    -- one matrix per learner under its prefix, else as written
+    local names = v.learners or (type(v.learner) == "string"
+                                 and { v.learner }) or nil
+    local mats = {}
+    for k, n in ipairs(names or {}) do
+      mats[k] = name_of(owner(find_learner(fn, state, n)), v.matrix)
+    end
+    if names == nil then mats[1] = v.matrix end
+    out.matrix = v.matrix
+    out.matrices = json.array(mats)
+    out.learners = names and json.array(names) or nil
+    out.mark, out.mark_label = v.mark, v.mark_label
+    out.x, out.y, out.ymin, out.ymax = v.x, v.y, v.ymin, v.ymax
+    out.xlabel, out.ylabel = v.xlabel, v.ylabel
+    out.vmin, out.vmax = v.vmin, v.vmax
+    out.title = out.title or v.matrix
   elseif v.kind == "image" then
     out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)
         or v.matrix

@@ -1,0 +1,168 @@
+-- repscope - MIT licence, see COPYING.
+--
+-- recurrentgemma.lua: decoding in fixed memory (Botev et al. 2024,
+-- "RecurrentGemma: Moving Past Transformers for Efficient Open Language
+-- Models", arXiv 2404.07839). Griffin (R, R, local attention over a
+-- window of 64 keys) keeps per layer an RG-LRU state and 3 conv taps, or a
+-- ring buffer of the last 64 rotated keys and values; a transformer with
+-- global multi-query attention keeps every key and value it has seen.
+-- Both (d 64, 6 layers, 2 heads; random weights unless train_steps > 0,
+-- which first trains them on the local licences in setup, ~80 ms a step
+-- each) decode one character per session step each,
+-- so the step is the position: state bytes and the time per token are
+-- recorded at every position, the ring buffer's slots are shown as they
+-- are overwritten, and the last characters each model wrote are shown
+-- shaded by their bits.
+--
+-- Measured: see the closing note of issue 13.
+
+local rs = require "repscope"
+
+local NAMES = { "transformer", "griffin" }
+local S = {}
+
+local function glyph(c)
+  local id = c:byte()
+  if c == " " then return "\u{2423}" end
+  if c == "\n" then return "\u{21B5}" end
+  if id < 32 or id > 126 then return "\u{00B7}" end
+  return c
+end
+
+-- One decoding stream: the model, its decoder, the logits of the next
+-- character, the last characters written and their bits.
+local function stream(name, m, p)
+  local dec = m:decoder{ batch = 1 }
+  local logits = dec:prompt(p.prompt)
+  return { name = name, m = m, dec = dec, logits = logits, chars = {},
+           bits = {} }
+end
+
+-- Sample the next character from st.logits at temperature p.temperature
+-- with the scene's stream; returns its id and its bits.
+local function draw(st, p, rng)
+  local lg = st.logits:totable()
+  local mx = -math.huge
+  for _, v in ipairs(lg) do mx = math.max(mx, v) end
+  local z, zt, w = 0, 0, {}
+  for i, v in ipairs(lg) do
+    z = z + math.exp(v - mx)
+    w[i] = math.exp((v - mx) / p.temperature)
+    zt = zt + w[i]
+  end
+  local u, id = rng:uniform() * zt, #lg
+  for i = 1, #lg do
+    u = u - w[i]
+    if u <= 0 then id = i; break end
+  end
+  return id - 1, (mx + math.log(z) - lg[id]) / math.log(2)
+end
+
+return rs.scene{
+  title = "RecurrentGemma: decoding in fixed memory against a KV cache",
+  notes = [[
+A transformer with global multi-query attention and Griffin (R, R, local
+attention over 64 keys), both d 64 and 6 layers (random weights; set
+train_steps = 300 to have them learn the licences first), write one
+character each per session step: the
+step is the position. The transformer keeps every key and value (its
+state grows by 2 x 6 layers x 32 floats per token), Griffin an RG-LRU
+state and 3 conv taps per recurrent layer and a ring of 64 keys and values per
+attention layer: its state stops growing at position 64, and its time per
+token stays flat while the transformer's grows with the cache. The ring
+panel shows which position each of Griffin's 64 slots holds.]],
+  steps = 8192,
+  params = {
+    d = { 64, min = 8, max = 512 },
+    layers = { 6, min = 1, max = 24 },
+    heads = { 2, min = 1, max = 16 },
+    window = { 64, min = 1, max = 4096 },
+    train_steps = { 0, min = 0, max = 100000,
+                    help = "first learn the licences (300: readable text)" },
+    lr = { 3e-3, min = 0 },
+    prompt = { "This program is free software" },
+    temperature = { 0.7, min = 0.01 },
+    show = { 240, min = 8, max = 4096, help = "characters shown" },
+    seed = { 1, min = 0 },
+  },
+
+  setup = function(p)
+    local text, msg = rs.data.text{ sources = { "licenses" }, T = 128,
+                                    seed = p.seed }
+    if text == nil then error(msg, 0) end
+    S.streams = {}
+    for i, name in ipairs(NAMES) do
+      local m = rs.nn.griffin{ d = p.d, layers = p.layers, heads = p.heads,
+                               pattern = name == "griffin" and "RRA" or "A",
+                               window = name == "griffin" and p.window or 0,
+                               seed = p.seed }
+      if p.train_steps > 0 then
+        local l = rs.learner{ name = name, model = m, data = text,
+                              optim = rs.optim.adamw{ lr = p.lr },
+                              batch = 16, eval_every = 0, log_every = 50 }
+        local loss
+        for k = 1, p.train_steps do
+          loss = l:step()
+          if k % 100 == 0 or k == p.train_steps then
+            print(string.format("training %s: step %d/%d, loss %.3f",
+                                name, k, p.train_steps, loss))
+          end
+        end
+        l:release()
+      end
+      S.streams[i] = stream(name, m, p)
+    end
+  end,
+
+  step = function(ctx)
+    local p, pos = ctx.p, ctx.step
+    local rec = {}
+    for _, st in ipairs(S.streams) do
+      local id, bits = draw(st, p, ctx.rng)
+      local t0 = os.clock()
+      st.logits = st.dec:step(id)
+      local dt = os.clock() - t0
+      rec[st.name .. "/decode/ms_per_token"] = dt * 1000
+      rec[st.name .. "/decode/state_bytes"] = st.dec:state_bytes()
+      st.chars[#st.chars + 1] = glyph(string.char(id))
+      st.bits[#st.bits + 1] = bits
+      if #st.chars > p.show then
+        table.remove(st.chars, 1)
+        table.remove(st.bits, 1)
+      end
+    end
+    rs.log(rec)
+    if pos % 16 == 0 then
+      for _, st in ipairs(S.streams) do
+        rs.matrix(st.name .. "/written", rs.tensor.from({ st.bits }),
+                  { cols = st.chars })
+      end
+      -- slot s of the ring holds the key of the last position q < pos
+      -- with q % window == s (positions counted from the prompt's end)
+      local w, slots = p.window, {}
+      local n = #p.prompt + pos
+      for s = 0, w - 1 do
+        local q = n - 1 - ((n - 1 - s) % w)
+        slots[s + 1] = q >= 0 and q or 0
+      end
+      rs.matrix("griffin/ring", rs.tensor.from({ slots }))
+    end
+  end,
+
+  views = {
+    rs.view.curves{ title = "state bytes per position",
+                    series = { "transformer/decode/state_bytes",
+                               "griffin/decode/state_bytes" },
+                    y = "log", xlabel = "position" },
+    rs.view.curves{ title = "ms per token",
+                    series = { "transformer/decode/ms_per_token",
+                               "griffin/decode/ms_per_token" },
+                    xlabel = "position" },
+    rs.view.heatmap{ title = "griffin's KV ring: the position in each slot",
+                     matrix = "griffin/ring", cols = "slot" },
+    rs.view.text{ title = "transformer writes (shaded by bits)",
+                  matrix = "transformer/written", vmin = 0, vmax = 8 },
+    rs.view.text{ title = "griffin writes (shaded by bits)",
+                  matrix = "griffin/written", vmin = 0, vmax = 8 },
+  },
+}
