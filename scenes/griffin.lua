@@ -82,7 +82,7 @@ local function evaluate(ctx, full)
                                seed = p.seed }
     dec:release()
     print(string.format("step %d, %s: %s%s", ctx.step, l:name(), p.prompt,
-                        (sample:gsub("%c", " "))))
+                        (sample:gsub("[%z\1-\31\127-\255]", "\u{00B7}"))))
   end
 end
 
