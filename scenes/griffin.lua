@@ -13,12 +13,16 @@
 -- length), and bits by position; the recurrent gates are read along a
 -- test text.
 --
--- Measured (seed 1, defaults, 2-core machine shared with a build: 4 min
--- 45 s): bpc_in / bpc_far at step 2000 (over all 185k test characters /
--- 8 windows of 2048): transformer 2.69 / 5.79, hawk 2.60 / 2.75, griffin
--- 2.62 / 2.83; already at step 500 the transformer's far bpc was 5.03
--- against 2.98 in. Parameters: transformer 165,824, hawk 180,032, griffin
--- 175,296. Seeds 2 and 3 are still to be measured.
+-- Measured (defaults, 2-core machine shared with builds: 4:45 per run),
+-- bpc_in / bpc_far at step 2000 (bpc_in over all test characters, 185k
+-- to 894k by seed; far: 8 windows of 2048):
+--   seed 1: transformer 2.69 / 5.79, hawk 2.60 / 2.75, griffin 2.62 / 2.83
+--   seed 2: transformer 2.68 / 5.91, hawk 2.58 / 2.64, griffin 2.59 / 2.61
+--   seed 3: transformer 2.88 / 5.72, hawk 2.79 / 2.75, griffin 2.86 / 2.85
+-- The transformer's far bpc exceeds its in bpc by 2.8-3.2 from step 500
+-- on; Hawk's and Griffin's stay within 0.21 of theirs, and Griffin's
+-- bpc_in is 0.02-0.09 below the transformer's. Parameters: transformer
+-- 165,824, hawk 180,032, griffin 175,296.
 
 local rs = require "repscope"
 
