@@ -13,7 +13,8 @@
 -- length), and bits by position; the recurrent gates are read along a
 -- test text.
 --
--- Measured (defaults, 2-core machine shared with builds: 4:45 per run),
+-- Measured (defaults, quiet 2-core machine: 2:32, 2:41 and 3:05 for
+-- seeds 1-3, the same numbers as under load, where a run took 4:45),
 -- bpc_in / bpc_far at step 2000 (bpc_in over all test characters, 185k
 -- to 894k by seed; far: 8 windows of 2048):
 --   seed 1: transformer 2.69 / 5.79, hawk 2.60 / 2.75, griffin 2.62 / 2.83
