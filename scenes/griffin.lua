@@ -43,12 +43,18 @@ local function model(name, p)
                         seed = p.seed }
 end
 
--- A 1 x n matrix of the bits each character of s costs model m (its
--- decoder fed s from the start), labelled with the characters, for
--- rs.view.text.
-local function shaded(m, s)
+local function glyph(c)
+  local id = c:byte()
+  if c == " " then return "\u{2423}" end
+  if c == "\n" then return "\u{21B5}" end
+  if id < 32 or id > 126 then return "\u{00B7}" end
+  return c
+end
+
+-- Appends to bits/cols the characters of s after its first, each with
+-- the bits it costs model m (its decoder fed s from the start).
+local function shade(m, s, bits, cols)
   local dec = m:decoder{ batch = 1 }
-  local bits, cols = {}, {}
   local logits = dec:prompt(s:sub(1, 1))
   for i = 2, #s do
     local id = s:byte(i)
@@ -58,13 +64,10 @@ local function shaded(m, s)
     local z = 0
     for _, v in ipairs(lg) do z = z + math.exp(v - mx) end
     bits[#bits + 1] = (mx + math.log(z) - lg[id + 1]) / math.log(2)
-    local c = s:sub(i, i)
-    cols[#cols + 1] = c == " " and "\u{2423}" or c == "\n" and "\u{21B5}"
-        or (id < 32 or id > 126) and "\u{00B7}" or c
+    cols[#cols + 1] = glyph(s:sub(i, i))
     logits = dec:step(id)
   end
   dec:release()
-  return rs.tensor.from({ bits }), cols
 end
 
 local function evaluate(ctx, full)
@@ -78,17 +81,25 @@ local function evaluate(ctx, full)
       rs.probe.gates(l, { len = 64, layer = 1 })
     end
   end
+  -- one text: each model's name, then the prompt and its sample, each
+  -- sampled character shaded by the bits it cost the model that wrote it
+  local bits, cols = {}, {}
   for i, l in ipairs(S.learners) do
-    local t, cols = shaded(S.models[i], S.passage)
-    rs.matrix(l:name() .. "/passage", t, { cols = cols })
     local dec = S.models[i]:decoder{ batch = 1 }
     dec:prompt(p.prompt)
     local sample = dec:sample{ n = p.sample_len, temperature = p.temperature,
                                seed = p.seed }
     dec:release()
+    local head = l:name() .. ": " .. p.prompt:sub(1, 1)
+    for k = 1, #head do
+      bits[#bits + 1], cols[#cols + 1] = 0, glyph(head:sub(k, k))
+    end
+    shade(S.models[i], p.prompt .. sample, bits, cols)
+    bits[#bits + 1], cols[#cols + 1] = 0, "\u{21B5}"
     print(string.format("step %d, %s: %s%s", ctx.step, l:name(), p.prompt,
                         (sample:gsub("[%z\1-\31\127-\255]", "\u{00B7}"))))
   end
+  rs.matrix("samples", rs.tensor.from({ bits }), { cols = cols })
 end
 
 return rs.scene{
@@ -106,9 +117,8 @@ four times the training length. The transformer has never seen a position
 past 128; the recurrences carry a fixed state and should not care. The
 gate heatmap shows a_t of Hawk's first recurrent layer along a test text
 (dark: the channel forgets), the bars the channels' memory half-lives,
-the text panel held-out text (a licence when the split holds one out)
-shaded by each model's bits per character; samples from each model go
-to the console.]],
+the text panel a sample from each model (prompt and temperature are
+params), each character shaded by the bits it cost its writer.]],
   steps = 2000,
   params = {
     d = { 64, min = 8, max = 512 },
@@ -126,8 +136,6 @@ to the console.]],
     far_windows = { 8, min = 1, max = 64 },
     prompt = { "This program is free software" },
     sample_len = { 120, min = 1, max = 2000 },
-    passage_len = { 400, min = 2, max = 4096,
-                    help = "test characters shaded by their bits" },
     temperature = { 0.7, min = 0 },
     seed = { 1, min = 0 },
   },
@@ -136,10 +144,6 @@ to the console.]],
     local text, msg = rs.data.text{ sources = { "licenses", "headers" },
                                     T = p.T, seed = p.seed }
     if text == nil then error(msg, 0) end
-    -- a held-out licence when the split held one out, else held-out code
-    local held = text:test_text("licenses")
-    if #held < p.passage_len then held = text:test_text() end
-    S.passage = held:sub(1, p.passage_len)
     S.learners, S.models = {}, {}
     for i, name in ipairs(NAMES) do
       local m = model(name, p)
@@ -161,8 +165,6 @@ to the console.]],
   end,
 
   views = {
-    rs.view.curves{ title = "train loss (nats/char)",
-                    series = { "train/loss" }, learner = NAMES },
     rs.view.curves{ title = "bpc: in (<=128 context) and far (513..2048)",
                     series = { "eval/bpc_in", "eval/bpc_far" },
                     learner = NAMES },
@@ -174,7 +176,7 @@ to the console.]],
                      cols = "text" },
     rs.view.bars{ title = "memory half-lives (steps)",
                   matrix = "half_life", learners = { "hawk", "griffin" } },
-    rs.view.text{ title = "held-out text, shaded by its bits per char",
-                  matrix = "passage", learners = NAMES, vmin = 0, vmax = 8 },
+    rs.view.text{ title = "samples (T 0.7), shaded by their bits per char",
+                  matrix = "samples", vmin = 0, vmax = 8 },
   },
 }
