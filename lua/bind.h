@@ -389,11 +389,15 @@ void rs_lua_open_source(lua_State *L);
  * :caption, :patch_classes, ...), added to the data table at the top
  * (l_imgtext.c; called by rs_lua_open_source). */
 void rs_lua_open_imgtext(lua_State *L);
-/* rs.data.text{...} and the text methods of source handles (:documents,
- * :test_text, :stream, ...; :info gains the corpus's fields), added to the
- * data table at the top, whose rs.data.text(ids) (rs_lua_open_seqtask)
- * it keeps for lists (l_text.c; called by rs_lua_open_source). */
+/* rs.data.text{...}, rs.data.char_labels(s) and the text methods of
+ * source handles (:documents, :test_text, :stream, ...; :info gains the
+ * corpus's fields), added to the data table at the top (l_text.c; called
+ * by rs_lua_open_source). */
 void rs_lua_open_text(lua_State *L);
+/* The label of byte b in a matrix of characters (l_text.c): itself when
+ * printable ASCII, else a glyph (U+2423 for a space, U+21B5 a newline,
+ * U+2192 a tab, U+00B7 anything else), NUL-terminated in out. */
+void rs_lua_byte_label(char out[8], unsigned char b);
 
 /* ---- environments (l_env.c) ------------------------------------------- */
 /* Add rs.env (cartpole, breakout) to the rs table at the top. */

@@ -167,22 +167,6 @@ l_probe_lm(lua_State *L)
     return 1;
 }
 
-/* A column label for byte b: itself when printable, else a glyph. */
-static void
-byte_label(char out[8], uint8_t b)
-{
-    if (b == ' ')
-        snprintf(out, 8, "\xe2\x90\xa3"); /* U+2423 open box */
-    else if (b == '\n')
-        snprintf(out, 8, "\xe2\x86\xb5"); /* U+21B5 return arrow */
-    else if (b == '\t')
-        snprintf(out, 8, "\xe2\x86\x92"); /* U+2192 right arrow */
-    else if (b > ' ' && b < 127)
-        snprintf(out, 8, "%c", b);
-    else
-        snprintf(out, 8, "\xc2\xb7"); /* U+00B7 middle dot */
-}
-
 static int
 l_probe_gates(lua_State *L)
 {
@@ -228,7 +212,7 @@ l_probe_gates(lua_State *L)
         RS_OK)
         return rs_lua_status_error(L, fn, &err);
     for (int i = 0; i < len; i++)
-        byte_label(s->labels[i], (uint8_t)text[i]);
+        rs_lua_byte_label(s->labels[i], (unsigned char)text[i]);
     char name[RS_NAME_MAX];
     const struct rs_lm_gates *gt = &s->gt;
     rs_lua_matrix_labeled(L, rs_learner_metric(l, name, "gates", NULL, NULL),

@@ -5,6 +5,9 @@
  *   rs.data.text{sources={"licenses", "headers"}, T=128, test_frac=0.1,
  *       seed=1, max_bytes=16777216, cross=false} -> source, or nil and a
  *       message when a source is missing or empty (bad fields raise)
+ *   rs.data.char_labels(s) -> one label per byte of s (the byte, or a
+ *       glyph for a space, newline, tab or non-ASCII byte), for the cols=
+ *       of rs.matrix and rs.view.text
  *
  * The handle is a plain source handle (l_source.c), so it is the data= of
  * rs.learner as it is. The methods below are added to every source handle
@@ -37,7 +40,9 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "data/text.h"
@@ -497,6 +502,39 @@ l_stream_tostring(lua_State *L)
 }
 
 void
+rs_lua_byte_label(char out[8], unsigned char b)
+{
+    if (b == ' ')
+        snprintf(out, 8, "\xe2\x90\xa3"); /* U+2423 open box */
+    else if (b == '\n')
+        snprintf(out, 8, "\xe2\x86\xb5"); /* U+21B5 return arrow */
+    else if (b == '\t')
+        snprintf(out, 8, "\xe2\x86\x92"); /* U+2192 right arrow */
+    else if (b > ' ' && b < 127)
+        snprintf(out, 8, "%c", b);
+    else
+        snprintf(out, 8, "\xc2\xb7"); /* U+00B7 middle dot */
+}
+
+/* rs.data.char_labels(s) -> {label, ...}: one per byte of s, for the
+ * cols= of rs.matrix and so rs.view.text (rs.probe.gates labels its
+ * columns the same way). */
+static int
+l_char_labels(lua_State *L)
+{
+    const char *s = rs_lua_check_string(L, 1, "rs.data.char_labels", "s");
+    size_t n = lua_rawlen(L, 1);
+    lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        char label[8];
+        rs_lua_byte_label(label, (unsigned char)s[i]);
+        lua_pushstring(L, label);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+void
 rs_lua_open_text(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -531,4 +569,6 @@ rs_lua_open_text(lua_State *L)
     lua_pop(L, 2);               /* data */
     lua_pushcfunction(L, l_text_new);
     lua_setfield(L, -2, "text"); /* data */
+    lua_pushcfunction(L, l_char_labels);
+    lua_setfield(L, -2, "char_labels"); /* data */
 }

@@ -43,18 +43,11 @@ local function model(name, p)
                         seed = p.seed }
 end
 
-local function glyph(c)
-  local id = c:byte()
-  if c == " " then return "\u{2423}" end
-  if c == "\n" then return "\u{21B5}" end
-  if id < 32 or id > 126 then return "\u{00B7}" end
-  return c
-end
-
 -- Appends to bits/cols the characters of s after its first, each with
 -- the bits it costs model m (its decoder fed s from the start).
 local function shade(m, s, bits, cols)
   local dec = m:decoder{ batch = 1 }
+  local labels = rs.data.char_labels(s)
   local logits = dec:prompt(s:sub(1, 1))
   for i = 2, #s do
     local id = s:byte(i)
@@ -64,7 +57,7 @@ local function shade(m, s, bits, cols)
     local z = 0
     for _, v in ipairs(lg) do z = z + math.exp(v - mx) end
     bits[#bits + 1] = (mx + math.log(z) - lg[id + 1]) / math.log(2)
-    cols[#cols + 1] = glyph(s:sub(i, i))
+    cols[#cols + 1] = labels[i]
     logits = dec:step(id)
   end
   dec:release()
@@ -91,11 +84,11 @@ local function evaluate(ctx, full)
                                seed = p.seed }
     dec:release()
     local head = l:name() .. ": " .. p.prompt:sub(1, 1)
-    for k = 1, #head do
-      bits[#bits + 1], cols[#cols + 1] = 0, glyph(head:sub(k, k))
+    for _, c in ipairs(rs.data.char_labels(head)) do
+      bits[#bits + 1], cols[#cols + 1] = 0, c
     end
     shade(S.models[i], p.prompt .. sample, bits, cols)
-    bits[#bits + 1], cols[#cols + 1] = 0, "\u{21B5}"
+    bits[#bits + 1], cols[#cols + 1] = 0, rs.data.char_labels("\n")[1]
     print(string.format("step %d, %s: %s%s", ctx.step, l:name(), p.prompt,
                         (sample:gsub("[%z\1-\31\127-\255]", "\u{00B7}"))))
   end

@@ -26,14 +26,6 @@ local rs = require "repscope"
 local NAMES = { "transformer", "griffin" }
 local S = {}
 
-local function glyph(c)
-  local id = c:byte()
-  if c == " " then return "\u{2423}" end
-  if c == "\n" then return "\u{21B5}" end
-  if id < 32 or id > 126 then return "\u{00B7}" end
-  return c
-end
-
 -- One decoding stream: the model, its decoder, the logits of the next
 -- character, the last characters written and their bits.
 local function stream(name, m, p)
@@ -98,6 +90,9 @@ panel shows which position each of Griffin's 64 slots holds.]],
                                     seed = p.seed }
     if text == nil then error(msg, 0) end
     S.streams = {}
+    local all = {}
+    for b = 0, 255 do all[b + 1] = string.char(b) end
+    S.labels = rs.data.char_labels(table.concat(all)) -- by byte + 1
     for _, name in ipairs(NAMES) do
       if p.decode ~= "both" and p.decode ~= name then goto next end
       local m = rs.nn.griffin{ d = p.d, layers = p.layers, heads = p.heads,
@@ -137,7 +132,7 @@ panel shows which position each of Griffin's 64 slots holds.]],
       collectgarbage("restart")
       rec[st.name .. "/decode/ms_per_token"] = dt * 1000
       rec[st.name .. "/decode/state_bytes"] = st.dec:state_bytes()
-      st.chars[#st.chars + 1] = glyph(string.char(id))
+      st.chars[#st.chars + 1] = S.labels[id + 1]
       st.bits[#st.bits + 1] = bits
       if #st.chars > p.show then
         table.remove(st.chars, 1)

@@ -594,3 +594,14 @@ rs_nn_module_norm_set_width(rs_nn_module *m, int width)
     RS_ASSERT(n->shift < 0 || (int)norm_param(n, n->shift)->numel == width);
     n->width = width;
 }
+
+int
+rs_nn_layer_number(const char *name, const char *prefix, int layers)
+{
+    size_t k = strlen(prefix);
+    if (strncmp(name, prefix, k) != 0 || name[k] < '1' || name[k] > '9')
+        return 0;
+    char *end;
+    long l = strtol(name + k, &end, 10);
+    return *end == '\0' && l >= 1 && l <= layers ? (int)l : 0;
+}

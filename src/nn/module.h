@@ -94,6 +94,10 @@ void *rs_nn_module_impl(const rs_nn_module *m);
  * modules apart (m's class == &its_class). */
 const struct rs_nn_module_class *rs_nn_module_class_of(const rs_nn_module *m);
 
+/* The layer number l of a recorded name "<prefix><l>" ("h3", "a1") with
+ * l in 1..layers, else 0: for the recorded callbacks of layered kinds. */
+int rs_nn_layer_number(const char *name, const char *prefix, int layers);
+
 /* Longest child / layer name accepted, without the NUL. */
 #define RS_NN_MODULE_NAME_MAX 31
 

@@ -70,18 +70,6 @@ gf_layer_out(const rs_nn_module *m, int i)
     return rs_nn_griffin_layer_out(t->gf, i + 1);
 }
 
-/* The layer number of "<prefix><l>" with l in 1..layers, else 0. */
-static int
-layer_number(const char *name, const char *prefix, int layers)
-{
-    size_t k = strlen(prefix);
-    if (strncmp(name, prefix, k) != 0 || name[k] < '1' || name[k] > '9')
-        return 0;
-    char *end;
-    long l = strtol(name + k, &end, 10);
-    return *end == '\0' && l >= 1 && l <= layers ? (int)l : 0;
-}
-
 static rs_tensor *
 gf_recorded(const rs_nn_module *m, const char *name)
 {
@@ -92,10 +80,10 @@ gf_recorded(const rs_nn_module *m, const char *name)
         return rs_nn_griffin_final(t->gf);
     if (strcmp(name, "logits") == 0)
         return rs_nn_griffin_logits(t->gf);
-    int l = layer_number(name, "h", t->layers);
+    int l = rs_nn_layer_number(name, "h", t->layers);
     if (l > 0)
         return rs_nn_griffin_layer_out(t->gf, l);
-    l = layer_number(name, "a", t->layers);
+    l = rs_nn_layer_number(name, "a", t->layers);
     return l > 0 ? rs_nn_griffin_gate(t->gf, l) : NULL;
 }
 

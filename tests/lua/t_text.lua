@@ -279,3 +279,12 @@ tap.is(rs.data.token_text(rs.data.tokens("101,?")), "101,?",
 tap.error_is(function() rs.data.token_text{ 1, 13 } end,
              "rs.data.token_text: bad argument #1 'ids' (entry 2 is not a "
              .. "token id in 0..12)", "rs.data.token_text: its own errors")
+
+-- rs.data.char_labels: one label per byte, glyphs for the invisible ones
+tap.is(table.concat(rs.data.char_labels("a b\n\t\1Z"), "|"),
+       "a|\u{2423}|b|\u{21B5}|\u{2192}|\u{00B7}|Z",
+       "char_labels: printable bytes as themselves, glyphs for the rest")
+tap.is(#rs.data.char_labels(""), 0, "char_labels of the empty string")
+tap.error_is(function() rs.data.char_labels(3) end,
+             "rs.data.char_labels: bad argument #1 's' (string expected, "
+             .. "got number)", "char_labels wants a string")
