@@ -145,15 +145,18 @@ panel shows which position each of Griffin's 64 slots holds.]],
         rs.matrix(st.name .. "/written", rs.tensor.from({ st.bits }),
                   { cols = st.chars })
       end
-      -- slot s of the ring holds the key of the last position q < pos
-      -- with q % window == s (positions counted from the prompt's end)
-      local w, slots = p.window, {}
-      local n = #p.prompt + pos
-      for s = 0, w - 1 do
-        local q = n - 1 - ((n - 1 - s) % w)
-        slots[s + 1] = q >= 0 and q or 0
+      -- the decoder writes position q to slot q % window, so slot s holds
+      -- the last q < dec:pos() with q % window == s (the prompt counted)
+      for _, st in ipairs(S.streams) do
+        if st.name == "griffin" then
+          local w, n, slots = p.window, st.dec:pos(), {}
+          for s = 0, w - 1 do
+            local q = n - 1 - ((n - 1 - s) % w)
+            slots[s + 1] = q >= 0 and q or 0
+          end
+          rs.matrix("griffin/ring", rs.tensor.from({ slots }))
+        end
       end
-      rs.matrix("griffin/ring", rs.tensor.from({ slots }))
     end
   end,
 
