@@ -55,6 +55,7 @@
 #include "core/tensor.h"
 #include "data/dataset.h"
 #include "data/source.h"
+#include "data/text.h"
 #include "lua/host.h"
 #include "data/seqtask.h"
 #include "env/env.h"
@@ -398,6 +399,13 @@ void rs_lua_open_text(lua_State *L);
  * printable ASCII, else a glyph (U+2423 for a space, U+21B5 a newline,
  * U+2192 a tab, U+00B7 anything else), NUL-terminated in out. */
 void rs_lua_byte_label(char out[8], unsigned char b);
+/* The range fields split ("test"), source (a name or 1-based index, nil:
+ * all), offset (0) and bytes (nil: to the end) of the table at tbl,
+ * checked against text (the offset lies inside the view); raises "<fn>:
+ * bad field ..." (l_text.c: src:stream and rs.lm.dyneval's parts). */
+void rs_lua_text_range_fields(lua_State *L, int tbl, const char *fn,
+                              const rs_text *text, enum rs_split *split,
+                              int *source, size_t *from, size_t *bytes);
 
 /* ---- environments (l_env.c) ------------------------------------------- */
 /* Add rs.env (cartpole, breakout) to the rs table at the top. */
@@ -422,6 +430,11 @@ void rs_lua_open_rl(lua_State *L);
  * rs.rl.ppo and learner:set share it. */
 void rs_lua_ppo_fields(lua_State *L, int tbl, const char *fn, int copies,
                        struct rs_ppo_config *c);
+
+/* ---- dynamic evaluation and side-by-side updates (l_dyneval.c) --------- */
+/* Add rs.lm (dyneval) and rs.update to the rs table at the top, and
+ * l:dyneval() to the learner methods (after rs_lua_open_learner). */
+void rs_lua_open_dyneval(lua_State *L);
 
 /* ---- autograd handles (l_graph.c) -------------------------------------- */
 /* rs.graph{...} handles and their graph tensors: handles on tensors of one

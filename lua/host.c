@@ -773,6 +773,8 @@ luaopen_repscope(lua_State *L)
     rs_lua_open_env(L);
     /* rs.rl (l_ppo.c), after rs.learner: it adds learner methods */
     rs_lua_open_rl(L);
+    /* rs.lm and rs.update (l_dyneval.c), likewise */
+    rs_lua_open_dyneval(L);
     /* The pure-Lua layer adds rs.scene, rs.view and the probe specs. */
     push_scene_fn(L, "install");
     lua_pushvalue(L, -2);

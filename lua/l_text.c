@@ -357,6 +357,54 @@ l_text_decode(lua_State *L)
 /* ---- streams ------------------------------------------------------------ */
 
 /* src:stream{...} */
+/* The fields split ("test"), source (a name or 1-based index; nil: all),
+ * offset (0) and bytes (nil: to the end) of the table at tbl, checked
+ * against text: the offset must lie inside the view. Raises. */
+void
+rs_lua_text_range_fields(lua_State *L, int tbl, const char *fn,
+                         const rs_text *text, enum rs_split *split,
+                         int *source, size_t *from, size_t *bytes)
+{
+    tbl = lua_absindex(L, tbl);
+    *split = (enum rs_split)rs_lua_opt_enum_field(L, tbl, fn, "split", "test",
+                                                  split_names);
+    lua_getfield(L, tbl, "source"); /* ... source */
+    if (!lua_isnil(L, -1) && !lua_isstring(L, -1))
+        rs_lua_field_type_error(L, fn, "source", "source name or index", -1);
+    if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1))
+        rs_lua_field_type_error(L, fn, "source", "source name or index", -1);
+    const struct rs_text_config *c = rs_text_config(text);
+    *source = -1;
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+        lua_Integer i = lua_tointeger(L, -1);
+        if (i < 1 || i > c->nsources)
+            rs_lua_field_error(L, fn, "source", "%lld is outside 1..%d",
+                               (long long)i, c->nsources);
+        *source = (int)i - 1;
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+        const char *name = lua_tostring(L, -1);
+        for (int i = 0; i < c->nsources && *source < 0; i++)
+            if (strcmp(name, c->sources[i]) == 0)
+                *source = i;
+        if (*source < 0)
+            rs_lua_field_error(L, fn, "source",
+                               "'%s' is not a source of this corpus", name);
+    }
+    lua_pop(L, 1);
+    *from = (size_t)rs_lua_opt_int_field(L, tbl, fn, "offset", 0, 0,
+                                         LUA_MAXINTEGER);
+    *bytes = (size_t)rs_lua_opt_int_field(L, tbl, fn, "bytes", 0, 1,
+                                          LUA_MAXINTEGER);
+    struct rs_text_view v;
+    rs_text_view(text, *split, *source, &v);
+    if (*from >= v.len)
+        rs_lua_field_error(L, fn, "offset",
+                           "%zu is past the end: the %s text%s%s has %zu "
+                           "bytes",
+                           *from, split_names[*split], *source >= 0 ? " of " : "",
+                           *source >= 0 ? c->sources[*source] : "", v.len);
+}
+
 static int
 l_text_stream(lua_State *L)
 {
@@ -373,48 +421,10 @@ l_text_stream(lua_State *L)
     lua_settop(L, 2);
     rs_lua_check_fields(L, 2, fn, fields);
     struct rs_text_stream_config sc = {0};
-    sc.split = (enum rs_split)rs_lua_opt_enum_field(L, 2, fn, "split", "test",
-                                                    split_names);
-    lua_getfield(L, 2, "source"); /* self cfg source */
-    if (!lua_isnil(L, -1) && !lua_isstring(L, -1))
-        return rs_lua_field_type_error(L, fn, "source", "source name or index",
-                                       -1);
-    if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1))
-        return rs_lua_field_type_error(L, fn, "source", "source name or index",
-                                       -1);
-    const struct rs_text_config *c = rs_text_config(text);
-    sc.source = -1;
-    if (lua_type(L, -1) == LUA_TNUMBER) {
-        lua_Integer i = lua_tointeger(L, -1);
-        if (i < 1 || i > c->nsources)
-            return rs_lua_field_error(L, fn, "source", "%lld is outside 1..%d",
-                                      (long long)i, c->nsources);
-        sc.source = (int)i - 1;
-    } else if (lua_type(L, -1) == LUA_TSTRING) {
-        const char *name = lua_tostring(L, -1);
-        for (int i = 0; i < c->nsources && sc.source < 0; i++)
-            if (strcmp(name, c->sources[i]) == 0)
-                sc.source = i;
-        if (sc.source < 0)
-            return rs_lua_field_error(
-                L, fn, "source", "'%s' is not a source of this corpus", name);
-    }
-    lua_pop(L, 1); /* self cfg */
-    sc.from =
-        (size_t)rs_lua_opt_int_field(L, 2, fn, "offset", 0, 0, LUA_MAXINTEGER);
-    sc.bytes =
-        (size_t)rs_lua_opt_int_field(L, 2, fn, "bytes", 0, 1, LUA_MAXINTEGER);
+    rs_lua_text_range_fields(L, 2, fn, text, &sc.split, &sc.source, &sc.from,
+                             &sc.bytes);
     sc.L = (int)rs_lua_opt_int_field(L, 2, fn, "L", 64, 1, 1 << 24);
     sc.doc_break = rs_lua_opt_bool_field(L, 2, fn, "doc_break", false);
-    struct rs_text_view v;
-    rs_text_view(text, sc.split, sc.source, &v);
-    if (sc.from >= v.len)
-        return rs_lua_field_error(
-            L, fn, "offset",
-            "%zu is past the end: the %s text%s%s has "
-            "%zu bytes",
-            sc.from, split_names[sc.split], sc.source >= 0 ? " of " : "",
-            sc.source >= 0 ? c->sources[sc.source] : "", v.len);
     void **box = rs_lua_new_box(L, TEXT_STREAM_MT); /* self cfg box */
     struct rs_error err = {0};
     rs_text_stream *st = rs_text_stream_new(text, &sc, &err);

@@ -26,7 +26,7 @@ noinst_LIBRARIES += %D%/librs_lua.a
 %C%_librs_lua_a_SOURCES += %D%/l_surgery.c
 %C%_librs_lua_a_SOURCES += %D%/l_sparcprobe.c
 %C%_librs_lua_a_SOURCES += %D%/l_lmprobe.c
-%C%_librs_lua_a_SOURCES += %D%/l_ppo.c
+%C%_librs_lua_a_SOURCES += %D%/l_ppo.c %D%/l_dyneval.c
 luadir = $(pkgdatadir)/lua/repscope
 dist_lua_DATA = \
 	%D%/repscope/check.lua \

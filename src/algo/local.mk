@@ -7,7 +7,7 @@ noinst_LIBRARIES += %D%/librs_algo.a
 	%D%/learner_surgery.c
 %C%_librs_algo_a_SOURCES += %D%/obj_next_token.c %D%/obj_regularise.c
 %C%_librs_algo_a_SOURCES += %D%/obj_sparc.c %D%/sparc_eval.c %D%/sparc_eval.h
-%C%_librs_algo_a_SOURCES += %D%/lm_eval.c %D%/lm_eval.h
+%C%_librs_algo_a_SOURCES += %D%/lm_eval.c %D%/lm_eval.h %D%/dyneval.c %D%/dyneval.h
 %C%_librs_algo_a_SOURCES += %D%/rollout.c %D%/rollout.h
 %C%_librs_algo_a_SOURCES += %D%/obj_ppo.c
 %C%_librs_algo_a_SOURCES += %D%/ppo.c %D%/ppo.h %D%/ppo_impl.h %D%/ppo_metrics.c \
