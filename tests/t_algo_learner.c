@@ -351,6 +351,20 @@ test_state(void)
            "state: garbage refused: %s", err.msg);
     rs_learner_free(a);
     rs_learner_free(b);
+
+    /* Before its first draw a learner's permutation is the identity and
+     * is not stored: its state is ntrain words shorter, and restores. */
+    a = tap_learner(&lc, m1, obj, src);
+    b = tap_learner(&lc, m2, obj, src);
+    size_t fresh = rs_learner_state_words(a);
+    tap_ok(resume_case(a, b, 0, 20),
+           "state: a learner restored before its first step continues bit "
+           "for bit for 20");
+    tap_is_int((int)(rs_learner_state_words(a) - fresh),
+               rs_source_count(src, RS_SPLIT_TRAIN),
+               "state: the permutation is stored once drawn, not before");
+    rs_learner_free(a);
+    rs_learner_free(b);
     rs_nn_module_release(m1);
     rs_nn_module_release(m2);
     rs_objective_release(obj);

@@ -148,21 +148,30 @@ check_objective(rs_learner *l, rs_objective *obj, rs_source *src,
 }
 
 /* Adopt src's sampler: identity permutation, reshuffled at the next
- * draw (the array is kept when the size is: a driver sets its source
- * again every update). */
+ * draw. The identity is not stored: perm stays NULL until a draw needs
+ * it (rs_learner_perm), so a learner that never draws (a driver's that
+ * streams its own data) holds and checkpoints no permutation of a large
+ * corpus. */
 static void
 reset_sampler(rs_learner *l, rs_source *src)
 {
     int n =
         rs_source_is_generator(src) ? 0 : rs_source_count(src, RS_SPLIT_TRAIN);
-    if (n != l->ntrain || l->perm == NULL) {
-        free(l->perm);
-        l->perm = n > 0 ? rs_xcalloc((size_t)n, sizeof *l->perm) : NULL;
-    }
+    free(l->perm);
+    l->perm = NULL;
     l->ntrain = n;
-    for (int i = 0; i < n; i++)
-        l->perm[i] = i;
     l->pos = l->ntrain;
+}
+
+int *
+rs_learner_perm(rs_learner *l)
+{
+    if (l->perm == NULL && l->ntrain > 0) {
+        l->perm = rs_xcalloc((size_t)l->ntrain, sizeof *l->perm);
+        for (int i = 0; i < l->ntrain; i++)
+            l->perm[i] = i;
+    }
+    return l->perm;
 }
 
 static int
@@ -623,7 +632,7 @@ rs_learner_step(rs_learner *l, struct rs_learner_stats *st,
     rs_graph_reset(l->g);
     rs_graph_set_grad(l->g, true);
     float lr = rs_sched_lr(&l->cfg.sched, l->steps);
-    int rc = rs_learner_draw(l, &l->rng, l->perm, &l->pos, l->cfg.batch,
+    int rc = rs_learner_draw(l, &l->rng, rs_learner_perm(l), &l->pos, l->cfg.batch,
                              &l->batch, err);
     if (rc != RS_OK)
         return rc;
@@ -710,7 +719,7 @@ rs_learner_next_batch(rs_learner *l, const struct rs_batch **out,
                       struct rs_error *err)
 {
     l->probe_valid = false;
-    int rc = rs_learner_draw(l, &l->rng, l->perm, &l->pos, l->cfg.batch,
+    int rc = rs_learner_draw(l, &l->rng, rs_learner_perm(l), &l->pos, l->cfg.batch,
                              &l->batch, err);
     *out = rc == RS_OK ? &l->batch : NULL;
     return rc;

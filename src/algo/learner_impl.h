@@ -37,7 +37,8 @@ struct rs_learner {
     rs_graph *g;
     struct rs_rng rng; /* the batch stream */
     int ntrain;        /* finite: train examples; 0: a generator */
-    int *perm;         /* (ntrain) epoch permutation */
+    int *perm;         /* (ntrain) epoch permutation; NULL: the identity
+                          (not made until a draw needs it) */
     long pos;          /* next position in perm; ntrain: reshuffle */
     int *idx;          /* (cap_idx) scratch indices */
     int cap_idx;
@@ -74,6 +75,8 @@ struct rs_learner {
 void rs_learner_free_params(rs_nn_model *all, rs_nn_module *const *mods, int n);
 /* Copy the graph's sticky error into err, reset the graph; the code. */
 int rs_learner_graph_error(rs_learner *l, struct rs_error *err);
+/* The epoch permutation, made (the identity) at the first need. */
+int *rs_learner_perm(rs_learner *l);
 /* The next n training examples into b from the sampler (rng, perm, pos):
  * the learner's own or a copy. */
 int rs_learner_draw(rs_learner *l, struct rs_rng *rng, int *perm, long *pos,

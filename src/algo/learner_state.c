@@ -6,8 +6,9 @@
  *
  * State words (layout 1): magic, steps, the batch RNG (4), pos, ntrain,
  * loss_sum, acc_sum, loss_count, acc_count, the optimiser's step count,
- * the objective's word count, then the epoch permutation (ntrain) and the
- * objective's words; then, once the objective has reported extra scalars
+ * the objective's word count, then the epoch permutation (ntrain words;
+ * none when it is still the identity: ntrain then has PERM_IDENTITY set)
+ * and the objective's words; then, once the objective has reported extra scalars
  * (rs_obj_stats), their log sums and counts (2 RS_OBJ_MAX_EXTRAS words).
  * A state without that tail loads with the extras' sums zero. A learner
  * with a driver puts the driver's section between the objective's words
@@ -31,6 +32,8 @@
 #define STATE_MAGIC UINT64_C(0x52534c524e000001)
 #define STATE_FIXED 14
 #define STATE_EXTRAS (2 * RS_OBJ_MAX_EXTRAS)
+/* In the ntrain word: the permutation is the identity and not stored. */
+#define PERM_IDENTITY (UINT64_C(1) << 62)
 /* First word of a driver's section ("RSDRV", layout 1) and its header. */
 #define DRIVER_MAGIC UINT64_C(0x5253445256000001)
 #define DRIVER_HEAD 4
@@ -38,10 +41,17 @@
 #define FISHER_MAX_BATCHES 1000000
 
 /* The words before the optional extras tail. */
+/* The permutation's words: none while it is the identity. */
+static size_t
+perm_words(const rs_learner *l)
+{
+    return l->perm != NULL ? (size_t)l->ntrain : 0;
+}
+
 static size_t
 state_base(const rs_learner *l)
 {
-    return STATE_FIXED + (size_t)l->ntrain + rs_objective_state_words(l->obj);
+    return STATE_FIXED + perm_words(l) + rs_objective_state_words(l->obj);
 }
 
 /* True once the objective has reported extras, or a loaded state had
@@ -98,16 +108,16 @@ rs_learner_state_save(const rs_learner *l, uint64_t *out)
     for (int i = 0; i < 4; i++)
         out[2 + i] = l->rng.s[i];
     out[6] = (uint64_t)l->pos;
-    out[7] = (uint64_t)l->ntrain;
+    out[7] = (uint64_t)l->ntrain | (l->perm == NULL ? PERM_IDENTITY : 0);
     out[8] = rs_double_bits(l->loss_sum);
     out[9] = rs_double_bits(l->acc_sum);
     out[10] = (uint64_t)l->loss_count;
     out[11] = (uint64_t)l->acc_count;
     out[12] = (uint64_t)rs_optim_steps(l->optim);
     out[13] = (uint64_t)rs_objective_state_words(l->obj);
-    for (int i = 0; i < l->ntrain; i++)
+    for (size_t i = 0; i < perm_words(l); i++)
         out[STATE_FIXED + i] = (uint64_t)l->perm[i];
-    rs_objective_state_save(l->obj, out + STATE_FIXED + l->ntrain);
+    rs_objective_state_save(l->obj, out + STATE_FIXED + perm_words(l));
     uint64_t *tail = out + state_base(l);
     if (l->drv != NULL) {
         tail[0] = DRIVER_MAGIC;
@@ -163,10 +173,11 @@ check_driver(const rs_learner *l, const uint64_t *in, size_t n, size_t base,
  * both or neither: a refused objective gives the driver its old words
  * back. */
 static int
-load_parts(rs_learner *l, const uint64_t *in, size_t base, struct rs_error *err)
+load_parts(rs_learner *l, const uint64_t *in, size_t pw, size_t base,
+           struct rs_error *err)
 {
     size_t ow = rs_objective_state_words(l->obj);
-    const uint64_t *ow_in = in + STATE_FIXED + l->ntrain;
+    const uint64_t *ow_in = in + STATE_FIXED + pw;
     if (l->drv == NULL)
         return rs_objective_state_load(l->obj, ow_in, ow, err);
     size_t old_n = l->drv->state_words(l->drv_impl);
@@ -193,12 +204,15 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
         return rs_error_set(err, RS_EFORMAT, "not a learner state (%zu words)",
                             n);
     size_t ow = rs_objective_state_words(l->obj);
-    if (in[7] != (uint64_t)l->ntrain)
+    bool identity = (in[7] & PERM_IDENTITY) != 0;
+    if ((in[7] & ~PERM_IDENTITY) != (uint64_t)l->ntrain)
         return rs_error_set(err, RS_EFORMAT,
                             "the learner state has %llu train examples, "
                             "this source has %d",
-                            (unsigned long long)in[7], l->ntrain);
-    size_t base = state_base(l);
+                            (unsigned long long)(in[7] & ~PERM_IDENTITY),
+                            l->ntrain);
+    size_t pw = identity ? 0 : (size_t)l->ntrain;
+    size_t base = STATE_FIXED + pw + ow;
     if (in[13] != (uint64_t)ow || n < base)
         return rs_error_set(err, RS_EFORMAT,
                             "the learner state has %llu words of %s "
@@ -222,9 +236,9 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
         if (in[end + 2 * (size_t)i + 1] > (uint64_t)LONG_MAX)
             return rs_error_set(err, RS_EFORMAT, "corrupt learner state");
     /* The permutation must be one, or the next epoch reads out of range. */
-    char *seen = l->ntrain > 0 ? rs_xcalloc((size_t)l->ntrain, 1) : NULL;
+    char *seen = pw > 0 ? rs_xcalloc(pw, 1) : NULL;
     int bad = 0;
-    for (int i = 0; i < l->ntrain && !bad; i++) {
+    for (size_t i = 0; i < pw && !bad; i++) {
         uint64_t v = in[STATE_FIXED + i];
         bad = v >= (uint64_t)l->ntrain || seen[v];
         if (!bad)
@@ -236,7 +250,7 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
                             "corrupt learner state (not a permutation)");
     /* The driver and the objective last of the checks: they change
      * nothing on error. */
-    int rc = load_parts(l, in, base, err);
+    int rc = load_parts(l, in, pw, base, err);
     if (rc != RS_OK)
         return rc;
     l->steps = (long)in[1];
@@ -254,8 +268,14 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
         l->extra_sum[i] = tail ? rs_bits_double(in[end + 2 * (size_t)i]) : 0.0;
         l->extra_count[i] = tail ? (long)in[end + 2 * (size_t)i + 1] : 0;
     }
-    for (int i = 0; i < l->ntrain; i++)
-        l->perm[i] = (int)in[STATE_FIXED + i];
+    if (identity) {
+        free(l->perm);
+        l->perm = NULL;
+    } else {
+        rs_learner_perm(l);
+        for (size_t i = 0; i < pw; i++)
+            l->perm[i] = (int)in[STATE_FIXED + i];
+    }
     l->probe_valid = false;
     memset(&l->last, 0, sizeof l->last);
     return RS_OK;
@@ -346,7 +366,8 @@ rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
     int *perm = NULL;
     if (l->ntrain > 0) {
         perm = rs_xcalloc((size_t)l->ntrain, sizeof *perm);
-        memcpy(perm, l->perm, (size_t)l->ntrain * sizeof *perm);
+        for (int i = 0; i < l->ntrain; i++)
+            perm[i] = l->perm != NULL ? l->perm[i] : i;
     }
     rs_optim_zero_grad(l->optim);
     int rc = RS_OK;
