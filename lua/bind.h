@@ -90,6 +90,8 @@ struct rs_lua_sink {
                    const char *const *col_labels);
     void (*print)(void *ud, const char *text);
     void (*event)(void *ud, const char *text);
+    /* rs.end_at: the run ends after step (run/session.h rs_session_end_at) */
+    void (*end_at)(void *ud, long step);
 };
 
 /* The host context of a lua_State (registry, static address key). */

@@ -4,7 +4,7 @@
  * library set (full or --safe), text-only loading, the cancellation hook,
  * print/warn into the sink, the traceback message handler and scene
  * loading, plus the umbrella module `repscope` and its host-level
- * functions (rs.log, rs.matrix, rs.event, rs.seed, rs.mem).
+ * functions (rs.log, rs.matrix, rs.event, rs.seed, rs.mem, rs.end_at).
  *
  * The host context lives in the registry under the address of ctx_key and
  * is also the allocator's ud, so it outlives lua_close. Worker thread
@@ -695,6 +695,23 @@ l_host_event(lua_State *L)
     return 0;
 }
 
+/* rs.end_at(step): the run ends after step (a scene whose length its data
+ * decides; a shorter total is kept). Nowhere to go without a session. */
+static int
+l_host_end_at(lua_State *L)
+{
+    lua_Integer step = rs_lua_check_integer(L, 1, "rs.end_at", "step");
+    if (step < 1)
+        return rs_lua_arg_error(L, "rs.end_at", 1, "step",
+                                "%lld is not >= 1", (long long)step);
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    if (c->sink.end_at != NULL)
+        c->sink.end_at(c->sink.ud, (long)step);
+    if (c->total_steps < 0 || step < c->total_steps)
+        c->total_steps = (long)step;
+    return 0;
+}
+
 /* rs.seed(n): reseed the stream builders draw their weights from. */
 static int
 l_host_seed(lua_State *L)
@@ -727,7 +744,8 @@ luaopen_repscope(lua_State *L)
     static const luaL_Reg funcs[] = {
         {"log", l_host_log},     {"matrix", l_host_matrix},
         {"event", l_host_event}, {"seed", l_host_seed},
-        {"mem", l_host_mem},     {NULL, NULL},
+        {"mem", l_host_mem},     {"end_at", l_host_end_at},
+        {NULL, NULL},
     };
     static const char *const subs[][2] = {
         {"tensor", "repscope.tensor"}, {"nn", "repscope.nn"},

@@ -92,6 +92,12 @@ sess_event(void *ud, const char *text)
 }
 
 static void
+sess_end_at(void *ud, long step)
+{
+    rs_session_end_at(ud, step);
+}
+
+static void
 enter(struct scene_drv *d, rs_session *s)
 {
     struct rs_lua_ctx *c = rs_lua_ctx(d->L);
@@ -100,7 +106,8 @@ enter(struct scene_drv *d, rs_session *s)
                                        .log = sess_log,
                                        .matrix = sess_matrix,
                                        .print = sess_print,
-                                       .event = sess_event};
+                                       .event = sess_event,
+                                       .end_at = sess_end_at};
     } else {
         c->sink = d->fallback;
     }

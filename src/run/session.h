@@ -165,6 +165,10 @@ bool rs_session_interrupted(const rs_session *s);
 /* Steps completed: inside step(k) that is k - 1, inside probe(k) k. */
 long rs_session_step(const rs_session *s);
 long rs_session_total(const rs_session *s);
+/* The driver has nothing left to do after step `step` (a stream that ran
+ * out): the run ends there, as if its total were step (a larger total is
+ * kept: the run never grows). Worker thread, inside step. */
+void rs_session_end_at(rs_session *s, long step);
 unsigned long rs_session_seed(const rs_session *s);
 /* The session RNG, seeded from the seed, saved in checkpoints. */
 struct rs_rng *rs_session_rng(rs_session *s);

@@ -229,6 +229,13 @@ rs_session_total(const rs_session *s)
     return s->cfg.steps;
 }
 
+void
+rs_session_end_at(rs_session *s, long step)
+{
+    if (step >= 0 && (s->cfg.steps < 0 || step < s->cfg.steps))
+        s->cfg.steps = step;
+}
+
 unsigned long
 rs_session_seed(const rs_session *s)
 {
