@@ -48,7 +48,7 @@ static const char demo_json[] =
     "{\"kind\":\"future_kind\",\"title\":\"skipped\"},"
     "{\"kind\":\"curves\",\"markers\":false,\"series\":[\"norm/weight\","
     "\"norm/grad\"],\"title\":\"norms\",\"x\":\"linear\",\"y\":\"linear\","
-    "\"xlabel\":\"n\","
+    "\"xlabel\":\"n\",\"xfrom\":\"data\","
     "\"extra\":{\"nested\":[1,2,{\"a\":null}]}}]}";
 
 static void
@@ -73,6 +73,8 @@ test_parse(void)
            "loss: log x and y, auto range");
     tap_ok(v[0].xlabel[0] == '\0' && strcmp(v[5].xlabel, "n") == 0,
            "xlabel: none, or the x axis's name");
+    tap_ok(!v[0].x_from_data && v[5].x_from_data,
+           "xfrom: the x axis from 0, or from the first point (\"data\")");
     tap_ok(isnan(v[0].vmin) && isnan(v[0].vmax), "no value range: auto");
     tap_ok(v[2].kind == RS_VIEWSPEC_RANK && v[2].nlayers == 2 &&
                strcmp(v[2].layers[1], "l2") == 0 &&

@@ -401,7 +401,7 @@ fill_curves(struct rs_views_panel *p, rs_bus *bus,
     c->y_max = p->spec.ymax;
     double total = f->st != NULL ? (double)f->st->total : -1;
     c->x_max = total > 0 ? total : (double)NAN;
-    c->x_min = c->log_x ? NAN : 0;
+    c->x_min = c->log_x || p->spec.x_from_data ? NAN : 0;
     p->changed = changed || p->total != (long)total;
     p->total = (long)total;
 }

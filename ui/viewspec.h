@@ -4,7 +4,7 @@
  * worker publishes once per setup (rs_bus_set_views; its shape is in
  * repscope-lua(7), VIEWS):
  *   {"version":1, "title", "notes", "views":[{kind, title, series[],
- *    x, y, ymin, ymax, markers, layer, layers[], metric, matrix, log,
+ *    x, y, ymin, ymax, markers, xfrom, layer, layers[], metric, matrix, log,
  *    rows, cols, matrices[], learners[], truth, grid, glyphs,
  *    colors, wide, mark, mark_label, xlabel, ylabel}, ...]}
  * Unknown keys are ignored and unknown kinds skipped (a newer scene
@@ -61,6 +61,8 @@ struct rs_viewspec {
     char metric[16];
     bool log_x, log_y;       /* curves x/y "log"; spectrum "log" */
     bool markers;            /* curves: event markers (default true) */
+    bool x_from_data;        /* curves: the x axis starts at the first
+                                point ("xfrom": "data"), not at 0 */
     double ymin, ymax;       /* NaN: auto */
     double vmin, vmax;       /* heatmap value range, NaN: auto */
     char rows[32], cols[32]; /* heatmap axis names */

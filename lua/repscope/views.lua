@@ -27,7 +27,7 @@ local VIEW = { __name = "repscope.view" }
 
 local view_fields = {
   curves = { "kind", "title", "series", "x", "y", "ymin", "ymax", "markers",
-             "xlabel", "learner" },
+             "xlabel", "xfrom", "learner" },
   spectrum = { "kind", "title", "layer", "log", "learner" },
   rank_heatmap = { "kind", "title", "layers", "metric", "learner" },
   neurons = { "kind", "title", "layer", "learner" },
@@ -140,6 +140,7 @@ local function view_spec(kind, fn, t)
     v.ymax = opt(fn, t, "ymax", "number", nil)
     v.markers = opt(fn, t, "markers", "boolean", true)
     v.xlabel = opt(fn, t, "xlabel", "string", nil)
+    v.xfrom = opt_enum(fn, t, "xfrom", { "zero", "data" }, "zero")
   elseif kind == "spectrum" then
     v.layer = opt(fn, t, "layer", "string", nil)
     v.log = opt(fn, t, "log", "boolean", true)
@@ -319,6 +320,7 @@ local function resolve_view(i, v, state)
     out.series = json.array(series)
     out.x, out.y, out.markers = v.x, v.y, v.markers
     out.ymin, out.ymax, out.xlabel = v.ymin, v.ymax, v.xlabel
+    out.xfrom = v.xfrom == "data" and "data" or nil
     out.title = out.title or table.concat(series, ", ")
   elseif v.kind == "spectrum" or v.kind == "neurons" then
     need_model()

@@ -26,7 +26,8 @@ tap.has(views, '{"kind":"rank_heatmap","layers":["l1","l2"],"metric":"srank","se
 tap.has(views, '"layer":"l2","log":true,"matrix":"spectrum/l2"', "views: spectrum of l2")
 tap.has(views, '"layer":"l1","matrix":"neurons/l1"', "views: neurons default to the middle layer")
 tap.has(views, '{"kind":"heatmap","matrix":"custom/matrix","title":"custom"}', "views: heatmap")
-tap.has(views, '"title":"n/dist","x":"log","xlabel":"n"', "views: curves with an x axis name")
+tap.has(views, '"title":"n/dist","x":"log","xfrom":"data","xlabel":"n"',
+        "views: curves with an x axis name, starting at the data")
 tap.has(views, '{"kind":"heatmap","matrix":"lin","title":"lin","vmax":1,"vmin":0}',
         "views: a heatmap with a fixed value range")
 tap.ok(sc:run(40), "40 steps")

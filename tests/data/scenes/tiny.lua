@@ -44,7 +44,8 @@ return rs.scene{
     rs.view.spectrum{ layer = "l2" },
     rs.view.neurons{},
     rs.view.heatmap{ matrix = "custom/matrix", title = "custom" },
-    rs.view.curves{ series = { "n/dist" }, x = "log", xlabel = "n" },
+    rs.view.curves{ series = { "n/dist" }, x = "log", xlabel = "n",
+                    xfrom = "data" },
     rs.view.heatmap{ matrix = "lin", vmin = 0, vmax = 1 },
   },
 }
