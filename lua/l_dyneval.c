@@ -6,7 +6,8 @@
  *   rs.lm.dyneval(learner, {anchor=, parts={{label=, split="test",
  *                 source=, offset=0, bytes=}, ...}, L=64, context=64,
  *                 adapt="all", rule="sgd", lr=1e-2, rms_beta=0.99,
- *                 decay=0, doc_reset=false, ema=0.98}) -> learner
+ *                 decay=0, doc_reset=false, ema=0.98, early=1024})
+ *       -> learner
  *       attaches the "dyneval" driver to a learner of a model taking
  *       token ids over an rs.data.text source: each session step
  *       (l:update(), or the scene's) scores and then adapts on one
@@ -15,7 +16,8 @@
  *   l:dyneval() -> {segments=, segments_total=, done=, part=, label=,
  *       part_first=, bits=, chars=, bpc=, bpc_ema=, drift=,
  *       ms_per_char=, cpu_ms=, adapted=, adapted_el=, text=, bits_of=,
- *       parts={{label=, bits=, chars=}, ...}, adapt=, rule=, lr=,
+ *       parts={{label=, bits=, chars=, early_bits=, early_chars=}, ...},
+ *       adapt=, rule=, lr=,
  *       decay=, L=, context=} (nil without the driver): text is the last
  *       segment, bits_of its bits per byte (NaN where not scored)
  *   rs.update{l1, l2, ...} -> {loss1, loss2, ...}
@@ -99,7 +101,7 @@ l_dyneval_new(lua_State *L)
     static const char fn[] = "rs.lm.dyneval";
     static const char *const fields[] = {
         "anchor", "parts", "L",     "context",   "adapt", "rule",
-        "lr",     "rms_beta", "decay", "doc_reset", "ema", NULL};
+        "lr",     "rms_beta", "decay", "doc_reset", "ema", "early", NULL};
     rs_learner *l = rs_lua_check_learner(L, 1, fn, "learner");
     rs_lua_check_table(L, 2, fn, "config");
     lua_settop(L, 2);
@@ -128,6 +130,9 @@ l_dyneval_new(lua_State *L)
     c.decay = unit_field(L, 2, fn, "decay", c.decay, true);
     c.ema = unit_field(L, 2, fn, "ema", c.ema, false);
     c.doc_reset = rs_lua_opt_bool_field(L, 2, fn, "doc_reset", c.doc_reset);
+    c.early = (size_t)rs_lua_opt_int_field(L, 2, fn, "early",
+                                           (lua_Integer)c.early, 0,
+                                           LUA_MAXINTEGER);
     if (lua_getfield(L, 2, "anchor") == LUA_TNIL)
         return luaL_error(L, "%s: field 'anchor' is required (the module "
                              "whose parameters are theta0)",
@@ -198,11 +203,13 @@ l_dyneval_info(lua_State *L)
     lua_setfield(L, -2, "bits_of");
     lua_createtable(L, c->nparts, 0);
     for (int i = 0; i < c->nparts; i++) {
-        lua_createtable(L, 0, 3);
+        lua_createtable(L, 0, 5);
         lua_pushstring(L, c->parts[i].label);
         lua_setfield(L, -2, "label");
         set_num(L, "bits", in.part_bits[i]);
         set_num(L, "chars", in.part_chars[i]);
+        set_num(L, "early_bits", in.early_bits[i]);
+        set_num(L, "early_chars", in.early_chars[i]);
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, -2, "parts");

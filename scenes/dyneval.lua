@@ -131,17 +131,20 @@ local function publish_text()
   end
 end
 
--- The per-part means of every run, and its CPU time per character, on
--- the console.
+-- The per-part means of every run, its mean over A2's first kilobyte
+-- (where forgetting shows before a run re-adapts), and its CPU time
+-- per character, on the console.
 local function report()
-  print(string.format("%-12s %7s %7s %7s %9s %8s", "run", "A", "B", "A2",
-                      "ms/char", "drift"))
+  print(string.format("%-12s %7s %7s %7s %7s %9s %8s", "run", "A", "B", "A2",
+                      "A2:1K", "ms/char", "drift"))
   for _, l in ipairs(S.runs) do
     local d = l:dyneval()
     local row = string.format("%-12s", l:name())
     for _, part in ipairs(d.parts) do
       row = row .. string.format(" %7.3f", part.bits / part.chars)
     end
+    local a2 = d.parts[#d.parts]
+    row = row .. string.format(" %7.3f", a2.early_bits / a2.early_chars)
     print(row .. string.format(" %9.4f %8.3f", d.cpu_ms / d.chars, d.drift))
   end
 end

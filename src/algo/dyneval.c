@@ -24,7 +24,7 @@
 
 #define STATE_MAGIC UINT64_C(0x647976616c310001) /* "dyval1" + layout 1 */
 /* magic, segments, rms steps, bits, chars, ema, ema_set, cpu_ms, rms
- * floats, then per part bits and chars */
+ * floats, then per part bits, chars, early bits and early chars */
 #define STATE_FIXED 9
 
 struct dyneval {
@@ -47,6 +47,7 @@ struct dyneval {
     size_t adapted_el;
     double bits, chars;
     double part_bits[RS_DYNEVAL_MAX_PARTS], part_chars[RS_DYNEVAL_MAX_PARTS];
+    double early_bits[RS_DYNEVAL_MAX_PARTS], early_chars[RS_DYNEVAL_MAX_PARTS];
     double ema, bpc, drift, ms_per_char, cpu_ms;
     bool ema_set;
     int last_part;
@@ -80,6 +81,7 @@ rs_dyneval_config_default(struct rs_dyneval_config *cfg)
     cfg->decay = 0.0;
     cfg->doc_reset = false;
     cfg->ema = 0.98;
+    cfg->early = 1024;
 }
 
 static int
@@ -413,6 +415,11 @@ dv_update(void *impl, rs_learner *l, struct rs_learner_stats *st,
         }
     }
     int part = d->part;
+    for (int k = 0; k < n; k++)
+        if (seg.pos + (size_t)k < d->cfg.early && !isnan(d->seg_bits[k])) {
+            d->early_bits[part] += (double)d->seg_bits[k];
+            d->early_chars[part] += 1.0;
+        }
     d->segments++;
     d->bits += sum;
     d->chars += scored;
@@ -476,7 +483,7 @@ static size_t
 dv_state_words(const void *impl)
 {
     const struct dyneval *d = impl;
-    return STATE_FIXED + (d->rms_floats + 1) / 2 + 2 * (size_t)d->cfg.nparts;
+    return STATE_FIXED + (d->rms_floats + 1) / 2 + 4 * (size_t)d->cfg.nparts;
 }
 
 static void
@@ -497,8 +504,11 @@ dv_state_save(const void *impl, uint64_t *w)
     memset(rw, 0, nr * sizeof *rw);
     rms_save(d, rw);
     for (int i = 0; i < d->cfg.nparts; i++) {
-        rw[nr + 2 * (size_t)i] = rs_double_bits(d->part_bits[i]);
-        rw[nr + 2 * (size_t)i + 1] = rs_double_bits(d->part_chars[i]);
+        uint64_t *pw = rw + nr + 4 * (size_t)i;
+        pw[0] = rs_double_bits(d->part_bits[i]);
+        pw[1] = rs_double_bits(d->part_chars[i]);
+        pw[2] = rs_double_bits(d->early_bits[i]);
+        pw[3] = rs_double_bits(d->early_chars[i]);
     }
 }
 
@@ -535,8 +545,11 @@ dv_state_load(void *impl, const uint64_t *w, size_t n, struct rs_error *err)
     size_t nr = (d->rms_floats + 1) / 2;
     rms_load(d, rw);
     for (int i = 0; i < d->cfg.nparts; i++) {
-        d->part_bits[i] = rs_bits_double(rw[nr + 2 * (size_t)i]);
-        d->part_chars[i] = rs_bits_double(rw[nr + 2 * (size_t)i + 1]);
+        const uint64_t *pw = rw + nr + 4 * (size_t)i;
+        d->part_bits[i] = rs_bits_double(pw[0]);
+        d->part_chars[i] = rs_bits_double(pw[1]);
+        d->early_bits[i] = rs_bits_double(pw[2]);
+        d->early_chars[i] = rs_bits_double(pw[3]);
     }
     d->seg_len = 0;
     d->last_part = -1;
@@ -727,6 +740,8 @@ rs_dyneval_info(const rs_learner *l, struct rs_dyneval_info *out,
     out->chars = d->chars;
     memcpy(out->part_bits, d->part_bits, sizeof out->part_bits);
     memcpy(out->part_chars, d->part_chars, sizeof out->part_chars);
+    memcpy(out->early_bits, d->early_bits, sizeof out->early_bits);
+    memcpy(out->early_chars, d->early_chars, sizeof out->early_chars);
     out->bpc = d->bpc;
     out->bpc_ema = d->ema;
     out->drift = d->drift;

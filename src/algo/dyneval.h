@@ -61,8 +61,9 @@
  *   stream/ms_per_char  this thread's CPU time of the update (scoring,
  *                       adaptation, bookkeeping) per byte of the segment
  *   stream/part         the part index (from 0)
- * Cumulative bits and bytes and the last segment (its bytes and bits)
- * are readable through rs_dyneval_info, so a caller can form the bits
+ * Cumulative bits and bytes (in all, per part, and over each part's
+ * first `early` bytes) and the last segment (its bytes and bits) are
+ * readable through rs_dyneval_info, so a caller can form the bits
  * saved against another run.
  *
  * When the stream is exhausted an update does nothing (and logs
@@ -114,11 +115,14 @@ struct rs_dyneval_config {
     double rms_beta; /* [0, 1) */
     double decay;    /* [0, 1] */
     bool doc_reset;
-    double ema; /* [0, 1) */
+    double ema;   /* [0, 1) */
+    size_t early; /* per part, also total the bytes at positions < early
+                     (where re-adaptation after a switch shows) */
 };
 
 /* One part of the test split of all sources, L 64, context 64, adapt
- * all, sgd, lr 1e-2, rms_beta 0.99, decay 0, no doc_reset, ema 0.98. */
+ * all, sgd, lr 1e-2, rms_beta 0.99, decay 0, no doc_reset, ema 0.98,
+ * early 1024. */
 void rs_dyneval_config_default(struct rs_dyneval_config *cfg);
 /* "none", "all", "mlp", "last" / "sgd", "rms"; -1 for anything else. */
 int rs_dyneval_adapt_parse(const char *s);
@@ -146,6 +150,8 @@ struct rs_dyneval_info {
     bool done;           /* the stream is exhausted */
     double bits, chars;  /* totals over scored bytes */
     double part_bits[RS_DYNEVAL_MAX_PARTS], part_chars[RS_DYNEVAL_MAX_PARTS];
+    /* the same over each part's first cfg->early bytes */
+    double early_bits[RS_DYNEVAL_MAX_PARTS], early_chars[RS_DYNEVAL_MAX_PARTS];
     double bpc, bpc_ema, drift, ms_per_char; /* of the last segment */
     double cpu_ms;                           /* total */
     int adapted;       /* adapted parameter tensors */

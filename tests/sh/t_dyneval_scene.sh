@@ -35,14 +35,14 @@ for run in static dyn_all dyn_mlp dyn_decay static_long; do
     grep -q "\"$run/stream/bpc_ema\"" "$tmp/run/run.jsonl" &&
         grep -q "\"$run/stream/ms_per_char\"" "$tmp/run/run.jsonl"
     ok $? "$run logs stream/bpc_ema and stream/ms_per_char"
-    grep -q "^$run  *[0-9.]*  *[0-9.]*  *[0-9.]*  *[0-9.]*  *[0-9.]*$" \
+    grep -q "^$run  *[0-9.]*  *[0-9.]*  *[0-9.]*  *[0-9.]*  *[0-9.]*  *[0-9.]*$" \
         "$tmp/out"
     ok $? "$run has a row of the final table"
 done
 grep -q '"dyn_all/stream/cum_delta"' "$tmp/run/run.jsonl"
 ok $? "dyn_all logs its bits saved against static"
 # static and static_long never change: drift 0 in the table
-awk '$1 == "static" || $1 == "static_long" { if ($6 != "0.000") bad = 1 }
+awk '$1 == "static" || $1 == "static_long" { if ($7 != "0.000") bad = 1 }
      END { exit bad }' "$tmp/out"
 ok $? "the static runs end with drift 0"
 echo "1..$n"
