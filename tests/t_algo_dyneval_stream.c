@@ -6,8 +6,10 @@
  * bit for bit; a state of another rule is refused), the attach errors
  * (each named, and the learner keeps the driver it had), the parts
  * (segments tile each part in order inside one document, part_first,
- * totals per part, the logged metrics) and the exhausted stream. What
- * the driver scores and how it adapts is in t_algo_dyneval.c.
+ * totals per part, the logged metrics), the exhausted stream, and the
+ * rule that keeps a learner training the anchor from stepping at the
+ * same time. What the driver scores and how it adapts is in
+ * t_algo_dyneval.c.
  */
 #include "config.h"
 
@@ -284,6 +286,33 @@ test_parts(struct tap_corpus *cp)
     tap_dyn_run_fini(&r);
 }
 
+/* ---- side by side --------------------------------------------------- */
+
+/* A learner training the anchor of a dyneval learner never steps at the
+ * same time as it (the anchor is read at every update). */
+static void
+test_side_by_side(struct tap_corpus *cp)
+{
+    struct rs_dyneval_config c = tap_dyn_parts(24, 16, RS_DYNEVAL_ALL, 0.1);
+    struct tap_dyn_run r;
+    tap_dyn_run_init(&r, cp, "R", &c);
+    rs_nn_module *bm = tap_griffin("R", 16, 1);
+    rs_learner *base = tap_text_learner(cp->text, bm);
+    rs_learner *ls[2] = {base, r.l};
+    tap_ok(rs_learners_can_run_together(ls, 2),
+           "side by side: a dyneval learner with its own anchor");
+    struct rs_error err = {0};
+    tap_is_int(rs_dyneval_attach(r.l, &c, bm, &err), RS_OK,
+               "side by side: the anchor is the other learner's model");
+    rs_learner *rev[2] = {r.l, base};
+    tap_ok(!rs_learners_can_run_together(ls, 2) &&
+               !rs_learners_can_run_together(rev, 2),
+           "side by side: then one after the other, in either order");
+    rs_learner_free(base);
+    rs_nn_module_release(bm);
+    tap_dyn_run_fini(&r);
+}
+
 int
 main(void)
 {
@@ -293,6 +322,7 @@ main(void)
     test_checkpoint(&cp);
     test_errors(&cp);
     test_parts(&cp);
+    test_side_by_side(&cp);
     tap_corpus_fini(&cp);
     return tap_done();
 }
