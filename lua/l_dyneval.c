@@ -237,11 +237,13 @@ l_update(lua_State *L)
     rs_learner *ls[64];
     struct rs_learner_stats st[64];
     for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, 1, i);
-        char what[32];
-        snprintf(what, sizeof what, "learners[%lld]", (long long)i);
-        ls[i - 1] = rs_lua_check_learner(L, -1, fn, what);
-        lua_pop(L, 1);
+        lua_geti(L, 1, i); /* learners li */
+        if (luaL_testudata(L, -1, RS_LUA_LEARNER_MT) == NULL)
+            return rs_lua_arg_error(L, fn, 1, "learners",
+                                    "entry %lld: learner expected, got %s",
+                                    (long long)i, rs_lua_kind_name(L, -1));
+        ls[i - 1] = rs_lua_check_learner(L, -1, fn, "learners");
+        lua_pop(L, 1); /* learners */
         for (lua_Integer j = 1; j < i; j++)
             if (ls[j - 1] == ls[i - 1])
                 return rs_lua_arg_error(L, fn, 1, "learners",

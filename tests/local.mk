@@ -10,7 +10,8 @@ AM_TESTS_ENVIRONMENT = RS_SRCDIR='$(abs_top_srcdir)'; \
 
 check_LIBRARIES += %D%/libtap.a
 %C%_libtap_a_SOURCES = %D%/tap.c %D%/tap.h %D%/gradcheck.c %D%/gradcheck.h \
-	%D%/learn_fixture.c %D%/learn_fixture.h
+	%D%/learn_fixture.c %D%/learn_fixture.h \
+	%D%/dyneval_fixture.c %D%/dyneval_fixture.h
 
 RS_TEST_LIBS = %D%/libtap.a $(RS_ALL_LIBS) $(RS_LIBS)
 
@@ -162,3 +163,7 @@ check_PROGRAMS += %D%/t_core_grad_mqa
 %C%_t_core_grad_mqa_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_nn_griffin
 %C%_t_nn_griffin_LDADD = $(RS_TEST_LIBS)
+# dynamic evaluation (algo/dyneval.h) on a corpus written by the tests
+check_PROGRAMS += %D%/t_algo_dyneval %D%/t_algo_dyneval_stream
+%C%_t_algo_dyneval_LDADD = $(RS_TEST_LIBS)
+%C%_t_algo_dyneval_stream_LDADD = $(RS_TEST_LIBS)

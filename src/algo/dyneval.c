@@ -579,6 +579,15 @@ dv_destroy(void *impl)
     free(d);
 }
 
+/* The anchor is read at every update (drift, decay, resets): a learner
+ * that trains it must not step at the same time. */
+static bool
+dv_reads(const void *impl, const rs_nn_module *m)
+{
+    const struct dyneval *d = impl;
+    return d->anchor == m;
+}
+
 static const struct rs_learner_driver_class dyneval_class = {
     .kind = "dyneval",
     .update = dv_update,
@@ -586,6 +595,7 @@ static const struct rs_learner_driver_class dyneval_class = {
     .state_save = dv_state_save,
     .state_load = dv_state_load,
     .destroy = dv_destroy,
+    .reads = dv_reads,
 };
 
 /* ---- attaching ---------------------------------------------------------- */

@@ -43,7 +43,9 @@
  * The first update copies theta0 into the model (the anchor is
  * typically the model a pretraining learner trained). The anchor is
  * read, never written; it must have the model's parameters (same names
- * and shapes, same order).
+ * and shapes, same order). It is read at every update, so a learner that
+ * trains it never updates side by side with this one
+ * (rs_learners_update steps the two in order).
  *
  * Adapted parameters (by name in the model's registry):
  *   all   every parameter

@@ -200,6 +200,10 @@ struct rs_learner_driver_class {
     int (*state_load)(void *impl, const uint64_t *w, size_t n,
                       struct rs_error *err);
     void (*destroy)(void *impl);
+    /* Optional (NULL: none): whether update reads module m although m is
+     * not one of l's modules (dyneval's anchor), so that l never updates
+     * side by side with a learner that trains m. */
+    bool (*reads)(const void *impl, const rs_nn_module *m);
 };
 
 /* Attach cls with impl (ownership taken: freed by cls->destroy when l is
@@ -302,7 +306,8 @@ RS_NODISCARD int rs_learners_update(rs_learner *const *ls, int n,
                                     struct rs_error *err);
 /* Two or more learners that share no learner, module or objective, none
  * of whose objective chains runs outside its learner (kinds "lua" and
- * "kl_teacher"). */
+ * "kl_teacher"), and none of whose drivers reads a module of another
+ * (the class's reads). */
 bool rs_learners_can_run_together(rs_learner *const *ls, int n);
 
 /* Accessors (borrowed while l lives). */

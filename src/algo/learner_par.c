@@ -10,7 +10,8 @@
  * that may run together touch disjoint state: no module or objective is
  * shared between two of them, and no objective runs code that is not
  * the learner's own (kind "lua" calls back into the Lua state,
- * "kl_teacher" runs a teacher module another learner may train). Their
+ * "kl_teacher" runs a teacher module another learner may train), and no
+ * driver reads a module another of them trains (dyneval's anchor). Their
  * metrics are held per learner while they run and handed to the real
  * sinks afterwards in learner order, so the logs read as if the
  * learners had stepped one after the other. Anything else steps them in
@@ -99,6 +100,18 @@ objective_is_own(const rs_objective *o)
     return true;
 }
 
+/* Whether a's driver reads one of b's modules. */
+static bool
+driver_reads(const rs_learner *a, const rs_learner *b)
+{
+    if (a->drv == NULL || a->drv->reads == NULL)
+        return false;
+    for (int k = 0; k < b->nmod; k++)
+        if (a->drv->reads(a->drv_impl, b->mod[k]))
+            return true;
+    return false;
+}
+
 bool
 rs_learners_can_run_together(rs_learner *const *ls, int n)
 {
@@ -108,7 +121,8 @@ rs_learners_can_run_together(rs_learner *const *ls, int n)
         if (!objective_is_own(ls[i]->obj))
             return false;
         for (int j = 0; j < i; j++) {
-            if (ls[i] == ls[j] || ls[i]->obj == ls[j]->obj)
+            if (ls[i] == ls[j] || ls[i]->obj == ls[j]->obj ||
+                driver_reads(ls[i], ls[j]) || driver_reads(ls[j], ls[i]))
                 return false;
             for (int a = 0; a < ls[i]->nmod; a++)
                 for (int b = 0; b < ls[j]->nmod; b++)
