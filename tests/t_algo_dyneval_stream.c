@@ -106,6 +106,16 @@ test_checkpoint(struct tap_corpus *cp)
                tap_dyn_update(&b).segments == 1,
            "checkpoint: the refused state changed nothing");
     tap_dyn_run_fini(&b);
+
+    /* the same rule, another segment length: the words would fit */
+    c.rule = RS_DYNEVAL_RMS;
+    c.L = 32;
+    tap_dyn_run_init(&b, cp, "R", &c);
+    tap_ok(rs_learner_state_load(b.l, w, n, &err) == RS_EFORMAT &&
+               strstr(err.msg, "L 24") != NULL,
+           "checkpoint: a state of another stream (L) is refused: %s",
+           err.msg);
+    tap_dyn_run_fini(&b);
     tap_dyn_run_fini(&a);
     rs_nn_module_release(saved);
     free(w);

@@ -22,10 +22,12 @@
 #include "core/ops.h"
 #include "nn/model.h"
 
-#define STATE_MAGIC UINT64_C(0x647976616c310001) /* "dyval1" + layout 1 */
+#define STATE_MAGIC UINT64_C(0x647976616c310002) /* "dyval1" + layout 2 */
 /* magic, segments, rms steps, bits, chars, ema, ema_set, cpu_ms, rms
- * floats, then per part bits, chars, early bits and early chars */
-#define STATE_FIXED 9
+ * floats, the stream's shape (segments_total, L, context, adapt),
+ * then the RMS floats, then per part bits, chars, early bits and early
+ * chars */
+#define STATE_FIXED 13
 
 struct dyneval {
     struct rs_dyneval_config cfg;
@@ -262,8 +264,11 @@ adapt_step(struct dyneval *d, rs_learner *l)
                 w[k] -= lr * gr[k] / (sqrtf(v[k] * ibc) + 1e-8f);
             }
         }
-        /* (1 - lam) w + lam t0: lam = 1 gives t0 bit for bit */
-        if (lam > 0.0f)
+        /* (1 - lam) w + lam t0; lam = 1 is t0 bit for bit (a copy: the
+         * sum would turn a -0 of t0 into +0) */
+        if (lam == 1.0f)
+            memcpy(w, t0, n * sizeof *w);
+        else if (lam > 0.0f)
             for (size_t k = 0; k < n; k++)
                 w[k] = (1.0f - lam) * w[k] + lam * t0[k];
         rs_tensor_zero_grad(t);
@@ -297,11 +302,11 @@ doc_offset(const struct dyneval *d, const struct rs_text_segment *seg)
 }
 
 /* Score the window ids[0..W) whose scored rows are marked in mask (row
- * t scores ids[t + 1]) and adapt on it; bits of byte t + 1 into
- * bits[t]. */
+ * t scores ids[t + 1]) and adapt on it; the bits of window byte t + 1,
+ * which is segment byte t + 1 - c, into seg_bits[t + 1 - c]. */
 static int
-score_and_adapt(struct dyneval *d, rs_learner *l, int W, float *bits,
-                double *sum, int *nscored, struct rs_error *err)
+score_and_adapt(struct dyneval *d, rs_learner *l, int W, int c, double *sum,
+                int *nscored, struct rs_error *err)
 {
     rs_graph *g = l->g;
     rs_nn_module *m = l->mod[0];
@@ -335,7 +340,7 @@ score_and_adapt(struct dyneval *d, rs_learner *l, int W, float *bits,
                 continue;
             double b = rs_lm_eval_row_bits(z->data + (size_t)t * (size_t)V, V,
                                            d->tgt[t]);
-            bits[t] = (float)b;
+            d->seg_bits[t + 1 - c] = (float)b;
             *sum += b;
             (*nscored)++;
         }
@@ -407,8 +412,7 @@ dv_update(void *impl, rs_learner *l, struct rs_learner_stats *st,
     double sum = 0.0;
     int scored = 0;
     if (W >= 2) {
-        float *bits = d->seg_bits + 1 - c; /* bits[t] is byte t + 1's */
-        int rc = score_and_adapt(d, l, W, bits, &sum, &scored, err);
+        int rc = score_and_adapt(d, l, W, c, &sum, &scored, err);
         if (rc != RS_OK) {
             seek(d, d->segments); /* the failed segment comes again */
             return rc;
@@ -441,7 +445,7 @@ dv_update(void *impl, rs_learner *l, struct rs_learner_stats *st,
     }
     rs_learner_log_value(l, "stream/drift", d->drift);
     rs_learner_log_value(l, "stream/ms_per_char", d->ms_per_char);
-    rs_learner_log_value(l, "stream/part", part);
+    rs_learner_log_value(l, "stream/part", part + 1);
     if (st != NULL) {
         st->step = d->segments;
         st->n = 1;
@@ -499,6 +503,10 @@ dv_state_save(const void *impl, uint64_t *w)
     w[6] = (uint64_t)d->ema_set | (uint64_t)d->started << 1;
     w[7] = rs_double_bits(d->cpu_ms);
     w[8] = (uint64_t)d->rms_floats;
+    w[9] = (uint64_t)d->segments_total;
+    w[10] = (uint64_t)d->cfg.L;
+    w[11] = (uint64_t)d->cfg.context;
+    w[12] = (uint64_t)d->cfg.adapt;
     uint64_t *rw = w + STATE_FIXED;
     size_t nr = (d->rms_floats + 1) / 2;
     memset(rw, 0, nr * sizeof *rw);
@@ -527,6 +535,18 @@ dv_state_load(void *impl, const uint64_t *w, size_t n, struct rs_error *err)
                             "rule or stream?)",
                             (unsigned long long)w[8], n, d->rms_floats,
                             dv_state_words(d));
+    if (w[9] != (uint64_t)d->segments_total || w[10] != (uint64_t)d->cfg.L ||
+        w[11] != (uint64_t)d->cfg.context || w[12] != (uint64_t)d->cfg.adapt)
+        return rs_error_set(err, RS_EFORMAT,
+                            "dyneval: the state is of a stream of %llu "
+                            "segments, L %llu, context %llu, adapt %s; this "
+                            "run has %ld, %d, %d, %s",
+                            (unsigned long long)w[9], (unsigned long long)w[10],
+                            (unsigned long long)w[11],
+                            rs_dyneval_adapt_name(
+                                (enum rs_dyneval_adapt)(w[12] & 7)),
+                            d->segments_total, d->cfg.L, d->cfg.context,
+                            rs_dyneval_adapt_name(d->cfg.adapt));
     if (w[1] > (uint64_t)d->segments_total)
         return rs_error_set(err, RS_EFORMAT,
                             "dyneval: the state is at segment %llu of a "

@@ -42,8 +42,10 @@
  *
  * The first update copies theta0 into the model (the anchor is
  * typically the model a pretraining learner trained). The anchor is
- * read, never written; it must have the model's parameters (same names
- * and shapes, same order). It is read at every update, so a learner that
+ * read at every update (the decay, the drift, the resets), never
+ * written: keep it fixed while the stream runs (a learner that trains
+ * it never updates side by side with this one). It must have the
+ * model's parameters (same names and shapes, same order). It is read at every update, so a learner that
  * trains it never updates side by side with this one
  * (rs_learners_update steps the two in order).
  *
@@ -62,7 +64,7 @@
  *   stream/drift        ||theta - theta0|| over all parameters
  *   stream/ms_per_char  this thread's CPU time of the update (scoring,
  *                       adaptation, bookkeeping) per byte of the segment
- *   stream/part         the part index (from 0)
+ *   stream/part         the part index (from 1)
  * Cumulative bits and bytes (in all, per part, and over each part's
  * first `early` bytes) and the last segment (its bytes and bits) are
  * readable through rs_dyneval_info, so a caller can form the bits

@@ -53,7 +53,8 @@ rs_learner_update(rs_learner *l, struct rs_learner_stats *st,
     if (rc != RS_OK)
         return rc;
     l->updates++;
-    if (l->updates % l->cfg.log_every == 0)
+    /* a driver that takes no learner steps (dyneval) logs its own */
+    if (l->updates % l->cfg.log_every == 0 && l->loss_count > 0)
         rs_learner_flush_log(l, (float)l->last.lr);
     return RS_OK;
 }
