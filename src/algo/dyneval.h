@@ -62,8 +62,9 @@
  *   stream/bpc_ema      an EMA of it (factor ema per segment; the first
  *                       segment sets it)
  *   stream/drift        ||theta - theta0|| over all parameters
- *   stream/ms_per_char  this thread's CPU time of the update (scoring,
- *                       adaptation, bookkeeping) per byte of the segment
+ *   stream/ms_per_char  this thread's CPU time of the update (window,
+ *                       scoring, adaptation, decay; not the drift, an
+ *                       instrument) per byte of the segment
  *   stream/part         the part index (from 1)
  * Cumulative bits and bytes (in all, per part, and over each part's
  * first `early` bytes) and the last segment (its bytes and bits) are
