@@ -3,7 +3,7 @@
 # it pretrains, streams its three parts through the five runs, ends by
 # itself at pretrain + segments (rs.end_at), marks the domain switches
 # with events, logs the stream series of every run and prints the
-# per-part table.
+# per-part table, and resumes from a checkpoint to the same numbers.
 build=${RS_BUILDDIR:-.}
 src=${RS_SRCDIR:-.}
 tmp="$build/tests/tmp/dyneval.$$"
@@ -45,5 +45,15 @@ ok $? "dyn_all logs its bits saved against static"
 awk '$1 == "static" || $1 == "static_long" { if ($7 != "0.000") bad = 1 }
      END { exit bad }' "$tmp/out"
 ok $? "the static runs end with drift 0"
+# stopped mid-stream and resumed: the same bits per part (the CPU times
+# differ, so the table is compared up to its A2:1K column)
+"$build/repscope" --headless dyneval --set pretrain=20 --set a_bytes=2048 \
+    --set b_bytes=1024 --set a2_bytes=1024 --steps 50 --out "$tmp/part" \
+    >/dev/null 2>&1 &&
+    "$build/repscope" --resume "$tmp/part" --headless >"$tmp/resumed" 2>&1
+ok $? "a run stopped at step 50 resumes to the end"
+table() { grep -E '^(static|dyn_|run )' "$1" | cut -c1-44; }
+[ -n "$(table "$tmp/out")" ] && [ "$(table "$tmp/out")" = "$(table "$tmp/resumed")" ]
+ok $? "the resumed run ends with the same bits per part as the whole run"
 echo "1..$n"
 exit $fail
