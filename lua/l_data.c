@@ -6,7 +6,10 @@
  * (which returns nil, message when the files are missing or bad). A
  * dataset handle offers its sizes, batches as tensors (inputs) plus label
  * tables, class names, and for the modular kind the operands of an
- * example. Labels are class numbers 0..classes-1; example indices are
+ * example. rs.data.relabel(ds, {frac=1, seed=1, task=1, labels="random"})
+ * wraps a dataset's features with labels of its own (data/relabel.h):
+ * the tasks of a plasticity run, or labels="index" for targets looked up
+ * by example. Labels are class numbers 0..classes-1; example indices are
  * 1-based. Worker thread only.
  */
 #include "config.h"
@@ -17,6 +20,7 @@
 #include "data/fmnist.h"
 #include "data/idx.h"
 #include "data/modular.h"
+#include "data/relabel.h"
 #include "lua/bind.h"
 
 static const char *const split_names[] = {"train", "test", NULL};
@@ -104,6 +108,54 @@ l_data_fmnist(lua_State *L)
         return 2;
     }
     *box = d;
+    return 1;
+}
+
+/* rs.data.relabel(ds, {frac=1, seed=1, task=1, labels="random"}) ->
+ * dataset: ds's features (read through its root, no copy) with the train
+ * labels of ds, round(frac * N) of them re-drawn from a stream of (seed,
+ * task); labels="index" gives label i = i in both splits instead (and
+ * takes no other field). Bad fields raise, naming the field. */
+static int
+l_data_relabel(lua_State *L)
+{
+    static const char fn[] = "rs.data.relabel";
+    static const char *const fields[] = {"frac", "seed", "task", "labels",
+                                         NULL};
+    static const char *const modes[] = {"random", "index", NULL};
+    rs_dataset *d = rs_lua_check_dataset(L, 1, fn, "dataset");
+    if (lua_isnoneornil(L, 2)) {
+        lua_settop(L, 1);
+        lua_newtable(L); /* ds {} */
+    }
+    rs_lua_check_table(L, 2, fn, "config");
+    rs_lua_check_fields(L, 2, fn, fields);
+    struct rs_data_relabel_config c;
+    memset(&c, 0, sizeof c);
+    c.labels = (enum rs_data_relabel_labels)rs_lua_opt_enum_field(
+        L, 2, fn, "labels", "random", modes);
+    if (c.labels == RS_DATA_RELABEL_INDEX) {
+        for (int i = 0; i < 3; i++) {
+            if (lua_getfield(L, 2, fields[i]) != LUA_TNIL)
+                return rs_lua_field_error(L, fn, fields[i],
+                                          "not used with labels = \"index\"");
+            lua_pop(L, 1);
+        }
+    }
+    lua_Number frac = rs_lua_opt_number_field(L, 2, fn, "frac", 1.0);
+    if (!(frac >= 0.0 && frac <= 1.0))
+        return rs_lua_field_error(L, fn, "frac", "%g is outside [0, 1]", frac);
+    c.frac = frac;
+    c.seed =
+        (uint64_t)rs_lua_opt_int_field(L, 2, fn, "seed", 1, 0, LUA_MAXINTEGER);
+    c.task =
+        (uint64_t)rs_lua_opt_int_field(L, 2, fn, "task", 1, 0, LUA_MAXINTEGER);
+    void **box = rs_lua_new_box(L, RS_LUA_DATASET_MT);
+    struct rs_error err = {0};
+    rs_dataset *r = rs_data_relabel_new(d, &c, &err);
+    if (r == NULL)
+        return rs_lua_status_error(L, fn, &err);
+    *box = r;
     return 1;
 }
 
@@ -203,6 +255,51 @@ l_data_batch(lua_State *L)
     return 2;
 }
 
+/* d:labels(split) -> the split's labels, a list of class numbers. */
+static int
+l_data_labels(lua_State *L)
+{
+    static const char fn[] = "dataset:labels";
+    rs_dataset *d = rs_lua_check_dataset(L, 1, fn, "self");
+    enum rs_split s =
+        (enum rs_split)rs_lua_check_enum(L, 2, fn, "split", NULL, split_names);
+    int n = rs_dataset_count(d, s);
+    int *y = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *y, 0);
+    rs_dataset_labels_into(d, s, y);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushinteger(L, y[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* d:relabelled() -> the train examples (1-based, ascending) whose label a
+ * relabel re-drew; {} for labels="index" and other kinds. */
+static int
+l_data_relabelled(lua_State *L)
+{
+    rs_dataset *d = rs_lua_check_dataset(L, 1, "dataset:relabelled", "self");
+    int n = 0;
+    const int *chosen = rs_data_relabel_chosen(d, &n);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushinteger(L, chosen[i] + 1);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* d:root() -> the dataset whose features d reads (a relabel's root, else
+ * d itself), a new handle. */
+static int
+l_data_root(lua_State *L)
+{
+    rs_dataset *d = rs_lua_check_dataset(L, 1, "dataset:root", "self");
+    rs_lua_push_dataset(L, rs_data_relabel_root(d));
+    return 1;
+}
+
 /* d:class_name(label) -> "T-shirt/top", ... for Fashion-MNIST; the label
  * as a string for kinds without names. */
 static int
@@ -215,7 +312,9 @@ l_data_class_name(lua_State *L)
     if (c < 0 || c >= classes)
         return rs_lua_arg_error(L, fn, 2, "label", "%lld is outside 0..%d",
                                 (long long)c, classes - 1);
-    if (strcmp(rs_dataset_kind(d), "fmnist") == 0)
+    /* a relabel of Fashion-MNIST with its 10 classes keeps the names */
+    if (strcmp(rs_dataset_kind(rs_data_relabel_root(d)), "fmnist") == 0 &&
+        classes == RS_DATA_FMNIST_CLASSES)
         lua_pushstring(L, rs_data_fmnist_class_name((int)c));
     else
         lua_pushfstring(L, "%d", (int)c);
@@ -278,6 +377,9 @@ static const luaL_Reg data_methods[] = {
     {"batch", l_data_batch},
     {"example", l_data_example},
     {"class_name", l_data_class_name},
+    {"labels", l_data_labels},
+    {"relabelled", l_data_relabelled},
+    {"root", l_data_root},
     {"release", l_data_release},
     {NULL, NULL},
 };
@@ -292,6 +394,7 @@ static const luaL_Reg data_meta[] = {
 static const luaL_Reg data_funcs[] = {
     {"modular", l_data_modular},
     {"fmnist", l_data_fmnist},
+    {"relabel", l_data_relabel},
     {NULL, NULL},
 };
 

@@ -36,6 +36,7 @@ RS_LUA_SCENE_FIXTURES = \
 	%D%/data/scenes/swap_data.lua
 EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES) %D%/data/ckpt_v1_tiny.bin
 RS_LUA_TESTS += %D%/lua/t_objlua.lua %D%/lua/t_surgery.lua
+RS_LUA_TESTS += %D%/lua/t_relabel.lua
 
 check_PROGRAMS += \
 	%D%/t_lua_host \

@@ -81,6 +81,36 @@ rs_dataset_batch(const rs_dataset *d, enum rs_split split, const int *idx,
     d->cls->batch(d->impl, split, idx, n, x, y);
 }
 
+void
+rs_dataset_labels_into(const rs_dataset *d, enum rs_split split, int *y)
+{
+    int n = d->cls->count(d->impl, split);
+    if (n == 0)
+        return;
+    if (d->cls->labels != NULL) {
+        memcpy(y, d->cls->labels(d->impl, split), (size_t)n * sizeof *y);
+        return;
+    }
+    /* 64 examples at a time: the inputs are made and dropped */
+    enum { CHUNK = 64 };
+    int idx[CHUNK];
+    size_t width = d->input_dim > 0 ? (size_t)d->input_dim : 1;
+    float *x = rs_xreallocarray(NULL, CHUNK * width, sizeof *x);
+    for (int first = 0; first < n; first += CHUNK) {
+        int m = n - first < CHUNK ? n - first : CHUNK;
+        for (int i = 0; i < m; i++)
+            idx[i] = first + i;
+        d->cls->batch(d->impl, split, idx, m, x, y + first);
+    }
+    free(x);
+}
+
+void *
+rs_dataset_impl(const rs_dataset *d, const struct rs_dataset_class *cls)
+{
+    return d->cls == cls ? d->impl : NULL;
+}
+
 const char *
 rs_dataset_split_name(enum rs_split split)
 {
@@ -112,6 +142,12 @@ modular_batch(const void *impl, enum rs_split split, const int *idx, int n,
     rs_data_modular_batch(impl, split, idx, n, x, y);
 }
 
+static const int *
+modular_labels(const void *impl, enum rs_split split)
+{
+    return rs_data_modular_labels(impl, split);
+}
+
 static void
 modular_destroy(void *impl)
 {
@@ -122,6 +158,7 @@ static const struct rs_dataset_class modular_class = {
     .kind = "modular",
     .count = modular_count,
     .batch = modular_batch,
+    .labels = modular_labels,
     .destroy = modular_destroy,
 };
 

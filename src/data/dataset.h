@@ -22,12 +22,15 @@ typedef struct rs_dataset rs_dataset;
 
 /* A kind of dataset. batch writes examples idx[0..n) of a split (idx
  * NULL: 0..n-1, all in range) into x (n, input_dim) and, if y is not
- * NULL, their labels into y (n). destroy frees impl. */
+ * NULL, their labels into y (n). labels (may be NULL) gives a split's
+ * labels (count) without making inputs, borrowed while impl lives.
+ * destroy frees impl. */
 struct rs_dataset_class {
     const char *kind;
     int (*count)(const void *impl, enum rs_split split);
     void (*batch)(const void *impl, enum rs_split split, const int *idx, int n,
                   float *x, int *y);
+    const int *(*labels)(const void *impl, enum rs_split split);
     void (*destroy)(void *impl);
 };
 
@@ -52,6 +55,12 @@ int rs_dataset_classes(const rs_dataset *d);
 /* See struct rs_dataset_class; every idx[i] must be in [0, count). */
 void rs_dataset_batch(const rs_dataset *d, enum rs_split split, const int *idx,
                       int n, float *x, int *y);
+/* Every label of a split into y (count): the class's labels when it has
+ * them, else batches of a few examples (their inputs made and dropped). */
+void rs_dataset_labels_into(const rs_dataset *d, enum rs_split split, int *y);
+/* The impl given to rs_dataset_new when d is of class cls (borrowed),
+ * else NULL: how a kind's own accessors reach their state. */
+void *rs_dataset_impl(const rs_dataset *d, const struct rs_dataset_class *cls);
 /* The wrapped table of a "modular" dataset (borrowed), else NULL. */
 const rs_data_modular *rs_dataset_as_modular(const rs_dataset *d);
 
