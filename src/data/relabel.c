@@ -112,7 +112,8 @@ redraw(struct relabel *r, int classes)
     int *lb = r->labels[RS_SPLIT_TRAIN];
     for (int i = 0; i < k; i++)
         lb[perm[i]] = (int)rs_rng_below(&rng, (uint32_t)classes);
-    r->chosen = perm; /* its first k entries, sorted below */
+    /* the chosen ones are perm's first k entries: keep those, sorted */
+    r->chosen = rs_xreallocarray(perm, k > 0 ? (size_t)k : 1, sizeof *perm);
     r->nchosen = k;
     qsort(r->chosen, (size_t)k, sizeof *r->chosen, cmp_int);
 }
