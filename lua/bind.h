@@ -379,6 +379,9 @@ void rs_lua_open_sparcprobe(lua_State *L);
 /* rs.probe.lm and rs.probe.gates (l_lmprobe.c), added to the probe table
  * at the top. */
 void rs_lua_open_lmprobe(lua_State *L);
+/* rs.probe.entk and rs.probe.preact_hist (l_plastprobe.c), added to the
+ * probe table at the top. */
+void rs_lua_open_plastprobe(lua_State *L);
 /* Add rs.nn.embedding, position, reshape and scalar to the nn table at
  * the top of the stack (l_nnmore.c). */
 void rs_lua_open_nnmore(lua_State *L);

@@ -493,5 +493,6 @@ luaopen_repscope_probe(lua_State *L)
     rs_lua_open_seqprobe(L);
     rs_lua_open_sparcprobe(L);
     rs_lua_open_lmprobe(L);
+    rs_lua_open_plastprobe(L);
     return 1;
 }

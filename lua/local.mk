@@ -40,3 +40,4 @@ dist_lua_DATA = \
 %C%_librs_lua_a_SOURCES += %D%/l_env.c
 %C%_librs_lua_a_SOURCES += %D%/l_text.c
 %C%_librs_lua_a_SOURCES += %D%/l_griffin.c
+%C%_librs_lua_a_SOURCES += %D%/l_plastprobe.c

@@ -169,3 +169,9 @@ check_PROGRAMS += %D%/t_nn_griffin
 check_PROGRAMS += %D%/t_algo_dyneval %D%/t_algo_dyneval_stream
 %C%_t_algo_dyneval_LDADD = $(RS_TEST_LIBS)
 %C%_t_algo_dyneval_stream_LDADD = $(RS_TEST_LIBS)
+# per-unit pre-activation means and their histogram (probe/preact.h)
+check_PROGRAMS += %D%/t_probe_preact
+%C%_t_probe_preact_LDADD = $(RS_TEST_LIBS)
+# the empirical NTK (algo/entk.h) against closed forms
+check_PROGRAMS += %D%/t_algo_entk
+%C%_t_algo_entk_LDADD = $(RS_TEST_LIBS)

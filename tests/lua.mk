@@ -67,3 +67,4 @@ RS_LUA_TESTS += %D%/lua/t_text.lua
 RS_LUA_TESTS += %D%/lua/t_griffin.lua
 # dynamic evaluation from Lua: field errors, l:dyneval(), rs.update
 RS_LUA_TESTS += %D%/lua/t_dyneval.lua
+RS_LUA_TESTS += %D%/lua/t_plastprobe.lua

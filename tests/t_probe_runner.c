@@ -11,7 +11,9 @@
  * Labels are 1 on the first three examples: l1's units separate them
  * (linear probe accuracy 1), l2 loses the third (7 of 8). Every name is
  * checked for the unnamed owner (bare names) and for owner "a"
- * ("a/..."); then the linear history, spec changes and errors.
+ * ("a/..."), and again on a second fixture with planted always-active
+ * (zombie) units and known singular values (sigma1); then the linear
+ * history, spec changes and errors.
  */
 #include "config.h"
 
@@ -263,7 +265,10 @@ test_rank_dead(struct fixture *f, const char *owner, const char *pre)
     if (k >= 0)
         tap_is_floats(rec.data[k], want, WIDTH, 1e-6, 0,
                       "[%s] its singular values", tag);
-    tap_is_int(rec.n, 4, "[%s] srank and erank of 2 layers, nothing else", tag);
+    snprintf(name, sizeof name, "%sprobe/sigma1/l1", pre);
+    tap_is_float(value(&rec, name), 1, 1e-6, 0, "[%s] %s = 1", tag, name);
+    tap_is_int(rec.n, 6,
+               "[%s] srank, erank and sigma1 of 2 layers, nothing else", tag);
 
     /* delta: srank_0.5 of (1, 1, 1) is 2 (1 + 1 >= 0.5 * 3) */
     s.delta = 0.5;
@@ -273,7 +278,7 @@ test_rank_dead(struct fixture *f, const char *owner, const char *pre)
     rc = rs_probe_runner_set_spec(r, &s, &err);
     rc = rc == RS_OK ? run(f, r, owner, 10, NAN, &rec, &err) : rc;
     snprintf(name, sizeof name, "%sprobe/srank/l1", pre);
-    tap_ok(rc == RS_OK && value(&rec, name) == 2 && rec.n == 2,
+    tap_ok(rc == RS_OK && value(&rec, name) == 2 && rec.n == 3,
            "[%s] srank_0.5 on l1 only: 2", tag);
 
     /* covrank: the deep-grokking covariance rank of the same features */
@@ -290,7 +295,7 @@ test_rank_dead(struct fixture *f, const char *owner, const char *pre)
         direct = -1;
     snprintf(name, sizeof name, "%sprobe/covrank/l1", pre);
     tap_ok(rc == RS_OK && direct >= 1 && value(&rec, name) == direct &&
-               rec.n == 3,
+               rec.n == 4,
            "[%s] %s = %d, as rs_probe_rank_cov says", tag, name, direct);
     s.covrank = false;
     rs_probe_runner_free(r);
@@ -307,6 +312,10 @@ test_rank_dead(struct fixture *f, const char *owner, const char *pre)
     snprintf(name, sizeof name, "%sprobe/dead/l2", pre);
     tap_is_float(value(&rec, name), 4.0 / 6.0, 1e-12, 0, "[%s] %s = 4/6", tag,
                  name);
+    snprintf(name, sizeof name, "%sprobe/zombie/l1", pre);
+    tap_is_float(value(&rec, name), 0, 0, 0,
+                 "[%s] %s = 0: no unit fires on every example", tag, name);
+    tap_is_int(rec.n, 4, "[%s] dead and zombie of 2 layers, nothing else", tag);
     snprintf(name, sizeof name, "%sneurons/l1", pre);
     k = matrix(&rec, name);
     float freq[WIDTH] = {0.125f, 0.125f, 0.125f, 0, 0, 0};
@@ -316,6 +325,101 @@ test_rank_dead(struct fixture *f, const char *owner, const char *pre)
         tap_is_floats(rec.data[k], freq, WIDTH, 0, 0,
                       "[%s] each live unit fires on 1 example in 8", tag);
     rs_probe_runner_free(r);
+}
+
+/* Planted always-active units and known singular values, on a fixture of
+ * its own: l1.weight's diagonal (3, 2, 0.5) makes l1's pre-activation
+ * (8, 6) hold those singular values (sigma1 3), and l2 (diag(1, 1)) sees
+ * 3 and 2 (sigma1 3). Then l1.bias[3] = 1 and l2.bias[5] = 0.5 make one
+ * unit of each fire on every example (zombie 1/6 each); l1's units 5, 6
+ * and l2's 3..5 never fire (dead 2/6 and 3/6). Both "on" settings give
+ * the same fractions on a ReLU net. */
+static void
+test_zombie_sigma1(const char *owner, const char *pre)
+{
+    const char *tag = pre[0] != '\0' ? pre : "bare";
+    struct fixture f;
+    fixture_init(&f);
+    rs_nn_model *p = rs_nn_module_model(f.m);
+    set_param(p, "l1.weight", 0, 0, 3.0f);
+    set_param(p, "l1.weight", 1, 1, 2.0f);
+    set_param(p, "l1.weight", 2, 2, 0.5f);
+    struct rec rec = {0};
+    struct rs_error err = {0};
+    struct rs_probe_spec s;
+    char name[RS_NAME_MAX];
+    rs_probe_runner_spec_init(&s, RS_PROBE_RANK);
+    s.n = 0;
+    rs_probe_runner *r = rs_probe_runner_new(&s, &err);
+    int rc = run(&f, r, owner, 1, NAN, &rec, &err);
+    snprintf(name, sizeof name, "%sprobe/sigma1/l1", pre);
+    tap_ok(rc == RS_OK, "[%s] rank probe runs", tag);
+    tap_is_float(value(&rec, name), 3, 1e-6, 0,
+                 "[%s] %s: the largest of singular values 3, 2, 0.5", tag,
+                 name);
+    snprintf(name, sizeof name, "%sprobe/sigma1/l2", pre);
+    tap_is_float(value(&rec, name), 3, 1e-6, 0, "[%s] %s = 3", tag, name);
+    snprintf(name, sizeof name, "%sspectrum/l1", pre);
+    int k = matrix(&rec, name);
+    float want[WIDTH] = {3, 2, 0.5f, 0, 0, 0};
+    if (k >= 0)
+        tap_is_floats(rec.data[k], want, WIDTH, 1e-6, 0,
+                      "[%s] the spectrum it heads", tag);
+    else
+        tap_ok(false, "[%s] %s published", tag, name);
+    /* centred: sigma1 of the centred matrix, as the rank struct says */
+    s.centre = true;
+    rc = rs_probe_runner_set_spec(r, &s, &err);
+    rc = rc == RS_OK ? run(&f, r, owner, 1, NAN, &rec, &err) : rc;
+    struct rs_probe_rank direct;
+    rs_probe_rank_init(&direct);
+    const rs_tensor *h = rs_nn_module_layer_preact(f.m, 0);
+    if (rc == RS_OK)
+        rc = rs_probe_rank_tensor(&direct, h, true, &err);
+    snprintf(name, sizeof name, "%sprobe/sigma1/l1", pre);
+    tap_ok(rc == RS_OK && direct.s_max < 3.0 - 1e-3 &&
+               value(&rec, name) == direct.s_max,
+           "[%s] centred: %s = %g, the centred matrix's (< 3)", tag, name,
+           direct.s_max);
+    rs_probe_rank_fini(&direct);
+    rs_probe_runner_free(r);
+
+    set_param(p, "l1.bias", 0, 3, 1.0f);
+    set_param(p, "l2.bias", 0, 5, 0.5f);
+    static const enum rs_probe_on ons[] = {RS_PROBE_ON_ACT, RS_PROBE_ON_PREACT};
+    for (int o = 0; o < 2; o++) {
+        const char *on = o == 0 ? "act" : "preact";
+        rs_probe_runner_spec_init(&s, RS_PROBE_DEAD);
+        s.on = ons[o];
+        r = rs_probe_runner_new(&s, &err);
+        rec = (struct rec){0};
+        rc = run(&f, r, owner, 1, NAN, &rec, &err);
+        tap_ok(rc == RS_OK, "[%s] dead probe on %s runs", tag, on);
+        static const struct {
+            const char *what, *layer;
+            double v;
+        } want_f[] = {{"dead", "l1", 2.0 / 6.0},
+                      {"zombie", "l1", 1.0 / 6.0},
+                      {"dead", "l2", 3.0 / 6.0},
+                      {"zombie", "l2", 1.0 / 6.0}};
+        for (size_t i = 0; i < RS_ARRAY_LEN(want_f); i++) {
+            snprintf(name, sizeof name, "%sprobe/%s/%s", pre, want_f[i].what,
+                     want_f[i].layer);
+            tap_is_float(value(&rec, name), want_f[i].v, 1e-12, 0,
+                         "[%s] on %s: %s = %g", tag, on, name, want_f[i].v);
+        }
+        snprintf(name, sizeof name, "%sneurons/l1", pre);
+        k = matrix(&rec, name);
+        float freq[WIDTH] = {0.125f, 0.125f, 0.125f, 1, 0, 0};
+        if (k >= 0)
+            tap_is_floats(rec.data[k], freq, WIDTH, 0, 0,
+                          "[%s] on %s: the always-on unit fires on 8 of 8", tag,
+                          on);
+        else
+            tap_ok(false, "[%s] %s published", tag, name);
+        rs_probe_runner_free(r);
+    }
+    fixture_fini(&f);
 }
 
 static void
@@ -538,6 +642,7 @@ main(void)
         test_rank_dead(&f, owners[i].owner, owners[i].pre);
         test_norms(&f, owners[i].owner, owners[i].pre);
         test_linear(&f, owners[i].owner, owners[i].pre);
+        test_zombie_sigma1(owners[i].owner, owners[i].pre);
     }
     test_owners(&f);
     test_errors(&f);

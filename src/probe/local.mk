@@ -9,3 +9,4 @@ noinst_LIBRARIES += %D%/librs_probe.a
 	%D%/collapse.c %D%/collapse.h \
 	%D%/linprobe.c %D%/linprobe.h \
 	%D%/runner.c %D%/runner.h
+%C%_librs_probe_a_SOURCES += %D%/preact.c %D%/preact.h

@@ -363,6 +363,9 @@ run_layers(rs_probe_runner *r, const struct rs_probe_target *t,
             sink_log(sink,
                      rs_name(name, t->owner, "probe", "erank", lname, NULL),
                      r->rank.effective);
+            sink_log(sink,
+                     rs_name(name, t->owner, "probe", "sigma1", lname, NULL),
+                     r->rank.s_max);
             sink_matrix(sink, rs_name(name, t->owner, "spectrum", lname, NULL),
                         1, r->rank.n, r->rank.s, NULL, NULL);
             int cov = 0;
@@ -378,13 +381,17 @@ run_layers(rs_probe_runner *r, const struct rs_probe_target *t,
         } else {
             r->freq = grow(r->freq, &r->freq_cap, (size_t)(nc > 0 ? nc : 1),
                            sizeof *r->freq);
-            double frac = 0.0;
-            rc = rs_probe_dead_fraction(x->data, nr, nc, r->freq, &frac, err);
+            int never = 0, always = 0;
+            rc = rs_probe_dead_activity(x->data, nr, nc, r->freq, &never,
+                                        &always, err);
             if (rc != RS_OK)
                 return layer_error(m, i, rc, err);
             sink_log(sink,
                      rs_name(name, t->owner, "probe", "dead", lname, NULL),
-                     frac);
+                     (double)never / (double)nc);
+            sink_log(sink,
+                     rs_name(name, t->owner, "probe", "zombie", lname, NULL),
+                     (double)always / (double)nc);
             sink_matrix(sink, rs_name(name, t->owner, "neurons", lname, NULL),
                         1, nc, r->freq, NULL, NULL);
         }

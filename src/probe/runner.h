@@ -6,10 +6,15 @@
  * values and matrices through a sink, every name built by core/names.h
  * with the target's owner in front:
  *   rank    <owner>/probe/srank/<layer>, <owner>/probe/erank/<layer>,
+ *           <owner>/probe/sigma1/<layer> (the largest singular value of
+ *           the matrix decomposed: centred when the spec centres),
  *           matrix <owner>/spectrum/<layer> (1 x min(N, C) singular
  *           values, descending)
- *   dead    <owner>/probe/dead/<layer> (never-active fraction), matrix
- *           <owner>/neurons/<layer> (1 x units activation frequency)
+ *   dead    <owner>/probe/dead/<layer> (the fraction of units never > 0
+ *           on the probed rows), <owner>/probe/zombie/<layer> (the
+ *           fraction > 0 on every probed row: linearised units of a
+ *           ReLU), matrix <owner>/neurons/<layer> (1 x units activation
+ *           frequency)
  *   norms   <owner>/norm/weight, <owner>/norm/grad (after a step), with
  *           per_layer <owner>/norm/weight/<prefix> per parameter prefix
  *           ("l1" of "l1.weight"), first-seen order
