@@ -19,6 +19,7 @@
 
 #include "data/dataset.h"
 #include "data/relabel.h"
+#include "data/source.h"
 #include "tests/tap.h"
 
 /* ---- a small kind: example i of split s has inputs (i, s, 1/(i+1)) and
@@ -354,11 +355,44 @@ test_errors(void)
     rs_dataset_release(t);
 }
 
+/* A checkpoint refuses a learner whose data changed: the fingerprint of
+ * a task whose re-drawn labels all lie past the first examples (which
+ * the fingerprint reads whole) still differs from the task before. */
+static void
+test_fingerprint(void)
+{
+    rs_dataset *t = rs_dataset_new(&toy_class, NULL, TOY_DIM, TOY_CLASSES);
+    rs_source *root = rs_source_dataset(t);
+    rs_dataset *r = NULL;
+    int first = 0;
+    for (uint64_t task = 1; task < 200 && first < 16; task++) {
+        rs_dataset_release(r);
+        r = relabel(t, 0.02, 9, task);
+        int k = 0;
+        const int *chosen = rs_data_relabel_chosen(r, &k);
+        first = k > 0 ? chosen[0] : 0;
+    }
+    rs_source *task = rs_source_dataset(r);
+    rs_source *again = rs_source_dataset(r);
+    tap_ok(first >= 16 &&
+               rs_source_fingerprint(task) != rs_source_fingerprint(root) &&
+               rs_source_fingerprint(task) == rs_source_fingerprint(again),
+           "fingerprint: a task re-drawing only labels past the first 16 "
+           "(from %d) differs from the one before, and is stable",
+           first);
+    rs_source_release(task);
+    rs_source_release(again);
+    rs_source_release(root);
+    rs_dataset_release(r);
+    rs_dataset_release(t);
+}
+
 int
 main(void)
 {
     tap_plan_lazy();
     test_modular();
+    test_fingerprint();
     test_toy();
     test_index();
     test_errors();

@@ -409,6 +409,12 @@ fmnist_batch(const void *impl, enum rs_split split, const int *idx, int n,
     rs_data_fmnist_batch(impl, split, idx, n, x, y);
 }
 
+static const int *
+fmnist_labels(const void *impl, enum rs_split split)
+{
+    return rs_data_fmnist_labels(impl, split);
+}
+
 static void
 fmnist_destroy(void *impl)
 {
@@ -419,6 +425,7 @@ static const struct rs_dataset_class fmnist_class = {
     .kind = "fmnist",
     .count = fmnist_count,
     .batch = fmnist_batch,
+    .labels = fmnist_labels,
     .destroy = fmnist_destroy,
 };
 

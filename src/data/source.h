@@ -154,8 +154,8 @@ RS_NODISCARD int rs_source_draw(const rs_source *s, struct rs_rng *rng, int n,
 
 /* A 64-bit fingerprint of what the source serves: its kind, sizes and
  * the examples it gives (finite: the first FINGERPRINT examples of each
- * split; generator: a few drawn from a fixed stream), FNV-1a over the
- * bytes. Two sources with the same fingerprint serve the same examples
+ * split, and for a dataset every label; generator: a few drawn from a
+ * fixed stream), FNV-1a over the bytes. Two sources with the same fingerprint serve the same examples
  * for every practical purpose; checkpoints use it to refuse a learner
  * whose data is not the data it was saved with. 0 when a call fails. */
 uint64_t rs_source_fingerprint(const rs_source *s);
