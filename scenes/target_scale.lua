@@ -69,6 +69,7 @@ local SCALES = { 0, 10, 100 }
 local S -- the images, targets and learners of the run
 
 local function name_of(c) return "c" .. c end
+local C_NAMES = { "c0", "c10", "c100" } -- name_of of each scale
 
 -- A (n, 1) tensor of N(mean, 1) values from rng.
 local function normal_column(rng, n, mean)
@@ -200,21 +201,19 @@ alive and sigma1 stays ordered by c.]],
 
   views = {
     rs.view.curves{ title = "fine-tune loss (MSE, all images)",
-                    series = { "c0/finetune/loss", "c10/finetune/loss",
-                               "c100/finetune/loss" },
+                    series = { "finetune/loss" }, learner = C_NAMES,
                     y = "log", xfrom = "data" },
     rs.view.curves{ title = "sigma1 of l2 (penultimate)",
-                    series = { "c0/sigma1", "c10/sigma1", "c100/sigma1" },
-                    y = "log" },
+                    series = { "sigma1" }, learner = C_NAMES, y = "log" },
     rs.view.bars{ title = "fine-tune loss against c",
                   matrix = "final/finetune_loss" },
     rs.view.bars{ title = "sigma1 of l2 after pretraining, against c",
                   matrix = "pretrained/sigma1" },
     rs.view.curves{ title = "dead units of l1 (never active)",
-                    series = { "c0/probe/dead/l1", "c10/probe/dead/l1",
-                               "c100/probe/dead/l1" }, ymin = 0, ymax = 1 },
+                    series = { "probe/dead/l1" }, learner = C_NAMES,
+                    ymin = 0, ymax = 1 },
     rs.view.curves{ title = "train loss (batch MSE)",
                     series = { "train/loss" },
-                    learner = { "c0", "c10", "c100" }, y = "log" },
+                    learner = C_NAMES, y = "log" },
   },
 }
