@@ -5,7 +5,8 @@
  * Loss in Neural Networks", arXiv 2402.18762), called from a scene's
  * step on a learner:
  *
- *   rs.probe.entk(learner [, {n=64, split="train", output="sum"}])
+ *   rs.probe.entk(learner [, {n=64, split="train", output="sum",
+ *                             params="all"}])
  *       -> {erank=, offdiag=, trace=, n=}
  *
  * the empirical NTK of modules[0] on the first n examples of the split
@@ -39,6 +40,7 @@
 #include "probe/preact.h"
 
 static const char *const split_names[] = {"train", "test", NULL};
+static const char *const param_sets[] = {"all", "weights", NULL};
 
 /* ---- rs.probe.entk ------------------------------------------------------ */
 
@@ -107,13 +109,16 @@ l_probe_entk(lua_State *L)
     struct rs_entk_spec sp;
     rs_entk_spec_default(&sp);
     if (!lua_isnoneornil(L, 2)) {
-        static const char *const fields[] = {"n", "split", "output", NULL};
+        static const char *const fields[] = {"n", "split", "output", "params",
+                                             NULL};
         rs_lua_check_table(L, 2, fn, "options");
         rs_lua_check_fields(L, 2, fn, fields);
         sp.n = (int)rs_lua_opt_int_field(L, 2, fn, "n", sp.n, 1, RS_ENTK_MAX_N);
         sp.split = (enum rs_split)rs_lua_opt_enum_field(L, 2, fn, "split",
                                                         "train", split_names);
         sp.output = opt_output(L, 2, fn, rs_learner_module(l, 0));
+        sp.weights_only =
+            rs_lua_opt_enum_field(L, 2, fn, "params", "all", param_sets) == 1;
     }
     struct rs_entk *e = entk_work(L);
     struct rs_error err = {0};

@@ -48,7 +48,8 @@ local function end_task(k)
     rs.log(l:name() .. "/task/train_acc", acc)
     rs.matrix(l:name() .. "/plasticity", rs.tensor.from({ S.acc[i] }),
               { cols = S.cols })
-    rs.probe.entk(l, { n = S.p.entk_n, output = "sum" })
+    rs.probe.entk(l, { n = S.p.entk_n, output = "sum",
+                       params = S.p.entk_params })
   end
   local row = {}
   for i, l in ipairs(S.learners) do
@@ -80,6 +81,8 @@ kernel's off-diagonal structure changes.]],
     l2 = { 3e-3, min = 0, help = "weight decay of l2 and ln_l2" },
     batch = { 128, min = 1 },
     entk_n = { 64, min = 2, max = 512 },
+    entk_params = { "all", choices = { "all", "weights" },
+                    help = "weights: the eNTK without the biases' block" },
     seed = { 1, min = 0 },
   },
 

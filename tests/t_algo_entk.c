@@ -233,7 +233,19 @@ test_linear(void)
         tap_ok(rc == RS_OK && r < 1e-6, "output %d: K = x_i . x_j + 1 (%.2g)",
                c, r);
     }
+    /* weights only: the bias's constant block (k for the sum) is gone */
     s.output = RS_ENTK_SUM;
+    s.weights_only = true;
+    rc = rs_entk(l, &s, &e, &err);
+    double wmax = 0.0;
+    for (int i = 0; rc == RS_OK && i < LN * LN; i++) {
+        double want = want_sum[i] - LK, d = fabs((double)e.K[i] - want);
+        wmax = fmax(wmax, d / fmax(fabs(want), 1e-3));
+    }
+    tap_ok(rc == RS_OK && wmax < 1e-5,
+           "weights only: K = k (x_i . x_j), the bias block gone (%.2g)",
+           wmax);
+    s.weights_only = false;
     s.n = 5;
     rc = rs_entk(l, &s, &e, &err);
     tap_ok(rc == RS_OK && e.n == 5 &&

@@ -111,6 +111,15 @@ struct pass {
     int cap;
 };
 
+/* "bias" or a name ending in ".bias". */
+static bool
+is_bias(const char *name)
+{
+    size_t n = strlen(name);
+    return strcmp(name, "bias") == 0 ||
+           (n > 5 && strcmp(name + n - 5, ".bias") == 0);
+}
+
 /* row (P floats) = grad_theta f(x_i); the parameters' gradients are zero
  * before and after. */
 static int
@@ -150,7 +159,9 @@ example_grad(struct pass *ps, int i, float *row, struct rs_error *err)
     for (int t = 0; t < rs_nn_model_count(p); t++) {
         rs_tensor *w = rs_nn_model_param(p, t);
         size_t bytes = w->numel * sizeof *row;
-        if (w->grad != NULL && rc == RS_OK)
+        bool skip = ps->spec->weights_only &&
+                    is_bias(rs_nn_model_param_name(p, t));
+        if (w->grad != NULL && rc == RS_OK && !skip)
             memcpy(row + off, w->grad, bytes);
         else
             memset(row + off, 0, bytes);

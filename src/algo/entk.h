@@ -10,7 +10,8 @@
  *   K[i][j] = <grad_theta f(x_i), grad_theta f(x_j)> = (J J^T)[i][j]
  *
  * over every parameter the learner trains (rs_learner_params, in its
- * order; a parameter modules[0] does not use contributes 0), where J (n,
+ * order; a parameter modules[0] does not use contributes 0; with
+ * weights_only the biases contribute 0 too), where J (n,
  * P) holds one gradient per row. f is modules[0]'s output row for the
  * example, summed (RS_ENTK_SUM) or its column c (0-based). The model must
  * give one output row per example (features in, (n, outputs) out); a
@@ -49,6 +50,7 @@
 #ifndef RS_ALGO_ENTK_H
 #define RS_ALGO_ENTK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "algo/learner.h"
@@ -68,10 +70,14 @@ struct rs_entk_spec {
                             fewer gives them all */
     enum rs_split split; /* finite sources */
     int output;          /* RS_ENTK_SUM or a column 0..outputs-1 */
+    bool weights_only;   /* leave out the parameters named "bias" or
+                            "*.bias": their gradient is the same for
+                            every example fed forward the same way, a
+                            constant block in K that can hide the rest */
     size_t budget;       /* floats of J held at once; 0: RS_ENTK_BUDGET */
 };
 
-/* n 64, split train, output RS_ENTK_SUM, budget 0. */
+/* n 64, split train, output RS_ENTK_SUM, every parameter, budget 0. */
 void rs_entk_spec_default(struct rs_entk_spec *s);
 
 /* A kernel and the workspace that made it. Caller-embedded: zero it with

@@ -157,7 +157,10 @@ tap.error_is(function() return rs.probe.entk(lin, { output = 1.5 }) end,
 tap.error_is(function() return rs.probe.entk(lin, { split = "val" }) end,
   "rs.probe.entk: bad field 'split' ('train' or 'test' expected, got 'val')")
 tap.error_is(function() return rs.probe.entk(lin, { N = 3 }) end,
-  "rs.probe.entk: unknown field 'N' (known: n, split, output)")
+  "rs.probe.entk: unknown field 'N' (known: n, split, output, params)")
+tap.error_is(function() return rs.probe.entk(lin, { params = "biases" }) end,
+  "rs.probe.entk: bad field 'params' ('all' or 'weights' expected, got " ..
+  "'biases')")
 tap.error_is(function() return rs.probe.preact_hist(z) end,
   "rs.probe.preact_hist: bad argument #2 'options' (table expected, got " ..
   "no value)")
