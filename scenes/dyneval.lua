@@ -221,8 +221,11 @@ the last characters by the bits each cost under static and dyn_all.]],
     for i, name in ipairs(RUNS) do
       local cfg = run_config(name, p)
       cfg.anchor, cfg.parts, cfg.L = S.m0, stream, p.L
+      -- the driver takes its own steps: an SGD without momentum holds no
+      -- optimiser state (Adam's moments would be 1.4 MB a run, unused)
       S.runs[i] = rs.lm.dyneval(rs.learner{ name = name, model = model(p),
                                             data = ab, batch = 1,
+                                            optim = rs.optim.sgd{ lr = 0 },
                                             eval_every = 0 }, cfg)
     end
     local d = S.runs[1]:dyneval()
