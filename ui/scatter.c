@@ -360,6 +360,173 @@ rs_scatter_draw(struct rs_canvas *cv, struct rs_rect r,
     legend(cv, in, lg, s, ctx);
 }
 
+/* ---- SVG ----------------------------------------------------------------- */
+
+#define SVG_INK "#222222"
+#define SVG_GRID "#e6e6e6"
+#define SVG_MUTED "#666666"
+
+/* s XML-escaped (as ui/svg.c writes text). */
+static void
+svg_esc(FILE *f, const char *s)
+{
+    for (; s != NULL && *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            if ((unsigned char)*s >= 0x20)
+                fputc(*s, f);
+        }
+    }
+}
+
+struct svg_frame {
+    double x0, y0, x1, y1; /* plot area, pixels */
+    struct rs_scale sx, sy;
+};
+
+static double
+svg_x(const struct svg_frame *fr, double v)
+{
+    return fr->x0 + rs_scale_pos(&fr->sx, v) * (fr->x1 - fr->x0);
+}
+
+static double
+svg_y(const struct svg_frame *fr, double v)
+{
+    return fr->y1 - rs_scale_pos(&fr->sy, v) * (fr->y1 - fr->y0);
+}
+
+static void
+svg_axes(FILE *f, const struct svg_frame *fr, const struct rs_scatter *s)
+{
+    double t[MAX_TICKS], step = 0;
+    char buf[32];
+    int n = rs_scale_ticks(&fr->sy, 6, t, MAX_TICKS, &step);
+    for (int i = 0; i < n; i++) {
+        double y = svg_y(fr, t[i]);
+        tick_label(&fr->sy, t[i], step, buf, sizeof buf);
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"" SVG_GRID "\"/>\n"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+                "fill=\"" SVG_MUTED "\">%s</text>\n",
+                fr->x0, y, fr->x1, y, fr->x0 - 6, y + 4, buf);
+    }
+    n = rs_scale_ticks(&fr->sx, 8, t, MAX_TICKS, &step);
+    for (int i = 0; i < n; i++) {
+        double x = svg_x(fr, t[i]);
+        if (fr->sx.log)
+            rs_fmt_exp(t[i], buf, sizeof buf);
+        else
+            rs_fmt_si(t[i], buf, sizeof buf);
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"" SVG_GRID "\"/>\n"
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "fill=\"" SVG_MUTED "\">%s</text>\n",
+                x, fr->y0, x, fr->y1, x, fr->y1 + 16, buf);
+    }
+    fprintf(f,
+            "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" "
+            "stroke=\"" SVG_INK "\"/>\n",
+            fr->x0, fr->y0, fr->y1, fr->x1);
+    fprintf(f,
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+            "fill=\"" SVG_INK "\">%s",
+            (fr->x0 + fr->x1) / 2, fr->y1 + 34, s->log_x ? "log " : "");
+    svg_esc(f, s->xlabel);
+    fprintf(f,
+            "</text>\n<text transform=\"translate(16 %.1f) rotate(-90)\" "
+            "text-anchor=\"middle\" fill=\"" SVG_INK "\">%s",
+            (fr->y0 + fr->y1) / 2, s->log_y ? "log " : "");
+    svg_esc(f, s->ylabel);
+    fputs("</text>\n", f);
+}
+
+int
+rs_scatter_svg(FILE *f, const struct rs_scatter *s, struct rs_error *err)
+{
+    const int w = 720, h = 405;
+    struct svg_frame fr = {72,           48, w - 20.0, h - 48.0, {0, 1, false},
+                           {0, 1, false}};
+    double xlo, xhi, ylo, yhi;
+    bool any = data_bounds(s, &xlo, &xhi, &ylo, &yhi);
+    if (!any)
+        xlo = ylo = NAN;
+    fr.sx = axis_scale(xlo, any ? xhi : (double)NAN, s->x_min, s->x_max,
+                       s->log_x, 8);
+    fr.sy = axis_scale(ylo, any ? yhi : (double)NAN, s->y_min, s->y_max,
+                       s->log_y, 6);
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
+            "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+            "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" "
+            "font-size=\"12\">\n<title>",
+            w, h, w, h);
+    svg_esc(f, s->title);
+    fprintf(f,
+            "</title>\n<rect width=\"%d\" height=\"%d\" "
+            "fill=\"#ffffff\"/>\n<text x=\"16\" y=\"24\" "
+            "font-size=\"15\" font-weight=\"bold\" fill=\"" SVG_INK "\">",
+            w, h);
+    svg_esc(f, s->title);
+    fputs("</text>\n", f);
+    svg_axes(f, &fr, s);
+    /* each learner's points, its latest bigger and outlined; the legend
+     * right-aligned under the title with the latest (x, y) */
+    double lx = fr.x1;
+    for (int i = nsets(s) - 1; i >= 0; i--) {
+        const struct rs_scatter_set *set = &s->sets[i];
+        uint32_t col = rs_theme_series(&rs_theme_dark, i) & 0xffffff;
+        fprintf(f, "<g class=\"learner\" fill=\"#%06x\">\n", (unsigned)col);
+        for (int k = 0; k < set->n; k++) {
+            double x = set->x[k], y = set->y[k];
+            double px = svg_x(&fr, x), py = svg_y(&fr, y);
+            if (!placeable(s, x, y) || px < fr.x0 - 0.05 || px > fr.x1 + 0.05 ||
+                py < fr.y0 - 0.05 || py > fr.y1 + 0.05)
+                continue;
+            bool last = k == set->n - 1;
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"%s/>\n", px, py,
+                    last ? "6" : "2.5", last ? " stroke=\"" SVG_INK "\"" : "");
+        }
+        fputs("</g>\n", f);
+        char buf[160];
+        legend_text(set, buf, sizeof buf);
+        lx -= 7.0 * (double)rs_utf8_width(buf) + 30;
+        fprintf(f,
+                "<circle cx=\"%.1f\" cy=\"34\" r=\"5\" fill=\"#%06x\"/>\n"
+                "<text x=\"%.1f\" y=\"38\" fill=\"" SVG_INK "\">",
+                lx + 8, (unsigned)col, lx + 18);
+        svg_esc(f, buf);
+        fputs("</text>\n", f);
+    }
+    if (!any)
+        fprintf(f,
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "fill=\"" SVG_MUTED "\">no data</text>\n",
+                (fr.x0 + fr.x1) / 2, (fr.y0 + fr.y1) / 2);
+    fputs("</svg>\n", f);
+    if (fflush(f) != 0 || ferror(f))
+        return rs_error_set(err, RS_EIO, "svg: write failed");
+    return RS_OK;
+}
+
 /* ---- the widget ---------------------------------------------------------- */
 
 struct scatter_widget {

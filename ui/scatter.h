@@ -11,7 +11,8 @@
  * linear; "no data" when no learner has a point.
  *
  * The points come from two bus series per learner, paired by step
- * (rs_scatter_pair). Pure: rs_scatter_draw reads only its arguments.
+ * (rs_scatter_pair). Pure: rs_scatter_draw reads only its arguments
+ * (rs_scatter_svg writes only to its file).
  * UI thread.
  */
 #ifndef RS_UI_SCATTER_H
@@ -19,7 +20,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
+#include "core/base.h"
 #include "run/bus.h"
 #include "ui/canvas.h"
 #include "ui/widget.h"
@@ -61,6 +64,13 @@ void rs_scatter_draw(struct rs_canvas *cv, struct rs_rect r,
 int rs_scatter_pair(const struct rs_bus_point *xs, size_t nx,
                     const struct rs_bus_point *ys, size_t ny, double *ox,
                     double *oy, double *ostep, int max);
+
+/* s as a standalone SVG (720 x 405, on a white page, the theme's series
+ * colours): the same scales and ticks, a circle per point, the latest
+ * bigger and outlined, the legend with the latest (x, y). RS_OK, or
+ * RS_EIO (err filled) when writing failed. */
+RS_NODISCARD int rs_scatter_svg(FILE *f, const struct rs_scatter *s,
+                                struct rs_error *err);
 
 /* The glyph of learner i in monochrome and ASCII. */
 char rs_scatter_glyph(int i);

@@ -871,9 +871,10 @@ rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
     case RS_VIEWSPEC_BARS:
     case RS_VIEWSPEC_TEXT:
         return rs_views_export_seq(p, f, err);
+    case RS_VIEWSPEC_SCATTER:
+        return rs_scatter_svg(f, rs_scatter_widget_data(p->w), err);
     case RS_VIEWSPEC_ALIGN:
     case RS_VIEWSPEC_PATCHES:
-    case RS_VIEWSPEC_SCATTER:
         break;
     }
     return rs_error_set(err, RS_EINVAL, "nothing to export");
