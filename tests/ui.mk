@@ -145,3 +145,16 @@ RS_UI_SEQ_GOLDEN = \
 EXTRA_DIST += $(RS_UI_SEQ_GOLDEN)
 # the sequence views' Lua specs and their resolution
 RS_LUA_TESTS += tests/lua/t_views_seq.lua
+
+# the scatter view: one series against another per learner
+check_PROGRAMS += tests/t_ui_scatter
+tests_t_ui_scatter_SOURCES = tests/t_ui_scatter.c $(RS_UI_FIXTURE)
+tests_t_ui_scatter_LDADD = $(RS_UI_TEST_LIBS)
+RS_UI_SCATTER_GOLDEN = \
+	tests/golden/scatter_utf8.txt \
+	tests/golden/scatter_ansi256.txt \
+	tests/golden/scatter_mono.txt \
+	tests/golden/scatter_ascii.txt
+EXTRA_DIST += $(RS_UI_SCATTER_GOLDEN)
+# its Lua spec and its resolution
+RS_LUA_TESTS += tests/lua/t_views_scatter.lua

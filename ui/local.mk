@@ -40,3 +40,6 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/bars.c %D%/bars.h \
 	%D%/textmap.c %D%/textmap.h \
 	%D%/views_seq.c
+
+# one series against another per learner
+%C%_librs_ui_a_SOURCES += %D%/scatter.c %D%/scatter.h

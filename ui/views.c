@@ -25,6 +25,7 @@
 #include "ui/image.h"
 #include "ui/neuronmap.h"
 #include "ui/patchgrid.h"
+#include "ui/scatter.h"
 #include "ui/spectrum.h"
 #include "ui/svg.h"
 #include "ui/views_impl.h"
@@ -105,6 +106,10 @@ rs_views_new(const struct rs_viewspec_set *set)
         case RS_VIEWSPEC_TEXT:
             p->w = rs_textmap_widget_new();
             break;
+        case RS_VIEWSPEC_SCATTER:
+            p->w = rs_scatter_widget_new();
+            rs_scatter_widget_data(p->w)->log_y = p->spec.log_y;
+            break;
         }
     }
     return v;
@@ -130,6 +135,8 @@ rs_views_free(rs_views *v)
         free(p->cl);
         free(p->tl);
         free(p->tlp);
+        free(p->scx);
+        free(p->scy);
     }
     free(v->p);
     free(v);
@@ -170,6 +177,7 @@ rs_views_min_h(const rs_views *v, int i)
     case RS_VIEWSPEC_PATCHES:
         return 8; /* names, four patch rows, the counts */
     case RS_VIEWSPEC_PROFILE:
+    case RS_VIEWSPEC_SCATTER:
         return 9; /* as curves */
     case RS_VIEWSPEC_TEXT:
         return 5; /* two rows of text, the legend */
@@ -197,6 +205,9 @@ rs_views_mentions(const rs_views *v, int i, const char *name)
             return true;
     for (int k = 0; k < s->nmats; k++)
         if (strcmp(s->mats[k], name) == 0)
+            return true;
+    for (int k = 0; s->kind == RS_VIEWSPEC_SCATTER && k < s->nseries; k++)
+        if (strcmp(s->yseries[k], name) == 0)
             return true;
     if (s->layer[0] != '\0' && strcmp(s->layer, name) == 0)
         return true;
@@ -664,6 +675,41 @@ fill_heatmap(struct rs_views_panel *p, rs_bus *bus)
         }
 }
 
+/* Each learner's two series, paired again when either changed. */
+static void
+fill_scatter(struct rs_views_panel *p, rs_bus *bus)
+{
+    struct rs_scatter *s = rs_scatter_widget_data(p->w);
+    const size_t cap = RS_BUS_SERIES_CAP;
+    int n = p->spec.nseries;
+    if (p->scx == NULL) {
+        p->scx = rs_xcalloc((size_t)NS * cap, sizeof *p->scx);
+        p->scy = rs_xcalloc((size_t)NS * cap, sizeof *p->scy);
+    }
+    bool changed = false;
+    for (int i = 0; i < n; i++) {
+        changed |= copy_series(bus, p->spec.series[i], &p->ser[i]);
+        changed |= copy_series(bus, p->spec.yseries[i], &p->lser[i]);
+    }
+    for (int i = 0; (changed || !p->filled) && i < n; i++) {
+        double *x = p->scx + (size_t)i * cap, *y = p->scy + (size_t)i * cap;
+        int k = rs_scatter_pair(p->ser[i].pts, p->ser[i].n, p->lser[i].pts,
+                                p->lser[i].n, x, y, NULL, (int)cap);
+        p->sets[i] = (struct rs_scatter_set){p->spec.mat_labels[i], x, y, k};
+    }
+    p->changed = changed;
+    s->title = p->spec.title[0] ? p->spec.title : "scatter";
+    s->xlabel = p->spec.xlabel[0] ? p->spec.xlabel : NULL;
+    s->ylabel = p->spec.ylabel[0] ? p->spec.ylabel : NULL;
+    s->sets = p->sets;
+    s->nsets = n;
+    s->x_min = p->spec.xmin;
+    s->x_max = p->spec.xmax;
+    s->y_min = p->spec.ymin;
+    s->y_max = p->spec.ymax;
+    s->log_x = p->spec.log_x;
+}
+
 void
 rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
 {
@@ -707,6 +753,9 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
             break;
         case RS_VIEWSPEC_TEXT:
             rs_views_fill_text(p, bus);
+            break;
+        case RS_VIEWSPEC_SCATTER:
+            fill_scatter(p, bus);
             break;
         }
     }
@@ -822,6 +871,8 @@ rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
     case RS_VIEWSPEC_BARS:
     case RS_VIEWSPEC_TEXT:
         return rs_views_export_seq(p, f, err);
+    case RS_VIEWSPEC_SCATTER:
+        return rs_scatter_svg(f, rs_scatter_widget_data(p->w), err);
     case RS_VIEWSPEC_ALIGN:
     case RS_VIEWSPEC_PATCHES:
         break;

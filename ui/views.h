@@ -31,6 +31,9 @@
  *             labelled by the column labels.
  *   text      the column labels as text, shaded by each row of each
  *             learner's matrix.
+ *   scatter   per learner its y series against its x series, paired by
+ *             step (rs_scatter_pair: each y point with the latest x at or
+ *             before its step).
  * Layer-following views (spectrum, neurons, the rank strip's highlight)
  * show the selected layer of rs_views_frame when there is one.
  *
@@ -89,7 +92,8 @@ bool rs_views_mentions(const rs_views *v, int i, const char *name);
 /* Write what panel i shows (as of the last fill) as SVG: charts as
  * charts, the spectrum as a log-scale chart over the index, the rank
  * strip and neuron map as heatmaps, an image or a frame as a heatmap of
- * its matrix (align and patches have none: RS_EINVAL). RS_OK or RS_EIO. */
+ * its matrix, a scatter as a scatter (align and patches have none:
+ * RS_EINVAL). RS_OK or RS_EIO. */
 RS_NODISCARD int rs_views_export(rs_views *v, int i, FILE *f,
                                  struct rs_error *err);
 

@@ -19,6 +19,7 @@
 #include "ui/chart.h"
 #include "ui/neuronmap.h"
 #include "ui/profile.h"
+#include "ui/scatter.h"
 #include "ui/textmap.h"
 #include "ui/viewspec.h"
 #include "ui/widget.h"
@@ -95,6 +96,10 @@ struct rs_views_panel {
     char (*tl)[8];
     const char **tlp;
     int tl_n, tl_cap;
+    /* scatter: per learner its x series in ser[i], its y series in
+     * lser[i], and their pairs (RS_BUS_SERIES_CAP per learner) */
+    double *scx, *scy;
+    struct rs_scatter_set sets[RS_VIEWSPEC_SERIES_MAX];
 };
 
 /* Copy matrix name into m (m->ok false when absent). True when what m

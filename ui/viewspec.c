@@ -208,7 +208,8 @@ kind_of(const char *s, enum rs_viewspec_kind *k)
         {"heatmap", RS_VIEWSPEC_HEATMAP},   {"image", RS_VIEWSPEC_IMAGE},
         {"align", RS_VIEWSPEC_ALIGN},       {"patches", RS_VIEWSPEC_PATCHES},
         {"frame", RS_VIEWSPEC_FRAME},       {"profile", RS_VIEWSPEC_PROFILE},
-        {"bars", RS_VIEWSPEC_BARS},         {"text", RS_VIEWSPEC_TEXT}};
+        {"bars", RS_VIEWSPEC_BARS},         {"text", RS_VIEWSPEC_TEXT},
+        {"scatter", RS_VIEWSPEC_SCATTER}};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++)
         if (strcmp(s, kinds[i].name) == 0) {
             *k = kinds[i].kind;
@@ -225,9 +226,35 @@ spec_init(struct rs_viewspec *v, enum rs_viewspec_kind kind)
     v->ymin = v->ymax = NAN;
     v->vmin = v->vmax = NAN;
     v->mark = NAN;
+    v->xmin = v->xmax = NAN;
     v->markers = true;
     snprintf(v->metric, sizeof v->metric, "srank");
     v->grid = 2;
+}
+
+/* A scatter's y series and learner names, one per x series (series[]):
+ * learners past the shorter list are dropped, a learner without a name
+ * is called by its y series. */
+static void
+scatter_from(struct rs_viewspec *v, const rs_json *o)
+{
+    const rs_json *ys = rs_json_get(o, "yseries");
+    const rs_json *ln = rs_json_get(o, "learners");
+    int n = 0;
+    for (; n < v->nseries && rs_json_typeof(ys) == RS_JSON_ARRAY &&
+           n < rs_json_len(ys);
+         n++) {
+        const char *y = rs_json_str(rs_json_at(ys, n), NULL);
+        if (y == NULL)
+            break;
+        snprintf(v->yseries[n], RS_BUS_NAME_MAX, "%s", y);
+        const char *lab = rs_json_str(rs_json_at(ln, n), NULL);
+        snprintf(v->mat_labels[n], sizeof v->mat_labels[n], "%s",
+                 lab != NULL ? lab : y);
+    }
+    v->nseries = n;
+    v->xmin = jnum(o, "xmin", NAN);
+    v->xmax = jnum(o, "xmax", NAN);
 }
 
 static void
@@ -305,6 +332,8 @@ spec_from(struct rs_viewspec *v, const rs_json *o)
     v->mark = jnum(o, "mark", NAN);
     jcopy_str(o, "mark_label", v->mark_label, sizeof v->mark_label);
     jcopy_str(o, "ylabel", v->ylabel, sizeof v->ylabel);
+    if (v->kind == RS_VIEWSPEC_SCATTER)
+        scatter_from(v, o);
 }
 
 struct rs_viewspec_set *

@@ -6,7 +6,8 @@
  *   {"version":1, "title", "notes", "views":[{kind, title, series[],
  *    x, y, ymin, ymax, markers, xfrom, layer, layers[], metric, matrix, log,
  *    rows, cols, matrices[], learners[], truth, grid, glyphs,
- *    colors, wide, mark, mark_label, xlabel, ylabel}, ...]}
+ *    colors, wide, mark, mark_label, xlabel, ylabel, yseries[], xmin,
+ *    xmax}, ...]}
  * Unknown keys are ignored and unknown kinds skipped (a newer scene
  * format still shows what this UI knows); anything that is not such an
  * object is an error. rs_viewspec_default builds views from the names on
@@ -46,7 +47,8 @@ enum rs_viewspec_kind {
     RS_VIEWSPEC_FRAME,   /* a grid of cell codes as coloured text */
     RS_VIEWSPEC_PROFILE, /* a line per learner from its matrix's rows */
     RS_VIEWSPEC_BARS,    /* a row of values per learner as bars */
-    RS_VIEWSPEC_TEXT     /* a text shaded by a value per character */
+    RS_VIEWSPEC_TEXT,    /* a text shaded by a value per character */
+    RS_VIEWSPEC_SCATTER  /* one series against another per learner */
 };
 
 struct rs_viewspec {
@@ -90,6 +92,12 @@ struct rs_viewspec {
     double mark;
     char mark_label[24];
     char ylabel[24];
+    /* scatter: per learner (nseries of them) its x series (series[i]),
+     * its y series (yseries[i]) and its name (mat_labels[i]); fixed x
+     * bounds (NaN: auto; the y bounds are ymin, ymax); log_x, log_y,
+     * xlabel and ylabel as for the other kinds */
+    char yseries[RS_VIEWSPEC_SERIES_MAX][RS_BUS_NAME_MAX];
+    double xmin, xmax;
 };
 
 /* The full names each kind carries after parsing (completed from the

@@ -4,7 +4,8 @@
 -- rank_heatmap{...}, neurons{...}, heatmap{...}, image{...}, frame{...}
 -- (learner= shows a learner's names), align{...} and patches{...}
 -- (learners=: one matrix per learner), profile{...}, bars{...} and
--- text{...} (learner= or learners=), and their resolution after setup:
+-- text{...} (learner= or learners=), scatter{...} (two series per
+-- learner, learner= or learners=), and their resolution after setup:
 -- the default views when a scene declares none, and each view resolved
 -- against its learner's model into concrete layers and full bus names,
 -- built with rs.name (core/names.h), never pasted here. repscope.scene
@@ -44,10 +45,12 @@ local view_fields = {
            "vmax" },
   text = { "kind", "title", "matrix", "learners", "learner", "vmin",
            "vmax" },
+  scatter = { "kind", "title", "x", "y", "learners", "learner", "xlabel",
+              "ylabel", "x_log", "y_log", "xmin", "xmax", "ymin", "ymax" },
 }
 local view_kinds = { "curves", "spectrum", "rank_heatmap", "neurons",
                      "heatmap", "image", "align", "patches", "frame",
-                     "profile", "bars", "text" }
+                     "profile", "bars", "text", "scatter" }
 
 -- The views that read one matrix per learner, named in learner= or
 -- learners= (or none: the matrix as written).
@@ -117,7 +120,8 @@ local function view_spec(kind, fn, t)
   -- learner=: the names shown are that learner's ("a" -> a/train/loss);
   -- curves may name several learners, one series per learner and name
   -- (align and patches name theirs in learners=)
-  if per_learner[kind] and t.learner ~= nil and t.learners ~= nil then
+  if (per_learner[kind] or kind == "scatter") and t.learner ~= nil
+      and t.learners ~= nil then
     fail("%s: give learner= or learners=, not both", fn)
   end
   if t.learner ~= nil then
@@ -177,6 +181,27 @@ local function view_spec(kind, fn, t)
     if t.matrix == nil then fail("%s: field 'matrix' is required", fn) end
     v.matrix = opt(fn, t, "matrix", "string", nil)
     v.truth = opt(fn, t, "truth", "string", nil)
+  elseif kind == "scatter" then
+    for _, f in ipairs({ "x", "y" }) do
+      if t[f] == nil then fail("%s: field '%s' is required", fn, f) end
+      v[f] = opt(fn, t, f, "string", nil)
+    end
+    if t.learners ~= nil then v.learners = learner_names(fn, t) end
+    v.x_log = opt(fn, t, "x_log", "boolean", false)
+    v.y_log = opt(fn, t, "y_log", "boolean", false)
+    for _, a in ipairs({ "x", "y" }) do
+      local lo = opt(fn, t, a .. "min", "number", nil)
+      local hi = opt(fn, t, a .. "max", "number", nil)
+      if lo ~= nil and hi ~= nil and not (lo < hi) then
+        fail("%s: %smin (%g) must be below %smax (%g)", fn, a, lo, a, hi)
+      end
+      if lo ~= nil and lo <= 0 and v[a .. "_log"] then
+        fail("%s: %smin (%g) must be positive on a log axis", fn, a, lo)
+      end
+      v[a .. "min"], v[a .. "max"] = lo, hi
+    end
+    v.xlabel = opt(fn, t, "xlabel", "string", nil)
+    v.ylabel = opt(fn, t, "ylabel", "string", nil)
   elseif per_learner[kind] then
     if t.matrix == nil then fail("%s: field 'matrix' is required", fn) end
     v.matrix = opt(fn, t, "matrix", "string", nil)
@@ -364,6 +389,25 @@ local function resolve_view(i, v, state)
     out.vmin, out.vmax = v.vmin, v.vmax
     out.title = out.title or (v.kind == "align" and "alignment"
                               or "patch classes")
+  elseif v.kind == "scatter" then
+    -- each learner's two series under its prefix, else as written; in
+    -- the JSON the x series are series[] (x and y are the axes' scales,
+    -- as for curves)
+    local names = v.learners or (type(v.learner) == "string"
+                                 and { v.learner }) or nil
+    local xs, ys = {}, {}
+    for k, n in ipairs(names or {}) do
+      local who = owner(find_learner(fn, state, n))
+      xs[k], ys[k] = name_of(who, v.x), name_of(who, v.y)
+    end
+    if names == nil then xs[1], ys[1] = v.x, v.y end
+    out.series, out.yseries = json.array(xs), json.array(ys)
+    out.learners = names and json.array(names) or nil
+    out.x = v.x_log and "log" or "linear"
+    out.y = v.y_log and "log" or "linear"
+    out.xmin, out.xmax, out.ymin, out.ymax = v.xmin, v.xmax, v.ymin, v.ymax
+    out.xlabel, out.ylabel = v.xlabel or v.x, v.ylabel or v.y
+    out.title = out.title or (v.y .. " by " .. v.x)
   elseif per_learner[v.kind] then
     -- one matrix per learner under its prefix, else as written
     local names = v.learners or (type(v.learner) == "string"
