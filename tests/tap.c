@@ -203,9 +203,11 @@ tap_tmpdir(const char *name)
     const char *top = getenv("RS_BUILDDIR");
     char *base = rs_xasprintf("%s/tests/tmp", top != NULL ? top : "/tmp");
     mkdir(base, 0777);
-    char *dir = rs_xasprintf("%s/%s.%ld", base, name, (long)getpid());
+    /* a fresh directory every time: a pid is reused sooner or later, and
+     * a test appending to the files of an older run's directory fails */
+    char *dir = rs_xasprintf("%s/%s.%ld.XXXXXX", base, name, (long)getpid());
     free(base);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    if (mkdtemp(dir) == NULL)
         tap_bail("cannot create %s: %s", dir, strerror(errno));
     return dir;
 }
