@@ -22,6 +22,7 @@
 #include "ui/colormap.h"
 #include "ui/fmt.h"
 #include "ui/scale.h"
+#include "ui/svg.h"
 
 #define MAX_TICKS 24
 #define DISC 0x25cfu /* ● */
@@ -362,38 +363,6 @@ rs_scatter_draw(struct rs_canvas *cv, struct rs_rect r,
 
 /* ---- SVG ----------------------------------------------------------------- */
 
-#define SVG_INK "#222222"
-#define SVG_GRID "#e6e6e6"
-#define SVG_MUTED "#666666"
-
-/* s XML-escaped (as ui/svg.c writes text). */
-static void
-svg_esc(FILE *f, const char *s)
-{
-    for (; s != NULL && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            if ((unsigned char)*s >= 0x20)
-                fputc(*s, f);
-        }
-    }
-}
-
 struct svg_frame {
     double x0, y0, x1, y1; /* plot area, pixels */
     struct rs_scale sx, sy;
@@ -422,9 +391,9 @@ svg_axes(FILE *f, const struct svg_frame *fr, const struct rs_scatter *s)
         tick_label(&fr->sy, t[i], step, buf, sizeof buf);
         fprintf(f,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                "stroke=\"" SVG_GRID "\"/>\n"
+                "stroke=\"" RS_SVG_GRID "\"/>\n"
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
-                "fill=\"" SVG_MUTED "\">%s</text>\n",
+                "fill=\"" RS_SVG_MUTED "\">%s</text>\n",
                 fr->x0, y, fr->x1, y, fr->x0 - 6, y + 4, buf);
     }
     n = rs_scale_ticks(&fr->sx, 8, t, MAX_TICKS, &step);
@@ -436,25 +405,25 @@ svg_axes(FILE *f, const struct svg_frame *fr, const struct rs_scatter *s)
             rs_fmt_si(t[i], buf, sizeof buf);
         fprintf(f,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                "stroke=\"" SVG_GRID "\"/>\n"
+                "stroke=\"" RS_SVG_GRID "\"/>\n"
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                "fill=\"" SVG_MUTED "\">%s</text>\n",
+                "fill=\"" RS_SVG_MUTED "\">%s</text>\n",
                 x, fr->y0, x, fr->y1, x, fr->y1 + 16, buf);
     }
     fprintf(f,
             "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" "
-            "stroke=\"" SVG_INK "\"/>\n",
+            "stroke=\"" RS_SVG_INK "\"/>\n",
             fr->x0, fr->y0, fr->y1, fr->x1);
     fprintf(f,
             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-            "fill=\"" SVG_INK "\">%s",
+            "fill=\"" RS_SVG_INK "\">%s",
             (fr->x0 + fr->x1) / 2, fr->y1 + 34, s->log_x ? "log " : "");
-    svg_esc(f, s->xlabel);
+    rs_svg_escape(f, s->xlabel);
     fprintf(f,
             "</text>\n<text transform=\"translate(16 %.1f) rotate(-90)\" "
-            "text-anchor=\"middle\" fill=\"" SVG_INK "\">%s",
+            "text-anchor=\"middle\" fill=\"" RS_SVG_INK "\">%s",
             (fr->y0 + fr->y1) / 2, s->log_y ? "log " : "");
-    svg_esc(f, s->ylabel);
+    rs_svg_escape(f, s->ylabel);
     fputs("</text>\n", f);
 }
 
@@ -472,21 +441,7 @@ rs_scatter_svg(FILE *f, const struct rs_scatter *s, struct rs_error *err)
                        s->log_x, 8);
     fr.sy = axis_scale(ylo, any ? yhi : (double)NAN, s->y_min, s->y_max,
                        s->log_y, 6);
-    fprintf(f,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
-            "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-            "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" "
-            "font-size=\"12\">\n<title>",
-            w, h, w, h);
-    svg_esc(f, s->title);
-    fprintf(f,
-            "</title>\n<rect width=\"%d\" height=\"%d\" "
-            "fill=\"#ffffff\"/>\n<text x=\"16\" y=\"24\" "
-            "font-size=\"15\" font-weight=\"bold\" fill=\"" SVG_INK "\">",
-            w, h);
-    svg_esc(f, s->title);
-    fputs("</text>\n", f);
+    rs_svg_begin(f, w, h, s->title);
     svg_axes(f, &fr, s);
     /* each learner's points, its latest bigger and outlined; the legend
      * right-aligned under the title with the latest (x, y) */
@@ -503,7 +458,7 @@ rs_scatter_svg(FILE *f, const struct rs_scatter *s, struct rs_error *err)
                 continue;
             bool last = k == set->n - 1;
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"%s/>\n", px, py,
-                    last ? "6" : "2.5", last ? " stroke=\"" SVG_INK "\"" : "");
+                    last ? "6" : "2.5", last ? " stroke=\"" RS_SVG_INK "\"" : "");
         }
         fputs("</g>\n", f);
         char buf[160];
@@ -511,20 +466,17 @@ rs_scatter_svg(FILE *f, const struct rs_scatter *s, struct rs_error *err)
         lx -= 7.0 * (double)rs_utf8_width(buf) + 30;
         fprintf(f,
                 "<circle cx=\"%.1f\" cy=\"34\" r=\"5\" fill=\"#%06x\"/>\n"
-                "<text x=\"%.1f\" y=\"38\" fill=\"" SVG_INK "\">",
+                "<text x=\"%.1f\" y=\"38\" fill=\"" RS_SVG_INK "\">",
                 lx + 8, (unsigned)col, lx + 18);
-        svg_esc(f, buf);
+        rs_svg_escape(f, buf);
         fputs("</text>\n", f);
     }
     if (!any)
         fprintf(f,
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                "fill=\"" SVG_MUTED "\">no data</text>\n",
+                "fill=\"" RS_SVG_MUTED "\">no data</text>\n",
                 (fr.x0 + fr.x1) / 2, (fr.y0 + fr.y1) / 2);
-    fputs("</svg>\n", f);
-    if (fflush(f) != 0 || ferror(f))
-        return rs_error_set(err, RS_EIO, "svg: write failed");
-    return RS_OK;
+    return rs_svg_end(f, err);
 }
 
 /* ---- the widget ---------------------------------------------------------- */

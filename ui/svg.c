@@ -18,17 +18,17 @@
 #include "ui/scale.h"
 
 #define MAX_TICKS 24
-#define INK "#222222"
-#define GRID "#e6e6e6"
-#define MUTED "#666666"
+#define INK RS_SVG_INK
+#define GRID RS_SVG_GRID
+#define MUTED RS_SVG_MUTED
 
 struct frame {
     double x0, y0, x1, y1; /* plot area */
     struct rs_scale sx, sy;
 };
 
-static void
-esc(FILE *f, const char *s)
+void
+rs_svg_escape(FILE *f, const char *s)
 {
     for (; s != NULL && *s; s++) {
         switch (*s) {
@@ -60,8 +60,8 @@ rgb(char *buf, uint32_t c)
     snprintf(buf, 8, "#%06x", (unsigned)(c & 0xffffff));
 }
 
-static void
-header(FILE *f, int w, int h, const char *title)
+void
+rs_svg_begin(FILE *f, int w, int h, const char *title)
 {
     fprintf(f,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -71,18 +71,18 @@ header(FILE *f, int w, int h, const char *title)
             "font-size=\"12\">\n",
             w, h, w, h);
     fputs("<title>", f);
-    esc(f, title ? title : "");
+    rs_svg_escape(f, title ? title : "");
     fputs("</title>\n", f);
     fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", w, h);
     fputs("<text x=\"16\" y=\"24\" font-size=\"15\" font-weight=\"bold\" "
           "fill=\"" INK "\">",
           f);
-    esc(f, title ? title : "");
+    rs_svg_escape(f, title ? title : "");
     fputs("</text>\n", f);
 }
 
-static int
-finish(FILE *f, struct rs_error *err)
+int
+rs_svg_end(FILE *f, struct rs_error *err)
 {
     fputs("</svg>\n", f);
     if (fflush(f) != 0 || ferror(f))
@@ -146,7 +146,7 @@ chart_axes(FILE *f, const struct frame *fr, const struct rs_chart *c)
             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
             "fill=\"" INK "\">%s",
             (fr->x0 + fr->x1) / 2, fr->y1 + 34, c->log_x ? "log " : "");
-    esc(f, c->x_label ? c->x_label : "");
+    rs_svg_escape(f, c->x_label ? c->x_label : "");
     fputs("</text>\n", f);
 }
 
@@ -230,7 +230,7 @@ chart_marks(FILE *f, const struct frame *fr, const struct rs_chart *c)
                 "stroke=\"%s\" stroke-dasharray=\"3 3\"/>\n"
                 "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" font-size=\"11\">",
                 x, fr->y0, x, fr->y1, hex, x + 4, fr->y0 + 12, hex);
-        esc(f, c->events[i].label);
+        rs_svg_escape(f, c->events[i].label);
         fputs("</text>\n", f);
     }
     for (int i = 0; i < c->nthresholds; i++) {
@@ -254,7 +254,7 @@ chart_marks(FILE *f, const struct frame *fr, const struct rs_chart *c)
                 "%s>",
                 x, y, hex, right ? x - 6 : x + 6, y - 6, hex,
                 right ? " text-anchor=\"end\"" : "");
-        esc(f, t->label);
+        rs_svg_escape(f, t->label);
         fprintf(f, " at %s</text>\n", num);
     }
 }
@@ -268,7 +268,7 @@ rs_svg_chart(FILE *f, const struct rs_chart *c, const struct rs_svg_opts *opts,
     struct frame fr = {64,           48, w - 20.0, h - 48.0, {0, 1, false},
                        {0, 1, false}};
     rs_chart_ranges(c, 6, &fr.sx, &fr.sy);
-    header(f, w, h, c->title);
+    rs_svg_begin(f, w, h, c->title);
     chart_axes(f, &fr, c);
     for (int i = 0; i < c->nseries; i++)
         series_svg(f, &fr, c, i);
@@ -288,7 +288,7 @@ rs_svg_chart(FILE *f, const struct rs_chart *c, const struct rs_svg_opts *opts,
                 "stroke=\"%s\" stroke-width=\"3\"/>\n"
                 "<text x=\"%.1f\" y=\"38\" fill=\"" INK "\">",
                 x, x + 16, hex, x + 20);
-        esc(f, name);
+        rs_svg_escape(f, name);
         fputs("</text>\n", f);
     }
     if (c->smooth > 0)
@@ -296,7 +296,7 @@ rs_svg_chart(FILE *f, const struct rs_chart *c, const struct rs_svg_opts *opts,
                 "<text x=\"16\" y=\"40\" fill=\"" MUTED "\" font-size=\"11\">"
                 "EMA \xce\xb1=%g over raw values</text>\n",
                 c->smooth);
-    return finish(f, err);
+    return rs_svg_end(f, err);
 }
 
 int
@@ -305,9 +305,9 @@ rs_svg_heatmap(FILE *f, const struct rs_heatmap *hm,
 {
     int w = opts && opts->width > 0 ? opts->width : 720;
     int h = opts && opts->height > 0 ? opts->height : 405;
-    header(f, w, h, hm->title);
+    rs_svg_begin(f, w, h, hm->title);
     if (hm->data == NULL || hm->rows <= 0 || hm->cols <= 0)
-        return finish(f, err);
+        return rs_svg_end(f, err);
     double lo, hi;
     rs_heatmap_range(hm, &lo, &hi);
     double left = hm->row_labels ? 90 : 44, top = hm->col_labels ? 96 : 56;
@@ -333,7 +333,7 @@ rs_svg_heatmap(FILE *f, const struct rs_heatmap *hm,
                 "fill=\"" INK "\" font-size=\"11\">",
                 left - 6, top + (r + 0.5) * cs + 4);
         if (hm->row_labels)
-            esc(f, hm->row_labels[r]);
+            rs_svg_escape(f, hm->row_labels[r]);
         else
             fprintf(f, "%d", r);
         fputs("</text>\n", f);
@@ -345,7 +345,7 @@ rs_svg_heatmap(FILE *f, const struct rs_heatmap *hm,
                     "<text transform=\"translate(%.1f %.1f) rotate(-45)\" "
                     "fill=\"" INK "\" font-size=\"11\">",
                     x, top - 6);
-            esc(f, hm->col_labels[c]);
+            rs_svg_escape(f, hm->col_labels[c]);
         } else {
             fprintf(f,
                     "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
@@ -373,5 +373,5 @@ rs_svg_heatmap(FILE *f, const struct rs_heatmap *hm,
             bx + 20, by + 10, rs_fmt_num(hi, num, sizeof num));
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"" INK "\">%s</text>\n",
             bx + 20, by + bh, rs_fmt_num(lo, num, sizeof num));
-    return finish(f, err);
+    return rs_svg_end(f, err);
 }

@@ -34,4 +34,16 @@ RS_NODISCARD int rs_svg_heatmap(FILE *f, const struct rs_heatmap *h,
                                 const struct rs_svg_opts *opts,
                                 struct rs_error *err);
 
+/* The parts every export shares, for other widgets' exporters
+ * (ui/scatter.c): the page colours, s XML-escaped (control bytes but the
+ * tab dropped), the page's head (XML declaration, <svg> of w x h, title
+ * element, white background, the title line) and its end (</svg>, then a
+ * flush: RS_EIO when writing failed). */
+#define RS_SVG_INK "#222222"
+#define RS_SVG_GRID "#e6e6e6"
+#define RS_SVG_MUTED "#666666"
+void rs_svg_escape(FILE *f, const char *s);
+void rs_svg_begin(FILE *f, int w, int h, const char *title);
+RS_NODISCARD int rs_svg_end(FILE *f, struct rs_error *err);
+
 #endif /* RS_UI_SVG_H */
