@@ -13,3 +13,4 @@ noinst_LIBRARIES += %D%/librs_algo.a
 %C%_librs_algo_a_SOURCES += %D%/ppo.c %D%/ppo.h %D%/ppo_impl.h %D%/ppo_metrics.c \
 	%D%/ppo_fast.c
 %C%_librs_algo_a_SOURCES += %D%/entk.c %D%/entk.h
+%C%_librs_algo_a_SOURCES += %D%/demp.c %D%/demp.h

@@ -1,0 +1,176 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * t_algo_demp.c: DemP's pieces (algo/demp.h). The death check: on
+ * constructed activations over three batches, a unit whose sum is <= 0 on
+ * every batch is dead and one that fires on any single batch is live; on
+ * a learner whose hidden units are built by hand (always off, always on,
+ * zero, firing on one example of the first or the last covered batch,
+ * firing only on the first example past the covered ceil(N / 25)) the
+ * check finds exactly the units a direct computation says never fire on
+ * the covered examples, and leaves the learner's state alone.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algo/demp.h"
+#include "algo/learner.h"
+#include "data/source.h"
+#include "nn/module.h"
+#include "tests/learn_fixture.h"
+#include "tests/tap.h"
+
+/* ---- the death check on constructed activations ------------------------ */
+
+static void
+test_live_update(void)
+{
+    /* three batches of (2 rows, 5 units):
+     *   unit 0  zero everywhere                     dead
+     *   unit 1  fires in batch 3 only               live
+     *   unit 2  fires in batch 1 only               live
+     *   unit 3  negative everywhere                 dead
+     *   unit 4  +1 and -1 in every batch (sum 0)    dead (sum <= 0) */
+    static const float x[3][2][5] = {
+        {{0, 0, 2, -1, 1}, {0, 0, 0, -3, -1}},
+        {{0, 0, 0, -1, -1}, {0, 0, 0, -2, 1}},
+        {{0, 0, 0, -1, 1}, {0, 5, 0, -1, -1}},
+    };
+    unsigned char live[5] = {0};
+    for (int b = 0; b < 3; b++)
+        rs_demp_live_update(&x[b][0][0], 2, 5, live);
+    static const unsigned char want[5] = {0, 1, 1, 0, 0};
+    for (int j = 0; j < 5; j++)
+        tap_is_int(live[j], want[j], "unit %d is %s", j,
+                   want[j] ? "live" : "dead");
+    /* one batch alone: unit 1 is dead on batch 1, live over all three */
+    unsigned char one[5] = {0};
+    rs_demp_live_update(&x[0][0][0], 2, 5, one);
+    tap_ok(one[1] == 0 && live[1] == 1,
+           "unit 1 is dead on batch 1 but not on all batches: live");
+}
+
+/* ---- the death check on a learner --------------------------------------- */
+
+enum { P = 23, IN = 2 * P, W = 6, B = 8, OUT = P };
+
+/* pre = x . w + b > 0 for the example x only (binary features: any other
+ * example has at least one feature fewer in common) */
+static void
+fire_on(float *w, float *b, const float *x)
+{
+    double sq = 0.0;
+    for (int k = 0; k < IN; k++) {
+        w[k] = x[k];
+        sq += (double)x[k] * (double)x[k];
+    }
+    *b = (float)(0.5 - sq);
+}
+
+static void
+test_learner(void)
+{
+    struct rs_error err = {0};
+    rs_source *src = tap_modular_source(P, '+', 0.9f, 4);
+    rs_objective *ce = tap_classify();
+    rs_nn_module *m = tap_mlp(IN, W, 1, OUT, 7);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    lc.batch = B;
+    lc.eval_every = 0;
+    rs_learner *l = tap_learner(&lc, m, ce, src);
+    tap_learner_steps(l, 2);
+
+    int n = rs_source_count(src, RS_SPLIT_TRAIN);
+    int cover = rs_demp_cover(n);
+    tap_is_int(cover, (n + 24) / 25, "the check covers ceil(%d / 25)", n);
+    if (cover <= B || cover + 1 > n)
+        tap_bail("need more than one batch: cover %d, batch %d", cover, B);
+    struct rs_batch xb;
+    rs_batch_init(&xb);
+    if (rs_source_fetch(src, RS_SPLIT_TRAIN, NULL, cover + 1, &xb, &err))
+        tap_bail("fetch: %s", err.msg);
+    const float *x = xb.in[0].x;
+
+    /* the hidden units, by hand */
+    rs_nn_model *pm = rs_learner_params(l);
+    rs_tensor *w1 = rs_nn_model_lookup(pm, "l1.weight");
+    rs_tensor *b1 = rs_nn_model_lookup(pm, "l1.bias");
+    if (w1 == NULL || b1 == NULL || w1->shape[0] != W || w1->shape[1] != IN)
+        tap_bail("unexpected l1");
+    memset(w1->data, 0, w1->numel * sizeof(float));
+    b1->data[0] = -1.0f; /* always off */
+    b1->data[1] = 1.0f;  /* always on */
+    b1->data[2] = 0.0f;  /* exactly zero: sum 0, dead */
+    int last = cover - 1;
+    fire_on(w1->data + 3 * IN, b1->data + 3, x + (size_t)last * IN);
+    fire_on(w1->data + 4 * IN, b1->data + 4, x + (size_t)cover * IN);
+    fire_on(w1->data + 5 * IN, b1->data + 5, x); /* example 0 */
+
+    /* reference: relu(pre) over the covered examples, per batch */
+    int fired[W] = {0}, fired_first[W] = {0};
+    for (int i = 0; i < cover; i++)
+        for (int u = 0; u < W; u++) {
+            double p = b1->data[u];
+            for (int k = 0; k < IN; k++)
+                p += (double)w1->data[u * IN + k] * (double)x[(size_t)i * IN + k];
+            if (p > 0.0) {
+                fired[u] = 1;
+                fired_first[u] |= i < B;
+            }
+        }
+    tap_ok(fired[3] && !fired_first[3],
+           "unit 3 is dead on the first batch, fires on the last");
+    tap_ok(fired[5] && fired_first[5], "unit 5 fires on the first batch");
+    tap_ok(!fired[4], "unit 4 fires on none of the covered examples");
+
+    size_t nw = rs_learner_state_words(l);
+    uint64_t *before = calloc(nw + 1, sizeof *before);
+    uint64_t *after = calloc(nw + 1, sizeof *after);
+    rs_learner_state_save(l, before);
+    int dead[W], ndead = -1, units = 0;
+    tap_ok(rs_demp_dead_units(l, "l1", dead, W, &ndead, &units, &err) ==
+               RS_OK,
+           "death check runs: %s", err.msg);
+    int want[W], nwant = 0;
+    for (int u = 0; u < W; u++)
+        if (!fired[u])
+            want[nwant++] = u;
+    tap_is_int(units, W, "layer width");
+    tap_is_int(ndead, nwant, "dead units: %d", nwant);
+    for (int i = 0; i < nwant && i < ndead; i++)
+        tap_is_int(dead[i], want[i], "dead unit %d is %d", i + 1, want[i]);
+    tap_is_int(nwant, 3, "dead: always off, zero, fires past the cover");
+    tap_is_int(rs_learner_state_words(l), (long)nw, "state size unchanged");
+    rs_learner_state_save(l, after);
+    tap_ok(memcmp(before, after, nw * sizeof *before) == 0,
+           "steps, sampler and RNG unchanged");
+
+    /* refusals */
+    tap_ok(rs_demp_dead_units(l, "l7", dead, W, &ndead, NULL, &err) ==
+               RS_EINVAL,
+           "an unknown layer is refused: %s", err.msg);
+    tap_ok(rs_demp_dead_units(l, "l1", dead, W - 1, &ndead, NULL, &err) ==
+               RS_EINVAL,
+           "too small a buffer is refused: %s", err.msg);
+
+    free(before);
+    free(after);
+    rs_batch_fini(&xb);
+    rs_learner_free(l);
+    rs_nn_module_release(m);
+    rs_objective_release(ce);
+    rs_source_release(src);
+}
+
+int
+main(void)
+{
+    tap_plan_lazy();
+    test_live_update();
+    test_learner();
+    return tap_done();
+}
