@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,11 +167,65 @@ test_learner(void)
     rs_source_release(src);
 }
 
+/* ---- the one-cycle schedule ---------------------------------------------- */
+
+static void
+test_onecycle(void)
+{
+    /* T = 1000 with zero_end: end 900, peak at floor(0.3 * 900) = 270 */
+    const double e = 1e-12;
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 0), 0.04, e, 0,
+                 "t 0: peak / 25");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, -5), 0.04, e, 0,
+                 "t < 0 counts as 0");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 135), 0.52, e, 0,
+                 "t 135 (half the rise): (1 + 1/25) / 2");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 100), 0.3298817123012048,
+                 e, 0, "t 100: c(1/25, 1, 100/270)");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 270), 1.0, e, 0,
+                 "t 270: the peak");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 585), 0.500002, e, 0,
+                 "t 585 (half the decay): (1 + 1/25e4) / 2");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 899),
+                 1.0216644287392204e-05, e, 0,
+                 "t 899: c(1, 1/25e4, 629/630)");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 900), 0.0, 0, 0,
+                 "t 900 = 0.9 T: zero");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 5000), 0.0, 0, 0,
+                 "past T: zero");
+    /* without zero_end: end = T, peak at 300, then peak / 25 / 1e4 held */
+    tap_is_float(rs_demp_onecycle(2.0, 1000, false, 300), 2.0, e, 0,
+                 "no zero_end, t 300: the peak");
+    tap_is_float(rs_demp_onecycle(2.0, 1000, false, 1000), 8e-6, e, 0,
+                 "no zero_end, t T: peak / 25 / 1e4");
+    tap_is_float(rs_demp_onecycle(2.0, 1000, false, 4000), 8e-6, e, 0,
+                 "no zero_end, past T: held");
+    /* short runs: T 10 zero_end -> end 9, peak at 2; T 3 -> peak at 0 */
+    tap_is_float(rs_demp_onecycle(1.0, 10, true, 1), 0.52, e, 0,
+                 "T 10, t 1: half the rise");
+    tap_is_float(rs_demp_onecycle(1.0, 10, true, 9), 0.0, 0, 0,
+                 "T 10, t 9: zero");
+    tap_is_float(rs_demp_onecycle(2.5e-3, 3, false, 0), 2.5e-3, e, 0,
+                 "T 3: floor(0.9) = 0, the peak at step 0 (as optax)");
+    tap_is_float(rs_demp_onecycle(1.0, 0, false, 0), 0.0, 0, 0,
+                 "T 0: zero");
+    /* shape: rising up to the peak, falling after it */
+    bool up = true, down = true;
+    for (long t = 1; t <= 270; t++)
+        up &= rs_demp_onecycle(1.0, 1000, true, t) >
+              rs_demp_onecycle(1.0, 1000, true, t - 1);
+    for (long t = 271; t < 900; t++)
+        down &= rs_demp_onecycle(1.0, 1000, true, t) <
+                rs_demp_onecycle(1.0, 1000, true, t - 1);
+    tap_ok(up && down, "strictly up over [0, 270], down over [270, 900)");
+}
+
 int
 main(void)
 {
     tap_plan_lazy();
     test_live_update();
     test_learner();
+    test_onecycle();
     return tap_done();
 }

@@ -10,6 +10,7 @@
 
 #include "algo/demp.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "algo/learner_impl.h"
@@ -118,4 +119,34 @@ rs_demp_dead_units(rs_learner *l, const char *layer, int *dead, int cap,
     free(live);
     free(idx);
     return rc;
+}
+
+/* ---- the one-cycle schedule --------------------------------------------- */
+
+/* optax's _cosine_interpolate */
+static double
+cos_interp(double start, double end, double pct)
+{
+    static const double pi = 3.14159265358979323846;
+    return end + (start - end) / 2.0 * (cos(pi * pct) + 1.0);
+}
+
+double
+rs_demp_onecycle(double peak, long total, bool zero_end, long t)
+{
+    if (total < 1)
+        return 0.0;
+    if (t < 0)
+        t = 0;
+    /* Python's int() of a positive double is floor: the same doubles */
+    long end = zero_end ? (long)floor(0.9 * (double)total) : total;
+    if (zero_end && t >= end)
+        return 0.0;
+    double v0 = peak / 25.0, v2 = peak / (25.0 * 1e4);
+    long b = (long)floor(0.3 * (double)end);
+    if (t < b)
+        return cos_interp(v0, peak, (double)t / (double)b);
+    if (t < end) /* b <= t < end: the span is positive */
+        return cos_interp(peak, v2, (double)(t - b) / (double)(end - b));
+    return v2;
 }

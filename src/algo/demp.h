@@ -14,9 +14,25 @@
  *                 one may be shorter), so the check never touches the
  *                 learner's sampler, RNG or step count and is the same
  *                 set every time it runs.
+ *   one-cycle     optax.cosine_onecycle_schedule(transition_steps = end,
+ *                 peak) with its defaults (pct_start 0.3, div_factor 25,
+ *                 final_div_factor 1e4): a cosine from peak / 25 at step
+ *                 0 up to peak at step b = floor(0.3 end), then a cosine
+ *                 down to peak / 25 / 1e4 at step end, held after it:
+ *                   t < b         c(peak / 25, peak, t / b)
+ *                   b <= t < end  c(peak, peak / 25e4, (t - b) / (end - b))
+ *                 with c(s, e, p) = e + (s - e) (cos(pi p) + 1) / 2. With
+ *                 zero_end, end = floor(0.9 total) and the value is 0 from
+ *                 step end on (the authors' zero_end_reg_param); without,
+ *                 end = total. This is not core/sched.h's onecycle (torch
+ *                 OneCycleLR peaks at step pct_start total - 1, not
+ *                 floor(pct_start total), and ends at total - 1): the two
+ *                 are a step apart, and DemP's code uses optax.
  *
- * Worker thread only (the death check runs forwards on the learner's
- * graph); rs_demp_live_update is pure.
+ * The regulariser (cdg_l2) is an objective (algo/objective.h) and the
+ * live-only noise a learner setting (algo/learner.h); both follow the
+ * one-cycle above. Worker thread only (the death check runs forwards on
+ * the learner's graph); the schedule and rs_demp_live_update are pure.
  */
 #ifndef RS_ALGO_DEMP_H
 #define RS_ALGO_DEMP_H
@@ -49,5 +65,9 @@ RS_NODISCARD int rs_demp_dead_units(rs_learner *l, const char *layer,
 
 /* Train examples the death check covers for a split of n: ceil(n / 25). */
 int rs_demp_cover(int n);
+
+/* The one-cycle value (above) at step t (t < 0 counts as 0) of a run of
+ * total steps (total < 1: 0 everywhere). */
+double rs_demp_onecycle(double peak, long total, bool zero_end, long t);
 
 #endif /* RS_ALGO_DEMP_H */
