@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,9 @@
 #include "algo/learner.h"
 #include "data/source.h"
 #include "nn/module.h"
+#include "core/graph.h"
+#include "core/rng.h"
+#include "tests/gradcheck.h"
 #include "tests/learn_fixture.h"
 #include "tests/tap.h"
 
@@ -220,6 +224,220 @@ test_onecycle(void)
     tap_ok(up && down, "strictly up over [0, 270], down over [270, 900)");
 }
 
+/* ---- cdg_l2 ----------------------------------------------------------- */
+
+/* o's loss of m on b at learner step `step` on g (not reset). */
+static rs_tensor *
+run(rs_objective *o, rs_graph *g, rs_nn_module *m, const struct rs_batch *b,
+    long step, bool train)
+{
+    rs_nn_module *mods[1] = {m};
+    struct rs_obj_ctx c = {.g = g,
+                           .modules = mods,
+                           .nmodules = 1,
+                           .params = rs_nn_module_model(m),
+                           .batch = b,
+                           .step = step,
+                           .train = train};
+    struct rs_obj_stats st;
+    return rs_objective_loss(o, &c, &st);
+}
+
+static double
+loss_of(rs_objective *o, rs_nn_module *m, const struct rs_batch *b, long step,
+        bool train)
+{
+    rs_graph *g = rs_graph_new();
+    rs_tensor *l = run(o, g, m, b, step, train);
+    double v = l != NULL ? (double)l->data[0] : (double)NAN;
+    rs_graph_free(g);
+    return v;
+}
+
+/* The gradients of every parameter of m (numel floats) after backward. */
+static void
+grads_of(rs_objective *o, rs_nn_module *m, const struct rs_batch *b,
+         long step, float *grad)
+{
+    rs_nn_model *p = rs_nn_module_model(m);
+    rs_nn_model_zero_grad(p);
+    rs_graph *g = rs_graph_new();
+    struct rs_error err = {0};
+    rs_tensor *l = run(o, g, m, b, step, true);
+    if (l == NULL || rs_graph_backward(g, l, &err) != RS_OK)
+        tap_bail("backward: %s", err.msg);
+    size_t k = 0;
+    for (int i = 0; i < rs_nn_model_count(p); i++) {
+        const rs_tensor *t = rs_nn_model_param(p, i);
+        for (size_t j = 0; j < t->numel; j++)
+            grad[k++] = t->grad[j];
+    }
+    rs_nn_model_zero_grad(p);
+    rs_graph_free(g);
+}
+
+struct fd {
+    rs_objective *o;
+    rs_nn_module *m;
+    const struct rs_batch *b;
+    long step;
+};
+
+static rs_tensor *
+fd_build(rs_graph *g, rs_tensor *const *in, void *ud)
+{
+    (void)in;
+    struct fd *f = ud;
+    return run(f->o, g, f->m, f->b, f->step, true);
+}
+
+static void
+test_cdg_l2(void)
+{
+    enum { CIN = 3, C = 4, N = 5, T = 100 };
+    const double peak = 0.8;
+    const long tpeak = 27; /* floor(0.3 floor(0.9 T)) */
+    struct rs_error err = {0};
+    rs_nn_module *m = tap_linear(CIN, C, RS_INIT_NORMAL, 0.7f, 3);
+    rs_nn_model *pm = rs_nn_module_model(m);
+    struct rs_batch b;
+    rs_batch_init(&b);
+    if (rs_batch_reserve(&b, 0, RS_NN_INPUT_FEATURES, N, CIN, true, &err))
+        tap_bail("batch: %s", err.msg);
+    struct rs_rng r;
+    rs_rng_seed(&r, 9);
+    for (int i = 0; i < N * CIN; i++)
+        b.in[0].x[i] = 2.0f * rs_rng_uniform(&r) - 1.0f;
+    for (int i = 0; i < N; i++)
+        b.y[i] = (int)rs_rng_below(&r, C);
+    rs_tensor *bias = rs_nn_model_lookup(pm, "bias");
+    if (bias == NULL)
+        tap_bail("no bias");
+    bias->data[0] = 0.9f; /* a positive bias: it is regularised too */
+    bias->data[1] = -0.4f;
+
+    rs_objective *base = tap_classify();
+    rs_objective *o = rs_objective_cdg_l2(base, peak, T, true, &err);
+    struct rs_source_info si;
+    memset(&si, 0, sizeof si);
+    si.ninputs = 1;
+    si.kind[0] = RS_NN_INPUT_FEATURES;
+    si.width[0] = CIN;
+    si.classes = C;
+    rs_nn_module *mods[1] = {m};
+    struct rs_obj_env env = {
+        .modules = mods, .nmodules = 1, .params = pm, .si = &si};
+    tap_ok(o != NULL && strcmp(rs_objective_kind(o), "cdg_l2") == 0 &&
+               rs_objective_base(o) == base &&
+               rs_objective_check(o, &env, &err) == RS_OK,
+           "cdg_l2 over classify checks (%s)", err.msg);
+    size_t n = rs_nn_model_numel(pm);
+    double r2 = 0.0; /* sum max(theta, 0)^2 */
+    int npos = 0, nneg = 0;
+    for (int i = 0; i < rs_nn_model_count(pm); i++) {
+        const rs_tensor *t = rs_nn_model_param(pm, i);
+        for (size_t j = 0; j < t->numel; j++) {
+            double v = (double)t->data[j];
+            r2 += v > 0.0 ? v * v : 0.0;
+            npos += v > 0.0;
+            nneg += v < 0.0;
+        }
+    }
+    if (npos == 0 || nneg == 0)
+        tap_bail("need parameters of both signs");
+    double lb = loss_of(base, m, &b, tpeak, true);
+    tap_is_float(loss_of(o, m, &b, tpeak, true) - lb, peak / 2.0 * r2, 1e-6,
+                 1e-5, "at the peak: + peak / 2 sum max(theta, 0)^2");
+    double lam = rs_demp_onecycle(peak, T, true, 10);
+    tap_is_float(loss_of(o, m, &b, 10, true) - lb, lam / 2.0 * r2, 1e-6, 1e-5,
+                 "at step 10: + lambda_10 / 2 sum max(theta, 0)^2");
+    tap_is_float(rs_objective_cdg_l2_lambda(o, 10), lam, 0, 0,
+                 "cdg_l2_lambda gives the schedule's value");
+    tap_ok(isnan(rs_objective_cdg_l2_lambda(base, 10)),
+           "no cdg_l2 in the chain: NaN");
+    tap_ok(loss_of(o, m, &b, 90, true) == lb && loss_of(o, m, &b, 99, true) == lb,
+           "from 0.9 T on: the base loss exactly");
+    tap_ok(loss_of(o, m, &b, tpeak, false) == lb,
+           "evaluating: the base loss exactly");
+
+    float *gt = calloc(n, sizeof *gt), *gb = calloc(n, sizeof *gb);
+    grads_of(o, m, &b, tpeak, gt);
+    grads_of(base, m, &b, tpeak, gb);
+    double worst = 0.0;
+    size_t k = 0;
+    for (int i = 0; i < rs_nn_model_count(pm); i++) {
+        const rs_tensor *t = rs_nn_model_param(pm, i);
+        for (size_t j = 0; j < t->numel; j++, k++) {
+            double v = (double)t->data[j], want = peak * (v > 0.0 ? v : 0.0);
+            worst = fmax(worst, fabs((double)(gt[k] - gb[k]) - want));
+        }
+    }
+    tap_ok(worst < 1e-5,
+           "gradient: base + peak max(theta, 0), biases included (max error "
+           "%.2g)",
+           worst);
+    struct fd f = {o, m, &b, tpeak};
+    tap_gradcheck("cdg_l2 total (finite differences)", rs_nn_model_count(pm),
+                  rs_nn_model_params(pm), fd_build, &f, 1e-2, 1e-2);
+    tap_is_int((long)rs_objective_state_words(o),
+               (long)rs_objective_state_words(base), "state words: the base's");
+    tap_is_int(rs_objective_tensors(o), 0, "no tensors");
+
+    /* refusals */
+    tap_ok(rs_objective_cdg_l2(NULL, peak, T, true, &err) == NULL,
+           "no base refused: %s", err.msg);
+    tap_ok(rs_objective_cdg_l2(base, -1.0, T, true, &err) == NULL &&
+               strstr(err.msg, "peak") != NULL,
+           "negative peak refused: %s", err.msg);
+    tap_ok(rs_objective_cdg_l2(base, peak, 0, true, &err) == NULL &&
+               strstr(err.msg, "total") != NULL,
+           "total 0 refused: %s", err.msg);
+    free(gt);
+    free(gb);
+    rs_batch_fini(&b);
+    rs_objective_release(o);
+    rs_objective_release(base);
+    rs_nn_module_release(m);
+}
+
+/* A learner on cdg_l2 logs reg/lambda of its last step every log_every. */
+static void
+test_cdg_l2_log(void)
+{
+    struct rs_error err = {0};
+    rs_source *src = tap_modular_source(P, '+', 0.9f, 4);
+    rs_objective *ce = tap_classify();
+    rs_objective *o = rs_objective_cdg_l2(ce, 1e-3, 40, true, &err);
+    rs_nn_module *m = tap_mlp(IN, W, 1, OUT, 7);
+    struct rs_learner_config lc;
+    rs_learner_config_default(&lc);
+    snprintf(lc.name, sizeof lc.name, "demp");
+    lc.batch = B;
+    lc.eval_every = 0;
+    lc.log_every = 5;
+    rs_learner *l = tap_learner(&lc, m, o, src);
+    struct tap_log *lg = calloc(1, sizeof *lg);
+    lg->learner = l;
+    rs_learner_set_log(l, tap_log_record, lg);
+    tap_learner_steps(l, 40);
+    int seen = 0, right = 0;
+    for (int i = 0; i < lg->n; i++) {
+        if (strcmp(lg->name[i], "demp/reg/lambda") != 0)
+            continue;
+        seen++;
+        double want = rs_demp_onecycle(1e-3, 40, true, lg->step[i] - 1);
+        right += lg->v[i] == want;
+    }
+    tap_is_int(seen, 8, "demp/reg/lambda logged every 5 of 40 steps");
+    tap_is_int(right, seen, "each the lambda of the last step");
+    free(lg);
+    rs_learner_free(l);
+    rs_nn_module_release(m);
+    rs_objective_release(o);
+    rs_objective_release(ce);
+    rs_source_release(src);
+}
+
 int
 main(void)
 {
@@ -227,5 +445,7 @@ main(void)
     test_live_update();
     test_learner();
     test_onecycle();
+    test_cdg_l2();
+    test_cdg_l2_log();
     return tap_done();
 }

@@ -533,6 +533,7 @@ rs_learner_flush_log(rs_learner *l, float lr)
         emit(l, "train", "acc", l->acc_sum / (double)l->acc_count);
     emit(l, "train", "lr", (double)lr);
     emit_extras(l);
+    rs_learner_demp_log(l);
     l->loss_sum = l->acc_sum = 0.0;
     l->loss_count = l->acc_count = 0;
 }

@@ -26,6 +26,8 @@
  *   train/acc   generators: mean batch accuracy since the last log
  *               (every log_every); finite sources: accuracy on (up to
  *               eval_n of) the train split (evaluations)
+ *   reg/lambda  with a cdg_l2 objective (algo/demp.h): its strength at
+ *               the last step (every log_every)
  *   test/loss, test/acc  evaluations: finite sources the test split;
  *               generators eval_n fresh examples of eval_len (0: the
  *               source's own draw) from the evaluation stream

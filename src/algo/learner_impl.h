@@ -89,5 +89,8 @@ void rs_learner_eval_rng(const rs_learner *l, int len, struct rs_rng *r);
 /* Log the train/ means since the last log (loss, generators' acc, the
  * rate lr, the extras) and restart them. */
 void rs_learner_flush_log(rs_learner *l, float lr);
+/* DemP's values with the train/ log (learner_demp.c): reg/lambda of a
+ * cdg_l2 objective at the last step. */
+void rs_learner_demp_log(rs_learner *l);
 
 #endif /* RS_ALGO_LEARNER_IMPL_H */
