@@ -178,3 +178,5 @@ check_PROGRAMS += %D%/t_algo_entk
 %C%_t_algo_entk_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_algo_demp
 %C%_t_algo_demp_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_algo_demp_noise
+%C%_t_algo_demp_noise_LDADD = $(RS_TEST_LIBS)

@@ -243,6 +243,7 @@ rs_learner_new(const struct rs_learner_config *cfg,
     l->g = rs_graph_new();
     rs_graph_set_precision(l->g, cfg->prec);
     rs_rng_seed(&l->rng, cfg->seed);
+    rs_learner_noise_init(l);
     reset_sampler(l, src);
     rs_batch_init(&l->batch);
     rs_batch_init(&l->ebatch);
@@ -585,6 +586,8 @@ train_on(rs_learner *l, const struct rs_batch *b, float lr, bool evaluate,
     int rc = rs_graph_backward(g, loss, err);
     if (rc == RS_OK)
         rc = rs_optim_step(l->optim, lr, &st.optim, err);
+    if (rc == RS_OK)
+        rs_learner_noise_apply(l);
     rs_optim_zero_grad(l->optim);
     rs_graph_reset(g);
     if (rc != RS_OK)
@@ -703,6 +706,8 @@ rs_learner_apply(rs_learner *l, double loss, struct rs_error *err)
     float lr = rs_sched_lr(&l->cfg.sched, l->steps);
     struct rs_learner_stats st = {0};
     int rc = rs_optim_step(l->optim, lr, &st.optim, err);
+    if (rc == RS_OK)
+        rs_learner_noise_apply(l);
     rs_optim_zero_grad(l->optim);
     if (rc != RS_OK)
         return rc;
