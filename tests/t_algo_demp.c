@@ -137,7 +137,7 @@ test_learner(void)
     uint64_t *after = calloc(nw + 1, sizeof *after);
     rs_learner_state_save(l, before);
     int dead[W], ndead = -1, units = 0;
-    tap_ok(rs_demp_dead_units(l, "l1", dead, W, &ndead, &units, &err) ==
+    tap_ok(rs_demp_dead_units(l, "l1", 0, dead, W, &ndead, &units, &err) ==
                RS_OK,
            "death check runs: %s", err.msg);
     int want[W], nwant = 0;
@@ -149,16 +149,21 @@ test_learner(void)
     for (int i = 0; i < nwant && i < ndead; i++)
         tap_is_int(dead[i], want[i], "dead unit %d is %d", i + 1, want[i]);
     tap_is_int(nwant, 3, "dead: always off, zero, fires past the cover");
+    /* covering one more example: unit 4 fires on it, so it is live */
+    tap_ok(rs_demp_dead_units(l, "l1", cover + 1, dead, W, &ndead, NULL,
+                              &err) == RS_OK &&
+               ndead == 2 && dead[0] == 0 && dead[1] == 2,
+           "cover + 1 examples: unit 4 is live, 0 and 2 dead");
     tap_is_int(rs_learner_state_words(l), (long)nw, "state size unchanged");
     rs_learner_state_save(l, after);
     tap_ok(memcmp(before, after, nw * sizeof *before) == 0,
            "steps, sampler and RNG unchanged");
 
     /* refusals */
-    tap_ok(rs_demp_dead_units(l, "l7", dead, W, &ndead, NULL, &err) ==
+    tap_ok(rs_demp_dead_units(l, "l7", 0, dead, W, &ndead, NULL, &err) ==
                RS_EINVAL,
            "an unknown layer is refused: %s", err.msg);
-    tap_ok(rs_demp_dead_units(l, "l1", dead, W - 1, &ndead, NULL, &err) ==
+    tap_ok(rs_demp_dead_units(l, "l1", 0, dead, W - 1, &ndead, NULL, &err) ==
                RS_EINVAL,
            "too small a buffer is refused: %s", err.msg);
 

@@ -64,8 +64,8 @@ chunk_act(rs_learner *l, int li, int start, int m, int *idx,
 }
 
 int
-rs_demp_dead_units(rs_learner *l, const char *layer, int *dead, int cap,
-                   int *ndead, int *units, struct rs_error *err)
+rs_demp_dead_units(rs_learner *l, const char *layer, int cover, int *dead,
+                   int cap, int *ndead, int *units, struct rs_error *err)
 {
     if (l->ntrain == 0)
         return rs_error_set(err, RS_EINVAL,
@@ -78,7 +78,11 @@ rs_demp_dead_units(rs_learner *l, const char *layer, int *dead, int cap,
     l->probe_valid = false;
     rs_graph_reset(l->g);
     rs_graph_set_grad(l->g, false);
-    int cover = rs_demp_cover(l->ntrain), b = l->cfg.batch;
+    if (cover <= 0)
+        cover = rs_demp_cover(l->ntrain);
+    if (cover > l->ntrain)
+        cover = l->ntrain;
+    int b = l->cfg.batch;
     int *idx = rs_xcalloc((size_t)(b < cover ? b : cover) + 1, sizeof *idx);
     unsigned char *live = NULL;
     int width = 0, rc = RS_OK;

@@ -53,14 +53,17 @@ void rs_demp_live_update(const float *x, int rows, int cols,
                          unsigned char *live);
 
 /* The death check (above) on layer `layer` (a probe-able layer name,
- * e.g. "l2" of an mlp) of l's modules[0]. dead receives the dead units'
+ * e.g. "l2" of an mlp) of l's modules[0], over the first `cover` train
+ * examples (<= 0: DemP's ceil(N / 25); more than N: all N). A unit dead
+ * on the covered examples may fire on others: only cover = N makes
+ * pruning it exact on every train input. dead receives the dead units'
  * indices (0-based, ascending) and must hold cap ints; *ndead their
  * number, *units (may be NULL) the layer's width. The learner's
  * parameters, optimiser, sampler and steps are unchanged; its probe
  * cache is dropped. RS_EINVAL for a generator source (no train split to
  * cover), an unknown layer, or cap smaller than the layer's width. */
 RS_NODISCARD int rs_demp_dead_units(rs_learner *l, const char *layer,
-                                    int *dead, int cap, int *ndead,
+                                    int cover, int *dead, int cap, int *ndead,
                                     int *units, struct rs_error *err);
 
 /* Train examples the death check covers for a split of n: ceil(n / 25). */
