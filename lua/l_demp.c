@@ -49,9 +49,8 @@ l_objective_cdg_l2(lua_State *L)
         return luaL_error(L, "%s: field 'peak' is required", fn);
     lua_Number peak = rs_lua_opt_number_field(L, 1, fn, "peak", 0.0);
     if (!isfinite(peak) || peak < 0.0)
-        return rs_lua_field_error(L, fn, "peak",
-                                  "%g is not a finite number >= 0",
-                                  (double)peak);
+        return rs_lua_field_error(
+            L, fn, "peak", "%g is not a finite number >= 0", (double)peak);
     lua_pushnumber(L, peak);
     lua_setfield(L, spec, "peak");
     if (!rs_lua_has_field(L, 1, "total"))
@@ -82,9 +81,9 @@ rs_lua_objdemp_build(lua_State *L, int spec, struct rs_error *err)
     lua_getfield(L, spec, "peak");
     lua_getfield(L, spec, "total");
     lua_getfield(L, spec, "zero_end");
-    rs_objective *o = rs_objective_cdg_l2(
-        base, lua_tonumber(L, -3), (long)lua_tointeger(L, -2),
-        lua_toboolean(L, -1) != 0, err);
+    rs_objective *o = rs_objective_cdg_l2(base, lua_tonumber(L, -3),
+                                          (long)lua_tointeger(L, -2),
+                                          lua_toboolean(L, -1) != 0, err);
     lua_pop(L, 3);
     rs_objective_release(base);
     return o;
@@ -111,8 +110,7 @@ l_learner_set_noise(lua_State *L)
     nz.eta = rs_lua_opt_number_field(L, 2, fn, "eta", nz.eta);
     nz.thr = rs_lua_opt_number_field(L, 2, fn, "thr", nz.thr);
     if (nz.eta > 0.0 && !rs_lua_has_field(L, 2, "total") && nz.total <= 1)
-        return luaL_error(L, "%s: field 'total' is required with eta > 0",
-                          fn);
+        return luaL_error(L, "%s: field 'total' is required with eta > 0", fn);
     nz.total = (long)rs_lua_opt_int_field(L, 2, fn, "total", nz.total, 1,
                                           (lua_Integer)1 << 40);
     nz.zero_end = rs_lua_opt_bool_field(L, 2, fn, "zero_end", nz.zero_end);
@@ -150,8 +148,7 @@ l_learner_dead_units(lua_State *L)
     if (cap < 1) /* a layer surgery cannot cut: its output width */
         cap = rs_nn_module_out(m) > 0 ? rs_nn_module_out(m) : 0;
     if (cap < 1)
-        return luaL_error(L, "%s: layer '%s': its width is unknown", fn,
-                          layer);
+        return luaL_error(L, "%s: layer '%s': its width is unknown", fn, layer);
     /* a box owns the buffer, so a raise below leaks nothing */
     int *dead = lua_newuserdatauv(L, (size_t)cap * sizeof *dead, 0);
     int n = 0;

@@ -163,10 +163,10 @@ rs_lua_learner_open(lua_State *L, int idx, rs_learner *l)
 static void
 objective_message(struct rs_error *err)
 {
-    static const char *const kinds[] = {
-        "classify",   "last_token", "next_token", "l2_anchor", "ewc",
-        "kl_teacher", "lua",        "clip",       "sparc",     "ppo",
-        "cdg_l2"};
+    static const char *const kinds[] = {"classify",  "last_token", "next_token",
+                                        "l2_anchor", "ewc",        "kl_teacher",
+                                        "lua",       "clip",       "sparc",
+                                        "ppo",       "cdg_l2"};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++) {
         size_t n = strlen(kinds[i]);
         if (strncmp(err->msg, kinds[i], n) == 0 && err->msg[n] == ':' &&

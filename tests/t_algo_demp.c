@@ -20,10 +20,10 @@
 
 #include "algo/demp.h"
 #include "algo/learner.h"
-#include "data/source.h"
-#include "nn/module.h"
 #include "core/graph.h"
 #include "core/rng.h"
+#include "data/source.h"
+#include "nn/module.h"
 #include "tests/gradcheck.h"
 #include "tests/learn_fixture.h"
 #include "tests/tap.h"
@@ -121,7 +121,8 @@ test_learner(void)
         for (int u = 0; u < W; u++) {
             double p = b1->data[u];
             for (int k = 0; k < IN; k++)
-                p += (double)w1->data[u * IN + k] * (double)x[(size_t)i * IN + k];
+                p += (double)w1->data[u * IN + k] *
+                     (double)x[(size_t)i * IN + k];
             if (p > 0.0) {
                 fired[u] = 1;
                 fired_first[u] |= i < B;
@@ -189,15 +190,14 @@ test_onecycle(void)
                  "t < 0 counts as 0");
     tap_is_float(rs_demp_onecycle(1.0, 1000, true, 135), 0.52, e, 0,
                  "t 135 (half the rise): (1 + 1/25) / 2");
-    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 100), 0.3298817123012048,
-                 e, 0, "t 100: c(1/25, 1, 100/270)");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 100), 0.3298817123012048, e,
+                 0, "t 100: c(1/25, 1, 100/270)");
     tap_is_float(rs_demp_onecycle(1.0, 1000, true, 270), 1.0, e, 0,
                  "t 270: the peak");
     tap_is_float(rs_demp_onecycle(1.0, 1000, true, 585), 0.500002, e, 0,
                  "t 585 (half the decay): (1 + 1/25e4) / 2");
-    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 899),
-                 1.0216644287392204e-05, e, 0,
-                 "t 899: c(1, 1/25e4, 629/630)");
+    tap_is_float(rs_demp_onecycle(1.0, 1000, true, 899), 1.0216644287392204e-05,
+                 e, 0, "t 899: c(1, 1/25e4, 629/630)");
     tap_is_float(rs_demp_onecycle(1.0, 1000, true, 900), 0.0, 0, 0,
                  "t 900 = 0.9 T: zero");
     tap_is_float(rs_demp_onecycle(1.0, 1000, true, 5000), 0.0, 0, 0,
@@ -216,8 +216,7 @@ test_onecycle(void)
                  "T 10, t 9: zero");
     tap_is_float(rs_demp_onecycle(2.5e-3, 3, false, 0), 2.5e-3, e, 0,
                  "T 3: floor(0.9) = 0, the peak at step 0 (as optax)");
-    tap_is_float(rs_demp_onecycle(1.0, 0, false, 0), 0.0, 0, 0,
-                 "T 0: zero");
+    tap_is_float(rs_demp_onecycle(1.0, 0, false, 0), 0.0, 0, 0, "T 0: zero");
     /* shape: rising up to the peak, falling after it */
     bool up = true, down = true;
     for (long t = 1; t <= 270; t++)
@@ -261,8 +260,8 @@ loss_of(rs_objective *o, rs_nn_module *m, const struct rs_batch *b, long step,
 
 /* The gradients of every parameter of m (numel floats) after backward. */
 static void
-grads_of(rs_objective *o, rs_nn_module *m, const struct rs_batch *b,
-         long step, float *grad)
+grads_of(rs_objective *o, rs_nn_module *m, const struct rs_batch *b, long step,
+         float *grad)
 {
     rs_nn_model *p = rs_nn_module_model(m);
     rs_nn_model_zero_grad(p);
@@ -360,7 +359,8 @@ test_cdg_l2(void)
                  "cdg_l2_lambda gives the schedule's value");
     tap_ok(isnan(rs_objective_cdg_l2_lambda(base, 10)),
            "no cdg_l2 in the chain: NaN");
-    tap_ok(loss_of(o, m, &b, 90, true) == lb && loss_of(o, m, &b, 99, true) == lb,
+    tap_ok(loss_of(o, m, &b, 90, true) == lb &&
+               loss_of(o, m, &b, 99, true) == lb,
            "from 0.9 T on: the base loss exactly");
     tap_ok(loss_of(o, m, &b, tpeak, false) == lb,
            "evaluating: the base loss exactly");

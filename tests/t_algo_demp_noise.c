@@ -131,9 +131,9 @@ test_mask(rs_source *src, rs_objective *ce)
         long live = 0, moved = 0;
         double sq = 0.0;
         for (size_t i = 0; i < n; i++) {
-            bool dead = (i >= w1 && i < w1 + IN) || i == b1 ||
-                        (i >= w2 && i < w2 + (size_t)OUT * W &&
-                         (i - w2) % W == 0);
+            bool dead =
+                (i >= w1 && i < w1 + IN) || i == b1 ||
+                (i >= w2 && i < w2 + (size_t)OUT * W && (i - w2) % W == 0);
             bool l1w = i >= w1 && i < w1 + (size_t)W * IN;
             if (dead || l1w) /* l1's inputs are sparse: skip its weights */
                 continue;
@@ -146,8 +146,9 @@ test_mask(rs_source *src, rs_objective *ce)
         if (mode == 0) {
             tap_ok(dead_same, "thr 1e-8: the dead unit's weights in and out "
                               "get no noise");
-            tap_is_int(moved, live, "thr 1e-8: every live bias and output "
-                                    "weight moved");
+            tap_is_int(moved, live,
+                       "thr 1e-8: every live bias and output "
+                       "weight moved");
             tap_is_float(rms, eta, 0, 0.25, "their rms change is about eta");
         } else if (mode == 1) {
             tap_ok(!dead_same, "thr 0 (|g| >= 0 masks nothing): the dead "
@@ -243,8 +244,8 @@ test_log_and_refusals(rs_source *src, rs_objective *ce)
     for (int i = 0; i < lg->n; i++)
         if (strcmp(lg->name[i], "n/reg/sigma") == 0) {
             seen++;
-            right += lg->v[i] ==
-                     rs_demp_onecycle(5e-3, 20, true, lg->step[i] - 1);
+            right +=
+                lg->v[i] == rs_demp_onecycle(5e-3, 20, true, lg->step[i] - 1);
         }
     tap_is_int(seen, 10, "n/reg/sigma every log_every (2) of 20 steps");
     tap_is_int(right, seen, "each sigma of the last step");

@@ -105,8 +105,7 @@ rs_demp_dead_units(rs_learner *l, const char *layer, int cover, int *dead,
                               "for %d)",
                               layer, c, cap);
         else
-            rs_demp_live_update(a->data, (int)(a->numel / (size_t)c), c,
-                                live);
+            rs_demp_live_update(a->data, (int)(a->numel / (size_t)c), c, live);
         rs_graph_reset(l->g);
     }
     rs_graph_set_grad(l->g, true);

@@ -62,9 +62,9 @@ void rs_demp_live_update(const float *x, int rows, int cols,
  * parameters, optimiser, sampler and steps are unchanged; its probe
  * cache is dropped. RS_EINVAL for a generator source (no train split to
  * cover), an unknown layer, or cap smaller than the layer's width. */
-RS_NODISCARD int rs_demp_dead_units(rs_learner *l, const char *layer,
-                                    int cover, int *dead, int cap, int *ndead,
-                                    int *units, struct rs_error *err);
+RS_NODISCARD int rs_demp_dead_units(rs_learner *l, const char *layer, int cover,
+                                    int *dead, int cap, int *ndead, int *units,
+                                    struct rs_error *err);
 
 /* Train examples the death check covers for a split of n: ceil(n / 25). */
 int rs_demp_cover(int n);

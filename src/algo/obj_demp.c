@@ -145,8 +145,8 @@ static const struct rs_objective_class cdg_class = {
 };
 
 rs_objective *
-rs_objective_cdg_l2(rs_objective *base, double peak, long total,
-                    bool zero_end, struct rs_error *err)
+rs_objective_cdg_l2(rs_objective *base, double peak, long total, bool zero_end,
+                    struct rs_error *err)
 {
     if (base == NULL) {
         rs_error_set(err, RS_EINVAL, "cdg_l2: no base objective");
