@@ -197,10 +197,12 @@ RS_NODISCARD int rs_learner_set_batch(rs_learner *l, int batch,
  * out of a dead ReLU unit -- get no noise ("Maxwell's Demon at Work",
  * arXiv 2403.07688). thr = 1e-8 is the authors' earlier code; their
  * latest writes |g| >= 0, which masks nothing, so thr = 0 reproduces it.
- * Normals are drawn, in registry order, only for the entries that get
- * noise, from the learner's noise stream: seeded from the learner's seed
- * at rs_learner_new, never reseeded, and in the checkpoint state once
- * noise was set. A step whose sigma_t is 0 draws nothing. */
+ * Normals (Marsaglia's polar method, in pairs, a pair's spare dropped
+ * at the end of the step) are drawn, in registry order, only for the
+ * entries that get noise, from the learner's noise stream: seeded from
+ * the learner's seed at rs_learner_new, never reseeded, and in the
+ * checkpoint state once noise was set. A step whose sigma_t is 0 draws
+ * nothing. */
 struct rs_learner_noise {
     double eta;    /* peak sigma, finite >= 0; 0: off */
     double thr;    /* the live mask |g| >= thr, finite >= 0; 1e-8 */
