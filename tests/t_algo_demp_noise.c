@@ -5,7 +5,8 @@
  * changes the parameters by the noise alone, so: a hidden unit built dead
  * (its weights in and out have zero gradient) gets no noise, every live
  * entry gets some, of about sigma; thr = 0 (the authors' latest mask,
- * |g| >= 0) puts noise on the dead unit too; eta 0 changes nothing. The
+ * |g| >= 0) puts noise on the dead unit too; eta 0 changes nothing; the
+ * changes of a wide net's live entries are N(0, eta^2). The
  * noise stream is deterministic per seed (two learners alike end equal,
  * another seed differs) and is in the checkpoint state: a learner that
  * loads a checkpoint continues bit for bit. reg/sigma is logged.
@@ -163,6 +164,44 @@ test_mask(rs_source *src, rs_objective *ce)
     }
 }
 
+/* The noise is N(0, sigma^2): with rate 0 the changes of a wide net's
+ * live entries, divided by eta, have mean 0, variance 1 and the normal's
+ * two-sided 2-sigma tail. */
+static void
+test_distribution(rs_source *src, rs_objective *ce)
+{
+    const double eta = 1e-2;
+    rs_nn_module *m = tap_mlp(IN, 256, 1, OUT, 5);
+    rs_learner *l = learner(src, ce, m, 11, true);
+    set_noise(l, eta, 1e-8);
+    float *a = snapshot(l);
+    tap_learner_steps(l, 1);
+    float *b = snapshot(l);
+    size_t n = rs_nn_model_numel(rs_learner_params(l));
+    double s1 = 0.0, s2 = 0.0, tail = 0.0, k = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] == b[i])
+            continue;
+        double z = ((double)b[i] - (double)a[i]) / eta;
+        s1 += z;
+        s2 += z * z;
+        tail += fabs(z) > 2.0;
+        k += 1.0;
+    }
+    double mean = s1 / k, var = s2 / k - mean * mean;
+    tap_ok(k > 3000, "%.0f live entries moved", k);
+    tap_is_float(mean, 0.0, 0.05, 0, "their mean / eta is about 0 (%.4f)",
+                 mean);
+    tap_is_float(var, 1.0, 0.08, 0, "their variance / eta^2 about 1 (%.4f)",
+                 var);
+    tap_is_float(tail / k, 0.0455, 0.01, 0,
+                 "%.4f of them beyond 2 sigma (normal: 0.0455)", tail / k);
+    free(a);
+    free(b);
+    rs_learner_free(l);
+    rs_nn_module_release(m);
+}
+
 static void
 test_stream(rs_source *src, rs_objective *ce)
 {
@@ -275,6 +314,7 @@ main(void)
     rs_source *src = tap_modular_source(P, '+', 0.8f, 2);
     rs_objective *ce = tap_classify();
     test_mask(src, ce);
+    test_distribution(src, ce);
     test_stream(src, ce);
     test_log_and_refusals(src, ce);
     rs_objective_release(ce);
