@@ -334,6 +334,16 @@ void rs_lua_open_objsparc(lua_State *L);
 rs_objective *rs_lua_objsparc_build(lua_State *L, int spec,
                                     struct rs_error *err);
 
+/* DemP (l_demp.c): rs_lua_open_objdemp adds rs.objective.cdg_l2 to the
+ * objective table at the top; rs_lua_objdemp_build makes the objective of
+ * a "cdg_l2" spec at index spec (NULL + err; never raises);
+ * rs_lua_open_demp adds learner:set_noise and learner:dead_units to the
+ * learner metatable's methods. */
+void rs_lua_open_objdemp(lua_State *L);
+rs_objective *rs_lua_objdemp_build(lua_State *L, int spec,
+                                   struct rs_error *err);
+void rs_lua_open_demp(lua_State *L);
+
 /* A dataset, task or source handle at idx? to_source: a new reference
  * (a dataset wrapped, a task copied), or NULL + err; never raises. */
 bool rs_lua_is_source(lua_State *L, int idx);

@@ -163,9 +163,10 @@ rs_lua_learner_open(lua_State *L, int idx, rs_learner *l)
 static void
 objective_message(struct rs_error *err)
 {
-    static const char *const kinds[] = {
-        "classify",   "last_token", "next_token", "l2_anchor", "ewc",
-        "kl_teacher", "lua",        "clip",       "sparc",     "ppo"};
+    static const char *const kinds[] = {"classify",  "last_token", "next_token",
+                                        "l2_anchor", "ewc",        "kl_teacher",
+                                        "lua",       "clip",       "sparc",
+                                        "ppo",       "cdg_l2"};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++) {
         size_t n = strlen(kinds[i]);
         if (strncmp(err->msg, kinds[i], n) == 0 && err->msg[n] == ':' &&
@@ -812,6 +813,7 @@ rs_lua_open_learner(lua_State *L)
     }
     lua_pop(L, 1);
     rs_lua_open_surgery(L);
+    rs_lua_open_demp(L);
     lua_pushcfunction(L, l_learner_new);
     lua_setfield(L, -2, "learner");
     lua_pushcfunction(L, l_learner_name_fn);

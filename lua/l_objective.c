@@ -10,6 +10,7 @@
  *   rs.objective.ewc{base=, lambda=, fisher_batches=10}
  *   rs.objective.kl_teacher{base=, teacher=<module>, beta=1, tau=1}
  *   rs.objective.clip{}, rs.objective.sparc{...}   image-text (l_objsparc.c)
+ *   rs.objective.cdg_l2{base=, peak=, total=, zero_end=true}   (l_demp.c)
  * (the regularisers add their term to base's loss while training).
  *
  * An objective value is a spec (a read-only table: kind and fields);
@@ -258,6 +259,8 @@ rs_lua_objective_build(lua_State *L, int idx, struct rs_error *err)
         }
         return build_wrapper(L, idx, kind, base, err);
     }
+    if (strcmp(kind, "cdg_l2") == 0)
+        return rs_lua_objdemp_build(L, idx, err);
     if (strcmp(kind, "next_token") == 0)
         return rs_objective_next_token(err);
     if (strcmp(kind, "lua") == 0)
@@ -319,5 +322,6 @@ rs_lua_open_objective(lua_State *L)
     luaL_newlib(L, funcs);
     rs_lua_open_objlua(L);
     rs_lua_open_objsparc(L);
+    rs_lua_open_objdemp(L);
     lua_setfield(L, -2, "objective");
 }

@@ -176,3 +176,7 @@ check_PROGRAMS += %D%/t_probe_preact
 # the empirical NTK (algo/entk.h) against closed forms
 check_PROGRAMS += %D%/t_algo_entk
 %C%_t_algo_entk_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_algo_demp
+%C%_t_algo_demp_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_algo_demp_noise
+%C%_t_algo_demp_noise_LDADD = $(RS_TEST_LIBS)

@@ -37,6 +37,7 @@ RS_LUA_SCENE_FIXTURES = \
 EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES) %D%/data/ckpt_v1_tiny.bin
 RS_LUA_TESTS += %D%/lua/t_objlua.lua %D%/lua/t_surgery.lua
 RS_LUA_TESTS += %D%/lua/t_relabel.lua
+RS_LUA_TESTS += %D%/lua/t_demp.lua
 
 check_PROGRAMS += \
 	%D%/t_lua_host \

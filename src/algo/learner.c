@@ -243,6 +243,7 @@ rs_learner_new(const struct rs_learner_config *cfg,
     l->g = rs_graph_new();
     rs_graph_set_precision(l->g, cfg->prec);
     rs_rng_seed(&l->rng, cfg->seed);
+    rs_learner_noise_init(l);
     reset_sampler(l, src);
     rs_batch_init(&l->batch);
     rs_batch_init(&l->ebatch);
@@ -533,6 +534,7 @@ rs_learner_flush_log(rs_learner *l, float lr)
         emit(l, "train", "acc", l->acc_sum / (double)l->acc_count);
     emit(l, "train", "lr", (double)lr);
     emit_extras(l);
+    rs_learner_demp_log(l);
     l->loss_sum = l->acc_sum = 0.0;
     l->loss_count = l->acc_count = 0;
 }
@@ -584,6 +586,8 @@ train_on(rs_learner *l, const struct rs_batch *b, float lr, bool evaluate,
     int rc = rs_graph_backward(g, loss, err);
     if (rc == RS_OK)
         rc = rs_optim_step(l->optim, lr, &st.optim, err);
+    if (rc == RS_OK)
+        rs_learner_noise_apply(l);
     rs_optim_zero_grad(l->optim);
     rs_graph_reset(g);
     if (rc != RS_OK)
@@ -702,6 +706,8 @@ rs_learner_apply(rs_learner *l, double loss, struct rs_error *err)
     float lr = rs_sched_lr(&l->cfg.sched, l->steps);
     struct rs_learner_stats st = {0};
     int rc = rs_optim_step(l->optim, lr, &st.optim, err);
+    if (rc == RS_OK)
+        rs_learner_noise_apply(l);
     rs_optim_zero_grad(l->optim);
     if (rc != RS_OK)
         return rc;

@@ -26,6 +26,10 @@
  *   train/acc   generators: mean batch accuracy since the last log
  *               (every log_every); finite sources: accuracy on (up to
  *               eval_n of) the train split (evaluations)
+ *   reg/lambda  with a cdg_l2 objective (algo/demp.h): its strength at
+ *               the last step (every log_every)
+ *   reg/sigma   with live-only noise (rs_learner_set_noise): sigma_t of
+ *               the last step (every log_every)
  *   test/loss, test/acc  evaluations: finite sources the test split;
  *               generators eval_n fresh examples of eval_len (0: the
  *               source's own draw) from the evaluation stream
@@ -181,6 +185,38 @@ RS_NODISCARD int rs_learner_set_eval(rs_learner *l, long every, int n, int len,
 /* Examples per step from the next step on, 1..2^20 (RS_EINVAL). */
 RS_NODISCARD int rs_learner_set_batch(rs_learner *l, int batch,
                                       struct rs_error *err);
+
+/* ---- DemP's live-only noise (learner_demp.c) ---------------------------- */
+
+/* After each optimiser step (rs_learner_step, step_batch, apply), while
+ * the gradients are still there:
+ *   theta += sigma_t n * [|g| >= thr],   n ~ N(0, I)
+ * with sigma_t = rs_demp_onecycle(eta, total, zero_end, t) (algo/demp.h)
+ * at the step t being taken and g the step's gradient (after the
+ * optimiser's clip). Entries with a zero gradient -- the weights in and
+ * out of a dead ReLU unit -- get no noise ("Maxwell's Demon at Work",
+ * arXiv 2403.07688). thr = 1e-8 is the authors' earlier code; their
+ * latest writes |g| >= 0, which masks nothing, so thr = 0 reproduces it.
+ * Normals (Marsaglia's polar method, in pairs, a pair's spare dropped
+ * at the end of the step) are drawn, in registry order, only for the
+ * entries that get noise, from the learner's noise stream: seeded from
+ * the learner's seed at rs_learner_new, never reseeded, and in the
+ * checkpoint state once noise was set. A step whose sigma_t is 0 draws
+ * nothing. */
+struct rs_learner_noise {
+    double eta;    /* peak sigma, finite >= 0; 0: off */
+    double thr;    /* the live mask |g| >= thr, finite >= 0; 1e-8 */
+    long total;    /* the schedule's length in steps, >= 1 */
+    bool zero_end; /* sigma 0 from floor(0.9 total) on; true */
+};
+/* eta 0 (off), thr 1e-8, total 1, zero_end. */
+void rs_learner_noise_default(struct rs_learner_noise *nz);
+/* Set from the next step on; RS_EINVAL naming the field otherwise. */
+RS_NODISCARD int rs_learner_set_noise(rs_learner *l,
+                                      const struct rs_learner_noise *nz,
+                                      struct rs_error *err);
+/* The current setting (borrowed). */
+const struct rs_learner_noise *rs_learner_noise(const rs_learner *l);
 
 /* ---- drivers (learner_driver.c) ---------------------------------------- */
 

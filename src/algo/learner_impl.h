@@ -68,6 +68,11 @@ struct rs_learner {
     long updates;
     rs_learner_matrix_fn matrix;
     void *matrix_ud;
+    /* DemP's live-only noise (learner_demp.c): the setting, whether one
+     * was ever set (the stream is then in the checkpoint), the stream. */
+    struct rs_learner_noise noise;
+    bool noise_set;
+    struct rs_rng noise_rng;
 };
 
 /* Free a registry built over mods[0..n) and give the tensors their
@@ -89,5 +94,12 @@ void rs_learner_eval_rng(const rs_learner *l, int len, struct rs_rng *r);
 /* Log the train/ means since the last log (loss, generators' acc, the
  * rate lr, the extras) and restart them. */
 void rs_learner_flush_log(rs_learner *l, float lr);
+/* DemP (learner_demp.c): reg/lambda of a cdg_l2 objective and reg/sigma
+ * of the noise at the last step, with the train/ log; the noise stream's
+ * first seeding (rs_learner_new); the noise after an optimiser step
+ * (before the gradients are zeroed; t the step being taken). */
+void rs_learner_demp_log(rs_learner *l);
+void rs_learner_noise_init(rs_learner *l);
+void rs_learner_noise_apply(rs_learner *l);
 
 #endif /* RS_ALGO_LEARNER_IMPL_H */

@@ -15,6 +15,10 @@
  * and that tail: DRIVER_MAGIC, the kind (its bytes, first in the low
  * byte), the update count, the driver's word count k, then its k words.
  * A state is refused by a learner whose driver (or lack of one) differs.
+ * Once live-only noise was set (learner_demp.c), a noise section follows
+ * the driver's (before the extras tail): NOISE_MAGIC and the noise
+ * stream (4). A state without it leaves a loading learner's noise stream
+ * at its first seeding, which is where the saver's was (it never drew).
  * Worker thread only.
  */
 #include "config.h"
@@ -37,6 +41,9 @@
 /* First word of a driver's section ("RSDRV", layout 1) and its header. */
 #define DRIVER_MAGIC UINT64_C(0x5253445256000001)
 #define DRIVER_HEAD 4
+/* First word of the noise section ("RSNOI", layout 1) and its size. */
+#define NOISE_MAGIC UINT64_C(0x52534e4f49000001)
+#define NOISE_WORDS 5
 /* Most batches a Fisher estimate takes (a typo guard). */
 #define FISHER_MAX_BATCHES 1000000
 
@@ -72,10 +79,17 @@ driver_words(const rs_learner *l)
     return l->drv != NULL ? DRIVER_HEAD + l->drv->state_words(l->drv_impl) : 0;
 }
 
+static size_t
+noise_words(const rs_learner *l)
+{
+    return l->noise_set ? NOISE_WORDS : 0;
+}
+
 size_t
 rs_learner_state_words(const rs_learner *l)
 {
-    return state_base(l) + driver_words(l) + (has_extras(l) ? STATE_EXTRAS : 0);
+    return state_base(l) + driver_words(l) + noise_words(l) +
+           (has_extras(l) ? STATE_EXTRAS : 0);
 }
 
 /* A driver kind (at most 8 bytes) as one word, and back. */
@@ -126,6 +140,12 @@ rs_learner_state_save(const rs_learner *l, uint64_t *out)
         tail[3] = (uint64_t)l->drv->state_words(l->drv_impl);
         l->drv->state_save(l->drv_impl, tail + DRIVER_HEAD);
         tail += driver_words(l);
+    }
+    if (l->noise_set) {
+        tail[0] = NOISE_MAGIC;
+        for (int i = 0; i < 4; i++)
+            tail[1 + i] = l->noise_rng.s[i];
+        tail += NOISE_WORDS;
     }
     for (int i = 0; has_extras(l) && i < RS_OBJ_MAX_EXTRAS; i++) {
         tail[2 * i] = rs_double_bits(l->extra_sum[i]);
@@ -222,6 +242,13 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
     size_t end;
     if (check_driver(l, in, n, base, &end, err) != RS_OK)
         return RS_EFORMAT;
+    /* the noise section, if any */
+    size_t noise = 0;
+    if (n >= end + NOISE_WORDS && in[end] == NOISE_MAGIC &&
+        (n == end + NOISE_WORDS || n == end + NOISE_WORDS + STATE_EXTRAS)) {
+        noise = end + 1;
+        end += NOISE_WORDS;
+    }
     bool tail = n == end + STATE_EXTRAS;
     if (n != end && !tail)
         return rs_error_set(err, RS_EFORMAT,
@@ -264,6 +291,16 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
     rs_optim_set_steps(l->optim, (long)in[12]);
     if (l->drv != NULL)
         l->updates = (long)in[base + 2];
+    if (noise > 0) {
+        for (int i = 0; i < 4; i++)
+            l->noise_rng.s[i] = in[noise + (size_t)i];
+    } else {
+        struct rs_learner_noise nz = l->noise;
+        bool set = l->noise_set;
+        rs_learner_noise_init(l); /* the stream's first seeding */
+        l->noise = nz;
+        l->noise_set = set;
+    }
     for (int i = 0; i < RS_OBJ_MAX_EXTRAS; i++) {
         l->extra_sum[i] = tail ? rs_bits_double(in[end + 2 * (size_t)i]) : 0.0;
         l->extra_count[i] = tail ? (long)in[end + 2 * (size_t)i + 1] : 0;

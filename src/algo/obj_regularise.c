@@ -301,9 +301,9 @@ anchor_term(struct reg *r, struct rs_obj_ctx *c)
 static rs_objective *
 leaf_of(rs_objective *o)
 {
-    struct reg *r;
-    while ((r = as_reg(o)) != NULL)
-        o = r->base;
+    rs_objective *b;
+    while ((b = rs_objective_base(o)) != NULL)
+        o = b;
     return o;
 }
 
@@ -606,7 +606,7 @@ rs_objective *
 rs_objective_base(const rs_objective *o)
 {
     const struct reg *r = as_reg(o);
-    return r != NULL ? r->base : NULL;
+    return r != NULL ? r->base : rs_objective_cdg_l2_base(o);
 }
 
 int

@@ -287,7 +287,8 @@ rs_objective *rs_objective_ewc(rs_objective *base, double lambda,
 rs_objective *rs_objective_kl_teacher(rs_objective *base, rs_nn_module *teacher,
                                       double beta, double tau,
                                       struct rs_error *err);
-/* The objective a regulariser wraps (borrowed), NULL for other kinds. */
+/* The objective a regulariser (or cdg_l2, below) wraps (borrowed), NULL
+ * for other kinds. */
 rs_objective *rs_objective_base(const rs_objective *o);
 /* Every l2_anchor and ewc down o's chain takes params (the learner's:
  * rs_learner_params) as its new anchor; an ewc's Fisher stays when the
@@ -319,6 +320,25 @@ struct rs_learner;
  * tasks: prepare while the old task is l's source, then set_source. */
 RS_NODISCARD int rs_objective_prepare(rs_objective *o, struct rs_learner *l,
                                       struct rs_error *err);
+
+/* ---- cdg_l2 (obj_demp.c) ---------------------------------------------- */
+
+/* cdg_l2: DemP's one-sided L2 ("Maxwell's Demon at Work", arXiv
+ * 2403.07688). Wraps base (retained) and adds, while training,
+ * lambda_t / 2 * sum max(theta, 0)^2 over every parameter the learner
+ * trains (weights and biases), lambda_t = rs_demp_onecycle(peak, total,
+ * zero_end, step) (algo/demp.h: one-cycle from peak / 25 to peak at 30%,
+ * down to peak / 25e4; with zero_end 0 from step floor(0.9 total) on).
+ * No state of its own: checkpoint words and tensors are the base's.
+ * NULL + err (RS_EINVAL naming the field) on a missing base, a peak not
+ * finite and >= 0, or total < 1. */
+rs_objective *rs_objective_cdg_l2(rs_objective *base, double peak, long total,
+                                  bool zero_end, struct rs_error *err);
+/* The objective a cdg_l2 wraps (borrowed), NULL for other kinds. */
+rs_objective *rs_objective_cdg_l2_base(const rs_objective *o);
+/* lambda_t at step of the first cdg_l2 down o's chain (through every
+ * wrapper rs_objective_base knows), NaN when there is none. */
+double rs_objective_cdg_l2_lambda(const rs_objective *o, long step);
 
 /* ---- ppo (obj_ppo.c) --------------------------------------------------- */
 
