@@ -4,7 +4,8 @@
  * library set (full or --safe), text-only loading, the cancellation hook,
  * print/warn into the sink, the traceback message handler and scene
  * loading, plus the umbrella module `repscope` and its host-level
- * functions (rs.log, rs.matrix, rs.event, rs.seed, rs.mem, rs.end_at).
+ * functions (rs.log, rs.matrix, rs.event, rs.seed, rs.mem, rs.end_at,
+ * rs.total_steps).
  *
  * The host context lives in the registry under the address of ctx_key and
  * is also the allocator's ud, so it outlives lua_close. Worker thread
@@ -712,6 +713,15 @@ l_host_end_at(lua_State *L)
     return 0;
 }
 
+/* rs.total_steps() -> the run's planned steps (-1: until quit), for
+ * schedules a scene builds itself (a regulariser's one-cycle). */
+static int
+l_host_total_steps(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)rs_lua_ctx(L)->total_steps);
+    return 1;
+}
+
 /* rs.seed(n): reseed the stream builders draw their weights from. */
 static int
 l_host_seed(lua_State *L)
@@ -745,7 +755,7 @@ luaopen_repscope(lua_State *L)
         {"log", l_host_log},     {"matrix", l_host_matrix},
         {"event", l_host_event}, {"seed", l_host_seed},
         {"mem", l_host_mem},     {"end_at", l_host_end_at},
-        {NULL, NULL},
+        {"total_steps", l_host_total_steps}, {NULL, NULL},
     };
     static const char *const subs[][2] = {
         {"tensor", "repscope.tensor"}, {"nn", "repscope.nn"},
