@@ -36,7 +36,7 @@ local S = {}
 -- parameter count; demp first cuts its dead units out.
 local function census(k)
   for i, l in ipairs(S.learners) do
-    local name = l:name()
+    local name, live = l:name(), 0
     for j, layer in ipairs(LAYERS) do
       local dead = l:dead_units(layer)
       if name == "demp" and #dead > 0 and #dead < S.width[i][j] then
@@ -44,7 +44,9 @@ local function census(k)
         dead = {}
       end
       rs.log(name .. "/live/" .. layer, S.width[i][j] - #dead)
+      live = live + S.width[i][j] - #dead
     end
+    rs.log(name .. "/live", live)
     rs.log(name .. "/params", l:model():num_params())
   end
   if k == S.total then
@@ -140,9 +142,8 @@ place; the scatter is test accuracy against parameters over time.]],
     rs.view.neurons{ title = "demp: units", layer = "l1", learner = "demp" },
     rs.view.scatter{ x = "params", y = "test/acc", learners = NAMES,
                      title = "test accuracy against parameters" },
-    rs.view.curves{ title = "live units (l1 + l2 + l3 each)",
-                    series = { "live/l1", "live/l2", "live/l3" },
-                    learner = NAMES },
+    rs.view.curves{ title = "live hidden units (of 768)",
+                    series = { "live" }, learner = NAMES },
     rs.view.curves{ title = "test accuracy", series = { "test/acc" },
                     learner = NAMES },
     rs.view.curves{ title = "demp: lambda and sigma (one-cycle)",
