@@ -40,9 +40,6 @@
 #include "data/text.h"
 #include "lua/bind.h"
 
-static const char *const adapt_names[] = {"none", "all", "mlp", "last", NULL};
-static const char *const rule_names[] = {"sgd", "rms", NULL};
-
 static double
 unit_field(lua_State *L, int tbl, const char *fn, const char *key, double def,
            bool closed)
@@ -100,8 +97,8 @@ l_dyneval_new(lua_State *L)
 {
     static const char fn[] = "rs.lm.dyneval";
     static const char *const fields[] = {
-        "anchor", "parts", "L",     "context",   "adapt", "rule",
-        "lr",     "rms_beta", "decay", "doc_reset", "ema", "early", NULL};
+        "anchor",   "parts", "L",         "context", "adapt", "rule", "lr",
+        "rms_beta", "decay", "doc_reset", "ema",     "early", NULL};
     rs_learner *l = rs_lua_check_learner(L, 1, fn, "learner");
     rs_lua_check_table(L, 2, fn, "config");
     lua_settop(L, 2);
@@ -119,9 +116,10 @@ l_dyneval_new(lua_State *L)
     c.context = (int)rs_lua_opt_int_field(L, 2, fn, "context", c.context, 0,
                                           RS_DYNEVAL_MAX_L);
     c.adapt = (enum rs_dyneval_adapt)rs_lua_opt_enum_field(
-        L, 2, fn, "adapt", adapt_names[c.adapt], adapt_names);
+        L, 2, fn, "adapt", rs_dyneval_adapt_names[c.adapt],
+        rs_dyneval_adapt_names);
     c.rule = (enum rs_dyneval_rule)rs_lua_opt_enum_field(
-        L, 2, fn, "rule", rule_names[c.rule], rule_names);
+        L, 2, fn, "rule", rs_dyneval_rule_names[c.rule], rs_dyneval_rule_names);
     c.lr = rs_lua_opt_number_field(L, 2, fn, "lr", c.lr);
     if (!(c.lr >= 0.0) || !isfinite(c.lr))
         return rs_lua_field_error(L, fn, "lr", "%g is not a finite number >= 0",
@@ -130,12 +128,12 @@ l_dyneval_new(lua_State *L)
     c.decay = unit_field(L, 2, fn, "decay", c.decay, true);
     c.ema = unit_field(L, 2, fn, "ema", c.ema, false);
     c.doc_reset = rs_lua_opt_bool_field(L, 2, fn, "doc_reset", c.doc_reset);
-    c.early = (size_t)rs_lua_opt_int_field(L, 2, fn, "early",
-                                           (lua_Integer)c.early, 0,
-                                           LUA_MAXINTEGER);
+    c.early = (size_t)rs_lua_opt_int_field(
+        L, 2, fn, "early", (lua_Integer)c.early, 0, LUA_MAXINTEGER);
     if (lua_getfield(L, 2, "anchor") == LUA_TNIL)
-        return luaL_error(L, "%s: field 'anchor' is required (the module "
-                             "whose parameters are theta0)",
+        return luaL_error(L,
+                          "%s: field 'anchor' is required (the module "
+                          "whose parameters are theta0)",
                           fn);
     if (rs_lua_test_module(L, -1) == NULL)
         return rs_lua_field_type_error(L, fn, "anchor", "module", -1);

@@ -64,8 +64,9 @@ struct dyneval {
 
 /* ---- config ------------------------------------------------------------ */
 
-static const char *const adapt_names[] = {"none", "all", "mlp", "last"};
-static const char *const rule_names[] = {"sgd", "rms"};
+const char *const rs_dyneval_adapt_names[] = {"none", "all", "mlp", "last",
+                                              NULL};
+const char *const rs_dyneval_rule_names[] = {"sgd", "rms", NULL};
 
 void
 rs_dyneval_config_default(struct rs_dyneval_config *cfg)
@@ -86,37 +87,16 @@ rs_dyneval_config_default(struct rs_dyneval_config *cfg)
     cfg->early = 1024;
 }
 
-static int
-parse(const char *s, const char *const *names, int n)
-{
-    for (int i = 0; s != NULL && i < n; i++)
-        if (strcmp(s, names[i]) == 0)
-            return i;
-    return -1;
-}
-
-int
-rs_dyneval_adapt_parse(const char *s)
-{
-    return parse(s, adapt_names, 4);
-}
-
-int
-rs_dyneval_rule_parse(const char *s)
-{
-    return parse(s, rule_names, 2);
-}
-
 const char *
 rs_dyneval_adapt_name(enum rs_dyneval_adapt a)
 {
-    return (unsigned)a < 4 ? adapt_names[a] : "?";
+    return (unsigned)a <= RS_DYNEVAL_LAST ? rs_dyneval_adapt_names[a] : "?";
 }
 
 const char *
 rs_dyneval_rule_name(enum rs_dyneval_rule r)
 {
-    return (unsigned)r < 2 ? rule_names[r] : "?";
+    return (unsigned)r <= RS_DYNEVAL_RMS ? rs_dyneval_rule_names[r] : "?";
 }
 
 static int
@@ -226,8 +206,7 @@ to_anchor(struct dyneval *d, rs_learner *l, bool all)
     for (int i = 0; i < d->np; i++) {
         if (!all && !d->adapt[i])
             continue;
-        rs_tensor_copy_data(rs_nn_model_param(pm, i),
-                            rs_nn_model_param(am, i));
+        rs_tensor_copy_data(rs_nn_model_param(pm, i), rs_nn_model_param(am, i));
         if (d->v[i] != NULL)
             memset(d->v[i], 0, d->vn[i] * sizeof(float));
     }
@@ -346,8 +325,7 @@ score_and_adapt(struct dyneval *d, rs_learner *l, int W, int c, double *sum,
         }
         if (!isfinite(*sum))
             rc = rs_error_set(err, RS_ENONFINITE, "%s/stream/bpc is %s",
-                              rs_learner_name(l),
-                              isnan(*sum) ? "nan" : "inf");
+                              rs_learner_name(l), isnan(*sum) ? "nan" : "inf");
     }
     if (rc == RS_OK && adapting && *nscored > 0) {
         /* the score above is final: only now may the weights move */
@@ -378,7 +356,8 @@ dv_update(void *impl, rs_learner *l, struct rs_learner_stats *st,
     if (st != NULL)
         memset(st, 0, sizeof *st);
     struct rs_text_segment seg;
-    while (d->part < d->cfg.nparts && !rs_text_stream_next(d->st[d->part], &seg))
+    while (d->part < d->cfg.nparts &&
+           !rs_text_stream_next(d->st[d->part], &seg))
         d->part++;
     if (d->part >= d->cfg.nparts)
         return RS_OK; /* the stream is exhausted */
@@ -537,16 +516,16 @@ dv_state_load(void *impl, const uint64_t *w, size_t n, struct rs_error *err)
                             dv_state_words(d));
     if (w[9] != (uint64_t)d->segments_total || w[10] != (uint64_t)d->cfg.L ||
         w[11] != (uint64_t)d->cfg.context || w[12] != (uint64_t)d->cfg.adapt)
-        return rs_error_set(err, RS_EFORMAT,
-                            "dyneval: the state is of a stream of %llu "
-                            "segments, L %llu, context %llu, adapt %s; this "
-                            "run has %ld, %d, %d, %s",
-                            (unsigned long long)w[9], (unsigned long long)w[10],
-                            (unsigned long long)w[11],
-                            rs_dyneval_adapt_name(
-                                (enum rs_dyneval_adapt)(w[12] & 7)),
-                            d->segments_total, d->cfg.L, d->cfg.context,
-                            rs_dyneval_adapt_name(d->cfg.adapt));
+        return rs_error_set(
+            err, RS_EFORMAT,
+            "dyneval: the state is of a stream of %llu "
+            "segments, L %llu, context %llu, adapt %s; this "
+            "run has %ld, %d, %d, %s",
+            (unsigned long long)w[9], (unsigned long long)w[10],
+            (unsigned long long)w[11],
+            rs_dyneval_adapt_name((enum rs_dyneval_adapt)(w[12] & 7)),
+            d->segments_total, d->cfg.L, d->cfg.context,
+            rs_dyneval_adapt_name(d->cfg.adapt));
     if (w[1] > (uint64_t)d->segments_total)
         return rs_error_set(err, RS_EFORMAT,
                             "dyneval: the state is at segment %llu of a "
@@ -622,8 +601,7 @@ static const struct rs_learner_driver_class dyneval_class = {
 
 /* The anchor's parameters must be the model's, name for name. */
 static int
-check_anchor(const rs_nn_model *pm, const rs_nn_model *am,
-             struct rs_error *err)
+check_anchor(const rs_nn_model *pm, const rs_nn_model *am, struct rs_error *err)
 {
     int n = rs_nn_model_count(pm);
     if (rs_nn_model_count(am) != n)
@@ -641,8 +619,9 @@ check_anchor(const rs_nn_model *pm, const rs_nn_model *am,
             return rs_error_set(err, RS_EINVAL,
                                 "dyneval: the anchor's parameter %d is %s %s, "
                                 "the model's %s %s",
-                                i + 1, an, rs_tensor_shape_str(a, sa, sizeof sa),
-                                pn, rs_tensor_shape_str(p, sp, sizeof sp));
+                                i + 1, an,
+                                rs_tensor_shape_str(a, sa, sizeof sa), pn,
+                                rs_tensor_shape_str(p, sp, sizeof sp));
         }
     }
     return RS_OK;
@@ -686,7 +665,8 @@ rs_dyneval_attach(rs_learner *l, const struct rs_dyneval_config *cfg,
     d->vn = rs_xcalloc((size_t)d->np, sizeof *d->vn);
     int layers = rs_nn_module_layers(m);
     for (int i = 0; i < d->np; i++) {
-        d->adapt[i] = selected(cfg->adapt, rs_nn_model_param_name(pm, i), layers);
+        d->adapt[i] =
+            selected(cfg->adapt, rs_nn_model_param_name(pm, i), layers);
         if (!d->adapt[i])
             continue;
         size_t n = rs_nn_model_param(pm, i)->numel;
@@ -717,9 +697,12 @@ rs_dyneval_attach(rs_learner *l, const struct rs_dyneval_config *cfg,
     }
     for (int i = 0; i < cfg->nparts; i++) {
         const struct rs_dyneval_part *p = &cfg->parts[i];
-        struct rs_text_stream_config sc = {
-            .split = p->split, .source = p->source, .from = p->from,
-            .bytes = p->bytes, .L = cfg->L, .doc_break = true};
+        struct rs_text_stream_config sc = {.split = p->split,
+                                           .source = p->source,
+                                           .from = p->from,
+                                           .bytes = p->bytes,
+                                           .L = cfg->L,
+                                           .doc_break = true};
         d->st[i] = rs_text_stream_new(text, &sc, err);
         if (d->st[i] == NULL) {
             rc = err != NULL ? err->code : RS_EINVAL;

@@ -44,10 +44,9 @@
  * typically the model a pretraining learner trained). The anchor is
  * read at every update (the decay, the drift, the resets), never
  * written: keep it fixed while the stream runs (a learner that trains
- * it never updates side by side with this one). It must have the
- * model's parameters (same names and shapes, same order). It is read at every update, so a learner that
- * trains it never updates side by side with this one
- * (rs_learners_update steps the two in order).
+ * it never updates side by side with this one: rs_learners_update steps
+ * the two in order). It must have the model's parameters (same names
+ * and shapes, same order).
  *
  * Adapted parameters (by name in the model's registry):
  *   all   every parameter
@@ -103,9 +102,9 @@ enum rs_dyneval_rule { RS_DYNEVAL_SGD, RS_DYNEVAL_RMS };
 
 struct rs_dyneval_part {
     enum rs_split split;
-    int source;   /* -1: all sources */
-    size_t from;  /* first byte of the view */
-    size_t bytes; /* 0: to the view's end */
+    int source;                           /* -1: all sources */
+    size_t from;                          /* first byte of the view */
+    size_t bytes;                         /* 0: to the view's end */
     char label[RS_DYNEVAL_LABEL_MAX + 1]; /* "A", "B", ... */
 };
 
@@ -129,9 +128,10 @@ struct rs_dyneval_config {
  * all, sgd, lr 1e-2, rms_beta 0.99, decay 0, no doc_reset, ema 0.98,
  * early 1024. */
 void rs_dyneval_config_default(struct rs_dyneval_config *cfg);
-/* "none", "all", "mlp", "last" / "sgd", "rms"; -1 for anything else. */
-int rs_dyneval_adapt_parse(const char *s);
-int rs_dyneval_rule_parse(const char *s);
+/* The names of the enums in order, NULL-terminated ("none", "all",
+ * "mlp", "last" / "sgd", "rms"), and one of them ("?" out of range). */
+extern const char *const rs_dyneval_adapt_names[];
+extern const char *const rs_dyneval_rule_names[];
 const char *rs_dyneval_adapt_name(enum rs_dyneval_adapt a);
 const char *rs_dyneval_rule_name(enum rs_dyneval_rule r);
 
@@ -148,19 +148,19 @@ RS_NODISCARD int rs_dyneval_attach(rs_learner *l,
 
 struct rs_dyneval_info {
     const struct rs_dyneval_config *cfg; /* borrowed */
-    long segments;       /* segments done */
-    long segments_total; /* of the whole stream */
-    int part;            /* part of the last segment (-1 before one) */
-    bool part_first;     /* the last segment was its part's first */
-    bool done;           /* the stream is exhausted */
-    double bits, chars;  /* totals over scored bytes */
+    long segments;                       /* segments done */
+    long segments_total;                 /* of the whole stream */
+    int part;           /* part of the last segment (-1 before one) */
+    bool part_first;    /* the last segment was its part's first */
+    bool done;          /* the stream is exhausted */
+    double bits, chars; /* totals over scored bytes */
     double part_bits[RS_DYNEVAL_MAX_PARTS], part_chars[RS_DYNEVAL_MAX_PARTS];
     /* the same over each part's first cfg->early bytes */
     double early_bits[RS_DYNEVAL_MAX_PARTS], early_chars[RS_DYNEVAL_MAX_PARTS];
     double bpc, bpc_ema, drift, ms_per_char; /* of the last segment */
     double cpu_ms;                           /* total */
-    int adapted;       /* adapted parameter tensors */
-    size_t adapted_el; /* and their elements */
+    int adapted;                             /* adapted parameter tensors */
+    size_t adapted_el;                       /* and their elements */
     /* The last segment: bytes (seg_len) and bits (seg_len; NaN where not
      * scored), borrowed until the next update. */
     const uint8_t *seg;
