@@ -114,6 +114,9 @@ struct rs_lua_ctx {
 };
 
 struct rs_lua_ctx *rs_lua_ctx(lua_State *L);
+/* Push require("repscope.scene")[field], a helper of the pure-Lua layer
+ * (host.c). */
+void rs_lua_push_scene_fn(lua_State *L, const char *field);
 
 /* ---- sink shortcuts (no-ops without a sink) ---------------------------- */
 void rs_lua_log(lua_State *L, const char *name, double value);
