@@ -39,7 +39,7 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/profile.c %D%/profile.h \
 	%D%/bars.c %D%/bars.h \
 	%D%/textmap.c %D%/textmap.h \
-	%D%/views_seq.c
+	%D%/views_seq.c %D%/views_scatter.c
 
 # one series against another per learner
 %C%_librs_ui_a_SOURCES += %D%/scatter.c %D%/scatter.h

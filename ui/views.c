@@ -240,8 +240,8 @@ trim_restart(struct rs_bus_point *p, size_t n)
 /* Copy series name into c unless c already holds its current version
  * (asked for without copying: max 0). True when it changed. Under the
  * fill's read lock, so the version cannot move between the two calls. */
-static bool
-copy_series(rs_bus *bus, const char *name, struct rs_views_sercopy *c)
+bool
+rs_views_copy_series(rs_bus *bus, const char *name, struct rs_views_sercopy *c)
 {
     if (c->pts == NULL)
         c->pts = rs_xcalloc(RS_BUS_SERIES_CAP, sizeof *c->pts);
@@ -393,7 +393,7 @@ fill_curves(struct rs_views_panel *p, rs_bus *bus,
     snprintf(p->th_label[1], sizeof p->th_label[1], "90%%");
     bool changed = false;
     for (int i = 0; i < p->spec.nseries; i++) {
-        changed |= copy_series(bus, p->spec.series[i], &p->ser[i]);
+        changed |= rs_views_copy_series(bus, p->spec.series[i], &p->ser[i]);
         p->cs[i] = (struct rs_chart_series){p->spec.series[i], p->ser[i].pts,
                                             p->ser[i].n, RS_COLOR_DEFAULT};
         if (is_acc(p->spec.series[i])) {
@@ -538,7 +538,7 @@ fill_rank(rs_views *v, struct rs_views_panel *p, rs_bus *bus,
     float wid[NL];
     for (int l = 0; l < nl; l++) {
         struct rs_views_sercopy *c = &p->lser[l];
-        changed |= copy_series(bus, p->spec.layer_series[l], c);
+        changed |= rs_views_copy_series(bus, p->spec.layer_series[l], c);
         if (c->n > 0 && c->pts[c->n - 1].step_hi > xmax)
             xmax = c->pts[c->n - 1].step_hi;
         /* a layer's full rank: the length of its spectrum (mats[0] is
@@ -675,41 +675,6 @@ fill_heatmap(struct rs_views_panel *p, rs_bus *bus)
         }
 }
 
-/* Each learner's two series, paired again when either changed. */
-static void
-fill_scatter(struct rs_views_panel *p, rs_bus *bus)
-{
-    struct rs_scatter *s = rs_scatter_widget_data(p->w);
-    const size_t cap = RS_BUS_SERIES_CAP;
-    int n = p->spec.nseries;
-    if (p->scx == NULL) {
-        p->scx = rs_xcalloc((size_t)NS * cap, sizeof *p->scx);
-        p->scy = rs_xcalloc((size_t)NS * cap, sizeof *p->scy);
-    }
-    bool changed = false;
-    for (int i = 0; i < n; i++) {
-        changed |= copy_series(bus, p->spec.series[i], &p->ser[i]);
-        changed |= copy_series(bus, p->spec.yseries[i], &p->lser[i]);
-    }
-    for (int i = 0; (changed || !p->filled) && i < n; i++) {
-        double *x = p->scx + (size_t)i * cap, *y = p->scy + (size_t)i * cap;
-        int k = rs_scatter_pair(p->ser[i].pts, p->ser[i].n, p->lser[i].pts,
-                                p->lser[i].n, x, y, NULL, (int)cap);
-        p->sets[i] = (struct rs_scatter_set){p->spec.mat_labels[i], x, y, k};
-    }
-    p->changed = changed;
-    s->title = p->spec.title[0] ? p->spec.title : "scatter";
-    s->xlabel = p->spec.xlabel[0] ? p->spec.xlabel : NULL;
-    s->ylabel = p->spec.ylabel[0] ? p->spec.ylabel : NULL;
-    s->sets = p->sets;
-    s->nsets = n;
-    s->x_min = p->spec.xmin;
-    s->x_max = p->spec.xmax;
-    s->y_min = p->spec.ymin;
-    s->y_max = p->spec.ymax;
-    s->log_x = p->spec.log_x;
-}
-
 void
 rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
 {
@@ -755,7 +720,7 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
             rs_views_fill_text(p, bus);
             break;
         case RS_VIEWSPEC_SCATTER:
-            fill_scatter(p, bus);
+            rs_views_fill_scatter(p, bus);
             break;
         }
     }

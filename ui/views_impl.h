@@ -102,6 +102,10 @@ struct rs_views_panel {
     struct rs_scatter_set sets[RS_VIEWSPEC_SERIES_MAX];
 };
 
+/* Copy series name into c unless c already holds its current version.
+ * True when it changed. Under the fill's read lock. */
+bool rs_views_copy_series(rs_bus *bus, const char *name,
+                          struct rs_views_sercopy *c);
 /* Copy matrix name into m (m->ok false when absent). True when what m
  * holds changed: another matrix, a new version, or it appeared or went.
  * Under the fill's read lock. */
@@ -118,6 +122,8 @@ void rs_views_fill_patches(struct rs_views_panel *p, rs_bus *bus);
 void rs_views_fill_profile(struct rs_views_panel *p, rs_bus *bus);
 void rs_views_fill_bars(struct rs_views_panel *p, rs_bus *bus);
 void rs_views_fill_text(struct rs_views_panel *p, rs_bus *bus);
+/* The scatter's (views_scatter.c). */
+void rs_views_fill_scatter(struct rs_views_panel *p, rs_bus *bus);
 /* Their exports: the profile as a chart, bars and text as heatmaps
  * (learners x values, the labels as column labels). */
 int rs_views_export_seq(struct rs_views_panel *p, FILE *f,
