@@ -71,28 +71,6 @@ sigma_at(const rs_learner *l, long t)
                          : 0.0;
 }
 
-/* Two standard normals (Marsaglia's polar method, in float): one 64-bit
- * draw gives both uniforms in [-1, 1) (24 bits each). About 3 times
- * cheaper than two rs_rng_normal calls (Box-Muller on doubles, one value
- * kept of two), which matters here: a step may need one normal per
- * parameter. */
-static void
-normal_pair(struct rs_rng *r, float *a, float *b)
-{
-    for (;;) {
-        uint64_t w = rs_rng_next(r);
-        float u = (float)(w >> 40) * 0x1p-23f - 1.0f;
-        float v = (float)((w >> 16) & 0xffffff) * 0x1p-23f - 1.0f;
-        float s = u * u + v * v;
-        if (s > 0.0f && s < 1.0f) {
-            float f = sqrtf(-2.0f * logf(s) / s);
-            *a = u * f;
-            *b = v * f;
-            return;
-        }
-    }
-}
-
 void
 rs_learner_noise_apply(rs_learner *l)
 {
@@ -110,7 +88,7 @@ rs_learner_noise_apply(rs_learner *l)
             if (!(fabsf(p->grad[j]) >= thr))
                 continue;
             if (left == 0) {
-                normal_pair(&l->noise_rng, &n[0], &n[1]);
+                rs_rng_normal_pair(&l->noise_rng, &n[0], &n[1]);
                 left = 2;
             }
             p->data[j] += sg * n[--left];

@@ -67,6 +67,23 @@ rs_rng_normal(struct rs_rng *r)
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
+void
+rs_rng_normal_pair(struct rs_rng *r, float *a, float *b)
+{
+    for (;;) {
+        uint64_t w = rs_rng_next(r);
+        float u = (float)(w >> 40) * 0x1p-23f - 1.0f;
+        float v = (float)((w >> 16) & 0xffffff) * 0x1p-23f - 1.0f;
+        float s = u * u + v * v;
+        if (s > 0.0f && s < 1.0f) {
+            float f = sqrtf(-2.0f * logf(s) / s);
+            *a = u * f;
+            *b = v * f;
+            return;
+        }
+    }
+}
+
 uint32_t
 rs_rng_below(struct rs_rng *r, uint32_t n)
 {
