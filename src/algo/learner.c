@@ -636,8 +636,8 @@ rs_learner_step(rs_learner *l, struct rs_learner_stats *st,
     rs_graph_reset(l->g);
     rs_graph_set_grad(l->g, true);
     float lr = rs_sched_lr(&l->cfg.sched, l->steps);
-    int rc = rs_learner_draw(l, &l->rng, rs_learner_perm(l), &l->pos, l->cfg.batch,
-                             &l->batch, err);
+    int rc = rs_learner_draw(l, &l->rng, rs_learner_perm(l), &l->pos,
+                             l->cfg.batch, &l->batch, err);
     if (rc != RS_OK)
         return rc;
     return train_on(l, &l->batch, lr, true, st, err);
@@ -725,8 +725,8 @@ rs_learner_next_batch(rs_learner *l, const struct rs_batch **out,
                       struct rs_error *err)
 {
     l->probe_valid = false;
-    int rc = rs_learner_draw(l, &l->rng, rs_learner_perm(l), &l->pos, l->cfg.batch,
-                             &l->batch, err);
+    int rc = rs_learner_draw(l, &l->rng, rs_learner_perm(l), &l->pos,
+                             l->cfg.batch, &l->batch, err);
     *out = rc == RS_OK ? &l->batch : NULL;
     return rc;
 }
