@@ -3,8 +3,8 @@
  * t_algo_learner_par.c: rs_learners_update. Learners that share nothing
  * update side by side and the run is the sequential loop's bit for bit:
  * the same parameters, and the same metrics and matrices in the same
- * order; learners that share a module or run outside themselves
- * (kl_teacher) are never put side by side.
+ * order; learners that share a module, a teacher (kl_teacher) or run
+ * outside themselves (a Lua objective) are never put side by side.
  */
 #include "config.h"
 
@@ -265,10 +265,28 @@ test_refusals(void)
     tap_ok(kl != NULL, "kl_teacher built: %s", err.msg);
     tap_is_int(rs_learner_set_objective(t.l[1], kl, &err), RS_OK,
                "b takes kl_teacher: %s", err.msg);
+    tap_ok(rs_learners_can_run_together(t.l, NL),
+           "a kl_teacher whose teacher no other learner runs: side by side");
+    tap_ok(rs_learners_update(t.l, NL, true, NULL, &err) == RS_OK,
+           "they step side by side: %s", err.msg);
+    tap_is_int(rs_learner_set_objective(t.l[2], kl, &err), RS_OK,
+               "c takes a kl_teacher of the same teacher: %s", err.msg);
     tap_ok(!rs_learners_can_run_together(t.l, NL),
-           "a kl_teacher objective (a teacher module): not side by side");
+           "two learners with one teacher: not side by side");
+    rs_objective *base2 = tap_classify();
+    rs_objective *kl_a =
+        rs_objective_kl_teacher(base2, t.m[0], 1.0, 1.0, &err);
+    rs_objective_release(base2);
+    tap_is_int(rs_learner_set_objective(t.l[2], kl_a, &err), RS_OK,
+               "c takes a's module as its teacher: %s", err.msg);
+    rs_learner *bc[2] = {t.l[1], t.l[2]};
+    tap_ok(rs_learners_can_run_together(bc, 2),
+           "b and c alone (the teacher is a's): side by side");
+    tap_ok(!rs_learners_can_run_together(t.l, NL),
+           "with a, whose module is c's teacher: not side by side");
     tap_ok(rs_learners_update(t.l, NL, true, NULL, &err) == RS_OK,
            "they still step, one after the other: %s", err.msg);
+    rs_objective_release(kl_a);
     rs_objective_release(kl);
     rs_nn_module_release(teacher);
     trio_close(&t);

@@ -341,9 +341,9 @@ RS_NODISCARD int rs_learners_update(rs_learner *const *ls, int n,
                                     struct rs_learner_stats *st,
                                     struct rs_error *err);
 /* Two or more learners that share no learner, module or objective, none
- * of whose objective chains runs outside its learner (kinds "lua" and
- * "kl_teacher"), and none of whose drivers reads a module of another
- * (the class's reads). */
+ * of whose objective chains runs outside its learner (kind "lua"), none
+ * of whose kl_teacher teachers is a module or a teacher of another, and
+ * none of whose drivers reads a module of another (the class's reads). */
 bool rs_learners_can_run_together(rs_learner *const *ls, int n);
 
 /* Accessors (borrowed while l lives). */

@@ -8,10 +8,12 @@
  *
  * Invariant: the run is the sequential loop's, bit for bit. Learners
  * that may run together touch disjoint state: no module or objective is
- * shared between two of them, and no objective runs code that is not
- * the learner's own (kind "lua" calls back into the Lua state,
- * "kl_teacher" runs a teacher module another learner may train), and no
- * driver reads a module another of them trains (dyneval's anchor). Their
+ * shared between two of them, no objective runs code that is not the
+ * learner's own (kind "lua" calls back into the Lua state), no
+ * kl_teacher's teacher is a module or a teacher of another of them (a
+ * forward records into its module, so two threads must not run one
+ * module), and no driver reads a module another of them trains
+ * (dyneval's anchor). Their
  * metrics are held per learner while they run and handed to the real
  * sinks afterwards in learner order, so the logs read as if the
  * learners had stepped one after the other. Anything else steps them in
@@ -88,16 +90,40 @@ run_job(void *arg)
     return NULL;
 }
 
-/* Whether an objective chain stays inside its learner. */
+/* Whether an objective chain stays inside its learner and its
+ * teachers. */
 static bool
 objective_is_own(const rs_objective *o)
 {
-    for (; o != NULL; o = rs_objective_base(o)) {
-        const char *kind = rs_objective_kind(o);
-        if (strcmp(kind, "lua") == 0 || strcmp(kind, "kl_teacher") == 0)
+    for (; o != NULL; o = rs_objective_base(o))
+        if (strcmp(rs_objective_kind(o), "lua") == 0)
             return false;
-    }
     return true;
+}
+
+/* Whether module m is one of l's modules or teachers. */
+static bool
+learner_runs(const rs_learner *l, const rs_nn_module *m)
+{
+    for (int k = 0; k < l->nmod; k++)
+        if (l->mod[k] == m)
+            return true;
+    for (const rs_objective *o = l->obj; o != NULL; o = rs_objective_base(o))
+        if (rs_objective_teacher(o) == m)
+            return true;
+    return false;
+}
+
+/* Whether a teacher of a's objective is run by b. */
+static bool
+teacher_shared(const rs_learner *a, const rs_learner *b)
+{
+    for (const rs_objective *o = a->obj; o != NULL; o = rs_objective_base(o)) {
+        const rs_nn_module *t = rs_objective_teacher(o);
+        if (t != NULL && learner_runs(b, t))
+            return true;
+    }
+    return false;
 }
 
 /* Whether a's driver reads one of b's modules. */
@@ -122,7 +148,8 @@ rs_learners_can_run_together(rs_learner *const *ls, int n)
             return false;
         for (int j = 0; j < i; j++) {
             if (ls[i] == ls[j] || ls[i]->obj == ls[j]->obj ||
-                driver_reads(ls[i], ls[j]) || driver_reads(ls[j], ls[i]))
+                driver_reads(ls[i], ls[j]) || driver_reads(ls[j], ls[i]) ||
+                teacher_shared(ls[i], ls[j]) || teacher_shared(ls[j], ls[i]))
                 return false;
             for (int a = 0; a < ls[i]->nmod; a++)
                 for (int b = 0; b < ls[j]->nmod; b++)

@@ -36,6 +36,8 @@
 #define STATE_MAGIC UINT64_C(0x52534c524e000001)
 #define STATE_FIXED 14
 #define STATE_EXTRAS (2 * RS_OBJ_MAX_EXTRAS)
+/* The extras tail of states saved when there were 4 extras at most. */
+#define STATE_EXTRAS_4 8
 /* In the ntrain word: the permutation is the identity and not stored. */
 #define PERM_IDENTITY (UINT64_C(1) << 62)
 /* First word of a driver's section ("RSDRV", layout 1) and its header. */
@@ -245,11 +247,16 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
     /* the noise section, if any */
     size_t noise = 0;
     if (n >= end + NOISE_WORDS && in[end] == NOISE_MAGIC &&
-        (n == end + NOISE_WORDS || n == end + NOISE_WORDS + STATE_EXTRAS)) {
+        (n == end + NOISE_WORDS || n == end + NOISE_WORDS + STATE_EXTRAS ||
+         n == end + NOISE_WORDS + STATE_EXTRAS_4)) {
         noise = end + 1;
         end += NOISE_WORDS;
     }
-    bool tail = n == end + STATE_EXTRAS;
+    /* the extras tail: this layout's, or the 4-extras one before it */
+    int nextras = n == end + STATE_EXTRAS     ? RS_OBJ_MAX_EXTRAS
+                  : n == end + STATE_EXTRAS_4 ? STATE_EXTRAS_4 / 2
+                                              : 0;
+    bool tail = nextras > 0;
     if (n != end && !tail)
         return rs_error_set(err, RS_EFORMAT,
                             "the learner state has %zu words, this learner "
@@ -259,7 +266,7 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
         in[10] > (uint64_t)LONG_MAX || in[11] > (uint64_t)LONG_MAX ||
         in[12] > (uint64_t)LONG_MAX)
         return rs_error_set(err, RS_EFORMAT, "corrupt learner state");
-    for (int i = 0; tail && i < RS_OBJ_MAX_EXTRAS; i++)
+    for (int i = 0; i < nextras; i++)
         if (in[end + 2 * (size_t)i + 1] > (uint64_t)LONG_MAX)
             return rs_error_set(err, RS_EFORMAT, "corrupt learner state");
     /* The permutation must be one, or the next epoch reads out of range. */
@@ -302,8 +309,9 @@ rs_learner_state_load(rs_learner *l, const uint64_t *in, size_t n,
         l->noise_set = set;
     }
     for (int i = 0; i < RS_OBJ_MAX_EXTRAS; i++) {
-        l->extra_sum[i] = tail ? rs_bits_double(in[end + 2 * (size_t)i]) : 0.0;
-        l->extra_count[i] = tail ? (long)in[end + 2 * (size_t)i + 1] : 0;
+        bool held = i < nextras;
+        l->extra_sum[i] = held ? rs_bits_double(in[end + 2 * (size_t)i]) : 0.0;
+        l->extra_count[i] = held ? (long)in[end + 2 * (size_t)i + 1] : 0;
     }
     if (identity) {
         free(l->perm);

@@ -6,7 +6,7 @@ noinst_LIBRARIES += %D%/librs_algo.a
 	%D%/learner_par.c \
 	%D%/learner_surgery.c %D%/learner_demp.c
 %C%_librs_algo_a_SOURCES += %D%/obj_next_token.c %D%/obj_regularise.c \
-	%D%/obj_demp.c
+	%D%/obj_demp.c %D%/obj_kl.c
 %C%_librs_algo_a_SOURCES += %D%/obj_sparc.c %D%/sparc_eval.c %D%/sparc_eval.h
 %C%_librs_algo_a_SOURCES += %D%/lm_eval.c %D%/lm_eval.h %D%/dyneval.c %D%/dyneval.h
 %C%_librs_algo_a_SOURCES += %D%/rollout.c %D%/rollout.h

@@ -7,35 +7,30 @@
  *   ewc         lambda / 2 * sum_i F_i (theta_i - a_i)^2   (Kirkpatrick et
  *               al., "Overcoming catastrophic forgetting in neural
  *               networks", arXiv:1612.00796)
- *   kl_teacher  beta tau^2 / R * sum_r KL(p_r || q_r), p_r = softmax(t_r /
- *               tau), q_r = softmax(s_r / tau), over the R predictions r
- *               the base scored, t the frozen teacher's logits and s the
- *               student's (Hinton et al., "Distilling the Knowledge in a
- *               Neural Network", arXiv:1503.02531)
  *
+ * (kl_teacher, the third regulariser, is in obj_kl.c.) lambda is the
+ * weight at step 0; a schedule (rs_obj_schedule) decays it per `every`
+ * learner steps down to a floor.
  * theta are the learner's parameters (c->params, in registry order), a
  * the anchor: a copy of theta taken at the first check (when a learner
  * adopts the objective) and again on rs_objective_reanchor, and F a
  * diagonal Fisher (rs_objective_ewc_set_fisher, or rs_objective_prepare
- * from rs_learner_fisher over the base objective). The teacher runs
- * first, gradients off, through the innermost non-wrapper objective with
- * modules[0] replaced by the teacher, so it sees the same input and is
- * scored at the same positions as the student.
+ * from rs_learner_fisher over the base objective, or preset before the
+ * anchor exists: rs_objective_ewc_preset_fisher).
  *
  * After a surgery, rs_objective_keep_units cuts anchor and Fisher the way
  * the parameter was cut; until then a changed shape fails the loss.
  *
- * The terms are built from existing ops (sub, square, mul, sum, scale,
- * softmax, log_softmax), so their gradients are the ops' own. They are
+ * The terms are built from existing ops (sub, square, mul, sum, scale),
+ * so their gradients are the ops' own. They are
  * added while training only (c->train): an evaluation reports the base
  * objective's loss and accuracy, comparable with an unregularised run.
  *
- * Ownership: a wrapper retains its base (and kl_teacher its teacher) and
- * owns its anchor and Fisher tensors, exposed for checkpoints as
- * "<kind>.anchor.<param>", "ewc.fisher.<param>" and
- * "kl_teacher.teacher.<param>" (the k-th wrapper of one kind down a chain,
- * k >= 2, is "<kind><k>"), followed by the base's tensors. Worker thread
- * only.
+ * Ownership: a wrapper retains its base and owns its anchor and Fisher
+ * tensors (and a preset Fisher until the anchor takes it), exposed for
+ * checkpoints as "<kind>.anchor.<param>" and "ewc.fisher.<param>" (the
+ * k-th wrapper of one kind down a chain, k >= 2, is "<kind><k>"),
+ * followed by the base's tensors. Worker thread only.
  */
 #include "config.h"
 
@@ -58,13 +53,13 @@
 /* Longest tensor name: a prefix, a part and a parameter name. */
 #define NAME_MAX_LEN (32 + RS_NN_MODEL_NAME_MAX + 8)
 
-enum reg_kind { REG_L2, REG_EWC, REG_KL };
+enum reg_kind { REG_L2, REG_EWC };
 
 struct reg {
     enum reg_kind kind;
     rs_objective *base; /* retained */
-    double lambda;      /* l2/ewc: lambda; kl: beta */
-    double tau;         /* kl: temperature */
+    double lambda;      /* the weight at step 0 */
+    struct rs_obj_schedule sched;
     int fisher_batches; /* ewc: batches prepare estimates over (0: none) */
     char prefix[24];    /* "ewc", "ewc2", ... */
     /* l2/ewc, once anchored: one entry per parameter */
@@ -73,19 +68,18 @@ struct reg {
     rs_tensor **fisher; /* ewc: (np) heap tensors, zero until set */
     char **names;       /* (np) anchor names, then (np) fisher names */
     bool anchored, has_fisher;
-    /* kl */
-    rs_nn_module *teacher; /* retained */
-    char **tnames;         /* (teacher params) names */
-    int nt;
+    /* ewc: a Fisher given before the anchor (the first npre params) */
+    rs_tensor **preset;
+    int npre;
 };
 
-static const struct rs_objective_class l2_class, ewc_class, kl_class;
+static const struct rs_objective_class l2_class, ewc_class;
 
 static struct reg *
 as_reg(const rs_objective *o)
 {
     const struct rs_objective_class *cls = rs_objective_class(o);
-    if (cls == &l2_class || cls == &ewc_class || cls == &kl_class)
+    if (cls == &l2_class || cls == &ewc_class)
         return rs_objective_impl(o);
     return NULL;
 }
@@ -93,7 +87,7 @@ as_reg(const rs_objective *o)
 static const char *
 reg_kind_name(enum reg_kind k)
 {
-    return k == REG_L2 ? "l2_anchor" : k == REG_EWC ? "ewc" : "kl_teacher";
+    return k == REG_L2 ? "l2_anchor" : "ewc";
 }
 
 static char *
@@ -151,8 +145,25 @@ anchor_take(struct reg *r, const rs_nn_model *params, struct rs_error *err)
             rs_tensor_copy_data(r->anchor[i], rs_nn_model_param(params, i));
         return RS_OK;
     }
-    anchor_drop(r);
     int np = rs_nn_model_count(params);
+    if (r->npre > np)
+        return rs_error_set(err, RS_EINVAL,
+                            "%s: a Fisher of %d parameters for a learner "
+                            "of %d",
+                            r->prefix, r->npre, np);
+    for (int i = 0; i < r->npre; i++) {
+        const rs_tensor *p = rs_nn_model_param(params, i);
+        if (!rs_tensor_same_shape(p, r->preset[i])) {
+            char a[48], b[48];
+            return rs_error_set(
+                err, RS_EINVAL, "%s: Fisher tensor %d is %s, parameter %s is %s",
+                r->prefix, i + 1,
+                rs_tensor_shape_str(r->preset[i], a, sizeof a),
+                rs_nn_model_param_name(params, i),
+                rs_tensor_shape_str(p, b, sizeof b));
+        }
+    }
+    anchor_drop(r);
     rs_tensor **a = rs_xcalloc((size_t)np + 1, sizeof *a);
     for (int i = 0; i < np; i++) {
         a[i] = rs_tensor_clone(rs_nn_model_param(params, i), err);
@@ -181,6 +192,9 @@ anchor_take(struct reg *r, const rs_nn_model *params, struct rs_error *err)
             r->names[np + i] = make_name(r->prefix, "fisher",
                                          rs_nn_model_param_name(params, i));
         }
+        for (int i = 0; i < r->npre; i++)
+            rs_tensor_copy_data(r->fisher[i], r->preset[i]);
+        r->has_fisher = r->npre > 0;
     }
     r->anchored = true;
     return RS_OK;
@@ -208,36 +222,6 @@ mismatch_error(const struct reg *r, const rs_nn_model *params, int i,
 
 /* ---- check ------------------------------------------------------------- */
 
-static int
-kl_check(struct reg *r, const struct rs_obj_env *env, struct rs_error *err)
-{
-    rs_nn_module *m = env->modules[0], *t = r->teacher;
-    enum rs_nn_input_kind mk = rs_nn_module_input_kind(m);
-    enum rs_nn_input_kind tk = rs_nn_module_input_kind(t);
-    if (mk != tk)
-        return rs_error_set(err, RS_EINVAL,
-                            "kl_teacher: the model takes %s, the teacher "
-                            "%s",
-                            rs_nn_input_kind_name(mk),
-                            rs_nn_input_kind_name(tk));
-    int mo = rs_nn_module_out(m), to = rs_nn_module_out(t);
-    if (mo != 0 && to != 0 && mo != to)
-        return rs_error_set(err, RS_EINVAL,
-                            "kl_teacher: the model gives %d outputs, the "
-                            "teacher %d",
-                            mo, to);
-    const rs_nn_model *tm = rs_nn_module_model(t);
-    for (int i = 0; i < rs_nn_model_count(tm); i++)
-        for (int k = 0; k < rs_nn_model_count(env->params); k++)
-            if (rs_nn_model_param(tm, i) == rs_nn_model_param(env->params, k))
-                return rs_error_set(err, RS_EINVAL,
-                                    "kl_teacher: the teacher's %s is "
-                                    "trained by this learner (a frozen "
-                                    "teacher is needed)",
-                                    rs_nn_model_param_name(tm, i));
-    return RS_OK;
-}
-
 /* The base checks first; then l2/ewc take the anchor the first time and
  * afterwards (set_source, set_objective) only verify it still fits. */
 static int
@@ -247,8 +231,6 @@ reg_check(rs_objective *o, const struct rs_obj_env *env, struct rs_error *err)
     int rc = rs_objective_check(r->base, env, err);
     if (rc != RS_OK)
         return rc;
-    if (r->kind == REG_KL)
-        return kl_check(r, env, err);
     if (!r->anchored)
         return anchor_take(r, env->params, err);
     int i = anchor_mismatch(r, env->params);
@@ -260,7 +242,7 @@ reg_check(rs_objective *o, const struct rs_obj_env *env, struct rs_error *err)
 /* l2/ewc: lambda / 2 * sum_i [F_i] (theta_i - a_i)^2 on c->g, or NULL with
  * the graph's error set. */
 static rs_tensor *
-anchor_term(struct reg *r, struct rs_obj_ctx *c)
+anchor_term(struct reg *r, struct rs_obj_ctx *c, double *sum)
 {
     rs_graph *g = c->g;
     const char *kind = reg_kind_name(r->kind);
@@ -280,6 +262,8 @@ anchor_term(struct reg *r, struct rs_obj_ctx *c)
     }
     rs_tensor *acc = NULL;
     for (i = 0; i < r->np; i++) {
+        if (r->kind == REG_EWC && r->npre > 0 && i >= r->npre)
+            continue; /* a preset Fisher is 0 beyond its parameters */
         rs_tensor *d =
             rs_op_sub(g, rs_nn_model_param(c->params, i), r->anchor[i]);
         rs_tensor *sq = rs_op_square(g, d);
@@ -294,77 +278,9 @@ anchor_term(struct reg *r, struct rs_obj_ctx *c)
         rs_graph_fail(g, RS_EINVAL, "%s: the learner has no parameters", kind);
         return NULL;
     }
-    return rs_op_scale(g, acc, (float)(r->lambda / 2.0));
-}
-
-/* The innermost objective below the wrappers. */
-static rs_objective *
-leaf_of(rs_objective *o)
-{
-    rs_objective *b;
-    while ((b = rs_objective_base(o)) != NULL)
-        o = b;
-    return o;
-}
-
-/* The teacher's scored logits, scaled by 1/tau: *pt = softmax, *lpt =
- * log_softmax, both constants (built with gradients off). RS_OK or the
- * graph's error. */
-static int
-teacher_probs(struct reg *r, struct rs_obj_ctx *c, rs_tensor **pt,
-              rs_tensor **lpt)
-{
-    rs_graph *g = c->g;
-    rs_nn_module *mods[RS_LEARNER_MAX_MODULES];
-    RS_ASSERT(c->nmodules >= 1 && c->nmodules <= RS_LEARNER_MAX_MODULES);
-    memcpy(mods, c->modules, (size_t)c->nmodules * sizeof *mods);
-    mods[0] = r->teacher;
-    struct rs_obj_ctx tc = *c;
-    tc.modules = mods;
-    tc.out = NULL;
-    bool grad = rs_graph_grad_enabled(g);
-    rs_graph_set_grad(g, false);
-    struct rs_obj_stats st;
-    rs_tensor *tl = rs_objective_loss(leaf_of(r->base), &tc, &st);
-    if (tl != NULL && tc.out == NULL)
-        rs_graph_fail(g, RS_EINVAL,
-                      "kl_teacher: the %s objective gives no logits to "
-                      "compare",
-                      rs_objective_kind(leaf_of(r->base)));
-    rs_tensor *ts =
-        tl != NULL ? rs_op_scale(g, tc.out, (float)(1.0 / r->tau)) : NULL;
-    *pt = rs_op_softmax(g, ts);
-    *lpt = rs_op_log_softmax(g, ts);
-    rs_graph_set_grad(g, grad);
-    return *lpt != NULL ? RS_OK : RS_EINVAL;
-}
-
-/* beta tau^2 / R * sum p_t (log p_t - log q_s) over the R rows of the
- * student's scored logits s (log q_s = log_softmax(s / tau)). */
-static rs_tensor *
-kl_term(struct reg *r, struct rs_obj_ctx *c, rs_tensor *pt, rs_tensor *lpt)
-{
-    rs_graph *g = c->g;
-    rs_tensor *s = c->out;
-    if (s == NULL) {
-        rs_graph_fail(g, RS_EINVAL,
-                      "kl_teacher: the base objective gives no logits to "
-                      "compare");
-        return NULL;
-    }
-    if (!rs_tensor_same_shape(s, pt)) {
-        char a[48], b[48];
-        rs_graph_fail(g, RS_ESHAPE,
-                      "kl_teacher: the model scores %s, the teacher %s",
-                      rs_tensor_shape_str(s, a, sizeof a),
-                      rs_tensor_shape_str(pt, b, sizeof b));
-        return NULL;
-    }
-    rs_tensor *lq =
-        rs_op_log_softmax(g, rs_op_scale(g, s, (float)(1.0 / r->tau)));
-    rs_tensor *kl = rs_op_sum(g, rs_op_mul(g, pt, rs_op_sub(g, lpt, lq)));
-    double rows = (double)rs_tensor_rows(s);
-    return rs_op_scale(g, kl, (float)(r->lambda * r->tau * r->tau / rows));
+    *sum = (double)acc->data[0];
+    double w = rs_obj_schedule_weight(&r->sched, r->lambda, c->step);
+    return rs_op_scale(g, acc, (float)(w / 2.0));
 }
 
 static rs_tensor *
@@ -373,15 +289,17 @@ reg_loss(rs_objective *o, struct rs_obj_ctx *c, struct rs_obj_stats *st)
     struct reg *r = rs_objective_impl(o);
     if (!c->train)
         return rs_objective_loss(r->base, c, st);
-    rs_tensor *pt = NULL, *lpt = NULL;
-    /* The teacher first, so the student's forward is the one recorded. */
-    if (r->kind == REG_KL && teacher_probs(r, c, &pt, &lpt) != RS_OK)
-        return NULL;
     rs_tensor *lb = rs_objective_loss(r->base, c, st);
     if (lb == NULL)
         return NULL;
-    rs_tensor *term =
-        r->kind == REG_KL ? kl_term(r, c, pt, lpt) : anchor_term(r, c);
+    double sum = 0.0;
+    rs_tensor *term = anchor_term(r, c, &sum);
+    if (term == NULL)
+        return NULL;
+    if (r->kind == REG_EWC && st->nextra < RS_OBJ_MAX_EXTRAS) {
+        st->extra[st->nextra].name = "ewc";
+        st->extra[st->nextra++].value = sum;
+    }
     return rs_op_add(c->g, lb, term);
 }
 
@@ -390,8 +308,6 @@ reg_loss(rs_objective *o, struct rs_obj_ctx *c, struct rs_obj_stats *st)
 static int
 own_tensors(const struct reg *r)
 {
-    if (r->kind == REG_KL)
-        return r->nt;
     return r->kind == REG_EWC ? 2 * r->np : r->np;
 }
 
@@ -409,10 +325,6 @@ reg_tensor(const rs_objective *o, int i, const char **name)
     int own = own_tensors(r);
     if (i >= own)
         return rs_objective_tensor(r->base, i - own, name);
-    if (r->kind == REG_KL) {
-        *name = r->tnames[i];
-        return rs_nn_model_param(rs_nn_module_model(r->teacher), i);
-    }
     *name = r->names[i];
     return i < r->np ? r->anchor[i] : r->fisher[i - r->np];
 }
@@ -447,7 +359,7 @@ reg_state_load(rs_objective *o, const uint64_t *w, size_t n,
     bool anchored = (w[1] & FLAG_ANCHORED) != 0;
     if ((w[1] & ~(FLAG_ANCHORED | FLAG_FISHER)) != 0 ||
         (anchored && w[2] != (uint64_t)r->np) ||
-        (anchored && r->kind != REG_KL && !r->anchored))
+        (anchored && !r->anchored))
         return rs_error_set(err, RS_EFORMAT,
                             "the %s state has an anchor of %" PRIu64
                             " parameters, this one %d",
@@ -465,10 +377,9 @@ reg_destroy(void *impl)
 {
     struct reg *r = impl;
     anchor_drop(r);
-    for (int i = 0; i < r->nt; i++)
-        free(r->tnames[i]);
-    free(r->tnames);
-    rs_nn_module_release(r->teacher);
+    for (int i = 0; i < r->npre; i++)
+        rs_tensor_release(r->preset[i]);
+    free(r->preset);
     rs_objective_release(r->base);
     free(r);
 }
@@ -497,18 +408,6 @@ static const struct rs_objective_class ewc_class = {
     .destroy = reg_destroy,
 };
 
-static const struct rs_objective_class kl_class = {
-    .kind = "kl_teacher",
-    .check = reg_check,
-    .loss = reg_loss,
-    .state_words = reg_state_words,
-    .state_save = reg_state_save,
-    .state_load = reg_state_load,
-    .tensors = reg_tensors,
-    .tensor = reg_tensor,
-    .destroy = reg_destroy,
-};
-
 /* ---- builders ---------------------------------------------------------- */
 
 static struct reg *
@@ -520,8 +419,9 @@ reg_new(enum reg_kind kind, rs_objective *base)
     rs_objective_retain(base);
     /* The k-th wrapper of this kind down the chain is "<kind><k>". */
     int k = 1;
-    for (const struct reg *b = as_reg(base); b != NULL; b = as_reg(b->base))
-        k += b->kind == kind;
+    for (const rs_objective *b = base; b != NULL; b = rs_objective_base(b))
+        k += strcmp(rs_objective_kind(b), reg_kind_name(kind)) == 0;
+    rs_obj_schedule_default(&r->sched);
     if (k == 1)
         snprintf(r->prefix, sizeof r->prefix, "%s", reg_kind_name(kind));
     else
@@ -577,36 +477,13 @@ rs_objective_ewc(rs_objective *base, double lambda, int fisher_batches,
 }
 
 rs_objective *
-rs_objective_kl_teacher(rs_objective *base, rs_nn_module *teacher, double beta,
-                        double tau, struct rs_error *err)
-{
-    if (base == NULL || teacher == NULL) {
-        rs_error_set(err, RS_EINVAL, "kl_teacher: no %s",
-                     base == NULL ? "base objective" : "teacher");
-        return NULL;
-    }
-    if (check_weight("kl_teacher", "beta", beta, false, err) != RS_OK ||
-        check_weight("kl_teacher", "tau", tau, true, err) != RS_OK)
-        return NULL;
-    struct reg *r = reg_new(REG_KL, base);
-    r->lambda = beta;
-    r->tau = tau;
-    r->teacher = teacher;
-    rs_nn_module_retain(teacher);
-    const rs_nn_model *tm = rs_nn_module_model(teacher);
-    r->nt = rs_nn_model_count(tm);
-    r->tnames = rs_xcalloc((size_t)r->nt + 1, sizeof *r->tnames);
-    for (int i = 0; i < r->nt; i++)
-        r->tnames[i] =
-            make_name(r->prefix, "teacher", rs_nn_model_param_name(tm, i));
-    return rs_objective_new(&kl_class, r);
-}
-
-rs_objective *
 rs_objective_base(const rs_objective *o)
 {
     const struct reg *r = as_reg(o);
-    return r != NULL ? r->base : rs_objective_cdg_l2_base(o);
+    if (r != NULL)
+        return r->base;
+    rs_objective *b = rs_objective_kl_teacher_base(o);
+    return b != NULL ? b : rs_objective_cdg_l2_base(o);
 }
 
 int
@@ -614,8 +491,9 @@ rs_objective_reanchor(rs_objective *o, const rs_nn_model *params,
                       struct rs_error *err)
 {
     int done = 0;
-    for (struct reg *r = as_reg(o); r != NULL; r = as_reg(r->base)) {
-        if (r->kind == REG_KL)
+    for (rs_objective *p = o; p != NULL; p = rs_objective_base(p)) {
+        struct reg *r = as_reg(p);
+        if (r == NULL)
             continue;
         int rc = anchor_take(r, params, err);
         if (rc != RS_OK)
@@ -701,8 +579,9 @@ rs_objective_keep_units(rs_objective *o, int param, int dim, const int *keep,
                         int n, struct rs_error *err)
 {
     /* Validate against every anchor first: all or nothing. */
-    for (struct reg *r = as_reg(o); r != NULL; r = as_reg(r->base)) {
-        if (r->kind == REG_KL || !r->anchored)
+    for (rs_objective *p = o; p != NULL; p = rs_objective_base(p)) {
+        struct reg *r = as_reg(p);
+        if (r == NULL || !r->anchored)
             continue;
         if (param < 0 || param >= r->np)
             return rs_error_set(err, RS_EINVAL, "%s: parameter %d of %d",
@@ -719,8 +598,9 @@ rs_objective_keep_units(rs_objective *o, int param, int dim, const int *keep,
                                     "%s: slice %d outside 0..%d", r->prefix,
                                     keep[k], t->shape[dim] - 1);
     }
-    for (struct reg *r = as_reg(o); r != NULL; r = as_reg(r->base)) {
-        if (r->kind == REG_KL || !r->anchored)
+    for (rs_objective *p = o; p != NULL; p = rs_objective_base(p)) {
+        struct reg *r = as_reg(p);
+        if (r == NULL || !r->anchored)
             continue;
         rs_tensor *a = keep_slices(r->anchor[param], dim, keep, n, err);
         rs_tensor *f = a != NULL && r->fisher != NULL
@@ -780,10 +660,111 @@ rs_objective_prepare(rs_objective *o, struct rs_learner *l,
                      struct rs_error *err)
 {
     struct reg *r = as_reg(o);
-    if (r == NULL)
-        return RS_OK;
+    if (r == NULL) {
+        rs_objective *b = rs_objective_base(o);
+        return b != NULL ? rs_objective_prepare(b, l, err) : RS_OK;
+    }
     int rc = rs_objective_prepare(r->base, l, err);
     if (rc != RS_OK || r->kind != REG_EWC || r->fisher_batches == 0)
         return rc;
     return ewc_estimate(o, r, l, err);
+}
+
+/* ---- schedules and a preset Fisher -------------------------------------- */
+
+int
+rs_objective_set_schedule(rs_objective *o, const struct rs_obj_schedule *s,
+                          struct rs_error *err)
+{
+    struct reg *r = as_reg(o);
+    if (r == NULL)
+        return rs_objective_kl_teacher_schedule(o, s, err);
+    int rc = rs_obj_schedule_check(reg_kind_name(r->kind), r->lambda, s, err);
+    if (rc == RS_OK)
+        r->sched = *s;
+    return rc;
+}
+
+double
+rs_objective_weight(const rs_objective *o, long step)
+{
+    const struct reg *r = as_reg(o);
+    if (r == NULL)
+        return rs_objective_kl_teacher_weight(o, step);
+    return rs_obj_schedule_weight(&r->sched, r->lambda, step);
+}
+
+static const char *const fisher_norm_names[] = {"none", "mean", "max", NULL};
+
+const char *
+rs_obj_fisher_norm_name(enum rs_obj_fisher_norm n)
+{
+    return (unsigned)n < 3 ? fisher_norm_names[n] : "?";
+}
+
+int
+rs_obj_fisher_norm_parse(const char *name)
+{
+    for (int i = 0; fisher_norm_names[i] != NULL; i++)
+        if (strcmp(name, fisher_norm_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+int
+rs_objective_ewc_preset_fisher(rs_objective *o, rs_tensor *const *fisher,
+                               int n, enum rs_obj_fisher_norm norm,
+                               struct rs_error *err)
+{
+    struct reg *r = as_reg(o);
+    if (r == NULL || r->kind != REG_EWC)
+        return rs_error_set(err, RS_EINVAL,
+                            "preset_fisher: the %s objective is not ewc",
+                            rs_objective_kind(o));
+    if (n < 1 || fisher == NULL)
+        return rs_error_set(err, RS_EINVAL, "ewc: an empty Fisher");
+    if ((unsigned)norm > RS_OBJ_FISHER_MAX)
+        return rs_error_set(err, RS_EINVAL, "ewc: unknown normalisation %d",
+                            (int)norm);
+    /* sum and largest entry, in double */
+    double sum = 0.0, top = 0.0;
+    size_t count = 0;
+    for (int i = 0; i < n; i++) {
+        for (size_t j = 0; j < fisher[i]->numel; j++) {
+            float v = fisher[i]->data[j];
+            if (!(isfinite(v) && v >= 0.0f))
+                return rs_error_set(err, RS_EINVAL,
+                                    "ewc: Fisher tensor %d has %g at %zu "
+                                    "(must be finite and >= 0)",
+                                    i + 1, (double)v, j);
+            sum += (double)v;
+            top = (double)v > top ? (double)v : top;
+        }
+        count += fisher[i]->numel;
+    }
+    if (norm != RS_OBJ_FISHER_RAW && top == 0.0)
+        return rs_error_set(err, RS_EINVAL,
+                            "ewc: the Fisher is 0 everywhere (nothing to "
+                            "normalise by)");
+    double scale = norm == RS_OBJ_FISHER_MEAN  ? (double)count / sum
+                   : norm == RS_OBJ_FISHER_MAX ? 1.0 / top
+                                               : 1.0;
+    rs_tensor **pre = rs_xcalloc((size_t)n + 1, sizeof *pre);
+    for (int i = 0; i < n; i++) {
+        pre[i] = rs_tensor_clone(fisher[i], err);
+        if (pre[i] == NULL) {
+            for (int k = 0; k < i; k++)
+                rs_tensor_release(pre[k]);
+            free(pre);
+            return err != NULL ? err->code : RS_ENOMEM;
+        }
+        for (size_t j = 0; j < pre[i]->numel; j++)
+            pre[i]->data[j] = (float)((double)pre[i]->data[j] * scale);
+    }
+    for (int i = 0; i < r->npre; i++)
+        rs_tensor_release(r->preset[i]);
+    free(r->preset);
+    r->preset = pre;
+    r->npre = n;
+    return RS_OK;
 }

@@ -59,7 +59,7 @@ struct rs_obj_ctx {
 };
 
 /* Named scalars an objective may report per step besides its loss. */
-#define RS_OBJ_MAX_EXTRAS 4
+#define RS_OBJ_MAX_EXTRAS 6
 
 /* Filled by loss: correct predictions among count scored (count 0: the
  * objective scores none, accuracy is reported as NaN). loss is set by the
@@ -257,23 +257,46 @@ rs_tensor *rs_obj_sparc_align(rs_graph *g,
                               rs_tensor *t, rs_tensor *v,
                               rs_tensor *inv_tau_f);
 
-/* ---- regularisers (obj_regularise.c) ---------------------------------- */
+/* ---- regularisers (obj_regularise.c, obj_kl.c) ----------------------- */
+
+/* How a regulariser's weight w0 changes as the learner steps: after
+ * `step` learner steps the weight is max(w0 decay^floor(step / every),
+ * floor) -- the decay per update with a floor of the knowledge-retention
+ * losses (arXiv 2402.02868), `every` being the learner steps of one
+ * update (a PPO update's epochs times its minibatches). */
+struct rs_obj_schedule {
+    double decay; /* (0, 1]; 1: constant */
+    double floor; /* in [0, w0]; 0 */
+    long every;   /* >= 1; 1 */
+};
+void rs_obj_schedule_default(struct rs_obj_schedule *s);
+/* RS_EINVAL naming kind and the field on a bad schedule for weight w0. */
+RS_NODISCARD int rs_obj_schedule_check(const char *kind, double w0,
+                                       const struct rs_obj_schedule *s,
+                                       struct rs_error *err);
+double rs_obj_schedule_weight(const struct rs_obj_schedule *s, double w0,
+                              long step);
 
 /* Each wraps base (retained) and adds a term to its loss while training;
  * evaluations report the base's loss and accuracy. Counts and
  * accuracies are the base's. NULL + err (RS_EINVAL naming the field) on
- * a missing base or a bad weight.
- *   l2_anchor   lambda / 2 * |theta - anchor|^2 over every parameter the
- *               learner trains (lambda >= 0);
- *   ewc         lambda / 2 * sum_i F_i (theta_i - anchor_i)^2 with a
- *               diagonal Fisher F (lambda >= 0; fisher_batches >= 0 is
- *               what rs_objective_prepare estimates it over; 0: set it
- *               with rs_objective_ewc_set_fisher);
- *   kl_teacher  beta tau^2 * mean over the base's scored predictions of
- *               KL(softmax(t / tau) || softmax(s / tau)), t the logits of
- *               teacher (retained, never trained: check refuses a
- *               teacher whose parameters the learner trains) on the same
- *               input, s the model's (beta >= 0, tau > 0).
+ * a missing base or a bad weight. w_t is the weight under the wrapper's
+ * schedule (constant unless set).
+ *   l2_anchor   w_t / 2 * |theta - anchor|^2 over every parameter the
+ *               learner trains (w0 = lambda >= 0);
+ *   ewc         w_t / 2 * sum_i F_i (theta_i - anchor_i)^2 with a
+ *               diagonal Fisher F (w0 = lambda >= 0; fisher_batches >= 0
+ *               is what rs_objective_prepare estimates it over; 0: give it
+ *               with rs_objective_ewc_preset_fisher or set it with
+ *               rs_objective_ewc_set_fisher); extra "ewc": the sum
+ *               without w_t / 2;
+ *   kl_teacher  w_t tau^2 * mean over rows of KL(softmax(t / tau) ||
+ *               softmax(s / tau)), t the logits of teacher (retained,
+ *               never trained: check refuses a teacher whose parameters
+ *               the learner trains) and s the model's (w0 = beta >= 0,
+ *               tau > 0); the rows are the base's scored predictions on
+ *               the same input, or, with a buffer, rows drawn from it
+ *               (obj_kl.c); extra "kl": the mean KL.
  * The anchor is a copy of the parameters taken when a learner first
  * checks the objective (rs_learner_new / set_objective); later checks
  * (set_source) only verify that it still fits the parameters' names and
@@ -287,6 +310,57 @@ rs_objective *rs_objective_ewc(rs_objective *base, double lambda,
 rs_objective *rs_objective_kl_teacher(rs_objective *base, rs_nn_module *teacher,
                                       double beta, double tau,
                                       struct rs_error *err);
+/* Set the schedule of o, an l2_anchor, ewc or kl_teacher; RS_EINVAL for
+ * another kind or a bad schedule (nothing changed). */
+RS_NODISCARD int rs_objective_set_schedule(rs_objective *o,
+                                           const struct rs_obj_schedule *s,
+                                           struct rs_error *err);
+/* The weight w_t at step of o, an l2_anchor, ewc or kl_teacher; NaN for
+ * other kinds. */
+double rs_objective_weight(const rs_objective *o, long step);
+/* kl_teacher's own (obj_kl.c; rs_objective_set_schedule calls them). */
+RS_NODISCARD int
+rs_objective_kl_teacher_schedule(rs_objective *o,
+                                 const struct rs_obj_schedule *s,
+                                 struct rs_error *err);
+double rs_objective_kl_teacher_weight(const rs_objective *o, long step);
+/* Rows a kl_teacher draws per step from a buffer, at most. */
+#define RS_OBJ_KL_MAX_BATCH 65536
+/* Give a kl_teacher a static buffer: states (n, features) is copied, and
+ * each training step draws `batch` rows uniformly with replacement from
+ * it (a stream seeded by seed, saved in checkpoints) and scores the
+ * teacher and the model there instead of on the base's rows. The model
+ * and the teacher must take those features (checked when a learner
+ * adopts it). RS_EINVAL naming the value. */
+RS_NODISCARD int rs_objective_kl_teacher_buffer(rs_objective *o,
+                                                const rs_tensor *states,
+                                                int batch, uint64_t seed,
+                                                struct rs_error *err);
+/* The teacher of a kl_teacher (borrowed), NULL for other kinds. */
+rs_nn_module *rs_objective_teacher(const rs_objective *o);
+/* The base of a kl_teacher (borrowed), NULL for other kinds. */
+rs_objective *rs_objective_kl_teacher_base(const rs_objective *o);
+/* How rs_objective_ewc_preset_fisher scales the given Fisher. */
+enum rs_obj_fisher_norm {
+    RS_OBJ_FISHER_RAW,  /* as given */
+    RS_OBJ_FISHER_MEAN, /* divided by the mean of its entries */
+    RS_OBJ_FISHER_MAX,  /* divided by its largest entry */
+};
+/* "none", "mean", "max"; parse returns -1 if unknown. */
+const char *rs_obj_fisher_norm_name(enum rs_obj_fisher_norm n);
+int rs_obj_fisher_norm_parse(const char *name);
+/* Give an ewc its Fisher before a learner adopts it: copies of
+ * fisher[0..n) (finite, >= 0, not all 0 unless RAW), scaled by norm over
+ * all their entries, become the Fisher of the first n parameters the
+ * learner trains (modules[0]'s, in registry order) when it first
+ * anchors; every other parameter gets 0 (not held). A learner whose
+ * first n parameters differ in shape is refused at check. RS_EINVAL
+ * naming the value (nothing changed). */
+RS_NODISCARD int rs_objective_ewc_preset_fisher(rs_objective *o,
+                                                rs_tensor *const *fisher,
+                                                int n,
+                                                enum rs_obj_fisher_norm norm,
+                                                struct rs_error *err);
 /* The objective a regulariser (or cdg_l2, below) wraps (borrowed), NULL
  * for other kinds. */
 rs_objective *rs_objective_base(const rs_objective *o);
