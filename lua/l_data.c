@@ -9,18 +9,21 @@
  * example. rs.data.relabel(ds, {frac=1, seed=1, task=1, labels="random"})
  * wraps a dataset's features with labels of its own (data/relabel.h):
  * the tasks of a plasticity run, or labels="index" for targets looked up
- * by example. Labels are class numbers 0..classes-1; example indices are
- * 1-based. Worker thread only.
+ * by example. rs.data.tensors{x=, y=, classes=, test_x=, test_y=} copies
+ * examples a scene makes (data/tensors.h). Labels are class numbers
+ * 0..classes-1; example indices are 1-based. Worker thread only.
  */
 #include "config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "data/fmnist.h"
 #include "data/idx.h"
 #include "data/modular.h"
 #include "data/relabel.h"
+#include "data/tensors.h"
 #include "lua/bind.h"
 
 static const char *const split_names[] = {"train", "test", NULL};
@@ -344,6 +347,97 @@ l_data_example(lua_State *L)
     return 3;
 }
 
+/* The labels list at field key of the config (arg 1): n integers into a
+ * new array (the caller's), raising a field error otherwise. */
+static int *
+labels_field(lua_State *L, const char *fn, const char *key, int n)
+{
+    lua_getfield(L, 1, key);
+    if (!lua_istable(L, -1))
+        rs_lua_field_error(L, fn, key, "a list of labels expected, got %s",
+                           rs_lua_kind_name(L, -1));
+    if ((lua_Integer)lua_rawlen(L, -1) != n)
+        rs_lua_field_error(L, fn, key, "has %d labels for %d rows",
+                           (int)lua_rawlen(L, -1), n);
+    int *y = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *y, 0);
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, -2, i + 1);
+        int ok = 0;
+        lua_Integer v = lua_tointegerx(L, -1, &ok);
+        if (!ok || v < INT32_MIN || v > INT32_MAX)
+            rs_lua_field_error(L, fn, key, "entry %d: an integer expected",
+                               i + 1);
+        y[i] = (int)v;
+        lua_pop(L, 1);
+    }
+    lua_remove(L, -2); /* the list: the userdata stays on the stack */
+    return y;
+}
+
+/* The (n, dim) tensor at field key (n >= lo). */
+static rs_tensor *
+rows_field(lua_State *L, const char *fn, const char *key)
+{
+    lua_getfield(L, 1, key);
+    if (rs_lua_test_box(L, -1, RS_LUA_TENSOR_MT) == NULL)
+        rs_lua_field_error(L, fn, key, "tensor expected, got %s",
+                           rs_lua_kind_name(L, -1));
+    rs_tensor *t = rs_lua_check_tensor(L, lua_gettop(L), fn, key);
+    if (t->ndim != 2)
+        rs_lua_field_error(L, fn, key,
+                           "a (rows, features) tensor expected, got %d "
+                           "dimensions",
+                           t->ndim);
+    return t; /* the handle stays on the stack */
+}
+
+/* rs.data.tensors{x=, y=, classes=, test_x=, test_y=} */
+static int
+l_data_tensors(lua_State *L)
+{
+    static const char fn[] = "rs.data.tensors";
+    static const char *const fields[] = {"x", "y", "classes", "test_x",
+                                         "test_y", NULL};
+    rs_lua_check_table(L, 1, fn, "config");
+    rs_lua_check_fields(L, 1, fn, fields);
+    if (!rs_lua_has_field(L, 1, "x") || !rs_lua_has_field(L, 1, "y"))
+        return luaL_error(L, "%s: field '%s' is required", fn,
+                          rs_lua_has_field(L, 1, "x") ? "y" : "x");
+    rs_tensor *x = rows_field(L, fn, "x");
+    int dim = x->shape[1];
+    struct rs_data_tensors_split train = {.x = x->data, .n = x->shape[0]};
+    train.y = labels_field(L, fn, "y", train.n);
+    int top = 0;
+    for (int i = 0; i < train.n; i++)
+        top = train.y[i] > top ? train.y[i] : top;
+    int classes = (int)rs_lua_opt_int_field(L, 1, fn, "classes", top + 1, 1,
+                                            1 << 20);
+    struct rs_data_tensors_split test = {0};
+    if (rs_lua_has_field(L, 1, "test_x") != rs_lua_has_field(L, 1, "test_y"))
+        return luaL_error(L, "%s: give test_x and test_y together", fn);
+    if (rs_lua_has_field(L, 1, "test_x")) {
+        rs_tensor *tx = rows_field(L, fn, "test_x");
+        if (tx->shape[1] != dim)
+            return rs_lua_field_error(L, fn, "test_x",
+                                      "has %d features, x has %d",
+                                      tx->shape[1], dim);
+        test.x = tx->data;
+        test.n = tx->shape[0];
+        test.y = labels_field(L, fn, "test_y", test.n);
+    }
+    void **box = rs_lua_new_box(L, RS_LUA_DATASET_MT); /* closed */
+    struct rs_error err = {0};
+    rs_dataset *d = rs_data_tensors_new(&train, &test, dim, classes, &err);
+    if (d == NULL) {
+        /* "tensors: ..." -> the function's name leads */
+        const char *msg = strncmp(err.msg, "tensors: ", 9) == 0 ? err.msg + 9
+                                                                : err.msg;
+        return luaL_error(L, "%s: %s", fn, msg);
+    }
+    *box = d;
+    return 1;
+}
+
 static int
 l_data_release(lua_State *L)
 {
@@ -395,6 +489,7 @@ static const luaL_Reg data_funcs[] = {
     {"modular", l_data_modular},
     {"fmnist", l_data_fmnist},
     {"relabel", l_data_relabel},
+    {"tensors", l_data_tensors},
     {NULL, NULL},
 };
 

@@ -533,6 +533,11 @@ l_learner_set_objective(lua_State *L)
     rs_learner *l = check_self(L, fn);
     if (!rs_lua_is_objective(L, 2))
         return rs_lua_type_error(L, fn, 2, "objective", "objective");
+    if (rs_learner_driver(l, "ppo") != NULL)
+        return luaL_error(L,
+                          "%s: a ppo learner takes its objective once, as "
+                          "rs.rl.ppo{objective=}",
+                          fn);
     struct rs_error err = {0};
     rs_objective *o = rs_lua_objective_build(L, 2, &err);
     int rc = o != NULL ? rs_learner_set_objective(l, o, &err) : err.code;

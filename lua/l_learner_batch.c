@@ -7,6 +7,12 @@
  *   l:next_batch() -> batch        the next training batch as a table
  *   l:apply(loss)                  the optimiser step after a backward
  *                                  written in Lua (rs.graph)
+ *   l:fisher{batches=, rows=0} -> {tensors}   the diagonal Fisher of the
+ *                                  objective's loss, one tensor per
+ *                                  trained parameter in registry order
+ *                                  (module:param_names()'s; rows 1:
+ *                                  per-example gradients; 0: the
+ *                                  learner's batch size)
  *
  * and rs_lua_push_batch, the batch as Lua sees it (also what
  * rs.objective.lua's function gets). Worker thread only.
@@ -14,10 +20,12 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "algo/learner.h"
 #include "data/source.h"
+#include "nn/model.h"
 #include "lua/bind.h"
 
 static rs_learner *
@@ -176,6 +184,37 @@ l_learner_apply(lua_State *L)
     return 0;
 }
 
+/* l:fisher{batches=, rows=0} -> list of tensors */
+static int
+l_learner_fisher(lua_State *L)
+{
+    static const char fn[] = "learner:fisher";
+    static const char *const fields[] = {"batches", "rows", NULL};
+    rs_learner *l = check_self(L, fn);
+    rs_lua_check_table(L, 2, fn, "config");
+    rs_lua_check_fields(L, 2, fn, fields);
+    if (!rs_lua_has_field(L, 2, "batches"))
+        return luaL_error(L, "%s: field 'batches' is required", fn);
+    int batches =
+        (int)rs_lua_opt_int_field(L, 2, fn, "batches", 1, 1, 1000000);
+    int rows = (int)rs_lua_opt_int_field(L, 2, fn, "rows", 0, 0, 65536);
+    int np = rs_nn_model_count(rs_learner_params(l));
+    rs_tensor **f = rs_xcalloc((size_t)np + 1, sizeof *f);
+    struct rs_error err = {0};
+    if (rs_learner_fisher(l, batches, rows, f, &err) != RS_OK) {
+        free(f);
+        return rs_lua_status_error(L, fn, &err);
+    }
+    lua_createtable(L, np, 0);
+    for (int i = 0; i < np; i++) {
+        rs_lua_push_tensor(L, f[i]); /* retains */
+        rs_tensor_release(f[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    free(f);
+    return 1;
+}
+
 void
 rs_lua_learner_batch_methods(lua_State *L)
 {
@@ -183,6 +222,7 @@ rs_lua_learner_batch_methods(lua_State *L)
         {"step_on", l_learner_step_on},
         {"next_batch", l_learner_next_batch},
         {"apply", l_learner_apply},
+        {"fisher", l_learner_fisher},
         {NULL, NULL},
     };
     luaL_setfuncs(L, methods, 0);

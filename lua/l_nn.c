@@ -422,6 +422,42 @@ l_nn_param(lua_State *L)
     return 1;
 }
 
+/* m:copy_from(src): every parameter of src into m's of the same name
+ * (same names and shapes, in the same order, or nothing is copied). */
+static int
+l_nn_copy_from(lua_State *L)
+{
+    static const char fn[] = "module:copy_from";
+    rs_nn_module *m = rs_lua_check_module(L, 1, fn, "self");
+    rs_nn_module *src = rs_lua_check_module(L, 2, fn, "src");
+    rs_nn_model *to = rs_nn_module_model(m);
+    const rs_nn_model *from = rs_nn_module_model(src);
+    int n = rs_nn_model_count(to);
+    if (rs_nn_model_count(from) != n)
+        return rs_lua_arg_error(L, fn, 2, "src",
+                                "has %d parameters, this module %d",
+                                rs_nn_model_count(from), n);
+    for (int i = 0; i < n; i++) {
+        const rs_tensor *a = rs_nn_model_param(to, i);
+        const rs_tensor *b = rs_nn_model_param(from, i);
+        char sa[48], sb[48];
+        if (strcmp(rs_nn_model_param_name(to, i),
+                   rs_nn_model_param_name(from, i)) != 0 ||
+            !rs_tensor_same_shape(a, b))
+            return rs_lua_arg_error(
+                L, fn, 2, "src", "parameter %d is %s %s, this module's %s %s",
+                i + 1, rs_nn_model_param_name(from, i),
+                rs_tensor_shape_str(b, sb, sizeof sb),
+                rs_nn_model_param_name(to, i),
+                rs_tensor_shape_str(a, sa, sizeof sa));
+    }
+    if (m != src)
+        for (int i = 0; i < n; i++)
+            rs_tensor_copy_data(rs_nn_model_param(to, i),
+                                rs_nn_model_param(from, i));
+    return 0;
+}
+
 static int
 l_nn_child(lua_State *L)
 {
@@ -548,7 +584,8 @@ static const luaL_Reg module_methods[] = {
     {"num_params", l_nn_num_params}, {"weight_norm", l_nn_weight_norm},
     {"grad_norm", l_nn_grad_norm},   {"zero_grad", l_nn_zero_grad},
     {"in_features", l_nn_in},        {"out_features", l_nn_out},
-    {"release", l_nn_release},       {NULL, NULL},
+    {"copy_from", l_nn_copy_from},   {"release", l_nn_release},
+    {NULL, NULL},
 };
 
 static const luaL_Reg module_meta[] = {

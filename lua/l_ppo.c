@@ -6,11 +6,16 @@
  *             minibatch=256, epochs=4, gamma=0.99, lambda=0.95, clip=0.2,
  *             ent_coef=0.01, vf_coef=0.5, pfo=0, norm_adv=true,
  *             capacity_every=0, capacity_rows=4096,
- *             capacity_minibatch=64, seed=, log_every=1}
+ *             capacity_minibatch=64, seed=, log_every=1,
+ *             instruments=true, objective=}
  *       -> a learner handle (rs.learner's, l_learner.c) with the ppo
  *          driver attached: each session step (l:update()) is one PPO
  *          update; the env handle is given to the learner (any later use
- *          of it raises "env was given to a learner")
+ *          of it raises "env was given to a learner"); objective= is a
+ *          spec whose innermost objective is rs.objective.ppo{} (e.g.
+ *          rs.objective.kl_teacher{base = rs.objective.ppo{}, ...}): the
+ *          PPO loss keeps this call's clip, ent_coef, vf_coef, pfo and
+ *          norm_adv; instruments=false logs only rl/ (many learners)
  *
  * and on every learner handle (nil without the ppo driver):
  *   l:ppo() -> {steps=, minibatch=, epochs=, gamma=, lambda=, clip=,
@@ -153,7 +158,7 @@ l_ppo_new(lua_State *L)
         "steps",          "minibatch", "epochs",    "gamma", "lambda",
         "clip",           "ent_coef",  "vf_coef",   "pfo",   "norm_adv",
         "capacity_every", "capacity_rows", "capacity_minibatch",
-        "seed",           "log_every", NULL};
+        "seed",           "log_every", "instruments", "objective", NULL};
     rs_lua_check_table(L, 1, fn, "config");
     rs_lua_check_fields(L, 1, fn, fields);
     struct rs_lua_ctx *ctx = rs_lua_ctx(L);
@@ -201,6 +206,15 @@ l_ppo_new(lua_State *L)
     struct rs_ppo_config pc;
     rs_ppo_config_default(&pc);
     rs_lua_ppo_fields(L, 1, fn, rs_env_copies(e), &pc);
+    pc.instruments =
+        rs_lua_opt_bool_field(L, 1, fn, "instruments", pc.instruments);
+    int spec = 0; /* the objective spec, if any */
+    if (lua_getfield(L, 1, "objective") != LUA_TNIL) {
+        rs_lua_objective_check(L, -1, fn, "objective");
+        spec = lua_gettop(L);
+    } else {
+        lua_pop(L, 1);
+    }
     /* two streams, the batches' and the actions', from one seed */
     struct rs_rng seeds = ctx->rng;
     if (rs_lua_has_field(L, 1, "seed"))
@@ -212,11 +226,20 @@ l_ppo_new(lua_State *L)
         ctx->rng = seeds; /* the host stream moves on */
 
     /* every check done: the handle (closed), then the env and learner */
-    lua_pushnil(L);                        /* ... models nil */
-    rs_lua_learner_box(L, models, -1, -1); /* ... models nil box */
+    rs_objective *obj = NULL;
+    if (spec != 0 && (obj = rs_lua_objective_build(L, spec, &err)) == NULL)
+        return rs_lua_status_error(L, fn, &err);
+    lua_pushnil(L); /* ... models [spec] nil */
+    rs_lua_learner_box(L, models, -1, spec != 0 ? spec : -1);
     int box = lua_gettop(L);
     e = rs_lua_env_take(L, env, fn, "env"); /* ours from here on */
-    rs_learner *l = rs_ppo_learner(&lc, actor, critic, e, &pc, &err);
+    rs_learner *l = rs_ppo_learner_with(&lc, actor, critic, e, &pc, obj, &err);
+    rs_objective_release(obj);
+    if (l != NULL && rs_objective_prepare(rs_learner_objective(l), l, &err) !=
+                         RS_OK) {
+        rs_learner_free(l);
+        l = NULL;
+    }
     if (l == NULL)
         return ppo_error(L, fn, &err);
     rs_lua_learner_open(L, box, l);
@@ -265,6 +288,8 @@ l_ppo_config(lua_State *L)
     set_int(L, "capacity_rows", c->capacity_rows);
     set_int(L, "capacity_minibatch", c->capacity_minibatch);
     set_int(L, "seed", (lua_Integer)c->seed);
+    lua_pushboolean(L, c->instruments);
+    lua_setfield(L, -2, "instruments");
     return 1;
 }
 

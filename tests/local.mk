@@ -11,7 +11,8 @@ AM_TESTS_ENVIRONMENT = RS_SRCDIR='$(abs_top_srcdir)'; \
 check_LIBRARIES += %D%/libtap.a
 %C%_libtap_a_SOURCES = %D%/tap.c %D%/tap.h %D%/gradcheck.c %D%/gradcheck.h \
 	%D%/learn_fixture.c %D%/learn_fixture.h \
-	%D%/dyneval_fixture.c %D%/dyneval_fixture.h
+	%D%/dyneval_fixture.c %D%/dyneval_fixture.h \
+	%D%/obj_fixture.c %D%/obj_fixture.h
 
 RS_TEST_LIBS = %D%/libtap.a $(RS_ALL_LIBS) $(RS_LIBS)
 
@@ -114,6 +115,8 @@ check_PROGRAMS += %D%/t_run_ckpt_learner
 %C%_t_run_ckpt_learner_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += %D%/t_algo_objectives
 %C%_t_algo_objectives_LDADD = $(RS_TEST_LIBS)
+check_PROGRAMS += %D%/t_algo_retention
+%C%_t_algo_retention_LDADD = $(RS_TEST_LIBS)
 # the probe runner (probe/runner.h) on a hand-set MLP
 check_PROGRAMS += %D%/t_probe_runner
 %C%_t_probe_runner_LDADD = $(RS_TEST_LIBS)

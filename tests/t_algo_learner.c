@@ -540,7 +540,7 @@ test_fisher(void)
     }
     int np = rs_nn_model_count(rs_learner_params(a));
     rs_tensor **f = calloc((size_t)np, sizeof *f);
-    rc |= rs_learner_fisher(a, 2, f, &err);
+    rc |= rs_learner_fisher(a, 2, 0, f, &err);
     tap_ok(rc == RS_OK && f[0] != NULL, "fisher over 2 batches (%s)", err.msg);
 
     /* By hand on b: the next two batches (from a copy of b's sampler, by
@@ -597,7 +597,7 @@ test_fisher(void)
     }
     tap_ok(same && tap_params_equal(rs_learner_params(a), pb),
            "fisher leaves parameters, optimiser and sampler untouched");
-    rc = rs_learner_fisher(a, 0, f, &err);
+    rc = rs_learner_fisher(a, 0, 0, f, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "batches = 0") != NULL,
            "fisher: 0 batches refused: %s", err.msg);
     for (int i = 0; i < np; i++)

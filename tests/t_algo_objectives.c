@@ -38,6 +38,7 @@
 #include "run/ckpt_learner.h"
 #include "tests/gradcheck.h"
 #include "tests/learn_fixture.h"
+#include "tests/obj_fixture.h"
 #include "tests/tap.h"
 
 /* ---- fixtures ---------------------------------------------------------- */
@@ -49,23 +50,6 @@ transformer(int vocab, int ctx, uint64_t seed)
     struct rs_nn_transformer_config c =
         tap_transformer_config(vocab, ctx, 1, 0);
     return tap_transformer(&c, seed);
-}
-
-/* A labelled features batch of n rows, x uniform in [-1, 1). */
-static void
-features_batch(struct rs_batch *b, int n, int width, int classes, uint64_t seed)
-{
-    struct rs_rng r;
-    rs_rng_seed(&r, seed);
-    struct rs_error err = {0};
-    rs_batch_init(b);
-    if (rs_batch_reserve(b, 0, RS_NN_INPUT_FEATURES, n, width, true, &err) !=
-        RS_OK)
-        tap_bail("batch: %s", err.msg);
-    for (int i = 0; i < n * width; i++)
-        b->in[0].x[i] = 2.0f * rs_rng_uniform(&r) - 1.0f;
-    for (int i = 0; i < n; i++)
-        b->y[i] = (int)rs_rng_below(&r, (uint32_t)classes);
 }
 
 /* An unlabelled tokens batch of n windows of W ids < vocab. */
@@ -80,64 +64,6 @@ tokens_batch(struct rs_batch *b, int n, int W, int vocab, uint64_t seed)
         tap_bail("batch: %s", err.msg);
     for (int i = 0; i < n * W; i++)
         b->in[0].ids[i] = (int)rs_rng_below(&r, (uint32_t)vocab);
-}
-
-static struct rs_source_info
-info_of(const struct rs_batch *b, int vocab, int classes)
-{
-    struct rs_source_info si;
-    memset(&si, 0, sizeof si);
-    si.ninputs = 1;
-    si.kind[0] = b->in[0].kind;
-    si.width[0] = b->in[0].width;
-    si.vocab[0] = vocab;
-    si.classes = classes;
-    return si;
-}
-
-/* o checked against module m and the batch's source info. */
-static int
-check(rs_objective *o, rs_nn_module *m, const struct rs_source_info *si,
-      struct rs_error *err)
-{
-    rs_nn_module *mods[1] = {m};
-    struct rs_obj_env env = {.modules = mods,
-                             .nmodules = 1,
-                             .params = rs_nn_module_model(m),
-                             .si = si};
-    return rs_objective_check(o, &env, err);
-}
-
-/* o's training loss of m on b, on g (not reset). */
-static rs_tensor *
-run(rs_objective *o, rs_graph *g, rs_nn_module *m, const struct rs_batch *b,
-    struct rs_obj_stats *st, rs_tensor **out)
-{
-    rs_nn_module *mods[1] = {m};
-    struct rs_obj_ctx c = {.g = g,
-                           .modules = mods,
-                           .nmodules = 1,
-                           .params = rs_nn_module_model(m),
-                           .batch = b,
-                           .train = true};
-    struct rs_obj_stats dummy;
-    rs_tensor *l = rs_objective_loss(o, &c, st != NULL ? st : &dummy);
-    if (out != NULL)
-        *out = c.out;
-    return l;
-}
-
-/* The scalar value of o's loss (NaN on error; the message as a comment). */
-static double
-loss_of(rs_objective *o, rs_nn_module *m, const struct rs_batch *b)
-{
-    rs_graph *g = rs_graph_new();
-    rs_tensor *l = run(o, g, m, b, NULL, NULL);
-    double v = l != NULL ? (double)l->data[0] : (double)NAN;
-    if (l == NULL)
-        tap_diag("loss failed: %s", rs_graph_error(g)->msg);
-    rs_graph_free(g);
-    return v;
 }
 
 /* Every parameter of m moved by d = uniform [-s, s); d kept in out
@@ -169,7 +95,7 @@ grads_of(rs_objective *o, rs_nn_module *m, const struct rs_batch *b,
     rs_nn_model_zero_grad(p);
     rs_graph *g = rs_graph_new();
     struct rs_error err = {0};
-    rs_tensor *l = run(o, g, m, b, NULL, NULL);
+    rs_tensor *l = tap_obj_run(o, g, m, b, NULL, NULL);
     int rc = l != NULL ? rs_graph_backward(g, l, &err) : RS_EINVAL;
     size_t k = 0;
     for (int i = 0; i < rs_nn_model_count(p); i++) {
@@ -182,31 +108,6 @@ grads_of(rs_objective *o, rs_nn_module *m, const struct rs_batch *b,
     return rc;
 }
 
-/* For tap_gradcheck: o's loss of m on b (the inputs are m's params). */
-struct fd {
-    rs_objective *o;
-    rs_nn_module *m;
-    const struct rs_batch *b;
-};
-
-static rs_tensor *
-fd_build(rs_graph *g, rs_tensor *const *in, void *ud)
-{
-    (void)in;
-    struct fd *f = ud;
-    return run(f->o, g, f->m, f->b, NULL, NULL);
-}
-
-static void
-gradcheck(const char *name, rs_objective *o, rs_nn_module *m,
-          const struct rs_batch *b)
-{
-    struct fd f = {o, m, b};
-    rs_nn_model *p = rs_nn_module_model(m);
-    tap_gradcheck(name, rs_nn_model_count(p), rs_nn_model_params(p), fd_build,
-                  &f, 1e-2, 1e-2);
-}
-
 /* ---- next_token -------------------------------------------------------- */
 
 static void
@@ -217,16 +118,16 @@ test_next_token(void)
     rs_nn_module *m = transformer(V, W, 11);
     struct rs_batch b;
     tokens_batch(&b, N, W, V, 5);
-    struct rs_source_info si = info_of(&b, V, 0);
+    struct rs_source_info si = tap_obj_info(&b, V, 0);
     rs_objective *o = rs_objective_next_token(&err);
-    tap_ok(o != NULL && check(o, m, &si, &err) == RS_OK,
+    tap_ok(o != NULL && tap_obj_check(o, m, &si, &err) == RS_OK,
            "next_token accepts a transformer on %d-token windows (%s)", W,
            err.msg);
 
     rs_graph *g = rs_graph_new();
     struct rs_obj_stats st;
     rs_tensor *out = NULL;
-    rs_tensor *l = run(o, g, m, &b, &st, &out);
+    rs_tensor *l = tap_obj_run(o, g, m, &b, &st, &out);
     tap_ok(l != NULL && out != NULL && out->ndim == 3 && out->shape[0] == N &&
                out->shape[1] == W - 1 && out->shape[2] == V,
            "next_token: c->out is the scored logits (%d, %d, %d)", N, W - 1, V);
@@ -264,22 +165,22 @@ test_next_token(void)
            st.correct, correct);
     rs_graph_free(h);
     rs_graph_free(g);
-    gradcheck("next_token", o, m, &b);
+    tap_obj_gradcheck("next_token", o, m, &b);
 
     /* Refusals: a feature source, a window of one token, a small ctx. */
     struct rs_source_info bad = si;
     bad.kind[0] = RS_NN_INPUT_FEATURES;
-    int rc = check(o, m, &bad, &err);
+    int rc = tap_obj_check(o, m, &bad, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "features") != NULL,
            "next_token refuses a feature source: %s", err.msg);
     bad = si;
     bad.width[0] = 1;
-    rc = check(o, m, &bad, &err);
+    rc = tap_obj_check(o, m, &bad, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "1 token") != NULL,
            "next_token refuses 1-token windows: %s", err.msg);
     bad = si;
     bad.width[0] = W + 1;
-    rc = check(o, m, &bad, &err);
+    rc = tap_obj_check(o, m, &bad, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "ctx is 6") != NULL,
            "next_token refuses windows longer than ctx: %s", err.msg);
     rs_objective_release(o);
@@ -297,14 +198,14 @@ test_l2_anchor(void)
     struct rs_error err = {0};
     rs_nn_module *m = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 3);
     struct rs_batch b;
-    features_batch(&b, N, IN, C, 9);
-    struct rs_source_info si = info_of(&b, 0, C);
+    tap_features_batch(&b, N, IN, C, 9);
+    struct rs_source_info si = tap_obj_info(&b, 0, C);
     rs_objective *base = tap_classify();
     rs_objective *o = rs_objective_l2_anchor(base, lambda, &err);
-    tap_ok(o != NULL && check(o, m, &si, &err) == RS_OK &&
-               check(base, m, &si, &err) == RS_OK,
+    tap_ok(o != NULL && tap_obj_check(o, m, &si, &err) == RS_OK &&
+               tap_obj_check(base, m, &si, &err) == RS_OK,
            "l2_anchor over classify checks (%s)", err.msg);
-    double lb = loss_of(base, m, &b), lt = loss_of(o, m, &b);
+    double lb = tap_obj_loss(base, m, &b), lt = tap_obj_loss(o, m, &b);
     tap_ok(lt == lb, "l2_anchor at the anchor: the base loss exactly (%.9g)",
            lt);
 
@@ -315,8 +216,8 @@ test_l2_anchor(void)
     double sq = 0.0;
     for (size_t i = 0; i < n; i++)
         sq += (double)d[i] * (double)d[i];
-    lb = loss_of(base, m, &b);
-    lt = loss_of(o, m, &b);
+    lb = tap_obj_loss(base, m, &b);
+    lt = tap_obj_loss(o, m, &b);
     tap_is_float(lt - lb, lambda / 2.0 * sq, 1e-5, 1e-4,
                  "l2_anchor off the anchor adds lambda/2 |d|^2");
     int rc = grads_of(o, m, &b, gt) | grads_of(base, m, &b, gb);
@@ -326,11 +227,11 @@ test_l2_anchor(void)
             fmax(worst, fabs((double)(gt[i] - gb[i]) - lambda * (double)d[i]));
     tap_ok(rc == RS_OK && worst < 1e-5,
            "l2_anchor adds lambda d to the gradient (max error %.2g)", worst);
-    gradcheck("l2_anchor total", o, m, &b);
+    tap_obj_gradcheck("l2_anchor total", o, m, &b);
 
     /* Re-anchoring makes the term vanish again. */
     rc = rs_objective_reanchor(o, rs_nn_module_model(m), &err);
-    tap_ok(rc == RS_OK && loss_of(o, m, &b) == loss_of(base, m, &b),
+    tap_ok(rc == RS_OK && tap_obj_loss(o, m, &b) == tap_obj_loss(base, m, &b),
            "reanchor: the anchor is the current parameters");
     rc = rs_objective_reanchor(base, rs_nn_module_model(m), &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "no anchor") != NULL,
@@ -339,7 +240,7 @@ test_l2_anchor(void)
     /* A model of other shapes no longer fits the anchor. */
     rs_nn_module *m2 = tap_linear(IN, C + 1, RS_INIT_NORMAL, 0.5f, 3);
     si.classes = C + 1;
-    rc = check(o, m2, &si, &err);
+    rc = tap_obj_check(o, m2, &si, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "re-anchor") != NULL &&
                strstr(err.msg, "weight") != NULL,
            "l2_anchor refuses parameters of other shapes: %s", err.msg);
@@ -362,16 +263,16 @@ test_ewc(void)
     rs_nn_module *m = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 4);
     rs_nn_model *p = rs_nn_module_model(m);
     struct rs_batch b;
-    features_batch(&b, N, IN, C, 10);
-    struct rs_source_info si = info_of(&b, 0, C);
+    tap_features_batch(&b, N, IN, C, 10);
+    struct rs_source_info si = tap_obj_info(&b, 0, C);
     rs_objective *base = tap_classify();
     rs_objective *o = rs_objective_ewc(base, lambda, 0, &err);
-    int rc = check(o, m, &si, &err);
+    int rc = tap_obj_check(o, m, &si, &err);
     tap_ok(rc == RS_OK, "ewc over classify checks (%s)", err.msg);
 
     /* No Fisher yet: the loss says so. */
     rs_graph *g = rs_graph_new();
-    rs_tensor *l = run(o, g, m, &b, NULL, NULL);
+    rs_tensor *l = tap_obj_run(o, g, m, &b, NULL, NULL);
     tap_ok(l == NULL && tap_graph_failed_with(g, "no Fisher", NULL),
            "ewc without a Fisher fails with a message");
     rs_graph_free(g);
@@ -385,8 +286,8 @@ test_ewc(void)
                           rs_nn_model_param(p, i)->shape, 0.0f, 2.0f);
     rc = rs_objective_ewc_set_fisher(o, f, np, &err);
     tap_ok(rc == RS_OK, "ewc: a Fisher set by hand (%s)", err.msg);
-    double lb = loss_of(base, m, &b);
-    tap_ok(loss_of(o, m, &b) == lb, "ewc at the anchor: the base loss exactly");
+    double lb = tap_obj_loss(base, m, &b);
+    tap_ok(tap_obj_loss(o, m, &b) == lb, "ewc at the anchor: the base loss exactly");
 
     size_t n = rs_nn_model_numel(p);
     float *d = calloc(n, sizeof *d), *gt = calloc(n, sizeof *gt),
@@ -400,8 +301,8 @@ test_ewc(void)
             want += (double)fl[k] * (double)d[k] * (double)d[k];
         }
     want *= lambda / 2.0;
-    lb = loss_of(base, m, &b);
-    tap_is_float(loss_of(o, m, &b) - lb, want, 1e-5, 1e-4,
+    lb = tap_obj_loss(base, m, &b);
+    tap_is_float(tap_obj_loss(o, m, &b) - lb, want, 1e-5, 1e-4,
                  "ewc adds lambda/2 sum F d^2 (%.6g)", want);
     rc = grads_of(o, m, &b, gt) | grads_of(base, m, &b, gb);
     double worst = 0.0;
@@ -410,7 +311,7 @@ test_ewc(void)
                                  lambda * (double)fl[i] * (double)d[i]));
     tap_ok(rc == RS_OK && worst < 1e-5,
            "ewc adds lambda F d to the gradient (max error %.2g)", worst);
-    gradcheck("ewc total", o, m, &b);
+    tap_obj_gradcheck("ewc total", o, m, &b);
 
     /* Checkpoint tensors and words. */
     int nt = rs_objective_tensors(o);
@@ -425,7 +326,7 @@ test_ewc(void)
            name_f ? name_f : "?");
     rs_objective *o2 = rs_objective_ewc(base, lambda, 0, &err);
     rs_objective *o3 = rs_objective_ewc(o2, lambda, 0, &err);
-    rc = check(o3, m, &si, &err);
+    rc = tap_obj_check(o3, m, &si, &err);
     const char *nn = NULL;
     rs_objective_tensor(o3, 0, &nn);
     tap_ok(rc == RS_OK && rs_objective_tensors(o3) == 4 * np && nn != NULL &&
@@ -436,7 +337,7 @@ test_ewc(void)
     rs_objective_state_save(o, w);
     rc = rs_objective_state_load(o2, w, nw, &err);
     g = rs_graph_new();
-    l = run(o2, g, m, &b, NULL, NULL);
+    l = tap_obj_run(o2, g, m, &b, NULL, NULL);
     tap_ok(rc == RS_OK && l != NULL,
            "ewc state words carry \"the Fisher is set\" (%zu words)", nw);
     rs_graph_free(g);
@@ -479,11 +380,11 @@ test_keep_units(void)
     rs_nn_module *m = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 14);
     rs_nn_model *p = rs_nn_module_model(m);
     struct rs_batch b;
-    features_batch(&b, N, IN, C, 15);
-    struct rs_source_info si = info_of(&b, 0, C);
+    tap_features_batch(&b, N, IN, C, 15);
+    struct rs_source_info si = tap_obj_info(&b, 0, C);
     rs_objective *base = tap_classify();
     rs_objective *o = rs_objective_ewc(base, lambda, 0, &err);
-    int rc = check(o, m, &si, &err);
+    int rc = tap_obj_check(o, m, &si, &err);
     rs_tensor *f[2];
     struct rs_rng r;
     rs_rng_seed(&r, 16);
@@ -562,26 +463,26 @@ test_kl_teacher(void)
                  *copy = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 6),
                  *other = tap_linear(IN, C, RS_INIT_NORMAL, 0.5f, 7);
     struct rs_batch b;
-    features_batch(&b, N, IN, C, 12);
-    struct rs_source_info si = info_of(&b, 0, C);
+    tap_features_batch(&b, N, IN, C, 12);
+    struct rs_source_info si = tap_obj_info(&b, 0, C);
     rs_objective *base = tap_classify();
     rs_objective *same = rs_objective_kl_teacher(base, copy, beta, tau, &err);
     rs_objective *diff = rs_objective_kl_teacher(base, other, beta, tau, &err);
-    int rc = check(same, m, &si, &err) | check(diff, m, &si, &err);
+    int rc = tap_obj_check(same, m, &si, &err) | tap_obj_check(diff, m, &si, &err);
     tap_ok(rc == RS_OK, "kl_teacher checks (%s)", err.msg);
-    double lb = loss_of(base, m, &b);
-    tap_ok(loss_of(same, m, &b) == lb,
+    double lb = tap_obj_loss(base, m, &b);
+    tap_ok(tap_obj_loss(same, m, &b) == lb,
            "kl_teacher with the student's copy: the base loss exactly");
-    double extra = loss_of(diff, m, &b) - lb;
+    double extra = tap_obj_loss(diff, m, &b) - lb;
     tap_ok(extra > 1e-4, "kl_teacher with another teacher adds %.4g > 0",
            extra);
-    gradcheck("kl_teacher total", diff, m, &b);
+    tap_obj_gradcheck("kl_teacher total", diff, m, &b);
 
     /* Through a wrapper: kl_teacher(l2_anchor(classify)) at the anchor. */
     rs_objective *l2 = rs_objective_l2_anchor(base, 0.5, &err);
     rs_objective *kl2 = rs_objective_kl_teacher(l2, copy, beta, tau, &err);
-    rc = check(kl2, m, &si, &err);
-    tap_ok(rc == RS_OK && loss_of(kl2, m, &b) == lb,
+    rc = tap_obj_check(kl2, m, &si, &err);
+    tap_ok(rc == RS_OK && tap_obj_loss(kl2, m, &b) == lb,
            "kl_teacher over l2_anchor: the teacher runs through classify");
     const char *name = NULL;
     rs_objective_tensor(kl2, 0, &name);
@@ -603,20 +504,20 @@ test_kl_teacher(void)
     }
     rs_nn_model_lookup(rs_nn_module_model(t2), "bias")->data[1] = a;
     struct rs_batch b2;
-    features_batch(&b2, N, IN, 2, 13);
-    struct rs_source_info si2 = info_of(&b2, 0, 2);
+    tap_features_batch(&b2, N, IN, 2, 13);
+    struct rs_source_info si2 = tap_obj_info(&b2, 0, 2);
     rs_objective *kl = rs_objective_kl_teacher(base, t2, beta, tau, &err);
-    rc = check(kl, s2, &si2, &err);
+    rc = tap_obj_check(kl, s2, &si2, &err);
     double p = 1.0 / (1.0 + exp((double)a / tau));
     double want =
         beta * tau * tau * (log(2.0) + p * log(p) + (1.0 - p) * log(1.0 - p));
-    tap_is_float(loss_of(kl, s2, &b2) - loss_of(base, s2, &b2), want, 1e-6,
+    tap_is_float(tap_obj_loss(kl, s2, &b2) - tap_obj_loss(base, s2, &b2), want, 1e-6,
                  1e-4, "kl_teacher = beta tau^2 KL in closed form (%.6g)",
                  want);
 
     /* The teacher must not be trained by the learner. */
     rs_objective *self = rs_objective_kl_teacher(base, m, beta, tau, &err);
-    rc = check(self, m, &si, &err);
+    rc = tap_obj_check(self, m, &si, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "frozen") != NULL,
            "kl_teacher refuses the student as teacher: %s", err.msg);
     rs_objective *bad = rs_objective_kl_teacher(base, copy, 1.0, 0.0, &err);
@@ -627,12 +528,12 @@ test_kl_teacher(void)
     rs_nn_module *tm = transformer(7, 6, 31), *tc = transformer(7, 6, 31);
     struct rs_batch bt;
     tokens_batch(&bt, 3, 6, 7, 8);
-    struct rs_source_info sit = info_of(&bt, 7, 0);
+    struct rs_source_info sit = tap_obj_info(&bt, 7, 0);
     rs_objective *nt = rs_objective_next_token(&err);
     rs_objective *klt = rs_objective_kl_teacher(nt, tc, beta, tau, &err);
-    rc = check(klt, tm, &sit, &err);
-    double ln = loss_of(nt, tm, &bt);
-    tap_ok(rc == RS_OK && loss_of(klt, tm, &bt) == ln && isfinite(ln),
+    rc = tap_obj_check(klt, tm, &sit, &err);
+    double ln = tap_obj_loss(nt, tm, &bt);
+    tap_ok(rc == RS_OK && tap_obj_loss(klt, tm, &bt) == ln && isfinite(ln),
            "kl_teacher over next_token with the model's copy adds nothing");
     rs_objective_release(klt);
     rs_objective_release(nt);

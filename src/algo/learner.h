@@ -288,8 +288,12 @@ RS_NODISCARD int rs_learner_probe_forward(rs_learner *l, enum rs_split split,
 const struct rs_batch *rs_learner_probe_batch(const rs_learner *l);
 
 /* Diagonal Fisher: out[i] (a new (shape of parameter i) heap tensor, the
- * caller's) = mean over `batches` training batches of the squared
- * gradient of the objective's loss w.r.t. parameter i. Draws its batches
+ * caller's) = mean over `batches` training batches of `rows` examples
+ * (0: the learner's batch size) of the squared gradient of the
+ * objective's loss w.r.t. parameter i. With rows 1 this is the empirical
+ * Fisher of per-example gradients; a batch of B averages B gradients
+ * before squaring, which makes the estimate about B times smaller where
+ * they are independent. Draws its batches
  * from a copy of the sampler (RNG, permutation, position): the learner's
  * parameters, optimiser, sampler and step count are unchanged, so a run
  * that computes a Fisher continues exactly as one that does not. It
@@ -297,7 +301,8 @@ const struct rs_batch *rs_learner_probe_batch(const rs_learner *l);
  * leaves every gradient zero (as between steps; pending gradients of a
  * Lua backward are dropped). out has rs_nn_model_count(rs_learner_params
  * (l)) entries; on error none is allocated. */
-RS_NODISCARD int rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
+RS_NODISCARD int rs_learner_fisher(rs_learner *l, int batches, int rows,
+                                   rs_tensor **out,
                                    struct rs_error *err);
 
 /* Structured pruning mid-run (nn/surgery.h): remove units[0..n)

@@ -48,6 +48,8 @@
 #define NOISE_WORDS 5
 /* Most batches a Fisher estimate takes (a typo guard). */
 #define FISHER_MAX_BATCHES 1000000
+/* Most examples per Fisher batch (a typo guard). */
+#define FISHER_MAX_ROWS 65536
 
 /* The words before the optional extras tail. */
 /* The permutation's words: none while it is the identity. */
@@ -382,13 +384,19 @@ rs_learner_probe_batch(const rs_learner *l)
 /* ---- the Fisher diagonal ----------------------------------------------- */
 
 int
-rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
+rs_learner_fisher(rs_learner *l, int batches, int rows, rs_tensor **out,
                   struct rs_error *err)
 {
     if (batches < 1 || batches > FISHER_MAX_BATCHES)
         return rs_error_set(err, RS_EINVAL,
                             "fisher batches = %d (must be in 1..%d)", batches,
                             FISHER_MAX_BATCHES);
+    if (rows < 0 || rows > FISHER_MAX_ROWS)
+        return rs_error_set(err, RS_EINVAL,
+                            "fisher rows = %d (must be in 0..%d)", rows,
+                            FISHER_MAX_ROWS);
+    if (rows == 0)
+        rows = l->cfg.batch;
     l->probe_valid = false;
     rs_graph_reset(l->g);
     rs_graph_set_grad(l->g, true);
@@ -417,7 +425,7 @@ rs_learner_fisher(rs_learner *l, int batches, rs_tensor **out,
     rs_optim_zero_grad(l->optim);
     int rc = RS_OK;
     for (int k = 0; k < batches && rc == RS_OK; k++) {
-        rc = rs_learner_draw(l, &r, perm, &pos, l->cfg.batch, &l->ebatch, err);
+        rc = rs_learner_draw(l, &r, perm, &pos, rows, &l->ebatch, err);
         if (rc != RS_OK)
             break;
         struct rs_obj_ctx c;

@@ -637,7 +637,7 @@ ewc_estimate(rs_objective *o, struct reg *r, rs_learner *l,
     rs_objective_retain(cur);
     rc = rs_learner_set_objective(l, r->base, err);
     if (rc == RS_OK) {
-        rc = rs_learner_fisher(l, r->fisher_batches, f, err);
+        rc = rs_learner_fisher(l, r->fisher_batches, 0, f, err);
         struct rs_error e2 = {0};
         int rc2 = rs_learner_set_objective(l, cur, &e2);
         if (rc == RS_OK && rc2 != RS_OK) {

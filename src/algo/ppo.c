@@ -48,6 +48,7 @@ rs_ppo_config_default(struct rs_ppo_config *cfg)
     cfg->capacity_rows = 4096;
     cfg->capacity_minibatch = 64;
     cfg->seed = 1;
+    cfg->instruments = true;
 }
 
 /* The fields the driver checks (the objective checks obj). */
@@ -566,10 +567,29 @@ resize_rollout(struct rs_ppo *p, int T, struct rs_error *err)
     return RS_OK;
 }
 
+/* The ppo objective at the bottom of o's chain, NULL if there is none. */
+static rs_objective *
+ppo_leaf(rs_objective *o)
+{
+    rs_objective *b;
+    while ((b = rs_objective_base(o)) != NULL)
+        o = b;
+    return rs_objective_ppo_config(o) != NULL ? o : NULL;
+}
+
 rs_learner *
 rs_ppo_learner(const struct rs_learner_config *lcfg, rs_nn_module *actor,
                rs_nn_module *critic, rs_env *env,
                const struct rs_ppo_config *cfg, struct rs_error *err)
+{
+    return rs_ppo_learner_with(lcfg, actor, critic, env, cfg, NULL, err);
+}
+
+rs_learner *
+rs_ppo_learner_with(const struct rs_learner_config *lcfg, rs_nn_module *actor,
+                    rs_nn_module *critic, rs_env *env,
+                    const struct rs_ppo_config *cfg, rs_objective *given,
+                    struct rs_error *err)
 {
     int N = rs_env_copies(env), obs = rs_env_obs_dim(env);
     int A = rs_env_actions(env), D = 0, Dc = 0;
@@ -579,7 +599,20 @@ rs_ppo_learner(const struct rs_learner_config *lcfg, rs_nn_module *actor,
         rs_env_free(env);
         return NULL;
     }
-    rs_objective *obj = rs_objective_ppo(&cfg->obj, err);
+    rs_objective *obj = given;
+    if (given == NULL) {
+        obj = rs_objective_ppo(&cfg->obj, err);
+    } else if (ppo_leaf(given) == NULL) {
+        rs_error_set(err, RS_EINVAL,
+                     "ppo: the objective %s is no wrapper of a ppo objective",
+                     rs_objective_kind(given));
+        obj = NULL;
+    } else if (rs_objective_ppo_set_config(ppo_leaf(given), &cfg->obj, err) ==
+               RS_OK) {
+        rs_objective_retain(given);
+    } else {
+        obj = NULL;
+    }
     if (obj == NULL) {
         rs_env_free(env);
         return NULL;
@@ -644,7 +677,12 @@ rs_ppo_set_config(rs_learner *l, const struct rs_ppo_config *cfg,
     if (check_config(cfg, p->N, err) != RS_OK)
         return RS_EINVAL;
     /* Everything that can refuse first, on a copy where needed. */
-    rs_objective *obj = rs_learner_objective(l);
+    rs_objective *obj = ppo_leaf(rs_learner_objective(l));
+    if (obj == NULL)
+        return rs_error_set(err, RS_EINVAL,
+                            "ppo: learner '%s' no longer trains a ppo "
+                            "objective",
+                            rs_learner_name(l));
     struct rs_obj_ppo_config old_obj = *rs_objective_ppo_config(obj);
     if (rs_objective_ppo_set_config(obj, &cfg->obj, err) != RS_OK)
         return RS_EINVAL;

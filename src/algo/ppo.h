@@ -52,6 +52,7 @@
 #ifndef RS_ALGO_PPO_H
 #define RS_ALGO_PPO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "algo/learner.h"
@@ -77,6 +78,9 @@ struct rs_ppo_config {
                                   /* observations, this many; 4096 */
     int capacity_minibatch;       /* the capacity fit's minibatch; 64 */
     uint64_t seed;                /* the action-sampling stream; 1 */
+    bool instruments;             /* false: log only rl/ (no trust,    */
+                                  /* rank, dead, norm, capacity or     */
+                                  /* frame work: many learners); true  */
 };
 
 /* The values after ';' above. */
@@ -94,6 +98,15 @@ rs_learner *rs_ppo_learner(const struct rs_learner_config *lcfg,
                            rs_nn_module *actor, rs_nn_module *critic,
                            rs_env *env, const struct rs_ppo_config *cfg,
                            struct rs_error *err);
+/* The same with the learner's objective given: obj (retained) is a chain
+ * of wrappers (kl_teacher, ewc, l2_anchor, ...) over a ppo objective,
+ * whose config becomes cfg->obj, so the driver's fields stay the one
+ * place the PPO loss is set. RS_EINVAL (env freed) when obj's innermost
+ * objective is not ppo. NULL obj: rs_ppo_learner. */
+rs_learner *rs_ppo_learner_with(const struct rs_learner_config *lcfg,
+                                rs_nn_module *actor, rs_nn_module *critic,
+                                rs_env *env, const struct rs_ppo_config *cfg,
+                                rs_objective *obj, struct rs_error *err);
 /* Live change (epochs, minibatch, steps, gamma, lambda, coefficients,
  * capacity cadence; the seed is ignored: the stream goes on): applies
  * from the next update. A new steps rebuilds the rollout (a checkpoint

@@ -328,6 +328,8 @@ rs_ppo_metrics_log(struct rs_ppo *p, rs_learner *l, long update,
         rs_learner_log_value(l, "rl/ep_len", p->len_sum / (double)p->episodes);
     }
     rs_learner_log_value(l, "rl/env_steps", (double)rs_env_steps(p->env));
+    if (!p->cfg.instruments)
+        return RS_OK;
     int rc = new_logp(p, err);
     if (rc != RS_OK)
         return rc;

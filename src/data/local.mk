@@ -10,4 +10,5 @@ noinst_LIBRARIES += %D%/librs_data.a
 	%D%/source_zip.c
 %C%_librs_data_a_SOURCES += %D%/source_imgtext.c %D%/source_imgtext.h
 %C%_librs_data_a_SOURCES += %D%/text.c %D%/text.h %D%/source_text.c
-%C%_librs_data_a_SOURCES += %D%/relabel.c %D%/relabel.h
+%C%_librs_data_a_SOURCES += %D%/relabel.c %D%/relabel.h %D%/tensors.c \
+	%D%/tensors.h
