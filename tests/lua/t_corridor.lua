@@ -119,8 +119,10 @@ local v = rs.env.corridor{ seed = 4, close = 9, far = 7, pit_every = 3,
   door = 3, start = { 9, 13 }, far_visible = true, step_cost = 0,
   copies = 2, horizon = 30, time_obs = true }
 local vc = v:corridor()
-tap.is(vc.cells .. " " .. vc.goal .. " " .. vc.door, "16 15 12", "cells, goal, door")
-tap.is(table.concat(vc.pits, " "), "3 6 10 14", "pits for close 9, far 7, door 3")
+tap.is(vc.cells .. " " .. vc.goal .. " " .. vc.door, "16 15 12",
+  "cells, goal, door")
+tap.is(table.concat(vc.pits, " "), "3 6 10 14",
+  "pits for close 9, far 7, door 3")
 tap.is(vc.start[1] .. ".." .. vc.start[2], "9..13", "start range")
 tap.is(vc.obs[{ 10, 17 }], 1, "far_visible: cell 9 shows the pit at 10")
 tap.is(v:info().obs_dim, 19, "obs_dim with the time feature: 16 + 2 + 1")
