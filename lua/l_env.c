@@ -6,6 +6,9 @@
  *                   norm_steps=0, switch_every=0, switch_length=1.5}
  *   rs.env.breakout{copies=1, seed=, horizon=0, time_obs=false,
  *                   norm_steps=0, size=10}
+ *   rs.env.corridor{copies=1, seed=, horizon=0, time_obs=false,
+ *                   norm_steps=0, close=20, far=15, pit_every=4, door=6,
+ *                   start=0 | {lo, hi}, far_visible=false, step_cost=0.01}
  *       -> env handle ("repscope.env"); seed absent: one draw from the
  *          host stream (rs.seed)
  *   e:reset() -> obs               every copy starts a new episode
@@ -21,6 +24,16 @@
  *       glyphs=, colors=, horizon=, time_obs=, norm_steps=, steps=,
  *       episodes=}
  *   e:release()
+ * Corridor handles only (cells 0-based, as the C API has them):
+ *   e:corridor() -> {cells=, close=, far=, goal=, door=, pit_every=,
+ *       start={lo, hi}, far_visible=, step_cost=, pits={...},
+ *       expert={per cell: action or -1}, obs=(cells, cells + 2) tensor
+ *       of the raw observation on each cell, actions={"step", "jump"}}
+ *   e:walk(actions, start [, max_steps]) -> {last=, furthest=, goal=,
+ *       fell=, steps=}: the greedy episode from start of the policy given
+ *       per cell, as a list of cells actions or a (cells, 2) tensor of
+ *       logits (argmax per row, ties to the lowest); max_steps defaults
+ *       to the horizon, or cells without one
  *
  * The handle owns its rs_env and the step buffers (C heap, freed with
  * it) until rs_lua_env_take gives the env to a learner; any later use
@@ -28,6 +41,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +222,80 @@ l_env_breakout(lua_State *L)
     return fill_box(L, b, rs_env_breakout(&k, &c, &err), &err, fn);
 }
 
+/* The start field of rs.env.corridor: an integer cell or {lo, hi}, both
+ * floor cells in 0..goal-1 (nil: 0). */
+static void
+start_field(lua_State *L, const char *fn, struct rs_env_corridor_config *k)
+{
+    int goal = k->close + k->far - 1;
+    int t = lua_getfield(L, 1, "start"); /* ... start */
+    lua_Integer lo = 0, hi = 0;
+    int islo = 1, ishi = 1;
+    if (t == LUA_TNUMBER) {
+        lo = hi = lua_tointegerx(L, -1, &islo);
+    } else if (t == LUA_TTABLE && luaL_len(L, -1) == 2) {
+        lua_geti(L, -1, 1);
+        lua_geti(L, -2, 2); /* ... start lo hi */
+        lo = lua_tointegerx(L, -2, &islo);
+        hi = lua_tointegerx(L, -1, &ishi);
+        lua_pop(L, 2);
+    } else if (t != LUA_TNIL) {
+        rs_lua_field_type_error(L, fn, "start", "integer or {lo, hi}", -1);
+    }
+    if (!islo || !ishi)
+        rs_lua_field_type_error(L, fn, "start", "integer or {lo, hi}", -1);
+    lua_pop(L, 1);
+    if (t == LUA_TTABLE && (lo < 0 || lo > hi || hi >= goal))
+        rs_lua_field_error(L, fn, "start",
+                           "{%lld, %lld} is not a range in 0..%d",
+                           (long long)lo, (long long)hi, goal - 1);
+    if (lo < 0 || hi >= goal)
+        rs_lua_field_error(L, fn, "start", "%lld is outside 0..%d",
+                           (long long)lo, goal - 1);
+    k->start_lo = (int)lo;
+    k->start_hi = (int)hi;
+    for (int i = 0; i < 2; i++) {
+        int cell = i == 0 ? k->start_lo : k->start_hi;
+        if (rs_env_corridor_pit(k, cell))
+            rs_lua_field_error(L, fn, "start", "cell %d is a pit", cell);
+    }
+}
+
+/* rs.env.corridor{...} */
+static int
+l_env_corridor(lua_State *L)
+{
+    static const char fn[] = "rs.env.corridor";
+    static const char *const fields[] = {
+        "copies",    "seed",        "horizon", "time_obs", "norm_steps",
+        "close",     "far",         "door",    "start",    "pit_every",
+        "step_cost", "far_visible", NULL};
+    rs_lua_check_table(L, 1, fn, "config");
+    rs_lua_check_fields(L, 1, fn, fields);
+    struct rs_env_config c;
+    env_fields(L, fn, &c);
+    struct rs_env_corridor_config k;
+    rs_env_corridor_config_default(&k);
+    k.close = (int)rs_lua_opt_int_field(L, 1, fn, "close", k.close, 4, 200);
+    k.far = (int)rs_lua_opt_int_field(L, 1, fn, "far", k.far, 3, 200);
+    k.pit_every = (int)rs_lua_opt_int_field(L, 1, fn, "pit_every", k.pit_every,
+                                            2, k.close);
+    if (k.far - 2 < k.door && !rs_lua_has_field(L, 1, "door"))
+        return rs_lua_field_error(L, fn, "door",
+                                  "the default 6 is outside 1..%d (far = %d)",
+                                  k.far - 2, k.far);
+    k.door = (int)rs_lua_opt_int_field(L, 1, fn, "door", k.door, 1, k.far - 2);
+    start_field(L, fn, &k);
+    k.far_visible = rs_lua_opt_bool_field(L, 1, fn, "far_visible", false);
+    k.step_cost = rs_lua_opt_number_field(L, 1, fn, "step_cost", k.step_cost);
+    if (!isfinite(k.step_cost) || k.step_cost < 0.0)
+        return rs_lua_field_error(
+            L, fn, "step_cost", "%g is not a finite number >= 0", k.step_cost);
+    struct lua_env *b = new_box(L);
+    struct rs_error err = {0};
+    return fill_box(L, b, rs_env_corridor(&k, &c, &err), &err, fn);
+}
+
 /* Push a new (rows, cols) tensor holding data (copied). */
 static void
 push_matrix(lua_State *L, int rows, int cols, const float *data, const char *fn)
@@ -375,6 +463,155 @@ l_env_info(lua_State *L)
     return 1;
 }
 
+/* The corridor config of the live env at 1, or raise. */
+static const struct rs_env_corridor_config *
+check_corridor(lua_State *L, const char *fn, struct lua_env **box)
+{
+    struct lua_env *b = check_env(L, 1, fn, "self");
+    const struct rs_env_corridor_config *k = rs_env_corridor_config(b->e);
+    if (k == NULL)
+        rs_lua_arg_error(L, fn, 1, "self", "corridor env expected, got %s env",
+                         rs_env_kind(b->e));
+    if (box != NULL)
+        *box = b;
+    return k;
+}
+
+/* e:corridor() */
+static int
+l_env_corridor_facts(lua_State *L)
+{
+    static const char fn[] = "env:corridor";
+    const struct rs_env_corridor_config *k = check_corridor(L, fn, NULL);
+    int cells = k->close + k->far, goal = cells - 1;
+    lua_createtable(L, 0, 14); /* t */
+    set_int(L, "cells", cells);
+    set_int(L, "close", k->close);
+    set_int(L, "far", k->far);
+    set_int(L, "goal", goal);
+    set_int(L, "door", k->close + k->door);
+    set_int(L, "pit_every", k->pit_every);
+    lua_createtable(L, 2, 0);
+    lua_pushinteger(L, k->start_lo);
+    lua_rawseti(L, -2, 1);
+    lua_pushinteger(L, k->start_hi);
+    lua_rawseti(L, -2, 2);
+    lua_setfield(L, -2, "start");
+    lua_pushboolean(L, k->far_visible);
+    lua_setfield(L, -2, "far_visible");
+    lua_pushnumber(L, k->step_cost);
+    lua_setfield(L, -2, "step_cost");
+    lua_newtable(L); /* t pits */
+    for (int c = 0, n = 0; c < cells; c++)
+        if (rs_env_corridor_pit(k, c)) {
+            lua_pushinteger(L, c);
+            lua_rawseti(L, -2, ++n);
+        }
+    lua_setfield(L, -2, "pits");
+    lua_createtable(L, cells, 0); /* t expert */
+    for (int c = 0; c < cells; c++) {
+        lua_pushinteger(L, rs_env_corridor_expert(k, c));
+        lua_rawseti(L, -2, c + 1);
+    }
+    lua_setfield(L, -2, "expert");
+    void **box = rs_lua_new_box(L, RS_LUA_TENSOR_MT); /* t obs */
+    struct rs_error err = {0};
+    rs_tensor *t = rs_tensor_new2(cells, cells + 2, &err);
+    if (t == NULL)
+        return rs_lua_status_error(L, fn, &err);
+    *box = t;
+    rs_lua_tensor_made(L, t);
+    for (int c = 0; c < cells; c++)
+        rs_env_corridor_observe_cell(k, c, t->data + (size_t)c * (cells + 2));
+    lua_setfield(L, -2, "obs");
+    lua_createtable(L, 2, 0);
+    lua_pushstring(L, "step");
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, "jump");
+    lua_rawseti(L, -2, 2);
+    lua_setfield(L, -2, "actions");
+    return 1;
+}
+
+#define MAX_CELLS 400 /* close + far at most */
+
+/* The walk's policy at arg 2 into act (cells entries). */
+static void
+walk_policy(lua_State *L, const char *fn,
+            const struct rs_env_corridor_config *k, int *act)
+{
+    int cells = k->close + k->far, goal = cells - 1;
+    if (lua_istable(L, 2)) {
+        lua_Integer len = luaL_len(L, 2);
+        if (len != cells)
+            rs_lua_arg_error(L, fn, 2, "actions", "%lld actions for %d cells",
+                             (long long)len, cells);
+        for (int c = 0; c < cells; c++) {
+            act[c] = 0;
+            if (c == goal || rs_env_corridor_pit(k, c))
+                continue; /* ignored */
+            lua_geti(L, 2, c + 1);
+            int isint = 0;
+            lua_Integer a = lua_tointegerx(L, -1, &isint);
+            lua_pop(L, 1);
+            if (!isint || a < 0 || a > 1)
+                rs_lua_arg_error(L, fn, 2, "actions",
+                                 "entry %d (cell %d) is not an action in "
+                                 "0..1",
+                                 c + 1, c);
+            act[c] = (int)a;
+        }
+        return;
+    }
+    if (rs_lua_test_box(L, 2, RS_LUA_TENSOR_MT) == NULL)
+        rs_lua_type_error(L, fn, 2, "actions", "table or tensor");
+    rs_tensor *t = rs_lua_check_tensor(L, 2, fn, "actions");
+    if (t->ndim != 2 || t->shape[0] != cells || t->shape[1] != 2)
+        rs_lua_arg_error(L, fn, 2, "actions",
+                         "a (%d, 2) tensor of logits expected", cells);
+    for (int c = 0; c < cells; c++) {
+        const float *row = t->data + (size_t)c * 2;
+        act[c] = row[1] > row[0] ? 1 : 0;
+    }
+}
+
+/* e:walk(actions, start [, max_steps]) */
+static int
+l_env_walk(lua_State *L)
+{
+    static const char fn[] = "env:walk";
+    struct lua_env *b;
+    const struct rs_env_corridor_config *k = check_corridor(L, fn, &b);
+    int cells = k->close + k->far, goal = cells - 1;
+    int act[MAX_CELLS];
+    RS_ASSERT(cells <= MAX_CELLS);
+    walk_policy(L, fn, k, act);
+    lua_Integer start = rs_lua_check_integer(L, 3, fn, "start");
+    if (start < 0 || start >= goal)
+        return rs_lua_arg_error(L, fn, 3, "start", "%lld is outside 0..%d",
+                                (long long)start, goal - 1);
+    long h = rs_env_config(b->e)->horizon;
+    lua_Integer max_steps = h > 0 ? h : cells;
+    if (!lua_isnoneornil(L, 4)) {
+        max_steps = rs_lua_check_integer(L, 4, fn, "max_steps");
+        if (max_steps < 0 || max_steps > INT32_MAX)
+            return rs_lua_arg_error(L, fn, 4, "max_steps",
+                                    "%lld is outside 0..%d",
+                                    (long long)max_steps, INT32_MAX);
+    }
+    struct rs_env_corridor_walk w;
+    rs_env_corridor_walk(k, act, (int)start, (int)max_steps, &w);
+    lua_createtable(L, 0, 5);
+    set_int(L, "last", w.last);
+    set_int(L, "furthest", w.furthest);
+    lua_pushboolean(L, w.goal);
+    lua_setfield(L, -2, "goal");
+    lua_pushboolean(L, w.fell);
+    lua_setfield(L, -2, "fell");
+    set_int(L, "steps", w.steps);
+    return 1;
+}
+
 static int
 l_env_gc(lua_State *L)
 {
@@ -405,11 +642,18 @@ rs_lua_open_env(lua_State *L)
     static const luaL_Reg funcs[] = {
         {"cartpole", l_env_cartpole},
         {"breakout", l_env_breakout},
+        {"corridor", l_env_corridor},
         {NULL, NULL},
     };
     static const luaL_Reg methods[] = {
-        {"reset", l_env_reset}, {"step", l_env_step}, {"obs", l_env_obs},
-        {"frame", l_env_frame}, {"info", l_env_info}, {"release", l_env_gc},
+        {"reset", l_env_reset},
+        {"step", l_env_step},
+        {"obs", l_env_obs},
+        {"frame", l_env_frame},
+        {"info", l_env_info},
+        {"release", l_env_gc},
+        {"corridor", l_env_corridor_facts},
+        {"walk", l_env_walk},
         {NULL, NULL},
     };
     static const luaL_Reg meta[] = {

@@ -148,6 +148,9 @@ check_PROGRAMS += %D%/t_env_wrapper %D%/t_env_cartpole %D%/t_env_breakout \
 %C%_t_env_cartpole_LDADD = $(RS_TEST_LIBS)
 %C%_t_env_breakout_LDADD = $(RS_TEST_LIBS)
 %C%_t_env_lua_LDADD = $(RS_TEST_LIBS)
+# the CLOSE/FAR corridor (issue 17)
+check_PROGRAMS += %D%/t_env_corridor
+%C%_t_env_corridor_LDADD = $(RS_TEST_LIBS)
 # PPO (issue 12): GAE and the rollout source; the PPO driver
 check_PROGRAMS += %D%/t_algo_gae %D%/t_algo_ppo
 %C%_t_algo_gae_LDADD = $(RS_TEST_LIBS)

@@ -243,6 +243,12 @@ rs_env_config(const rs_env *e)
     return &e->cfg;
 }
 
+const void *
+rs_env_impl(const rs_env *e, const struct rs_env_class *cls)
+{
+    return e->cls == cls ? e->impl : NULL;
+}
+
 void
 rs_env_observe(const rs_env *e, float *obs)
 {

@@ -23,7 +23,8 @@
  *     episode accumulators) is a flat array of u64 words for checkpoints,
  *     so a run resumed from one continues bit for bit.
  *
- * Kinds: "cartpole" (env_cartpole.c) and "breakout" (env_breakout.c).
+ * Kinds: "cartpole" (env_cartpole.c), "breakout" (env_breakout.c) and
+ * "corridor" (env_corridor.c).
  * A kind's per-copy state is plain old data of state_size bytes (no
  * pointers): the wrapper owns the memory, copies it and saves it.
  * Worker thread only.
@@ -115,6 +116,9 @@ const char *rs_env_kind(const rs_env *e);
 /* The kind's info (borrowed strings static). */
 void rs_env_info(const rs_env *e, struct rs_env_info *out);
 const struct rs_env_config *rs_env_config(const rs_env *e);
+/* The kind's config (the impl given to rs_env_new) if e is of class cls,
+ * else NULL; borrowed, lives as long as e. For a kind's own accessor. */
+const void *rs_env_impl(const rs_env *e, const struct rs_env_class *cls);
 
 /* The current observations (N, obs_dim) into obs. */
 void rs_env_observe(const rs_env *e, float *obs);
@@ -191,5 +195,69 @@ void rs_env_breakout_config_default(struct rs_env_breakout_config *cfg);
 rs_env *rs_env_breakout(const struct rs_env_breakout_config *kcfg,
                         const struct rs_env_config *cfg,
                         struct rs_error *err);
+
+/* A corridor whose two parts ask for opposite answers to the same local
+ * input (the CLOSE/FAR split of "Fine-tuning Reinforcement Learning
+ * Models is Secretly a Forgetting Mitigation Problem", arXiv 2402.02868).
+ * Cells 0..cells-1, cells = close + far, goal = cells - 1:
+ *   - CLOSE, 0..close-1: pits on k * pit_every for k >= 1, shown by the
+ *     pit bit one cell ahead;
+ *   - FAR, close..goal: dark pits (never shown unless far_visible) on the
+ *     odd offsets into FAR below the door (close + door), then on door + 2,
+ *     door + 4, ... below the goal. Default: pits 4 8 12 16 | 21 23 25,
+ *     door 26, 28 30 32, goal 34.
+ * Actions 0 step (+1), 1 jump (+2). Reward -step_cost per step, +1 more
+ * on reaching the goal or beyond (terminated); landing on a pit
+ * terminates. Observation (obs_dim = cells + 2): one-hot of the cell,
+ * the pit bit (cell + 1 is a shown pit), the door bit (on the door).
+ * A reset draws the start uniformly among the floor cells of
+ * [start_lo, start_hi] (no draw when lo == hi). Frame: 2 rows x cells,
+ * row 0 the layout (floor, shown pit, dark pit, door, goal), row 1 the
+ * agent. */
+struct rs_env_corridor_config {
+    int close;        /* 4..200; 20 */
+    int far;          /* 3..200; 15 */
+    int pit_every;    /* 2..close; 4 */
+    int door;         /* the door's offset into FAR, 1..far-2; 6 */
+    int start_lo;     /* 0 <= lo <= hi < goal, neither a pit; 0 */
+    int start_hi;     /* 0 */
+    bool far_visible; /* the pit bit shows FAR pits too (ablation); false */
+    double step_cost; /* reward per step, finite, >= 0; 0.01 */
+};
+void rs_env_corridor_config_default(struct rs_env_corridor_config *cfg);
+rs_env *rs_env_corridor(const struct rs_env_corridor_config *kcfg,
+                        const struct rs_env_config *cfg,
+                        struct rs_error *err);
+/* The kind's config of a corridor env (borrowed), NULL for other kinds. */
+const struct rs_env_corridor_config *rs_env_corridor_config(const rs_env *e);
+/* Layout facts of a valid config: is cell a pit (any, shown or not; false
+ * outside 1..goal-1), and the observation the kind gives on cell (obs_dim
+ * floats, raw: no time feature, no normalisation; a cell past the goal
+ * is the goal). */
+bool rs_env_corridor_pit(const struct rs_env_corridor_config *c, int cell);
+void rs_env_corridor_observe_cell(const struct rs_env_corridor_config *c,
+                                  int cell, float *obs);
+/* The expert's action on cell: in CLOSE jump when the next cell is a
+ * pit, else step; in FAR jump everywhere except on the door (step); -1 on
+ * a pit, at or after the goal or below 0. */
+int rs_env_corridor_expert(const struct rs_env_corridor_config *c, int cell);
+/* A deterministic walk of a policy given as one action per cell (cells
+ * entries, 0 or 1; entries on pits and the goal ignored) from start (>= 0;
+ * a pit: fell at once): the cells the agent stands on until it falls,
+ * reaches the goal or max_steps (>= 0) pass. The env is deterministic and
+ * the observation a function of the cell, so this is exactly a greedy
+ * episode (truncated at max_steps) of the policy whose argmax on cell c
+ * is action_of_cell[c]. */
+struct rs_env_corridor_walk {
+    int last;     /* the last cell stood on: the pit, the goal, or where
+                     max_steps ran out */
+    int furthest; /* equal to last: motion is monotone */
+    bool goal;    /* reached the goal */
+    bool fell;    /* ended on a pit */
+    int steps;    /* actions taken */
+};
+void rs_env_corridor_walk(const struct rs_env_corridor_config *c,
+                          const int *action_of_cell, int start, int max_steps,
+                          struct rs_env_corridor_walk *out);
 
 #endif /* RS_ENV_ENV_H */
