@@ -425,16 +425,24 @@ test_views(void)
     /* a spec's labels reach the panel's frame */
     static const char json2[] =
         "{\"views\":[{\"kind\":\"frame\",\"matrix\":\"base/env/frame\","
-        "\"labels\":[\"wall\",\"\",\"mid\"]}]}";
+        "\"labels\":[\"wall\",\"\",\"mid\",\"floor\"]}]}";
     set = rs_viewspec_parse(json2, &err);
     vw = rs_views_new(set);
     rs_viewspec_free(set);
     rs_views_widget(vw, 0)->r = (struct rs_rect){0, 0, 20, 8};
     rs_views_fill(vw, bus, &fr);
     f = rs_frame_widget_data(rs_views_widget(vw, 0));
-    tap_ok(f->nlabels == 3 && strcmp(f->labels[0], "wall") == 0 &&
-               f->labels[1][0] == '\0' && strcmp(f->labels[2], "mid") == 0,
+    tap_ok(f->nlabels == 4 && strcmp(f->labels[0], "wall") == 0 &&
+               f->labels[1][0] == '\0' && strcmp(f->labels[3], "floor") == 0,
            "frame panel: the spec's labels");
+    char *svg = NULL;
+    size_t svglen = 0;
+    out = open_memstream(&svg, &svglen);
+    tap_ok(rs_views_export(vw, 0, out, &err) == RS_OK && fclose(out) == 0 &&
+               strstr(svg, ">wall</text>") != NULL &&
+               strstr(svg, ">floor</text>") != NULL,
+           "frame panel exports its row labels");
+    free(svg);
     rs_views_free(vw);
     rs_bus_free(bus);
 }

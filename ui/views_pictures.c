@@ -177,7 +177,8 @@ rs_views_export_image(struct rs_views_panel *p, FILE *f, struct rs_error *err)
     return rs_svg_heatmap(f, &h, NULL, err);
 }
 
-/* The frame's codes as a heatmap (the SVG writer has no text grid). */
+/* The frame's codes as a heatmap (the SVG writer has no text grid), its
+ * row labels when every row has one. */
 int
 rs_views_export_frame(struct rs_views_panel *p, FILE *f, struct rs_error *err)
 {
@@ -188,5 +189,7 @@ rs_views_export_frame(struct rs_views_panel *p, FILE *f, struct rs_error *err)
     h.data = fr->data;
     h.rows = fr->data != NULL ? fr->rows : 0;
     h.cols = fr->cols;
+    if (fr->labels != NULL && fr->nlabels >= fr->rows)
+        h.row_labels = fr->labels;
     return rs_svg_heatmap(f, &h, NULL, err);
 }
