@@ -8,9 +8,13 @@
  * excepted: dim grey), upper case is bold, anything else the terminal's
  * colour. A 10 x 10 frame in a smaller panel keeps its bottom rows and
  * middle columns and says "cut"; `wide` doubles the columns when they fit
- * and falls back to one when not; without glyphs codes are digits. The
- * views: JSON kind "frame" parses (glyphs, colors, wide) and a panel fills
- * from a bus. Golden screens for the known matrix.
+ * and falls back to one when not; without glyphs codes are digits. Row
+ * labels stand left of their rows (the two centred together), give way
+ * first when narrow (cut with an ellipsis, 3 columns at least), follow
+ * cropped rows, and let wide fall back when it no longer fits beside
+ * them. The views: JSON kind "frame" parses (glyphs, colors, wide,
+ * labels) and a panel fills from a bus. Golden screens for the known
+ * matrix.
  */
 #include "config.h"
 
@@ -254,6 +258,111 @@ test_crop(void)
     rs_canvas_free(cv);
 }
 
+/* ---- row labels ---------------------------------------------------------- */
+
+/* The text of row y from column x, w columns, as UTF-8 (static). */
+static const char *
+text_at(const struct rs_canvas *cv, int x, int y, int w)
+{
+    static char buf[128];
+    size_t k = 0;
+    for (int i = 0; i < w && k + 5 < sizeof buf; i++)
+        k += (size_t)rs_utf8_encode(rs_canvas_cell(cv, x + i, y)->glyph,
+                                    buf + k);
+    buf[k] = '\0';
+    return buf;
+}
+
+static void
+test_labels(void)
+{
+    /* 3 x 6 codes 1..6 per row (glyphs "abcdef" after a blank code 0) */
+    float d[60];
+    for (int r = 0; r < 10; r++)
+        for (int c = 0; c < 6; c++)
+            d[r * 6 + c] = (float)(1 + c);
+    static const char *const labels[] = {"layout", "vanilla", "bc", NULL,
+                                         "r4",     "r5",      "r6", "r7",
+                                         "r8",     "r9"};
+    struct rs_frame f;
+    rs_frame_init(&f);
+    f.title = "strip";
+    f.data = d;
+    f.rows = 3;
+    f.cols = 6;
+    f.glyphs = " abcdef";
+    f.labels = labels;
+    f.nlabels = 3;
+    /* 30 x 7: inside 28 x 5; labels 7 wide, a blank, 6 codes: 14 columns
+     * from x 1 + (28 - 14) / 2 = 8, the frame at 16, rows from y 2 */
+    struct rs_canvas *cv = draw(30, 7, &f, &fx_utf8);
+    tap_is_str(text_at(cv, 8, 2, 14), "layout  abcdef", "labels: row 0");
+    tap_is_str(text_at(cv, 8, 3, 14), "vanilla abcdef", "labels: row 1");
+    tap_is_str(text_at(cv, 8, 4, 14), "bc      abcdef", "labels: row 2");
+    tap_ok(rs_canvas_cell(cv, 8, 3)->fg == rs_theme_dark.tick,
+           "labels: in the tick colour");
+    tap_ok(has(cv, "3\u00d76") && !has(cv, "cut"),
+           "labels: the title keeps its size");
+    rs_canvas_free(cv);
+
+    /* without labels the frame is centred as before: x 1 + (28 - 6) / 2 */
+    f.labels = NULL;
+    cv = draw(30, 7, &f, &fx_utf8);
+    tap_is_str(text_at(cv, 12, 3, 6), "abcdef", "no labels: centred");
+    rs_canvas_free(cv);
+    f.labels = labels;
+
+    /* inside 12: the labels give way to 5 columns, cut with an ellipsis */
+    cv = draw(14, 7, &f, &fx_utf8);
+    tap_is_str(text_at(cv, 1, 3, 12), "vani\u2026 abcdef",
+               "narrow: labels cut to fit, the frame whole");
+    tap_is_str(text_at(cv, 1, 4, 12), "bc    abcdef",
+               "narrow: short ones kept");
+    tap_ok(!has(cv, "cut"), "narrow: nothing of the frame cut");
+    rs_canvas_free(cv);
+
+    /* inside 6: labels 3 columns, 2 of the frame's, which is cut */
+    cv = draw(8, 7, &f, &fx_utf8);
+    tap_is_str(text_at(cv, 1, 3, 6), "va\u2026 cd", "very narrow: 3 + 2");
+    rs_canvas_free(cv);
+
+    /* wide: two columns per code when they fit beside the labels */
+    f.wide = true;
+    cv = draw(30, 7, &f, &fx_utf8); /* 7 + 1 + 12 = 20 <= 28 */
+    tap_is_str(text_at(cv, 5, 3, 20), "vanilla aabbccddeeff",
+               "wide beside the labels");
+    rs_canvas_free(cv);
+    cv = draw(20, 7, &f, &fx_utf8); /* 20 > 18: one column */
+    tap_is_str(text_at(cv, 3, 3, 14), "vanilla abcdef",
+               "wide does not fit beside the labels: one column");
+    rs_canvas_free(cv);
+    f.wide = false;
+
+    /* cropped rows: the labels follow their rows (rows 5-9 of 10 shown);
+     * a NULL label and rows past nlabels are blank */
+    f.rows = 10;
+    f.nlabels = 10;
+    cv = draw(30, 7, &f, &fx_utf8);
+    /* (as wide as the widest label of any row, shown or not) */
+    tap_is_str(text_at(cv, 8, 1, 14), "r5      abcdef", "cropped: row 5 first");
+    tap_is_str(text_at(cv, 8, 5, 14), "r9      abcdef", "cropped: row 9 last");
+    rs_canvas_free(cv);
+    f.rows = 5;
+    f.nlabels = 4;
+    cv = draw(30, 7, &f, &fx_utf8);
+    tap_is_str(text_at(cv, 8, 4, 14), "        abcdef", "a NULL label: blank");
+    tap_is_str(text_at(cv, 8, 5, 14), "        abcdef",
+               "a row past the labels: blank");
+    rs_canvas_free(cv);
+
+    /* ASCII: the ellipsis is the backend's; the labels are the same */
+    f.rows = 3;
+    f.nlabels = 3;
+    cv = draw(30, 7, &f, &fx_ascii);
+    tap_is_str(text_at(cv, 8, 3, 14), "vanilla abcdef", "ASCII: the same");
+    rs_canvas_free(cv);
+}
+
 /* ---- views --------------------------------------------------------------- */
 
 static void
@@ -312,6 +421,29 @@ test_views(void)
         fclose(out);
     free(tmp);
     rs_views_free(vw);
+
+    /* a spec's labels reach the panel's frame */
+    static const char json2[] =
+        "{\"views\":[{\"kind\":\"frame\",\"matrix\":\"base/env/frame\","
+        "\"labels\":[\"wall\",\"\",\"mid\",\"floor\"]}]}";
+    set = rs_viewspec_parse(json2, &err);
+    vw = rs_views_new(set);
+    rs_viewspec_free(set);
+    rs_views_widget(vw, 0)->r = (struct rs_rect){0, 0, 20, 8};
+    rs_views_fill(vw, bus, &fr);
+    f = rs_frame_widget_data(rs_views_widget(vw, 0));
+    tap_ok(f->nlabels == 4 && strcmp(f->labels[0], "wall") == 0 &&
+               f->labels[1][0] == '\0' && strcmp(f->labels[3], "floor") == 0,
+           "frame panel: the spec's labels");
+    char *svg = NULL;
+    size_t svglen = 0;
+    out = open_memstream(&svg, &svglen);
+    tap_ok(rs_views_export(vw, 0, out, &err) == RS_OK && fclose(out) == 0 &&
+               strstr(svg, ">wall</text>") != NULL &&
+               strstr(svg, ">floor</text>") != NULL,
+           "frame panel exports its row labels");
+    free(svg);
+    rs_views_free(vw);
     rs_bus_free(bus);
 }
 
@@ -322,6 +454,7 @@ main(void)
     test_known();
     test_colors();
     test_crop();
+    test_labels();
     test_views();
     return tap_done();
 }

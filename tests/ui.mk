@@ -146,6 +146,12 @@ EXTRA_DIST += $(RS_UI_SEQ_GOLDEN)
 # the sequence views' Lua specs and their resolution
 RS_LUA_TESTS += tests/lua/t_views_seq.lua
 
+# bands across seeds in the line chart and the curves panel
+check_PROGRAMS += tests/t_ui_band
+tests_t_ui_band_SOURCES = tests/t_ui_band.c $(RS_UI_FIXTURE)
+tests_t_ui_band_LDADD = $(RS_UI_TEST_LIBS)
+RS_LUA_TESTS += tests/lua/t_views_band.lua
+
 # the scatter view: one series against another per learner
 check_PROGRAMS += tests/t_ui_scatter
 tests_t_ui_scatter_SOURCES = tests/t_ui_scatter.c $(RS_UI_FIXTURE)

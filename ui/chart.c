@@ -3,14 +3,18 @@
  * chart.c: the braille line chart (chart.h).
  *
  * Drawing order inside the plot (later layers win a cell's colour):
- * envelope tint (cell background), event and cursor rules in blank cells,
- * raw lines, EMA lines, then threshold labels in blank cells. Data are
+ * band tints (true colour) and envelope tints (256 and true colour: cell
+ * backgrounds), event and cursor rules in blank cells, raw lines, EMA
+ * lines, then in the cells still blank the bands' dots or shade and the
+ * envelopes' shade (the other colour modes), then threshold labels in
+ * blank cells. Data are
  * first binned per dot column (count, min, max, sum of means, last EMA),
  * which both decimates a history wider than the screen and merges the
  * bus's own buckets; a column holding more than one point gets the
  * envelope where its spread reaches beyond the line. The canvas clip is
  * narrowed to the plot while dots are drawn, so lines never touch the
- * axes. The arithmetic shared with svg.c is in chart_data.c. UI thread.
+ * axes. The arithmetic shared with svg.c is in chart_data.c, the legend
+ * in chart_legend.c, the widget in chart_widget.c. UI thread.
  */
 #include "config.h"
 
@@ -262,6 +266,12 @@ rs_chart_tint_of(uint32_t col)
     return rs_rgb_mix(col, 0x000000, 0.8);
 }
 
+uint32_t
+rs_chart_band_tint(uint32_t col)
+{
+    return rs_rgb_mix(col, 0x000000, 0.72);
+}
+
 /* The dot rows the mean line covers in each cell column (a segment
  * between two data columns counts for both ends); top > bottom: none. */
 static void
@@ -346,6 +356,191 @@ draw_envelope(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
     free(bot);
     return drew;
 }
+
+/* ---- bands ---------------------------------------------------------------
+ */
+
+/* Band b in dot rows per dot column: top[px] (from hi) <=
+ * bot[px] (from lo), INT_MIN where it has none. The bucket means of lo
+ * and hi are binned per dot column as the line's are, and the columns
+ * holding both are joined linearly as the line joins its points (a
+ * value off a log axis breaks the band as it breaks the line). False
+ * when s has no band on the plot. */
+static bool
+band_rows(const struct plot *p, const struct rs_chart_band *b, int *top,
+          int *bot)
+{
+    for (int px = 0; px < p->W; px++)
+        top[px] = bot[px] = INT_MIN;
+    if (b->nlo == 0 || b->nhi == 0)
+        return false;
+    struct bins lo, hi;
+    bins_alloc(&lo, p->W);
+    bins_alloc(&hi, p->W);
+    bin_series(p, &(struct rs_chart_series){.pts = b->lo, .n = b->nlo}, 0, &lo);
+    bin_series(p, &(struct rs_chart_series){.pts = b->hi, .n = b->nhi}, 0, &hi);
+    int lx = -1, lt = 0, lb = 0; /* the last column joined from */
+    for (int px = 0; px < p->W; px++) {
+        if (lo.cnt[px] == 0 || hi.cnt[px] == 0)
+            continue;
+        int yt = dot_y(p, hi.sum[px] / hi.cnt[px]);
+        int yb = dot_y(p, lo.sum[px] / lo.cnt[px]);
+        if (yt == INT_MIN || yb == INT_MIN) {
+            lx = -1;
+            continue;
+        }
+        if (yt > yb) { /* lo above hi: the same region */
+            int t = yt;
+            yt = yb;
+            yb = t;
+        }
+        for (int x = lx >= 0 ? lx + 1 : px; x <= px; x++) {
+            double f = x == px ? 1 : (double)(x - lx) / (px - lx);
+            top[x] = (int)lround(lt + f * (yt - lt));
+            bot[x] = (int)lround(lb + f * (yb - lb));
+        }
+        lx = px;
+        lt = yt;
+        lb = yb;
+    }
+    bins_free(&lo);
+    bins_free(&hi);
+    for (int px = 0; px < p->W; px++)
+        if (top[px] != INT_MIN)
+            return true;
+    return false;
+}
+
+/* Whether dot (px, py) is in the bands' stipple: two dots a cell, (0, 0)
+ * and (1, 2). Every band uses the same dots, so where bands overlap the
+ * stipple stays as light (in the colour of the last one drawn). */
+static bool
+stipple_on(int px, int py)
+{
+    return (py - 2 * (px % 2)) % 4 == 0;
+}
+
+enum rs_chart_band_look
+rs_chart_band_look(const struct rs_ui_ctx *ctx)
+{
+    if (ctx->ascii)
+        return RS_CHART_BAND_SHADE;
+    return ctx->color == RS_COLOR_TRUE ? RS_CHART_BAND_TINT
+                                       : RS_CHART_BAND_DOTS;
+}
+
+uint32_t
+rs_chart_band_glyph(void)
+{
+    /* braille bits by dot: column 0 rows 0-2: 0-2, row 3: 6; column 1
+     * rows 0-2: 3-5, row 3: 7 */
+    static const int bit[2][4] = {{0, 1, 2, 6}, {3, 4, 5, 7}};
+    uint32_t g = 0x2800;
+    for (int x = 0; x < 2; x++)
+        for (int y = 0; y < 4; y++)
+            if (stipple_on(x, y))
+                g |= 1u << bit[x][y];
+    return g;
+}
+
+/* A band (band_rows) in its series' colour col, as its look says:
+ * - TINT: the cells it covers by at least 2 of their 4 dot rows in
+ *   either dot column (so a band thinner than that, lo = hi, shows
+ *   nothing) get a tint behind them, before the lines; where two bands
+ *   overlap, the mix of their tints;
+ * - DOTS: the stipple's dots inside the band, in the cells that were
+ *   blank before any band (blank: w x h of the plot), after the lines;
+ * - SHADE: a '.' in the cells of TINT that the lines left blank, after
+ *   them. */
+static void
+draw_band(struct rs_canvas *cv, const struct plot *p, const int *top,
+          const int *bot, uint32_t col, const bool *blank,
+          const struct rs_ui_ctx *ctx)
+{
+    enum rs_chart_band_look look = rs_chart_band_look(ctx);
+    if (look == RS_CHART_BAND_DOTS) {
+        uint32_t fg = rs_rgb_mix(col, 0x000000, 0.45);
+        for (int px = 0; px < p->W; px++) {
+            if (top[px] == INT_MIN)
+                continue;
+            int y0 = top[px] < 0 ? 0 : top[px];
+            int y1 = bot[px] >= p->H ? p->H - 1 : bot[px];
+            for (int py = y0; py <= y1; py++)
+                if (stipple_on(px, py) && blank[(px / 2) * p->h + py / 4])
+                    rs_canvas_braille(cv, p->x * 2 + px, p->y * 4 + py, fg);
+        }
+        return;
+    }
+    for (int cx = 0; cx < p->w; cx++)
+        for (int cy = 0; cy < p->h; cy++) {
+            int cover = 0;
+            for (int px = 2 * cx; px < 2 * cx + 2 && px < p->W; px++) {
+                if (top[px] == INT_MIN)
+                    continue;
+                int a = top[px] > 4 * cy ? top[px] : 4 * cy;
+                int b = bot[px] < 4 * cy + 3 ? bot[px] : 4 * cy + 3;
+                cover = b - a + 1 > cover ? b - a + 1 : cover;
+            }
+            const struct rs_cell *c = rs_canvas_cell(cv, p->x + cx, p->y + cy);
+            if (cover < 2 || c == NULL || c->glyph != ' ')
+                continue;
+            if (look == RS_CHART_BAND_TINT) {
+                uint32_t bg = rs_chart_band_tint(col);
+                if (c->bg != RS_COLOR_DEFAULT)
+                    bg = rs_rgb_mix(c->bg, bg, 0.5);
+                rs_canvas_put(cv, p->x + cx, p->y + cy, ' ',
+                              (struct rs_style){RS_COLOR_DEFAULT, bg, 0});
+            } else {
+                rs_canvas_put(cv, p->x + cx, p->y + cy, '.',
+                              rs_widget_style(col, RS_ATTR_DIM));
+            }
+        }
+}
+
+/* Every series' band, when its look draws in this layer (a tint before
+ * the lines: `under`; dots and shade after them); returns whether any
+ * was drawn. */
+static bool
+draw_bands(struct rs_canvas *cv, const struct plot *p, const struct rs_chart *c,
+           bool under, const struct rs_ui_ctx *ctx)
+{
+    if (c->bands == NULL ||
+        (rs_chart_band_look(ctx) == RS_CHART_BAND_TINT) != under)
+        return false;
+    const struct rs_theme *th = rs_widget_theme(ctx);
+    int *top = rs_xmalloc((size_t)p->W * sizeof *top);
+    int *bot = rs_xmalloc((size_t)p->W * sizeof *bot);
+    bool *blank = rs_xmalloc((size_t)p->w * (size_t)p->h * sizeof *blank);
+    for (int cx = 0; cx < p->w; cx++) /* column-major: cx * h + cy */
+        for (int cy = 0; cy < p->h; cy++) {
+            const struct rs_cell *k = rs_canvas_cell(cv, p->x + cx, p->y + cy);
+            blank[cx * p->h + cy] = k != NULL && k->glyph == ' ';
+        }
+    bool drew = false;
+    for (int i = 0; i < c->nseries; i++)
+        if (band_rows(p, &c->bands[i], top, bot)) {
+            draw_band(cv, p, top, bot, rs_chart_series_color(c, i, th), blank,
+                      ctx);
+            drew = true;
+        }
+    /* monochrome: the dots dim, so they read as a texture under the
+     * lines (which are dots too) */
+    for (int k = 0; drew && ctx->color == RS_COLOR_MONO && k < p->w * p->h;
+         k++) {
+        int x = p->x + k / p->h, y = p->y + k % p->h;
+        const struct rs_cell *cell = rs_canvas_cell(cv, x, y);
+        if (blank[k] && cell != NULL && cell->glyph != ' ')
+            rs_canvas_put(cv, x, y, cell->glyph,
+                          (struct rs_style){cell->fg, cell->bg, RS_ATTR_DIM});
+    }
+    free(top);
+    free(bot);
+    free(blank);
+    return drew;
+}
+
+/* ---- lines and marks -----------------------------------------------------
+ */
 
 static void
 draw_line(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
@@ -521,9 +716,10 @@ events(struct rs_canvas *cv, const struct plot *p, const struct rs_chart *c,
     }
 }
 
-static void
-chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
-             const struct rs_ui_ctx *ctx, struct plot *out)
+void
+rs_chart_render(struct rs_canvas *cv, struct rs_rect r,
+                const struct rs_chart *c, const struct rs_ui_ctx *ctx,
+                struct rs_chart_geom *out)
 {
     const struct rs_theme *th = rs_widget_theme(ctx);
     char info[64];
@@ -532,6 +728,7 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
              c->log_x ? "log " : "", c->x_label ? c->x_label : "");
     struct rs_rect in = rs_widget_panel(cv, r, c->title, info, ctx);
     out->w = 0;
+    out->sx = (struct rs_scale){0, 1, false};
     int lg = in.h >= 6 ? 1 : 0, xl = in.h >= 5 ? 1 : 0;
     if (lg)
         lg = rs_chart_legend_rows(c, in.w, in.h);
@@ -566,7 +763,8 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
     p.W = 2 * p.w;
     p.H = 4 * p.h;
     axes(cv, &p, in, xl > 0, yt, ny, ystep, ylw, ctx);
-    *out = p;
+    out->w = p.w;
+    out->sx = p.sx;
     if (!have) {
         rs_widget_empty(cv, (struct rs_rect){p.x, p.y, p.w, p.h}, NULL, ctx);
         return;
@@ -584,6 +782,7 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
     struct rs_rect pr = {p.x, p.y, p.w, p.h};
     struct rs_rect old = rs_canvas_set_clip(cv, pr);
     bool env = false;
+    bool band = draw_bands(cv, &p, c, true, ctx);
     if (rs_chart_tinted(ctx))
         for (int i = 0; i < ns; i++)
             env |= draw_envelope(cv, &p, &b[i], rs_chart_series_color(c, i, th), ctx);
@@ -606,6 +805,7 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
         for (int i = 0; i < ns; i++)
             draw_line(cv, &p, &b[i], true, rs_chart_series_color(c, i, th),
                       mono ? i : 0);
+    band |= draw_bands(cv, &p, c, false, ctx);
     if (!rs_chart_tinted(ctx))
         for (int i = 0; i < ns; i++)
             env |= draw_envelope(cv, &p, &b[i], rs_chart_series_color(c, i, th), ctx);
@@ -616,7 +816,7 @@ chart_render(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
         draw_threshold(cv, &p, c, &c->thresholds[i], col, ctx->ascii);
     }
     if (lg)
-        rs_chart_legend(cv, in.x, in.y, in.w, lg, c, most, env, ctx);
+        rs_chart_legend(cv, in.x, in.y, in.w, lg, c, most, env, band, ctx);
     for (int i = 0; i < ns; i++)
         bins_free(&b[i]);
     free(b);
@@ -626,105 +826,6 @@ void
 rs_chart_draw(struct rs_canvas *cv, struct rs_rect r, const struct rs_chart *c,
               const struct rs_ui_ctx *ctx)
 {
-    struct plot p;
-    chart_render(cv, r, c, ctx, &p);
-}
-
-/* ---- the widget ------------------------------------------------------------
- */
-
-struct chart_widget {
-    struct rs_widget base;
-    struct rs_chart c;
-    struct plot last; /* geometry of the last draw (w = 0: none) */
-};
-
-static void
-chart_widget_draw(struct rs_widget *w, struct rs_canvas *cv,
-                  const struct rs_ui_ctx *ctx)
-{
-    struct chart_widget *cw = (struct chart_widget *)w;
-    chart_render(cv, w->r, &cw->c, ctx, &cw->last);
-}
-
-static unsigned
-chart_widget_key(struct rs_widget *w, int key)
-{
-    static const double alphas[] = {0, 0.3, 0.1, 0.03, 0.01};
-    struct chart_widget *cw = (struct chart_widget *)w;
-    struct rs_chart *c = &cw->c;
-    const struct plot *p = &cw->last;
-    const unsigned done = RS_UI_HANDLED | RS_UI_REDRAW;
-    switch (key) {
-    case 'l':
-        c->log_y = !c->log_y;
-        return done;
-    case 'L':
-        c->log_x = !c->log_x;
-        return done;
-    case 'm': {
-        size_t i = 0;
-        while (i < RS_ARRAY_LEN(alphas) && alphas[i] != c->smooth)
-            i++;
-        c->smooth = alphas[(i + 1) % RS_ARRAY_LEN(alphas)];
-        return done;
-    }
-    case RS_KEY_ESC:
-        if (!c->cursor_on)
-            return 0;
-        c->cursor_on = false;
-        return done;
-    case RS_KEY_LEFT:
-    case RS_KEY_RIGHT:
-    case RS_KEY_HOME:
-    case RS_KEY_END: {
-        if (p->w <= 0)
-            return 0;
-        if (!c->cursor_on || key == RS_KEY_END) {
-            c->cursor = p->sx.hi;
-        } else if (key == RS_KEY_HOME) {
-            c->cursor = p->sx.lo;
-        } else {
-            double f = rs_scale_pos(&p->sx, c->cursor);
-            f = isnan(f) ? 1 : f;
-            f += (key == RS_KEY_LEFT ? -1.0 : 1.0) / p->w;
-            f = f < 0 ? 0 : f > 1 ? 1 : f;
-            c->cursor = rs_scale_at(&p->sx, f);
-        }
-        c->cursor_on = true;
-        return done;
-    }
-    default:
-        return 0;
-    }
-}
-
-static void
-chart_widget_free(struct rs_widget *w)
-{
-    free(w);
-}
-
-const struct rs_widget_class rs_chart_class = {
-    .name = "chart",
-    .draw = chart_widget_draw,
-    .key = chart_widget_key,
-    .free = chart_widget_free,
-};
-
-struct rs_widget *
-rs_chart_widget_new(void)
-{
-    struct chart_widget *cw = rs_xcalloc(1, sizeof *cw);
-    cw->base.cls = &rs_chart_class;
-    cw->base.dirty = true;
-    rs_chart_init(&cw->c);
-    return &cw->base;
-}
-
-struct rs_chart *
-rs_chart_widget_data(struct rs_widget *w)
-{
-    RS_ASSERT(w->cls == &rs_chart_class);
-    return &((struct chart_widget *)w)->c;
+    struct rs_chart_geom g;
+    rs_chart_render(cv, r, c, ctx, &g);
 }

@@ -8,8 +8,10 @@
  * bus downsampled, or the screen is narrower than the history) with a
  * legend note saying how many, vertical event markers ("▲lr 3e-4") and
  * threshold crossing marks ("◂50% 4.1k" where test/acc first crosses
- * 0.5). Monochrome draws series 2, 3, ... dashed, and the envelope as a
- * stipple, so no meaning rests on colour alone.
+ * 0.5), and under a series its band when it has one (the region between
+ * two sibling series, a spread across seeds: lo and hi). Monochrome draws
+ * series 2, 3, ... dashed, and the envelope and the bands as a stipple,
+ * so no meaning rests on colour alone.
  *
  * Pure: rs_chart_draw reads only its arguments. The helpers below are
  * shared with the SVG export. UI thread (or any thread for the helpers).
@@ -33,6 +35,15 @@ struct rs_chart_series {
     uint32_t color; /* RS_COLOR_DEFAULT: the theme's colour for its index */
 };
 
+/* A series' band: the region between two more series (a spread across
+ * seeds: S_lo and S_hi), shaded in the series' colour under its line.
+ * Their bucket means are binned per dot column as the line's points are
+ * and joined between columns as the line is. None when either is empty. */
+struct rs_chart_band {
+    const struct rs_bus_point *lo, *hi; /* (nlo), (nhi); borrowed */
+    size_t nlo, nhi;
+};
+
 /* A live change at a step (rs_bus_event), drawn as a vertical marker. */
 struct rs_chart_event {
     double step;
@@ -52,6 +63,7 @@ struct rs_chart {
     const char *title;
     const struct rs_chart_series *series;
     int nseries;
+    const struct rs_chart_band *bands; /* (nseries), NULL: none */
     const struct rs_chart_event *events;
     int nevents;
     const struct rs_chart_threshold *thresholds;

@@ -1,8 +1,9 @@
 /* repscope - MIT licence, see COPYING.
  *
  * chart_data.c: the chart's arithmetic, shared by the terminal chart
- * (chart.c) and the SVG export: ranges, the value at a step, the EMA and
- * threshold crossings over bus buckets (chart.h). Pure; any thread.
+ * (chart.c) and the SVG export: ranges (a band's means included), the
+ * value at a step, the EMA and threshold crossings over bus buckets
+ * (chart.h). Pure; any thread.
  */
 #include "config.h"
 
@@ -17,6 +18,22 @@ rs_chart_init(struct rs_chart *c)
     memset(c, 0, sizeof *c);
     c->x_min = c->x_max = c->y_min = c->y_max = NAN;
     c->x_label = "step";
+}
+
+/* Widen [*ylo, *yhi] to the bucket means of pts inside x's range
+ * (positive ones on a log axis). */
+static void
+band_extent(const struct rs_bus_point *pts, size_t n, const struct rs_scale *x,
+            bool log_y, double *ylo, double *yhi)
+{
+    for (size_t k = 0; k < n; k++) {
+        double mid = 0.5 * (pts[k].step_lo + pts[k].step_hi);
+        double v = pts[k].mean;
+        if (mid < x->lo || mid > x->hi || !isfinite(v) || (log_y && !(v > 0)))
+            continue;
+        *ylo = v < *ylo ? v : *ylo;
+        *yhi = v > *yhi ? v : *yhi;
+    }
 }
 
 bool
@@ -63,6 +80,11 @@ rs_chart_ranges(const struct rs_chart *c, int nticks_y, struct rs_scale *x,
             }
             ylo = lo < ylo ? lo : ylo;
             yhi = hi > yhi ? hi : yhi;
+        }
+        const struct rs_chart_band *b = c->bands != NULL ? &c->bands[i] : NULL;
+        if (b != NULL && b->nlo > 0 && b->nhi > 0) { /* its bucket means */
+            band_extent(b->lo, b->nlo, x, c->log_y, &ylo, &yhi);
+            band_extent(b->hi, b->nhi, x, c->log_y, &ylo, &yhi);
         }
     }
     bool any = isfinite(ylo) && isfinite(yhi);

@@ -130,11 +130,11 @@ name_affixes(const struct rs_chart *c, size_t *pre, size_t *suf)
 
 void
 rs_chart_legend(struct rs_canvas *cv, int x, int y, int w, int rows,
-       const struct rs_chart *c, uint32_t most, bool env,
-       const struct rs_ui_ctx *ctx)
+                const struct rs_chart *c, uint32_t most, bool env, bool band,
+                const struct rs_ui_ctx *ctx)
 {
     const struct rs_theme *th = rs_widget_theme(ctx);
-    int n = 0, cap = c->nseries + 3;
+    int n = 0, cap = c->nseries + 4;
     char num[32];
     /* full names when the series fit in the rows, else without the
      * shared affixes */
@@ -209,6 +209,32 @@ rs_chart_legend(struct rs_canvas *cv, int x, int y, int w, int rows,
             it[n].sw_st = rs_widget_style(rs_chart_series_color(c, 0, th), RS_ATTR_DIM);
         }
         it[n].prio = 4;
+        it[n++].on = true;
+    }
+    /* a band: what its stipple or tint is, with its swatch */
+    if (band) {
+        int b = 0; /* the first series with a band */
+        while (b + 1 < c->nseries && c->bands != NULL &&
+               (c->bands[b].nlo == 0 || c->bands[b].nhi == 0))
+            b++;
+        uint32_t col = rs_chart_series_color(c, b, th);
+        snprintf(it[n].text, sizeof it[n].text, "%s",
+                 ctx->ascii ? "lo..hi" : "lo\u2013hi");
+        it[n].st = rs_widget_style(th->dim, 0);
+        enum rs_chart_band_look look = rs_chart_band_look(ctx);
+        if (look == RS_CHART_BAND_TINT) {
+            it[n].swatch = ' ';
+            it[n].sw_st =
+                (struct rs_style){RS_COLOR_DEFAULT, rs_chart_band_tint(col), 0};
+        } else if (look == RS_CHART_BAND_DOTS) {
+            it[n].swatch = rs_chart_band_glyph();
+            it[n].sw_st = rs_widget_style(rs_rgb_mix(col, 0x000000, 0.45),
+                                          mono ? RS_ATTR_DIM : 0);
+        } else {
+            it[n].swatch = '.';
+            it[n].sw_st = rs_widget_style(col, RS_ATTR_DIM);
+        }
+        it[n].prio = 5;
         it[n++].on = true;
     }
     draw_legend(cv, x, y, w, rows, it, n);

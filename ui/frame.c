@@ -2,9 +2,11 @@
  *
  * frame.c: a grid of cell codes as coloured text (frame.h).
  *
- * Geometry: cw columns per code (2 with `wide` when 2 * cols fit, else
- * 1); vr x vc codes visible, the frame's rows r0 .. r0 + vr - 1 and
- * columns c0 .. c0 + vc - 1, centred in the panel's inside. UI thread.
+ * Geometry: cw columns per code (2 with `wide` when 2 * cols fit beside
+ * the labels, else 1); vr x vc codes visible, the frame's rows r0 .. r0 +
+ * vr - 1 and columns c0 .. c0 + vc - 1; the labels in lw columns at lx,
+ * the frame at x0 = lx + lw + 1 (lw 0: no labels, x0 = lx), the two
+ * centred in the panel's inside. UI thread.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "core/base.h"
+#include "ui/colormap.h"
 
 /* Code k's glyph when the caller gives none: k as a digit, 0 blank. */
 static const char default_glyphs[] = " 123456789abcdefghijklmnopqrstuvwxyz";
@@ -25,6 +28,7 @@ struct geom {
     int vr, vc; /* codes visible */
     int r0, c0; /* first visible row and column of the frame */
     int x0, y0; /* where it lands */
+    int lx, lw; /* the labels' column and width (0: none) */
     bool cut;   /* some of the frame is not shown */
 };
 
@@ -78,15 +82,38 @@ rs_frame_cell(const struct rs_frame *f, float v, enum rs_color_mode color,
     return g >= 0x20 && g < 0x7f ? (uint32_t)g : '?';
 }
 
+/* The widest label of the frame's rows, at most RS_FRAME_LABEL_W. */
+static int
+labels_width(const struct rs_frame *f)
+{
+    int w = 0;
+    for (int i = 0; f->labels != NULL && i < f->nlabels && i < f->rows; i++) {
+        int k = f->labels[i] != NULL ? rs_utf8_width(f->labels[i]) : 0;
+        w = k > w ? k : w;
+    }
+    return w < RS_FRAME_LABEL_W ? w : RS_FRAME_LABEL_W;
+}
+
 static void
 geometry(const struct rs_frame *f, struct rs_rect in, struct geom *g)
 {
-    g->cw = f->wide && 2 * f->cols <= in.w ? 2 : 1;
+    int want = labels_width(f);
+    g->cw = f->wide && (want > 0 ? want + 1 : 0) + 2 * f->cols <= in.w ? 2 : 1;
+    g->lw = want;
+    if (want > 0 && want + 1 + f->cols * g->cw > in.w) {
+        /* the labels give way first, down to 3 columns */
+        int room = in.w - 1 - f->cols * g->cw;
+        g->lw = room > 3 ? room : want < 3 ? want : 3;
+    }
+    if (g->lw > 0 && in.w - g->lw - 1 < 1)
+        g->lw = 0; /* not even a column of the frame beside them */
+    int lab = g->lw > 0 ? g->lw + 1 : 0, fw = in.w - lab;
     g->vr = f->rows < in.h ? f->rows : in.h;
-    g->vc = f->cols < in.w / g->cw ? f->cols : in.w / g->cw;
+    g->vc = f->cols < fw / g->cw ? f->cols : fw / g->cw;
     g->r0 = f->rows - g->vr; /* the bottom rows stay */
     g->c0 = (f->cols - g->vc) / 2;
-    g->x0 = in.x + (in.w - g->vc * g->cw) / 2;
+    g->lx = in.x + (in.w - lab - g->vc * g->cw) / 2;
+    g->x0 = g->lx + lab;
     g->y0 = in.y + (in.h - g->vr) / 2;
     g->cut = g->vr < f->rows || g->vc < f->cols;
 }
@@ -109,6 +136,12 @@ rs_frame_draw(struct rs_canvas *cv, struct rs_rect r, const struct rs_frame *f,
     if (!ok) {
         rs_widget_empty(cv, in, f->data != NULL ? "too small" : NULL, ctx);
         return;
+    }
+    struct rs_style lab = rs_widget_style(rs_widget_theme(ctx)->tick, 0);
+    for (int y = 0; g.lw > 0 && y < g.vr; y++) {
+        int row = g.r0 + y;
+        if (row < f->nlabels && f->labels[row] != NULL)
+            rs_canvas_text_fit(cv, g.lx, g.y0 + y, f->labels[row], g.lw, lab);
     }
     for (int y = 0; y < g.vr; y++)
         for (int x = 0; x < g.vc; x++) {

@@ -21,7 +21,12 @@
  * the width fits), centred in the panel. A frame larger than the panel is
  * cropped: its top rows go first (an env's floor, paddle or track, at the
  * bottom, stays), its columns around the centre; the title line then says
- * "10x10 cut" instead of "10x10".
+ * "10x10 cut" instead of "10x10". Row labels (one per row from the top,
+ * in the tick colour) stand left of their rows in a column as wide as the
+ * widest (at most RS_FRAME_LABEL_W), a blank column between them and the
+ * frame, the two centred together; when the panel is too narrow the
+ * labels give way first (cut with an ellipsis, down to 3 columns), then
+ * the frame's columns.
  *
  * Pure: rs_frame_draw reads only its arguments. UI thread.
  */
@@ -35,6 +40,7 @@
 #include "ui/widget.h"
 
 #define RS_FRAME_CODES_MAX 63 /* characters of glyphs and colors */
+#define RS_FRAME_LABEL_W 15   /* columns of a row label at most */
 
 struct rs_frame {
     /* data, filled by the caller (borrowed for the call) */
@@ -44,6 +50,9 @@ struct rs_frame {
     const char *glyphs; /* NULL or "": the digits */
     const char *colors; /* NULL or "": the terminal's colour */
     bool wide;          /* two columns per code when they fit */
+    const char *const *labels; /* (nlabels) labels of rows 0, 1, ...;
+                                  NULL entries blank; NULL: none */
+    int nlabels;
 };
 
 void rs_frame_init(struct rs_frame *f);

@@ -8,7 +8,7 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/scale.c %D%/scale.h \
 	%D%/widget.c %D%/widget.h \
 	%D%/chart.c %D%/chart_data.c %D%/chart.h \
-	%D%/chart_legend.c %D%/chart_impl.h \
+	%D%/chart_legend.c %D%/chart_widget.c %D%/chart_impl.h \
 	%D%/heatmap.c %D%/heatmap.h \
 	%D%/spectrum.c %D%/spectrum.h \
 	%D%/neuronmap.c %D%/neuronmap.h \
@@ -40,6 +40,9 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/bars.c %D%/bars.h \
 	%D%/textmap.c %D%/textmap.h \
 	%D%/views_seq.c %D%/views_scatter.c
+
+# the curves panel's fill (bands from S_lo and S_hi)
+%C%_librs_ui_a_SOURCES += %D%/views_curves.c
 
 # one series against another per learner
 %C%_librs_ui_a_SOURCES += %D%/scatter.c %D%/scatter.h

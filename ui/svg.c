@@ -2,7 +2,9 @@
  *
  * svg.c: SVG export of charts and heatmaps (svg.h). Coordinates are in
  * pixels with one decimal; colours come from the same theme and colour
- * maps as the terminal, on a white page. Any thread.
+ * maps as the terminal, on a white page. A chart's series draws its band
+ * (a translucent polygon), its envelope, its line and its EMA, in that
+ * order. Any thread.
  */
 #include "config.h"
 
@@ -150,6 +152,36 @@ chart_axes(FILE *f, const struct frame *fr, const struct rs_chart *c)
     fputs("</text>\n", f);
 }
 
+/* Band s as a filled polygon: along the bucket means of
+ * hi, back along those of lo (points off the axes left out). */
+static void
+band_svg(FILE *f, const struct frame *fr, const struct rs_chart_band *s,
+         const char *hex)
+{
+    if (s == NULL || s->nlo == 0 || s->nhi == 0)
+        return;
+    fputs("<path class=\"band\" d=\"", f);
+    bool first = true;
+    for (size_t k = 0; k < s->nhi; k++) {
+        const struct rs_bus_point *q = &s->hi[k];
+        double x = px(fr, 0.5 * (q->step_lo + q->step_hi)), y = py(fr, q->mean);
+        if (!ok(x, y))
+            continue;
+        fprintf(f, "%s%.1f %.1f", first ? "M" : "L", x, y);
+        first = false;
+    }
+    for (size_t k = s->nlo; k-- > 0;) {
+        const struct rs_bus_point *q = &s->lo[k];
+        double x = px(fr, 0.5 * (q->step_lo + q->step_hi)), y = py(fr, q->mean);
+        if (!ok(x, y))
+            continue;
+        fprintf(f, "%s%.1f %.1f", first ? "M" : "L", x, y);
+        first = false;
+    }
+    fprintf(f, "Z\" fill=\"%s\" fill-opacity=\"0.15\" stroke=\"none\"/>\n",
+            hex);
+}
+
 static void
 series_svg(FILE *f, const struct frame *fr, const struct rs_chart *c, int i)
 {
@@ -159,6 +191,7 @@ series_svg(FILE *f, const struct frame *fr, const struct rs_chart *c, int i)
                        : s->color;
     char hex[8];
     rgb(hex, col);
+    band_svg(f, fr, c->bands != NULL ? &c->bands[i] : NULL, hex);
     bool env = false;
     for (size_t k = 0; k < s->n && !env; k++)
         env = s->pts[k].count > 1 && s->pts[k].max > s->pts[k].min;

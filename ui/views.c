@@ -6,8 +6,9 @@
  * spec carries, or one with its layer part swapped for the selected layer
  * (rs_viewspec_relayer), so a learner's prefix ("a/spectrum/l3") needs
  * nothing here. The picture panels (image, frame, align, patches) are
- * filled in views_pictures.c; views_impl.h holds what the two share. UI
- * thread only.
+ * filled in views_pictures.c, the curves in views_curves.c, the
+ * sequence views in views_seq.c, the scatter in views_scatter.c;
+ * views_impl.h holds what they share. UI thread only.
  */
 #include "config.h"
 
@@ -55,7 +56,8 @@ rs_views_new(const struct rs_viewspec_set *set)
         struct rs_views_panel *p = &v->p[i];
         p->spec = set->v[i];
         for (int k = 0; k < NS; k++)
-            p->ser[k].version = UINT64_MAX;
+            p->ser[k].version = p->blo[k].version = p->bhi[k].version =
+                UINT64_MAX;
         for (int k = 0; k < NL; k++) {
             p->lser[k].version = UINT64_MAX;
             p->wver[k] = UINT64_MAX;
@@ -123,8 +125,11 @@ rs_views_free(rs_views *v)
     for (int i = 0; i < v->n; i++) {
         struct rs_views_panel *p = &v->p[i];
         rs_widget_free(p->w);
-        for (int k = 0; k < NS; k++)
+        for (int k = 0; k < NS; k++) {
             free(p->ser[k].pts);
+            free(p->blo[k].pts);
+            free(p->bhi[k].pts);
+        }
         for (int k = 0; k < NL; k++)
             free(p->mats[k].data);
         for (int k = 0; k < NL; k++)
@@ -376,46 +381,6 @@ collect_layers(rs_views *v, rs_bus *bus)
 }
 
 /* ---- fills --------------------------------------------------------------- */
-
-static bool
-is_acc(const char *name)
-{
-    return strcmp(name, "test/acc") == 0 || strcmp(name, "val/acc") == 0;
-}
-
-static void
-fill_curves(struct rs_views_panel *p, rs_bus *bus,
-            const struct rs_views_frame *f)
-{
-    struct rs_chart *c = rs_chart_widget_data(p->w);
-    int nth = 0;
-    snprintf(p->th_label[0], sizeof p->th_label[0], "50%%");
-    snprintf(p->th_label[1], sizeof p->th_label[1], "90%%");
-    bool changed = false;
-    for (int i = 0; i < p->spec.nseries; i++) {
-        changed |= rs_views_copy_series(bus, p->spec.series[i], &p->ser[i]);
-        p->cs[i] = (struct rs_chart_series){p->spec.series[i], p->ser[i].pts,
-                                            p->ser[i].n, RS_COLOR_DEFAULT};
-        if (is_acc(p->spec.series[i])) {
-            p->th[nth++] = (struct rs_chart_threshold){i, 0.5, p->th_label[0]};
-            p->th[nth++] = (struct rs_chart_threshold){i, 0.9, p->th_label[1]};
-        }
-    }
-    c->title = p->spec.title[0] ? p->spec.title : "curves";
-    c->series = p->cs;
-    c->nseries = p->spec.nseries;
-    c->thresholds = p->th;
-    c->nthresholds = nth;
-    c->events = p->spec.markers ? f->events : NULL;
-    c->nevents = p->spec.markers ? f->nevents : 0;
-    c->y_min = p->spec.ymin;
-    c->y_max = p->spec.ymax;
-    double total = f->st != NULL ? (double)f->st->total : -1;
-    c->x_max = total > 0 ? total : (double)NAN;
-    c->x_min = c->log_x || p->spec.x_from_data ? NAN : 0;
-    p->changed = changed || p->total != (long)total;
-    p->total = (long)total;
-}
 
 /* The layer a layer-following panel shows: the selection if the bus has
  * the panel's matrix for it, else the spec's own. */
@@ -684,7 +649,7 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
         struct rs_views_panel *p = &v->p[i];
         switch (p->spec.kind) {
         case RS_VIEWSPEC_CURVES:
-            fill_curves(p, bus, f);
+            rs_views_fill_curves(p, bus, f);
             break;
         case RS_VIEWSPEC_SPECTRUM:
             fill_spectrum(v, nm, p, bus, f);

@@ -1,9 +1,9 @@
 /* repscope - MIT licence, see COPYING.
  *
- * views_impl.h: what views.c (panels, the plain kinds) and
- * views_pictures.c (the image, frame, align and patches panels) share: a
- * panel, its matrix and series copies, and the matrix copy. Internal to
- * ui/; UI thread only.
+ * views_impl.h: what views.c (panels, the plain kinds) and the fills in
+ * views_curves.c, views_pictures.c (the image, frame, align and patches
+ * panels), views_seq.c and views_scatter.c share: a panel, its matrix and
+ * series copies, and the matrix copy. Internal to ui/; UI thread only.
  */
 #ifndef RS_UI_VIEWS_IMPL_H
 #define RS_UI_VIEWS_IMPL_H
@@ -61,6 +61,10 @@ struct rs_views_panel {
     struct rs_chart_series cs[RS_VIEWSPEC_SERIES_MAX];
     struct rs_chart_threshold th[2 * RS_VIEWSPEC_SERIES_MAX];
     char th_label[2][8];
+    /* curves with a band: each series' S_lo and S_hi (views_curves.c) */
+    struct rs_views_sercopy blo[RS_VIEWSPEC_SERIES_MAX];
+    struct rs_views_sercopy bhi[RS_VIEWSPEC_SERIES_MAX];
+    struct rs_chart_band cb[RS_VIEWSPEC_SERIES_MAX];
     /* spectrum, heatmap: mats[0]; neurons: one per layer */
     struct rs_views_matbuf mats[RS_VIEWSPEC_LAYERS_MAX];
     char layer[RS_VIEWSPEC_NAME_MAX];
@@ -77,7 +81,8 @@ struct rs_views_panel {
     /* neurons */
     struct rs_neuron_layer nl[RS_VIEWSPEC_LAYERS_MAX];
     char nl_names[RS_VIEWSPEC_LAYERS_MAX][RS_VIEWSPEC_NAME_MAX];
-    /* heatmap labels; align: the word labels */
+    /* heatmap labels; align: the word labels; frame: rlp[] the row
+     * labels (pointing into the spec) */
     char (*rl)[32], (*cl)[32];
     const char *rlp[RS_VIEWS_LABELS_MAX], *clp[RS_VIEWS_LABELS_MAX];
     /* align, patches: per learner (mats[i]); the truth in
@@ -112,6 +117,11 @@ bool rs_views_copy_series(rs_bus *bus, const char *name,
 bool rs_views_copy_matrix(rs_bus *bus, const char *name,
                           struct rs_views_matbuf *m);
 
+struct rs_views_frame;
+
+/* The curves panel's fill (views_curves.c). */
+void rs_views_fill_curves(struct rs_views_panel *p, rs_bus *bus,
+                          const struct rs_views_frame *f);
 /* The picture panels' fills (views_pictures.c): the widget's data from
  * bus copies, p->changed set. */
 void rs_views_fill_image(struct rs_views_panel *p, rs_bus *bus);

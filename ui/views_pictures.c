@@ -1,10 +1,10 @@
 /* repscope - MIT licence, see COPYING.
  *
  * views_pictures.c: the panels of the picture views (views.h): image
- * and frame (one matrix), align and patches (one matrix per learner in mats[i],
- * the truth in mats[RS_VIEWSPEC_LAYERS_MAX - 1]). Each widget's data
- * fields point into the panel's copies until the next fill. UI thread
- * only.
+ * and frame (one matrix; the frame's row labels from its spec), align
+ * and patches (one matrix per learner in mats[i], the truth in
+ * mats[RS_VIEWSPEC_LAYERS_MAX - 1]). Each widget's data fields point into
+ * the panel's copies (and spec) until the next fill. UI thread only.
  */
 #include "config.h"
 
@@ -50,6 +50,10 @@ rs_views_fill_frame(struct rs_views_panel *p, rs_bus *bus)
     fr->glyphs = p->spec.glyphs;
     fr->colors = p->spec.colors;
     fr->wide = p->spec.wide;
+    for (int i = 0; i < p->spec.nrowlabels; i++)
+        p->rlp[i] = p->spec.rowlabels[i];
+    fr->labels = p->spec.nrowlabels > 0 ? p->rlp : NULL;
+    fr->nlabels = p->spec.nrowlabels;
 }
 
 /* align, patches: each learner's matrix into mats[i] (mptr[i] NULL when
@@ -173,7 +177,8 @@ rs_views_export_image(struct rs_views_panel *p, FILE *f, struct rs_error *err)
     return rs_svg_heatmap(f, &h, NULL, err);
 }
 
-/* The frame's codes as a heatmap (the SVG writer has no text grid). */
+/* The frame's codes as a heatmap (the SVG writer has no text grid), its
+ * row labels when every row has one. */
 int
 rs_views_export_frame(struct rs_views_panel *p, FILE *f, struct rs_error *err)
 {
@@ -184,5 +189,7 @@ rs_views_export_frame(struct rs_views_panel *p, FILE *f, struct rs_error *err)
     h.data = fr->data;
     h.rows = fr->data != NULL ? fr->rows : 0;
     h.cols = fr->cols;
+    if (fr->labels != NULL && fr->nlabels >= fr->rows)
+        h.row_labels = fr->labels;
     return rs_svg_heatmap(f, &h, NULL, err);
 }

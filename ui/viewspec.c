@@ -310,6 +310,16 @@ spec_from(struct rs_viewspec *v, const rs_json *o)
     jcopy_str(o, "glyphs", v->glyphs, sizeof v->glyphs);
     jcopy_str(o, "colors", v->colors, sizeof v->colors);
     v->wide = jnum(o, "wide", 0) != 0;
+    const rs_json *rl = rs_json_get(o, "labels");
+    for (int i = 0;
+         rs_json_typeof(rl) == RS_JSON_ARRAY && i < rs_json_len(rl) &&
+         v->nrowlabels < RS_VIEWSPEC_ROWLABELS_MAX;
+         i++) {
+        const char *lab = rs_json_str(rs_json_at(rl, i), NULL);
+        snprintf(v->rowlabels[v->nrowlabels++], RS_VIEWSPEC_ROWLABEL_MAX, "%s",
+                 lab != NULL ? lab : "");
+    }
+    v->band = jnum(o, "band", 0) != 0;
     double grid = jnum(o, "grid", 2);
     v->grid = grid >= 1 && grid <= 16 ? (int)grid : 2;
     char axis[16] = "";

@@ -6,8 +6,8 @@
  *   {"version":1, "title", "notes", "views":[{kind, title, series[],
  *    x, y, ymin, ymax, markers, xfrom, layer, layers[], metric, matrix, log,
  *    rows, cols, matrices[], learners[], truth, grid, glyphs,
- *    colors, wide, mark, mark_label, xlabel, ylabel, yseries[], xmin,
- *    xmax}, ...]}
+ *    colors, wide, labels[], band, mark, mark_label, xlabel, ylabel,
+ *    yseries[], xmin, xmax}, ...]}
  * Unknown keys are ignored and unknown kinds skipped (a newer scene
  * format still shows what this UI knows); anything that is not such an
  * object is an error. rs_viewspec_default builds views from the names on
@@ -34,6 +34,8 @@
 #define RS_VIEWSPEC_SERIES_MAX 8
 #define RS_VIEWSPEC_LAYERS_MAX 32
 #define RS_VIEWSPEC_NAME_MAX 48 /* layer names */
+#define RS_VIEWSPEC_ROWLABELS_MAX 16 /* frame: rows labelled at most */
+#define RS_VIEWSPEC_ROWLABEL_MAX 64  /* bytes of a row label (15 chars) */
 
 enum rs_viewspec_kind {
     RS_VIEWSPEC_CURVES,
@@ -63,6 +65,9 @@ struct rs_viewspec {
     char metric[16];
     bool log_x, log_y;       /* curves x/y "log"; spectrum "log" */
     bool markers;            /* curves: event markers (default true) */
+    bool band;               /* curves: shade each series S between the
+                                series S_lo and S_hi when the bus has
+                                them ("band": true) */
     bool x_from_data;        /* curves: the x axis starts at the first
                                 point ("xfrom": "data"), not at 0 */
     double ymin, ymax;       /* NaN: auto */
@@ -86,6 +91,10 @@ struct rs_viewspec {
      * most 63 codes, longer strings cut), two columns per code */
     char glyphs[64], colors[64];
     bool wide;
+    /* frame: a label left of each of the first nrowlabels rows
+     * ("labels": [...]; more are dropped, longer ones cut) */
+    int nrowlabels;
+    char rowlabels[RS_VIEWSPEC_ROWLABELS_MAX][RS_VIEWSPEC_ROWLABEL_MAX];
     /* profile: a marker at x = mark (NaN: none) and its label ("": the
      * value), the y axis name (the x axis's is xlabel); its matrices,
      * like bars and text, are in mats[] (one per learner) */

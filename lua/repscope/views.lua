@@ -28,14 +28,15 @@ local VIEW = { __name = "repscope.view" }
 
 local view_fields = {
   curves = { "kind", "title", "series", "x", "y", "ymin", "ymax", "markers",
-             "xlabel", "xfrom", "learner" },
+             "xlabel", "xfrom", "band", "learner" },
   spectrum = { "kind", "title", "layer", "log", "learner" },
   rank_heatmap = { "kind", "title", "layers", "metric", "learner" },
   neurons = { "kind", "title", "layer", "learner" },
   heatmap = { "kind", "title", "matrix", "rows", "cols", "vmin", "vmax",
               "learner" },
   image = { "kind", "title", "matrix", "vmin", "vmax", "learner" },
-  frame = { "kind", "title", "matrix", "glyphs", "colors", "wide", "learner" },
+  frame = { "kind", "title", "matrix", "glyphs", "colors", "wide", "labels",
+            "learner" },
   align = { "kind", "title", "learners", "matrix", "truth", "grid", "vmin",
             "vmax" },
   patches = { "kind", "title", "learners", "matrix", "truth" },
@@ -99,6 +100,41 @@ local function frame_style(fn, t, v)
   v.wide = opt(fn, t, "wide", "boolean", false)
 end
 
+-- The most rows a frame view labels and the most characters of a label
+-- (RS_VIEWSPEC_ROWLABELS_MAX in ui/viewspec.h, RS_FRAME_LABEL_W in
+-- ui/frame.h).
+local LABELS_MAX, LABEL_LEN = 16, 15
+
+-- labels= of a frame view: one string per row from the top ("" for
+-- none), at most LABELS_MAX of them, each of at most LABEL_LEN
+-- characters of UTF-8.
+local function row_labels(fn, t)
+  if t.labels == nil then return nil end
+  if type(t.labels) ~= "table" then
+    field_type(fn, "labels", "list of strings", t.labels)
+  end
+  local l = {}
+  for i, s in ipairs(t.labels) do
+    if type(s) ~= "string" then
+      fail("%s: bad field 'labels' (entry %d: string expected, got %s)", fn,
+           i, typename(s))
+    end
+    local n = utf8.len(s)
+    if n == nil then
+      fail("%s: bad field 'labels' (entry %d is not UTF-8)", fn, i)
+    elseif n > LABEL_LEN then
+      fail("%s: bad field 'labels' (entry %d has %d characters, at most %d)",
+           fn, i, n, LABEL_LEN)
+    end
+    l[i] = s
+  end
+  if #l > LABELS_MAX then
+    fail("%s: bad field 'labels' (at most %d labels, one per row, got %d)",
+         fn, LABELS_MAX, #l)
+  end
+  return l
+end
+
 -- learners= of an align or patches view: 1 .. LEARNERS_MAX names.
 local function learner_names(fn, t)
   if t.learners == nil then fail("%s: field 'learners' is required", fn) end
@@ -145,6 +181,7 @@ local function view_spec(kind, fn, t)
     v.markers = opt(fn, t, "markers", "boolean", true)
     v.xlabel = opt(fn, t, "xlabel", "string", nil)
     v.xfrom = opt_enum(fn, t, "xfrom", { "zero", "data" }, "zero")
+    v.band = opt(fn, t, "band", "boolean", false)
   elseif kind == "spectrum" then
     v.layer = opt(fn, t, "layer", "string", nil)
     v.log = opt(fn, t, "log", "boolean", true)
@@ -166,6 +203,7 @@ local function view_spec(kind, fn, t)
   elseif kind == "frame" then
     v.matrix = opt(fn, t, "matrix", "string", "env/frame")
     frame_style(fn, t, v)
+    v.labels = row_labels(fn, t)
   elseif kind == "align" then
     v.learners = learner_names(fn, t)
     v.matrix = opt(fn, t, "matrix", "string", "align")
@@ -346,6 +384,8 @@ local function resolve_view(i, v, state)
     out.x, out.y, out.markers = v.x, v.y, v.markers
     out.ymin, out.ymax, out.xlabel = v.ymin, v.ymax, v.xlabel
     out.xfrom = v.xfrom == "data" and "data" or nil
+    -- the UI reads each series' <name>_lo and <name>_hi for it
+    out.band = v.band or nil
     out.title = out.title or table.concat(series, ", ")
   elseif v.kind == "spectrum" or v.kind == "neurons" then
     need_model()
@@ -440,6 +480,7 @@ local function resolve_view(i, v, state)
     out.colors = v.colors or (v.glyphs == nil and info and info.colors)
         or nil
     out.wide = v.wide
+    out.labels = v.labels and json.array(v.labels) or nil
     out.title = out.title or out.matrix
   else
     out.matrix = type(v.learner) == "string" and name_of(o, v.matrix)

@@ -1,8 +1,8 @@
 -- t_views_frame.lua: rs.view.frame. Its constructor refuses bad fields
 -- word for word (the field named); after setup it resolves to the
 -- view-spec JSON: env/frame by default, a learner's matrix prefixed, a
--- bare one as written, glyphs, colors and wide passed on. A scene that
--- publishes a grid of codes with rs.matrix shows it.
+-- bare one as written, glyphs, colors, wide and labels passed on. A
+-- scene that publishes a grid of codes with rs.matrix shows it.
 local tap = require "tap"
 
 local tmp = tap.tmpdir() .. "/lua_views_frame"
@@ -46,7 +46,22 @@ local bad = {
   { "rs.view.frame{ learner = 3 }",
     "rs.view.frame: bad field 'learner' (learner name expected, got number)" },
   { "rs.view.frame{ vmin = 0 }",
-    "rs.view.frame: unknown field 'vmin' (known: kind, title, matrix, glyphs, colors, wide, learner)" },
+    "rs.view.frame: unknown field 'vmin' (known: kind, title, matrix, glyphs, colors, wide, labels, learner)" },
+  { "rs.view.frame{ labels = 'a' }",
+    "rs.view.frame: bad field 'labels' (list of strings expected, " ..
+    "got string)" },
+  { "rs.view.frame{ labels = { 'a', 2 } }",
+    "rs.view.frame: bad field 'labels' (entry 2: string expected, " ..
+    "got number)" },
+  { "rs.view.frame{ labels = { 'layout', ('x'):rep(16) } }",
+    "rs.view.frame: bad field 'labels' (entry 2 has 16 characters, " ..
+    "at most 15)" },
+  { "rs.view.frame{ labels = { '\xff' } }",
+    "rs.view.frame: bad field 'labels' (entry 1 is not UTF-8)" },
+  { "rs.view.frame{ labels = (function() local l = {} for i = 1, 17 do " ..
+    "l[i] = 'r' .. i end return l end)() }",
+    "rs.view.frame: bad field 'labels' (at most 16 labels, one per " ..
+    "row, got 17)" },
 }
 for i, case in ipairs(bad) do
   local path = scene_file("bad" .. i .. ".lua", head ..
@@ -62,6 +77,7 @@ return rs.scene{
   views = {
     rs.view.frame{ learner = "b", glyphs = " #o", colors = "-wY" },
     rs.view.frame{ matrix = "grid", title = "the grid", wide = true },
+    rs.view.frame{ matrix = "strip", labels = { "layout", "", "vanilla" } },
   },
 }
 ]])
@@ -73,6 +89,9 @@ tap.has(views, '{"colors":"-wY","glyphs":" #o","kind":"frame",' ..
         "frame: learner b's env/frame, glyphs and colors")
 tap.has(views, '{"kind":"frame","matrix":"grid","title":"the grid",' ..
         '"wide":true}', "frame: a bare matrix as written, wide")
+tap.has(views, '{"kind":"frame","labels":["layout","","vanilla"],' ..
+        '"matrix":"strip","title":"strip","wide":false}',
+        "frame: its row labels in order, an empty one kept")
 
 path = scene_file("unknown.lua", head .. [[
 return rs.scene{
