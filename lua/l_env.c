@@ -8,7 +8,8 @@
  *                   norm_steps=0, size=10}
  *   rs.env.corridor{copies=1, seed=, horizon=0, time_obs=false,
  *                   norm_steps=0, close=20, far=15, pit_every=4, door=6,
- *                   start=0 | {lo, hi}, far_visible=false, step_cost=0.01}
+ *                   start=0 | {lo, hi}, far_visible=false, step_cost=0.01,
+ *                   fall_cost=0}
  *       -> env handle ("repscope.env"); seed absent: one draw from the
  *          host stream (rs.seed)
  *   e:reset() -> obs               every copy starts a new episode
@@ -26,7 +27,7 @@
  *   e:release()
  * Corridor handles only (cells 0-based, as the C API has them):
  *   e:corridor() -> {cells=, close=, far=, goal=, door=, pit_every=,
- *       start={lo, hi}, far_visible=, step_cost=, pits={...},
+ *       start={lo, hi}, far_visible=, step_cost=, fall_cost=, pits={...},
  *       expert={per cell: action or -1}, obs=(cells, cells + 2) tensor
  *       of the raw observation on each cell, actions={"step", "jump"}}
  *   e:walk(actions, start [, max_steps]) -> {last=, furthest=, goal=,
@@ -269,7 +270,7 @@ l_env_corridor(lua_State *L)
     static const char *const fields[] = {
         "copies",    "seed",        "horizon", "time_obs", "norm_steps",
         "close",     "far",         "door",    "start",    "pit_every",
-        "step_cost", "far_visible", NULL};
+        "step_cost", "fall_cost", "far_visible", NULL};
     rs_lua_check_table(L, 1, fn, "config");
     rs_lua_check_fields(L, 1, fn, fields);
     struct rs_env_config c;
@@ -291,6 +292,10 @@ l_env_corridor(lua_State *L)
     if (!isfinite(k.step_cost) || k.step_cost < 0.0)
         return rs_lua_field_error(
             L, fn, "step_cost", "%g is not a finite number >= 0", k.step_cost);
+    k.fall_cost = rs_lua_opt_number_field(L, 1, fn, "fall_cost", k.fall_cost);
+    if (!isfinite(k.fall_cost) || k.fall_cost < 0.0)
+        return rs_lua_field_error(
+            L, fn, "fall_cost", "%g is not a finite number >= 0", k.fall_cost);
     struct lua_env *b = new_box(L);
     struct rs_error err = {0};
     return fill_box(L, b, rs_env_corridor(&k, &c, &err), &err, fn);
@@ -501,6 +506,8 @@ l_env_corridor_facts(lua_State *L)
     lua_setfield(L, -2, "far_visible");
     lua_pushnumber(L, k->step_cost);
     lua_setfield(L, -2, "step_cost");
+    lua_pushnumber(L, k->fall_cost);
+    lua_setfield(L, -2, "fall_cost");
     lua_newtable(L); /* t pits */
     for (int c = 0, n = 0; c < cells; c++)
         if (rs_env_corridor_pit(k, c)) {

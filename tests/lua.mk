@@ -64,6 +64,7 @@ RS_LUA_TESTS += %D%/lua/t_trust_region.lua
 RS_LUA_TESTS += %D%/lua/t_env.lua
 # the CLOSE/FAR corridor from Lua: fields, e:corridor(), e:walk(), errors
 RS_LUA_TESTS += %D%/lua/t_corridor.lua
+RS_LUA_TESTS += %D%/lua/t_retention.lua
 # rs.rl.ppo: field errors, CartPole updates from Lua, live set, a scene
 RS_LUA_TESTS += %D%/lua/t_ppo.lua
 RS_LUA_TESTS += %D%/lua/t_text.lua

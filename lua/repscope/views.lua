@@ -28,7 +28,7 @@ local VIEW = { __name = "repscope.view" }
 
 local view_fields = {
   curves = { "kind", "title", "series", "x", "y", "ymin", "ymax", "markers",
-             "xlabel", "xfrom", "band", "learner" },
+             "xlabel", "xfrom", "band", "learner", "groups" },
   spectrum = { "kind", "title", "layer", "log", "learner" },
   rank_heatmap = { "kind", "title", "layers", "metric", "learner" },
   neurons = { "kind", "title", "layer", "learner" },
@@ -182,6 +182,14 @@ local function view_spec(kind, fn, t)
     v.xlabel = opt(fn, t, "xlabel", "string", nil)
     v.xfrom = opt_enum(fn, t, "xfrom", { "zero", "data" }, "zero")
     v.band = opt(fn, t, "band", "boolean", false)
+    -- groups=: owners the scene logs under itself (rs.log("vanilla/eval/
+    -- far", v): a mean over several learners), not learners
+    if t.groups ~= nil then
+      if t.learner ~= nil then
+        fail("%s: give learner= or groups=, not both", fn)
+      end
+      v.groups = string_list(fn, "groups", t.groups, false)
+    end
   elseif kind == "spectrum" then
     v.layer = opt(fn, t, "layer", "string", nil)
     v.log = opt(fn, t, "log", "boolean", true)
@@ -367,7 +375,7 @@ local function resolve_view(i, v, state)
   end
   if v.kind == "curves" then
     local series = {}
-    local owners = type(v.learner) == "table" and v.learner
+    local owners = v.groups or type(v.learner) == "table" and v.learner
         or { type(v.learner) == "string" and o or nil }
     if type(v.learner) == "table" then
       for _, n in ipairs(owners) do find_learner(fn, state, n) end
@@ -472,10 +480,12 @@ local function resolve_view(i, v, state)
     out.title = out.title or v.matrix
   elseif v.kind == "frame" then
     -- a learner with an env (rs.rl.ppo) publishes the frame under its
-    -- name and lends its env's glyphs and colours
+    -- name and lends its env's glyphs and colours; another matrix without
+    -- learner= is the scene's own (rs.matrix), read as named
     local info = l ~= nil and l:env_info() or nil
-    out.matrix = (type(v.learner) == "string" or info ~= nil)
-        and name_of(o, v.matrix) or v.matrix
+    local own = type(v.learner) == "string"
+        or (info ~= nil and v.matrix == "env/frame")
+    out.matrix = own and name_of(o, v.matrix) or v.matrix
     out.glyphs = v.glyphs or (info and info.glyphs)
     out.colors = v.colors or (v.glyphs == nil and info and info.colors)
         or nil

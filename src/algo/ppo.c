@@ -456,8 +456,9 @@ ppo_update(void *impl, rs_learner *l, struct rs_learner_stats *st,
     rc = rs_ppo_metrics_log(p, l, rs_learner_updates(l) + 1, err);
     if (rc != RS_OK)
         return rc;
-    rs_learner_log_value(l, "time/env_steps_per_s",
-                         dt > 0.0 ? (double)p->M / dt : 0.0);
+    if (p->cfg.instruments)
+        rs_learner_log_value(l, "time/env_steps_per_s",
+                             dt > 0.0 ? (double)p->M / dt : 0.0);
     if (st != NULL) {
         *st = s;
         st->n = p->M;

@@ -79,8 +79,8 @@ struct rs_ppo_config {
     int capacity_minibatch;       /* the capacity fit's minibatch; 64 */
     uint64_t seed;                /* the action-sampling stream; 1 */
     bool instruments;             /* false: log only rl/ (no trust,    */
-                                  /* rank, dead, norm, capacity or     */
-                                  /* frame work: many learners); true  */
+                                  /* rank, dead, norm, capacity, frame */
+                                  /* or time: many learners); true     */
 };
 
 /* The values after ';' above. */

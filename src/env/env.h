@@ -223,6 +223,7 @@ struct rs_env_corridor_config {
     int start_hi;     /* 0 */
     bool far_visible; /* the pit bit shows FAR pits too (ablation); false */
     double step_cost; /* reward per step, finite, >= 0; 0.01 */
+    double fall_cost; /* more on landing on a pit, finite, >= 0; 0 */
 };
 void rs_env_corridor_config_default(struct rs_env_corridor_config *cfg);
 rs_env *rs_env_corridor(const struct rs_env_corridor_config *kcfg,

@@ -16,7 +16,7 @@
  *     goal, the last cell;
  *   - actions 0 step (+1 cell) and 1 jump (+2 cells); -step_cost per step
  *     and +1 more on reaching the goal or beyond (terminated); landing on
- *     a pit terminates with -step_cost.
+ *     a pit terminates with -step_cost - fall_cost.
  * Every door offset in 1..far-2 gives a solvable layout with a pit-free
  * goal: CLOSE pits are at least 2 apart and the jump over one lands on a
  * floor cell (pit_every >= 2), the first FAR cell is floor, the even
@@ -195,6 +195,8 @@ corridor_step(const void *cfg, void *state, int action, struct rs_rng *rng,
         term = true;
     } else {
         term = rs_env_corridor_pit(c, cell);
+        if (term)
+            r -= c->fall_cost;
     }
     s->cell = cell;
     if (cell > s->furthest)
@@ -236,9 +238,9 @@ corridor_describe(const void *cfg, char *out, size_t len)
     const struct rs_env_corridor_config *c = cfg;
     snprintf(out, len,
              "corridor close=%d far=%d pit_every=%d door=%d start=%d..%d "
-             "far_visible=%d step_cost=%.17g",
+             "far_visible=%d step_cost=%.17g fall_cost=%.17g",
              c->close, c->far, c->pit_every, c->door, c->start_lo, c->start_hi,
-             (int)c->far_visible, c->step_cost);
+             (int)c->far_visible, c->step_cost, c->fall_cost);
 }
 
 /* Between steps a copy stands on a floor cell before the goal. */
@@ -281,6 +283,7 @@ rs_env_corridor_config_default(struct rs_env_corridor_config *cfg)
     cfg->start_hi = 0;
     cfg->far_visible = false;
     cfg->step_cost = 0.01;
+    cfg->fall_cost = 0.0;
 }
 
 /* RS_OK or RS_EINVAL naming the first bad field. */
@@ -318,6 +321,10 @@ check_kind(const struct rs_env_corridor_config *c, struct rs_error *err)
         return rs_error_set(err, RS_EINVAL,
                             "step_cost = %g (must be finite and >= 0)",
                             c->step_cost);
+    if (!isfinite(c->fall_cost) || c->fall_cost < 0.0)
+        return rs_error_set(err, RS_EINVAL,
+                            "fall_cost = %g (must be finite and >= 0)",
+                            c->fall_cost);
     return RS_OK;
 }
 

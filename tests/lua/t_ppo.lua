@@ -38,7 +38,8 @@ end
 -- ---- bad arguments ---------------------------------------------------------
 local known = "name, actor, critic, env, optim, steps, minibatch, epochs, " ..
   "gamma, lambda, clip, ent_coef, vf_coef, pfo, norm_adv, capacity_every, " ..
-  "capacity_rows, capacity_minibatch, seed, log_every"
+  "capacity_rows, capacity_minibatch, seed, log_every, instruments, " ..
+  "objective"
 local bad = {
   { nil, "rs.rl.ppo: bad argument #1 'config' (table expected, got nil)" },
   { { epoch = 4 }, "rs.rl.ppo: unknown field 'epoch' (known: " .. known .. ")" },

@@ -32,7 +32,7 @@ local bad = {
     "rs.view.curves: bad field 'band' (boolean expected, got string)" },
   { "rs.view.curves{ series = { 'eval/far' }, bands = true }",
     "rs.view.curves: unknown field 'bands' (known: kind, title, series, " ..
-    "x, y, ymin, ymax, markers, xlabel, xfrom, band, learner)" },
+    "x, y, ymin, ymax, markers, xlabel, xfrom, band, learner, groups)" },
 }
 for i, case in ipairs(bad) do
   local path = scene_file("bad" .. i .. ".lua", head ..
