@@ -58,6 +58,7 @@ RS_SH_TESTS = \
 	%D%/sh/t_dyneval_scene.sh \
 	%D%/sh/t_plasticity_scene.sh \
 	%D%/sh/t_demp_scene.sh \
+	%D%/sh/t_forgetting_scene.sh \
 	%D%/sh/t_keys_man.sh \
 	%D%/sh/t_frame.sh \
 	%D%/sh/t_attach.sh \

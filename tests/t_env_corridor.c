@@ -142,8 +142,9 @@ test_layout(void)
     rs_env_corridor_config_default(&k);
     tap_ok(k.close == 20 && k.far == 15 && k.pit_every == 4 && k.door == 6 &&
                k.start_lo == 0 && k.start_hi == 0 && !k.far_visible &&
-               k.step_cost == 0.01,
-           "defaults: close 20, far 15, pit_every 4, door 6, start 0, 0.01");
+               k.step_cost == 0.01 && k.fall_cost == 0.0,
+           "defaults: close 20, far 15, pit_every 4, door 6, start 0, 0.01, "
+           "fall_cost 0");
     int same = 1, first = -1;
     for (int c = -2; c < CELLS + 3; c++)
         if (rs_env_corridor_pit(&k, c) != is_pit(c)) {
@@ -247,6 +248,23 @@ test_transitions(void)
     tap_ok(rs_env_step(e, &a, &o.st, NULL) == RS_OK && o.term &&
                hot(o.fin, CELLS) == GOAL && o.rew == 0.99f,
            "33 jump: past the goal counts as the goal, +1 - 0.01");
+    rs_env_free(e);
+
+    /* fall_cost: only a landing on a pit pays it */
+    struct rs_env_corridor_config k;
+    rs_env_corridor_config_default(&k);
+    k.fall_cost = 0.5;
+    e = make(&k, 1, 7, 0);
+    const int from[3] = {20, 3, 33}, act[3] = {0, 1, 1};
+    const float want[3] = {-0.51f, -0.01f, 0.99f};
+    bool paid = true;
+    for (int i = 0; i < 3; i++) {
+        (void)set_cell(e, from[i]);
+        paid = paid && rs_env_step(e, &act[i], &o.st, NULL) == RS_OK &&
+               o.rew == want[i];
+    }
+    tap_ok(paid, "fall_cost 0.5: into the pit 21 -0.51; 3 -> 5 and the goal "
+                 "as before");
     rs_env_free(e);
 }
 
@@ -653,6 +671,8 @@ test_refused(void)
          "step_cost = -0.5 (must be finite and >= 0)"},
         {"step_cost inf", 20, 15, 4, 6, 0, 0, INFINITY,
          "step_cost = inf (must be finite and >= 0)"},
+        {"fall_cost -1", 20, 15, 4, 6, 0, 0, -1.0,
+         "fall_cost = -1 (must be finite and >= 0)"},
     };
     struct rs_env_config c;
     rs_env_config_default(&c);
@@ -665,7 +685,10 @@ test_refused(void)
         k.door = cases[i].door;
         k.start_lo = cases[i].lo;
         k.start_hi = cases[i].hi;
-        k.step_cost = cases[i].cost;
+        /* the last case's cost is the fall's */
+        bool fall = strncmp(cases[i].what, "fall_cost", 9) == 0;
+        k.step_cost = fall ? 0.01 : cases[i].cost;
+        k.fall_cost = fall ? cases[i].cost : 0.0;
         struct rs_error err = {0};
         rs_env *e = rs_env_corridor(&k, &c, &err);
         tap_ok(e == NULL && err.code == RS_EINVAL, "%s refused", cases[i].what);

@@ -180,6 +180,11 @@ tap.error_is(function() rs.env.corridor{ start = { 1, 2, 3 } } end,
 tap.error_is(function() rs.env.corridor{ start = 1.5 } end,
   fn .. "bad field 'start' (integer or {lo, hi} expected, got number)",
   "start 1.5")
+tap.error_is(function() rs.env.corridor{ fall_cost = -1 } end,
+  fn .. "bad field 'fall_cost' (-1 is not a finite number >= 0)",
+  "negative fall_cost")
+tap.is(rs.env.corridor{ fall_cost = 0.25 }:corridor().fall_cost, 0.25,
+       "fall_cost in the layout")
 tap.error_is(function() rs.env.corridor{ step_cost = -0.5 } end,
   fn .. "bad field 'step_cost' (-0.5 is not a finite number >= 0)",
   "negative step_cost")
