@@ -41,7 +41,7 @@ for m in vanilla bc ks ewc scratch; do
     done
     grep -q "\"${m}_2/rl/return\"" "$tmp/all/run.jsonl"
     ok $? "its second run logs rl/return"
-    grep -Eq "^$m +(-|[0-9]+/2) +[0-9]+/2 +[01]\.[0-9]{2} " "$tmp/all.out"
+    grep -Eq "^$m +((-|[0-9]+/2) +){3}[0-9]+/2 +[01]\.[0-9]{2} " "$tmp/all.out"
     ok $? "$m has a row of the final table"
 done
 for m in vanilla bc ks ewc; do
