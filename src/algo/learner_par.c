@@ -2,9 +2,11 @@
  *
  * learner_par.c: one session step of several learners side by side. A
  * scene that trains two learners on a two-core machine should use both
- * cores: each learner's update runs on its own thread (the first on the
- * caller's), and the pool's jobs (core/pool.h) that meet a busy pool run
- * on the thread that asked, so nothing is shared but the read-only data.
+ * cores: the learners' updates run on as many threads as there are cores
+ * (the caller's among them), each thread taking the next learner not
+ * taken, so 80 learners keep 2 cores busy without 80 threads; the pool's
+ * jobs (core/pool.h) that meet a busy pool run on the thread that asked,
+ * so nothing is shared but the read-only data.
  *
  * Invariant: the run is the sequential loop's, bit for bit. Learners
  * that may run together touch disjoint state: no module or objective is
@@ -22,10 +24,12 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "algo/learner_impl.h"
 
@@ -82,12 +86,39 @@ hold_matrix(void *ud, const char *name, int rows, int cols, const float *data)
         memcpy(h->data, data, n * sizeof *h->data);
 }
 
-static void *
-run_job(void *arg)
+static void
+run_job(struct job *j)
 {
-    struct job *j = arg;
     j->rc = rs_learner_update(j->l, &j->st, &j->err);
+}
+
+/* The jobs a set of workers shares: each takes the next one not taken
+ * until none is left, so n learners keep as many threads busy as there
+ * are cores, not n threads. */
+struct queue {
+    struct job *jobs;
+    int n;
+    atomic_int next;
+};
+
+static void *
+worker(void *arg)
+{
+    struct queue *q = arg;
+    int i;
+    while ((i = atomic_fetch_add(&q->next, 1)) < q->n)
+        run_job(&q->jobs[i]);
     return NULL;
+}
+
+/* Threads for n learners: the online cores, at most n. */
+static int
+workers_for(int n)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    return cores < n ? (int)cores : n;
 }
 
 /* Whether an objective chain stays inside its learner and its
@@ -182,8 +213,9 @@ rs_learners_update(rs_learner *const *ls, int n, bool together,
     }
     struct job *jobs = rs_xcalloc((size_t)n, sizeof *jobs);
     struct sinks *real = rs_xcalloc((size_t)n, sizeof *real);
-    pthread_t *tid = rs_xcalloc((size_t)n, sizeof *tid);
-    bool *threaded = rs_xcalloc((size_t)n, sizeof *threaded);
+    int nw = workers_for(n);
+    pthread_t *tid = rs_xcalloc((size_t)nw, sizeof *tid);
+    bool *threaded = rs_xcalloc((size_t)nw, sizeof *threaded);
     for (int i = 0; i < n; i++) {
         rs_learner *l = ls[i];
         real[i] = (struct sinks){l->log, l->log_ud, l->matrix, l->matrix_ud};
@@ -193,16 +225,16 @@ rs_learners_update(rs_learner *const *ls, int n, bool together,
         l->matrix = l->matrix != NULL ? hold_matrix : NULL;
         l->matrix_ud = &jobs[i];
     }
-    /* A thread that cannot start leaves its learner to the caller. */
-    for (int i = 1; i < n; i++)
-        threaded[i] = pthread_create(&tid[i], NULL, run_job, &jobs[i]) == 0;
-    run_job(&jobs[0]);
-    for (int i = 1; i < n; i++) {
-        if (threaded[i])
-            pthread_join(tid[i], NULL);
-        else
-            run_job(&jobs[i]);
-    }
+    /* The caller's thread is a worker too; a thread that cannot start
+     * leaves its share to the others. */
+    struct queue q = {.jobs = jobs, .n = n};
+    atomic_init(&q.next, 0);
+    for (int w = 1; w < nw; w++)
+        threaded[w] = pthread_create(&tid[w], NULL, worker, &q) == 0;
+    worker(&q);
+    for (int w = 1; w < nw; w++)
+        if (threaded[w])
+            pthread_join(tid[w], NULL);
     int rc = RS_OK;
     for (int i = 0; i < n; i++) {
         rs_learner *l = ls[i];
