@@ -33,63 +33,8 @@
 
 #define MAX_TICKS 24
 
-struct plot {
-    int x, y, w, h; /* cells */
-    int W, H;       /* dots */
-    struct rs_scale sx, sy;
-    /* log10 of the bounds of a log scale (plot_logs), so placing a point
-     * takes one log10, not three as rs_scale_pos does */
-    double lx0, lx1, ly0, ly1;
-};
-
-struct bins {
-    uint32_t *cnt;
-    float *lo, *hi;
-    double *sum, *ema;
-};
-
 /* ---- drawing --------------------------------------------------------------
  */
-
-/* Cache the log bounds once the scales are final. */
-static void
-plot_logs(struct plot *p)
-{
-    p->lx0 = p->sx.log ? log10(p->sx.lo) : 0;
-    p->lx1 = p->sx.log ? log10(p->sx.hi) : 0;
-    p->ly0 = p->sy.log ? log10(p->sy.lo) : 0;
-    p->ly1 = p->sy.log ? log10(p->sy.hi) : 0;
-}
-
-/* rs_scale_pos with the cached bounds (the same arithmetic, so the same
- * bits). */
-static double
-plot_pos(const struct rs_scale *s, double l0, double l1, double v)
-{
-    if (s->log)
-        return v > 0 ? (log10(v) - l0) / (l1 - l0) : (double)NAN;
-    return (v - s->lo) / (s->hi - s->lo);
-}
-
-static int
-dot_x(const struct plot *p, double step)
-{
-    double f = plot_pos(&p->sx, p->lx0, p->lx1, step);
-    if (isnan(f))
-        return INT_MIN;
-    f = f < -1 ? -1 : f > 2 ? 2 : f;
-    return (int)lround(f * (p->W - 1));
-}
-
-static int
-dot_y(const struct plot *p, double v)
-{
-    double f = plot_pos(&p->sy, p->ly0, p->ly1, v);
-    if (isnan(f))
-        return INT_MIN;
-    f = f < -1 ? -1 : f > 2 ? 2 : f;
-    return (int)lround((1.0 - f) * (p->H - 1));
-}
 
 /* Dash patterns by series for monochrome: solid, dashed, dotted, dash-dot. */
 static bool
@@ -108,8 +53,8 @@ pattern_on(int pat, int px)
 }
 
 static void
-dot(struct rs_canvas *cv, const struct plot *p, int px, int py, uint32_t fg,
-    int pat)
+dot(struct rs_canvas *cv, const struct rs_chart_plot *p, int px, int py,
+    uint32_t fg, int pat)
 {
     if (px < 0 || py < 0 || px >= p->W || py >= p->H || !pattern_on(pat, px))
         return;
@@ -117,8 +62,8 @@ dot(struct rs_canvas *cv, const struct plot *p, int px, int py, uint32_t fg,
 }
 
 static void
-line(struct rs_canvas *cv, const struct plot *p, int x0, int y0, int x1, int y1,
-     uint32_t fg, int pat)
+line(struct rs_canvas *cv, const struct rs_chart_plot *p, int x0, int y0,
+     int x1, int y1, uint32_t fg, int pat)
 {
     int dx = abs(x1 - x0), sx = x0 < x1 ? 1 : -1;
     int dy = -abs(y1 - y0), sy = y0 < y1 ? 1 : -1;
@@ -137,113 +82,6 @@ line(struct rs_canvas *cv, const struct plot *p, int x0, int y0, int x1, int y1,
             y0 += sy;
         }
     }
-}
-
-static void
-bins_alloc(struct bins *b, int W)
-{
-    b->cnt = rs_xcalloc((size_t)W, sizeof *b->cnt);
-    b->lo = rs_xcalloc((size_t)W, sizeof *b->lo);
-    b->hi = rs_xcalloc((size_t)W, sizeof *b->hi);
-    b->sum = rs_xcalloc((size_t)W, sizeof *b->sum);
-    b->ema = rs_xcalloc((size_t)W, sizeof *b->ema);
-}
-
-static void
-bins_free(struct bins *b)
-{
-    free(b->cnt);
-    free(b->lo);
-    free(b->hi);
-    free(b->sum);
-    free(b->ema);
-}
-
-static double
-bucket_mid(const struct rs_bus_point *q)
-{
-    return 0.5 * (q->step_lo + q->step_hi);
-}
-
-/* Whether the buckets' mid steps never go down (bus series do not). */
-static bool
-in_step_order(const struct rs_chart_series *s)
-{
-    for (size_t i = 1; i < s->n; i++)
-        if (!(bucket_mid(&s->pts[i]) >= bucket_mid(&s->pts[i - 1])))
-            return false;
-    return true;
-}
-
-/* The end of the run of buckets from i that land in column px, as bucket
- * i does, in a series in step order: dot_x does not decrease along it,
- * so gallop, then bisect. A long history crowds hundreds of buckets into
- * a column of a log axis; this places O(log run) of them, not each. */
-static size_t
-run_end(const struct plot *p, const struct rs_chart_series *s, size_t i, int px)
-{
-    size_t lo = i + 1, step = 1; /* buckets [i, lo) are in the run */
-    size_t hi = s->n;            /* the first one off it is in [lo, hi] */
-    while (lo < s->n) {
-        size_t k = lo - 1 + step;
-        if (k >= s->n)
-            break;
-        if (dot_x(p, bucket_mid(&s->pts[k])) != px) {
-            hi = k;
-            break;
-        }
-        lo = k + 1;
-        step *= 2;
-    }
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (dot_x(p, bucket_mid(&s->pts[mid])) != px)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
-/* Bin series s over the plot's dot columns; returns the largest number of
- * steps in one column. */
-static uint32_t
-bin_series(const struct plot *p, const struct rs_chart_series *s, double alpha,
-           struct bins *b)
-{
-    double *ema = NULL;
-    uint32_t most = 0;
-    if (alpha > 0 && s->n > 0) {
-        ema = rs_xmalloc(s->n * sizeof *ema);
-        rs_chart_ema(s, alpha, ema);
-    }
-    bool ordered = in_step_order(s);
-    int px = INT_MIN;
-    size_t next = 0; /* the first bucket not known to lie in column px */
-    for (size_t i = 0; i < s->n; i++) {
-        const struct rs_bus_point *q = &s->pts[i];
-        if (i >= next) {
-            px = dot_x(p, bucket_mid(q));
-            next = ordered ? run_end(p, s, i, px) : i + 1;
-        }
-        if (px < 0 || px >= p->W)
-            continue;
-        uint32_t k = q->count > 0 ? q->count : 1;
-        if (b->cnt[px] == 0) {
-            b->lo[px] = q->min;
-            b->hi[px] = q->max;
-        } else {
-            b->lo[px] = q->min < b->lo[px] ? q->min : b->lo[px];
-            b->hi[px] = q->max > b->hi[px] ? q->max : b->hi[px];
-        }
-        b->cnt[px] += k;
-        b->sum[px] += (double)q->mean * k;
-        if (ema != NULL)
-            b->ema[px] = ema[i];
-        most = b->cnt[px] > most ? b->cnt[px] : most;
-    }
-    free(ema);
-    return most;
 }
 
 uint32_t
@@ -266,16 +104,11 @@ rs_chart_tint_of(uint32_t col)
     return rs_rgb_mix(col, 0x000000, 0.8);
 }
 
-uint32_t
-rs_chart_band_tint(uint32_t col)
-{
-    return rs_rgb_mix(col, 0x000000, 0.72);
-}
-
 /* The dot rows the mean line covers in each cell column (a segment
  * between two data columns counts for both ends); top > bottom: none. */
 static void
-line_cover(const struct plot *p, const struct bins *b, int *top, int *bot)
+line_cover(const struct rs_chart_plot *p, const struct rs_chart_bins *b,
+           int *top, int *bot)
 {
     for (int cx = 0; cx < p->w; cx++) {
         top[cx] = INT_MAX;
@@ -285,7 +118,7 @@ line_cover(const struct plot *p, const struct bins *b, int *top, int *bot)
     for (int px = 0; px < p->W; px++) {
         if (b->cnt[px] == 0)
             continue;
-        int py = dot_y(p, b->sum[px] / b->cnt[px]);
+        int py = rs_chart_dot_y(p, b->sum[px] / b->cnt[px]);
         if (py == INT_MIN) {
             lx = -1;
             continue;
@@ -308,8 +141,9 @@ line_cover(const struct plot *p, const struct bins *b, int *top, int *bot)
  * (drawn before the lines), else a light shade in the cells the lines
  * left blank (drawn after them). Returns whether it drew anything. */
 static bool
-draw_envelope(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
-              uint32_t col, const struct rs_ui_ctx *ctx)
+draw_envelope(struct rs_canvas *cv, const struct rs_chart_plot *p,
+              const struct rs_chart_bins *b, uint32_t col,
+              const struct rs_ui_ctx *ctx)
 {
     bool tint = rs_chart_tinted(ctx), drew = false;
     int *top = rs_xmalloc((size_t)p->w * sizeof *top);
@@ -325,7 +159,7 @@ draw_envelope(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
         }
         if (!(hi >= lo))
             continue;
-        int y0 = dot_y(p, hi), y1 = dot_y(p, lo);
+        int y0 = rs_chart_dot_y(p, hi), y1 = rs_chart_dot_y(p, lo);
         if (y0 == INT_MIN || y1 == INT_MIN)
             continue;
         y0 = y0 < 0 ? 0 : y0;
@@ -342,7 +176,8 @@ draw_envelope(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
                 cv,
                 (struct rs_rect){p->x + cx, p->y + y0 / 4, 1,
                                  y1 / 4 - y0 / 4 + 1},
-                ' ', (struct rs_style){RS_COLOR_DEFAULT, rs_chart_tint_of(col), 0});
+                ' ',
+                (struct rs_style){RS_COLOR_DEFAULT, rs_chart_tint_of(col), 0});
             continue;
         }
         for (int y = p->y + y0 / 4; y <= p->y + y1 / 4; y++) {
@@ -357,201 +192,19 @@ draw_envelope(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
     return drew;
 }
 
-/* ---- bands ---------------------------------------------------------------
- */
-
-/* Band b in dot rows per dot column: top[px] (from hi) <=
- * bot[px] (from lo), INT_MIN where it has none. The bucket means of lo
- * and hi are binned per dot column as the line's are, and the columns
- * holding both are joined linearly as the line joins its points (a
- * value off a log axis breaks the band as it breaks the line). False
- * when s has no band on the plot. */
-static bool
-band_rows(const struct plot *p, const struct rs_chart_band *b, int *top,
-          int *bot)
-{
-    for (int px = 0; px < p->W; px++)
-        top[px] = bot[px] = INT_MIN;
-    if (b->nlo == 0 || b->nhi == 0)
-        return false;
-    struct bins lo, hi;
-    bins_alloc(&lo, p->W);
-    bins_alloc(&hi, p->W);
-    bin_series(p, &(struct rs_chart_series){.pts = b->lo, .n = b->nlo}, 0, &lo);
-    bin_series(p, &(struct rs_chart_series){.pts = b->hi, .n = b->nhi}, 0, &hi);
-    int lx = -1, lt = 0, lb = 0; /* the last column joined from */
-    for (int px = 0; px < p->W; px++) {
-        if (lo.cnt[px] == 0 || hi.cnt[px] == 0)
-            continue;
-        int yt = dot_y(p, hi.sum[px] / hi.cnt[px]);
-        int yb = dot_y(p, lo.sum[px] / lo.cnt[px]);
-        if (yt == INT_MIN || yb == INT_MIN) {
-            lx = -1;
-            continue;
-        }
-        if (yt > yb) { /* lo above hi: the same region */
-            int t = yt;
-            yt = yb;
-            yb = t;
-        }
-        for (int x = lx >= 0 ? lx + 1 : px; x <= px; x++) {
-            double f = x == px ? 1 : (double)(x - lx) / (px - lx);
-            top[x] = (int)lround(lt + f * (yt - lt));
-            bot[x] = (int)lround(lb + f * (yb - lb));
-        }
-        lx = px;
-        lt = yt;
-        lb = yb;
-    }
-    bins_free(&lo);
-    bins_free(&hi);
-    for (int px = 0; px < p->W; px++)
-        if (top[px] != INT_MIN)
-            return true;
-    return false;
-}
-
-/* Whether dot (px, py) is in the bands' stipple: two dots a cell, (0, 0)
- * and (1, 2). Every band uses the same dots, so where bands overlap the
- * stipple stays as light (in the colour of the last one drawn). */
-static bool
-stipple_on(int px, int py)
-{
-    return (py - 2 * (px % 2)) % 4 == 0;
-}
-
-enum rs_chart_band_look
-rs_chart_band_look(const struct rs_ui_ctx *ctx)
-{
-    if (ctx->ascii)
-        return RS_CHART_BAND_SHADE;
-    return ctx->color == RS_COLOR_TRUE ? RS_CHART_BAND_TINT
-                                       : RS_CHART_BAND_DOTS;
-}
-
-uint32_t
-rs_chart_band_glyph(void)
-{
-    /* braille bits by dot: column 0 rows 0-2: 0-2, row 3: 6; column 1
-     * rows 0-2: 3-5, row 3: 7 */
-    static const int bit[2][4] = {{0, 1, 2, 6}, {3, 4, 5, 7}};
-    uint32_t g = 0x2800;
-    for (int x = 0; x < 2; x++)
-        for (int y = 0; y < 4; y++)
-            if (stipple_on(x, y))
-                g |= 1u << bit[x][y];
-    return g;
-}
-
-/* A band (band_rows) in its series' colour col, as its look says:
- * - TINT: the cells it covers by at least 2 of their 4 dot rows in
- *   either dot column (so a band thinner than that, lo = hi, shows
- *   nothing) get a tint behind them, before the lines; where two bands
- *   overlap, the mix of their tints;
- * - DOTS: the stipple's dots inside the band, in the cells that were
- *   blank before any band (blank: w x h of the plot), after the lines;
- * - SHADE: a '.' in the cells of TINT that the lines left blank, after
- *   them. */
-static void
-draw_band(struct rs_canvas *cv, const struct plot *p, const int *top,
-          const int *bot, uint32_t col, const bool *blank,
-          const struct rs_ui_ctx *ctx)
-{
-    enum rs_chart_band_look look = rs_chart_band_look(ctx);
-    if (look == RS_CHART_BAND_DOTS) {
-        uint32_t fg = rs_rgb_mix(col, 0x000000, 0.45);
-        for (int px = 0; px < p->W; px++) {
-            if (top[px] == INT_MIN)
-                continue;
-            int y0 = top[px] < 0 ? 0 : top[px];
-            int y1 = bot[px] >= p->H ? p->H - 1 : bot[px];
-            for (int py = y0; py <= y1; py++)
-                if (stipple_on(px, py) && blank[(px / 2) * p->h + py / 4])
-                    rs_canvas_braille(cv, p->x * 2 + px, p->y * 4 + py, fg);
-        }
-        return;
-    }
-    for (int cx = 0; cx < p->w; cx++)
-        for (int cy = 0; cy < p->h; cy++) {
-            int cover = 0;
-            for (int px = 2 * cx; px < 2 * cx + 2 && px < p->W; px++) {
-                if (top[px] == INT_MIN)
-                    continue;
-                int a = top[px] > 4 * cy ? top[px] : 4 * cy;
-                int b = bot[px] < 4 * cy + 3 ? bot[px] : 4 * cy + 3;
-                cover = b - a + 1 > cover ? b - a + 1 : cover;
-            }
-            const struct rs_cell *c = rs_canvas_cell(cv, p->x + cx, p->y + cy);
-            if (cover < 2 || c == NULL || c->glyph != ' ')
-                continue;
-            if (look == RS_CHART_BAND_TINT) {
-                uint32_t bg = rs_chart_band_tint(col);
-                if (c->bg != RS_COLOR_DEFAULT)
-                    bg = rs_rgb_mix(c->bg, bg, 0.5);
-                rs_canvas_put(cv, p->x + cx, p->y + cy, ' ',
-                              (struct rs_style){RS_COLOR_DEFAULT, bg, 0});
-            } else {
-                rs_canvas_put(cv, p->x + cx, p->y + cy, '.',
-                              rs_widget_style(col, RS_ATTR_DIM));
-            }
-        }
-}
-
-/* Every series' band, when its look draws in this layer (a tint before
- * the lines: `under`; dots and shade after them); returns whether any
- * was drawn. */
-static bool
-draw_bands(struct rs_canvas *cv, const struct plot *p, const struct rs_chart *c,
-           bool under, const struct rs_ui_ctx *ctx)
-{
-    if (c->bands == NULL ||
-        (rs_chart_band_look(ctx) == RS_CHART_BAND_TINT) != under)
-        return false;
-    const struct rs_theme *th = rs_widget_theme(ctx);
-    int *top = rs_xmalloc((size_t)p->W * sizeof *top);
-    int *bot = rs_xmalloc((size_t)p->W * sizeof *bot);
-    bool *blank = rs_xmalloc((size_t)p->w * (size_t)p->h * sizeof *blank);
-    for (int cx = 0; cx < p->w; cx++) /* column-major: cx * h + cy */
-        for (int cy = 0; cy < p->h; cy++) {
-            const struct rs_cell *k = rs_canvas_cell(cv, p->x + cx, p->y + cy);
-            blank[cx * p->h + cy] = k != NULL && k->glyph == ' ';
-        }
-    bool drew = false;
-    for (int i = 0; i < c->nseries; i++)
-        if (band_rows(p, &c->bands[i], top, bot)) {
-            draw_band(cv, p, top, bot, rs_chart_series_color(c, i, th), blank,
-                      ctx);
-            drew = true;
-        }
-    /* monochrome: the dots dim, so they read as a texture under the
-     * lines (which are dots too) */
-    for (int k = 0; drew && ctx->color == RS_COLOR_MONO && k < p->w * p->h;
-         k++) {
-        int x = p->x + k / p->h, y = p->y + k % p->h;
-        const struct rs_cell *cell = rs_canvas_cell(cv, x, y);
-        if (blank[k] && cell != NULL && cell->glyph != ' ')
-            rs_canvas_put(cv, x, y, cell->glyph,
-                          (struct rs_style){cell->fg, cell->bg, RS_ATTR_DIM});
-    }
-    free(top);
-    free(bot);
-    free(blank);
-    return drew;
-}
-
 /* ---- lines and marks -----------------------------------------------------
  */
 
 static void
-draw_line(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
-          bool use_ema, uint32_t col, int pat)
+draw_line(struct rs_canvas *cv, const struct rs_chart_plot *p,
+          const struct rs_chart_bins *b, bool use_ema, uint32_t col, int pat)
 {
     int lx = INT_MIN, ly = INT_MIN;
     for (int px = 0; px < p->W; px++) {
         if (b->cnt[px] == 0)
             continue;
         double v = use_ema ? b->ema[px] : b->sum[px] / b->cnt[px];
-        int py = dot_y(p, v);
+        int py = rs_chart_dot_y(p, v);
         if (py == INT_MIN) {
             lx = INT_MIN;
             continue;
@@ -567,8 +220,8 @@ draw_line(struct rs_canvas *cv, const struct plot *p, const struct bins *b,
 
 /* A vertical rule in the blank cells of plot column cx. */
 static void
-vrule(struct rs_canvas *cv, const struct plot *p, int cx, uint32_t glyph,
-      uint32_t fg)
+vrule(struct rs_canvas *cv, const struct rs_chart_plot *p, int cx,
+      uint32_t glyph, uint32_t fg)
 {
     for (int y = p->y; y < p->y + p->h; y++) {
         const struct rs_cell *cell = rs_canvas_cell(cv, p->x + cx, y);
@@ -579,7 +232,8 @@ vrule(struct rs_canvas *cv, const struct plot *p, int cx, uint32_t glyph,
 }
 
 static bool
-blank_run(const struct rs_canvas *cv, int x, int y, int w, const struct plot *p)
+blank_run(const struct rs_canvas *cv, int x, int y, int w,
+          const struct rs_chart_plot *p)
 {
     if (x < p->x || x + w > p->x + p->w || y < p->y || y >= p->y + p->h)
         return false;
@@ -594,7 +248,7 @@ blank_run(const struct rs_canvas *cv, int x, int y, int w, const struct plot *p)
 /* "◂50% 4.1k" right of the crossing, or "50% 4.1k▸" left of it, on the
  * row of the threshold or a neighbour, wherever the cells are blank. */
 static void
-draw_threshold(struct rs_canvas *cv, const struct plot *p,
+draw_threshold(struct rs_canvas *cv, const struct rs_chart_plot *p,
                const struct rs_chart *c, const struct rs_chart_threshold *t,
                uint32_t col, bool ascii)
 {
@@ -602,7 +256,7 @@ draw_threshold(struct rs_canvas *cv, const struct plot *p,
     if (t->series < 0 || t->series >= c->nseries ||
         !rs_chart_crossing(&c->series[t->series], t->y, &step))
         return;
-    int dx = dot_x(p, step), dy = dot_y(p, t->y);
+    int dx = rs_chart_dot_x(p, step), dy = rs_chart_dot_y(p, t->y);
     if (dx < 0 || dx >= p->W || dy < 0 || dy >= p->H)
         return;
     char num[16], right[64], left[64];
@@ -628,7 +282,7 @@ draw_threshold(struct rs_canvas *cv, const struct plot *p,
 }
 
 static void
-axes(struct rs_canvas *cv, const struct plot *p, struct rs_rect in,
+axes(struct rs_canvas *cv, const struct rs_chart_plot *p, struct rs_rect in,
      bool xlabels, const double *yt, int ny, double ystep, int ylw,
      const struct rs_ui_ctx *ctx)
 {
@@ -641,7 +295,7 @@ axes(struct rs_canvas *cv, const struct plot *p, struct rs_rect in,
         rs_canvas_put(cv, axc, y, 0x2502, ax);
     int last_row = INT_MIN;
     for (int i = ny - 1; i >= 0; i--) {
-        int dy = dot_y(p, yt[i]);
+        int dy = rs_chart_dot_y(p, yt[i]);
         if (dy < 0 || dy >= p->H)
             continue;
         int row = p->y + dy / 4;
@@ -668,7 +322,7 @@ axes(struct rs_canvas *cv, const struct plot *p, struct rs_rect in,
         nx = rs_scale_ticks(&p->sx, ++ntx, xt, MAX_TICKS, NULL);
     int prev_end = in.x - 1;
     for (int i = 0; i < nx; i++) {
-        int dx = dot_x(p, xt[i]);
+        int dx = rs_chart_dot_x(p, xt[i]);
         if (dx < 0 || dx >= p->W)
             continue;
         int col = p->x + dx / 2;
@@ -690,14 +344,14 @@ axes(struct rs_canvas *cv, const struct plot *p, struct rs_rect in,
 }
 
 static void
-events(struct rs_canvas *cv, const struct plot *p, const struct rs_chart *c,
-       const struct rs_ui_ctx *ctx)
+events(struct rs_canvas *cv, const struct rs_chart_plot *p,
+       const struct rs_chart *c, const struct rs_ui_ctx *ctx)
 {
     const struct rs_theme *th = rs_widget_theme(ctx);
     struct rs_style st = rs_widget_style(th->marker, 0);
     int ayr = p->y + p->h;
     for (int i = 0; i < c->nevents; i++) {
-        int dx = dot_x(p, c->events[i].step);
+        int dx = rs_chart_dot_x(p, c->events[i].step);
         if (dx < 0 || dx >= p->W)
             continue;
         int cx = dx / 2;
@@ -706,7 +360,7 @@ events(struct rs_canvas *cv, const struct plot *p, const struct rs_chart *c,
         /* the label runs along the axis up to the next marker */
         int end = p->x + p->w;
         for (int j = 0; j < c->nevents; j++) {
-            int ox = dot_x(p, c->events[j].step);
+            int ox = rs_chart_dot_x(p, c->events[j].step);
             if (ox >= 0 && ox / 2 > cx && p->x + ox / 2 - 1 < end)
                 end = p->x + ox / 2 - 1;
         }
@@ -740,9 +394,9 @@ rs_chart_render(struct rs_canvas *cv, struct rs_rect r,
     /* as many ticks as fit with a free row between labels (3 at least) */
     int nty = (ph + 1) / 2;
     nty = nty < 3 ? 3 : nty > 6 ? 6 : nty;
-    struct plot p;
+    struct rs_chart_plot p;
     bool have = rs_chart_ranges(c, nty, &p.sx, &p.sy);
-    plot_logs(&p);
+    rs_chart_plot_logs(&p);
     double yt[MAX_TICKS], ystep;
     int ny = rs_scale_ticks(&p.sy, nty, yt, MAX_TICKS, &ystep);
     int ylw = 1;
@@ -771,25 +425,26 @@ rs_chart_render(struct rs_canvas *cv, struct rs_rect r,
     }
 
     int ns = c->nseries;
-    struct bins *b = rs_xcalloc((size_t)ns, sizeof *b);
+    struct rs_chart_bins *b = rs_xcalloc((size_t)ns, sizeof *b);
     uint32_t most = 0;
     for (int i = 0; i < ns; i++) {
-        bins_alloc(&b[i], p.W);
-        uint32_t m = bin_series(&p, &c->series[i], c->smooth, &b[i]);
+        rs_chart_bins_alloc(&b[i], p.W);
+        uint32_t m = rs_chart_bin_series(&p, &c->series[i], c->smooth, &b[i]);
         most = m > most ? m : most;
     }
     /* the plot lies inside the panel, so inside the caller's clip */
     struct rs_rect pr = {p.x, p.y, p.w, p.h};
     struct rs_rect old = rs_canvas_set_clip(cv, pr);
     bool env = false;
-    bool band = draw_bands(cv, &p, c, true, ctx);
+    bool band = rs_chart_draw_bands(cv, &p, c, true, ctx);
     if (rs_chart_tinted(ctx))
         for (int i = 0; i < ns; i++)
-            env |= draw_envelope(cv, &p, &b[i], rs_chart_series_color(c, i, th), ctx);
+            env |= draw_envelope(cv, &p, &b[i], rs_chart_series_color(c, i, th),
+                                 ctx);
     rs_canvas_set_clip(cv, old);
     events(cv, &p, c, ctx);
     if (c->cursor_on) {
-        int dx = dot_x(&p, c->cursor);
+        int dx = rs_chart_dot_x(&p, c->cursor);
         if (dx >= 0 && dx < p.W)
             vrule(cv, &p, dx / 2, ctx->ascii ? '|' : 0x2502, th->accent);
     }
@@ -805,20 +460,22 @@ rs_chart_render(struct rs_canvas *cv, struct rs_rect r,
         for (int i = 0; i < ns; i++)
             draw_line(cv, &p, &b[i], true, rs_chart_series_color(c, i, th),
                       mono ? i : 0);
-    band |= draw_bands(cv, &p, c, false, ctx);
+    band |= rs_chart_draw_bands(cv, &p, c, false, ctx);
     if (!rs_chart_tinted(ctx))
         for (int i = 0; i < ns; i++)
-            env |= draw_envelope(cv, &p, &b[i], rs_chart_series_color(c, i, th), ctx);
+            env |= draw_envelope(cv, &p, &b[i], rs_chart_series_color(c, i, th),
+                                 ctx);
     rs_canvas_set_clip(cv, old);
     for (int i = 0; i < c->nthresholds; i++) {
         int si = c->thresholds[i].series;
-        uint32_t col = si >= 0 && si < ns ? rs_chart_series_color(c, si, th) : th->text;
+        uint32_t col =
+            si >= 0 && si < ns ? rs_chart_series_color(c, si, th) : th->text;
         draw_threshold(cv, &p, c, &c->thresholds[i], col, ctx->ascii);
     }
     if (lg)
         rs_chart_legend(cv, in.x, in.y, in.w, lg, c, most, env, band, ctx);
     for (int i = 0; i < ns; i++)
-        bins_free(&b[i]);
+        rs_chart_bins_free(&b[i]);
     free(b);
 }
 

@@ -1,6 +1,7 @@
 /* repscope - MIT licence, see COPYING.
  *
- * chart_impl.h: what chart.c (plot), chart_legend.c (legend) and
+ * chart_impl.h: what chart.c (plot), chart_bins.c (geometry and
+ * binning), chart_band.c (bands), chart_legend.c (legend) and
  * chart_widget.c (the widget) share. Internal to ui/.
  */
 #ifndef RS_UI_CHART_IMPL_H
@@ -13,6 +14,42 @@
 #include "ui/chart.h"
 #include "ui/scale.h"
 #include "ui/widget.h"
+
+/* The plot area: cells and dots, and the scales. */
+struct rs_chart_plot {
+    int x, y, w, h; /* cells */
+    int W, H;       /* dots */
+    struct rs_scale sx, sy;
+    /* log10 of the bounds of a log scale (rs_chart_plot_logs), so placing a
+     * point takes one log10, not three as rs_scale_pos does */
+    double lx0, lx1, ly0, ly1;
+};
+
+struct rs_chart_bins {
+    uint32_t *cnt;
+    float *lo, *hi;
+    double *sum, *ema;
+};
+
+/* Cache a plot's log bounds once its scales are final. */
+void rs_chart_plot_logs(struct rs_chart_plot *p);
+/* The dot column of a step and the dot row of a value on the plot,
+ * clamped to one plot size beyond either edge; INT_MIN off a log axis. */
+int rs_chart_dot_x(const struct rs_chart_plot *p, double step);
+int rs_chart_dot_y(const struct rs_chart_plot *p, double v);
+/* Bins of W dot columns, all zero; freed by rs_chart_bins_free. */
+void rs_chart_bins_alloc(struct rs_chart_bins *b, int W);
+void rs_chart_bins_free(struct rs_chart_bins *b);
+/* Bin series s (EMA alpha, 0: none) over the plot's dot columns into b;
+ * returns the largest number of steps in one column. */
+uint32_t rs_chart_bin_series(const struct rs_chart_plot *p,
+                             const struct rs_chart_series *s, double alpha,
+                             struct rs_chart_bins *b);
+/* Every series' band, when its look draws in this layer (a tint before
+ * the lines: under; dots and shade after them); whether any was drawn. */
+bool rs_chart_draw_bands(struct rs_canvas *cv, const struct rs_chart_plot *p,
+                         const struct rs_chart *c, bool under,
+                         const struct rs_ui_ctx *ctx);
 
 /* Where a draw put the plot: its width in cells (0: no plot) and its x
  * scale, for the widget's cursor keys. */

@@ -202,11 +202,13 @@ rs_chart_legend(struct rs_canvas *cv, int x, int y, int w, int rows,
         it[n].st = rs_widget_style(th->dim, 0);
         if (env && rs_chart_tinted(ctx)) {
             it[n].swatch = ' ';
+            uint32_t col = rs_chart_series_color(c, 0, th);
             it[n].sw_st = (struct rs_style){RS_COLOR_DEFAULT,
-                                            rs_chart_tint_of(rs_chart_series_color(c, 0, th)), 0};
+                                            rs_chart_tint_of(col), 0};
         } else if (env) {
             it[n].swatch = ctx->ascii ? ':' : 0x2591; /* ░ */
-            it[n].sw_st = rs_widget_style(rs_chart_series_color(c, 0, th), RS_ATTR_DIM);
+            it[n].sw_st = rs_widget_style(rs_chart_series_color(c, 0, th),
+                                          RS_ATTR_DIM);
         }
         it[n].prio = 4;
         it[n++].on = true;

@@ -9,6 +9,7 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/widget.c %D%/widget.h \
 	%D%/chart.c %D%/chart_data.c %D%/chart.h \
 	%D%/chart_legend.c %D%/chart_widget.c %D%/chart_impl.h \
+	%D%/chart_bins.c %D%/chart_band.c \
 	%D%/heatmap.c %D%/heatmap.h \
 	%D%/spectrum.c %D%/spectrum.h \
 	%D%/neuronmap.c %D%/neuronmap.h \
