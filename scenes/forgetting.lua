@@ -48,7 +48,7 @@
 --   vanilla  forgot FAR 8 / 9 / 9 (2 / 4 / 3 before first solving it;
 --            4 / 7 / 7 at the end); solved 11 / 10 / 9; full success at
 --            the end 0.56 / 0.44 / 0.31
---   bc       forgot 0 / 0 / 0; solved 8 / 4 / 8; full 0.50 / 0.25 / 0.50
+--   bc       forgot 0 / 0 / 0; solved 8 / 5 / 9; full 0.50 / 0.31 / 0.56
 --   ks       forgot 2 / 4 / 5 (0 / 0 / 1 at the end); solved 14 / 13 / 12;
 --            full 0.88 / 0.81 / 0.75
 --   ewc      forgot 0 / 0 / 4; solved 14 / 8 / 5; full 0.88 / 0.50 / 0.31
@@ -163,13 +163,13 @@ end
 
 -- ---- the runs ------------------------------------------------------------------
 
-local function objective(method, p, teacher)
+local function objective(method, p, teacher, seed)
   local ppo = rs.objective.ppo{}
   local every = p.epochs * (p.copies * p.rollout // p.minibatch)
   if method == "bc" then
     return rs.objective.kl_teacher{ base = ppo, teacher = teacher,
                                     beta = p.bc, states = S.states,
-                                    batch = p.minibatch, seed = p.seed,
+                                    batch = p.minibatch, seed = seed,
                                     decay = p.bc_decay,
                                     floor = p.floor * p.bc, every = every }
   elseif method == "ks" then
@@ -203,7 +203,7 @@ local function run(method, k, p, actor0)
     steps = p.rollout, minibatch = p.minibatch, epochs = p.epochs,
     ent_coef = p.ent_coef, gamma = p.gamma, lambda = p.lambda,
     seed = seed + 4, instruments = false, log_every = p.eval_every,
-    objective = objective(method, p, teacher),
+    objective = objective(method, p, teacher, seed + 5),
   }
 end
 
