@@ -383,7 +383,8 @@ test_bad(void)
 static const char *
 lua_run(lua_State *L, const char *code)
 {
-    static char out[1024];
+    /* room for "ERROR: " and a whole error message */
+    static char out[sizeof((struct rs_error *)0)->msg + 16];
     struct rs_error err = {0};
     if (luaL_loadstring(L, code) != LUA_OK) {
         snprintf(out, sizeof out, "SYNTAX: %s", lua_tostring(L, -1));
