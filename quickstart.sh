@@ -21,7 +21,7 @@ build=${RS_BUILD_DIR:-$top/_build}
 
 pkgs="build-essential autoconf autoconf-archive automake libtool pkg-config
 libncurses-dev liblua5.4-dev liblapacke-dev libopenblas-dev zlib1g-dev
-dataset-fashion-mnist tmux groff-base"
+dataset-fashion-mnist tmux groff-base parallel"
 [ "$mode" = bench ] && pkgs="$pkgs python3-torch"
 
 missing=""

@@ -40,4 +40,35 @@ int rs_cli_parse(int argc, char **argv, struct rs_cli *c);
 /* The --help text, generated from the option table. */
 void rs_cli_usage(FILE *f);
 
+/* ---- repscope sweep / repscope export ------------------------------- */
+
+/* `repscope sweep SCENE --set K=V1,V2 ... --out DIR` or
+ * `repscope sweep --resume DIR` (run/sweep.h). */
+struct rs_cli_sweep {
+    const char *scene;  /* name or path */
+    const char *out_dir; /* --out DIR */
+    const char *resume;  /* --resume DIR */
+    const char *seeds;   /* --seeds LIST; NULL: no --seed per point */
+    const char *sets[RS_CLI_MAX_SETS]; /* --set KEY=V1,V2,..., in order */
+    int nsets;
+    long steps; /* -1: the scene's */
+    bool parallel, slurm, dry_run, help;
+    int jobs; /* -j N; 0: one per core */
+    const char *slurm_time, *slurm_mem, *slurm_cpus, *slurm_partition;
+};
+
+/* `repscope export RUNDIR --csv [--out FILE]` (run/export.h). */
+struct rs_cli_export {
+    const char *run_dir;
+    const char *out; /* NULL: RUNDIR/run.csv; "-": stdout */
+    bool csv, help;
+};
+
+/* Parse argv (argv[1] is "sweep" or "export") as rs_cli_parse does: 0,
+ * or -1 after a message naming the bad option or value on stderr. */
+int rs_cli_parse_sweep(int argc, char **argv, struct rs_cli_sweep *c);
+int rs_cli_parse_export(int argc, char **argv, struct rs_cli_export *c);
+void rs_cli_sweep_usage(FILE *f);
+void rs_cli_export_usage(FILE *f);
+
 #endif /* RS_CLI_H */

@@ -10,3 +10,7 @@ tests_t_run_cmdq_LDADD = $(RS_TEST_LIBS)
 tests_t_run_runlog_LDADD = $(RS_TEST_LIBS)
 tests_t_run_ckpt_LDADD = $(RS_TEST_LIBS)
 tests_t_run_session_LDADD = $(RS_TEST_LIBS)
+# run/export.c (tidy CSV) and run/sweep.c (grid, manifest, Slurm script)
+check_PROGRAMS += tests/t_run_export tests/t_run_sweep
+tests_t_run_export_LDADD = $(RS_TEST_LIBS)
+tests_t_run_sweep_LDADD = $(RS_TEST_LIBS)

@@ -11,4 +11,6 @@ noinst_LIBRARIES += %D%/librs_run.a
 	%D%/headless.c %D%/headless.h \
 	%D%/attach.c %D%/attach.h \
 	%D%/thread.c %D%/thread.h
+%C%_librs_run_a_SOURCES += %D%/export.c %D%/export.h \
+	%D%/sweep.c %D%/sweep_exec.c %D%/sweep.h %D%/sweep_impl.h
 %C%_librs_run_a_SOURCES += %D%/ckpt_learner.c %D%/ckpt_learner.h
