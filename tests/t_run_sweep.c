@@ -61,8 +61,7 @@ test_seeds(void)
         int n = 0;
         struct rs_error err = {0};
         int rc = rs_sweep_parse_seeds(bad[i][0], &v, &n, &err);
-        tap_ok(rc == RS_EINVAL && v == NULL, "--seeds '%s' refused",
-               bad[i][0]);
+        tap_ok(rc == RS_EINVAL && v == NULL, "--seeds '%s' refused", bad[i][0]);
         tap_is_str(err.msg, bad[i][1], "... saying why");
     }
 }
@@ -196,13 +195,13 @@ test_manifest(void)
     tap_is_int(rs_sweep_npoints(back), 4, "4 points");
     bool same = true;
     for (int i = 0; i < 4; i++)
-        same = same &&
-               strcmp(rs_sweep_point_name(sw, i),
-                      rs_sweep_point_name(back, i)) == 0 &&
-               strcmp(rs_sweep_point_command(sw, i),
-                      rs_sweep_point_command(back, i)) == 0 &&
-               strcmp(rs_sweep_point_dir(sw, i),
-                      rs_sweep_point_dir(back, i)) == 0;
+        same =
+            same &&
+            strcmp(rs_sweep_point_name(sw, i), rs_sweep_point_name(back, i)) ==
+                0 &&
+            strcmp(rs_sweep_point_command(sw, i),
+                   rs_sweep_point_command(back, i)) == 0 &&
+            strcmp(rs_sweep_point_dir(sw, i), rs_sweep_point_dir(back, i)) == 0;
     tap_ok(same, "names, run directories and commands the same");
 
     int *idx = NULL, n = 0;
@@ -245,8 +244,7 @@ test_manifest(void)
     FILE *mem = fopen("/dev/null", "w");
     tap_is_int(rs_sweep_report(back, mem), 3, "3 points reported");
     fclose(mem);
-    tap_is_int(rs_sweep_reset(back, idx, n, &err), RS_OK, "reset %s",
-               err.msg);
+    tap_is_int(rs_sweep_reset(back, idx, n, &err), RS_OK, "reset %s", err.msg);
     char *aside = rs_xasprintf("%s.failed-1", rs_sweep_point_dir(back, 1));
     tap_ok(is_dir(aside) && !is_dir(rs_sweep_point_dir(back, 1)),
            "a failed point's run directory moved aside");
@@ -277,8 +275,8 @@ test_manifest(void)
                      "#SBATCH --cpus-per-task=2\n") != NULL &&
                strstr(s, "--partition") == NULL,
            "resources as given, none for what was not");
-    want = rs_xasprintf("exec sh %s/run-point.sh \"$SLURM_ARRAY_TASK_ID\"\n",
-                        dir);
+    want =
+        rs_xasprintf("exec sh %s/run-point.sh \"$SLURM_ARRAY_TASK_ID\"\n", dir);
     tap_ok(strstr(s, want) != NULL, "one point per task, by its ID");
     free(want);
     free(s);

@@ -106,8 +106,7 @@ read_file(const char *path, size_t *len, struct rs_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        rs_error_set(err, RS_EIO, "cannot read %s: %s", path,
-                     strerror(errno));
+        rs_error_set(err, RS_EIO, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 65536, n = 0;
@@ -151,14 +150,15 @@ rs_export_csv(const char *dir, const char *path, struct rs_export_stats *st,
     if (path != NULL && strcmp(path, "-") == 0) {
         rc = rs_export_csv_text(text, len, stdout, st, err);
         if (rc == RS_OK && fflush(stdout) != 0)
-            rc = rs_error_set(err, RS_EIO, "cannot write the CSV to stdout: "
-                                           "%s",
+            rc = rs_error_set(err, RS_EIO,
+                              "cannot write the CSV to stdout: "
+                              "%s",
                               strerror(errno));
         free(text);
         return rc;
     }
-    char *dst = path != NULL ? rs_xstrdup(path)
-                             : rs_xasprintf("%s/run.csv", dir);
+    char *dst =
+        path != NULL ? rs_xstrdup(path) : rs_xasprintf("%s/run.csv", dir);
     char *tmp = rs_xasprintf("%s.tmp", dst);
     FILE *f = fopen(tmp, "w");
     if (f == NULL) {

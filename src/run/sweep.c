@@ -88,9 +88,9 @@ rs_sweep_parse_seeds(const char *s, long **out, int *n, struct rs_error *err)
             break;
         }
         if (hi - lo >= MAX_POINTS || nv + (hi - lo) >= MAX_POINTS) {
-            rc = rs_error_set(err, RS_EINVAL,
-                              "--seeds '%s': more than %d seeds", s,
-                              MAX_POINTS);
+            rc =
+                rs_error_set(err, RS_EINVAL, "--seeds '%s': more than %d seeds",
+                             s, MAX_POINTS);
             break;
         }
         v = rs_xreallocarray(v, (size_t)(nv + (hi - lo) + 1), sizeof *v);
@@ -149,11 +149,11 @@ parse_set(const char *spec, struct set_list *out, struct rs_error *err)
             free(out->vals);
             free(out->key);
             *out = (struct set_list){0};
-            return rs_error_set(err, RS_EINVAL,
-                                "--set '%s': value %d is empty", spec, item);
+            return rs_error_set(err, RS_EINVAL, "--set '%s': value %d is empty",
+                                spec, item);
         }
-        out->vals = rs_xreallocarray(out->vals, (size_t)out->n + 1,
-                                     sizeof *out->vals);
+        out->vals =
+            rs_xreallocarray(out->vals, (size_t)out->n + 1, sizeof *out->vals);
         out->vals[out->n++] = rs_xasprintf("%.*s", (int)len, p);
         if (p[len] == '\0')
             break;
@@ -225,8 +225,7 @@ absolute_dir(const char *dir)
 
 /* The grid as JSON: {"sets":[{"key":k,"values":[...]}],"seeds":[...]}. */
 static char *
-grid_json(const struct set_list *sets, int nsets, const long *seeds,
-          int nseeds)
+grid_json(const struct set_list *sets, int nsets, const long *seeds, int nseeds)
 {
     struct rs_json_buf b = {0};
     rs_json_buf_raw(&b, "{\"sets\":[", 9);
@@ -585,8 +584,8 @@ load_point(rs_sweep *sw, int i, const rs_json *v, const char *path,
     if (rs_json_integer(rs_json_get(v, "exit"), &x) && x >= 0 && x < 256)
         p->exit = (int)x;
     if (!rs_json_integer(rs_json_get(v, "index"), &x) || x != i)
-        return rs_error_set(err, RS_EFORMAT, "%s: point %d has index %s",
-                            path, i, "missing or out of order");
+        return rs_error_set(err, RS_EFORMAT, "%s: point %d has index %s", path,
+                            i, "missing or out of order");
     return RS_OK;
 }
 

@@ -38,9 +38,9 @@ typedef struct rs_sweep rs_sweep;
 
 /* What a new sweep is made of; the strings are borrowed. */
 struct rs_sweep_spec {
-    const char *exe;   /* the repscope binary to run (absolute) */
-    const char *scene; /* the scene file (absolute) */
-    const char *dir;   /* the sweep directory */
+    const char *exe;         /* the repscope binary to run (absolute) */
+    const char *scene;       /* the scene file (absolute) */
+    const char *dir;         /* the sweep directory */
     const char *const *sets; /* "key=v1,v2,...", in order */
     int nsets;
     const char *seeds; /* "1-8", "1,3,5", "1-4,9"; NULL: no --seed */
@@ -61,8 +61,7 @@ RS_NODISCARD int rs_sweep_parse_seeds(const char *s, long **out, int *n,
 /* Expand spec into a new sweep (nothing written yet). NULL + err
  * (RS_EINVAL naming the bad --set, value or seeds; or two points that
  * would share a directory name). */
-rs_sweep *rs_sweep_new(const struct rs_sweep_spec *spec,
-                       struct rs_error *err);
+rs_sweep *rs_sweep_new(const struct rs_sweep_spec *spec, struct rs_error *err);
 /* Read DIR/sweep.json back, with the exit codes of exit/ merged in. NULL
  * + err naming the file and what is wrong. */
 rs_sweep *rs_sweep_load(const char *dir, struct rs_error *err);
@@ -104,7 +103,9 @@ char **rs_sweep_parallel_argv(const rs_sweep *sw, const int *idx, int n,
                               int jobs, bool bar);
 void rs_sweep_argv_free(char **argv);
 /* Run argv (a scheduler) and wait; its exit status (128+signo when
- * killed), or -1 + err when it could not be started (RS_EIO naming it). */
+ * killed), or -1 + err when it could not be started (RS_EIO naming it).
+ * As system(3), SIGINT and SIGQUIT are ignored here while it runs (^C
+ * reaches the scheduler, and the caller still records what finished). */
 int rs_sweep_spawn(char *const *argv, struct rs_error *err);
 /* Merge the exit codes that run-point.sh left in DIR/exit/ into the
  * points. */

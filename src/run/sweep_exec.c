@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,8 +79,8 @@ rs_sweep_write_file(const char *path, const char *text, int mode,
         rc = rs_error_set(err, RS_EIO, "cannot write %s: %s", tmp,
                           strerror(errno));
     if (rc == RS_OK && rename(tmp, path) != 0)
-        rc = rs_error_set(err, RS_EIO, "cannot rename %s to %s: %s", tmp,
-                          path, strerror(errno));
+        rc = rs_error_set(err, RS_EIO, "cannot rename %s to %s: %s", tmp, path,
+                          strerror(errno));
     if (rc != RS_OK)
         unlink(tmp);
     free(tmp);
@@ -91,8 +92,7 @@ rs_sweep_read_file(const char *path, size_t *len, struct rs_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        rs_error_set(err, RS_EIO, "cannot read %s: %s", path,
-                     strerror(errno));
+        rs_error_set(err, RS_EIO, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
     size_t cap = 4096, n = 0;
@@ -185,8 +185,8 @@ run_log_done(const char *dir)
             rs_json *v = rs_json_parse(text + at, n, NULL);
             const char *type = rs_json_str(rs_json_get(v, "type"), NULL);
             const char *kind = rs_json_str(rs_json_get(v, "kind"), NULL);
-            done = type != NULL && kind != NULL &&
-                   strcmp(type, "event") == 0 && strcmp(kind, "done") == 0;
+            done = type != NULL && kind != NULL && strcmp(type, "event") == 0 &&
+                   strcmp(kind, "done") == 0;
             rs_json_free(v);
         }
         at += n + 1;
@@ -322,16 +322,26 @@ rs_sweep_spawn(char *const *argv, struct rs_error *err)
                      strerror(errno));
         return -1;
     }
+    /* as system(3): ^C reaches the scheduler (one process group), and
+     * this process lives on to record what finished */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGQUIT, &ign, &old_quit);
     pid_t pid = fork();
     if (pid < 0) {
         rs_error_set(err, RS_EIO, "cannot run %s: %s", argv[0],
                      strerror(errno));
         close(fds[0]);
         close(fds[1]);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGQUIT, &old_quit, NULL);
         return -1;
     }
     if (pid == 0) {
         close(fds[0]);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGQUIT, &old_quit, NULL);
         execvp(argv[0], argv);
         int e = errno;
         if (write(fds[1], &e, sizeof e) < 0)
@@ -348,6 +358,8 @@ rs_sweep_spawn(char *const *argv, struct rs_error *err)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
     if (r == (ssize_t)sizeof e) {
         rs_error_set(err, RS_EIO, "cannot run %s: %s", argv[0], strerror(e));
         return -1;
@@ -366,10 +378,10 @@ array_spec(struct rs_json_buf *b, const int *idx, int n)
         while (k + 1 < n && idx[k + 1] == idx[k] + 1)
             k++;
         char t[48];
-        int len = k > j ? snprintf(t, sizeof t, "%s%d-%d", j > 0 ? "," : "",
-                                   idx[j], idx[k])
-                        : snprintf(t, sizeof t, "%s%d", j > 0 ? "," : "",
-                                   idx[j]);
+        int len = k > j
+                      ? snprintf(t, sizeof t, "%s%d-%d", j > 0 ? "," : "",
+                                 idx[j], idx[k])
+                      : snprintf(t, sizeof t, "%s%d", j > 0 ? "," : "", idx[j]);
         rs_json_buf_raw(b, t, (size_t)len);
         j = k + 1;
     }
@@ -443,8 +455,7 @@ rs_sweep_report(const rs_sweep *sw, FILE *out)
 }
 
 int
-rs_sweep_write_script(const char *path, const char *text,
-                      struct rs_error *err)
+rs_sweep_write_script(const char *path, const char *text, struct rs_error *err)
 {
     return rs_sweep_write_file(path, text, 0755, err);
 }
