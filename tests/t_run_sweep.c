@@ -221,6 +221,26 @@ test_manifest(void)
         free(log);
         free(d);
     }
+    /* point 3: a log longer than the tail that is read, done at its end */
+    {
+        char *d = rs_xasprintf("%s/%s", dir, rs_sweep_point_name(back, 3));
+        char *log = rs_xasprintf("%s/run.jsonl", d);
+        RS_ASSERT(mkdir(d, 0777) == 0);
+        FILE *f = fopen(log, "w");
+        RS_ASSERT(f != NULL);
+        for (int i = 0; i < 20000; i++)
+            fprintf(f, "{\"step\":%d,\"train/loss\":0.125}\n", i);
+        fputs("{\"type\":\"event\",\"step\":20000,\"kind\":\"done\","
+              "\"text\":\"done\"}\n",
+              f);
+        fclose(f);
+        tap_ok(rs_sweep_point_is_done(back, 3),
+               "a long log (%ld bytes) ending done is done",
+               20000L * 33);
+        write_text(log, "{\"type\":\"meta\"}\n");
+        free(log);
+        free(d);
+    }
     char *ex0 = rs_xasprintf("%s/exit/0", dir);
     char *ex1 = rs_xasprintf("%s/exit/1", dir);
     write_text(ex0, "0\n");

@@ -21,10 +21,10 @@
  *   logs/NAME.log the point's stdout and stderr;
  *   joblog.txt    GNU parallel's job log; sweep.sbatch the Slurm script.
  *
- * A point is done when its run directory's log ends with a done event
- * and its exit code, if known, is 0; --resume reruns every other point,
- * moving a run directory left by a failed try aside to NAME.failed-K.
- * Main thread only (it forks and waits for the scheduler).
+ * A point is done when the end of its run directory's log (the last 64
+ * KiB) holds a done event and its exit code, if known, is 0; --resume reruns
+ * every other point, moving a run directory left by a failed try aside to
+ * NAME.failed-K. Main thread only (it forks and waits for the scheduler).
  */
 #ifndef RS_RUN_SWEEP_H
 #define RS_RUN_SWEEP_H

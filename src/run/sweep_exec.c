@@ -162,34 +162,52 @@ rs_sweep_write_scripts(const rs_sweep *sw, struct rs_error *err)
     return rc;
 }
 
-/* True when the run log in dir holds a "done" event (a headless run that
- * reached its last step and wrote its final checkpoint). */
+/* How much of a run log's end run_log_done reads: the done event is
+ * among its last lines, and a line is far shorter than this. */
+#define LOG_TAIL 65536
+
+/* True when the end of the run log in dir holds a "done" event (a
+ * headless run that reached its last step and wrote its final
+ * checkpoint); only the last LOG_TAIL bytes are read, so a long log
+ * costs no more. */
 static bool
 run_log_done(const char *dir)
 {
     char *path = rs_xasprintf("%s/run.jsonl", dir);
-    size_t len = 0;
-    char *text = rs_sweep_read_file(path, &len, NULL);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     free(path);
-    if (text == NULL)
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0)
+            close(fd);
         return false;
+    }
+    off_t from = st.st_size > LOG_TAIL ? st.st_size - LOG_TAIL : 0;
+    char *text = rs_xmalloc(LOG_TAIL + 1);
+    ssize_t len;
+    do
+        len = pread(fd, text, LOG_TAIL, from);
+    while (len < 0 && errno == EINTR);
+    close(fd);
+    if (len < 0)
+        len = 0;
+    text[len] = '\0';
+    /* any complete line of the tail (the first may be cut: it fails to
+     * parse) */
     bool done = false;
-    size_t at = 0;
-    while (at < len && !done) {
-        char *nl = memchr(text + at, '\n', len - at);
-        if (nl == NULL)
-            break;
-        size_t n = (size_t)(nl - (text + at));
+    char *at = text, *nl;
+    while (!done &&
+           (nl = memchr(at, '\n', (size_t)(text + len - at))) != NULL) {
         *nl = '\0';
-        if (strstr(text + at, "\"done\"") != NULL) {
-            rs_json *v = rs_json_parse(text + at, n, NULL);
+        if (strstr(at, "\"done\"") != NULL) {
+            rs_json *v = rs_json_parse(at, (size_t)(nl - at), NULL);
             const char *type = rs_json_str(rs_json_get(v, "type"), NULL);
             const char *kind = rs_json_str(rs_json_get(v, "kind"), NULL);
             done = type != NULL && kind != NULL && strcmp(type, "event") == 0 &&
                    strcmp(kind, "done") == 0;
             rs_json_free(v);
         }
-        at += n + 1;
+        at = nl + 1;
     }
     free(text);
     return done;

@@ -117,8 +117,24 @@ ok $? "task 2 run by hand runs width=32,seed=1 only and records exit 0"
     grep -q '3 of 4 points to rerun' "$tmp/err"
 ok $? "--resume --dry-run: the 3 other points"
 
+# --slurm with an sbatch on PATH (a stand-in that records its arguments)
+mkdir -p "$tmp/fakebin"
+cat >"$tmp/fakebin/sbatch" <<SH
+#!/bin/sh
+echo "\$@" >"$tmp/sbatch.args"
+echo "Submitted batch job 42"
+SH
+chmod +x "$tmp/fakebin/sbatch"
+PATH=$tmp/fakebin:$PATH "$rs" sweep demo_mlp --seeds 1-4 --steps 20 \
+    --out "$tmp/sub" --slurm >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 0 ] && [ "$(cat "$tmp/sbatch.args" 2>/dev/null)" = "$tmp/sub/sweep.sbatch" ] &&
+    grep -q -x '#SBATCH --array=0-3' "$tmp/sub/sweep.sbatch" &&
+    grep -q '4 points submitted' "$tmp/err"
+ok $? "--slurm with sbatch on PATH submits DIR/sweep.sbatch (status $rc): $(tail -1 "$tmp/err")"
+
 if ! command -v parallel >/dev/null 2>&1; then
-    skip 8 "GNU parallel not found (Debian: apt-get install parallel)"
+    skip 7 "GNU parallel not found (Debian: apt-get install parallel)"
     echo "1..$n"
     exit $fail
 fi
