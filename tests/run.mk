@@ -4,9 +4,11 @@ check_PROGRAMS += \
 	tests/t_run_cmdq \
 	tests/t_run_runlog \
 	tests/t_run_ckpt \
-	tests/t_run_session
+	tests/t_run_session \
+	tests/t_run_replay
 tests_t_run_bus_LDADD = $(RS_TEST_LIBS)
 tests_t_run_cmdq_LDADD = $(RS_TEST_LIBS)
 tests_t_run_runlog_LDADD = $(RS_TEST_LIBS)
 tests_t_run_ckpt_LDADD = $(RS_TEST_LIBS)
 tests_t_run_session_LDADD = $(RS_TEST_LIBS)
+tests_t_run_replay_LDADD = $(RS_TEST_LIBS)
