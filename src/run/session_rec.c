@@ -273,6 +273,16 @@ rs_session_rng(rs_session *s)
 
 /* ---- status --------------------------------------------------------- */
 
+/* A headless replay is paused, but a recorded action due now (a step, a
+ * resume) takes it on: not paused for whoever watches the status (the
+ * headless loop ends a paused run). */
+static bool
+replay_goes_on(const rs_session *s)
+{
+    return s->script_headless && s->script_next < s->nscript &&
+           s->script[s->script_next].after_step <= s->step;
+}
+
 void
 rs_session_publish_status(rs_session *s, bool force)
 {
@@ -282,7 +292,8 @@ rs_session_publish_status(rs_session *s, bool force)
     s->last_status = now;
     struct rs_bus_status *st = &s->st;
     st->state = s->state;
-    if (s->state == RS_SESSION_PAUSED && s->budget > 0)
+    if (s->state == RS_SESSION_PAUSED &&
+        (s->budget > 0 || replay_goes_on(s)))
         st->state = RS_SESSION_RUNNING;
     st->step = s->step;
     st->total = s->cfg.steps;
