@@ -9,8 +9,8 @@
  * Long options are taken as spelled in the table only (no abbreviations:
  * a new option must not change what an old command line means). The
  * words that are not options are, in order, the subcommand `attach` and
- * its RUNDIR, `replay` and its RUNDIR, or the SCENE. Every message names the option and the bad
- * value. Main thread only (getopt's globals).
+ * its RUNDIR, `replay` and its RUNDIR, or the SCENE. Every message names the
+ * option and the bad value. Main thread only (getopt's globals).
  */
 #include "config.h"
 
@@ -162,8 +162,7 @@ cli_check_replay(const struct rs_cli *c)
         return 0;
     if (c->replay_dir == NULL || c->nsets > 0 || c->resume != NULL ||
         c->steps > 0 || c->seed >= 0 || c->test != NULL) {
-        fprintf(stderr,
-                "repscope: replay RUNDIR re-runs a recorded run: %s\n",
+        fprintf(stderr, "repscope: replay RUNDIR re-runs a recorded run: %s\n",
                 c->replay_dir == NULL ? "name the run directory"
                                       : "it takes the scene, --set, --seed "
                                         "and --steps from the run");

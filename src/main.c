@@ -385,8 +385,9 @@ run_replay(const struct rs_cli *c, char **argv)
     const char *const *sets = rs_replay_sets(r, &nsets);
     if (rs_lua_scene_driver(rs_replay_scene_path(r), sets, nsets, &lo, &drv,
                             &info, &err) != RS_OK) {
-        fprintf(stderr, "repscope: replay: the recorded scene does not load: "
-                        "%s\n",
+        fprintf(stderr,
+                "repscope: replay: the recorded scene does not load: "
+                "%s\n",
                 err.msg);
         rs_replay_free(r);
         return 2;
@@ -429,8 +430,7 @@ run_replay(const struct rs_cli *c, char **argv)
     } else {
         struct rs_headless_opts ho = {.tty = -1, .quiet = c->frame};
         rc = rs_headless_run(s, &ho);
-        if (c->frame && print_frame(c, rs_session_bus(s), NULL) != 0 &&
-            rc == 0)
+        if (c->frame && print_frame(c, rs_session_bus(s), NULL) != 0 && rc == 0)
             rc = 1;
     }
     rs_session_free(s);

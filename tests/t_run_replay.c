@@ -79,8 +79,9 @@ test_line(void)
     }
     /* a toggle has no line of its own: it is recorded resolved */
     char *pause = rs_replay_format(&in[0]);
-    tap_is_str(pause, "{\"type\":\"action\",\"after_step\":7,\"do\":\"pause\","
-                      "\"ok\":true}",
+    tap_is_str(pause,
+               "{\"type\":\"action\",\"after_step\":7,\"do\":\"pause\","
+               "\"ok\":true}",
                "the pause line, exactly");
     free(pause);
 
@@ -216,8 +217,7 @@ fake_save(void *ud, rs_session *s, rs_ckpt *ck, struct rs_error *err)
     for (int i = 0; i < DIM; i++)
         w[i] = (float)f->w[i];
     rs_ckpt_put_floats(ck, "fake/w", w, DIM);
-    rs_ckpt_put_u64s(ck, "fake/w64", (const uint64_t *)(const void *)f->w,
-                     DIM);
+    rs_ckpt_put_u64s(ck, "fake/w64", (const uint64_t *)(const void *)f->w, DIM);
     return RS_OK;
 }
 
@@ -301,16 +301,15 @@ ckpt_step(const char *dir)
     char *p = rs_xasprintf("%s/ckpt.bin", dir);
     rs_ckpt *ck = rs_ckpt_read(p, NULL);
     free(p);
-    const uint64_t *v = ck != NULL ? rs_ckpt_u64s(ck, "session/step", NULL)
-                                   : NULL;
+    const uint64_t *v =
+        ck != NULL ? rs_ckpt_u64s(ck, "session/step", NULL) : NULL;
     long step = v != NULL ? (long)v[0] : -1;
     rs_ckpt_free(ck);
     return step;
 }
 
 static struct rs_cmd
-mk(enum rs_cmd_kind kind, long n, double x, const char *key,
-   const char *text)
+mk(enum rs_cmd_kind kind, long n, double x, const char *key, const char *text)
 {
     struct rs_cmd c = {.kind = kind, .n = n, .x = x};
     snprintf(c.key, sizeof c.key, "%s", key);
@@ -383,15 +382,15 @@ test_session(void)
                    NULL &&
                strstr(log, "\"after_step\":23,\"do\":\"resume\"") != NULL,
            "toggles are recorded as the pause and resume they were; step n");
-    tap_ok(log != NULL &&
-               strstr(log, "\"after_step\":31,\"do\":\"speed\",\"x\":1000000") !=
-                   NULL &&
-               strstr(log, "\"after_step\":40,\"do\":\"checkpoint\"") !=
-                   NULL &&
-               strstr(log, "\"after_step\":45,\"do\":\"restart\"") != NULL &&
-               strstr(log, "\"after_step\":12,\"do\":\"set\"") != NULL &&
-               strstr(log, "\"after_step\":60,\"do\":\"quit\"") != NULL,
-           "speed, checkpoint, restart and quit are recorded");
+    tap_ok(
+        log != NULL &&
+            strstr(log, "\"after_step\":31,\"do\":\"speed\",\"x\":1000000") !=
+                NULL &&
+            strstr(log, "\"after_step\":40,\"do\":\"checkpoint\"") != NULL &&
+            strstr(log, "\"after_step\":45,\"do\":\"restart\"") != NULL &&
+            strstr(log, "\"after_step\":12,\"do\":\"set\"") != NULL &&
+            strstr(log, "\"after_step\":60,\"do\":\"quit\"") != NULL,
+        "speed, checkpoint, restart and quit are recorded");
     free(log);
     tap_is_int(ckpt_step(d1), 60, "the recorded run stopped at the quit");
 
@@ -484,8 +483,8 @@ test_session(void)
     r = rs_replay_read(bad, &err);
     const struct rs_replay_action *q =
         r != NULL ? rs_replay_action(r, rs_replay_count(r) - 1) : NULL;
-    tap_ok(r != NULL && rs_replay_count(r) == 2 &&
-               q->cmd.kind == RS_CMD_QUIT && q->after_step == 4 &&
+    tap_ok(r != NULL && rs_replay_count(r) == 2 && q->cmd.kind == RS_CMD_QUIT &&
+               q->after_step == 4 &&
                strstr(rs_replay_note(r), "did not end cleanly") != NULL,
            "a killed run ends at its last recorded step (%s)",
            r != NULL ? rs_replay_note(r) : err.msg);

@@ -104,8 +104,7 @@ get_text(const rs_json *v, const char *name, char *dst, size_t cap,
 }
 
 static int
-parse_action(const rs_json *v, struct rs_replay_action *a,
-             struct rs_error *err)
+parse_action(const rs_json *v, struct rs_replay_action *a, struct rs_error *err)
 {
     memset(a, 0, sizeof *a);
     long long at, n;
@@ -128,8 +127,7 @@ parse_action(const rs_json *v, struct rs_replay_action *a,
     c->kind = (enum rs_cmd_kind)k;
     switch (c->kind) {
     case RS_CMD_STEP:
-        if (!rs_json_integer(rs_json_get(v, "n"), &n) || n < 1 ||
-            n > MAX_STEP)
+        if (!rs_json_integer(rs_json_get(v, "n"), &n) || n < 1 || n > MAX_STEP)
             return rs_error_set(err, RS_EFORMAT,
                                 "step action without a whole 'n' >= 1");
         c->n = (long)n;
@@ -226,8 +224,7 @@ read_meta(rs_replay *r, const rs_json *v, struct rs_error *err)
     r->seed = (unsigned long)seed;
     r->steps = (long)steps;
     r->threads = 1;
-    if (rs_json_integer(rs_json_get(v, "threads"), &ll) && ll >= 0 &&
-        ll <= 64)
+    if (rs_json_integer(rs_json_get(v, "threads"), &ll) && ll >= 0 && ll <= 64)
         r->threads = (int)ll;
     if (rs_json_integer(rs_json_get(v, "checkpoint_every"), &ll) && ll >= 0 &&
         ll <= MAX_STEP)
@@ -262,8 +259,7 @@ add_action(rs_replay *r, const struct rs_replay_action *a)
 {
     if (r->nact == r->capact) {
         r->capact = r->capact > 0 ? 2 * r->capact : 16;
-        r->act =
-            rs_xreallocarray(r->act, (size_t)r->capact, sizeof(*r->act));
+        r->act = rs_xreallocarray(r->act, (size_t)r->capact, sizeof(*r->act));
     }
     r->act[r->nact++] = *a;
 }
@@ -272,8 +268,7 @@ add_action(rs_replay *r, const struct rs_replay_action *a)
  * event ends it; a restart or resume starts it again (and a resume
  * cancels the quit recorded before it). *last gets the line's step. */
 static void
-follow_line(rs_replay *r, const char *line, size_t len, bool *ended,
-            long *last)
+follow_line(rs_replay *r, const char *line, size_t len, bool *ended, long *last)
 {
     rs_json *v = rs_json_parse(line, len, NULL);
     long long step;
@@ -468,9 +463,10 @@ rs_replay_new_dir(const rs_replay *r, struct rs_error *err)
                    : slash == r->dir
                        ? rs_xstrdup("/")
                        : rs_xasprintf("%.*s", (int)(slash - r->dir), r->dir);
-    char *stem =
-        rs_xasprintf("%s.replay", slash != NULL ? slash + 1 : r->dir);
+    char *stem = rs_xasprintf("%s.replay", slash != NULL ? slash + 1 : r->dir);
     char *d = rs_runlog_new_dir(parent, stem, err);
+    if (d != NULL && slash == NULL) /* "./x.replay" -> "x.replay" */
+        memmove(d, d + 2, strlen(d + 2) + 1);
     free(stem);
     free(parent);
     return d;

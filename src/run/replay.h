@@ -31,8 +31,8 @@
 #include "run/session.h"
 
 struct rs_replay_action {
-    long after_step; /* steps completed when it was applied */
-    bool ok;         /* applied without an error */
+    long after_step;   /* steps completed when it was applied */
+    bool ok;           /* applied without an error */
     struct rs_cmd cmd; /* never RS_CMD_TOGGLE */
 };
 

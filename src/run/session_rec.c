@@ -93,9 +93,8 @@ rs_session_record_event(rs_session *s, const char *kind, const char *text)
 }
 
 void
-rs_session_record_action(rs_session *s, long after_step,
-                         enum rs_cmd_kind kind, const struct rs_cmd *c,
-                         bool ok)
+rs_session_record_action(rs_session *s, long after_step, enum rs_cmd_kind kind,
+                         const struct rs_cmd *c, bool ok)
 {
     if (!rs_session_ensure_log(s))
         return;
@@ -292,8 +291,7 @@ rs_session_publish_status(rs_session *s, bool force)
     s->last_status = now;
     struct rs_bus_status *st = &s->st;
     st->state = s->state;
-    if (s->state == RS_SESSION_PAUSED &&
-        (s->budget > 0 || replay_goes_on(s)))
+    if (s->state == RS_SESSION_PAUSED && (s->budget > 0 || replay_goes_on(s)))
         st->state = RS_SESSION_RUNNING;
     st->step = s->step;
     st->total = s->cfg.steps;
@@ -573,17 +571,15 @@ meta_json(rs_session *s)
         rs_json_append_string(buf, need, &off, s->scene_path);
     else
         off += (size_t)snprintf(buf + off, need - off, "null");
-    off +=
-        (size_t)snprintf(buf + off, need - off,
-                         ",\"params\":%s,\"seed\":%lu,\"steps\":%ld,"
-                         "\"threads\":%d,\"checkpoint_every\":%ld,"
-                         "\"pause_on_nonfinite\":%s,"
-                         "\"version\":\"%s\",\"start\":\"%s\","
-                         "\"kernel\":",
-                         params, s->seed, s->cfg.steps, s->cfg.threads,
-                         s->cfg.checkpoint_every,
-                         s->cfg.pause_on_nonfinite ? "true" : "false",
-                         PACKAGE_VERSION, start);
+    off += (size_t)snprintf(
+        buf + off, need - off,
+        ",\"params\":%s,\"seed\":%lu,\"steps\":%ld,"
+        "\"threads\":%d,\"checkpoint_every\":%ld,"
+        "\"pause_on_nonfinite\":%s,"
+        "\"version\":\"%s\",\"start\":\"%s\","
+        "\"kernel\":",
+        params, s->seed, s->cfg.steps, s->cfg.threads, s->cfg.checkpoint_every,
+        s->cfg.pause_on_nonfinite ? "true" : "false", PACKAGE_VERSION, start);
     rs_json_append_string(buf, need, &off, kernel);
     off += (size_t)snprintf(buf + off, need - off, ",\"argv\":[");
     for (int i = 0; s->argv != NULL && s->argv[i] != NULL; i++) {
