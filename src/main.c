@@ -424,6 +424,12 @@ run_replay(const struct rs_cli *c, char **argv)
             rs_replay_dir(r), rs_replay_count(r), rs_session_run_dir(s));
     if (rs_replay_note(r)[0] != '\0')
         fprintf(stderr, "repscope: replay: %s\n", rs_replay_note(r));
+    if (rs_replay_kernel(r)[0] != '\0' &&
+        strcmp(rs_replay_kernel(r), rs_cpu_kernel_desc()) != 0)
+        fprintf(stderr,
+                "repscope: replay: warning: recorded with kernels %s, "
+                "replayed with %s: results may differ in the last bits\n",
+                rs_replay_kernel(r), rs_cpu_kernel_desc());
     int rc;
     if (tui) {
         rc = run_tui(c, s);

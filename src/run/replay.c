@@ -176,7 +176,7 @@ rs_replay_parse(const char *line, size_t len, struct rs_replay_action *a,
 /* ---- the run directory ------------------------------------------------- */
 
 struct rs_replay {
-    char *dir, *scene_path, *scene_name;
+    char *dir, *scene_path, *scene_name, *kernel;
     char **sets;
     int nsets;
     unsigned long seed;
@@ -200,6 +200,7 @@ rs_replay_free(rs_replay *r)
     free(r->dir);
     free(r->scene_path);
     free(r->scene_name);
+    free(r->kernel);
     free(r);
 }
 
@@ -221,6 +222,8 @@ read_meta(rs_replay *r, const rs_json *v, struct rs_error *err)
                             "the meta line lacks params, seed or steps");
     const char *scene = rs_json_str(rs_json_get(v, "scene"), NULL);
     r->scene_name = rs_xstrdup(scene != NULL ? scene : "run");
+    const char *kernel = rs_json_str(rs_json_get(v, "kernel"), NULL);
+    r->kernel = rs_xstrdup(kernel != NULL ? kernel : "");
     r->seed = (unsigned long)seed;
     r->steps = (long)steps;
     r->threads = 1;
@@ -447,6 +450,12 @@ const struct rs_replay_action *
 rs_replay_action(const rs_replay *r, int i)
 {
     return i >= 0 && i < r->nact ? &r->act[i] : NULL;
+}
+
+const char *
+rs_replay_kernel(const rs_replay *r)
+{
+    return r->kernel != NULL ? r->kernel : "";
 }
 
 const char *

@@ -72,6 +72,9 @@ long rs_replay_checkpoint_every(const rs_replay *r);
 bool rs_replay_pause_on_nonfinite(const rs_replay *r);
 int rs_replay_count(const rs_replay *r);
 const struct rs_replay_action *rs_replay_action(const rs_replay *r, int i);
+/* The BLAS kernels the run recorded ("" when it did not): a replay with
+ * other kernels may differ in the last bits. */
+const char *rs_replay_kernel(const rs_replay *r);
 /* A remark on how the run is replayed ("" when none). */
 const char *rs_replay_note(const rs_replay *r);
 

@@ -133,7 +133,8 @@ lua_line="$lua_line,\"ok\":true"
 acts=$(grep -c '^{"type":"action"' "$log" 2>/dev/null)
 echo "# $acts action lines:"
 grep '^{"type":"action"' "$log" | sed 's/^/#   /'
-pause_line="{\"type\":\"action\",\"after_step\":$p0,\"do\":\"pause\",\"ok\":true}"
+pause_line="{\"type\":\"action\",\"after_step\":$p0,\"do\":\"pause\","
+pause_line="$pause_line\"ok\":true}"
 grep -q -x -F "$pause_line" "$log" &&
     grep -q "\"after_step\":$p0,\"do\":\"step\",\"n\":1," "$log" &&
     grep -q "\"after_step\":$((p0 + 1)),\"do\":\"step\",\"n\":1," "$log"
@@ -188,6 +189,19 @@ RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/nolua" \
 d=$(sum "$tmp/nolua.replay/ckpt.bin")
 [ -n "$d" ] && [ "$d" != "$a" ]
 ok $? "a replay without the console's Lua ends elsewhere ($d)"
+
+# other BLAS kernels than recorded: a warning (bits may differ)
+mkdir -p "$tmp/kern"
+cp "$tmp/run/scene.lua" "$tmp/kern/"
+sed '1s/"kernel":"[^"]*"/"kernel":"abacus"/' "$log" >"$tmp/kern/run.jsonl"
+RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/kern" \
+    --out "$tmp/kern.replay" >/dev/null 2>"$tmp/kern.err"
+rc=$?
+[ $rc = 0 ] &&
+    grep -F -q "warning: recorded with kernels abacus" "$tmp/kern.err"
+ok $? "other kernels than recorded are warned about ($rc)"
+! grep -F -q "warning" "$tmp/replay.err"
+ok $? "the same kernels: no warning"
 
 # interactive: the UI plays it and stays at the recorded end until q
 pane=ri
