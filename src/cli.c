@@ -9,8 +9,8 @@
  * Long options are taken as spelled in the table only (no abbreviations:
  * a new option must not change what an old command line means). The
  * words that are not options are, in order, the subcommand `attach` and
- * its RUNDIR, or the SCENE. Every message names the option and the bad
- * value. Main thread only (getopt's globals).
+ * its RUNDIR, `replay` and its RUNDIR, or the SCENE. Every message names the
+ * option and the bad value. Main thread only (getopt's globals).
  */
 #include "config.h"
 
@@ -92,6 +92,7 @@ rs_cli_usage(FILE *f)
             "       repscope sweep SCENE --set KEY=V1,V2 --out DIR [...] "
             "(sweep --help)\n"
             "       repscope export RUNDIR [options] (export --help)\n"
+            "       repscope replay [--headless] [--out DIR] RUNDIR\n"
             "       repscope --list | --list-keys | --test FILE | --help | "
             "--version\n"
             "\n"
@@ -135,10 +136,51 @@ parse_long(const char *opt, const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* `replay RUNDIR`: 1 when a was taken as the subcommand or its RUNDIR,
+ * 0 when it is another word, -1 after a message. */
+static int
+cli_word_replay(struct rs_cli *c, const char *a)
+{
+    if (c->scene == NULL && !c->attach && !c->replay &&
+        strcmp(a, "replay") == 0) {
+        c->replay = true;
+        return 1;
+    }
+    if (!c->replay)
+        return 0;
+    if (c->replay_dir != NULL) {
+        fprintf(stderr, "repscope: replay takes one run directory\n");
+        return -1;
+    }
+    c->replay_dir = a;
+    return 1;
+}
+
+/* What replay refuses: it takes the scene, params, seed, steps and
+ * threads from the run. 0, or -1 after a message. */
+static int
+cli_check_replay(const struct rs_cli *c)
+{
+    if (!c->replay)
+        return 0;
+    if (c->replay_dir == NULL || c->nsets > 0 || c->resume != NULL ||
+        c->steps > 0 || c->seed >= 0 || c->test != NULL) {
+        fprintf(stderr, "repscope: replay RUNDIR re-runs a recorded run: %s\n",
+                c->replay_dir == NULL ? "name the run directory"
+                                      : "it takes the scene, --set, --seed "
+                                        "and --steps from the run");
+        return -1;
+    }
+    return 0;
+}
+
 /* A word that is not an option: attach, its RUNDIR, or the SCENE. */
 static int
 cli_word(struct rs_cli *c, const char *a)
 {
+    int r = cli_word_replay(c, a);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
     if (c->scene == NULL && !c->attach && strcmp(a, "attach") == 0) {
         c->attach = true;
         return 0;
@@ -360,6 +402,8 @@ rs_cli_parse(int argc, char **argv, struct rs_cli *c)
                                         "--resume");
         return -1;
     }
+    if (cli_check_replay(c) < 0)
+        return -1;
     if (c->resume != NULL && (c->scene != NULL || c->nsets > 0)) {
         fprintf(stderr, "repscope: --resume takes the scene and parameters "
                         "from the run; drop SCENE and --set\n");

@@ -28,6 +28,8 @@ struct rs_cli {
     bool headless, safe, list, help, version;
     bool attach; /* `repscope attach RUNDIR` */
     const char *attach_dir;
+    bool replay; /* `repscope replay RUNDIR` */
+    const char *replay_dir;
     bool frame, color, ascii, list_keys;
     int frame_w, frame_h; /* --size; 0: the default */
 };

@@ -29,6 +29,7 @@
 #include "run/attach.h"
 #include "run/export.h"
 #include "run/headless.h"
+#include "run/replay.h"
 #include "run/session.h"
 #include "run/sweep.h"
 #include "ui/app.h"
@@ -593,6 +594,90 @@ out:
     return rc;
 }
 
+/* ---- replay (`repscope replay RUNDIR`) ------------------------------ */
+
+/* Run the recorded scene again (its scene.lua, params, seed, steps and
+ * threads) into --out or RUNDIR.replay[-N], the worker applying every
+ * recorded action at its step; in the UI unless --headless. Returns the
+ * exit status (2: the run cannot be read or its scene does not load). */
+static int
+run_replay(const struct rs_cli *c, char **argv)
+{
+    struct rs_error err = {0};
+    rs_replay *r = rs_replay_read(c->replay_dir, &err);
+    if (r == NULL) {
+        fprintf(stderr, "repscope: replay: %s\n", err.msg);
+        return 2;
+    }
+    struct rs_lua_opts lo;
+    rs_lua_opts_default(&lo);
+    lo.safe = c->safe;
+    struct rs_session_driver drv;
+    struct rs_lua_scene_info info;
+    int nsets = 0;
+    const char *const *sets = rs_replay_sets(r, &nsets);
+    if (rs_lua_scene_driver(rs_replay_scene_path(r), sets, nsets, &lo, &drv,
+                            &info, &err) != RS_OK) {
+        fprintf(stderr,
+                "repscope: replay: the recorded scene does not load: "
+                "%s\n",
+                err.msg);
+        rs_replay_free(r);
+        return 2;
+    }
+    bool tui = use_tui(c);
+    char *out = c->out_dir != NULL ? rs_xstrdup(c->out_dir)
+                                   : rs_replay_new_dir(r, &err);
+    rs_session *s = NULL;
+    if (out != NULL) {
+        struct rs_session_config sc = {
+            .scene_path = rs_replay_scene_path(r),
+            .scene_name = rs_replay_scene_name(r),
+            .steps = rs_replay_steps(r),
+            .seed = rs_replay_seed(r),
+            .out_dir = out,
+            .checkpoint_every = rs_replay_checkpoint_every(r),
+            .threads = rs_replay_threads(r),
+            .pause_on_nonfinite = tui || rs_replay_pause_on_nonfinite(r),
+            .linger = tui,
+            .argv = argv,
+        };
+        s = rs_session_new(&sc, &drv, &err);
+    } else if (drv.free != NULL) {
+        drv.free(drv.ud);
+    }
+    if (s == NULL) {
+        fprintf(stderr, "repscope: replay: %s\n", err.msg);
+        free(out);
+        rs_replay_free(r);
+        return 2;
+    }
+    rs_replay_arm(r, s, !tui);
+    fprintf(stderr, "repscope: replaying %s (%d actions) into %s\n",
+            rs_replay_dir(r), rs_replay_count(r), rs_session_run_dir(s));
+    if (rs_replay_note(r)[0] != '\0')
+        fprintf(stderr, "repscope: replay: %s\n", rs_replay_note(r));
+    if (rs_replay_kernel(r)[0] != '\0' &&
+        strcmp(rs_replay_kernel(r), rs_cpu_kernel_desc()) != 0)
+        fprintf(stderr,
+                "repscope: replay: warning: recorded with kernels %s, "
+                "replayed with %s: results may differ in the last bits\n",
+                rs_replay_kernel(r), rs_cpu_kernel_desc());
+    int rc;
+    if (tui) {
+        rc = run_tui(c, s);
+    } else {
+        struct rs_headless_opts ho = {.tty = -1, .quiet = c->frame};
+        rc = rs_headless_run(s, &ho);
+        if (c->frame && print_frame(c, rs_session_bus(s), NULL) != 0 && rc == 0)
+            rc = 1;
+    }
+    rs_session_free(s);
+    free(out);
+    rs_replay_free(r);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -624,6 +709,12 @@ main(int argc, char **argv)
         return rs_keys_list(stdout) == 0 ? 0 : 1;
     if (c.attach)
         return run_attach(&c);
+    if (c.replay) {
+        int rc = run_replay(&c, argv);
+        rs_log_set_sink(NULL);
+        rs_loop_log_drain(stderr);
+        return rc;
+    }
     int rc = run_scene(&c, argv);
     rs_log_set_sink(NULL);
     rs_loop_log_drain(stderr); /* what was logged as the UI closed */

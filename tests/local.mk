@@ -62,6 +62,7 @@ RS_SH_TESTS = \
 	%D%/sh/t_keys_man.sh \
 	%D%/sh/t_frame.sh \
 	%D%/sh/t_attach.sh \
+	%D%/sh/t_replay.sh \
 	%D%/sh/t_grokking.sh \
 	%D%/sh/t_tui_tmux.sh \
 	%D%/sh/t_cli.sh \

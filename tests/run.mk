@@ -4,7 +4,8 @@ check_PROGRAMS += \
 	tests/t_run_cmdq \
 	tests/t_run_runlog \
 	tests/t_run_ckpt \
-	tests/t_run_session
+	tests/t_run_session \
+	tests/t_run_replay
 tests_t_run_bus_LDADD = $(RS_TEST_LIBS)
 tests_t_run_cmdq_LDADD = $(RS_TEST_LIBS)
 tests_t_run_runlog_LDADD = $(RS_TEST_LIBS)
@@ -14,3 +15,4 @@ tests_t_run_session_LDADD = $(RS_TEST_LIBS)
 check_PROGRAMS += tests/t_run_export tests/t_run_sweep
 tests_t_run_export_LDADD = $(RS_TEST_LIBS)
 tests_t_run_sweep_LDADD = $(RS_TEST_LIBS)
+tests_t_run_replay_LDADD = $(RS_TEST_LIBS)

@@ -360,6 +360,15 @@ rs_runlog_event(rs_runlog *log, long step, const char *kind, const char *text,
     return write_line(log, log->fd, log->path, err);
 }
 
+int
+rs_runlog_line(rs_runlog *log, const char *json, struct rs_error *err)
+{
+    struct sbuf *b = &log->line;
+    b->n = 0;
+    sb_str(b, json);
+    return write_line(log, log->fd, log->path, err);
+}
+
 static int
 open_side(rs_runlog *log, int *fd, const char *name, struct rs_error *err)
 {

@@ -59,6 +59,10 @@ RS_NODISCARD int rs_runlog_end(rs_runlog *log, struct rs_error *err);
  * NULL: no "kind" key). */
 RS_NODISCARD int rs_runlog_event(rs_runlog *log, long step, const char *kind,
                                  const char *text, struct rs_error *err);
+/* A line of JSON text written as it is, plus the newline: the caller
+ * makes it one JSON object on one line (run/replay.c's action lines). */
+RS_NODISCARD int rs_runlog_line(rs_runlog *log, const char *json,
+                                struct rs_error *err);
 RS_NODISCARD int rs_runlog_matrix(rs_runlog *log, const char *name,
                                   long step, int rows, int cols,
                                   const float *data,

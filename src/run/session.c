@@ -70,10 +70,11 @@ record_views(rs_session *s)
 
 /* ---- commands ------------------------------------------------------- */
 
-/* Handle one command between steps; false on quit or when the run failed
- * (a restart whose setup failed). */
+/* Apply one command between steps (handle); false on quit or when the
+ * run failed (a restart whose setup failed). Clears s->act_ok when the
+ * command failed. */
 static bool
-handle(rs_session *s, const struct rs_cmd *c, bool *quit)
+apply_cmd(rs_session *s, const struct rs_cmd *c, bool *quit)
 {
     struct rs_error err = {0};
     int rc;
@@ -115,9 +116,11 @@ handle(rs_session *s, const struct rs_cmd *c, bool *quit)
     case RS_CMD_SET:
         if (s->drv.set_param == NULL) {
             rs_session_notice(s, "set %s: this scene has no params", c->key);
+            s->act_ok = false;
             break;
         }
         rc = s->drv.set_param(s->drv.ud, s, c->key, c->text, &err);
+        s->act_ok = rc == RS_OK;
         if (rc == RS_OK && !s->nf)
             rs_session_event_kind(s, "set", "%s = %s", c->key, c->text);
         else if (rc != RS_OK && rc != RS_ENONFINITE)
@@ -129,12 +132,14 @@ handle(rs_session *s, const struct rs_cmd *c, bool *quit)
     case RS_CMD_EVAL:
         if (s->drv.eval == NULL) {
             rs_session_notice(s, "this scene has no console");
+            s->act_ok = false;
             break;
         }
         atomic_store(&s->interrupt_flag, false);
         s->in_eval = true;
         rc = s->drv.eval(s->drv.ud, s, c->text, &err);
         s->in_eval = false;
+        s->act_ok = rc == RS_OK;
         atomic_store(&s->interrupt_flag, false);
         if (rc == RS_OK)
             rs_session_record_event(s, "eval", c->text);
@@ -145,6 +150,7 @@ handle(rs_session *s, const struct rs_cmd *c, bool *quit)
             return rs_session_check(s, rc, &err, false);
         break;
     case RS_CMD_CHECKPOINT:
+        s->act_ok = false;
         if (s->aborted) {
             rs_session_notice(s,
                               "stopped inside step %ld: no final "
@@ -157,6 +163,7 @@ handle(rs_session *s, const struct rs_cmd *c, bool *quit)
         } else if (rs_session_checkpoint(s, &err) != RS_OK) {
             rs_session_notice(s, "checkpoint: %s", err.msg);
         } else {
+            s->act_ok = true;
             rs_session_notice(s, "checkpoint written at step %ld", s->step);
         }
         break;
@@ -172,6 +179,7 @@ handle(rs_session *s, const struct rs_cmd *c, bool *quit)
         rs_rng_seed(&s->rng, s->seed);
         rs_session_set_state(s, RS_SESSION_LOADING);
         rc = s->drv.setup(s->drv.ud, s, &err);
+        s->act_ok = rc == RS_OK;
         if (rc != RS_OK)
             return setup_failed(s, rc, &err);
         rs_session_end_record(s);
@@ -191,6 +199,54 @@ handle(rs_session *s, const struct rs_cmd *c, bool *quit)
         break;
     }
     return s->state != RS_SESSION_FAILED;
+}
+
+/* Handle one command between steps and record it as an action line
+ * (run/replay.h), after what it did; false as apply_cmd. A step command
+ * of no steps does nothing and is not recorded. */
+static bool
+handle(rs_session *s, const struct rs_cmd *c, bool *quit)
+{
+    long at = s->step;
+    enum rs_cmd_kind kind = c->kind;
+    if (kind == RS_CMD_TOGGLE)
+        kind = s->paused && s->budget == 0 ? RS_CMD_RESUME : RS_CMD_PAUSE;
+    s->act_ok = true;
+    bool ok = apply_cmd(s, c, quit);
+    if (kind != RS_CMD_STEP || c->n >= 1)
+        rs_session_record_action(s, at, kind, c, s->act_ok);
+    return ok;
+}
+
+/* Replay: the next recorded action due now into c (true), in file order,
+ * once `step` reaches its after_step. Without a UI speed limits are
+ * passed over; with one, a quit ends the run at its step (DONE, and the
+ * user looks on). */
+static bool
+script_due(rs_session *s, struct rs_cmd *c)
+{
+    while (s->script_next < s->nscript) {
+        const struct rs_replay_action *a = &s->script[s->script_next];
+        if (a->after_step > s->step)
+            return false;
+        s->script_next++;
+        if (a->after_step < s->step)
+            rs_session_notice(s,
+                              "replay: the action recorded after step %ld "
+                              "comes late, after step %ld",
+                              a->after_step, s->step);
+        if (s->script_headless && a->cmd.kind == RS_CMD_SPEED)
+            continue;
+        if (!s->script_headless && a->cmd.kind == RS_CMD_QUIT) {
+            rs_session_end_at(s, s->step);
+            rs_session_notice(s, "replay: the recorded run ended at step %ld",
+                              s->step);
+            continue;
+        }
+        *c = a->cmd;
+        return true;
+    }
+    return false;
 }
 
 /* ---- the worker ----------------------------------------------------- */
@@ -320,7 +376,9 @@ train(rs_session *s, struct rs_cmd *c, bool *quit)
             *quit = true;
             break;
         }
-        /* Drain the queue. */
+        /* The recorded actions due now (replay), then the queue. */
+        while (ok && !*quit && script_due(s, c))
+            ok = handle(s, c, quit);
         while (ok && !*quit && rs_cmdq_pop(s->q, c, 0))
             ok = handle(s, c, quit);
         if (!ok || *quit)
@@ -328,6 +386,15 @@ train(rs_session *s, struct rs_cmd *c, bool *quit)
         if (finished(s))
             break;
         bool idle = s->paused && s->budget == 0;
+        if (idle && s->script != NULL && s->script_headless) {
+            /* nothing recorded can resume it now */
+            rs_session_notice(s,
+                              "replay: paused after step %ld with no "
+                              "recorded action to go on: ending here",
+                              s->step);
+            *quit = true;
+            break;
+        }
         double wait = idle ? -1 : 0;
         if (!idle && s->speed > 0) {
             double now = rs_time_now();
@@ -432,6 +499,7 @@ linger(rs_session *s, struct rs_cmd *c, bool *ok)
             continue;
         case RS_CMD_QUIT:
             s->log_step = s->step;
+            rs_session_record_action(s, s->step, RS_CMD_QUIT, c, true);
             if (at == RS_SESSION_DONE && changed && !final_checkpoint(s))
                 *ok = false;
             else if (at == RS_SESSION_DONE)
@@ -676,6 +744,7 @@ rs_session_free(rs_session *s)
     if (s->drv.free != NULL)
         s->drv.free(s->drv.ud);
     rs_ckpt_free(s->resume_ck);
+    free(s->script);
     rs_runlog_close(s->log);
     rs_cmdq_free(s->q);
     rs_bus_free(s->bus);

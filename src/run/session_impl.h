@@ -22,6 +22,7 @@
 #include "run/bus.h"
 #include "run/ckpt.h"
 #include "run/cmdq.h"
+#include "run/replay.h"
 #include "run/runlog.h"
 #include "run/session.h"
 
@@ -72,6 +73,12 @@ struct rs_session {
     long win_step0;
     double steps_per_s, probe_ms, last_status;
     struct rs_bus_status st;
+    /* replay (run/replay.c): recorded actions applied in file order, each
+     * when `step` equals its after_step; set before the worker starts */
+    struct rs_replay_action *script;
+    int nscript, script_next;
+    bool script_headless; /* no UI: see rs_replay_arm */
+    bool act_ok;          /* the command being handled took effect */
 };
 
 /* Copy src into dst of cap bytes, truncated. */
@@ -114,6 +121,11 @@ void rs_session_fail(rs_session *s, const char *kind, const char *msg);
  * failed. in_step: a clean step clears `tainted`. */
 bool rs_session_check(rs_session *s, int rc, const struct rs_error *err,
                       bool in_step);
+/* The action line of command c, applied when after_step steps were
+ * complete (kind: c's, a toggle resolved; ok: it took effect). */
+void rs_session_record_action(rs_session *s, long after_step,
+                              enum rs_cmd_kind kind, const struct rs_cmd *c,
+                              bool ok);
 /* Write DIR/ckpt.bin (session sections + the driver's) and record it. */
 int rs_session_checkpoint(rs_session *s, struct rs_error *err);
 /* Apply resume_ck: saved params, driver load, session RNG; record it. */

@@ -92,6 +92,28 @@ rs_session_record_event(rs_session *s, const char *kind, const char *text)
         log_error(s, &err);
 }
 
+void
+rs_session_record_action(rs_session *s, long after_step, enum rs_cmd_kind kind,
+                         const struct rs_cmd *c, bool ok)
+{
+    if (!rs_session_ensure_log(s))
+        return;
+    rs_session_end_record(s);
+    struct rs_replay_action *a = rs_xmalloc(sizeof(*a));
+    a->after_step = after_step;
+    a->ok = ok;
+    a->cmd = *c;
+    a->cmd.kind = kind;
+    if (kind == RS_CMD_SPEED)
+        a->cmd.x = s->speed; /* as applied: a bad value is 0 */
+    char *line = rs_replay_format(a);
+    free(a);
+    struct rs_error err = {0};
+    if (rs_runlog_line(s->log, line, &err) != RS_OK)
+        log_error(s, &err);
+    free(line);
+}
+
 /* A live change: bus marker + run.jsonl event of kind. */
 void
 rs_session_event_kind(rs_session *s, const char *kind, const char *fmt, ...)
@@ -250,6 +272,16 @@ rs_session_rng(rs_session *s)
 
 /* ---- status --------------------------------------------------------- */
 
+/* A headless replay is paused, but a recorded action due now (a step, a
+ * resume) takes it on: not paused for whoever watches the status (the
+ * headless loop ends a paused run). */
+static bool
+replay_goes_on(const rs_session *s)
+{
+    return s->script_headless && s->script_next < s->nscript &&
+           s->script[s->script_next].after_step <= s->step;
+}
+
 void
 rs_session_publish_status(rs_session *s, bool force)
 {
@@ -259,7 +291,7 @@ rs_session_publish_status(rs_session *s, bool force)
     s->last_status = now;
     struct rs_bus_status *st = &s->st;
     st->state = s->state;
-    if (s->state == RS_SESSION_PAUSED && s->budget > 0)
+    if (s->state == RS_SESSION_PAUSED && (s->budget > 0 || replay_goes_on(s)))
         st->state = RS_SESSION_RUNNING;
     st->step = s->step;
     st->total = s->cfg.steps;
@@ -539,12 +571,15 @@ meta_json(rs_session *s)
         rs_json_append_string(buf, need, &off, s->scene_path);
     else
         off += (size_t)snprintf(buf + off, need - off, "null");
-    off +=
-        (size_t)snprintf(buf + off, need - off,
-                         ",\"params\":%s,\"seed\":%lu,\"steps\":%ld,"
-                         "\"version\":\"%s\",\"start\":\"%s\","
-                         "\"kernel\":",
-                         params, s->seed, s->cfg.steps, PACKAGE_VERSION, start);
+    off += (size_t)snprintf(
+        buf + off, need - off,
+        ",\"params\":%s,\"seed\":%lu,\"steps\":%ld,"
+        "\"threads\":%d,\"checkpoint_every\":%ld,"
+        "\"pause_on_nonfinite\":%s,"
+        "\"version\":\"%s\",\"start\":\"%s\","
+        "\"kernel\":",
+        params, s->seed, s->cfg.steps, s->cfg.threads, s->cfg.checkpoint_every,
+        s->cfg.pause_on_nonfinite ? "true" : "false", PACKAGE_VERSION, start);
     rs_json_append_string(buf, need, &off, kernel);
     off += (size_t)snprintf(buf + off, need - off, ",\"argv\":[");
     for (int i = 0; s->argv != NULL && s->argv[i] != NULL; i++) {

@@ -1,0 +1,250 @@
+#!/bin/sh
+# t_replay.sh: exact replay end to end. A scripted tmux session (100x30)
+# of demo_mlp: pause, two single steps, live changes from the console
+# (set lr, set weight_decay, Lua that changes the learner), resume, a
+# checkpoint, more steps, quit. Then: run.jsonl holds the action lines
+# (each with the step it was applied after), attach still reads the run,
+# `repscope replay --headless` re-runs it, and the replay's final
+# ckpt.bin equals the original's byte for byte (its FNV-1a checksum, the
+# last 8 bytes, printed); an interactive replay in tmux ends at the
+# recorded quit's step and gives the same checkpoint; the refusals name
+# the file. Every wait polls for up to 60 s: slowness never fails it.
+# SKIP without tmux.
+build=${RS_BUILDDIR:-.}
+src=${RS_SRCDIR:-.}
+command -v tmux >/dev/null 2>&1 || { echo "1..0 # SKIP tmux not found"; exit 0; }
+tmp=$build/tests/tmp/t_replay.$$
+mkdir -p "$tmp" || exit 1
+# a Unix socket path must stay under 108 bytes: the socket lives in /tmp
+sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
+sock=$sockdir/sock
+T() { tmux -S "$sock" -f /dev/null "$@"; }
+cleanup() { T kill-server >/dev/null 2>&1; rm -rf "$sockdir"; }
+trap cleanup EXIT INT TERM
+
+n=0
+fail=0
+ok() { # cond-status description
+    n=$((n + 1))
+    if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
+}
+screen() { T capture-pane -p -t "${pane:-rs}" 2>/dev/null; }
+# wait_for TEXT: poll the screen until it shows TEXT (60 s at most)
+wait_for() {
+    i=0
+    while [ $i -lt 600 ]; do
+        screen | grep -F -q -- "$1" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    echo "# screen without '$1':"
+    screen | sed 's/^/# /'
+    return 1
+}
+# the step on the status line ("step 1 234/1m" -> 1234)
+step() {
+    screen | head -1 | sed -n 's/.*step \([0-9][0-9 ]*\).*/\1/p' | tr -d ' '
+}
+# wait_step_past N: poll until the status line's step is above N
+wait_step_past() {
+    i=0
+    while [ $i -lt 600 ]; do
+        s=$(step)
+        [ -n "$s" ] && [ "$s" -gt "$1" ] && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+# wait_file F: poll until F is not empty
+wait_file() {
+    i=0
+    while [ $i -lt 600 ] && [ ! -s "$1" ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ -s "$1" ]
+}
+console() { # line: type it into the open console and run it
+    T send-keys -t rs -l "$1"
+    T send-keys -t rs Enter
+}
+# the checkpoint's checksum: its last 8 bytes, as hex
+sum() { tail -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
+
+term=tmux-256color
+infocmp "$term" >/dev/null 2>&1 || term=screen-256color
+T -u new-session -d -s rs -x 100 -y 30 \
+    "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
+     demo_mlp --steps 1000000 --out '$tmp/run' 2>'$tmp/stderr'; \
+     echo \$? >'$tmp/exit'; exec sleep 600"
+if ! T has-session -t rs 2>/dev/null; then
+    echo "1..0 # SKIP tmux cannot start a session here (no pty?)"
+    exit 0
+fi
+
+wait_for RUNNING
+ok $? "the UI comes up running"
+wait_step_past 20
+T send-keys -t rs Space
+wait_for PAUSED
+ok $? "space pauses"
+p0=$(step)
+T send-keys -t rs s
+wait_step_past "$p0"
+T send-keys -t rs s
+wait_step_past "$((p0 + 1))"
+ok $? "two single steps ($p0 -> $(step))"
+T send-keys -t rs :
+console 'set lr=0.0003'
+wait_for "lr = 0.0003"
+ok $? "set lr=0.0003 from the console"
+console 'set weight_decay=0.5'
+wait_for "weight_decay = 0.5"
+console 'tr:set{weight_decay = 0.25}; print("wd set")'
+wait_for "wd set"
+ok $? "set weight_decay=0.5, then Lua that sets it to 0.25, from the console"
+T send-keys -t rs Escape
+T send-keys -t rs Space
+wait_for RUNNING
+s1=$(step)
+wait_step_past "$((s1 + 30))"
+ok $? "resumed ($s1 -> $(step))"
+T send-keys -t rs c
+wait_for "checkpoint written"
+ok $? "c writes a checkpoint"
+s2=$(step)
+wait_step_past "$((s2 + 30))"
+T send-keys -t rs :
+console 'set lr=0.001'
+wait_for "lr = 0.001"
+T send-keys -t rs Escape
+s3=$(step)
+wait_step_past "$((s3 + 20))"
+T send-keys -t rs q
+wait_file "$tmp/exit"
+[ "$(cat "$tmp/exit" 2>/dev/null)" = 0 ]
+ok $? "q quits with status 0 ($(cat "$tmp/exit" 2>/dev/null))"
+
+log=$tmp/run/run.jsonl
+# the console's Lua line as recorded (JSON string escapes)
+lua_line='"do":"eval","code":"tr:set{weight_decay = 0.25}; print(\"wd set\")"'
+lua_line="$lua_line,\"ok\":true"
+acts=$(grep -c '^{"type":"action"' "$log" 2>/dev/null)
+echo "# $acts action lines:"
+grep '^{"type":"action"' "$log" | sed 's/^/#   /'
+pause_line="{\"type\":\"action\",\"after_step\":$p0,\"do\":\"pause\","
+pause_line="$pause_line\"ok\":true}"
+grep -q -x -F "$pause_line" "$log" &&
+    grep -q "\"after_step\":$p0,\"do\":\"step\",\"n\":1," "$log" &&
+    grep -q "\"after_step\":$((p0 + 1)),\"do\":\"step\",\"n\":1," "$log"
+ok $? "the pause and the steps are recorded after step $p0 and $((p0 + 1))"
+grep -q '"do":"set","key":"lr","value":"0.0003","ok":true' "$log" &&
+    grep -q '"do":"set","key":"weight_decay","value":"0.5","ok":true' "$log" &&
+    grep -q -F "$lua_line" "$log"
+ok $? "the sets (as typed) and the Lua are recorded, applied without error"
+grep -q '"do":"resume"' "$log" &&
+    grep -q '"do":"checkpoint","ok":true' "$log" &&
+    grep -q '"do":"quit"' "$log"
+ok $? "resume, checkpoint and quit are recorded"
+tail -1 "$log" | grep -q '"kind":"quit"'
+ok $? "the quit event is still the last line"
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import json, sys
+for l in open(sys.argv[1]): json.loads(l)' "$log"
+    ok $? "run.jsonl parses to the end (python3 json)"
+fi
+RS_DATADIR=$src "$build/repscope" attach --frame --size 100x30 "$tmp/run" \
+    >"$tmp/attach.txt" 2>"$tmp/attach.err"
+rc=$?
+[ $rc = 0 ] && grep -F -q "accuracy" "$tmp/attach.txt" &&
+    ! grep -F -q "malformed" "$tmp/attach.txt"
+ok $? "attach reads the run with its action lines (status $rc)"
+
+RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/run" \
+    --out "$tmp/replay" >"$tmp/replay.out" 2>"$tmp/replay.err"
+rc=$?
+[ $rc = 0 ]
+ok $? "replay --headless exits 0 ($rc)"
+grep -F -q "replaying $tmp/run ($acts actions) into $tmp/replay" \
+    "$tmp/replay.err"
+ok $? "it says what it replays into ($(head -2 "$tmp/replay.err" | tail -1))"
+a=$(sum "$tmp/run/ckpt.bin")
+b=$(sum "$tmp/replay/ckpt.bin")
+echo "# checksums: recorded $a, replayed $b"
+[ -n "$a" ] && [ "$a" = "$b" ] &&
+    cmp -s "$tmp/run/ckpt.bin" "$tmp/replay/ckpt.bin"
+ok $? "the final checkpoints are identical (checksum $a)"
+[ "$(grep -c '^{"type":"action"' "$tmp/replay/run.jsonl")" -ge 5 ] &&
+    grep -q -F "$lua_line" "$tmp/replay/run.jsonl"
+ok $? "the replay records the actions it applied"
+
+# the control: without the console's Lua the weights differ, so the
+# checkpoints above are equal because the actions were applied
+mkdir -p "$tmp/nolua"
+cp "$tmp/run/scene.lua" "$tmp/nolua/"
+grep -v '"do":"eval"' "$log" >"$tmp/nolua/run.jsonl"
+RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/nolua" \
+    --out "$tmp/nolua.replay" >/dev/null 2>&1
+d=$(sum "$tmp/nolua.replay/ckpt.bin")
+[ -n "$d" ] && [ "$d" != "$a" ]
+ok $? "a replay without the console's Lua ends elsewhere ($d)"
+
+# other BLAS kernels than recorded: a warning (bits may differ)
+mkdir -p "$tmp/kern"
+cp "$tmp/run/scene.lua" "$tmp/kern/"
+sed '1s/"kernel":"[^"]*"/"kernel":"abacus"/' "$log" >"$tmp/kern/run.jsonl"
+RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/kern" \
+    --out "$tmp/kern.replay" >/dev/null 2>"$tmp/kern.err"
+rc=$?
+[ $rc = 0 ] &&
+    grep -F -q "warning: recorded with kernels abacus" "$tmp/kern.err"
+ok $? "other kernels than recorded are warned about ($rc)"
+! grep -F -q "warning" "$tmp/replay.err"
+ok $? "the same kernels: no warning"
+
+# interactive: the UI plays it and stays at the recorded end until q
+pane=ri
+T -u new-session -d -s ri -x 100 -y 30 \
+    "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
+     replay '$tmp/run' --out '$tmp/ireplay' 2>'$tmp/ireplay.err'; \
+     echo \$? >'$tmp/ireplay.exit'; exec sleep 600"
+wait_for DONE
+ok $? "an interactive replay runs to the recorded end and shows DONE"
+T send-keys -t ri q
+wait_file "$tmp/ireplay.exit"
+[ "$(cat "$tmp/ireplay.exit" 2>/dev/null)" = 0 ]
+ok $? "q quits it with status 0 ($(cat "$tmp/ireplay.exit" 2>/dev/null))"
+c=$(sum "$tmp/ireplay/ckpt.bin")
+[ -n "$c" ] && [ "$c" = "$a" ]
+ok $? "its final checkpoint is the same ($c)"
+
+# refusals name the file
+mkdir -p "$tmp/empty"
+RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/empty" \
+    2>"$tmp/err1"
+rc=$?
+[ $rc = 2 ] && grep -F -q "$tmp/empty/scene.lua: no such file" "$tmp/err1"
+ok $? "a directory without scene.lua is refused ($rc: $(cat "$tmp/err1"))"
+mkdir -p "$tmp/broken"
+cp "$tmp/run/scene.lua" "$tmp/broken/"
+sed '3s/.*/{"type":"action","after_step":1,"do":"fly"}/' "$log" \
+    >"$tmp/broken/run.jsonl"
+RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/broken" \
+    2>"$tmp/err2"
+rc=$?
+[ $rc = 2 ] &&
+    grep -F -q "$tmp/broken/run.jsonl:3: unknown action 'fly'" "$tmp/err2"
+ok $? "a corrupt action line names file and line ($(cat "$tmp/err2"))"
+printf 'return 42\n' >"$tmp/broken/scene.lua"
+head -1 "$log" >"$tmp/broken/run.jsonl"
+RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/broken" \
+    2>"$tmp/err3"
+rc=$?
+[ $rc = 2 ] && grep -F -q "does not load" "$tmp/err3" &&
+    grep -F -q "$tmp/broken/scene.lua" "$tmp/err3"
+ok $? "a scene that no longer loads is named ($(cat "$tmp/err3"))"
+
+echo "1..$n"
+[ $fail = 0 ] && rm -rf "$tmp"
+exit $fail
