@@ -89,7 +89,7 @@ rs_cli_usage(FILE *f)
             "       repscope --headless [options] SCENE\n"
             "       repscope --resume RUNDIR [options]\n"
             "       repscope attach [--frame] RUNDIR\n"
-            "       repscope sweep SCENE --set KEY=V1,V2 --out DIR [...] "
+            "       repscope sweep SCENE [--set KEY=V1,V2] --out DIR [...] "
             "(sweep --help)\n"
             "       repscope export RUNDIR [options] (export --help)\n"
             "       repscope replay [--headless] [--out DIR] RUNDIR\n"
@@ -568,7 +568,7 @@ sweep_opts(size_t *n)
 void
 rs_cli_sweep_usage(FILE *f)
 {
-    fprintf(f, "usage: repscope sweep SCENE --set KEY=V1,V2 [--set ...] "
+    fprintf(f, "usage: repscope sweep SCENE [--set KEY=V1,V2 ...] "
                "[--seeds 1-8] [--steps N]\n"
                "         --out DIR [--parallel [-j N] | --slurm "
                "[--slurm-time T ...]] [--dry-run]\n"

@@ -137,7 +137,7 @@ test_grid(void)
         {"lr=1,", "--set 'lr=1,': value 2 is empty"},
         {"n=a/b,a_b", "two points of the grid would share the run directory "
                       "'n=a_b' (points 0 and 1): make the values differ in "
-                      "letters, digits or ._+-"},
+                      "letters, digits or ._+=-"},
     };
     for (size_t i = 0; i < RS_ARRAY_LEN(bad); i++) {
         const char *one[] = {bad[i].set};

@@ -197,7 +197,7 @@ check_names(const rs_sweep *sw, struct rs_error *err)
             rc = rs_error_set(err, RS_EINVAL,
                               "two points of the grid would share the run "
                               "directory '%s' (points %d and %d): make the "
-                              "values differ in letters, digits or ._+-",
+                              "values differ in letters, digits or ._+=-",
                               by[i]->name, by[i - 1]->index, by[i]->index);
     free(by);
     return rc;
