@@ -64,6 +64,7 @@ RS_SH_TESTS = \
 	%D%/sh/t_attach.sh \
 	%D%/sh/t_grokking.sh \
 	%D%/sh/t_tui_tmux.sh \
+	%D%/sh/t_tour.sh \
 	%D%/sh/t_cli.sh \
 	%D%/sh/t_dist.sh \
 	%D%/sh/t_paths.sh

@@ -17,6 +17,7 @@
 #include "ui/console.h"
 #include "ui/layout.h"
 #include "ui/statusbar.h"
+#include "ui/tour.h"
 #include "ui/views.h"
 #include "ui/viewspec.h"
 
@@ -69,6 +70,12 @@ struct rs_app {
     int focus;
     bool zoom;
     int notes; /* -1 auto (when tall enough), 0 hidden, 1 shown */
+    /* the scene's tour (NULL: none) and the text it was parsed from: a
+     * new setup publishing the same tour keeps the page */
+    rs_tour *tour;
+    char *tour_json;
+    bool tour_focus; /* the page's focus waits for its panels */
+    bool presenter;  /* no key bar, a brief status line */
     char layer[RS_VIEWSPEC_NAME_MAX]; /* selected layer, "" none */
     char msg[320];
     bool msg_bad, msg_sticky;
