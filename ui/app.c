@@ -121,9 +121,6 @@ rs_app_note(rs_app *a, bool bad, const char *fmt, ...)
 
 /* ---- views --------------------------------------------------------------- */
 
-static void tour_focus(rs_app *a);
-static void take_tour(rs_app *a, const char *json);
-static void watch_tour(rs_app *a, rs_bus *bus);
 
 static void
 set_views(rs_app *a, struct rs_viewspec_set *set)
@@ -144,9 +141,9 @@ set_views(rs_app *a, struct rs_viewspec_set *set)
         if (s->kind == RS_VIEWSPEC_SPECTRUM || s->kind == RS_VIEWSPEC_NEURONS)
             snprintf(a->layer, sizeof a->layer, "%s", s->layer);
     }
-    take_tour(a, set != NULL ? set->tour : NULL);
+    rs_app_tour_take(a, set != NULL ? set->tour : NULL);
     if (a->tour_focus)
-        tour_focus(a); /* the panels a new chapter's page names */
+        rs_app_tour_focus(a); /* the panels a new chapter's page names */
 }
 
 /* Rebuild the panels when the published specs changed; without specs,
@@ -399,7 +396,7 @@ rs_app_update(rs_app *a)
     update_views(a, json, bus);
     take_events(a, bus);
     take_lines(a, bus);
-    watch_tour(a, bus);
+    rs_app_tour_watch(a, bus);
     rs_bus_read_end(bus);
     state_changed(a);
     return true;
@@ -407,8 +404,8 @@ rs_app_update(rs_app *a)
 
 /* ---- commands ------------------------------------------------------------ */
 
-static bool
-send(rs_app *a, const struct rs_cmd *c)
+bool
+rs_app_send(rs_app *a, const struct rs_cmd *c)
 {
     if (rs_cmdq_push(a->o.q, c) != RS_OK) {
         rs_app_note(a, true, "the worker is busy: try again");
@@ -439,11 +436,11 @@ send(rs_app *a, const struct rs_cmd *c)
     return true;
 }
 
-static bool
-send_kind(rs_app *a, enum rs_cmd_kind kind)
+bool
+rs_app_send_kind(rs_app *a, enum rs_cmd_kind kind)
 {
     struct rs_cmd c = {.kind = kind};
-    return send(a, &c);
+    return rs_app_send(a, &c);
 }
 
 static void
@@ -473,7 +470,7 @@ change_speed(rs_app *a, bool faster)
             }
     }
     struct rs_cmd c = {.kind = RS_CMD_SPEED, .x = to};
-    send(a, &c);
+    rs_app_send(a, &c);
 }
 
 static void
@@ -507,13 +504,13 @@ run_line(rs_app *a)
             memcpy(c->key, k, (size_t)(ke - k));
             c->key[ke - k] = '\0';
             memmove(c->text, val, strlen(val) + 1);
-            send(a, c);
+            rs_app_send(a, c);
             free(c);
             return;
         }
     }
     c->kind = RS_CMD_EVAL;
-    send(a, c);
+    rs_app_send(a, c);
     free(c);
 }
 
@@ -561,142 +558,6 @@ export_panel(rs_app *a)
         rs_app_note(a, false, "exported %s", path);
 }
 
-/* ---- the tour ------------------------------------------------------------ */
-
-/* A new setup published json (the tour's text, NULL none): the same tour
- * keeps its page; another starts at its first. */
-static void
-take_tour(rs_app *a, const char *json)
-{
-    if (json != NULL && a->tour_json != NULL && strcmp(json, a->tour_json) == 0)
-        return;
-    rs_tour_free(a->tour);
-    free(a->tour_json);
-    a->tour = NULL;
-    a->tour_json = NULL;
-    a->tour_focus = false;
-    if (json == NULL)
-        return;
-    struct rs_error err = {0};
-    a->tour = rs_tour_parse(json, &err);
-    a->tour_json = rs_xstrdup(json);
-    if (a->tour == NULL) {
-        rs_app_note(a, true, "%s", err.msg);
-        return;
-    }
-    if (rs_tour_count(a->tour) > 0) {
-        a->notes = a->notes == 0 ? 0 : 1;
-        a->tour_focus = rs_tour_page(a->tour, 0)->focus[0] != '\0' ||
-                        rs_tour_page(a->tour, 0)->focus_index > 0;
-    }
-}
-
-/* Focus (and zoom, or not) the panel the current page names: by title
- * (exactly, else the first whose title starts with it), or by 1-based
- * index. Waits for the panels while the page waits for its restart. */
-static void
-tour_focus(rs_app *a)
-{
-    const struct rs_tour_page *pg =
-        rs_tour_page(a->tour, rs_tour_index(a->tour));
-    int n = rs_views_count(a->views);
-    if (pg == NULL || n == 0)
-        return;
-    int to = pg->focus_index > 0 && pg->focus_index <= n ? pg->focus_index - 1
-                                                         : -1;
-    size_t k = strlen(pg->focus);
-    for (int pass = 0; k > 0 && to < 0 && pass < 2; pass++)
-        for (int i = 0; i < n && to < 0; i++) {
-            const char *t = rs_views_spec(a->views, i)->title;
-            if (pass == 0 ? strcmp(t, pg->focus) == 0
-                          : strncmp(t, pg->focus, k) == 0)
-                to = i;
-        }
-    if (to < 0) {
-        if (!rs_tour_waiting(a->tour)) {
-            a->tour_focus = false;
-            rs_app_note(a, true, "tour page %d: no panel '%s'",
-                        rs_tour_index(a->tour) + 1,
-                        pg->focus[0] ? pg->focus : "(index)");
-        }
-        return;
-    }
-    a->focus = to;
-    a->zoom = pg->zoom;
-    a->tour_focus = rs_tour_waiting(a->tour); /* again for the new panels */
-    a->gen++;
-}
-
-/* Pause the run when the current page's condition holds. A series point
- * newer than the run's step is left from before a restart (the bus
- * keeps the old run's last points until new ones come): not taken. */
-static void
-watch_tour(rs_app *a, rs_bus *bus)
-{
-    const struct rs_tour_page *pg =
-        rs_tour_page(a->tour, rs_tour_index(a->tour));
-    if (pg == NULL || pg->cmp == RS_TOUR_NONE || !a->have_st ||
-        a->st.state == RS_SESSION_LOADING)
-        return;
-    double at = 0, v = NAN;
-    bool have = false;
-    if (pg->cmp != RS_TOUR_STEP)
-        have = rs_bus_series_last(bus, pg->series, &at, &v) &&
-               at <= (double)a->st.step + 50;
-    if (!rs_tour_check(a->tour, a->st.step, have, v))
-        return;
-    a->gen++;
-    if (a->o.q != NULL && a->st.state == RS_SESSION_RUNNING)
-        send_kind(a, RS_CMD_PAUSE);
-    else
-        rs_tour_set_paused(a->tour, false); /* nothing to resume */
-}
-
-/* n / p: the next or previous page; a new chapter's params and restart,
- * the resume of a run the tour paused, the page's panel. */
-static void
-tour_move(rs_app *a, int d)
-{
-    if (rs_tour_count(a->tour) == 0) {
-        rs_app_note(a, false, "this scene has no tour (N shows its notes)");
-        return;
-    }
-    unsigned f = rs_tour_go(a->tour, d);
-    if (f == 0 && (d > 0 ? rs_tour_index(a->tour) + 1 ==
-                               rs_tour_count(a->tour)
-                         : rs_tour_index(a->tour) == 0)) {
-        rs_app_note(a, false, "the tour's %s page",
-                    d > 0 ? "last" : "first");
-        return;
-    }
-    a->gen++;
-    if (a->notes == 0)
-        a->notes = 1;
-    const struct rs_tour_page *pg =
-        rs_tour_page(a->tour, rs_tour_index(a->tour));
-    if ((f & RS_TOUR_DO_RESTART) && a->o.q != NULL) {
-        for (int i = 0; i < pg->nset; i++) {
-            struct rs_cmd *c = rs_xcalloc(1, sizeof *c);
-            c->kind = RS_CMD_SET;
-            snprintf(c->key, sizeof c->key, "%s", pg->set_key[i]);
-            snprintf(c->text, sizeof c->text, "%s", pg->set_val[i]);
-            send(a, c);
-            free(c);
-        }
-        send_kind(a, RS_CMD_RESTART);
-    } else if (f & RS_TOUR_DO_RESTART) {
-        rs_tour_restarted(a->tour); /* read-only: the run restarts itself */
-    }
-    if ((f & RS_TOUR_DO_RESUME) && a->o.q != NULL)
-        send_kind(a, RS_CMD_RESUME);
-    if (f & RS_TOUR_DO_FOCUS) {
-        a->tour_focus = true;
-        tour_focus(a);
-    } else {
-        a->zoom = false;
-    }
-}
-
 static void
 select_layer(rs_app *a, int d)
 {
@@ -733,7 +594,7 @@ focus_move(rs_app *a, int key, int dx, int dy)
 static unsigned
 quit(rs_app *a)
 {
-    if (a->o.q != NULL && !a->quitting && !send_kind(a, RS_CMD_QUIT))
+    if (a->o.q != NULL && !a->quitting && !rs_app_send_kind(a, RS_CMD_QUIT))
         return RS_UI_REDRAW;
     a->quitting = true;
     snprintf(a->msg, sizeof a->msg,
@@ -775,12 +636,12 @@ main_action(rs_app *a, const struct rs_keymap_entry *e, int key)
     struct rs_widget *w = n > 0 ? rs_views_widget(a->views, a->focus) : NULL;
     switch (e->action) {
     case RS_ACT_PAUSE:
-        send_kind(a, RS_CMD_TOGGLE);
+        rs_app_send_kind(a, RS_CMD_TOGGLE);
         rs_tour_set_paused(a->tour, false); /* the user took over */
         break;
     case RS_ACT_STEP: {
         struct rs_cmd c = {.kind = RS_CMD_STEP, .n = 1};
-        send(a, &c);
+        rs_app_send(a, &c);
         break;
     }
     case RS_ACT_FASTER:
@@ -795,11 +656,11 @@ main_action(rs_app *a, const struct rs_keymap_entry *e, int key)
             a->msg_bad = false;
             return RS_UI_REDRAW;
         }
-        if (send_kind(a, RS_CMD_RESTART))
+        if (rs_app_send_kind(a, RS_CMD_RESTART))
             rs_app_note(a, false, "restarting");
         break;
     case RS_ACT_CHECKPOINT:
-        send_kind(a, RS_CMD_CHECKPOINT);
+        rs_app_send_kind(a, RS_CMD_CHECKPOINT);
         break;
     case RS_ACT_CONSOLE:
         a->con_open = true;
@@ -837,7 +698,7 @@ main_action(rs_app *a, const struct rs_keymap_entry *e, int key)
         break;
     case RS_ACT_PAGE_NEXT:
     case RS_ACT_PAGE_PREV:
-        tour_move(a, e->action == RS_ACT_PAGE_NEXT ? 1 : -1);
+        rs_app_tour_move(a, e->action == RS_ACT_PAGE_NEXT ? 1 : -1);
         break;
     case RS_ACT_PRESENTER:
         a->presenter = !a->presenter;

@@ -91,6 +91,22 @@ struct rs_app {
     int drawn; /* panels drawn afresh by the last rs_app_draw */
 };
 
+/* Push a command for the worker, counting the replies it will print
+ * (app.c); false (and a note) when the queue is full. */
+bool rs_app_send(rs_app *a, const struct rs_cmd *c);
+bool rs_app_send_kind(rs_app *a, enum rs_cmd_kind kind);
+
+/* The tour (app_tour.c). A new setup published json (the tour's text,
+ * NULL none): the same tour keeps its page, another starts at page 1. */
+void rs_app_tour_take(rs_app *a, const char *json);
+/* Focus (and zoom, or not) the panel the current page names. */
+void rs_app_tour_focus(rs_app *a);
+/* Inside rs_app_update's read section: pause the run when the current
+ * page's condition holds. */
+void rs_app_tour_watch(rs_app *a, rs_bus *bus);
+/* n (d 1) and p (d -1). */
+void rs_app_tour_move(rs_app *a, int d);
+
 /* Forget the kept panels (app_draw.c). */
 void rs_app_pcache_free(rs_app *a);
 
