@@ -65,6 +65,7 @@ RS_SH_TESTS = \
 	%D%/sh/t_replay.sh \
 	%D%/sh/t_grokking.sh \
 	%D%/sh/t_tui_tmux.sh \
+	%D%/sh/t_tour.sh \
 	%D%/sh/t_cli.sh \
 	%D%/sh/t_dist.sh \
 	%D%/sh/t_paths.sh \

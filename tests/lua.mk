@@ -33,11 +33,14 @@ RS_LUA_SCENE_FIXTURES = \
 	%D%/data/scenes/safe_probe.lua \
 	%D%/data/scenes/two_learners.lua \
 	%D%/data/scenes/cut_midrun.lua \
-	%D%/data/scenes/swap_data.lua
+	%D%/data/scenes/swap_data.lua \
+	%D%/data/scenes/tour_mini.lua
 EXTRA_DIST += $(RS_LUA_SCENE_FIXTURES) %D%/data/ckpt_v1_tiny.bin
 RS_LUA_TESTS += %D%/lua/t_objlua.lua %D%/lua/t_surgery.lua
 RS_LUA_TESTS += %D%/lua/t_relabel.lua
 RS_LUA_TESTS += %D%/lua/t_demp.lua
+# a scene's tour: page fields, its JSON, views per chapter
+RS_LUA_TESTS += %D%/lua/t_tour.lua
 
 check_PROGRAMS += \
 	%D%/t_lua_host \

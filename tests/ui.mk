@@ -95,6 +95,10 @@ tests_t_ui_layout_LDADD = $(RS_UI_TEST_LIBS)
 tests_t_ui_views_LDADD = $(RS_UI_TEST_LIBS)
 tests_t_ui_app_LDADD = $(RS_UI_TEST_LIBS)
 
+# a scene's tour: the state machine and the app playing it (no terminal)
+check_PROGRAMS += tests/t_ui_tour
+tests_t_ui_tour_LDADD = $(RS_UI_TEST_LIBS)
+
 # the picture views: image, alignment maps, patch predictions
 check_PROGRAMS += tests/t_ui_image
 tests_t_ui_image_SOURCES = tests/t_ui_image.c $(RS_UI_FIXTURE)

@@ -33,6 +33,7 @@ rs_app_new(const struct rs_app_opts *o)
     a->prev_state = RS_SESSION_LOADING;
     a->con = rs_console_new();
     a->notes = -1;
+    a->presenter = o->presenter;
     bool session = o->q != NULL;
     int nh = rs_keys_help(session, a->hints, RS_APP_HINTS);
     a->help = rs_help_widget_new(a->hints, nh);
@@ -55,6 +56,8 @@ rs_app_free(rs_app *a)
     rs_viewspec_free(a->set);
     rs_app_pcache_free(a);
     free(a->views_json);
+    rs_tour_free(a->tour);
+    free(a->tour_json);
     rs_console_free(a->con);
     rs_widget_free(a->help);
     free(a);
@@ -84,6 +87,20 @@ rs_app_focus(const rs_app *a)
     return a->focus;
 }
 
+bool
+rs_app_zoomed(const rs_app *a)
+{
+    return a->zoom;
+}
+
+int
+rs_app_tour_page(const rs_app *a, int *count)
+{
+    if (count != NULL)
+        *count = rs_tour_count(a->tour);
+    return rs_tour_index(a->tour);
+}
+
 int
 rs_app_drawn(const rs_app *a)
 {
@@ -104,6 +121,7 @@ rs_app_note(rs_app *a, bool bad, const char *fmt, ...)
 
 /* ---- views --------------------------------------------------------------- */
 
+
 static void
 set_views(rs_app *a, struct rs_viewspec_set *set)
 {
@@ -123,6 +141,9 @@ set_views(rs_app *a, struct rs_viewspec_set *set)
         if (s->kind == RS_VIEWSPEC_SPECTRUM || s->kind == RS_VIEWSPEC_NEURONS)
             snprintf(a->layer, sizeof a->layer, "%s", s->layer);
     }
+    rs_app_tour_take(a, set != NULL ? set->tour : NULL);
+    if (a->tour_focus)
+        rs_app_tour_focus(a); /* the panels a new chapter's page names */
 }
 
 /* Rebuild the panels when the published specs changed; without specs,
@@ -181,6 +202,7 @@ add_event(rs_app *a, const struct rs_bus_event *e)
                                        "done at", "quit at", "views"};
     if (starts(e->text, "restart")) {
         a->nev = 0; /* the markers of the old run go with it */
+        rs_tour_restarted(a->tour);
         return;
     }
     for (size_t i = 0; i < RS_ARRAY_LEN(skip); i++)
@@ -374,6 +396,7 @@ rs_app_update(rs_app *a)
     update_views(a, json, bus);
     take_events(a, bus);
     take_lines(a, bus);
+    rs_app_tour_watch(a, bus);
     rs_bus_read_end(bus);
     state_changed(a);
     return true;
@@ -381,8 +404,8 @@ rs_app_update(rs_app *a)
 
 /* ---- commands ------------------------------------------------------------ */
 
-static bool
-send(rs_app *a, const struct rs_cmd *c)
+bool
+rs_app_send(rs_app *a, const struct rs_cmd *c)
 {
     if (rs_cmdq_push(a->o.q, c) != RS_OK) {
         rs_app_note(a, true, "the worker is busy: try again");
@@ -413,11 +436,11 @@ send(rs_app *a, const struct rs_cmd *c)
     return true;
 }
 
-static bool
-send_kind(rs_app *a, enum rs_cmd_kind kind)
+bool
+rs_app_send_kind(rs_app *a, enum rs_cmd_kind kind)
 {
     struct rs_cmd c = {.kind = kind};
-    return send(a, &c);
+    return rs_app_send(a, &c);
 }
 
 static void
@@ -447,7 +470,7 @@ change_speed(rs_app *a, bool faster)
             }
     }
     struct rs_cmd c = {.kind = RS_CMD_SPEED, .x = to};
-    send(a, &c);
+    rs_app_send(a, &c);
 }
 
 static void
@@ -481,13 +504,13 @@ run_line(rs_app *a)
             memcpy(c->key, k, (size_t)(ke - k));
             c->key[ke - k] = '\0';
             memmove(c->text, val, strlen(val) + 1);
-            send(a, c);
+            rs_app_send(a, c);
             free(c);
             return;
         }
     }
     c->kind = RS_CMD_EVAL;
-    send(a, c);
+    rs_app_send(a, c);
     free(c);
 }
 
@@ -571,7 +594,7 @@ focus_move(rs_app *a, int key, int dx, int dy)
 static unsigned
 quit(rs_app *a)
 {
-    if (a->o.q != NULL && !a->quitting && !send_kind(a, RS_CMD_QUIT))
+    if (a->o.q != NULL && !a->quitting && !rs_app_send_kind(a, RS_CMD_QUIT))
         return RS_UI_REDRAW;
     a->quitting = true;
     snprintf(a->msg, sizeof a->msg,
@@ -613,11 +636,12 @@ main_action(rs_app *a, const struct rs_keymap_entry *e, int key)
     struct rs_widget *w = n > 0 ? rs_views_widget(a->views, a->focus) : NULL;
     switch (e->action) {
     case RS_ACT_PAUSE:
-        send_kind(a, RS_CMD_TOGGLE);
+        rs_app_send_kind(a, RS_CMD_TOGGLE);
+        rs_tour_set_paused(a->tour, false); /* the user took over */
         break;
     case RS_ACT_STEP: {
         struct rs_cmd c = {.kind = RS_CMD_STEP, .n = 1};
-        send(a, &c);
+        rs_app_send(a, &c);
         break;
     }
     case RS_ACT_FASTER:
@@ -632,11 +656,11 @@ main_action(rs_app *a, const struct rs_keymap_entry *e, int key)
             a->msg_bad = false;
             return RS_UI_REDRAW;
         }
-        if (send_kind(a, RS_CMD_RESTART))
+        if (rs_app_send_kind(a, RS_CMD_RESTART))
             rs_app_note(a, false, "restarting");
         break;
     case RS_ACT_CHECKPOINT:
-        send_kind(a, RS_CMD_CHECKPOINT);
+        rs_app_send_kind(a, RS_CMD_CHECKPOINT);
         break;
     case RS_ACT_CONSOLE:
         a->con_open = true;
@@ -671,6 +695,13 @@ main_action(rs_app *a, const struct rs_keymap_entry *e, int key)
         a->notes = a->notes == 0 ? 1 : 0;
         if (a->notes == 0 && a->lay.notes.h == 0)
             a->notes = 1; /* auto had hidden them: show */
+        break;
+    case RS_ACT_PAGE_NEXT:
+    case RS_ACT_PAGE_PREV:
+        rs_app_tour_move(a, e->action == RS_ACT_PAGE_NEXT ? 1 : -1);
+        break;
+    case RS_ACT_PRESENTER:
+        a->presenter = !a->presenter;
         break;
     case RS_ACT_HELP:
         a->help_open = true;

@@ -38,6 +38,7 @@ struct rs_app_opts {
     void (*interrupt)(void *ud);
     void *ud;
     const char *export_dir; /* where `e` writes; NULL: "." */
+    bool presenter;         /* start in presenter mode (P toggles it) */
 };
 
 typedef struct rs_app rs_app;
@@ -71,6 +72,10 @@ bool rs_app_quitting(const rs_app *a);
 /* Number of panels and which has the focus (for tests). */
 int rs_app_views(const rs_app *a);
 int rs_app_focus(const rs_app *a);
+/* Whether the focused panel fills the body (for tests). */
+bool rs_app_zoomed(const rs_app *a);
+/* The tour's current page (0-based) and page count (0: no tour). */
+int rs_app_tour_page(const rs_app *a, int *count);
 /* Panels the last rs_app_draw drew afresh; the others it showed as kept
  * from an earlier frame, nothing they show having changed (for tests). */
 int rs_app_drawn(const rs_app *a);

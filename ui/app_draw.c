@@ -16,10 +16,12 @@
 #include "core/base.h"
 #include "ui/app_impl.h"
 #include "ui/colormap.h"
+#include "ui/fmt.h"
 #include "ui/help.h"
 #include "ui/keys.h"
 
 #define NOTES_LINES 4 /* at most, the rest is cut with '…' */
+#define TOUR_LINES 7  /* a tour's page: text, then why or what it waits for */
 
 /* ---- notes ----------------------------------------------------------------
  */
@@ -90,17 +92,84 @@ notes_text(const rs_app *a)
     return a->set != NULL && a->set->notes != NULL ? a->set->notes : "";
 }
 
+/* The tour's current page, or NULL (no tour: the scene's notes). */
+static const struct rs_tour_page *
+tour_page(const rs_app *a)
+{
+    return rs_tour_page(a->tour, rs_tour_index(a->tour));
+}
+
+/* The second part of a page: why it paused, or what it waits for. */
+static void
+tour_foot(const rs_app *a, char *out, size_t cap, bool *fired)
+{
+    const struct rs_tour_page *pg = tour_page(a);
+    long step = 0;
+    double v = 0;
+    *fired = rs_tour_fired(a->tour, &step, &v);
+    out[0] = '\0';
+    if (*fired) {
+        char at[32];
+        rs_fmt_grouped(step, at, sizeof at);
+        if (pg->cmp == RS_TOUR_STEP)
+            snprintf(out, cap, "Step %s: %s", at, pg->why);
+        else
+            snprintf(out, cap, "Step %s: %s = %.4g. %s", at,
+                     pg->series, v, pg->why);
+    } else if (rs_tour_waiting(a->tour)) {
+        snprintf(out, cap, "(restarting the scene for this chapter)");
+    } else if (pg->cmp == RS_TOUR_STEP) {
+        char at[32];
+        rs_fmt_grouped(pg->at_step, at, sizeof at);
+        snprintf(out, cap, "(runs until step %s)", at);
+    } else if (pg->cmp != RS_TOUR_NONE) {
+        snprintf(out, cap, "(runs until %s %s %g)", pg->series,
+                 pg->cmp == RS_TOUR_ABOVE ? ">" : "<", pg->threshold);
+    }
+}
+
 /* Rows the notes panel wants at width w (0: none). */
 static int
 notes_rows(const rs_app *a, int w, int h)
 {
-    const char *t = notes_text(a);
-    bool show = a->notes == 1 || (a->notes < 0 && h >= 28);
-    if (!show || t[0] == '\0')
+    const struct rs_tour_page *pg = tour_page(a);
+    const char *t = pg != NULL ? pg->text : notes_text(a);
+    bool show = a->notes == 1 || (a->notes < 0 && (h >= 28 || pg != NULL));
+    if (!show || (t[0] == '\0' && pg == NULL))
         return 0;
-    char lines[NOTES_LINES][512];
-    int n = wrap(t, w - 4, lines, NOTES_LINES);
-    return (n < NOTES_LINES ? n : NOTES_LINES) + 2;
+    int max = pg != NULL ? TOUR_LINES : NOTES_LINES;
+    char lines[TOUR_LINES][512];
+    int n = wrap(t, w - 4, lines, max);
+    if (pg != NULL) {
+        char foot[1024];
+        bool fired;
+        tour_foot(a, foot, sizeof foot, &fired);
+        n += foot[0] != '\0' ? wrap(foot, w - 4, lines, max) : 0;
+    }
+    return (n < max ? n : max) + 2;
+}
+
+/* Lines of text wrapped to w into rows [*y, end) of the panel, the last
+ * ending in an ellipsis when more would not fit. */
+static void
+notes_para(struct rs_canvas *cv, struct rs_rect in, int *y, const char *text,
+           struct rs_style st, const struct rs_ui_ctx *ctx)
+{
+    char lines[TOUR_LINES][512];
+    int rows = in.y + in.h - *y;
+    rows = rows < TOUR_LINES ? rows : TOUR_LINES;
+    if (rows <= 0 || text[0] == '\0')
+        return;
+    int n = wrap(text, in.w - 2, lines, rows);
+    for (int i = 0; i < rows && i < n; i++) {
+        if (i == rows - 1 && n > rows) {
+            /* more than fits: end with an ellipsis */
+            size_t len = strlen(lines[i]);
+            snprintf(lines[i] + len, sizeof lines[i] - len, " %s",
+                     ctx->ascii ? "..." : "\u2026");
+        }
+        rs_canvas_text_fit(cv, in.x + 1, (*y)++, lines[i], in.w - 2, st);
+    }
 }
 
 static void
@@ -110,20 +179,41 @@ draw_notes(rs_app *a, struct rs_canvas *cv, struct rs_rect r,
     const struct rs_theme *th = rs_widget_theme(ctx);
     struct rs_ui_ctx c = *ctx;
     c.focused = false;
-    struct rs_rect in = rs_widget_panel(cv, r, "notes", NULL, &c);
-    char lines[NOTES_LINES][512];
-    int rows = in.h < NOTES_LINES ? in.h : NOTES_LINES;
-    int n = wrap(notes_text(a), in.w - 2, lines, rows);
-    for (int i = 0; i < rows && i < n; i++) {
-        if (i == rows - 1 && n > rows) {
-            /* more than fits: end with an ellipsis */
-            size_t len = strlen(lines[i]);
-            snprintf(lines[i] + len, sizeof lines[i] - len, " %s",
-                     ctx->ascii ? "..." : "\u2026");
-        }
-        rs_canvas_text_fit(cv, in.x + 1, in.y + i, lines[i], in.w - 2,
-                           rs_widget_style(th->text, 0));
+    const struct rs_tour_page *pg = tour_page(a);
+    if (pg == NULL) {
+        struct rs_rect in = rs_widget_panel(cv, r, "notes", NULL, &c);
+        in.h = in.h < NOTES_LINES ? in.h : NOTES_LINES;
+        int y = in.y;
+        notes_para(cv, in, &y, notes_text(a), rs_widget_style(th->text, 0),
+                   ctx);
+        return;
     }
+    /* "tour 2/7 · title", and the keys that turn the pages */
+    char title[160], info[48];
+    int i = rs_tour_index(a->tour), n = rs_tour_count(a->tour);
+    snprintf(title, sizeof title, "tour %d/%d%s%s", i + 1, n,
+             pg->title[0] ? (ctx->ascii ? " - " : " \u00b7 ") : "",
+             pg->title);
+    snprintf(info, sizeof info, "%s%s", i > 0 ? "p back" : "",
+             i + 1 < n ? (i > 0 ? "  n next" : "n next") : "");
+    struct rs_rect in = rs_widget_panel(cv, r, title, info, &c);
+    int y = in.y;
+    char foot[1024];
+    bool fired;
+    tour_foot(a, foot, sizeof foot, &fired);
+    struct rs_rect text = in;
+    if (foot[0] != '\0') {
+        /* keep a row for the foot */
+        char lines[TOUR_LINES][512];
+        int fh = wrap(foot, in.w - 2, lines, TOUR_LINES);
+        fh = fh < in.h - 1 ? fh : in.h - 1;
+        text.h = in.h - (fh > 0 ? fh : 0);
+    }
+    notes_para(cv, text, &y, pg->text, rs_widget_style(th->text, 0), ctx);
+    notes_para(cv, in, &y, foot,
+               fired ? rs_widget_style(th->accent, RS_ATTR_BOLD)
+                     : rs_widget_style(th->dim, 0),
+               ctx);
 }
 
 /* ---- flags --------------------------------------------------------------- */
@@ -169,6 +259,14 @@ draw_bottom(rs_app *a, struct rs_canvas *cv, struct rs_rect r,
     struct rs_keyhint bar[24];
     int nb = a->nbar_main;
     memcpy(bar, a->bar_main, (size_t)nb * sizeof bar[0]);
+    if (rs_tour_count(a->tour) == 0) {
+        /* no tour: n/p turn no pages */
+        int k = 0;
+        for (int i = 0; i < nb; i++)
+            if (strcmp(bar[i].key, "n/p") != 0)
+                bar[k++] = bar[i];
+        nb = k;
+    }
     int n = rs_views_count(a->views);
     char label[48];
     if (!a->zoom && a->lay.shown < n) {
@@ -274,8 +372,10 @@ rs_app_draw(rs_app *a, struct rs_canvas *cv, const struct rs_ui_ctx *ctx)
         .min_h = min_h,
         .focus = n > 0 ? a->focus : -1,
         .zoom = a->zoom,
-        .notes_h = notes_rows(a, cv->w, cv->h),
+        /* a zoomed panel keeps a tour's page under it, not the notes */
+        .notes_h = a->zoom && a->tour == NULL ? 0 : notes_rows(a, cv->w, cv->h),
         .console = a->con_open,
+        .presenter = a->presenter,
     };
     rs_layout_compute(&in, &a->lay);
     if (a->lay.too_small) {
@@ -324,9 +424,11 @@ rs_app_draw(rs_app *a, struct rs_canvas *cv, const struct rs_ui_ctx *ctx)
     struct rs_statusbar sb = {
         .st = a->have_st ? &a->st : NULL,
         .mode = a->o.mode,
+        .brief = a->presenter,
     };
     rs_statusbar_draw(cv, a->lay.status, &sb, ctx);
-    draw_bottom(a, cv, a->lay.keys, ctx);
+    if (a->lay.keys.h > 0)
+        draw_bottom(a, cv, a->lay.keys, ctx);
     if (a->help_open) {
         a->help->r = (struct rs_rect){0, 0, cv->w, cv->h};
         rs_widget_draw(a->help, cv, ctx);

@@ -17,6 +17,7 @@
 #include "ui/console.h"
 #include "ui/layout.h"
 #include "ui/statusbar.h"
+#include "ui/tour.h"
 #include "ui/views.h"
 #include "ui/viewspec.h"
 
@@ -69,6 +70,12 @@ struct rs_app {
     int focus;
     bool zoom;
     int notes; /* -1 auto (when tall enough), 0 hidden, 1 shown */
+    /* the scene's tour (NULL: none) and the text it was parsed from: a
+     * new setup publishing the same tour keeps the page */
+    rs_tour *tour;
+    char *tour_json;
+    bool tour_focus; /* the page's focus waits for its panels */
+    bool presenter;  /* no key bar, a brief status line */
     char layer[RS_VIEWSPEC_NAME_MAX]; /* selected layer, "" none */
     char msg[320];
     bool msg_bad, msg_sticky;
@@ -83,6 +90,22 @@ struct rs_app {
     uint64_t gen;
     int drawn; /* panels drawn afresh by the last rs_app_draw */
 };
+
+/* Push a command for the worker, counting the replies it will print
+ * (app.c); false (and a note) when the queue is full. */
+bool rs_app_send(rs_app *a, const struct rs_cmd *c);
+bool rs_app_send_kind(rs_app *a, enum rs_cmd_kind kind);
+
+/* The tour (app_tour.c). A new setup published json (the tour's text,
+ * NULL none): the same tour keeps its page, another starts at page 1. */
+void rs_app_tour_take(rs_app *a, const char *json);
+/* Focus (and zoom, or not) the panel the current page names. */
+void rs_app_tour_focus(rs_app *a);
+/* Inside rs_app_update's read section: pause the run when the current
+ * page's condition holds. */
+void rs_app_tour_watch(rs_app *a, rs_bus *bus);
+/* n (d 1) and p (d -1). */
+void rs_app_tour_move(rs_app *a, int d);
 
 /* Forget the kept panels (app_draw.c). */
 void rs_app_pcache_free(rs_app *a);

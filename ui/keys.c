@@ -75,8 +75,16 @@ const struct rs_keymap_entry rs_keymap[] = {
      RS_ACT_WIDGET, false, NULL, NULL, 0},
     {RS_KEYS_MAIN, 'e', "e", "export the focused panel as an SVG file",
      RS_ACT_EXPORT, false, "e", "export", 8},
-    {RS_KEYS_MAIN, 'n', "n", "show or hide the scene's notes",
-     RS_ACT_NOTES, false, NULL, NULL, 0},
+    {RS_KEYS_MAIN, 'N', "N", "show or hide the notes (the scene's, or "
+     "the tour's page)", RS_ACT_NOTES, false, NULL, NULL, 0},
+
+    HEAD(RS_KEYS_MAIN, "tour"),
+    {RS_KEYS_MAIN, 'n', "n", "next page of the scene's tour (resumes a run "
+     "the tour paused)", RS_ACT_PAGE_NEXT, false, "n/p", "tour", 2},
+    {RS_KEYS_MAIN, 'p', "p", "previous page of the tour",
+     RS_ACT_PAGE_PREV, false, NULL, NULL, 0},
+    {RS_KEYS_MAIN, 'P', "P", "presenter mode: hide the key bar and the "
+     "status details", RS_ACT_PRESENTER, false, NULL, NULL, 0},
 
     HEAD(RS_KEYS_MAIN, "screen"),
     {RS_KEYS_MAIN, '?', "?", "show or hide this help",

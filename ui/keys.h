@@ -45,6 +45,10 @@ enum rs_action {
     RS_ACT_WIDGET, /* the focused panel's own key (log axis, cursor) */
     RS_ACT_EXPORT,
     RS_ACT_NOTES,
+    /* tour */
+    RS_ACT_PAGE_NEXT,
+    RS_ACT_PAGE_PREV,
+    RS_ACT_PRESENTER,
     /* screen */
     RS_ACT_HELP,
     RS_ACT_REDRAW,

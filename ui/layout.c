@@ -100,8 +100,10 @@ rs_layout_compute(const struct rs_layout_in *in, struct rs_layout *out)
         return;
     }
     out->status = (struct rs_rect){0, 0, in->w, 1};
-    out->keys = (struct rs_rect){0, in->h - 1, in->w, 1};
-    struct rs_rect body = {0, 1, in->w, in->h - 2};
+    /* presenter mode: no key bar, the body takes its row */
+    int keys_h = in->presenter ? 0 : 1;
+    out->keys = (struct rs_rect){0, in->h - keys_h, in->w, keys_h};
+    struct rs_rect body = {0, 1, in->w, in->h - 1 - keys_h};
     out->body = body;
     out->cols = grid_cols(in->w);
     if (in->console) {
@@ -114,6 +116,12 @@ rs_layout_compute(const struct rs_layout_in *in, struct rs_layout *out)
     if (n == 0)
         return;
     if (in->zoom && focus >= 0) {
+        /* a tour's page stays under the zoomed panel */
+        int nh = in->console ? 0 : in->notes_h;
+        if (nh > 0 && nh <= body.h / 3 + 1) {
+            body.h -= nh;
+            out->notes = (struct rs_rect){0, body.y + body.h, in->w, nh};
+        }
         out->view[focus] = body;
         out->shown = 1;
         return;

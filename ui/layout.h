@@ -7,8 +7,9 @@
  * minimum heights allow: panels that do not fit collapse, least
  * important (last declared) first. A focused panel that collapsed takes
  * the last visible slot, so tab reaches every panel and any can be
- * zoomed: a zoomed panel fills the whole body. The notes panel (when
- * asked for) and the console drawer sit under the grid. Below
+ * zoomed: a zoomed panel fills the whole body but the notes. The notes
+ * panel (when asked for) and the console drawer sit under the grid.
+ * Presenter mode drops the key bar. Below
  * RS_LAYOUT_MIN_W x RS_LAYOUT_MIN_H nothing is placed and too_small is
  * set: the caller says so instead.
  *
@@ -36,6 +37,7 @@ struct rs_layout_in {
     bool zoom;        /* the focused view fills the body */
     int notes_h;      /* rows of the notes panel, borders included; 0: none */
     bool console;     /* the console drawer is open */
+    bool presenter;   /* no key bar (keys.h 0): presenter mode */
 };
 
 struct rs_layout {

@@ -188,7 +188,7 @@ rs_statusbar_draw(struct rs_canvas *cv, struct rs_rect r,
         f[n++].prio = 8;
     }
     for (int i = 0; i < n; i++)
-        f[i].on = true;
+        f[i].on = !sb->brief || f[i].prio <= 2; /* brief: state and step */
 
     /* left: " repscope · title" (or the failure message) */
     const char *app = sb->app ? sb->app : "repscope";

@@ -23,6 +23,8 @@ struct rs_statusbar {
     const struct rs_bus_status *st; /* borrowed; NULL: "loading" */
     const char *app;                /* NULL: "repscope" */
     const char *mode;               /* e.g. "attach", shown after app */
+    bool brief; /* presenter mode: title, state, step (and a non-finite
+                   value) only */
 };
 
 /* A key and what it does, for the key bar and the help overlay. */

@@ -367,6 +367,14 @@ rs_viewspec_parse(const char *json, struct rs_error *err)
     jcopy_str(root, "title", set->title, sizeof set->title);
     const char *notes = rs_json_str(rs_json_get(root, "notes"), NULL);
     set->notes = rs_xstrdup(notes != NULL ? notes : "");
+    const rs_json *tour = rs_json_get(root, "tour");
+    if (rs_json_typeof(tour) == RS_JSON_ARRAY) {
+        size_t len = 0;
+        const char *text = rs_json_text(tour, &len);
+        set->tour = rs_xmalloc(len + 1);
+        memcpy(set->tour, text, len);
+        set->tour[len] = '\0';
+    }
     int n = rs_json_len(views);
     set->v = rs_xcalloc(n > 0 ? (size_t)n : 1, sizeof *set->v);
     for (int i = 0; i < n; i++) {
@@ -390,6 +398,7 @@ rs_viewspec_free(struct rs_viewspec_set *set)
     if (set == NULL)
         return;
     free(set->notes);
+    free(set->tour);
     free(set->v);
     free(set);
 }

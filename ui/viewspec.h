@@ -7,7 +7,8 @@
  *    x, y, ymin, ymax, markers, xfrom, layer, layers[], metric, matrix, log,
  *    rows, cols, matrices[], learners[], truth, grid, glyphs,
  *    colors, wide, labels[], band, mark, mark_label, xlabel, ylabel,
- *    yseries[], xmin, xmax}, ...]}
+ *    yseries[], xmin, xmax}, ...], "tour":[...]}
+ * "tour" is kept as text for ui/tour.h (a UI without tours ignores it).
  * Unknown keys are ignored and unknown kinds skipped (a newer scene
  * format still shows what this UI knows); anything that is not such an
  * object is an error. rs_viewspec_default builds views from the names on
@@ -122,6 +123,8 @@ struct rs_viewspec {
 struct rs_viewspec_set {
     char title[128];
     char *notes; /* "" when none */
+    char *tour;  /* the "tour" array's JSON text as published (ui/tour.h
+                    parses it), NULL when the scene has none */
     int n;
     struct rs_viewspec *v; /* (n) */
 };

@@ -5,7 +5,9 @@
 --
 --   rs.scene{title=, notes=, steps=, params={...}, setup=function(p),
 --            step=function(ctx), on_set=function(key, value, ctx),
---            probes={...} or function(p), views={...}}
+--            probes={...} or function(p), views={...} or function(p),
+--            tour={{text=, title=, focus=, zoom=, at_step= | when=,
+--                   why=, restart=}, ...}}
 --   rs.probe.rank{...}, rs.probe.dead{...}, rs.probe.norms{...},
 --   rs.probe.linear{...}                 (learner= binds one to a learner)
 --   rs.view.curves{...}, spectrum{...}, rank_heatmap{...}, neurons{...},
@@ -36,6 +38,7 @@ local views = require "repscope.views"
 
 local fail, public, typename = check.fail, check.public, check.typename
 local check_fields, opt = check.check_fields, check.opt
+local field_type = check.field_type
 local opt_enum, opt_positive = check.opt_enum, check.opt_positive
 local string_list, check_learner = check.string_list, check.check_learner
 local layer_list, owner, find_learner = check.layer_list, check.owner,
@@ -248,7 +251,119 @@ local function check_probes(fn, list)
 end
 
 local scene_fields = { "title", "notes", "steps", "params", "setup", "step",
-                       "on_set", "probes", "views" }
+                       "on_set", "probes", "views", "tour" }
+
+-- ---- tours ---------------------------------------------------------------
+
+local page_fields = { "title", "text", "why", "focus", "zoom", "at_step",
+                      "when", "restart" }
+local TOUR_PAGES_MAX, TOUR_SET_MAX = 64, 8 -- ui/tour.h
+
+-- A page of a scene's tour, checked (errors name the page and the
+-- field), as the table the view-spec JSON carries (ui/tour.h reads it).
+local function tour_page(fn, s, i, t)
+  local where = string.format("%s: tour[%d]", fn, i)
+  if type(t) ~= "table" then
+    fail("%s: a page table expected, got %s", where, typename(t))
+  end
+  check_fields(where, t, page_fields)
+  local pg = { title = opt(where, t, "title", "string", nil),
+               why = opt(where, t, "why", "string", nil),
+               zoom = opt(where, t, "zoom", "boolean", nil) }
+  if t.text == nil then fail("%s: field 'text' is required", where) end
+  pg.text = opt(where, t, "text", "string", nil)
+  if t.focus ~= nil then
+    if type(t.focus) == "string" then
+      pg.focus = t.focus
+    elseif math.type(t.focus) == "integer" and t.focus >= 1 then
+      pg.focus = t.focus
+    else
+      field_type(where, "focus", "panel title or index >= 1", t.focus)
+    end
+  end
+  if pg.zoom and pg.focus == nil then
+    fail("%s: zoom needs focus= (the panel to zoom)", where)
+  end
+  if t.at_step ~= nil and t.when ~= nil then
+    fail("%s: give at_step= or when=, not both", where)
+  end
+  if t.at_step ~= nil then
+    pg.at_step = opt(where, t, "at_step", "integer", nil)
+    if pg.at_step < 0 then
+      fail("%s: bad field 'at_step' (%d is not >= 0)", where, pg.at_step)
+    end
+  end
+  if t.when ~= nil then
+    local w = t.when
+    if type(w) ~= "table" then
+      field_type(where, "when", "table {series=, above= or below=}", w)
+    end
+    check_fields(where .. ".when", w, { "series", "above", "below" })
+    if type(w.series) ~= "string" or w.series == "" then
+      fail("%s: bad field 'when' (series= a series name expected)", where)
+    end
+    if (w.above == nil) == (w.below == nil) then
+      fail("%s: bad field 'when' (give one of above= or below=)", where)
+    end
+    local lim = w.above or w.below
+    if type(lim) ~= "number" then
+      fail("%s: bad field 'when' (%s= a number expected, got %s)", where,
+           w.above ~= nil and "above" or "below", typename(lim))
+    end
+    pg.when = { series = w.series, above = w.above, below = w.below }
+  end
+  if pg.why ~= nil and pg.at_step == nil and pg.when == nil then
+    fail("%s: why= says why the run paused: give at_step= or when=", where)
+  end
+  if t.restart ~= nil then
+    if type(t.restart) ~= "table" then
+      field_type(where, "restart", "table of params", t.restart)
+    end
+    local r, n = {}, 0
+    for k, v in pairs(t.restart) do
+      local ok, spec = pcall(find_param, s, k)
+      if not ok then fail("%s: bad field 'restart' (%s)", where, spec) end
+      local okv, err = pcall(parse_value, spec, show(v))
+      if not okv then fail("%s: bad field 'restart' (%s)", where, err) end
+      r[k], n = show(v), n + 1
+    end
+    if n == 0 or n > TOUR_SET_MAX then
+      fail("%s: bad field 'restart' (1 to %d params expected, got %d)",
+           where, TOUR_SET_MAX, n)
+    end
+    pg.restart = r
+  end
+  return pg
+end
+
+local function tour_pages(fn, s, list)
+  if list == nil then return nil end
+  if type(list) ~= "table" then
+    field_type(fn, "tour", "list of pages", list)
+  end
+  local out = {}
+  for i, t in ipairs(list) do out[i] = tour_page(fn, s, i, t) end
+  if #out == 0 or #out > TOUR_PAGES_MAX then
+    fail("%s: bad field 'tour' (1 to %d pages expected, got %d)", fn,
+         TOUR_PAGES_MAX, #out)
+  end
+  return out
+end
+
+local function check_views(fn, list)
+  local out = {}
+  for i, v in ipairs(list) do
+    if not views.is_view(v) then
+      if type(v) ~= "table" or not views.is_kind(v.kind) then
+        fail("%s: bad field 'views' (entry %d: rs.view.* or {kind=...} " ..
+             "expected, got %s)", fn, i, typename(v))
+      end
+      v = views.spec(v.kind, fn .. ": views[" .. i .. "]", v)
+    end
+    out[i] = v
+  end
+  return out
+end
 
 local function validate_scene(def)
   local fn = "rs.scene"
@@ -289,17 +404,15 @@ local function validate_scene(def)
   else
     s.probes = check_probes(fn, opt(fn, def, "probes", "table", {}))
   end
-  s.views = {}
-  for i, v in ipairs(opt(fn, def, "views", "table", {})) do
-    if not views.is_view(v) then
-      if type(v) ~= "table" or not views.is_kind(v.kind) then
-        fail("%s: bad field 'views' (entry %d: rs.view.* or {kind=...} " ..
-             "expected, got %s)", fn, i, typename(v))
-      end
-      v = views.spec(v.kind, fn .. ": views[" .. i .. "]", v)
-    end
-    s.views[i] = v
+  -- views: a list, or a function(p) returning one (a tour's chapters
+  -- show different panels), called after setup
+  if type(def.views) == "function" then
+    s.views_fn = def.views
+    s.views = {}
+  else
+    s.views = check_views(fn, opt(fn, def, "views", "table", {}))
   end
+  s.tour = tour_pages(fn, s, def.tour)
   return setmetatable(s, SCENE)
 end
 
@@ -401,10 +514,28 @@ function M.prepare(state)
   for i, p in ipairs(probes) do
     bind_probe("probes[" .. i .. "]", state, p)
   end
+  if scene.views_fn ~= nil then
+    local list = scene.views_fn(state.p)
+    if type(list) ~= "table" then
+      fail("views(p) returned a %s (a list of views expected)",
+           typename(list))
+    end
+    scene.views = check_views("views(p)", list)
+  end
   local out = views.resolve(state, probes)
+  local tour = nil
+  if scene.tour ~= nil then
+    tour = {}
+    for i, pg in ipairs(scene.tour) do
+      tour[i] = { title = pg.title, text = pg.text, why = pg.why,
+                  focus = pg.focus, zoom = pg.zoom, at_step = pg.at_step,
+                  when = pg.when, restart = pg.restart }
+    end
+    tour = json.array(tour)
+  end
   local text = json.encode({ version = 1, title = scene.title,
-                             notes = scene.notes, views = json.array(out) },
-                           "views")
+                             notes = scene.notes, views = json.array(out),
+                             tour = tour }, "views")
   return M.periods(state), text
 end
 

@@ -145,7 +145,7 @@ tap.is(m, dir .. "syntax_error.lua:5: unexpected symbol near ','",
        "syntax error: file:line")
 tap.is(code, "bad format", "syntax error status")
 tap.is(load_error("bad_field.lua"),
-       dir .. "bad_field.lua: rs.scene: unknown field 'setpu' (known: title, notes, steps, params, setup, step, on_set, probes, views)",
+       dir .. "bad_field.lua: rs.scene: unknown field 'setpu' (known: title, notes, steps, params, setup, step, on_set, probes, views, tour)",
        "validation error names the file and field")
 tap.is(load_error("not_scene.lua"),
        dir .. "not_scene.lua: the scene must return rs.scene{...} (got number)",
