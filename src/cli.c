@@ -30,6 +30,7 @@ enum cli_id {
     OPT_SIZE,
     OPT_COLOR,
     OPT_ASCII,
+    OPT_PRESENTER,
     OPT_STEPS,
     OPT_SEED,
     OPT_SET,
@@ -61,6 +62,8 @@ static const struct cli_opt cli_opts[] = {
     {"size", 0, "WxH", OPT_SIZE, "--frame size (default 100x30)"},
     {"color", 0, NULL, OPT_COLOR, "--frame with ANSI colours"},
     {"ascii", 0, NULL, OPT_ASCII, "ASCII glyphs only"},
+    {"presenter", 0, NULL, OPT_PRESENTER,
+     "start in presenter mode (no key bar; P toggles)"},
     {"steps", 0, "N", OPT_STEPS, "stop after N steps"},
     {"seed", 0, "S", OPT_SEED, "seed every random choice"},
     {"set", 0, "KEY=VALUE", OPT_SET, "override a scene parameter (repeatable)"},
@@ -221,6 +224,9 @@ cli_apply(struct rs_cli *c, const struct cli_opt *o, const char *val)
         break;
     case OPT_ASCII:
         c->ascii = true;
+        break;
+    case OPT_PRESENTER:
+        c->presenter = true;
         break;
     case OPT_SAFE:
         c->safe = true;

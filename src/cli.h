@@ -31,6 +31,7 @@ struct rs_cli {
     bool replay; /* `repscope replay RUNDIR` */
     const char *replay_dir;
     bool frame, color, ascii, list_keys;
+    bool presenter; /* --presenter */
     int frame_w, frame_h; /* --size; 0: the default */
 };
 

@@ -211,6 +211,7 @@ rs_loop_run(const struct rs_loop_opts *o, struct rs_error *err)
     struct rs_app_opts ao = {.bus = o->bus,
                              .q = o->q,
                              .mode = o->mode,
+                             .presenter = o->presenter,
                              .interrupt = o->interrupt,
                              .ud = o->ud};
     l.a = rs_app_new(&ao);

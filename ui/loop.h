@@ -36,6 +36,7 @@ struct rs_loop_opts {
     rs_cmdq *q;       /* NULL: read-only (attach) */
     const char *mode; /* "attach", shown in the status line; may be NULL */
     bool ascii;       /* --ascii (also automatic without a UTF-8 locale) */
+    bool presenter;   /* --presenter: start without the key bar */
     bool mouse;       /* report clicks */
     bool force_color; /* use color instead of detecting */
     enum rs_color_mode color;
