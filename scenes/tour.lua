@@ -47,7 +47,7 @@ end
 local cur, cur_p -- the chapter setup built and its params
 
 return rs.scene{
-  title = "A tour: grokking, collapse, counting",
+  title = "A tour: grokking, counting, collapse",
   notes = "A guided tour in three chapters: n and p turn its pages.",
   steps = 7000,
   params = {
