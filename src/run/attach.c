@@ -423,8 +423,9 @@ on_matrix_line(rs_attach *a, const char *line, size_t len, struct rs_error *err)
     bool have_r = labels(rs_json_get(v, "row_labels"), (int)r, rl);
     bool have_c = labels(rs_json_get(v, "col_labels"), (int)c, cl);
     char buf[RS_BUS_NAME_MAX];
-    rs_bus_put_matrix(a->bus, pub_name(a, name, buf), isfinite(step) ? step : 0, (int)r, (int)c,
-                      data, have_r ? (const char *const *)rl : NULL,
+    rs_bus_put_matrix(a->bus, pub_name(a, name, buf),
+                      isfinite(step) ? step : 0, (int)r, (int)c, data,
+                      have_r ? (const char *const *)rl : NULL,
                       have_c ? (const char *const *)cl : NULL);
     rc = RS_OK;
 out:

@@ -559,6 +559,8 @@ member_view(const struct run *r, struct rs_json_buf *b, const rs_json *v)
     static const char *const names[] = {"matrix", "truth"};
     static const char *const lists[] = {"series", "yseries", "matrices"};
     const char *kind = str_or(rs_json_get(v, "kind"), "");
+    bool layer_view =
+        strcmp(kind, "spectrum") == 0 || strcmp(kind, "neurons") == 0;
     lit(b, "{");
     for (int i = 0; i < rs_json_len(v); i++) {
         const char *key = rs_json_key(v, i, NULL);
@@ -573,8 +575,14 @@ member_view(const struct run *r, struct rs_json_buf *b, const rs_json *v)
         for (size_t k = 0; k < RS_ARRAY_LEN(lists); k++)
             list |= strcmp(key, lists[k]) == 0;
         if (strcmp(key, "title") == 0) {
+            /* a spectrum's or neuron map's title shares its line with the
+             * layer and ranks, and is kept only when short: the label */
             char t[200];
-            snprintf(t, sizeof t, "%s \xc2\xb7 %s", r->label, str_or(m, ""));
+            if (layer_view)
+                snprintf(t, sizeof t, "%s", r->label);
+            else
+                snprintf(t, sizeof t, "%s \xc2\xb7 %s", r->label,
+                         str_or(m, ""));
             str(b, t);
         } else if (name && rs_json_str(m, NULL) != NULL) {
             prefixed(b, r->label, rs_json_str(m, NULL));
@@ -596,7 +604,10 @@ member_view(const struct run *r, struct rs_json_buf *b, const rs_json *v)
     if (rs_json_get(v, "title") == NULL) {
         lit(b, rs_json_len(v) > 0 ? ",\"title\":" : "\"title\":");
         char t[200];
-        snprintf(t, sizeof t, "%s \xc2\xb7 %s", r->label, kind);
+        if (layer_view)
+            snprintf(t, sizeof t, "%s", r->label);
+        else
+            snprintf(t, sizeof t, "%s \xc2\xb7 %s", r->label, kind);
         str(b, t);
     }
     bool spectrum = strcmp(kind, "spectrum") == 0;
@@ -624,6 +635,14 @@ member_view(const struct run *r, struct rs_json_buf *b, const rs_json *v)
         lit(b, "]");
     }
     lit(b, "}");
+}
+
+/* Whether v is a curves view (or no object: never shown per run). */
+static bool
+is_curves(const rs_json *v)
+{
+    return rs_json_typeof(v) != RS_JSON_OBJECT ||
+           strcmp(str_or(rs_json_get(v, "kind"), ""), "curves") == 0;
 }
 
 /* The view specs for the runs as they stand (a new string). */
@@ -663,9 +682,15 @@ build_views(rs_compare *c)
     int nch = chunks(c, lo, hi, RS_COMPARE_PANELS);
     int panels = 0;
     bool table = false;
+    /* overlays (and the table) take half the panels when the scene has
+     * matrix views to show per run, else all */
+    int overlays = RS_COMPARE_PANELS;
+    for (int i = 0; i < rs_json_len(views); i++)
+        if (!is_curves(rs_json_at(views, i)))
+            overlays = RS_COMPARE_PANELS / 2;
     /* the first series' overlays, the table, the other overlays */
     for (int s = 0; s < c->nseries; s++) {
-        for (int k = 0; k < nch && panels < RS_COMPARE_PANELS; k++) {
+        for (int k = 0; k < nch && panels < overlays; k++) {
             if (panels > 0)
                 lit(&b, ",");
             overlay(c, &b, views, c->series[s], lo[k], hi[k], nch > 1);
@@ -681,14 +706,19 @@ build_views(rs_compare *c)
             panels++;
         }
     }
-    /* every other view once per run */
+    /* every other view once per run, the panels left shared between
+     * the views (each shows its first runs, at least two) */
+    int left = 0;
+    for (int i = 0; i < rs_json_len(views); i++)
+        left += !is_curves(rs_json_at(views, i));
     for (int i = 0; i < rs_json_len(views); i++) {
         const rs_json *v = rs_json_at(views, i);
-        if (strcmp(str_or(rs_json_get(v, "kind"), ""), "curves") == 0 ||
-            rs_json_typeof(v) != RS_JSON_OBJECT)
+        if (is_curves(v))
             continue;
-        for (int r = 0;
-             r < c->n && r < RS_COMPARE_OVERLAY && panels < RS_COMPARE_PANELS;
+        int share = (RS_COMPARE_PANELS - panels) / (left > 0 ? left : 1);
+        share = share < 2 ? 2 : share;
+        left--;
+        for (int r = 0; r < c->n && r < share && panels < RS_COMPARE_PANELS;
              r++) {
             if (panels++ > 0)
                 lit(&b, ",");
