@@ -19,6 +19,7 @@
 #include "core/base.h"
 #include "ui/colormap.h"
 #include "ui/fmt.h"
+#include "ui/svg.h"
 
 #define LABEL_MAX_W 28 /* row labels are cut beyond */
 #define COL_MIN_W 6    /* a value (rs_fmt_num: about 5) and a gap */
@@ -179,6 +180,53 @@ rs_table_draw(struct rs_canvas *cv, struct rs_rect r,
         snprintf(num, sizeof num, "+%d more", h->rows - shown);
         rs_canvas_text(cv, in.x + 2, in.y + 1 + shown, num, in.w - 2, dim);
     }
+}
+
+int
+rs_table_svg(FILE *f, const struct rs_heatmap *h, struct rs_error *err)
+{
+    if (h->data == NULL || h->rows <= 0 || h->cols <= 0)
+        return rs_error_set(err, RS_EINVAL, "the table is empty");
+    /* 7 px per character of the widest label or value, as on screen */
+    int lw = label_width(h, 1 << 20) * 7 + 16;
+    int width = lw + 16, rowh = 20;
+    for (int j = 0; j < h->cols; j++)
+        width += col_width(h, j) * 7 + 8;
+    rs_svg_begin(f, width, 56 + rowh * (h->rows + 1), h->title);
+    char num[32];
+    const struct rs_theme *th = &rs_theme_dark;
+    for (int i = -1; i < h->rows; i++) {
+        int y = 64 + rowh * i + rowh;
+        if (i >= 0) {
+            uint32_t c = rs_theme_series(th, i) & 0xffffff;
+            fprintf(f,
+                    "<rect x=\"16\" y=\"%d\" width=\"12\" height=\"4\" "
+                    "fill=\"#%06x\"/>\n<text x=\"34\" y=\"%d\" fill=\"%s\">",
+                    y - 6, (unsigned)c, y, RS_SVG_INK);
+            rs_svg_escape(f, h->row_labels != NULL ? h->row_labels[i] : "");
+            fputs("</text>\n", f);
+        }
+        int x = lw;
+        for (int j = 0; j < h->cols; j++) {
+            x += col_width(h, j) * 7 + 8;
+            const char *t = num;
+            if (i < 0 && h->col_labels != NULL)
+                t = h->col_labels[j];
+            else if (i < 0)
+                snprintf(num, sizeof num, "%d", j + 1);
+            else
+                table_num(h->data[(size_t)i * (size_t)h->cols + (size_t)j], num,
+                          sizeof num);
+            fprintf(f,
+                    "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" "
+                    "fill=\"%s\"%s>",
+                    x, y, i < 0 ? RS_SVG_MUTED : RS_SVG_INK,
+                    i < 0 ? " font-weight=\"bold\"" : "");
+            rs_svg_escape(f, t);
+            fputs("</text>\n", f);
+        }
+    }
+    return rs_svg_end(f, err);
 }
 
 static void

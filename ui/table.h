@@ -12,6 +12,9 @@
 #ifndef RS_UI_TABLE_H
 #define RS_UI_TABLE_H
 
+#include <stdio.h>
+
+#include "core/base.h"
 #include "ui/canvas.h"
 #include "ui/heatmap.h"
 #include "ui/widget.h"
@@ -21,6 +24,12 @@
 void rs_table_draw(struct rs_canvas *cv, struct rs_rect r,
                    const struct rs_heatmap *h, int first,
                    const struct rs_ui_ctx *ctx);
+
+/* The whole table (every row and column) as SVG into f: a text grid,
+ * each row's swatch in its series colour. RS_OK, or RS_EIO (or RS_EINVAL
+ * when there is no data). */
+RS_NODISCARD int rs_table_svg(FILE *f, const struct rs_heatmap *h,
+                              struct rs_error *err);
 
 /* The widget. Keys: left/right scroll the columns, home/end jump. */
 extern const struct rs_widget_class rs_table_class;

@@ -814,9 +814,7 @@ rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
     case RS_VIEWSPEC_SCATTER:
         return rs_scatter_svg(f, rs_scatter_widget_data(p->w), err);
     case RS_VIEWSPEC_TABLE:
-        return rs_error_set(err, RS_EINVAL,
-                            "a table has no SVG (repscope export --csv "
-                            "writes the values)");
+        return rs_table_svg(f, rs_table_widget_data(p->w), err);
     case RS_VIEWSPEC_ALIGN:
     case RS_VIEWSPEC_PATCHES:
         break;
