@@ -95,6 +95,7 @@ rs_cli_usage(FILE *f)
             "       repscope sweep SCENE [--set KEY=V1,V2] --out DIR [...] "
             "(sweep --help)\n"
             "       repscope export RUNDIR [options] (export --help)\n"
+            "       repscope compare RUNDIR... | SWEEPDIR (compare --help)\n"
             "       repscope replay [--headless] [--out DIR] RUNDIR\n"
             "       repscope --list | --list-keys | --test FILE | --help | "
             "--version\n"
@@ -782,6 +783,110 @@ rs_cli_parse_export(int argc, char **argv, struct rs_cli_export *c)
         why = "choose the format: --csv";
     if (why != NULL) {
         fprintf(stderr, "repscope export: %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- repscope compare ------------------------------------------------ */
+
+static const struct sub_opt *
+compare_opts(size_t *n)
+{
+    static const struct sub_opt opts[] = {
+        {"frame", 0, NULL, "print the screen as text and exit"},
+        {"size", 0, "WxH", "--frame size (default 100x30)"},
+        {"color", 0, NULL, "--frame with ANSI colours"},
+        {"ascii", 0, NULL, "ASCII glyphs only"},
+        {"help", 'h', NULL, "print this help"},
+    };
+    *n = RS_ARRAY_LEN(opts);
+    return opts;
+}
+
+void
+rs_cli_compare_usage(FILE *f)
+{
+    fprintf(f, "usage: repscope compare [options] RUNDIR RUNDIR...\n"
+               "       repscope compare [options] SWEEPDIR\n\n"
+               "Recorded runs side by side, finished or still running: "
+               "each series overlaid\n(one colour per run, named by the "
+               "params that differ), a table of final\nvalues, each run's "
+               "matrices one beside the other. A sweep directory gives\n"
+               "its points, grouped by param.\n\n");
+    size_t n;
+    const struct sub_opt *o = compare_opts(&n);
+    sub_usage(f, o, n);
+    fprintf(f, "\nSee repscope(1), COMPARE.\n");
+}
+
+static int
+compare_apply(void *ud, size_t row, const char *opt, const char *val)
+{
+    struct rs_cli_compare *c = ud;
+    int w = 0, h = 0;
+    char x = 0, extra = 0;
+    switch (row) {
+    case 0:
+        c->frame = true;
+        break;
+    case 1:
+        if (sscanf(val, "%d%c%d%c", &w, &x, &h, &extra) != 3 ||
+            (x != 'x' && x != 'X') || w < 1 || h < 1 || w > 1000 ||
+            h > 1000) {
+            fprintf(stderr, "repscope compare: %s '%s': expected WxH, "
+                            "e.g. 100x30\n",
+                    opt, val);
+            return -1;
+        }
+        c->frame_w = w;
+        c->frame_h = h;
+        break;
+    case 2:
+        c->color = true;
+        break;
+    case 3:
+        c->ascii = true;
+        break;
+    default:
+        c->help = true;
+        break;
+    }
+    return 0;
+}
+
+static int
+compare_word(void *ud, const char *w)
+{
+    struct rs_cli_compare *c = ud;
+    if (c->ndirs >= RS_CLI_COMPARE_MAX) {
+        fprintf(stderr, "repscope compare: more than %d run directories\n",
+                RS_CLI_COMPARE_MAX);
+        return -1;
+    }
+    c->dirs[c->ndirs++] = w;
+    return 0;
+}
+
+int
+rs_cli_parse_compare(int argc, char **argv, struct rs_cli_compare *c)
+{
+    *c = (struct rs_cli_compare){0};
+    struct sub_cmd s = {.word = "compare", .apply = compare_apply,
+                        .word_fn = compare_word, .c = c};
+    s.opts = compare_opts(&s.nopts);
+    if (sub_parse(argc, argv, &s) < 0)
+        return -1;
+    if (c->help)
+        return 0;
+    if (c->ndirs == 0) {
+        fprintf(stderr, "repscope compare: name the run directories (or a "
+                        "sweep directory)\n");
+        return -1;
+    }
+    if ((c->color || c->frame_w > 0) && !c->frame) {
+        fprintf(stderr, "repscope compare: --size and --color go with "
+                        "--frame\n");
         return -1;
     }
     return 0;

@@ -67,10 +67,21 @@ struct rs_cli_export {
     bool csv, help;
 };
 
+/* `repscope compare RUNDIR... | SWEEPDIR [--frame]` (run/compare.h). */
+#define RS_CLI_COMPARE_MAX 64
+struct rs_cli_compare {
+    const char *dirs[RS_CLI_COMPARE_MAX];
+    int ndirs;
+    bool frame, color, ascii, help;
+    int frame_w, frame_h; /* --size; 0: the default */
+};
+
 /* Parse argv (argv[1] is "sweep" or "export") as rs_cli_parse does: 0,
  * or -1 after a message naming the bad option or value on stderr. */
 int rs_cli_parse_sweep(int argc, char **argv, struct rs_cli_sweep *c);
 int rs_cli_parse_export(int argc, char **argv, struct rs_cli_export *c);
+int rs_cli_parse_compare(int argc, char **argv, struct rs_cli_compare *c);
+void rs_cli_compare_usage(FILE *f);
 void rs_cli_sweep_usage(FILE *f);
 void rs_cli_export_usage(FILE *f);
 

@@ -27,6 +27,7 @@
 #include "lua/host.h"
 #include "reexec.h"
 #include "run/attach.h"
+#include "run/compare.h"
 #include "run/export.h"
 #include "run/headless.h"
 #include "run/replay.h"
@@ -365,6 +366,67 @@ run_attach(const struct rs_cli *c)
     return rc;
 }
 
+/* ---- repscope compare ----------------------------------------------- */
+
+static int
+compare_start(void *ud, struct rs_error *err)
+{
+    return rs_compare_start(ud, 0.2, err);
+}
+
+/* `repscope compare RUNDIR... | SWEEPDIR`: the runs side by side in the
+ * read-only UI (as attach), or --frame. Returns the exit status (2: the
+ * runs cannot be read). */
+static int
+run_compare(int argc, char **argv)
+{
+    struct rs_cli_compare cc;
+    if (rs_cli_parse_compare(argc, argv, &cc) < 0)
+        return 2;
+    if (cc.help) {
+        rs_cli_compare_usage(stdout);
+        return 0;
+    }
+    struct rs_error err = {0};
+    rs_compare *cmp = rs_compare_new(cc.dirs, cc.ndirs, &err);
+    if (cmp == NULL) {
+        fprintf(stderr, "repscope: compare: %s\n", err.msg);
+        return 2;
+    }
+    struct rs_cli c = {.frame = cc.frame, .color = cc.color,
+                       .ascii = cc.ascii, .frame_w = cc.frame_w,
+                       .frame_h = cc.frame_h};
+    int rc = 0;
+    if (c.frame || !use_tui(&c)) {
+        if (!c.frame)
+            fprintf(stderr, "repscope: compare: not a terminal; printing "
+                            "the runs as they stand (--frame)\n");
+        if (rs_compare_read_all(cmp, &err) != RS_OK) {
+            fprintf(stderr, "repscope: compare: %s\n", err.msg);
+            rc = 1;
+        } else {
+            rc = print_frame(&c, rs_compare_bus(cmp), "compare");
+        }
+        rs_compare_free(cmp);
+        return rc;
+    }
+    struct rs_loop_opts o = {
+        .bus = rs_compare_bus(cmp),
+        .mode = "compare",
+        .ascii = c.ascii,
+        .mouse = true,
+        .start = compare_start,
+        .ud = cmp,
+    };
+    rc = rs_loop_run(&o, &err);
+    if (rc < 0) {
+        fprintf(stderr, "repscope: %s\n", err.msg);
+        rc = 2;
+    }
+    rs_compare_free(cmp);
+    return rc;
+}
+
 /* ---- repscope sweep / repscope export ------------------------------- */
 
 /* `repscope export RUNDIR --csv [--out FILE]`. */
@@ -691,6 +753,8 @@ main(int argc, char **argv)
         return run_sweep(argc, argv);
     if (argc > 1 && strcmp(argv[1], "export") == 0)
         return run_export(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "compare") == 0)
+        return run_compare(argc, argv);
     struct rs_cli c;
     if (rs_cli_parse(argc, argv, &c) < 0)
         return 2;

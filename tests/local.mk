@@ -70,7 +70,8 @@ RS_SH_TESTS = \
 	%D%/sh/t_dist.sh \
 	%D%/sh/t_paths.sh \
 	%D%/sh/t_export.sh \
-	%D%/sh/t_sweep.sh
+	%D%/sh/t_sweep.sh \
+	%D%/sh/t_compare.sh
 
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
 EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py %D%/parity_griffin.py
@@ -105,6 +106,9 @@ check_PROGRAMS += %D%/t_run_json
 # the attach feeder's reading of a run directory (run/attach.h)
 check_PROGRAMS += %D%/t_run_attach
 %C%_t_run_attach_LDADD = $(RS_TEST_LIBS)
+# several run directories on one bus (run/compare.h)
+check_PROGRAMS += %D%/t_run_compare
+%C%_t_run_compare_LDADD = $(RS_TEST_LIBS)
 
 check_PROGRAMS += %D%/t_core_pool
 %C%_t_core_pool_LDADD = $(RS_TEST_LIBS)

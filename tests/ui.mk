@@ -93,6 +93,8 @@ tests_t_ui_screen_LDADD = $(RS_UI_TEST_LIBS)
 tests_t_ui_attach_LDADD = $(RS_UI_TEST_LIBS)
 tests_t_ui_layout_LDADD = $(RS_UI_TEST_LIBS)
 tests_t_ui_views_LDADD = $(RS_UI_TEST_LIBS)
+check_PROGRAMS += tests/t_ui_table
+tests_t_ui_table_LDADD = $(RS_UI_TEST_LIBS)
 tests_t_ui_app_LDADD = $(RS_UI_TEST_LIBS)
 
 # a scene's tour: the state machine and the app playing it (no terminal)

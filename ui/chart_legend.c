@@ -155,6 +155,19 @@ rs_chart_legend(struct rs_canvas *cv, int x, int y, int w, int rows,
         }
         if (rows_used > rows)
             name_affixes(c, &pre, &suf);
+        /* a suffix every name shares that the title says already
+         * ("a/test/acc", "b/test/acc" under "test/acc"): always off */
+        size_t tl = c->title != NULL ? strlen(c->title) : 0;
+        bool titled = c->nseries > 1 && tl > 0;
+        for (int i = 0; titled && i < c->nseries; i++) {
+            const char *nm = c->series[i].name ? c->series[i].name : "";
+            size_t ln = strlen(nm);
+            titled = ln > tl + 1 && nm[ln - tl - 1] == '/' &&
+                     strcmp(nm + ln - tl, c->title) == 0 &&
+                     pre + tl + 1 < ln;
+        }
+        if (titled && suf < tl + 1)
+            suf = tl + 1;
     }
     struct item *it = rs_xcalloc((size_t)cap, sizeof *it);
     bool mono = ctx->color == RS_COLOR_MONO;

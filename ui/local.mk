@@ -11,6 +11,7 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/chart_legend.c %D%/chart_widget.c %D%/chart_impl.h \
 	%D%/chart_bins.c %D%/chart_band.c \
 	%D%/heatmap.c %D%/heatmap.h \
+	%D%/table.c %D%/table.h \
 	%D%/spectrum.c %D%/spectrum.h \
 	%D%/neuronmap.c %D%/neuronmap.h \
 	%D%/statusbar.c %D%/statusbar.h \

@@ -29,6 +29,7 @@
 #include "ui/scatter.h"
 #include "ui/spectrum.h"
 #include "ui/svg.h"
+#include "ui/table.h"
 #include "ui/views_impl.h"
 
 #define NS RS_VIEWSPEC_SERIES_MAX
@@ -112,6 +113,9 @@ rs_views_new(const struct rs_viewspec_set *set)
             p->w = rs_scatter_widget_new();
             rs_scatter_widget_data(p->w)->log_y = p->spec.log_y;
             break;
+        case RS_VIEWSPEC_TABLE:
+            p->w = rs_table_widget_new();
+            break;
         }
     }
     return v;
@@ -186,6 +190,8 @@ rs_views_min_h(const rs_views *v, int i)
         return 9; /* as curves */
     case RS_VIEWSPEC_TEXT:
         return 5; /* two rows of text, the legend */
+    case RS_VIEWSPEC_TABLE:
+        return 5; /* the header and three rows */
     default:
         return 6;
     }
@@ -596,7 +602,10 @@ fill_neurons(rs_views *v, int nm, struct rs_views_panel *p, rs_bus *bus,
 static void
 fill_heatmap(struct rs_views_panel *p, rs_bus *bus)
 {
-    struct rs_heatmap *h = rs_heatmap_widget_data(p->w);
+    /* a table shows the same matrix and labels as numbers */
+    struct rs_heatmap *h = p->spec.kind == RS_VIEWSPEC_TABLE
+                               ? rs_table_widget_data(p->w)
+                               : rs_heatmap_widget_data(p->w);
     struct rs_views_matbuf *m = &p->mats[0];
     h->title = p->spec.title[0] ? p->spec.title : p->spec.matrix;
     h->row_name = p->spec.rows[0] ? p->spec.rows : NULL;
@@ -661,6 +670,7 @@ rs_views_fill(rs_views *v, rs_bus *bus, const struct rs_views_frame *f)
             fill_neurons(v, nm, p, bus, f);
             break;
         case RS_VIEWSPEC_HEATMAP:
+        case RS_VIEWSPEC_TABLE:
             fill_heatmap(p, bus);
             break;
         case RS_VIEWSPEC_IMAGE:
@@ -803,6 +813,8 @@ rs_views_export(rs_views *v, int i, FILE *f, struct rs_error *err)
         return rs_views_export_seq(p, f, err);
     case RS_VIEWSPEC_SCATTER:
         return rs_scatter_svg(f, rs_scatter_widget_data(p->w), err);
+    case RS_VIEWSPEC_TABLE:
+        return rs_table_svg(f, rs_table_widget_data(p->w), err);
     case RS_VIEWSPEC_ALIGN:
     case RS_VIEWSPEC_PATCHES:
         break;

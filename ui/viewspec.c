@@ -209,7 +209,7 @@ kind_of(const char *s, enum rs_viewspec_kind *k)
         {"align", RS_VIEWSPEC_ALIGN},       {"patches", RS_VIEWSPEC_PATCHES},
         {"frame", RS_VIEWSPEC_FRAME},       {"profile", RS_VIEWSPEC_PROFILE},
         {"bars", RS_VIEWSPEC_BARS},         {"text", RS_VIEWSPEC_TEXT},
-        {"scatter", RS_VIEWSPEC_SCATTER}};
+        {"scatter", RS_VIEWSPEC_SCATTER},   {"table", RS_VIEWSPEC_TABLE}};
     for (size_t i = 0; i < RS_ARRAY_LEN(kinds); i++)
         if (strcmp(s, kinds[i].name) == 0) {
             *k = kinds[i].kind;

@@ -51,7 +51,8 @@ enum rs_viewspec_kind {
     RS_VIEWSPEC_PROFILE, /* a line per learner from its matrix's rows */
     RS_VIEWSPEC_BARS,    /* a row of values per learner as bars */
     RS_VIEWSPEC_TEXT,    /* a text shaded by a value per character */
-    RS_VIEWSPEC_SCATTER  /* one series against another per learner */
+    RS_VIEWSPEC_SCATTER, /* one series against another per learner */
+    RS_VIEWSPEC_TABLE    /* a matrix as numbers (compare's final values) */
 };
 
 struct rs_viewspec {

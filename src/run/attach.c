@@ -62,7 +62,22 @@ struct rs_attach {
     /* rs_attach_replay: records up to step upto only, nothing else */
     bool replay;
     long upto;
+    /* rs_attach_new_member: names prefixed, the bus borrowed, the
+     * status and views kept here */
+    bool member;
+    char *prefix; /* "<prefix>/" */
+    char *views;
 };
+
+/* name as published: with the member's prefix (cut at the bus's length). */
+static const char *
+pub_name(const rs_attach *a, const char *name, char buf[RS_BUS_NAME_MAX])
+{
+    if (!a->member)
+        return name;
+    snprintf(buf, RS_BUS_NAME_MAX, "%s%s", a->prefix, name);
+    return buf;
+}
 
 /* ---- tails --------------------------------------------------------------- */
 
@@ -212,7 +227,12 @@ on_event(rs_attach *a, const rs_json *v, long step)
     const char *text = str_of(v, "text", "");
     struct rs_bus_status *st = &a->st;
     if (strcmp(kind, "views") == 0) {
-        rs_bus_set_views(a->bus, text);
+        if (a->member) {
+            free(a->views);
+            a->views = rs_xstrdup(text);
+        } else {
+            rs_bus_set_views(a->bus, text);
+        }
         rs_json *views = rs_json_parse(text, strlen(text), NULL);
         const char *title = str_of(views, "title", "");
         if (title[0] != '\0')
@@ -237,6 +257,8 @@ on_event(rs_attach *a, const rs_json *v, long step)
         st->nonfinite[0] = '\0';
     }
     atomic_store(&a->finished, finished);
+    if (a->member) /* a comparison shows no one run's markers */
+        return;
     /* a console command is not a live change to mark; its code goes to
      * the console (the UI logs the events there itself) */
     if (strcmp(kind, "eval") == 0) {
@@ -294,7 +316,8 @@ on_record(rs_attach *a, const rs_json *v, long step)
                 copy(st->nonfinite, sizeof st->nonfinite, key);
             continue;
         }
-        rs_bus_push(a->bus, key, (double)step, x);
+        char buf[RS_BUS_NAME_MAX];
+        rs_bus_push(a->bus, pub_name(a, key, buf), (double)step, x);
         if (strcmp(key, "time/steps_per_s") == 0)
             st->steps_per_s = x;
     }
@@ -399,8 +422,10 @@ on_matrix_line(rs_attach *a, const char *line, size_t len, struct rs_error *err)
     cl = rs_xcalloc((size_t)c, sizeof *cl);
     bool have_r = labels(rs_json_get(v, "row_labels"), (int)r, rl);
     bool have_c = labels(rs_json_get(v, "col_labels"), (int)c, cl);
-    rs_bus_put_matrix(a->bus, name, isfinite(step) ? step : 0, (int)r, (int)c,
-                      data, have_r ? (const char *const *)rl : NULL,
+    char buf[RS_BUS_NAME_MAX];
+    rs_bus_put_matrix(a->bus, pub_name(a, name, buf),
+                      isfinite(step) ? step : 0, (int)r, (int)c, data,
+                      have_r ? (const char *const *)rl : NULL,
                       have_c ? (const char *const *)cl : NULL);
     rc = RS_OK;
 out:
@@ -413,8 +438,9 @@ out:
 
 /* ---- API ----------------------------------------------------------------- */
 
-rs_attach *
-rs_attach_new(const char *dir, struct rs_error *err)
+static rs_attach *
+attach_new(const char *dir, rs_bus *bus, const char *prefix,
+           struct rs_error *err)
 {
     char *log = rs_xasprintf("%s/run.jsonl", dir);
     if (access(log, R_OK) != 0) {
@@ -426,7 +452,10 @@ rs_attach_new(const char *dir, struct rs_error *err)
     free(log);
     rs_attach *a = rs_xcalloc(1, sizeof *a);
     a->dir = rs_xstrdup(dir);
-    a->bus = rs_bus_new();
+    a->member = bus != NULL;
+    a->bus = bus != NULL ? bus : rs_bus_new();
+    if (a->member)
+        a->prefix = rs_xasprintf("%s/", prefix);
     tail_init(&a->log, dir, "run.jsonl");
     tail_init(&a->mats, dir, "matrices.jsonl");
     a->bin_path = rs_xasprintf("%s/matrices.bin", dir);
@@ -442,8 +471,35 @@ rs_attach_new(const char *dir, struct rs_error *err)
     copy(a->st.scene, sizeof a->st.scene,
          base != NULL && base[1] != '\0' ? base + 1 : dir);
     copy(a->st.title, sizeof a->st.title, a->st.scene);
-    rs_bus_set_status(a->bus, &a->st);
+    if (!a->member)
+        rs_bus_set_status(a->bus, &a->st);
     return a;
+}
+
+rs_attach *
+rs_attach_new(const char *dir, struct rs_error *err)
+{
+    return attach_new(dir, NULL, NULL, err);
+}
+
+rs_attach *
+rs_attach_new_member(const char *dir, rs_bus *bus, const char *prefix,
+                     struct rs_error *err)
+{
+    RS_ASSERT(bus != NULL && prefix != NULL);
+    return attach_new(dir, bus, prefix, err);
+}
+
+void
+rs_attach_status(const rs_attach *a, struct rs_bus_status *out)
+{
+    *out = a->st;
+}
+
+const char *
+rs_attach_views(const rs_attach *a)
+{
+    return a->views;
 }
 
 void
@@ -465,7 +521,10 @@ rs_attach_free(rs_attach *a)
     if (a->bin_fd >= 0)
         close(a->bin_fd);
     free(a->bin_path);
-    rs_bus_free(a->bus);
+    if (!a->member)
+        rs_bus_free(a->bus);
+    free(a->prefix);
+    free(a->views);
     free(a->dir);
     free(a);
 }
@@ -507,8 +566,10 @@ rs_attach_poll(rs_attach *a, struct rs_error *err)
         snprintf(st->message, sizeof st->message,
                  "%ld malformed lines skipped; the first, %s", a->bad_lines,
                  a->bad_first);
-    rs_bus_set_status(a->bus, st);
-    rs_bus_flush(a->bus);
+    if (!a->member) {
+        rs_bus_set_status(a->bus, st);
+        rs_bus_flush(a->bus);
+    }
     return n + nm;
 }
 

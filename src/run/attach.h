@@ -37,6 +37,19 @@ typedef struct rs_attach rs_attach;
 /* Open DIR for reading: DIR/run.jsonl must exist. NULL + err (RS_EIO
  * naming the file) otherwise. Reads nothing yet. */
 rs_attach *rs_attach_new(const char *dir, struct rs_error *err);
+/* A member of a comparison (run/compare.h): DIR read as rs_attach_new
+ * does, but its series and matrices go into bus (borrowed, the caller's
+ * writer thread polls) under "<prefix>/<name>", its events mark nothing
+ * and its status and view specs are kept, read with rs_attach_status and
+ * rs_attach_views; rs_attach_poll publishes no status and flushes
+ * nothing (the caller does, once for all members). */
+rs_attach *rs_attach_new_member(const char *dir, rs_bus *bus,
+                                const char *prefix, struct rs_error *err);
+/* The status the lines read so far say (a member's; any attach's). */
+void rs_attach_status(const rs_attach *a, struct rs_bus_status *out);
+/* A member's view specs as recorded (borrowed until the next poll), or
+ * NULL before its views event. */
+const char *rs_attach_views(const rs_attach *a);
 /* Stop the feeder thread if any and free everything (the bus too). */
 void rs_attach_free(rs_attach *a);
 /* The bus it feeds; borrowed, valid until rs_attach_free. */

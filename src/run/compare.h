@@ -1,0 +1,77 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * compare.h: `repscope compare RUNDIR...` (or a sweep directory): several
+ * recorded runs read onto one metric bus, side by side, finished or still
+ * running. Each run is an attach member (run/attach.h) whose series and
+ * matrices carry its label as a prefix ("lr=3e-3 seed=2/test/acc"). The
+ * label names the run by the params that differ between the runs (from
+ * the meta lines' "params" and "seed", or a sweep's manifest), in their
+ * order, seed last; the run directory's name when none differ ('/' in a
+ * label becomes '_'; a repeated label gets "#k").
+ * What it publishes besides the members' series and matrices:
+ *   views   built from the first scene's recorded views: each series of
+ *           its curves panels overlaid across the runs (one line, one
+ *           colour per run, in run order: up to RS_COMPARE_OVERLAY runs
+ *           per panel; more are split by group, then in chunks), a table
+ *           of final values, then each matrix panel once per run, one
+ *           beside the other; at most RS_COMPARE_PANELS panels. Without
+ *           recorded views, one overlay per series name seen (time/ left
+ *           out).
+ *   table   the matrix "compare/final": a row per run (labelled), a
+ *           column per overlaid series (the first RS_COMPARE_COLUMNS)
+ *           after "step": the newest value of each (NaN when none).
+ *   status  the scene, "compare: N runs", the furthest step and the
+ *           largest planned total; RUNNING while any run runs, FAILED
+ *           when one failed (the message names it), DONE when all ended.
+ * A sweep directory (one holding sweep.json) gives its points' run
+ * directories (DIR/<name>), grouped by the params other than the seed
+ * (a group's runs are next to each other and share a panel when the
+ * runs are too many for one); points whose run has not started are left
+ * out and counted in the message.
+ * Threads: the feeder (the caller's thread through rs_compare_poll, or
+ * the thread of rs_compare_start) is the bus's one writer.
+ */
+#ifndef RS_RUN_COMPARE_H
+#define RS_RUN_COMPARE_H
+
+#include <stdbool.h>
+
+#include "core/base.h"
+#include "run/bus.h"
+
+#define RS_COMPARE_RUNS_MAX 64
+#define RS_COMPARE_OVERLAY 8  /* runs per overlay panel (chart series) */
+#define RS_COMPARE_PANELS 16  /* panels at most (the layout's) */
+#define RS_COMPARE_COLUMNS 12 /* series in the table */
+
+typedef struct rs_compare rs_compare;
+
+/* Open the runs: n run directories, or one sweep directory. NULL + err
+ * (RS_EIO naming the directory that is no run or sweep; RS_EINVAL for
+ * none or more than RS_COMPARE_RUNS_MAX runs; RS_EFORMAT for a sweep.json
+ * that cannot be read). Reads the meta lines (for the labels), nothing
+ * else yet. */
+rs_compare *rs_compare_new(const char *const *dirs, int n,
+                           struct rs_error *err);
+/* Stop the feeder thread if any and free everything (the bus too). */
+void rs_compare_free(rs_compare *c);
+/* The bus it feeds; borrowed, valid until rs_compare_free. */
+rs_bus *rs_compare_bus(rs_compare *c);
+int rs_compare_count(const rs_compare *c);
+/* Run i's label and directory; borrowed. */
+const char *rs_compare_label(const rs_compare *c, int i);
+const char *rs_compare_dir(const rs_compare *c, int i);
+
+/* Read what every run added since the last call and publish it (the
+ * views when they changed, the table, the status; then a flush). Returns
+ * the number of lines taken, or a negative rs_status + err when a file
+ * cannot be read. */
+int rs_compare_poll(rs_compare *c, struct rs_error *err);
+/* rs_compare_poll until nothing is new. */
+RS_NODISCARD int rs_compare_read_all(rs_compare *c, struct rs_error *err);
+/* Follow the runs from a thread of its own, polling every interval_s
+ * (<= 0: 0.2 s) until rs_compare_free. */
+RS_NODISCARD int rs_compare_start(rs_compare *c, double interval_s,
+                                  struct rs_error *err);
+
+#endif /* RS_RUN_COMPARE_H */

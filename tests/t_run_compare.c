@@ -1,0 +1,213 @@
+/* repscope - MIT licence, see COPYING.
+ *
+ * t_run_compare.c: several run directories on one bus (run/compare.h),
+ * from hand-written logs. Two runs whose meta lines differ in lr (and
+ * share the rest) are labelled "lr=0.001" and "lr=0.003"; their series
+ * land under those prefixes; the views overlay each recorded curve
+ * series across both runs (one panel with both names), add the table
+ * and each run's matrix panel with its names prefixed; the table holds
+ * each run's step and last values (NaN for a series a run lacks). A run
+ * that grows is seen on the next poll (the table follows), and the
+ * status is RUNNING until both logs say done. A sweep directory gives
+ * its started points labelled by the params that differ, seed last,
+ * counting the points not started; more runs than one panel holds are
+ * split by group.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/base.h"
+#include "run/bus.h"
+#include "run/compare.h"
+#include "tests/tap.h"
+
+static void
+put(const char *dir, const char *name, const char *text, const char *mode)
+{
+    char *p = rs_xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(p, mode);
+    RS_ASSERT(f != NULL);
+    fputs(text, f);
+    fclose(f);
+    free(p);
+}
+
+#define VIEWS                                                                  \
+    "{\"type\":\"event\",\"step\":0,\"kind\":\"views\",\"text\":\"{"           \
+    "\\\"title\\\":\\\"T\\\",\\\"version\\\":1,\\\"views\\\":[{"               \
+    "\\\"kind\\\":\\\"curves\\\",\\\"title\\\":\\\"acc\\\","                   \
+    "\\\"series\\\":[\\\"train/acc\\\",\\\"test/acc\\\"]},{"                   \
+    "\\\"kind\\\":\\\"spectrum\\\",\\\"layer\\\":\\\"l1\\\"}]}\"}\n"
+
+static char *
+run(const char *tmp, const char *name, const char *lr, const char *records)
+{
+    char *dir = rs_xasprintf("%s/%s", tmp, name);
+    mkdir(dir, 0755);
+    char *meta =
+        rs_xasprintf("{\"type\":\"meta\",\"scene\":\"s\",\"params\":{\"lr\":%s,"
+                     "\"width\":64},\"seed\":1,\"steps\":100}\n" VIEWS "%s",
+                     lr, records);
+    put(dir, "run.jsonl", meta, "w");
+    free(meta);
+    return dir;
+}
+
+static double
+cell(rs_bus *bus, int r, int c)
+{
+    float *data = NULL;
+    size_t cap = 0;
+    int rows = 0, cols = 0;
+    double step;
+    uint64_t ver;
+    double v = NAN;
+    if (rs_bus_matrix_copy(bus, "compare/final", &data, &cap, &rows, &cols,
+                           &step, &ver) &&
+        r < rows && c < cols)
+        v = (double)data[r * cols + c];
+    free(data);
+    return v;
+}
+
+static void
+test_two(const char *tmp)
+{
+    char *a = run(tmp, "a", "0.001",
+                  "{\"step\":10,\"train/acc\":0.5,\"test/acc\":0.25}\n");
+    char *b = run(tmp, "b", "0.003",
+                  "{\"step\":10,\"train/acc\":0.75}\n"
+                  "{\"step\":20,\"train/acc\":0.875}\n"
+                  "{\"type\":\"event\",\"step\":20,\"kind\":\"done\","
+                  "\"text\":\"done\"}\n");
+    const char *dirs[] = {a, b};
+    struct rs_error err = {0};
+    rs_compare *c = rs_compare_new(dirs, 2, &err);
+    if (!tap_ok(c != NULL, "two runs open (%s)", err.msg)) {
+        free(a);
+        free(b);
+        return;
+    }
+    tap_is_str(rs_compare_label(c, 0), "lr=0.001", "run a: the lr differs");
+    tap_is_str(rs_compare_label(c, 1), "lr=0.003", "run b");
+    tap_ok(rs_compare_read_all(c, &err) == RS_OK, "read (%s)", err.msg);
+    rs_bus *bus = rs_compare_bus(c);
+    double step, v;
+    tap_ok(rs_bus_series_last(bus, "lr=0.003/train/acc", &step, &v) &&
+               step == 20 && v == 0.875,
+           "b's series under its label");
+    char *views = rs_bus_views(bus);
+    tap_ok(views != NULL &&
+               strstr(views,
+                      "\"title\":\"test/acc\",\"series\":["
+                      "\"lr=0.001/test/acc\",\"lr=0.003/test/acc\"]") != NULL,
+           "test/acc overlaid across both runs");
+    tap_ok(views != NULL && strstr(views, "\"kind\":\"table\"") != NULL,
+           "a table of final values");
+    tap_ok(views != NULL &&
+               strstr(views, "\"matrix\":\"lr=0.003/spectrum/l1\"") != NULL,
+           "b's spectrum with its names prefixed");
+    if (views != NULL)
+        tap_diag("%s", views);
+    free(views);
+    tap_is_float(cell(bus, 0, 0), 10, 0, 0, "table: a's step");
+    tap_is_float(cell(bus, 1, 1), 0.875, 0, 0, "table: b's last train/acc");
+    tap_ok(isnan(cell(bus, 1, 2)), "table: b has no test/acc");
+    struct rs_bus_status st;
+    rs_bus_status(bus, &st);
+    tap_is_int(st.state, RS_SESSION_RUNNING, "running while a runs");
+    tap_is_int(st.step, 20, "the furthest step");
+
+    /* a grows and ends */
+    put(a, "run.jsonl",
+        "{\"step\":30,\"train/acc\":1.0,\"test/acc\":0.5}\n"
+        "{\"type\":\"event\",\"step\":30,\"kind\":\"done\",\"text\":\"d\"}\n",
+        "a");
+    tap_ok(rs_compare_poll(c, &err) == 2, "the new lines are seen");
+    tap_is_float(cell(bus, 0, 2), 0.5, 0, 0, "table: a's new test/acc");
+    rs_bus_status(bus, &st);
+    tap_is_int(st.state, RS_SESSION_DONE, "done when both are");
+    rs_compare_free(c);
+    free(a);
+    free(b);
+}
+
+static void
+test_sweep(const char *tmp)
+{
+    char *dir = rs_xasprintf("%s/sweep", tmp);
+    mkdir(dir, 0755);
+    char *json = rs_xstrdup("{\"repscope_sweep\":1,\"points\":[\n");
+    int k = 0;
+    for (int l = 0; l < 2; l++)
+        for (int s = 1; s <= 5; s++, k++) {
+            const char *lr = l == 0 ? "1e-3" : "3e-3";
+            char name[64];
+            snprintf(name, sizeof name, "lr=%s,seed=%d", lr, s);
+            char *pt = rs_xasprintf(
+                "%s%s{\"index\":%d,\"name\":\"%s\",\"params\":{\"lr\":"
+                "\"%s\"},\"seed\":%d}",
+                json, k > 0 ? ",\n" : "", k, name, lr, s);
+            free(json);
+            json = pt;
+            if (k == 9)
+                continue; /* the last point has not started */
+            char *rd = rs_xasprintf("%s/%s", dir, name);
+            mkdir(rd, 0755);
+            put(rd, "run.jsonl",
+                "{\"type\":\"meta\",\"scene\":\"s\",\"params\":{},"
+                "\"seed\":1}\n{\"step\":1,\"loss\":2}\n",
+                "w");
+            free(rd);
+        }
+    char *all = rs_xasprintf("%s]}\n", json);
+    put(dir, "sweep.json", all, "w");
+    free(all);
+    free(json);
+    struct rs_error err = {0};
+    const char *dirs[] = {dir};
+    rs_compare *c = rs_compare_new(dirs, 1, &err);
+    if (!tap_ok(c != NULL, "a sweep opens (%s)", err.msg)) {
+        free(dir);
+        return;
+    }
+    tap_is_int(rs_compare_count(c), 9, "its 9 started points");
+    tap_is_str(rs_compare_label(c, 0), "lr=1e-3 seed=1",
+               "labelled by param, seed last");
+    tap_is_str(rs_compare_label(c, 8), "lr=3e-3 seed=4", "the last run");
+    tap_ok(rs_compare_read_all(c, &err) == RS_OK, "read (%s)", err.msg);
+    rs_bus *bus = rs_compare_bus(c);
+    char *views = rs_bus_views(bus);
+    tap_ok(views != NULL && strstr(views, "\"loss \xc2\xb7 lr=1e-3\"") &&
+               strstr(views, "\"loss \xc2\xb7 lr=3e-3\""),
+           "9 runs: a loss panel per lr group (no recorded views: the "
+           "series on the bus)");
+    free(views);
+    struct rs_bus_status st;
+    rs_bus_status(bus, &st);
+    tap_ok(strstr(st.message, "1 not started") != NULL, "status: %s",
+           st.message);
+    rs_compare_free(c);
+    free(dir);
+}
+
+int
+main(void)
+{
+    tap_plan_lazy();
+    char *tmp = tap_tmpdir("t_run_compare");
+    test_two(tmp);
+    test_sweep(tmp);
+    struct rs_error err = {0};
+    const char *none[] = {"/nonexistent/run"};
+    rs_compare *c = rs_compare_new(none, 1, &err);
+    tap_ok(c == NULL && strstr(err.msg, "run.jsonl") != NULL,
+           "no run directory: %s", err.msg);
+    free(tmp);
+    return tap_done();
+}
