@@ -58,6 +58,7 @@ cl=$(mktemp -d /tmp/rs-slurm.XXXXXX) || exit 1
 tmp=$build/tests/tmp/t_slurm.$$
 pids=""
 jobs_sub=""
+# shellcheck disable=SC2317 # run by the trap
 cleanup() {
     for j in $jobs_sub; do
         scancel "$j" >/dev/null 2>&1
@@ -66,7 +67,7 @@ cleanup() {
     for p in $pids; do
         kill "$p" 2>/dev/null
         k=0
-        while kill -0 "$p" 2>/dev/null && [ $k -lt 100 ]; do
+        while kill -0 "$p" 2>/dev/null && [ "$k" -lt 100 ]; do
             sleep 0.1
             k=$((k + 1))
         done
@@ -107,8 +108,9 @@ munged -F --key-file="$cl/munge/key" --socket="$sock" \
 pids=$!
 i=0
 until munge -n -S "$sock" 2>/dev/null | unmunge -S "$sock" >/dev/null 2>&1; do
-    kill -0 "$pids" 2>/dev/null && [ $i -lt 100 ] ||
+    if ! kill -0 "$pids" 2>/dev/null || [ $i -ge 100 ]; then
         refused munged "$cl/log/munged.out" "no credential from its socket"
+    fi
     sleep 0.1
     i=$((i + 1))
 done
@@ -176,7 +178,12 @@ n=0
 fail=0
 ok() {
     n=$((n + 1))
-    if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
+    if [ "$1" = 0 ]; then
+        echo "ok $n - $2"
+    else
+        echo "not ok $n - $2"
+        fail=1
+    fi
 }
 done_runs() { # dir: how many run directories hold a done event
     grep -l '"kind":"done"' "$1"/*/run.jsonl 2>/dev/null | wc -l
@@ -198,7 +205,8 @@ tasks() {
             -e 's/^ExitCode=//p' | paste -d ' ' - - - |
         sort -n
 }
-echo "# Slurm $(sinfo -V 2>/dev/null | cut -d' ' -f2) on $host, ports $ctld_port-$slurmd_port, $cpus CPUs"
+echo "# $(sinfo -V 2>/dev/null) on $host, ports $ctld_port and" \
+    "$slurmd_port, $cpus CPUs"
 
 sw=$tmp/sw
 "$rs" sweep demo_mlp --set width=8,16 --seeds 1,2 --steps 20 --out "$sw" \
@@ -217,10 +225,11 @@ want="0 COMPLETED 0:0
 3 COMPLETED 0:0"
 got=$(tasks "$job")
 [ "$got" = "$want" ]
-ok $? "Slurm ran array tasks 0-3, each COMPLETED with exit 0: $(echo $got)"
+ok $? "Slurm ran array tasks 0-3, each COMPLETED with exit 0: $(echo "$got" |
+    tr '\n' ' ')"
 [ "$(cat "$sw"/exit/0 "$sw"/exit/1 "$sw"/exit/2 "$sw"/exit/3 2>/dev/null |
     tr '\n' ' ')" = "0 0 0 0 " ] && [ "$(done_runs "$sw")" = 4 ] &&
-    [ "$(ls "$sw"/logs/slurm-"$job"_*.out 2>/dev/null | wc -l)" = 4 ]
+    [ "$(find "$sw/logs" -name "slurm-${job}_*.out" | wc -l)" = 4 ]
 ok $? "each point recorded exit 0, its run ends done, and Slurm's 4 logs"
 "$rs" sweep --resume "$sw" --dry-run >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -238,7 +247,8 @@ jobs_sub="$job $job2"
     grep -q -x '#SBATCH --array=2' "$sw/sweep.sbatch"
 ok $? "--resume --slurm submits the missing point 2 alone (status $rc)"
 [ -n "$job2" ] && wait_job "$job2" &&
-    [ "$(tasks "$job2")" = "2 COMPLETED 0:0" ] && [ "$(done_runs "$sw")" = 4 ] &&
+    [ "$(tasks "$job2")" = "2 COMPLETED 0:0" ] &&
+    [ "$(done_runs "$sw")" = 4 ] &&
     [ "$(cat "$sw/exit/2" 2>/dev/null)" = 0 ]
 ok $? "it ran: 4 runs end done again"
 "$rs" sweep --resume "$sw" --dry-run >"$tmp/out" 2>"$tmp/err"
@@ -247,8 +257,8 @@ ok $? "--resume finds nothing to rerun"
 
 if [ $fail != 0 ]; then
     for f in "$tmp/err" "$cl/log/slurmctld.log" "$cl/log/slurmd.log" \
-        "$sw"/logs/slurm-*.out; do
-        [ -f "$f" ] && echo "# --- $f" && log_tail "$f"
+        "$sw"/logs/*; do
+        [ -s "$f" ] && echo "# --- $f" && log_tail "$f"
     done
 fi
 echo "1..$n"
