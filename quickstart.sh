@@ -23,6 +23,8 @@ pkgs="build-essential autoconf autoconf-archive automake libtool pkg-config
 libncurses-dev liblua5.4-dev liblapacke-dev libopenblas-dev zlib1g-dev
 dataset-fashion-mnist tmux groff-base parallel"
 [ "$mode" = bench ] && pkgs="$pkgs python3-torch"
+# tests/sh/t_slurm.sh starts a throwaway Slurm of its own (~4 MB, ~15 s)
+[ "$mode" = check ] && pkgs="$pkgs slurm-wlm munge"
 
 missing=""
 for p in $pkgs; do
