@@ -44,6 +44,7 @@ enum cli_id {
     OPT_TEST,
     OPT_HELP,
     OPT_VERSION,
+    OPT_SERIES,
 };
 
 struct cli_opt {
@@ -78,6 +79,7 @@ static const struct cli_opt cli_opts[] = {
     {"test", 0, "FILE", OPT_TEST, "run a Lua test file (TAP)"},
     {"help", 'h', NULL, OPT_HELP, "print this help"},
     {"version", 'V', NULL, OPT_VERSION, "print the version"},
+    {"series", 0, "NAME", OPT_SERIES, "attach SWEEPDIR: the grid's series"},
 };
 
 #define NOPTS RS_ARRAY_LEN(cli_opts)
@@ -286,6 +288,9 @@ cli_apply(struct rs_cli *c, const struct cli_opt *o, const char *val)
     case OPT_TEST:
         c->test = val;
         break;
+    case OPT_SERIES:
+        c->series = val;
+        break;
     case OPT_SIZE: {
         int w = 0, h = 0;
         char x = 0, extra = 0;
@@ -407,6 +412,11 @@ rs_cli_parse(int argc, char **argv, struct rs_cli *c)
                 c->attach_dir == NULL ? "name the run directory"
                                       : "no scene, --set, --steps or "
                                         "--resume");
+        return -1;
+    }
+    if (c->series != NULL && !c->attach && !c->help) {
+        fprintf(stderr, "repscope: --series '%s' goes with attach SWEEPDIR\n",
+                c->series);
         return -1;
     }
     if (cli_check_replay(c) < 0)

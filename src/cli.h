@@ -28,6 +28,7 @@ struct rs_cli {
     bool headless, safe, list, help, version;
     bool attach; /* `repscope attach RUNDIR` */
     const char *attach_dir;
+    const char *series; /* --series NAME: attach SWEEPDIR's grid */
     bool replay; /* `repscope replay RUNDIR` */
     const char *replay_dir;
     bool frame, color, ascii, list_keys;

@@ -326,8 +326,67 @@ run_scene(const struct rs_cli *c, char **argv)
 }
 
 static int
+grid_start(void *ud, struct rs_error *err)
+{
+    return rs_compare_start(ud, 0.2, err);
+}
+
+/* `repscope attach SWEEPDIR`: the grid of the sweep's runs (small
+ * multiples of one series, run/compare.h) in the read-only UI, or
+ * --frame. Returns the exit status (2: the sweep cannot be read or the
+ * series is none of its runs'). */
+static int
+run_attach_sweep(const struct rs_cli *c)
+{
+    struct rs_error err = {0};
+    rs_compare *g = rs_compare_new_grid(c->attach_dir, c->series, &err);
+    if (g == NULL) {
+        fprintf(stderr, "repscope: attach: %s\n", err.msg);
+        return 2;
+    }
+    int rc = 0;
+    if (c->frame || !use_tui(c)) {
+        if (!c->frame)
+            fprintf(stderr, "repscope: attach: not a terminal; printing "
+                            "the sweep as it stands (--frame)\n");
+        if (rs_compare_read_all(g, &err) != RS_OK) {
+            fprintf(stderr, "repscope: attach: %s\n", err.msg);
+            rc = 1;
+        } else if (rs_compare_grid_check(g, &err) != RS_OK) {
+            fprintf(stderr, "repscope: attach: %s\n", err.msg);
+            rc = 2;
+        } else {
+            rc = print_frame(c, rs_compare_bus(g), "attach");
+        }
+        rs_compare_free(g);
+        return rc;
+    }
+    struct rs_loop_opts o = {
+        .bus = rs_compare_bus(g),
+        .mode = "attach",
+        .ascii = c->ascii,
+        .presenter = c->presenter,
+        .mouse = true,
+        .start = grid_start,
+        .ud = g,
+    };
+    rc = rs_loop_run(&o, &err);
+    if (rc < 0) {
+        fprintf(stderr, "repscope: %s\n", err.msg);
+        rc = 2;
+    }
+    rs_compare_free(g);
+    return rc;
+}
+
+static int
 run_attach(const struct rs_cli *c)
 {
+    char *manifest = rs_xasprintf("%s/sweep.json", c->attach_dir);
+    bool sweep = access(manifest, F_OK) == 0;
+    free(manifest);
+    if (sweep || c->series != NULL)
+        return run_attach_sweep(c);
     struct rs_error err = {0};
     rs_attach *a = rs_attach_new(c->attach_dir, &err);
     if (a == NULL) {

@@ -196,6 +196,121 @@ test_sweep(const char *tmp)
     free(dir);
 }
 
+/* The grid of an 8-point seed sweep: seeds 1-5 done (loss 1+s/10 at
+ * step 2), seed 6 running, seed 7 failed (exit 3), seed 8 not started
+ * until a poll finds its log. */
+static void
+test_grid(const char *tmp)
+{
+    char *dir = rs_xasprintf("%s/grid", tmp);
+    char *ex = rs_xasprintf("%s/grid/exit", tmp);
+    mkdir(dir, 0755);
+    mkdir(ex, 0755);
+    char *json = rs_xstrdup("{\"repscope_sweep\":1,\"points\":[\n");
+    for (int s = 1; s <= 8; s++) {
+        char *pt = rs_xasprintf("%s%s{\"index\":%d,\"name\":\"seed=%d\","
+                                "\"params\":{},\"seed\":%d}",
+                                json, s > 1 ? ",\n" : "", s - 1, s, s);
+        free(json);
+        json = pt;
+        if (s == 8)
+            continue;
+        char *rd = rs_xasprintf("%s/seed=%d", dir, s);
+        mkdir(rd, 0755);
+        char *log = rs_xasprintf(
+            "{\"type\":\"meta\",\"scene\":\"s\",\"params\":{},\"seed\":%d}\n"
+            "{\"step\":1,\"loss\":2}\n{\"step\":2,\"loss\":%g}\n%s",
+            s, 1 + s / 10.0,
+            s <= 5 ? "{\"type\":\"event\",\"step\":2,\"kind\":\"done\"}\n"
+                   : "");
+        put(rd, "run.jsonl", log, "w");
+        free(log);
+        free(rd);
+        if (s == 7)
+            put(ex, "6", "3\n", "w");
+        else if (s <= 5) {
+            char e[8];
+            snprintf(e, sizeof e, "%d", s - 1);
+            put(ex, e, "0\n", "w");
+        }
+    }
+    char *all = rs_xasprintf("%s]}\n", json);
+    put(dir, "sweep.json", all, "w");
+    free(all);
+    free(json);
+    struct rs_error err = {0};
+    rs_compare *c = rs_compare_new_grid(dir, NULL, &err);
+    if (!tap_ok(c != NULL, "a sweep's grid opens (%s)", err.msg))
+        goto out;
+    tap_ok(rs_compare_read_all(c, &err) == RS_OK, "read (%s)", err.msg);
+    tap_is_str(rs_compare_grid_series(c), "loss",
+               "no recorded views: the first series logged");
+    rs_bus *bus = rs_compare_bus(c);
+    char *views = rs_bus_views(bus);
+    int panels = 0;
+    for (const char *p = views; p != NULL && (p = strstr(p, "\"curves\""));
+         p++)
+        panels++;
+    tap_is_int(panels, 8, "a panel per point, started or not");
+    tap_ok(views != NULL && strstr(views, "\"title\":\"seed=1 \xc2\xb7 done\"") &&
+               strstr(views, "\"title\":\"seed=6\"") &&
+               strstr(views, "\"seed=7 \xc2\xb7 FAILED, exit 3\"") &&
+               strstr(views, "\"seed=8 \xc2\xb7 not started\"") &&
+               strstr(views, "[\"seed=6/loss\"]"),
+           "titled by label and state, one series each");
+    double lo, hi;
+    rs_compare_grid_range(c, &lo, &hi);
+    tap_ok(lo == 1.0 && hi == 2.0, "shared y range [1, 2] (%g, %g)", lo, hi);
+    tap_ok(views != NULL && strstr(views, "\"ymin\":1,\"ymax\":2") != NULL,
+           "every panel on it");
+    int shared = 0;
+    for (const char *p = views; p != NULL && (p = strstr(p, "\"ymax\":2"));
+         p++)
+        shared++;
+    tap_is_int(shared, 8, "all 8 panels");
+    free(views);
+    struct rs_bus_status st;
+    rs_bus_status(bus, &st);
+    tap_ok(strstr(st.message, "8 points: 5 done, 1 running, 1 failed, "
+                              "1 not started") != NULL &&
+               strstr(st.message, "seed=7 failed (exit 3)") != NULL,
+           "status counts: %s", st.message);
+    tap_is_int(st.state, RS_SESSION_FAILED, "failed when a point failed");
+    /* the last point starts: the next poll takes it in */
+    char *rd = rs_xasprintf("%s/seed=8", dir);
+    mkdir(rd, 0755);
+    put(rd, "run.jsonl",
+        "{\"type\":\"meta\",\"scene\":\"s\",\"params\":{},\"seed\":8}\n"
+        "{\"step\":1,\"loss\":0.5}\n",
+        "w");
+    free(rd);
+    tap_ok(rs_compare_poll(c, &err) > 0, "a poll sees it start");
+    tap_is_int(rs_compare_count(c), 8, "8 members");
+    tap_is_str(rs_compare_label(c, 7), "seed=8", "in sweep order");
+    rs_compare_grid_range(c, &lo, &hi);
+    tap_ok(lo == 0.5 && hi == 2.0, "the range follows (%g, %g)", lo, hi);
+    rs_bus_status(bus, &st);
+    tap_ok(strstr(st.message, "2 running, 1 failed, 0 not started") != NULL,
+           "status: %s", st.message);
+    rs_compare_free(c);
+    /* usage errors */
+    c = rs_compare_new_grid(dir, "nope", &err);
+    tap_ok(c != NULL && rs_compare_read_all(c, &err) == RS_OK &&
+               rs_compare_grid_check(c, &err) == RS_EINVAL &&
+               strstr(err.msg, "'nope'") && strstr(err.msg, "loss"),
+           "an unknown --series: %s", err.msg);
+    rs_compare_free(c);
+    c = rs_compare_new_grid(tmp, NULL, &err);
+    tap_ok(c == NULL && strstr(err.msg, "sweep.json") != NULL,
+           "no sweep: %s", err.msg);
+    c = rs_compare_new_grid(dir, "", &err);
+    tap_ok(c == NULL && err.code == RS_EINVAL, "an empty series: %s",
+           err.msg);
+out:
+    free(ex);
+    free(dir);
+}
+
 int
 main(void)
 {
@@ -203,6 +318,7 @@ main(void)
     char *tmp = tap_tmpdir("t_run_compare");
     test_two(tmp);
     test_sweep(tmp);
+    test_grid(tmp);
     struct rs_error err = {0};
     const char *none[] = {"/nonexistent/run"};
     rs_compare *c = rs_compare_new(none, 1, &err);

@@ -174,7 +174,8 @@ rs_views_min_h(const rs_views *v, int i)
 {
     switch (v->p[i].spec.kind) {
     case RS_VIEWSPEC_CURVES:
-        return 9; /* legend, 4 plot rows, axis and labels */
+        /* legend, 4 plot rows, axis and labels; a small multiple: 3 */
+        return v->p[i].spec.small ? 5 : 9;
     case RS_VIEWSPEC_SPECTRUM:
         return 7;
     case RS_VIEWSPEC_RANK:

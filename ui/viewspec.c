@@ -332,6 +332,7 @@ spec_from(struct rs_viewspec *v, const rs_json *o)
     if (v->kind == RS_VIEWSPEC_SPECTRUM)
         v->log_y = jnum(o, "log", 1) != 0;
     v->markers = jnum(o, "markers", 1) != 0;
+    v->small = jnum(o, "small", 0) != 0;
     axis[0] = '\0';
     jcopy_str(o, "xfrom", axis, sizeof axis);
     v->x_from_data = strcmp(axis, "data") == 0;

@@ -4,7 +4,7 @@
  * worker publishes once per setup (rs_bus_set_views; its shape is in
  * repscope-lua(7), VIEWS):
  *   {"version":1, "title", "notes", "views":[{kind, title, series[],
- *    x, y, ymin, ymax, markers, xfrom, layer, layers[], metric, matrix, log,
+ *    x, y, ymin, ymax, markers, small, xfrom, layer, layers[], metric, matrix, log,
  *    rows, cols, matrices[], learners[], truth, grid, glyphs,
  *    colors, wide, labels[], band, mark, mark_label, xlabel, ylabel,
  *    yseries[], xmin, xmax}, ...], "tour":[...]}
@@ -67,6 +67,8 @@ struct rs_viewspec {
     char metric[16];
     bool log_x, log_y;       /* curves x/y "log"; spectrum "log" */
     bool markers;            /* curves: event markers (default true) */
+    bool small; /* curves: one of small multiples ("small": true, a
+                 * sweep's grid): a smaller minimum height */
     bool band;               /* curves: shade each series S between the
                                 series S_lo and S_hi when the bus has
                                 them ("band": true) */

@@ -35,19 +35,27 @@ struct param {
 };
 
 struct run {
+    int index; /* its place: the argument's, or the sweep point's */
     char *dir;
     char label[LABEL_MAX + 8];
     char group[LABEL_MAX + 8]; /* the label without the seed */
     struct param params[PARAMS_MAX];
     int nparams;
     rs_attach *a;
+    int exit_code; /* the sweep's record of it (exit/INDEX); -1: none */
 };
 
 struct rs_compare {
     rs_bus *bus;
     struct run *runs; /* (n) */
     int n;
-    int missing; /* sweep points with no run yet */
+    int missing; /* sweep points with no run yet (pending) */
+    struct run *pending; /* (missing) those points, in sweep order */
+    bool sweep;  /* the runs are a sweep's points */
+    bool grid;   /* rs_compare_new_grid: small multiples */
+    char gseries[RS_BUS_NAME_MAX]; /* the grid's series ("": not yet) */
+    bool gseries_given;            /* named by the caller */
+    double ylo, yhi;               /* the grid's shared y range */
     char *home;  /* the sweep directory, or the first run's */
     char *views; /* the view specs last published */
     /* overlaid series (the table's columns are the first of them) */
@@ -154,11 +162,13 @@ add_run(rs_compare *c, const char *dir)
     struct run *r = &c->runs[c->n++];
     memset(r, 0, sizeof *r);
     r->dir = rs_xstrdup(dir);
+    r->exit_code = -1;
     return r;
 }
 
-/* The points of sweep directory dir (its sweep.json) as runs, those with
- * a run.jsonl; RS_EFORMAT + err when the manifest cannot be read. */
+/* The points of sweep directory dir (its sweep.json) as runs, all of
+ * them, in order (adopt() later moves those without a run.jsonl aside);
+ * RS_EFORMAT + err when the manifest cannot be read. */
 static int
 read_sweep(rs_compare *c, const char *dir, struct rs_error *err)
 {
@@ -182,26 +192,102 @@ read_sweep(rs_compare *c, const char *dir, struct rs_error *err)
         const char *name = rs_json_str(rs_json_get(p, "name"), NULL);
         if (name == NULL || strchr(name, '/') != NULL)
             continue;
-        /* the run is beside the manifest, wherever the sweep moved */
-        char *rd = rs_xasprintf("%s/%s", dir, name);
-        char *log = rs_xasprintf("%s/run.jsonl", rd);
-        if (!is_file(log)) {
-            c->missing++;
-        } else if (c->n >= RS_COMPARE_RUNS_MAX) {
+        if (c->n >= RS_COMPARE_RUNS_MAX) {
             rc =
                 rs_error_set(err, RS_EINVAL, "%s: more than %d runs to compare",
                              dir, RS_COMPARE_RUNS_MAX);
-        } else {
-            struct run *r = add_run(c, rd);
-            add_params(r, rs_json_get(p, "params"), rs_json_get(p, "seed"));
+            break;
         }
-        free(log);
+        /* the run is beside the manifest, wherever the sweep moved */
+        char *rd = rs_xasprintf("%s/%s", dir, name);
+        struct run *r = add_run(c, rd);
         free(rd);
+        long long idx = -1;
+        if (!rs_json_integer(rs_json_get(p, "index"), &idx) || idx < 0 ||
+            idx > 1000000)
+            idx = i;
+        r->index = (int)idx;
+        add_params(r, rs_json_get(p, "params"), rs_json_get(p, "seed"));
     }
     rs_json_free(v);
     free(text);
     free(path);
     return rc;
+}
+
+/* Point r's exit code as the sweep recorded it (DIR/exit/INDEX, written
+ * by run-point.sh when the point ends), or -1 while there is none. */
+static int
+read_exit(const rs_compare *c, const struct run *r)
+{
+    char *path = rs_xasprintf("%s/exit/%d", c->home, r->index);
+    FILE *f = fopen(path, "r");
+    free(path);
+    int code = -1;
+    if (f != NULL) {
+        if (fscanf(f, "%d", &code) != 1)
+            code = -1;
+        fclose(f);
+    }
+    return code;
+}
+
+static bool
+has_log(const struct run *r)
+{
+    char *log = rs_xasprintf("%s/run.jsonl", r->dir);
+    bool yes = is_file(log);
+    free(log);
+    return yes;
+}
+
+/* Move the sweep's runs without a run.jsonl from runs to pending (both
+ * stay in sweep order). */
+static void
+set_aside(rs_compare *c)
+{
+    int k = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (has_log(&c->runs[i])) {
+            c->runs[k++] = c->runs[i];
+            continue;
+        }
+        c->pending = rs_xreallocarray(c->pending, (size_t)c->missing + 1,
+                                      sizeof *c->pending);
+        c->pending[c->missing++] = c->runs[i];
+    }
+    c->n = k;
+}
+
+/* Make the pending points that have started members, each at its place
+ * in sweep order. Returns how many, or a negative rs_status + err. */
+static int
+adopt(rs_compare *c, struct rs_error *err)
+{
+    int got = 0;
+    for (int i = 0; i < c->missing;) {
+        struct run *p = &c->pending[i];
+        if (!has_log(p)) {
+            i++;
+            continue;
+        }
+        p->a = rs_attach_new_member(p->dir, c->bus, p->label, err);
+        if (p->a == NULL)
+            return err->code;
+        c->runs =
+            rs_xreallocarray(c->runs, (size_t)c->n + 1, sizeof *c->runs);
+        int at = c->n;
+        while (at > 0 && c->runs[at - 1].index > p->index)
+            at--;
+        memmove(&c->runs[at + 1], &c->runs[at],
+                (size_t)(c->n - at) * sizeof *c->runs);
+        c->runs[at] = *p;
+        c->n++;
+        memmove(p, p + 1, (size_t)(c->missing - i - 1) * sizeof *p);
+        c->missing--;
+        got++;
+    }
+    return got;
 }
 
 /* ---- labels -------------------------------------------------------------- */
@@ -306,37 +392,52 @@ make_labels(rs_compare *c)
 
 /* ---- life cycle ---------------------------------------------------------- */
 
-rs_compare *
-rs_compare_new(const char *const *dirs, int n, struct rs_error *err)
+/* A new comparison of n dirs (a sweep's when n is 1 and it holds
+ * sweep.json): the runs found, labelled, the started ones members. */
+static rs_compare *
+compare_open(const char *const *dirs, int n, bool grid, const char *series,
+             struct rs_error *err)
 {
-    if (n < 1)
-        return rs_error_set(err, RS_EINVAL, "name the runs to compare"), NULL;
-    if (n > RS_COMPARE_RUNS_MAX)
-        return rs_error_set(err, RS_EINVAL, "more than %d runs to compare",
-                            RS_COMPARE_RUNS_MAX),
-               NULL;
     rs_compare *c = rs_xcalloc(1, sizeof *c);
     c->bus = rs_bus_new();
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     c->home = rs_xstrdup(dirs[0]);
+    c->grid = grid;
+    c->ylo = NAN;
+    c->yhi = NAN;
+    if (series != NULL) {
+        snprintf(c->gseries, sizeof c->gseries, "%s", series);
+        c->gseries_given = true;
+    }
     char *manifest = rs_xasprintf("%s/sweep.json", dirs[0]);
-    bool sweep = n == 1 && is_file(manifest);
+    c->sweep = n == 1 && is_file(manifest);
     free(manifest);
     int rc = RS_OK;
-    if (sweep) {
+    if (c->sweep) {
         rc = read_sweep(c, dirs[0], err);
         if (rc == RS_OK && c->n == 0)
+            rc = rs_error_set(err, RS_EFORMAT, "%s/sweep.json: no points",
+                              dirs[0]);
+    } else {
+        for (int i = 0; i < n; i++) {
+            struct run *r = add_run(c, dirs[i]);
+            r->index = i;
+            read_meta(r);
+        }
+    }
+    if (rc == RS_OK) {
+        /* a sweep's labels from all its points, started or not, so that
+         * they stay the same as the points start */
+        make_labels(c);
+        if (c->sweep)
+            set_aside(c);
+        if (c->sweep && c->n == 0 && !grid)
             rc = rs_error_set(err, RS_EIO,
                               "%s: none of the sweep's %d points has "
                               "started",
                               dirs[0], c->missing);
-    } else {
-        for (int i = 0; i < n; i++)
-            read_meta(add_run(c, dirs[i]));
     }
-    if (rc == RS_OK)
-        make_labels(c);
     for (int i = 0; rc == RS_OK && i < c->n; i++) {
         struct run *r = &c->runs[i];
         r->a = rs_attach_new_member(r->dir, c->bus, r->label, err);
@@ -348,6 +449,39 @@ rs_compare_new(const char *const *dirs, int n, struct rs_error *err)
         return NULL;
     }
     return c;
+}
+
+rs_compare *
+rs_compare_new(const char *const *dirs, int n, struct rs_error *err)
+{
+    if (n < 1)
+        return rs_error_set(err, RS_EINVAL, "name the runs to compare"), NULL;
+    if (n > RS_COMPARE_RUNS_MAX)
+        return rs_error_set(err, RS_EINVAL, "more than %d runs to compare",
+                            RS_COMPARE_RUNS_MAX),
+               NULL;
+    return compare_open(dirs, n, false, NULL, err);
+}
+
+rs_compare *
+rs_compare_new_grid(const char *dir, const char *series, struct rs_error *err)
+{
+    if (series != NULL && (series[0] == '\0' ||
+                           strlen(series) >= RS_BUS_NAME_MAX)) {
+        rs_error_set(err, RS_EINVAL, "--series '%s': expected a series name",
+                     series);
+        return NULL;
+    }
+    char *manifest = rs_xasprintf("%s/sweep.json", dir);
+    bool sweep = is_file(manifest);
+    free(manifest);
+    if (!sweep) {
+        rs_error_set(err, RS_EIO, "%s/sweep.json: no such file (not a sweep "
+                                  "directory?)",
+                     dir);
+        return NULL;
+    }
+    return compare_open(&dir, 1, true, series, err);
 }
 
 void
@@ -364,8 +498,8 @@ rs_compare_free(rs_compare *c)
     }
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
-    for (int i = 0; i < c->n; i++) {
-        struct run *r = &c->runs[i];
+    for (int i = 0; i < c->n + c->missing; i++) {
+        struct run *r = i < c->n ? &c->runs[i] : &c->pending[i - c->n];
         rs_attach_free(r->a);
         for (int k = 0; k < r->nparams; k++) {
             free(r->params[k].key);
@@ -374,6 +508,7 @@ rs_compare_free(rs_compare *c)
         free(r->dir);
     }
     free(c->runs);
+    free(c->pending);
     rs_bus_free(c->bus);
     free(c->home);
     free(c->views);
@@ -805,12 +940,353 @@ publish_status(rs_compare *c)
     rs_bus_set_status(c->bus, &all);
 }
 
+/* ---- the grid of a sweep -------------------------------------------- */
+
+enum point_state { PT_WAITING, PT_RUNNING, PT_DONE, PT_FAILED };
+
+/* Where point r stands: its log's state, corrected by the exit code the
+ * sweep recorded (a run killed before its log said so ended all the
+ * same). */
+static enum point_state
+point_state(const struct run *r)
+{
+    if (r->a == NULL)
+        return r->exit_code < 0   ? PT_WAITING
+               : r->exit_code > 0 ? PT_FAILED
+                                  : PT_DONE;
+    struct rs_bus_status st;
+    rs_attach_status(r->a, &st);
+    if (st.state == RS_SESSION_FAILED || r->exit_code > 0)
+        return PT_FAILED;
+    if (st.state == RS_SESSION_DONE || r->exit_code == 0)
+        return PT_DONE;
+    return PT_RUNNING;
+}
+
+/* Every point, started or not, in sweep order (n + missing pointers into
+ * runs and pending; a new array). */
+static const struct run **
+all_points(const rs_compare *c)
+{
+    int n = c->n + c->missing;
+    const struct run **p = rs_xcalloc(n > 0 ? (size_t)n : 1, sizeof *p);
+    int i = 0, j = 0;
+    for (int k = 0; k < n; k++)
+        if (j >= c->missing ||
+            (i < c->n && c->runs[i].index < c->pending[j].index))
+            p[k] = &c->runs[i++];
+        else
+            p[k] = &c->pending[j++];
+    return p;
+}
+
+/* The sweep's exit codes as they stand; true when one changed. */
+static bool
+read_exits(rs_compare *c)
+{
+    bool changed = false;
+    for (int i = 0; i < c->n + c->missing; i++) {
+        struct run *r = i < c->n ? &c->runs[i] : &c->pending[i - c->n];
+        if (r->exit_code >= 0)
+            continue;
+        r->exit_code = read_exit(c, r);
+        changed |= r->exit_code >= 0;
+    }
+    return changed;
+}
+
+/* The smallest and largest value any run logged of the grid's series
+ * (NaN, NaN: none yet), from the bus's buckets (their min and max). */
+static void
+data_range(rs_compare *c, double *lo, double *hi)
+{
+    *lo = NAN;
+    *hi = NAN;
+    struct rs_bus_point *pts =
+        rs_xcalloc(RS_BUS_SERIES_CAP, sizeof *pts);
+    rs_bus_flush(c->bus);
+    for (int i = 0; i < c->n; i++) {
+        /* the name as the member published it: cut as the bus cuts */
+        char name[2 * RS_BUS_NAME_MAX + 64];
+        snprintf(name, sizeof name, "%s/%s", c->runs[i].label, c->gseries);
+        name[RS_BUS_NAME_MAX - 1] = '\0';
+        uint64_t ver;
+        size_t m = rs_bus_series_copy(c->bus, name, pts, RS_BUS_SERIES_CAP,
+                                      &ver);
+        for (size_t k = 0; k < m; k++) {
+            double mn = (double)pts[k].min, mx = (double)pts[k].max;
+            if (!(mn >= *lo))
+                *lo = mn;
+            if (!(mx <= *hi))
+                *hi = mx;
+        }
+    }
+    free(pts);
+}
+
+/* [lo, hi] widened to round numbers, so that the panels' shared range
+ * (and so the view specs) changes seldom as the runs go on: decades on a
+ * log axis, else multiples of a 1-2-5 step near a quarter of the span. */
+static void
+round_range(double *lo, double *hi, bool log_y)
+{
+    if (log_y && *lo > 0) {
+        *lo = pow(10, floor(log10(*lo)));
+        *hi = pow(10, ceil(log10(*hi)));
+        if (*hi <= *lo)
+            *hi = *lo * 10;
+        return;
+    }
+    double span = *hi - *lo;
+    if (!(span > 0))
+        span = fabs(*lo) > 0 ? fabs(*lo) : 1;
+    double step = pow(10, floor(log10(span / 4)));
+    double f = span / 4 / step;
+    step *= f > 5 ? 10 : f > 2 ? 5 : f > 1 ? 2 : 1;
+    *lo = floor(*lo / step) * step;
+    *hi = ceil(*hi / step) * step;
+    if (*hi <= *lo)
+        *hi = *lo + step;
+}
+
+/* A number as a JSON value (null when not finite). */
+static void
+num(struct rs_json_buf *b, double v)
+{
+    char t[40];
+    rs_json_number(t, sizeof t, v);
+    lit(b, t);
+}
+
+/* The grid's series (when the caller named none: the first series of the
+ * first curves view a run recorded, else the first series any run
+ * logged, time/ left out), its scene view (NULL if none) in *view. */
+static void
+grid_series(rs_compare *c, const rs_json *views, const rs_json **view)
+{
+    for (int i = 0; c->gseries[0] == '\0' && i < rs_json_len(views); i++) {
+        const rs_json *v = rs_json_at(views, i);
+        const char *s = rs_json_str(rs_json_at(rs_json_get(v, "series"), 0),
+                                    NULL);
+        if (strcmp(str_or(rs_json_get(v, "kind"), ""), "curves") == 0 &&
+            s != NULL)
+            snprintf(c->gseries, sizeof c->gseries, "%s", s);
+    }
+    if (c->gseries[0] == '\0' && views == NULL) {
+        series_from_bus(c);
+        if (c->nseries > 0)
+            snprintf(c->gseries, sizeof c->gseries, "%s", c->series[0]);
+    }
+    *view = c->gseries[0] != '\0' ? view_of(views, c->gseries) : NULL;
+}
+
+/* The grid's view specs (a new string): a small curves panel per point
+ * in sweep order (the first RS_COMPARE_PANELS), titled by its label and
+ * how it stands, all on one y range. */
+static char *
+build_grid(rs_compare *c)
+{
+    const char *text = NULL;
+    for (int i = 0; i < c->n && text == NULL; i++)
+        text = rs_attach_views(c->runs[i].a);
+    rs_json *root =
+        text != NULL ? rs_json_parse(text, strlen(text), NULL) : NULL;
+    const rs_json *views = rs_json_get(root, "views");
+    const rs_json *view = NULL;
+    grid_series(c, views, &view);
+
+    /* the shared y range: the scene's when it gives both ends, else the
+     * data's, rounded */
+    double lo = rs_json_num(rs_json_get(view, "ymin"), NAN);
+    double hi = rs_json_num(rs_json_get(view, "ymax"), NAN);
+    if (!(lo < hi) && c->gseries[0] != '\0') {
+        data_range(c, &lo, &hi);
+        if (lo <= hi)
+            round_range(&lo, &hi,
+                        strcmp(str_or(rs_json_get(view, "y"), ""), "log") ==
+                            0);
+    }
+    c->ylo = lo;
+    c->yhi = hi;
+
+    struct rs_json_buf b = {0};
+    char t[200];
+    snprintf(t, sizeof t, "sweep: %s",
+             str_or(rs_json_get(root, "title"), "runs"));
+    lit(&b, "{\"version\":1,\"title\":");
+    str(&b, t);
+    lit(&b, ",\"views\":[");
+    const struct run **pts = all_points(c);
+    int n = c->n + c->missing;
+    for (int k = 0; k < n && k < RS_COMPARE_PANELS; k++) {
+        const struct run *r = pts[k];
+        static const char *const said[] = {" \xc2\xb7 not started", "",
+                                           " \xc2\xb7 done", " \xc2\xb7 FAILED"};
+        enum point_state ps = point_state(r);
+        char title[160];
+        if (ps == PT_FAILED && r->exit_code > 0)
+            snprintf(title, sizeof title, "%s \xc2\xb7 FAILED, exit %d",
+                     r->label, r->exit_code);
+        else
+            snprintf(title, sizeof title, "%s%s", r->label, said[ps]);
+        lit(&b, k > 0 ? ",{" : "{");
+        lit(&b, "\"kind\":\"curves\",\"markers\":false,\"small\":true,"
+                "\"title\":");
+        str(&b, title);
+        static const char *const keep[] = {"x", "y", "xfrom", "xlabel"};
+        for (size_t j = 0; view != NULL && j < RS_ARRAY_LEN(keep); j++) {
+            size_t len = 0;
+            const rs_json *m = rs_json_get(view, keep[j]);
+            const char *tx = m != NULL ? rs_json_text(m, &len) : NULL;
+            if (tx == NULL)
+                continue;
+            lit(&b, ",");
+            str(&b, keep[j]);
+            lit(&b, ":");
+            rs_json_buf_raw(&b, tx, len);
+        }
+        if (lo < hi) {
+            lit(&b, ",\"ymin\":");
+            num(&b, lo);
+            lit(&b, ",\"ymax\":");
+            num(&b, hi);
+        }
+        lit(&b, ",\"series\":[");
+        if (c->gseries[0] != '\0')
+            prefixed(&b, r->label, c->gseries);
+        lit(&b, "]}");
+    }
+    free(pts);
+    lit(&b, "]}");
+    rs_json_free(root);
+    return rs_json_buf_take(&b);
+}
+
+static void
+publish_grid_status(rs_compare *c)
+{
+    struct rs_bus_status all = {
+        .state = RS_SESSION_LOADING, .eta_s = -1, .total = -1};
+    int count[4] = {0};
+    const struct run *failed = NULL;
+    const struct run **pts = all_points(c);
+    int n = c->n + c->missing;
+    for (int k = 0; k < n; k++) {
+        enum point_state ps = point_state(pts[k]);
+        count[ps]++;
+        if (ps == PT_FAILED && failed == NULL)
+            failed = pts[k];
+        if (pts[k]->a == NULL)
+            continue;
+        struct rs_bus_status st;
+        rs_attach_status(pts[k]->a, &st);
+        if (all.scene[0] == '\0')
+            snprintf(all.scene, sizeof all.scene, "%s", st.scene);
+        all.step = st.step > all.step ? st.step : all.step;
+        all.total = st.total > all.total ? st.total : all.total;
+    }
+    free(pts);
+    if (count[PT_FAILED] > 0)
+        all.state = RS_SESSION_FAILED;
+    else if (count[PT_RUNNING] > 0)
+        all.state = RS_SESSION_RUNNING;
+    else if (count[PT_DONE] == n)
+        all.state = RS_SESSION_DONE;
+    snprintf(all.title, sizeof all.title, "sweep of %d: %s", n,
+             c->gseries[0] != '\0' ? c->gseries : "?");
+    snprintf(all.run_dir, sizeof all.run_dir, "%s", c->home);
+    int k = snprintf(all.message, sizeof all.message,
+                     "%d points: %d done, %d running, %d failed, "
+                     "%d not started",
+                     n, count[PT_DONE], count[PT_RUNNING], count[PT_FAILED],
+                     count[PT_WAITING]);
+    if (n > RS_COMPARE_PANELS && k > 0 && (size_t)k < sizeof all.message)
+        k += snprintf(all.message + k, sizeof all.message - (size_t)k,
+                      "; panels for the first %d", RS_COMPARE_PANELS);
+    if (failed != NULL && k > 0 && (size_t)k < sizeof all.message) {
+        struct rs_bus_status st = {0};
+        if (failed->a != NULL)
+            rs_attach_status(failed->a, &st);
+        k += snprintf(all.message + k, sizeof all.message - (size_t)k,
+                      "; %s failed", failed->label);
+        if (failed->exit_code > 0 && k > 0 && (size_t)k < sizeof all.message)
+            k += snprintf(all.message + k, sizeof all.message - (size_t)k,
+                          " (exit %d)", failed->exit_code);
+        if (st.state == RS_SESSION_FAILED && k > 0 &&
+            (size_t)k < sizeof all.message)
+            snprintf(all.message + k, sizeof all.message - (size_t)k,
+                     ": %.300s", st.message);
+    }
+    rs_bus_set_status(c->bus, &all);
+}
+
+const char *
+rs_compare_grid_series(const rs_compare *c)
+{
+    return c->gseries;
+}
+
+void
+rs_compare_grid_range(const rs_compare *c, double *lo, double *hi)
+{
+    *lo = c->ylo;
+    *hi = c->yhi;
+}
+
+int
+rs_compare_grid_check(rs_compare *c, struct rs_error *err)
+{
+    if (!c->grid || !c->gseries_given || c->n == 0)
+        return RS_OK;
+    rs_bus_flush(c->bus);
+    int n = rs_bus_series_names(c->bus, NULL, 0);
+    if (n == 0)
+        return RS_OK; /* nothing logged yet: nothing to judge */
+    char(*names)[RS_BUS_NAME_MAX] = rs_xcalloc((size_t)n, sizeof *names);
+    int m = rs_bus_series_names(c->bus, names, n);
+    m = m < n ? m : n;
+    char known[200] = "";
+    bool found = false;
+    const char *l0 = c->runs[0].label;
+    size_t k0 = strlen(l0);
+    for (int i = 0; i < m && !found; i++) {
+        const char *slash = strchr(names[i], '/');
+        for (int r = 0; r < c->n && slash != NULL && !found; r++) {
+            size_t k = strlen(c->runs[r].label);
+            found = strncmp(names[i], c->runs[r].label, k) == 0 &&
+                    names[i][k] == '/' &&
+                    strcmp(names[i] + k + 1, c->gseries) == 0;
+        }
+        /* the first run's series, to name a few */
+        size_t kn = strlen(known);
+        if (strncmp(names[i], l0, k0) == 0 && names[i][k0] == '/' &&
+            strncmp(names[i] + k0 + 1, "time/", 5) != 0 &&
+            kn + strlen(names[i] + k0 + 1) + 3 < sizeof known - 4)
+            snprintf(known + kn, sizeof known - kn, "%s%s", kn ? ", " : "",
+                     names[i] + k0 + 1);
+    }
+    free(names);
+    if (found)
+        return RS_OK;
+    return rs_error_set(err, RS_EINVAL,
+                        "--series '%s': no run of the sweep logs it (%s)",
+                        c->gseries, known[0] != '\0' ? known : "none");
+}
+
 /* ---- polling ------------------------------------------------------------- */
 
 int
 rs_compare_poll(rs_compare *c, struct rs_error *err)
 {
     int lines = 0;
+    if (c->sweep) {
+        /* points that started since, and their ends (counted as lines
+         * taken: the views change with them) */
+        int got = adopt(c, err);
+        if (got < 0)
+            return got;
+        lines += got + read_exits(c);
+    }
     for (int i = 0; i < c->n; i++) {
         int n = rs_attach_poll(c->runs[i].a, err);
         if (n < 0)
@@ -819,7 +1295,7 @@ rs_compare_poll(rs_compare *c, struct rs_error *err)
     }
     if (lines == 0 && c->views != NULL)
         return 0;
-    char *views = build_views(c);
+    char *views = c->grid ? build_grid(c) : build_views(c);
     if (c->views == NULL || strcmp(views, c->views) != 0) {
         rs_bus_set_views(c->bus, views);
         free(c->views);
@@ -827,8 +1303,12 @@ rs_compare_poll(rs_compare *c, struct rs_error *err)
     } else {
         free(views);
     }
-    publish_table(c);
-    publish_status(c);
+    if (c->grid) {
+        publish_grid_status(c);
+    } else {
+        publish_table(c);
+        publish_status(c);
+    }
     rs_bus_flush(c->bus);
     return lines;
 }

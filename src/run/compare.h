@@ -28,6 +28,24 @@
  * (a group's runs are next to each other and share a panel when the
  * runs are too many for one); points whose run has not started are left
  * out and counted in the message.
+ * A sweep's labels come from all its points, started or not (they do
+ * not change as points start), and each poll takes in the points that
+ * started since, at their place in sweep order.
+ *
+ * The grid (rs_compare_new_grid, `repscope attach SWEEPDIR`): small
+ * multiples of one series instead, a small curves panel per point of the
+ * sweep in sweep order (the first RS_COMPARE_PANELS), each titled by the
+ * point's label and, unless it runs, how it stands ("· not started",
+ * "· done", "· FAILED, exit 3"), all on one y range: the scene's view's
+ * ymin and ymax when it gives both, else the smallest and largest value
+ * any run logged, widened to round numbers (decades on a log axis; else
+ * multiples of a 1-2-5 step near a quarter of the span) so that it seldom
+ * changes. A point's state is its log's, corrected by the exit code the
+ * sweep wrote (DIR/exit/INDEX): non-zero is failed, zero done. The status
+ * says "N points: d done, r running, f failed, w not started" (then the
+ * first failed point, its exit code and its log's message); its state is
+ * FAILED when a point failed, else RUNNING while one runs, DONE when all
+ * are done, LOADING otherwise (waiting for points to start).
  * Threads: the feeder (the caller's thread through rs_compare_poll, or
  * the thread of rs_compare_start) is the bus's one writer.
  */
@@ -53,6 +71,21 @@ typedef struct rs_compare rs_compare;
  * else yet. */
 rs_compare *rs_compare_new(const char *const *dirs, int n,
                            struct rs_error *err);
+/* The grid of sweep directory dir: series names the series (NULL: the
+ * first series of the first curves view the runs recorded). NULL + err:
+ * RS_EIO when dir holds no sweep.json, RS_EFORMAT when it cannot be read
+ * or has no points, RS_EINVAL for an empty series name or more than
+ * RS_COMPARE_RUNS_MAX points. No point need have started. */
+rs_compare *rs_compare_new_grid(const char *dir, const char *series,
+                                struct rs_error *err);
+/* The grid's series ("" until known; borrowed) and its shared y range
+ * as last published (NaN, NaN: none yet). Feeder thread. */
+const char *rs_compare_grid_series(const rs_compare *c);
+void rs_compare_grid_range(const rs_compare *c, double *lo, double *hi);
+/* RS_EINVAL + err (naming the series and some that exist) when the grid's
+ * series was named by the caller, runs logged series, and none of them is
+ * it; else RS_OK. Feeder thread. */
+RS_NODISCARD int rs_compare_grid_check(rs_compare *c, struct rs_error *err);
 /* Stop the feeder thread if any and free everything (the bus too). */
 void rs_compare_free(rs_compare *c);
 /* The bus it feeds; borrowed, valid until rs_compare_free. */

@@ -46,6 +46,7 @@ sample() {
     N|S|T) echo 3 ;;
     WxH) echo 40x12 ;;
     KEY=VALUE) echo lr=0.1 ;;
+    NAME) echo train/acc ;;
     DIR|RUNDIR|FILE) echo "$tmp/x" ;;
     *) echo "" ;;
     esac
