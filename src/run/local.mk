@@ -10,7 +10,8 @@ noinst_LIBRARIES += %D%/librs_run.a
 	%D%/session.c %D%/session_rec.c %D%/session.h %D%/session_impl.h \
 	%D%/headless.c %D%/headless.h \
 	%D%/attach.c %D%/attach.h \
-	%D%/compare.c %D%/compare.h \
+	%D%/compare.c %D%/compare_views.c %D%/compare_grid.c \
+	%D%/compare.h %D%/compare_impl.h \
 	%D%/replay.c %D%/replay.h \
 	%D%/thread.c %D%/thread.h
 %C%_librs_run_a_SOURCES += %D%/export.c %D%/export.h \
