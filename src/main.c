@@ -23,10 +23,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "main_impl.h"
 #include "core/base.h"
 #include "core/cpu.h"
 #include "lua/host.h"
+#include "main_impl.h"
 #include "reexec.h"
 #include "run/attach.h"
 #include "run/compare.h"
@@ -112,8 +112,7 @@ list_scenes(void)
     char *dir = rs_xasprintf("%s/scenes", datadir());
     DIR *d = opendir(dir);
     if (d == NULL) {
-        fprintf(stderr, "repscope: cannot read %s: %s\n", dir,
-                strerror(errno));
+        fprintf(stderr, "repscope: cannot read %s: %s\n", dir, strerror(errno));
         free(dir);
         return 2;
     }
@@ -256,15 +255,17 @@ run_scene(const struct rs_cli *c, char **argv)
     if (c->resume != NULL) {
         resume_scene = rs_xasprintf("%s/scene.lua", c->resume);
         if (!is_file(resume_scene)) {
-            fprintf(stderr, "repscope: %s: not a run directory (no "
-                            "scene.lua)\n",
+            fprintf(stderr,
+                    "repscope: %s: not a run directory (no "
+                    "scene.lua)\n",
                     c->resume);
             free(resume_scene);
             return 2;
         }
         path = resume_scene;
     } else {
-        path = rs_main_resolve_scene(c->scene != NULL ? c->scene : DEFAULT_SCENE);
+        path =
+            rs_main_resolve_scene(c->scene != NULL ? c->scene : DEFAULT_SCENE);
         if (path == NULL)
             return 2;
     }
@@ -274,8 +275,8 @@ run_scene(const struct rs_cli *c, char **argv)
     lo.safe = c->safe;
     struct rs_session_driver drv;
     struct rs_lua_scene_info info;
-    if (rs_lua_scene_driver(path, c->sets, c->nsets, &lo, &drv, &info,
-                            &err) != RS_OK) {
+    if (rs_lua_scene_driver(path, c->sets, c->nsets, &lo, &drv, &info, &err) !=
+        RS_OK) {
         fprintf(stderr, "repscope: %s\n", err.msg);
         free(path);
         return 2;
@@ -310,8 +311,7 @@ run_scene(const struct rs_cli *c, char **argv)
     } else {
         struct rs_headless_opts ho = {.tty = -1, .quiet = c->frame};
         rc = rs_headless_run(s, &ho);
-        if (c->frame && print_frame(c, rs_session_bus(s), NULL) != 0 &&
-            rc == 0)
+        if (c->frame && print_frame(c, rs_session_bus(s), NULL) != 0 && rc == 0)
             rc = 1;
     }
     rs_session_free(s);
@@ -319,112 +319,128 @@ run_scene(const struct rs_cli *c, char **argv)
     return rc;
 }
 
-static int
-grid_start(void *ud, struct rs_error *err)
-{
-    return rs_compare_start(ud, 0.2, err);
-}
+/* ---- recorded runs: attach, a sweep's grid, compare ------------------ */
 
-/* `repscope attach SWEEPDIR`: the grid of the sweep's runs (small
- * multiples of one series, run/compare.h) in the read-only UI, or
- * --frame. Returns the exit status (2: the sweep cannot be read or the
- * series is none of its runs'). */
+/* A read-only view of recorded runs on a bus: how to read them all at
+ * once (for --frame), an optional check of what was read, and how to
+ * start re-reading them live for the UI. */
+struct recorded {
+    const char *cmd;  /* "attach", "compare": the messages' prefix */
+    const char *what; /* "the run as it stands", ... */
+    rs_bus *bus;
+    int (*read_all)(void *ud, struct rs_error *err);
+    int (*check)(void *ud, struct rs_error *err); /* may be NULL */
+    int (*start)(void *ud, struct rs_error *err);
+    void *ud;
+};
+
+/* One frame printed (--frame, or not a terminal) or the UI until q.
+ * Returns the exit status: 1 when the logs cannot be read, 2 when the
+ * check refuses them or the UI cannot start. */
 static int
-run_attach_sweep(const struct rs_cli *c)
+show_recorded(const struct rs_cli *c, const struct recorded *r)
 {
     struct rs_error err = {0};
-    rs_compare *g = rs_compare_new_grid(c->attach_dir, c->series, &err);
-    if (g == NULL) {
-        fprintf(stderr, "repscope: attach: %s\n", err.msg);
-        return 2;
-    }
-    int rc = 0;
     if (c->frame || !use_tui(c)) {
         if (!c->frame)
-            fprintf(stderr, "repscope: attach: not a terminal; printing "
-                            "the sweep as it stands (--frame)\n");
-        if (rs_compare_read_all(g, &err) != RS_OK) {
-            fprintf(stderr, "repscope: attach: %s\n", err.msg);
-            rc = 1;
-        } else if (rs_compare_grid_check(g, &err) != RS_OK) {
-            fprintf(stderr, "repscope: attach: %s\n", err.msg);
-            rc = 2;
-        } else {
-            rc = print_frame(c, rs_compare_bus(g), "attach");
+            fprintf(stderr,
+                    "repscope: %s: not a terminal; printing %s "
+                    "(--frame)\n",
+                    r->cmd, r->what);
+        if (r->read_all(r->ud, &err) != RS_OK) {
+            fprintf(stderr, "repscope: %s: %s\n", r->cmd, err.msg);
+            return 1;
         }
-        rs_compare_free(g);
-        return rc;
+        if (r->check != NULL && r->check(r->ud, &err) != RS_OK) {
+            fprintf(stderr, "repscope: %s: %s\n", r->cmd, err.msg);
+            return 2;
+        }
+        return print_frame(c, r->bus, r->cmd);
     }
     struct rs_loop_opts o = {
-        .bus = rs_compare_bus(g),
-        .mode = "attach",
+        .bus = r->bus,
+        .mode = r->cmd,
         .ascii = c->ascii,
         .presenter = c->presenter,
         .mouse = true,
-        .start = grid_start,
-        .ud = g,
+        .start = r->start,
+        .ud = r->ud,
     };
-    rc = rs_loop_run(&o, &err);
+    int rc = rs_loop_run(&o, &err);
     if (rc < 0) {
         fprintf(stderr, "repscope: %s\n", err.msg);
         rc = 2;
     }
-    rs_compare_free(g);
     return rc;
 }
 
+static int
+attach_read_all(void *ud, struct rs_error *err)
+{
+    return rs_attach_read_all(ud, err);
+}
+
+static int
+compare_read_all(void *ud, struct rs_error *err)
+{
+    return rs_compare_read_all(ud, err);
+}
+
+static int
+grid_check(void *ud, struct rs_error *err)
+{
+    return rs_compare_grid_check(ud, err);
+}
+
+static int
+compare_start(void *ud, struct rs_error *err)
+{
+    return rs_compare_start(ud, 0.2, err);
+}
+
+/* `repscope attach RUNDIR`, or of a sweep directory the grid of its runs
+ * (small multiples of one series, run/compare.h). Returns the exit
+ * status (2: the run or sweep cannot be read, or the series is none of
+ * the sweep's runs'). */
 static int
 run_attach(const struct rs_cli *c)
 {
     char *manifest = rs_xasprintf("%s/sweep.json", c->attach_dir);
     bool sweep = access(manifest, F_OK) == 0;
     free(manifest);
-    if (sweep || c->series != NULL)
-        return run_attach_sweep(c);
     struct rs_error err = {0};
+    if (sweep || c->series != NULL) {
+        rs_compare *g = rs_compare_new_grid(c->attach_dir, c->series, &err);
+        if (g == NULL) {
+            fprintf(stderr, "repscope: attach: %s\n", err.msg);
+            return 2;
+        }
+        struct recorded r = {"attach",
+                             "the sweep as it stands",
+                             rs_compare_bus(g),
+                             compare_read_all,
+                             grid_check,
+                             compare_start,
+                             g};
+        int rc = show_recorded(c, &r);
+        rs_compare_free(g);
+        return rc;
+    }
     rs_attach *a = rs_attach_new(c->attach_dir, &err);
     if (a == NULL) {
         fprintf(stderr, "repscope: attach: %s\n", err.msg);
         return 2;
     }
-    int rc = 0;
-    if (c->frame || !use_tui(c)) {
-        if (!c->frame)
-            fprintf(stderr, "repscope: attach: not a terminal; printing "
-                            "the run as it stands (--frame)\n");
-        if (rs_attach_read_all(a, &err) != RS_OK) {
-            fprintf(stderr, "repscope: attach: %s\n", err.msg);
-            rc = 1;
-        } else {
-            rc = print_frame(c, rs_attach_bus(a), "attach");
-        }
-        rs_attach_free(a);
-        return rc;
-    }
-    struct rs_loop_opts o = {
-        .bus = rs_attach_bus(a),
-        .mode = "attach",
-        .ascii = c->ascii,
-        .presenter = c->presenter,
-        .mouse = true,
-        .start = attach_start,
-        .ud = a,
-    };
-    rc = rs_loop_run(&o, &err);
-    if (rc < 0) {
-        fprintf(stderr, "repscope: %s\n", err.msg);
-        rc = 2;
-    }
+    struct recorded r = {"attach",
+                         "the run as it stands",
+                         rs_attach_bus(a),
+                         attach_read_all,
+                         NULL,
+                         attach_start,
+                         a};
+    int rc = show_recorded(c, &r);
     rs_attach_free(a);
     return rc;
-}
-
-/* ---- repscope compare ----------------------------------------------- */
-
-static int
-compare_start(void *ud, struct rs_error *err)
-{
-    return rs_compare_start(ud, 0.2, err);
 }
 
 /* `repscope compare RUNDIR... | SWEEPDIR`: the runs side by side in the
@@ -446,36 +462,19 @@ run_compare(int argc, char **argv)
         fprintf(stderr, "repscope: compare: %s\n", err.msg);
         return 2;
     }
-    struct rs_cli c = {.frame = cc.frame, .color = cc.color,
-                       .ascii = cc.ascii, .frame_w = cc.frame_w,
+    struct rs_cli c = {.frame = cc.frame,
+                       .color = cc.color,
+                       .ascii = cc.ascii,
+                       .frame_w = cc.frame_w,
                        .frame_h = cc.frame_h};
-    int rc = 0;
-    if (c.frame || !use_tui(&c)) {
-        if (!c.frame)
-            fprintf(stderr, "repscope: compare: not a terminal; printing "
-                            "the runs as they stand (--frame)\n");
-        if (rs_compare_read_all(cmp, &err) != RS_OK) {
-            fprintf(stderr, "repscope: compare: %s\n", err.msg);
-            rc = 1;
-        } else {
-            rc = print_frame(&c, rs_compare_bus(cmp), "compare");
-        }
-        rs_compare_free(cmp);
-        return rc;
-    }
-    struct rs_loop_opts o = {
-        .bus = rs_compare_bus(cmp),
-        .mode = "compare",
-        .ascii = c.ascii,
-        .mouse = true,
-        .start = compare_start,
-        .ud = cmp,
-    };
-    rc = rs_loop_run(&o, &err);
-    if (rc < 0) {
-        fprintf(stderr, "repscope: %s\n", err.msg);
-        rc = 2;
-    }
+    struct recorded r = {"compare",
+                         "the runs as they stand",
+                         rs_compare_bus(cmp),
+                         compare_read_all,
+                         NULL,
+                         compare_start,
+                         cmp};
+    int rc = show_recorded(&c, &r);
     rs_compare_free(cmp);
     return rc;
 }
