@@ -8,11 +8,13 @@
 #include "core/base.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void (*fatal_hook)(void);
 static void (*log_sink)(enum rs_log_level, const char *);
@@ -204,4 +206,39 @@ rs_time_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+char *
+rs_read_file(const char *path, size_t *len, struct rs_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rs_error_set(err, RS_EIO, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = rs_xmalloc(cap);
+    for (;;) {
+        if (n + 1 == cap) {
+            cap *= 2;
+            buf = rs_xreallocarray(buf, cap, 1);
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rs_error_set(err, RS_EIO, "cannot read %s: %s", path,
+                         strerror(errno));
+            close(fd);
+            free(buf);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }

@@ -63,6 +63,9 @@ void *rs_xcalloc(size_t n, size_t size);
 void *rs_xreallocarray(void *p, size_t n, size_t size);
 char *rs_xstrdup(const char *s);
 char *rs_xasprintf(const char *fmt, ...) RS_PRINTF(1, 2);
+/* The whole of the file at path as a new NUL-terminated buffer (*len
+ * bytes before the NUL), or NULL + err (RS_EIO naming the path). */
+char *rs_read_file(const char *path, size_t *len, struct rs_error *err);
 /* 64-byte aligned allocation for tensor storage; NULL on failure (a tensor
  * that is too big is a recoverable error, not a fatal one). Free with
  * rs_aligned_free. */

@@ -99,50 +99,13 @@ rs_export_csv_text(const char *text, size_t len, FILE *out,
     return RS_OK;
 }
 
-/* The whole of path as a new buffer (*len bytes, NUL-terminated), or NULL
- * + err. */
-static char *
-read_file(const char *path, size_t *len, struct rs_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rs_error_set(err, RS_EIO, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = rs_xmalloc(cap);
-    for (;;) {
-        if (n + 1 == cap) {
-            cap *= 2;
-            buf = rs_xreallocarray(buf, cap, 1);
-        }
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rs_error_set(err, RS_EIO, "cannot read %s: %s", path,
-                         strerror(errno));
-            close(fd);
-            free(buf);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 int
 rs_export_csv(const char *dir, const char *path, struct rs_export_stats *st,
               struct rs_error *err)
 {
     char *log = rs_xasprintf("%s/run.jsonl", dir);
     size_t len = 0;
-    char *text = read_file(log, &len, err);
+    char *text = rs_read_file(log, &len, err);
     free(log);
     if (text == NULL)
         return RS_EIO;

@@ -594,7 +594,7 @@ rs_sweep_load(const char *dir, struct rs_error *err)
 {
     char *path = rs_xasprintf("%s/sweep.json", dir);
     size_t len = 0;
-    char *text = rs_sweep_read_file(path, &len, err);
+    char *text = rs_read_file(path, &len, err);
     rs_json *v = NULL;
     rs_sweep *sw = NULL;
     if (text == NULL)

@@ -87,41 +87,6 @@ rs_sweep_write_file(const char *path, const char *text, int mode,
     return rc;
 }
 
-char *
-rs_sweep_read_file(const char *path, size_t *len, struct rs_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rs_error_set(err, RS_EIO, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = rs_xmalloc(cap);
-    for (;;) {
-        if (n + 1 == cap) {
-            cap *= 2;
-            buf = rs_xreallocarray(buf, cap, 1);
-        }
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rs_error_set(err, RS_EIO, "cannot read %s: %s", path,
-                         strerror(errno));
-            close(fd);
-            free(buf);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static const char run_point_sh[] =
     "#!/bin/sh\n"
     "# run-point.sh INDEX: run point INDEX of this sweep (line INDEX+1 of\n"
@@ -274,7 +239,7 @@ rs_sweep_collect(rs_sweep *sw)
     for (int i = 0; i < sw->n; i++) {
         char *path = rs_xasprintf("%s/exit/%d", sw->dir, i);
         size_t len = 0;
-        char *text = rs_sweep_read_file(path, &len, NULL);
+        char *text = rs_read_file(path, &len, NULL);
         free(path);
         if (text == NULL)
             continue;

@@ -40,9 +40,6 @@ void rs_sweep_shell_quote(struct rs_json_buf *b, const char *s);
 /* Write text to path (through path.tmp, renamed) with the given mode. */
 RS_NODISCARD int rs_sweep_write_file(const char *path, const char *text,
                                      int mode, struct rs_error *err);
-/* The whole of path (a new NUL-terminated string, *len bytes), or NULL
- * + err (RS_EIO naming it). */
-char *rs_sweep_read_file(const char *path, size_t *len, struct rs_error *err);
 /* DIR/commands.txt and DIR/run-point.sh. */
 RS_NODISCARD int rs_sweep_write_scripts(const rs_sweep *sw,
                                         struct rs_error *err);
