@@ -507,6 +507,32 @@ rs_objective_reanchor(rs_objective *o, const rs_nn_model *params,
     return RS_OK;
 }
 
+/* RS_EINVAL naming the tensor and the index unless every entry of
+ * fisher[0..n) is finite and >= 0; their sum and largest entry (in
+ * double) into *sum and *top when given. */
+static int
+fisher_entries(rs_tensor *const *fisher, int n, double *sum, double *top,
+               struct rs_error *err)
+{
+    double s = 0.0, t = 0.0;
+    for (int i = 0; i < n; i++)
+        for (size_t j = 0; j < fisher[i]->numel; j++) {
+            float v = fisher[i]->data[j];
+            if (!(isfinite(v) && v >= 0.0f))
+                return rs_error_set(err, RS_EINVAL,
+                                    "ewc: Fisher tensor %d has %g at %zu "
+                                    "(must be finite and >= 0)",
+                                    i + 1, (double)v, j);
+            s += (double)v;
+            t = (double)v > t ? (double)v : t;
+        }
+    if (sum != NULL)
+        *sum = s;
+    if (top != NULL)
+        *top = t;
+    return RS_OK;
+}
+
 int
 rs_objective_ewc_set_fisher(rs_objective *o, rs_tensor *const *fisher, int n,
                             struct rs_error *err)
@@ -534,15 +560,10 @@ rs_objective_ewc_set_fisher(rs_objective *o, rs_tensor *const *fisher, int n,
                 i + 1, rs_tensor_shape_str(fisher[i], a, sizeof a),
                 r->names[i] + strlen(r->prefix) + strlen(".anchor."),
                 rs_tensor_shape_str(r->anchor[i], b, sizeof b));
-        for (size_t j = 0; j < fisher[i]->numel; j++) {
-            float v = fisher[i]->data[j];
-            if (!(isfinite(v) && v >= 0.0f))
-                return rs_error_set(err, RS_EINVAL,
-                                    "ewc: Fisher tensor %d has %g at %zu "
-                                    "(must be finite and >= 0)",
-                                    i + 1, (double)v, j);
-        }
     }
+    int rc = fisher_entries(fisher, n, NULL, NULL, err);
+    if (rc != RS_OK)
+        return rc;
     for (int i = 0; i < n; i++)
         rs_tensor_copy_data(r->fisher[i], fisher[i]);
     r->has_fisher = true;
@@ -726,22 +747,13 @@ rs_objective_ewc_preset_fisher(rs_objective *o, rs_tensor *const *fisher,
     if ((unsigned)norm > RS_OBJ_FISHER_MAX)
         return rs_error_set(err, RS_EINVAL, "ewc: unknown normalisation %d",
                             (int)norm);
-    /* sum and largest entry, in double */
     double sum = 0.0, top = 0.0;
+    int rc = fisher_entries(fisher, n, &sum, &top, err);
+    if (rc != RS_OK)
+        return rc;
     size_t count = 0;
-    for (int i = 0; i < n; i++) {
-        for (size_t j = 0; j < fisher[i]->numel; j++) {
-            float v = fisher[i]->data[j];
-            if (!(isfinite(v) && v >= 0.0f))
-                return rs_error_set(err, RS_EINVAL,
-                                    "ewc: Fisher tensor %d has %g at %zu "
-                                    "(must be finite and >= 0)",
-                                    i + 1, (double)v, j);
-            sum += (double)v;
-            top = (double)v > top ? (double)v : top;
-        }
+    for (int i = 0; i < n; i++)
         count += fisher[i]->numel;
-    }
     if (norm != RS_OBJ_FISHER_RAW && top == 0.0)
         return rs_error_set(err, RS_EINVAL,
                             "ewc: the Fisher is 0 everywhere (nothing to "
