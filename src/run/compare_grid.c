@@ -151,11 +151,7 @@ grid_series(rs_compare *c, const rs_json *views, const rs_json **view)
 char *
 rs_compare_build_grid(rs_compare *c)
 {
-    const char *text = NULL;
-    for (int i = 0; i < c->n && text == NULL; i++)
-        text = rs_attach_views(c->runs[i].a);
-    rs_json *root =
-        text != NULL ? rs_json_parse(text, strlen(text), NULL) : NULL;
+    rs_json *root = rs_compare_recorded_views(c);
     const rs_json *views = rs_json_get(root, "views");
     const rs_json *view = NULL;
     grid_series(c, views, &view);

@@ -91,6 +91,9 @@ void rs_compare_series_from_bus(rs_compare *c);
 const rs_json *rs_compare_view_of(const rs_json *views, const char *name);
 /* The overlay view specs for the runs as they stand (a new string). */
 char *rs_compare_build_views(rs_compare *c);
+/* The view specs of the first run that recorded them, parsed (the
+ * caller's to free), or NULL. */
+rs_json *rs_compare_recorded_views(const rs_compare *c);
 /* The table "compare/final" and the status for all the runs. */
 void rs_compare_publish_table(rs_compare *c);
 void rs_compare_publish_status(rs_compare *c);

@@ -234,6 +234,15 @@ member_view(const struct run *r, struct rs_json_buf *b, const rs_json *v)
     rs_compare_lit(b, "}");
 }
 
+rs_json *
+rs_compare_recorded_views(const rs_compare *c)
+{
+    const char *text = NULL;
+    for (int i = 0; i < c->n && text == NULL; i++)
+        text = rs_attach_views(c->runs[i].a);
+    return text != NULL ? rs_json_parse(text, strlen(text), NULL) : NULL;
+}
+
 /* Whether v is a curves view (or no object: never shown per run). */
 static bool
 is_curves(const rs_json *v)
@@ -246,11 +255,7 @@ is_curves(const rs_json *v)
 char *
 rs_compare_build_views(rs_compare *c)
 {
-    const char *text = NULL;
-    for (int i = 0; i < c->n && text == NULL; i++)
-        text = rs_attach_views(c->runs[i].a);
-    rs_json *root =
-        text != NULL ? rs_json_parse(text, strlen(text), NULL) : NULL;
+    rs_json *root = rs_compare_recorded_views(c);
     const rs_json *views = rs_json_get(root, "views");
     for (int i = 0; i < rs_json_len(views); i++) {
         const rs_json *v = rs_json_at(views, i);
