@@ -143,6 +143,9 @@ int rs_views_export_seq(struct rs_views_panel *p, FILE *f,
 int rs_views_export_image(struct rs_views_panel *p, FILE *f,
                           struct rs_error *err);
 /* The frame panel's codes as an SVG heatmap. */
+/* Panel p as SVG into f (views_export.c): rs_views_export's work. */
+int rs_views_export_panel(struct rs_views_panel *p, FILE *f,
+                          struct rs_error *err);
 int rs_views_export_frame(struct rs_views_panel *p, FILE *f,
                           struct rs_error *err);
 
