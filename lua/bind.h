@@ -302,6 +302,11 @@ void rs_lua_learner_sched(lua_State *L, int tbl, const char *fn,
 void rs_lua_push_batch(lua_State *L, const struct rs_batch *b,
                        const char *fn);
 void rs_lua_learner_batch_methods(lua_State *L);
+/* Add l:steps, updates, lr, last and config (l_learner_info.c) to the
+ * learner methods table at the top. */
+void rs_lua_learner_info_methods(lua_State *L);
+/* Uservalue slots of a learner handle. */
+enum { UV_MODELS = 1, UV_DATA = 2, UV_OBJECTIVE = 3, UV_COUNT = 3 };
 /* "module", "dataset", ... for our handles, else the Lua type name. */
 const char *rs_lua_kind_name(lua_State *L, int idx);
 
