@@ -18,8 +18,8 @@
  * l:set_data(source);
  * l:set_objective(objective) (after which an ewc takes its anchor and
  * Fisher on the current data); l:reanchor(); accessors name, model([i]),
- * models, data, objective, params, steps, updates (session steps), lr,
- * last, config; l:release().
+ * models, data, objective, params (steps, updates, lr, last and config
+ * are in l_learner_info.c); l:release().
  *
  * The schedule gets its rate from the optimiser and its length from the
  * run when it does not say; one rule for a warm-up longer than the run
