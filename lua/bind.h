@@ -100,6 +100,11 @@ struct rs_lua_ctx {
     size_t mem_used, mem_peak, mem_limit; /* Lua heap bytes */
     int in_call; /* rs_lua_call depth: the cap binds only inside one */
     const atomic_bool *cancel;
+    /* VM instructions counted (in HOOK_COUNT steps) since the outermost
+     * rs_lua_call began, and its cap (0: none); instr_over is set once
+     * the cap is passed and stays set until the next outermost call */
+    unsigned long long instr_used, instr_limit;
+    bool instr_over;
     struct rs_lua_sink sink;
     rs_graph *scratch; /* no-grad graph for tensor arithmetic */
     struct rs_rng rng; /* rs.seed: initialisers and rs.tensor.randn */

@@ -80,19 +80,40 @@ rs_lua_mem(lua_State *L)
     return rs_lua_ctx(L)->mem_used;
 }
 
-/* Count hook (Redis luaMaskCountHook): once the flag is seen, fire on
- * every line so a pcall in the scene cannot swallow the cancellation. */
+/* Count hook (Redis luaMaskCountHook): counts instructions against the
+ * cap and looks at the cancel flag. Once either trips, it fires on every
+ * line so a pcall in the scene cannot swallow the error. */
 static void
-cancel_hook(lua_State *L, lua_Debug *ar)
+count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     struct rs_lua_ctx *c = rs_lua_ctx(L);
-    if (c->cancel == NULL || !atomic_load(c->cancel)) {
-        lua_sethook(L, cancel_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    if (!c->instr_over) {
+        c->instr_used += HOOK_COUNT;
+        c->instr_over = c->instr_limit > 0 && c->instr_used > c->instr_limit;
+    }
+    bool canceled = c->cancel != NULL && atomic_load(c->cancel);
+    if (!canceled && !c->instr_over) {
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
         return;
     }
-    lua_sethook(L, cancel_hook, LUA_MASKLINE, 0);
-    luaL_error(L, "canceled");
+    lua_sethook(L, count_hook, LUA_MASKLINE, 0);
+    if (canceled)
+        luaL_error(L, "canceled");
+    /* level 0 in a hook is the Lua function running, the line to blame */
+    luaL_where(L, 0);
+    lua_pushfstring(L, "instruction limit of %I exceeded",
+                    (lua_Integer)c->instr_limit);
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
+/* The count hook is armed when there is something to count for. */
+static void
+arm_hook(lua_State *L, const struct rs_lua_ctx *c)
+{
+    if (c->cancel != NULL || c->instr_limit > 0)
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
 }
 
 /* An error outside any protected call is a host bug: say what it was. */
@@ -344,6 +365,7 @@ rs_lua_new(const struct rs_lua_opts *o, struct rs_error *err)
     c->mem_limit =
         o->mem_limit == 0 && o->safe ? RS_LUA_SAFE_MEM_LIMIT : o->mem_limit;
     c->cancel = o->cancel;
+    c->instr_limit = o->instr_limit;
     c->total_steps = -1;
     rs_rng_seed(&c->rng, 1);
     const char *dir = o->datadir;
@@ -373,8 +395,7 @@ rs_lua_new(const struct rs_lua_opts *o, struct rs_error *err)
         rs_lua_free(L);
         return NULL;
     }
-    if (c->cancel != NULL)
-        lua_sethook(L, cancel_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    arm_hook(L, c);
     return L;
 }
 
@@ -448,6 +469,10 @@ rs_lua_call(lua_State *L, int nargs, int nres, struct rs_error *err)
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
+    if (c->in_call == 0) {
+        c->instr_used = 0;
+        c->instr_over = false;
+    }
     c->in_call++;
     int st = lua_pcall(L, nargs, nres, base);
     c->in_call--;
@@ -471,8 +496,7 @@ rs_lua_call(lua_State *L, int nargs, int nres, struct rs_error *err)
     if (tb != NULL)
         rs_lua_print(L, text);
     lua_pop(L, 1);
-    if (c->cancel != NULL)
-        lua_sethook(L, cancel_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    arm_hook(L, c);
     return code;
 }
 

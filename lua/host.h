@@ -8,7 +8,8 @@
  *     table, string, math, utf8, coroutine, os.clock/time/date; no io,
  *     debug, dofile/loadfile, package.loadlib or C searchers), text-only
  *     chunks, a counting allocator with an optional cap, and a count hook
- *     that raises "canceled" while *cancel is set (re-armed per line so a
+ *     that raises "canceled" while *cancel is set, or once an outermost
+ *     call has run instr_limit instructions (re-armed per line so a
  *     pcall cannot swallow it);
  *   - rs_lua_scene_driver: load a scene, apply --set overrides and fill a
  *     struct rs_session_driver (lua/l_scene.c);
@@ -42,9 +43,12 @@ struct rs_lua_opts {
     const char *datadir;       /* parent of the builtin lua/ dir; NULL:
                                   $RS_DATADIR, else RS_PKGDATADIR */
     const atomic_bool *cancel; /* may be NULL; see above */
+    unsigned long long instr_limit; /* VM instructions one outermost
+                                       rs_lua_call may run, 0: no cap;
+                                       counted in steps of 10000 */
 };
 
-/* Defaults: not safe, no cap, datadir NULL, no cancel flag. */
+/* Defaults: not safe, no caps, datadir NULL, no cancel flag. */
 void rs_lua_opts_default(struct rs_lua_opts *o);
 
 /* A new state; NULL + err if it cannot be created. */
@@ -70,7 +74,8 @@ RS_NODISCARD int rs_lua_load_scene(struct lua_State *L, const char *path,
  * error err->msg holds the message (its first line: "file:line: msg"),
  * the traceback goes to the sink's print, nothing is left on the stack,
  * and the result is RS_EINVAL (RS_ECANCELED when canceled, RS_ENOMEM on
- * a memory error). */
+ * a memory error; RS_EINVAL with "instruction limit ... exceeded" past
+ * instr_limit). */
 RS_NODISCARD int rs_lua_call(struct lua_State *L, int nargs, int nres,
                              struct rs_error *err);
 

@@ -2,7 +2,9 @@
  *
  * t_lua_host.c: the Lua host from C: the cancellation hook (a runaway
  * loop stops with RS_ECANCELED, also inside pcall, and the state works
- * again once the flag is cleared), rs_lua_call's error split (first line
+ * again once the flag is cleared), the instruction cap (per outermost
+ * call, not swallowed by pcall, the budget renewed by the next call),
+ * rs_lua_call's error split (first line
  * in err, traceback to the sink), scene loading errors with their status
  * codes, rs_lua_scene_info (what `repscope --list` shows) and
  * rs_lua_scene_driver's parameter errors.
@@ -64,6 +66,38 @@ test_cancel(void)
     atomic_store(&flag, false);
     rc = run_code(L, "local s = 0 for i = 1, 100000 do s = s + i end", &err);
     tap_is_int(rc, RS_OK, "runs again once the flag is clear");
+    rs_lua_free(L);
+}
+
+static void
+test_instr_limit(void)
+{
+    struct rs_lua_opts o;
+    rs_lua_opts_default(&o);
+    o.instr_limit = 1000000;
+    struct rs_error err = {0};
+    lua_State *L = rs_lua_new(&o, &err);
+    tap_ok(L != NULL, "state with an instruction cap");
+    int rc = run_code(L, "while true do end", &err);
+    tap_is_int(rc, RS_EINVAL, "a runaway loop passes the cap");
+    tap_is_str(err.msg, "[string \"while true do end\"]:1: instruction "
+                        "limit of 1000000 exceeded",
+               "message names the cap");
+    rc = run_code(L,
+                  "for i = 1, 1000 do pcall(function() while true do end "
+                  "end) end",
+                  &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "instruction limit") != NULL,
+           "pcall cannot swallow it: %s", err.msg);
+    /* about 4 instructions per iteration: 100000 iterations fit, and the
+     * budget is per outermost call, so ten such calls all pass */
+    bool all = true;
+    for (int i = 0; i < 10; i++)
+        all &= run_code(L, "local s = 0 for i = 1, 100000 do s = s + i end",
+                        &err) == RS_OK;
+    tap_ok(all, "each call gets the whole budget");
+    rc = run_code(L, "local s = 0 for i = 1, 1000000 do s = s + i end", &err);
+    tap_is_int(rc, RS_EINVAL, "a call over budget stops");
     rs_lua_free(L);
 }
 
@@ -143,6 +177,7 @@ main(void)
 {
     setenv("RS_DATADIR", getenv("RS_SRCDIR") ? getenv("RS_SRCDIR") : ".", 0);
     test_cancel();
+    test_instr_limit();
     test_call_errors();
     test_scenes();
     return tap_done();
