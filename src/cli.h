@@ -75,6 +75,8 @@ struct rs_cli_compare {
     int ndirs;
     bool frame, color, ascii, help;
     int frame_w, frame_h; /* --size; 0: the default */
+    int by; /* --by: 0 auto (groups when a group has several runs and
+               there are several groups), 1 run, 2 group */
 };
 
 /* Parse argv (argv[1] is "sweep" or "export") as rs_cli_parse does: 0,

@@ -12,6 +12,8 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +27,51 @@
  * long option spelled out in full, its value as --opt VALUE or
  * --opt=VALUE, messages naming the option and the value. */
 
+/* How a row's value is stored, at off (and off2) in the command's
+ * struct. */
+enum sub_kind {
+    SUB_FLAG,   /* bool = true */
+    SUB_STR,    /* const char * = the value */
+    SUB_WORD,   /* the same, but one shell-safe word (it goes into scripts) */
+    SUB_LONG,   /* long in lo..hi */
+    SUB_INT,    /* int in lo..hi */
+    SUB_SIZE,   /* "WxH": int width at off, int height at off2 */
+    SUB_LIST,   /* KEY=VALUES appended to a const char *[hi] at off, its
+                   int count at off2 */
+    SUB_CHOICE, /* int = the value's index in choices */
+};
+
 struct sub_opt {
     const char *name; /* long name, without "--" */
     char short_name;  /* 0: none */
     const char *arg;  /* the value's name; NULL: a flag */
     const char *help;
+    enum sub_kind kind;
+    size_t off, off2;
+    long lo, hi;
+    const char *const *choices; /* SUB_CHOICE: NULL-terminated */
 };
+
+/* Rows of the tables below, for command struct T. */
+#define ROW_FLAG(T, name, sh, field, help)                                     \
+    {name, sh, NULL, help, SUB_FLAG, offsetof(T, field), 0, 0, 0, NULL}
+#define ROW_STR(T, name, arg, field, help)                                     \
+    {name, 0, arg, help, SUB_STR, offsetof(T, field), 0, 0, 0, NULL}
+#define ROW_WORD(T, name, arg, field, help)                                    \
+    {name, 0, arg, help, SUB_WORD, offsetof(T, field), 0, 0, 0, NULL}
+#define ROW_NUM(T, kind, name, sh, arg, field, lo, hi, help)                   \
+    {name, sh, arg, help, kind, offsetof(T, field), 0, lo, hi, NULL}
+#define ROW_SIZE(T, name, w, h, help)                                          \
+    {name, 0, "WxH", help, SUB_SIZE, offsetof(T, w), offsetof(T, h), 0, 0,   \
+     NULL}
+#define ROW_CHOICE(T, name, arg, field, choices, help)                         \
+    {name, 0, arg, help, SUB_CHOICE, offsetof(T, field), 0, 0, 0, choices}
 
 struct sub_cmd {
     const char *word; /* "sweep" */
     const struct sub_opt *opts;
     size_t nopts;
-    /* option row i with its value (NULL for a flag); a word */
-    int (*apply)(void *c, size_t i, const char *opt, const char *val);
+    /* a word that is no option (the scene, a run directory) */
     int (*word_fn)(void *c, const char *w);
     void *c;
 };
@@ -61,6 +95,79 @@ sub_usage(FILE *f, const struct sub_opt *opts, size_t nopts)
     }
     for (size_t i = 0; i < nopts; i++)
         fprintf(f, "  %-*s%s\n", width + 3, left[i], opts[i].help);
+}
+
+/* Store row o's value (NULL for a flag) into s's struct as its kind says:
+ * 0, or -1 after a message naming the option and the value. */
+static int
+sub_store(const struct sub_cmd *s, const struct sub_opt *o, const char *opt,
+          const char *val)
+{
+    char *base = s->c;
+    long v = 0;
+    switch (o->kind) {
+    case SUB_FLAG:
+        *(bool *)(base + o->off) = true;
+        return 0;
+    case SUB_WORD:
+        if (val[0] == '\0' || strpbrk(val, " \t\n\r'\"\\$`") != NULL) {
+            fprintf(stderr, "repscope %s: %s '%s': expected one word\n",
+                    s->word, opt, val);
+            return -1;
+        }
+        /* fall through */
+    case SUB_STR:
+        *(const char **)(base + o->off) = val;
+        return 0;
+    case SUB_LONG:
+    case SUB_INT:
+        if (rs_cli_parse_long(opt, val, o->lo, o->hi, &v) < 0)
+            return -1;
+        if (o->kind == SUB_LONG)
+            *(long *)(base + o->off) = v;
+        else
+            *(int *)(base + o->off) = (int)v;
+        return 0;
+    case SUB_SIZE: {
+        int w = 0, h = 0;
+        char x = 0, extra = 0;
+        if (sscanf(val, "%d%c%d%c", &w, &x, &h, &extra) != 3 ||
+            (x != 'x' && x != 'X') || w < 1 || h < 1 || w > 1000 || h > 1000) {
+            fprintf(stderr,
+                    "repscope %s: %s '%s': expected WxH, e.g. 100x30\n",
+                    s->word, opt, val);
+            return -1;
+        }
+        *(int *)(base + o->off) = w;
+        *(int *)(base + o->off2) = h;
+        return 0;
+    }
+    case SUB_LIST: {
+        int *n = (int *)(base + o->off2);
+        if (strchr(val, '=') == NULL || val[0] == '=') {
+            fprintf(stderr, "repscope %s: %s '%s': expected %s\n", s->word,
+                    opt, val, o->arg);
+            return -1;
+        }
+        if (*n >= o->hi) {
+            fprintf(stderr, "repscope %s: more than %ld %s options\n",
+                    s->word, o->hi, opt);
+            return -1;
+        }
+        ((const char **)(base + o->off))[(*n)++] = val;
+        return 0;
+    }
+    case SUB_CHOICE:
+        for (int i = 0; o->choices[i] != NULL; i++)
+            if (strcmp(val, o->choices[i]) == 0) {
+                *(int *)(base + o->off) = i;
+                return 0;
+            }
+        fprintf(stderr, "repscope %s: %s '%s': expected %s\n", s->word, opt,
+                val, o->arg);
+        return -1;
+    }
+    return -1;
 }
 
 /* argv[1] is s->word; the rest is parsed. 0 or -1 (message printed). */
@@ -144,7 +251,7 @@ sub_parse(int argc, char **argv, const struct sub_cmd *s)
         }
         char opt[48];
         snprintf(opt, sizeof opt, "--%s", s->opts[row].name);
-        if (s->apply(s->c, row, opt, optarg) < 0)
+        if (sub_store(s, &s->opts[row], opt, optarg) < 0)
             return -1;
     }
     for (; optind < ac; optind++)
@@ -153,26 +260,38 @@ sub_parse(int argc, char **argv, const struct sub_cmd *s)
     return 0;
 }
 
-/* In --help order; rows are matched by index in sweep_apply. */
+/* In --help order. */
 static const struct sub_opt *
 sweep_opts(size_t *n)
 {
+#define T struct rs_cli_sweep
     static const struct sub_opt opts[] = {
-        {"set", 0, "KEY=V1,V2", "a parameter's values (repeatable)"},
-        {"seeds", 0, "LIST", "seeds, e.g. 1-8 or 1,3,5"},
-        {"steps", 0, "N", "stop each run after N steps"},
-        {"out", 0, "DIR", "the sweep directory (required)"},
-        {"parallel", 0, NULL, "run the points through GNU parallel"},
-        {"jobs", 'j', "N", "--parallel: N runs at a time (default: cores)"},
-        {"slurm", 0, NULL, "write a Slurm job array; sbatch it if on PATH"},
-        {"slurm-time", 0, "T", "--slurm: time limit per point"},
-        {"slurm-mem", 0, "M", "--slurm: memory per point"},
-        {"slurm-cpus", 0, "C", "--slurm: CPUs per point"},
-        {"slurm-partition", 0, "P", "--slurm: the partition"},
-        {"dry-run", 0, NULL, "print the points' commands; write nothing"},
-        {"resume", 0, "DIR", "rerun the failed or missing points of DIR"},
-        {"help", 'h', NULL, "print this help"},
+        {"set", 0, "KEY=V1,V2,...", "a parameter's values (repeatable)",
+         SUB_LIST, offsetof(T, sets), offsetof(T, nsets), 0, RS_CLI_MAX_SETS,
+         NULL},
+        ROW_STR(T, "seeds", "LIST", seeds, "seeds, e.g. 1-8 or 1,3,5"),
+        ROW_NUM(T, SUB_LONG, "steps", 0, "N", steps, 1, LONG_MAX / 2,
+                "stop each run after N steps"),
+        ROW_STR(T, "out", "DIR", out_dir, "the sweep directory (required)"),
+        ROW_FLAG(T, "parallel", 0, parallel,
+                 "run the points through GNU parallel"),
+        ROW_NUM(T, SUB_INT, "jobs", 'j', "N", jobs, 1, 4096,
+                "--parallel: N runs at a time (default: cores)"),
+        ROW_FLAG(T, "slurm", 0, slurm,
+                 "write a Slurm job array; sbatch it if on PATH"),
+        ROW_WORD(T, "slurm-time", "T", slurm_time,
+                 "--slurm: time limit per point"),
+        ROW_WORD(T, "slurm-mem", "M", slurm_mem, "--slurm: memory per point"),
+        ROW_WORD(T, "slurm-cpus", "C", slurm_cpus, "--slurm: CPUs per point"),
+        ROW_WORD(T, "slurm-partition", "P", slurm_partition,
+                 "--slurm: the partition"),
+        ROW_FLAG(T, "dry-run", 0, dry_run,
+                 "print the points' commands; write nothing"),
+        ROW_STR(T, "resume", "DIR", resume,
+                "rerun the failed or missing points of DIR"),
+        ROW_FLAG(T, "help", 'h', help, "print this help"),
     };
+#undef T
     *n = RS_ARRAY_LEN(opts);
     return opts;
 }
@@ -197,80 +316,6 @@ rs_cli_sweep_usage(FILE *f)
 }
 
 static int
-sweep_apply(void *ud, size_t row, const char *opt, const char *val)
-{
-    struct rs_cli_sweep *c = ud;
-    long v;
-    switch (row) {
-    case 0:
-        if (strchr(val, '=') == NULL || val[0] == '=') {
-            fprintf(stderr,
-                    "repscope sweep: --set '%s': expected "
-                    "KEY=V1,V2,...\n",
-                    val);
-            return -1;
-        }
-        if (c->nsets == RS_CLI_MAX_SETS) {
-            fprintf(stderr, "repscope sweep: more than %d --set options\n",
-                    RS_CLI_MAX_SETS);
-            return -1;
-        }
-        c->sets[c->nsets++] = val;
-        break;
-    case 1:
-        c->seeds = val;
-        break;
-    case 2:
-        if (rs_cli_parse_long(opt, val, 1, LONG_MAX / 2, &v) < 0)
-            return -1;
-        c->steps = v;
-        break;
-    case 3:
-        c->out_dir = val;
-        break;
-    case 4:
-        c->parallel = true;
-        break;
-    case 5:
-        if (rs_cli_parse_long(opt, val, 1, 4096, &v) < 0)
-            return -1;
-        c->jobs = (int)v;
-        break;
-    case 6:
-        c->slurm = true;
-        break;
-    case 7:
-    case 8:
-    case 9:
-    case 10:
-        if (val[0] == '\0' || strpbrk(val, " \t\n\r'\"\\$`") != NULL) {
-            fprintf(stderr, "repscope sweep: %s '%s': expected one word\n", opt,
-                    val);
-            return -1;
-        }
-        if (row == 7)
-            c->slurm_time = val;
-        else if (row == 8)
-            c->slurm_mem = val;
-        else if (row == 9)
-            c->slurm_cpus = val;
-        else
-            c->slurm_partition = val;
-        break;
-    case 11:
-        c->dry_run = true;
-        break;
-    case 12:
-        c->resume = val;
-        break;
-    default:
-        c->help = true;
-        break;
-    }
-    return 0;
-}
-
-static int
 sweep_word(void *ud, const char *w)
 {
     struct rs_cli_sweep *c = ud;
@@ -289,8 +334,7 @@ int
 rs_cli_parse_sweep(int argc, char **argv, struct rs_cli_sweep *c)
 {
     *c = (struct rs_cli_sweep){.steps = -1};
-    struct sub_cmd s = {
-        .word = "sweep", .apply = sweep_apply, .word_fn = sweep_word, .c = c};
+    struct sub_cmd s = {.word = "sweep", .word_fn = sweep_word, .c = c};
     s.opts = sweep_opts(&s.nopts);
     if (sub_parse(argc, argv, &s) < 0)
         return -1;
@@ -324,11 +368,14 @@ rs_cli_parse_sweep(int argc, char **argv, struct rs_cli_sweep *c)
 static const struct sub_opt *
 export_opts(size_t *n)
 {
+#define T struct rs_cli_export
     static const struct sub_opt opts[] = {
-        {"csv", 0, NULL, "tidy CSV: step,series,value (required)"},
-        {"out", 0, "FILE", "write FILE (default RUNDIR/run.csv; - stdout)"},
-        {"help", 'h', NULL, "print this help"},
+        ROW_FLAG(T, "csv", 0, csv, "tidy CSV: step,series,value (required)"),
+        ROW_STR(T, "out", "FILE", out,
+                "write FILE (default RUNDIR/run.csv; - stdout)"),
+        ROW_FLAG(T, "help", 'h', help, "print this help"),
     };
+#undef T
     *n = RS_ARRAY_LEN(opts);
     return opts;
 }
@@ -343,20 +390,6 @@ rs_cli_export_usage(FILE *f)
     const struct sub_opt *o = export_opts(&n);
     sub_usage(f, o, n);
     fprintf(f, "\nSee repscope(1), EXPORT.\n");
-}
-
-static int
-export_apply(void *ud, size_t row, const char *opt, const char *val)
-{
-    (void)opt;
-    struct rs_cli_export *c = ud;
-    if (row == 0)
-        c->csv = true;
-    else if (row == 1)
-        c->out = val;
-    else
-        c->help = true;
-    return 0;
 }
 
 static int
@@ -378,10 +411,7 @@ int
 rs_cli_parse_export(int argc, char **argv, struct rs_cli_export *c)
 {
     *c = (struct rs_cli_export){0};
-    struct sub_cmd s = {.word = "export",
-                        .apply = export_apply,
-                        .word_fn = export_word,
-                        .c = c};
+    struct sub_cmd s = {.word = "export", .word_fn = export_word, .c = c};
     s.opts = export_opts(&s.nopts);
     if (sub_parse(argc, argv, &s) < 0)
         return -1;
@@ -401,16 +431,22 @@ rs_cli_parse_export(int argc, char **argv, struct rs_cli_export *c)
 
 /* ---- repscope compare ------------------------------------------------ */
 
+static const char *const compare_by[] = {"auto", "run", "group", NULL};
+
 static const struct sub_opt *
 compare_opts(size_t *n)
 {
+#define T struct rs_cli_compare
     static const struct sub_opt opts[] = {
-        {"frame", 0, NULL, "print the screen as text and exit"},
-        {"size", 0, "WxH", "--frame size (default 100x30)"},
-        {"color", 0, NULL, "--frame with ANSI colours"},
-        {"ascii", 0, NULL, "ASCII glyphs only"},
-        {"help", 'h', NULL, "print this help"},
+        ROW_CHOICE(T, "by", "run|group", by, compare_by,
+                   "a line per run, or per group (mean, band)"),
+        ROW_FLAG(T, "frame", 0, frame, "print the screen as text and exit"),
+        ROW_SIZE(T, "size", frame_w, frame_h, "--frame size (default 100x30)"),
+        ROW_FLAG(T, "color", 0, color, "--frame with ANSI colours"),
+        ROW_FLAG(T, "ascii", 0, ascii, "ASCII glyphs only"),
+        ROW_FLAG(T, "help", 'h', help, "print this help"),
     };
+#undef T
     *n = RS_ARRAY_LEN(opts);
     return opts;
 }
@@ -432,41 +468,6 @@ rs_cli_compare_usage(FILE *f)
 }
 
 static int
-compare_apply(void *ud, size_t row, const char *opt, const char *val)
-{
-    struct rs_cli_compare *c = ud;
-    int w = 0, h = 0;
-    char x = 0, extra = 0;
-    switch (row) {
-    case 0:
-        c->frame = true;
-        break;
-    case 1:
-        if (sscanf(val, "%d%c%d%c", &w, &x, &h, &extra) != 3 ||
-            (x != 'x' && x != 'X') || w < 1 || h < 1 || w > 1000 || h > 1000) {
-            fprintf(stderr,
-                    "repscope compare: %s '%s': expected WxH, "
-                    "e.g. 100x30\n",
-                    opt, val);
-            return -1;
-        }
-        c->frame_w = w;
-        c->frame_h = h;
-        break;
-    case 2:
-        c->color = true;
-        break;
-    case 3:
-        c->ascii = true;
-        break;
-    default:
-        c->help = true;
-        break;
-    }
-    return 0;
-}
-
-static int
 compare_word(void *ud, const char *w)
 {
     struct rs_cli_compare *c = ud;
@@ -483,10 +484,7 @@ int
 rs_cli_parse_compare(int argc, char **argv, struct rs_cli_compare *c)
 {
     *c = (struct rs_cli_compare){0};
-    struct sub_cmd s = {.word = "compare",
-                        .apply = compare_apply,
-                        .word_fn = compare_word,
-                        .c = c};
+    struct sub_cmd s = {.word = "compare", .word_fn = compare_word, .c = c};
     s.opts = compare_opts(&s.nopts);
     if (sub_parse(argc, argv, &s) < 0)
         return -1;

@@ -247,6 +247,27 @@ run_tui(const struct rs_cli *c, rs_session *s)
     return rc;
 }
 
+/* A resumed run goes on as it was planned: its recorded steps and
+ * checkpoint interval, unless --steps or --checkpoint-every say else. */
+static void
+resume_plan(const struct rs_cli *c, long *steps, long *every)
+{
+    struct rs_error err = {0};
+    rs_replay *r = rs_replay_read(c->resume, &err);
+    if (r == NULL) {
+        fprintf(stderr,
+                "repscope: warning: %s; resuming with the scene's steps and "
+                "no periodic checkpoints\n",
+                err.msg);
+        return;
+    }
+    if (c->steps <= 0 && rs_replay_steps(r) > 0)
+        *steps = rs_replay_steps(r);
+    if (c->checkpoint_every <= 0)
+        *every = rs_replay_checkpoint_every(r);
+    rs_replay_free(r);
+}
+
 static int
 run_scene(const struct rs_cli *c, char **argv)
 {
@@ -282,13 +303,17 @@ run_scene(const struct rs_cli *c, char **argv)
         return 2;
     }
     bool tui = use_tui(c);
+    long steps = c->steps > 0 ? c->steps : info.steps;
+    long every = c->checkpoint_every;
+    if (c->resume != NULL)
+        resume_plan(c, &steps, &every);
     struct rs_session_config sc = {
         .scene_path = path,
         .scene_name = info.name,
-        .steps = c->steps > 0 ? c->steps : info.steps,
+        .steps = steps,
         .seed = c->seed >= 0 ? (unsigned long)c->seed : 1,
         .out_dir = c->resume != NULL ? c->resume : c->out_dir,
-        .checkpoint_every = c->checkpoint_every,
+        .checkpoint_every = every,
         .threads = c->threads,
         .resume_dir = c->resume,
         .pause_on_nonfinite = tui,
@@ -457,7 +482,8 @@ run_compare(int argc, char **argv)
         return 0;
     }
     struct rs_error err = {0};
-    rs_compare *cmp = rs_compare_new(cc.dirs, cc.ndirs, &err);
+    rs_compare *cmp =
+        rs_compare_new(cc.dirs, cc.ndirs, (enum rs_compare_by)cc.by, &err);
     if (cmp == NULL) {
         fprintf(stderr, "repscope: compare: %s\n", err.msg);
         return 2;

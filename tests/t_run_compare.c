@@ -11,7 +11,10 @@
  * status is RUNNING until both logs say done. A sweep directory gives
  * its started points labelled by the params that differ, seed last,
  * counting the points not started; more runs than one panel holds are
- * split by group.
+ * split by group. By group, each group's line is the mean over its runs
+ * with their least and greatest value as the band, published only up to
+ * the step every running or unstarted member has passed (a failed one
+ * holds nothing back).
  */
 #include "config.h"
 
@@ -36,6 +39,8 @@ put(const char *dir, const char *name, const char *text, const char *mode)
     fclose(f);
     free(p);
 }
+
+#define DONE "{\"type\":\"event\",\"step\":3,\"kind\":\"done\",\"text\":\"d\"}\n"
 
 #define VIEWS                                                                  \
     "{\"type\":\"event\",\"step\":0,\"kind\":\"views\",\"text\":\"{"           \
@@ -87,7 +92,7 @@ test_two(const char *tmp)
                   "\"text\":\"done\"}\n");
     const char *dirs[] = {a, b};
     struct rs_error err = {0};
-    rs_compare *c = rs_compare_new(dirs, 2, &err);
+    rs_compare *c = rs_compare_new(dirs, 2, RS_COMPARE_BY_AUTO, &err);
     if (!tap_ok(c != NULL, "two runs open (%s)", err.msg)) {
         free(a);
         free(b);
@@ -137,6 +142,129 @@ test_two(const char *tmp)
     free(b);
 }
 
+/* The points of series name on bus as "step:value" text. */
+static void
+points_of(rs_bus *bus, const char *name, char *out, size_t cap)
+{
+    struct rs_bus_point p[16];
+    uint64_t ver = 0;
+    size_t n = rs_bus_series_copy(bus, name, p, 16, &ver);
+    size_t k = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && i < 16 && k < cap; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%g:%g", i ? " " : "",
+                              p[i].step_lo, (double)p[i].last);
+}
+
+/* A sweep of lr a, b by seeds 1-3. a: seeds 1 and 2 done, 3 running at
+ * step 2; b: seed 1 done, seed 2 failed after step 1, seed 3 not
+ * started. */
+static void
+test_groups(const char *tmp)
+{
+    char *dir = rs_xasprintf("%s/groups", tmp);
+    mkdir(dir, 0755);
+    char *ex = rs_xasprintf("%s/exit", dir);
+    mkdir(ex, 0755);
+    static const char *const logs[6] = {
+        "{\"step\":1,\"loss\":1}\n{\"step\":2,\"loss\":2}\n"
+        "{\"step\":3,\"loss\":3}\n" DONE,
+        "{\"step\":1,\"loss\":3}\n{\"step\":2,\"loss\":4}\n"
+        "{\"step\":3,\"loss\":5}\n" DONE,
+        "{\"step\":1,\"loss\":2}\n{\"step\":2,\"loss\":3}\n",
+        "{\"step\":1,\"loss\":10}\n{\"step\":2,\"loss\":20}\n"
+        "{\"step\":3,\"loss\":30}\n" DONE,
+        "{\"step\":1,\"loss\":30}\n",
+        NULL};
+    char json[2048] = "{\"repscope_sweep\":1,\"points\":[";
+    for (int k = 0; k < 6; k++) {
+        const char *lr = k < 3 ? "a" : "b";
+        char name[32];
+        snprintf(name, sizeof name, "lr=%s,seed=%d", lr, k % 3 + 1);
+        size_t len = strlen(json);
+        snprintf(json + len, sizeof json - len,
+                 "%s{\"index\":%d,\"name\":\"%s\",\"params\":{\"lr\":"
+                 "\"%s\"},\"seed\":%d}",
+                 k ? "," : "", k, name, lr, k % 3 + 1);
+        if (logs[k] == NULL)
+            continue;
+        char *rd = rs_xasprintf("%s/%s", dir, name);
+        mkdir(rd, 0755);
+        char *text = rs_xasprintf(
+            "{\"type\":\"meta\",\"scene\":\"s\",\"params\":{}}\n%s",
+            logs[k]);
+        put(rd, "run.jsonl", text, "w");
+        free(text);
+        free(rd);
+    }
+    strcat(json, "]}\n");
+    put(dir, "sweep.json", json, "w");
+    put(ex, "4", "1\n", "w"); /* b's seed 2 failed */
+    struct rs_error err = {0};
+    const char *dirs[] = {dir};
+    rs_compare *c = rs_compare_new(dirs, 1, RS_COMPARE_BY_AUTO, &err);
+    if (!tap_ok(c != NULL && rs_compare_read_all(c, &err) == RS_OK,
+                "a sweep of 2 groups of 3 opens (%s)", err.msg)) {
+        rs_compare_free(c);
+        free(ex);
+        free(dir);
+        return;
+    }
+    rs_bus *bus = rs_compare_bus(c);
+    char got[256];
+    points_of(bus, "lr=a (3)/loss", got, sizeof got);
+    tap_is_str(got, "1:2 2:3", "a: the mean up to the step its running "
+                               "seed reached");
+    points_of(bus, "lr=a (3)/loss_lo", got, sizeof got);
+    tap_is_str(got, "1:1 2:2", "a: the least value as the band's low");
+    points_of(bus, "lr=a (3)/loss_hi", got, sizeof got);
+    tap_is_str(got, "1:3 2:4", "a: the greatest as its high");
+    points_of(bus, "lr=b (3)/loss", got, sizeof got);
+    tap_is_str(got, "", "b: held back by the seed not started");
+    char *views = rs_bus_views(bus);
+    tap_ok(views != NULL && strstr(views, "\"band\":true") &&
+               strstr(views, "\"series\":[\"lr=a (3)/loss\",\"lr=b "
+                             "(3)/loss\"]"),
+           "auto: by group, one line and band per group");
+    free(views);
+    /* b's last seed runs and ends; a's running seed ends */
+    char *rd = rs_xasprintf("%s/lr=b,seed=3", dir);
+    mkdir(rd, 0755);
+    put(rd, "run.jsonl",
+        "{\"type\":\"meta\",\"scene\":\"s\",\"params\":{}}\n"
+        "{\"step\":1,\"loss\":20}\n{\"step\":2,\"loss\":20}\n"
+        "{\"step\":3,\"loss\":20}\n" DONE,
+        "w");
+    free(rd);
+    rd = rs_xasprintf("%s/lr=a,seed=3", dir);
+    put(rd, "run.jsonl", "{\"step\":3,\"loss\":4}\n" DONE, "a");
+    free(rd);
+    tap_ok(rs_compare_read_all(c, &err) == RS_OK, "read again (%s)", err.msg);
+    points_of(bus, "lr=a (3)/loss", got, sizeof got);
+    tap_is_str(got, "1:2 2:3 3:4", "a: step 3 once all have passed it");
+    points_of(bus, "lr=b (3)/loss", got, sizeof got);
+    tap_is_str(got, "1:20 2:20 3:25",
+               "b: all three at step 1, the failed one left out after");
+    points_of(bus, "lr=b (3)/loss_lo", got, sizeof got);
+    tap_is_str(got, "1:10 2:20 3:20", "b: its band's low");
+    rs_compare_free(c);
+    c = rs_compare_new(dirs, 1, RS_COMPARE_BY_RUN, &err);
+    tap_ok(c != NULL && rs_compare_read_all(c, &err) == RS_OK,
+           "--by run opens");
+    if (c != NULL) {
+        views = rs_bus_views(rs_compare_bus(c));
+        tap_ok(views != NULL && strstr(views, "\"band\"") == NULL &&
+                   strstr(views, "lr=a seed=1/loss"),
+               "--by run: a line per run, no band");
+        free(views);
+        points_of(rs_compare_bus(c), "lr=a (3)/loss", got, sizeof got);
+        tap_is_str(got, "", "and no group series");
+    }
+    rs_compare_free(c);
+    free(ex);
+    free(dir);
+}
+
 static void
 test_sweep(const char *tmp)
 {
@@ -171,7 +299,7 @@ test_sweep(const char *tmp)
     free(json);
     struct rs_error err = {0};
     const char *dirs[] = {dir};
-    rs_compare *c = rs_compare_new(dirs, 1, &err);
+    rs_compare *c = rs_compare_new(dirs, 1, RS_COMPARE_BY_RUN, &err);
     if (!tap_ok(c != NULL, "a sweep opens (%s)", err.msg)) {
         free(dir);
         return;
@@ -192,6 +320,9 @@ test_sweep(const char *tmp)
     rs_bus_status(bus, &st);
     tap_ok(strstr(st.message, "1 not started") != NULL, "status: %s",
            st.message);
+    tap_ok(strstr(st.title, "9 runs of") != NULL &&
+               strstr(st.title, "/10 done") != NULL && st.runs == 9,
+           "title counts the sweep's points: %s", st.title);
     rs_compare_free(c);
     free(dir);
 }
@@ -275,6 +406,9 @@ test_grid(const char *tmp)
                               "1 not started") != NULL &&
                strstr(st.message, "seed=7 failed (exit 3)") != NULL,
            "status counts: %s", st.message);
+    tap_is_str(st.title, "loss \xc2\xb7 5/8 done, 1 running, 1 failed",
+               "the title counts in short");
+    tap_is_int(st.runs, 8, "a status of 8 runs (no one seed)");
     tap_is_int(st.state, RS_SESSION_FAILED, "failed when a point failed");
     /* the last point starts: the next poll takes it in */
     char *rd = rs_xasprintf("%s/seed=8", dir);
@@ -318,10 +452,11 @@ main(void)
     char *tmp = tap_tmpdir("t_run_compare");
     test_two(tmp);
     test_sweep(tmp);
+    test_groups(tmp);
     test_grid(tmp);
     struct rs_error err = {0};
     const char *none[] = {"/nonexistent/run"};
-    rs_compare *c = rs_compare_new(none, 1, &err);
+    rs_compare *c = rs_compare_new(none, 1, RS_COMPARE_BY_AUTO, &err);
     tap_ok(c == NULL && strstr(err.msg, "run.jsonl") != NULL,
            "no run directory: %s", err.msg);
     free(tmp);

@@ -489,6 +489,36 @@ test_session(void)
            "a killed run ends at its last recorded step (%s)",
            r != NULL ? rs_replay_note(r) : err.msg);
     rs_replay_free(r);
+    /* killed after the checkpoint at step 4 and a set, then resumed from
+     * it: the set is undone; the un-pausing "resume" (no "from") is not
+     * a --resume; the resumed run runs to its done */
+#define EV(step, kind, text)                                                   \
+    "{\"type\":\"event\",\"step\":" #step ",\"kind\":\"" kind               \
+    "\",\"text\":\"" text "\"}\n"
+#define ACT(step, rest)                                                        \
+    "{\"type\":\"action\",\"after_step\":" #step ",\"do\":" rest            \
+    ",\"ok\":true}\n"
+    write_file(badlog,
+               "{\"type\":\"meta\",\"params\":{},\"seed\":1,\"steps\":10}\n"
+               ACT(2, "\"pause\"") EV(2, "pause", "pause")
+               ACT(2, "\"resume\"") EV(2, "resume", "resume")
+               EV(4, "checkpoint", "checkpoint at step 4")
+               ACT(5, "\"set\",\"key\":\"lr\",\"value\":\"1\"")
+               EV(4, "resume", "resume from d/ckpt.bin at step 4")
+               "{\"step\":10,\"x\":1}\n" EV(10, "done", "done"));
+#undef EV
+#undef ACT
+    r = rs_replay_read(bad, &err);
+    int nk = r != NULL ? rs_replay_count(r) : -1;
+    const struct rs_replay_action *last =
+        nk > 0 ? rs_replay_action(r, nk - 1) : NULL;
+    tap_ok(nk == 3 && rs_replay_action(r, 1)->cmd.kind == RS_CMD_RESUME &&
+               last->cmd.kind == RS_CMD_RESUME && last->after_step == 4 &&
+               rs_replay_note(r)[0] == '\0',
+           "resumed from the checkpoint at 4: pause, resume, then the "
+           "--resume at 4; the set after the checkpoint dropped (%d)",
+           nk);
+    rs_replay_free(r);
     free(bad);
     free(badlog);
     free(badscene);

@@ -512,6 +512,12 @@ test_bars(void)
     struct rs_canvas *cv = render(80, 1, d_status, &sb, &fx_ascii);
     golden_check(cv, true, "statusbar_80_ascii");
     rs_canvas_free(cv);
+    st.runs = 8; /* a status that sums up 8 runs has no one seed */
+    cv = render(132, 1, d_status, &sb, &fx_utf8);
+    tap_ok(contains(cv, "8 runs") && !contains(cv, "seed"),
+           "several runs: their count instead of a seed");
+    rs_canvas_free(cv);
+    st.runs = 0;
     st.state = RS_SESSION_FAILED;
     snprintf(st.message, sizeof st.message,
              "scenes/grok.lua:42: attempt to index a nil value");

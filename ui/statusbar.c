@@ -178,8 +178,13 @@ rs_statusbar_draw(struct rs_canvas *cv, struct rs_rect r,
         f[n].st = val;
         f[n++].prio = 6;
     }
-    snprintf(f[n].val, sizeof f[n].val, "%lu", st->seed);
-    f[n].lab = "seed";
+    if (st->runs > 0) {
+        snprintf(f[n].val, sizeof f[n].val, "%d run%s", st->runs,
+                 st->runs == 1 ? "" : "s");
+    } else {
+        snprintf(f[n].val, sizeof f[n].val, "%lu", st->seed);
+        f[n].lab = "seed";
+    }
     f[n].st = val;
     f[n++].prio = 7;
     if (st->kernel[0] != 0) {

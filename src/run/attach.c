@@ -67,6 +67,8 @@ struct rs_attach {
     bool member;
     char *prefix; /* "<prefix>/" */
     char *views;
+    rs_attach_tap_fn tap; /* rs_attach_set_tap */
+    void *tap_ud;
 };
 
 /* name as published: with the member's prefix (cut at the bus's length). */
@@ -318,6 +320,8 @@ on_record(rs_attach *a, const rs_json *v, long step)
         }
         char buf[RS_BUS_NAME_MAX];
         rs_bus_push(a->bus, pub_name(a, key, buf), (double)step, x);
+        if (a->tap != NULL)
+            a->tap(a->tap_ud, key, step, x);
         if (strcmp(key, "time/steps_per_s") == 0)
             st->steps_per_s = x;
     }
@@ -488,6 +492,13 @@ rs_attach_new_member(const char *dir, rs_bus *bus, const char *prefix,
 {
     RS_ASSERT(bus != NULL && prefix != NULL);
     return attach_new(dir, bus, prefix, err);
+}
+
+void
+rs_attach_set_tap(rs_attach *a, rs_attach_tap_fn fn, void *ud)
+{
+    a->tap = fn;
+    a->tap_ud = ud;
 }
 
 void

@@ -45,6 +45,11 @@ rs_attach *rs_attach_new(const char *dir, struct rs_error *err);
  * nothing (the caller does, once for all members). */
 rs_attach *rs_attach_new_member(const char *dir, rs_bus *bus,
                                 const char *prefix, struct rs_error *err);
+/* Hand every finite value a member publishes to fn as well, by its name
+ * without the prefix (compare's group means). NULL fn: none. */
+typedef void (*rs_attach_tap_fn)(void *ud, const char *name, long step,
+                                 double value);
+void rs_attach_set_tap(rs_attach *a, rs_attach_tap_fn fn, void *ud);
 /* The status the lines read so far say (a member's; any attach's). */
 void rs_attach_status(const rs_attach *a, struct rs_bus_status *out);
 /* A member's view specs as recorded (borrowed until the next poll), or

@@ -61,6 +61,8 @@ struct rs_bus_status {
     double probe_frac;   /* probe time / (step + probe time), recent */
     double speed;        /* steps/s limit, 0 = unthrottled */
     unsigned long seed;
+    int runs;            /* runs this status sums up (compare, a sweep's
+                            grid), 0 for one run: then seed is theirs */
     size_t lua_bytes;    /* memory held by the scene's Lua state */
     char scene[64];      /* scene name (file stem) */
     char title[128];     /* scene title */

@@ -234,6 +234,8 @@ adopt(rs_compare *c, struct rs_error *err)
         p->a = rs_attach_new_member(p->dir, c->bus, p->label, err);
         if (p->a == NULL)
             return err->code;
+        if (c->by_group)
+            rs_compare_groups_tap(c, p);
         c->runs = rs_xreallocarray(c->runs, (size_t)c->n + 1, sizeof *c->runs);
         int at = c->n;
         while (at > 0 && c->runs[at - 1].index > p->index)
@@ -370,7 +372,7 @@ make_labels(rs_compare *c)
  * sweep.json): the runs found, labelled, the started ones members. */
 static rs_compare *
 compare_open(const char *const *dirs, int n, bool grid, const char *series,
-             struct rs_error *err)
+             enum rs_compare_by by, struct rs_error *err)
 {
     rs_compare *c = rs_xcalloc(1, sizeof *c);
     c->bus = rs_bus_new();
@@ -404,6 +406,10 @@ compare_open(const char *const *dirs, int n, bool grid, const char *series,
         /* a sweep's labels from all its points, started or not, so that
          * they stay the same as the points start */
         make_labels(c);
+        rs_compare_groups_init(c);
+        c->by_group = !grid && (by == RS_COMPARE_BY_GROUP ||
+                                (by == RS_COMPARE_BY_AUTO &&
+                                 rs_compare_groups_useful(c)));
         if (c->sweep)
             set_aside(c);
         if (c->sweep && c->n == 0 && !grid)
@@ -417,6 +423,8 @@ compare_open(const char *const *dirs, int n, bool grid, const char *series,
         r->a = rs_attach_new_member(r->dir, c->bus, r->label, err);
         if (r->a == NULL)
             rc = err->code;
+        else if (c->by_group)
+            rs_compare_groups_tap(c, r);
     }
     if (rc != RS_OK) {
         rs_compare_free(c);
@@ -426,7 +434,8 @@ compare_open(const char *const *dirs, int n, bool grid, const char *series,
 }
 
 rs_compare *
-rs_compare_new(const char *const *dirs, int n, struct rs_error *err)
+rs_compare_new(const char *const *dirs, int n, enum rs_compare_by by,
+               struct rs_error *err)
 {
     if (n < 1)
         return rs_error_set(err, RS_EINVAL, "name the runs to compare"), NULL;
@@ -434,7 +443,7 @@ rs_compare_new(const char *const *dirs, int n, struct rs_error *err)
         return rs_error_set(err, RS_EINVAL, "more than %d runs to compare",
                             RS_COMPARE_RUNS_MAX),
                NULL;
-    return compare_open(dirs, n, false, NULL, err);
+    return compare_open(dirs, n, false, NULL, by, err);
 }
 
 rs_compare *
@@ -456,7 +465,7 @@ rs_compare_new_grid(const char *dir, const char *series, struct rs_error *err)
                      dir);
         return NULL;
     }
-    return compare_open(&dir, 1, true, series, err);
+    return compare_open(&dir, 1, true, series, RS_COMPARE_BY_RUN, err);
 }
 
 void
@@ -482,6 +491,7 @@ rs_compare_free(rs_compare *c)
         }
         free(r->dir);
     }
+    rs_compare_groups_free(c);
     free(c->runs);
     free(c->pending);
     rs_bus_free(c->bus);
@@ -537,6 +547,8 @@ rs_compare_poll(rs_compare *c, struct rs_error *err)
     }
     if (lines == 0 && c->views != NULL)
         return 0;
+    if (c->by_group)
+        rs_compare_groups_publish(c);
     char *views =
         c->grid ? rs_compare_build_grid(c) : rs_compare_build_views(c);
     if (c->views == NULL || strcmp(views, c->views) != 0) {

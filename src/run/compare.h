@@ -20,9 +20,10 @@
  *   table   the matrix "compare/final": a row per run (labelled), a
  *           column per overlaid series (the first RS_COMPARE_COLUMNS)
  *           after "step": the newest value of each (NaN when none).
- *   status  the scene, "compare: N runs", the furthest step and the
- *           largest planned total; RUNNING while any run runs, FAILED
- *           when one failed (the message names it), DONE when all ended.
+ *   status  the scene, "compare: N runs of SCENE" (with " · d/n done"
+ *           until all are), runs = N, the furthest step and the largest
+ *           planned total; RUNNING while any run runs, FAILED when one
+ *           failed (the message names it), DONE when all ended.
  * A sweep directory (one holding sweep.json) gives its points' run
  * directories (DIR/<name>), grouped by the params other than the seed
  * (a group's runs are next to each other and share a panel when the
@@ -41,8 +42,11 @@
  * any run logged, widened to round numbers (decades on a log axis; else
  * multiples of a 1-2-5 step near a quarter of the span) so that it seldom
  * changes. A point's state is its log's, corrected by the exit code the
- * sweep wrote (DIR/exit/INDEX): non-zero is failed, zero done. The status
- * says "N points: d done, r running, f failed, w not started" (then the
+ * sweep wrote (DIR/exit/INDEX): non-zero is failed, zero done. The
+ * status's title is the series and the counts in short ("train/acc ·
+ * 3/8 done, 2 running, 1 failed"), its runs the number of points, and
+ * its message says "N points: d done, r running, f failed, w not
+ * started" (then the
  * first failed point, its exit code and its log's message); its state is
  * FAILED when a point failed, else RUNNING while one runs, DONE when all
  * are done, LOADING otherwise (waiting for points to start).
@@ -64,13 +68,22 @@
 
 typedef struct rs_compare rs_compare;
 
+/* What an overlay draws a line for. */
+enum rs_compare_by {
+    RS_COMPARE_BY_AUTO,  /* groups when there are several and one has
+                            several runs, else runs */
+    RS_COMPARE_BY_RUN,   /* each run */
+    RS_COMPARE_BY_GROUP, /* each group: the mean over its runs, with the
+                            least and greatest value as a band */
+};
+
 /* Open the runs: n run directories, or one sweep directory. NULL + err
  * (RS_EIO naming the directory that is no run or sweep; RS_EINVAL for
  * none or more than RS_COMPARE_RUNS_MAX runs; RS_EFORMAT for a sweep.json
  * that cannot be read). Reads the meta lines (for the labels), nothing
  * else yet. */
 rs_compare *rs_compare_new(const char *const *dirs, int n,
-                           struct rs_error *err);
+                           enum rs_compare_by by, struct rs_error *err);
 /* The grid of sweep directory dir: series names the series (NULL: the
  * first series of the first curves view the runs recorded). NULL + err:
  * RS_EIO when dir holds no sweep.json, RS_EFORMAT when it cannot be read

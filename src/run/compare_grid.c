@@ -254,8 +254,18 @@ rs_compare_publish_grid_status(rs_compare *c)
         all.state = RS_SESSION_RUNNING;
     else if (count[PT_DONE] == n)
         all.state = RS_SESSION_DONE;
-    snprintf(all.title, sizeof all.title, "sweep of %d: %s", n,
-             c->gseries[0] != '\0' ? c->gseries : "?");
+    /* the counts a glance needs, short enough for 80 columns; the
+     * message below has them in full */
+    int t = snprintf(all.title, sizeof all.title, "%s \xc2\xb7 %d/%d done",
+                     c->gseries[0] != '\0' ? c->gseries : "?",
+                     count[PT_DONE], n);
+    if (count[PT_RUNNING] > 0 && t > 0 && (size_t)t < sizeof all.title)
+        t += snprintf(all.title + t, sizeof all.title - (size_t)t,
+                      ", %d running", count[PT_RUNNING]);
+    if (count[PT_FAILED] > 0 && t > 0 && (size_t)t < sizeof all.title)
+        snprintf(all.title + t, sizeof all.title - (size_t)t, ", %d failed",
+                 count[PT_FAILED]);
+    all.runs = n;
     snprintf(all.run_dir, sizeof all.run_dir, "%s", c->home);
     int k = snprintf(all.message, sizeof all.message,
                      "%d points: %d done, %d running, %d failed, "

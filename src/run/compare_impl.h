@@ -48,6 +48,11 @@ struct rs_compare {
     double ylo, yhi;               /* the grid's shared y range */
     char *home;                    /* the sweep directory, or the first run's */
     char *views;                   /* the view specs last published */
+    /* the groups (compare_groups.c), all points' at open; by_group: the
+     * overlays draw a line per group (mean and band), not per run */
+    struct rs_compare_group *groups;
+    int ngroups;
+    bool by_group;
     /* overlaid series (the table's columns are the first of them) */
     char (*series)[RS_BUS_NAME_MAX];
     int nseries;
@@ -97,6 +102,20 @@ rs_json *rs_compare_recorded_views(const rs_compare *c);
 /* The table "compare/final" and the status for all the runs. */
 void rs_compare_publish_table(rs_compare *c);
 void rs_compare_publish_status(rs_compare *c);
+
+/* ---- compare_groups.c ---------------------------------------------------- */
+/* The groups of all c's points (started or not), from their labels. */
+void rs_compare_groups_init(rs_compare *c);
+/* Whether a line per group says more than a line per run: several
+ * groups, and one of them of several runs. */
+bool rs_compare_groups_useful(const rs_compare *c);
+/* Group k's published prefix ("lr=1e-3 (3)"; borrowed). */
+const char *rs_compare_group_prefix(const rs_compare *c, int k);
+/* Feed member r's values to its group from now on. */
+void rs_compare_groups_tap(rs_compare *c, struct run *r);
+/* Publish each group's steps that all its runs have passed. */
+void rs_compare_groups_publish(rs_compare *c);
+void rs_compare_groups_free(rs_compare *c);
 
 /* ---- compare_grid.c ------------------------------------------------------ */
 /* The grid's view specs (a new string) and its status. */

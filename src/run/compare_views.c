@@ -74,11 +74,21 @@ rs_compare_series_from_bus(rs_compare *c)
 }
 
 /* Runs [lo[k], hi[k]) of each overlay panel: all (when they fit), else
- * each group, cut into pieces of RS_COMPARE_OVERLAY. Returns the count. */
+ * each group, cut into pieces of RS_COMPARE_OVERLAY. By group: groups
+ * [lo[k], hi[k]), RS_COMPARE_OVERLAY a panel. Returns the count. */
 static int
 chunks(const rs_compare *c, int *lo, int *hi, int max)
 {
     int k = 0;
+    if (c->by_group) {
+        for (int i = 0; i < c->ngroups && k < max; i += RS_COMPARE_OVERLAY) {
+            lo[k] = i;
+            hi[k++] = i + RS_COMPARE_OVERLAY < c->ngroups
+                          ? i + RS_COMPARE_OVERLAY
+                          : c->ngroups;
+        }
+        return k;
+    }
     for (int i = 0; i < c->n && k < max;) {
         int j = i + 1;
         if (c->n <= RS_COMPARE_OVERLAY)
@@ -110,16 +120,22 @@ rs_compare_view_of(const rs_json *views, const char *name)
     return NULL;
 }
 
-/* One overlay panel: series s of runs [lo, hi). */
+/* One overlay panel: series s of runs [lo, hi), or of groups [lo, hi)
+ * by group (with their bands). */
 static void
 overlay(const rs_compare *c, struct rs_json_buf *b, const rs_json *views,
         const char *s, int lo, int hi, bool grouped)
 {
     rs_compare_lit(b, "{\"kind\":\"curves\",\"markers\":false,\"title\":");
     char title[160];
-    snprintf(title, sizeof title, "%s%s%s", s, grouped ? " \xc2\xb7 " : "",
-             grouped ? c->runs[lo].group : "");
+    if (c->by_group)
+        snprintf(title, sizeof title, "%s \xc2\xb7 mean, min-max", s);
+    else
+        snprintf(title, sizeof title, "%s%s%s", s,
+                 grouped ? " \xc2\xb7 " : "", grouped ? c->runs[lo].group : "");
     rs_compare_str(b, title);
+    if (c->by_group)
+        rs_compare_lit(b, ",\"band\":true");
     /* the scene's axes for it */
     const rs_json *v = rs_compare_view_of(views, s);
     static const char *const keep[] = {"x",    "y",     "ymin",
@@ -139,7 +155,10 @@ overlay(const rs_compare *c, struct rs_json_buf *b, const rs_json *views,
     for (int i = lo; i < hi; i++) {
         if (i > lo)
             rs_compare_lit(b, ",");
-        rs_compare_prefixed(b, c->runs[i].label, s);
+        rs_compare_prefixed(b,
+                            c->by_group ? rs_compare_group_prefix(c, i)
+                                        : c->runs[i].label,
+                            s);
     }
     rs_compare_lit(b, "]}");
 }
@@ -389,8 +408,12 @@ rs_compare_publish_status(rs_compare *c)
         else
             running++;
     }
-    snprintf(all.title, sizeof all.title, "compare: %d runs of %s", c->n,
-             all.scene);
+    int t = snprintf(all.title, sizeof all.title, "compare: %d runs of %s",
+                     c->n, all.scene);
+    if (done < c->n + c->missing && t > 0 && (size_t)t < sizeof all.title)
+        snprintf(all.title + t, sizeof all.title - (size_t)t,
+                 " \xc2\xb7 %d/%d done", done, c->n + c->missing);
+    all.runs = c->n;
     snprintf(all.run_dir, sizeof all.run_dir, "%s", c->home);
     int k = snprintf(all.message, sizeof all.message,
                      "%d runs: %d done, %d running", c->n, done, running);

@@ -11,6 +11,7 @@ noinst_LIBRARIES += %D%/librs_run.a
 	%D%/headless.c %D%/headless.h \
 	%D%/attach.c %D%/attach.h \
 	%D%/compare.c %D%/compare_views.c %D%/compare_grid.c \
+	%D%/compare_groups.c \
 	%D%/compare.h %D%/compare_impl.h \
 	%D%/replay.c %D%/replay.h \
 	%D%/thread.c %D%/thread.h

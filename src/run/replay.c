@@ -185,6 +185,10 @@ struct rs_replay {
     bool pause_on_nonfinite;
     struct rs_replay_action *act;
     int nact, capact;
+    /* the newest checkpoint event: its step, and the actions recorded
+     * before it (a resume from it undoes those after) */
+    long ckpt_step;
+    int ckpt_nact;
     char note[256];
 };
 
@@ -268,8 +272,11 @@ add_action(rs_replay *r, const struct rs_replay_action *a)
 }
 
 /* What a line that is no action says about the run's end: a done or quit
- * event ends it; a restart or resume starts it again (and a resume
- * cancels the quit recorded before it). *last gets the line's step. */
+ * event ends it; a restart or resume starts it again. A resume goes on
+ * from the newest checkpoint, so the actions recorded after that
+ * checkpoint's event were undone (a run killed after them) and are
+ * dropped, and so is the quit just before the resume; then the run runs
+ * (a resume action at its step). *last gets the line's step. */
 static void
 follow_line(rs_replay *r, const char *line, size_t len, bool *ended, long *last)
 {
@@ -280,15 +287,29 @@ follow_line(rs_replay *r, const char *line, size_t len, bool *ended, long *last)
         *last = (long)step;
     const char *type = rs_json_str(rs_json_get(v, "type"), NULL);
     const char *kind = rs_json_str(rs_json_get(v, "kind"), NULL);
+    const char *text = rs_json_str(rs_json_get(v, "text"), NULL);
+    /* "resume" is also the event of un-pausing: --resume says whence */
+    bool resumed = kind != NULL && strcmp(kind, "resume") == 0 &&
+                   text != NULL && strncmp(text, "resume from ", 12) == 0;
     if (type != NULL && kind != NULL && strcmp(type, "event") == 0) {
         if (strcmp(kind, "done") == 0 || strcmp(kind, "quit") == 0) {
             *ended = true;
-        } else if (strcmp(kind, "restart") == 0 ||
-                   strcmp(kind, "resume") == 0) {
+        } else if (strcmp(kind, "checkpoint") == 0) {
+            r->ckpt_step = *last;
+            r->ckpt_nact = r->nact;
+        } else if (strcmp(kind, "restart") == 0) {
             *ended = false;
-            if (strcmp(kind, "resume") == 0 && r->nact > 0 &&
-                r->act[r->nact - 1].cmd.kind == RS_CMD_QUIT)
+        } else if (resumed) {
+            *ended = false;
+            if (r->ckpt_step == *last && r->ckpt_nact < r->nact)
+                r->nact = r->ckpt_nact;
+            if (r->nact > 0 && r->act[r->nact - 1].cmd.kind == RS_CMD_QUIT)
                 r->nact--;
+            /* a resumed run runs, whether or not it was paused when its
+             * checkpoint was written */
+            struct rs_replay_action go = {.after_step = *last, .ok = true};
+            go.cmd.kind = RS_CMD_RESUME;
+            add_action(r, &go);
         }
     }
     rs_json_free(v);
@@ -357,6 +378,7 @@ rs_replay *
 rs_replay_read(const char *dir, struct rs_error *err)
 {
     rs_replay *r = rs_xcalloc(1, sizeof(*r));
+    r->ckpt_step = -1;
     r->dir = rs_xstrdup(dir);
     size_t n = strlen(r->dir);
     while (n > 1 && r->dir[n - 1] == '/')

@@ -52,7 +52,9 @@ typedef struct rs_replay rs_replay;
  * the file (and line) on a missing file, a first line that is no meta
  * line, or a corrupt line (an unterminated last line, torn by a crash, is
  * passed over). A quit followed by a resume (the run was continued with
- * --resume) is dropped. A run that never ended (no done or quit event
+ * --resume) is dropped, and so are the actions recorded after the
+ * checkpoint the resume went on from (a kill undid them); the resume
+ * becomes a resume action at its step. A run that never ended (no done or quit event
  * after its last restart or resume: it was killed) is replayed up to its
  * last recorded step, and rs_replay_note says so. */
 rs_replay *rs_replay_read(const char *dir, struct rs_error *err);

@@ -4,7 +4,9 @@
 # lr in each legend (two entries in the train/acc legend), and the final
 # values table with each run's step and its last train/acc as logged in
 # its run.jsonl. A sweep directory (2 lr x 5 seeds, run by hand from its
-# printed commands) is grouped by lr: a train/acc panel per group, runs
+# printed commands) is grouped by lr: by default a line per group (the
+# mean of its seeds, with a band from the least to the greatest), --by run
+# a train/acc panel per group, a line per run; runs
 # labelled "lr=... seed=...". Usage errors exit 2.
 build=${RS_BUILDDIR:-.}
 src=${RS_SRCDIR:-.}
@@ -57,11 +59,28 @@ sh "$tmp/cmds" >/dev/null 2>&1
 "$rs" compare --frame "$tmp/sw" >"$tmp/f2" 2>"$tmp/e2"
 ok $? "compare --frame of a sweep directory exits 0 $(head -1 "$tmp/e2")"
 sed 's/^/# /' "$tmp/f2"
-grep -F -q '┌ train/acc · lr=1e-3' "$tmp/f2" &&
-    grep -F -q '┌ train/acc · lr=3e-3' "$tmp/f2"
-ok $? "10 runs: train/acc grouped by lr, a panel per group"
+grep -F -q '┌ train/acc · mean, min-max' "$tmp/f2"
+ok $? "2 groups of 5 runs: by group (the default), a band per group"
+# the legend's value is the mean of the group's last train/acc
+for lr in 1e-3 3e-3; do
+    want=$(for s in 1 2 3 4 5; do
+        grep '"train/acc"' "$tmp/sw/lr=$lr,width=16,seed=$s/run.jsonl" | tail -1
+    done | sed 's/.*"train\/acc":\([^,}]*\).*/\1/' |
+        awk '{ t += $1 } END { printf "%.3f", t / NR }')
+    got=$(grep -m1 -F '┌ train/acc · mean' -A1 "$tmp/f2" | tail -1 |
+        sed 's/││.*//' | sed -n "s/.*lr=$lr (5) \([0-9.e-]*\).*/\1/p")
+    [ -n "$got" ] && [ "$got" = "$want" ]
+    ok $? "legend: lr=$lr (5) is the mean of its seeds' last train/acc: $got (want $want)"
+done
 grep -q '■ lr=1e-3 seed=5 ' "$tmp/f2" && grep -q '+5 more' "$tmp/f2"
 ok $? "runs labelled by lr and seed in the table (5 shown, +5 more)"
+"$rs" compare --by run --frame "$tmp/sw" >"$tmp/f3" 2>&1
+grep -F -q '┌ train/acc · lr=1e-3' "$tmp/f3" &&
+    grep -F -q '┌ train/acc · lr=3e-3' "$tmp/f3"
+ok $? "--by run: train/acc a panel per group, a line per run"
+"$rs" compare --by seed "$tmp/sw" >/dev/null 2>"$tmp/e5"
+[ $? = 2 ] && grep -q "\-\-by 'seed': expected run|group" "$tmp/e5"
+ok $? "--by seed is refused: $(cat "$tmp/e5")"
 
 "$rs" compare >/dev/null 2>"$tmp/e3"
 [ $? = 2 ] && grep -q 'name the run directories' "$tmp/e3"

@@ -8,7 +8,10 @@
 # ckpt.bin equals the original's byte for byte (its FNV-1a checksum, the
 # last 8 bytes, printed); an interactive replay in tmux ends at the
 # recorded quit's step and gives the same checkpoint; the refusals name
-# the file. Every wait polls for up to 60 s: slowness never fails it.
+# the file. A run killed with -9 after a pause and a live set, then
+# resumed headless, replays to the resumed run's checkpoint (the
+# actions the kill undid left out). Every wait polls for up to 60 s:
+# slowness never fails it.
 # SKIP without tmux.
 build=${RS_BUILDDIR:-.}
 src=${RS_SRCDIR:-.}
@@ -218,6 +221,74 @@ ok $? "q quits it with status 0 ($(cat "$tmp/ireplay.exit" 2>/dev/null))"
 c=$(sum "$tmp/ireplay/ckpt.bin")
 [ -n "$c" ] && [ "$c" = "$a" ]
 ok $? "its final checkpoint is the same ($c)"
+
+# a run killed (kill -9) after a pause and a live set, then resumed
+# headless: the resume went on from the last checkpoint, before
+# those actions, so the replay leaves them out and ends where the resumed
+# run ended
+pane=kr
+T -u new-session -d -s kr -x 100 -y 30 \
+    "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
+     demo_mlp --steps 3000 --checkpoint-every 40 --out '$tmp/kr' \
+     2>'$tmp/kr.err'; echo \$? >'$tmp/kr.exit'; exec sleep 600"
+wait_for RUNNING
+wait_step_past 50
+T send-keys -t kr Space
+wait_for PAUSED
+T send-keys -t kr :
+console_kr() {
+    T send-keys -t kr -l "$1"
+    T send-keys -t kr Enter
+}
+console_kr 'set lr=0.01'
+wait_for "lr = 0.01"
+T send-keys -t kr Escape
+k0=$(step)
+pid=$(T list-panes -t kr -F '#{pane_pid}' | head -1)
+rpid=$(pgrep -P "$pid" -f repscope | head -1)
+[ -n "$rpid" ] && kill -9 "$rpid"
+wait_file "$tmp/kr.exit"
+[ "$(cat "$tmp/kr.exit" 2>/dev/null)" = 137 ]
+ok $? "killed with -9 while paused after a live set at step $k0 (exit $(cat "$tmp/kr.exit" 2>/dev/null))"
+RS_DATADIR=$src "$build/repscope" --headless --resume "$tmp/kr" \
+    >/dev/null 2>"$tmp/kr.resume.err"
+rc=$?
+rstep=$(grep '"kind":"resume"' "$tmp/kr/run.jsonl" |
+    sed -n 's/.*"step":\([0-9]*\).*/\1/p' | tail -1)
+[ $rc = 0 ] && [ -n "$rstep" ] && [ "$rstep" -le "$k0" ] &&
+    tail -1 "$tmp/kr/run.jsonl" | grep -q '"step":3000,"kind":"done"'
+ok $? "resumed headless from the checkpoint at step $rstep to the planned 3000 ($rc)"
+RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/kr" \
+    --out "$tmp/kr.replay" >/dev/null 2>"$tmp/kr.replay.err"
+rc=$?
+e=$(sum "$tmp/kr/ckpt.bin")
+f=$(sum "$tmp/kr.replay/ckpt.bin")
+echo "# checksums: resumed $e, replayed $f"
+[ $rc = 0 ] && [ -n "$e" ] && [ "$e" = "$f" ]
+ok $? "its replay ends with the same checkpoint ($f)"
+# the set is undone when its line comes after the checkpoint event the
+# resume went on from (the usual case; a pause that lands on a checkpoint
+# step may order them the other way, and then the checkpoint holds it)
+set_at=$(grep -n '"do":"set"' "$tmp/kr/run.jsonl" | head -1 | cut -d: -f1)
+ck_at=$(grep -n "\"step\":$rstep,\"kind\":\"checkpoint\"" "$tmp/kr/run.jsonl" |
+    head -1 | cut -d: -f1)
+if [ -n "$set_at" ] && [ -n "$ck_at" ] && [ "$set_at" -gt "$ck_at" ]; then
+    ! grep -q '"do":"set"' "$tmp/kr.replay/run.jsonl"
+    ok $? "the set the kill undid is not replayed"
+    # the control: the same log without its resume event applies the set
+    mkdir -p "$tmp/kr.noresume"
+    cp "$tmp/kr/scene.lua" "$tmp/kr.noresume/"
+    grep -v '"kind":"resume"' "$tmp/kr/run.jsonl" \
+        >"$tmp/kr.noresume/run.jsonl"
+    RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/kr.noresume" \
+        --out "$tmp/kr.noresume.replay" >/dev/null 2>&1
+    g=$(sum "$tmp/kr.noresume.replay/ckpt.bin")
+    [ -n "$g" ] && [ "$g" != "$e" ]
+    ok $? "without the resume event the set is applied and it ends elsewhere ($g)"
+else
+    grep -q '"do":"set"' "$tmp/kr.replay/run.jsonl"
+    ok $? "the set, in the checkpoint the resume went on from, is replayed"
+fi
 
 # refusals name the file
 mkdir -p "$tmp/empty"
