@@ -184,7 +184,18 @@ rs_main_sweep(int argc, char **argv)
     int *idx = NULL, n = 0, rc = 0;
     const char *dir = c.resume != NULL ? c.resume : c.out_dir;
     if (c.resume != NULL) {
-        rs_sweep_pending(sw, &idx, &n);
+        int *busy = NULL, nbusy = 0;
+        rs_sweep_pending(sw, &idx, &n, &busy, &nbusy);
+        for (int j = 0; j < nbusy; j++) {
+            char why[400];
+            if (!rs_sweep_point_running(sw, busy[j], why, sizeof why))
+                snprintf(why, sizeof why, "just ended");
+            fprintf(stderr,
+                    "repscope sweep: point %d %s is still running (%s): "
+                    "left alone\n",
+                    busy[j], rs_sweep_point_name(sw, busy[j]), why);
+        }
+        free(busy);
         fprintf(stderr, "repscope sweep: %d of %d points to rerun\n", n,
                 rs_sweep_npoints(sw));
     } else {

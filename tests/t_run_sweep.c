@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/base.h"
 #include "run/sweep.h"
@@ -204,10 +205,11 @@ test_manifest(void)
             strcmp(rs_sweep_point_dir(sw, i), rs_sweep_point_dir(back, i)) == 0;
     tap_ok(same, "names, run directories and commands the same");
 
-    int *idx = NULL, n = 0;
-    rs_sweep_pending(back, &idx, &n);
+    int *idx = NULL, n = 0, *busy = NULL, nbusy = 0;
+    rs_sweep_pending(back, &idx, &n, &busy, &nbusy);
     tap_is_int(n, 4, "nothing ran: 4 pending");
     free(idx);
+    free(busy);
     /* point 0 done, point 1 done but exit 1, point 2 ran without a done
      * event, point 3 never started */
     for (int i = 0; i < 3; i++) {
@@ -252,7 +254,45 @@ test_manifest(void)
     tap_ok(rs_sweep_point_is_done(back, 0), "point 0 is done");
     tap_ok(!rs_sweep_point_is_done(back, 1), "point 1 (exit 1) is not");
     tap_ok(!rs_sweep_point_is_done(back, 2), "point 2 (no done) is not");
-    rs_sweep_pending(back, &idx, &n);
+    /* point 2 runs here now (this process), point 3's marker is stale
+     * (a pid that cannot be alive), point 1's is on another host with no
+     * Slurm to ask */
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    char *run2 = rs_xasprintf("%s/running/2", dir);
+    char *run3 = rs_xasprintf("%s/running/3", dir);
+    char *run1 = rs_xasprintf("%s/running/1", dir);
+    char *rdir = rs_xasprintf("%s/running", dir);
+    RS_ASSERT(mkdir(rdir, 0777) == 0);
+    char *mine = rs_xasprintf("%s %ld\n", host, (long)getpid());
+    char *gone = rs_xasprintf("%s 2147483646\n", host);
+    write_text(run2, mine);
+    write_text(run3, gone);
+    write_text(run1, "elsewhere.invalid 1 4242_1\n");
+    char why[400] = "";
+    tap_ok(rs_sweep_point_running(back, 2, why, sizeof why) &&
+               strstr(why, host) != NULL,
+           "a point whose pid lives here is running (%s)", why);
+    tap_ok(!rs_sweep_point_running(back, 3, NULL, 0),
+           "a marker whose pid is gone is stale");
+    tap_ok(!rs_sweep_point_running(back, 1, NULL, 0),
+           "another host's point, no squeue to ask: not running");
+    rs_sweep_pending(back, &idx, &n, &busy, &nbusy);
+    tap_ok(n == 2 && idx[0] == 1 && idx[1] == 3 && nbusy == 1 && busy[0] == 2,
+           "pending: 1 and 3; 2 is running");
+    free(idx);
+    free(busy);
+    unlink(run2);
+    unlink(run3);
+    unlink(run1);
+    free(run1);
+    free(run2);
+    free(run3);
+    free(rdir);
+    free(mine);
+    free(gone);
+    rs_sweep_pending(back, &idx, &n, &busy, &nbusy);
+    free(busy);
     tap_ok(n == 3 && idx[0] == 1 && idx[1] == 2 && idx[2] == 3,
            "pending: 1, 2, 3");
     tap_is_int(rs_sweep_save(back, &err), RS_OK, "exit codes saved");

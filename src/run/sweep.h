@@ -85,8 +85,17 @@ RS_NODISCARD int rs_sweep_create(rs_sweep *sw, struct rs_error *err);
 /* Rewrite DIR/sweep.json (after exit codes changed). */
 RS_NODISCARD int rs_sweep_save(rs_sweep *sw, struct rs_error *err);
 
-/* The points still to run (not done), into a new array *idx of *n. */
-void rs_sweep_pending(const rs_sweep *sw, int **idx, int *n);
+/* Whether point i runs now, by DIR/running/INDEX (written by
+ * run-point.sh while the point runs): on this host, its pid is alive;
+ * on another, Slurm's squeue still lists its job (without squeue, or
+ * without a job, a point on another host counts as not running). why
+ * (cap bytes, may be NULL) gets "on HOST, pid P[, Slurm job J]". A
+ * marker left by a killed point is stale: false. */
+bool rs_sweep_point_running(const rs_sweep *sw, int i, char *why, size_t cap);
+/* The points still to run (not done and not running now) into a new
+ * array *idx of *n, and those running now into *busy of *nbusy. */
+void rs_sweep_pending(const rs_sweep *sw, int **idx, int *n, int **busy,
+                      int *nbusy);
 /* Before rerunning the points idx[0..n): move each one's run directory
  * aside (NAME.failed-K) and forget its exit code. */
 RS_NODISCARD int rs_sweep_reset(rs_sweep *sw, const int *idx, int n,

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -100,10 +101,15 @@ static const char run_point_sh[] =
     "line=$(sed -n \"$((i + 1))p\" \"$d/commands.txt\")\n"
     "[ -n \"$line\" ] || { echo \"run-point.sh: no point $i in "
     "$d/commands.txt\" >&2; exit 2; }\n"
+    "# running/INDEX says where it runs while it runs: host, this shell's\n"
+    "# pid and the Slurm job (sweep --resume leaves such points alone)\n"
+    "mkdir -p \"$d/running\" &&\n"
+    "    echo \"$(hostname) $$ ${SLURM_JOB_ID:-}\" >\"$d/running/$i\"\n"
     "sh -c \"$line\"\n"
     "rc=$?\n"
     "mkdir -p \"$d/exit\" && echo \"$rc\" >\"$d/exit/$i.tmp\" &&\n"
     "    mv \"$d/exit/$i.tmp\" \"$d/exit/$i\"\n"
+    "rm -f \"$d/running/$i\"\n"
     "exit \"$rc\"\n";
 
 int
@@ -186,14 +192,68 @@ rs_sweep_point_is_done(const rs_sweep *sw, int i)
     return p->exit <= 0 && run_log_done(p->run_dir);
 }
 
+/* Whether Slurm still knows job (pending or running): squeue on PATH
+ * prints it. False when squeue is missing or says nothing. */
+static bool
+slurm_job_alive(const char *job)
+{
+    for (const char *p = job; *p != '\0'; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == '_'))
+            return false; /* never hand the shell anything else */
+    char *cmd = rs_xasprintf("squeue -h -j %s 2>/dev/null", job);
+    FILE *f = popen(cmd, "r");
+    free(cmd);
+    if (f == NULL)
+        return false;
+    char line[256];
+    bool alive = fgets(line, sizeof line, f) != NULL;
+    pclose(f);
+    return alive;
+}
+
+bool
+rs_sweep_point_running(const rs_sweep *sw, int i, char *why, size_t cap)
+{
+    RS_ASSERT(i >= 0 && i < sw->n);
+    char *path = rs_xasprintf("%s/running/%d", sw->dir, sw->pts[i].index);
+    size_t len = 0;
+    char *text = rs_read_file(path, &len, NULL);
+    free(path);
+    if (text == NULL)
+        return false;
+    char host[256] = "", job[64] = "", me[256] = "";
+    long pid = 0;
+    int got = sscanf(text, "%255s %ld %63s", host, &pid, job);
+    free(text);
+    if (got < 2 || pid <= 0)
+        return false;
+    gethostname(me, sizeof me - 1);
+    bool alive;
+    if (strcmp(host, me) == 0)
+        alive = kill((pid_t)pid, 0) == 0 || errno == EPERM;
+    else
+        alive = got == 3 && slurm_job_alive(job);
+    if (alive && why != NULL)
+        snprintf(why, cap, "on %s, pid %ld%s%s", host, pid,
+                 got == 3 ? ", Slurm job " : "", got == 3 ? job : "");
+    return alive;
+}
+
 void
-rs_sweep_pending(const rs_sweep *sw, int **idx, int *n)
+rs_sweep_pending(const rs_sweep *sw, int **idx, int *n, int **busy,
+                 int *nbusy)
 {
     *idx = rs_xcalloc((size_t)sw->n + 1, sizeof **idx);
-    *n = 0;
-    for (int i = 0; i < sw->n; i++)
-        if (!rs_sweep_point_is_done(sw, i))
+    *busy = rs_xcalloc((size_t)sw->n + 1, sizeof **busy);
+    *n = *nbusy = 0;
+    for (int i = 0; i < sw->n; i++) {
+        if (rs_sweep_point_is_done(sw, i))
+            continue;
+        if (rs_sweep_point_running(sw, i, NULL, 0))
+            (*busy)[(*nbusy)++] = i;
+        else
             (*idx)[(*n)++] = i;
+    }
 }
 
 static bool

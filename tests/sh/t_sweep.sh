@@ -184,5 +184,28 @@ rc=$?
     [ "$(exits "$tmp/flaky" | tr '\n' ' ')" = "0 0 " ] &&
     [ -d "$tmp/flaky/width=8.failed-1" ]
 ok $? "--resume reruns only it, its first try moved aside (status $rc)"
+# a point that runs now is left alone by --resume; once killed, its
+# stale marker no longer holds it back
+"$rs" sweep "$src/tests/data/scenes/tiny.lua" --set width=8,16 \
+    --steps 100000000 --out "$tmp/busy" >/dev/null 2>&1
+setsid sh "$tmp/busy/run-point.sh" 0 >/dev/null 2>&1 &
+bg=$!
+i=0
+while [ $i -lt 100 ] && [ ! -s "$tmp/busy/running/0" ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+"$rs" sweep --resume "$tmp/busy" --dry-run >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc = 0 ] &&
+    grep -q "point 0 width=8 is still running (on $(hostname), pid [0-9]*): left alone" "$tmp/err" &&
+    grep -q '1 of 2 points to rerun' "$tmp/err" &&
+    ! grep -q 'width=8 ' "$tmp/out" && grep -q 'width=16 ' "$tmp/out"
+ok $? "--resume leaves a running point alone: $(head -1 "$tmp/err")"
+kill -TERM -- "-$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
+"$rs" sweep --resume "$tmp/busy" --dry-run >"$tmp/out" 2>"$tmp/err"
+[ -s "$tmp/busy/running/0" ] && grep -q '2 of 2 points to rerun' "$tmp/err"
+ok $? "killed, its stale marker is passed over: $(tail -1 "$tmp/err")"
 echo "1..$n"
 exit $fail
