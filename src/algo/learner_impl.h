@@ -80,6 +80,8 @@ struct rs_learner {
 void rs_learner_free_params(rs_nn_model *all, rs_nn_module *const *mods, int n);
 /* Copy the graph's sticky error into err, reset the graph; the code. */
 int rs_learner_graph_error(rs_learner *l, struct rs_error *err);
+/* Room for n indices in l->idx. */
+void rs_learner_ensure_idx(rs_learner *l, int n);
 /* The epoch permutation, made (the identity) at the first need. */
 int *rs_learner_perm(rs_learner *l);
 /* The next n training examples into b from the sampler (rng, perm, pos):
@@ -89,6 +91,10 @@ int rs_learner_draw(rs_learner *l, struct rs_rng *rng, int *perm, long *pos,
 /* A loss context over b. */
 void rs_learner_ctx(rs_learner *l, struct rs_obj_ctx *c,
                     const struct rs_batch *b, bool train);
+/* Mean loss and accuracy over n examples of split (len: a generator's
+ * sequence length), without gradients (learner_eval.c). */
+int rs_learner_eval_run(rs_learner *l, enum rs_split split, int n, int len,
+                        double *loss, double *acc, struct rs_error *err);
 /* The evaluation stream of len. */
 void rs_learner_eval_rng(const rs_learner *l, int len, struct rs_rng *r);
 /* Log the train/ means since the last log (loss, generators' acc, the

@@ -1,7 +1,8 @@
 # src/algo: training procedures: the learner and its objectives.
 noinst_LIBRARIES += %D%/librs_algo.a
 %C%_librs_algo_a_SOURCES = %D%/objective.c %D%/objective.h \
-	%D%/obj_classify.c %D%/learner.c %D%/learner_state.c %D%/learner.h \
+	%D%/obj_classify.c %D%/learner.c %D%/learner_eval.c %D%/learner_state.c \
+	%D%/learner.h \
 	%D%/learner_impl.h %D%/learner_probe.c %D%/learner_driver.c \
 	%D%/learner_par.c \
 	%D%/learner_surgery.c %D%/learner_demp.c

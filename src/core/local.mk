@@ -26,7 +26,7 @@ noinst_LIBRARIES += %D%/librs_core.a
 	%D%/cpu.c %D%/cpu.h \
 	%D%/linalg.c %D%/linalg.h \
 	%D%/optim.c %D%/optim.h \
-	%D%/optim_keep.c \
+	%D%/optim_keep.c %D%/optim_replace.c %D%/optim_impl.h \
 	%D%/sched.c %D%/sched.h \
 	%D%/init.c %D%/init.h \
 	%D%/rng.c %D%/rng.h \

@@ -3,7 +3,7 @@
  * optim_keep.c: selections of a parameter's entries (core/optim.h,
  * struct rs_optim_keep): the shape a list of selections leaves, and the
  * copy of the selected entries in row-major order. rs_optim_replace_params
- * (optim.c) moves the moments by this rule, and nn/surgery.c cuts the
+ * (optim_replace.c) moves the moments by this rule, and nn/surgery.c cuts the
  * parameters by it, so the two stay aligned. Pure arithmetic on shapes:
  * no optimiser state.
  */

@@ -53,8 +53,8 @@ struct rs_compare_group {
                                  differs) */
     char pub[LABEL_MAX + 24]; /* the published prefix: "lr=1e-3 (3)" */
     int size;
-    int *points;        /* (size) the members' run->index */
-    struct gtap *taps;  /* (size) */
+    int *points;       /* (size) the members' run->index */
+    struct gtap *taps; /* (size) */
     struct gseries *ser;
     int nser;
 };
@@ -80,8 +80,8 @@ rs_compare_groups_init(rs_compare *c)
             g = &c->groups[c->ngroups++];
             snprintf(g->name, sizeof g->name, "%s", r->group);
         }
-        g->points = rs_xreallocarray(g->points, (size_t)g->size + 1,
-                                     sizeof *g->points);
+        g->points =
+            rs_xreallocarray(g->points, (size_t)g->size + 1, sizeof *g->points);
         g->points[g->size++] = r->index;
     }
     for (int k = 0; k < c->ngroups; k++) {
@@ -214,8 +214,8 @@ rs_compare_groups_publish(rs_compare *c)
                 if (!over[m] && s->last[m] < upto)
                     upto = s->last[m];
             /* names past the bus's length are cut by the bus */
-            char name[sizeof g->pub + RS_BUS_NAME_MAX],
-                lo[sizeof name + 4], hi[sizeof name + 4];
+            char name[sizeof g->pub + RS_BUS_NAME_MAX], lo[sizeof name + 4],
+                hi[sizeof name + 4];
             snprintf(name, sizeof name, "%s/%s", g->pub, s->name);
             snprintf(lo, sizeof lo, "%s_lo", name);
             snprintf(hi, sizeof hi, "%s_hi", name);
