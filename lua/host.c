@@ -6,6 +6,15 @@
  * loading. The umbrella module `repscope` and its host-level functions
  * are in l_host.c.
  *
+ * --safe (the list of escapes: tests/lua/t_sandbox.lua): what is left out
+ * raises "NAME is not available in --safe mode" when read (io, debug,
+ * os.execute, string.dump, package.loadlib, ...) rather than giving nil;
+ * require takes plain module names and searches only the path the host
+ * set; getmetatable on a string or a handle gives no table to modify; a
+ * __gc metamethod is refused (finalizers run with the count hook off, so
+ * one that loops could not be canceled); table.move and string.rep lose
+ * the C loops that ran 2^40 times without allocating.
+ *
  * The host context lives in the registry under the address of ctx_key and
  * is also the allocator's ud, so it outlives lua_close. Worker thread
  * only, except *cancel (read with an atomic load in the hook).
@@ -15,9 +24,11 @@
 #include "lua/host.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lualib.h>
 
@@ -63,7 +74,7 @@ counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (c->mem_limit > 0 && c->in_call > 0 && nsize > old &&
-        c->mem_used - old + nsize > c->mem_limit)
+        c->mem_used + c->ext_live - old + nsize > c->mem_limit)
         return NULL;
     void *p = realloc(ptr, nsize);
     if (p == NULL)
@@ -72,6 +83,38 @@ counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (c->mem_used > c->mem_peak)
         c->mem_peak = c->mem_used;
     return p;
+}
+
+/* A cgroup's memory limit (v2 memory.max, else v1), 0 if none is read. */
+static size_t
+cgroup_limit(void)
+{
+    static const char *const files[] = {
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    };
+    for (size_t i = 0; i < RS_ARRAY_LEN(files); i++) {
+        FILE *f = fopen(files[i], "r");
+        if (f == NULL)
+            continue;
+        unsigned long long v = 0;
+        int k = fscanf(f, "%llu", &v);
+        fclose(f);
+        if (k == 1 && v > 0)
+            return v < SIZE_MAX ? (size_t)v : SIZE_MAX;
+    }
+    return 0;
+}
+
+size_t
+rs_lua_default_mem(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    size_t ram = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize : 0;
+    size_t cg = cgroup_limit();
+    if (cg > 0 && (ram == 0 || cg < ram))
+        ram = cg;
+    return ram / 2 > RS_LUA_SAFE_MEM_LIMIT ? ram / 2 : RS_LUA_SAFE_MEM_LIMIT;
 }
 
 size_t
@@ -92,28 +135,35 @@ count_hook(lua_State *L, lua_Debug *ar)
         c->instr_used += HOOK_COUNT;
         c->instr_over = c->instr_limit > 0 && c->instr_used > c->instr_limit;
     }
-    bool canceled = c->cancel != NULL && atomic_load(c->cancel);
+    bool canceled = (c->cancel != NULL && atomic_load(c->cancel)) ||
+                    (c->sink.interrupted != NULL &&
+                     c->sink.interrupted(c->sink.ud));
     if (!canceled && !c->instr_over) {
         lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
         return;
     }
     lua_sethook(L, count_hook, LUA_MASKLINE, 0);
-    if (canceled)
-        luaL_error(L, "canceled");
     /* level 0 in a hook is the Lua function running, the line to blame */
     luaL_where(L, 0);
-    lua_pushfstring(L, "instruction limit of %I exceeded",
-                    (lua_Integer)c->instr_limit);
+    if (canceled) {
+        c->canceled = true;
+        lua_pushliteral(L, "canceled");
+    } else {
+        lua_pushfstring(L, "instruction limit of %I exceeded",
+                        (lua_Integer)c->instr_limit);
+    }
     lua_concat(L, 2);
     lua_error(L);
 }
 
-/* The count hook is armed when there is something to count for. */
+/* The count hook is armed when there is something to count for or to
+ * poll (a session's interrupt comes and goes with the sink: arm always
+ * when one may be set). */
 static void
 arm_hook(lua_State *L, const struct rs_lua_ctx *c)
 {
-    if (c->cancel != NULL || c->instr_limit > 0)
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    (void)c;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
 }
 
 /* An error outside any protected call is a host bug: say what it was. */
@@ -229,6 +279,317 @@ l_host_searcher(lua_State *L)
     return 2;
 }
 
+/* ---- --safe ------------------------------------------------------------ */
+
+/* Push "file:line: " of the first Lua frame above the caller that is not
+ * the builtin library (the scene's line, not scene.lua's guard), or "". */
+static void
+push_blame(lua_State *L)
+{
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    size_t n = strlen(c->builtin_dir);
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline <= 0)
+            continue;
+        if (ar.source[0] == '@' &&
+            strncmp(ar.source + 1, c->builtin_dir, n) == 0)
+            continue;
+        lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+        return;
+    }
+    lua_pushliteral(L, "");
+}
+
+/* Raise "<blame><message>" (the message on top of the stack). */
+static int
+blame_error(lua_State *L)
+{
+    push_blame(L);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+/* __index of a restricted table: upvalue 1 its name with a dot ("os.",
+ * "" for the globals), upvalue 2 the set of names --safe left out. */
+static int
+l_safe_index(lua_State *L)
+{
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    if (lua_type(L, 2) == LUA_TSTRING &&
+        lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) { /* t k true */
+        lua_pushfstring(L, "%s%s is not available in --safe mode",
+                        lua_tostring(L, lua_upvalueindex(1)),
+                        lua_tostring(L, 2));
+        return blame_error(L);
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
+/* Remove names from the table at idx and make a read of one raise. */
+static void
+restrict_table(lua_State *L, int idx, const char *prefix,
+               const char *const *names)
+{
+    idx = lua_absindex(L, idx);
+    lua_createtable(L, 0, 2); /* mt */
+    lua_pushstring(L, prefix);
+    lua_newtable(L); /* mt prefix set */
+    for (size_t i = 0; names[i] != NULL; i++) {
+        lua_pushnil(L);
+        lua_setfield(L, idx, names[i]);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, names[i]);
+    }
+    lua_pushcclosure(L, l_safe_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, idx);
+}
+
+/* setmetatable(t, mt) without __gc: a finalizer runs with the count hook
+ * off, so a loop in one could not be canceled. Upvalue 1: the real one. */
+static int
+l_safe_setmetatable(lua_State *L)
+{
+    /* the argument errors here, where Lua knows the function's name */
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int t = lua_type(L, 2);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (t == LUA_TTABLE &&
+        lua_getfield(L, 2, "__gc") != LUA_TNIL) {
+        lua_pushliteral(L, "setmetatable: a __gc metamethod is not allowed "
+                           "in --safe mode (a finalizer cannot be canceled)");
+        return blame_error(L);
+    }
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* Elements table.move may move in safe mode: its loop is C, out of the
+ * count hook's reach, and moving nils costs no memory, so the memory cap
+ * does not bound it (256 MiB of values). */
+#define SAFE_MOVE_MAX ((lua_Integer)1 << 24)
+
+/* table.move(a1, f, e, t [, a2]) with at most SAFE_MOVE_MAX elements.
+ * Upvalue 1: the real one. */
+static int
+l_safe_move(lua_State *L)
+{
+    lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+    if (e >= f && (f <= 0 ? e >= SAFE_MOVE_MAX + f : e - f >= SAFE_MOVE_MAX)) {
+        lua_pushfstring(L, "table.move: more than %I elements in --safe mode",
+                        SAFE_MOVE_MAX);
+        return blame_error(L);
+    }
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, 1);
+    return 1;
+}
+
+/* string.rep(s, n [, sep]) that returns "" at once when s and sep are
+ * empty (the real one loops n times in C, out of the hook's reach; with
+ * text to repeat the memory cap bounds it). Upvalue 1: the real one. */
+static int
+l_safe_rep(lua_State *L)
+{
+    size_t l, lsep;
+    luaL_checklstring(L, 1, &l);
+    luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &lsep);
+    if (l + lsep == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, 1);
+    return 1;
+}
+
+/* A module name require accepts in safe mode: dot-separated words of
+ * letters, digits, '_' and '-' (so no "..", no '/', no absolute path). */
+static bool
+plain_module_name(const char *name)
+{
+    bool word = false;
+    for (const char *p = name; *p != '\0'; p++) {
+        char ch = *p;
+        if (ch == '.') {
+            if (!word)
+                return false;
+            word = false;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || ch == '_' || ch == '-') {
+            word = true;
+        } else {
+            return false;
+        }
+    }
+    return word;
+}
+
+/* package.searchers entry in safe mode: the name must be plain, and the
+ * files searched are those of the path the host set (ctx->safe_path),
+ * whatever package.path says; a changed package.path is an error. */
+static int
+l_safe_searcher(lua_State *L)
+{
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    const char *name = luaL_checkstring(L, 1);
+    if (!plain_module_name(name)) {
+        lua_pushfstring(L, "require: module name '%s' is not allowed in "
+                           "--safe mode (dot-separated words of letters, "
+                           "digits, '_' and '-')", name);
+        return blame_error(L);
+    }
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "path");
+    const char *path = lua_tostring(L, -1);
+    if (path == NULL || strcmp(path, c->safe_path) != 0) {
+        lua_pushliteral(L, "require: package.path was changed: --safe mode "
+                           "searches only the builtin library and the "
+                           "scene's directory");
+        return blame_error(L);
+    }
+    lua_pop(L, 2);
+    luaL_Buffer miss;
+    luaL_buffinit(L, &miss);
+    const char *tp = c->safe_path;
+    while (*tp != '\0') {
+        const char *end = strchr(tp, ';');
+        size_t len = end != NULL ? (size_t)(end - tp) : strlen(tp);
+        const char *tmpl = lua_pushlstring(L, tp, len); /* ... tmpl */
+        const char *dirs = luaL_gsub(L, name, ".", "/"); /* ... tmpl dirs */
+        const char *file = luaL_gsub(L, tmpl, "?", dirs);
+        lua_replace(L, -3); /* ... file dirs */
+        lua_pop(L, 1);
+        FILE *f = len > 0 ? fopen(file, "r") : NULL;
+        if (f != NULL) {
+            fclose(f);
+            if (luaL_loadfilex(L, file, "t") != LUA_OK)
+                return luaL_error(L, "error loading module '%s' from file "
+                                     "'%s':\n\t%s", name, file,
+                                  lua_tostring(L, -1));
+            lua_pushstring(L, file);
+            return 2;
+        }
+        lua_pushfstring(L, "\n\tno file '%s'", file);
+        lua_remove(L, -2);
+        luaL_addvalue(&miss);
+        tp += len + (end != NULL);
+    }
+    luaL_pushresult(&miss);
+    return 1;
+}
+
+/* real (a resolved path) is dir or below it (dir resolved here). */
+static bool
+real_under(const char *real, const char *dir)
+{
+    char *rd = realpath(dir, NULL);
+    if (rd == NULL)
+        return false;
+    size_t n = strlen(rd);
+    bool in = strncmp(real, rd, n) == 0 &&
+              (real[n] == '\0' || real[n] == '/' || (n == 1 && rd[0] == '/'));
+    free(rd);
+    return in;
+}
+
+bool
+rs_lua_path_allowed(lua_State *L, const char *path)
+{
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    if (!c->safe)
+        return true;
+    char *real = realpath(path, NULL);
+    if (real == NULL)
+        return false;
+    bool ok = real_under(real, c->builtin_dir);
+    const char *slash = strrchr(c->scene_path, '/');
+    if (!ok && c->scene_path[0] != '\0') {
+        char dir[sizeof c->scene_path];
+        if (slash == NULL)
+            snprintf(dir, sizeof dir, ".");
+        else
+            snprintf(dir, sizeof dir, "%.*s",
+                     (int)(slash == c->scene_path ? 1 : slash - c->scene_path),
+                     c->scene_path);
+        ok = real_under(real, dir);
+    }
+    free(real);
+    return ok;
+}
+
+/* What safe mode leaves out, by table. */
+static const char *const gone_globals[] = {"io", "debug", "dofile",
+                                           "loadfile", NULL};
+static const char *const gone_os[] = {"execute", "remove",  "rename",
+                                      "exit",    "getenv",  "tmpname",
+                                      "setlocale", NULL};
+static const char *const gone_string[] = {"dump", NULL};
+static const char *const gone_package[] = {"loadlib", "searchpath", NULL};
+
+/* Close what the library set above leaves reachable (safe mode; runs
+ * after every module is open so all the handle metatables exist). */
+static void
+harden(lua_State *L)
+{
+    lua_pushglobaltable(L);
+    restrict_table(L, -1, "", gone_globals);
+    lua_getfield(L, -1, "os");
+    restrict_table(L, -1, "os.", gone_os);
+    lua_getfield(L, -2, "string");
+    restrict_table(L, -1, "string.", gone_string);
+    lua_getfield(L, -3, "package");
+    restrict_table(L, -1, "package.", gone_package);
+    lua_pop(L, 3);
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, l_safe_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
+    /* C loops with a count from Lua and nothing to allocate */
+    lua_getfield(L, -1, "table"); /* _G table */
+    lua_getfield(L, -1, "move");
+    lua_pushcclosure(L, l_safe_move, 1);
+    lua_setfield(L, -2, "move");
+    lua_getfield(L, -2, "string"); /* _G table string */
+    lua_getfield(L, -1, "rep");
+    lua_pushcclosure(L, l_safe_rep, 1);
+    lua_setfield(L, -2, "rep");
+    lua_pop(L, 3);
+    /* the shared string metatable: getmetatable("") gives false */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+    /* handle metatables: getmetatable(handle) gives {__name = ...}, a
+     * copy, so their __gc/__index cannot be swapped */
+    lua_pushnil(L);
+    while (lua_next(L, LUA_REGISTRYINDEX) != 0) { /* key mt */
+        if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1) &&
+            strncmp(lua_tostring(L, -2), "repscope.", 9) == 0) {
+            lua_createtable(L, 0, 1);
+            lua_pushvalue(L, -3);
+            lua_setfield(L, -2, "__name");
+            lua_setfield(L, -2, "__metatable");
+        }
+        lua_pop(L, 1);
+    }
+}
+
 static void
 open_libs(lua_State *L, bool safe)
 {
@@ -253,7 +614,8 @@ open_libs(lua_State *L, bool safe)
         lua_pushcfunction(L, luaopen_os);
         lua_call(L, 0, 1); /* full os */
         lua_newtable(L);
-        static const char *const keep[] = {"clock", "time", "date"};
+        static const char *const keep[] = {"clock", "time", "date",
+                                            "difftime"};
         for (size_t i = 0; i < RS_ARRAY_LEN(keep); i++) {
             lua_getfield(L, -2, keep[i]);
             lua_setfield(L, -2, keep[i]);
@@ -288,11 +650,9 @@ open_libs(lua_State *L, bool safe)
         lua_createtable(L, 2, 0);
         lua_rawgeti(L, -2, 1);
         lua_rawseti(L, -2, 1);
-        lua_pushcfunction(L, l_host_searcher);
+        lua_pushcfunction(L, l_safe_searcher);
         lua_rawseti(L, -2, 2);
         lua_setfield(L, -3, "searchers");
-        lua_pushnil(L);
-        lua_setfield(L, -3, "loadlib");
         lua_pushliteral(L, "");
         lua_setfield(L, -3, "cpath");
     } else {
@@ -311,6 +671,11 @@ rs_lua_add_path(lua_State *L, const char *dir)
     lua_pushfstring(L, "%s/?.lua;%s/?/init.lua%s%s", dir, dir,
                     old != NULL && old[0] != '\0' ? ";" : "",
                     old != NULL ? old : "");
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    if (c->safe) {
+        free(c->safe_path);
+        c->safe_path = rs_xstrdup(lua_tostring(L, -1));
+    }
     lua_setfield(L, -3, "path");
     lua_pop(L, 2);
 }
@@ -349,6 +714,13 @@ open_state(lua_State *L)
         luaL_requiref(L, mods[i].name, mods[i].func, 0);
         lua_pop(L, 1);
     }
+    if (c->safe) {
+        /* the umbrella too, so that every handle metatable exists */
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "repscope");
+        lua_call(L, 1, 0);
+        harden(L);
+    }
     return 0;
 }
 
@@ -362,8 +734,12 @@ rs_lua_new(const struct rs_lua_opts *o, struct rs_error *err)
     }
     struct rs_lua_ctx *c = rs_xcalloc(1, sizeof *c);
     c->safe = o->safe;
-    c->mem_limit =
-        o->mem_limit == 0 && o->safe ? RS_LUA_SAFE_MEM_LIMIT : o->mem_limit;
+    if (o->mem_limit == RS_LUA_MEM_NONE)
+        c->mem_limit = 0;
+    else if (o->mem_limit == 0)
+        c->mem_limit = o->safe ? RS_LUA_SAFE_MEM_LIMIT : rs_lua_default_mem();
+    else
+        c->mem_limit = o->mem_limit;
     c->cancel = o->cancel;
     c->instr_limit = o->instr_limit;
     c->total_steps = -1;
@@ -410,6 +786,7 @@ rs_lua_free(lua_State *L)
     lua_close(L);
     rs_graph_free(c->scratch);
     free(c->builtin_dir);
+    free(c->safe_path);
     free(c);
 }
 
@@ -472,6 +849,8 @@ rs_lua_call(lua_State *L, int nargs, int nres, struct rs_error *err)
     if (c->in_call == 0) {
         c->instr_used = 0;
         c->instr_over = false;
+        c->canceled = false;
+        c->mem_refused = false;
     }
     c->in_call++;
     int st = lua_pcall(L, nargs, nres, base);
@@ -487,12 +866,19 @@ rs_lua_call(lua_State *L, int nargs, int nres, struct rs_error *err)
     const char *tb = strstr(text, "\nstack traceback:");
     size_t len = tb != NULL ? (size_t)(tb - text) : strlen(text);
     int code = RS_EINVAL;
-    if (st == LUA_ERRMEM)
+    if (st == LUA_ERRMEM || c->mem_refused)
         code = RS_ENOMEM;
-    else if (c->cancel != NULL && atomic_load(c->cancel))
+    else if (c->canceled)
         code = RS_ECANCELED;
     size_t cap = err != NULL ? sizeof err->msg - 1 : 0;
     rs_error_set(err, code, "%.*s", (int)(len < cap ? len : cap), text);
+    if (st == LUA_ERRMEM && c->mem_limit > 0 && err != NULL &&
+        strcmp(err->msg, "not enough memory") == 0)
+        /* Lua's own memory error has no position: say what it hit */
+        rs_error_set(err, code,
+                     "not enough memory (the memory limit is %zu MiB: "
+                     "--lua-mem)",
+                     c->mem_limit >> 20);
     if (tb != NULL)
         rs_lua_print(L, text);
     lua_pop(L, 1);
