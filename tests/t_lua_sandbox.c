@@ -233,9 +233,12 @@ test_safe_only(void)
     rc = run_code(L,
                   "assert(io.open and os.getenv and string.dump and debug)\n"
                   "setmetatable({}, {__gc = function() end})\n"
-                  "assert(type(getmetatable('')) == 'table')",
+                  "assert(type(getmetatable('')) == 'table')\n"
+                  "local rs = require 'repscope'\n"
+                  "for i = 1, 5000 do rs.log('n' .. i, 1) end",
                   &err);
-    tap_is_int(rc, RS_OK, "default: io, os, string.dump, debug, __gc %s",
+    tap_is_int(rc, RS_OK,
+               "default: io, os, string.dump, debug, __gc, 5000 names %s",
                rc != RS_OK ? err.msg : "");
     rs_lua_free(L);
 }

@@ -167,6 +167,17 @@ tap.is(("ab"):rep(3, "-"), "ab-ab-ab", "string.rep works")
 tap.error_like(function() return string.rep() end,
                "bad argument #1 to 'rep'", "its argument errors")
 
+-- names: each series lives in the bus and the run log for the whole run,
+-- outside the memory cap, so a safe state gets 4096 distinct names
+tap.error_is(function()
+  for i = 1, 5000 do rs.log("n" .. i, 1) end
+end, "rs.log: more than 4096 distinct names in --safe mode",
+   "rs.log of 5000 new names")
+tap.ok(pcall(rs.log, "n1", 2), "a name already used still logs")
+tap.error_is(function() rs.matrix("m_new", rs.tensor.zeros{ 2, 2 }) end,
+             "rs.matrix: more than 4096 distinct names in --safe mode",
+             "rs.matrix under a new name counts too")
+
 -- 7. metatables: the string metatable and the handles' are not handed out
 tap.is(getmetatable(""), false, "getmetatable('') is false")
 tap.error_like(function() rawset(getmetatable(""), "__index", {}) end,
