@@ -131,9 +131,18 @@ struct rs_lua_ctx {
 };
 
 struct rs_lua_ctx *rs_lua_ctx(lua_State *L);
+/* ---- --safe (host_safe.c) --------------------------------------------- */
+/* package.searchers entry of a safe state: a plain module name (dot-
+ * separated words of letters, digits, '_' and '-'), searched on
+ * ctx->safe_path whatever package.path says (a changed one raises). */
+int rs_lua_safe_searcher(lua_State *L);
+/* Close what the restricted library set leaves reachable (see
+ * host_safe.c); once, in a protected call, after every module is open so
+ * that all the handle metatables exist. */
+void rs_lua_safe_harden(lua_State *L);
 /* May the scene read files at path? Always outside --safe; in safe mode
  * only if it exists and resolves (symbolic links followed) inside the
- * scene's directory or the builtin library (host.c). Callers raise
+ * scene's directory or the builtin library. Callers raise
  * "<fn>: bad field '<key>' ('<path>': outside the scene's directory,
  * not allowed in --safe mode)". */
 bool rs_lua_path_allowed(lua_State *L, const char *path);
