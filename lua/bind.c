@@ -412,7 +412,12 @@ rs_lua_opt_float_field(lua_State *L, int tbl, const char *fn, const char *key,
 void **
 rs_lua_new_box(lua_State *L, const char *mt)
 {
-    void **box = lua_newuserdatauv(L, sizeof(void *), 0);
+    /* a tensor box also keeps the bytes it counts (bind.h) */
+    bool tensor = strcmp(mt, RS_LUA_TENSOR_MT) == 0;
+    void **box = lua_newuserdatauv(
+        L, tensor ? sizeof(struct rs_lua_tensor_box) : sizeof(void *), 0);
+    if (tensor)
+        memset(box, 0, sizeof(struct rs_lua_tensor_box));
     *box = NULL;
     luaL_setmetatable(L, mt);
     return box;

@@ -92,12 +92,24 @@ struct rs_lua_sink {
     void (*event)(void *ud, const char *text);
     /* rs.end_at: the run ends after step (run/session.h rs_session_end_at) */
     void (*end_at)(void *ud, long step);
+    /* polled by the count hook every few thousand VM instructions: true
+     * makes the running code raise "canceled" (the session's interrupt:
+     * console ctrl-c, a second quit); any thread may cause it to flip */
+    bool (*interrupted)(void *ud);
 };
 
 /* The host context of a lua_State (registry, static address key). */
 struct rs_lua_ctx {
     bool safe;
-    size_t mem_used, mem_peak, mem_limit; /* Lua heap bytes */
+    size_t mem_used, mem_peak, mem_limit; /* Lua heap bytes; limit 0:
+                                             none */
+    size_t ext_live; /* bytes of the tensors made for Lua whose boxes are
+                        alive: they count against mem_limit too */
+    bool mem_refused; /* a tensor was refused under the cap in this
+                         outermost call (rs_lua_call: RS_ENOMEM) */
+    bool canceled;    /* the count hook raised "canceled" in this call */
+    char *safe_path;  /* safe: the package.path the host set (require
+                         searches only this; Lua cannot change it) */
     int in_call; /* rs_lua_call depth: the cap binds only inside one */
     const atomic_bool *cancel;
     /* VM instructions counted (in HOOK_COUNT steps) since the outermost
@@ -119,6 +131,21 @@ struct rs_lua_ctx {
 };
 
 struct rs_lua_ctx *rs_lua_ctx(lua_State *L);
+/* ---- --safe (host_safe.c) --------------------------------------------- */
+/* package.searchers entry of a safe state: a plain module name (dot-
+ * separated words of letters, digits, '_' and '-'), searched on
+ * ctx->safe_path whatever package.path says (a changed one raises). */
+int rs_lua_safe_searcher(lua_State *L);
+/* Close what the restricted library set leaves reachable (see
+ * host_safe.c); once, in a protected call, after every module is open so
+ * that all the handle metatables exist. */
+void rs_lua_safe_harden(lua_State *L);
+/* May the scene read files at path? Always outside --safe; in safe mode
+ * only if it exists and resolves (symbolic links followed) inside the
+ * scene's directory or the builtin library. Callers raise
+ * "<fn>: bad field '<key>' ('<path>': outside the scene's directory,
+ * not allowed in --safe mode)". */
+bool rs_lua_path_allowed(lua_State *L, const char *path);
 /* Push require("repscope.scene")[field], a helper of the pure-Lua layer
  * (host.c). */
 void rs_lua_push_scene_fn(lua_State *L, const char *field);
@@ -212,6 +239,16 @@ void rs_lua_push_tensor(lua_State *L, rs_tensor *t);
  * would otherwise hold them until the Lua heap alone triggers one). */
 #define RS_LUA_GC_BYTES ((size_t)64 << 20)
 void rs_lua_tensor_made(lua_State *L, const rs_tensor *t);
+/* A tensor box: the handle and the bytes it counts in ctx->ext_live (0
+ * for a handle on a tensor someone else made, a model's parameter). */
+struct rs_lua_tensor_box {
+    rs_tensor *t; /* first: a tensor box is also a void ** box */
+    size_t bytes;
+};
+/* Raise "<fn>: not enough memory (...)" unless bytes more fit under the
+ * state's memory cap with what Lua and its tensors hold (after a full
+ * collection if needed). Call before allocating a tensor for Lua. */
+void rs_lua_mem_reserve(lua_State *L, size_t bytes, const char *fn);
 /* Push a handle on a heap copy of t (an arena tensor, say); raises
  * "<fn>: ..." if the copy cannot be allocated. */
 void rs_lua_push_tensor_copy(lua_State *L, const rs_tensor *t, const char *fn);

@@ -5,6 +5,8 @@
  * print/warn into the sink, the traceback message handler and scene
  * loading. The umbrella module `repscope` and its host-level functions
  * are in l_host.c.
+ * What --safe adds beyond the library set (names that raise when read,
+ * the require path, protected metatables, no __gc) is in host_safe.c.
  *
  * The host context lives in the registry under the address of ctx_key and
  * is also the allocator's ud, so it outlives lua_close. Worker thread
@@ -15,9 +17,11 @@
 #include "lua/host.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lualib.h>
 
@@ -63,7 +67,7 @@ counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (c->mem_limit > 0 && c->in_call > 0 && nsize > old &&
-        c->mem_used - old + nsize > c->mem_limit)
+        c->mem_used + c->ext_live - old + nsize > c->mem_limit)
         return NULL;
     void *p = realloc(ptr, nsize);
     if (p == NULL)
@@ -72,6 +76,38 @@ counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (c->mem_used > c->mem_peak)
         c->mem_peak = c->mem_used;
     return p;
+}
+
+/* A cgroup's memory limit (v2 memory.max, else v1), 0 if none is read. */
+static size_t
+cgroup_limit(void)
+{
+    static const char *const files[] = {
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    };
+    for (size_t i = 0; i < RS_ARRAY_LEN(files); i++) {
+        FILE *f = fopen(files[i], "r");
+        if (f == NULL)
+            continue;
+        unsigned long long v = 0;
+        int k = fscanf(f, "%llu", &v);
+        fclose(f);
+        if (k == 1 && v > 0)
+            return v < SIZE_MAX ? (size_t)v : SIZE_MAX;
+    }
+    return 0;
+}
+
+size_t
+rs_lua_default_mem(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    size_t ram = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize : 0;
+    size_t cg = cgroup_limit();
+    if (cg > 0 && (ram == 0 || cg < ram))
+        ram = cg;
+    return ram / 2 > RS_LUA_SAFE_MEM_LIMIT ? ram / 2 : RS_LUA_SAFE_MEM_LIMIT;
 }
 
 size_t
@@ -92,28 +128,35 @@ count_hook(lua_State *L, lua_Debug *ar)
         c->instr_used += HOOK_COUNT;
         c->instr_over = c->instr_limit > 0 && c->instr_used > c->instr_limit;
     }
-    bool canceled = c->cancel != NULL && atomic_load(c->cancel);
+    bool canceled = (c->cancel != NULL && atomic_load(c->cancel)) ||
+                    (c->sink.interrupted != NULL &&
+                     c->sink.interrupted(c->sink.ud));
     if (!canceled && !c->instr_over) {
         lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
         return;
     }
     lua_sethook(L, count_hook, LUA_MASKLINE, 0);
-    if (canceled)
-        luaL_error(L, "canceled");
     /* level 0 in a hook is the Lua function running, the line to blame */
     luaL_where(L, 0);
-    lua_pushfstring(L, "instruction limit of %I exceeded",
-                    (lua_Integer)c->instr_limit);
+    if (canceled) {
+        c->canceled = true;
+        lua_pushliteral(L, "canceled");
+    } else {
+        lua_pushfstring(L, "instruction limit of %I exceeded",
+                        (lua_Integer)c->instr_limit);
+    }
     lua_concat(L, 2);
     lua_error(L);
 }
 
-/* The count hook is armed when there is something to count for. */
+/* The count hook is armed when there is something to count for or to
+ * poll (a session's interrupt comes and goes with the sink: arm always
+ * when one may be set). */
 static void
 arm_hook(lua_State *L, const struct rs_lua_ctx *c)
 {
-    if (c->cancel != NULL || c->instr_limit > 0)
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
+    (void)c;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
 }
 
 /* An error outside any protected call is a host bug: say what it was. */
@@ -253,7 +296,8 @@ open_libs(lua_State *L, bool safe)
         lua_pushcfunction(L, luaopen_os);
         lua_call(L, 0, 1); /* full os */
         lua_newtable(L);
-        static const char *const keep[] = {"clock", "time", "date"};
+        static const char *const keep[] = {"clock", "time", "date",
+                                            "difftime"};
         for (size_t i = 0; i < RS_ARRAY_LEN(keep); i++) {
             lua_getfield(L, -2, keep[i]);
             lua_setfield(L, -2, keep[i]);
@@ -288,11 +332,9 @@ open_libs(lua_State *L, bool safe)
         lua_createtable(L, 2, 0);
         lua_rawgeti(L, -2, 1);
         lua_rawseti(L, -2, 1);
-        lua_pushcfunction(L, l_host_searcher);
+        lua_pushcfunction(L, rs_lua_safe_searcher);
         lua_rawseti(L, -2, 2);
         lua_setfield(L, -3, "searchers");
-        lua_pushnil(L);
-        lua_setfield(L, -3, "loadlib");
         lua_pushliteral(L, "");
         lua_setfield(L, -3, "cpath");
     } else {
@@ -311,6 +353,11 @@ rs_lua_add_path(lua_State *L, const char *dir)
     lua_pushfstring(L, "%s/?.lua;%s/?/init.lua%s%s", dir, dir,
                     old != NULL && old[0] != '\0' ? ";" : "",
                     old != NULL ? old : "");
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    if (c->safe) {
+        free(c->safe_path);
+        c->safe_path = rs_xstrdup(lua_tostring(L, -1));
+    }
     lua_setfield(L, -3, "path");
     lua_pop(L, 2);
 }
@@ -349,6 +396,13 @@ open_state(lua_State *L)
         luaL_requiref(L, mods[i].name, mods[i].func, 0);
         lua_pop(L, 1);
     }
+    if (c->safe) {
+        /* the umbrella too, so that every handle metatable exists */
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "repscope");
+        lua_call(L, 1, 0);
+        rs_lua_safe_harden(L);
+    }
     return 0;
 }
 
@@ -362,8 +416,12 @@ rs_lua_new(const struct rs_lua_opts *o, struct rs_error *err)
     }
     struct rs_lua_ctx *c = rs_xcalloc(1, sizeof *c);
     c->safe = o->safe;
-    c->mem_limit =
-        o->mem_limit == 0 && o->safe ? RS_LUA_SAFE_MEM_LIMIT : o->mem_limit;
+    if (o->mem_limit == RS_LUA_MEM_NONE)
+        c->mem_limit = 0;
+    else if (o->mem_limit == 0)
+        c->mem_limit = o->safe ? RS_LUA_SAFE_MEM_LIMIT : rs_lua_default_mem();
+    else
+        c->mem_limit = o->mem_limit;
     c->cancel = o->cancel;
     c->instr_limit = o->instr_limit;
     c->total_steps = -1;
@@ -410,6 +468,7 @@ rs_lua_free(lua_State *L)
     lua_close(L);
     rs_graph_free(c->scratch);
     free(c->builtin_dir);
+    free(c->safe_path);
     free(c);
 }
 
@@ -472,6 +531,8 @@ rs_lua_call(lua_State *L, int nargs, int nres, struct rs_error *err)
     if (c->in_call == 0) {
         c->instr_used = 0;
         c->instr_over = false;
+        c->canceled = false;
+        c->mem_refused = false;
     }
     c->in_call++;
     int st = lua_pcall(L, nargs, nres, base);
@@ -487,12 +548,19 @@ rs_lua_call(lua_State *L, int nargs, int nres, struct rs_error *err)
     const char *tb = strstr(text, "\nstack traceback:");
     size_t len = tb != NULL ? (size_t)(tb - text) : strlen(text);
     int code = RS_EINVAL;
-    if (st == LUA_ERRMEM)
+    if (st == LUA_ERRMEM || c->mem_refused)
         code = RS_ENOMEM;
-    else if (c->cancel != NULL && atomic_load(c->cancel))
+    else if (c->canceled)
         code = RS_ECANCELED;
     size_t cap = err != NULL ? sizeof err->msg - 1 : 0;
     rs_error_set(err, code, "%.*s", (int)(len < cap ? len : cap), text);
+    if (st == LUA_ERRMEM && c->mem_limit > 0 && err != NULL &&
+        strcmp(err->msg, "not enough memory") == 0)
+        /* Lua's own memory error has no position: say what it hit */
+        rs_error_set(err, code,
+                     "not enough memory (the memory limit is %zu MiB: "
+                     "--lua-mem)",
+                     c->mem_limit >> 20);
     if (tb != NULL)
         rs_lua_print(L, text);
     lua_pop(L, 1);

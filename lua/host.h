@@ -7,10 +7,11 @@
  *     the standard library (or, with safe, the restricted set: base,
  *     table, string, math, utf8, coroutine, os.clock/time/date; no io,
  *     debug, dofile/loadfile, package.loadlib or C searchers), text-only
- *     chunks, a counting allocator with an optional cap, and a count hook
- *     that raises "canceled" while *cancel is set, or once an outermost
- *     call has run instr_limit instructions (re-armed per line so a
- *     pcall cannot swallow it);
+ *     chunks, a counting allocator with a cap that also counts the
+ *     tensors made for Lua, and a count hook that raises "canceled"
+ *     while *cancel is set or the sink says interrupted, or once an
+ *     outermost call has run instr_limit instructions (re-armed per line
+ *     so a pcall cannot swallow it);
  *   - rs_lua_scene_driver: load a scene, apply --set overrides and fill a
  *     struct rs_session_driver (lua/l_scene.c);
  *   - rs_lua_scene_info: title and default steps of a scene (--list);
@@ -27,19 +28,25 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/base.h"
 #include "run/session.h"
 
 struct lua_State;
 
-/* The Lua heap cap of a safe state given mem_limit 0. */
+/* The memory cap of a safe state given mem_limit 0. */
 #define RS_LUA_SAFE_MEM_LIMIT ((size_t)256 << 20)
+/* mem_limit for no cap at all. */
+#define RS_LUA_MEM_NONE SIZE_MAX
 
 struct rs_lua_opts {
     bool safe;                 /* --safe: the restricted library set */
-    size_t mem_limit;          /* Lua heap cap in bytes, 0: none (safe:
-                                  RS_LUA_SAFE_MEM_LIMIT) */
+    size_t mem_limit;          /* cap in bytes on the Lua heap plus the
+                                  tensors made for Lua; 0: the mode's
+                                  default (safe: RS_LUA_SAFE_MEM_LIMIT,
+                                  else rs_lua_default_mem()),
+                                  RS_LUA_MEM_NONE: none */
     const char *datadir;       /* parent of the builtin lua/ dir; NULL:
                                   $RS_DATADIR, else RS_PKGDATADIR */
     const atomic_bool *cancel; /* may be NULL; see above */
@@ -48,8 +55,13 @@ struct rs_lua_opts {
                                        counted in steps of 10000 */
 };
 
-/* Defaults: not safe, no caps, datadir NULL, no cancel flag. */
+/* Defaults: not safe, the default memory cap, no instruction cap,
+ * datadir NULL, no cancel flag. */
 void rs_lua_opts_default(struct rs_lua_opts *o);
+/* The default mode's memory cap: half the physical memory (or of the
+ * cgroup's limit when that is smaller), at least RS_LUA_SAFE_MEM_LIMIT.
+ * Past it a scene gets "not enough memory" instead of the OOM killer. */
+size_t rs_lua_default_mem(void);
 
 /* A new state; NULL + err if it cannot be created. */
 struct lua_State *rs_lua_new(const struct rs_lua_opts *o, struct rs_error *err);
@@ -108,9 +120,10 @@ rs_lua_scene_driver(const char *path, const char *const *overrides, int n,
 /* ---- tests (lua/l_test.c) ---------------------------------------------- */
 
 /* Run the Lua test file path with the `tap` module preloaded, TAP on
- * stdout. Returns the process exit status: 0 when every test passed and
- * the plan matched, 1 otherwise (a load error or an uncaught error prints
- * "Bail out!"). */
-int rs_lua_run_test(const char *path);
+ * stdout, in a state made with o (may be NULL: defaults; --safe and
+ * --lua-mem apply). Returns the process exit status: 0 when every test
+ * passed and the plan matched, 1 otherwise (a load error or an uncaught
+ * error prints "Bail out!"). */
+int rs_lua_run_test(const char *path, const struct rs_lua_opts *o);
 
 #endif /* RS_LUA_HOST_H */

@@ -99,6 +99,11 @@ l_data_fmnist(lua_State *L)
     c.seed =
         (uint64_t)rs_lua_opt_int_field(L, 1, fn, "seed", 1, 0, LUA_MAXINTEGER);
     c.dir = rs_lua_opt_string_field(L, 1, fn, "dir", NULL);
+    if (c.dir != NULL && !rs_lua_path_allowed(L, c.dir))
+        return rs_lua_field_error(L, fn, "dir",
+                                  "'%s': outside the scene's directory, not "
+                                  "allowed in --safe mode",
+                                  c.dir);
     void **box = rs_lua_new_box(L, RS_LUA_DATASET_MT); /* cfg box */
     struct rs_error err = {0};
     rs_dataset *d = rs_data_fmnist_dataset(&c, &err);

@@ -4,7 +4,9 @@
  * submodules, rs.learner and the other bindings, then the pure-Lua
  * layer) and its host-level functions: rs.log, rs.matrix, rs.event,
  * rs.seed, rs.mem, rs.end_at, rs.total_steps. They write to the host
- * context's sink (lua/bind.h). Worker thread only.
+ * context's sink (lua/bind.h). Under --safe a state may log or publish
+ * under at most SAFE_NAMES_MAX distinct names (the bus and the run log
+ * keep every series, outside the Lua memory cap). Worker thread only.
  */
 #include "config.h"
 
@@ -23,6 +25,42 @@ check_log_name(lua_State *L, const char *fn, const char *name, int arg)
                          "a name of 1..95 characters expected, got %zu", len);
 }
 
+/* Distinct names a safe scene may log or publish under: the bus and the
+ * run log keep each one for the whole run, outside the memory cap. */
+#define SAFE_NAMES_MAX 4096
+
+static const char names_key = 'n';
+
+/* In safe mode, count name among the state's names (a registry table,
+ * its size at [1]) and raise past SAFE_NAMES_MAX. */
+static void
+check_name_budget(lua_State *L, const char *fn, const char *name)
+{
+    if (!rs_lua_ctx(L)->safe)
+        return;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &names_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &names_key);
+    }
+    /* names */
+    lua_pushstring(L, name);
+    if (lua_rawget(L, -2) == LUA_TNIL) {
+        lua_rawgeti(L, -2, 1);
+        lua_Integer n = lua_tointeger(L, -1) + 1;
+        if (n > SAFE_NAMES_MAX)
+            luaL_error(L, "%s: more than %d distinct names in --safe mode",
+                       fn, SAFE_NAMES_MAX);
+        lua_pushinteger(L, n);
+        lua_rawseti(L, -4, 1);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -4, name);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+}
+
 /* rs.log(name, value) or rs.log{name = value, ...} */
 static int
 l_host_log(lua_State *L)
@@ -39,6 +77,7 @@ l_host_log(lua_State *L)
             if (lua_type(L, -1) != LUA_TNUMBER)
                 return rs_lua_field_type_error(L, fn, name, "number", -1);
             check_log_name(L, fn, name, 1);
+            check_name_budget(L, fn, name);
             rs_lua_log(L, name, lua_tonumber(L, -1));
             lua_pop(L, 1);
         }
@@ -49,6 +88,7 @@ l_host_log(lua_State *L)
     const char *name = lua_tostring(L, 1);
     double v = rs_lua_check_number(L, 2, fn, "value");
     check_log_name(L, fn, name, 1);
+    check_name_budget(L, fn, name);
     rs_lua_log(L, name, v);
     return 0;
 }
@@ -91,6 +131,7 @@ l_host_matrix(lua_State *L)
     const char *name = rs_lua_check_string(L, 1, fn, "name");
     check_log_name(L, fn, name, 1);
     rs_tensor *t = rs_lua_check_tensor(L, 2, fn, "matrix");
+    check_name_budget(L, fn, name);
     if (t->ndim > 2 || t->numel > (size_t)INT32_MAX)
         return rs_lua_arg_error(L, fn, 2, "matrix",
                                 "1-D or 2-D tensor expected, got %d-D",

@@ -97,6 +97,12 @@ sess_end_at(void *ud, long step)
     rs_session_end_at(ud, step);
 }
 
+static bool
+sess_interrupted(void *ud)
+{
+    return rs_session_interrupted(ud);
+}
+
 static void
 enter(struct scene_drv *d, rs_session *s)
 {
@@ -107,7 +113,8 @@ enter(struct scene_drv *d, rs_session *s)
                                        .matrix = sess_matrix,
                                        .print = sess_print,
                                        .event = sess_event,
-                                       .end_at = sess_end_at};
+                                       .end_at = sess_end_at,
+                                       .interrupted = sess_interrupted};
     } else {
         c->sink = d->fallback;
     }

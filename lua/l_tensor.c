@@ -35,11 +35,60 @@ rs_lua_push_tensor(lua_State *L, rs_tensor *t)
     *box = t;
 }
 
+/* Raise the memory error of fn for a tensor of bytes (see bind.h). */
+static int
+mem_error(lua_State *L, struct rs_lua_ctx *c, size_t bytes, const char *fn)
+{
+    c->mem_refused = true;
+    return luaL_error(L,
+                      "%s: not enough memory (a tensor of %I MiB; the "
+                      "memory limit is %I MiB, %I MiB in use)",
+                      fn, (lua_Integer)(bytes >> 20),
+                      (lua_Integer)(c->mem_limit >> 20),
+                      (lua_Integer)((c->mem_used + c->ext_live) >> 20));
+}
+
+/* bytes more fit under the cap (after a full collection if needed)? */
+static bool
+mem_fits(lua_State *L, struct rs_lua_ctx *c, size_t bytes)
+{
+    if (c->mem_limit == 0 || c->in_call == 0)
+        return true;
+    if (bytes <= c->mem_limit && c->mem_used + c->ext_live <=
+                                     c->mem_limit - bytes)
+        return true;
+    lua_gc(L, LUA_GCCOLLECT);
+    c->ext_bytes = 0;
+    return bytes <= c->mem_limit &&
+           c->mem_used + c->ext_live <= c->mem_limit - bytes;
+}
+
+void
+rs_lua_mem_reserve(lua_State *L, size_t bytes, const char *fn)
+{
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    if (!mem_fits(L, c, bytes))
+        mem_error(L, c, bytes, fn);
+}
+
 void
 rs_lua_tensor_made(lua_State *L, const rs_tensor *t)
 {
     struct rs_lua_ctx *c = rs_lua_ctx(L);
-    c->ext_bytes += t->numel * sizeof(float);
+    size_t bytes = t->numel * sizeof(float);
+    c->ext_bytes += bytes;
+    struct rs_lua_tensor_box *box = luaL_testudata(L, -1, RS_LUA_TENSOR_MT);
+    if (box != NULL && box->t == t && box->bytes == 0) {
+        /* counted until the box lets go (l_tensor_release); past the cap
+         * (tensors the engine made, the GC stopped) it goes at once */
+        if (!mem_fits(L, c, bytes)) {
+            rs_tensor_release(box->t);
+            box->t = NULL;
+            mem_error(L, c, bytes, "rs.tensor");
+        }
+        box->bytes = bytes;
+        c->ext_live += bytes;
+    }
     if (c->ext_bytes >= RS_LUA_GC_BYTES) {
         c->ext_bytes = 0;
         lua_gc(L, LUA_GCCOLLECT);
@@ -49,6 +98,7 @@ rs_lua_tensor_made(lua_State *L, const rs_tensor *t)
 void
 rs_lua_push_tensor_copy(lua_State *L, const rs_tensor *t, const char *fn)
 {
+    rs_lua_mem_reserve(L, t->numel * sizeof(float), fn);
     void **box = rs_lua_new_box(L, RS_LUA_TENSOR_MT);
     struct rs_error err = {0};
     rs_tensor *c = rs_tensor_clone(t, &err);
@@ -62,6 +112,9 @@ rs_lua_push_tensor_copy(lua_State *L, const rs_tensor *t, const char *fn)
 static rs_tensor *
 push_new(lua_State *L, int ndim, const int *shape, const char *fn)
 {
+    size_t numel = rs_shape_numel(ndim, shape);
+    if (numel > 0)
+        rs_lua_mem_reserve(L, numel * sizeof(float), fn);
     void **box = rs_lua_new_box(L, RS_LUA_TENSOR_MT);
     struct rs_error err = {0};
     rs_tensor *t = rs_tensor_new(ndim, shape, &err);
@@ -527,9 +580,12 @@ l_tensor_eq(lua_State *L)
 static int
 l_tensor_release(lua_State *L)
 {
-    void **box = luaL_checkudata(L, 1, RS_LUA_TENSOR_MT);
-    rs_tensor_release(*box);
-    *box = NULL;
+    struct rs_lua_tensor_box *box = luaL_checkudata(L, 1, RS_LUA_TENSOR_MT);
+    rs_tensor_release(box->t);
+    box->t = NULL;
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    c->ext_live -= box->bytes < c->ext_live ? box->bytes : c->ext_live;
+    box->bytes = 0;
     return 0;
 }
 

@@ -572,6 +572,19 @@ l_test_tmpdir(lua_State *L)
     return 1;
 }
 
+/* out(line): line and a newline on stdout, flushed (TAP output that
+ * needs no io: `repscope --safe --test FILE`). */
+static int
+l_test_out(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    fwrite(s, 1, len, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    return 0;
+}
+
 int
 luaopen_repscope_test(lua_State *L)
 {
@@ -635,6 +648,8 @@ luaopen_repscope_test(lua_State *L)
     lua_setfield(L, -2, "srcdir");
     lua_pushcfunction(L, l_test_tmpdir);
     lua_setfield(L, -2, "tmpdir");
+    lua_pushcfunction(L, l_test_out);
+    lua_setfield(L, -2, "out");
     return 1;
 }
 
@@ -649,10 +664,10 @@ load_tap(lua_State *L)
 }
 
 int
-rs_lua_run_test(const char *path)
+rs_lua_run_test(const char *path, const struct rs_lua_opts *o)
 {
     struct rs_error err = {0};
-    lua_State *L = rs_lua_new(NULL, &err);
+    lua_State *L = rs_lua_new(o, &err);
     if (L == NULL) {
         printf("Bail out! %s\n", err.msg);
         return 1;

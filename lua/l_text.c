@@ -79,6 +79,13 @@ l_text_new(lua_State *L)
                                           (long long)i);
             c.sources[i - 1] = lua_tostring(L, -1); /* held by the table */
             lua_pop(L, 1);
+            if (rs_text_named_dir(c.sources[i - 1], NULL) == NULL &&
+                !rs_lua_path_allowed(L, c.sources[i - 1]))
+                return rs_lua_field_error(L, fn, "sources",
+                                          "'%s': outside the scene's "
+                                          "directory, not allowed in "
+                                          "--safe mode",
+                                          c.sources[i - 1]);
             for (lua_Integer j = 1; j < i; j++)
                 if (strcmp(c.sources[j - 1], c.sources[i - 1]) == 0)
                     return rs_lua_field_error(L, fn, "sources",

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,7 @@ enum cli_id {
     OPT_THREADS,
     OPT_RESUME,
     OPT_SAFE,
+    OPT_LUA_MEM,
     OPT_LIST,
     OPT_LIST_KEYS,
     OPT_TEST,
@@ -77,6 +79,8 @@ static const struct cli_opt cli_opts[] = {
     {"threads", 0, "T", OPT_THREADS, "BLAS threads (default 1)"},
     {"resume", 0, "RUNDIR", OPT_RESUME, "continue a recorded run"},
     {"safe", 0, NULL, OPT_SAFE, "restricted Lua for untrusted scenes"},
+    {"lua-mem", 0, "SIZE", OPT_LUA_MEM,
+     "cap the scene's memory (512M, 4G; none: no cap)"},
     {"list", 0, NULL, OPT_LIST, "list the shipped scenes"},
     {"list-keys", 0, NULL, OPT_LIST_KEYS, "list the keys of the terminal UI"},
     {"test", 0, "FILE", OPT_TEST, "run a Lua test file (TAP)"},
@@ -140,6 +144,39 @@ rs_cli_parse_long(const char *opt, const char *s, long lo, long hi, long *out)
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* SIZE: a whole number of bytes with an optional K, M, G or T (powers
+ * of 1024), at least 1M, or "none" (SIZE_MAX). 0, or -1 after a message
+ * naming opt. */
+static int
+parse_size(const char *opt, const char *s, size_t *out)
+{
+    if (strcmp(s, "none") == 0) {
+        *out = SIZE_MAX;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = 0;
+    if (end != s && *end != '\0' && end[1] == '\0') {
+        const char *units = "KMGT", *u = strchr(units, *end);
+        if (u != NULL) {
+            shift = 10 * (int)(u - units + 1);
+            end++;
+        }
+    }
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
+        v > (SIZE_MAX >> shift) - 1 || (v << shift) < ((size_t)1 << 20)) {
+        fprintf(stderr,
+                "repscope: %s: '%s' is not a size of at least 1M (a number "
+                "with K, M, G or T, or none)\n",
+                opt, s);
+        return -1;
+    }
+    *out = (size_t)(v << shift);
     return 0;
 }
 
@@ -234,6 +271,10 @@ cli_apply(struct rs_cli *c, const struct cli_opt *o, const char *val)
         break;
     case OPT_SAFE:
         c->safe = true;
+        break;
+    case OPT_LUA_MEM:
+        if (parse_size(opt, val, &c->lua_mem) < 0)
+            return -1;
         break;
     case OPT_LIST:
         c->list = true;

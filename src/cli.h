@@ -9,6 +9,7 @@
 #define RS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #define RS_CLI_DEFAULT_SCENE "grokking"
@@ -25,6 +26,7 @@ struct rs_cli {
     long seed;  /* -1: the scene's / 1 */
     long checkpoint_every;
     int threads;
+    size_t lua_mem; /* --lua-mem: 0 the default, SIZE_MAX none */
     bool headless, safe, list, help, version;
     bool attach; /* `repscope attach RUNDIR` */
     const char *attach_dir;

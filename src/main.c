@@ -294,6 +294,7 @@ run_scene(const struct rs_cli *c, char **argv)
     struct rs_lua_opts lo;
     rs_lua_opts_default(&lo);
     lo.safe = c->safe;
+    lo.mem_limit = c->lua_mem;
     struct rs_session_driver drv;
     struct rs_lua_scene_info info;
     if (rs_lua_scene_driver(path, c->sets, c->nsets, &lo, &drv, &info, &err) !=
@@ -523,6 +524,7 @@ run_replay(const struct rs_cli *c, char **argv)
     struct rs_lua_opts lo;
     rs_lua_opts_default(&lo);
     lo.safe = c->safe;
+    lo.mem_limit = c->lua_mem;
     struct rs_session_driver drv;
     struct rs_lua_scene_info info;
     int nsets = 0;
@@ -614,8 +616,13 @@ main(int argc, char **argv)
         return 0;
     }
     rs_main_settle_datadir();
-    if (c.test != NULL)
-        return rs_lua_run_test(c.test);
+    if (c.test != NULL) {
+        struct rs_lua_opts lo;
+        rs_lua_opts_default(&lo);
+        lo.safe = c.safe;
+        lo.mem_limit = c.lua_mem;
+        return rs_lua_run_test(c.test, &lo);
+    }
     if (c.list)
         return list_scenes();
     if (c.list_keys)

@@ -75,3 +75,10 @@ RS_LUA_TESTS += %D%/lua/t_griffin.lua
 # dynamic evaluation from Lua: field errors, l:dyneval(), rs.update
 RS_LUA_TESTS += %D%/lua/t_dyneval.lua
 RS_LUA_TESTS += %D%/lua/t_plastprobe.lua
+# --safe and the memory caps: the limits from C; tests/lua/t_sandbox.lua
+# (the list of escapes) runs under --safe through sh/t_sandbox.sh
+check_PROGRAMS += %D%/t_lua_sandbox
+%C%_t_lua_sandbox_LDADD = $(RS_TEST_LIBS)
+TESTS += %D%/sh/t_sandbox.sh
+EXTRA_DIST += %D%/sh/t_sandbox.sh %D%/lua/t_sandbox.lua
+%D%/sh/t_sandbox.log: repscope$(EXEEXT)

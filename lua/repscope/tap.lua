@@ -26,10 +26,8 @@ local planned, count, failed, finished = nil, 0, 0, false
 
 for k, v in pairs(T) do M[k] = v end
 
-local function out(s)
-  io.write(s, "\n")
-  io.flush()
-end
+-- T.out writes a line on stdout without io (repscope --safe --test)
+local out = T.out
 
 function M.diag(...)
   local parts = table.pack(...)
@@ -53,7 +51,8 @@ function M.ok(cond, name)
     failed = failed + 1
     -- the first caller outside this file
     for level = 2, 12 do
-      local info = debug and debug.getinfo(level, "Sl")
+      local dbg = rawget(_G, "debug") -- nil under --safe
+      local info = dbg and dbg.getinfo(level, "Sl")
       if info == nil then break end
       if not info.short_src:find("tap%.lua$") and info.currentline > 0 then
         M.diag(string.format("  failed at %s:%d", info.short_src,

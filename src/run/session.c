@@ -259,6 +259,7 @@ run_step(rs_session *s)
     long k = s->step + 1;
     s->log_step = k;
     double t0 = rs_time_now();
+    atomic_store(&s->interrupt_flag, false); /* one pressed before: stale */
     int rc = s->drv.step(s->drv.ud, s, k, &err);
     double t1 = rs_time_now();
     s->run_step_s += t1 - t0;
@@ -266,6 +267,19 @@ run_step(rs_session *s)
         /* Stopped inside the step: the model may be half updated. */
         rs_session_end_record(s);
         s->aborted = true;
+        return true;
+    }
+    if (rc == RS_ECANCELED && atomic_load(&s->interrupt_flag)) {
+        /* The user interrupted a runaway step (console ctrl-c): it does
+         * not count (the model may be half updated); the run pauses. */
+        atomic_store(&s->interrupt_flag, false);
+        rs_session_end_record(s);
+        rs_session_event_kind(s, "pause", "pause");
+        rs_session_notice(s, "step %ld interrupted (%s); paused", k,
+                          err.msg);
+        s->paused = true;
+        s->budget = 0;
+        rs_session_set_state(s, RS_SESSION_PAUSED);
         return true;
     }
     if (rc != RS_OK && rc != RS_ENONFINITE && !s->nf) {
@@ -278,6 +292,16 @@ run_step(rs_session *s)
         s->probe_did = false;
         rc = s->drv.probe(s->drv.ud, s, k, &err);
         s->in_probe = false;
+        if (rc == RS_ECANCELED && atomic_load(&s->interrupt_flag)) {
+            atomic_store(&s->interrupt_flag, false);
+            rs_session_notice(s, "step %ld: probes interrupted (%s); paused",
+                              k, err.msg);
+            s->paused = true;
+            s->budget = 0;
+            rs_session_set_state(s, RS_SESSION_PAUSED);
+            rc = RS_OK; /* the step itself completed */
+            rs_error_clear(&err);
+        }
         if (rc == RS_ECANCELED && atomic_load(&s->quit_flag)) {
             rc = RS_OK; /* the step itself completed */
             rs_error_clear(&err);
@@ -770,8 +794,9 @@ rs_session_interrupted(const rs_session *s)
     /* The caller polls from inside a long computation: a good moment to
      * publish what the bus could not publish before it started. */
     rs_bus_try_flush(s->bus);
-    return atomic_load(&s->quit_flag) ||
-           (s->in_eval && atomic_load(&s->interrupt_flag));
+    /* the flag is cleared as an eval or a step begins: set, it means
+     * the one running now */
+    return atomic_load(&s->quit_flag) || atomic_load(&s->interrupt_flag);
 }
 
 rs_bus *

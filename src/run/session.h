@@ -123,10 +123,12 @@ bool rs_session_ended(const rs_session *s);
 enum rs_session_state rs_session_join(rs_session *s);
 void rs_session_free(rs_session *s);
 
-/* Ask the worker to abandon the console command in progress (a runaway
- * eval); any thread. The driver's long-running code (the Lua count hook)
- * polls rs_session_interrupted and gives up with RS_ECANCELED; the eval's
- * error is printed and the run goes on. */
+/* Ask the worker to abandon the console command or the step in progress
+ * (runaway code); any thread. The driver's long-running code (the Lua
+ * count hook) polls rs_session_interrupted and gives up with
+ * RS_ECANCELED: an eval's error is printed and the run goes on; a step
+ * does not count and the run pauses ("step N interrupted (...);
+ * paused"). */
 void rs_session_interrupt(rs_session *s);
 /* Borrowed; valid until rs_session_free. Any thread may read the bus and
  * push commands; the bus's writer calls (rs_bus_set_views...) belong to
@@ -156,9 +158,10 @@ void rs_session_event(rs_session *s, const char *fmt, ...) RS_PRINTF(2, 3);
 void rs_session_nonfinite(rs_session *s, const char *where);
 void rs_session_set_title(rs_session *s, const char *title);
 /* True when the driver should stop what it is doing and return
- * RS_ECANCELED: an eval was interrupted (rs_session_interrupt), or the
- * session is being freed (then from any callback: the run ends without a
- * final checkpoint if a step was cut short). Cheap (atomic loads, and a
+ * RS_ECANCELED: an eval or a step was interrupted
+ * (rs_session_interrupt), or the session is being freed (then from any
+ * callback: the run ends without a final checkpoint if a step was cut
+ * short). Cheap (atomic loads, and a
  * try-lock when the bus holds unpublished output, which it publishes: so
  * what was printed before a long computation shows up while it runs). */
 bool rs_session_interrupted(const rs_session *s);

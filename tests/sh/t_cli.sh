@@ -47,6 +47,7 @@ sample() {
     WxH) echo 40x12 ;;
     KEY=VALUE) echo lr=0.1 ;;
     NAME) echo train/acc ;;
+    SIZE) echo 64M ;;
     DIR|RUNDIR|FILE) echo "$tmp/x" ;;
     *) echo "" ;;
     esac
