@@ -10,7 +10,9 @@
  * the last checkpoint, refuses to go on while the disk is still full,
  * and after a resume has every step's record exactly once; without a UI
  * it stops with a message naming the file, the step and the checkpoint a
- * --resume starts from, and that resume works. Every wait is bounded
+ * --resume starts from, and that resume works; a failed checkpoint
+ * pauses the run as well and leaves the previous one; a checkpoint write
+ * removes the temp file a killed writer left. Every wait is bounded
  * (20 s); no result depends on timing. The limit holds for every file
  * the process writes: TAP goes to a pipe under make check, but run by
  * hand, send stdout to a pipe or a terminal, not a file.
@@ -25,6 +27,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/base.h"
@@ -231,6 +234,53 @@ test_runlog(const char *tmp)
     free(idx);
     free(bin);
     free(path);
+    free(dir);
+}
+
+/* ---- checkpoint temp files --------------------------------------------- */
+
+static void
+touch(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        tap_bail("cannot create %s", path);
+    fputs("torn", f);
+    fclose(f);
+}
+
+/* A kill -9 during a checkpoint write leaves ckpt.bin.tmp.<pid>: the next
+ * write removes it when that process is gone, and only then. */
+static void
+test_ckpt_stale(const char *tmp)
+{
+    char *dir = rs_xasprintf("%s/stale", tmp);
+    if (mkdir(dir, 0777) != 0)
+        tap_bail("mkdir %s: %s", dir, strerror(errno));
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    char *dead = rs_xasprintf("%s/ckpt.bin.tmp.%ld", dir, (long)child);
+    char *alive = rs_xasprintf("%s/ckpt.bin.tmp.1", dir);
+    char *other = rs_xasprintf("%s/ckpt.bin.tmp.x1", dir);
+    touch(dead);
+    touch(alive);
+    touch(other);
+    char *path = rs_xasprintf("%s/ckpt.bin", dir);
+    rs_ckpt *ck = rs_ckpt_new();
+    rs_ckpt_put_text(ck, "a", "b");
+    struct rs_error err = {0};
+    int rc = rs_ckpt_write(ck, path, &err);
+    rs_ckpt_free(ck);
+    tap_ok(rc == RS_OK && file_size(dead) < 0,
+           "a checkpoint write removes the temp file of a dead writer");
+    tap_ok(file_size(alive) > 0 && file_size(other) > 0,
+           "and leaves a live process's and a foreign name's");
+    free(path);
+    free(other);
+    free(alive);
+    free(dead);
     free(dir);
 }
 
@@ -459,8 +509,8 @@ test_session_ckpt(const char *tmp)
     rs_session *s = ctr_start(&c, dir, NULL, 100, true);
     struct rs_bus_status st;
     char want[600];
-    snprintf(want, sizeof(want), "cannot write checkpoint %s/ckpt.bin.tmp.",
-             dir);
+    snprintf(want, sizeof(want), "cannot write checkpoint %s/ckpt.bin: %s",
+             dir, strerror(EFBIG));
     bool ok = wait_state(s, RS_SESSION_PAUSED, want, &st);
     tap_ok(ok && st.step == 60 && strstr(st.message, "; paused") != NULL,
            "a checkpoint that fails pauses the run too: \"%s\"", st.message);
@@ -501,7 +551,7 @@ test_session_headless(const char *tmp)
     unlimit_files();
     char want[1200];
     snprintf(want, sizeof(want),
-             "cannot write %s: %s; stopped at step 50; the checkpoint of "
+             "step 50: cannot write %s: %s; stopped; the checkpoint of "
              "step 40 stays: free space, then repscope --resume %s",
              path, strerror(EFBIG), dir);
     tap_ok(fin == RS_SESSION_FAILED, "without a UI the run stops, FAILED");
@@ -540,6 +590,7 @@ main(void)
         tap_skip_all("the hard file-size limit is too low to test with");
     char *tmp = tap_tmpdir("t_run_faults");
     test_runlog(tmp);
+    test_ckpt_stale(tmp);
     test_session_ui(tmp);
     test_session_ckpt(tmp);
     test_session_headless(tmp);

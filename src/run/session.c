@@ -387,12 +387,12 @@ io_stop(rs_session *s)
     char msg[sizeof s->io_msg + 512];
     if (s->ckpt_step >= 0)
         snprintf(msg, sizeof(msg),
-                 "%s at step %ld; the checkpoint of step %ld stays: free "
+                 "step %ld: %s; the checkpoint of step %ld stays: free "
                  "space, then repscope --resume %s",
-                 s->io_msg, s->step, s->ckpt_step, s->run_dir);
+                 s->step, s->io_msg, s->ckpt_step, s->run_dir);
     else
-        snprintf(msg, sizeof(msg), "%s at step %ld; no checkpoint yet",
-                 s->io_msg, s->step);
+        snprintf(msg, sizeof(msg), "step %ld: %s; no checkpoint yet",
+                 s->step, s->io_msg);
     s->log_step = s->step;
     rs_session_fail(s, "error", msg);
 }

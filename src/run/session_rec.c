@@ -59,13 +59,15 @@ rs_session_write_failed(rs_session *s, const struct rs_error *err)
     snprintf(s->io_msg, sizeof(s->io_msg), "%s; %s", err->msg,
              s->cfg.linger ? "paused" : "stopped");
     rs_session_copy_str(s->st.message, sizeof(s->st.message), s->io_msg);
+    if (!s->cfg.linger)
+        return; /* train() says it once, with the step and checkpoint */
     rs_bus_print(s->bus, s->io_msg);
     rs_session_record_event(s, "error", s->io_msg); /* queued as well */
-    if (s->cfg.linger && s->state == RS_SESSION_RUNNING) {
+    if (s->state == RS_SESSION_RUNNING) {
         s->paused = true;
         s->budget = 0;
         rs_session_set_state(s, RS_SESSION_PAUSED);
-    } else if (s->cfg.linger && s->state == RS_SESSION_PAUSED) {
+    } else if (s->state == RS_SESSION_PAUSED) {
         s->budget = 0;
         rs_session_publish_status(s, true);
     }
