@@ -82,6 +82,7 @@ rs_session_io_retry(rs_session *s)
     if (s->log != NULL && rs_runlog_flush(s->log, &err) != RS_OK) {
         snprintf(s->io_msg, sizeof(s->io_msg), "%s; still paused", err.msg);
         rs_session_notice(s, "%s", s->io_msg);
+        rs_session_publish_status(s, true);
         return false;
     }
     s->io_fault = false;

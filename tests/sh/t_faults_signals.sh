@@ -139,13 +139,17 @@ for sig in TERM HUP; do
     while [ $i -lt 600 ]; do
         s1=$(step "$s")
         w=$(width "$s")
-        [ -n "$s1" ] && [ "$s1" -gt "${s0:-0}" ] && [ "$w" = 100 ] && break
+        # a frame may be caught half drawn: wait for all of it
+        [ -n "$s1" ] && [ "$s1" -gt "${s0:-0}" ] && [ "$w" = 100 ] &&
+            screen "$s" | grep -F -q "┌ accuracy" && break
         sleep 0.1
         i=$((i + 1))
     done
     [ -n "$s0" ] && [ -n "$s1" ] && [ "$s1" -gt "$s0" ] && [ "$w" = 100 ] &&
         screen "$s" | grep -F -q "┌ accuracy"
-    ok $? "UI: $resizes resizes in a storm, it lives on ($s0 -> $s1, width $w)"
+    r=$?
+    [ $r = 0 ] || screen "$s" | sed 's/^/# /'
+    ok $r "UI: $resizes resizes in a storm, it lives on ($s0 -> $s1, width $w)"
     # the signal comes in the middle of a second storm
     storm "$s" &
     spid=$!
