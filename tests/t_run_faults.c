@@ -132,7 +132,8 @@ test_runlog(const char *tmp)
     char *bin = rs_xasprintf("%s/matrices.bin", dir);
     char *idx = rs_xasprintf("%s/matrices.jsonl", dir);
     struct rs_error err = {0};
-    rs_runlog *log = rs_runlog_open(dir, "{\"type\":\"meta\",\"step\":0}", &err);
+    rs_runlog *log =
+        rs_runlog_open(dir, "{\"type\":\"meta\",\"step\":0}", &err);
     if (log == NULL)
         tap_bail("rs_runlog_open: %s", err.msg);
     for (long k = 1; k <= 3; k++) {
@@ -152,8 +153,7 @@ test_runlog(const char *tmp)
     int rc = rs_runlog_end(log, &err);
     tap_is_int(rc, RS_EIO, "a line that does not fit fails");
     char want[600];
-    snprintf(want, sizeof(want), "cannot write %s: %s", path,
-             strerror(EFBIG));
+    snprintf(want, sizeof(want), "cannot write %s: %s", path, strerror(EFBIG));
     tap_is_str(err.msg, want, "its error names the file and the reason");
     tap_is_int(file_size(path), size0,
                "the short write is undone (no torn line)");
@@ -284,7 +284,8 @@ test_ckpt_stale(const char *tmp)
     free(dir);
 }
 
-/* ---- a session ------------------------------------------------------------ */
+/* ---- a session ------------------------------------------------------------
+ */
 
 /* The driver: step k adds k to a sum and logs it, so record k must hold
  * k(k+1)/2 whatever was resumed; at fault_at it shrinks the file-size
@@ -509,8 +510,8 @@ test_session_ckpt(const char *tmp)
     rs_session *s = ctr_start(&c, dir, NULL, 100, true);
     struct rs_bus_status st;
     char want[600];
-    snprintf(want, sizeof(want), "cannot write checkpoint %s/ckpt.bin: %s",
-             dir, strerror(EFBIG));
+    snprintf(want, sizeof(want), "cannot write checkpoint %s/ckpt.bin: %s", dir,
+             strerror(EFBIG));
     bool ok = wait_state(s, RS_SESSION_PAUSED, want, &st);
     tap_ok(ok && st.step == 60 && strstr(st.message, "; paused") != NULL,
            "a checkpoint that fails pauses the run too: \"%s\"", st.message);

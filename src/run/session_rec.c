@@ -46,10 +46,11 @@ log_error(rs_session *s, const struct rs_error *err)
 }
 
 /* A write into the run directory failed; runlog.c queued it (a failed
- * checkpoint leaves the previous one), so nothing is lost yet. With a UI (cfg.linger) the run pauses at once, the status
- * saying "cannot write DIR/run.jsonl: REASON; paused"; a resume writes
- * the queue first (rs_session_io_retry). Without a UI, train() stops the
- * run after this step. Said once per fault. */
+ * checkpoint leaves the previous one), so nothing is lost yet. With a UI
+ * (cfg.linger) the run pauses at once, the status saying "cannot write
+ * DIR/run.jsonl: REASON; paused"; a resume writes the queue first
+ * (rs_session_io_retry). Without a UI, train() stops the run after this
+ * step. Said once per fault. */
 void
 rs_session_write_failed(rs_session *s, const struct rs_error *err)
 {

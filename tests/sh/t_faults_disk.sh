@@ -54,7 +54,9 @@ ckpt_of() { sed -n "s/.*the checkpoint of step \([0-9]*\) stays.*/\1/p" "$1" | h
 code=$?
 [ "$code" = 1 ]
 ok $? "file-size limit, headless: exit status 1 ($code)"
-grep -E -q "^repscope: step [0-9]+: cannot write $tmp/a/[a-z.]+: File too large; stopped; the checkpoint of step [0-9]+ stays: free space, then repscope --resume $tmp/a\$" "$tmp/a.err"
+msg="^repscope: step [0-9]+: cannot write $tmp/a/[a-z.]+: File too large; stopped;"
+msg="$msg the checkpoint of step [0-9]+ stays: free space, then repscope --resume $tmp/a\$"
+grep -E -q "$msg" "$tmp/a.err"
 ok $? "one message names the file, the step and the checkpoint"
 [ "$(grep -c 'cannot write' "$tmp/a.err")" = 1 ]
 ok $? "said once ($(grep -c 'cannot write' "$tmp/a.err") times)"
@@ -76,7 +78,8 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=256k rs-faults "$mnt" 2>/dev/nul
         --out "$mnt/r" >/dev/null 2>"$tmp/b.err"
     code=$?
     [ "$code" = 1 ] &&
-        grep -E -q "^repscope: step [0-9]+: cannot write (checkpoint )?$mnt/r/[a-z.]+: No space left on device; stopped; the checkpoint of step [0-9]+ stays" "$tmp/b.err"
+        grep -E -q "^repscope: step [0-9]+: cannot write (checkpoint )?$mnt/r/[a-z.]+: \
+No space left on device; stopped; the checkpoint of step [0-9]+ stays" "$tmp/b.err"
     ok $? "full disk, headless: exit 1 and the message ($code: $(tail -1 "$tmp/b.err"))"
     whole_lines "$mnt/r/run.jsonl" && whole_lines "$mnt/r/matrices.jsonl"
     ok $? "full disk: whole lines only"

@@ -67,7 +67,8 @@ while [ $t -le "$trials" ]; do
     rm -rf "$d" "$d.out"
     t=$((t + 1))
 done
-echo "# $trials kills: $mid inside a checkpoint write (temp file present), $newer after the rename before its event; $torn torn lines"
+echo "# $trials kills: $mid inside a checkpoint write (temp file present)," \
+    "$newer after the rename before its event; $torn torn lines"
 [ "$loaded" = "$trials" ] && [ "$bad" = 0 ]
 ok $? "--resume loaded the previous or the new checkpoint in $loaded of $trials trials"
 [ "$torn" = 0 ]

@@ -53,7 +53,8 @@ check_run() {
              END { print bad + 0 }')
     whole_lines "$log" && [ "$gaps" = 0 ] && [ -n "$ck" ] &&
         [ "$last" -le "$ck" ] && [ $((ck - last)) -lt 10 ]
-    ok $? "$2: run.jsonl whole, records every 10 steps to $last ($gaps gaps), checkpoint at the last step $ck"
+    ok $? "$2: run.jsonl whole, records every 10 steps to $last ($gaps gaps), \
+checkpoint at the last step $ck"
     "$bin" --headless --resume "$1" --steps $((ck + 20)) >/dev/null 2>&1
     code=$?
     [ "$code" = 0 ] && grep -q "\"resume from .*ckpt.bin at step $ck\"" "$log" &&
