@@ -9,13 +9,15 @@
  * run through the same UI, and --frame prints one screen as text; the
  * sweep and export subcommands are in main_sweep.c. Exit
  * status: 0 success, 1 runtime failure, 2 usage or scene-loading error,
- * 128+signo when a signal stopped the run.
+ * 128+signo when a signal stopped the run. SIGXFSZ is ignored: a file-size
+ * limit is a write error like a full disk.
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,6 +597,10 @@ int
 main(int argc, char **argv)
 {
     struct rs_error err = {0};
+    /* A file-size limit (ulimit -f) must be a write error that names the
+     * file and pauses or stops the run (run/session_rec.c), not a core
+     * dump by SIGXFSZ: write(2) then fails with EFBIG. */
+    signal(SIGXFSZ, SIG_IGN);
     /* First: may replace this process with one using faster kernels. */
     if (rs_reexec_for_blas(argv, &err) != RS_OK)
         fprintf(stderr, "repscope: warning: %s\n", err.msg);

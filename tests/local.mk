@@ -72,7 +72,10 @@ RS_SH_TESTS = \
 	%D%/sh/t_export.sh \
 	%D%/sh/t_sweep.sh \
 	%D%/sh/t_compare.sh \
-	%D%/sh/t_slurm.sh
+	%D%/sh/t_slurm.sh \
+	%D%/sh/t_faults_disk.sh \
+	%D%/sh/t_faults_kill.sh \
+	%D%/sh/t_faults_signals.sh
 
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
 EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py %D%/parity_griffin.py

@@ -16,3 +16,6 @@ check_PROGRAMS += tests/t_run_export tests/t_run_sweep
 tests_t_run_export_LDADD = $(RS_TEST_LIBS)
 tests_t_run_sweep_LDADD = $(RS_TEST_LIBS)
 tests_t_run_replay_LDADD = $(RS_TEST_LIBS)
+# write errors in the run directory (a file-size limit as a full disk)
+check_PROGRAMS += tests/t_run_faults
+tests_t_run_faults_LDADD = $(RS_TEST_LIBS)

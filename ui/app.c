@@ -364,6 +364,18 @@ state_changed(rs_app *a)
         a->msg_sticky = true;
     }
     snprintf(a->prev_nonfinite, sizeof a->prev_nonfinite, "%s", st->nonfinite);
+    /* A write into the run directory failed and the worker paused the
+     * run ("cannot write FILE: REASON; paused", run/session_rec.c): say
+     * so on the message line until a key is pressed, and again each time
+     * a resume finds the disk still full. */
+    bool io = st->state == RS_SESSION_PAUSED &&
+              strncmp(st->message, "cannot write ", 13) == 0;
+    if (io && strcmp(st->message, a->prev_io) != 0) {
+        rs_app_note(a, true, "%s: free space, then space resumes",
+                    st->message);
+        a->msg_sticky = true;
+    }
+    snprintf(a->prev_io, sizeof a->prev_io, "%s", io ? st->message : "");
     if (st->state == a->prev_state)
         return;
     if (st->state == RS_SESSION_FAILED) {

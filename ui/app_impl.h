@@ -44,6 +44,7 @@ struct rs_app {
     bool have_st;
     enum rs_session_state prev_state;
     char prev_nonfinite[96];
+    char prev_io[512]; /* the write error last shown, or "" (as st.message) */
     /* the panels and where they came from */
     char *views_json;  /* NULL: default views */
     int default_names; /* series + matrices the defaults were built from */

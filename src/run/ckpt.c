@@ -4,7 +4,9 @@
  * order; rs_ckpt_write streams them through a 64 KiB buffer into
  * PATH.tmp.<pid>, hashing as it goes (FNV-1a-64), fsyncs, renames over
  * PATH and fsyncs the directory, so PATH is at every instant either the
- * old complete file or the new one. rs_ckpt_read loads the whole file,
+ * old complete file or the new one. A temp file left by a writer that was
+ * killed (its pid gone) is removed by the next write: on a full disk it
+ * holds space a checkpoint needs. rs_ckpt_read loads the whole file,
  * walks its structure with every length checked against what is left
  * (so a corrupt count can neither overrun nor allocate wildly), then
  * verifies the checksum. All integers are little-endian on disk.
@@ -14,8 +16,10 @@
 
 #include "run/ckpt.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,9 +291,41 @@ dir_of(const char *path)
     return d;
 }
 
+/* Remove PATH.tmp.<pid> files of processes that no longer exist (a kill
+ * -9 in the middle of a write). Best effort: errors are ignored. */
+static void
+remove_stale_tmp(const char *path)
+{
+    char *dir = dir_of(path);
+    const char *slash = strrchr(path, '/');
+    char *prefix = rs_xasprintf("%s.tmp.", slash != NULL ? slash + 1 : path);
+    size_t np = strlen(prefix);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, np) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + np, &end, 10);
+        if (end == e->d_name + np || *end != '\0' || pid <= 0 ||
+            pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or not ours to judge */
+        char *f = rs_xasprintf("%s/%s", dir, e->d_name);
+        unlink(f);
+        free(f);
+    }
+    if (d != NULL)
+        closedir(d);
+    free(prefix);
+    free(dir);
+}
+
 int
 rs_ckpt_write(const rs_ckpt *ck, const char *path, struct rs_error *err)
 {
+    remove_stale_tmp(path);
     char *tmp = rs_xasprintf("%s.tmp.%ld", path, (long)getpid());
     struct writer *w = rs_xmalloc(sizeof(*w));
     int rc = RS_OK;
@@ -298,7 +334,7 @@ rs_ckpt_write(const rs_ckpt *ck, const char *path, struct rs_error *err)
     w->n = 0;
     w->err = 0;
     if (w->fd < 0) {
-        rc = rs_error_set(err, RS_EIO, "cannot write checkpoint %s: %s", tmp,
+        rc = rs_error_set(err, RS_EIO, "cannot write checkpoint %s: %s", path,
                           strerror(errno));
         goto out;
     }
@@ -321,7 +357,7 @@ rs_ckpt_write(const rs_ckpt *ck, const char *path, struct rs_error *err)
     if (close(w->fd) != 0 && w->err == 0)
         w->err = errno;
     if (w->err != 0) {
-        rc = rs_error_set(err, RS_EIO, "cannot write checkpoint %s: %s", tmp,
+        rc = rs_error_set(err, RS_EIO, "cannot write checkpoint %s: %s", path,
                           strerror(w->err));
         unlink(tmp);
         goto out;

@@ -5,7 +5,13 @@
  * short write), so the kernel holds each finished line even if the
  * process is killed right after; nothing is buffered in user space across
  * calls. A torn last line left by a crash is closed with a newline on
- * open, so it spoils only itself. JSON text comes from run/json.h.
+ * open, so it spoils only itself. A write that fails (a full disk, a
+ * file-size limit) is undone: the file is cut back to the size it had
+ * before (each file's size is tracked here), and the line, or the
+ * matrix, is queued in memory; every later write, and rs_runlog_flush,
+ * first writes the queue in order. So the files only ever hold whole
+ * lines, and nothing is lost while the process lives. JSON text comes
+ * from run/json.h.
  * Worker thread only (one rs_runlog per run, one writer).
  */
 #include "config.h"
@@ -66,15 +72,43 @@ struct entry {
     char *text;
 };
 
+/* What one write puts out: a run.jsonl line (text with its newline), or
+ * a matrix: payload for matrices.bin, and its index line for
+ * matrices.jsonl as head + the payload's offset + tail (the offset is
+ * known only when the payload is written). */
+struct item {
+    bool matrix;
+    const char *text; /* line, or index head */
+    size_t ntext;
+    const char *tail; /* matrix: the index line after the offset */
+    size_t ntail;
+    const char *payload;
+    size_t npayload;
+    char *buf; /* a queued item owns its bytes: the three above, here */
+};
+
+static void
+item_fini(struct item *it)
+{
+    free(it->buf);
+}
+
+/* One file of the run directory, appended to. */
+struct out {
+    int fd; /* -1 until opened */
+    off_t size; /* bytes of whole lines (or whole payloads) in it */
+};
+
 struct rs_runlog {
     char *dir;
     char *path; /* DIR/run.jsonl */
-    int fd;
-    int mat_fd, matidx_fd; /* matrices.bin, matrices.jsonl; -1 until used */
+    struct out run, mat, matidx; /* run.jsonl, matrices.bin, .jsonl */
     long step;
     struct entry *ent;
     int nent, capent;
     struct sbuf line;
+    struct item *pend; /* writes that failed, oldest first */
+    int npend, cappend;
 };
 
 static void
@@ -120,6 +154,45 @@ write_all(int fd, const char *p, size_t n)
         n -= (size_t)w;
     }
     return 0;
+}
+
+/* Append n bytes to o, all or nothing: a failed write cuts the file back
+ * to the size it had (so no torn line stays), errno kept. -1 on error. */
+static int
+out_append(struct out *o, const char *p, size_t n)
+{
+    if (write_all(o->fd, p, n) == 0) {
+        o->size += (off_t)n;
+        return 0;
+    }
+    int e = errno;
+    while (ftruncate(o->fd, o->size) != 0 && errno == EINTR)
+        continue;
+    errno = e;
+    return -1;
+}
+
+/* Open DIR/name for appending into o (once); its size now is the size of
+ * its whole records. */
+static int
+out_open(rs_runlog *log, struct out *o, const char *name, int flags,
+         struct rs_error *err)
+{
+    if (o->fd >= 0)
+        return RS_OK;
+    char *p = rs_runlog_path(log, name);
+    int rc = RS_OK;
+    struct stat st;
+    o->fd = open(p, flags | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (o->fd < 0)
+        rc = rs_error_set(err, RS_EIO, "cannot open %s: %s", p,
+                          strerror(errno));
+    else if (fstat(o->fd, &st) != 0)
+        rc = rs_error_set(err, RS_EIO, "%s: %s", p, strerror(errno));
+    else
+        o->size = st.st_size;
+    free(p);
+    return rc;
 }
 
 int
@@ -188,31 +261,23 @@ rs_runlog_open(const char *dir, const char *meta_json, struct rs_error *err)
     rs_runlog *log = rs_xcalloc(1, sizeof(*log));
     log->dir = rs_xstrdup(dir);
     log->path = rs_runlog_path(log, "run.jsonl");
-    log->mat_fd = log->matidx_fd = -1;
-    log->fd = open(log->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (log->fd < 0) {
-        rs_error_set(err, RS_EIO, "cannot open %s: %s", log->path,
-                     strerror(errno));
+    log->run.fd = log->mat.fd = log->matidx.fd = -1;
+    if (out_open(log, &log->run, "run.jsonl", O_RDWR, err) != RS_OK)
         goto fail;
-    }
-    struct stat st;
-    if (fstat(log->fd, &st) != 0) {
-        rs_error_set(err, RS_EIO, "%s: %s", log->path, strerror(errno));
-        goto fail;
-    }
     int wrc = 0;
-    if (st.st_size == 0) {
+    if (log->run.size == 0) {
         struct sbuf b = {0};
         sb_str(&b, meta_json);
         sb_add(&b, "\n", 1);
-        wrc = write_all(log->fd, b.p, b.n);
+        wrc = out_append(&log->run, b.p, b.n);
         free(b.p);
     } else {
         /* A crash may have left a torn last line: end it so the next
          * record starts on a line of its own. */
         char last;
-        if (pread(log->fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
-            wrc = write_all(log->fd, "\n", 1);
+        if (pread(log->run.fd, &last, 1, log->run.size - 1) == 1 &&
+            last != '\n')
+            wrc = out_append(&log->run, "\n", 1);
     }
     if (wrc != 0) {
         rs_error_set(err, RS_EIO, "cannot write %s: %s", log->path,
@@ -230,12 +295,20 @@ rs_runlog_close(rs_runlog *log)
 {
     if (log == NULL)
         return;
-    if (log->fd >= 0)
-        close(log->fd);
-    if (log->mat_fd >= 0)
-        close(log->mat_fd);
-    if (log->matidx_fd >= 0)
-        close(log->matidx_fd);
+    /* a last try: whatever failed before goes out if it fits now */
+    if (log->npend > 0 && log->run.fd >= 0 &&
+        rs_runlog_flush(log, NULL) != RS_OK)
+        rs_log(RS_LOG_WARN, "%s: %d records could not be written",
+               log->dir, log->npend);
+    for (int i = 0; i < log->npend; i++)
+        item_fini(&log->pend[i]);
+    free(log->pend);
+    if (log->run.fd >= 0)
+        close(log->run.fd);
+    if (log->mat.fd >= 0)
+        close(log->mat.fd);
+    if (log->matidx.fd >= 0)
+        close(log->matidx.fd);
     for (int i = 0; i < log->capent; i++) {
         free(log->ent[i].key);
         free(log->ent[i].text);
@@ -308,14 +381,112 @@ rs_runlog_text(rs_runlog *log, const char *key, const char *s)
     e->text = rs_xstrdup(s);
 }
 
+/* ---- writing, and the queue of failed writes ------------------------ */
+
+/* Write it (borrowed) out: RS_OK, or RS_EIO + err naming the file, with
+ * every file as it was before. */
 static int
-write_line(rs_runlog *log, int fd, const char *path, struct rs_error *err)
+item_put(rs_runlog *log, const struct item *it, struct rs_error *err)
+{
+    if (!it->matrix) {
+        if (out_append(&log->run, it->text, it->ntext) != 0)
+            return rs_error_set(err, RS_EIO, "cannot write %s: %s",
+                                log->path, strerror(errno));
+        return RS_OK;
+    }
+    if (out_open(log, &log->mat, "matrices.bin", O_WRONLY, err) != RS_OK ||
+        out_open(log, &log->matidx, "matrices.jsonl", O_WRONLY, err) !=
+            RS_OK)
+        return RS_EIO;
+    off_t at = log->mat.size;
+    if (out_append(&log->mat, it->payload, it->npayload) != 0)
+        return rs_error_set(err, RS_EIO, "cannot write %s/matrices.bin: %s",
+                            log->dir, strerror(errno));
+    struct sbuf b = {0};
+    sb_add(&b, it->text, it->ntext);
+    char t[32];
+    int n = snprintf(t, sizeof(t), "%lld", (long long)at);
+    sb_add(&b, t, (size_t)n);
+    sb_add(&b, it->tail, it->ntail);
+    int rc = RS_OK;
+    if (out_append(&log->matidx, b.p, b.n) != 0) {
+        int e = errno;
+        /* the payload without its index line is of no use: take it back
+         * so the retry writes both again */
+        log->mat.size = at;
+        while (ftruncate(log->mat.fd, at) != 0 && errno == EINTR)
+            continue;
+        rc = rs_error_set(err, RS_EIO, "cannot write %s/matrices.jsonl: %s",
+                          log->dir, strerror(e));
+    }
+    free(b.p);
+    return rc;
+}
+
+int
+rs_runlog_flush(rs_runlog *log, struct rs_error *err)
+{
+    int done = 0, rc = RS_OK;
+    while (done < log->npend) {
+        rc = item_put(log, &log->pend[done], err);
+        if (rc != RS_OK)
+            break;
+        item_fini(&log->pend[done]);
+        done++;
+    }
+    if (done > 0) {
+        memmove(log->pend, log->pend + done,
+                (size_t)(log->npend - done) * sizeof(*log->pend));
+        log->npend -= done;
+    }
+    return rc;
+}
+
+int
+rs_runlog_pending(const rs_runlog *log)
+{
+    return log->npend;
+}
+
+/* Write it (borrowed) after whatever is queued; if that fails, queue a
+ * copy of it. */
+static int
+emit(rs_runlog *log, const struct item *it, struct rs_error *err)
+{
+    int rc = RS_OK;
+    if (log->npend == 0 && (rc = item_put(log, it, err)) == RS_OK)
+        return RS_OK;
+    if (log->npend == log->cappend) {
+        log->cappend = log->cappend ? log->cappend * 2 : 8;
+        log->pend = rs_xreallocarray(log->pend, (size_t)log->cappend,
+                                     sizeof(*log->pend));
+    }
+    struct item *q = &log->pend[log->npend++];
+    *q = *it;
+    q->buf = rs_xmalloc(it->ntext + it->ntail + it->npayload + 1);
+    char *p = q->buf;
+    memcpy(p, it->text, it->ntext);
+    q->text = p;
+    p += it->ntext;
+    if (it->ntail > 0)
+        memcpy(p, it->tail, it->ntail);
+    q->tail = p;
+    p += it->ntail;
+    if (it->npayload > 0)
+        memcpy(p, it->payload, it->npayload);
+    q->payload = p;
+    if (rc != RS_OK)
+        return rc; /* it failed just now: err says why */
+    return rs_runlog_flush(log, err);
+}
+
+/* The line in log->line, plus its newline, into run.jsonl. */
+static int
+write_line(rs_runlog *log, struct rs_error *err)
 {
     sb_add(&log->line, "\n", 1);
-    if (write_all(fd, log->line.p, log->line.n) != 0)
-        return rs_error_set(err, RS_EIO, "cannot write %s: %s", path,
-                            strerror(errno));
-    return RS_OK;
+    struct item it = {.text = log->line.p, .ntext = log->line.n};
+    return emit(log, &it, err);
 }
 
 int
@@ -339,7 +510,7 @@ rs_runlog_end(rs_runlog *log, struct rs_error *err)
     }
     sb_add(b, "}", 1);
     log->nent = 0;
-    return write_line(log, log->fd, log->path, err);
+    return write_line(log, err);
 }
 
 int
@@ -357,7 +528,7 @@ rs_runlog_event(rs_runlog *log, long step, const char *kind, const char *text,
     sb_str(b, ",\"text\":");
     sb_json(b, text);
     sb_add(b, "}", 1);
-    return write_line(log, log->fd, log->path, err);
+    return write_line(log, err);
 }
 
 int
@@ -366,22 +537,7 @@ rs_runlog_line(rs_runlog *log, const char *json, struct rs_error *err)
     struct sbuf *b = &log->line;
     b->n = 0;
     sb_str(b, json);
-    return write_line(log, log->fd, log->path, err);
-}
-
-static int
-open_side(rs_runlog *log, int *fd, const char *name, struct rs_error *err)
-{
-    if (*fd >= 0)
-        return RS_OK;
-    char *p = rs_runlog_path(log, name);
-    *fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    int rc = RS_OK;
-    if (*fd < 0)
-        rc =
-            rs_error_set(err, RS_EIO, "cannot open %s: %s", p, strerror(errno));
-    free(p);
-    return rc;
+    return write_line(log, err);
 }
 
 static void
@@ -415,13 +571,6 @@ rs_runlog_matrix(rs_runlog *log, const char *name, long step, int rows,
                  const char *const *col_labels, struct rs_error *err)
 {
     RS_ASSERT(rows >= 0 && cols >= 0);
-    if (open_side(log, &log->mat_fd, "matrices.bin", err) != RS_OK ||
-        open_side(log, &log->matidx_fd, "matrices.jsonl", err) != RS_OK)
-        return err != NULL ? err->code : RS_EIO;
-    struct stat st;
-    if (fstat(log->mat_fd, &st) != 0)
-        return rs_error_set(err, RS_EIO, "%s/matrices.bin: %s", log->dir,
-                            strerror(errno));
     size_t n = (size_t)rows * (size_t)cols;
     const char *payload = (const char *)data;
     char *swapped = NULL;
@@ -434,11 +583,6 @@ rs_runlog_matrix(rs_runlog *log, const char *name, long step, int rows,
         }
         payload = swapped;
     }
-    int wrc = n > 0 ? write_all(log->mat_fd, payload, n * sizeof(float)) : 0;
-    free(swapped);
-    if (wrc != 0)
-        return rs_error_set(err, RS_EIO, "cannot write %s/matrices.bin: %s",
-                            log->dir, strerror(errno));
     struct sbuf *b = &log->line;
     b->n = 0;
     sb_str(b, "{\"name\":");
@@ -450,15 +594,21 @@ rs_runlog_matrix(rs_runlog *log, const char *name, long step, int rows,
     sb_str(b, ",\"cols\":");
     sb_long(b, cols);
     sb_str(b, ",\"offset\":");
-    sb_long(b, (long)st.st_size);
+    size_t head = b->n;
     sb_str(b, ",\"row_labels\":");
     sb_labels(b, row_labels, rows);
     sb_str(b, ",\"col_labels\":");
     sb_labels(b, col_labels, cols);
-    sb_add(b, "}", 1);
-    char *path = rs_runlog_path(log, "matrices.jsonl");
-    int rc = write_line(log, log->matidx_fd, path, err);
-    free(path);
+    sb_add(b, "}\n", 2);
+    struct item it = {.matrix = true,
+                      .text = b->p,
+                      .ntext = head,
+                      .tail = b->p + head,
+                      .ntail = b->n - head,
+                      .payload = payload,
+                      .npayload = n * sizeof(float)};
+    int rc = emit(log, &it, err);
+    free(swapped);
     return rc;
 }
 

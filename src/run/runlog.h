@@ -11,7 +11,9 @@
  *                     quit, nonfinite, error, scene).
  *                     Each line is written with one write(2) and flushed, so
  *                     a kill -9 loses at most the line being written; a
- *                     non-finite value is written as null.
+ *                     non-finite value is written as null. A write that
+ *                     fails is undone (the file cut back to its last
+ *                     whole line) and queued in memory (rs_runlog_flush).
  *   DIR/matrices.bin  float32 payloads, appended;
  *   DIR/matrices.jsonl one line per matrix snapshot: {"name","step","rows",
  *                     "cols","offset","row_labels","col_labels"} (offset in
@@ -46,6 +48,9 @@ void rs_runlog_close(rs_runlog *log);
 const char *rs_runlog_dir(const rs_runlog *log);
 
 /* Build one record: begin, any number of values, end (writes the line).
+ * Every write returns RS_EIO + err naming the file when it fails, and
+ * keeps what failed queued (rs_runlog_flush); rs_runlog_close tries the
+ * queue once more and drops what still fails, with a warning.
  * Keys keep their first-seen order; a repeated key overwrites; the
  * reserved keys "step" and "type" are stored as "_step", "_type". Numbers
  * are written by rs_json_number (%.9g whatever the locale; non-finite as
@@ -69,6 +74,14 @@ RS_NODISCARD int rs_runlog_matrix(rs_runlog *log, const char *name,
                                   const char *const *row_labels,
                                   const char *const *col_labels,
                                   struct rs_error *err);
+/* Write the lines and matrices whose write failed (a full disk, a file
+ * size limit), oldest first; every write function tries this first too,
+ * so the files keep their order. RS_OK when none is left, else RS_EIO +
+ * err naming the file ("cannot write DIR/run.jsonl: No space left on
+ * device"), the files holding whole lines only. err may be NULL. */
+RS_NODISCARD int rs_runlog_flush(rs_runlog *log, struct rs_error *err);
+/* How many writes wait in that queue (0: the files hold everything). */
+int rs_runlog_pending(const rs_runlog *log);
 /* Copy a file into the run directory under name (the scene). */
 RS_NODISCARD int rs_runlog_copy_file(rs_runlog *log, const char *src,
                                      const char *name, struct rs_error *err);

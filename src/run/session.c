@@ -87,6 +87,11 @@ apply_cmd(rs_session *s, const struct rs_cmd *c, bool *quit)
             c->kind == RS_CMD_PAUSE ||
             (c->kind == RS_CMD_TOGGLE && !(s->paused && s->budget == 0));
         bool was = s->paused && s->budget == 0;
+        if (!pause && !rs_session_io_retry(s)) {
+            /* the disk is still full: stay paused, say so again */
+            s->act_ok = false;
+            pause = true;
+        }
         s->paused = pause;
         s->budget = 0;
         if (pause != was)
@@ -100,6 +105,10 @@ apply_cmd(rs_session *s, const struct rs_cmd *c, bool *quit)
     case RS_CMD_STEP:
         if (c->n < 1)
             break;
+        if (!rs_session_io_retry(s)) {
+            s->act_ok = false;
+            break;
+        }
         s->paused = true;
         s->budget = c->n;
         rs_session_rate_restart(s);
@@ -326,7 +335,9 @@ run_step(rs_session *s)
     if (s->cfg.checkpoint_every > 0 && k % s->cfg.checkpoint_every == 0 &&
         !s->tainted && s->run_dir[0] != '\0') {
         s->log_step = k;
-        if (rs_session_checkpoint(s, &err) != RS_OK)
+        if (rs_session_checkpoint(s, &err) == RS_EIO)
+            rs_session_write_failed(s, &err);
+        else if (err.code != RS_OK)
             rs_session_notice(s, "checkpoint: %s", err.msg);
     }
     rs_session_publish_status(s, false);
@@ -349,6 +360,7 @@ start_run(rs_session *s)
     if (s->resume_ck != NULL) {
         const uint64_t *v = rs_ckpt_u64s(s->resume_ck, "session/step", NULL);
         s->step = s->log_step = (long)v[0];
+        s->ckpt_step = s->step;
         s->mute = true;
     }
     int rc = s->drv.setup(s->drv.ud, s, &err);
@@ -390,6 +402,25 @@ start_run(rs_session *s)
     return true;
 }
 
+/* Without a UI a failed write stops the run (nobody could resume it):
+ * FAILED, with a message that names the file, the step, and the
+ * checkpoint a --resume will start from. */
+static void
+io_stop(rs_session *s)
+{
+    char msg[sizeof s->io_msg + 512];
+    if (s->ckpt_step >= 0)
+        snprintf(msg, sizeof(msg),
+                 "step %ld: %s; the checkpoint of step %ld stays: free "
+                 "space, then repscope --resume %s",
+                 s->step, s->io_msg, s->ckpt_step, s->run_dir);
+    else
+        snprintf(msg, sizeof(msg), "step %ld: %s; no checkpoint yet",
+                 s->step, s->io_msg);
+    s->log_step = s->step;
+    rs_session_fail(s, "error", msg);
+}
+
 /* Train until the last step, a quit or a failure (false). */
 static bool
 train(rs_session *s, struct rs_cmd *c, bool *quit)
@@ -407,6 +438,11 @@ train(rs_session *s, struct rs_cmd *c, bool *quit)
             ok = handle(s, c, quit);
         if (!ok || *quit)
             break;
+        if (s->io_fault && !s->cfg.linger) {
+            io_stop(s);
+            ok = false;
+            break;
+        }
         if (finished(s))
             break;
         bool idle = s->paused && s->budget == 0;
@@ -677,6 +713,7 @@ rs_session_new(const struct rs_session_config *cfg,
         return NULL;
     }
     rs_session *s = rs_xcalloc(1, sizeof(*s));
+    s->ckpt_step = -1;
     s->drv = *drv;
     s->cfg = *cfg;
     s->scene_path = dup_or_null(cfg->scene_path);

@@ -66,6 +66,12 @@ struct rs_session {
     char nf_msg[512];
     bool log_err_shown;
     bool log_open_failed;
+    /* a write into the run directory failed (runlog.c keeps it queued):
+     * with a UI the run is paused until a resume finds the queue
+     * written; without one it stops (train) */
+    bool io_fault;
+    long ckpt_step; /* of the last checkpoint written or resumed; -1 */
+    char io_msg[sizeof(((struct rs_error *)0)->msg) + 64];
     char log_open_msg[256];
     /* timing */
     double win_t0;
@@ -97,6 +103,14 @@ rs_session_copy_str(char *dst, size_t cap, const char *src)
  * once setup has started); false if not recording or the open failed
  * (log_open_msg says why). */
 bool rs_session_ensure_log(rs_session *s);
+/* A write into the run directory failed (err names the file): with a
+ * UI pause the run ("...; paused"), without one train() stops it
+ * ("...; stopped at step N; the checkpoint of step M stays: ..."). */
+void rs_session_write_failed(rs_session *s, const struct rs_error *err);
+/* After a failed write (s->io_fault): write what runlog.c queued. True
+ * when everything is on disk again (the fault is cleared and said); else
+ * false, the message refreshed and the run still paused. */
+bool rs_session_io_retry(rs_session *s);
 /* Write the record in progress, if any. */
 void rs_session_end_record(rs_session *s);
 /* A run.jsonl event line of kind (after the record in progress). */

@@ -45,6 +45,53 @@ log_error(rs_session *s, const struct rs_error *err)
     rs_bus_print(s->bus, err->msg);
 }
 
+/* A write into the run directory failed; runlog.c queued it (a failed
+ * checkpoint leaves the previous one), so nothing is lost yet. With a UI
+ * (cfg.linger) the run pauses at once, the status saying "cannot write
+ * DIR/run.jsonl: REASON; paused"; a resume writes the queue first
+ * (rs_session_io_retry). Without a UI, train() stops the run after this
+ * step. Said once per fault. */
+void
+rs_session_write_failed(rs_session *s, const struct rs_error *err)
+{
+    if (s->io_fault)
+        return;
+    s->io_fault = true;
+    snprintf(s->io_msg, sizeof(s->io_msg), "%s; %s", err->msg,
+             s->cfg.linger ? "paused" : "stopped");
+    rs_session_copy_str(s->st.message, sizeof(s->st.message), s->io_msg);
+    if (!s->cfg.linger)
+        return; /* train() says it once, with the step and checkpoint */
+    rs_bus_print(s->bus, s->io_msg);
+    rs_session_record_event(s, "error", s->io_msg); /* queued as well */
+    if (s->state == RS_SESSION_RUNNING) {
+        s->paused = true;
+        s->budget = 0;
+        rs_session_set_state(s, RS_SESSION_PAUSED);
+    } else if (s->state == RS_SESSION_PAUSED) {
+        s->budget = 0;
+        rs_session_publish_status(s, true);
+    }
+}
+
+bool
+rs_session_io_retry(rs_session *s)
+{
+    if (!s->io_fault)
+        return true;
+    struct rs_error err = {0};
+    if (s->log != NULL && rs_runlog_flush(s->log, &err) != RS_OK) {
+        snprintf(s->io_msg, sizeof(s->io_msg), "%s; still paused", err.msg);
+        rs_session_notice(s, "%s", s->io_msg);
+        rs_session_publish_status(s, true);
+        return false;
+    }
+    s->io_fault = false;
+    rs_session_notice(s, "%s/run.jsonl is written again: nothing was lost",
+                      s->run_dir);
+    return true;
+}
+
 static char *meta_json(rs_session *s);
 
 /* Open run.jsonl on first need (its meta line holds the params, known
@@ -77,7 +124,7 @@ rs_session_end_record(rs_session *s)
     s->rec_open = false;
     struct rs_error err = {0};
     if (rs_runlog_end(s->log, &err) != RS_OK)
-        log_error(s, &err);
+        rs_session_write_failed(s, &err);
 }
 
 /* A run.jsonl event line of kind (after the record in progress). */
@@ -89,7 +136,7 @@ rs_session_record_event(rs_session *s, const char *kind, const char *text)
     rs_session_end_record(s);
     struct rs_error err = {0};
     if (rs_runlog_event(s->log, s->log_step, kind, text, &err) != RS_OK)
-        log_error(s, &err);
+        rs_session_write_failed(s, &err);
 }
 
 void
@@ -110,7 +157,7 @@ rs_session_record_action(rs_session *s, long after_step, enum rs_cmd_kind kind,
     free(a);
     struct rs_error err = {0};
     if (rs_runlog_line(s->log, line, &err) != RS_OK)
-        log_error(s, &err);
+        rs_session_write_failed(s, &err);
     free(line);
 }
 
@@ -187,7 +234,7 @@ rs_session_matrix(rs_session *s, const char *name, int rows, int cols,
     struct rs_error err = {0};
     if (rs_runlog_matrix(s->log, name, s->log_step, rows, cols, data,
                          row_labels, col_labels, &err) != RS_OK)
-        log_error(s, &err);
+        rs_session_write_failed(s, &err);
 }
 
 void
@@ -415,6 +462,11 @@ rs_session_checkpoint(rs_session *s, struct rs_error *err)
 {
     if (s->run_dir[0] == '\0')
         return rs_error_set(err, RS_EINVAL, "not recording: no checkpoint");
+    /* A checkpoint never gets ahead of run.jsonl: what a resume skips
+     * must be on disk. Until then the previous checkpoint stays. */
+    if (s->log != NULL && rs_runlog_pending(s->log) > 0 &&
+        rs_runlog_flush(s->log, err) != RS_OK)
+        return err != NULL ? err->code : RS_EIO;
     rs_ckpt *ck = rs_ckpt_new();
     uint64_t v = (uint64_t)s->step;
     rs_ckpt_put_u64s(ck, "session/step", &v, 1);
@@ -434,9 +486,11 @@ rs_session_checkpoint(rs_session *s, struct rs_error *err)
         free(path);
     }
     rs_ckpt_free(ck);
-    if (rc == RS_OK)
+    if (rc == RS_OK) {
+        s->ckpt_step = s->step;
         rs_session_event_kind(s, "checkpoint", "checkpoint at step %ld",
                               s->step);
+    }
     return rc;
 }
 
