@@ -5,7 +5,8 @@
  * even when the signal landed on another thread), reads the status and
  * redraws one progress line. The signal handlers only count and record
  * the signal in lock-free atomics; this loop turns the first into
- * RS_CMD_QUIT. Owner thread only; the handlers are installed for the
+ * RS_CMD_QUIT, the second into an interrupt of the step in progress.
+ * Owner thread only; the handlers are installed for the
  * duration of rs_headless_run and the previous ones restored after.
  */
 #include "config.h"
@@ -240,6 +241,13 @@ rs_headless_run(rs_session *s, const struct rs_headless_opts *o)
                     sigaction(stop_signals[i], &old[i], NULL);
                 signal(sig, SIG_DFL);
                 raise(sig);
+            }
+            if (n == 2 && stop_sig != 0) {
+                /* The second: a step that never returns (a runaway
+                 * scene) cannot read the quit; abandon it. */
+                rs_session_interrupt(s);
+                say(&p, "repscope: again: interrupting the step in "
+                        "progress (a third signal stops at once)");
             }
             if (stop_sig == 0) {
                 stop_sig = sig;

@@ -35,8 +35,10 @@ struct rs_headless_opts {
  * command), 1 on a runtime failure (non-finite value, scene error, failed
  * final checkpoint; the message is printed as one line "repscope: ..."),
  * 128 + signo when a signal stopped it (after the final checkpoint). A
- * second signal while quitting is ignored; a third restores the default
- * action and re-raises it. o may be NULL (defaults). The caller still
+ * second signal interrupts the step in progress (rs_session_interrupt: a
+ * runaway step that cannot read the quit is abandoned, and the checkpoint
+ * is the last whole step's); a third restores the default action and
+ * re-raises it. o may be NULL (defaults). The caller still
  * frees s. */
 int rs_headless_run(rs_session *s, const struct rs_headless_opts *o);
 

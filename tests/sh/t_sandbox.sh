@@ -187,5 +187,33 @@ while [ $i -lt 600 ] && [ ! -s "$tmp/exit" ]; do
 done
 [ -s "$tmp/exit" ]
 ok $? "q quits (status $(cat "$tmp/exit" 2>/dev/null))"
+
+# headless: the first SIGINT asks for a quit, which the spinning step
+# never reads; the second interrupts the step, and the quit's checkpoint
+# is written at the last whole step
+RS_DATADIR=$src "$rs" --headless "$sockdir/spin.lua" --steps 100 \
+    --out "$tmp/hl" >"$tmp/hl.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q '"step":2' "$tmp/hl/run.jsonl" 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+done
+sleep 0.5
+kill -INT "$pid"
+sleep 1
+kill -0 "$pid" 2>/dev/null
+ok $? "headless: the first SIGINT cannot stop a spinning step"
+kill -INT "$pid"
+i=0
+while [ $i -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+done
+wait "$pid"
+rc=$?
+[ $rc = 130 ] && grep -q 'interrupting the step in progress' "$tmp/hl.out" &&
+    grep -q '"step":2,"kind":"checkpoint"' "$tmp/hl/run.jsonl"
+ok $? "the second interrupts it: exit $rc, checkpoint at step 2"
 echo "1..$n"
 exit $fail
