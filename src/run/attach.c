@@ -108,6 +108,42 @@ bad_line(rs_attach *a, const struct tail *t, long lineno, const char *why)
                  lineno, why);
 }
 
+/* Room for n more bytes after the partial line (and a NUL). */
+static void
+tail_reserve(struct tail *t, size_t n)
+{
+    if (t->cap - t->len < n + 1) {
+        t->cap = t->len + n + 1;
+        t->buf = rs_xreallocarray(t->buf, t->cap, 1);
+    }
+}
+
+/* The n bytes just added after t's partial line: call fn on each
+ * complete line among them and keep what follows the last newline.
+ * Returns the count of complete lines (empty ones included). */
+static int
+tail_take(rs_attach *a, struct tail *t, size_t n,
+          int (*fn)(rs_attach *, const char *line, size_t len,
+                    struct rs_error *err))
+{
+    int lines = 0;
+    size_t start = 0, end = t->len + n;
+    for (size_t i = t->len; i < end; i++) {
+        if (t->buf[i] != '\n')
+            continue;
+        t->buf[i] = '\0';
+        t->lineno++;
+        struct rs_error why = {0};
+        if (i > start && fn(a, t->buf + start, i - start, &why) != RS_OK)
+            bad_line(a, t, t->lineno, why.msg);
+        lines++;
+        start = i + 1;
+    }
+    memmove(t->buf, t->buf + start, end - start);
+    t->len = end - start;
+    return lines;
+}
+
 /* Read what is new and call fn on each complete non-empty line
  * (line[0..len) without its newline, NUL-terminated there; a NUL byte
  * may come before len); a line fn refuses (non-zero, err saying why) is
@@ -130,10 +166,7 @@ tail_read(rs_attach *a, struct tail *t,
     }
     int lines = 0;
     for (;;) {
-        if (t->cap - t->len < READ_CHUNK + 1) {
-            t->cap = t->len + READ_CHUNK + 1;
-            t->buf = rs_xreallocarray(t->buf, t->cap, 1);
-        }
+        tail_reserve(t, READ_CHUNK);
         ssize_t n = pread(t->fd, t->buf + t->len, READ_CHUNK, t->off);
         if (n < 0) {
             if (errno == EINTR)
@@ -144,20 +177,7 @@ tail_read(rs_attach *a, struct tail *t,
         if (n == 0)
             break;
         t->off += n;
-        size_t start = 0, end = t->len + (size_t)n;
-        for (size_t i = t->len; i < end; i++) {
-            if (t->buf[i] != '\n')
-                continue;
-            t->buf[i] = '\0';
-            t->lineno++;
-            struct rs_error why = {0};
-            if (i > start && fn(a, t->buf + start, i - start, &why) != RS_OK)
-                bad_line(a, t, t->lineno, why.msg);
-            lines++;
-            start = i + 1;
-        }
-        memmove(t->buf, t->buf + start, end - start);
-        t->len = end - start;
+        lines += tail_take(a, t, (size_t)n, fn);
     }
     return lines;
 }
@@ -541,19 +561,12 @@ rs_attach_finished(const rs_attach *a)
     return atomic_load(&a->finished);
 }
 
-int
-rs_attach_poll(rs_attach *a, struct rs_error *err)
+/* After new lines: the status they make (ETA, the malformed-line note)
+ * published and the bus flushed, unless a is a member (its caller does
+ * that for all members). */
+static void
+publish(rs_attach *a)
 {
-    /* matrices first: their payloads are older than the records that
-     * follow them in the log */
-    int nm = tail_read(a, &a->mats, on_matrix_line, err);
-    if (nm < 0)
-        return nm;
-    int n = tail_read(a, &a->log, on_log_line, err);
-    if (n < 0)
-        return n;
-    if (n + nm == 0)
-        return 0;
     struct rs_bus_status *st = &a->st;
     st->eta_s =
         st->state == RS_SESSION_RUNNING && st->total > 0 && st->steps_per_s > 0
@@ -570,7 +583,34 @@ rs_attach_poll(rs_attach *a, struct rs_error *err)
         rs_bus_set_status(a->bus, st);
         rs_bus_flush(a->bus);
     }
+}
+
+int
+rs_attach_poll(rs_attach *a, struct rs_error *err)
+{
+    /* matrices first: their payloads are older than the records that
+     * follow them in the log */
+    int nm = tail_read(a, &a->mats, on_matrix_line, err);
+    if (nm < 0)
+        return nm;
+    int n = tail_read(a, &a->log, on_log_line, err);
+    if (n < 0)
+        return n;
+    if (n + nm > 0)
+        publish(a);
     return n + nm;
+}
+
+int
+rs_attach_feed(rs_attach *a, bool matrices, const char *data, size_t len)
+{
+    struct tail *t = matrices ? &a->mats : &a->log;
+    tail_reserve(t, len);
+    memcpy(t->buf + t->len, data, len);
+    int n = tail_take(a, t, len, matrices ? on_matrix_line : on_log_line);
+    if (n > 0)
+        publish(a);
+    return n;
 }
 
 int

@@ -4,8 +4,8 @@
  * order; rs_ckpt_write streams them through a 64 KiB buffer into
  * PATH.tmp.<pid>, hashing as it goes (FNV-1a-64), fsyncs, renames over
  * PATH and fsyncs the directory, so PATH is at every instant either the
- * old complete file or the new one. rs_ckpt_read loads the whole file,
- * walks its structure with every length checked against what is left
+ * old complete file or the new one. rs_ckpt_read loads the whole file and
+ * rs_ckpt_read_mem walks its structure with every length checked against what is left
  * (so a corrupt count can neither overrun nor allocate wildly), then
  * verifies the checksum. All integers are little-endian on disk.
  * Single-threaded per object (the worker).
@@ -393,6 +393,16 @@ rs_ckpt_read(const char *path, struct rs_error *err)
     unsigned char *buf = slurp(path, &size, err);
     if (buf == NULL)
         return NULL;
+    rs_ckpt *ck = rs_ckpt_read_mem(buf, size, path, err);
+    free(buf);
+    return ck;
+}
+
+rs_ckpt *
+rs_ckpt_read_mem(const void *data, size_t size, const char *path,
+                 struct rs_error *err)
+{
+    const unsigned char *buf = data;
     rs_ckpt *ck = rs_ckpt_new();
     size_t off = 0;
     if (size < 12) {
@@ -452,24 +462,24 @@ rs_ckpt_read(const char *path, struct rs_error *err)
             goto fail;
         }
         size_t bytes = (size_t)count * es;
-        void *data = rs_xmalloc(bytes + 1);
+        void *payload = rs_xmalloc(bytes + 1);
         if (kind == KIND_TEXT || little_endian()) {
-            memcpy(data, buf + off, bytes);
+            memcpy(payload, buf + off, bytes);
         } else {
             for (size_t k = 0; k < (size_t)count; k++) {
                 uint64_t v = le_get(buf + off + k * es, (int)es);
                 if (es == 4) {
                     uint32_t u = (uint32_t)v;
-                    memcpy((char *)data + k * 4, &u, 4);
+                    memcpy((char *)payload + k * 4, &u, 4);
                 } else {
-                    memcpy((char *)data + k * 8, &v, 8);
+                    memcpy((char *)payload + k * 8, &v, 8);
                 }
             }
         }
         if (kind == KIND_TEXT)
-            ((char *)data)[bytes] = '\0';
+            ((char *)payload)[bytes] = '\0';
         off += bytes;
-        put(ck, name, kind, count, data);
+        put(ck, name, kind, count, payload);
         free(name);
     }
     if (size - off != 8) {
@@ -491,10 +501,8 @@ rs_ckpt_read(const char *path, struct rs_error *err)
                      "%s: checksum mismatch: the checkpoint is corrupt", path);
         goto fail;
     }
-    free(buf);
     return ck;
 fail:
-    free(buf);
     rs_ckpt_free(ck);
     return NULL;
 }
