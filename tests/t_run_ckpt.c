@@ -325,6 +325,42 @@ test_atomic(const char *tmp)
     free(dir);
 }
 
+/* rs_ckpt_read_mem: the bytes of a written checkpoint read from memory
+ * give the same sections as the file; the buffer is only borrowed; a
+ * cut one is refused under the name given for it. */
+static void
+test_read_mem(const char *tmp)
+{
+    rs_ckpt *ck = sample();
+    char *path = rs_xasprintf("%s/mem.bin", tmp);
+    struct rs_error err = {0};
+    tap_ok(rs_ckpt_write(ck, path, &err) == RS_OK, "write (%s)", err.msg);
+    size_t n = 0;
+    unsigned char *buf = slurp(path, &n);
+    if (buf == NULL)
+        tap_bail("cannot read %s back", path);
+    rs_ckpt *back = rs_ckpt_read_mem(buf, n, "in memory", &err);
+    memset(buf, 0, n); /* nothing may point into it */
+    tap_ok(back != NULL, "read from memory (%s)", err.msg);
+    size_t k = 0;
+    const float *f = back != NULL ? rs_ckpt_floats(back, "model/w1", &k) : NULL;
+    tap_ok(back != NULL && rs_ckpt_count(back) == 5 && f != NULL && k == 2 &&
+               f[0] == 7 && f[1] == 8 &&
+               strcmp(rs_ckpt_text(back, "session/params"),
+                      "{\"lr\":0.01,\"name\":\"\xc3\xa9\"}") == 0,
+           "the same sections as the file, copied out of the buffer");
+    rs_ckpt_free(back);
+    free(buf);
+    buf = slurp(path, &n);
+    back = rs_ckpt_read_mem(buf, n - 1, "in memory", &err);
+    tap_ok(back == NULL && err.code == RS_EFORMAT &&
+               strncmp(err.msg, "in memory: ", 11) == 0,
+           "a cut buffer is refused under its name: %s", err.msg);
+    free(buf);
+    rs_ckpt_free(ck);
+    free(path);
+}
+
 int
 main(void)
 {
@@ -334,6 +370,7 @@ main(void)
     test_layout(tmp);
     test_corrupt(tmp);
     test_atomic(tmp);
+    test_read_mem(tmp);
     free(tmp);
     return tap_done();
 }

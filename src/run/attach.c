@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -429,6 +430,17 @@ on_matrix_line(rs_attach *a, const char *line, size_t len, struct rs_error *err)
     if (a->bin_fd < 0) {
         rs_error_set(err, RS_EFORMAT, "%s: cannot open matrices.bin: %s", name,
                      strerror(errno));
+        goto out;
+    }
+    /* the file must hold the payload before any room is made for it: a
+     * line may claim up to 1e8 cells (400 MB) */
+    struct stat st;
+    if (fstat(a->bin_fd, &st) != 0 || st.st_size < 0 ||
+        (unsigned long long)off > (unsigned long long)st.st_size ||
+        bytes > (unsigned long long)st.st_size - (unsigned long long)off) {
+        rs_error_set(err, RS_EFORMAT,
+                     "%s: matrices.bin has no %zu bytes at offset %lld", name,
+                     bytes, off);
         goto out;
     }
     data = rs_xmalloc(bytes);

@@ -4,10 +4,10 @@
  * order; rs_ckpt_write streams them through a 64 KiB buffer into
  * PATH.tmp.<pid>, hashing as it goes (FNV-1a-64), fsyncs, renames over
  * PATH and fsyncs the directory, so PATH is at every instant either the
- * old complete file or the new one. rs_ckpt_read loads the whole file and
- * rs_ckpt_read_mem walks its structure with every length checked against what is left
- * (so a corrupt count can neither overrun nor allocate wildly), then
- * verifies the checksum. All integers are little-endian on disk.
+ * old complete file or the new one. rs_ckpt_read loads the whole file
+ * and rs_ckpt_read_mem walks its structure with every length checked
+ * against what is left (so a corrupt count can neither overrun nor
+ * allocate wildly), then verifies the checksum. All integers are little-endian on disk.
  * Single-threaded per object (the worker).
  */
 #include "config.h"

@@ -21,6 +21,7 @@ RS_FUZZ_CORPUS = \
 	%D%/corpus/json/seed-escapes \
 	%D%/corpus/json/seed-numbers \
 	%D%/corpus/json/seed-object \
+	%D%/corpus/runlog/regress-matrix-claim-256MB \
 	%D%/corpus/runlog/seed-log \
 	%D%/corpus/runlog/seed-log-member \
 	%D%/corpus/runlog/seed-matrices \
@@ -46,5 +47,6 @@ RS_FUZZ_CORPUS = \
 	%D%/corpus/set/seed-export \
 	%D%/corpus/set/seed-main \
 	%D%/corpus/set/seed-sweep \
+	%D%/corpus/viewspec/regress-views-2000-entries \
 	%D%/corpus/viewspec/seed-all-kinds \
 	%D%/corpus/viewspec/seed-default-names

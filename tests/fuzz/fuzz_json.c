@@ -184,7 +184,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rs_error err = {0};
     rs_json *v = rs_json_parse(text, size, &err);
     if (v == NULL) {
-        CHECK(err.code == RS_EFORMAT && strncmp(err.msg, "JSON offset ", 12) == 0);
+        CHECK(err.code == RS_EFORMAT &&
+              strncmp(err.msg, "JSON offset ", 12) == 0);
     } else {
         (void)walk(v);
         char *out = rs_json_encode(v);

@@ -83,6 +83,7 @@ static void
 check_set(struct rs_viewspec_set *set)
 {
     TERMINATED(set->title);
+    CHECK(set->n >= 0 && set->n <= RS_VIEWSPEC_VIEWS_MAX);
     CHECK(set->notes != NULL);
     (void)strlen(set->notes);
     if (set->tour != NULL)

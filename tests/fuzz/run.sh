@@ -6,8 +6,8 @@
 # scratch directory first (what it finds new is thrown away: the corpus
 # in the tree only grows by hand, with a name that says what an input
 # is). JOBS harnesses run at a time (default 2), each for SECONDS (60)
-# with a 10 s limit per input (a hang) and 2 GiB of memory; leaks count
-# as crashes. A harness that finds a crash, hang or leak fails: its
+# with a 10 s limit per input (a hang), 2 GiB of memory and a limit on
+# any one allocation (below); leaks count as crashes. A harness that finds a crash, hang or leak fails: its
 # input is kept in CRASHDIR, and the command that reproduces it is
 # printed. Prints a line per harness (executions, executions/s, peak
 # memory) and automake's summary lines (# PASS: ... # FAIL: ...), and
@@ -47,15 +47,19 @@ start() {
     if [ -d "$corpus/$short" ]; then
         cp "$corpus/$short"/* "$tmp/$short"/ 2>/dev/null
     fi
-    # the parsers that print their messages: keep libFuzzer's output only
+    # The Lua harnesses print (their parsers' messages): keep libFuzzer's
+    # output only. They may also make one big string under the 64 MiB Lua
+    # cap; the others get a malloc limit far below what they need, so
+    # that an input that makes a reader allocate out of proportion to
+    # its size is a crash (a 4 KB input never needs 16 MB at once).
     case $short in
-    set | scene) quiet=-close_fd_mask=3 ;;
-    *) quiet= ;;
+    set | scene) extra="-close_fd_mask=3 -malloc_limit_mb=128" ;;
+    *) extra=-malloc_limit_mb=16 ;;
     esac
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
         UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$crashes/$name-" $quiet \
+        -print_final_stats=1 -artifact_prefix="$crashes/$name-" $extra \
         "$tmp/$short" >"$tmp/$name.log" 2>&1 &
     echo $! >"$tmp/$name.pid"
 }
