@@ -45,15 +45,16 @@ include %D%/corpus.mk
 FUZZ_TIME = 60
 FUZZ_JOBS = 2
 if RS_FUZZ
+fuzz-build: $(RS_FUZZERS)
 fuzz: $(RS_FUZZERS)
 	@$(SHELL) $(srcdir)/%D%/run.sh -t $(FUZZ_TIME) -j $(FUZZ_JOBS) \
 	    -c $(srcdir)/%D%/corpus -o %D%/crashes $(RS_FUZZERS)
 fuzz-smoke:
 	@$(MAKE) $(AM_MAKEFLAGS) fuzz FUZZ_TIME=20
 else
-fuzz fuzz-smoke:
+fuzz-build fuzz fuzz-smoke:
 	@echo "make $@: the harnesses need a build configured with" \
 	    "CC=clang --enable-fuzz (in a build directory of its own," \
 	    "e.g. _build-fuzz)" >&2; exit 1
 endif
-.PHONY: fuzz fuzz-smoke
+.PHONY: fuzz-build fuzz fuzz-smoke

@@ -7,11 +7,11 @@
 # in the tree only grows by hand, with a name that says what an input
 # is). JOBS harnesses run at a time (default 2), each for SECONDS (60)
 # with a 10 s limit per input (a hang), 2 GiB of memory and a limit on
-# any one allocation (below); leaks count as crashes. A harness that finds a crash, hang or leak fails: its
-# input is kept in CRASHDIR, and the command that reproduces it is
-# printed. Prints a line per harness (executions, executions/s, peak
-# memory) and automake's summary lines (# PASS: ... # FAIL: ...), and
-# exits non-zero when one failed.
+# any one allocation (below); leaks count as crashes. A harness that
+# finds a crash, hang or leak fails: its input is kept in CRASHDIR, and
+# the command that reproduces it is printed. Prints a line per harness
+# (executions, executions/s, peak memory) and automake's summary lines
+# (# PASS: ... # FAIL: ...), and exits non-zero when one failed.
 secs=60
 jobs=2
 corpus=
@@ -88,7 +88,7 @@ finish() {
     fi
     fail=$((fail + 1))
     echo "FAIL: $name (exit $rc; $what)"
-    grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz_[a-z]+: check failed)|ALARM|leak|deadly signal|out-of-memory' \
+    grep -E '^(==[0-9]+== ?ERROR|SUMMARY|fuzz_[a-z]+: check failed)' \
         "$log" | head -5 | sed 's/^/#   /'
     unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
     if [ -n "$unit" ]; then
