@@ -1,11 +1,14 @@
 # Every file of tests/fuzz/corpus, for make dist. Made by
 # tests/fuzz/gen_corpus.py (run it after adding one).
 RS_FUZZ_CORPUS = \
+	%D%/corpus/ckpt/real-ckpt-v1-tiny \
+	%D%/corpus/ckpt/real-demo-mlp-ckpt \
 	%D%/corpus/ckpt/seed-dup-name \
 	%D%/corpus/ckpt/seed-empty \
 	%D%/corpus/ckpt/seed-sections \
 	%D%/corpus/ckpt/seed-sections-raw \
 	%D%/corpus/ckpt/seed-truncated \
+	%D%/corpus/idx/real-fmnist-labels-gz-head \
 	%D%/corpus/idx/seed-images-gzfile \
 	%D%/corpus/idx/seed-images-gzip-cut \
 	%D%/corpus/idx/seed-images-gzip-here \
@@ -15,12 +18,15 @@ RS_FUZZ_CORPUS = \
 	%D%/corpus/idx/seed-labels-gzip-here \
 	%D%/corpus/idx/seed-labels-plain \
 	%D%/corpus/idx/seed-labels-trailing \
+	%D%/corpus/json/real-demo-mlp-meta \
+	%D%/corpus/json/real-demo-mlp-views \
 	%D%/corpus/json/seed-bad-utf8 \
 	%D%/corpus/json/seed-deep \
 	%D%/corpus/json/seed-dup-keys \
 	%D%/corpus/json/seed-escapes \
 	%D%/corpus/json/seed-numbers \
 	%D%/corpus/json/seed-object \
+	%D%/corpus/runlog/real-demo-mlp-run \
 	%D%/corpus/runlog/regress-matrix-claim-256MB \
 	%D%/corpus/runlog/seed-log \
 	%D%/corpus/runlog/seed-log-member \
@@ -47,6 +53,7 @@ RS_FUZZ_CORPUS = \
 	%D%/corpus/set/seed-export \
 	%D%/corpus/set/seed-main \
 	%D%/corpus/set/seed-sweep \
+	%D%/corpus/viewspec/real-demo-mlp-views \
 	%D%/corpus/viewspec/regress-views-2000-entries \
 	%D%/corpus/viewspec/seed-all-kinds \
 	%D%/corpus/viewspec/seed-default-names
