@@ -7,8 +7,10 @@
  * old complete file or the new one. rs_ckpt_read loads the whole file
  * and rs_ckpt_read_mem walks its structure with every length checked
  * against what is left (so a corrupt count can neither overrun nor
- * allocate wildly), then verifies the checksum. All integers are little-endian on disk.
- * Single-threaded per object (the worker).
+ * allocate wildly), then verifies the checksum and that no name comes
+ * twice (sorted, so a file of many sections is not read in n^2). All
+ * integers are little-endian on disk. Single-threaded per object (the
+ * worker).
  */
 #include "config.h"
 
@@ -386,6 +388,31 @@ slurp(const char *path, size_t *size, struct rs_error *err)
     return buf;
 }
 
+static int
+cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name two sections of ck share (a writer never writes one twice), or
+ * NULL. Sorted, so n log n for a file of many sections. */
+static const char *
+repeated_name(const rs_ckpt *ck)
+{
+    if (ck->n < 2)
+        return NULL;
+    const char **names = rs_xreallocarray(NULL, (size_t)ck->n, sizeof *names);
+    for (int i = 0; i < ck->n; i++)
+        names[i] = ck->sec[i].name;
+    qsort(names, (size_t)ck->n, sizeof *names, cmp_name);
+    const char *twice = NULL;
+    for (int i = 1; i < ck->n && twice == NULL; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            twice = names[i];
+    free(names);
+    return twice;
+}
+
 rs_ckpt *
 rs_ckpt_read(const char *path, struct rs_error *err)
 {
@@ -479,8 +506,15 @@ rs_ckpt_read_mem(const void *data, size_t size, const char *path,
         if (kind == KIND_TEXT)
             ((char *)payload)[bytes] = '\0';
         off += bytes;
-        put(ck, name, kind, count, payload);
-        free(name);
+        /* appended as it is (name and payload owned): put() would look
+         * for the name among all before it, n^2/2 compares for n
+         * sections; repeats are found once, below */
+        if (ck->n == ck->cap) {
+            ck->cap = ck->cap ? ck->cap * 2 : 16;
+            ck->sec =
+                rs_xreallocarray(ck->sec, (size_t)ck->cap, sizeof(*ck->sec));
+        }
+        ck->sec[ck->n++] = (struct section){name, kind, count, payload};
     }
     if (size - off != 8) {
         if (size - off < 8)
@@ -499,6 +533,13 @@ rs_ckpt_read_mem(const void *data, size_t size, const char *path,
     if (h != le_get(buf + off, 8)) {
         rs_error_set(err, RS_EFORMAT,
                      "%s: checksum mismatch: the checkpoint is corrupt", path);
+        goto fail;
+    }
+    const char *twice = repeated_name(ck);
+    if (twice != NULL) {
+        rs_error_set(err, RS_EFORMAT,
+                     "%s: corrupt checkpoint: section '%s' appears twice",
+                     path, twice);
         goto fail;
     }
     return ck;

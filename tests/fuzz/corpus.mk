@@ -3,6 +3,7 @@
 RS_FUZZ_CORPUS = \
 	%D%/corpus/ckpt/real-ckpt-v1-tiny \
 	%D%/corpus/ckpt/real-demo-mlp-ckpt \
+	%D%/corpus/ckpt/regress-ckpt-many-sections \
 	%D%/corpus/ckpt/seed-dup-name \
 	%D%/corpus/ckpt/seed-empty \
 	%D%/corpus/ckpt/seed-sections \

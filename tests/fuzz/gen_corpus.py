@@ -76,6 +76,9 @@ def main():
     put("ckpt", "seed-dup-name",
         b"\x03" + ckpt([(3, "a", b"x", 1), (3, "a", b"yz", 2)]))
     put("ckpt", "seed-truncated", b"\x00" + full[:40])
+    # read in n^2 before (100000 sections: 15 s); a small one of the kind
+    put("ckpt", "regress-ckpt-many-sections", b"\x03" + ckpt(
+        [(3, "s%03d" % i, b"", 0) for i in range(150)]))
     # json
     put("json", "seed-object", json.dumps(
         {"a": [1, 2.5, -0.0, 1e300, True, False, None],
