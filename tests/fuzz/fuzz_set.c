@@ -4,7 +4,9 @@
  * params. The input is a list of words separated by NUL bytes (as argv
  * would hold them; at most 64). The first byte picks the command line:
  * "repscope WORDS...", "repscope sweep WORDS...", "repscope export
- * WORDS..." or "repscope compare WORDS..." (src/cli.c, src/cli_sub.c).
+ * WORDS..." or "repscope compare WORDS..." (src/cli.c, src/cli_sub.c);
+ * a sweep's grid is then expanded from its --set lists and --seeds
+ * (rs_sweep_new: nothing is written or run).
  * Then each word is a --set override of tests/fuzz/set_scene.lua (a
  * param of every type and constraint) through the same Lua code the
  * program uses (repscope.scene: params, and set_param for the console's
@@ -28,6 +30,7 @@
 #include "cli.h"
 #include "core/base.h"
 #include "lua/host.h"
+#include "run/sweep.h"
 
 #define CHECK(c)                                                               \
     do {                                                                       \
@@ -94,6 +97,46 @@ apply(const char *word)
     CHECK(lua_gettop(L) == top);
 }
 
+/* The grid a sweep command line makes (run/sweep.h: the values of each
+ * --set list and the --seeds ranges), expanded and read, not written. */
+static void
+sweep_grid(const struct rs_cli_sweep *c)
+{
+    struct rs_sweep_spec spec = {
+        .exe = "/usr/bin/repscope",
+        .scene = c->scene != NULL ? c->scene : "/s.lua",
+        .dir = c->out_dir != NULL ? c->out_dir : "/out",
+        .sets = c->sets,
+        .nsets = c->nsets,
+        .seeds = c->seeds,
+        .steps = c->steps,
+    };
+    struct rs_error err = {0};
+    /* a grid of up to 1e5 points (the cap) takes seconds with the
+     * sanitizers: keep it to 1000 seeds, the code is the same */
+    long *seeds = NULL;
+    int nseeds = 0;
+    if (c->seeds != NULL &&
+        rs_sweep_parse_seeds(c->seeds, &seeds, &nseeds, &err) == RS_OK &&
+        nseeds > 1000) {
+        free(seeds);
+        return;
+    }
+    free(seeds);
+    rs_sweep *sw = rs_sweep_new(&spec, &err);
+    if (sw == NULL) {
+        CHECK(err.msg[0] != '\0');
+        return;
+    }
+    size_t sum = 0;
+    for (int i = 0; i < rs_sweep_npoints(sw); i++)
+        sum += strlen(rs_sweep_point_name(sw, i)) +
+               strlen(rs_sweep_point_dir(sw, i)) +
+               strlen(rs_sweep_point_command(sw, i));
+    (void)sum;
+    rs_sweep_free(sw);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -127,7 +170,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 1: {
         struct rs_cli_sweep c;
-        (void)rs_cli_parse_sweep(argc, argv, &c);
+        if (rs_cli_parse_sweep(argc, argv, &c) == 0 && !c.help)
+            sweep_grid(&c);
         break;
     }
     case 2: {
