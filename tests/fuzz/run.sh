@@ -38,6 +38,19 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# limit NAME: the largest single allocation harness fuzz_NAME may make.
+# The Lua harnesses may make one big string under their 64 MiB Lua cap;
+# the others get a limit far below what they need, so that an input that
+# makes a reader allocate out of proportion to its size is a crash (a
+# 4 KB input never needs 16 MB at once). The Lua ones also print their
+# parsers' messages: only libFuzzer's output is kept (-close_fd_mask).
+limit() {
+    case $1 in
+    set | scene) echo -malloc_limit_mb=128 ;;
+    *) echo -malloc_limit_mb=16 ;;
+    esac
+}
+
 # start HARNESS: run it in the background, its log in $tmp/NAME.log
 start() {
     h=$1
@@ -47,20 +60,15 @@ start() {
     if [ -d "$corpus/$short" ]; then
         cp "$corpus/$short"/* "$tmp/$short"/ 2>/dev/null
     fi
-    # The Lua harnesses print (their parsers' messages): keep libFuzzer's
-    # output only. They may also make one big string under the 64 MiB Lua
-    # cap; the others get a malloc limit far below what they need, so
-    # that an input that makes a reader allocate out of proportion to
-    # its size is a crash (a 4 KB input never needs 16 MB at once).
     case $short in
-    set | scene) extra="-close_fd_mask=3 -malloc_limit_mb=128" ;;
-    *) extra=-malloc_limit_mb=16 ;;
+    set | scene) quiet=-close_fd_mask=3 ;;
+    *) quiet= ;;
     esac
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
         UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$crashes/$name-" $extra \
-        "$tmp/$short" >"$tmp/$name.log" 2>&1 &
+        -print_final_stats=1 -artifact_prefix="$crashes/$name-" \
+        "$(limit "$short")" $quiet "$tmp/$short" >"$tmp/$name.log" 2>&1 &
     echo $! >"$tmp/$name.pid"
 }
 
@@ -80,7 +88,7 @@ finish() {
     runs=$(stat_of "$log" number_of_executed_units)
     rate=$(stat_of "$log" average_exec_per_sec)
     rss=$(stat_of "$log" peak_rss_mb)
-    what="${runs:-0} executions, ${rate:-0}/s, peak ${rss:-?} MB, ${secs} s"
+    what="${runs:-0} executions, ${rate:-0}/s, peak ${rss:-?} MB in ${secs} s"
     if [ "$rc" -eq 0 ]; then
         pass=$((pass + 1))
         echo "PASS: $name ($what)"
@@ -92,7 +100,7 @@ finish() {
         "$log" | head -5 | sed 's/^/#   /'
     unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
     if [ -n "$unit" ]; then
-        echo "#   reproduce: $h $unit"
+        echo "#   reproduce: $h $(limit "${name#fuzz_}") $unit"
     else
         tail -15 "$log" | sed 's/^/#   /'
     fi
