@@ -13,7 +13,7 @@
  * no series; a NUL byte inside a line makes it malformed; the status
  * names the file and line of the first malformed line; and a matrix
  * whose payload is not in matrices.bin is refused before memory is
- * taken for it.
+ * taken for it; a line longer than 64 MiB is skipped as it comes.
  */
 #include "config.h"
 
@@ -344,6 +344,42 @@ test_feed(const char *tmp)
     free(dir);
 }
 
+/* A line longer than 64 MiB is dropped as it comes (the partial line
+ * never holds more) and counted as malformed; the lines after it are
+ * read. */
+static void
+test_long_line(const char *tmp)
+{
+    char *dir = run_dir(tmp, "long", "");
+    struct rs_error err = {0};
+    rs_attach *a = rs_attach_new(dir, &err);
+    if (!tap_ok(a != NULL, "attached for a long line (%s)", err.msg)) {
+        free(dir);
+        return;
+    }
+    size_t chunk = (size_t)1 << 20;
+    char *junk = rs_xmalloc(chunk);
+    memset(junk, 'x', chunk);
+    for (int i = 0; i < 65; i++)
+        (void)rs_attach_feed(a, false, junk, chunk);
+    free(junk);
+    static const char rest[] = "\n{\"step\":1,\"x\":1}\n";
+    int n = rs_attach_feed(a, false, rest, sizeof rest - 1);
+    rs_bus *bus = rs_attach_bus(a);
+    struct rs_bus_point pts[2];
+    uint64_t ver;
+    size_t k = rs_bus_series_copy(bus, "x", pts, 2, &ver);
+    struct rs_bus_status st;
+    rs_bus_status(bus, &st);
+    tap_ok(n == 2 && k == 1 &&
+               strstr(st.message, "run.jsonl:1: a line longer than 64 MiB, "
+                                  "skipped") != NULL,
+           "a 65 MiB line is skipped and named, the next one read: %s",
+           st.message);
+    rs_attach_free(a);
+    free(dir);
+}
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define SANITIZED 1
@@ -417,6 +453,7 @@ main(void)
     test_malformed(tmp);
     test_matrix_claim(tmp);
     test_feed(tmp);
+    test_long_line(tmp);
     test_locale(tmp); /* last: it may set LOCPATH */
     free(tmp);
     return tap_done();

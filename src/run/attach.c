@@ -32,6 +32,9 @@
 #include "run/thread.h"
 
 #define READ_CHUNK 65536
+/* A longer line is skipped unread (the longest a run writes, a matrix's
+ * labels, is far shorter): a log without newlines holds no memory. */
+#define TAIL_LINE_MAX ((size_t)64 << 20) /* 64 MiB, as the message says */
 
 struct tail {
     char *path;
@@ -41,6 +44,7 @@ struct tail {
     long lineno; /* complete lines read so far */
     char *buf;   /* the partial line read so far */
     size_t len, cap;
+    bool skip; /* in a line longer than TAIL_LINE_MAX: drop to its end */
 };
 
 struct rs_attach {
@@ -120,8 +124,10 @@ tail_reserve(struct tail *t, size_t n)
 }
 
 /* The n bytes just added after t's partial line: call fn on each
- * complete line among them and keep what follows the last newline.
- * Returns the count of complete lines (empty ones included). */
+ * complete line among them and keep what follows the last newline, or
+ * drop it once it is longer than TAIL_LINE_MAX (the line is then a bad
+ * one, counted at its newline). Returns the count of complete lines
+ * (empty ones included). */
 static int
 tail_take(rs_attach *a, struct tail *t, size_t n,
           int (*fn)(rs_attach *, const char *line, size_t len,
@@ -135,13 +141,24 @@ tail_take(rs_attach *a, struct tail *t, size_t n,
         t->buf[i] = '\0';
         t->lineno++;
         struct rs_error why = {0};
-        if (i > start && fn(a, t->buf + start, i - start, &why) != RS_OK)
+        if (t->skip) {
+            t->skip = false;
+            bad_line(a, t, t->lineno,
+                     "a line longer than 64 MiB, skipped");
+        } else if (i > start &&
+                   fn(a, t->buf + start, i - start, &why) != RS_OK) {
             bad_line(a, t, t->lineno, why.msg);
+        }
         lines++;
         start = i + 1;
     }
-    memmove(t->buf, t->buf + start, end - start);
-    t->len = end - start;
+    size_t rest = end - start;
+    if (t->skip || rest > TAIL_LINE_MAX) {
+        t->skip = true;
+        rest = 0;
+    }
+    memmove(t->buf, t->buf + start, rest);
+    t->len = rest;
     return lines;
 }
 
