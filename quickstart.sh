@@ -25,6 +25,8 @@ dataset-fashion-mnist tmux groff-base parallel"
 [ "$mode" = bench ] && pkgs="$pkgs python3-torch"
 # tests/sh/t_slurm.sh starts a throwaway Slurm of its own (~4 MB, ~15 s)
 [ "$mode" = check ] && pkgs="$pkgs slurm-wlm munge"
+# .ci/run's fuzz smoke stage builds the harnesses with clang (libFuzzer)
+[ "$mode" = check ] && pkgs="$pkgs clang"
 
 missing=""
 for p in $pkgs; do

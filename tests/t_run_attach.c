@@ -10,8 +10,10 @@
  * items) decode to the right UTF-8; a seed above 2^53 is exact; a record
  * of 600 series gives 600 series; escapes in series names decode; only
  * null (or an overflowing number) is non-finite, other non-numbers are
- * no series; a NUL byte inside a line makes it malformed; and the status
- * names the file and line of the first malformed line.
+ * no series; a NUL byte inside a line makes it malformed; the status
+ * names the file and line of the first malformed line; and a matrix
+ * whose payload is not in matrices.bin is refused before memory is
+ * taken for it; a line longer than 64 MiB is skipped as it comes.
  */
 #include "config.h"
 
@@ -22,8 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/base.h"
 #include "run/attach.h"
@@ -305,6 +309,140 @@ test_malformed(const char *tmp)
     free(dir);
 }
 
+/* rs_attach_feed: lines handed over in pieces, a line cut between two
+ * of them, as rs_attach_poll would read them from a growing file. */
+static void
+test_feed(const char *tmp)
+{
+    char *dir = run_dir(tmp, "feed", "");
+    struct rs_error err = {0};
+    rs_attach *a = rs_attach_new(dir, &err);
+    if (!tap_ok(a != NULL, "attached for feeding (%s)", err.msg)) {
+        free(dir);
+        return;
+    }
+    rs_bus *bus = rs_attach_bus(a);
+    static const char log[] = "{\"type\":\"meta\",\"scene\":\"fed\"}\n"
+                              "{\"step\":1,\"x\":0.5}\n{\"step\":2,\"x\"";
+    int n = rs_attach_feed(a, false, log, sizeof log - 1);
+    struct rs_bus_point pts[4];
+    uint64_t ver;
+    size_t k = rs_bus_series_copy(bus, "x", pts, 4, &ver);
+    tap_ok(n == 2 && k == 1 && pts[0].last == 0.5f,
+           "two complete lines taken, the cut one kept (%d lines, %zu "
+           "points)",
+           n, k);
+    n = rs_attach_feed(a, false, ":1.5}\n", 6);
+    k = rs_bus_series_copy(bus, "x", pts, 4, &ver);
+    tap_ok(n == 1 && k == 2 && pts[1].last == 1.5f,
+           "its rest completes it (%d line, %zu points)", n, k);
+    struct rs_bus_status st;
+    rs_bus_status(bus, &st);
+    tap_ok(strcmp(st.scene, "fed") == 0 && st.step == 2,
+           "the status is published (scene %s, step %ld)", st.scene, st.step);
+    rs_attach_free(a);
+    free(dir);
+}
+
+/* A line longer than 64 MiB is dropped as it comes (the partial line
+ * never holds more) and counted as malformed; the lines after it are
+ * read. */
+static void
+test_long_line(const char *tmp)
+{
+    char *dir = run_dir(tmp, "long", "");
+    struct rs_error err = {0};
+    rs_attach *a = rs_attach_new(dir, &err);
+    if (!tap_ok(a != NULL, "attached for a long line (%s)", err.msg)) {
+        free(dir);
+        return;
+    }
+    size_t chunk = (size_t)1 << 20;
+    char *junk = rs_xmalloc(chunk);
+    memset(junk, 'x', chunk);
+    for (int i = 0; i < 65; i++)
+        (void)rs_attach_feed(a, false, junk, chunk);
+    free(junk);
+    static const char rest[] = "\n{\"step\":1,\"x\":1}\n";
+    int n = rs_attach_feed(a, false, rest, sizeof rest - 1);
+    rs_bus *bus = rs_attach_bus(a);
+    struct rs_bus_point pts[2];
+    uint64_t ver;
+    size_t k = rs_bus_series_copy(bus, "x", pts, 2, &ver);
+    struct rs_bus_status st;
+    rs_bus_status(bus, &st);
+    tap_ok(n == 2 && k == 1 &&
+               strstr(st.message, "run.jsonl:1: a line longer than 64 MiB, "
+                                  "skipped") != NULL,
+           "a 65 MiB line is skipped and named, the next one read: %s",
+           st.message);
+    rs_attach_free(a);
+    free(dir);
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#endif
+
+/* A matrices.jsonl line that claims a payload matrices.bin does not hold
+ * is refused before any room is made for it. In a child whose address
+ * space is capped at 64 MB above what it maps now, a line claiming 8192
+ * x 8192 floats (256 MB) must be a malformed line, not an abort in
+ * rs_xmalloc. Skipped under the sanitizers, whose shadow memory needs
+ * the address space. */
+static void
+test_matrix_claim(const char *tmp)
+{
+#ifdef SANITIZED
+    (void)tmp;
+    tap_skip(1, "the sanitizers need the address space RLIMIT_AS caps");
+#else
+    char *dir = run_dir(tmp, "claim", "");
+    put_str(dir, "matrices.jsonl",
+            "{\"name\":\"big\",\"step\":1,\"rows\":8192,\"cols\":8192,"
+            "\"offset\":0}\n");
+    put(dir, "matrices.bin", "0123456789abcdef", 16);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        unsigned long pages = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f == NULL || fscanf(f, "%lu", &pages) != 1)
+            _exit(3);
+        fclose(f);
+        rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) +
+                     ((rlim_t)64 << 20);
+        struct rlimit rl = {cap, cap};
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(3);
+        struct rs_error err = {0};
+        rs_attach *a = rs_attach_new(dir, &err);
+        if (a == NULL || rs_attach_read_all(a, &err) != RS_OK)
+            _exit(4);
+        struct rs_bus_status st;
+        rs_bus_status(rs_attach_bus(a), &st);
+        bool said = strstr(st.message, "matrices.jsonl:1: big: matrices.bin "
+                                       "has no 268435456 bytes at offset "
+                                       "0") != NULL;
+        rs_attach_free(a);
+        _exit(said ? 0 : 5);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "a 256 MB matrix claimed over a 16-byte matrices.bin is a "
+           "malformed line, refused without the room for it (child: %s %d)",
+           WIFEXITED(status) ? "exit" : "signal",
+           WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    free(dir);
+#endif
+}
+
 int
 main(void)
 {
@@ -313,6 +451,9 @@ main(void)
     test_labels(tmp);
     test_record(tmp);
     test_malformed(tmp);
+    test_matrix_claim(tmp);
+    test_feed(tmp);
+    test_long_line(tmp);
     test_locale(tmp); /* last: it may set LOCPATH */
     free(tmp);
     return tap_done();

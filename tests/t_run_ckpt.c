@@ -6,7 +6,8 @@
  * FNV-1a-64 computed here); truncation at many lengths and corruption
  * refused with messages naming the file; and atomicity: when the new
  * write fails (file size limit, read-only directory) the old checkpoint
- * is still there, intact, and no temporary file is left behind.
+ * is still there, intact, and no temporary file is left behind. Reading
+ * from memory; many sections; a name that appears twice refused.
  */
 #include "config.h"
 
@@ -325,6 +326,91 @@ test_atomic(const char *tmp)
     free(dir);
 }
 
+/* rs_ckpt_read_mem: the bytes of a written checkpoint read from memory
+ * give the same sections as the file; the buffer is only borrowed; a
+ * cut one is refused under the name given for it. */
+static void
+test_read_mem(const char *tmp)
+{
+    rs_ckpt *ck = sample();
+    char *path = rs_xasprintf("%s/mem.bin", tmp);
+    struct rs_error err = {0};
+    tap_ok(rs_ckpt_write(ck, path, &err) == RS_OK, "write (%s)", err.msg);
+    size_t n = 0;
+    unsigned char *buf = slurp(path, &n);
+    if (buf == NULL)
+        tap_bail("cannot read %s back", path);
+    rs_ckpt *back = rs_ckpt_read_mem(buf, n, "in memory", &err);
+    memset(buf, 0, n); /* nothing may point into it */
+    tap_ok(back != NULL, "read from memory (%s)", err.msg);
+    size_t k = 0;
+    const float *f = back != NULL ? rs_ckpt_floats(back, "model/w1", &k) : NULL;
+    tap_ok(back != NULL && rs_ckpt_count(back) == 5 && f != NULL && k == 2 &&
+               f[0] == 7 && f[1] == 8 &&
+               strcmp(rs_ckpt_text(back, "session/params"),
+                      "{\"lr\":0.01,\"name\":\"\xc3\xa9\"}") == 0,
+           "the same sections as the file, copied out of the buffer");
+    rs_ckpt_free(back);
+    free(buf);
+    buf = slurp(path, &n);
+    back = rs_ckpt_read_mem(buf, n - 1, "in memory", &err);
+    tap_ok(back == NULL && err.code == RS_EFORMAT &&
+               strncmp(err.msg, "in memory: ", 11) == 0,
+           "a cut buffer is refused under its name: %s", err.msg);
+    free(buf);
+    rs_ckpt_free(ck);
+    free(path);
+}
+
+/* Many sections are read in n log n (each used to be looked up among
+ * all before it: 100000 took 15 s of CPU), and a name that appears
+ * twice makes the file corrupt (the writer never writes one twice). The
+ * files are built here, checksum included. */
+static void
+test_many_sections(const char *tmp)
+{
+    enum { N = 20000, SEC = 23 }; /* kind, name length, "s000000", count */
+    size_t body = 12 + (size_t)SEC * N;
+    unsigned char *file = rs_xcalloc(body + 8, 1);
+    memcpy(file, "RSCKPT01", 8);
+    for (int i = 0; i < 4; i++)
+        file[8 + i] = (unsigned char)((N >> (8 * i)) & 0xff);
+    for (int i = 0; i < N; i++) {
+        unsigned char *sec = file + 12 + (size_t)SEC * (size_t)i;
+        sec[0] = 3; /* text, empty: the count stays 0 */
+        sec[4] = 7;
+        char name[8];
+        snprintf(name, sizeof name, "s%06d", i);
+        memcpy(sec + 8, name, 7);
+    }
+    char *path = rs_xasprintf("%s/many.bin", tmp);
+    for (int dup = 0; dup < 2; dup++) {
+        /* the second file names its last section as its 18th */
+        if (dup)
+            memcpy(file + 12 + (size_t)SEC * (N - 1) + 8, "s000017", 7);
+        uint64_t h = 14695981039346656037ULL;
+        for (size_t i = 0; i < body; i++)
+            h = (h ^ file[i]) * 1099511628211ULL;
+        for (int i = 0; i < 8; i++)
+            file[body + (size_t)i] = (unsigned char)(h >> (8 * i));
+        spit(path, file, body + 8);
+        struct rs_error err = {0};
+        rs_ckpt *ck = rs_ckpt_read(path, &err);
+        if (!dup)
+            tap_ok(ck != NULL && rs_ckpt_count(ck) == N &&
+                       strcmp(rs_ckpt_name(ck, N - 1), "s019999") == 0 &&
+                       rs_ckpt_text(ck, "s012345") != NULL,
+                   "%d sections read, in order (%s)", N, err.msg);
+        else
+            tap_ok(ck == NULL && err.code == RS_EFORMAT &&
+                       strstr(err.msg, "section 's000017' appears twice"),
+                   "a repeated name is refused: %s", err.msg);
+        rs_ckpt_free(ck);
+    }
+    free(file);
+    free(path);
+}
+
 int
 main(void)
 {
@@ -334,6 +420,8 @@ main(void)
     test_layout(tmp);
     test_corrupt(tmp);
     test_atomic(tmp);
+    test_read_mem(tmp);
+    test_many_sections(tmp);
     free(tmp);
     return tap_done();
 }

@@ -4,7 +4,8 @@
  * the demo scene publishes parses into the specs it says (hand-checked
  * fields); malformed JSON fails with the reader's message (the offset,
  * what was expected, what was found), escapes decode to UTF-8,
- * unknown kinds are skipped; default views from bus names; panels filled
+ * unknown kinds are skipped, at most RS_VIEWSPEC_VIEWS_MAX views are
+ * kept; default views from bus names; panels filled
  * from a bus: a restarted series keeps only its new run, thresholds on
  * test/acc, the rank strip resampled to its width (means computed here
  * independently), neuron layers and the layer selection, SVG export.
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "run/bus.h"
+#include "run/json.h"
 #include "tests/tap.h"
 #include "ui/chart.h"
 #include "ui/neuronmap.h"
@@ -141,6 +143,31 @@ test_parse(void)
                                           "nested deeper than 64") != NULL,
            "nesting is bounded (%s)", err.msg);
     free(txt);
+
+    /* the views kept are bounded, and entries of no known kind take no
+     * room: 200000 zeros (each would have cost a whole spec, ~2 GB),
+     * then 300 views, of which the first RS_VIEWSPEC_VIEWS_MAX stay */
+    struct rs_json_buf b = {0};
+    rs_json_buf_raw(&b, "{\"views\":[", 10);
+    for (int i = 0; i < 200000; i++)
+        rs_json_buf_raw(&b, "0,", 2);
+    for (int i = 0; i < 300; i++) {
+        char one[64];
+        int k = snprintf(one, sizeof one,
+                         "%s{\"kind\":\"text\",\"title\":\"v%d\"}",
+                         i > 0 ? "," : "", i);
+        rs_json_buf_raw(&b, one, (size_t)k);
+    }
+    rs_json_buf_raw(&b, "]}", 2);
+    set = rs_viewspec_parse(b.p, &err);
+    tap_ok(set != NULL && set->n == RS_VIEWSPEC_VIEWS_MAX,
+           "at most %d views are read (%d)", RS_VIEWSPEC_VIEWS_MAX,
+           set != NULL ? set->n : -1);
+    tap_ok(set != NULL &&
+               strcmp(set->v[RS_VIEWSPEC_VIEWS_MAX - 1].title, "v255") == 0,
+           "the first ones, in order, past the entries of no kind");
+    rs_viewspec_free(set);
+    rs_json_buf_fini(&b);
 }
 
 static void

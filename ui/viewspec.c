@@ -376,12 +376,20 @@ rs_viewspec_parse(const char *json, struct rs_error *err)
         memcpy(set->tour, text, len);
         set->tour[len] = '\0';
     }
-    int n = rs_json_len(views);
-    set->v = rs_xcalloc(n > 0 ? (size_t)n : 1, sizeof *set->v);
-    for (int i = 0; i < n; i++) {
+    /* room for the views of a known kind only, and at most
+     * RS_VIEWSPEC_VIEWS_MAX of them: a spec is ~11 KB, so a text of a
+     * million tiny entries ("0,0,...") must not become gigabytes */
+    int n = rs_json_len(views), known = 0;
+    enum rs_viewspec_kind kind;
+    for (int i = 0; i < n && known < RS_VIEWSPEC_VIEWS_MAX; i++) {
+        const char *k =
+            rs_json_str(rs_json_get(rs_json_at(views, i), "kind"), NULL);
+        known += k != NULL && kind_of(k, &kind);
+    }
+    set->v = rs_xcalloc(known > 0 ? (size_t)known : 1, sizeof *set->v);
+    for (int i = 0; i < n && set->n < known; i++) {
         const rs_json *o = rs_json_at(views, i);
         const char *k = rs_json_str(rs_json_get(o, "kind"), NULL);
-        enum rs_viewspec_kind kind;
         if (k == NULL || !kind_of(k, &kind))
             continue;
         struct rs_viewspec *v = &set->v[set->n++];

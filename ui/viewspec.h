@@ -10,8 +10,10 @@
  *    yseries[], xmin, xmax}, ...], "tour":[...]}
  * "tour" is kept as text for ui/tour.h (a UI without tours ignores it).
  * Unknown keys are ignored and unknown kinds skipped (a newer scene
- * format still shows what this UI knows); anything that is not such an
- * object is an error. rs_viewspec_default builds views from the names on
+ * format still shows what this UI knows), and views past the first
+ * RS_VIEWSPEC_VIEWS_MAX of a known kind are dropped (a screen shows far
+ * fewer; the text may come from any run log); anything that is not such
+ * an object is an error. rs_viewspec_default builds views from the names on
  * the bus when there are no specs (a run log from before they were
  * recorded). The JSON is read with run/json.h, the project's one codec.
  *
@@ -32,6 +34,7 @@
 #include "core/base.h"
 #include "run/bus.h"
 
+#define RS_VIEWSPEC_VIEWS_MAX 256 /* views read at most */
 #define RS_VIEWSPEC_SERIES_MAX 8
 #define RS_VIEWSPEC_LAYERS_MAX 32
 #define RS_VIEWSPEC_NAME_MAX 48 /* layer names */

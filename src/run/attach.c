@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,9 @@
 #include "run/thread.h"
 
 #define READ_CHUNK 65536
+/* A longer line is skipped unread (the longest a run writes, a matrix's
+ * labels, is far shorter): a log without newlines holds no memory. */
+#define TAIL_LINE_MAX ((size_t)64 << 20) /* 64 MiB, as the message says */
 
 struct tail {
     char *path;
@@ -40,6 +44,7 @@ struct tail {
     long lineno; /* complete lines read so far */
     char *buf;   /* the partial line read so far */
     size_t len, cap;
+    bool skip; /* in a line longer than TAIL_LINE_MAX: drop to its end */
 };
 
 struct rs_attach {
@@ -110,6 +115,55 @@ bad_line(rs_attach *a, const struct tail *t, long lineno, const char *why)
                  lineno, why);
 }
 
+/* Room for n more bytes after the partial line (and a NUL). */
+static void
+tail_reserve(struct tail *t, size_t n)
+{
+    if (t->cap - t->len < n + 1) {
+        t->cap = t->len + n + 1;
+        t->buf = rs_xreallocarray(t->buf, t->cap, 1);
+    }
+}
+
+/* The n bytes just added after t's partial line: call fn on each
+ * complete line among them and keep what follows the last newline, or
+ * drop it once it is longer than TAIL_LINE_MAX (the line is then a bad
+ * one, counted at its newline). Returns the count of complete lines
+ * (empty ones included). */
+static int
+tail_take(rs_attach *a, struct tail *t, size_t n,
+          int (*fn)(rs_attach *, const char *line, size_t len,
+                    struct rs_error *err))
+{
+    int lines = 0;
+    size_t start = 0, end = t->len + n;
+    for (size_t i = t->len; i < end; i++) {
+        if (t->buf[i] != '\n')
+            continue;
+        t->buf[i] = '\0';
+        t->lineno++;
+        struct rs_error why = {0};
+        if (t->skip) {
+            t->skip = false;
+            bad_line(a, t, t->lineno,
+                     "a line longer than 64 MiB, skipped");
+        } else if (i > start &&
+                   fn(a, t->buf + start, i - start, &why) != RS_OK) {
+            bad_line(a, t, t->lineno, why.msg);
+        }
+        lines++;
+        start = i + 1;
+    }
+    size_t rest = end - start;
+    if (t->skip || rest > TAIL_LINE_MAX) {
+        t->skip = true;
+        rest = 0;
+    }
+    memmove(t->buf, t->buf + start, rest);
+    t->len = rest;
+    return lines;
+}
+
 /* Read what is new and call fn on each complete non-empty line
  * (line[0..len) without its newline, NUL-terminated there; a NUL byte
  * may come before len); a line fn refuses (non-zero, err saying why) is
@@ -132,10 +186,7 @@ tail_read(rs_attach *a, struct tail *t,
     }
     int lines = 0;
     for (;;) {
-        if (t->cap - t->len < READ_CHUNK + 1) {
-            t->cap = t->len + READ_CHUNK + 1;
-            t->buf = rs_xreallocarray(t->buf, t->cap, 1);
-        }
+        tail_reserve(t, READ_CHUNK);
         ssize_t n = pread(t->fd, t->buf + t->len, READ_CHUNK, t->off);
         if (n < 0) {
             if (errno == EINTR)
@@ -146,20 +197,7 @@ tail_read(rs_attach *a, struct tail *t,
         if (n == 0)
             break;
         t->off += n;
-        size_t start = 0, end = t->len + (size_t)n;
-        for (size_t i = t->len; i < end; i++) {
-            if (t->buf[i] != '\n')
-                continue;
-            t->buf[i] = '\0';
-            t->lineno++;
-            struct rs_error why = {0};
-            if (i > start && fn(a, t->buf + start, i - start, &why) != RS_OK)
-                bad_line(a, t, t->lineno, why.msg);
-            lines++;
-            start = i + 1;
-        }
-        memmove(t->buf, t->buf + start, end - start);
-        t->len = end - start;
+        lines += tail_take(a, t, (size_t)n, fn);
     }
     return lines;
 }
@@ -415,6 +453,17 @@ on_matrix_line(rs_attach *a, const char *line, size_t len, struct rs_error *err)
                      strerror(errno));
         goto out;
     }
+    /* the file must hold the payload before any room is made for it: a
+     * line may claim up to 1e8 cells (400 MB) */
+    struct stat st;
+    if (fstat(a->bin_fd, &st) != 0 || st.st_size < 0 ||
+        (unsigned long long)off > (unsigned long long)st.st_size ||
+        bytes > (unsigned long long)st.st_size - (unsigned long long)off) {
+        rs_error_set(err, RS_EFORMAT,
+                     "%s: matrices.bin has no %zu bytes at offset %lld", name,
+                     bytes, off);
+        goto out;
+    }
     data = rs_xmalloc(bytes);
     if (pread(a->bin_fd, data, bytes, (off_t)off) != (ssize_t)bytes) {
         rs_error_set(err, RS_EFORMAT,
@@ -552,19 +601,12 @@ rs_attach_finished(const rs_attach *a)
     return atomic_load(&a->finished);
 }
 
-int
-rs_attach_poll(rs_attach *a, struct rs_error *err)
+/* After new lines: the status they make (ETA, the malformed-line note)
+ * published and the bus flushed, unless a is a member (its caller does
+ * that for all members). */
+static void
+publish(rs_attach *a)
 {
-    /* matrices first: their payloads are older than the records that
-     * follow them in the log */
-    int nm = tail_read(a, &a->mats, on_matrix_line, err);
-    if (nm < 0)
-        return nm;
-    int n = tail_read(a, &a->log, on_log_line, err);
-    if (n < 0)
-        return n;
-    if (n + nm == 0)
-        return 0;
     struct rs_bus_status *st = &a->st;
     st->eta_s =
         st->state == RS_SESSION_RUNNING && st->total > 0 && st->steps_per_s > 0
@@ -581,7 +623,34 @@ rs_attach_poll(rs_attach *a, struct rs_error *err)
         rs_bus_set_status(a->bus, st);
         rs_bus_flush(a->bus);
     }
+}
+
+int
+rs_attach_poll(rs_attach *a, struct rs_error *err)
+{
+    /* matrices first: their payloads are older than the records that
+     * follow them in the log */
+    int nm = tail_read(a, &a->mats, on_matrix_line, err);
+    if (nm < 0)
+        return nm;
+    int n = tail_read(a, &a->log, on_log_line, err);
+    if (n < 0)
+        return n;
+    if (n + nm > 0)
+        publish(a);
     return n + nm;
+}
+
+int
+rs_attach_feed(rs_attach *a, bool matrices, const char *data, size_t len)
+{
+    struct tail *t = matrices ? &a->mats : &a->log;
+    tail_reserve(t, len);
+    memcpy(t->buf + t->len, data, len);
+    int n = tail_take(a, t, len, matrices ? on_matrix_line : on_log_line);
+    if (n > 0)
+        publish(a);
+    return n;
 }
 
 int

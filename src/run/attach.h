@@ -67,8 +67,17 @@ rs_bus *rs_attach_bus(rs_attach *a);
  * object, or a matrix whose payload is not in matrices.bin) is skipped
  * and counted in the status message instead, which names the file and
  * line of the first and what is wrong with it ("2 malformed lines
- * skipped; the first, run.jsonl:7: JSON offset 12: ..."). */
+ * skipped; the first, run.jsonl:7: JSON offset 12: ..."); so is a line
+ * longer than 64 MiB, which is dropped as it comes, unread. */
 int rs_attach_poll(rs_attach *a, struct rs_error *err);
+/* Take data[0..len) as if it had just been appended to DIR/run.jsonl
+ * (matrices false) or DIR/matrices.jsonl, without reading either file:
+ * its complete lines are published as rs_attach_poll would (then the
+ * status, and the bus flushed), a partial last line waits for the rest.
+ * Returns the number of lines taken. For tests and the fuzzing harness;
+ * not to be mixed with polling the same file. */
+int rs_attach_feed(rs_attach *a, bool matrices, const char *data,
+                   size_t len);
 /* Read everything there is now (rs_attach_poll until nothing is new). */
 RS_NODISCARD int rs_attach_read_all(rs_attach *a, struct rs_error *err);
 /* Follow the log from a thread of its own, polling every interval_s

@@ -6,11 +6,12 @@
  * PATH and fsyncs the directory, so PATH is at every instant either the
  * old complete file or the new one. A temp file left by a writer that was
  * killed (its pid gone) is removed by the next write: on a full disk it
- * holds space a checkpoint needs. rs_ckpt_read loads the whole file,
- * walks its structure with every length checked against what is left
- * (so a corrupt count can neither overrun nor allocate wildly), then
- * verifies the checksum. All integers are little-endian on disk.
- * Single-threaded per object (the worker).
+ * holds space a checkpoint needs. rs_ckpt_read loads the whole file and
+ * rs_ckpt_read_mem walks its structure with every length checked against
+ * what is left (so a corrupt count can neither overrun nor allocate
+ * wildly), then verifies the checksum and that no name comes twice
+ * (sorted, so a file of many sections is not read in n^2). All integers
+ * are little-endian on disk. Single-threaded per object (the worker).
  */
 #include "config.h"
 
@@ -422,6 +423,31 @@ slurp(const char *path, size_t *size, struct rs_error *err)
     return buf;
 }
 
+static int
+cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name two sections of ck share (a writer never writes one twice), or
+ * NULL. Sorted, so n log n for a file of many sections. */
+static const char *
+repeated_name(const rs_ckpt *ck)
+{
+    if (ck->n < 2)
+        return NULL;
+    const char **names = rs_xreallocarray(NULL, (size_t)ck->n, sizeof *names);
+    for (int i = 0; i < ck->n; i++)
+        names[i] = ck->sec[i].name;
+    qsort(names, (size_t)ck->n, sizeof *names, cmp_name);
+    const char *twice = NULL;
+    for (int i = 1; i < ck->n && twice == NULL; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            twice = names[i];
+    free(names);
+    return twice;
+}
+
 rs_ckpt *
 rs_ckpt_read(const char *path, struct rs_error *err)
 {
@@ -429,6 +455,16 @@ rs_ckpt_read(const char *path, struct rs_error *err)
     unsigned char *buf = slurp(path, &size, err);
     if (buf == NULL)
         return NULL;
+    rs_ckpt *ck = rs_ckpt_read_mem(buf, size, path, err);
+    free(buf);
+    return ck;
+}
+
+rs_ckpt *
+rs_ckpt_read_mem(const void *data, size_t size, const char *path,
+                 struct rs_error *err)
+{
+    const unsigned char *buf = data;
     rs_ckpt *ck = rs_ckpt_new();
     size_t off = 0;
     if (size < 12) {
@@ -488,25 +524,32 @@ rs_ckpt_read(const char *path, struct rs_error *err)
             goto fail;
         }
         size_t bytes = (size_t)count * es;
-        void *data = rs_xmalloc(bytes + 1);
+        void *payload = rs_xmalloc(bytes + 1);
         if (kind == KIND_TEXT || little_endian()) {
-            memcpy(data, buf + off, bytes);
+            memcpy(payload, buf + off, bytes);
         } else {
             for (size_t k = 0; k < (size_t)count; k++) {
                 uint64_t v = le_get(buf + off + k * es, (int)es);
                 if (es == 4) {
                     uint32_t u = (uint32_t)v;
-                    memcpy((char *)data + k * 4, &u, 4);
+                    memcpy((char *)payload + k * 4, &u, 4);
                 } else {
-                    memcpy((char *)data + k * 8, &v, 8);
+                    memcpy((char *)payload + k * 8, &v, 8);
                 }
             }
         }
         if (kind == KIND_TEXT)
-            ((char *)data)[bytes] = '\0';
+            ((char *)payload)[bytes] = '\0';
         off += bytes;
-        put(ck, name, kind, count, data);
-        free(name);
+        /* appended as it is (name and payload owned): put() would look
+         * for the name among all before it, n^2/2 compares for n
+         * sections; repeats are found once, below */
+        if (ck->n == ck->cap) {
+            ck->cap = ck->cap ? ck->cap * 2 : 16;
+            ck->sec =
+                rs_xreallocarray(ck->sec, (size_t)ck->cap, sizeof(*ck->sec));
+        }
+        ck->sec[ck->n++] = (struct section){name, kind, count, payload};
     }
     if (size - off != 8) {
         if (size - off < 8)
@@ -527,10 +570,15 @@ rs_ckpt_read(const char *path, struct rs_error *err)
                      "%s: checksum mismatch: the checkpoint is corrupt", path);
         goto fail;
     }
-    free(buf);
+    const char *twice = repeated_name(ck);
+    if (twice != NULL) {
+        rs_error_set(err, RS_EFORMAT,
+                     "%s: corrupt checkpoint: section '%s' appears twice",
+                     path, twice);
+        goto fail;
+    }
     return ck;
 fail:
-    free(buf);
     rs_ckpt_free(ck);
     return NULL;
 }

@@ -44,7 +44,12 @@ const char *rs_ckpt_name(const rs_ckpt *ck, int i);
 /* Atomic write to path (temp + fsync + rename). */
 RS_NODISCARD int rs_ckpt_write(const rs_ckpt *ck, const char *path,
                                struct rs_error *err);
-/* Read and verify; NULL + err (RS_EIO, RS_EFORMAT) naming path. */
+/* Read and verify; NULL + err (RS_EIO, RS_EFORMAT) naming path. A file
+ * with two sections of one name is corrupt (the writer never makes one). */
 rs_ckpt *rs_ckpt_read(const char *path, struct rs_error *err);
+/* The same from the size bytes at data (borrowed: nothing points into
+ * them afterwards); path only names the file in messages. */
+rs_ckpt *rs_ckpt_read_mem(const void *data, size_t size, const char *path,
+                          struct rs_error *err);
 
 #endif /* RS_RUN_CKPT_H */
