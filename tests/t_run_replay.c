@@ -531,11 +531,71 @@ test_session(void)
     free(tmp);
 }
 
+/* RS_CMD_PAUSE_AT (a tour page's at_step): the worker pauses after that
+ * very step; one for a step already passed does nothing, 0 cancels; the
+ * action is recorded and a replay pauses at the same step. */
+static void
+test_pause_at(void)
+{
+    char *tmp = tap_tmpdir("t_run_replay_pause_at");
+    char *scene = rs_xasprintf("%s/fake.lua", tmp);
+    write_file(scene, "-- the fake scene\n");
+    char *d1 = rs_xasprintf("%s/orig", tmp);
+    char *d2 = rs_xasprintf("%s/orig.replay", tmp);
+    struct push plan[] = {
+        {2, 1, mk(RS_CMD_PAUSE_AT, 8, 0, "", ""), false},
+        {8, 1, mk(RS_CMD_RESUME, 0, 0, "", ""), false}, /* after the pause */
+        {10, 1, mk(RS_CMD_PAUSE_AT, 5, 0, "", ""), false}, /* passed */
+        {12, 1, mk(RS_CMD_PAUSE_AT, 15, 0, "", ""), false},
+        {13, 1, mk(RS_CMD_PAUSE_AT, 0, 0, "", ""), false}, /* cancels */
+    };
+    struct fake f1 = {.lr = 0.1, .plan = plan, .nplan = RS_ARRAY_LEN(plan)};
+    enum rs_session_state st = run(&f1, d1, scene, 20, NULL);
+    tap_ok(st == RS_SESSION_DONE, "the run ends DONE at 20 (no pause left)");
+    size_t n = 0;
+    char *path = rs_xasprintf("%s/run.jsonl", d1);
+    char *log = slurp(path, &n);
+    tap_ok(log != NULL &&
+               strstr(log, "{\"type\":\"event\",\"step\":8,\"kind\":"
+                           "\"pause\",\"text\":\"pause at step 8\"}") &&
+               strstr(log, "\"after_step\":2,\"do\":\"pause_at\",\"n\":8,"
+                           "\"ok\":true}") &&
+               strstr(log, "\"after_step\":8,\"do\":\"resume\""),
+           "paused after step 8 exactly, the action recorded");
+    tap_ok(log != NULL && strstr(log, "pause at step 10") == NULL &&
+               strstr(log, "pause at step 15") == NULL,
+           "a step already passed and a cancelled one do not pause");
+    free(log);
+    struct rs_error err = {0};
+    rs_replay *r = rs_replay_read(d1, &err);
+    tap_ok(r != NULL, "read back %s", r == NULL ? err.msg : "");
+    if (r != NULL) {
+        struct fake f2 = {.lr = 0.1};
+        st = run(&f2, d2, scene, rs_replay_steps(r), r);
+        char *p2 = rs_xasprintf("%s/run.jsonl", d2);
+        log = slurp(p2, &n);
+        tap_ok(st == RS_SESSION_DONE && log != NULL &&
+                   strstr(log, "\"step\":8,\"kind\":\"pause\",\"text\":"
+                               "\"pause at step 8\"") != NULL &&
+                   same_ckpt(d1, d2),
+               "the replay pauses after step 8 too, and ends the same");
+        free(log);
+        free(p2);
+    }
+    rs_replay_free(r);
+    free(path);
+    free(d1);
+    free(d2);
+    free(scene);
+    free(tmp);
+}
+
 int
 main(void)
 {
     tap_plan_lazy();
     test_line();
     test_session();
+    test_pause_at();
     return tap_done();
 }

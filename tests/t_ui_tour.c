@@ -202,8 +202,12 @@ shows(rs_app *a, const char *text)
     return ok;
 }
 
+/* The step of the last pause-at command seen by commands(). */
+static long pause_at_n = -1;
+
 /* The kinds of the commands queued since the last call, as letters:
- * p pause, r resume, t toggle, s set, R restart, other '?'. */
+ * p pause, r resume, t toggle, s set (set gets key=value), R restart, a
+ * pause-at (pause_at_n gets its step), other '?'. */
 static void
 commands(rs_cmdq *q, char *out, size_t cap, char *set)
 {
@@ -228,6 +232,10 @@ commands(rs_cmdq *q, char *out, size_t cap, char *set)
             break;
         case RS_CMD_RESTART:
             ch = 'R';
+            break;
+        case RS_CMD_PAUSE_AT:
+            ch = 'a';
+            pause_at_n = c.n;
             break;
         default:
             break;
@@ -288,8 +296,10 @@ test_app(void)
 
     rs_app_key(a, 'n');
     commands(q, cmds, sizeof cmds, set);
-    tap_is_str(cmds, "sRr", "n to the chapter: set, restart, resume");
+    tap_is_str(cmds, "sRar", "n to the chapter: set, restart, pause-at, "
+                             "resume");
     tap_is_str(set, "chapter=two", "the chapter's param");
+    tap_is_int(pause_at_n, 3, "the pause at the new page's step 3");
     tap_ok(shows(a, "restarting the scene"), "the page waits for the restart");
     /* the old run's step 31 is past at_step 3: no pause until restarted */
     set_status(bus, RS_SESSION_RUNNING, 32);
@@ -301,10 +311,17 @@ test_app(void)
     rs_app_update(a);
     tap_is_int(rs_app_focus(a), 0, "page 3 focuses panel 1");
     tap_ok(!rs_app_zoomed(a), "not zoomed");
-    set_status(bus, RS_SESSION_RUNNING, 4);
+    commands(q, cmds, sizeof cmds, set);
+    tap_is_str(cmds, "", "at_step 3 was asked with the restart");
+    set_status(bus, RS_SESSION_RUNNING, 2);
     rs_app_update(a);
     commands(q, cmds, sizeof cmds, set);
-    tap_is_str(cmds, "p", "step 4 passes at_step 3: a pause");
+    tap_is_str(cmds, "", "asked once");
+    set_status(bus, RS_SESSION_PAUSED, 3); /* the worker paused there */
+    rs_app_update(a);
+    commands(q, cmds, sizeof cmds, set);
+    tap_is_str(cmds, "", "paused by the worker at step 3: nothing to send");
+    tap_ok(shows(a, "Step 3"), "the page names step 3 itself");
 
     rs_app_key(a, 'p');
     commands(q, cmds, sizeof cmds, set);

@@ -76,6 +76,9 @@ struct rs_app {
     rs_tour *tour;
     char *tour_json;
     bool tour_focus; /* the page's focus waits for its panels */
+    /* 1 + the page whose at_step the worker was asked to pause at
+     * (RS_CMD_PAUSE_AT), 0 none: the pause lands on the step itself */
+    int tour_armed;
     bool presenter;  /* no key bar, a brief status line */
     char layer[RS_VIEWSPEC_NAME_MAX]; /* selected layer, "" none */
     char msg[320];

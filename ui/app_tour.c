@@ -81,6 +81,29 @@ rs_app_tour_focus(rs_app *a)
     a->gen++;
 }
 
+/* An at_step page asks the worker to pause at that very step (the bus
+ * is seen a frame late, so the app's own pause would land some steps
+ * past it); another page cancels what the last one asked. */
+static void
+arm(rs_app *a, const struct rs_tour_page *pg)
+{
+    int want = 0;
+    if (pg != NULL && pg->cmp == RS_TOUR_STEP) {
+        /* a restart page asked with its restart (tour_move): the new
+         * run's steps are not on the bus yet */
+        if (rs_tour_waiting(a->tour) || rs_tour_fired(a->tour, NULL, NULL) ||
+            a->st.step >= pg->at_step)
+            return; /* asked, paused there, or the check below says so */
+        want = rs_tour_index(a->tour) + 1;
+    }
+    if (want == a->tour_armed || a->o.q == NULL)
+        return;
+    struct rs_cmd c = {.kind = RS_CMD_PAUSE_AT,
+                       .n = want > 0 ? pg->at_step : 0};
+    if (rs_cmdq_push(a->o.q, &c) == RS_OK)
+        a->tour_armed = want;
+}
+
 /* Pause the run when the current page's condition holds. A series point
  * newer than the run's step is left from before a restart (the bus
  * keeps the old run's last points until new ones come): not taken. */
@@ -89,6 +112,9 @@ rs_app_tour_watch(rs_app *a, rs_bus *bus)
 {
     const struct rs_tour_page *pg =
         rs_tour_page(a->tour, rs_tour_index(a->tour));
+    if (a->have_st && a->st.state != RS_SESSION_LOADING &&
+        a->st.state != RS_SESSION_DONE && a->st.state != RS_SESSION_FAILED)
+        arm(a, pg);
     if (pg == NULL || pg->cmp == RS_TOUR_NONE || !a->have_st ||
         a->st.state == RS_SESSION_LOADING)
         return;
@@ -100,9 +126,12 @@ rs_app_tour_watch(rs_app *a, rs_bus *bus)
     if (!rs_tour_check(a->tour, a->st.step, have, v))
         return;
     a->gen++;
+    bool armed = a->tour_armed == rs_tour_index(a->tour) + 1;
+    if (armed)
+        a->tour_armed = 0; /* the worker dropped it when it paused */
     if (a->o.q != NULL && a->st.state == RS_SESSION_RUNNING)
         rs_app_send_kind(a, RS_CMD_PAUSE);
-    else
+    else if (!(armed && a->st.state == RS_SESSION_PAUSED))
         rs_tour_set_paused(a->tour, false); /* nothing to resume */
 }
 
@@ -138,11 +167,19 @@ rs_app_tour_move(rs_app *a, int d)
             free(c);
         }
         rs_app_send_kind(a, RS_CMD_RESTART);
+        /* right behind the restart, so that the new run cannot pass the
+         * page's step before the next frame asks */
+        struct rs_cmd c = {.kind = RS_CMD_PAUSE_AT,
+                           .n = pg->cmp == RS_TOUR_STEP ? pg->at_step : 0};
+        if (rs_cmdq_push(a->o.q, &c) == RS_OK)
+            a->tour_armed = c.n > 0 ? rs_tour_index(a->tour) + 1 : 0;
     } else if (f & RS_TOUR_DO_RESTART) {
         rs_tour_restarted(a->tour); /* read-only: the run restarts itself */
     }
     if ((f & RS_TOUR_DO_RESUME) && a->o.q != NULL)
         rs_app_send_kind(a, RS_CMD_RESUME);
+    if (!(f & RS_TOUR_DO_RESTART) && a->have_st)
+        arm(a, pg); /* now, not a frame later */
     if (f & RS_TOUR_DO_FOCUS) {
         a->tour_focus = true;
         rs_app_tour_focus(a);

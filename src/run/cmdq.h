@@ -24,12 +24,14 @@ enum rs_cmd_kind {
     RS_CMD_EVAL,       /* text: Lua to run between steps (the console) */
     RS_CMD_CHECKPOINT, /* write a checkpoint now */
     RS_CMD_RESTART,    /* rebuild the scene with the same params */
-    RS_CMD_QUIT        /* checkpoint, flush, stop */
+    RS_CMD_QUIT,       /* checkpoint, flush, stop */
+    RS_CMD_PAUSE_AT    /* pause once n steps are done (0: never); a tour
+                          page's at_step, exact to the step */
 };
 
 struct rs_cmd {
     enum rs_cmd_kind kind;
-    long n;          /* RS_CMD_STEP */
+    long n;          /* RS_CMD_STEP, RS_CMD_PAUSE_AT */
     double x;        /* RS_CMD_SPEED */
     char key[64];    /* RS_CMD_SET */
     char text[2048]; /* RS_CMD_SET value, RS_CMD_EVAL code */

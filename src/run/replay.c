@@ -33,6 +33,7 @@ static const char *const kind_names[] = {
     [RS_CMD_SPEED] = "speed",     [RS_CMD_SET] = "set",
     [RS_CMD_EVAL] = "eval",       [RS_CMD_CHECKPOINT] = "checkpoint",
     [RS_CMD_RESTART] = "restart", [RS_CMD_QUIT] = "quit",
+    [RS_CMD_PAUSE_AT] = "pause_at",
 };
 
 /* ---- the line ------------------------------------------------------- */
@@ -56,6 +57,7 @@ rs_replay_format(const struct rs_replay_action *a)
     rs_json_buf_string(&b, kind_names[c->kind], strlen(kind_names[c->kind]));
     switch (c->kind) {
     case RS_CMD_STEP:
+    case RS_CMD_PAUSE_AT:
         buf_str(&b, ",\"n\":");
         rs_json_buf_integer(&b, c->n);
         break;
@@ -130,6 +132,12 @@ parse_action(const rs_json *v, struct rs_replay_action *a, struct rs_error *err)
         if (!rs_json_integer(rs_json_get(v, "n"), &n) || n < 1 || n > MAX_STEP)
             return rs_error_set(err, RS_EFORMAT,
                                 "step action without a whole 'n' >= 1");
+        c->n = (long)n;
+        break;
+    case RS_CMD_PAUSE_AT:
+        if (!rs_json_integer(rs_json_get(v, "n"), &n) || n < 0 || n > MAX_STEP)
+            return rs_error_set(err, RS_EFORMAT,
+                                "pause_at action without a whole 'n' >= 0");
         c->n = (long)n;
         break;
     case RS_CMD_SPEED:

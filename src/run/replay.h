@@ -10,7 +10,8 @@
  * the first step). KIND and its fields: "pause", "resume" (a toggle is
  * recorded as the one it was), "step" with "n", "speed" with "x" (steps/s,
  * 0 unlimited), "set" with "key" and "value" (the text as typed), "eval"
- * with "code" (console Lua), "checkpoint", "restart", "quit". "ok" is
+ * with "code" (console Lua), "checkpoint", "restart", "quit", "pause_at"
+ * with "n" (a tour page's pause once n steps are done, 0 none). "ok" is
  * false when the action failed (a bad value, a Lua error). The line has
  * no "step" member, so readers of records (attach) pass over it.
  *

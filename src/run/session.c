@@ -183,6 +183,7 @@ apply_cmd(rs_session *s, const struct rs_cmd *c, bool *quit)
             s->drv.teardown(s->drv.ud);
         s->set_up = false;
         s->step = s->log_step = 0;
+        s->pause_at = 0;
         s->tainted = false;
         s->st.nonfinite[0] = '\0';
         rs_rng_seed(&s->rng, s->seed);
@@ -205,6 +206,10 @@ apply_cmd(rs_session *s, const struct rs_cmd *c, bool *quit)
         break;
     case RS_CMD_QUIT:
         *quit = true;
+        break;
+    case RS_CMD_PAUSE_AT:
+        /* a step already passed is no pause (the UI pauses itself) */
+        s->pause_at = c->n > s->step ? c->n : 0;
         break;
     }
     return s->state != RS_SESSION_FAILED;
@@ -332,6 +337,16 @@ run_step(rs_session *s)
         return false;
     if (s->budget > 0 && --s->budget == 0)
         rs_session_set_state(s, RS_SESSION_PAUSED);
+    if (s->pause_at > 0 && k >= s->pause_at) {
+        s->pause_at = 0;
+        if (!(s->paused && s->budget == 0)) {
+            s->log_step = k;
+            rs_session_event_kind(s, "pause", "pause at step %ld", k);
+            s->paused = true;
+            s->budget = 0;
+            rs_session_set_state(s, RS_SESSION_PAUSED);
+        }
+    }
     if (s->cfg.checkpoint_every > 0 && k % s->cfg.checkpoint_every == 0 &&
         !s->tainted && s->run_dir[0] != '\0') {
         s->log_step = k;

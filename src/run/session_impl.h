@@ -60,6 +60,7 @@ struct rs_session {
     enum rs_session_state state;
     bool paused;
     long budget; /* steps left of an RS_CMD_STEP */
+    long pause_at; /* RS_CMD_PAUSE_AT: pause once step reaches it; 0 */
     double speed, next_due;
     bool tainted; /* the last completed step held a non-finite value */
     bool nf;      /* non-finite seen in the current callback */
