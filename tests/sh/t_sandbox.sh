@@ -75,7 +75,8 @@ return rs.scene{
 }
 EOF
 
-"$rs" --headless --steps 3 --lua-mem 64M "$tmp/hog_lua.lua" \
+"$rs" --headless --out "$tmp/runs/1" --steps 3 --lua-mem 64M \
+    "$tmp/hog_lua.lua" \
     >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ "$rc" -gt 0 ] && [ "$rc" -lt 128 ] &&
@@ -84,7 +85,8 @@ rc=$?
 r=$?
 said=$(grep -o 'step 1: .*' "$tmp/err" | head -1)
 ok $r "default mode, --lua-mem 64M: a heap bomb fails cleanly ($rc): $said"
-"$rs" --headless --steps 3 "$tmp/hog_tensor.lua" >"$tmp/out" 2>"$tmp/err"
+"$rs" --headless --out "$tmp/runs/2" --steps 3 "$tmp/hog_tensor.lua" \
+    >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ "$rc" -gt 0 ] && [ "$rc" -lt 128 ] &&
     grep -q -F "hog_tensor.lua:6: rs.tensor.zeros: not enough memory \
@@ -92,21 +94,25 @@ rc=$?
 r=$?
 said=$(grep -o 'rs.tensor.zeros: .*' "$tmp/err" | head -1)
 ok $r "default mode, default cap: a 1 TiB tensor is refused ($rc): $said"
-"$rs" --headless --steps 2 --safe "$tmp/reach.lua" >"$tmp/out" 2>"$tmp/err"
+"$rs" --headless --out "$tmp/runs/3" --steps 2 --safe "$tmp/reach.lua" \
+    >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ "$rc" != 0 ] &&
     grep -q "reach.lua:6: io is not available in --safe mode" "$tmp/err"
 ok $? "--safe: io in a step fails naming the line (status $rc)"
-"$rs" --headless --steps 2 "$tmp/reach.lua" >"$tmp/out" 2>"$tmp/err"
+"$rs" --headless --out "$tmp/runs/4" --steps 2 "$tmp/reach.lua" \
+    >"$tmp/out" 2>"$tmp/err"
 ok $? "without --safe the same scene runs"
-"$rs" --headless --steps 2 --lua-mem 12 "$tmp/reach.lua" >"$tmp/out" \
+"$rs" --headless --out "$tmp/runs/5" --steps 2 --lua-mem 12 \
+    "$tmp/reach.lua" >"$tmp/out" \
     2>"$tmp/err"
 rc=$?
 want="repscope: --lua-mem: '12' is not a size of at least 1M (a number \
 with K, M, G or T, or none)"
 [ "$rc" = 2 ] && grep -q -x -F "$want" "$tmp/err"
 ok $? "--lua-mem 12 is refused: $(cat "$tmp/err")"
-"$rs" --headless --steps 2 --lua-mem none "$tmp/reach.lua" >"$tmp/out" \
+"$rs" --headless --out "$tmp/runs/6" --steps 2 --lua-mem none \
+    "$tmp/reach.lua" >"$tmp/out" \
     2>"$tmp/err"
 ok $? "--lua-mem none runs"
 
