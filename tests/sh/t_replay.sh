@@ -229,7 +229,7 @@ ok $? "its final checkpoint is the same ($c)"
 pane=kr
 T -u new-session -d -s kr -x 100 -y 30 \
     "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
-     demo_mlp --steps 3000 --checkpoint-every 40 --out '$tmp/kr' \
+     demo_mlp --steps 1000 --checkpoint-every 40 --out '$tmp/kr' \
      2>'$tmp/kr.err'; echo \$? >'$tmp/kr.exit'; exec sleep 600"
 wait_for RUNNING
 wait_step_past 50
@@ -256,8 +256,8 @@ rc=$?
 rstep=$(grep '"kind":"resume"' "$tmp/kr/run.jsonl" |
     sed -n 's/.*"step":\([0-9]*\).*/\1/p' | tail -1)
 [ $rc = 0 ] && [ -n "$rstep" ] && [ "$rstep" -le "$k0" ] &&
-    tail -1 "$tmp/kr/run.jsonl" | grep -q '"step":3000,"kind":"done"'
-ok $? "resumed headless from the checkpoint at step $rstep to the planned 3000 ($rc)"
+    tail -1 "$tmp/kr/run.jsonl" | grep -q '"step":1000,"kind":"done"'
+ok $? "resumed headless from the checkpoint at step $rstep to the planned 1000 ($rc)"
 RS_DATADIR=$src "$build/repscope" replay --headless "$tmp/kr" \
     --out "$tmp/kr.replay" >/dev/null 2>"$tmp/kr.replay.err"
 rc=$?
