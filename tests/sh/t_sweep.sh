@@ -15,7 +15,11 @@ src=${RS_SRCDIR:-.}
 rs=$build/repscope
 tmp=$build/tests/tmp/t_sweep.$$
 mkdir -p "$tmp" || exit 1
-trap 'rm -rf "$tmp"' EXIT
+bg=
+# a point started in the background (below) dies with the test
+trap '[ -n "$bg" ] && kill -TERM -- "-$bg" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export RS_DATADIR="$src"
 n=0
 fail=0
@@ -204,6 +208,7 @@ rc=$?
 ok $? "--resume leaves a running point alone: $(head -1 "$tmp/err")"
 kill -TERM -- "-$bg" 2>/dev/null
 wait "$bg" 2>/dev/null
+bg=
 "$rs" sweep --resume "$tmp/busy" --dry-run >"$tmp/out" 2>"$tmp/err"
 [ -s "$tmp/busy/running/0" ] && grep -q '2 of 2 points to rerun' "$tmp/err"
 ok $? "killed, its stale marker is passed over: $(tail -1 "$tmp/err")"
