@@ -7,7 +7,8 @@ noinst_LIBRARIES += %D%/librs_run.a
 	%D%/json.c %D%/json_write.c %D%/json.h %D%/json_impl.h \
 	%D%/runlog.c %D%/runlog.h \
 	%D%/ckpt.c %D%/ckpt.h \
-	%D%/session.c %D%/session_rec.c %D%/session.h %D%/session_impl.h \
+	%D%/session.c %D%/session_cmd.c %D%/session_rec.c \
+	%D%/session.h %D%/session_impl.h \
 	%D%/headless.c %D%/headless.h \
 	%D%/attach.c %D%/attach.h \
 	%D%/compare.c %D%/compare_views.c %D%/compare_grid.c \

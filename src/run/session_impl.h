@@ -112,6 +112,16 @@ void rs_session_write_failed(rs_session *s, const struct rs_error *err);
  * when everything is on disk again (the fault is cleared and said); else
  * false, the message refreshed and the run still paused. */
 bool rs_session_io_retry(rs_session *s);
+/* session.c: a failed setup (a non-finite value stops the run, anything
+ * else fails it; false) and the view specs recorded after a setup. */
+bool rs_session_setup_failed(rs_session *s, int rc,
+                             const struct rs_error *err);
+void rs_session_record_views(rs_session *s);
+/* session_cmd.c: apply command c between steps and record it (false when
+ * the run failed; *quit on a quit), and the next replayed action due now
+ * into c (true). */
+bool rs_session_handle(rs_session *s, const struct rs_cmd *c, bool *quit);
+bool rs_session_script_due(rs_session *s, struct rs_cmd *c);
 /* Write the record in progress, if any. */
 void rs_session_end_record(rs_session *s);
 /* A run.jsonl event line of kind (after the record in progress). */
