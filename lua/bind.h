@@ -131,6 +131,13 @@ struct rs_lua_ctx {
 };
 
 struct rs_lua_ctx *rs_lua_ctx(lua_State *L);
+/* Count n steps of work a C function does for Lua (host_match.c's
+ * pattern steps) as n instructions: past the cap, or once the run is
+ * canceled, raise as the count hook does, blaming the Lua caller. */
+void rs_lua_charge(lua_State *L, unsigned long long n);
+/* string.find, match, gmatch, gsub: the pattern matcher that pays
+ * (host_match.c); every state, after the string library is open. */
+void rs_lua_install_match(lua_State *L);
 /* ---- --safe (host_safe.c) --------------------------------------------- */
 /* package.searchers entry of a safe state: a plain module name (dot-
  * separated words of letters, digits, '_' and '-'), searched on

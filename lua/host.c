@@ -116,28 +116,17 @@ rs_lua_mem(lua_State *L)
     return rs_lua_ctx(L)->mem_used;
 }
 
-/* Count hook (Redis luaMaskCountHook): counts instructions against the
- * cap and looks at the cancel flag. Once either trips, it fires on every
- * line so a pcall in the scene cannot swallow the error. */
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* Once the instruction cap is passed or the run is canceled: raise, and
+ * from now on at every line, so a pcall in the scene cannot swallow the
+ * error. level: the Lua function to blame (0 in a hook, 1 in a C
+ * function that Lua called). */
 static void
-count_hook(lua_State *L, lua_Debug *ar)
+trip(lua_State *L, struct rs_lua_ctx *c, bool canceled, int level)
 {
-    (void)ar;
-    struct rs_lua_ctx *c = rs_lua_ctx(L);
-    if (!c->instr_over) {
-        c->instr_used += HOOK_COUNT;
-        c->instr_over = c->instr_limit > 0 && c->instr_used > c->instr_limit;
-    }
-    bool canceled = (c->cancel != NULL && atomic_load(c->cancel)) ||
-                    (c->sink.interrupted != NULL &&
-                     c->sink.interrupted(c->sink.ud));
-    if (!canceled && !c->instr_over) {
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
-        return;
-    }
     lua_sethook(L, count_hook, LUA_MASKLINE, 0);
-    /* level 0 in a hook is the Lua function running, the line to blame */
-    luaL_where(L, 0);
+    luaL_where(L, level);
     if (canceled) {
         c->canceled = true;
         lua_pushliteral(L, "canceled");
@@ -147,6 +136,44 @@ count_hook(lua_State *L, lua_Debug *ar)
     }
     lua_concat(L, 2);
     lua_error(L);
+}
+
+/* Count n instructions against the cap; true if the run must stop. */
+static bool
+spend(struct rs_lua_ctx *c, unsigned long long n, bool *canceled)
+{
+    if (!c->instr_over) {
+        c->instr_used += n;
+        c->instr_over = c->instr_limit > 0 && c->instr_used > c->instr_limit;
+    }
+    *canceled = (c->cancel != NULL && atomic_load(c->cancel)) ||
+                (c->sink.interrupted != NULL &&
+                 c->sink.interrupted(c->sink.ud));
+    return *canceled || c->instr_over;
+}
+
+/* Count hook (Redis luaMaskCountHook): counts instructions against the
+ * cap and looks at the cancel flag; once either trips, trip(). */
+static void
+count_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    bool canceled;
+    if (!spend(c, HOOK_COUNT, &canceled)) {
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_COUNT);
+        return;
+    }
+    trip(L, c, canceled, 0);
+}
+
+void
+rs_lua_charge(lua_State *L, unsigned long long n)
+{
+    struct rs_lua_ctx *c = rs_lua_ctx(L);
+    bool canceled;
+    if (spend(c, n, &canceled))
+        trip(L, c, canceled, 1);
 }
 
 /* The count hook is armed when there is something to count for or to
@@ -314,6 +341,7 @@ open_libs(lua_State *L, bool safe)
             lua_setglobal(L, drop[i]);
         }
     }
+    rs_lua_install_match(L);
     /* Text-only loading everywhere. */
     lua_getglobal(L, "load");
     lua_pushcclosure(L, l_host_load, 1);

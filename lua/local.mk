@@ -2,7 +2,7 @@
 # pure-Lua helpers installed under $(pkgdatadir)/lua/repscope.
 noinst_LIBRARIES += %D%/librs_lua.a
 %C%_librs_lua_a_SOURCES = \
-	%D%/host.c %D%/host.h %D%/host_safe.c %D%/l_host.c \
+	%D%/host.c %D%/host.h %D%/host_safe.c %D%/host_match.c %D%/l_host.c \
 	%D%/bind.c %D%/bind.h \
 	%D%/l_tensor.c \
 	%D%/l_tensor_math.c \

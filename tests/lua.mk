@@ -82,3 +82,8 @@ check_PROGRAMS += %D%/t_lua_sandbox
 TESTS += %D%/sh/t_sandbox.sh
 EXTRA_DIST += %D%/sh/t_sandbox.sh %D%/lua/t_sandbox.lua
 %D%/sh/t_sandbox.log: repscope$(EXEEXT)
+# the pattern matcher that pays (lua/host_match.c): against Lua's own on
+# random cases, the instruction cap, cancel, plain finds
+check_PROGRAMS += %D%/t_lua_match
+%C%_t_lua_match_LDADD = $(RS_TEST_LIBS)
+EXTRA_DIST += %D%/lua/match_diff.lua

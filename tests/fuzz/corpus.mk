@@ -27,6 +27,16 @@ RS_FUZZ_CORPUS = \
 	%D%/corpus/json/seed-escapes \
 	%D%/corpus/json/seed-numbers \
 	%D%/corpus/json/seed-object \
+	%D%/corpus/match/seed-backref \
+	%D%/corpus/match/seed-find-captures \
+	%D%/corpus/match/seed-find-plain \
+	%D%/corpus/match/seed-gmatch-empty \
+	%D%/corpus/match/seed-gmatch-words \
+	%D%/corpus/match/seed-gsub-function \
+	%D%/corpus/match/seed-gsub-table \
+	%D%/corpus/match/seed-gsub-template \
+	%D%/corpus/match/seed-match-trim \
+	%D%/corpus/match/seed-sets \
 	%D%/corpus/runlog/real-demo-mlp-run \
 	%D%/corpus/runlog/regress-matrix-claim-256MB \
 	%D%/corpus/runlog/seed-log \

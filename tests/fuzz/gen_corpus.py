@@ -152,6 +152,22 @@ def main():
     put("set", "seed-export", b"\x02" + words("run", "--csv", "--out", "-"))
     put("set", "seed-compare", b"\x03" + words("a", "b", "--frame",
                                                "--size", "80x24"))
+    # match: op byte (find, plain find, match, gmatch, gsub with the
+    # template, a table, a function), start byte, then pattern, subject
+    # and template separated by 0x1e
+    def match(op, init, pat, subj, tmpl=""):
+        return bytes([op, init & 0xFF]) + b"\x1e".join(
+            x.encode() if isinstance(x, str) else x for x in (pat, subj, tmpl))
+    put("match", "seed-find-captures", match(0, 1, "(%w+)=(%w+)", "key=val"))
+    put("match", "seed-find-plain", match(1, 2, "a.b", "xa.ba.b"))
+    put("match", "seed-match-trim", match(2, 1, "^%s*(.-)%s*$", "  hi  "))
+    put("match", "seed-gmatch-words", match(3, 1, "%f[%w]%w+", "THE (quick) fox"))
+    put("match", "seed-gmatch-empty", match(3, -2, "a*", "baaac"))
+    put("match", "seed-gsub-template", match(4, -1, "(%a)(%d?)", "a1 b2 c", "<%2%1%0%%>"))
+    put("match", "seed-gsub-table", match(5, 2, "%a", "a b ( c"))
+    put("match", "seed-gsub-function", match(6, -1, "()(%b())", "f(a(b)c) (d"))
+    put("match", "seed-sets", match(0, 1, "[^%]a-][%d-]+$", "x]9-9"))
+    put("match", "seed-backref", match(2, 1, "([\"'])(.-)%1", "say 'hi' now"))
     write_list()
 
 

@@ -4,7 +4,7 @@
 # default) on a scratch copy of its corpus; `make fuzz-smoke` is 20 s
 # each, for CI. See tests/fuzz/run.sh.
 RS_FUZZERS = %D%/fuzz_idx %D%/fuzz_ckpt %D%/fuzz_runlog %D%/fuzz_json \
-	%D%/fuzz_set %D%/fuzz_viewspec %D%/fuzz_scene
+	%D%/fuzz_set %D%/fuzz_viewspec %D%/fuzz_scene %D%/fuzz_match
 if RS_FUZZ
 noinst_PROGRAMS = $(RS_FUZZERS)
 endif
@@ -37,6 +37,10 @@ RS_FUZZ_LIBS = $(RS_ALL_LIBS) $(RS_LIBS)
 %C%_fuzz_scene_CPPFLAGS = $(RS_FUZZ_DEFS)
 %C%_fuzz_scene_LDFLAGS = $(RS_FUZZ_LINK)
 %C%_fuzz_scene_LDADD = $(RS_FUZZ_LIBS)
+%C%_fuzz_match_SOURCES = %D%/fuzz_match.c $(RS_FUZZ_COMMON)
+%C%_fuzz_match_CPPFLAGS = $(RS_FUZZ_DEFS)
+%C%_fuzz_match_LDFLAGS = $(RS_FUZZ_LINK)
+%C%_fuzz_match_LDADD = $(RS_FUZZ_LIBS)
 
 EXTRA_DIST += %D%/run.sh %D%/set_scene.lua %D%/gen_corpus.py \
 	$(RS_FUZZ_CORPUS)

@@ -46,7 +46,7 @@ trap 'exit 143' TERM
 # parsers' messages: only libFuzzer's output is kept (-close_fd_mask).
 limit() {
     case $1 in
-    set | scene) echo -malloc_limit_mb=128 ;;
+    set | scene | match) echo -malloc_limit_mb=128 ;;
     *) echo -malloc_limit_mb=16 ;;
     esac
 }

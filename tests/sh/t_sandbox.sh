@@ -196,30 +196,52 @@ ok $? "q quits (status $(cat "$tmp/exit" 2>/dev/null))"
 
 # headless: the first SIGINT asks for a quit, which the spinning step
 # never reads; the second interrupts the step, and the quit's checkpoint
-# is written at the last whole step
-RS_DATADIR=$src "$rs" --headless "$sockdir/spin.lua" --steps 100 \
-    --out "$tmp/hl" >"$tmp/hl.out" 2>&1 &
-pid=$!
-i=0
-while [ $i -lt 300 ] && ! grep -q '"step":2' "$tmp/hl/run.jsonl" 2>/dev/null; do
-    sleep 0.1
-    i=$((i + 1))
-done
-sleep 0.5
-kill -INT "$pid"
-sleep 1
-kill -0 "$pid" 2>/dev/null
-ok $? "headless: the first SIGINT cannot stop a spinning step"
-kill -INT "$pid"
-i=0
-while [ $i -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
-    sleep 0.1
-    i=$((i + 1))
-done
-wait "$pid"
-rc=$?
-[ $rc = 130 ] && grep -q 'interrupting the step in progress' "$tmp/hl.out" &&
-    grep -q '"step":2,"kind":"checkpoint"' "$tmp/hl/run.jsonl"
-ok $? "the second interrupts it: exit $rc, checkpoint at step 2"
+# is written at the last whole step. Twice: a Lua loop, and a pattern
+# that Lua's own matcher would hold in one C call for hours (repscope's
+# counts its steps: lua/host_match.c)
+cat >"$sockdir/match.lua" <<'EOF'
+-- a pattern that runs for hours from step 3 on
+local rs = require "repscope"
+return rs.scene{
+  title = "match",
+  step = function(ctx)
+    if ctx.step >= 3 then
+      local s = ("a"):rep(3000)
+      return s:find(".-.-.-.-.-.-b")
+    end
+  end,
+}
+EOF
+headless_interrupt() { # scene what
+    RS_DATADIR=$src "$rs" --headless "$1" --steps 100 \
+        --out "$tmp/hl-$2" >"$tmp/hl.out" 2>&1 &
+    pid=$!
+    i=0
+    while [ $i -lt 300 ] &&
+        ! grep -q '"step":2' "$tmp/hl-$2/run.jsonl" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    sleep 0.5
+    kill -INT "$pid"
+    sleep 1
+    kill -0 "$pid" 2>/dev/null
+    ok $? "headless, $2: the first SIGINT cannot stop the step"
+    kill -INT "$pid"
+    i=0
+    while [ $i -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    [ $rc = 130 ] && grep -q 'interrupting the step in progress' "$tmp/hl.out" &&
+        grep -q '"step":2,"kind":"checkpoint"' "$tmp/hl-$2/run.jsonl"
+    ok $? "headless, $2: the second interrupts it: exit $rc, checkpoint at \
+step 2"
+}
+headless_interrupt "$sockdir/spin.lua" "a Lua loop"
+headless_interrupt "$sockdir/match.lua" "a runaway pattern"
 echo "1..$n"
 exit $fail
