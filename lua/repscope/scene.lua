@@ -201,6 +201,9 @@ local function parse_value(spec, text)
   if n == nil then
     fail("param '%s': '%s' is not a number", spec.name, text)
   end
+  if n ~= n or n == math.huge or n == -math.huge then -- "1e999"
+    fail("param '%s': '%s' is not a finite number", spec.name, text)
+  end
   if ty == "integer" then
     local i = math.tointeger(n)
     if i == nil then

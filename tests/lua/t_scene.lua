@@ -63,6 +63,12 @@ tap.is(msg, "unknown param 'nope' (known: bias, clip, depth, lr, norm, p, width)
        "set: unknown param")
 ok, msg = sc:set("lr", "fast")
 tap.is(msg, "param 'lr': 'fast' is not a number", "set: bad number")
+ok, msg = sc:set("lr", "1e999")
+tap.is(msg, "param 'lr': '1e999' is not a finite number",
+       "set: a number that overflows to infinity")
+ok, msg = sc:set("lr", "-0x1p99999")
+tap.is(msg, "param 'lr': '-0x1p99999' is not a finite number",
+       "set: and to minus infinity")
 
 -- the console
 sc:eval("1 + 1")
