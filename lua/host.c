@@ -78,35 +78,10 @@ counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-/* A cgroup's memory limit (v2 memory.max, else v1), 0 if none is read. */
-static size_t
-cgroup_limit(void)
-{
-    static const char *const files[] = {
-        "/sys/fs/cgroup/memory.max",
-        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-    };
-    for (size_t i = 0; i < RS_ARRAY_LEN(files); i++) {
-        FILE *f = fopen(files[i], "r");
-        if (f == NULL)
-            continue;
-        unsigned long long v = 0;
-        int k = fscanf(f, "%llu", &v);
-        fclose(f);
-        if (k == 1 && v > 0)
-            return v < SIZE_MAX ? (size_t)v : SIZE_MAX;
-    }
-    return 0;
-}
-
 size_t
 rs_lua_default_mem(void)
 {
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    size_t ram = pages > 0 && psize > 0 ? (size_t)pages * (size_t)psize : 0;
-    size_t cg = cgroup_limit();
-    if (cg > 0 && (ram == 0 || cg < ram))
-        ram = cg;
+    size_t ram = rs_mem_total();
     return ram / 2 > RS_LUA_SAFE_MEM_LIMIT ? ram / 2 : RS_LUA_SAFE_MEM_LIMIT;
 }
 

@@ -321,12 +321,13 @@ test_bad_header(const char *dir)
          labels_buf(0x801, 0, 0, 0),
          RS_DATA_IDX_LABELS,
          {"bad dimensions: 0 items", NULL}},
-        /* A header claiming 1e7 x 4096 x 4096 on a small file: refused
-         * as truncated without allocating what it claims. */
-        {"huge claim",
-         images_buf(0x803, 10000000, 4096, 4096, 0, 100),
+        /* A header claiming 10 x 4096 x 4096 on a small file: refused
+         * as truncated without allocating what it claims (a claim past
+         * half the memory: test_bomb). */
+        {"large claim",
+         images_buf(0x803, 10, 4096, 4096, 0, 100),
          RS_DATA_IDX_IMAGES,
-         {"expected 167772160000000 bytes of pixels, got 100", NULL}},
+         {"expected 167772160 bytes of pixels, got 100", NULL}},
         {"3 trailing bytes",
          images_buf(0x803, 3, 4, 5, 3, 3),
          RS_DATA_IDX_IMAGES,
@@ -383,6 +384,27 @@ test_corrupt_gzip(const char *dir)
     }
     free(z.p);
     free(full);
+    free(b.p);
+}
+
+/* A gzip bomb: 4 MB of zeros in 4 KB, under a header that claims the
+ * largest payload the limits allow (1e7 x 4096 x 4096, 1.7e14 bytes). The
+ * buffer grows only with data read, so this one would fail short, but a
+ * real bomb of 1000:1 would not: the claim alone is refused. */
+static void
+test_bomb(const char *dir)
+{
+    struct buf b = images_buf(0x803, RS_DATA_IDX_MAX_ITEMS,
+                              RS_DATA_IDX_MAX_SIDE, RS_DATA_IDX_MAX_SIDE, 0,
+                              (size_t)4 << 20);
+    char *path = rs_xasprintf("%s/bomb.gz", dir);
+    write_gz(path, b.p, b.n);
+    refused(path, RS_DATA_IDX_IMAGES, RS_ENOMEM,
+            "a header claiming more than half the memory",
+            (const char *const[]){"10000000 x 4096 x 4096",
+                                  "more than half of this machine's memory",
+                                  "not read", NULL});
+    free(path);
     free(b.p);
 }
 
@@ -864,6 +886,7 @@ main(void)
     test_truncated(dir);
     test_bad_header(dir);
     test_corrupt_gzip(dir);
+    test_bomb(dir);
     test_fmnist(dir);
     test_fmnist_errors(dir);
     test_real();

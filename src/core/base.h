@@ -97,6 +97,10 @@ void rs_log_set_level(enum rs_log_level min);
 
 /* Monotonic clock in seconds. */
 double rs_time_now(void);
+/* The memory this process may use, in bytes: physical memory, or the
+ * cgroup's limit (v2 memory.max, else v1) when that is smaller; 0 if
+ * neither can be read. */
+size_t rs_mem_total(void);
 
 /* For the elementwise and row kernels: one copy per vector width, picked
  * at load time for the CPU (GCC's function multiversioning; REPSCOPE_CPU

@@ -305,6 +305,18 @@ rs_data_idx_read(struct rs_data_idx *idx, const char *path,
         goto out;
     }
     size_t size = (size_t)dims[0] * dims[1] * dims[2];
+    /* The buffer grows only with data read, so a short file cannot make
+     * it big; a gzip bomb can (1000:1). Refuse what could not be kept. */
+    size_t ram = rs_mem_total();
+    if (ram > 0 && size > ram / 2) {
+        rc = rs_error_set(err, RS_ENOMEM,
+                          "%s: %lu x %lu x %lu = %zu MiB of %s, more than "
+                          "half of this machine's memory (%zu MiB): not "
+                          "read",
+                          path, (unsigned long)dims[0], (unsigned long)dims[1],
+                          (unsigned long)dims[2], size >> 20, what, ram >> 20);
+        goto out;
+    }
     rc = read_payload(&s, path, what, size, &data, err);
     if (rc != RS_OK)
         goto out;
