@@ -463,6 +463,7 @@ test_session_ui(const char *tmp)
              strerror(EFBIG));
     bool ok = wait_state(s, RS_SESSION_PAUSED, want, &st);
     tap_ok(ok, "with a UI the run pauses: \"%s\"", st.message);
+    tap_ok(st.write_fault, "the status says it is a write fault");
     tap_is_int(st.step, 50, "at the step whose record failed");
     int seen[201], lines, bad;
     bool right = check_records(dir, seen, 200, &lines, &bad);
@@ -481,6 +482,7 @@ test_session_ui(const char *tmp)
     send(s, RS_CMD_RESUME);
     ok = wait_state(s, RS_SESSION_DONE, NULL, &st);
     tap_ok(ok && st.step == 200, "room again: a resume runs it to the end");
+    tap_ok(!st.write_fault, "and the fault is cleared");
     send(s, RS_CMD_QUIT);
     enum rs_session_state fin = rs_session_join(s);
     tap_is_int(fin, RS_SESSION_DONE, "it ends DONE");

@@ -365,11 +365,10 @@ state_changed(rs_app *a)
     }
     snprintf(a->prev_nonfinite, sizeof a->prev_nonfinite, "%s", st->nonfinite);
     /* A write into the run directory failed and the worker paused the
-     * run ("cannot write FILE: REASON; paused", run/session_rec.c): say
-     * so on the message line until a key is pressed, and again each time
-     * a resume finds the disk still full. */
-    bool io = st->state == RS_SESSION_PAUSED &&
-              strncmp(st->message, "cannot write ", 13) == 0;
+     * run (st->message: "cannot write FILE: REASON; paused",
+     * run/session_rec.c): say so on the message line until a key is
+     * pressed, and again each time a resume finds the disk still full. */
+    bool io = st->state == RS_SESSION_PAUSED && st->write_fault;
     if (io && strcmp(st->message, a->prev_io) != 0) {
         rs_app_note(a, true, "%s: free space, then space resumes",
                     st->message);

@@ -70,6 +70,8 @@ struct rs_bus_status {
     char run_dir[256];   /* where the run is recorded, "" if nowhere */
     char message[512];   /* failure text (file:line: msg) or last notice */
     char nonfinite[96];  /* where a NaN/Inf first appeared, "" if none */
+    bool write_fault;    /* a write into run_dir failed and is queued: a UI
+                            run is paused, message names the file */
 };
 
 /* One downsampled bucket of a series. */

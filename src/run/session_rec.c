@@ -353,6 +353,7 @@ rs_session_publish_status(rs_session *s, bool force)
     st->probe_frac = sw + pw > 0 ? pw / (sw + pw) : 0;
     st->speed = s->speed;
     st->seed = s->seed;
+    st->write_fault = s->io_fault;
     st->lua_bytes = s->drv.mem_bytes != NULL ? s->drv.mem_bytes(s->drv.ud) : 0;
     rs_bus_set_status(s->bus, st);
 }
