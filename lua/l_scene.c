@@ -20,40 +20,17 @@
  * While a callback runs, the host sink points at the session (rs.log ->
  * rs_session_log, matrices, prints, events); a NULL session (the test
  * runner) uses the fallback sink given by rs_lua_scene_set_fallback.
- * Checkpoints (format "repscope-lua 2") hold every learner of the state
- * under its name (run/ckpt_learner.h) and the Lua-side RNGs; a format-1
- * checkpoint (trainers counted by creation order) is refused with the
- * reason. Scene errors come back as "file:line: message" with the
- * traceback printed to the sink. Worker thread only.
+ * Checkpoints: l_scene_ckpt.c. Scene errors come back as "file:line:
+ * message" with the traceback printed to the sink. Worker thread only.
  */
 #include "config.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lua/bind.h"
 #include "lua/scene_impl.h"
-#include "run/ckpt_learner.h"
-
-struct scene_drv {
-    lua_State *L;
-    struct rs_lua_ctx *ctx; /* L's host context (read without the API) */
-    char *path;
-    int scene_ref, state_ref, rs_ref; /* registry references */
-    int ctx_ref, step_ref;            /* LUA_NOREF until setup */
-    struct rs_lua_learner **lb; /* the learners setup returned (nl) */
-    int nl;
-    long *every;                      /* probe periods */
-    int nprobes;
-    bool built;
-    bool stale; /* a param changed that only a rebuild applies */
-    struct rs_lua_sink fallback; /* sink when the session is NULL */
-    unsigned long seed;          /* seed / total without a session */
-    long total;
-    char *views_json; /* the last published view specs */
-};
 
 /* ---- the session as a sink --------------------------------------------- */
 
@@ -103,8 +80,8 @@ sess_interrupted(void *ud)
     return rs_session_interrupted(ud);
 }
 
-static void
-enter(struct scene_drv *d, rs_session *s)
+void
+rs_lua_scene_enter(struct scene_drv *d, rs_session *s)
 {
     struct rs_lua_ctx *c = rs_lua_ctx(d->L);
     if (s != NULL) {
@@ -172,8 +149,8 @@ drv_teardown(void *ud)
     }
     lua_pop(L, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, d->state_ref);
-    static const char *const fields[] = {"trainer", "learners",
-                                         "all_learners", "probes", "ctx"};
+    static const char *const fields[] = {"trainer", "learners", "all_learners",
+                                         "probes", "ctx"};
     for (size_t i = 0; i < RS_ARRAY_LEN(fields); i++) {
         lua_pushnil(L);
         lua_setfield(L, -2, fields[i]);
@@ -190,8 +167,8 @@ drv_teardown(void *ud)
 }
 
 /* The name a checkpoint and an error message give learner l. */
-static const char *
-shown_name(rs_learner *l)
+const char *
+rs_lua_scene_learner_name(rs_learner *l)
 {
     const char *n = rs_learner_name(l);
     return n[0] != '\0' ? n : "_";
@@ -199,8 +176,8 @@ shown_name(rs_learner *l)
 
 /* The live learner at position i (1-based) of the list at the top of
  * the stack, or NULL (released, or no learner). */
-static rs_learner *
-nth_learner(lua_State *L, lua_Integer i)
+rs_learner *
+rs_lua_scene_nth_learner(lua_State *L, lua_Integer i)
 {
     lua_rawgeti(L, -1, i);
     rs_learner *l = rs_lua_test_learner(L, -1);
@@ -217,9 +194,9 @@ check_distinct(struct scene_drv *d, struct rs_error *err)
     rs_lua_push_learners(L); /* list */
     int n = (int)luaL_len(L, -1), rc = RS_OK;
     for (int i = 1; i <= n && rc == RS_OK; i++) {
-        rs_learner *a = nth_learner(L, i);
+        rs_learner *a = rs_lua_scene_nth_learner(L, i);
         for (int j = i + 1; a != NULL && j <= n && rc == RS_OK; j++) {
-            rs_learner *b = nth_learner(L, j);
+            rs_learner *b = rs_lua_scene_nth_learner(L, j);
             if (b == NULL || strcmp(rs_learner_name(a), rs_learner_name(b)))
                 continue;
             if (rs_learner_name(a)[0] == '\0')
@@ -316,13 +293,13 @@ take_learners(struct scene_drv *d, int state, bool has_step,
     return RS_OK;
 }
 
-static int
-drv_setup(void *ud, rs_session *s, struct rs_error *err)
+int
+rs_lua_scene_setup(void *ud, rs_session *s, struct rs_error *err)
 {
     struct scene_drv *d = ud;
     lua_State *L = d->L;
     drv_teardown(d);
-    enter(d, s);
+    rs_lua_scene_enter(d, s);
     d->stale = false;
     struct rs_lua_ctx *c = rs_lua_ctx(L);
     unsigned long seed = s != NULL ? rs_session_seed(s) : d->seed;
@@ -396,7 +373,7 @@ drv_step(void *ud, rs_session *s, long step, struct rs_error *err)
     lua_State *L = d->L;
     if (!d->built)
         return rs_error_set(err, RS_EINVAL, "%s: step before setup", d->path);
-    enter(d, s);
+    rs_lua_scene_enter(d, s);
     double loss = 0.0;
     if (d->nl > 0) {
         /* learners that share nothing update side by side, one core each
@@ -441,7 +418,7 @@ drv_probe(void *ud, rs_session *s, long step, struct rs_error *err)
         due = step % d->every[i] == 0;
     if (!due || !d->built)
         return RS_OK;
-    enter(d, s);
+    rs_lua_scene_enter(d, s);
     push_helper(d->L, "run_probes");
     lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->state_ref);
     lua_pushinteger(d->L, step);
@@ -473,7 +450,7 @@ static int
 drv_eval(void *ud, rs_session *s, const char *code, struct rs_error *err)
 {
     struct scene_drv *d = ud;
-    enter(d, s);
+    rs_lua_scene_enter(d, s);
     push_helper(d->L, "eval");
     lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->state_ref);
     lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->rs_ref);
@@ -489,7 +466,7 @@ drv_set_param(void *ud, rs_session *s, const char *key, const char *value,
               struct rs_error *err)
 {
     struct scene_drv *d = ud;
-    enter(d, s);
+    rs_lua_scene_enter(d, s);
     push_helper(d->L, "set_param");
     lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->state_ref);
     lua_pushstring(d->L, key);
@@ -507,8 +484,8 @@ drv_set_param(void *ud, rs_session *s, const char *key, const char *value,
     return rc;
 }
 
-static char *
-drv_params_json(void *ud)
+char *
+rs_lua_scene_params_json(void *ud)
 {
     struct scene_drv *d = ud;
     push_helper(d->L, "params_json");
@@ -540,146 +517,6 @@ drv_free(void *ud)
     free(d->views_json);
     free(d->path);
     free(d);
-}
-
-/* ---- checkpoints ------------------------------------------------------- */
-
-/* The RNG of the ctx (the scene's ctx.rng), or NULL. */
-static struct rs_rng *
-ctx_rng(struct scene_drv *d)
-{
-    if (d->ctx_ref == LUA_NOREF)
-        return NULL;
-    lua_rawgeti(d->L, LUA_REGISTRYINDEX, d->ctx_ref);
-    lua_getfield(d->L, -1, "rng");
-    struct rs_rng *r = luaL_testudata(d->L, -1, RS_LUA_RNG_MT);
-    lua_pop(d->L, 2);
-    return r;
-}
-
-/* The section "lua/format" this version writes and reads. */
-#define LUA_CKPT_FORMAT "repscope-lua 2"
-/* Room for the names of a scene's learners ("a b _"). */
-#define LEARNER_NAMES_MAX 1024
-
-/* The live learners' names in creation order, space-separated, "_" for
- * the unnamed one (section "lua/learners"). */
-static void
-learner_names(struct scene_drv *d, char out[LEARNER_NAMES_MAX])
-{
-    lua_State *L = d->L;
-    size_t k = 0;
-    out[0] = '\0';
-    rs_lua_push_learners(L);
-    int n = (int)luaL_len(L, -1);
-    for (int i = 1; i <= n; i++) {
-        rs_learner *l = nth_learner(L, i);
-        if (l == NULL)
-            continue;
-        int w = snprintf(out + k, LEARNER_NAMES_MAX - k, "%s%s",
-                         k > 0 ? " " : "", shown_name(l));
-        if (w < 0 || (size_t)w >= LEARNER_NAMES_MAX - k)
-            break;
-        k += (size_t)w;
-    }
-    lua_pop(L, 1);
-}
-
-static int
-drv_save(void *ud, rs_session *s, rs_ckpt *ck, struct rs_error *err)
-{
-    struct scene_drv *d = ud;
-    (void)s;
-    if (!d->built)
-        return rs_error_set(err, RS_EINVAL, "%s: save before setup", d->path);
-    lua_State *L = d->L;
-    rs_ckpt_put_text(ck, "lua/format", LUA_CKPT_FORMAT);
-    char *params = drv_params_json(d);
-    rs_ckpt_put_text(ck, "lua/params", params);
-    free(params);
-    rs_ckpt_put_u64s(ck, "lua/rng", rs_lua_ctx(L)->rng.s, 4);
-    struct rs_rng *cr = ctx_rng(d);
-    if (cr != NULL)
-        rs_ckpt_put_u64s(ck, "lua/ctx_rng", cr->s, 4);
-    char names[LEARNER_NAMES_MAX];
-    learner_names(d, names);
-    rs_ckpt_put_text(ck, "lua/learners", names);
-    rs_lua_push_learners(L);
-    int n = (int)luaL_len(L, -1);
-    for (int i = 1; i <= n; i++) {
-        rs_learner *l = nth_learner(L, i);
-        if (l != NULL)
-            rs_ckpt_learner_save(ck, l);
-    }
-    lua_pop(L, 1);
-    return RS_OK;
-}
-
-static int
-drv_load(void *ud, rs_session *s, const rs_ckpt *ck, struct rs_error *err)
-{
-    struct scene_drv *d = ud;
-    enter(d, s);
-    if (!d->built)
-        return rs_error_set(err, RS_EINVAL, "%s: load before setup", d->path);
-    lua_State *L = d->L;
-    /* A resume applies the checkpoint's params after setup: rebuild if
-     * one of them needs it, so the shapes match what was saved. */
-    int rc = RS_OK;
-    if (d->stale && (rc = drv_setup(d, s, err)) != RS_OK)
-        return rc;
-    const char *fmt = rs_ckpt_text(ck, "lua/format");
-    if (fmt != NULL && strcmp(fmt, "repscope-lua 1") == 0)
-        return rs_error_set(err, RS_EFORMAT,
-                            "checkpoint format 1 (trainers by creation "
-                            "order, before learners) cannot be resumed by "
-                            "this version: start the run again");
-    if (fmt == NULL || strcmp(fmt, LUA_CKPT_FORMAT) != 0)
-        return rs_error_set(err, RS_EFORMAT,
-                            "the checkpoint was not made by a Lua scene "
-                            "(section 'lua/format' missing or unknown)");
-    const char *saved_names = rs_ckpt_text(ck, "lua/learners");
-    char names[LEARNER_NAMES_MAX];
-    learner_names(d, names);
-    if (saved_names == NULL || strcmp(saved_names, names) != 0)
-        return rs_error_set(err, RS_EFORMAT,
-                            "the checkpoint has the learners '%.200s', the "
-                            "scene built '%.200s'",
-                            saved_names != NULL ? saved_names : "", names);
-    if (names[0] != '\0' && (rc = rs_ckpt_learner_check(ck, err)) != RS_OK)
-        return rc;
-    rs_lua_push_learners(L);
-    int n = (int)luaL_len(L, -1);
-    for (int i = 1; i <= n && rc == RS_OK; i++) {
-        rs_learner *l = nth_learner(L, i);
-        if (l != NULL)
-            rc = rs_ckpt_learner_load(ck, l, err);
-    }
-    lua_pop(L, 1);
-    if (rc != RS_OK)
-        return rc;
-    size_t nw = 0;
-    const uint64_t *r = rs_ckpt_u64s(ck, "lua/rng", &nw);
-    if (r != NULL && nw == 4)
-        memcpy(rs_lua_ctx(L)->rng.s, r, sizeof rs_lua_ctx(L)->rng.s);
-    struct rs_rng *cr = ctx_rng(d);
-    r = rs_ckpt_u64s(ck, "lua/ctx_rng", &nw);
-    if (cr != NULL && r != NULL && nw == 4)
-        memcpy(cr->s, r, sizeof cr->s);
-    /* A resume with other params is allowed (shapes were checked); say
-     * so in the console. */
-    const char *saved = rs_ckpt_text(ck, "lua/params");
-    char *now = drv_params_json(d);
-    if (saved != NULL && strcmp(saved, now) != 0) {
-        char line[600];
-        snprintf(line, sizeof line,
-                 "note: the checkpoint was made with params %.250s; this run "
-                 "has %.250s",
-                 saved, now);
-        rs_lua_print(L, line);
-    }
-    free(now);
-    return RS_OK;
 }
 
 /* ---- construction ------------------------------------------------------ */
@@ -781,14 +618,14 @@ rs_lua_scene_driver(const char *path, const char *const *overrides, int n,
     d->rs_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     *out = (struct rs_session_driver){
         .ud = d,
-        .setup = drv_setup,
+        .setup = rs_lua_scene_setup,
         .step = drv_step,
         .probe = drv_probe,
         .eval = drv_eval,
         .set_param = drv_set_param,
-        .params_json = drv_params_json,
-        .save = drv_save,
-        .load = drv_load,
+        .params_json = rs_lua_scene_params_json,
+        .save = rs_lua_scene_save,
+        .load = rs_lua_scene_load,
         .teardown = drv_teardown,
         .free = drv_free,
         .mem_bytes = drv_mem_bytes,

@@ -12,7 +12,7 @@ noinst_LIBRARIES += %D%/librs_lua.a
 	%D%/l_data.c \
 	%D%/l_probe.c \
 	%D%/l_train.c \
-	%D%/l_scene.c %D%/scene_impl.h \
+	%D%/l_scene.c %D%/l_scene_ckpt.c %D%/scene_impl.h \
 	%D%/l_ckpt.c \
 	%D%/l_json.c \
 	%D%/l_test.c

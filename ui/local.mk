@@ -24,7 +24,7 @@ noinst_LIBRARIES += %D%/librs_ui.a
 	%D%/tour.c %D%/tour.h \
 	%D%/views.c %D%/views_export.c %D%/views.h \
 	%D%/console.c %D%/console.h \
-	%D%/app.c %D%/app_draw.c %D%/app_tour.c %D%/app.h %D%/app_impl.h \
+	%D%/app.c %D%/app_update.c %D%/app_draw.c %D%/app_tour.c %D%/app.h %D%/app_impl.h \
 	%D%/loop.c %D%/loop.h
 
 # pictures of matrices: an image, an env frame, alignment maps, patch
