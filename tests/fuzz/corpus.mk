@@ -60,6 +60,7 @@ RS_FUZZ_CORPUS = \
 	%D%/corpus/scene/real-tour \
 	%D%/corpus/scene/real-tour_mini \
 	%D%/corpus/scene/real-two_learners \
+	%D%/corpus/scene/seed-patterns \
 	%D%/corpus/set/seed-compare \
 	%D%/corpus/set/seed-export \
 	%D%/corpus/set/seed-main \

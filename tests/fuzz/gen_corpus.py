@@ -152,6 +152,21 @@ def main():
     put("set", "seed-export", b"\x02" + words("run", "--csv", "--out", "-"))
     put("set", "seed-compare", b"\x03" + words("a", "b", "--frame",
                                                "--size", "80x24"))
+    # scene: a scene that leans on string patterns (the matcher that pays,
+    # lua/host_match.c, under the harness's instruction cap)
+    put("scene", "seed-patterns", "\n".join([
+        'local rs = require "repscope"',
+        'local names = {}',
+        'for k, v in ("lr=1e-3, width=64, act=relu"):gmatch("(%w+)=([%w%-%.]+)") do',
+        '  names[#names + 1] = k .. ":" .. v',
+        'end',
+        'local s = ("THE (quick) fox"):gsub("%f[%a]%a+", function(w) return w:lower() end)',
+        'assert(s:find("%b()") and s:match("^%s*(.-)%s*$"))',
+        'local slow = ("a"):rep(40):find(".-.-.-b")',
+        'return rs.scene{',
+        '  title = table.concat(names, " "),',
+        '  step = function(ctx) end,',
+        '}', '']))
     # match: op byte (find, plain find, match, gmatch, gsub with the
     # template, a table, a function), start byte, then pattern, subject
     # and template separated by 0x1e
