@@ -101,6 +101,14 @@ test_line(void)
         {"{\"type\":\"action\",\"after_step\":3,\"do\":\"speed\",\"x\":-2}",
          "'x' >= 0"},
         {"{\"type\":\"action\",\"after_step\":3", "JSON"},
+        /* bytes repscope never writes: its record of them would be
+         * U+FFFD, another key (found by tests/fuzz/fuzz_rundir) */
+        {"{\"type\":\"action\",\"after_step\":3,\"do\":\"set\",\"key\":"
+         "\"l\xff\xfer\",\"value\":\"1\"}",
+         "'key' is not valid UTF-8"},
+        {"{\"type\":\"action\",\"after_step\":3,\"do\":\"eval\",\"code\":"
+         "\"print(\xc0\xaf)\"}",
+         "'code' is not valid UTF-8"},
     };
     for (size_t i = 0; i < RS_ARRAY_LEN(bad); i++) {
         struct rs_replay_action out;

@@ -131,6 +131,8 @@ char *rs_json_encode(const rs_json *v);
  * dst (no NUL; dst may be NULL with cap 0) and returns the full length,
  * like snprintf. */
 size_t rs_json_escape(char *dst, size_t cap, const char *s);
+/* Whether s[0..n) is valid UTF-8 (what rs_json_escape keeps as is). */
+bool rs_json_utf8_ok(const char *s, size_t n);
 /* Append rs_json_escape(s) to buf of size len at *off (*off < len),
  * NUL-terminated; false (buf[*off] = NUL, *off kept) when it does not
  * fit. */

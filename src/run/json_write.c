@@ -55,6 +55,19 @@ utf8_valid_len(const unsigned char *s, size_t n)
     return len;
 }
 
+bool
+rs_json_utf8_ok(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        int k = utf8_valid_len(p, (size_t)(end - p));
+        if (k == 0)
+            return false;
+        p += k;
+    }
+    return true;
+}
+
 /* rs_json_escape over n bytes (a NUL among them is \u0000). */
 static size_t
 escape_n(char *dst, size_t cap, const char *s, size_t len)

@@ -100,6 +100,13 @@ get_text(const rs_json *v, const char *name, char *dst, size_t cap,
                      cap - 1);
         return false;
     }
+    /* repscope writes only UTF-8 (an invalid byte as U+FFFD, three bytes):
+     * a line with other bytes was not written by it, and would not come
+     * back the same from a replay's own record */
+    if (!rs_json_utf8_ok(s, n)) {
+        rs_error_set(err, RS_EFORMAT, "action '%s' is not valid UTF-8", name);
+        return false;
+    }
     memcpy(dst, s, n);
     dst[n] = '\0';
     return true;

@@ -37,6 +37,11 @@ RS_FUZZ_CORPUS = \
 	%D%/corpus/match/seed-gsub-template \
 	%D%/corpus/match/seed-match-trim \
 	%D%/corpus/match/seed-sets \
+	%D%/corpus/rundir/real-sweep-json \
+	%D%/corpus/rundir/regress-action-key-not-utf8 \
+	%D%/corpus/rundir/seed-run-actions \
+	%D%/corpus/rundir/seed-run-torn \
+	%D%/corpus/rundir/seed-sweep-exits \
 	%D%/corpus/runlog/real-demo-mlp-run \
 	%D%/corpus/runlog/regress-matrix-claim-256MB \
 	%D%/corpus/runlog/seed-log \

@@ -167,6 +167,54 @@ def main():
         '  title = table.concat(names, " "),',
         '  step = function(ctx) end,',
         '}', '']))
+    # rundir: mode byte (bit 0 sweep.json, else run.jsonl for replay) +
+    # the file; run.jsonl: a meta line, records, every kind of action, a
+    # checkpoint, a quit, and a --resume from that checkpoint (the
+    # actions after it are dropped); real-sweep-json is a real sweep.json
+    meta = {"type": "meta", "scene": "demo_mlp", "scene_path":
+            "scenes/demo_mlp.lua", "params": {"lr": 0.002, "width": 8,
+                                              "act": "relu", "flag": True},
+            "seed": 3, "steps": 40, "threads": 1, "checkpoint_every": 10,
+            "pause_on_nonfinite": False, "kernel": "openblas Haswell"}
+    acts = [(0, "pause", {}), (0, "resume", {}), (2, "step", {"n": 3}),
+            (5, "speed", {"x": 120.5}), (5, "set", {"key": "lr",
+                                                     "value": "3e-4"}),
+            (6, "eval", {"code": "print(1 + 1)"}), (7, "pause_at",
+                                                     {"n": 30}),
+            (8, "checkpoint", {}), (9, "restart", {})]
+    lines = [json.dumps(meta)]
+    for step in range(1, 12):
+        lines.append(json.dumps({"step": step, "train/loss": 1.0 / step}))
+        for after, kind, extra in acts:
+            if after == step:
+                a = {"type": "action", "after_step": after, "do": kind}
+                a.update(extra)
+                a["ok"] = kind != "eval"
+                lines.append(json.dumps(a))
+    lines.append(json.dumps({"type": "event", "step": 10, "kind":
+                             "checkpoint", "text": "ckpt.bin"}))
+    lines.append(json.dumps({"type": "action", "after_step": 11, "do":
+                             "set", "key": "width", "value": "16",
+                             "ok": True}))
+    lines.append(json.dumps({"type": "action", "after_step": 11, "do":
+                             "quit", "ok": True}))
+    lines.append(json.dumps({"type": "event", "step": 10, "kind": "resume",
+                             "text": "resume from run/ckpt.bin at step 10"}))
+    lines.append(json.dumps({"step": 11, "train/loss": 0.05}))
+    lines.append(json.dumps({"type": "event", "step": 40, "kind": "done",
+                             "text": "done"}))
+    put("rundir", "seed-run-actions", b"\x00" + "\n".join(lines).encode()
+        + b"\n")
+    put("rundir", "seed-run-torn", b"\x00" + "\n".join(lines[:8]).encode()
+        + b'\n{"step": 9, "train/lo')
+    put("rundir", "seed-sweep-exits", b"\x01" + json.dumps({
+        "repscope_sweep": 1, "scene": "demo_mlp", "steps": 50,
+        "grid": {"lr": ["1e-3", "3e-3"]}, "points": [
+            {"index": i, "name": "lr=%s,seed=1" % lr, "params": {"lr": lr},
+             "seed": 1, "run_dir": "sw/p%d" % i, "log": "sw/logs/p%d.log" % i,
+             "argv": ["repscope", "--headless", "demo_mlp"],
+             "command": "repscope --headless demo_mlp", "exit": e}
+            for i, (lr, e) in enumerate([("1e-3", 0), ("3e-3", 1)])]}).encode())
     # match: op byte (find, plain find, match, gmatch, gsub with the
     # template, a table, a function), start byte, then pattern, subject
     # and template separated by 0x1e

@@ -4,7 +4,8 @@
 # default) on a scratch copy of its corpus; `make fuzz-smoke` is 20 s
 # each, for CI. See tests/fuzz/run.sh.
 RS_FUZZERS = %D%/fuzz_idx %D%/fuzz_ckpt %D%/fuzz_runlog %D%/fuzz_json \
-	%D%/fuzz_set %D%/fuzz_viewspec %D%/fuzz_scene %D%/fuzz_match
+	%D%/fuzz_set %D%/fuzz_viewspec %D%/fuzz_scene %D%/fuzz_match \
+	%D%/fuzz_rundir
 if RS_FUZZ
 noinst_PROGRAMS = $(RS_FUZZERS)
 endif
@@ -37,6 +38,9 @@ RS_FUZZ_LIBS = $(RS_ALL_LIBS) $(RS_LIBS)
 %C%_fuzz_scene_CPPFLAGS = $(RS_FUZZ_DEFS)
 %C%_fuzz_scene_LDFLAGS = $(RS_FUZZ_LINK)
 %C%_fuzz_scene_LDADD = $(RS_FUZZ_LIBS)
+%C%_fuzz_rundir_SOURCES = %D%/fuzz_rundir.c $(RS_FUZZ_COMMON)
+%C%_fuzz_rundir_LDFLAGS = $(RS_FUZZ_LINK)
+%C%_fuzz_rundir_LDADD = $(RS_FUZZ_LIBS)
 %C%_fuzz_match_SOURCES = %D%/fuzz_match.c $(RS_FUZZ_COMMON)
 %C%_fuzz_match_CPPFLAGS = $(RS_FUZZ_DEFS)
 %C%_fuzz_match_LDFLAGS = $(RS_FUZZ_LINK)
