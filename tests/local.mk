@@ -79,6 +79,8 @@ RS_SH_TESTS = \
 
 TESTS += $(check_PROGRAMS) $(RS_SH_TESTS)
 EXTRA_DIST += $(RS_SH_TESTS) %D%/parity_torch.py %D%/parity_griffin.py
+# Not a test: the tmux plumbing the terminal tests source.
+EXTRA_DIST += %D%/sh/tmux.sh
 CLEANFILES += -r %D%/tmp
 check_PROGRAMS += %D%/t_data_idx
 %C%_t_data_idx_LDADD = $(RS_TEST_LIBS)

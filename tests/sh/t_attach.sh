@@ -11,16 +11,12 @@ src=${RS_SRCDIR:-.}
 tmp=$build/tests/tmp/t_attach.$$
 mkdir -p "$tmp" || exit 1
 export RS_DATADIR="$src"
-# The socket lives under /tmp: a Unix socket path must stay under 108
-# bytes, and a build tree can be nested deep.
-sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
-sock=$sockdir/sock
-T() { tmux -S "$sock" -f /dev/null "$@"; }
+. "$src/tests/sh/tmux.sh"
+tmux_init
 live=""
 cleanup() {
     [ -n "$live" ] && kill "$live" 2>/dev/null
-    command -v tmux >/dev/null 2>&1 && T kill-server >/dev/null 2>&1
-    rm -rf "$sockdir"
+    tmux_cleanup
 }
 trap cleanup EXIT INT TERM
 n=0
@@ -69,19 +65,11 @@ done
 [ -n "$b" ] && [ "$b" -gt "${a:-0}" ]
 ok $? "a growing run: later frames show later steps ($a -> $b)"
 
-# The session that runs attach is also the probe for a working tmux: a
-# separate probe session running `true` would end at once and take the
-# server down while the next client connects ("server exited
-# unexpectedly").
-term=tmux-256color
-infocmp "$term" >/dev/null 2>&1 || term=screen-256color
+# The session that runs attach is also the probe for a working tmux.
+pane=at
 if command -v tmux >/dev/null 2>&1 &&
-    T -u new-session -d -s at -x 100 -y 30 \
-        "env TERM=$term LC_ALL=C.UTF-8 '$build/repscope' attach '$tmp/live' \
-         2>'$tmp/at.err'; echo \$? >'$tmp/at.exit'; exec sleep 600" \
-        2>/dev/null; then
-    screen() { T capture-pane -p -t at 2>/dev/null; }
-    step() { screen | head -1 | sed -n 's/.*step \([0-9][0-9 ]*\).*/\1/p' | tr -d ' '; }
+    tmux_run at 100 30 "$tmp/at.exit" "'$build/repscope' attach '$tmp/live' \
+         2>'$tmp/at.err'"; then
     i=0
     while [ $i -lt 600 ] && ! screen | grep -q "RUNNING"; do
         sleep 0.1
@@ -111,11 +99,7 @@ if command -v tmux >/dev/null 2>&1 &&
     screen | head -1 | grep -q DONE
     ok $? "the attached screen follows it to DONE"
     T send-keys -t at q
-    i=0
-    while [ $i -lt 600 ] && [ ! -s "$tmp/at.exit" ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_file "$tmp/at.exit"
     [ "$(cat "$tmp/at.exit" 2>/dev/null)" = 0 ] &&
         [ "$(T display-message -p -t at '#{alternate_on}')" = 0 ]
     ok $? "q leaves attach, terminal restored"

@@ -17,9 +17,9 @@ mkdir -p "$tmp" || exit 1
 bin=$build/repscope
 small="--set width=16 --set p=11"
 mnt=$tmp/mnt
-sockdir=
+. "$src/tests/sh/tmux.sh"
 cleanup() {
-    [ -n "$sockdir" ] && { tmux -S "$sockdir/sock" kill-server 2>/dev/null; rm -rf "$sockdir"; }
+    tmux_cleanup
     mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
 }
 trap cleanup EXIT INT TERM
@@ -102,26 +102,11 @@ if ! command -v tmux >/dev/null 2>&1; then
 elif ! command -v prlimit >/dev/null 2>&1; then
     skip 6 "prlimit not found (util-linux)"
 else
-    sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
-    T() { tmux -S "$sockdir/sock" -f /dev/null "$@"; }
-    screen() { T capture-pane -p -t rs 2>/dev/null; }
-    wait_for() {
-        i=0
-        while [ $i -lt 600 ]; do
-            screen | grep -F -q -- "$1" && return 0
-            sleep 0.1
-            i=$((i + 1))
-        done
-        echo "# screen without '$1':"
-        screen | sed 's/^/# /'
-        return 1
-    }
-    step() { screen | head -1 | sed -n 's/.*step \([0-9][0-9 ]*\).*/\1/p' | tr -d ' '; }
-    term=tmux-256color
-    infocmp "$term" >/dev/null 2>&1 || term=screen-256color
+    tmux_init
     # a short directory name: the message must fit the 120 columns
     ui=$(mktemp -d /tmp/rs-ui.XXXXXX)
-    T -u new-session -d -s rs -x 120 -y 30 \
+    # the limit comes before env: tmux_run's command cannot carry it
+    tmux_start rs 120 30 \
         "ulimit -S -f 200; env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$bin' \
          demo_mlp $small --steps 1000000 --out '$ui/r' 2>'$tmp/c.err'; \
          echo \$? >'$tmp/c.exit'; exec sleep 600"
@@ -144,11 +129,7 @@ else
     [ -n "$s1" ] && [ "$s1" -gt $((s0 + 100)) ]
     ok $? "UI: space frees it once there is room ($s0 -> $s1)"
     T send-keys -t rs q
-    i=0
-    while [ $i -lt 600 ] && [ ! -s "$tmp/c.exit" ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_file "$tmp/c.exit"
     [ "$(cat "$tmp/c.exit" 2>/dev/null)" = 0 ]
     ok $? "UI: q ends it, status 0 ($(cat "$tmp/c.exit" 2>/dev/null))"
     [ "$(T display-message -p -t rs '#{alternate_on}')" = 0 ]

@@ -16,11 +16,11 @@ tmp=$build/tests/tmp/t_faults_signals.$$
 mkdir -p "$tmp" || exit 1
 bin=$build/repscope
 small="--set width=16 --set p=11"
-sockdir=
+. "$src/tests/sh/tmux.sh"
 pid=
 cleanup() {
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    [ -n "$sockdir" ] && { tmux -S "$sockdir/sock" kill-server 2>/dev/null; rm -rf "$sockdir"; }
+    tmux_cleanup
 }
 trap cleanup EXIT INT TERM
 
@@ -90,11 +90,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     echo "1..$n"
     exit $fail
 fi
-sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
-T() { tmux -S "$sockdir/sock" -f /dev/null "$@"; }
-screen() { T capture-pane -p -t "$1" 2>/dev/null; }
-step() { screen "$1" | head -1 | sed -n 's/.*step \([0-9][0-9 ]*\).*/\1/p' | tr -d ' '; }
-width() { screen "$1" | sed -n 2p | tr -d '\n' | LC_ALL=C.UTF-8 wc -m | tr -d ' '; }
+tmux_init
 wait_running() {
     i=0
     while [ $i -lt 600 ] && ! screen "$1" | head -1 | grep -q RUNNING; do
@@ -102,8 +98,6 @@ wait_running() {
         i=$((i + 1))
     done
 }
-term=tmux-256color
-infocmp "$term" >/dev/null 2>&1 || term=screen-256color
 # storm S: resize S's window $resizes times, sizes from 20x8 to 179x59
 storm() {
     k=0
@@ -114,13 +108,13 @@ storm() {
 }
 for sig in TERM HUP; do
     s=ui$sig
-    T -u new-session -d -s "$s" -x 100 -y 30 \
+    # the terminal's settings before and after: tmux_run cannot wrap them
+    if ! tmux_start "$s" 100 30 \
         "stty -g >'$tmp/$s.stty0'; env TERM=$term LC_ALL=C.UTF-8 \
          RS_DATADIR='$src' '$bin' demo_mlp $small --steps 100000000 \
          --out '$tmp/$s' 2>'$tmp/$s.err'; echo \$? >'$tmp/$s.exit'; \
-         stty -g >'$tmp/$s.stty1'; exec sleep 600"
-    if ! T has-session -t "$s" 2>/dev/null; then
-        skip 6 "tmux cannot start a session here (no pty?)"
+         stty -g >'$tmp/$s.stty1'; exec sleep 600"; then
+        skip 6 "$tmux_nostart"
         continue
     fi
     wait_running "$s"
@@ -158,11 +152,7 @@ for sig in TERM HUP; do
     rpid=$(ps -o pid= --ppid "$(T display-message -p -t "$s" '#{pane_pid}')" |
         head -1 | tr -d ' ')
     kill -$sig "$rpid"
-    i=0
-    while [ $i -lt 600 ] && [ ! -s "$tmp/$s.exit" ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_file "$tmp/$s.exit"
     kill "$spid" 2>/dev/null
     wait "$spid" 2>/dev/null
     want=$((128 + $(signo "$sig")))

@@ -15,38 +15,18 @@
 # SKIP without tmux.
 build=${RS_BUILDDIR:-.}
 src=${RS_SRCDIR:-.}
-command -v tmux >/dev/null 2>&1 || { echo "1..0 # SKIP tmux not found"; exit 0; }
+. "$src/tests/sh/tmux.sh"
+tmux_require
 tmp=$build/tests/tmp/t_replay.$$
 mkdir -p "$tmp" || exit 1
-# a Unix socket path must stay under 108 bytes: the socket lives in /tmp
-sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
-sock=$sockdir/sock
-T() { tmux -S "$sock" -f /dev/null "$@"; }
-cleanup() { T kill-server >/dev/null 2>&1; rm -rf "$sockdir"; }
-trap cleanup EXIT INT TERM
+tmux_init
+trap tmux_cleanup EXIT INT TERM
 
 n=0
 fail=0
 ok() { # cond-status description
     n=$((n + 1))
     if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
-screen() { T capture-pane -p -t "${pane:-rs}" 2>/dev/null; }
-# wait_for TEXT: poll the screen until it shows TEXT (60 s at most)
-wait_for() {
-    i=0
-    while [ $i -lt 600 ]; do
-        screen | grep -F -q -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "# screen without '$1':"
-    screen | sed 's/^/# /'
-    return 1
-}
-# the step on the status line ("step 1 234/1m" -> 1234)
-step() {
-    screen | head -1 | sed -n 's/.*step \([0-9][0-9 ]*\).*/\1/p' | tr -d ' '
 }
 # wait_step_past N: poll until the status line's step is above N
 wait_step_past() {
@@ -59,30 +39,12 @@ wait_step_past() {
     done
     return 1
 }
-# wait_file F: poll until F is not empty
-wait_file() {
-    i=0
-    while [ $i -lt 600 ] && [ ! -s "$1" ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    [ -s "$1" ]
-}
-console() { # line: type it into the open console and run it
-    T send-keys -t rs -l "$1"
-    T send-keys -t rs Enter
-}
 # the checkpoint's checksum: its last 8 bytes, as hex
 sum() { tail -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n'; }
 
-term=tmux-256color
-infocmp "$term" >/dev/null 2>&1 || term=screen-256color
-T -u new-session -d -s rs -x 100 -y 30 \
-    "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
-     demo_mlp --steps 1000000 --out '$tmp/run' 2>'$tmp/stderr'; \
-     echo \$? >'$tmp/exit'; exec sleep 600"
-if ! T has-session -t rs 2>/dev/null; then
-    echo "1..0 # SKIP tmux cannot start a session here (no pty?)"
+if ! tmux_run rs 100 30 "$tmp/exit" "RS_DATADIR='$src' '$build/repscope' \
+     demo_mlp --steps 1000000 --out '$tmp/run' 2>'$tmp/stderr'"; then
+    echo "1..0 # SKIP $tmux_nostart"
     exit 0
 fi
 
@@ -99,12 +61,12 @@ T send-keys -t rs s
 wait_step_past "$((p0 + 1))"
 ok $? "two single steps ($p0 -> $(step))"
 T send-keys -t rs :
-console 'set lr=0.0003'
+send_line 'set lr=0.0003'
 wait_for "lr = 0.0003"
 ok $? "set lr=0.0003 from the console"
-console 'set weight_decay=0.5'
+send_line 'set weight_decay=0.5'
 wait_for "weight_decay = 0.5"
-console 'tr:set{weight_decay = 0.25}; print("wd set")'
+send_line 'tr:set{weight_decay = 0.25}; print("wd set")'
 wait_for "wd set"
 ok $? "set weight_decay=0.5, then Lua that sets it to 0.25, from the console"
 T send-keys -t rs Escape
@@ -119,7 +81,7 @@ ok $? "c writes a checkpoint"
 s2=$(step)
 wait_step_past "$((s2 + 30))"
 T send-keys -t rs :
-console 'set lr=0.001'
+send_line 'set lr=0.001'
 wait_for "lr = 0.001"
 T send-keys -t rs Escape
 s3=$(step)
@@ -208,10 +170,8 @@ ok $? "the same kernels: no warning"
 
 # interactive: the UI plays it and stays at the recorded end until q
 pane=ri
-T -u new-session -d -s ri -x 100 -y 30 \
-    "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
-     replay '$tmp/run' --out '$tmp/ireplay' 2>'$tmp/ireplay.err'; \
-     echo \$? >'$tmp/ireplay.exit'; exec sleep 600"
+tmux_run ri 100 30 "$tmp/ireplay.exit" "RS_DATADIR='$src' '$build/repscope' \
+     replay '$tmp/run' --out '$tmp/ireplay' 2>'$tmp/ireplay.err'"
 wait_for DONE
 ok $? "an interactive replay runs to the recorded end and shows DONE"
 T send-keys -t ri q
@@ -227,20 +187,15 @@ ok $? "its final checkpoint is the same ($c)"
 # those actions, so the replay leaves them out and ends where the resumed
 # run ended
 pane=kr
-T -u new-session -d -s kr -x 100 -y 30 \
-    "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
+tmux_run kr 100 30 "$tmp/kr.exit" "RS_DATADIR='$src' '$build/repscope' \
      demo_mlp --steps 1000 --checkpoint-every 40 --out '$tmp/kr' \
-     2>'$tmp/kr.err'; echo \$? >'$tmp/kr.exit'; exec sleep 600"
+     2>'$tmp/kr.err'"
 wait_for RUNNING
 wait_step_past 50
 T send-keys -t kr Space
 wait_for PAUSED
 T send-keys -t kr :
-console_kr() {
-    T send-keys -t kr -l "$1"
-    T send-keys -t kr Enter
-}
-console_kr 'set lr=0.01'
+send_line 'set lr=0.01'
 wait_for "lr = 0.01"
 T send-keys -t kr Escape
 k0=$(step)

@@ -16,6 +16,7 @@ rs=$build/repscope
 tmp=$build/tests/tmp/t_sandbox.$$
 mkdir -p "$tmp" || exit 1
 export RS_DATADIR="$src"
+. "$src/tests/sh/tmux.sh"
 n=0
 fail=0
 ok() {
@@ -124,8 +125,7 @@ if ! command -v tmux >/dev/null 2>&1; then
     rm -rf "$tmp"
     exit $fail
 fi
-sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
-sock=$sockdir/sock
+tmux_init
 # the scene lives there too: a short path keeps the message on one line
 cat >"$sockdir/spin.lua" <<'EOF'
 -- loops forever from step 3 on
@@ -139,29 +139,11 @@ return rs.scene{
   end,
 }
 EOF
-T() { tmux -S "$sock" -f /dev/null "$@"; }
-cleanup() { T kill-server >/dev/null 2>&1; rm -rf "$sockdir" "$tmp"; }
+cleanup() { tmux_cleanup; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
-screen() { T capture-pane -p -t rs 2>/dev/null; }
-wait_for() {
-    i=0
-    while [ $i -lt 600 ]; do
-        screen | grep -F -q -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "# screen without '$1':"
-    screen | sed 's/^/# /'
-    return 1
-}
-term=tmux-256color
-infocmp "$term" >/dev/null 2>&1 || term=screen-256color
-T -u new-session -d -s rs -x 100 -y 30 \
-    "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$rs' \
-     '$sockdir/spin.lua' --steps 100 --out '$tmp/run' 2>'$tmp/stderr'; \
-     echo \$? >'$tmp/exit'; exec sleep 600"
-if ! T has-session -t rs 2>/dev/null; then
-    echo "ok $((n + 1)) # SKIP tmux cannot start a session here (no pty?)"
+if ! tmux_run rs 100 30 "$tmp/exit" "RS_DATADIR='$src' '$rs' \
+     '$sockdir/spin.lua' --steps 100 --out '$tmp/run' 2>'$tmp/stderr'"; then
+    echo "ok $((n + 1)) # SKIP $tmux_nostart"
     n=$((n + 1))
     echo "1..$n"
     exit $fail
@@ -180,18 +162,12 @@ ok $? "the UI says which step, where, and paused: \
 $(screen | grep -o 'step 3 interrupted.*paused')"
 wait_for PAUSED
 ok $? "the run is paused, the UI alive"
-T send-keys -t rs -l '6 * 7'
-T send-keys -t rs Enter
+send_line '6 * 7'
 wait_for "42"
 ok $? "the console still runs code in the worker"
 T send-keys -t rs Escape
 T send-keys -t rs q
-i=0
-while [ $i -lt 600 ] && [ ! -s "$tmp/exit" ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
-[ -s "$tmp/exit" ]
+wait_file "$tmp/exit"
 ok $? "q quits (status $(cat "$tmp/exit" 2>/dev/null))"
 
 # headless: the first SIGINT asks for a quit, which the spinning step

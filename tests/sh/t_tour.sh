@@ -11,13 +11,12 @@
 # for up to 60 s: slowness never fails it. SKIP without tmux.
 build=${RS_BUILDDIR:-.}
 src=${RS_SRCDIR:-.}
-command -v tmux >/dev/null 2>&1 || { echo "1..0 # SKIP tmux not found"; exit 0; }
+. "$src/tests/sh/tmux.sh"
+tmux_require
 tmp=$build/tests/tmp/t_tour.$$
 mkdir -p "$tmp" || exit 1
-sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
-sock=$sockdir/sock
-T() { tmux -S "$sock" -f /dev/null "$@"; }
-cleanup() { T kill-server >/dev/null 2>&1; rm -rf "$sockdir" "$tmp"; }
+tmux_init
+cleanup() { tmux_cleanup; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 
 n=0
@@ -26,35 +25,15 @@ ok() {
     n=$((n + 1))
     if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
 }
-screen() { T capture-pane -p -t rs 2>/dev/null; }
-wait_for() {
-    i=0
-    while [ $i -lt 600 ]; do
-        screen | grep -F -q -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "# screen without '$1':"
-    screen | sed 's/^/# /'
-    return 1
-}
 # the panel whose title row starts the body (row 2): a zoomed panel's
 second_row() { screen | sed -n 2p; }
-step() {
-    screen | head -1 | sed -n 's/.*step \([0-9][0-9 ]*\).*/\1/p' | tr -d ' '
-}
 
-term=tmux-256color
-infocmp "$term" >/dev/null 2>&1 || term=screen-256color
 start() { # scene
-    T -u new-session -d -s rs -x 100 -y 30 \
-        "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
-         '$1' --out '$tmp/run' 2>'$tmp/stderr'; \
-         echo \$? >'$tmp/exit'; exec sleep 600"
+    tmux_run rs 100 30 "$tmp/exit" "RS_DATADIR='$src' '$build/repscope' \
+         '$1' --out '$tmp/run' 2>'$tmp/stderr'"
 }
-start "$src/tests/data/scenes/tour_mini.lua"
-if ! T has-session -t rs 2>/dev/null; then
-    echo "1..0 # SKIP tmux cannot start a session here (no pty?)"
+if ! start "$src/tests/data/scenes/tour_mini.lua"; then
+    echo "1..0 # SKIP $tmux_nostart"
     exit 0
 fi
 
@@ -135,11 +114,7 @@ wait_for "previous page of the tour"
 ok $? "and p"
 T send-keys -t rs Escape
 T send-keys -t rs q
-i=0
-while [ $i -lt 600 ] && [ ! -s "$tmp/exit" ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_file "$tmp/exit"
 [ "$(cat "$tmp/exit" 2>/dev/null)" = 0 ]
 ok $? "q quits with status 0"
 grep -F -q '\"tour\":[{' "$tmp/run/run.jsonl" 2>/dev/null

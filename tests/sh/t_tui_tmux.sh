@@ -11,16 +11,12 @@
 # screen does. SKIP without tmux.
 build=${RS_BUILDDIR:-.}
 src=${RS_SRCDIR:-.}
-command -v tmux >/dev/null 2>&1 || { echo "1..0 # SKIP tmux not found"; exit 0; }
+. "$src/tests/sh/tmux.sh"
+tmux_require
 tmp=$build/tests/tmp/t_tui_tmux.$$
 mkdir -p "$tmp" || exit 1
-# The socket lives under /tmp: a Unix socket path must stay under 108
-# bytes, and a build tree can be nested deep.
-sockdir=$(mktemp -d /tmp/rs-tmux.XXXXXX)
-sock=$sockdir/sock
-T() { tmux -S "$sock" -f /dev/null "$@"; }
-cleanup() { T kill-server >/dev/null 2>&1; rm -rf "$sockdir"; }
-trap cleanup EXIT INT TERM
+tmux_init
+trap tmux_cleanup EXIT INT TERM
 
 n=0
 fail=0
@@ -28,35 +24,11 @@ ok() { # cond-status description
     n=$((n + 1))
     if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
 }
-screen() { T capture-pane -p -t rs 2>/dev/null; }
-# wait_for TEXT: poll the screen until it shows TEXT (60 s at most: a loaded CI machine is slow)
-wait_for() {
-    i=0
-    while [ $i -lt 600 ]; do
-        screen | grep -F -q -- "$1" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    echo "# screen without '$1':"
-    screen | sed 's/^/# /'
-    return 1
-}
-# the step on the status line ("step 1 234/5k" -> 1234)
-step() {
-    screen | head -1 | sed -n 's/.*step \([0-9][0-9 ]*\).*/\1/p' | tr -d ' '
-}
 fmt() { T display-message -p -t rs "$1" 2>/dev/null; }
-# columns of the second row (the top of the first panels), in characters
-width() { screen | sed -n 2p | tr -d '\n' | LC_ALL=C.UTF-8 wc -m | tr -d ' '; }
 
-term=tmux-256color
-infocmp "$term" >/dev/null 2>&1 || term=screen-256color
-T -u new-session -d -s rs -x 100 -y 30 \
-    "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
-     demo_mlp --steps 1000000 --out '$tmp/run' 2>'$tmp/stderr'; \
-     echo \$? >'$tmp/exit'; exec sleep 600"
-if ! T has-session -t rs 2>/dev/null; then
-    echo "1..0 # SKIP tmux cannot start a session here (no pty?)"
+if ! tmux_run rs 100 30 "$tmp/exit" "RS_DATADIR='$src' '$build/repscope' \
+     demo_mlp --steps 1000000 --out '$tmp/run' 2>'$tmp/stderr'"; then
+    echo "1..0 # SKIP $tmux_nostart"
     exit 0
 fi
 
@@ -102,16 +74,13 @@ ok $? "esc closes it"
 T send-keys -t rs :
 wait_for "set KEY=VALUE"
 ok $? ": opens the console"
-T send-keys -t rs -l 'set lr=0.0001'
-T send-keys -t rs Enter
+send_line 'set lr=0.0001'
 wait_for "lr = 0.0001"
 ok $? "set lr=0.0001 is applied (the live change is logged)"
-T send-keys -t rs -l 'p.lr * 2'
-T send-keys -t rs Enter
+send_line 'p.lr * 2'
 wait_for "0.0002"
 ok $? "a Lua expression runs in the worker and prints"
-T send-keys -t rs -l 'error("oops")'
-T send-keys -t rs Enter
+send_line 'error("oops")'
 wait_for "console:1: oops"
 ok $? "an error shows in the console, the UI stays"
 T send-keys -t rs Escape
@@ -140,12 +109,7 @@ ok $? "and back to 100x30"
 T send-keys -t rs q
 # the shell goes on after repscope (sleep): the terminal's modes are
 # read while the pane lives (tmux resets some when a pane dies)
-i=0
-while [ $i -lt 600 ] && [ ! -s "$tmp/exit" ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
-[ -s "$tmp/exit" ]
+wait_file "$tmp/exit"
 ok $? "q quits"
 [ "$(cat "$tmp/exit" 2>/dev/null)" = 0 ]
 ok $? "exit status 0 ($(cat "$tmp/exit" 2>/dev/null))"
@@ -172,13 +136,11 @@ ok $? "the param change is recorded"
 # SIGHUP (a dropped SSH link): the same clean end, exit status 129. The
 # new session starts before the old one goes: killing the server's last
 # session first lets the server exit while the next command connects.
-T -u new-session -d -s hup -x 100 -y 30 \
-    "env TERM=$term LC_ALL=C.UTF-8 RS_DATADIR='$src' '$build/repscope' \
-     demo_mlp --steps 1000000 --out '$tmp/hup' 2>'$tmp/hup.err'; \
-     echo \$? >'$tmp/hup.exit'; exec sleep 600"
+tmux_run hup 100 30 "$tmp/hup.exit" "RS_DATADIR='$src' '$build/repscope' \
+     demo_mlp --steps 1000000 --out '$tmp/hup' 2>'$tmp/hup.err'"
 T kill-session -t rs
 i=0
-while [ $i -lt 600 ] && ! T capture-pane -p -t hup | grep -q RUNNING; do
+while [ $i -lt 600 ] && ! screen hup | grep -q RUNNING; do
     sleep 0.1
     i=$((i + 1))
 done
@@ -187,11 +149,7 @@ done
 pid=$(ps -o pid= --ppid "$(T display-message -p -t hup '#{pane_pid}')" |
     head -1 | tr -d ' ')
 [ -n "$pid" ] && kill -HUP "$pid"
-i=0
-while [ $i -lt 600 ] && [ ! -s "$tmp/hup.exit" ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
+wait_file "$tmp/hup.exit"
 [ "$(cat "$tmp/hup.exit" 2>/dev/null)" = 129 ]
 ok $? "SIGHUP ends it with status 129 ($(cat "$tmp/hup.exit" 2>/dev/null))"
 [ "$(T display-message -p -t hup '#{alternate_on}')" = 0 ] &&
