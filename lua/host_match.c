@@ -6,8 +6,9 @@
  * count hook's reach, and a few quantifiers make it polynomial with a
  * large exponent: string.find(("a"):rep(200), ".-.-.-.-b") takes 22 s, a
  * 2000-byte subject hours, and --safe could neither cap nor cancel it.
- * This one counts a step for each character class it tests and each byte
- * it compares, and every STEP_CHUNK steps charges them to the instruction
+ * This one counts a step for each character class it tests (a set: a step
+ * per byte of it, read through each time) and each byte it compares, and
+ * every STEP_CHUNK steps charges them to the instruction
  * cap as instructions and looks at the cancel flag (rs_lua_charge), so
  * the same limits that stop a Lua loop stop a pattern.
  *
@@ -193,7 +194,7 @@ class_end(struct match *m, const char *p)
 static bool
 single(struct match *m, const char *s, const char *p, const char *ep)
 {
-    step(m, 1);
+    step(m, *p == '[' ? (size_t)(ep - p) : 1); /* a set is read through */
     int c = (unsigned char)*s;
     switch (*p) {
     case '.':
@@ -350,7 +351,7 @@ do_match(struct match *m, const char *s, const char *p)
                 const char *ep = class_end(m, p);
                 int before = s == m->src ? 0 : (unsigned char)s[-1];
                 int at = s < m->src_end ? (unsigned char)*s : 0;
-                step(m, 2);
+                step(m, 3 * (size_t)(ep - p)); /* its end, then twice in */
                 if (set_has(before, p, ep - 1) || !set_has(at, p, ep - 1)) {
                     s = NULL;
                     break;
@@ -368,6 +369,8 @@ do_match(struct match *m, const char *s, const char *p)
         }
         /* a single-character class, maybe with a quantifier */
         const char *ep = class_end(m, p);
+        if (*p == '[')
+            step(m, (size_t)(ep - p)); /* finding its end */
         char q = ep < m->pat_end ? *ep : '\0';
         if (!(s < m->src_end && single(m, s, p, ep))) {
             if (q == '*' || q == '?' || q == '-') {
@@ -470,6 +473,9 @@ find_or_match(lua_State *L, bool find)
         return 1;
     }
     if (find && (lua_toboolean(L, 4) || !has_specials(p, lp))) {
+        /* linear, but in a loop of a few instructions a 100 MB subject
+         * would be cheap at the hook's count: pay by the byte */
+        rs_lua_charge(L, (ls - init) + lp);
         const char *at = memmem(s + init, ls - init, p, lp);
         if (at == NULL) {
             luaL_pushfail(L);
@@ -568,6 +574,7 @@ static void
 add_template(struct match *m, luaL_Buffer *b, const char *s, const char *e,
              const char *t, size_t lt)
 {
+    step(m, lt + (size_t)(e - s));
     const char *end = t + lt;
     while (t < end) {
         const char *pct = memchr(t, '%', (size_t)(end - t));

@@ -139,6 +139,14 @@ test_capped(bool safe)
                   &err);
     tap_is_int(rc, RS_OK, "%s: and ordinary patterns run afterwards%s%s", mode,
                rc == RS_OK ? "" : ": ", rc == RS_OK ? "" : err.msg);
+    /* a set is read through at each test: 10^5 positions times a set of
+     * 10^5 bytes, where one step per test would count only 10^5 */
+    rc = run_code(L,
+                  "local set = '[' .. ('a'):rep(100000) .. 'b]'\n"
+                  "local x = ('c'):rep(100000):find(set)",
+                  &err);
+    tap_ok(rc == RS_EINVAL && strstr(err.msg, "instruction limit") != NULL,
+           "%s: a long set is paid for by its length: %s", mode, err.msg);
     unsigned long long before = rs_lua_ctx(L)->instr_used;
     rc = run_code(L, "local a, b = string.find(('a'):rep(60), '.-.-b')", &err);
     tap_ok(rc == RS_OK && rs_lua_ctx(L)->instr_used > 4096,
