@@ -495,6 +495,7 @@ find_or_match(lua_State *L, bool find)
     const char *from = s + init;
     do {
         match_reset(&m);
+        step(&m, 1); /* a position tried, even by a pattern of no class */
         const char *e = do_match(&m, from, p);
         if (e != NULL) {
             pay(&m);
@@ -538,6 +539,7 @@ gmatch_next(lua_State *L)
     match_init(&m, L, s, ls, p, lp);
     for (const char *src = s + from; src <= m.src_end; src++) {
         match_reset(&m);
+        step(&m, 1);
         const char *e = do_match(&m, src, p);
         if (e != NULL && (last < 0 || e != s + last)) {
             pay(&m);
@@ -659,6 +661,7 @@ l_gsub(lua_State *L)
     lua_Integer n = 0;
     while (n < max) {
         match_reset(&m);
+        step(&m, 1);
         const char *e = do_match(&m, src, p);
         if (e != NULL && e != last) {
             n++;
