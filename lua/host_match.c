@@ -492,8 +492,7 @@ find_or_match(lua_State *L, bool find)
     }
     struct match m;
     match_init(&m, L, s, ls, p, lp);
-    const char *from = s + init;
-    do {
+    for (const char *from = s + init;; from++) {
         match_reset(&m);
         step(&m, 1); /* a position tried, even by a pattern of no class */
         const char *e = do_match(&m, from, p);
@@ -505,7 +504,9 @@ find_or_match(lua_State *L, bool find)
             lua_pushinteger(L, e - s);
             return push_captures(&m, NULL, NULL) + 2;
         }
-    } while (from++ < m.src_end && !anchor);
+        if (anchor || from == m.src_end) /* the empty end tried too */
+            break;
+    }
     pay(&m);
     luaL_pushfail(L);
     return 1;
@@ -535,9 +536,11 @@ gmatch_next(lua_State *L)
     const char *p = lua_tolstring(L, lua_upvalueindex(2), &lp);
     lua_Integer from = lua_tointeger(L, lua_upvalueindex(3));
     lua_Integer last = lua_tointeger(L, lua_upvalueindex(4));
+    if (from > (lua_Integer)ls) /* past the end: ended (no pointer there) */
+        return 0;
     struct match m;
     match_init(&m, L, s, ls, p, lp);
-    for (const char *src = s + from; src <= m.src_end; src++) {
+    for (const char *src = s + from;; src++) {
         match_reset(&m);
         step(&m, 1);
         const char *e = do_match(&m, src, p);
@@ -548,6 +551,8 @@ gmatch_next(lua_State *L)
             lua_replace(L, lua_upvalueindex(4));
             return push_captures(&m, src, e);
         }
+        if (src == m.src_end)
+            break;
     }
     pay(&m);
     lua_pushinteger(L, (lua_Integer)ls + 1);
