@@ -12,7 +12,8 @@ check_LIBRARIES += %D%/libtap.a
 %C%_libtap_a_SOURCES = %D%/tap.c %D%/tap.h %D%/gradcheck.c %D%/gradcheck.h \
 	%D%/learn_fixture.c %D%/learn_fixture.h \
 	%D%/dyneval_fixture.c %D%/dyneval_fixture.h \
-	%D%/obj_fixture.c %D%/obj_fixture.h
+	%D%/obj_fixture.c %D%/obj_fixture.h \
+	%D%/lua_fixture.c %D%/lua_fixture.h
 
 RS_TEST_LIBS = %D%/libtap.a $(RS_ALL_LIBS) $(RS_LIBS)
 

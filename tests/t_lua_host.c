@@ -21,6 +21,7 @@
 
 #include "lua/bind.h"
 #include "lua/host.h"
+#include "tests/lua_fixture.h"
 #include "tests/tap.h"
 
 static char printed[4096];
@@ -30,17 +31,6 @@ capture(void *ud, const char *text)
 {
     (void)ud;
     snprintf(printed, sizeof printed, "%s", text);
-}
-
-static int
-run_code(lua_State *L, const char *code, struct rs_error *err)
-{
-    if (luaL_loadstring(L, code) != LUA_OK) {
-        rs_error_set(err, RS_EFORMAT, "%s", lua_tostring(L, -1));
-        lua_pop(L, 1);
-        return RS_EFORMAT;
-    }
-    return rs_lua_call(L, 0, 0, err);
 }
 
 static void
@@ -54,17 +44,19 @@ test_cancel(void)
     struct rs_error err = {0};
     lua_State *L = rs_lua_new(&o, &err);
     tap_ok(L != NULL, "state with a cancel flag");
-    int rc = run_code(L, "while true do end", &err);
+    int rc = lua_fixture_run(L, "while true do end", &err);
     tap_is_int(rc, RS_ECANCELED, "a runaway loop is canceled");
     tap_ok(strstr(err.msg, "canceled") != NULL, "message says canceled: %s",
            err.msg);
-    rc = run_code(L,
-                  "for i = 1, 1000 do pcall(function() while true do end "
-                  "end) end\nwhile true do end",
-                  &err);
+    rc =
+        lua_fixture_run(L,
+                        "for i = 1, 1000 do pcall(function() while true do end "
+                        "end) end\nwhile true do end",
+                        &err);
     tap_is_int(rc, RS_ECANCELED, "pcall cannot swallow the cancellation");
     atomic_store(&flag, false);
-    rc = run_code(L, "local s = 0 for i = 1, 100000 do s = s + i end", &err);
+    rc = lua_fixture_run(L, "local s = 0 for i = 1, 100000 do s = s + i end",
+                         &err);
     tap_is_int(rc, RS_OK, "runs again once the flag is clear");
     rs_lua_free(L);
 }
@@ -78,25 +70,29 @@ test_instr_limit(void)
     struct rs_error err = {0};
     lua_State *L = rs_lua_new(&o, &err);
     tap_ok(L != NULL, "state with an instruction cap");
-    int rc = run_code(L, "while true do end", &err);
+    int rc = lua_fixture_run(L, "while true do end", &err);
     tap_is_int(rc, RS_EINVAL, "a runaway loop passes the cap");
-    tap_is_str(err.msg, "[string \"while true do end\"]:1: instruction "
-                        "limit of 1000000 exceeded",
+    tap_is_str(err.msg,
+               "[string \"while true do end\"]:1: instruction "
+               "limit of 1000000 exceeded",
                "message names the cap");
-    rc = run_code(L,
-                  "for i = 1, 1000 do pcall(function() while true do end "
-                  "end) end",
-                  &err);
+    rc =
+        lua_fixture_run(L,
+                        "for i = 1, 1000 do pcall(function() while true do end "
+                        "end) end",
+                        &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "instruction limit") != NULL,
            "pcall cannot swallow it: %s", err.msg);
     /* about 4 instructions per iteration: 100000 iterations fit, and the
      * budget is per outermost call, so ten such calls all pass */
     bool all = true;
     for (int i = 0; i < 10; i++)
-        all &= run_code(L, "local s = 0 for i = 1, 100000 do s = s + i end",
-                        &err) == RS_OK;
+        all &=
+            lua_fixture_run(L, "local s = 0 for i = 1, 100000 do s = s + i end",
+                            &err) == RS_OK;
     tap_ok(all, "each call gets the whole budget");
-    rc = run_code(L, "local s = 0 for i = 1, 1000000 do s = s + i end", &err);
+    rc = lua_fixture_run(L, "local s = 0 for i = 1, 1000000 do s = s + i end",
+                         &err);
     tap_is_int(rc, RS_EINVAL, "a call over budget stops");
     rs_lua_free(L);
 }
@@ -107,10 +103,10 @@ test_call_errors(void)
     struct rs_error err = {0};
     lua_State *L = rs_lua_new(NULL, &err);
     rs_lua_ctx(L)->sink.print = capture;
-    int rc = run_code(L,
-                      "local function f() error('deep trouble') end\n"
-                      "f()",
-                      &err);
+    int rc = lua_fixture_run(L,
+                             "local function f() error('deep trouble') end\n"
+                             "f()",
+                             &err);
     tap_is_int(rc, RS_EINVAL, "a Lua error is RS_EINVAL");
     tap_is_str(err.msg,
                "[string \"local function f() error('deep "
@@ -119,12 +115,12 @@ test_call_errors(void)
     tap_ok(strstr(printed, "stack traceback:") != NULL,
            "the traceback went to the sink");
     tap_is_int(lua_gettop(L), 0, "nothing left on the stack");
-    rc = run_code(L,
-                  "error(setmetatable({}, {__tostring = function() "
-                  "return 'custom' end}))",
-                  &err);
+    rc = lua_fixture_run(L,
+                         "error(setmetatable({}, {__tostring = function() "
+                         "return 'custom' end}))",
+                         &err);
     tap_is_str(err.msg, "custom", "error objects with __tostring");
-    rc = run_code(L, "error({})", &err);
+    rc = lua_fixture_run(L, "error({})", &err);
     tap_is_str(err.msg, "(error object is a table value)",
                "other error objects");
     rs_lua_free(L);

@@ -22,42 +22,17 @@
 
 #include "lua/bind.h"
 #include "lua/host.h"
+#include "tests/lua_fixture.h"
 #include "tests/tap.h"
 
 /* Subject and pattern of a find that takes Lua's matcher 22 s (200
  * bytes; hours at 2000): every ".-" retries all the rest. */
 #define SLOW_FIND "string.find(('a'):rep(2000), '.-.-.-.-.-b')"
 
-static lua_State *
-new_state(bool safe, unsigned long long instr_limit, const atomic_bool *cancel)
-{
-    struct rs_lua_opts o;
-    rs_lua_opts_default(&o);
-    o.safe = safe;
-    o.instr_limit = instr_limit;
-    o.cancel = cancel;
-    struct rs_error err = {0};
-    lua_State *L = rs_lua_new(&o, &err);
-    if (L == NULL)
-        tap_diag("rs_lua_new: %s", err.msg);
-    return L;
-}
-
-static int
-run_code(lua_State *L, const char *code, struct rs_error *err)
-{
-    if (luaL_loadstring(L, code) != LUA_OK) {
-        rs_error_set(err, RS_EFORMAT, "%s", lua_tostring(L, -1));
-        lua_pop(L, 1);
-        return RS_EFORMAT;
-    }
-    return rs_lua_call(L, 0, 0, err);
-}
-
 static void
 test_against_lua(void)
 {
-    lua_State *L = new_state(false, 0, NULL);
+    lua_State *L = lua_fixture_state(false, 0, 0, NULL);
     char *path = tap_srcpath("tests/lua/match_diff.lua");
     struct rs_error err = {0};
     if (luaL_loadfile(L, path) != LUA_OK) {
@@ -114,41 +89,43 @@ test_capped(bool safe)
 {
     const char *mode = safe ? "--safe" : "default mode";
     struct rs_error err = {0};
-    lua_State *L = new_state(safe, 10000000, NULL);
-    int rc = run_code(L, "local x = " SLOW_FIND, &err);
+    lua_State *L = lua_fixture_state(safe, 0, 10000000, NULL);
+    int rc = lua_fixture_run(L, "local x = " SLOW_FIND, &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "instruction limit of "
                                               "10000000 exceeded") != NULL,
            "%s: a runaway pattern stops at the instruction cap: %s", mode,
            err.msg);
     tap_ok(strstr(err.msg, ":1:") != NULL, "%s: naming the line: %s", mode,
            err.msg);
-    rc = run_code(L,
-                  "local ok = pcall(string.gsub, ('a'):rep(2000), "
-                  "'.-.-.-.-.-b', '')\nlocal y = 1\n",
-                  &err);
+    rc = lua_fixture_run(L,
+                         "local ok = pcall(string.gsub, ('a'):rep(2000), "
+                         "'.-.-.-.-.-b', '')\nlocal y = 1\n",
+                         &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "instruction limit") != NULL,
            "%s: a pcall does not swallow it: %s", mode, err.msg);
     /* the cap is per outermost call: ordinary patterns work again, and
      * pay too (instructions counted in the matcher's steps) */
-    rc = run_code(L,
-                  "assert(('key = value'):match('^(%w+)%s*=%s*(%w+)$') "
-                  "== 'key')\n"
-                  "local n = 0 for w in ('a b c'):gmatch('%a') do n = n + 1 "
-                  "end assert(n == 3)\n"
-                  "assert(select(2, ('aXbX'):gsub('X', '-')) == 2)",
-                  &err);
+    rc = lua_fixture_run(
+        L,
+        "assert(('key = value'):match('^(%w+)%s*=%s*(%w+)$') "
+        "== 'key')\n"
+        "local n = 0 for w in ('a b c'):gmatch('%a') do n = n + 1 "
+        "end assert(n == 3)\n"
+        "assert(select(2, ('aXbX'):gsub('X', '-')) == 2)",
+        &err);
     tap_is_int(rc, RS_OK, "%s: and ordinary patterns run afterwards%s%s", mode,
                rc == RS_OK ? "" : ": ", rc == RS_OK ? "" : err.msg);
     /* a set is read through at each test: 10^5 positions times a set of
      * 10^5 bytes, where one step per test would count only 10^5 */
-    rc = run_code(L,
-                  "local set = '[' .. ('a'):rep(100000) .. 'b]'\n"
-                  "local x = ('c'):rep(100000):find(set)",
-                  &err);
+    rc = lua_fixture_run(L,
+                         "local set = '[' .. ('a'):rep(100000) .. 'b]'\n"
+                         "local x = ('c'):rep(100000):find(set)",
+                         &err);
     tap_ok(rc == RS_EINVAL && strstr(err.msg, "instruction limit") != NULL,
            "%s: a long set is paid for by its length: %s", mode, err.msg);
     unsigned long long before = rs_lua_ctx(L)->instr_used;
-    rc = run_code(L, "local a, b = string.find(('a'):rep(60), '.-.-b')", &err);
+    rc = lua_fixture_run(L, "local a, b = string.find(('a'):rep(60), '.-.-b')",
+                         &err);
     tap_ok(rc == RS_OK && rs_lua_ctx(L)->instr_used > 4096,
            "%s: a pattern's steps count as instructions (%llu after, %llu "
            "before)",
@@ -171,8 +148,8 @@ test_canceled(void)
     struct rs_error err = {0};
     atomic_bool flag;
     atomic_init(&flag, true);
-    lua_State *L = new_state(true, 0, &flag);
-    int rc = run_code(L, "local x = " SLOW_FIND, &err);
+    lua_State *L = lua_fixture_state(true, 0, 0, &flag);
+    int rc = lua_fixture_run(L, "local x = " SLOW_FIND, &err);
     tap_ok(rc == RS_ECANCELED && strstr(err.msg, "canceled") != NULL,
            "the cancel flag stops a runaway pattern: %s", err.msg);
     rs_lua_free(L);
@@ -180,10 +157,10 @@ test_canceled(void)
     /* a session's interrupt, polled from inside the matcher: a few
      * polls pass (the Lua code before the call polls none), then the
      * interrupt is set */
-    L = new_state(false, 0, NULL);
+    L = lua_fixture_state(false, 0, 0, NULL);
     rs_lua_ctx(L)->sink.interrupted = interrupt_after_polls;
     polls = 0;
-    rc = run_code(L, "local x = " SLOW_FIND, &err);
+    rc = lua_fixture_run(L, "local x = " SLOW_FIND, &err);
     tap_ok(rc == RS_ECANCELED && polls == 4,
            "a session's interrupt stops it (polled %d times): %s", polls,
            err.msg);
@@ -194,9 +171,9 @@ static void
 test_plain(void)
 {
     struct rs_error err = {0};
-    lua_State *L = new_state(true, 10000000, NULL);
+    lua_State *L = lua_fixture_state(true, 0, 10000000, NULL);
     /* Lua's plain find compares the needle at every position: quadratic */
-    int rc = run_code(
+    int rc = lua_fixture_run(
         L,
         "local s = ('a'):rep(1000000)\n"
         "assert(s:find(('a'):rep(500000) .. 'b', 1, true) == nil)\n"
