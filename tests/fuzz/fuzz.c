@@ -75,3 +75,13 @@ fuzz_write(const char *path, const void *data, size_t n)
         abort();
     }
 }
+
+void
+fuzz_check_failed(const char *file, int line, const char *what)
+{
+    const char *base = strrchr(file, '/');
+    base = base != NULL ? base + 1 : file;
+    int n = (int)strcspn(base, ".");
+    fprintf(stderr, "%.*s: check failed: %s (line %d)\n", n, base, what, line);
+    abort();
+}

@@ -13,7 +13,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A harness's own check: when c is false, print "fuzz_NAME: check
+ * failed: c (line L)" (what run.sh looks for) and abort, which libFuzzer
+ * reports as a crash with the input kept. */
+#define CHECK(c)                                                               \
+    do {                                                                       \
+        if (!(c))                                                              \
+            fuzz_check_failed(__FILE__, __LINE__, #c);                         \
+    } while (0)
+RS_NORETURN void fuzz_check_failed(const char *file, int line,
+                                   const char *what);
 
 /* The scratch directory (made on first use; aborts if it cannot be). */
 const char *fuzz_dir(void);

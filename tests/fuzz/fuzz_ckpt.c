@@ -22,15 +22,6 @@
 #include "core/base.h"
 #include "run/ckpt.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_ckpt: check failed: %s (line %d)\n", #c,     \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 /* The sum of every byte of section name (ASan sees a short buffer). */
 static unsigned
 touch(const rs_ckpt *ck, const char *name)

@@ -27,15 +27,6 @@
 #include "core/base.h"
 #include "data/idx.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_idx: check failed: %s (line %d)\n", #c,      \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 /* data[0..n) as a gzip stream into a new buffer (*out_n bytes). */
 static unsigned char *
 gzip_bytes(const uint8_t *data, size_t n, size_t *out_n)

@@ -30,15 +30,6 @@
 #include "core/base.h"
 #include "run/json.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_json: check failed: %s (line %d)\n", #c,     \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 /* True when s[0..n) is valid UTF-8 (the writer's rule: no overlongs, no
  * surrogates, nothing beyond U+10FFFF). */
 static bool

@@ -25,15 +25,6 @@
 #include "core/base.h"
 #include "lua/host.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_match: check failed: %s (line %d)\n", #c,    \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 /* run(lib, op, init, pattern, subject, template) -> the results as text */
 static const char run_src[] =
     "local lib, op, init, p, s, t = ...\n"

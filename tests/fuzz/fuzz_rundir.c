@@ -26,15 +26,6 @@
 #include "run/replay.h"
 #include "run/sweep.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_rundir: check failed: %s (line %d)\n", #c,   \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 /* Format a and parse the line into *back; the line. */
 static char *
 reparse(const struct rs_replay_action *a, struct rs_replay_action *back)

@@ -28,15 +28,6 @@
 #include "run/attach.h"
 #include "run/bus.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_runlog: check failed: %s (line %d)\n", #c,   \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 #define NAMES_MAX 64
 
 /* The run directory: an empty run.jsonl and a 4 KiB matrices.bin. */

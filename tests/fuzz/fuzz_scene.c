@@ -21,15 +21,6 @@
 #include "core/base.h"
 #include "lua/host.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_scene: check failed: %s (line %d)\n", #c,    \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -32,15 +32,6 @@
 #include "lua/host.h"
 #include "run/sweep.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_set: check failed: %s (line %d)\n", #c,      \
-                    __LINE__);                                                 \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 #define WORDS_MAX 64
 
 static lua_State *L;

@@ -24,15 +24,6 @@
 #include "run/bus.h"
 #include "ui/viewspec.h"
 
-#define CHECK(c)                                                               \
-    do {                                                                       \
-        if (!(c)) {                                                            \
-            fprintf(stderr, "fuzz_viewspec: check failed: %s (line %d)\n",     \
-                    #c, __LINE__);                                             \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
-
 #define TERMINATED(field) CHECK(memchr(field, '\0', sizeof field) != NULL)
 #define NAMES_MAX 64
 
